@@ -1,0 +1,51 @@
+#!/usr/bin/env bash
+# Installs and starts what demo-launcher needs on a Debian/Ubuntu host (idempotent, fast when present).
+# Usage: scripts/ensure-host.sh [--browser]   (--browser adds chromium for the end-to-end tests)
+set -euo pipefail
+
+want_browser=0
+for arg in "$@"; do
+  case "$arg" in
+    --browser) want_browser=1 ;;
+    *) echo "ensure-host: unknown option '$arg' (allowed: --browser)" >&2; exit 2 ;;
+  esac
+done
+
+sudo_if_needed() { if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi; }
+
+missing=()
+# dockerd, not the docker client: some images ship the client alone.
+command -v dockerd >/dev/null 2>&1 || missing+=(docker.io)
+[ -x /usr/sbin/nginx ] || command -v nginx >/dev/null 2>&1 || missing+=(nginx-light)
+[ -x /bin/busybox ] && /bin/busybox --list 2>/dev/null | grep -qx httpd && file -L /bin/busybox 2>/dev/null | grep -q static || missing+=(busybox-static)
+command -v wrk >/dev/null 2>&1 || missing+=(wrk)
+if [ "$want_browser" = 1 ]; then
+  [ -x /usr/bin/chromium ] || missing+=(chromium)
+fi
+command -v file >/dev/null 2>&1 || missing=(file "${missing[@]}")
+
+if [ ${#missing[@]} -gt 0 ]; then
+  echo "ensure-host: installing ${missing[*]}" >&2
+  export DEBIAN_FRONTEND=noninteractive
+  # Only refresh the package lists when they are absent or stale, to keep repeat runs fast.
+  if [ -z "$(find /var/lib/apt/lists -maxdepth 1 -name '*Packages*' -mmin -1440 2>/dev/null | head -1)" ]; then
+    sudo_if_needed apt-get update -qq
+  fi
+  sudo_if_needed apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+# The distribution's nginx service is not ours to run; `up` and the tests start private instances.
+if command -v systemctl >/dev/null 2>&1 && systemctl is-active --quiet nginx 2>/dev/null; then :; fi
+
+if ! docker info >/dev/null 2>&1; then
+  echo "ensure-host: starting dockerd" >&2
+  if command -v systemctl >/dev/null 2>&1 && [ -d /run/systemd/system ]; then
+    sudo_if_needed systemctl start docker || true
+  fi
+  if ! docker info >/dev/null 2>&1; then
+    mkdir -p /var/log
+    sudo_if_needed sh -c 'nohup dockerd >/var/log/demo-launcher-dockerd.log 2>&1 &'
+  fi
+  for _ in $(seq 1 60); do docker info >/dev/null 2>&1 && break; sleep 0.5; done
+  docker info >/dev/null 2>&1 || { echo "ensure-host: dockerd did not answer; see /var/log/demo-launcher-dockerd.log" >&2; exit 1; }
+fi

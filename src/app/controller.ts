@@ -1,0 +1,92 @@
+// Wires the controller together: Docker, the routes file, the state file, the engine, the reaper and HTTP.
+import type { FastifyInstance } from "fastify";
+import type Docker from "dockerode";
+import type { Config } from "../config/load.js";
+import { DemoEngine } from "../core/engine.js";
+import { makeIdGenerator } from "../core/naming.js";
+import { assertDockerReachable, connectDocker, DockerRuntime } from "../docker/runtime.js";
+import { buildServer } from "../http/server.js";
+import type { Logger } from "../logger.js";
+import { DEFAULT_TEMPLATES_DIR, RoutesRenderer } from "../nginx/render.js";
+import { RoutesFile } from "../nginx/routes-file.js";
+import { readWatcherStatus } from "../nginx/watcher-status.js";
+import { httpReadinessProbe, nginxRouteConfirmer } from "../probe/http.js";
+import { EndedFile } from "../state/ended-file.js";
+import { startReaper, type Reaper } from "./reaper.js";
+import { formatAddress } from "../nginx/render.js";
+
+export interface ControllerHandle {
+  engine: DemoEngine;
+  server: FastifyInstance;
+  /** The controller's own base URL, e.g. http://127.0.0.1:8081 */
+  url: string;
+  /** Stops HTTP and the reaper; demos keep running and are adopted at the next start. Safe twice. */
+  close(): Promise<void>;
+}
+
+export interface ControllerOptions {
+  logger: Logger;
+  docker?: Docker;
+  templatesDir?: string;
+  /** Listen on this port instead of the configured one (0 = any free port; tests use it). */
+  portOverride?: number;
+}
+
+export async function startController(config: Config, options: ControllerOptions): Promise<ControllerHandle> {
+  const docker = options.docker ?? connectDocker();
+  await assertDockerReachable(docker);
+  const runtime = new DockerRuntime(docker);
+  await runtime.ensureNetwork(config.network);
+  const templatesDir = options.templatesDir ?? DEFAULT_TEMPLATES_DIR;
+  const engine = new DemoEngine({
+    domain: config.domain,
+    namespace: config.namespace,
+    network: config.network,
+    apps: config.apps,
+    ports: config.ports,
+    limits: config.limits,
+    newId: makeIdGenerator(config.idLength),
+    runtime,
+    readiness: httpReadinessProbe,
+    confirmRoutes: nginxRouteConfirmer(config.nginx.probeUrl, config.domain),
+    routes: new RoutesFile(config.nginx.configDir, config.nginx.controller, new RoutesRenderer(templatesDir)),
+    endedStore: new EndedFile(config.stateDir),
+    clock: { now: () => Date.now() },
+    logger: options.logger,
+  });
+  await engine.start();
+  const reaper: Reaper = startReaper(config.reaper.interval, () => engine.reapTick(), options.logger);
+  const server = await buildServer({
+    config,
+    engine,
+    logger: options.logger,
+    templatesDir,
+    status: async () => ({ watcher: (await readWatcherStatus(config.nginx.configDir)) ?? { state: "unknown", detail: "the watcher has not reported yet" } }),
+  });
+  const port = options.portOverride ?? config.listen.port;
+  try {
+    await server.listen({ host: config.listen.host, port });
+  } catch (error) {
+    await reaper.stop();
+    await engine.close();
+    throw error;
+  }
+  const address = server.server.address();
+  const boundPort = typeof address === "object" && address ? address.port : port;
+  const url = `http://${formatAddress({ host: config.listen.host, port: boundPort })}`;
+  options.logger.info(`controller listening on ${url}; ${engine.list().length} live demo(s) adopted`);
+  let closing: Promise<void> | undefined;
+  return {
+    engine,
+    server,
+    url,
+    close() {
+      closing ??= (async () => {
+        await reaper.stop();
+        await server.close();
+        await engine.close();
+      })();
+      return closing;
+    },
+  };
+}

@@ -1,0 +1,39 @@
+// Runs the engine's reaper on a cron schedule; a failing pass is logged and the next one runs anyway.
+import { CronJob } from "cron";
+import { describeError } from "../core/errors.js";
+import type { Logger } from "../logger.js";
+
+/** A cron expression (with seconds) that fires every `intervalMs`, rounded to whole seconds or minutes. */
+export function cronForInterval(intervalMs: number): string {
+  const seconds = Math.max(1, Math.round(intervalMs / 1000));
+  if (seconds < 60) return `*/${seconds} * * * * *`;
+  const minutes = Math.min(59, Math.max(1, Math.round(seconds / 60)));
+  return `0 */${minutes} * * * *`;
+}
+
+export interface Reaper {
+  stop(): Promise<void>;
+}
+
+export function startReaper(intervalMs: number, pass: () => Promise<void>, logger: Logger): Reaper {
+  let running: Promise<void> | undefined;
+  const job = CronJob.from({
+    cronTime: cronForInterval(intervalMs),
+    start: true,
+    onTick: () => {
+      // A slow pass (Docker busy) must not pile up behind itself.
+      if (running) return;
+      running = pass()
+        .catch((error) => logger.error(`reaper: ${describeError(error)}`))
+        .finally(() => {
+          running = undefined;
+        });
+    },
+  });
+  return {
+    async stop() {
+      await job.stop();
+      await running;
+    },
+  };
+}

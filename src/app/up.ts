@@ -1,0 +1,70 @@
+// `demo-launcher up`: the embedded default on one machine: sample image, private nginx, watcher, controller.
+import path from "node:path";
+import type { Config } from "../config/load.js";
+import { SetupError } from "../core/errors.js";
+import { assertDockerReachable, connectDocker, DockerRuntime } from "../docker/runtime.js";
+import { buildSampleImage, SAMPLE_IMAGE } from "../docker/sample-image.js";
+import type { Logger } from "../logger.js";
+import { PrivateNginx } from "../nginx/private-nginx.js";
+import type { NginxWatcher } from "../nginx/watcher.js";
+import { publicOrigin } from "../http/server.js";
+import { startController, type ControllerHandle } from "./controller.js";
+import { startWatcher } from "./watcher-service.js";
+
+export interface UpHandle {
+  url: string;
+  controller: ControllerHandle;
+  nginx: PrivateNginx;
+  watcher: NginxWatcher;
+  /** Stops controller, watcher and nginx; removes the demos unless keepDemos. Safe twice. */
+  close(options?: { keepDemos?: boolean }): Promise<void>;
+}
+
+export async function ensureImages(config: Config, logger: Logger): Promise<void> {
+  const docker = connectDocker();
+  await assertDockerReachable(docker);
+  const runtime = new DockerRuntime(docker);
+  for (const [name, app] of Object.entries(config.apps)) {
+    if (await runtime.imageExists(app.image)) continue;
+    if (app.image !== SAMPLE_IMAGE) throw new SetupError(`the image ${app.image} of app ${name} is not on this host`, `build or load it first (docker build -t ${app.image} …)`);
+    logger.info(`building the sample image ${SAMPLE_IMAGE} (once)`);
+    await buildSampleImage(docker, SAMPLE_IMAGE);
+  }
+}
+
+export async function up(config: Config, logger: Logger, runDir = path.resolve(".run")): Promise<UpHandle> {
+  await ensureImages(config, logger);
+  const nginx = await PrivateNginx.prepare({ prefix: path.join(runDir, "nginx-prefix"), configDir: config.nginx.configDir, listen: config.nginx.listen });
+  // The controller writes routes.conf first: nginx cannot start without it.
+  const controller = await startController(config, { logger });
+  let watcher: NginxWatcher | undefined;
+  try {
+    await nginx.start();
+    watcher = await startWatcher(config, logger, { testCommand: nginx.testCommand, reloadCommand: nginx.reloadCommand });
+  } catch (error) {
+    await watcher?.close();
+    await nginx.stop();
+    await controller.close();
+    throw error;
+  }
+  let closing: Promise<void> | undefined;
+  const startedWatcher = watcher;
+  return {
+    url: `${publicOrigin(config, config.domain)}/`,
+    controller,
+    nginx,
+    watcher: startedWatcher,
+    close(options = {}) {
+      closing ??= (async () => {
+        if (!options.keepDemos) {
+          const stopped = await controller.engine.stopAll();
+          if (stopped > 0) logger.info(`stopped ${stopped} demo(s)`);
+        }
+        await controller.close();
+        await startedWatcher.close();
+        await nginx.stop();
+      })();
+      return closing;
+    },
+  };
+}

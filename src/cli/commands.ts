@@ -1,0 +1,159 @@
+// The CLI commands; each returns an exit code and leaves process handling to main.ts.
+import { access, constants, mkdir, unlink, writeFile } from "node:fs/promises";
+import path from "node:path";
+import type { Config } from "../config/load.js";
+import { startController } from "../app/controller.js";
+import { up } from "../app/up.js";
+import { startWatcher } from "../app/watcher-service.js";
+import { describeError } from "../core/errors.js";
+import { formatDuration } from "../core/duration.js";
+import { parseLabels, type DemoView } from "../core/model.js";
+import { routesFor } from "../core/routes.js";
+import { connectDocker, DockerRuntime } from "../docker/runtime.js";
+import type { Logger } from "../logger.js";
+import { runCommandLine } from "../nginx/commands.js";
+import { findNginx } from "../nginx/private-nginx.js";
+import { RoutesFile } from "../nginx/routes-file.js";
+import { readWatcherStatus } from "../nginx/watcher-status.js";
+import { httpReadinessProbe } from "../probe/http.js";
+import { callApi } from "./api-client.js";
+
+function untilSignal(): Promise<string> {
+  return new Promise((resolve) => {
+    const onSignal = (signal: string) => {
+      process.off("SIGINT", onSignal);
+      process.off("SIGTERM", onSignal);
+      resolve(signal);
+    };
+    process.on("SIGINT", onSignal);
+    process.on("SIGTERM", onSignal);
+  });
+}
+
+export async function runUp(config: Config, logger: Logger, options: { keepDemos?: boolean }): Promise<number> {
+  const handle = await up(config, logger);
+  console.log(`\n  demo-launcher is up: open ${handle.url}\n  (Ctrl-C stops it${options.keepDemos ? "; demos keep running" : " and removes its demos"})\n`);
+  const signal = await untilSignal();
+  logger.info(`${signal}: shutting down`);
+  await handle.close({ keepDemos: options.keepDemos ?? false });
+  return 0;
+}
+
+export async function runServe(config: Config, logger: Logger): Promise<number> {
+  const controller = await startController(config, { logger });
+  const signal = await untilSignal();
+  logger.info(`${signal}: shutting down (demos keep running and are adopted at the next start)`);
+  await controller.close();
+  return 0;
+}
+
+export async function runWatch(config: Config, logger: Logger, commands: { testCommand?: string; reloadCommand?: string }): Promise<number> {
+  const watcher = await startWatcher(config, logger, commands);
+  await untilSignal();
+  await watcher.close();
+  return 0;
+}
+
+async function waitForOutcome(config: Config, id: string, seconds: number): Promise<DemoView> {
+  const deadline = Date.now() + seconds * 1000;
+  for (;;) {
+    const { data } = await callApi(config, "GET", `/api/demos/${id}`);
+    const view = data as DemoView;
+    if (view.status !== "starting" || Date.now() > deadline) return view;
+    await new Promise((resolve) => setTimeout(resolve, 250));
+  }
+}
+
+export async function runLaunch(config: Config, app: string | undefined, options: { json?: boolean; wait?: number }): Promise<number> {
+  const appName = app ?? Object.keys(config.apps)[0];
+  const { data } = await callApi(config, "POST", "/api/demos", { app: appName });
+  let view = data as DemoView;
+  if (options.wait) view = await waitForOutcome(config, view.id, options.wait);
+  if (options.json) console.log(JSON.stringify(view, null, 2));
+  else console.log(`${view.id}  ${view.status}  ${view.url}  (expires in ${formatDuration(view.secondsLeft * 1000)})${view.reason ? `\n  reason: ${view.reason}` : ""}`);
+  return view.status === "failed" ? 1 : 0;
+}
+
+export async function runList(config: Config, options: { json?: boolean }): Promise<number> {
+  const { data } = await callApi(config, "GET", "/api/demos");
+  const demos = (data as { demos: DemoView[] }).demos;
+  if (options.json) {
+    console.log(JSON.stringify(demos, null, 2));
+    return 0;
+  }
+  if (demos.length === 0) console.log("no live demos");
+  for (const demo of demos) console.log(`${demo.id}  ${demo.app.padEnd(12)} ${demo.status.padEnd(9)} ${formatDuration(demo.secondsLeft * 1000).padStart(7)} left  ${demo.url}`);
+  return 0;
+}
+
+export async function runStop(config: Config, id: string): Promise<number> {
+  await callApi(config, "DELETE", `/api/demos/${encodeURIComponent(id)}`);
+  console.log(`stopped ${id}`);
+  return 0;
+}
+
+/** What the routes file holds for the demos Docker runs now whose app answers. */
+export async function runRender(config: Config): Promise<number> {
+  const runtime = new DockerRuntime(connectDocker());
+  const routesFile = new RoutesFile(config.nginx.configDir, config.nginx.controller);
+  const now = Date.now();
+  const containers = await runtime.list(config.namespace);
+  const demos = await Promise.all(
+    containers.map(async (container) => {
+      const labels = parseLabels(container.labels);
+      if (!labels || container.state !== "running") return undefined;
+      const readinessPath = config.apps[labels.app]?.readiness.path ?? "/";
+      const ready = await httpReadinessProbe(labels.port, readinessPath);
+      return ready ? { ...labels, status: "ready" as const, step: "done" as const } : undefined;
+    }),
+  );
+  const { generation } = await routesFile.readCurrent();
+  process.stdout.write(routesFile.render(routesFor(demos.filter((demo) => demo !== undefined), now), generation));
+  return 0;
+}
+
+interface Check {
+  name: string;
+  ok: boolean;
+  detail: string;
+}
+
+export async function runDoctor(config: Config): Promise<number> {
+  const checks: Check[] = [];
+  const docker = connectDocker();
+  try {
+    const version = await docker.version();
+    checks.push({ name: "docker", ok: true, detail: `Docker ${version.Version} answers` });
+    const runtime = new DockerRuntime(docker);
+    for (const [name, app] of Object.entries(config.apps)) {
+      const present = await runtime.imageExists(app.image);
+      checks.push({ name: `image ${name}`, ok: present, detail: present ? `${app.image} is present` : `${app.image} is missing (\`demo-launcher up\` builds the sample; build others yourself)` });
+    }
+  } catch (error) {
+    checks.push({ name: "docker", ok: false, detail: `not reachable: ${describeError(error)}` });
+  }
+  try {
+    const binary = await findNginx();
+    checks.push({ name: "nginx", ok: true, detail: `found at ${binary}` });
+    const test = await runCommandLine(config.nginx.testCommand);
+    checks.push({ name: "nginx config", ok: test.ok, detail: test.ok ? `\`${config.nginx.testCommand}\` passes` : `\`${config.nginx.testCommand}\` fails: ${test.output.split("\n")[0]}` });
+  } catch (error) {
+    checks.push({ name: "nginx", ok: false, detail: describeError(error) });
+  }
+  try {
+    await mkdir(config.nginx.configDir, { recursive: true });
+    const probe = path.join(config.nginx.configDir, `.doctor-${process.pid}`);
+    await writeFile(probe, "");
+    await unlink(probe);
+    await access(config.nginx.configDir, constants.W_OK);
+    checks.push({ name: "config dir", ok: true, detail: `${config.nginx.configDir} is writable` });
+  } catch (error) {
+    checks.push({ name: "config dir", ok: false, detail: `${config.nginx.configDir} is not writable: ${describeError(error)}` });
+  }
+  const status = await readWatcherStatus(config.nginx.configDir);
+  if (!status) checks.push({ name: "watcher", ok: true, detail: "has not reported yet (is `demo-launcher watch-nginx` running?)" });
+  else if (status.lastError) checks.push({ name: "watcher", ok: false, detail: `last error at ${status.lastError.at}: ${status.lastError.message}` });
+  else checks.push({ name: "watcher", ok: true, detail: `applied routes generation ${status.appliedGeneration} (${status.reloads} reload(s) since it started)` });
+  for (const check of checks) console.log(`${check.ok ? "ok  " : "FAIL"}  ${check.name.padEnd(14)} ${check.detail}`);
+  return checks.every((check) => check.ok) ? 0 : 1;
+}

@@ -1,0 +1,69 @@
+#!/usr/bin/env node
+// The command line: parses argv and runs one command; the one place that turns errors into exit codes.
+import { Command, Option } from "commander";
+import { loadConfig, type Config } from "../config/load.js";
+import { ConfigError } from "../config/schema.js";
+import { SetupError, describeError } from "../core/errors.js";
+import { consoleLogger } from "../logger.js";
+import { ApiError } from "./api-client.js";
+import { runDoctor, runLaunch, runList, runRender, runServe, runStop, runUp, runWatch } from "./commands.js";
+
+function withConfig<T extends unknown[]>(action: (config: Config, ...args: T) => Promise<number | void>) {
+  return async (...args: T) => {
+    const options = program.opts<{ config?: string }>();
+    const config = await loadConfig(options.config);
+    const code = await action(config, ...args);
+    if (typeof code === "number" && code !== 0) process.exitCode = code;
+  };
+}
+
+const program = new Command()
+  .name("demo-launcher")
+  .description("Gives every visitor their own time-boxed copy of a web app: Docker containers routed by nginx.")
+  .option("-c, --config <file>", "YAML configuration file (default: the embedded demo.localhost set-up)")
+  .showHelpAfterError();
+
+program.command("up").description("run everything on this machine: sample image, a private nginx, the watcher and the controller").option("--keep-demos", "leave demos running on exit (they are adopted next time)").action(withConfig((config, options: { keepDemos?: boolean }) => runUp(config, consoleLogger(), options)));
+program.command("serve").description("run the controller (HTTP API, pages, reaper)").action(withConfig((config) => runServe(config, consoleLogger())));
+program
+  .command("watch-nginx")
+  .description("watch the routes file: nginx -t, then a graceful reload; keep the last good file on failure")
+  .option("--test-command <command>", "command that checks nginx's config (default from config: nginx -t -q)")
+  .option("--reload-command <command>", "command that reloads nginx gracefully (default from config: nginx -s reload)")
+  .action(withConfig((config, options: { testCommand?: string; reloadCommand?: string }) => runWatch(config, consoleLogger("demo-launcher-watcher"), options)));
+program
+  .command("launch")
+  .description("launch a demo through the controller")
+  .argument("[app]", "app name (default: the first app in the config)")
+  .option("--json", "print the demo as JSON")
+  .addOption(new Option("--wait <seconds>", "wait until the demo is ready or failed").argParser((value) => {
+    const seconds = Number(value);
+    if (!Number.isFinite(seconds) || seconds <= 0) throw new Error(`--wait: ${JSON.stringify(value)} is not a number of seconds`);
+    return seconds;
+  }))
+  .action(withConfig((config, app: string | undefined, options: { json?: boolean; wait?: number }) => runLaunch(config, app, options)));
+program.command("ls").description("list live demos").option("--json", "print JSON").action(withConfig((config, options: { json?: boolean }) => runList(config, options)));
+program.command("stop").description("stop a demo and remove its container").argument("<id>", "demo id").action(withConfig((config, id: string) => runStop(config, id)));
+program.command("render").description("print the routes file for the demos Docker runs now").action(withConfig((config) => runRender(config)));
+program.command("doctor").description("check Docker, nginx, the config dir and the watcher").action(withConfig((config) => runDoctor(config)));
+
+try {
+  await program.parseAsync(process.argv);
+} catch (error) {
+  if (error instanceof ConfigError) {
+    console.error(`demo-launcher: ${error.message}`);
+    process.exitCode = 2;
+  } else if (error instanceof SetupError) {
+    console.error(`demo-launcher: ${error.message}${error.hint ? ` (${error.hint})` : ""}`);
+    process.exitCode = 1;
+  } else if (error instanceof ApiError) {
+    console.error(`demo-launcher: ${error.message}`);
+    process.exitCode = 1;
+  } else {
+    console.error(`demo-launcher: ${describeError(error)}`);
+    process.exitCode = 1;
+  }
+}
+
+// Docker's HTTP agent can hold the event loop open after a command has finished its work.
+setTimeout(() => process.exit(process.exitCode ?? 0), 1500).unref();

@@ -1,0 +1,59 @@
+// Reads the YAML config file (an edge) and turns the parsed settings into the runtime Config.
+import { readFile } from "node:fs/promises";
+import path from "node:path";
+import { parse as parseYaml, YAMLParseError } from "yaml";
+import { ConfigError, parseConfig, type Address, type RawConfig } from "./schema.js";
+
+export interface Config extends RawConfig {
+  /** Absolute; relative paths in the file are taken from the file's own directory. */
+  stateDir: string;
+  nginx: RawConfig["nginx"] & { configDir: string; controller: Address; probeUrl: string };
+  /** Where the file came from, for messages. */
+  source: string;
+}
+
+export function resolveConfig(raw: RawConfig, baseDir: string, source: string, env: NodeJS.ProcessEnv = {}): Config {
+  const nginxHost = raw.nginx.listen.host === "0.0.0.0" ? "127.0.0.1" : raw.nginx.listen.host;
+  const adminToken = env.DEMO_LAUNCHER_ADMIN_TOKEN ?? raw.adminToken;
+  if (adminToken !== undefined && adminToken.length < 16) {
+    throw new ConfigError("DEMO_LAUNCHER_ADMIN_TOKEN", [{ key: "DEMO_LAUNCHER_ADMIN_TOKEN", message: "must be at least 16 characters" }]);
+  }
+  return {
+    ...raw,
+    ...(adminToken ? { adminToken } : {}),
+    source,
+    stateDir: path.resolve(baseDir, raw.stateDir),
+    nginx: {
+      ...raw.nginx,
+      configDir: path.resolve(baseDir, raw.nginx.configDir),
+      controller: raw.nginx.controller ?? raw.listen,
+      probeUrl: raw.nginx.probeUrl ?? `http://${nginxHost.includes(":") ? `[${nginxHost}]` : nginxHost}:${raw.nginx.listen.port}`,
+    },
+  };
+}
+
+/** Parses YAML text; pure. */
+export function parseConfigText(text: string, source: string, baseDir: string, env: NodeJS.ProcessEnv = {}): Config {
+  let data: unknown;
+  try {
+    data = parseYaml(text);
+  } catch (error) {
+    const where = error instanceof YAMLParseError && error.linePos ? `line ${error.linePos[0].line}` : "(file)";
+    throw new ConfigError(source, [{ key: where, message: `is not valid YAML: ${(error as Error).message.split("\n")[0]}` }]);
+  }
+  return resolveConfig(parseConfig(data, source), baseDir, source, env);
+}
+
+/** Loads the file given with --config, or the embedded defaults when there is none. */
+export async function loadConfig(file: string | undefined, env: NodeJS.ProcessEnv = process.env, cwd = process.cwd()): Promise<Config> {
+  if (!file) return resolveConfig(parseConfig({}, "defaults"), cwd, "defaults", env);
+  const absolute = path.resolve(cwd, file);
+  let text: string;
+  try {
+    text = await readFile(absolute, "utf8");
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    throw new ConfigError(file, [{ key: "--config", message: code === "ENOENT" ? `${JSON.stringify(file)} does not exist` : `${JSON.stringify(file)} cannot be read (${code ?? "error"})` }]);
+  }
+  return parseConfigText(text, file, path.dirname(absolute), env);
+}

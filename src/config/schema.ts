@@ -1,0 +1,195 @@
+// The configuration's shape and its pure parser: every problem is collected and named by key.
+import { z } from "zod";
+import { parseDuration } from "../core/duration.js";
+
+const DURATION_HELP = "a number followed by ms, s, m, h or d (for example 90s, 10m, 1h)";
+const SIZE_HELP = "a number of bytes or a number followed by k, m or g (for example 256m, 1g)";
+const ADDRESS_HELP = "host:port with a port from 1 to 65535 (for example 127.0.0.1:8081)";
+
+const duration = z.string({ error: `must be ${DURATION_HELP}` }).transform((text, ctx) => {
+  const ms = parseDuration(text);
+  if (ms === undefined) {
+    ctx.addIssue({ code: "custom", message: `must be ${DURATION_HELP}` });
+    return z.NEVER;
+  }
+  return ms;
+});
+
+const SIZE_UNITS: Record<string, number> = { "": 1, b: 1, k: 1024, m: 1024 ** 2, g: 1024 ** 3 };
+const size = z.union([z.number(), z.string()], { error: `must be ${SIZE_HELP}` }).transform((value, ctx) => {
+  const match = /^(\d+(?:\.\d+)?)\s*([bkmg]?)$/i.exec(String(value).trim());
+  const bytes = match ? Math.round(Number(match[1]) * SIZE_UNITS[match[2]!.toLowerCase()]!) : NaN;
+  if (!Number.isFinite(bytes) || bytes < 6 * 1024 * 1024) {
+    ctx.addIssue({ code: "custom", message: `must be ${SIZE_HELP}, at least 6m (Docker's minimum)` });
+    return z.NEVER;
+  }
+  return bytes;
+});
+
+export interface Address {
+  host: string;
+  port: number;
+}
+
+const address = z.string({ error: `must be ${ADDRESS_HELP}` }).transform((text, ctx): Address => {
+  const match = /^(\[[0-9a-fA-F:]+\]|[A-Za-z0-9.-]+):(\d{1,5})$/.exec(text.trim());
+  const port = match ? Number(match[2]) : NaN;
+  if (!match || port < 1 || port > 65535) {
+    ctx.addIssue({ code: "custom", message: `must be ${ADDRESS_HELP}` });
+    return z.NEVER;
+  }
+  return { host: match[1]!.replace(/^\[|\]$/g, ""), port };
+});
+
+const port = z.number({ error: "must be a whole number from 1 to 65535" }).int("must be a whole number from 1 to 65535").min(1, "must be from 1 to 65535").max(65535, "must be from 1 to 65535");
+const positiveInt = (what: string) => z.number({ error: `must be a whole number of ${what}, at least 1` }).int(`must be a whole number of ${what}, at least 1`).min(1, `must be a whole number of ${what}, at least 1`);
+const DOMAIN_PATTERN = /^(?=.{1,200}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*$/;
+const APP_NAME_PATTERN = /^[a-z][a-z0-9-]{0,39}$/;
+const ENV_NAME_PATTERN = /^[A-Za-z_][A-Za-z0-9_]*$/;
+
+const appSchema = z.strictObject({
+  image: z.string({ error: "must be an image reference such as demo-launcher/hello:latest" }).min(1, "must not be empty"),
+  port: port,
+  title: z.string({ error: "must be text" }).optional(),
+  description: z.string({ error: "must be text" }).optional(),
+  ttl: duration.prefault("10m"),
+  memory: size.prefault("256m"),
+  cpus: z.number({ error: "must be a number of CPUs such as 0.5" }).positive("must be more than 0").max(64, "must be at most 64").default(0.5),
+  pids: positiveInt("processes").max(100_000, "must be at most 100000").default(256),
+  env: z
+    .record(z.string().regex(ENV_NAME_PATTERN, "must be an environment variable name (letters, digits, _)"), z.union([z.string(), z.number(), z.boolean()], { error: "must be text, a number or true/false" }).transform(String), { error: "must be a map of NAME: value" })
+    .default({}),
+  readiness: z
+    .strictObject({
+      path: z.string({ error: "must be a path starting with /" }).startsWith("/", "must be a path starting with /").default("/"),
+      timeout: duration.prefault("60s"),
+    }, { error: "must be a map with path and timeout" })
+    .default({ path: "/", timeout: 60_000 }),
+}, { error: "must be a map with at least image and port" });
+
+export const configSchema = z.strictObject({
+  domain: z.string({ error: "must be a DNS name such as demo.example.org" }).toLowerCase().regex(DOMAIN_PATTERN, "must be a DNS name such as demo.example.org (lowercase letters, digits, dots and hyphens)").default("demo.localhost"),
+  listen: address.prefault("127.0.0.1:8081"),
+  namespace: z.string({ error: "must be a short name" }).regex(/^[a-z0-9][a-z0-9-]{0,30}$/, "must be a short name of lowercase letters, digits and hyphens").default("default"),
+  idLength: z.number({ error: "must be a whole number from 8 to 32" }).int("must be a whole number from 8 to 32").min(8, "must be at least 8 (ids must be unguessable)").max(32, "must be at most 32").default(8),
+  publicScheme: z.enum(["http", "https"], { error: "must be one of: http, https" }).default("http"),
+  publicPort: port.optional(),
+  stateDir: z.string({ error: "must be a directory path" }).min(1).default(".run/state"),
+  network: z.string({ error: "must be a Docker network name" }).regex(/^[a-zA-Z0-9][a-zA-Z0-9_.-]{0,63}$/, "must be a Docker network name (letters, digits, _ . -)").default("demo-launcher"),
+  adminToken: z.string({ error: "must be text" }).min(16, "must be at least 16 characters").optional(),
+  trustedProxies: z.array(z.string({ error: "must be an IP address" }), { error: "must be a list of IP addresses" }).default(["127.0.0.1", "::1", "::ffff:127.0.0.1"]),
+  reaper: z
+    .strictObject({ interval: duration.prefault("1s") }, { error: "must be a map with interval" })
+    .default({ interval: 1000 }),
+  nginx: z
+    .strictObject({
+      listen: address.prefault("127.0.0.1:8080"),
+      configDir: z.string({ error: "must be a directory path" }).min(1, "must not be empty").default(".run/nginx"),
+      controller: address.optional(),
+      probeUrl: z.url({ error: "must be a URL such as http://127.0.0.1:80" }).optional(),
+      testCommand: z.string({ error: "must be a command line" }).min(1, "must not be empty").default("nginx -t -q"),
+      reloadCommand: z.string({ error: "must be a command line" }).min(1, "must not be empty").default("nginx -s reload"),
+      debounce: duration.prefault("100ms"),
+    }, { error: "must be a map" })
+    .default({ listen: { host: "127.0.0.1", port: 8080 }, configDir: ".run/nginx", testCommand: "nginx -t -q", reloadCommand: "nginx -s reload", debounce: 100 }),
+  ports: z
+    .strictObject({ from: port, to: port }, { error: "must be a map with from and to" })
+    .refine((range) => range.from <= range.to, { message: "from must not be greater than to" })
+    .default({ from: 20000, to: 29999 }),
+  limits: z
+    .strictObject({ maxDemos: positiveInt("demos").default(50), perClient: positiveInt("demos").default(1) }, { error: "must be a map with maxDemos and perClient" })
+    .default({ maxDemos: 50, perClient: 1 }),
+  apps: z
+    .record(z.string().regex(APP_NAME_PATTERN, "must be an app name of lowercase letters, digits and hyphens, starting with a letter"), appSchema, { error: "must be a map of app names to app settings" })
+    .refine((apps) => Object.keys(apps).length > 0, { message: "must name at least one app" })
+    .default({
+      hello: {
+        image: "demo-launcher/hello:latest",
+        port: 8080,
+        title: "Hello guestbook",
+        description: "A tiny guestbook: sign it, and only you see your entries.",
+        ttl: 600_000,
+        memory: 256 * 1024 ** 2,
+        cpus: 0.5,
+        pids: 256,
+        env: {},
+        readiness: { path: "/", timeout: 60_000 },
+      },
+    }),
+}, { error: "must be a map of settings" });
+
+export type RawConfig = z.output<typeof configSchema>;
+export type AppConfig = RawConfig["apps"][string];
+
+export interface ConfigProblem {
+  key: string;
+  message: string;
+}
+
+export class ConfigError extends Error {
+  constructor(readonly source: string, readonly problems: ConfigProblem[]) {
+    super(`${source} has ${problems.length} problem${problems.length === 1 ? "" : "s"}:\n${problems.map((p) => `  - ${p.key}: ${p.message}`).join("\n")}`);
+    this.name = "ConfigError";
+  }
+}
+
+function valueAt(input: unknown, path: readonly PropertyKey[]): unknown {
+  let current: unknown = input;
+  for (const key of path) {
+    if (current === null || typeof current !== "object") return undefined;
+    current = (current as Record<PropertyKey, unknown>)[key];
+  }
+  return current;
+}
+
+function show(value: unknown): string {
+  if (value === undefined) return "nothing";
+  const text = JSON.stringify(value);
+  return text.length > 60 ? `${text.slice(0, 57)}...` : text;
+}
+
+/** Parses already-read YAML data; pure. Throws ConfigError listing every problem at once. */
+export function parseConfig(input: unknown, source = "config"): RawConfig {
+  const result = configSchema.safeParse(input ?? {});
+  if (result.success) return result.data;
+  const problems: ConfigProblem[] = [];
+  for (const issue of result.error.issues) {
+    const key = issue.path.map(String).join(".") || "(top level)";
+    if (issue.code === "unrecognized_keys") {
+      for (const unknownKey of issue.keys) {
+        const parentKeys = describeAllowedKeys(issue.path);
+        problems.push({ key: [...issue.path.map(String), unknownKey].join("."), message: `unknown key${parentKeys ? `; allowed keys here: ${parentKeys}` : ""}` });
+      }
+      continue;
+    }
+    if (issue.code === "invalid_key") {
+      const badKey = String(issue.path.at(-1) ?? "");
+      problems.push({ key, message: `${show(badKey)} ${issue.issues[0]?.message ?? "is not an allowed name"}` });
+      continue;
+    }
+    problems.push({ key, message: `${show(valueAt(input, issue.path))} ${issue.message.startsWith("must") || issue.message.startsWith("from") ? "is wrong: " : ""}${issue.message}` });
+  }
+  throw new ConfigError(source, problems);
+}
+
+function describeAllowedKeys(path: readonly PropertyKey[]): string {
+  let shape: z.ZodType = configSchema;
+  for (const key of path) {
+    shape = unwrap(shape);
+    if (shape instanceof z.ZodObject) shape = (shape.shape as Record<string, z.ZodType>)[String(key)] ?? shape;
+    else if (shape instanceof z.ZodRecord) shape = shape.valueType as z.ZodType;
+    else return "";
+  }
+  shape = unwrap(shape);
+  return shape instanceof z.ZodObject ? Object.keys(shape.shape).join(", ") : "";
+}
+
+function unwrap(schema: z.ZodType): z.ZodType {
+  let current: z.ZodType = schema;
+  for (let depth = 0; depth < 8; depth += 1) {
+    if (current instanceof z.ZodDefault || current instanceof z.ZodOptional) current = current.unwrap() as z.ZodType;
+    else if (current instanceof z.ZodPipe) current = current.in as z.ZodType;
+    else break;
+  }
+  return current;
+}

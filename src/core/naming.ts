@@ -1,0 +1,40 @@
+// Demo ids and hosts: unguessable lowercase ids that are valid DNS labels.
+import { customAlphabet } from "nanoid";
+
+export const ID_ALPHABET = "0123456789abcdefghijklmnopqrstuvwxyz";
+
+export function makeIdGenerator(length: number): () => string {
+  // A DNS label may not start with a digit in some resolvers' eyes; a letter first keeps every tool happy.
+  const first = customAlphabet("abcdefghijklmnopqrstuvwxyz", 1);
+  const rest = customAlphabet(ID_ALPHABET, Math.max(1, length - 1));
+  return () => first() + rest();
+}
+
+/** Bits of randomness in an id of this length (the first character has 26 choices). */
+export function idEntropyBits(length: number): number {
+  return Math.log2(26) + (length - 1) * Math.log2(ID_ALPHABET.length);
+}
+
+export function hostFor(id: string, domain: string): string {
+  return `${id}.${domain}`;
+}
+
+export const ID_PATTERN = /^[a-z][0-9a-z]{3,63}$/;
+
+/** The demo id a Host header names, if it is `<id>.<domain>` (port and case ignored). */
+export function idFromHost(hostHeader: string | undefined, domain: string): string | undefined {
+  if (!hostHeader) return undefined;
+  const host = normalizeHost(hostHeader);
+  const suffix = `.${domain}`;
+  if (!host.endsWith(suffix)) return undefined;
+  const label = host.slice(0, -suffix.length);
+  return ID_PATTERN.test(label) ? label : undefined;
+}
+
+export function normalizeHost(hostHeader: string): string {
+  let host = hostHeader.trim().toLowerCase();
+  if (host.startsWith("[")) return host; // IPv6 literal: never a demo host
+  const colon = host.lastIndexOf(":");
+  if (colon >= 0) host = host.slice(0, colon);
+  return host.endsWith(".") ? host.slice(0, -1) : host;
+}

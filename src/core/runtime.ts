@@ -1,0 +1,78 @@
+// The interfaces the engine needs from the outside world; the edges implement them.
+export interface ContainerSpec {
+  name: string;
+  image: string;
+  containerPort: number;
+  hostPort: number;
+  labels: Record<string, string>;
+  env: Record<string, string>;
+  memoryBytes: number;
+  cpus: number;
+  pids: number;
+  network: string;
+}
+
+export type RuntimeState = "created" | "running" | "paused" | "restarting" | "removing" | "exited" | "dead";
+
+export interface RuntimeContainer {
+  containerId: string;
+  labels: Record<string, string>;
+  state: RuntimeState;
+}
+
+export interface ContainerInspection {
+  state: RuntimeState;
+  exitCode: number;
+  oomKilled: boolean;
+}
+
+/** Thrown when the host port was taken between our choice and Docker's bind. */
+export class PortConflictError extends Error {
+  constructor(readonly port: number, cause: string) {
+    super(`port ${port} is already in use: ${cause}`);
+    this.name = "PortConflictError";
+  }
+}
+
+export interface ContainerRuntime {
+  /** Creates and starts; on failure removes what it created and throws (PortConflictError on a taken port). */
+  createAndStart(spec: ContainerSpec): Promise<string>;
+  /** Every container carrying our labels in this namespace, in any state. */
+  list(namespace: string): Promise<RuntimeContainer[]>;
+  inspect(containerId: string): Promise<ContainerInspection | undefined>;
+  /** Kills and removes; a container that is already gone is not an error. */
+  remove(containerId: string): Promise<void>;
+  logTail(containerId: string, lines: number): Promise<string>;
+  imageExists(image: string): Promise<boolean>;
+}
+
+/** Answers whether the app in a demo answers HTTP yet. */
+export type ReadinessProbe = (port: number, path: string) => Promise<boolean>;
+
+/** Resolves true once nginx serves routes of at least this generation. */
+export type RouteConfirmer = (generation: number, timeoutMs: number) => Promise<boolean>;
+
+/** Writes the routes file for these demos; returns the generation now on disk. */
+export interface RoutesSink {
+  /** The generation and routed hosts of the file as it is on disk (for adoption at start). */
+  readCurrent(): Promise<{ generation: number; hosts: Set<string> }>;
+  write(routes: import("./routes.js").Route[], generation: number): Promise<boolean>;
+}
+
+export interface EndedDemo {
+  id: string;
+  app: string;
+  status: "expired" | "stopped" | "failed";
+  reason: string;
+  endedAt: number;
+}
+
+/** Remembers demos that ended, so their host can say "expired" rather than "unknown" after a restart. */
+export interface EndedStore {
+  load(): Promise<EndedDemo[]>;
+  save(ended: EndedDemo[]): Promise<void>;
+}
+
+export interface Clock {
+  now(): number;
+}

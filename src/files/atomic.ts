@@ -1,0 +1,38 @@
+// File writes that never leave a half-written file: temp file in the same dir, fsync, rename; skip when unchanged.
+import { mkdir, open, readFile, rename, unlink } from "node:fs/promises";
+import path from "node:path";
+
+export async function readIfExists(file: string): Promise<string | undefined> {
+  try {
+    return await readFile(file, "utf8");
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === "ENOENT") return undefined;
+    throw error;
+  }
+}
+
+export async function writeAtomically(file: string, content: string): Promise<void> {
+  await mkdir(path.dirname(file), { recursive: true });
+  const temp = path.join(path.dirname(file), `.${path.basename(file)}.${process.pid}.${Date.now()}.tmp`);
+  const handle = await open(temp, "w", 0o644);
+  try {
+    await handle.writeFile(content);
+    // Without fsync a power cut can leave an empty file behind the rename.
+    await handle.sync();
+  } finally {
+    await handle.close();
+  }
+  try {
+    await rename(temp, file);
+  } catch (error) {
+    await unlink(temp).catch(() => {});
+    throw error;
+  }
+}
+
+/** Returns true when the file was written, false when it already held this content. */
+export async function writeIfChanged(file: string, content: string): Promise<boolean> {
+  if ((await readIfExists(file)) === content) return false;
+  await writeAtomically(file, content);
+  return true;
+}

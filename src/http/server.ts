@@ -1,0 +1,173 @@
+// The controller's HTTP surface: landing page, launch, the demo-host pages, and the JSON API.
+import Fastify, { type FastifyInstance, type FastifyRequest } from "fastify";
+import formbody from "@fastify/formbody";
+import type { Config } from "../config/load.js";
+import type { DemoEngine } from "../core/engine.js";
+import { ProblemError } from "../core/errors.js";
+import { viewOf, type Demo } from "../core/model.js";
+import { ID_PATTERN, idFromHost } from "../core/naming.js";
+import type { Logger } from "../logger.js";
+import { clientAddress, clientKey, isDirectLoopback, tokenMatches } from "./client.js";
+import { Pages } from "./pages.js";
+import { fromFrameworkError, sendProblem } from "./problem.js";
+
+export interface ServerDeps {
+  config: Config;
+  engine: DemoEngine;
+  logger: Logger;
+  templatesDir: string;
+  /** Extra facts for /api/status (the watcher's last outcome). */
+  status: () => Promise<Record<string, unknown>>;
+}
+
+export function publicOrigin(config: Config, host: string): string {
+  const port = config.publicPort ?? config.nginx.listen.port;
+  const defaultPort = config.publicScheme === "https" ? 443 : 80;
+  return `${config.publicScheme}://${host}${port === defaultPort ? "" : `:${port}`}`;
+}
+
+const NO_STORE = "no-store";
+
+export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
+  const { config, engine } = deps;
+  const apexUrl = publicOrigin(config, config.domain);
+  const pages = new Pages(deps.templatesDir, { brandTitle: "Try it live", apexUrl });
+  const app = Fastify({ logger: false, bodyLimit: 16 * 1024, trustProxy: false, routerOptions: { maxParamLength: 200 }, return503OnClosing: true });
+  await app.register(formbody, { bodyLimit: 4 * 1024 });
+
+  const urlOf = (demo: Demo) => `${publicOrigin(config, demo.host)}/`;
+  const viewFor = (demo: Demo) => viewOf(demo, urlOf(demo), Date.now());
+  const wantsHtml = (request: FastifyRequest) => /text\/html/.test(String(request.headers.accept ?? ""));
+
+  app.setErrorHandler((error: { statusCode?: number; code?: string; message: string }, request, reply) => {
+    const problem = error instanceof ProblemError ? error : fromFrameworkError(error);
+    if (problem) return sendProblem(reply, problem, request.url.slice(0, 200));
+    deps.logger.error(`${request.method} ${request.url.slice(0, 200)}: ${error.message}`);
+    return reply.code(500).type("application/problem+json").send({ type: "about:blank", title: "Internal error", status: 500, detail: "Something went wrong on our side; it has been logged." });
+  });
+  app.setNotFoundHandler((request, reply) => {
+    if (wantsHtml(request)) return reply.code(404).type("text/html; charset=utf-8").send(pages.problem("Page not found", "There is nothing at this address."));
+    return sendProblem(reply, new ProblemError("not-found", `Nothing at ${request.method} ${request.url.slice(0, 100)}.`));
+  });
+
+  function requireAdmin(request: FastifyRequest): void {
+    if (config.adminToken) {
+      const header = String(request.headers.authorization ?? "");
+      const given = header.startsWith("Bearer ") ? header.slice(7) : undefined;
+      if (!tokenMatches(given, config.adminToken)) throw new ProblemError("unauthorized", "This needs the admin token: send `Authorization: Bearer <token>`.");
+      return;
+    }
+    // Without a token, admin actions are allowed only straight from this machine, never through nginx.
+    if (!isDirectLoopback(request)) throw new ProblemError("unauthorized", "Admin actions need an admin token (set adminToken or DEMO_LAUNCHER_ADMIN_TOKEN).");
+  }
+
+  function assertSameOrigin(request: FastifyRequest): void {
+    const origin = request.headers.origin;
+    if (origin === undefined) return;
+    if (origin !== apexUrl) throw new ProblemError("forbidden", `Launches are accepted only from ${apexUrl}, not from ${String(origin).slice(0, 100)}.`);
+  }
+
+  function launchFor(request: FastifyRequest, appName: unknown) {
+    assertSameOrigin(request);
+    return engine.launch(appName, clientKey(clientAddress(request, config.trustedProxies)));
+  }
+
+  // Demo hosts: every request the nginx map did not route lands here and gets a page saying why.
+  app.addHook("onRequest", async (request, reply) => {
+    const id = idFromHost(request.headers.host, config.domain);
+    if (!id) return;
+    reply.header("cache-control", NO_STORE);
+    const demo = engine.get(id);
+    const ended = demo ? undefined : engine.getEnded(id);
+    const path = request.url.split("?")[0];
+    if (path === "/__demo/status.json") {
+      if (demo) return reply.send(viewFor(demo));
+      if (ended) return reply.send({ id, status: ended.status, reason: ended.reason, endedAt: new Date(ended.endedAt).toISOString() });
+      return sendProblem(reply, new ProblemError("not-found", "There is no demo at this address."));
+    }
+    reply.type("text/html; charset=utf-8");
+    if (demo?.status === "starting") return reply.code(503).header("retry-after", "1").send(pages.starting(demo));
+    if (demo) return reply.code(200).send(pages.ready());
+    if (ended) return reply.code(410).send(pages.ended(ended, Object.hasOwn(config.apps, ended.app)));
+    return reply.code(404).send(pages.unknown());
+  });
+
+  app.get("/", async (_request, reply) => reply.type("text/html; charset=utf-8").header("cache-control", NO_STORE).send(pages.landing(config.apps)));
+
+  app.post("/launch", async (request, reply) => {
+    const body = (request.body ?? {}) as Record<string, unknown>;
+    try {
+      const { demo } = launchFor(request, body.app);
+      return reply.code(303).header("location", urlOf(demo)).header("cache-control", NO_STORE).send();
+    } catch (error) {
+      if (!(error instanceof ProblemError) || !wantsHtml(request)) throw error;
+      if (error.retryAfterSeconds !== undefined) reply.header("retry-after", String(error.retryAfterSeconds));
+      return reply.code(error.status).type("text/html; charset=utf-8").send(pages.problem(error.title, error.message));
+    }
+  });
+
+  app.get("/healthz", async () => ({ ok: true }));
+
+  app.get("/api/apps", async () => ({
+    apps: Object.entries(config.apps).map(([name, appConfig]) => ({ name, title: appConfig.title ?? name, description: appConfig.description ?? "", ttlSeconds: Math.round(appConfig.ttl / 1000) })),
+  }));
+
+  app.post("/api/demos", async (request, reply) => {
+    const body = request.body;
+    if (body === null || typeof body !== "object" || Array.isArray(body)) throw new ProblemError("bad-request", 'The body must be a JSON object such as {"app":"hello"}.');
+    const unknownKeys = Object.keys(body).filter((key) => key !== "app");
+    if (unknownKeys.length > 0) throw new ProblemError("bad-request", `Unknown field ${JSON.stringify(unknownKeys[0]!.slice(0, 40))}; allowed: app.`);
+    const { demo, created } = launchFor(request, (body as { app?: unknown }).app);
+    return reply.code(created ? 201 : 200).header("location", `/api/demos/${demo.id}`).header("cache-control", NO_STORE).send(viewFor(demo));
+  });
+
+  app.get("/api/demos", async (request) => {
+    requireAdmin(request);
+    return { demos: engine.list().map(viewFor) };
+  });
+
+  function parseId(raw: string): string {
+    if (!ID_PATTERN.test(raw)) throw new ProblemError("bad-request", `${JSON.stringify(raw.slice(0, 70))} is not a demo id (lowercase letters and digits).`);
+    return raw;
+  }
+
+  app.get<{ Params: { id: string } }>("/api/demos/:id", async (request, reply) => {
+    const id = parseId(request.params.id);
+    reply.header("cache-control", NO_STORE);
+    const demo = engine.get(id);
+    if (demo) return viewFor(demo);
+    const ended = engine.getEnded(id);
+    if (ended) return { id, app: ended.app, status: ended.status, reason: ended.reason, endedAt: new Date(ended.endedAt).toISOString() };
+    throw new ProblemError("not-found", `There is no demo ${id}.`);
+  });
+
+  app.delete<{ Params: { id: string } }>("/api/demos/:id", async (request, reply) => {
+    requireAdmin(request);
+    const id = parseId(request.params.id);
+    if (!(await engine.stop(id))) throw new ProblemError("not-found", `There is no live demo ${id}.`);
+    return reply.code(204).send();
+  });
+
+  app.get("/api/status", async (request) => {
+    requireAdmin(request);
+    const demos = engine.list();
+    return {
+      demos: { total: demos.length, ready: demos.filter((demo) => demo.status === "ready").length, starting: demos.filter((demo) => demo.status === "starting").length },
+      limits: config.limits,
+      routesGeneration: engine.currentGeneration(),
+      ...(await deps.status()),
+    };
+  });
+
+  app.addHook("onSend", async (_request, reply, payload) => {
+    reply.header("x-content-type-options", "nosniff");
+    reply.header("referrer-policy", "same-origin");
+    return payload;
+  });
+
+  return app;
+}
+
+export async function closeQuietly(app: FastifyInstance | undefined): Promise<void> {
+  await app?.close().catch(() => {});
+}

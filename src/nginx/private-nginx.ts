@@ -1,0 +1,115 @@
+// Runs a private nginx under its own prefix (for `up` and the tests): never touches the host's nginx.
+import { access, copyFile, mkdir, readdir } from "node:fs/promises";
+import { constants } from "node:fs";
+import net from "node:net";
+import path from "node:path";
+import { Eta } from "eta";
+import { execa, type ResultPromise } from "execa";
+import { SetupError } from "../core/errors.js";
+import type { Address } from "../config/schema.js";
+import { DEFAULT_TEMPLATES_DIR, PACKAGE_ROOT, formatAddress } from "./render.js";
+import { writeIfChanged } from "../files/atomic.js";
+
+export async function findNginx(): Promise<string> {
+  for (const dir of [...(process.env.PATH ?? "").split(":"), "/usr/sbin", "/usr/local/sbin", "/usr/local/nginx/sbin"]) {
+    if (!dir) continue;
+    const candidate = path.join(dir, "nginx");
+    try {
+      await access(candidate, constants.X_OK);
+      return candidate;
+    } catch {
+      // keep looking
+    }
+  }
+  throw new SetupError("nginx is not installed", "install it with `apt-get install nginx-light` (or run `npm start`, which does)");
+}
+
+export interface PrivateNginxOptions {
+  prefix: string;
+  configDir: string;
+  listen: Address;
+}
+
+export class PrivateNginx {
+  private child: ResultPromise | undefined;
+  private exitError: string | undefined;
+
+  private constructor(readonly binary: string, readonly options: PrivateNginxOptions, readonly confFile: string) {}
+
+  /** Writes nginx.conf and the shared locations into the prefix; returns a handle ready to start. */
+  static async prepare(options: PrivateNginxOptions): Promise<PrivateNginx> {
+    const binary = await findNginx();
+    const { prefix } = options;
+    for (const dir of ["conf/demo-launcher", "logs", "temp"]) await mkdir(path.join(prefix, dir), { recursive: true });
+    // The same locations file that production uses, so the tests exercise the shipped config.
+    const shippedDir = path.join(PACKAGE_ROOT, "nginx");
+    for (const file of await readdir(shippedDir)) {
+      if (file !== "site.conf") await copyFile(path.join(shippedDir, file), path.join(prefix, "conf/demo-launcher", file));
+    }
+    const eta = new Eta({ views: DEFAULT_TEMPLATES_DIR, autoEscape: false });
+    const confFile = path.join(prefix, "conf/nginx.conf");
+    await writeIfChanged(confFile, eta.render("nginx/private-nginx.conf.eta", { prefix, configDir: options.configDir, listen: formatAddress(options.listen) }));
+    return new PrivateNginx(binary, options, confFile);
+  }
+
+  private args(): string[] {
+    return ["-p", this.options.prefix, "-c", this.confFile];
+  }
+
+  get testCommand(): string {
+    return [this.binary, "-t", "-q", ...this.args()].join(" ");
+  }
+
+  get reloadCommand(): string {
+    return [this.binary, "-s", "reload", ...this.args()].join(" ");
+  }
+
+  async start(): Promise<void> {
+    const test = await execa(this.binary, ["-t", "-q", ...this.args()], { reject: false, all: true });
+    if (test.failed) throw new SetupError(`nginx refused its config: ${(test.all ?? "").trim()}`);
+    if (await isListening(this.options.listen)) {
+      throw new SetupError(`${formatAddress(this.options.listen)} is already in use`, "stop what listens there or set nginx.listen to another address");
+    }
+    this.child = execa(this.binary, this.args(), { reject: false, all: true, stdin: "ignore" });
+    void this.child.then((result) => {
+      this.exitError = String(result.all ?? "").trim() || `nginx exited with code ${result.exitCode}`;
+    });
+    for (let attempt = 0; attempt < 100; attempt += 1) {
+      if (this.exitError) throw new SetupError(`nginx did not start: ${this.exitError}`);
+      if (await isListening(this.options.listen)) return;
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+    throw new SetupError(`nginx did not listen on ${formatAddress(this.options.listen)} within 5 s`);
+  }
+
+  get running(): boolean {
+    return this.child !== undefined && this.exitError === undefined;
+  }
+
+  /** Graceful stop (SIGQUIT lets requests in flight finish); safe to call twice. */
+  async stop(): Promise<void> {
+    const child = this.child;
+    this.child = undefined;
+    if (!child || this.exitError !== undefined) return;
+    child.kill("SIGQUIT");
+    const timer = setTimeout(() => child.kill("SIGKILL"), 5000);
+    await child.catch(() => {});
+    clearTimeout(timer);
+  }
+}
+
+export function isListening(address: Address): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = net.connect({ host: address.host, port: address.port });
+    socket.setTimeout(500);
+    socket.once("connect", () => {
+      socket.destroy();
+      resolve(true);
+    });
+    socket.once("error", () => resolve(false));
+    socket.once("timeout", () => {
+      socket.destroy();
+      resolve(false);
+    });
+  });
+}

@@ -1,0 +1,31 @@
+// The watcher's last outcome, kept in a small file in the config dir so the controller and doctor can show it.
+import path from "node:path";
+import { readIfExists, writeAtomically } from "../files/atomic.js";
+
+export const STATUS_FILE_NAME = ".watcher-status.json";
+
+export interface WatcherStatus {
+  state: "ok" | "error";
+  updatedAt: string;
+  appliedGeneration: number;
+  reloads: number;
+  lastError?: { message: string; at: string; generation: number };
+}
+
+export function statusFile(configDir: string): string {
+  return path.join(configDir, STATUS_FILE_NAME);
+}
+
+export async function readWatcherStatus(configDir: string): Promise<WatcherStatus | undefined> {
+  const text = await readIfExists(statusFile(configDir)).catch(() => undefined);
+  if (!text) return undefined;
+  try {
+    return JSON.parse(text) as WatcherStatus;
+  } catch {
+    return undefined;
+  }
+}
+
+export async function writeWatcherStatus(configDir: string, status: WatcherStatus): Promise<void> {
+  await writeAtomically(statusFile(configDir), `${JSON.stringify(status, null, 2)}\n`);
+}

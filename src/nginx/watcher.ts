@@ -1,0 +1,143 @@
+// Watches the routes file; on change: coalesce, `nginx -t`, graceful reload, or restore the last good file.
+import path from "node:path";
+import chokidar, { type FSWatcher } from "chokidar";
+import { readRoutesFile } from "../core/routes.js";
+import { describeError } from "../core/errors.js";
+import type { Logger } from "../logger.js";
+import { runCommandLine, type CommandRunner } from "./commands.js";
+import { readIfExists, writeAtomically } from "../files/atomic.js";
+import { writeWatcherStatus, type WatcherStatus } from "./watcher-status.js";
+
+export const ROUTES_FILE_NAME = "routes.conf";
+const LAST_GOOD_FILE_NAME = ".routes.conf.last-good";
+
+export interface WatcherOptions {
+  configDir: string;
+  testCommand: string;
+  reloadCommand: string;
+  /** Quiet time before applying, so a burst of writes makes one reload. */
+  debounceMs: number;
+  /** Longest a steady stream of writes may delay a reload. */
+  maxWaitMs?: number;
+  logger: Logger;
+  run?: CommandRunner;
+}
+
+export type ApplyOutcome = "reloaded" | "unchanged" | "rejected" | "reload-failed" | "missing";
+
+export class NginxWatcher {
+  private readonly routesFile: string;
+  private readonly lastGoodFile: string;
+  private readonly run: CommandRunner;
+  private fsWatcher: FSWatcher | undefined;
+  private timer: NodeJS.Timeout | undefined;
+  private firstPendingAt = 0;
+  private applying: Promise<ApplyOutcome> | undefined;
+  private again = false;
+  private lastApplied: string | undefined;
+  private status: WatcherStatus = { state: "ok", updatedAt: new Date().toISOString(), appliedGeneration: 0, reloads: 0 };
+  private closed = false;
+
+  constructor(private readonly options: WatcherOptions) {
+    this.routesFile = path.join(options.configDir, ROUTES_FILE_NAME);
+    this.lastGoodFile = path.join(options.configDir, LAST_GOOD_FILE_NAME);
+    this.run = options.run ?? runCommandLine;
+  }
+
+  async start(): Promise<void> {
+    this.lastApplied = undefined;
+    await this.applyNow();
+    // The directory, not the file: an atomic rename replaces the file's inode, which a file watch would lose.
+    this.fsWatcher = chokidar.watch(this.options.configDir, {
+      ignoreInitial: true,
+      depth: 0,
+      ignored: (file) => file !== this.options.configDir && path.basename(file) !== ROUTES_FILE_NAME,
+    });
+    this.fsWatcher.on("all", () => this.schedule());
+    this.fsWatcher.on("error", (error) => this.options.logger.error(`watcher: ${describeError(error)}`));
+    await new Promise<void>((resolve) => this.fsWatcher!.once("ready", () => resolve()));
+    // A write between the first apply and the watch being ready would otherwise go unseen.
+    this.schedule();
+  }
+
+  currentStatus(): WatcherStatus {
+    return this.status;
+  }
+
+  private schedule(): void {
+    if (this.closed) return;
+    const now = Date.now();
+    if (!this.timer) this.firstPendingAt = now;
+    clearTimeout(this.timer);
+    const maxWait = this.options.maxWaitMs ?? 1000;
+    const delay = Math.max(0, Math.min(this.options.debounceMs, this.firstPendingAt + maxWait - now));
+    this.timer = setTimeout(() => {
+      this.timer = undefined;
+      void this.applyNow();
+    }, delay);
+  }
+
+  /** Applies the current file once; concurrent calls share one run and queue one more. */
+  async applyNow(): Promise<ApplyOutcome> {
+    if (this.applying) {
+      this.again = true;
+      return this.applying;
+    }
+    this.applying = this.applyOnce().finally(() => {
+      this.applying = undefined;
+      if (this.again && !this.closed) {
+        this.again = false;
+        void this.applyNow();
+      }
+    });
+    return this.applying;
+  }
+
+  private async applyOnce(): Promise<ApplyOutcome> {
+    const content = await readIfExists(this.routesFile);
+    if (content === undefined) return "missing";
+    if (content === this.lastApplied) return "unchanged";
+    const generation = readRoutesFile(content).generation;
+
+    const test = await this.run(this.options.testCommand);
+    if (!test.ok) {
+      const lastGood = await readIfExists(this.lastGoodFile);
+      // Put the last good file back so that a restart of nginx still finds a valid config.
+      if (lastGood !== undefined && lastGood !== content) await writeAtomically(this.routesFile, lastGood);
+      this.lastApplied = lastGood;
+      const message = `generation ${generation} failed \`${this.options.testCommand}\`, kept the last good routes file: ${test.output || "no output"}`;
+      if (this.status.lastError?.message !== message) this.options.logger.error(`watcher: ${message}`);
+      await this.report({ state: "error", lastError: { message, at: new Date().toISOString(), generation } });
+      return "rejected";
+    }
+
+    await writeAtomically(this.lastGoodFile, content);
+    this.lastApplied = content;
+    const reload = await this.run(this.options.reloadCommand);
+    if (!reload.ok) {
+      const message = `\`${this.options.reloadCommand}\` failed for generation ${generation}: ${reload.output || "no output"}`;
+      this.options.logger.error(`watcher: ${message}`);
+      // Try again on the next change: the file is valid, nginx was not told.
+      this.lastApplied = undefined;
+      await this.report({ state: "error", lastError: { message, at: new Date().toISOString(), generation } });
+      return "reload-failed";
+    }
+    this.options.logger.info(`watcher: reloaded nginx for routes generation ${generation}`);
+    await this.report({ state: "ok", appliedGeneration: generation, reloads: this.status.reloads + 1 });
+    return "reloaded";
+  }
+
+  private async report(change: Partial<WatcherStatus>): Promise<void> {
+    this.status = { ...this.status, ...change, updatedAt: new Date().toISOString() };
+    if (change.state === "ok") delete this.status.lastError;
+    await writeWatcherStatus(this.options.configDir, this.status).catch((error) => this.options.logger.error(`watcher: cannot write status: ${describeError(error)}`));
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    clearTimeout(this.timer);
+    await this.fsWatcher?.close();
+    this.fsWatcher = undefined;
+    await this.applying?.catch(() => {});
+  }
+}

@@ -1,0 +1,53 @@
+// HTTP probes: does a demo's app answer yet, and which routes generation does nginx serve.
+import http from "node:http";
+import type { ReadinessProbe, RouteConfirmer } from "../core/runtime.js";
+
+interface GetResult {
+  status: number;
+  body: string;
+}
+
+/** A GET that never throws on network errors: undefined means "no answer". */
+export function httpGet(url: string, options: { host?: string; timeoutMs?: number; maxBody?: number } = {}): Promise<GetResult | undefined> {
+  return new Promise((resolve) => {
+    const request = http.get(url, { headers: options.host ? { host: options.host } : {}, timeout: options.timeoutMs ?? 1000, agent: false }, (response) => {
+      const chunks: Buffer[] = [];
+      let size = 0;
+      response.on("data", (chunk: Buffer) => {
+        size += chunk.length;
+        if (size <= (options.maxBody ?? 64 * 1024)) chunks.push(chunk);
+      });
+      response.on("end", () => resolve({ status: response.statusCode ?? 0, body: Buffer.concat(chunks).toString("utf8") }));
+      response.on("error", () => resolve(undefined));
+    });
+    request.on("timeout", () => request.destroy());
+    request.on("error", () => resolve(undefined));
+  });
+}
+
+/** Any answer below 500 means the app is up; its own 404 or login redirect still counts. */
+export const httpReadinessProbe: ReadinessProbe = async (port, path) => {
+  const result = await httpGet(`http://127.0.0.1:${port}${path}`, { timeoutMs: 2000, maxBody: 1 });
+  return result !== undefined && result.status > 0 && result.status < 500;
+};
+
+export async function readServedGeneration(probeUrl: string, host?: string): Promise<number | undefined> {
+  const result = await httpGet(new URL("/__demo/generation", probeUrl).toString(), { timeoutMs: 1000, ...(host ? { host } : {}) });
+  if (!result || result.status !== 200 || !/^\d+$/.test(result.body.trim())) return undefined;
+  return Number(result.body.trim());
+}
+
+/** Asks nginx itself which generation it serves, until it serves this one or a later one. */
+export function nginxRouteConfirmer(probeUrl: string, host: string): RouteConfirmer {
+  return async (generation, timeoutMs) => {
+    const deadline = Date.now() + timeoutMs;
+    let interval = 20;
+    while (Date.now() < deadline) {
+      const served = await readServedGeneration(probeUrl, host);
+      if (served !== undefined && served >= generation) return true;
+      await new Promise((resolve) => setTimeout(resolve, interval));
+      interval = Math.min(200, interval * 2);
+    }
+    return false;
+  };
+}
