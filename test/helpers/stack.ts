@@ -1,0 +1,206 @@
+// Test helpers: a real Docker engine, a private real nginx, the watcher and a controller, in a temp dir.
+import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import http from "node:http";
+import net from "node:net";
+import os from "node:os";
+import path from "node:path";
+import Docker from "dockerode";
+import { execa, type ResultPromise } from "execa";
+import { startController, type ControllerHandle } from "../../src/app/controller.js";
+import { startWatcher } from "../../src/app/watcher-service.js";
+import { parseConfigText, type Config } from "../../src/config/load.js";
+import { buildSampleImage, SAMPLE_IMAGE } from "../../src/docker/sample-image.js";
+import { silentLogger, type Logger } from "../../src/logger.js";
+import { PrivateNginx } from "../../src/nginx/private-nginx.js";
+import type { NginxWatcher } from "../../src/nginx/watcher.js";
+import { PACKAGE_ROOT } from "../../src/nginx/render.js";
+
+export const CLI = path.join(PACKAGE_ROOT, "dist/cli/main.js");
+
+/** Fails with a reason a person can act on; these tests never skip. */
+export async function requireDocker(): Promise<Docker> {
+  const docker = new Docker();
+  try {
+    await docker.ping();
+  } catch (error) {
+    throw new Error(`These tests need a running Docker engine and none answers (${(error as Error).message}). Run scripts/ensure-host.sh (npm test does) to install and start it.`);
+  }
+  if (!(await docker.getImage(SAMPLE_IMAGE).inspect().then(() => true, () => false))) await buildSampleImage(docker);
+  return docker;
+}
+
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = net.createServer();
+    server.once("error", reject);
+    server.listen(0, "127.0.0.1", () => {
+      const { port } = server.address() as net.AddressInfo;
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+export interface Answer {
+  status: number;
+  headers: http.IncomingHttpHeaders;
+  body: string;
+}
+
+/** Node cannot resolve *.localhost: connect to 127.0.0.1 and send the Host header. */
+export function request(port: number, options: { host?: string; path?: string; method?: string; headers?: Record<string, string>; body?: string } = {}): Promise<Answer> {
+  return new Promise((resolve, reject) => {
+    const req = http.request(
+      { host: "127.0.0.1", port, path: options.path ?? "/", method: options.method ?? "GET", headers: { ...(options.host ? { host: options.host } : {}), ...(options.headers ?? {}) }, agent: false, timeout: 10_000 },
+      (res) => {
+        const chunks: Buffer[] = [];
+        res.on("data", (chunk: Buffer) => chunks.push(chunk));
+        res.on("end", () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks).toString("utf8") }));
+      },
+    );
+    req.on("timeout", () => req.destroy(new Error("request timed out")));
+    req.on("error", reject);
+    req.end(options.body);
+  });
+}
+
+/** Thrown from a waitFor check when waiting longer cannot help. */
+export class GiveUp extends Error {}
+
+export async function waitFor<T>(what: string, check: () => Promise<T | undefined | false>, timeoutMs = 30_000, intervalMs = 100): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let last: unknown;
+  while (Date.now() < deadline) {
+    try {
+      const value = await check();
+      if (value) return value;
+    } catch (error) {
+      if (error instanceof GiveUp) throw error;
+      last = error;
+    }
+    await new Promise((resolve) => setTimeout(resolve, intervalMs));
+  }
+  throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${last ? ` (last error: ${(last as Error).message})` : ""}`);
+}
+
+export async function removeNamespace(docker: Docker, namespace: string): Promise<void> {
+  const containers = await docker.listContainers({ all: true, filters: { label: [`demo-launcher.namespace=${namespace}`] } });
+  await Promise.all(containers.map((info) => docker.getContainer(info.Id).remove({ force: true }).catch(() => {})));
+}
+
+export async function namespaceContainers(docker: Docker, namespace: string) {
+  return docker.listContainers({ all: true, filters: { label: [`demo-launcher.namespace=${namespace}`] } });
+}
+
+export interface StackOptions {
+  /** Extra YAML for the apps: section (indented by two spaces), replacing the default hello app. */
+  appsYaml?: string;
+  extraYaml?: string;
+  /** "child" runs `demo-launcher serve` as its own process, so a test can kill -9 it. */
+  controller?: "in-process" | "child" | "none";
+  logger?: Logger;
+}
+
+export interface Stack {
+  dir: string;
+  configFile: string;
+  config: Config;
+  namespace: string;
+  nginx: PrivateNginx;
+  nginxPort: number;
+  watcher: NginxWatcher;
+  controller?: ControllerHandle;
+  child?: ResultPromise;
+  docker: Docker;
+  /** A request through nginx, as a visitor's browser would send it. */
+  viaNginx(host: string, path?: string, options?: { method?: string; headers?: Record<string, string>; body?: string }): Promise<Answer>;
+  /** A request straight to the controller (the CLI's path). */
+  api(method: string, path: string, body?: unknown): Promise<Answer>;
+  startChild(): Promise<void>;
+  close(): Promise<void>;
+}
+
+export async function startStack(options: StackOptions = {}): Promise<Stack> {
+  const docker = await requireDocker();
+  const dir = await mkdtemp(path.join(os.tmpdir(), "demo-launcher-test-"));
+  const namespace = `t${Math.random().toString(36).slice(2, 10)}`;
+  const nginxPort = await freePort();
+  const controllerPort = await freePort();
+  const portBase = 30000 + Math.floor(Math.random() * 60) * 500;
+  const appsYaml =
+    options.appsYaml ??
+    `  hello:
+    image: ${SAMPLE_IMAGE}
+    port: 8080
+    ttl: 10m
+    memory: 64m
+    pids: 64
+    readiness: { path: /, timeout: 20s }`;
+  const yaml = `domain: demo.localhost
+namespace: ${namespace}
+listen: 127.0.0.1:${controllerPort}
+stateDir: state
+nginx:
+  listen: 127.0.0.1:${nginxPort}
+  configDir: nginx-config
+  debounce: 50ms
+ports: { from: ${portBase}, to: ${portBase + 499} }
+limits: { maxDemos: 20, perClient: 50 }
+${options.extraYaml ?? ""}
+apps:
+${appsYaml}
+`;
+  const configFile = path.join(dir, "config.yaml");
+  await writeFile(configFile, yaml);
+  const config = parseConfigText(yaml, configFile, dir);
+  const logger = options.logger ?? silentLogger;
+  const nginx = await PrivateNginx.prepare({ prefix: path.join(dir, "nginx-prefix"), configDir: config.nginx.configDir, listen: config.nginx.listen });
+  // nginx needs a routes file before it starts; an empty routing (everything to the controller) is valid.
+  const { RoutesFile } = await import("../../src/nginx/routes-file.js");
+  await new RoutesFile(config.nginx.configDir, config.nginx.controller).write([], 0);
+  await nginx.start();
+  const watcher = await startWatcher(config, logger, { testCommand: nginx.testCommand, reloadCommand: nginx.reloadCommand });
+
+  const stack: Stack = {
+    dir,
+    configFile,
+    config,
+    namespace,
+    nginx,
+    nginxPort,
+    watcher,
+    docker,
+    viaNginx: (host, requestPath = "/", requestOptions = {}) => request(nginxPort, { host, path: requestPath, ...requestOptions }),
+    api: (method, apiPath, body) =>
+      request(controllerPort, { method, path: apiPath, ...(body !== undefined ? { body: JSON.stringify(body), headers: { "content-type": "application/json" } } : {}) }),
+    async startChild() {
+      stack.child = execa("node", [CLI, "--config", configFile, "serve"], { reject: false, all: true, stdin: "ignore" });
+      await waitFor("the controller to answer", async () => (await request(controllerPort, { path: "/healthz" }).catch(() => undefined))?.status === 200, 20_000);
+    },
+    async close() {
+      await stack.controller?.close();
+      if (stack.child) {
+        stack.child.kill("SIGKILL");
+        await stack.child.catch(() => {});
+      }
+      await watcher.close();
+      await nginx.stop();
+      await removeNamespace(docker, namespace);
+      await rm(dir, { recursive: true, force: true });
+    },
+  };
+  if ((options.controller ?? "in-process") === "in-process") stack.controller = await startController(config, { logger, docker });
+  else if (options.controller === "child") await stack.startChild();
+  return stack;
+}
+
+export async function launchAndWait(stack: Stack, app = "hello", expected: "ready" | "failed" = "ready", timeoutMs = 30_000): Promise<{ id: string; host: string; url: string; status: string; reason?: string }> {
+  const answer = await stack.api("POST", "/api/demos", { app });
+  if (answer.status !== 201) throw new Error(`launch answered ${answer.status}: ${answer.body}`);
+  const { id } = JSON.parse(answer.body) as { id: string };
+  return waitFor(`demo ${id} to be ${expected}`, async () => {
+    const view = JSON.parse((await stack.api("GET", `/api/demos/${id}`)).body);
+    if (view.status === expected) return view;
+    if (view.status !== "starting") throw new GiveUp(`demo ${id} is ${view.status}: ${view.reason ?? ""}`);
+    return undefined;
+  }, timeoutMs);
+}

@@ -1,0 +1,99 @@
+// Unit tests of the pure core: durations, ids and hosts, port choice, routes.
+import { describe, expect, it } from "vitest";
+import { formatDuration, parseDuration } from "../../src/core/duration.js";
+import { hostFor, idEntropyBits, idFromHost, makeIdGenerator } from "../../src/core/naming.js";
+import { pickCandidatePort } from "../../src/core/ports.js";
+import { assertRouteIsSafe, readRoutesFile, routesFor } from "../../src/core/routes.js";
+import { labelsFor, parseLabels, type Demo } from "../../src/core/model.js";
+import { RoutesRenderer } from "../../src/nginx/render.js";
+
+describe("durations", () => {
+  it("reads the units operators write", () => {
+    expect(parseDuration("90s")).toBe(90_000);
+    expect(parseDuration("10m")).toBe(600_000);
+    expect(parseDuration("1h")).toBe(3_600_000);
+    expect(parseDuration("250ms")).toBe(250);
+    expect(parseDuration("1.5m")).toBe(90_000);
+  });
+  it("refuses what is not a duration", () => {
+    for (const bad of ["10", "m", "10x", "-5s", "0s", "", "1 h m"]) expect(parseDuration(bad)).toBeUndefined();
+  });
+  it("prints durations for people", () => {
+    expect(formatDuration(600_000)).toBe("10m");
+    expect(formatDuration(95_000)).toBe("1m 35s");
+    expect(formatDuration(3_900_000)).toBe("1h 5m");
+  });
+});
+
+describe("ids and hosts", () => {
+  it("makes lowercase ids of the asked length that start with a letter", () => {
+    const next = makeIdGenerator(8);
+    const ids = new Set(Array.from({ length: 2000 }, next));
+    expect(ids.size).toBe(2000);
+    for (const id of ids) expect(id).toMatch(/^[a-z][a-z0-9]{7}$/);
+  });
+  it("gives at least 40 bits of randomness at the default length", () => {
+    expect(idEntropyBits(8)).toBeGreaterThanOrEqual(40);
+  });
+  it("finds the id in a Host header and nothing else", () => {
+    expect(idFromHost("abc12345.demo.localhost:8080", "demo.localhost")).toBe("abc12345");
+    expect(idFromHost("ABC12345.Demo.Localhost", "demo.localhost")).toBe("abc12345");
+    expect(idFromHost("demo.localhost", "demo.localhost")).toBeUndefined();
+    expect(idFromHost("a.b.demo.localhost", "demo.localhost")).toBeUndefined();
+    expect(idFromHost("abc12345.evil.example", "demo.localhost")).toBeUndefined();
+    expect(idFromHost("../etc.demo.localhost", "demo.localhost")).toBeUndefined();
+    expect(hostFor("abc12345", "demo.localhost")).toBe("abc12345.demo.localhost");
+  });
+});
+
+describe("port choice", () => {
+  it("never picks a taken port and finds the last free one", () => {
+    const taken = new Set([20000, 20001, 20002, 20004]);
+    for (let i = 0; i < 50; i += 1) expect(pickCandidatePort({ from: 20000, to: 20004 }, taken)).toBe(20003);
+  });
+  it("says so when the range is full", () => {
+    expect(pickCandidatePort({ from: 1, to: 2 }, new Set([1, 2]))).toBeUndefined();
+  });
+});
+
+const demo = (overrides: Partial<Demo>): Demo => ({ id: "abcd1234", app: "hello", host: "abcd1234.demo.localhost", port: 20001, createdAt: 0, expiresAt: 10_000, status: "ready", step: "done", ...overrides });
+
+describe("routes", () => {
+  it("routes only answering, unexpired demos, in a stable order", () => {
+    const routes = routesFor(
+      [
+        demo({ id: "zzzz0000", host: "zzzz0000.demo.localhost", port: 20003 }),
+        demo({ id: "aaaa0000", host: "aaaa0000.demo.localhost", port: 20002 }),
+        demo({ id: "starting", host: "starting.demo.localhost", status: "starting", step: "waiting-for-app" }),
+        demo({ id: "routing0", host: "routing0.demo.localhost", status: "starting", step: "routing", port: 20005 }),
+        demo({ id: "expired0", host: "expired0.demo.localhost", expiresAt: 5 }),
+      ],
+      5,
+    );
+    expect(routes.map((route) => route.host)).toEqual(["aaaa0000.demo.localhost", "routing0.demo.localhost", "zzzz0000.demo.localhost"]);
+    expect(routes[0]!.backend).toBe("127.0.0.1:20002");
+  });
+  it("refuses values that could inject nginx syntax", () => {
+    expect(() => assertRouteIsSafe({ id: "x", host: "a.demo.localhost; include /etc/passwd", backend: "127.0.0.1:1" })).toThrow(/unsafe host/);
+    expect(() => assertRouteIsSafe({ id: "x", host: "a.demo.localhost", backend: "10.0.0.1:80" })).toThrow(/unsafe backend/);
+  });
+  it("reads back the generation and hosts of a rendered file", () => {
+    const text = new RoutesRenderer().render({ generation: 42, controller: { host: "127.0.0.1", port: 8081 }, routes: routesFor([demo({})], 0) });
+    expect(text).toContain("map $host $demo_launcher_backend");
+    expect(text).toContain("abcd1234.demo.localhost 127.0.0.1:20001;");
+    expect(readRoutesFile(text)).toEqual({ generation: 42, hosts: new Set(["abcd1234.demo.localhost"]) });
+  });
+});
+
+describe("labels", () => {
+  it("round-trip through Docker labels", () => {
+    const labels = labelsFor({ id: "abcd1234", app: "hello", host: "abcd1234.demo.localhost", port: 20001, createdAt: 1_700_000_000_000, expiresAt: 1_700_000_600_000, namespace: "default", client: "c1" });
+    expect(labels["demo-launcher.expires-at"]).toBe("2023-11-14T22:23:20.000Z");
+    expect(parseLabels(labels)).toEqual({ id: "abcd1234", app: "hello", host: "abcd1234.demo.localhost", port: 20001, createdAt: 1_700_000_000_000, expiresAt: 1_700_000_600_000, namespace: "default", client: "c1" });
+  });
+  it("treats damaged labels as not ours", () => {
+    expect(parseLabels({ "demo-launcher.id": "x" })).toBeUndefined();
+    const labels = labelsFor({ id: "abcd1234", app: "hello", host: "h.demo.localhost", port: 20001, createdAt: 0, expiresAt: 1, namespace: "n" });
+    expect(parseLabels({ ...labels, "demo-launcher.port": "http" })).toBeUndefined();
+  });
+});

@@ -1,0 +1,212 @@
+// Unit tests of the engine with in-memory fakes of Docker, the probe, nginx and the clock.
+import { describe, expect, it } from "vitest";
+import type { AppConfig } from "../../src/config/schema.js";
+import { DemoEngine, type EngineOptions } from "../../src/core/engine.js";
+import { ProblemError } from "../../src/core/errors.js";
+import { labelsFor } from "../../src/core/model.js";
+import type { Route } from "../../src/core/routes.js";
+import { PortConflictError, type ContainerInspection, type ContainerRuntime, type ContainerSpec, type EndedDemo, type RuntimeContainer } from "../../src/core/runtime.js";
+import { silentLogger } from "../../src/logger.js";
+
+const app: AppConfig = { image: "img", port: 8080, ttl: 60_000, memory: 64 << 20, cpus: 0.5, pids: 64, env: {}, readiness: { path: "/", timeout: 5_000 } };
+
+class FakeRuntime implements ContainerRuntime {
+  containers = new Map<string, RuntimeContainer & { spec?: ContainerSpec; exitCode: number }>();
+  busyPorts = new Set<number>();
+  removed: string[] = [];
+  private next = 0;
+  async createAndStart(spec: ContainerSpec) {
+    if (this.busyPorts.has(spec.hostPort)) throw new PortConflictError(spec.hostPort, "port is already allocated");
+    const containerId = `c${(this.next += 1)}`;
+    this.containers.set(containerId, { containerId, labels: spec.labels, state: "running", spec, exitCode: 0 });
+    return containerId;
+  }
+  async list() {
+    return [...this.containers.values()];
+  }
+  async inspect(containerId: string): Promise<ContainerInspection | undefined> {
+    const container = this.containers.get(containerId);
+    return container && { state: container.state, exitCode: container.exitCode, oomKilled: false };
+  }
+  async remove(containerId: string) {
+    this.removed.push(containerId);
+    this.containers.delete(containerId);
+  }
+  async logTail() {
+    return "boom";
+  }
+  async imageExists(image: string) {
+    return image === "img";
+  }
+}
+
+function setup(overrides: Partial<EngineOptions> = {}, state: { answering?: Set<number>; routedHosts?: Set<string> } = {}) {
+  const runtime = new FakeRuntime();
+  const clock = { time: 1_000_000, now() { return this.time; } };
+  const writes: Route[][] = [];
+  const answering = state.answering ?? new Set<number>();
+  const ended: EndedDemo[][] = [];
+  let ids = 0;
+  const options: EngineOptions = {
+    domain: "demo.localhost",
+    namespace: "t",
+    network: "net",
+    apps: { hello: app },
+    ports: { from: 20000, to: 20009 },
+    limits: { maxDemos: 3, perClient: 1 },
+    newId: () => `demo${String((ids += 1)).padStart(4, "0")}`,
+    runtime,
+    readiness: async (port) => answering.has(port),
+    confirmRoutes: async () => true,
+    routes: { readCurrent: async () => ({ generation: 7, hosts: state.routedHosts ?? new Set() }), write: async (routes) => (writes.push(routes), true) },
+    endedStore: { load: async () => [], save: async (list) => void ended.push(list) },
+    clock,
+    logger: silentLogger,
+    // Each wait is a real (short) tick, so tests can act between polls, and 100 ms of fake time.
+    sleep: async () => {
+      await new Promise((resolve) => setTimeout(resolve, 1));
+      clock.time += 100;
+    },
+    ...overrides,
+  };
+  const engine = new DemoEngine(options);
+  return { engine, runtime, clock, writes, answering, ended };
+}
+
+describe("engine", () => {
+  it("launches, waits for the app, routes it, and reports ready", async () => {
+    const { engine, runtime, writes, answering } = setup();
+    await engine.start();
+    const { demo, created } = engine.launch("hello", "client-a");
+    expect(created).toBe(true);
+    expect(demo.status).toBe("starting");
+    expect(demo.host).toBe(`${demo.id}.demo.localhost`);
+    await new Promise((resolve) => setTimeout(resolve, 5));
+    const container = [...runtime.containers.values()][0]!;
+    expect(container.spec!.labels["demo-launcher.id"]).toBe(demo.id);
+    answering.add(demo.port);
+    await engine.idle();
+    expect(engine.get(demo.id)!.status).toBe("ready");
+    expect(writes.at(-1)).toEqual([{ id: demo.id, host: demo.host, backend: `127.0.0.1:${demo.port}` }]);
+    // The generation continues from the file on disk, so nginx's probe never sees it go backwards.
+    expect(engine.currentGeneration()).toBe(9);
+  });
+
+  it("gives a visitor who already has a demo that demo back", async () => {
+    const { engine } = setup();
+    const first = engine.launch("hello", "client-a");
+    const second = engine.launch("hello", "client-a");
+    expect(second.created).toBe(false);
+    expect(second.demo.id).toBe(first.demo.id);
+    expect(engine.launch("hello", "client-b").created).toBe(true);
+  });
+
+  it("refuses past maxDemos with a Retry-After from the soonest expiry", () => {
+    const { engine, clock } = setup();
+    for (const client of ["a", "b", "c"]) engine.launch("hello", client);
+    clock.time += 20_000;
+    const error = (() => {
+      try {
+        engine.launch("hello", "d");
+      } catch (caught) {
+        return caught as ProblemError;
+      }
+    })();
+    expect(error).toBeInstanceOf(ProblemError);
+    expect(error!.status).toBe(429);
+    expect(error!.retryAfterSeconds).toBe(40);
+  });
+
+  it("names the allowed apps when the app is unknown", () => {
+    const { engine } = setup();
+    expect(() => engine.launch("nope", "a")).toThrow('"nope" is not an app here; allowed: hello.');
+  });
+
+  it("chooses another port when the bind loses a race", async () => {
+    const { engine, runtime, answering } = setup({ ports: { from: 20000, to: 20001 } });
+    runtime.busyPorts.add(20000);
+    answering.add(20001);
+    const { demo } = engine.launch("hello", "a");
+    await engine.idle();
+    expect(engine.get(demo.id)).toMatchObject({ status: "ready", port: 20001 });
+  });
+
+  it("fails a demo whose app crashes, with the reason, and removes its container", async () => {
+    const { engine, runtime } = setup();
+    const { demo } = engine.launch("hello", "a");
+    await new Promise((resolve) => setTimeout(resolve, 5));
+    const container = [...runtime.containers.values()][0]!;
+    container.state = "exited";
+    container.exitCode = 3;
+    await engine.idle();
+    expect(engine.get(demo.id)).toBeUndefined();
+    expect(engine.getEnded(demo.id)).toMatchObject({ status: "failed" });
+    expect(engine.getEnded(demo.id)!.reason).toContain("exited with code 3");
+    expect(runtime.containers.size).toBe(0);
+  });
+
+  it("fails a demo that never answers within its readiness timeout", async () => {
+    const { engine, runtime } = setup();
+    const { demo } = engine.launch("hello", "a");
+    await engine.idle();
+    expect(engine.getEnded(demo.id)!.reason).toBe("the app did not answer on / within 5s");
+    expect(runtime.containers.size).toBe(0);
+  });
+
+  it("reaps expired demos, drops their route first, and remembers them as expired", async () => {
+    const { engine, runtime, clock, writes, answering, ended } = setup();
+    answering.add(20000).add(20001).add(20002).add(20003).add(20004).add(20005).add(20006).add(20007).add(20008).add(20009);
+    const { demo } = engine.launch("hello", "a");
+    await engine.idle();
+    clock.time = demo.expiresAt;
+    await engine.reapTick();
+    expect(engine.get(demo.id)).toBeUndefined();
+    expect(engine.getEnded(demo.id)).toMatchObject({ status: "expired", reason: "its time box ended" });
+    expect(writes.at(-1)).toEqual([]);
+    expect(runtime.containers.size).toBe(0);
+    await engine.close();
+    expect(ended.at(-1)!.map((entry) => entry.id)).toContain(demo.id);
+  });
+
+  it("at start adopts routed demos at once, keeps waiting for starting ones, and removes the rest", async () => {
+    const now = 1_000_000;
+    const make = (id: string, expiresAt: number) => labelsFor({ id, app: "hello", host: `${id}.demo.localhost`, port: 20000 + Number(id.slice(-1)), createdAt: now - 1000, expiresAt, namespace: "t" });
+    const { engine, runtime, writes } = setup({}, { routedHosts: new Set(["ready001.demo.localhost"]), answering: new Set([20002]) });
+    runtime.containers.set("r1", { containerId: "r1", labels: make("ready001", now + 60_000), state: "running", exitCode: 0 });
+    runtime.containers.set("s2", { containerId: "s2", labels: make("start002", now + 60_000), state: "running", exitCode: 0 });
+    runtime.containers.set("e3", { containerId: "e3", labels: make("expir003", now - 1), state: "running", exitCode: 0 });
+    runtime.containers.set("h4", { containerId: "h4", labels: make("halfm004", now + 60_000), state: "created", exitCode: 0 });
+    runtime.containers.set("x5", { containerId: "x5", labels: make("exite005", now + 60_000), state: "exited", exitCode: 1 });
+    runtime.containers.set("b6", { containerId: "b6", labels: { "demo-launcher.namespace": "t", "demo-launcher.id": "broken" }, state: "running", exitCode: 0 });
+    await engine.start();
+    expect(engine.get("ready001")!.status).toBe("ready");
+    // The first render already holds the demo that was routed before the restart.
+    expect(writes[0]!.map((route) => route.id)).toContain("ready001");
+    await engine.idle();
+    expect(engine.get("start002")!.status).toBe("ready");
+    expect([...runtime.containers.keys()].sort()).toEqual(["r1", "s2"]);
+    expect(engine.getEnded("expir003")!.status).toBe("expired");
+    expect(engine.getEnded("halfm004")!.status).toBe("failed");
+  });
+
+  it("removes the container of a demo stopped while it was starting", async () => {
+    const { engine, runtime } = setup();
+    const { demo } = engine.launch("hello", "a");
+    await new Promise((resolve) => setTimeout(resolve, 5));
+    expect(await engine.stop(demo.id)).toBe(true);
+    await engine.idle();
+    expect(runtime.containers.size).toBe(0);
+    expect(engine.getEnded(demo.id)!.status).toBe("stopped");
+  });
+
+  it("notices a ready demo whose container died and ends it", async () => {
+    const { engine, runtime, answering } = setup();
+    answering.add(20000).add(20001).add(20002).add(20003).add(20004).add(20005).add(20006).add(20007).add(20008).add(20009);
+    const { demo } = engine.launch("hello", "a");
+    await engine.idle();
+    [...runtime.containers.values()][0]!.state = "exited";
+    await engine.syncWithDocker();
+    expect(engine.get(demo.id)).toBeUndefined();
+    expect(engine.getEnded(demo.id)!.reason).toBe("the app stopped unexpectedly");
+  });
+});
