@@ -5,7 +5,8 @@ import type { Config } from "../config/load.js";
 import type { DemoEngine } from "../core/engine.js";
 import { ProblemError } from "../core/errors.js";
 import { viewOf, type Demo } from "../core/model.js";
-import { ID_PATTERN, idFromHost } from "../core/naming.js";
+import { hostFor, ID_PATTERN, idFromHost } from "../core/naming.js";
+import type { EndedDemo } from "../core/runtime.js";
 import type { Logger } from "../logger.js";
 import { clientAddress, clientKey, isDirectLoopback, tokenMatches } from "./client.js";
 import { Pages } from "./pages.js";
@@ -37,6 +38,10 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
 
   const urlOf = (demo: Demo) => `${publicOrigin(config, demo.host)}/`;
   const viewFor = (demo: Demo) => viewOf(demo, urlOf(demo), Date.now());
+  const endedView = (ended: EndedDemo) => {
+    const host = hostFor(ended.id, config.domain);
+    return { id: ended.id, app: ended.app, host, url: `${publicOrigin(config, host)}/`, status: ended.status, reason: ended.reason, endedAt: new Date(ended.endedAt).toISOString() };
+  };
   const wantsHtml = (request: FastifyRequest) => /text\/html/.test(String(request.headers.accept ?? ""));
 
   app.setErrorHandler((error: { statusCode?: number; code?: string; message: string }, request, reply) => {
@@ -82,7 +87,7 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
     const path = request.url.split("?")[0];
     if (path === "/__demo/status.json") {
       if (demo) return reply.send(viewFor(demo));
-      if (ended) return reply.send({ id, status: ended.status, reason: ended.reason, endedAt: new Date(ended.endedAt).toISOString() });
+      if (ended) return reply.send(endedView(ended));
       return sendProblem(reply, new ProblemError("not-found", "There is no demo at this address."));
     }
     reply.type("text/html; charset=utf-8");
@@ -113,6 +118,7 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
   }));
 
   app.post("/api/demos", async (request, reply) => {
+    if (!/^application\/json\b/i.test(String(request.headers["content-type"] ?? ""))) throw new ProblemError("unsupported-media-type", 'Send JSON with Content-Type: application/json, for example {"app":"hello"}.');
     const body = request.body;
     if (body === null || typeof body !== "object" || Array.isArray(body)) throw new ProblemError("bad-request", 'The body must be a JSON object such as {"app":"hello"}.');
     const unknownKeys = Object.keys(body).filter((key) => key !== "app");
@@ -137,7 +143,7 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
     const demo = engine.get(id);
     if (demo) return viewFor(demo);
     const ended = engine.getEnded(id);
-    if (ended) return { id, app: ended.app, status: ended.status, reason: ended.reason, endedAt: new Date(ended.endedAt).toISOString() };
+    if (ended) return endedView(ended);
     throw new ProblemError("not-found", `There is no demo ${id}.`);
   });
 

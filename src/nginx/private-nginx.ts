@@ -1,5 +1,7 @@
 // Runs a private nginx under its own prefix (for `up` and the tests): never touches the host's nginx.
-import { access, copyFile, mkdir, readdir } from "node:fs/promises";
+import { access, chown, copyFile, mkdir, readdir } from "node:fs/promises";
+import { createHash } from "node:crypto";
+import os from "node:os";
 import { constants } from "node:fs";
 import net from "node:net";
 import path from "node:path";
@@ -40,15 +42,16 @@ export class PrivateNginx {
   static async prepare(options: PrivateNginxOptions): Promise<PrivateNginx> {
     const binary = await findNginx();
     const { prefix } = options;
-    for (const dir of ["conf/demo-launcher", "logs", "temp"]) await mkdir(path.join(prefix, dir), { recursive: true });
+    for (const dir of ["conf/demo-launcher", "logs"]) await mkdir(path.join(prefix, dir), { recursive: true });
     // The same locations file that production uses, so the tests exercise the shipped config.
     const shippedDir = path.join(PACKAGE_ROOT, "nginx");
     for (const file of await readdir(shippedDir)) {
       if (file !== "site.conf") await copyFile(path.join(shippedDir, file), path.join(prefix, "conf/demo-launcher", file));
     }
+    const tempDir = await prepareTempDir(prefix);
     const eta = new Eta({ views: DEFAULT_TEMPLATES_DIR, autoEscape: false });
     const confFile = path.join(prefix, "conf/nginx.conf");
-    await writeIfChanged(confFile, eta.render("nginx/private-nginx.conf.eta", { prefix, configDir: options.configDir, listen: formatAddress(options.listen) }));
+    await writeIfChanged(confFile, eta.render("nginx/private-nginx.conf.eta", { prefix, tempDir, configDir: options.configDir, listen: formatAddress(options.listen) }));
     return new PrivateNginx(binary, options, confFile);
   }
 
@@ -97,6 +100,23 @@ export class PrivateNginx {
     clearTimeout(timer);
   }
 }
+
+/**
+ * nginx started as root runs its workers as nobody, and they buffer large bodies in the temp dirs.
+ * A checkout under /root is closed to nobody, so root's private nginx keeps its temp dirs in /tmp.
+ */
+async function prepareTempDir(prefix: string): Promise<string> {
+  if (process.getuid?.() !== 0) {
+    await mkdir(path.join(prefix, "temp"), { recursive: true });
+    return path.join(prefix, "temp");
+  }
+  const dir = path.join(os.tmpdir(), `demo-launcher-nginx-${createHash("sha256").update(prefix).digest("hex").slice(0, 12)}`);
+  await mkdir(dir, { recursive: true, mode: 0o700 });
+  await chown(dir, NOBODY_ID, NOBODY_ID);
+  return dir;
+}
+
+const NOBODY_ID = 65534;
 
 export function isListening(address: Address): Promise<boolean> {
   return new Promise((resolve) => {

@@ -95,6 +95,8 @@ export interface StackOptions {
   /** Extra YAML for the apps: section (indented by two spaces), replacing the default hello app. */
   appsYaml?: string;
   extraYaml?: string;
+  /** Host ports for demos; by default a random 500-port window, so parallel stacks rarely meet. */
+  ports?: { from: number; to: number };
   /** "child" runs `demo-launcher serve` as its own process, so a test can kill -9 it. */
   controller?: "in-process" | "child" | "none";
   logger?: Logger;
@@ -126,6 +128,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
   const nginxPort = await freePort();
   const controllerPort = await freePort();
   const portBase = 30000 + Math.floor(Math.random() * 60) * 500;
+  const ports = options.ports ?? { from: portBase, to: portBase + 499 };
   const appsYaml =
     options.appsYaml ??
     `  hello:
@@ -143,7 +146,7 @@ nginx:
   listen: 127.0.0.1:${nginxPort}
   configDir: nginx-config
   debounce: 50ms
-ports: { from: ${portBase}, to: ${portBase + 499} }
+ports: { from: ${ports.from}, to: ${ports.to} }
 limits: { maxDemos: 20, perClient: 50 }
 ${options.extraYaml ?? ""}
 apps:

@@ -1,0 +1,122 @@
+// Apps that start slowly, crash at start or never answer; a taken host port; bad requests. Real Docker and nginx.
+import net from "node:net";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { launchAndWait, namespaceContainers, startStack, waitFor, type Stack } from "../helpers/stack.js";
+
+describe("launch failures and bad input (real Docker, real nginx)", () => {
+  let stack: Stack;
+
+  beforeAll(async () => {
+    stack = await startStack({
+      appsYaml: `  slow:
+    image: demo-launcher/hello:latest
+    port: 8080
+    ttl: 5m
+    memory: 64m
+    env: { START_DELAY: 3 }
+    readiness: { path: /, timeout: 30s }
+  crash:
+    image: demo-launcher/hello:latest
+    port: 8080
+    memory: 64m
+    env: { FAIL_AT_START: 1 }
+  mute:
+    image: demo-launcher/hello:latest
+    port: 8080
+    memory: 64m
+    env: { START_DELAY: 600 }
+    readiness: { path: /, timeout: 3s }
+  missing:
+    image: demo-launcher/does-not-exist:1
+    port: 8080`,
+      extraYaml: "",
+    });
+  });
+  afterAll(async () => stack?.close());
+
+  it("shows the starting page through nginx while a slow app starts, then the app", async () => {
+    const answer = await stack.api("POST", "/api/demos", { app: "slow" });
+    const view = JSON.parse(answer.body);
+    const starting = await waitFor("the starting page", async () => {
+      const page = await stack.viaNginx(view.host, "/");
+      return page.status === 503 && page.body.includes("Waiting for the app to answer") ? page : undefined;
+    }, 10_000, 50);
+    expect(starting.headers["retry-after"]).toBe("1");
+    expect(starting.body).toContain("Your demo is starting");
+    await waitFor("the app", async () => (await stack.viaNginx(view.host, "/")).body.includes("Hello guestbook"), 20_000);
+  });
+
+  it("reports a crash at start with the reason and removes the container", async () => {
+    const failed = await launchAndWait(stack, "crash", "failed");
+    expect(failed.reason).toMatch(/exited with code 3/);
+    expect(failed.reason).toContain("failing at start as asked");
+    await waitFor("its container to be removed", async () => !(await namespaceContainers(stack.docker, stack.namespace)).some((info) => info.Labels["demo-launcher.id"] === failed.id), 5_000);
+    const page = await stack.viaNginx(failed.host, "/");
+    expect(page.status).toBe(410);
+    expect(page.body).toContain("This demo could not start");
+  });
+
+  it("fails an app that never answers within its readiness timeout", async () => {
+    const failed = await launchAndWait(stack, "mute", "failed", 20_000);
+    expect(failed.reason).toBe("the app did not answer on / within 3s");
+    await waitFor("its container to be removed", async () => !(await namespaceContainers(stack.docker, stack.namespace)).some((info) => info.Labels["demo-launcher.id"] === failed.id), 5_000);
+  });
+
+  it("fails clearly when the app's image is not on the host", async () => {
+    const failed = await launchAndWait(stack, "missing", "failed");
+    expect(failed.reason).toBe("the image demo-launcher/does-not-exist:1 is not on this host");
+  });
+
+  it("binds another port when a host process holds the chosen one", async () => {
+    // Hold every port of the range but one: Docker's bind fails on them and the launch moves on.
+    const { from, to } = stack.config.ports;
+    const free = from + 7;
+    const holders: net.Server[] = [];
+    for (let port = from; port <= Math.min(to, from + 19); port += 1) {
+      if (port === free) continue;
+      const server = net.createServer();
+      await new Promise<void>((resolve) => server.once("error", () => resolve()).listen(port, "127.0.0.1", () => resolve()));
+      holders.push(server);
+    }
+    const narrow = await startStack({ ports: { from, to: from + 19 } });
+    try {
+      const ready = await launchAndWait(narrow, "hello", "ready");
+      const [info] = await namespaceContainers(narrow.docker, narrow.namespace);
+      expect(info!.Labels["demo-launcher.port"]).toBe(String(free));
+      expect((await narrow.viaNginx(ready.host, "/")).body).toContain("Hello guestbook");
+    } finally {
+      await narrow.close();
+      for (const server of holders) server.close();
+    }
+  });
+
+  it("answers bad requests with 4xx problem+json and never touches the routes", async () => {
+    const cases: Array<{ method: string; path: string; body?: string; type?: string; status: number; detail?: RegExp }> = [
+      { method: "POST", path: "/api/demos", body: "{not json", type: "application/json", status: 400, detail: /not valid JSON/ },
+      { method: "POST", path: "/api/demos", body: '{"app":"nope"}', type: "application/json", status: 400, detail: /"nope" is not an app here; allowed: slow, crash, mute, missing/ },
+      { method: "POST", path: "/api/demos", body: '{"app":42}', type: "application/json", status: 400, detail: /allowed: slow/ },
+      { method: "POST", path: "/api/demos", body: "[]", type: "application/json", status: 400, detail: /JSON object/ },
+      { method: "POST", path: "/api/demos", body: '{"app":"slow","x":1}', type: "application/json", status: 400, detail: /Unknown field "x"/ },
+      { method: "POST", path: "/api/demos", body: "app=slow", type: "text/plain", status: 415 },
+      { method: "POST", path: "/api/demos", body: JSON.stringify({ app: "x".repeat(40_000) }), type: "application/json", status: 413 },
+      { method: "GET", path: "/api/demos/..%2F..%2Fetc", status: 400, detail: /not a demo id/ },
+      { method: "GET", path: "/api/demos/abcdefgh", status: 404 },
+      { method: "GET", path: "/nowhere", status: 404 },
+    ];
+    const routesBefore = await stack.viaNginx("demo.localhost", "/__demo/generation");
+    for (const testCase of cases) {
+      const answer = await stack.viaNginx("demo.localhost", testCase.path, { method: testCase.method, ...(testCase.body !== undefined ? { body: testCase.body } : {}), headers: testCase.type ? { "content-type": testCase.type } : {} });
+      expect(answer.status, `${testCase.method} ${testCase.path} ${testCase.body ?? ""}`.slice(0, 120)).toBe(testCase.status);
+      expect(answer.headers["content-type"]).toMatch(/^application\/problem\+json/);
+      const problem = JSON.parse(answer.body);
+      expect(problem.status).toBe(testCase.status);
+      if (testCase.detail) expect(problem.detail).toMatch(testCase.detail);
+    }
+    expect((await stack.viaNginx("demo.localhost", "/__demo/generation")).body).toBe(routesBefore.body);
+  });
+
+  it("keeps admin actions away from visitors coming through nginx", async () => {
+    expect((await stack.viaNginx("demo.localhost", "/api/demos")).status).toBe(401);
+    expect((await stack.api("GET", "/api/demos")).status).toBe(200);
+  });
+});
