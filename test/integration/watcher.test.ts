@@ -1,0 +1,98 @@
+// The watcher with a real nginx: a broken routes file is refused and replaced, serving never breaks.
+import { readFile, writeFile } from "node:fs/promises";
+import path from "node:path";
+import { execa } from "execa";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { CLI, launchAndWait, startStack, waitFor, type Stack } from "../helpers/stack.js";
+import { readWatcherStatus } from "../../src/nginx/watcher-status.js";
+import { RoutesFile } from "../../src/nginx/routes-file.js";
+
+describe("nginx watcher (real nginx)", () => {
+  let stack: Stack;
+  let routesFile: string;
+
+  beforeAll(async () => {
+    stack = await startStack();
+    routesFile = path.join(stack.config.nginx.configDir, "routes.conf");
+  });
+  afterAll(async () => stack?.close());
+
+  it("refuses a corrupted routes file, puts the last good one back, and keeps serving", async () => {
+    const demo = await launchAndWait(stack, "hello");
+    const good = await readFile(routesFile, "utf8");
+    const reloadsBefore = (await readWatcherStatus(stack.config.nginx.configDir))!.reloads;
+
+    await writeFile(routesFile, `${good}\nthis is { not nginx\n`);
+    const status = await waitFor("the watcher to report the error", async () => {
+      const current = await readWatcherStatus(stack.config.nginx.configDir);
+      return current?.state === "error" ? current : undefined;
+    }, 10_000);
+    expect(status.lastError!.message).toMatch(/failed `.*nginx -t/);
+    expect(status.reloads).toBe(reloadsBefore);
+    await waitFor("the last good file to be back", async () => (await readFile(routesFile, "utf8")) === good, 5_000);
+
+    // nginx never saw the broken file and still serves the demo.
+    expect((await stack.viaNginx(demo.host, "/")).body).toContain("Hello guestbook");
+    // And a restart of nginx finds a valid file on disk.
+    expect((await execa(stack.nginx.binary, ["-t", "-q", "-p", stack.nginx.options.prefix, "-c", stack.nginx.confFile], { reject: false })).exitCode).toBe(0);
+
+    // The API and doctor show the error to the operator.
+    const apiStatus = JSON.parse((await stack.api("GET", "/api/status")).body);
+    expect(apiStatus.watcher.state).toBe("error");
+    const doctor = await execa("node", [CLI, "--config", stack.configFile, "doctor"], { reject: false, all: true });
+    expect(doctor.exitCode).toBe(1);
+    expect(doctor.all).toMatch(/FAIL {2}watcher {8}last error at .*kept the last good routes file/);
+
+    // The next good change clears the error and is applied.
+    const next = await launchAndWait(stack, "hello");
+    expect((await stack.viaNginx(next.host, "/")).body).toContain("Hello guestbook");
+    expect((await readWatcherStatus(stack.config.nginx.configDir))!.state).toBe("ok");
+  });
+
+  it("coalesces a burst of writes into few reloads", async () => {
+    const before = (await readWatcherStatus(stack.config.nginx.configDir))!;
+    const writer = new RoutesFile(stack.config.nginx.configDir, stack.config.nginx.controller);
+    const base = before.appliedGeneration + 1000;
+    for (let i = 0; i < 30; i += 1) await writer.write([{ id: `burst${i}`, host: `burst${i}.demo.localhost`, backend: `127.0.0.1:${40000 + i}` }], base + i);
+    await waitFor("the last generation to be served", async () => (await stack.viaNginx("demo.localhost", "/__demo/generation")).body === String(base + 29), 10_000);
+    const after = (await readWatcherStatus(stack.config.nginx.configDir))!;
+    expect(after.reloads - before.reloads).toBeGreaterThanOrEqual(1);
+    expect(after.reloads - before.reloads).toBeLessThanOrEqual(5);
+  });
+
+  it("passes WebSocket upgrades through to a routed backend", async () => {
+    const net = await import("node:net");
+    const http = await import("node:http");
+    // A minimal upgrade-speaking backend on loopback, routed like a demo.
+    const backend = http.createServer();
+    backend.on("upgrade", (request, socket) => {
+      socket.write(`HTTP/1.1 101 Switching Protocols\r\nUpgrade: ${request.headers.upgrade}\r\nConnection: Upgrade\r\n\r\n`);
+      socket.on("data", (data) => socket.write(Buffer.concat([Buffer.from("echo:"), data])));
+    });
+    await new Promise<void>((resolve) => backend.listen(0, "127.0.0.1", resolve));
+    const port = (backend.address() as import("node:net").AddressInfo).port;
+    const writer = new RoutesFile(stack.config.nginx.configDir, stack.config.nginx.controller);
+    const generation = (await writer.readCurrent()).generation + 1;
+    await writer.write([{ id: "wsdemo01", host: "wsdemo01.demo.localhost", backend: `127.0.0.1:${port}` }], generation);
+    await waitFor("the ws route", async () => (await stack.viaNginx("demo.localhost", "/__demo/generation")).body === String(generation), 10_000);
+    const reply = await new Promise<string>((resolve, reject) => {
+      const socket = net.connect(stack.nginxPort, "127.0.0.1", () => {
+        socket.write("GET /socket HTTP/1.1\r\nHost: wsdemo01.demo.localhost\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n");
+      });
+      let text = "";
+      socket.on("data", (data) => {
+        text += data.toString();
+        if (text.includes("\r\n\r\n") && !text.includes("echo:")) socket.write("ping");
+        if (text.includes("echo:ping")) {
+          socket.destroy();
+          resolve(text);
+        }
+      });
+      socket.on("error", reject);
+      setTimeout(() => reject(new Error(`no echo; got ${JSON.stringify(text)}`)), 5000);
+    });
+    expect(reply).toMatch(/^HTTP\/1.1 101/);
+    expect(reply).toContain("echo:ping");
+    backend.close();
+  });
+});
