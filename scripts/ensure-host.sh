@@ -19,6 +19,7 @@ command -v dockerd >/dev/null 2>&1 || missing+=(docker.io)
 [ -x /usr/sbin/nginx ] || command -v nginx >/dev/null 2>&1 || missing+=(nginx-light)
 [ -x /bin/busybox ] && /bin/busybox --list 2>/dev/null | grep -qx httpd && file -L /bin/busybox 2>/dev/null | grep -q static || missing+=(busybox-static)
 command -v wrk >/dev/null 2>&1 || missing+=(wrk)
+command -v systemd-analyze >/dev/null 2>&1 || missing+=(systemd)
 if [ "$want_browser" = 1 ]; then
   [ -x /usr/bin/chromium ] || missing+=(chromium)
 fi

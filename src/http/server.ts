@@ -66,10 +66,20 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
     if (!isDirectLoopback(request)) throw new ProblemError("unauthorized", "Admin actions need an admin token (set adminToken or DEMO_LAUNCHER_ADMIN_TOKEN).");
   }
 
+  /** Launches come from our own pages: the apex, or a demo host's expired page (relaunch). */
   function assertSameOrigin(request: FastifyRequest): void {
     const origin = request.headers.origin;
     if (origin === undefined) return;
-    if (origin !== apexUrl) throw new ProblemError("forbidden", `Launches are accepted only from ${apexUrl}, not from ${String(origin).slice(0, 100)}.`);
+    if (origin === apexUrl) return;
+    const demoId = (() => {
+      try {
+        const url = new URL(String(origin));
+        return url.origin === publicOrigin(config, url.hostname) ? idFromHost(url.hostname, config.domain) : undefined;
+      } catch {
+        return undefined;
+      }
+    })();
+    if (demoId === undefined) throw new ProblemError("forbidden", `Launches are accepted only from ${apexUrl} and its demos, not from ${String(origin).slice(0, 100)}.`);
   }
 
   function launchFor(request: FastifyRequest, appName: unknown) {

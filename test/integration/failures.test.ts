@@ -115,6 +115,17 @@ describe("launch failures and bad input (real Docker, real nginx)", () => {
     expect((await stack.viaNginx("demo.localhost", "/__demo/generation")).body).toBe(routesBefore.body);
   });
 
+  it("accepts launches only from our own origins", async () => {
+    const form = (origin: string) => stack.viaNginx("demo.localhost", "/launch", { method: "POST", headers: { "content-type": "application/x-www-form-urlencoded", origin }, body: "app=crash" });
+    const evil = await form("http://evil.example");
+    expect(evil.status).toBe(403);
+    expect(JSON.parse(evil.body).detail).toBe(`Launches are accepted only from http://demo.localhost:${stack.nginxPort} and its demos, not from http://evil.example.`);
+    expect((await form(`http://demo.localhost:${stack.nginxPort}`)).status).toBe(303);
+    // The relaunch button on an expired demo's page posts from that demo's host.
+    expect((await form(`http://abcd1234.demo.localhost:${stack.nginxPort}`)).status).toBe(303);
+    expect((await form(`http://abcd1234.demo.localhost.evil.example:${stack.nginxPort}`)).status).toBe(403);
+  });
+
   it("keeps admin actions away from visitors coming through nginx", async () => {
     expect((await stack.viaNginx("demo.localhost", "/api/demos")).status).toBe(401);
     expect((await stack.api("GET", "/api/demos")).status).toBe(200);

@@ -1,0 +1,44 @@
+// `demo-launcher up` as a person runs it: landing page through nginx, a demo, then Ctrl-C cleans up.
+import { mkdtemp, writeFile } from "node:fs/promises";
+import os from "node:os";
+import path from "node:path";
+import { execa } from "execa";
+import { afterAll, describe, expect, it } from "vitest";
+import { CLI, freePort, namespaceContainers, removeNamespace, request, requireDocker, waitFor } from "../helpers/stack.js";
+import { isListening } from "../../src/nginx/private-nginx.js";
+
+describe("demo-launcher up (real Docker, real nginx)", () => {
+  const namespace = `up${Math.random().toString(36).slice(2, 8)}`;
+  afterAll(async () => removeNamespace(await requireDocker(), namespace));
+
+  it("serves the landing page and a demo through its own nginx, and stops cleanly on Ctrl-C", { timeout: 150_000 }, async () => {
+    const docker = await requireDocker();
+    const dir = await mkdtemp(path.join(os.tmpdir(), "demo-launcher-up-"));
+    const nginxPort = await freePort();
+    const controllerPort = await freePort();
+    await writeFile(path.join(dir, "config.yaml"), `namespace: ${namespace}\nlisten: 127.0.0.1:${controllerPort}\nnginx: { listen: "127.0.0.1:${nginxPort}" }\nports: { from: 38000, to: 38999 }\n`);
+    const child = execa("node", [CLI, "--config", "config.yaml", "up"], { cwd: dir, reject: false, all: true, stdin: "ignore" });
+    let output = "";
+    child.all?.on("data", (chunk: Buffer) => (output += chunk.toString()));
+    try {
+      await waitFor("up to print its URL", async () => output.includes("demo-launcher is up"), 90_000, 200);
+      expect(output).toContain(`open http://demo.localhost:${nginxPort}/`);
+      const landing = await request(nginxPort, { host: "demo.localhost" });
+      expect(landing.status).toBe(200);
+      expect(landing.body).toContain("Hello guestbook");
+      expect(landing.body).toContain("Launch demo");
+
+      const launched = await request(nginxPort, { host: "demo.localhost", path: "/launch", method: "POST", headers: { "content-type": "application/x-www-form-urlencoded" }, body: "app=hello" });
+      expect(launched.status).toBe(303);
+      const host = new URL(String(launched.headers.location)).hostname;
+      await waitFor("the demo through nginx", async () => (await request(nginxPort, { host })).body.includes("<h1>Hello guestbook</h1>"), 30_000);
+      expect(await namespaceContainers(docker, namespace)).toHaveLength(1);
+    } finally {
+      child.kill("SIGINT");
+    }
+    expect((await child).exitCode, output).toBe(0);
+    expect(await namespaceContainers(docker, namespace)).toHaveLength(0);
+    expect(await isListening({ host: "127.0.0.1", port: nginxPort })).toBe(false);
+    expect(await isListening({ host: "127.0.0.1", port: controllerPort })).toBe(false);
+  });
+});
