@@ -1,0 +1,40 @@
+// The files we ship for production: the nginx site passes `nginx -t`, the example config parses.
+import { mkdtemp, readFile, writeFile, mkdir } from "node:fs/promises";
+import os from "node:os";
+import path from "node:path";
+import { execa } from "execa";
+import { describe, expect, it } from "vitest";
+import { loadConfig } from "../../src/config/load.js";
+import { findNginx } from "../../src/nginx/private-nginx.js";
+import { PACKAGE_ROOT, RoutesRenderer } from "../../src/nginx/render.js";
+
+describe("shipped production files", () => {
+  it("nginx/site.conf with the routes file passes nginx -t (real nginx)", async () => {
+    const nginx = await findNginx();
+    const dir = await mkdtemp(path.join(os.tmpdir(), "demo-launcher-site-"));
+    await mkdir(path.join(dir, "demo-launcher"));
+    for (const file of ["locations.conf", "proxy.conf"]) await writeFile(path.join(dir, "demo-launcher", file), await readFile(path.join(PACKAGE_ROOT, "nginx", file), "utf8"));
+    await execa("openssl", ["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj", "/CN=demo.example.org", "-keyout", path.join(dir, "key.pem"), "-out", path.join(dir, "cert.pem")]);
+    const routes = new RoutesRenderer().render({ generation: 1, controller: { host: "127.0.0.1", port: 8081 }, routes: [{ id: "abcd1234", host: "abcd1234.demo.example.org", backend: "127.0.0.1:20001" }] });
+    await writeFile(path.join(dir, "routes.conf"), routes);
+    const site = (await readFile(path.join(PACKAGE_ROOT, "nginx/site.conf"), "utf8"))
+      .replaceAll("/var/lib/demo-launcher/nginx/routes.conf", path.join(dir, "routes.conf"))
+      .replace("/etc/letsencrypt/live/demo.example.org/fullchain.pem", path.join(dir, "cert.pem"))
+      .replace("/etc/letsencrypt/live/demo.example.org/privkey.pem", path.join(dir, "key.pem"))
+      .replace(/listen (\[::\]:)?(80|443)/g, (_match, v6, port) => `listen ${v6 ? "[::1]:" : "127.0.0.1:"}${port === "80" ? 18080 : 18443}`);
+    await writeFile(path.join(dir, "site.conf"), site);
+    await writeFile(
+      path.join(dir, "nginx.conf"),
+      `pid ${dir}/nginx.pid;\nerror_log ${dir}/error.log;\nevents {}\nhttp {\n  access_log off;\n  client_body_temp_path ${dir}/t1; proxy_temp_path ${dir}/t2; fastcgi_temp_path ${dir}/t3; uwsgi_temp_path ${dir}/t4; scgi_temp_path ${dir}/t5;\n  include ${dir}/site.conf;\n}\n`,
+    );
+    const result = await execa(nginx, ["-t", "-q", "-p", dir, "-c", path.join(dir, "nginx.conf")], { reject: false, all: true });
+    expect(result.all).toBe("");
+    expect(result.exitCode).toBe(0);
+  });
+
+  it("examples/config.production.yaml is a valid configuration", async () => {
+    const config = await loadConfig(path.join(PACKAGE_ROOT, "examples/config.production.yaml"), {});
+    expect(config.domain).toBe("demo.example.org");
+    expect(config.nginx.configDir).toBe("/var/lib/demo-launcher/nginx");
+  });
+});
