@@ -294,7 +294,10 @@ export class DemoEngine {
     const now = this.now();
     const expired = [...this.demos.values()].filter((demo) => demo.expiresAt <= now);
     await Promise.all(expired.map((demo) => this.end(demo, "expired", "its time box ended")));
-    if (this.ticks % DOCKER_SYNC_EVERY_TICKS === 1) await this.syncWithDocker();
+    if (this.ticks % DOCKER_SYNC_EVERY_TICKS === 1) {
+      await this.syncWithDocker();
+      await this.requestRender();
+    }
   }
 
   /** Catches what memory cannot see: crashed apps, containers removed by hand, stragglers. */
@@ -363,7 +366,12 @@ export class DemoEngine {
   private async renderOnce(): Promise<number> {
     const routes = routesFor(this.demos.values(), this.now());
     const key = JSON.stringify(routes);
-    if (key === this.lastRoutesKey) return this.generation;
+    if (key === this.lastRoutesKey) {
+      // Nothing changed here, but the file on disk may have been put back by the watcher or by hand:
+      // writing the same content again is a no-op, and otherwise it restores our routes.
+      await this.options.routes.write(routes, this.generation);
+      return this.generation;
+    }
     const next = this.generation + 1;
     await this.options.routes.write(routes, next);
     this.generation = next;

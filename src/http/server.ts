@@ -55,15 +55,16 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
     return sendProblem(reply, new ProblemError("not-found", `Nothing at ${request.method} ${request.url.slice(0, 100)}.`));
   });
 
+  /** With a token: the token. Without one: only straight from this machine, never through nginx. */
+  function isAdmin(request: FastifyRequest): boolean {
+    if (!config.adminToken) return isDirectLoopback(request);
+    const header = String(request.headers.authorization ?? "");
+    return tokenMatches(header.startsWith("Bearer ") ? header.slice(7) : undefined, config.adminToken);
+  }
+
   function requireAdmin(request: FastifyRequest): void {
-    if (config.adminToken) {
-      const header = String(request.headers.authorization ?? "");
-      const given = header.startsWith("Bearer ") ? header.slice(7) : undefined;
-      if (!tokenMatches(given, config.adminToken)) throw new ProblemError("unauthorized", "This needs the admin token: send `Authorization: Bearer <token>`.");
-      return;
-    }
-    // Without a token, admin actions are allowed only straight from this machine, never through nginx.
-    if (!isDirectLoopback(request)) throw new ProblemError("unauthorized", "Admin actions need an admin token (set adminToken or DEMO_LAUNCHER_ADMIN_TOKEN).");
+    if (isAdmin(request)) return;
+    throw new ProblemError("unauthorized", config.adminToken ? "This needs the admin token: send `Authorization: Bearer <token>`." : "Admin actions need an admin token (set adminToken or DEMO_LAUNCHER_ADMIN_TOKEN).");
   }
 
   /** Launches come from our own pages: the apex, or a demo host's expired page (relaunch). */
@@ -84,7 +85,8 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
 
   function launchFor(request: FastifyRequest, appName: unknown) {
     assertSameOrigin(request);
-    return engine.launch(appName, clientKey(clientAddress(request, config.trustedProxies)));
+    // An operator launching on purpose (CLI, scripts) is not held to the per-visitor limit.
+    return engine.launch(appName, isAdmin(request) ? undefined : clientKey(clientAddress(request, config.trustedProxies)));
   }
 
   // Demo hosts: every request the nginx map did not route lands here and gets a page saying why.

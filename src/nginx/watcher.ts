@@ -102,8 +102,10 @@ export class NginxWatcher {
     const test = await this.run(this.options.testCommand);
     if (!test.ok) {
       const lastGood = await readIfExists(this.lastGoodFile);
-      // Put the last good file back so that a restart of nginx still finds a valid config.
-      if (lastGood !== undefined && lastGood !== content) await writeAtomically(this.routesFile, lastGood);
+      // Put the last good file back so that a restart of nginx still finds a valid config, unless the
+      // controller has written a newer file meanwhile: that one gets its own test.
+      const stillTheSame = (await readIfExists(this.routesFile)) === content;
+      if (lastGood !== undefined && lastGood !== content && stillTheSame) await writeAtomically(this.routesFile, lastGood);
       this.lastApplied = lastGood;
       const message = `generation ${generation} failed \`${this.options.testCommand}\`, kept the last good routes file: ${test.output || "no output"}`;
       if (this.status.lastError?.message !== message) this.options.logger.error(`watcher: ${message}`);

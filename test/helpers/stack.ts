@@ -147,7 +147,7 @@ nginx:
   configDir: nginx-config
   debounce: 50ms
 ports: { from: ${ports.from}, to: ${ports.to} }
-limits: { maxDemos: 20, perClient: 50 }
+limits: { maxDemos: 20, perClient: 1 }
 ${options.extraYaml ?? ""}
 apps:
 ${appsYaml}

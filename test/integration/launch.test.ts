@@ -98,6 +98,18 @@ describe("launch through nginx (real Docker, real nginx)", () => {
     await waitFor("the app on its host", async () => (await stack.viaNginx(host, "/")).body.includes("Hello guestbook"), 20_000);
   });
 
+  it("gives a visitor who clicks again their live demo, while the operator's direct API launches more", async () => {
+    const json = { "content-type": "application/json" };
+    const first = await stack.viaNginx("demo.localhost", "/api/demos", { method: "POST", headers: json, body: '{"app":"hello"}' });
+    const second = await stack.viaNginx("demo.localhost", "/api/demos", { method: "POST", headers: json, body: '{"app":"hello"}' });
+    expect([200, 201]).toContain(first.status);
+    expect(second.status).toBe(200);
+    expect(JSON.parse(second.body).id).toBe(JSON.parse(first.body).id);
+    const direct = [await stack.api("POST", "/api/demos", { app: "hello" }), await stack.api("POST", "/api/demos", { app: "hello" })];
+    expect(direct.map((answer) => answer.status)).toEqual([201, 201]);
+    expect(JSON.parse(direct[0]!.body).id).not.toBe(JSON.parse(direct[1]!.body).id);
+  });
+
   async function launchWait(id: string) {
     return waitFor(`demo ${id} ready`, async () => {
       const view = JSON.parse((await stack.api("GET", `/api/demos/${id}`)).body);

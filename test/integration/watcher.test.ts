@@ -49,6 +49,18 @@ describe("nginx watcher (real nginx)", () => {
     expect((await readWatcherStatus(stack.config.nginx.configDir))!.state).toBe("ok");
   });
 
+  it("puts its routes back when the file on disk is replaced by a stale one", async () => {
+    const demo = await launchAndWait(stack, "hello");
+    const current = await readFile(routesFile, "utf8");
+    // A valid but stale file (say, an old backup put back by hand): the demo loses its route...
+    await new RoutesFile(stack.config.nginx.configDir, stack.config.nginx.controller).write([], 1);
+    await waitFor("the stale file to be served", async () => (await stack.viaNginx("demo.localhost", "/__demo/generation")).body === "1", 10_000);
+    expect((await stack.viaNginx(demo.host, "/")).body).not.toContain("Hello guestbook");
+    // ...and the controller's periodic check writes its routes again, without anyone's help.
+    await waitFor("the controller to restore its routes", async () => (await readFile(routesFile, "utf8")) === current, 15_000);
+    await waitFor("the demo to be served again", async () => (await stack.viaNginx(demo.host, "/")).body.includes("Hello guestbook"), 10_000);
+  });
+
   it("coalesces a burst of writes into few reloads", async () => {
     const before = (await readWatcherStatus(stack.config.nginx.configDir))!;
     const writer = new RoutesFile(stack.config.nginx.configDir, stack.config.nginx.controller);
