@@ -19,3 +19,13 @@ export function formatDuration(ms: number): string {
   if (minutes > 0) return `${minutes}m${seconds ? ` ${seconds}s` : ""}`;
   return `${seconds}s`;
 }
+
+/** "10 minutes", "90 seconds", "1 hour": for sentences a visitor reads. */
+export function describeDuration(ms: number): string {
+  const plural = (count: number, unit: string) => `${count} ${unit}${count === 1 ? "" : "s"}`;
+  const seconds = Math.round(ms / 1000);
+  if (seconds % 3600 === 0 && seconds >= 3600) return plural(seconds / 3600, "hour");
+  if (seconds % 60 === 0 && seconds >= 60) return plural(seconds / 60, "minute");
+  if (seconds < 120) return plural(seconds, "second");
+  return plural(Math.round(seconds / 60), "minute");
+}

@@ -1,6 +1,6 @@
 // Renders the HTML pages (landing, starting, expired, failed, unknown) from the Eta templates.
 import { Eta } from "eta";
-import { formatDuration } from "../core/duration.js";
+import { describeDuration } from "../core/duration.js";
 import type { Demo, LaunchStep } from "../core/model.js";
 import type { EndedDemo } from "../core/runtime.js";
 import type { AppConfig } from "../config/schema.js";
@@ -25,7 +25,7 @@ export class Pages {
   }
 
   landing(apps: Record<string, AppConfig>): string {
-    const list = Object.entries(apps).map(([name, app]) => ({ name, title: app.title ?? name, description: app.description ?? "", ttl: formatDuration(app.ttl) }));
+    const list = Object.entries(apps).map(([name, app]) => ({ name, title: app.title ?? name, description: app.description ?? "", ttl: describeDuration(app.ttl) }));
     return this.eta.render("pages/landing.eta", { brandTitle: this.context.brandTitle, apps: list });
   }
 

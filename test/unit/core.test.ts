@@ -1,6 +1,6 @@
 // Unit tests of the pure core: durations, ids and hosts, port choice, routes.
 import { describe, expect, it } from "vitest";
-import { formatDuration, parseDuration } from "../../src/core/duration.js";
+import { describeDuration, formatDuration, parseDuration } from "../../src/core/duration.js";
 import { hostFor, idEntropyBits, idFromHost, makeIdGenerator } from "../../src/core/naming.js";
 import { pickCandidatePort } from "../../src/core/ports.js";
 import { assertRouteIsSafe, readRoutesFile, routesFor } from "../../src/core/routes.js";
@@ -22,6 +22,10 @@ describe("durations", () => {
     expect(formatDuration(600_000)).toBe("10m");
     expect(formatDuration(95_000)).toBe("1m 35s");
     expect(formatDuration(3_900_000)).toBe("1h 5m");
+    expect(describeDuration(600_000)).toBe("10 minutes");
+    expect(describeDuration(60_000)).toBe("1 minute");
+    expect(describeDuration(90_000)).toBe("90 seconds");
+    expect(describeDuration(7_200_000)).toBe("2 hours");
   });
 });
 
