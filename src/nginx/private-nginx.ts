@@ -1,5 +1,5 @@
 // Runs a private nginx under its own prefix (for `up` and the tests): never touches the host's nginx.
-import { access, chown, copyFile, mkdir, readdir } from "node:fs/promises";
+import { access, chown, copyFile, mkdir, readdir, readFile } from "node:fs/promises";
 import { createHash } from "node:crypto";
 import os from "node:os";
 import { constants } from "node:fs";
@@ -67,7 +67,26 @@ export class PrivateNginx {
     return [this.binary, "-s", "reload", ...this.args()].join(" ");
   }
 
+  /**
+   * An nginx left behind by an `up` that was killed (SIGKILL skips our clean-up) still holds the port.
+   * Only a process whose command line names our own nginx.conf is stopped: it can be nobody else's.
+   */
+  private async stopLeftover(): Promise<void> {
+    const pidText = await readFile(path.join(this.options.prefix, "nginx.pid"), "utf8").catch(() => "");
+    const pid = Number(pidText.trim());
+    if (!Number.isInteger(pid) || pid <= 1) return;
+    const commandLine = await readFile(`/proc/${pid}/cmdline`, "utf8").catch(() => "");
+    if (!commandLine.includes(this.confFile)) return;
+    process.kill(pid, "SIGQUIT");
+    for (let attempt = 0; attempt < 100; attempt += 1) {
+      if (!(await readFile(`/proc/${pid}/cmdline`, "utf8").catch(() => ""))) return;
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+    process.kill(pid, "SIGKILL");
+  }
+
   async start(): Promise<void> {
+    await this.stopLeftover();
     const test = await execa(this.binary, ["-t", "-q", ...this.args()], { reject: false, all: true });
     if (test.failed) throw new SetupError(`nginx refused its config: ${(test.all ?? "").trim()}`);
     if (await isListening(this.options.listen)) {

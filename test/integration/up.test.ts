@@ -41,4 +41,31 @@ describe("demo-launcher up (real Docker, real nginx)", () => {
     expect(await isListening({ host: "127.0.0.1", port: nginxPort })).toBe(false);
     expect(await isListening({ host: "127.0.0.1", port: controllerPort })).toBe(false);
   });
+
+  it("starts again after it was killed with SIGKILL, taking over its own leftover nginx", { timeout: 150_000 }, async () => {
+    const dir = await mkdtemp(path.join(os.tmpdir(), "demo-launcher-up-"));
+    const nginxPort = await freePort();
+    const controllerPort = await freePort();
+    await writeFile(path.join(dir, "config.yaml"), `namespace: ${namespace}\nlisten: 127.0.0.1:${controllerPort}\nnginx: { listen: "127.0.0.1:${nginxPort}" }\n`);
+    const start = async () => {
+      const child = execa("node", [CLI, "--config", "config.yaml", "up"], { cwd: dir, reject: false, all: true, stdin: "ignore" });
+      let output = "";
+      child.all?.on("data", (chunk: Buffer) => (output += chunk.toString()));
+      await waitFor("up to print its URL", async () => output.includes("demo-launcher is up") || (child.exitCode !== null && Promise.reject(new Error(output))), 90_000, 200);
+      // Wrapped: the subprocess is a thenable, and an async function returning it would wait for its exit.
+      return { child };
+    };
+    const { child: first } = await start();
+    // Wait for the process, not its output: the orphaned nginx may hold a copy of its pipes.
+    const exited = new Promise((resolve) => first.once("exit", resolve));
+    first.kill("SIGKILL");
+    await exited;
+    // Its nginx outlived it and still holds the port.
+    expect(await isListening({ host: "127.0.0.1", port: nginxPort })).toBe(true);
+    const { child: second } = await start();
+    expect((await request(nginxPort, { host: "demo.localhost" })).body).toContain("Launch demo");
+    second.kill("SIGINT");
+    expect((await second).exitCode).toBe(0);
+    expect(await isListening({ host: "127.0.0.1", port: nginxPort })).toBe(false);
+  });
 });
