@@ -11,7 +11,7 @@ import { DEFAULT_TEMPLATES_DIR, RoutesRenderer } from "../nginx/render.js";
 import { RoutesFile } from "../nginx/routes-file.js";
 import { readWatcherStatus } from "../nginx/watcher-status.js";
 import { httpReadinessProbe, nginxRouteConfirmer } from "../probe/http.js";
-import { EndedFile } from "../state/ended-file.js";
+import { StateFile } from "../state/state-file.js";
 import { startReaper, type Reaper } from "./reaper.js";
 import { formatAddress } from "../nginx/render.js";
 
@@ -50,7 +50,7 @@ export async function startController(config: Config, options: ControllerOptions
     readiness: httpReadinessProbe,
     confirmRoutes: nginxRouteConfirmer(config.nginx.probeUrl, config.domain),
     routes: new RoutesFile(config.nginx.configDir, config.nginx.controller, new RoutesRenderer(templatesDir)),
-    endedStore: new EndedFile(config.stateDir),
+    stateStore: new StateFile(config.stateDir),
     clock: { now: () => Date.now() },
     logger: options.logger,
   });

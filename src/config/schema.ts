@@ -59,6 +59,7 @@ const appSchema = z.strictObject({
   env: z
     .record(z.string().regex(ENV_NAME_PATTERN, "must be an environment variable name (letters, digits, _)"), z.union([z.string(), z.number(), z.boolean()], { error: "must be text, a number or true/false" }).transform(String), { error: "must be a map of NAME: value" })
     .default({}),
+  banner: z.boolean({ error: "must be true or false" }).default(true),
   readiness: z
     .strictObject({
       path: z.string({ error: "must be a path starting with /" }).startsWith("/", "must be a path starting with /").default("/"),
@@ -97,8 +98,33 @@ export const configSchema = z.strictObject({
     .refine((range) => range.from <= range.to, { message: "from must not be greater than to" })
     .default({ from: 20000, to: 29999 }),
   limits: z
-    .strictObject({ maxDemos: positiveInt("demos").default(50), perClient: positiveInt("demos").default(1) }, { error: "must be a map with maxDemos and perClient" })
-    .default({ maxDemos: 50, perClient: 1 }),
+    .strictObject(
+      {
+        maxDemos: positiveInt("demos").default(50),
+        perClient: positiveInt("demos").default(1),
+        queueLength: z.number({ error: "must be a whole number of waiting visitors, 0 or more" }).int("must be a whole number, 0 or more").min(0, "must be 0 or more").default(20),
+        launchesPerClient: positiveInt("launches").default(10),
+        launchWindow: duration.prefault("10m"),
+      },
+      { error: "must be a map with maxDemos, perClient, queueLength, launchesPerClient and launchWindow" },
+    )
+    .prefault({}),
+  allowedOrigins: z
+    .array(z.string().regex(/^https?:\/\/[a-z0-9.-]+(:\d{1,5})?$/, "must be an origin such as https://www.example.com (scheme, host, optional port; no path)"), { error: "must be a list of origins" })
+    .default([]),
+  templatesDir: z.string({ error: "must be a directory path" }).min(1, "must not be empty").optional(),
+  brand: z
+    .strictObject(
+      {
+        title: z.string({ error: "must be text" }).min(1, "must not be empty").max(120, "must be at most 120 characters").default("Try it live"),
+        text: z.string({ error: "must be text" }).max(600, "must be at most 600 characters").default("Press the button and get your own private copy, on its own address. Nobody else sees your changes, and it cleans itself up when its time is over."),
+        logo: z.string({ error: "must be the path of a .png, .svg, .jpg or .webp file" }).regex(/\.(png|svg|jpe?g|webp)$/i, "must be the path of a .png, .svg, .jpg or .webp file").optional(),
+        accentColor: z.string({ error: "must be a colour such as #2457d6" }).regex(/^#[0-9a-fA-F]{3}([0-9a-fA-F]{3})?$/, "must be a colour such as #2457d6").default("#2457d6"),
+        backgroundColor: z.string({ error: "must be a colour such as #f6f7fb" }).regex(/^#[0-9a-fA-F]{3}([0-9a-fA-F]{3})?$/, "must be a colour such as #f6f7fb").default("#f6f7fb"),
+      },
+      { error: "must be a map with title, text, logo, accentColor and backgroundColor" },
+    )
+    .prefault({}),
   apps: z
     .record(z.string().regex(APP_NAME_PATTERN, "must be an app name of lowercase letters, digits and hyphens, starting with a letter"), appSchema, { error: "must be a map of app names to app settings" })
     .refine((apps) => Object.keys(apps).length > 0, { message: "must name at least one app" })
@@ -113,6 +139,7 @@ export const configSchema = z.strictObject({
         cpus: 0.5,
         pids: 256,
         env: {},
+        banner: true,
         readiness: { path: "/", timeout: 60_000 },
       },
     }),

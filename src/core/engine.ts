@@ -7,12 +7,13 @@ import { labelsFor, parseLabels, type Demo } from "./model.js";
 import { hostFor } from "./naming.js";
 import { pickCandidatePort, type PortRange } from "./ports.js";
 import { routesFor } from "./routes.js";
+import { estimateWaitMs, LaunchRateLimiter } from "./limits.js";
 import {
   PortConflictError,
   type Clock,
   type ContainerRuntime,
   type EndedDemo,
-  type EndedStore,
+  type StateStore,
   type ReadinessProbe,
   type RouteConfirmer,
   type RoutesSink,
@@ -25,13 +26,13 @@ export interface EngineOptions {
   network: string;
   apps: Record<string, AppConfig>;
   ports: PortRange;
-  limits: { maxDemos: number; perClient: number };
+  limits: { maxDemos: number; perClient: number; queueLength: number; launchesPerClient: number; launchWindow: number };
   newId: () => string;
   runtime: ContainerRuntime;
   readiness: ReadinessProbe;
   confirmRoutes: RouteConfirmer;
   routes: RoutesSink;
-  endedStore: EndedStore;
+  stateStore: StateStore;
   clock: Clock;
   logger: Logger;
   sleep?: (ms: number) => Promise<void>;
@@ -39,6 +40,8 @@ export interface EngineOptions {
   routeConfirmTimeoutMs?: number;
   /** How long ended demos are remembered (their hosts say "expired" instead of "unknown"). */
   endedRetentionMs?: number;
+  /** A queued visitor whose page has not asked for this long has left; their place goes to the next. */
+  queueAbandonMs?: number;
 }
 
 export interface LaunchResult {
@@ -50,12 +53,16 @@ export interface LaunchResult {
 const PORT_ATTEMPTS = 20;
 const MAX_ENDED = 10_000;
 const DOCKER_SYNC_EVERY_TICKS = 5;
+const QUEUE_ABANDON_MS = 45_000;
 
 export class DemoEngine {
   private readonly demos = new Map<string, Demo>();
   private readonly ended = new Map<string, EndedDemo>();
   /** Ids whose container is being created right now: Docker may show them half-made. */
   private readonly launching = new Set<string>();
+  /** Ids of queued demos, first in line first. */
+  private readonly queue: string[] = [];
+  private readonly rate: LaunchRateLimiter;
   private generation = 0;
   private lastRoutesKey: string | undefined;
   private renderChain: Promise<unknown> = Promise.resolve();
@@ -68,6 +75,7 @@ export class DemoEngine {
 
   constructor(private readonly options: EngineOptions) {
     this.sleep = options.sleep ?? ((ms) => new Promise((resolve) => setTimeout(resolve, ms)));
+    this.rate = new LaunchRateLimiter(options.limits.launchesPerClient, options.limits.launchWindow);
   }
 
   private now(): number {
@@ -78,13 +86,23 @@ export class DemoEngine {
 
   /** Adopts live demos, reaps overdue and half-made ones, and renders: Docker labels are the truth. */
   async start(): Promise<void> {
-    for (const entry of await this.options.endedStore.load().catch(() => [])) this.ended.set(entry.id, entry);
+    const state = await this.options.stateStore.load().catch(() => ({ ended: [], queued: [] }));
+    for (const entry of state.ended) this.ended.set(entry.id, entry);
     const current = await this.options.routes.readCurrent();
     this.generation = current.generation;
     const containers = await this.options.runtime.list(this.options.namespace);
     await Promise.all(containers.map((container) => this.adoptOrReap(container, current.hosts)));
+    const now = this.now();
+    for (const waiting of state.queued) {
+      const app = this.options.apps[waiting.app];
+      if (!app || this.demos.has(waiting.id) || this.ended.has(waiting.id)) continue;
+      // A restart is not the visitor's fault: their place is kept and their page gets a fresh grace period.
+      this.demos.set(waiting.id, { id: waiting.id, app: waiting.app, host: hostFor(waiting.id, this.options.domain), port: 0, createdAt: waiting.queuedAt, expiresAt: waiting.queuedAt + app.ttl, status: "queued", step: "queued", lastSeenAt: now, ...(waiting.client ? { client: waiting.client } : {}) });
+      this.queue.push(waiting.id);
+    }
     await this.requestRender();
-    this.persistEnded();
+    this.promoteQueued();
+    this.persistState();
   }
 
   private async adoptOrReap(container: RuntimeContainer, routedHosts: ReadonlySet<string>): Promise<void> {
@@ -129,17 +147,20 @@ export class DemoEngine {
       throw new ProblemError("unknown-app", `${typeof appName === "string" ? JSON.stringify(appName.slice(0, 60)) : "A missing app"} is not an app here; allowed: ${allowed.join(", ")}.`, { extra: { allowed } });
     }
     const app = this.options.apps[appName]!;
+    const now = this.now();
     const live = [...this.demos.values()];
     if (client) {
       const mine = live.filter((demo) => demo.client === client).sort((a, b) => b.createdAt - a.createdAt);
       if (mine.length >= this.options.limits.perClient) return { demo: mine[0]!, created: false };
+      const wait = this.rate.retryAfterSeconds(client, now);
+      if (wait > 0) throw new ProblemError("rate-limited", `You launched ${this.options.limits.launchesPerClient} demos in the last ${formatDuration(this.options.limits.launchWindow)}. Try again in about ${formatDuration(wait * 1000)}.`, { retryAfterSeconds: wait });
     }
-    if (live.length >= this.options.limits.maxDemos) {
-      const soonest = Math.min(...live.map((demo) => demo.expiresAt));
-      const waitSeconds = Number.isFinite(soonest) ? Math.max(1, Math.ceil((soonest - this.now()) / 1000)) : 60;
-      throw new ProblemError("full", `All ${this.options.limits.maxDemos} demo slots are in use. A slot frees in about ${formatDuration(waitSeconds * 1000)}.`, { retryAfterSeconds: waitSeconds });
+    const startsNow = this.runningCount() < this.options.limits.maxDemos && this.queue.length === 0;
+    if (!startsNow && this.queue.length >= this.options.limits.queueLength) {
+      const waitSeconds = Math.max(1, Math.ceil(this.estimateWait(this.queue.length + 1, app.ttl) / 1000));
+      const line = this.options.limits.queueLength > 0 ? " and the waiting line is full" : "";
+      throw new ProblemError("full", `All ${this.options.limits.maxDemos} demo slots are in use${line}. Try again in about ${formatDuration(waitSeconds * 1000)}.`, { retryAfterSeconds: waitSeconds });
     }
-    const now = this.now();
     let id = this.options.newId();
     while (this.demos.has(id) || this.ended.has(id)) id = this.options.newId();
     const demo: Demo = {
@@ -149,13 +170,65 @@ export class DemoEngine {
       port: 0,
       createdAt: now,
       expiresAt: now + app.ttl,
-      status: "starting",
-      step: "creating",
+      status: startsNow ? "starting" : "queued",
+      step: startsNow ? "creating" : "queued",
       ...(client ? { client } : {}),
+      ...(startsNow ? {} : { lastSeenAt: now }),
     };
     this.demos.set(id, demo);
-    this.track(this.runLaunch(demo, app));
+    if (client) this.rate.record(client, now);
+    if (startsNow) this.track(this.runLaunch(demo, app));
+    else {
+      this.queue.push(id);
+      this.persistState();
+    }
     return { demo, created: true };
+  }
+
+  private runningCount(): number {
+    let count = 0;
+    for (const demo of this.demos.values()) if (demo.status !== "queued") count += 1;
+    return count;
+  }
+
+  private estimateWait(position: number, ttl: number): number {
+    const expiries = [...this.demos.values()].filter((demo) => demo.status !== "queued").map((demo) => demo.expiresAt);
+    return estimateWaitMs(expiries, position, ttl, this.now());
+  }
+
+  /** Place in line (1 = next) and the estimated wait, for a queued demo. */
+  queueInfo(id: string): { position: number; estimatedWaitSeconds: number } | undefined {
+    const index = this.queue.indexOf(id);
+    const demo = this.demos.get(id);
+    if (index < 0 || !demo) return undefined;
+    const ttl = this.options.apps[demo.app]?.ttl ?? 600_000;
+    return { position: index + 1, estimatedWaitSeconds: Math.ceil(this.estimateWait(index + 1, ttl) / 1000) };
+  }
+
+  /** The visitor's page asked about their queued demo: they are still waiting. */
+  touch(id: string): void {
+    const demo = this.demos.get(id);
+    if (demo?.status === "queued") demo.lastSeenAt = this.now();
+  }
+
+  /** Starts the first in line while there are free slots; their time box starts now. */
+  private promoteQueued(): void {
+    let promoted = false;
+    while (!this.closed && this.queue.length > 0 && this.runningCount() < this.options.limits.maxDemos) {
+      const id = this.queue.shift()!;
+      const demo = this.demos.get(id);
+      const app = demo ? this.options.apps[demo.app] : undefined;
+      if (!demo || demo.status !== "queued" || !app) continue;
+      const now = this.now();
+      demo.status = "starting";
+      demo.step = "creating";
+      demo.createdAt = now;
+      demo.expiresAt = now + app.ttl;
+      delete demo.lastSeenAt;
+      promoted = true;
+      this.track(this.runLaunch(demo, app));
+    }
+    if (promoted) this.persistState();
   }
 
   private isCurrent(demo: Demo): boolean {
@@ -268,9 +341,13 @@ export class DemoEngine {
   private async end(demo: Demo, status: EndedDemo["status"], reason: string): Promise<void> {
     if (this.demos.get(demo.id) !== demo) return;
     this.demos.delete(demo.id);
+    const queued = this.queue.indexOf(demo.id);
+    if (queued >= 0) this.queue.splice(queued, 1);
     if (demo.status !== "failed") demo.status = status;
     this.recordEnded({ id: demo.id, app: demo.app, status, reason, endedAt: this.now() });
-    this.persistEnded();
+    // The freed slot goes to the first in line at once, not at the next reaper pass.
+    this.promoteQueued();
+    this.persistState();
     await this.requestRender().catch((error) => this.options.logger.error(`render failed: ${describeError(error)}`));
     if (demo.containerId) await this.removeQuietly(demo.containerId);
   }
@@ -292,8 +369,13 @@ export class DemoEngine {
   async reapTick(): Promise<void> {
     this.ticks += 1;
     const now = this.now();
-    const expired = [...this.demos.values()].filter((demo) => demo.expiresAt <= now);
+    const expired = [...this.demos.values()].filter((demo) => demo.status !== "queued" && demo.expiresAt <= now);
     await Promise.all(expired.map((demo) => this.end(demo, "expired", "its time box ended")));
+    const abandonMs = this.options.queueAbandonMs ?? QUEUE_ABANDON_MS;
+    const left = [...this.demos.values()].filter((demo) => demo.status === "queued" && now - (demo.lastSeenAt ?? now) > abandonMs);
+    await Promise.all(left.map((demo) => this.end(demo, "stopped", "you left the waiting line")));
+    this.promoteQueued();
+    if (this.ticks % 60 === 0) this.rate.prune(now);
     if (this.ticks % DOCKER_SYNC_EVERY_TICKS === 1) {
       await this.syncWithDocker();
       await this.requestRender();
@@ -344,9 +426,16 @@ export class DemoEngine {
     }
   }
 
-  private persistEnded(): void {
-    const snapshot = () => [...this.ended.values()];
-    this.persistChain = this.persistChain.then(() => this.options.endedStore.save(snapshot())).catch((error) => this.options.logger.error(`saving ended demos failed: ${describeError(error)}`));
+  private persistState(): void {
+    // The snapshot is taken when the write runs, so a burst of changes costs one write with the latest state.
+    const snapshot = () => ({
+      ended: [...this.ended.values()],
+      queued: this.queue.flatMap((id) => {
+        const demo = this.demos.get(id);
+        return demo ? [{ id, app: demo.app, queuedAt: demo.createdAt, ...(demo.client ? { client: demo.client } : {}) }] : [];
+      }),
+    });
+    this.persistChain = this.persistChain.then(() => this.options.stateStore.save(snapshot())).catch((error) => this.options.logger.error(`saving the state file failed: ${describeError(error)}`));
   }
 
   // ---- routes -----------------------------------------------------------------------------

@@ -1,7 +1,7 @@
 // The demo model and its mapping to and from Docker labels (labels are the source of truth).
 export const LABEL_PREFIX = "demo-launcher.";
 
-export type DemoStatus = "starting" | "ready" | "failed" | "expired" | "stopped";
+export type DemoStatus = "queued" | "starting" | "ready" | "failed" | "expired" | "stopped";
 
 /** Where a starting demo is; shown on the starting page. */
 export type LaunchStep = "queued" | "creating" | "starting" | "waiting-for-app" | "routing" | "done";
@@ -21,6 +21,8 @@ export interface Demo {
   reason?: string;
   /** A hash of the visitor's address, for the per-client limit; never the address itself. */
   client?: string;
+  /** For a queued demo: when its visitor last asked about it (a line nobody watches is dropped). */
+  lastSeenAt?: number;
 }
 
 export interface DemoLabels {
@@ -77,9 +79,11 @@ export interface DemoView {
   expiresAt: string;
   secondsLeft: number;
   reason?: string;
+  /** For a queued demo: its place in line (1 = next) and the estimated wait. */
+  queue?: { position: number; estimatedWaitSeconds: number };
 }
 
-export function viewOf(demo: Demo, url: string, now: number): DemoView {
+export function viewOf(demo: Demo, url: string, now: number, queue?: DemoView["queue"]): DemoView {
   return {
     id: demo.id,
     app: demo.app,
@@ -91,5 +95,6 @@ export function viewOf(demo: Demo, url: string, now: number): DemoView {
     expiresAt: new Date(demo.expiresAt).toISOString(),
     secondsLeft: Math.max(0, Math.round((demo.expiresAt - now) / 1000)),
     ...(demo.reason ? { reason: demo.reason } : {}),
+    ...(queue ? { queue } : {}),
   };
 }

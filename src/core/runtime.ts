@@ -67,10 +67,24 @@ export interface EndedDemo {
   endedAt: number;
 }
 
-/** Remembers demos that ended, so their host can say "expired" rather than "unknown" after a restart. */
-export interface EndedStore {
-  load(): Promise<EndedDemo[]>;
-  save(ended: EndedDemo[]): Promise<void>;
+/** A visitor waiting in line for a slot; kept across restarts with the ended demos. */
+export interface QueuedDemo {
+  id: string;
+  app: string;
+  client?: string;
+  queuedAt: number;
+}
+
+export interface EngineState {
+  ended: EndedDemo[];
+  queued: QueuedDemo[];
+}
+
+/** What Docker labels cannot hold: which demos ended and how (so their host says "expired", not
+ * "unknown", after a restart), and the waiting line. */
+export interface StateStore {
+  load(): Promise<EngineState>;
+  save(state: EngineState): Promise<void>;
 }
 
 export interface Clock {

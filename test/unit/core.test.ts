@@ -101,3 +101,24 @@ describe("labels", () => {
     expect(parseLabels({ ...labels, "demo-launcher.port": "http" })).toBeUndefined();
   });
 });
+
+describe("fairness", () => {
+  it("counts launches in a sliding window per client", async () => {
+    const { LaunchRateLimiter } = await import("../../src/core/limits.js");
+    const limiter = new LaunchRateLimiter(2, 60_000);
+    limiter.record("a", 0);
+    limiter.record("a", 10_000);
+    expect(limiter.retryAfterSeconds("a", 20_000)).toBe(40);
+    expect(limiter.retryAfterSeconds("b", 20_000)).toBe(0);
+    expect(limiter.retryAfterSeconds("a", 60_001)).toBe(0);
+  });
+  it("estimates a place in line from the running demos' expiry times", async () => {
+    const { estimateWaitMs } = await import("../../src/core/limits.js");
+    const expiries = [30_000, 10_000, 20_000];
+    expect(estimateWaitMs(expiries, 1, 600_000, 0)).toBe(10_000);
+    expect(estimateWaitMs(expiries, 3, 600_000, 0)).toBe(30_000);
+    // The fourth waits for the first slot to turn over twice.
+    expect(estimateWaitMs(expiries, 4, 600_000, 0)).toBe(610_000);
+    expect(estimateWaitMs([], 1, 600_000, 0)).toBe(0);
+  });
+});

@@ -5,7 +5,7 @@ import { DemoEngine, type EngineOptions } from "../../src/core/engine.js";
 import { ProblemError } from "../../src/core/errors.js";
 import { labelsFor } from "../../src/core/model.js";
 import type { Route } from "../../src/core/routes.js";
-import { PortConflictError, type ContainerInspection, type ContainerRuntime, type ContainerSpec, type EndedDemo, type RuntimeContainer } from "../../src/core/runtime.js";
+import { PortConflictError, type ContainerInspection, type ContainerRuntime, type ContainerSpec, type EngineState, type RuntimeContainer } from "../../src/core/runtime.js";
 import { silentLogger } from "../../src/logger.js";
 
 const app: AppConfig = { image: "img", port: 8080, ttl: 60_000, memory: 64 << 20, cpus: 0.5, pids: 64, env: {}, readiness: { path: "/", timeout: 5_000 } };
@@ -40,12 +40,12 @@ class FakeRuntime implements ContainerRuntime {
   }
 }
 
-function setup(overrides: Partial<EngineOptions> = {}, state: { answering?: Set<number>; routedHosts?: Set<string> } = {}) {
+function setup(overrides: Partial<EngineOptions> = {}, state: { answering?: Set<number>; routedHosts?: Set<string>; initial?: EngineState } = {}) {
   const runtime = new FakeRuntime();
   const clock = { time: 1_000_000, now() { return this.time; } };
   const writes: Route[][] = [];
   const answering = state.answering ?? new Set<number>();
-  const ended: EndedDemo[][] = [];
+  const saved: EngineState[] = [];
   let ids = 0;
   const options: EngineOptions = {
     domain: "demo.localhost",
@@ -53,13 +53,13 @@ function setup(overrides: Partial<EngineOptions> = {}, state: { answering?: Set<
     network: "net",
     apps: { hello: app },
     ports: { from: 20000, to: 20009 },
-    limits: { maxDemos: 3, perClient: 1 },
+    limits: { maxDemos: 3, perClient: 1, queueLength: 2, launchesPerClient: 3, launchWindow: 600_000 },
     newId: () => `demo${String((ids += 1)).padStart(4, "0")}`,
     runtime,
     readiness: async (port) => answering.has(port),
     confirmRoutes: async () => true,
     routes: { readCurrent: async () => ({ generation: 7, hosts: state.routedHosts ?? new Set() }), write: async (routes) => (writes.push(routes), true) },
-    endedStore: { load: async () => [], save: async (list) => void ended.push(list) },
+    stateStore: { load: async () => state.initial ?? { ended: [], queued: [] }, save: async (snapshot) => void saved.push(snapshot) },
     clock,
     logger: silentLogger,
     // Each wait is a real (short) tick, so tests can act between polls, and 100 ms of fake time.
@@ -70,7 +70,17 @@ function setup(overrides: Partial<EngineOptions> = {}, state: { answering?: Set<
     ...overrides,
   };
   const engine = new DemoEngine(options);
-  return { engine, runtime, clock, writes, answering, ended };
+  return { engine, runtime, clock, writes, answering, saved };
+}
+
+function catchProblem(action: () => unknown): ProblemError {
+  try {
+    action();
+  } catch (error) {
+    if (error instanceof ProblemError) return error;
+    throw error;
+  }
+  throw new Error("expected a ProblemError");
 }
 
 describe("engine", () => {
@@ -101,20 +111,70 @@ describe("engine", () => {
     expect(engine.launch("hello", "client-b").created).toBe(true);
   });
 
-  it("refuses past maxDemos with a Retry-After from the soonest expiry", () => {
+  it("puts visitors in a bounded line when all slots are taken, and refuses beyond it with Retry-After", () => {
     const { engine, clock } = setup();
-    for (const client of ["a", "b", "c"]) engine.launch("hello", client);
+    for (const client of ["a", "b", "c"]) expect(engine.launch("hello", client).demo.status).toBe("starting");
     clock.time += 20_000;
-    const error = (() => {
-      try {
-        engine.launch("hello", "d");
-      } catch (caught) {
-        return caught as ProblemError;
-      }
-    })();
-    expect(error).toBeInstanceOf(ProblemError);
-    expect(error!.status).toBe(429);
-    expect(error!.retryAfterSeconds).toBe(40);
+    const first = engine.launch("hello", "d").demo;
+    const second = engine.launch("hello", "e").demo;
+    expect([first.status, second.status]).toEqual(["queued", "queued"]);
+    // The running demos expire 40 s from now: the first in line waits about that long.
+    expect(engine.queueInfo(first.id)).toEqual({ position: 1, estimatedWaitSeconds: 40 });
+    expect(engine.queueInfo(second.id)).toEqual({ position: 2, estimatedWaitSeconds: 40 });
+    const error = catchProblem(() => engine.launch("hello", "f"));
+    expect(error.status).toBe(429);
+    expect(error.message).toBe("All 3 demo slots are in use and the waiting line is full. Try again in about 40s.");
+    expect(error.retryAfterSeconds).toBe(40);
+  });
+
+  it("starts the first in line as soon as a slot frees, with a fresh time box", async () => {
+    const { engine, clock, runtime } = setup();
+    const running = ["a", "b", "c"].map((client) => engine.launch("hello", client).demo);
+    const waiting = engine.launch("hello", "d").demo;
+    clock.time += 5_000;
+    await engine.stop(running[0]!.id);
+    expect(engine.get(waiting.id)!.status).toBe("starting");
+    expect(engine.get(waiting.id)!.expiresAt).toBe(clock.time + app.ttl);
+    await new Promise((resolve) => setTimeout(resolve, 5));
+    expect([...runtime.containers.values()].map((container) => container.spec!.labels["demo-launcher.id"])).toContain(waiting.id);
+  });
+
+  it("drops a waiting visitor whose page stopped asking, and keeps one that asks", async () => {
+    const allPorts = new Set(Array.from({ length: 10 }, (_, i) => 20000 + i));
+    const { engine, clock } = setup({ queueAbandonMs: 30_000 }, { answering: allPorts });
+    for (const client of ["a", "b", "c"]) engine.launch("hello", client);
+    await engine.idle();
+    const gone = engine.launch("hello", "d").demo;
+    const staying = engine.launch("hello", "e").demo;
+    clock.time += 20_000;
+    engine.touch(staying.id);
+    clock.time += 20_000;
+    await engine.reapTick();
+    expect(engine.get(gone.id)).toBeUndefined();
+    expect(engine.getEnded(gone.id)).toMatchObject({ status: "stopped", reason: "you left the waiting line" });
+    expect(engine.queueInfo(staying.id)!.position).toBe(1);
+  });
+
+  it("keeps the line across a restart", async () => {
+    const { engine } = setup({}, { initial: { ended: [], queued: [{ id: "wait0001", app: "hello", client: "z", queuedAt: 999_000 }] } });
+    await engine.start();
+    // Nothing runs, so the restored visitor starts at once.
+    expect(engine.get("wait0001")!.status).toBe("starting");
+  });
+
+  it("limits how often one visitor may launch", async () => {
+    const { engine, clock } = setup({ limits: { maxDemos: 10, perClient: 1, queueLength: 0, launchesPerClient: 2, launchWindow: 60_000 } });
+    for (let i = 0; i < 2; i += 1) {
+      const { demo } = engine.launch("hello", "a");
+      await engine.stop(demo.id);
+      clock.time += 10_000;
+    }
+    const error = catchProblem(() => engine.launch("hello", "a"));
+    expect(error.kind).toBe("rate-limited");
+    expect(error.retryAfterSeconds).toBe(40);
+    expect(engine.launch("hello", "b").created).toBe(true);
+    clock.time += 40_000;
+    expect(engine.launch("hello", "a").created).toBe(true);
   });
 
   it("names the allowed apps when the app is unknown", () => {
@@ -154,7 +214,7 @@ describe("engine", () => {
   });
 
   it("reaps expired demos, drops their route first, and remembers them as expired", async () => {
-    const { engine, runtime, clock, writes, answering, ended } = setup();
+    const { engine, runtime, clock, writes, answering, saved } = setup();
     answering.add(20000).add(20001).add(20002).add(20003).add(20004).add(20005).add(20006).add(20007).add(20008).add(20009);
     const { demo } = engine.launch("hello", "a");
     await engine.idle();
@@ -165,7 +225,7 @@ describe("engine", () => {
     expect(writes.at(-1)).toEqual([]);
     expect(runtime.containers.size).toBe(0);
     await engine.close();
-    expect(ended.at(-1)!.map((entry) => entry.id)).toContain(demo.id);
+    expect(saved.at(-1)!.ended.map((entry) => entry.id)).toContain(demo.id);
   });
 
   it("at start adopts routed demos at once, keeps waiting for starting ones, and removes the rest", async () => {
