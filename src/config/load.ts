@@ -23,6 +23,8 @@ export function resolveConfig(raw: RawConfig, baseDir: string, source: string, e
     ...(adminToken ? { adminToken } : {}),
     source,
     stateDir: path.resolve(baseDir, raw.stateDir),
+    ...(raw.templatesDir ? { templatesDir: path.resolve(baseDir, raw.templatesDir) } : {}),
+    brand: { ...raw.brand, ...(raw.brand.logo ? { logo: path.resolve(baseDir, raw.brand.logo) } : {}) },
     nginx: {
       ...raw.nginx,
       configDir: path.resolve(baseDir, raw.nginx.configDir),

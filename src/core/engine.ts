@@ -453,7 +453,7 @@ export class DemoEngine {
   }
 
   private async renderOnce(): Promise<number> {
-    const routes = routesFor(this.demos.values(), this.now());
+    const routes = routesFor(this.demos.values(), this.now(), (app) => this.options.apps[app]?.banner ?? true);
     const key = JSON.stringify(routes);
     if (key === this.lastRoutesKey) {
       // Nothing changed here, but the file on disk may have been put back by the watcher or by hand:

@@ -6,6 +6,8 @@ export interface Route {
   host: string;
   /** host:port nginx proxies to. */
   backend: string;
+  /** Whether nginx adds the time-left banner script to the demo's HTML pages. */
+  banner?: boolean;
 }
 
 const HOST_PATTERN = /^[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)+$/;
@@ -17,11 +19,11 @@ export function isRoutable(demo: Demo, now: number): boolean {
 }
 
 /** Only demos whose app answers get a route; every other host falls through to the controller. */
-export function routesFor(demos: Iterable<Demo>, now: number): Route[] {
+export function routesFor(demos: Iterable<Demo>, now: number, bannerFor: (app: string) => boolean = () => false): Route[] {
   const routes: Route[] = [];
   for (const demo of demos) {
     if (!isRoutable(demo, now)) continue;
-    routes.push({ id: demo.id, host: demo.host, backend: `127.0.0.1:${demo.port}` });
+    routes.push({ id: demo.id, host: demo.host, backend: `127.0.0.1:${demo.port}`, ...(bannerFor(demo.app) ? { banner: true } : {}) });
   }
   // A stable order keeps the file byte-identical when nothing changed, so no needless reload.
   return routes.sort((a, b) => (a.host < b.host ? -1 : a.host > b.host ? 1 : 0));

@@ -1,4 +1,7 @@
-// Renders the HTML pages (landing, starting, expired, failed, unknown) from the Eta templates.
+// Renders the HTML pages (landing, starting, queued, expired, failed, unknown) and the browser assets,
+// from the built-in templates or, file by file, from the operator's own templates directory.
+import { existsSync, readFileSync } from "node:fs";
+import path from "node:path";
 import { Eta } from "eta";
 import { describeDuration } from "../core/duration.js";
 import type { Demo, LaunchStep } from "../core/model.js";
@@ -12,65 +15,113 @@ const STEP_ORDER: Array<{ step: LaunchStep; label: string }> = [
   { step: "routing", label: "Opening your address" },
 ];
 
+export interface Brand {
+  title: string;
+  text: string;
+  logo?: string;
+  accentColor: string;
+  backgroundColor: string;
+}
+
 export interface PageContext {
-  brandTitle: string;
+  brand: Brand;
   apexUrl: string;
 }
 
 export class Pages {
   private readonly eta: Eta;
+  private readonly roots: string[];
 
-  constructor(templatesDir: string, private readonly context: PageContext) {
-    this.eta = new Eta({ views: templatesDir, autoEscape: true, cache: true });
+  constructor(builtinDir: string, operatorDir: string | undefined, private readonly context: PageContext) {
+    this.roots = operatorDir ? [operatorDir, builtinDir] : [builtinDir];
+    const roots = this.roots;
+    this.eta = new Eta({ views: builtinDir, autoEscape: true, cache: true });
+    // Template names are relative to the templates root; the operator's file wins when it exists.
+    this.eta.resolvePath = (template: string) => {
+      const name = template.replace(/^\.\//, "");
+      if (name.includes("..")) throw new Error(`template name ${JSON.stringify(template)} leaves the templates directory`);
+      for (const root of roots) {
+        const candidate = path.join(root, name);
+        if (existsSync(candidate)) return candidate;
+      }
+      throw new Error(`template ${name} not found in ${roots.join(" or ")}`);
+    };
+  }
+
+  /** A file from templates/assets (the operator's copy first); read once at start. */
+  asset(name: string): string {
+    for (const root of this.roots) {
+      const candidate = path.join(root, "assets", name);
+      if (existsSync(candidate)) return readFileSync(candidate, "utf8");
+    }
+    throw new Error(`asset ${name} not found`);
+  }
+
+  private render(template: string, data: Record<string, unknown>): string {
+    return this.eta.render(template, { brand: this.context.brand, hasLogo: Boolean(this.context.brand.logo), ...data });
   }
 
   landing(apps: Record<string, AppConfig>): string {
     const list = Object.entries(apps).map(([name, app]) => ({ name, title: app.title ?? name, description: app.description ?? "", ttl: describeDuration(app.ttl) }));
-    return this.eta.render("pages/landing.eta", { brandTitle: this.context.brandTitle, apps: list });
+    return this.render("pages/landing.eta", { title: this.context.brand.title, apps: list });
   }
 
   starting(demo: Demo): string {
     const currentIndex = STEP_ORDER.findIndex((entry) => entry.step === demo.step);
-    const steps = STEP_ORDER.map((entry, index) => ({ label: entry.label, state: index < currentIndex ? "done" : index === currentIndex ? "current" : "todo" }));
-    return this.eta.render("pages/demo-status.eta", {
-      heading: "Your demo is starting",
-      message: "It usually takes a few seconds. Stay on this page.",
+    const steps = STEP_ORDER.map((entry, index) => ({ step: entry.step, label: entry.label, state: index < currentIndex ? "done" : index === currentIndex ? "current" : "todo" }));
+    return this.render("pages/demo-status.eta", {
+      title: "Your demo is starting",
+      kind: "starting",
+      message: "It usually takes a few seconds. Stay on this page: it moves on by itself.",
       steps,
-      refreshSeconds: 5,
-      pollUrl: "/__demo/status.json",
+      poll: { while: "starting" },
+      refreshSeconds: 10,
+    });
+  }
+
+  queued(position: number, estimatedWaitSeconds: number): string {
+    return this.render("pages/demo-status.eta", {
+      title: "You are in line",
+      kind: "queued",
+      message: "Every demo slot is taken right now. Keep this page open: your demo starts by itself when a slot frees, and this page takes you there.",
+      queue: { position, wait: estimatedWaitSeconds > 0 ? `about ${describeDuration(Math.max(60_000, Math.ceil(estimatedWaitSeconds / 60) * 60_000))}` : "less than a minute" },
+      poll: { while: "queued" },
+      refreshSeconds: 15,
     });
   }
 
   ready(): string {
-    return this.eta.render("pages/demo-status.eta", { heading: "Your demo is ready", message: "Opening it now.", refreshSeconds: 1 });
+    return this.render("pages/demo-status.eta", { title: "Your demo is ready", kind: "ready", message: "Opening it now.", refreshSeconds: 1 });
   }
 
   ended(ended: EndedDemo, appKnown: boolean): string {
-    const heading = ended.status === "expired" ? "This demo has expired" : ended.status === "failed" ? "This demo could not start" : "This demo was stopped";
+    const title = ended.status === "expired" ? "This demo has expired" : ended.status === "failed" ? "This demo could not start" : "This demo was stopped";
     const message =
       ended.status === "expired"
-        ? "Its time box is over and its data is gone. You can start a fresh copy in one click."
+        ? "Its time is up and its data is gone. You can start a fresh copy in one click."
         : ended.status === "failed"
-          ? "Something went wrong on our side. A new launch usually works."
+          ? "Something went wrong while starting it. A new launch usually works."
           : "It is no longer running. You can start a fresh copy in one click.";
-    return this.eta.render("pages/demo-status.eta", {
-      heading,
+    return this.render("pages/demo-status.eta", {
+      title,
+      kind: ended.status,
       message,
-      reason: ended.status === "failed" ? `Reason: ${ended.reason}` : undefined,
+      reason: ended.status === "failed" || ended.reason === "you left the waiting line" ? ended.reason : undefined,
       relaunch: appKnown ? { action: `${this.context.apexUrl}/launch`, app: ended.app } : undefined,
       homeUrl: this.context.apexUrl,
     });
   }
 
   unknown(): string {
-    return this.eta.render("pages/demo-status.eta", {
-      heading: "There is no demo here",
+    return this.render("pages/demo-status.eta", {
+      title: "There is no demo here",
+      kind: "unknown",
       message: "This address does not belong to any demo we know of. It may have ended long ago, or the link may be mistyped.",
       homeUrl: this.context.apexUrl,
     });
   }
 
   problem(title: string, detail: string): string {
-    return this.eta.render("pages/demo-status.eta", { heading: title, message: detail, homeUrl: this.context.apexUrl });
+    return this.render("pages/demo-status.eta", { title, kind: "problem", message: detail, homeUrl: this.context.apexUrl });
   }
 }

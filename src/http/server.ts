@@ -1,4 +1,6 @@
 // The controller's HTTP surface: landing page, launch, the demo-host pages, and the JSON API.
+import { readFile } from "node:fs/promises";
+import path from "node:path";
 import Fastify, { type FastifyInstance, type FastifyRequest } from "fastify";
 import formbody from "@fastify/formbody";
 import type { Config } from "../config/load.js";
@@ -28,16 +30,20 @@ export function publicOrigin(config: Config, host: string): string {
 }
 
 const NO_STORE = "no-store";
+const LOGO_TYPES: Record<string, string> = { ".png": "image/png", ".svg": "image/svg+xml", ".jpg": "image/jpeg", ".jpeg": "image/jpeg", ".webp": "image/webp" };
 
 export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
   const { config, engine } = deps;
   const apexUrl = publicOrigin(config, config.domain);
-  const pages = new Pages(deps.templatesDir, { brandTitle: "Try it live", apexUrl });
+  const pages = new Pages(deps.templatesDir, config.templatesDir, { brand: config.brand, apexUrl });
+  // Read once: a missing asset or logo is a start-up error, not a broken page later.
+  const scripts = { launch: pages.asset("launch.js"), status: pages.asset("status.js"), banner: pages.asset("banner.js") };
+  const logo = config.brand.logo ? { body: await readFile(config.brand.logo), type: LOGO_TYPES[path.extname(config.brand.logo).toLowerCase()] ?? "application/octet-stream" } : undefined;
   const app = Fastify({ logger: false, bodyLimit: 16 * 1024, trustProxy: false, routerOptions: { maxParamLength: 200 }, return503OnClosing: true });
   await app.register(formbody, { bodyLimit: 4 * 1024 });
 
   const urlOf = (demo: Demo) => `${publicOrigin(config, demo.host)}/`;
-  const viewFor = (demo: Demo) => viewOf(demo, urlOf(demo), Date.now());
+  const viewFor = (demo: Demo) => viewOf(demo, urlOf(demo), Date.now(), engine.queueInfo(demo.id));
   const endedView = (ended: EndedDemo) => {
     const host = hostFor(ended.id, config.domain);
     return { id: ended.id, app: ended.app, host, url: `${publicOrigin(config, host)}/`, status: ended.status, reason: ended.reason, endedAt: new Date(ended.endedAt).toISOString() };
@@ -67,20 +73,22 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
     throw new ProblemError("unauthorized", config.adminToken ? "This needs the admin token: send `Authorization: Bearer <token>`." : "Admin actions need an admin token (set adminToken or DEMO_LAUNCHER_ADMIN_TOKEN).");
   }
 
-  /** Launches come from our own pages: the apex, or a demo host's expired page (relaunch). */
+  /** Our own pages (the apex, a demo host's relaunch button) and the operator's allowed sites. */
+  function originAllowed(origin: string): boolean {
+    if (origin === apexUrl || config.allowedOrigins.includes(origin)) return true;
+    try {
+      const url = new URL(origin);
+      return url.origin === publicOrigin(config, url.hostname) && idFromHost(url.hostname, config.domain) !== undefined;
+    } catch {
+      return false;
+    }
+  }
+
+  /** Launches change state: only by POST, and a browser's Origin must be one we trust (CSRF). */
   function assertSameOrigin(request: FastifyRequest): void {
     const origin = request.headers.origin;
-    if (origin === undefined) return;
-    if (origin === apexUrl) return;
-    const demoId = (() => {
-      try {
-        const url = new URL(String(origin));
-        return url.origin === publicOrigin(config, url.hostname) ? idFromHost(url.hostname, config.domain) : undefined;
-      } catch {
-        return undefined;
-      }
-    })();
-    if (demoId === undefined) throw new ProblemError("forbidden", `Launches are accepted only from ${apexUrl} and its demos, not from ${String(origin).slice(0, 100)}.`);
+    if (origin === undefined || originAllowed(String(origin))) return;
+    throw new ProblemError("forbidden", `Launches are accepted only from ${apexUrl}, its demos${config.allowedOrigins.length ? ` and ${config.allowedOrigins.join(", ")}` : ""}, not from ${String(origin).slice(0, 100)}.`);
   }
 
   function launchFor(request: FastifyRequest, appName: unknown) {
@@ -93,20 +101,47 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
   app.addHook("onRequest", async (request, reply) => {
     const id = idFromHost(request.headers.host, config.domain);
     if (!id) return;
+    const path = request.url.split("?")[0];
+    if (path === "/__demo/status.js" || path === "/__demo/banner.js") {
+      return reply.type("text/javascript; charset=utf-8").header("cache-control", "public, max-age=300").send(path === "/__demo/status.js" ? scripts.status : scripts.banner);
+    }
     reply.header("cache-control", NO_STORE);
     const demo = engine.get(id);
     const ended = demo ? undefined : engine.getEnded(id);
-    const path = request.url.split("?")[0];
+    // A page or a poll about a queued demo shows that its visitor is still waiting.
+    if (demo) engine.touch(id);
     if (path === "/__demo/status.json") {
       if (demo) return reply.send(viewFor(demo));
       if (ended) return reply.send(endedView(ended));
       return sendProblem(reply, new ProblemError("not-found", "There is no demo at this address."));
     }
     reply.type("text/html; charset=utf-8");
+    if (demo?.status === "queued") {
+      const queue = engine.queueInfo(id) ?? { position: 1, estimatedWaitSeconds: 0 };
+      return reply.code(503).header("retry-after", "5").send(pages.queued(queue.position, queue.estimatedWaitSeconds));
+    }
     if (demo?.status === "starting") return reply.code(503).header("retry-after", "1").send(pages.starting(demo));
     if (demo) return reply.code(200).send(pages.ready());
     if (ended) return reply.code(410).send(pages.ended(ended, Object.hasOwn(config.apps, ended.app)));
     return reply.code(404).send(pages.unknown());
+  });
+
+  // Cross-origin launches from the operator's own site (allowedOrigins): answer the preflight, label the answers.
+  app.addHook("onRequest", async (request, reply) => {
+    const origin = request.headers.origin;
+    if (origin === undefined || !(request.url.startsWith("/api/demos") || request.url.startsWith("/launch"))) return;
+    reply.header("vary", "Origin");
+    if (!originAllowed(String(origin))) return;
+    reply.header("access-control-allow-origin", String(origin));
+    if (request.method === "OPTIONS") {
+      return reply.code(204).header("access-control-allow-methods", "POST, GET").header("access-control-allow-headers", "content-type").header("access-control-max-age", "600").send();
+    }
+  });
+
+  app.get("/assets/launch.js", async (_request, reply) => reply.type("text/javascript; charset=utf-8").header("cache-control", "public, max-age=300").send(scripts.launch));
+  app.get("/assets/logo", async (_request, reply) => {
+    if (!logo) throw new ProblemError("not-found", "No logo is configured.");
+    return reply.type(logo.type).header("cache-control", "public, max-age=3600").send(logo.body);
   });
 
   app.get("/", async (_request, reply) => reply.type("text/html; charset=utf-8").header("cache-control", NO_STORE).send(pages.landing(config.apps)));
@@ -179,7 +214,8 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
 
   app.addHook("onSend", async (_request, reply, payload) => {
     reply.header("x-content-type-options", "nosniff");
-    reply.header("referrer-policy", "same-origin");
+    // Not "same-origin": with it browsers send `Origin: null` on the relaunch form, which posts to the apex.
+    reply.header("referrer-policy", "strict-origin-when-cross-origin");
     return payload;
   });
 

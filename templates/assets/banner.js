@@ -1,0 +1,78 @@
+// demo-launcher time-left banner, added by nginx to a demo's HTML pages. It lives in a shadow root so
+// the app's styles and ours never meet, and it never blocks the page: it sits in a corner and can hide.
+(function () {
+  "use strict";
+  if (window.__demoLauncherBanner || !document.body || !document.body.attachShadow) return;
+  window.__demoLauncherBanner = true;
+  var WARN_SECONDS = 60;
+  var host = document.createElement("div");
+  host.setAttribute("data-demo-launcher-banner", "");
+  var root = host.attachShadow({ mode: "open" });
+  root.innerHTML =
+    "<style>" +
+    ".bar{position:fixed;right:12px;bottom:12px;z-index:2147483647;display:flex;align-items:center;gap:8px;" +
+    "font:14px/1.3 system-ui,sans-serif;color:#fff;background:rgba(27,31,39,.88);padding:8px 10px 8px 14px;" +
+    "border-radius:999px;box-shadow:0 2px 8px rgba(0,0,0,.3);max-width:calc(100vw - 24px)}" +
+    ".bar.warn{background:#b3261e;border-radius:10px}" +
+    ".bar.hidden{display:none}" +
+    "button{font:inherit;color:inherit;background:transparent;border:0;cursor:pointer;padding:2px 6px;border-radius:6px;min-width:28px;min-height:28px}" +
+    "button:focus-visible{outline:2px solid #fff}" +
+    "</style>" +
+    "<div class=\"bar\" role=\"status\" aria-live=\"polite\"><span class=\"text\">Demo</span>" +
+    "<button type=\"button\" aria-label=\"Hide the time left\">×</button></div>";
+  document.body.appendChild(host);
+  var bar = root.querySelector(".bar");
+  var text = root.querySelector(".text");
+  var expiresAt = 0;
+  var hiddenByVisitor = false;
+  var ending = false;
+  root.querySelector("button").addEventListener("click", function () {
+    hiddenByVisitor = true;
+    bar.classList.add("hidden");
+  });
+
+  function format(seconds) {
+    if (seconds >= 3600) return Math.floor(seconds / 3600) + " h " + Math.floor((seconds % 3600) / 60) + " min";
+    if (seconds >= 120) return Math.ceil(seconds / 60) + " min";
+    return seconds + " s";
+  }
+
+  function tick() {
+    if (!expiresAt) return;
+    var left = Math.max(0, Math.round((expiresAt - Date.now()) / 1000));
+    if (left <= WARN_SECONDS) {
+      bar.classList.add("warn");
+      // A warning shows even if the visitor hid the banner earlier: they would lose their work.
+      bar.classList.remove("hidden");
+      text.textContent = left > 0 ? "This demo ends in " + format(left) + ". Your changes will be lost." : "This demo has ended.";
+    } else {
+      text.textContent = "Demo · " + format(left) + " left";
+      if (hiddenByVisitor) bar.classList.add("hidden");
+    }
+    if (left === 0 && !ending) {
+      ending = true;
+      waitForEnd();
+    }
+  }
+
+  // Once the time is up, wait until the launcher has taken the demo down, then show its expired page.
+  function waitForEnd() {
+    fetch("/__demo/status.json", { cache: "no-store" })
+      .then(function (r) { return r.json(); })
+      .then(function (d) { if (d.status === "ready") setTimeout(waitForEnd, 1000); else window.location.reload(); })
+      .catch(function () { setTimeout(waitForEnd, 1000); });
+  }
+
+  function sync() {
+    fetch("/__demo/status.json", { cache: "no-store" })
+      .then(function (r) { return r.json(); })
+      .then(function (d) {
+        if (d.expiresAt) expiresAt = Date.parse(d.expiresAt);
+        tick();
+      })
+      .catch(function () {});
+  }
+  sync();
+  setInterval(tick, 1000);
+  setInterval(sync, 30000);
+})();
