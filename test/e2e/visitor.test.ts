@@ -35,6 +35,13 @@ apps:
     description: Takes a few seconds to start.
     env: { START_DELAY: 4 }
     memory: 64m
+  crashy:
+    image: demo-launcher/hello:latest
+    port: 8080
+    title: Crashing app
+    description: Exits at start.
+    env: { FAIL_AT_START: 1 }
+    memory: 64m
   brief:
     image: demo-launcher/hello:latest
     port: 8080
@@ -155,12 +162,22 @@ apps:
     await page.getByRole("heading", { name: "Hello guestbook" }).waitFor({ timeout: 30_000 });
   });
 
+  it("says plainly when the app crashes at start, and offers a new launch", async () => {
+    const page = await open();
+    await launchButton(page, "Crashing app").click();
+    await page.waitForURL(DEMO_URL(up.nginxPort), { timeout: 15_000 });
+    await page.getByRole("heading", { name: "This demo could not start" }).waitFor({ timeout: 20_000 });
+    expect(await page.locator("p.reason").textContent()).toMatch(/^Reason: the app stopped while starting: it exited with code 3/);
+    await screenshot(page, "failed-desktop");
+    expect(await page.getByRole("button", { name: "Launch a new demo" }).isVisible()).toBe(true);
+  });
+
   it("answers a tampered launch form with a clear page, not a crash", async () => {
     const page = await open({ javaScript: false });
     await page.locator("input[name=app]").first().evaluate((input) => ((input as HTMLInputElement).value = "nope"));
     await launchButton(page, "Hello guestbook").click();
     await page.getByRole("heading", { name: "Unknown app" }).waitFor({ timeout: 10_000 });
-    expect(await page.locator("p.lead").textContent()).toBe('"nope" is not an app here; allowed: hello, slow, brief.');
+    expect(await page.locator("p.lead").textContent()).toBe('"nope" is not an app here; allowed: hello, slow, crashy, brief.');
     await screenshot(page, "unknown-app-desktop");
   });
 });

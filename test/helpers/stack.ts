@@ -96,7 +96,11 @@ export interface StackOptions {
   appsYaml?: string;
   extraYaml?: string;
   /** Host ports for demos; by default a random 500-port window, so parallel stacks rarely meet. */
-  ports?: { from: number; to: number };
+  ports?: { from: number; to: number } | undefined;
+  /** Replaces the default limits line. */
+  limitsYaml?: string;
+  /** Runs in the stack's directory before the config is read (operator files and the like). */
+  beforeStart?: (dir: string) => Promise<void>;
   /** "child" runs `demo-launcher serve` as its own process, so a test can kill -9 it. */
   controller?: "in-process" | "child" | "none";
   logger?: Logger;
@@ -147,13 +151,14 @@ nginx:
   configDir: nginx-config
   debounce: 50ms
 ports: { from: ${ports.from}, to: ${ports.to} }
-limits: { maxDemos: 20, perClient: 1 }
+${options.limitsYaml ?? "limits: { maxDemos: 20, perClient: 1 }"}
 ${options.extraYaml ?? ""}
 apps:
 ${appsYaml}
 `;
   const configFile = path.join(dir, "config.yaml");
   await writeFile(configFile, yaml);
+  await options.beforeStart?.(dir);
   const config = parseConfigText(yaml, configFile, dir);
   const logger = options.logger ?? silentLogger;
   const nginx = await PrivateNginx.prepare({ prefix: path.join(dir, "nginx-prefix"), configDir: config.nginx.configDir, listen: config.nginx.listen });
