@@ -185,7 +185,8 @@ export function parseConfig(input: unknown, source = "config"): RawConfig {
     if (issue.code === "unrecognized_keys") {
       for (const unknownKey of issue.keys) {
         const parentKeys = describeAllowedKeys(issue.path);
-        problems.push({ key: [...issue.path.map(String), unknownKey].join("."), message: `unknown key${parentKeys ? `; allowed keys here: ${parentKeys}` : ""}` });
+        const nearest = parentKeys.split(", ").find((allowedKey) => allowedKey.toLowerCase() === unknownKey.toLowerCase());
+        problems.push({ key: [...issue.path.map(String), unknownKey].join("."), message: `unknown key${nearest ? ` (did you mean ${nearest}?)` : ""}${parentKeys ? `; allowed keys here: ${parentKeys}` : ""}` });
       }
       continue;
     }
@@ -214,7 +215,7 @@ function describeAllowedKeys(path: readonly PropertyKey[]): string {
 function unwrap(schema: z.ZodType): z.ZodType {
   let current: z.ZodType = schema;
   for (let depth = 0; depth < 8; depth += 1) {
-    if (current instanceof z.ZodDefault || current instanceof z.ZodOptional) current = current.unwrap() as z.ZodType;
+    if (current instanceof z.ZodDefault || current instanceof z.ZodPrefault || current instanceof z.ZodOptional) current = current.unwrap() as z.ZodType;
     else if (current instanceof z.ZodPipe) current = current.in as z.ZodType;
     else break;
   }

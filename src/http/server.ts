@@ -88,7 +88,8 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
   function assertSameOrigin(request: FastifyRequest): void {
     const origin = request.headers.origin;
     if (origin === undefined || originAllowed(String(origin))) return;
-    throw new ProblemError("forbidden", `Launches are accepted only from ${apexUrl}, its demos${config.allowedOrigins.length ? ` and ${config.allowedOrigins.join(", ")}` : ""}, not from ${String(origin).slice(0, 100)}.`);
+    const allowed = config.allowedOrigins.length ? `${apexUrl}, its demos and ${config.allowedOrigins.join(", ")}` : `${apexUrl} and its demos`;
+    throw new ProblemError("forbidden", `Launches are accepted only from ${allowed}, not from ${String(origin).slice(0, 100)}.`);
   }
 
   function launchFor(request: FastifyRequest, appName: unknown) {

@@ -8,7 +8,7 @@ import type { Route } from "../../src/core/routes.js";
 import { PortConflictError, type ContainerInspection, type ContainerRuntime, type ContainerSpec, type EngineState, type RuntimeContainer } from "../../src/core/runtime.js";
 import { silentLogger } from "../../src/logger.js";
 
-const app: AppConfig = { image: "img", port: 8080, ttl: 60_000, memory: 64 << 20, cpus: 0.5, pids: 64, env: {}, readiness: { path: "/", timeout: 5_000 } };
+const app: AppConfig = { image: "img", port: 8080, ttl: 60_000, memory: 64 << 20, cpus: 0.5, pids: 64, env: {}, banner: false, readiness: { path: "/", timeout: 5_000 } };
 
 class FakeRuntime implements ContainerRuntime {
   containers = new Map<string, RuntimeContainer & { spec?: ContainerSpec; exitCode: number }>();
