@@ -60,6 +60,7 @@ const appSchema = z.strictObject({
     .record(z.string().regex(ENV_NAME_PATTERN, "must be an environment variable name (letters, digits, _)"), z.union([z.string(), z.number(), z.boolean()], { error: "must be text, a number or true/false" }).transform(String), { error: "must be a map of NAME: value" })
     .default({}),
   banner: z.boolean({ error: "must be true or false" }).default(true),
+  pool: z.number({ error: "must be a whole number of warm containers, 0 or more" }).int("must be a whole number, 0 or more").min(0, "must be 0 or more").max(100, "must be at most 100").default(0),
   readiness: z
     .strictObject({
       path: z.string({ error: "must be a path starting with /" }).startsWith("/", "must be a path starting with /").default("/"),
@@ -140,6 +141,7 @@ export const configSchema = z.strictObject({
         pids: 256,
         env: {},
         banner: true,
+        pool: 0,
         readiness: { path: "/", timeout: 60_000 },
       },
     }),

@@ -13,6 +13,8 @@ import {
   type Clock,
   type ContainerRuntime,
   type EndedDemo,
+  type EngineState,
+  type Lease,
   type StateStore,
   type ReadinessProbe,
   type RouteConfirmer,
@@ -54,6 +56,10 @@ const PORT_ATTEMPTS = 20;
 const MAX_ENDED = 10_000;
 const DOCKER_SYNC_EVERY_TICKS = 5;
 const QUEUE_ABANDON_MS = 45_000;
+/** An unclaimed warm container is recycled after this long, so a pool never runs stale for days. */
+const POOL_IDLE_MS = 6 * 3_600_000;
+/** After a pool member fails to start, that app's pool waits this long before trying again. */
+const POOL_RETRY_MS = 30_000;
 
 export class DemoEngine {
   private readonly demos = new Map<string, Demo>();
@@ -63,6 +69,9 @@ export class DemoEngine {
   /** Ids of queued demos, first in line first. */
   private readonly queue: string[] = [];
   private readonly rate: LaunchRateLimiter;
+  /** Claimed pool containers: owner and expiry that their labels could not know. */
+  private readonly leases = new Map<string, Lease>();
+  private readonly poolPausedUntil = new Map<string, number>();
   private generation = 0;
   private lastRoutesKey: string | undefined;
   private renderChain: Promise<unknown> = Promise.resolve();
@@ -86,8 +95,9 @@ export class DemoEngine {
 
   /** Adopts live demos, reaps overdue and half-made ones, and renders: Docker labels are the truth. */
   async start(): Promise<void> {
-    const state = await this.options.stateStore.load().catch(() => ({ ended: [], queued: [] }));
+    const state: EngineState = await this.options.stateStore.load().catch(() => ({ ended: [], queued: [] }));
     for (const entry of state.ended) this.ended.set(entry.id, entry);
+    for (const lease of state.leases ?? []) this.leases.set(lease.id, lease);
     const current = await this.options.routes.readCurrent();
     this.generation = current.generation;
     const containers = await this.options.runtime.list(this.options.namespace);
@@ -102,6 +112,7 @@ export class DemoEngine {
     }
     await this.requestRender();
     this.promoteQueued();
+    this.ensurePools();
     this.persistState();
   }
 
@@ -114,11 +125,15 @@ export class DemoEngine {
       return;
     }
     if (this.demos.has(labels.id) || this.launching.has(labels.id)) return;
-    const base = { id: labels.id, app: labels.app, host: labels.host, port: labels.port, containerId: container.containerId, createdAt: labels.createdAt, expiresAt: labels.expiresAt, ...(labels.client ? { client: labels.client } : {}) };
+    // A claimed pool container's owner and expiry are in its lease; an unclaimed one is still in the pool.
+    const lease = labels.pool ? this.leases.get(labels.id) : undefined;
+    const expiresAt = lease?.expiresAt ?? labels.expiresAt;
+    const client = lease ? lease.client : labels.client;
+    const base = { id: labels.id, app: labels.app, host: labels.host, port: labels.port, containerId: container.containerId, createdAt: labels.createdAt, expiresAt, ...(client ? { client } : {}), ...(labels.pool && !lease ? { pooled: true } : {}) };
     const endedBefore = this.ended.get(labels.id);
     let endReason: { status: EndedDemo["status"]; reason: string } | undefined;
     if (endedBefore) endReason = { status: endedBefore.status, reason: endedBefore.reason };
-    else if (labels.expiresAt <= now) endReason = { status: "expired", reason: "its time box ended" };
+    else if (expiresAt <= now) endReason = { status: "expired", reason: "its time box ended" };
     else if (container.state === "created") endReason = { status: "failed", reason: "its launch was interrupted; please launch again" };
     else if (container.state === "exited" || container.state === "dead") endReason = { status: "failed", reason: "the app stopped unexpectedly" };
     if (endReason) {
@@ -140,7 +155,7 @@ export class DemoEngine {
   // ---- launch -----------------------------------------------------------------------------
 
   /** Answers at once; the container is created and followed in the background. */
-  launch(appName: unknown, client: string | undefined): LaunchResult {
+  async launch(appName: unknown, client: string | undefined): Promise<LaunchResult> {
     if (this.closed) throw new ProblemError("full", "The launcher is shutting down; try again in a moment.", { retryAfterSeconds: 5 });
     if (typeof appName !== "string" || !Object.hasOwn(this.options.apps, appName)) {
       const allowed = Object.keys(this.options.apps);
@@ -161,8 +176,15 @@ export class DemoEngine {
       const line = this.options.limits.queueLength > 0 ? " and the waiting line is full" : "";
       throw new ProblemError("full", `All ${this.options.limits.maxDemos} demo slots are in use${line}. Try again in about ${formatDuration(waitSeconds * 1000)}.`, { retryAfterSeconds: waitSeconds });
     }
-    let id = this.options.newId();
-    while (this.demos.has(id) || this.ended.has(id)) id = this.options.newId();
+    if (startsNow) {
+      const warm = this.readyPoolMember(appName);
+      if (warm) {
+        if (client) this.rate.record(client, now);
+        await this.claim(warm, app, client);
+        return { demo: warm, created: true };
+      }
+    }
+    const id = this.newUniqueId();
     const demo: Demo = {
       id,
       app: appName,
@@ -185,10 +207,67 @@ export class DemoEngine {
     return { demo, created: true };
   }
 
+  private newUniqueId(): string {
+    let id = this.options.newId();
+    while (this.demos.has(id) || this.ended.has(id)) id = this.options.newId();
+    return id;
+  }
+
+  /** Demos that hold a slot: starting or ready, not waiting in line, not idle in the warm pool. */
   private runningCount(): number {
     let count = 0;
-    for (const demo of this.demos.values()) if (demo.status !== "queued") count += 1;
+    for (const demo of this.demos.values()) if (demo.status !== "queued" && !demo.pooled) count += 1;
     return count;
+  }
+
+  private readyPoolMember(app: string): Demo | undefined {
+    for (const demo of this.demos.values()) if (demo.pooled && demo.app === app && demo.status === "ready") return demo;
+    return undefined;
+  }
+
+  /**
+   * Hands a warm container to a visitor: a lease change only, no container start, no nginx reload.
+   * The lease is on disk before anyone learns the URL, so a restart never gives it to someone else.
+   */
+  private async claim(demo: Demo, app: AppConfig, client: string | undefined): Promise<void> {
+    const now = this.now();
+    delete demo.pooled;
+    demo.expiresAt = now + app.ttl;
+    if (client) demo.client = client;
+    else delete demo.client;
+    this.leases.set(demo.id, { id: demo.id, expiresAt: demo.expiresAt, ...(client ? { client } : {}) });
+    this.persistState();
+    await this.persistChain;
+    this.ensurePools();
+  }
+
+  /** Keeps each app's warm pool full; members start (and get routed) like any demo. */
+  ensurePools(): void {
+    if (this.closed) return;
+    const now = this.now();
+    for (const [name, app] of Object.entries(this.options.apps)) {
+      if (app.pool <= 0 || (this.poolPausedUntil.get(name) ?? 0) > now) continue;
+      let members = 0;
+      for (const demo of this.demos.values()) if (demo.pooled && demo.app === name) members += 1;
+      for (; members < app.pool; members += 1) {
+        const id = this.newUniqueId();
+        const demo: Demo = { id, app: name, host: hostFor(id, this.options.domain), port: 0, createdAt: now, expiresAt: now + POOL_IDLE_MS, status: "starting", step: "creating", pooled: true };
+        this.demos.set(id, demo);
+        this.track(this.runLaunch(demo, app));
+      }
+    }
+  }
+
+  /** Warm containers per app, for /api/status. */
+  poolStatus(): Record<string, { ready: number; starting: number }> {
+    const status: Record<string, { ready: number; starting: number }> = {};
+    for (const [name, app] of Object.entries(this.options.apps)) if (app.pool > 0) status[name] = { ready: 0, starting: 0 };
+    for (const demo of this.demos.values()) {
+      if (!demo.pooled || !status[demo.app]) continue;
+      if (demo.status === "ready") status[demo.app]!.ready += 1;
+      else status[demo.app]!.starting += 1;
+    }
+    return status;
   }
 
   private estimateWait(position: number, ttl: number): number {
@@ -262,7 +341,7 @@ export class DemoEngine {
             image: app.image,
             containerPort: app.port,
             hostPort: port,
-            labels: labelsFor({ ...demo, namespace: this.options.namespace }),
+            labels: labelsFor({ ...demo, namespace: this.options.namespace, ...(demo.pooled ? { pool: true } : {}) }),
             env: app.env,
             memoryBytes: app.memory,
             cpus: app.cpus,
@@ -330,6 +409,7 @@ export class DemoEngine {
 
   private async fail(demo: Demo, reason: string): Promise<void> {
     this.options.logger.warn(`demo ${demo.id} (${demo.app}) failed: ${reason}`);
+    if (demo.pooled) this.poolPausedUntil.set(demo.app, this.now() + POOL_RETRY_MS);
     demo.status = "failed";
     demo.reason = reason;
     await this.end(demo, "failed", reason);
@@ -343,6 +423,7 @@ export class DemoEngine {
     this.demos.delete(demo.id);
     const queued = this.queue.indexOf(demo.id);
     if (queued >= 0) this.queue.splice(queued, 1);
+    this.leases.delete(demo.id);
     if (demo.status !== "failed") demo.status = status;
     this.recordEnded({ id: demo.id, app: demo.app, status, reason, endedAt: this.now() });
     // The freed slot goes to the first in line at once, not at the next reaper pass.
@@ -375,6 +456,7 @@ export class DemoEngine {
     const left = [...this.demos.values()].filter((demo) => demo.status === "queued" && now - (demo.lastSeenAt ?? now) > abandonMs);
     await Promise.all(left.map((demo) => this.end(demo, "stopped", "you left the waiting line")));
     this.promoteQueued();
+    this.ensurePools();
     if (this.ticks % 60 === 0) this.rate.prune(now);
     if (this.ticks % DOCKER_SYNC_EVERY_TICKS === 1) {
       await this.syncWithDocker();
@@ -434,6 +516,7 @@ export class DemoEngine {
         const demo = this.demos.get(id);
         return demo ? [{ id, app: demo.app, queuedAt: demo.createdAt, ...(demo.client ? { client: demo.client } : {}) }] : [];
       }),
+      leases: [...this.leases.values()],
     });
     this.persistChain = this.persistChain.then(() => this.options.stateStore.save(snapshot())).catch((error) => this.options.logger.error(`saving the state file failed: ${describeError(error)}`));
   }
@@ -478,8 +561,9 @@ export class DemoEngine {
     return this.ended.get(id);
   }
 
+  /** Visitors' demos (warm pool members are counted by poolStatus instead). */
   list(): Demo[] {
-    return [...this.demos.values()].sort((a, b) => a.createdAt - b.createdAt);
+    return [...this.demos.values()].filter((demo) => !demo.pooled).sort((a, b) => a.createdAt - b.createdAt);
   }
 
   currentGeneration(): number {

@@ -23,6 +23,8 @@ export interface Demo {
   client?: string;
   /** For a queued demo: when its visitor last asked about it (a line nobody watches is dropped). */
   lastSeenAt?: number;
+  /** A warm pool member nobody has claimed yet: started and routed, waiting for a visitor. */
+  pooled?: boolean;
 }
 
 export interface DemoLabels {
@@ -34,6 +36,8 @@ export interface DemoLabels {
   expiresAt: number;
   namespace: string;
   client?: string;
+  /** Created for the warm pool; its lease (owner, expiry) lives in the state file once claimed. */
+  pool?: boolean;
 }
 
 export function labelsFor(demo: DemoLabels): Record<string, string> {
@@ -47,6 +51,7 @@ export function labelsFor(demo: DemoLabels): Record<string, string> {
     [`${LABEL_PREFIX}namespace`]: demo.namespace,
   };
   if (demo.client) labels[`${LABEL_PREFIX}client`] = demo.client;
+  if (demo.pool) labels[`${LABEL_PREFIX}pool`] = "true";
   return labels;
 }
 
@@ -64,7 +69,7 @@ export function parseLabels(labels: Record<string, string | undefined>): DemoLab
   if (!Number.isInteger(port) || port <= 0 || port > 65535) return undefined;
   if (!Number.isFinite(createdAt) || !Number.isFinite(expiresAt)) return undefined;
   const client = get("client");
-  return { id, app, host, port, createdAt, expiresAt, namespace, ...(client ? { client } : {}) };
+  return { id, app, host, port, createdAt, expiresAt, namespace, ...(client ? { client } : {}), ...(get("pool") === "true" ? { pool: true } : {}) };
 }
 
 /** The JSON a client sees for a demo. */

@@ -75,9 +75,17 @@ export interface QueuedDemo {
   queuedAt: number;
 }
 
+/** A claimed warm-pool container: its labels were written before it had an owner, so the lease lives here. */
+export interface Lease {
+  id: string;
+  expiresAt: number;
+  client?: string;
+}
+
 export interface EngineState {
   ended: EndedDemo[];
   queued: QueuedDemo[];
+  leases?: Lease[];
 }
 
 /** What Docker labels cannot hold: which demos ended and how (so their host says "expired", not

@@ -150,7 +150,7 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
   app.post("/launch", async (request, reply) => {
     const body = (request.body ?? {}) as Record<string, unknown>;
     try {
-      const { demo } = launchFor(request, body.app);
+      const { demo } = await launchFor(request, body.app);
       return reply.code(303).header("location", urlOf(demo)).header("cache-control", NO_STORE).send();
     } catch (error) {
       if (!(error instanceof ProblemError) || !wantsHtml(request)) throw error;
@@ -171,7 +171,7 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
     if (body === null || typeof body !== "object" || Array.isArray(body)) throw new ProblemError("bad-request", 'The body must be a JSON object such as {"app":"hello"}.');
     const unknownKeys = Object.keys(body).filter((key) => key !== "app");
     if (unknownKeys.length > 0) throw new ProblemError("bad-request", `Unknown field ${JSON.stringify(unknownKeys[0]!.slice(0, 40))}; allowed: app.`);
-    const { demo, created } = launchFor(request, (body as { app?: unknown }).app);
+    const { demo, created } = await launchFor(request, (body as { app?: unknown }).app);
     return reply.code(created ? 201 : 200).header("location", `/api/demos/${demo.id}`).header("cache-control", NO_STORE).send(viewFor(demo));
   });
 
@@ -209,6 +209,7 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
       demos: { total: demos.length, ready: demos.filter((demo) => demo.status === "ready").length, starting: demos.filter((demo) => demo.status === "starting").length },
       limits: config.limits,
       routesGeneration: engine.currentGeneration(),
+      pool: engine.poolStatus(),
       ...(await deps.status()),
     };
   });

@@ -18,6 +18,7 @@ export class StateFile implements StateStore {
       return {
         ended: Array.isArray(data.ended) ? data.ended.filter((entry) => typeof entry?.id === "string" && typeof entry.endedAt === "number") : [],
         queued: Array.isArray(data.queued) ? data.queued.filter((entry) => typeof entry?.id === "string" && typeof entry.app === "string") : [],
+        leases: Array.isArray(data.leases) ? data.leases.filter((entry) => typeof entry?.id === "string" && typeof entry.expiresAt === "number") : [],
       };
     } catch {
       // Atomic writes make this unlikely; an unreadable file costs the "expired" wording and the line.

@@ -8,7 +8,7 @@ import type { Route } from "../../src/core/routes.js";
 import { PortConflictError, type ContainerInspection, type ContainerRuntime, type ContainerSpec, type EngineState, type RuntimeContainer } from "../../src/core/runtime.js";
 import { silentLogger } from "../../src/logger.js";
 
-const app: AppConfig = { image: "img", port: 8080, ttl: 60_000, memory: 64 << 20, cpus: 0.5, pids: 64, env: {}, banner: false, readiness: { path: "/", timeout: 5_000 } };
+const app: AppConfig = { image: "img", port: 8080, ttl: 60_000, memory: 64 << 20, cpus: 0.5, pids: 64, env: {}, banner: false, pool: 0, readiness: { path: "/", timeout: 5_000 } };
 
 class FakeRuntime implements ContainerRuntime {
   containers = new Map<string, RuntimeContainer & { spec?: ContainerSpec; exitCode: number }>();
@@ -73,9 +73,9 @@ function setup(overrides: Partial<EngineOptions> = {}, state: { answering?: Set<
   return { engine, runtime, clock, writes, answering, saved };
 }
 
-function catchProblem(action: () => unknown): ProblemError {
+async function catchProblem(action: () => Promise<unknown>): Promise<ProblemError> {
   try {
-    action();
+    await action();
   } catch (error) {
     if (error instanceof ProblemError) return error;
     throw error;
@@ -87,7 +87,7 @@ describe("engine", () => {
   it("launches, waits for the app, routes it, and reports ready", async () => {
     const { engine, runtime, writes, answering } = setup();
     await engine.start();
-    const { demo, created } = engine.launch("hello", "client-a");
+    const { demo, created } = await engine.launch("hello", "client-a");
     expect(created).toBe(true);
     expect(demo.status).toBe("starting");
     expect(demo.host).toBe(`${demo.id}.demo.localhost`);
@@ -104,24 +104,24 @@ describe("engine", () => {
 
   it("gives a visitor who already has a demo that demo back", async () => {
     const { engine } = setup();
-    const first = engine.launch("hello", "client-a");
-    const second = engine.launch("hello", "client-a");
+    const first = await engine.launch("hello", "client-a");
+    const second = await engine.launch("hello", "client-a");
     expect(second.created).toBe(false);
     expect(second.demo.id).toBe(first.demo.id);
-    expect(engine.launch("hello", "client-b").created).toBe(true);
+    expect((await engine.launch("hello", "client-b")).created).toBe(true);
   });
 
-  it("puts visitors in a bounded line when all slots are taken, and refuses beyond it with Retry-After", () => {
+  it("puts visitors in a bounded line when all slots are taken, and refuses beyond it with Retry-After", async () => {
     const { engine, clock } = setup();
-    for (const client of ["a", "b", "c"]) expect(engine.launch("hello", client).demo.status).toBe("starting");
+    for (const client of ["a", "b", "c"]) expect((await engine.launch("hello", client)).demo.status).toBe("starting");
     clock.time += 20_000;
-    const first = engine.launch("hello", "d").demo;
-    const second = engine.launch("hello", "e").demo;
+    const first = (await engine.launch("hello", "d")).demo;
+    const second = (await engine.launch("hello", "e")).demo;
     expect([first.status, second.status]).toEqual(["queued", "queued"]);
     // The running demos expire 40 s from now: the first in line waits about that long.
     expect(engine.queueInfo(first.id)).toEqual({ position: 1, estimatedWaitSeconds: 40 });
     expect(engine.queueInfo(second.id)).toEqual({ position: 2, estimatedWaitSeconds: 40 });
-    const error = catchProblem(() => engine.launch("hello", "f"));
+    const error = await catchProblem(() => engine.launch("hello", "f"));
     expect(error.status).toBe(429);
     expect(error.message).toBe("All 3 demo slots are in use and the waiting line is full. Try again in about 40s.");
     expect(error.retryAfterSeconds).toBe(40);
@@ -129,8 +129,9 @@ describe("engine", () => {
 
   it("starts the first in line as soon as a slot frees, with a fresh time box", async () => {
     const { engine, clock, runtime } = setup();
-    const running = ["a", "b", "c"].map((client) => engine.launch("hello", client).demo);
-    const waiting = engine.launch("hello", "d").demo;
+    const running = [];
+    for (const client of ["a", "b", "c"]) running.push((await engine.launch("hello", client)).demo);
+    const waiting = (await engine.launch("hello", "d")).demo;
     clock.time += 5_000;
     await engine.stop(running[0]!.id);
     expect(engine.get(waiting.id)!.status).toBe("starting");
@@ -142,10 +143,10 @@ describe("engine", () => {
   it("drops a waiting visitor whose page stopped asking, and keeps one that asks", async () => {
     const allPorts = new Set(Array.from({ length: 10 }, (_, i) => 20000 + i));
     const { engine, clock } = setup({ queueAbandonMs: 30_000 }, { answering: allPorts });
-    for (const client of ["a", "b", "c"]) engine.launch("hello", client);
+    for (const client of ["a", "b", "c"]) await engine.launch("hello", client);
     await engine.idle();
-    const gone = engine.launch("hello", "d").demo;
-    const staying = engine.launch("hello", "e").demo;
+    const gone = (await engine.launch("hello", "d")).demo;
+    const staying = (await engine.launch("hello", "e")).demo;
     clock.time += 20_000;
     engine.touch(staying.id);
     clock.time += 20_000;
@@ -165,35 +166,35 @@ describe("engine", () => {
   it("limits how often one visitor may launch", async () => {
     const { engine, clock } = setup({ limits: { maxDemos: 10, perClient: 1, queueLength: 0, launchesPerClient: 2, launchWindow: 60_000 } });
     for (let i = 0; i < 2; i += 1) {
-      const { demo } = engine.launch("hello", "a");
+      const { demo } = await engine.launch("hello", "a");
       await engine.stop(demo.id);
       clock.time += 10_000;
     }
-    const error = catchProblem(() => engine.launch("hello", "a"));
+    const error = await catchProblem(() => engine.launch("hello", "a"));
     expect(error.kind).toBe("rate-limited");
     expect(error.retryAfterSeconds).toBe(40);
-    expect(engine.launch("hello", "b").created).toBe(true);
+    expect((await engine.launch("hello", "b")).created).toBe(true);
     clock.time += 40_000;
-    expect(engine.launch("hello", "a").created).toBe(true);
+    expect((await engine.launch("hello", "a")).created).toBe(true);
   });
 
-  it("names the allowed apps when the app is unknown", () => {
+  it("names the allowed apps when the app is unknown", async () => {
     const { engine } = setup();
-    expect(() => engine.launch("nope", "a")).toThrow('"nope" is not an app here; allowed: hello.');
+    await expect(engine.launch("nope", "a")).rejects.toThrow('"nope" is not an app here; allowed: hello.');
   });
 
   it("chooses another port when the bind loses a race", async () => {
     const { engine, runtime, answering } = setup({ ports: { from: 20000, to: 20001 } });
     runtime.busyPorts.add(20000);
     answering.add(20001);
-    const { demo } = engine.launch("hello", "a");
+    const { demo } = await engine.launch("hello", "a");
     await engine.idle();
     expect(engine.get(demo.id)).toMatchObject({ status: "ready", port: 20001 });
   });
 
   it("fails a demo whose app crashes, with the reason, and removes its container", async () => {
     const { engine, runtime } = setup();
-    const { demo } = engine.launch("hello", "a");
+    const { demo } = await engine.launch("hello", "a");
     await new Promise((resolve) => setTimeout(resolve, 5));
     const container = [...runtime.containers.values()][0]!;
     container.state = "exited";
@@ -207,7 +208,7 @@ describe("engine", () => {
 
   it("fails a demo that never answers within its readiness timeout", async () => {
     const { engine, runtime } = setup();
-    const { demo } = engine.launch("hello", "a");
+    const { demo } = await engine.launch("hello", "a");
     await engine.idle();
     expect(engine.getEnded(demo.id)!.reason).toBe("the app did not answer on / within 5s");
     expect(runtime.containers.size).toBe(0);
@@ -216,7 +217,7 @@ describe("engine", () => {
   it("reaps expired demos, drops their route first, and remembers them as expired", async () => {
     const { engine, runtime, clock, writes, answering, saved } = setup();
     answering.add(20000).add(20001).add(20002).add(20003).add(20004).add(20005).add(20006).add(20007).add(20008).add(20009);
-    const { demo } = engine.launch("hello", "a");
+    const { demo } = await engine.launch("hello", "a");
     await engine.idle();
     clock.time = demo.expiresAt;
     await engine.reapTick();
@@ -251,7 +252,7 @@ describe("engine", () => {
 
   it("removes the container of a demo stopped while it was starting", async () => {
     const { engine, runtime } = setup();
-    const { demo } = engine.launch("hello", "a");
+    const { demo } = await engine.launch("hello", "a");
     await new Promise((resolve) => setTimeout(resolve, 5));
     expect(await engine.stop(demo.id)).toBe(true);
     await engine.idle();
@@ -259,10 +260,48 @@ describe("engine", () => {
     expect(engine.getEnded(demo.id)!.status).toBe("stopped");
   });
 
+  it("keeps a warm pool routed, hands it out with no start and no render, and refills it", async () => {
+    const allPorts = new Set(Array.from({ length: 10 }, (_, i) => 20000 + i));
+    const { engine, runtime, writes, saved } = setup({ apps: { hello: { ...app, pool: 2 } } }, { answering: allPorts });
+    await engine.start();
+    await engine.idle();
+    expect(engine.poolStatus()).toEqual({ hello: { ready: 2, starting: 0 } });
+    expect(writes.at(-1)!.length).toBe(2);
+    expect(engine.list()).toEqual([]);
+    const containersBefore = runtime.containers.size;
+    const writesBefore = writes.length;
+    const { demo, created } = await engine.launch("hello", "visitor");
+    expect(created).toBe(true);
+    expect(demo.status).toBe("ready");
+    // A lease change only: the same container, and the lease is on disk before the answer.
+    expect(runtime.containers.size).toBe(containersBefore + 1); // the refill, started after the claim
+    expect(writes.length).toBe(writesBefore);
+    expect(saved.at(-1)!.leases).toEqual([{ id: demo.id, expiresAt: demo.expiresAt, client: "visitor" }]);
+    expect(engine.list().map((entry) => entry.id)).toEqual([demo.id]);
+    await engine.idle();
+    expect(engine.poolStatus()).toEqual({ hello: { ready: 2, starting: 0 } });
+  });
+
+  it("after a restart, a claimed pool container keeps its owner and lease, an unclaimed one stays in the pool", async () => {
+    const now = 1_000_000;
+    const labels = (id: string) => labelsFor({ id, app: "hello", host: `${id}.demo.localhost`, port: 20000 + Number(id.slice(-1)), createdAt: now - 5000, expiresAt: now + 6 * 3_600_000, namespace: "t", pool: true });
+    const { engine, runtime } = setup(
+      { apps: { hello: { ...app, pool: 1 } } },
+      { routedHosts: new Set(["claim001.demo.localhost", "spare002.demo.localhost"]), initial: { ended: [], queued: [], leases: [{ id: "claim001", expiresAt: now + 30_000, client: "v" }] } },
+    );
+    runtime.containers.set("c1", { containerId: "c1", labels: labels("claim001"), state: "running", exitCode: 0 });
+    runtime.containers.set("c2", { containerId: "c2", labels: labels("spare002"), state: "running", exitCode: 0 });
+    await engine.start();
+    expect(engine.get("claim001")).toMatchObject({ status: "ready", expiresAt: now + 30_000, client: "v" });
+    expect(engine.get("claim001")!.pooled).toBeUndefined();
+    expect(engine.get("spare002")!.pooled).toBe(true);
+    expect(engine.poolStatus()).toEqual({ hello: { ready: 1, starting: 0 } });
+  });
+
   it("notices a ready demo whose container died and ends it", async () => {
     const { engine, runtime, answering } = setup();
     answering.add(20000).add(20001).add(20002).add(20003).add(20004).add(20005).add(20006).add(20007).add(20008).add(20009);
-    const { demo } = engine.launch("hello", "a");
+    const { demo } = await engine.launch("hello", "a");
     await engine.idle();
     [...runtime.containers.values()][0]!.state = "exited";
     await engine.syncWithDocker();
