@@ -3,7 +3,7 @@ import path from "node:path";
 import type { Config } from "../config/load.js";
 import { SetupError } from "../core/errors.js";
 import { assertDockerReachable, connectDocker, DockerRuntime } from "../docker/runtime.js";
-import { buildSampleImage, SAMPLE_IMAGE } from "../docker/sample-image.js";
+import { buildSampleImage, SAMPLE_IMAGE, sampleImageIsCurrent } from "../docker/sample-image.js";
 import type { Logger } from "../logger.js";
 import { PrivateNginx } from "../nginx/private-nginx.js";
 import type { NginxWatcher } from "../nginx/watcher.js";
@@ -25,10 +25,14 @@ export async function ensureImages(config: Config, logger: Logger): Promise<void
   await assertDockerReachable(docker);
   const runtime = new DockerRuntime(docker);
   for (const [name, app] of Object.entries(config.apps)) {
+    if (app.image === SAMPLE_IMAGE) {
+      if (await sampleImageIsCurrent(docker)) continue;
+      logger.info(`building the sample image ${SAMPLE_IMAGE} (once, or after its sources changed)`);
+      await buildSampleImage(docker, SAMPLE_IMAGE);
+      continue;
+    }
     if (await runtime.imageExists(app.image)) continue;
-    if (app.image !== SAMPLE_IMAGE) throw new SetupError(`the image ${app.image} of app ${name} is not on this host`, `build or load it first (docker build -t ${app.image} …)`);
-    logger.info(`building the sample image ${SAMPLE_IMAGE} (once)`);
-    await buildSampleImage(docker, SAMPLE_IMAGE);
+    throw new SetupError(`the image ${app.image} of app ${name} is not on this host`, `build or load it first (docker build -t ${app.image} …)`);
   }
 }
 

@@ -1,5 +1,6 @@
 // Builds the sample image (examples/hello) FROM scratch with the host's static busybox; no registry needed.
-import { copyFile, cp, mkdtemp, rm } from "node:fs/promises";
+import { createHash } from "node:crypto";
+import { appendFile, copyFile, cp, mkdtemp, readdir, readFile, rm } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import type Docker from "dockerode";
@@ -10,10 +11,32 @@ import { PACKAGE_ROOT } from "../nginx/render.js";
 export const SAMPLE_IMAGE = "demo-launcher/hello:latest";
 const BUSYBOX_CANDIDATES = ["/bin/busybox", "/usr/bin/busybox"];
 
+const SAMPLE_DIR = path.join(PACKAGE_ROOT, "examples/hello");
+const DIGEST_LABEL = "demo-launcher.sample-digest";
+
+/** A digest of the sample's sources, kept as an image label so a changed sample is rebuilt. */
+export async function sampleDigest(): Promise<string> {
+  const hash = createHash("sha256");
+  const files = (await readdir(SAMPLE_DIR, { recursive: true, withFileTypes: true })).filter((entry) => entry.isFile()).map((entry) => path.join(entry.parentPath, entry.name)).sort();
+  for (const file of files) hash.update(path.relative(SAMPLE_DIR, file)).update("\0").update(await readFile(file)).update("\0");
+  return hash.digest("hex").slice(0, 16);
+}
+
+/** True when the sample image exists and was built from the current sources. */
+export async function sampleImageIsCurrent(docker: Docker, tag = SAMPLE_IMAGE): Promise<boolean> {
+  try {
+    const info = await docker.getImage(tag).inspect();
+    return info.Config?.Labels?.[DIGEST_LABEL] === (await sampleDigest());
+  } catch {
+    return false;
+  }
+}
+
 export async function buildSampleImage(docker: Docker, tag = SAMPLE_IMAGE, log: (line: string) => void = () => {}): Promise<void> {
   const context = await mkdtemp(path.join(os.tmpdir(), "demo-launcher-hello-"));
   try {
-    await cp(path.join(PACKAGE_ROOT, "examples/hello"), context, { recursive: true });
+    await cp(SAMPLE_DIR, context, { recursive: true });
+    await appendFile(path.join(context, "Dockerfile"), `LABEL ${DIGEST_LABEL}=${await sampleDigest()}\n`);
     let copied = false;
     for (const candidate of BUSYBOX_CANDIDATES) {
       try {

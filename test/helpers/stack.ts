@@ -9,7 +9,7 @@ import { execa, type ResultPromise } from "execa";
 import { startController, type ControllerHandle } from "../../src/app/controller.js";
 import { startWatcher } from "../../src/app/watcher-service.js";
 import { parseConfigText, type Config } from "../../src/config/load.js";
-import { buildSampleImage, SAMPLE_IMAGE } from "../../src/docker/sample-image.js";
+import { buildSampleImage, SAMPLE_IMAGE, sampleImageIsCurrent } from "../../src/docker/sample-image.js";
 import { silentLogger, type Logger } from "../../src/logger.js";
 import { PrivateNginx } from "../../src/nginx/private-nginx.js";
 import type { NginxWatcher } from "../../src/nginx/watcher.js";
@@ -25,7 +25,7 @@ export async function requireDocker(): Promise<Docker> {
   } catch (error) {
     throw new Error(`These tests need a running Docker engine and none answers (${(error as Error).message}). Run scripts/ensure-host.sh (npm test does) to install and start it.`);
   }
-  if (!(await docker.getImage(SAMPLE_IMAGE).inspect().then(() => true, () => false))) await buildSampleImage(docker);
+  if (!(await sampleImageIsCurrent(docker))) await buildSampleImage(docker);
   return docker;
 }
 
