@@ -374,7 +374,8 @@ export class DemoEngine {
   /** Polls the app until it answers, watching for a crash; then routes it and waits until nginx serves it. */
   private async awaitReadyAndRoute(demo: Demo, readiness: { path: string; timeout: number }): Promise<void> {
     const deadline = demo.createdAt + readiness.timeout;
-    let interval = 50;
+    // A probe is one loopback connect: polling often costs little and every wasted interval is latency.
+    let interval = 20;
     let lastInspect = 0;
     while (true) {
       if (!this.isCurrent(demo)) return;
@@ -396,7 +397,7 @@ export class DemoEngine {
         return;
       }
       await this.sleep(interval);
-      interval = Math.min(500, Math.round(interval * 1.5));
+      if (now - demo.createdAt > 10_000) interval = 250;
     }
     demo.step = "routing";
     const generation = await this.requestRender();

@@ -25,6 +25,8 @@ export async function assertDockerReachable(docker: Docker): Promise<void> {
 
 export class DockerRuntime implements ContainerRuntime {
   private readonly readyNetworks = new Set<string>();
+  /** Images seen recently: a launch need not ask Docker again (a removed image fails the create anyway). */
+  private readonly knownImages = new Map<string, number>();
 
   constructor(private readonly docker: Docker) {}
 
@@ -118,8 +120,10 @@ export class DockerRuntime implements ContainerRuntime {
   }
 
   async imageExists(image: string): Promise<boolean> {
+    if ((this.knownImages.get(image) ?? 0) > Date.now()) return true;
     try {
       await this.docker.getImage(image).inspect();
+      this.knownImages.set(image, Date.now() + 60_000);
       return true;
     } catch (error) {
       if (statusCode(error) === 404) return false;

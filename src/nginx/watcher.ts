@@ -64,13 +64,21 @@ export class NginxWatcher {
     return this.status;
   }
 
+  private lastApplyEndedAt = 0;
+
+  /**
+   * The first change after a quiet spell is applied at once (a lone launch waits for nothing); changes
+   * that follow close behind are coalesced: applied together after `debounceMs` of quiet, or at the latest
+   * `maxWaitMs` after the first of them.
+   */
   private schedule(): void {
     if (this.closed) return;
     const now = Date.now();
+    const quiet = !this.applying && !this.timer && now - this.lastApplyEndedAt > this.options.debounceMs;
     if (!this.timer) this.firstPendingAt = now;
     clearTimeout(this.timer);
     const maxWait = this.options.maxWaitMs ?? 1000;
-    const delay = Math.max(0, Math.min(this.options.debounceMs, this.firstPendingAt + maxWait - now));
+    const delay = quiet ? 5 : Math.max(0, Math.min(this.options.debounceMs, this.firstPendingAt + maxWait - now));
     this.timer = setTimeout(() => {
       this.timer = undefined;
       void this.applyNow();
@@ -85,6 +93,7 @@ export class NginxWatcher {
     }
     this.applying = this.applyOnce().finally(() => {
       this.applying = undefined;
+      this.lastApplyEndedAt = Date.now();
       if (this.again && !this.closed) {
         this.again = false;
         void this.applyNow();

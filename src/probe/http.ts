@@ -41,12 +41,10 @@ export async function readServedGeneration(probeUrl: string, host?: string): Pro
 export function nginxRouteConfirmer(probeUrl: string, host: string): RouteConfirmer {
   return async (generation, timeoutMs) => {
     const deadline = Date.now() + timeoutMs;
-    let interval = 20;
     while (Date.now() < deadline) {
       const served = await readServedGeneration(probeUrl, host);
       if (served !== undefined && served >= generation) return true;
-      await new Promise((resolve) => setTimeout(resolve, interval));
-      interval = Math.min(200, interval * 2);
+      await new Promise((resolve) => setTimeout(resolve, 10));
     }
     return false;
   };

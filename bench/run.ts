@@ -1,0 +1,334 @@
+// `npm run bench [-- --quick]`: launch latency against the floor, warm pool, bursts, apply cost against
+// server-block configs, controller memory, and serving through reloads; real Docker, real nginx, one run.
+import { mkdir, mkdtemp, writeFile } from "node:fs/promises";
+import http from "node:http";
+import os from "node:os";
+import path from "node:path";
+import { execa } from "execa";
+import { freePort, namespaceContainers, request, startStack, waitFor, type Stack } from "../test/helpers/stack.js";
+import { RoutesRenderer } from "../src/nginx/render.js";
+import { writeAtomically } from "../src/files/atomic.js";
+import { PrivateNginx } from "../src/nginx/private-nginx.js";
+import { SAMPLE_IMAGE } from "../src/docker/sample-image.js";
+import { median, percentile, round, rssMb, treeRssMb, until200 } from "./measure.js";
+
+const quick = process.argv.includes("--quick");
+const SIZE = quick
+  ? { cold: 12, warm: 15, pool: 3, burst: 50, burstOver: 60, applyReps: 1, rssDemos: 200, loadLaunches: 40, loadSeconds: 20 }
+  : { cold: 30, warm: 30, pool: 4, burst: 50, burstOver: 60, applyReps: 3, rssDemos: 200, loadLaunches: 100, loadSeconds: 40 };
+const HEALTH = { path: "/health.txt", body: "ok" };
+
+type Results = Record<string, unknown>;
+const results: Results = { quick, startedAt: new Date().toISOString(), machine: { cpus: os.cpus().length, memoryGb: round(os.totalmem() / 1024 ** 3) } };
+const log = (line: string) => console.error(`[bench ${new Date().toISOString().slice(11, 19)}] ${line}`);
+
+const appYaml = (name: string, extra = "") => `  ${name}:
+    image: ${SAMPLE_IMAGE}
+    port: 8080
+    memory: 32m
+    pids: 32
+    banner: false
+    readiness: { path: ${HEALTH.path}, timeout: 30s }
+${extra}`;
+
+async function post(stack: Stack, app: string) {
+  const answer = await stack.api("POST", "/api/demos", { app });
+  return { status: answer.status, body: answer.status < 300 ? (JSON.parse(answer.body) as { id: string; host: string; status: string }) : undefined };
+}
+
+async function stopAll(stack: Stack) {
+  const { demos } = JSON.parse((await stack.api("GET", "/api/demos")).body) as { demos: Array<{ id: string }> };
+  for (let i = 0; i < demos.length; i += 20) await Promise.all(demos.slice(i, i + 20).map((demo) => stack.api("DELETE", `/api/demos/${demo.id}`)));
+}
+
+// ---- 1 and 2: cold launch against the floor, and warm launch --------------------------------------
+
+async function coldAndWarm(): Promise<void> {
+  const stack = await startStack({ appsYaml: `${appYaml("cold", "    ttl: 10m\n")}${appYaml("warm", `    ttl: 10m\n    pool: ${SIZE.pool}\n`)}`, limitsYaml: "limits: { maxDemos: 100, perClient: 100 }" });
+  try {
+    const cold: number[] = [];
+    const floor: number[] = [];
+    const floorPorts = await freePort();
+    for (let i = 0; i < SIZE.cold; i += 1) {
+      // Interleaved, so both see the same machine state.
+      const started = performance.now();
+      const launched = await post(stack, "cold");
+      cold.push(await until200(stack.nginxPort, launched.body!.host, HEALTH.path, HEALTH.body, started));
+      await stack.api("DELETE", `/api/demos/${launched.body!.id}`);
+      floor.push(await floorLaunch(stack, floorPorts + 1 + i));
+      await new Promise((resolve) => setTimeout(resolve, 150));
+    }
+    results.cold = { launches: cold.length, p50Ms: round(median(cold)), p95Ms: round(percentile(cold, 95)), floorP50Ms: round(median(floor)), floorP95Ms: round(percentile(floor, 95)), ratio: round(median(cold) / median(floor), 2) };
+    log(`cold: ${JSON.stringify(results.cold)}`);
+
+    const warm: number[] = [];
+    const poolReady = async () => (JSON.parse((await stack.api("GET", "/api/status")).body).pool.warm.ready as number) >= SIZE.pool;
+    for (let i = 0; i < SIZE.warm; i += 1) {
+      await waitFor("the pool to refill", poolReady, 60_000, 20);
+      const started = performance.now();
+      const launched = await post(stack, "warm");
+      warm.push(await until200(stack.nginxPort, launched.body!.host, HEALTH.path, HEALTH.body, started));
+      await stack.api("DELETE", `/api/demos/${launched.body!.id}`);
+    }
+    results.warm = { launches: warm.length, pool: SIZE.pool, p50Ms: round(median(warm)), p95Ms: round(percentile(warm, 95)) };
+    log(`warm: ${JSON.stringify(results.warm)}`);
+  } finally {
+    await stack.close();
+  }
+}
+
+/** The floor: the same image started straight through the Docker API, polled until it answers, one nginx reload. */
+async function floorLaunch(stack: Stack, hostPort: number): Promise<number> {
+  const started = performance.now();
+  const container = await stack.docker.createContainer({
+    Image: SAMPLE_IMAGE,
+    // Not labelled for the controller: it would adopt or remove what it does not own.
+    Labels: { "demo-launcher-bench": "floor" },
+    ExposedPorts: { "8080/tcp": {} },
+    HostConfig: { PortBindings: { "8080/tcp": [{ HostIp: "127.0.0.1", HostPort: String(hostPort) }] }, NetworkMode: "demo-launcher", Memory: 32 * 1024 * 1024, PidsLimit: 32 },
+  });
+  await container.start();
+  for (;;) {
+    const answer = await request(hostPort, { path: HEALTH.path }).catch(() => undefined);
+    if (answer?.status === 200) break;
+    await new Promise((resolve) => setTimeout(resolve, 3));
+  }
+  await execa(stack.nginx.binary, ["-s", "reload", "-p", stack.nginx.options.prefix, "-c", stack.nginx.confFile]);
+  // The reload is done when nginx answers again on a fresh connection.
+  await request(stack.nginxPort, { host: "demo.localhost", path: "/__demo/generation" });
+  const elapsed = performance.now() - started;
+  await container.remove({ force: true });
+  return elapsed;
+}
+
+// ---- 3: bursts -----------------------------------------------------------------------------------
+
+async function bursts(): Promise<void> {
+  const stack = await startStack({ appsYaml: appYaml("burst", "    ttl: 10m\n"), limitsYaml: `limits: { maxDemos: ${SIZE.burst}, perClient: 1000, queueLength: 0 }` });
+  try {
+    const reloadsBefore = stack.watcher.currentStatus().reloads;
+    const started = performance.now();
+    const answers = await Promise.all(Array.from({ length: SIZE.burst }, () => post(stack, "burst")));
+    const accepted = answers.filter((answer) => answer.status === 201);
+    const times = await Promise.all(accepted.map((answer) => until200(stack.nginxPort, answer.body!.host, HEALTH.path, HEALTH.body, started, 180_000).catch(() => NaN)));
+    const routable = times.filter((time) => Number.isFinite(time));
+    const burst = {
+      n: SIZE.burst,
+      accepted: accepted.length,
+      routable: routable.length,
+      errors: SIZE.burst - routable.length,
+      lastRoutableMs: round(Math.max(...routable)),
+      p50RoutableMs: round(median(routable)),
+      reloads: stack.watcher.currentStatus().reloads - reloadsBefore,
+    };
+    log(`burst: ${JSON.stringify(burst)}`);
+    await stopAll(stack);
+    await waitFor("the burst to be removed", async () => (await namespaceContainers(stack.docker, stack.namespace)).length === 0, 120_000, 200);
+
+    const over = await Promise.all(Array.from({ length: SIZE.burstOver }, () => stack.api("POST", "/api/demos", { app: "burst" })));
+    const overAccepted = over.filter((answer) => answer.status === 201).length;
+    const refused = over.filter((answer) => answer.status === 429 && /^application\/problem\+json/.test(String(answer.headers["content-type"])) && answer.headers["retry-after"]).length;
+    const other = over.length - overAccepted - refused;
+    await waitFor("the accepted ones to settle", async () => {
+      const { demos } = JSON.parse((await stack.api("GET", "/api/demos")).body) as { demos: Array<{ status: string }> };
+      return demos.every((demo) => demo.status !== "starting");
+    }, 180_000, 250);
+    const containers = (await namespaceContainers(stack.docker, stack.namespace)).length;
+    await stopAll(stack);
+    await waitFor("the second burst to be removed", async () => (await namespaceContainers(stack.docker, stack.namespace)).length === 0, 120_000, 200).catch(() => undefined);
+    const leaked = (await namespaceContainers(stack.docker, stack.namespace)).length;
+    results.burst = { ...burst, over: { n: SIZE.burstOver, room: SIZE.burst, accepted: overAccepted, refusedWith429: refused, otherAnswers: other, containersWhileRunning: containers, leakedAfterStop: leaked } };
+    log(`burst over: ${JSON.stringify((results.burst as Results).over)}`);
+  } finally {
+    await stack.close();
+  }
+}
+
+// ---- 4: apply cost against one server block per demo ----------------------------------------------
+
+async function applyCost(): Promise<void> {
+  const backend = http.createServer((_request, response) => response.end("ok"));
+  await new Promise<void>((resolve) => backend.listen(0, "127.0.0.1", resolve));
+  const backendPort = (backend.address() as import("node:net").AddressInfo).port;
+  const renderer = new RoutesRenderer();
+  const apply: Results = {};
+  try {
+    for (const n of [100, 1000, 10_000]) {
+      const ours: number[] = [];
+      const baseline: number[] = [];
+      let oursRss = 0;
+      let baselineRss = 0;
+      for (let rep = 0; rep < SIZE.applyReps; rep += 1) {
+        const mapRun = await applyRun(n, backendPort, "map", renderer);
+        ours.push(mapRun.ms);
+        oursRss = mapRun.rssMb;
+        const serverRun = await applyRun(n, backendPort, "server-blocks", renderer);
+        baseline.push(serverRun.ms);
+        baselineRss = serverRun.rssMb;
+      }
+      apply[String(n)] = { ms: round(median(ours)), baselineMs: round(median(baseline)), ratio: round(median(ours) / median(baseline), 3), nginxRssMb: round(oursRss), baselineNginxRssMb: round(baselineRss) };
+      log(`apply ${n}: ${JSON.stringify(apply[String(n)])}`);
+    }
+  } finally {
+    backend.close();
+  }
+  results.apply = apply;
+}
+
+/** One apply: nginx running with n routes; add route n+1; render, write, nginx -t, reload, until it is served. */
+async function applyRun(n: number, backendPort: number, layout: "map" | "server-blocks", renderer: RoutesRenderer): Promise<{ ms: number; rssMb: number }> {
+  const dir = await mkdtemp(path.join(os.tmpdir(), `demo-launcher-apply-${layout}-`));
+  const configDir = path.join(dir, "config");
+  await mkdir(configDir, { recursive: true });
+  const listen = { host: "127.0.0.1", port: await freePort() };
+  const routes = (count: number) => Array.from({ length: count }, (_, i) => ({ id: `r${i}`, host: `r${i}.bench.localhost`, backend: `127.0.0.1:${backendPort}` }));
+  // The older tools' layout: one server block per demo, in the same file nginx includes at http{} level.
+  const serverBlocks = (count: number) =>
+    `${renderer.render({ generation: 1, controller: { host: "127.0.0.1", port: backendPort }, routes: [] })}\n` +
+    routes(count).map((route) => `server {\n    listen ${listen.host}:${listen.port};\n    server_name ${route.host};\n    location / {\n        proxy_pass http://${route.backend};\n    }\n}\n`).join("");
+  const render = (count: number, generation: number) => (layout === "map" ? renderer.render({ generation, controller: { host: "127.0.0.1", port: backendPort }, routes: routes(count) }) : serverBlocks(count));
+  const routesFile = path.join(configDir, "routes.conf");
+  await writeFile(routesFile, render(n, 1));
+  const nginx = await PrivateNginx.prepare({ prefix: path.join(dir, "prefix"), configDir, listen });
+  await nginx.start();
+  try {
+    const started = performance.now();
+    await writeAtomically(routesFile, render(n + 1, 2));
+    await execa(nginx.binary, ["-t", "-q", "-p", nginx.options.prefix, "-c", nginx.confFile]);
+    await execa(nginx.binary, ["-s", "reload", "-p", nginx.options.prefix, "-c", nginx.confFile]);
+    const ms = await until200(listen.port, `r${n}.bench.localhost`, "/", "ok", started, 60_000);
+    // Old workers leave once idle; measure the steady state.
+    await new Promise((resolve) => setTimeout(resolve, 700));
+    const pid = Number((await import("node:fs/promises").then((fs) => fs.readFile(path.join(nginx.options.prefix, "nginx.pid"), "utf8"))).trim());
+    return { ms, rssMb: await treeRssMb(pid) };
+  } finally {
+    await nginx.stop();
+  }
+}
+
+// ---- 5: controller footprint -----------------------------------------------------------------------
+
+async function footprint(): Promise<void> {
+  const stack = await startStack({ controller: "child", appsYaml: appYaml("small", "    ttl: 30m\n    memory: 16m\n"), limitsYaml: `limits: { maxDemos: ${SIZE.rssDemos + 10}, perClient: 1000 }` });
+  try {
+    await new Promise((resolve) => setTimeout(resolve, 3000));
+    const pid = stack.child!.pid!;
+    const idleMb = await rssMb(pid);
+    const started = performance.now();
+    for (let i = 0; i < SIZE.rssDemos; i += 10) await Promise.all(Array.from({ length: Math.min(10, SIZE.rssDemos - i) }, () => stack.api("POST", "/api/demos", { app: "small" })));
+    await waitFor(`${SIZE.rssDemos} demos to be ready`, async () => {
+      const { demos } = JSON.parse((await stack.api("GET", "/api/demos")).body) as { demos: Array<{ status: string }> };
+      return demos.length === SIZE.rssDemos && demos.every((demo) => demo.status === "ready");
+    }, 600_000, 500);
+    const readyAfterMs = performance.now() - started;
+    await new Promise((resolve) => setTimeout(resolve, 3000));
+    results.rss = { idleMb: round(idleMb), at200Mb: round(await rssMb(pid)), demos: SIZE.rssDemos, allReadyAfterMs: round(readyAfterMs, 0) };
+    log(`rss: ${JSON.stringify(results.rss)}`);
+    await stopAll(stack);
+  } finally {
+    await stack.close();
+  }
+}
+
+// ---- 6: serving through reloads --------------------------------------------------------------------
+
+const WRK_SCRIPT = `
+local hosts = {}
+for host in string.gmatch(os.getenv("BENCH_HOSTS"), "[^,]+") do table.insert(hosts, host) end
+local threads = {}
+function setup(thread) table.insert(threads, thread) end
+function init(args) counter = 0; count5xx = 0 end
+function request()
+  counter = counter + 1
+  return wrk.format("GET", "${HEALTH.path}", { Host = hosts[(counter % #hosts) + 1] })
+end
+function response(status, headers, body) if status >= 500 then count5xx = count5xx + 1 end end
+function done(summary, latency, requests)
+  local total = 0
+  for _, thread in ipairs(threads) do total = total + thread:get("count5xx") end
+  io.write(string.format("BENCH requests=%d errors5xx=%d connect=%d read=%d write=%d timeout=%d status=%d\\n",
+    summary.requests, total, summary.errors.connect, summary.errors.read, summary.errors.write, summary.errors.timeout, summary.errors.status))
+end
+`;
+
+async function reloadLoad(): Promise<void> {
+  const stack = await startStack({ appsYaml: `${appYaml("steady", "    ttl: 30m\n")}${appYaml("brief", "    ttl: 5s\n")}`, limitsYaml: "limits: { maxDemos: 200, perClient: 1000 }" });
+  try {
+    const steady = await Promise.all(Array.from({ length: 4 }, () => post(stack, "steady")));
+    await Promise.all(steady.map((answer) => until200(stack.nginxPort, answer.body!.host, HEALTH.path, HEALTH.body, performance.now())));
+    const scriptFile = path.join(stack.dir, "load.lua");
+    await writeFile(scriptFile, WRK_SCRIPT);
+    const reloadsBefore = stack.watcher.currentStatus().reloads;
+    const wrk = execa("wrk", ["-t2", "-c16", `-d${SIZE.loadSeconds}s`, "-s", scriptFile, `http://127.0.0.1:${stack.nginxPort}/`], { env: { BENCH_HOSTS: steady.map((answer) => answer.body!.host).join(",") }, reject: false, all: true });
+    // Launches and expiries while the load runs: every one changes the routes and reloads nginx.
+    let launched = 0;
+    const spacing = ((SIZE.loadSeconds - 8) * 1000) / SIZE.loadLaunches;
+    while (launched < SIZE.loadLaunches) {
+      void post(stack, "brief");
+      launched += 1;
+      await new Promise((resolve) => setTimeout(resolve, spacing));
+    }
+    const output = (await wrk).all ?? "";
+    const line = /BENCH requests=(\d+) errors5xx=(\d+) connect=(\d+) read=(\d+) write=(\d+) timeout=(\d+) status=(\d+)/.exec(String(output));
+    if (!line) throw new Error(`wrk gave no result: ${output}`);
+    results.reloadLoad = {
+      seconds: SIZE.loadSeconds,
+      launches: launched,
+      reloads: stack.watcher.currentStatus().reloads - reloadsBefore,
+      requests: Number(line[1]),
+      errors5xx: Number(line[2]),
+      connectErrors: Number(line[3]),
+      readErrors: Number(line[4]),
+      timeouts: Number(line[6]),
+    };
+    log(`reload load: ${JSON.stringify(results.reloadLoad)}`);
+    await stopAll(stack);
+  } finally {
+    await stack.close();
+  }
+}
+
+// ---- report ----------------------------------------------------------------------------------------
+
+function table(): string {
+  const r = results as Record<string, Record<string, number> & { over?: Record<string, number> }>;
+  const rows: string[][] = [];
+  if (r.cold) rows.push(["Cold launch p50 / p95 (POST → first 200 via nginx)", `${r.cold.p50Ms} / ${r.cold.p95Ms} ms`, `floor ${r.cold.floorP50Ms} / ${r.cold.floorP95Ms} ms`, `${r.cold.ratio}× floor (target ≤ 1.2)`]);
+  if (r.warm) rows.push([`Warm launch p50 / p95 (pool ${r.warm.pool})`, `${r.warm.p50Ms} / ${r.warm.p95Ms} ms`, `cold p50 ${r.cold?.p50Ms ?? "?"} ms`, `target p50 ≤ 30 ms`]);
+  if (r.burst) {
+    rows.push([`Burst: ${r.burst.n} at once, room for ${r.burst.n}`, `last routable after ${r.burst.lastRoutableMs} ms, ${r.burst.errors} errors`, `${r.burst.reloads} nginx reloads`, `${r.burst.routable}/${r.burst.n} routable`]);
+    const over = r.burst.over!;
+    rows.push([`Burst: ${over.n} at once, room for ${over.room}`, `${over.accepted} accepted, ${over.refusedWith429} refused (429 + Retry-After)`, `${over.otherAnswers} other answers`, `${over.leakedAfterStop} containers leaked`]);
+  }
+  if (r.apply) for (const [n, entry] of Object.entries(r.apply as unknown as Record<string, Record<string, number>>)) rows.push([`Apply a change at ${Number(n).toLocaleString("en")} routes (render → reload → served)`, `${entry.ms} ms, nginx ${entry.nginxRssMb} MB`, `server blocks: ${entry.baselineMs} ms, ${entry.baselineNginxRssMb} MB`, `${entry.ratio}× baseline`]);
+  if (r.rss) rows.push(["Controller RSS idle / with 200 live demos", `${r.rss.idleMb} / ${r.rss.at200Mb} MB`, `200 demos ready after ${round(r.rss.allReadyAfterMs / 1000)} s`, "target ≤ 80 MB"]);
+  if (r.reloadLoad) rows.push([`Serving through ${r.reloadLoad.launches} launches + expiries (${r.reloadLoad.reloads} reloads)`, `${r.reloadLoad.requests} requests`, `${r.reloadLoad.errors5xx} × 5xx, ${r.reloadLoad.connectErrors} failed connects`, "target 0 and 0"]);
+  return ["| measure | result | baseline (same run) | ratio / target |", "| --- | --- | --- | --- |", ...rows.map((row) => `| ${row.join(" | ")} |`)].join("\n");
+}
+
+const sections: Array<[string, () => Promise<void>]> = [
+  ["apply", applyCost],
+  ["cold and warm", coldAndWarm],
+  ["bursts", bursts],
+  ["reload load", reloadLoad],
+  ["footprint", footprint],
+];
+const only = process.argv.find((arg) => arg.startsWith("--only="))?.slice("--only=".length);
+const started = performance.now();
+for (const [name, run] of sections) {
+  if (only && !only.split(",").includes(name.split(" ")[0]!)) continue;
+  log(`${name}…`);
+  try {
+    await run();
+  } catch (error) {
+    results[`${name.replace(/ .*/, "")}Error`] = (error as Error).message;
+    log(`${name} failed: ${(error as Error).message}`);
+  }
+}
+results.durationSeconds = round((performance.now() - started) / 1000, 0);
+const out = path.join(path.dirname(new URL(import.meta.url).pathname), "results", "latest.json");
+await mkdir(path.dirname(out), { recursive: true });
+await writeFile(out, `${JSON.stringify(results, null, 2)}\n`);
+console.log(table());
+console.log(`\n${quick ? "quick run" : "full run"} in ${results.durationSeconds} s; JSON in bench/results/latest.json`);
+process.exit(Object.keys(results).some((key) => key.endsWith("Error")) ? 1 : 0);

@@ -1,0 +1,7 @@
+#!/usr/bin/env bash
+# `npm run bench [-- --quick]`: the benchmark on real Docker and nginx (installs them when missing).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bash scripts/ensure-host.sh
+bash scripts/ensure-build.sh
+exec npx tsx bench/run.ts "$@"
