@@ -14,7 +14,7 @@ import { median, percentile, round, rssMb, treeRssMb, until200 } from "./measure
 
 const quick = process.argv.includes("--quick");
 const SIZE = quick
-  ? { cold: 12, warm: 15, pool: 3, burst: 50, burstOver: 60, applyReps: 1, rssDemos: 200, loadLaunches: 40, loadSeconds: 20 }
+  ? { cold: 10, warm: 10, pool: 3, burst: 50, burstOver: 60, applyReps: 1, rssDemos: 200, loadLaunches: 30, loadSeconds: 15 }
   : { cold: 30, warm: 30, pool: 4, burst: 50, burstOver: 60, applyReps: 3, rssDemos: 200, loadLaunches: 100, loadSeconds: 40 };
 const HEALTH = { path: "/health.txt", body: "ok" };
 
@@ -28,7 +28,7 @@ const appYaml = (name: string, extra = "") => `  ${name}:
     memory: 32m
     pids: 32
     banner: false
-    readiness: { path: ${HEALTH.path}, timeout: 30s }
+    readiness: { path: ${HEALTH.path}, timeout: 120s }
 ${extra}`;
 
 async function post(stack: Stack, app: string) {
@@ -209,20 +209,27 @@ async function applyRun(n: number, backendPort: number, layout: "map" | "server-
 // ---- 5: controller footprint -----------------------------------------------------------------------
 
 async function footprint(): Promise<void> {
-  const stack = await startStack({ controller: "child", appsYaml: appYaml("small", "    ttl: 30m\n    memory: 16m\n"), limitsYaml: `limits: { maxDemos: ${SIZE.rssDemos + 10}, perClient: 1000 }` });
+  const stack = await startStack({ controller: "child", appsYaml: appYaml("small", "    ttl: 30m\n"), limitsYaml: `limits: { maxDemos: ${SIZE.rssDemos + 10}, perClient: 1000 }` });
   try {
     await new Promise((resolve) => setTimeout(resolve, 3000));
     const pid = stack.child!.pid!;
     const idleMb = await rssMb(pid);
     const started = performance.now();
-    for (let i = 0; i < SIZE.rssDemos; i += 10) await Promise.all(Array.from({ length: Math.min(10, SIZE.rssDemos - i) }, () => stack.api("POST", "/api/demos", { app: "small" })));
-    await waitFor(`${SIZE.rssDemos} demos to be ready`, async () => {
+    for (let i = 0; i < SIZE.rssDemos; i += 20) await Promise.all(Array.from({ length: Math.min(20, SIZE.rssDemos - i) }, () => stack.api("POST", "/api/demos", { app: "small" })));
+    let last = "";
+    await waitFor(`${SIZE.rssDemos} demos to settle`, async () => {
       const { demos } = JSON.parse((await stack.api("GET", "/api/demos")).body) as { demos: Array<{ status: string }> };
-      return demos.length === SIZE.rssDemos && demos.every((demo) => demo.status === "ready");
-    }, 600_000, 500);
+      const counts = `${demos.filter((demo) => demo.status === "ready").length} ready, ${demos.filter((demo) => demo.status === "starting").length} starting`;
+      if (counts !== last) log(`footprint: ${counts}`);
+      last = counts;
+      return demos.every((demo) => demo.status !== "starting");
+    }, 400_000, 1000);
     const readyAfterMs = performance.now() - started;
     await new Promise((resolve) => setTimeout(resolve, 3000));
-    results.rss = { idleMb: round(idleMb), at200Mb: round(await rssMb(pid)), demos: SIZE.rssDemos, allReadyAfterMs: round(readyAfterMs, 0) };
+    const { demos } = JSON.parse((await stack.api("GET", "/api/demos")).body) as { demos: Array<{ status: string }> };
+    const ready = demos.filter((demo) => demo.status === "ready").length;
+    if (ready < SIZE.rssDemos) log(`footprint: only ${ready} of ${SIZE.rssDemos} became ready; controller said: ${stack.childOutput.slice(-600)}`);
+    results.rss = { idleMb: round(idleMb), at200Mb: round(await rssMb(pid)), demos: ready, allReadyAfterMs: round(readyAfterMs, 0) };
     log(`rss: ${JSON.stringify(results.rss)}`);
     await stopAll(stack);
   } finally {

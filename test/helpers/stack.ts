@@ -116,6 +116,8 @@ export interface Stack {
   watcher: NginxWatcher;
   controller?: ControllerHandle;
   child?: ResultPromise;
+  /** The last of what the child controller printed. */
+  childOutput: string;
   docker: Docker;
   /** A request through nginx, as a visitor's browser would send it. */
   viaNginx(host: string, path?: string, options?: { method?: string; headers?: Record<string, string>; body?: string }): Promise<Answer>;
@@ -177,11 +179,13 @@ ${appsYaml}
     nginxPort,
     watcher,
     docker,
+    childOutput: "",
     viaNginx: (host, requestPath = "/", requestOptions = {}) => request(nginxPort, { host, path: requestPath, ...requestOptions }),
     api: (method, apiPath, body) =>
       request(controllerPort, { method, path: apiPath, ...(body !== undefined ? { body: JSON.stringify(body), headers: { "content-type": "application/json" } } : {}) }),
     async startChild() {
       stack.child = execa("node", [CLI, "--config", configFile, "serve"], { reject: false, all: true, stdin: "ignore" });
+      stack.child.all?.on("data", (chunk: Buffer) => (stack.childOutput = (stack.childOutput + chunk.toString()).slice(-20_000)));
       await waitFor("the controller to answer", async () => (await request(controllerPort, { path: "/healthz" }).catch(() => undefined))?.status === 200, 20_000);
     },
     async close() {
