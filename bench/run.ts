@@ -14,7 +14,7 @@ import { median, percentile, round, rssMb, treeRssMb, until200 } from "./measure
 
 const quick = process.argv.includes("--quick");
 const SIZE = quick
-  ? { cold: 10, warm: 10, pool: 3, burst: 50, burstOver: 60, applyReps: 1, rssDemos: 200, loadLaunches: 30, loadSeconds: 15 }
+  ? { cold: 10, warm: 10, pool: 3, burst: 50, burstOver: 60, applyReps: 1, rssDemos: 200, loadLaunches: 24, loadSeconds: 12 }
   : { cold: 30, warm: 30, pool: 4, burst: 50, burstOver: 60, applyReps: 3, rssDemos: 200, loadLaunches: 100, loadSeconds: 40 };
 const HEALTH = { path: "/health.txt", body: "ok" };
 
@@ -244,15 +244,17 @@ local hosts = {}
 for host in string.gmatch(os.getenv("BENCH_HOSTS"), "[^,]+") do table.insert(hosts, host) end
 local threads = {}
 function setup(thread) table.insert(threads, thread) end
-function init(args) counter = 0; count5xx = 0 end
+function init(args) counter = 0; count5xx = 0; last5xx = 0 end
 function request()
   counter = counter + 1
   return wrk.format("GET", "${HEALTH.path}", { Host = hosts[(counter % #hosts) + 1] })
 end
-function response(status, headers, body) if status >= 500 then count5xx = count5xx + 1 end end
+function response(status, headers, body) if status >= 500 then count5xx = count5xx + 1; last5xx = status end end
 function done(summary, latency, requests)
   local total = 0
-  for _, thread in ipairs(threads) do total = total + thread:get("count5xx") end
+  local statuses = ""
+  for _, thread in ipairs(threads) do total = total + thread:get("count5xx"); statuses = statuses .. " " .. tostring(thread:get("last5xx")) end
+  io.write("BENCH5XXSTATUS" .. statuses .. "\\n")
   io.write(string.format("BENCH requests=%d errors5xx=%d connect=%d read=%d write=%d timeout=%d status=%d\\n",
     summary.requests, total, summary.errors.connect, summary.errors.read, summary.errors.write, summary.errors.timeout, summary.errors.status))
 end
@@ -276,6 +278,8 @@ async function reloadLoad(): Promise<void> {
       await new Promise((resolve) => setTimeout(resolve, spacing));
     }
     const output = (await wrk).all ?? "";
+    const statuses = /BENCH5XXSTATUS(.*)/.exec(String(output))?.[1]?.trim();
+    if (statuses && statuses.split(" ").some((status) => status !== "0")) log(`reload load: last 5xx status per wrk thread: ${statuses}`);
     const line = /BENCH requests=(\d+) errors5xx=(\d+) connect=(\d+) read=(\d+) write=(\d+) timeout=(\d+) status=(\d+)/.exec(String(output));
     if (!line) throw new Error(`wrk gave no result: ${output}`);
     results.reloadLoad = {

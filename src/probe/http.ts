@@ -41,10 +41,14 @@ export async function readServedGeneration(probeUrl: string, host?: string): Pro
 export function nginxRouteConfirmer(probeUrl: string, host: string): RouteConfirmer {
   return async (generation, timeoutMs) => {
     const deadline = Date.now() + timeoutMs;
+    // Right after a reload the old workers may still accept a connection or two: only several answers
+    // in a row from the new configuration mean every new connection gets it.
+    let inARow = 0;
     while (Date.now() < deadline) {
       const served = await readServedGeneration(probeUrl, host);
-      if (served !== undefined && served >= generation) return true;
-      await new Promise((resolve) => setTimeout(resolve, 10));
+      inARow = served !== undefined && served >= generation ? inARow + 1 : 0;
+      if (inARow >= 4) return true;
+      await new Promise((resolve) => setTimeout(resolve, inARow > 0 ? 5 : 10));
     }
     return false;
   };
