@@ -26,7 +26,7 @@ const appYaml = (name: string, extra = "") => `  ${name}:
     image: ${SAMPLE_IMAGE}
     port: 8080
     memory: 32m
-    pids: 32
+    pids: 256
     banner: false
     readiness: { path: ${HEALTH.path}, timeout: 120s }
 ${extra}`;
@@ -38,7 +38,8 @@ async function post(stack: Stack, app: string) {
 
 async function stopAll(stack: Stack) {
   const { demos } = JSON.parse((await stack.api("GET", "/api/demos")).body) as { demos: Array<{ id: string }> };
-  for (let i = 0; i < demos.length; i += 20) await Promise.all(demos.slice(i, i + 20).map((demo) => stack.api("DELETE", `/api/demos/${demo.id}`)));
+  // Each stop waits for its container's removal, which a loaded Docker can make slow.
+  for (let i = 0; i < demos.length; i += 20) await Promise.all(demos.slice(i, i + 20).map((demo) => request(stack.config.listen.port, { method: "DELETE", path: `/api/demos/${demo.id}`, timeoutMs: 120_000 })));
 }
 
 // ---- 1 and 2: cold launch against the floor, and warm launch --------------------------------------
@@ -49,15 +50,17 @@ async function coldAndWarm(): Promise<void> {
     const cold: number[] = [];
     const floor: number[] = [];
     const floorPorts = await freePort();
+    const floorNginx = await startFloorNginx();
     for (let i = 0; i < SIZE.cold; i += 1) {
       // Interleaved, so both see the same machine state.
       const started = performance.now();
       const launched = await post(stack, "cold");
       cold.push(await until200(stack.nginxPort, launched.body!.host, HEALTH.path, HEALTH.body, started));
       await stack.api("DELETE", `/api/demos/${launched.body!.id}`);
-      floor.push(await floorLaunch(stack, floorPorts + 1 + i));
+      floor.push(await floorLaunch(stack, floorNginx, floorPorts + 1 + i, i + 2));
       await new Promise((resolve) => setTimeout(resolve, 150));
     }
+    await floorNginx.nginx.stop();
     results.cold = { launches: cold.length, p50Ms: round(median(cold)), p95Ms: round(percentile(cold, 95)), floorP50Ms: round(median(floor)), floorP95Ms: round(percentile(floor, 95)), ratio: round(median(cold) / median(floor), 2) };
     log(`cold: ${JSON.stringify(results.cold)}`);
 
@@ -77,8 +80,30 @@ async function coldAndWarm(): Promise<void> {
   }
 }
 
-/** The floor: the same image started straight through the Docker API, polled until it answers, one nginx reload. */
-async function floorLaunch(stack: Stack, hostPort: number): Promise<number> {
+interface FloorNginx {
+  nginx: PrivateNginx;
+  routesFile: string;
+  port: number;
+}
+
+/** The hand-made glue's nginx: one map entry per demo, written by hand, reloaded without a test. */
+async function startFloorNginx(): Promise<FloorNginx> {
+  const dir = await mkdtemp(path.join(os.tmpdir(), "demo-launcher-floor-"));
+  const configDir = path.join(dir, "config");
+  await mkdir(configDir, { recursive: true });
+  const port = await freePort();
+  const routesFile = path.join(configDir, "routes.conf");
+  await writeFile(routesFile, new RoutesRenderer().render({ generation: 1, controller: { host: "127.0.0.1", port: 9 }, routes: [] }));
+  const nginx = await PrivateNginx.prepare({ prefix: path.join(dir, "prefix"), configDir, listen: { host: "127.0.0.1", port } });
+  await nginx.start();
+  return { nginx, routesFile, port };
+}
+
+/**
+ * The floor: the same image started straight through the Docker API, polled until it answers, then one
+ * route written and one nginx reload, until nginx serves it: what a hand-made script does, minus `nginx -t`.
+ */
+async function floorLaunch(stack: Stack, floorNginx: FloorNginx, hostPort: number, generation: number): Promise<number> {
   const started = performance.now();
   const container = await stack.docker.createContainer({
     Image: SAMPLE_IMAGE,
@@ -93,9 +118,10 @@ async function floorLaunch(stack: Stack, hostPort: number): Promise<number> {
     if (answer?.status === 200) break;
     await new Promise((resolve) => setTimeout(resolve, 3));
   }
-  await execa(stack.nginx.binary, ["-s", "reload", "-p", stack.nginx.options.prefix, "-c", stack.nginx.confFile]);
-  // The reload is done when nginx answers again on a fresh connection.
-  await request(stack.nginxPort, { host: "demo.localhost", path: "/__demo/generation" });
+  const host = `floor${generation}.demo.localhost`;
+  await writeAtomically(floorNginx.routesFile, new RoutesRenderer().render({ generation, controller: { host: "127.0.0.1", port: 9 }, routes: [{ id: host, host, backend: `127.0.0.1:${hostPort}` }] }));
+  await execa(floorNginx.nginx.binary, ["-s", "reload", "-p", floorNginx.nginx.options.prefix, "-c", floorNginx.nginx.confFile]);
+  await until200(floorNginx.port, host, HEALTH.path, HEALTH.body, started);
   const elapsed = performance.now() - started;
   await container.remove({ force: true });
   return elapsed;
@@ -249,7 +275,12 @@ function request()
   counter = counter + 1
   return wrk.format("GET", "${HEALTH.path}", { Host = hosts[(counter % #hosts) + 1] })
 end
-function response(status, headers, body) if status >= 500 then count5xx = count5xx + 1; last5xx = status end end
+function response(status, headers, body)
+  if status >= 500 then
+    count5xx = count5xx + 1; last5xx = status
+    if count5xx == 1 then io.write("BENCH5XXBODY " .. string.gsub(string.sub(body or "", 1, 300), "\\n", " ") .. "\\n") end
+  end
+end
 function done(summary, latency, requests)
   local total = 0
   local statuses = ""
@@ -264,7 +295,11 @@ async function reloadLoad(): Promise<void> {
   const stack = await startStack({ appsYaml: `${appYaml("steady", "    ttl: 30m\n")}${appYaml("brief", "    ttl: 5s\n")}`, limitsYaml: "limits: { maxDemos: 200, perClient: 1000 }" });
   try {
     const steady = await Promise.all(Array.from({ length: 4 }, () => post(stack, "steady")));
-    await Promise.all(steady.map((answer) => until200(stack.nginxPort, answer.body!.host, HEALTH.path, HEALTH.body, performance.now())));
+    // Ready, not just answering: until then a request may still meet a worker without the route.
+    await waitFor("the steady demos to be ready", async () => {
+      const views = await Promise.all(steady.map(async (answer) => JSON.parse((await stack.api("GET", `/api/demos/${answer.body!.id}`)).body) as { status: string }));
+      return views.every((view) => view.status === "ready");
+    }, 60_000, 100);
     const scriptFile = path.join(stack.dir, "load.lua");
     await writeFile(scriptFile, WRK_SCRIPT);
     const reloadsBefore = stack.watcher.currentStatus().reloads;
@@ -279,7 +314,7 @@ async function reloadLoad(): Promise<void> {
     }
     const output = (await wrk).all ?? "";
     const statuses = /BENCH5XXSTATUS(.*)/.exec(String(output))?.[1]?.trim();
-    if (statuses && statuses.split(" ").some((status) => status !== "0")) log(`reload load: last 5xx status per wrk thread: ${statuses}`);
+    if (statuses && statuses.split(" ").some((status) => status !== "0")) log(`reload load: last 5xx status per wrk thread: ${statuses}; a body: ${/BENCH5XXBODY (.*)/.exec(String(output))?.[1] ?? ""}`);
     const line = /BENCH requests=(\d+) errors5xx=(\d+) connect=(\d+) read=(\d+) write=(\d+) timeout=(\d+) status=(\d+)/.exec(String(output));
     if (!line) throw new Error(`wrk gave no result: ${output}`);
     results.reloadLoad = {

@@ -47,10 +47,10 @@ export interface Answer {
 }
 
 /** Node cannot resolve *.localhost: connect to 127.0.0.1 and send the Host header. */
-export function request(port: number, options: { host?: string; path?: string; method?: string; headers?: Record<string, string>; body?: string } = {}): Promise<Answer> {
+export function request(port: number, options: { host?: string; path?: string; method?: string; headers?: Record<string, string>; body?: string; timeoutMs?: number } = {}): Promise<Answer> {
   return new Promise((resolve, reject) => {
     const req = http.request(
-      { host: "127.0.0.1", port, path: options.path ?? "/", method: options.method ?? "GET", headers: { ...(options.host ? { host: options.host } : {}), ...(options.headers ?? {}) }, agent: false, timeout: 10_000 },
+      { host: "127.0.0.1", port, path: options.path ?? "/", method: options.method ?? "GET", headers: { ...(options.host ? { host: options.host } : {}), ...(options.headers ?? {}) }, agent: false, timeout: options.timeoutMs ?? 10_000 },
       (res) => {
         const chunks: Buffer[] = [];
         res.on("data", (chunk: Buffer) => chunks.push(chunk));
