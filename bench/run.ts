@@ -14,7 +14,7 @@ import { median, percentile, round, rssMb, treeRssMb, until200 } from "./measure
 
 const quick = process.argv.includes("--quick");
 const SIZE = quick
-  ? { cold: 10, warm: 10, pool: 3, burst: 50, burstOver: 60, applyReps: 1, rssDemos: 200, loadLaunches: 24, loadSeconds: 12 }
+  ? { cold: 8, warm: 8, pool: 3, burst: 50, burstOver: 60, applyReps: 1, rssDemos: 200, loadLaunches: 20, loadSeconds: 10 }
   : { cold: 30, warm: 30, pool: 4, burst: 50, burstOver: 60, applyReps: 3, rssDemos: 200, loadLaunches: 100, loadSeconds: 40 };
 const HEALTH = { path: "/health.txt", body: "ok" };
 
