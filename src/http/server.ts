@@ -214,7 +214,16 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
     };
   });
 
+  // Our own pages load nothing from elsewhere: scripts and styles from the controller, images and
+  // relaunch forms at most from the apex. Demos' own pages are not ours and keep their headers.
+  // form-action also governs where a form's redirect may go: the launch answers 303 to a demo host.
+  const demoHosts = publicOrigin(config, `*.${config.domain}`);
+  const contentSecurityPolicy = `default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' ${apexUrl} data:; connect-src 'self'; form-action 'self' ${apexUrl} ${demoHosts}; frame-ancestors 'none'; base-uri 'none'`;
   app.addHook("onSend", async (_request, reply, payload) => {
+    if (String(reply.getHeader("content-type") ?? "").startsWith("text/html")) {
+      reply.header("content-security-policy", contentSecurityPolicy);
+      reply.header("x-frame-options", "DENY");
+    }
     reply.header("x-content-type-options", "nosniff");
     // Not "same-origin": with it browsers send `Origin: null` on the relaunch form, which posts to the apex.
     reply.header("referrer-policy", "strict-origin-when-cross-origin");

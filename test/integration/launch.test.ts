@@ -24,6 +24,12 @@ describe("launch through nginx (real Docker, real nginx)", () => {
     expect(answer.status).toBe(200);
     expect(answer.body).toContain("Launch demo");
     expect(answer.body).toContain('action="/launch"');
+    // Our pages load nothing from elsewhere and cannot be framed.
+    expect(answer.headers["content-security-policy"]).toBe(
+      `default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' http://demo.localhost:${stack.nginxPort} data:; connect-src 'self'; form-action 'self' http://demo.localhost:${stack.nginxPort} http://*.demo.localhost:${stack.nginxPort}; frame-ancestors 'none'; base-uri 'none'`,
+    );
+    expect(answer.headers["x-frame-options"]).toBe("DENY");
+    expect(answer.headers["x-content-type-options"]).toBe("nosniff");
   });
 
   it("launches, routes, serves, expires and shows the expired page", async () => {
