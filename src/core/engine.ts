@@ -77,6 +77,7 @@ export class DemoEngine {
   private renderChain: Promise<unknown> = Promise.resolve();
   private renderPending: Promise<number> | undefined;
   private persistChain: Promise<void> = Promise.resolve();
+  private persistQueued = false;
   private ticks = 0;
   private closed = false;
   private readonly background = new Set<Promise<unknown>>();
@@ -519,7 +520,15 @@ export class DemoEngine {
       }),
       leases: [...this.leases.values()],
     });
-    this.persistChain = this.persistChain.then(() => this.options.stateStore.save(snapshot())).catch((error) => this.options.logger.error(`saving the state file failed: ${describeError(error)}`));
+    // A write already queued will take the latest snapshot when it runs: one more would only repeat it.
+    if (this.persistQueued) return;
+    this.persistQueued = true;
+    this.persistChain = this.persistChain
+      .then(() => {
+        this.persistQueued = false;
+        return this.options.stateStore.save(snapshot());
+      })
+      .catch((error) => this.options.logger.error(`saving the state file failed: ${describeError(error)}`));
   }
 
   // ---- routes -----------------------------------------------------------------------------
