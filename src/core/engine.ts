@@ -389,7 +389,9 @@ export class DemoEngine {
         if (!state || state.state !== "running") {
           const logs = demo.containerId ? await this.options.runtime.logTail(demo.containerId, 5) : "";
           const cause = !state ? "its container disappeared" : state.oomKilled ? "it ran out of memory" : `it exited with code ${state.exitCode}`;
-          await this.fail(demo, `the app stopped while starting: ${cause}${logs ? `. Last output: ${logs.slice(-400)}` : ""}`);
+          // The app's output is for the operator's log only: visitors see the reason, never what it printed.
+          if (logs) this.options.logger.warn(`demo ${demo.id} (${demo.app}) last output: ${logs.slice(-1000)}`);
+          await this.fail(demo, `the app stopped while starting: ${cause}`);
           return;
         }
       }
