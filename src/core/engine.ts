@@ -160,7 +160,8 @@ export class DemoEngine {
     if (this.closed) throw new ProblemError("full", "The launcher is shutting down; try again in a moment.", { retryAfterSeconds: 5 });
     if (typeof appName !== "string" || !Object.hasOwn(this.options.apps, appName)) {
       const allowed = Object.keys(this.options.apps);
-      throw new ProblemError("unknown-app", `${typeof appName === "string" ? JSON.stringify(appName.slice(0, 60)) : "A missing app"} is not an app here; allowed: ${allowed.join(", ")}.`, { extra: { allowed } });
+      const given = typeof appName === "string" ? `${JSON.stringify(appName.slice(0, 60))} is not an app here` : appName === undefined ? "Name the app to launch" : `The app must be one name, not ${Array.isArray(appName) ? "a list" : appName === null ? "null" : `a ${typeof appName}`}`;
+      throw new ProblemError("unknown-app", `${given}; allowed: ${allowed.join(", ")}.`, { extra: { allowed } });
     }
     const app = this.options.apps[appName]!;
     const now = this.now();

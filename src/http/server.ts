@@ -39,7 +39,7 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
   // Read once: a missing asset or logo is a start-up error, not a broken page later.
   const scripts = { launch: pages.asset("launch.js"), status: pages.asset("status.js"), banner: pages.asset("banner.js") };
   const logo = config.brand.logo ? { body: await readFile(config.brand.logo), type: LOGO_TYPES[path.extname(config.brand.logo).toLowerCase()] ?? "application/octet-stream" } : undefined;
-  const app = Fastify({ logger: false, bodyLimit: 16 * 1024, trustProxy: false, routerOptions: { maxParamLength: 200 }, return503OnClosing: true });
+  const app = Fastify({ logger: false, bodyLimit: 16 * 1024, trustProxy: false, routerOptions: { maxParamLength: 2000 }, return503OnClosing: true });
   await app.register(formbody, { bodyLimit: 4 * 1024 });
 
   const urlOf = (demo: Demo) => `${publicOrigin(config, demo.host)}/`;

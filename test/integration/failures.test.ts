@@ -93,7 +93,11 @@ describe("launch failures and bad input (real Docker, real nginx)", () => {
     const cases: Array<{ method: string; path: string; body?: string; type?: string; status: number; detail?: RegExp }> = [
       { method: "POST", path: "/api/demos", body: "{not json", type: "application/json", status: 400, detail: /not valid JSON/ },
       { method: "POST", path: "/api/demos", body: '{"app":"nope"}', type: "application/json", status: 400, detail: /"nope" is not an app here; allowed: slow, crash, mute, missing/ },
-      { method: "POST", path: "/api/demos", body: '{"app":42}', type: "application/json", status: 400, detail: /allowed: slow/ },
+      { method: "POST", path: "/api/demos", body: '{"app":42}', type: "application/json", status: 400, detail: /^The app must be one name, not a number; allowed: slow, crash, mute, missing\.$/ },
+      { method: "POST", path: "/api/demos", body: '{"app":["slow"]}', type: "application/json", status: 400, detail: /^The app must be one name, not a list; allowed: / },
+      { method: "POST", path: "/api/demos", body: "{}", type: "application/json", status: 400, detail: /^Name the app to launch; allowed: / },
+      { method: "POST", path: "/launch", body: "app=slow&app=slow", type: "application/x-www-form-urlencoded", status: 400, detail: /^The app must be one name, not a list/ },
+      { method: "GET", path: `/api/demos/${"a".repeat(300)}`, status: 400, detail: /is not a demo id/ },
       { method: "POST", path: "/api/demos", body: "[]", type: "application/json", status: 400, detail: /JSON object/ },
       { method: "POST", path: "/api/demos", body: '{"app":"slow","x":1}', type: "application/json", status: 400, detail: /Unknown field "x"/ },
       { method: "POST", path: "/api/demos", body: "app=slow", type: "text/plain", status: 415 },
