@@ -1,5 +1,5 @@
 // Small measuring tools for the benchmark: percentiles, process memory, polling until a URL answers.
-import { readFile } from "node:fs/promises";
+import { readdir, readFile } from "node:fs/promises";
 import { request } from "../test/helpers/stack.js";
 
 export function percentile(values: number[], p: number): number {
@@ -20,7 +20,6 @@ export async function rssMb(pid: number): Promise<number> {
 
 /** RSS of a process and all its children (nginx: master and workers). */
 export async function treeRssMb(rootPid: number): Promise<number> {
-  const { readdir } = await import("node:fs/promises");
   const parents = new Map<number, number>();
   for (const entry of await readdir("/proc")) {
     if (!/^\d+$/.test(entry)) continue;

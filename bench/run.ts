@@ -1,6 +1,6 @@
 // `npm run bench [-- --quick]`: launch latency against the floor, warm pool, bursts, apply cost against
 // server-block configs, controller memory, and serving through reloads; real Docker, real nginx, one run.
-import { mkdir, mkdtemp, writeFile } from "node:fs/promises";
+import { mkdir, mkdtemp, readFile, writeFile } from "node:fs/promises";
 import http from "node:http";
 import os from "node:os";
 import path from "node:path";
@@ -225,7 +225,7 @@ async function applyRun(n: number, backendPort: number, layout: "map" | "server-
     const ms = await until200(listen.port, `r${n}.bench.localhost`, "/", "ok", started, 60_000);
     // Old workers leave once idle; measure the steady state.
     await new Promise((resolve) => setTimeout(resolve, 700));
-    const pid = Number((await import("node:fs/promises").then((fs) => fs.readFile(path.join(nginx.options.prefix, "nginx.pid"), "utf8"))).trim());
+    const pid = Number((await readFile(path.join(nginx.options.prefix, "nginx.pid"), "utf8")).trim());
     return { ms, rssMb: await treeRssMb(pid) };
   } finally {
     await nginx.stop();

@@ -35,8 +35,7 @@ if [ ${#missing[@]} -gt 0 ]; then
   sudo_if_needed apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
 
-# The distribution's nginx service is not ours to run; `up` and the tests start private instances.
-if command -v systemctl >/dev/null 2>&1 && systemctl is-active --quiet nginx 2>/dev/null; then :; fi
+# The distribution's nginx service is left alone: `up` and the tests start private instances.
 
 if ! docker info >/dev/null 2>&1; then
   echo "ensure-host: starting dockerd" >&2

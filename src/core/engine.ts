@@ -215,10 +215,14 @@ export class DemoEngine {
     return id;
   }
 
-  /** Demos that hold a slot: starting or ready, not waiting in line, not idle in the warm pool. */
+  /** A demo holds a slot while starting or ready; not while waiting in line or idle in the warm pool. */
+  private static holdsSlot(demo: Demo): boolean {
+    return demo.status !== "queued" && !demo.pooled;
+  }
+
   private runningCount(): number {
     let count = 0;
-    for (const demo of this.demos.values()) if (demo.status !== "queued" && !demo.pooled) count += 1;
+    for (const demo of this.demos.values()) if (DemoEngine.holdsSlot(demo)) count += 1;
     return count;
   }
 
@@ -273,7 +277,8 @@ export class DemoEngine {
   }
 
   private estimateWait(position: number, ttl: number): number {
-    const expiries = [...this.demos.values()].filter((demo) => demo.status !== "queued").map((demo) => demo.expiresAt);
+    // Idle pool members free no slot when they are recycled, so only slot holders count.
+    const expiries = [...this.demos.values()].filter(DemoEngine.holdsSlot).map((demo) => demo.expiresAt);
     return estimateWaitMs(expiries, position, ttl, this.now());
   }
 

@@ -232,7 +232,3 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
 
   return app;
 }
-
-export async function closeQuietly(app: FastifyInstance | undefined): Promise<void> {
-  await app?.close().catch(() => {});
-}

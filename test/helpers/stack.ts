@@ -14,6 +14,7 @@ import { silentLogger, type Logger } from "../../src/logger.js";
 import { PrivateNginx } from "../../src/nginx/private-nginx.js";
 import type { NginxWatcher } from "../../src/nginx/watcher.js";
 import { PACKAGE_ROOT } from "../../src/nginx/render.js";
+import { RoutesFile } from "../../src/nginx/routes-file.js";
 
 export const CLI = path.join(PACKAGE_ROOT, "dist/cli/main.js");
 
@@ -165,7 +166,6 @@ ${appsYaml}
   const logger = options.logger ?? silentLogger;
   const nginx = await PrivateNginx.prepare({ prefix: path.join(dir, "nginx-prefix"), configDir: config.nginx.configDir, listen: config.nginx.listen });
   // nginx needs a routes file before it starts; an empty routing (everything to the controller) is valid.
-  const { RoutesFile } = await import("../../src/nginx/routes-file.js");
   await new RoutesFile(config.nginx.configDir, config.nginx.controller).write([], 0);
   await nginx.start();
   const watcher = await startWatcher(config, logger, { testCommand: nginx.testCommand, reloadCommand: nginx.reloadCommand });

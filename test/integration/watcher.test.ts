@@ -1,5 +1,7 @@
 // The watcher with a real nginx: a broken routes file is refused and replaced, serving never breaks.
 import { readFile, writeFile } from "node:fs/promises";
+import http from "node:http";
+import net from "node:net";
 import path from "node:path";
 import { execa } from "execa";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -81,8 +83,6 @@ describe("nginx watcher (real nginx)", () => {
   });
 
   it("passes WebSocket upgrades through to a routed backend", async () => {
-    const net = await import("node:net");
-    const http = await import("node:http");
     // A minimal upgrade-speaking backend on loopback, routed like a demo.
     const backend = http.createServer();
     backend.on("upgrade", (request, socket) => {
@@ -90,7 +90,7 @@ describe("nginx watcher (real nginx)", () => {
       socket.on("data", (data) => socket.write(Buffer.concat([Buffer.from("echo:"), data])));
     });
     await new Promise<void>((resolve) => backend.listen(0, "127.0.0.1", resolve));
-    const port = (backend.address() as import("node:net").AddressInfo).port;
+    const port = (backend.address() as net.AddressInfo).port;
     const writer = new RoutesFile(stack.config.nginx.configDir, stack.config.nginx.controller);
     const generation = (await writer.readCurrent()).generation + 1;
     await writer.write([{ id: "wsdemo01", host: "wsdemo01.demo.localhost", backend: `127.0.0.1:${port}` }], generation);

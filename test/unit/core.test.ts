@@ -6,6 +6,7 @@ import { pickCandidatePort } from "../../src/core/ports.js";
 import { assertRouteIsSafe, readRoutesFile, routesFor } from "../../src/core/routes.js";
 import { labelsFor, parseLabels, type Demo } from "../../src/core/model.js";
 import { RoutesRenderer } from "../../src/nginx/render.js";
+import { estimateWaitMs, LaunchRateLimiter } from "../../src/core/limits.js";
 
 describe("durations", () => {
   it("reads the units operators write", () => {
@@ -104,7 +105,6 @@ describe("labels", () => {
 
 describe("fairness", () => {
   it("counts launches in a sliding window per client", async () => {
-    const { LaunchRateLimiter } = await import("../../src/core/limits.js");
     const limiter = new LaunchRateLimiter(2, 60_000);
     limiter.record("a", 0);
     limiter.record("a", 10_000);
@@ -113,7 +113,6 @@ describe("fairness", () => {
     expect(limiter.retryAfterSeconds("a", 60_001)).toBe(0);
   });
   it("estimates a place in line from the running demos' expiry times", async () => {
-    const { estimateWaitMs } = await import("../../src/core/limits.js");
     const expiries = [30_000, 10_000, 20_000];
     expect(estimateWaitMs(expiries, 1, 600_000, 0)).toBe(10_000);
     expect(estimateWaitMs(expiries, 3, 600_000, 0)).toBe(30_000);
