@@ -48,7 +48,8 @@ export function nginxRouteConfirmer(probeUrl: string, host: string): RouteConfir
       const served = await readServedGeneration(probeUrl, host);
       inARow = served !== undefined && served >= generation ? inARow + 1 : 0;
       if (inARow >= 4) return true;
-      await new Promise((resolve) => setTimeout(resolve, inARow > 0 ? 5 : 10));
+      // Spread over ≈ 50 ms: on a busy host an old worker can take that long to stop accepting.
+      await new Promise((resolve) => setTimeout(resolve, inARow > 0 ? 15 : 10));
     }
     return false;
   };
