@@ -38,6 +38,14 @@ export async function startController(config: Config, options: ControllerOptions
   const runtime = new DockerRuntime(docker);
   await runtime.ensureNetwork(config.network);
   const templatesDir = options.templatesDir ?? DEFAULT_TEMPLATES_DIR;
+  const renderer = new RoutesRenderer(templatesDir, { ...(config.templatesDir ? { operatorDir: config.templatesDir } : {}), logger: options.logger });
+  /** The watcher refused a file at least this new: with the operator's template in use, fall back to ours. */
+  const nginxRefused = async (generation: number): Promise<boolean> => {
+    const error = (await readWatcherStatus(config.nginx.configDir))?.lastError;
+    if (error?.kind !== "rejected" || error.generation < generation) return false;
+    if (renderer.usesOperatorTemplate()) renderer.refuseOperatorTemplate(`nginx refused the routes file it made (${error.message})`);
+    return true;
+  };
   const engine = new DemoEngine({
     domain: config.domain,
     namespace: config.namespace,
@@ -48,8 +56,8 @@ export async function startController(config: Config, options: ControllerOptions
     newId: makeIdGenerator(config.idLength),
     runtime,
     readiness: httpReadinessProbe,
-    confirmRoutes: nginxRouteConfirmer(config.nginx.probeUrl, config.domain),
-    routes: new RoutesFile(config.nginx.configDir, config.nginx.controller, new RoutesRenderer(templatesDir)),
+    confirmRoutes: nginxRouteConfirmer(config.nginx.probeUrl, config.domain, { rejected: nginxRefused }),
+    routes: new RoutesFile(config.nginx.configDir, config.nginx.controller, renderer),
     stateStore: new StateFile(config.stateDir),
     clock: { now: () => Date.now() },
     logger: options.logger,

@@ -10,6 +10,7 @@ import { routesFor } from "./routes.js";
 import { estimateWaitMs, LaunchRateLimiter } from "./limits.js";
 import {
   PortConflictError,
+  RuntimeUnavailableError,
   type Clock,
   type ContainerRuntime,
   type EndedDemo,
@@ -60,6 +61,9 @@ const QUEUE_ABANDON_MS = 45_000;
 const POOL_IDLE_MS = 6 * 3_600_000;
 /** After a pool member fails to start, that app's pool waits this long before trying again. */
 const POOL_RETRY_MS = 30_000;
+/** While Docker does not answer, launches wait for it this often. */
+const DOCKER_RETRY_MS = 1000;
+const DOCKER_RECOVERY_WINDOW_MS = 60_000;
 
 export class DemoEngine {
   private readonly demos = new Map<string, Demo>();
@@ -82,6 +86,16 @@ export class DemoEngine {
   private closed = false;
   private readonly background = new Set<Promise<unknown>>();
   private readonly sleep: (ms: number) => Promise<void>;
+  /** Set while Docker does not answer; reported once when it goes and once when it comes back. */
+  private dockerDownSince: number | undefined;
+  /**
+   * Docker went away: until then, ready demos whose containers it stopped on the way down are started again.
+   * A window, not a flag, because Docker may still answer for a moment while it is stopping them.
+   */
+  private restartStoppedUntil = 0;
+  private unwatchDocker: (() => void) | undefined;
+  /** The last render error, so a failing disk is reported once, not at every retry. */
+  private lastRenderError: string | undefined;
 
   constructor(private readonly options: EngineOptions) {
     this.sleep = options.sleep ?? ((ms) => new Promise((resolve) => setTimeout(resolve, ms)));
@@ -115,6 +129,21 @@ export class DemoEngine {
     this.promoteQueued();
     this.ensurePools();
     this.persistState();
+    // A broken connection only opens the restart window: the outage is reported when a call finds nobody there.
+    this.unwatchDocker = this.options.runtime.watchConnection?.(() => (this.restartStoppedUntil = this.now() + DOCKER_RECOVERY_WINDOW_MS));
+  }
+
+  /** Docker stopped answering: say so once; launches wait, ready demos keep their routes meanwhile. */
+  private dockerLost(cause: string): void {
+    this.restartStoppedUntil = this.now() + DOCKER_RECOVERY_WINDOW_MS;
+    if (this.dockerDownSince !== undefined || this.closed) return;
+    this.dockerDownSince = this.now();
+    this.options.logger.error(`Docker is not answering (${cause}); demos keep their routes, launches wait for it, retrying every second`);
+  }
+
+  /** Whether Docker answered the last time we asked (for /api/status). */
+  dockerStatus(): { state: "ok" | "unreachable"; since?: string } {
+    return this.dockerDownSince === undefined ? { state: "ok" } : { state: "unreachable", since: new Date(this.dockerDownSince).toISOString() };
   }
 
   private async adoptOrReap(container: RuntimeContainer, routedHosts: ReadonlySet<string>): Promise<void> {
@@ -150,7 +179,7 @@ export class DemoEngine {
     }
     const demo: Demo = { ...base, status: "starting", step: "waiting-for-app" };
     this.demos.set(labels.id, demo);
-    this.track(this.awaitReadyAndRoute(demo, app?.readiness ?? { path: "/", timeout: 60_000 }));
+    this.track(this.awaitReadyAndRoute(demo, app?.readiness ?? { path: "/", timeout: 60_000 }, labels.createdAt));
   }
 
   // ---- launch -----------------------------------------------------------------------------
@@ -330,37 +359,17 @@ export class DemoEngine {
   private async runLaunch(demo: Demo, app: AppConfig): Promise<void> {
     this.launching.add(demo.id);
     try {
-      if (!(await this.options.runtime.imageExists(app.image))) {
-        throw new LaunchFailure(`the image ${app.image} is not on this host`);
-      }
-      const busy = new Set<number>();
-      for (let attempt = 0; ; attempt += 1) {
-        if (!this.isCurrent(demo)) return;
-        const taken = this.takenPorts();
-        for (const port of busy) taken.add(port);
-        const port = pickCandidatePort(this.options.ports, taken);
-        if (port === undefined || attempt >= PORT_ATTEMPTS) throw new LaunchFailure("no free host port is left in the configured range");
-        demo.port = port;
-        demo.step = "starting";
+      // Docker restarting is not the visitor's fault: wait for it while the app would have had time to start.
+      for (;;) {
         try {
-          demo.containerId = await this.options.runtime.createAndStart({
-            name: `demo-launcher-${this.options.namespace}-${demo.id}`,
-            image: app.image,
-            containerPort: app.port,
-            hostPort: port,
-            labels: labelsFor({ ...demo, namespace: this.options.namespace, ...(demo.pooled ? { pool: true } : {}) }),
-            env: app.env,
-            memoryBytes: app.memory,
-            cpus: app.cpus,
-            pids: app.pids,
-            network: this.options.network,
-          });
+          await this.createContainer(demo, app);
           break;
         } catch (error) {
-          if (!(error instanceof PortConflictError)) throw error;
-          // Someone else bound it between our choice and Docker's bind: choose again.
-          busy.add(port);
-          demo.port = 0;
+          if (!(error instanceof RuntimeUnavailableError)) throw error;
+          this.dockerLost(error.message);
+          if (this.now() >= demo.createdAt + app.readiness.timeout) throw new LaunchFailure("Docker did not answer in time");
+          if (!this.isCurrent(demo)) break;
+          await this.sleep(DOCKER_RETRY_MS);
         }
       }
     } catch (error) {
@@ -375,12 +384,49 @@ export class DemoEngine {
       return;
     }
     demo.step = "waiting-for-app";
-    await this.awaitReadyAndRoute(demo, app.readiness);
+    await this.awaitReadyAndRoute(demo, app.readiness, demo.createdAt);
+  }
+
+  /** Picks a port and creates the container, choosing again when the port was taken meanwhile. */
+  private async createContainer(demo: Demo, app: AppConfig): Promise<void> {
+    if (!(await this.options.runtime.imageExists(app.image))) {
+      throw new LaunchFailure(`the image ${app.image} is not on this host`);
+    }
+    const busy = new Set<number>();
+    for (let attempt = 0; ; attempt += 1) {
+      if (!this.isCurrent(demo)) return;
+      const taken = this.takenPorts();
+      for (const port of busy) taken.add(port);
+      const port = pickCandidatePort(this.options.ports, taken);
+      if (port === undefined || attempt >= PORT_ATTEMPTS) throw new LaunchFailure("no free host port is left in the configured range");
+      demo.port = port;
+      demo.step = "starting";
+      try {
+        demo.containerId = await this.options.runtime.createAndStart({
+          name: `demo-launcher-${this.options.namespace}-${demo.id}`,
+          image: app.image,
+          containerPort: app.port,
+          hostPort: port,
+          labels: labelsFor({ ...demo, namespace: this.options.namespace, ...(demo.pooled ? { pool: true } : {}) }),
+          env: app.env,
+          memoryBytes: app.memory,
+          cpus: app.cpus,
+          pids: app.pids,
+          network: this.options.network,
+        });
+        return;
+      } catch (error) {
+        if (!(error instanceof PortConflictError)) throw error;
+        // Someone else bound it between our choice and Docker's bind: choose again.
+        busy.add(port);
+        demo.port = 0;
+      }
+    }
   }
 
   /** Polls the app until it answers, watching for a crash; then routes it and waits until nginx serves it. */
-  private async awaitReadyAndRoute(demo: Demo, readiness: { path: string; timeout: number }): Promise<void> {
-    const deadline = demo.createdAt + readiness.timeout;
+  private async awaitReadyAndRoute(demo: Demo, readiness: { path: string; timeout: number }, since: number): Promise<void> {
+    const deadline = since + readiness.timeout;
     // A probe is one loopback connect: polling often costs little and every wasted interval is latency.
     let interval = 20;
     let lastInspect = 0;
@@ -391,8 +437,15 @@ export class DemoEngine {
       const now = this.now();
       if (now - lastInspect >= 1000 && demo.containerId) {
         lastInspect = now;
-        const state = await this.options.runtime.inspect(demo.containerId).catch(() => undefined);
-        if (!state || state.state !== "running") {
+        let state: Awaited<ReturnType<ContainerRuntime["inspect"]>> | "unknown";
+        try {
+          state = await this.options.runtime.inspect(demo.containerId);
+        } catch (error) {
+          // Docker restarting says nothing about the app: keep waiting (the deadline still holds).
+          if (error instanceof RuntimeUnavailableError) this.dockerLost(error.message);
+          state = "unknown";
+        }
+        if (state !== "unknown" && (!state || state.state !== "running")) {
           const logs = demo.containerId ? await this.options.runtime.logTail(demo.containerId, 5) : "";
           const cause = !state ? "its container disappeared" : state.oomKilled ? "it ran out of memory" : `it exited with code ${state.exitCode}`;
           // The app's output is for the operator's log only: visitors see the reason, never what it printed.
@@ -406,15 +459,40 @@ export class DemoEngine {
         return;
       }
       await this.sleep(interval);
-      if (now - demo.createdAt > 10_000) interval = 250;
+      if (now - since > 10_000) interval = 250;
     }
     demo.step = "routing";
-    const generation = await this.requestRender();
-    const confirmed = await this.options.confirmRoutes(generation, this.options.routeConfirmTimeoutMs ?? 10_000).catch(() => false);
+    const generation = await this.renderUntilWritten(demo);
+    if (generation === undefined) return;
+    const timeoutMs = this.options.routeConfirmTimeoutMs ?? 10_000;
+    const confirmStarted = this.now();
+    let confirmed = await this.options.confirmRoutes(generation, timeoutMs).catch(() => false);
+    if (!confirmed && this.now() - confirmStarted < timeoutMs / 2 && this.isCurrent(demo)) {
+      // An early "no" means nginx refused the file; the routes edge may have changed course since (fallen
+      // back from an operator template nginx refused), so the same routes written again deserve one more try.
+      const retry = await this.renderUntilWritten(demo);
+      if (retry !== undefined) confirmed = await this.options.confirmRoutes(retry, timeoutMs).catch(() => false);
+    }
     if (!this.isCurrent(demo)) return;
     if (!confirmed) this.options.logger.warn(`demo ${demo.id}: nginx did not confirm routes generation ${generation}; calling it ready anyway (check the watcher)`);
     demo.status = "ready";
     demo.step = "done";
+  }
+
+  /**
+   * Renders until the routes file is written: a full or read-only disk must not strand a launch half-way.
+   * Returns undefined when the demo ended meanwhile.
+   */
+  private async renderUntilWritten(demo: Demo): Promise<number | undefined> {
+    for (let wait = 250; ; wait = Math.min(wait * 2, 5000)) {
+      if (!this.isCurrent(demo)) return undefined;
+      try {
+        return await this.requestRender();
+      } catch {
+        // requestRender has reported it (once per distinct error).
+        await this.sleep(wait);
+      }
+    }
   }
 
   private async fail(demo: Demo, reason: string): Promise<void> {
@@ -439,7 +517,8 @@ export class DemoEngine {
     // The freed slot goes to the first in line at once, not at the next reaper pass.
     this.promoteQueued();
     this.persistState();
-    await this.requestRender().catch((error) => this.options.logger.error(`render failed: ${describeError(error)}`));
+    // A failed write was reported by renderOnce; the reaper's next render retries it.
+    await this.requestRender().catch(() => {});
     if (demo.containerId) await this.removeQuietly(demo.containerId);
   }
 
@@ -468,16 +547,30 @@ export class DemoEngine {
     this.promoteQueued();
     this.ensurePools();
     if (this.ticks % 60 === 0) this.rate.prune(now);
-    if (this.ticks % DOCKER_SYNC_EVERY_TICKS === 1) {
-      await this.syncWithDocker();
-      await this.requestRender();
+    // While Docker is away (or just came back), ask every tick: recovery should not wait for the 5th.
+    if (this.ticks % DOCKER_SYNC_EVERY_TICKS === 1 || this.dockerDownSince !== undefined || now < this.restartStoppedUntil) {
+      try {
+        await this.syncWithDocker();
+      } catch (error) {
+        if (!(error instanceof RuntimeUnavailableError)) throw error;
+        this.dockerLost(error.message);
+        return;
+      }
+      // A failed write was reported by renderOnce; the next pass tries again.
+      await this.requestRender().catch(() => {});
     }
   }
 
   /** Catches what memory cannot see: crashed apps, containers removed by hand, stragglers. */
   async syncWithDocker(): Promise<void> {
+    const restartStopped = this.now() < this.restartStoppedUntil;
     const containers = await this.options.runtime.list(this.options.namespace);
+    if (this.dockerDownSince !== undefined) {
+      this.options.logger.info(`Docker answers again after ${formatDuration(this.now() - this.dockerDownSince)}; re-syncing`);
+      this.dockerDownSince = undefined;
+    }
     const seen = new Set<string>();
+    let restarted = 0;
     for (const container of containers) {
       const labels = parseLabels(container.labels);
       if (labels) seen.add(labels.id);
@@ -489,9 +582,15 @@ export class DemoEngine {
       }
       if (container.state === "exited" || container.state === "dead") {
         if (demo.status === "starting") continue; // its readiness loop reports the crash with the logs
+        // Docker stops every container when it goes down (unless live-restore is on): that is not the app's fault.
+        if (restartStopped && demo.status === "ready" && (await this.restartAfterDockerOutage(demo))) {
+          restarted += 1;
+          continue;
+        }
         await this.end(demo, "failed", "the app stopped unexpectedly");
       }
     }
+    if (restarted > 0) this.options.logger.info(`started ${restarted} demo(s) again that Docker stopped when it went down`);
     for (const demo of [...this.demos.values()]) {
       if (!seen.has(demo.id) && !this.launching.has(demo.id) && demo.containerId) {
         await this.end(demo, "failed", "its container was removed outside the launcher");
@@ -499,11 +598,32 @@ export class DemoEngine {
     }
   }
 
+  /** Starts a ready demo's stopped container again and routes it once it answers; false when Docker refuses. */
+  private async restartAfterDockerOutage(demo: Demo): Promise<boolean> {
+    if (!demo.containerId) return false;
+    const state = await this.options.runtime.inspect(demo.containerId);
+    // Out of memory is the app's own doing, outage or not.
+    if (!state || state.oomKilled) return false;
+    try {
+      await this.options.runtime.restart(demo.containerId);
+    } catch (error) {
+      if (error instanceof RuntimeUnavailableError) throw error;
+      this.options.logger.warn(`demo ${demo.id}: starting it again after the Docker outage failed: ${describeError(error)}`);
+      return false;
+    }
+    demo.status = "starting";
+    demo.step = "waiting-for-app";
+    const app = this.options.apps[demo.app];
+    this.track(this.awaitReadyAndRoute(demo, app?.readiness ?? { path: "/", timeout: 60_000 }, this.now()));
+    return true;
+  }
+
   private async removeQuietly(containerId: string): Promise<void> {
     try {
       await this.options.runtime.remove(containerId);
     } catch (error) {
-      // The next Docker sync finds it again and retries.
+      // The next Docker sync finds it again and retries; an outage is reported once, elsewhere.
+      if (error instanceof RuntimeUnavailableError) return this.dockerLost(error.message);
       this.options.logger.error(`removing container ${containerId.slice(0, 12)} failed: ${describeError(error)}`);
     }
   }
@@ -554,6 +674,22 @@ export class DemoEngine {
   }
 
   private async renderOnce(): Promise<number> {
+    try {
+      const generation = await this.renderAndWrite();
+      if (this.lastRenderError !== undefined) {
+        this.options.logger.info(`routes file written again (generation ${generation}) after: ${this.lastRenderError}`);
+        this.lastRenderError = undefined;
+      }
+      return generation;
+    } catch (error) {
+      const message = describeError(error);
+      if (message !== this.lastRenderError) this.options.logger.error(`cannot write the routes file: ${message}; nginx keeps the last routes, retrying`);
+      this.lastRenderError = message;
+      throw error;
+    }
+  }
+
+  private async renderAndWrite(): Promise<number> {
     const routes = routesFor(this.demos.values(), this.now(), (app) => this.options.apps[app]?.banner ?? true);
     const key = JSON.stringify(routes);
     if (key === this.lastRoutesKey) {
@@ -597,6 +733,7 @@ export class DemoEngine {
   /** Stops background work; containers stay (they are adopted at the next start). Safe to call twice. */
   async close(): Promise<void> {
     this.closed = true;
+    this.unwatchDocker?.();
     await Promise.allSettled([...this.background]);
     await this.persistChain;
   }

@@ -34,6 +34,14 @@ export class PortConflictError extends Error {
   }
 }
 
+/** Thrown when the container engine does not answer at all (daemon down or restarting), as opposed to refusing. */
+export class RuntimeUnavailableError extends Error {
+  constructor(cause: string) {
+    super(`the container engine is not answering (${cause})`);
+    this.name = "RuntimeUnavailableError";
+  }
+}
+
 export interface ContainerRuntime {
   /** Creates and starts; on failure removes what it created and throws (PortConflictError on a taken port). */
   createAndStart(spec: ContainerSpec): Promise<string>;
@@ -44,6 +52,13 @@ export interface ContainerRuntime {
   remove(containerId: string): Promise<void>;
   logTail(containerId: string, lines: number): Promise<string>;
   imageExists(image: string): Promise<boolean>;
+  /** Starts a stopped container again (after an engine restart stopped it); same port binding. */
+  restart(containerId: string): Promise<void>;
+  /**
+   * Calls `lost` whenever the connection to the engine breaks (a daemon restart stops containers even
+   * when it is too quick for a periodic check to see). Returns an unsubscribe function.
+   */
+  watchConnection?(lost: () => void): () => void;
 }
 
 /** Answers whether the app in a demo answers HTTP yet. */

@@ -2,12 +2,31 @@
 import Docker from "dockerode";
 import { LABEL_PREFIX } from "../core/model.js";
 import { SetupError, describeError } from "../core/errors.js";
-import { PortConflictError, type ContainerInspection, type ContainerRuntime, type ContainerSpec, type RuntimeContainer, type RuntimeState } from "../core/runtime.js";
+import { PortConflictError, RuntimeUnavailableError, type ContainerInspection, type ContainerRuntime, type ContainerSpec, type RuntimeContainer, type RuntimeState } from "../core/runtime.js";
 
 const PORT_CONFLICT = /port is already allocated|address already in use/i;
 
 function statusCode(error: unknown): number | undefined {
   return (error as { statusCode?: number })?.statusCode;
+}
+
+/** Errors that mean "nobody answered" (daemon stopped or restarting), not "Docker said no". */
+const UNAVAILABLE_CODES = new Set(["ECONNREFUSED", "ENOENT", "ECONNRESET", "EPIPE", "ETIMEDOUT", "EHOSTUNREACH"]);
+
+export function isDockerUnavailable(error: unknown): boolean {
+  if (error instanceof RuntimeUnavailableError) return true;
+  const code = (error as NodeJS.ErrnoException)?.code;
+  return (code !== undefined && UNAVAILABLE_CODES.has(code)) || /socket hang up/i.test(describeError(error));
+}
+
+/** Runs one Engine API call, turning "nobody answered" into RuntimeUnavailableError for the engine. */
+async function call<T>(work: () => Promise<T>): Promise<T> {
+  try {
+    return await work();
+  } catch (error) {
+    if (isDockerUnavailable(error)) throw new RuntimeUnavailableError(describeError(error));
+    throw error;
+  }
 }
 
 export function connectDocker(): Docker {
@@ -51,10 +70,14 @@ export class DockerRuntime implements ContainerRuntime {
     this.readyNetworks.add(name);
   }
 
-  async createAndStart(spec: ContainerSpec): Promise<string> {
+  createAndStart(spec: ContainerSpec): Promise<string> {
+    return call(() => this.createAndStartOnce(spec));
+  }
+
+  private async createAndStartOnce(spec: ContainerSpec): Promise<string> {
     await this.ensureNetwork(spec.network);
     const portKey = `${spec.containerPort}/tcp`;
-    const container = await this.docker.createContainer({
+    const options: Docker.ContainerCreateOptions = {
       name: spec.name,
       Image: spec.image,
       Labels: spec.labels,
@@ -73,11 +96,20 @@ export class DockerRuntime implements ContainerRuntime {
         LogConfig: { Type: "json-file", Config: { "max-size": "1m", "max-file": "2" } },
         RestartPolicy: { Name: "no" },
       },
-    });
+    };
+    let container: Docker.Container;
+    try {
+      container = await this.docker.createContainer(options);
+    } catch (error) {
+      // A retry after Docker went away mid-launch can meet the half-made container of the first try.
+      if (statusCode(error) !== 409) throw error;
+      await this.remove(spec.name);
+      container = await this.docker.createContainer(options);
+    }
     try {
       await container.start();
     } catch (error) {
-      await this.remove(container.id);
+      await this.remove(container.id).catch(() => {});
       const message = describeError(error);
       if (PORT_CONFLICT.test(message)) throw new PortConflictError(spec.hostPort, message);
       throw error;
@@ -86,13 +118,13 @@ export class DockerRuntime implements ContainerRuntime {
   }
 
   async list(namespace: string): Promise<RuntimeContainer[]> {
-    const containers = await this.docker.listContainers({ all: true, filters: { label: [`${LABEL_PREFIX}namespace=${namespace}`] } });
+    const containers = await call(() => this.docker.listContainers({ all: true, filters: { label: [`${LABEL_PREFIX}namespace=${namespace}`] } }));
     return containers.map((info) => ({ containerId: info.Id, labels: info.Labels ?? {}, state: info.State as RuntimeState }));
   }
 
   async inspect(containerId: string): Promise<ContainerInspection | undefined> {
     try {
-      const info = await this.docker.getContainer(containerId).inspect();
+      const info = await call(() => this.docker.getContainer(containerId).inspect());
       return { state: info.State.Status as RuntimeState, exitCode: info.State.ExitCode, oomKilled: info.State.OOMKilled };
     } catch (error) {
       if (statusCode(error) === 404) return undefined;
@@ -102,7 +134,7 @@ export class DockerRuntime implements ContainerRuntime {
 
   async remove(containerId: string): Promise<void> {
     try {
-      await this.docker.getContainer(containerId).remove({ force: true, v: true });
+      await call(() => this.docker.getContainer(containerId).remove({ force: true, v: true }));
     } catch (error) {
       // 404: already gone; 409: removal already in progress. Both end where we want to be.
       if (statusCode(error) === 404 || statusCode(error) === 409) return;
@@ -122,13 +154,63 @@ export class DockerRuntime implements ContainerRuntime {
   async imageExists(image: string): Promise<boolean> {
     if ((this.knownImages.get(image) ?? 0) > Date.now()) return true;
     try {
-      await this.docker.getImage(image).inspect();
+      await call(() => this.docker.getImage(image).inspect());
       this.knownImages.set(image, Date.now() + 60_000);
       return true;
     } catch (error) {
       if (statusCode(error) === 404) return false;
       throw error;
     }
+  }
+
+  async restart(containerId: string): Promise<void> {
+    try {
+      await call(() => this.docker.getContainer(containerId).start());
+    } catch (error) {
+      // 304: it is running already, which is what we wanted.
+      if (statusCode(error) === 304) return;
+      throw error;
+    }
+  }
+
+  /**
+   * Holds an event stream open only to notice when it breaks: dockerd closes it when it stops, so even a
+   * restart quicker than the reaper's Docker sync is seen. Daemon events are rare, so the stream stays quiet.
+   */
+  watchConnection(lost: () => void): () => void {
+    let stopped = false;
+    let current: NodeJS.ReadableStream | undefined;
+    let retry: NodeJS.Timeout | undefined;
+    const open = async (): Promise<void> => {
+      if (stopped) return;
+      try {
+        const stream = await this.docker.getEvents({ filters: { type: ["daemon"] } });
+        if (stopped) return void (stream as unknown as { destroy?: () => void }).destroy?.();
+        current = stream;
+        let ended = false;
+        const onEnd = () => {
+          if (ended || stopped) return;
+          ended = true;
+          current = undefined;
+          // Networks are re-checked after a restart: a daemon with a fresh data root has lost them.
+          this.readyNetworks.clear();
+          lost();
+          retry = setTimeout(() => void open(), 500);
+        };
+        stream.on("end", onEnd);
+        stream.on("close", onEnd);
+        stream.on("error", onEnd);
+        stream.resume();
+      } catch {
+        retry = setTimeout(() => void open(), 1000);
+      }
+    };
+    void open();
+    return () => {
+      stopped = true;
+      clearTimeout(retry);
+      (current as unknown as { destroy?: () => void } | undefined)?.destroy?.();
+    };
   }
 }
 

@@ -210,6 +210,7 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
       limits: config.limits,
       routesGeneration: engine.currentGeneration(),
       pool: engine.poolStatus(),
+      docker: engine.dockerStatus(),
       ...(await deps.status()),
     };
   });

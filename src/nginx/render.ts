@@ -1,12 +1,16 @@
-// Renders the nginx routes file from the Eta template.
+// Renders the nginx routes file from the Eta template (the operator's copy when there is one, else ours).
+import { readFileSync, statSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
-import { Eta } from "eta";
+import { Eta, type TemplateFunction } from "eta";
+import { describeError } from "../core/errors.js";
 import { assertRouteIsSafe, type Route } from "../core/routes.js";
 import type { Address } from "../config/schema.js";
+import { silentLogger, type Logger } from "../logger.js";
 
 export const PACKAGE_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
 export const DEFAULT_TEMPLATES_DIR = path.join(PACKAGE_ROOT, "templates");
+const ROUTES_TEMPLATE = "nginx/routes.conf.eta";
 
 export interface RoutesInput {
   generation: number;
@@ -18,22 +22,83 @@ export function formatAddress(address: Address): string {
   return address.host.includes(":") ? `[${address.host}]:${address.port}` : `${address.host}:${address.port}`;
 }
 
+/** The operator's routes template as last read: recompiled when the file changes, so a fix needs no restart. */
+interface OperatorTemplate {
+  mtimeMs: number;
+  size: number;
+  compiled?: TemplateFunction;
+  /** Why it is not used (it failed to compile or render, or nginx refused what it made); cleared by an edit. */
+  refused?: string;
+}
+
 export class RoutesRenderer {
   private readonly eta: Eta;
+  private readonly operatorFile: string | undefined;
+  private operator: OperatorTemplate | undefined;
+  private readonly logger: Logger;
 
-  constructor(templatesDir: string = DEFAULT_TEMPLATES_DIR) {
+  constructor(templatesDir: string = DEFAULT_TEMPLATES_DIR, options: { operatorDir?: string; logger?: Logger } = {}) {
     // nginx syntax must never be HTML-escaped; values are validated by assertRouteIsSafe instead.
     this.eta = new Eta({ views: templatesDir, autoEscape: false, cache: true, autoTrim: [false, "nl"] });
+    this.operatorFile = options.operatorDir ? path.join(options.operatorDir, ROUTES_TEMPLATE) : undefined;
+    this.logger = options.logger ?? silentLogger;
   }
 
   render(input: RoutesInput): string {
     input.routes.forEach(assertRouteIsSafe);
-    return this.eta.render("nginx/routes.conf.eta", {
+    const data = {
       generation: input.generation,
       controller: formatAddress(input.controller),
       routes: input.routes,
       // nginx refuses to start when the map's hash cannot fit; grow it with the route count.
       mapHashMaxSize: Math.max(2048, 2 ** Math.ceil(Math.log2(input.routes.length * 2 + 1))),
-    });
+    };
+    const operator = this.currentOperatorTemplate();
+    if (operator?.compiled && !operator.refused) {
+      try {
+        return this.eta.render(operator.compiled, data);
+      } catch (error) {
+        this.refuse(operator, `it failed to render: ${describeError(error)}`);
+      }
+    }
+    return this.eta.render(ROUTES_TEMPLATE, data);
+  }
+
+  /** True while the operator's template is the one in use (the controller asks when nginx refused a file). */
+  usesOperatorTemplate(): boolean {
+    const operator = this.currentOperatorTemplate();
+    return Boolean(operator?.compiled && !operator.refused);
+  }
+
+  /** nginx refused what the operator's template made: use ours until the operator edits theirs. */
+  refuseOperatorTemplate(reason: string): void {
+    const operator = this.currentOperatorTemplate();
+    if (operator && !operator.refused) this.refuse(operator, reason);
+  }
+
+  private refuse(operator: OperatorTemplate, reason: string): void {
+    operator.refused = reason;
+    this.logger.error(`the routes template ${this.operatorFile} is not used: ${reason}. The built-in template is used until the file changes.`);
+  }
+
+  private currentOperatorTemplate(): OperatorTemplate | undefined {
+    if (!this.operatorFile) return undefined;
+    let stat;
+    try {
+      stat = statSync(this.operatorFile);
+    } catch {
+      this.operator = undefined;
+      return undefined;
+    }
+    if (this.operator && this.operator.mtimeMs === stat.mtimeMs && this.operator.size === stat.size) return this.operator;
+    const operator: OperatorTemplate = { mtimeMs: stat.mtimeMs, size: stat.size };
+    this.operator = operator;
+    try {
+      operator.compiled = this.eta.compile(readFileSync(this.operatorFile, "utf8"));
+      this.logger.info(`using the operator's routes template ${this.operatorFile}`);
+    } catch (error) {
+      this.refuse(operator, `it does not compile: ${describeError(error)}`);
+    }
+    return operator;
   }
 }

@@ -9,7 +9,8 @@ export interface WatcherStatus {
   updatedAt: string;
   appliedGeneration: number;
   reloads: number;
-  lastError?: { message: string; at: string; generation: number };
+  /** rejected: the file failed `nginx -t`; reload: nginx was not told; io: the config dir could not be used. */
+  lastError?: { kind: "rejected" | "reload" | "io"; message: string; at: string; generation: number };
 }
 
 export function statusFile(configDir: string): string {

@@ -23,7 +23,11 @@ export interface WatcherOptions {
   run?: CommandRunner;
 }
 
-export type ApplyOutcome = "reloaded" | "unchanged" | "rejected" | "reload-failed" | "missing";
+export type ApplyOutcome = "reloaded" | "unchanged" | "rejected" | "reload-failed" | "missing" | "io-failed";
+
+/** After a failed reload or a file it could not write, the watcher tries again on its own this often (doubling). */
+const RETRY_FIRST_MS = 500;
+const RETRY_MAX_MS = 15_000;
 
 export class NginxWatcher {
   private readonly routesFile: string;
@@ -37,6 +41,11 @@ export class NginxWatcher {
   private lastApplied: string | undefined;
   private status: WatcherStatus = { state: "ok", updatedAt: new Date().toISOString(), appliedGeneration: 0, reloads: 0 };
   private closed = false;
+  /** The cause last logged, so a fault that persists is reported once and its end once. */
+  private loggedFault: string | undefined;
+  private retryTimer: NodeJS.Timeout | undefined;
+  private retryDelay = RETRY_FIRST_MS;
+  private statusWriteFailed = false;
 
   constructor(private readonly options: WatcherOptions) {
     this.routesFile = path.join(options.configDir, ROUTES_FILE_NAME);
@@ -103,6 +112,48 @@ export class NginxWatcher {
   }
 
   private async applyOnce(): Promise<ApplyOutcome> {
+    let outcome: ApplyOutcome;
+    try {
+      outcome = await this.applyContent();
+    } catch (error) {
+      // A config dir that cannot be read or written (full disk, read-only mount) must not stop the watcher.
+      const cause = `cannot update ${this.options.configDir}: ${describeError(error)}`;
+      this.lastApplied = undefined;
+      this.fault(cause);
+      await this.report({ state: "error", lastError: { kind: "io", message: cause, at: new Date().toISOString(), generation: this.status.appliedGeneration } });
+      outcome = "io-failed";
+    }
+    if (outcome === "reload-failed" || outcome === "io-failed") this.retryLater();
+    else {
+      clearTimeout(this.retryTimer);
+      this.retryTimer = undefined;
+      this.retryDelay = RETRY_FIRST_MS;
+      if (outcome !== "rejected" && this.loggedFault !== undefined) {
+        this.options.logger.info(`watcher: recovered (the last problem was: ${this.loggedFault})`);
+        this.loggedFault = undefined;
+      }
+    }
+    return outcome;
+  }
+
+  /** Logs a problem unless it is the one already logged. */
+  private fault(cause: string): void {
+    if (cause === this.loggedFault) return;
+    this.loggedFault = cause;
+    this.options.logger.error(`watcher: ${cause}`);
+  }
+
+  /** Nothing may change for a while (nginx stopped, disk full): try again by ourselves, backing off. */
+  private retryLater(): void {
+    if (this.closed || this.retryTimer) return;
+    this.retryTimer = setTimeout(() => {
+      this.retryTimer = undefined;
+      void this.applyNow();
+    }, this.retryDelay);
+    this.retryDelay = Math.min(this.retryDelay * 2, RETRY_MAX_MS);
+  }
+
+  private async applyContent(): Promise<ApplyOutcome> {
     const content = await readIfExists(this.routesFile);
     if (content === undefined) return "missing";
     if (content === this.lastApplied) return "unchanged";
@@ -117,8 +168,9 @@ export class NginxWatcher {
       if (lastGood !== undefined && lastGood !== content && stillTheSame) await writeAtomically(this.routesFile, lastGood);
       this.lastApplied = lastGood;
       const message = `generation ${generation} failed \`${this.options.testCommand}\`, kept the last good routes file: ${test.output || "no output"}`;
-      if (this.status.lastError?.message !== message) this.options.logger.error(`watcher: ${message}`);
-      await this.report({ state: "error", lastError: { message, at: new Date().toISOString(), generation } });
+      // Logged once per cause: the controller writing its routes again (each generation) is the same fault.
+      this.fault(`a routes file failed \`${this.options.testCommand}\`, kept the last good one: ${test.output || "no output"}`);
+      await this.report({ state: "error", lastError: { kind: "rejected", message, at: new Date().toISOString(), generation } });
       return "rejected";
     }
 
@@ -127,10 +179,10 @@ export class NginxWatcher {
     const reload = await this.run(this.options.reloadCommand);
     if (!reload.ok) {
       const message = `\`${this.options.reloadCommand}\` failed for generation ${generation}: ${reload.output || "no output"}`;
-      this.options.logger.error(`watcher: ${message}`);
-      // Try again on the next change: the file is valid, nginx was not told.
+      this.fault(`\`${this.options.reloadCommand}\` failed: ${reload.output || "no output"}; retrying`);
+      // The file is valid but nginx was not told: try again (retryLater), and on the next change.
       this.lastApplied = undefined;
-      await this.report({ state: "error", lastError: { message, at: new Date().toISOString(), generation } });
+      await this.report({ state: "error", lastError: { kind: "reload", message, at: new Date().toISOString(), generation } });
       return "reload-failed";
     }
     this.options.logger.info(`watcher: reloaded nginx for routes generation ${generation}`);
@@ -141,12 +193,20 @@ export class NginxWatcher {
   private async report(change: Partial<WatcherStatus>): Promise<void> {
     this.status = { ...this.status, ...change, updatedAt: new Date().toISOString() };
     if (change.state === "ok") delete this.status.lastError;
-    await writeWatcherStatus(this.options.configDir, this.status).catch((error) => this.options.logger.error(`watcher: cannot write status: ${describeError(error)}`));
+    try {
+      await writeWatcherStatus(this.options.configDir, this.status);
+      this.statusWriteFailed = false;
+    } catch (error) {
+      // Usually the same fault as the config dir itself: report it once, and only if nothing else was.
+      if (!this.statusWriteFailed && this.loggedFault === undefined) this.options.logger.error(`watcher: cannot write the status file: ${describeError(error)}`);
+      this.statusWriteFailed = true;
+    }
   }
 
   async close(): Promise<void> {
     this.closed = true;
     clearTimeout(this.timer);
+    clearTimeout(this.retryTimer);
     await this.fsWatcher?.close();
     this.fsWatcher = undefined;
     await this.applying?.catch(() => {});

@@ -38,13 +38,19 @@ export async function readServedGeneration(probeUrl: string, host?: string): Pro
 }
 
 /** Asks nginx itself which generation it serves, until it serves this one or a later one. */
-export function nginxRouteConfirmer(probeUrl: string, host: string): RouteConfirmer {
+export function nginxRouteConfirmer(probeUrl: string, host: string, options: { rejected?: (generation: number) => Promise<boolean> } = {}): RouteConfirmer {
   return async (generation, timeoutMs) => {
     const deadline = Date.now() + timeoutMs;
     // Right after a reload the old workers may still accept a connection or two: only several answers
     // in a row from the new configuration mean every new connection gets it.
     let inARow = 0;
+    let nextRejectionCheck = Date.now() + 250;
     while (Date.now() < deadline) {
+      // Once the watcher has refused this file, waiting longer cannot help.
+      if (options.rejected && Date.now() >= nextRejectionCheck) {
+        nextRejectionCheck = Date.now() + 250;
+        if (await options.rejected(generation)) return false;
+      }
       const served = await readServedGeneration(probeUrl, host);
       inARow = served !== undefined && served >= generation ? inARow + 1 : 0;
       if (inARow >= 4) return true;

@@ -5,7 +5,7 @@ import { DemoEngine, type EngineOptions } from "../../src/core/engine.js";
 import { ProblemError } from "../../src/core/errors.js";
 import { labelsFor } from "../../src/core/model.js";
 import type { Route } from "../../src/core/routes.js";
-import { PortConflictError, type ContainerInspection, type ContainerRuntime, type ContainerSpec, type EngineState, type RuntimeContainer } from "../../src/core/runtime.js";
+import { PortConflictError, RuntimeUnavailableError, type ContainerInspection, type ContainerRuntime, type ContainerSpec, type EngineState, type RuntimeContainer } from "../../src/core/runtime.js";
 import { silentLogger } from "../../src/logger.js";
 
 const app: AppConfig = { image: "img", port: 8080, ttl: 60_000, memory: 64 << 20, cpus: 0.5, pids: 64, env: {}, banner: false, pool: 0, readiness: { path: "/", timeout: 5_000 } };
@@ -14,21 +14,31 @@ class FakeRuntime implements ContainerRuntime {
   containers = new Map<string, RuntimeContainer & { spec?: ContainerSpec; exitCode: number }>();
   busyPorts = new Set<number>();
   removed: string[] = [];
+  /** While true every call fails the way a stopped daemon makes them fail. */
+  down = false;
+  lost: (() => void) | undefined;
   private next = 0;
+  private answer(): void {
+    if (this.down) throw new RuntimeUnavailableError("connect ENOENT /var/run/docker.sock");
+  }
   async createAndStart(spec: ContainerSpec) {
+    this.answer();
     if (this.busyPorts.has(spec.hostPort)) throw new PortConflictError(spec.hostPort, "port is already allocated");
     const containerId = `c${(this.next += 1)}`;
     this.containers.set(containerId, { containerId, labels: spec.labels, state: "running", spec, exitCode: 0 });
     return containerId;
   }
   async list() {
+    this.answer();
     return [...this.containers.values()];
   }
   async inspect(containerId: string): Promise<ContainerInspection | undefined> {
+    this.answer();
     const container = this.containers.get(containerId);
     return container && { state: container.state, exitCode: container.exitCode, oomKilled: false };
   }
   async remove(containerId: string) {
+    this.answer();
     this.removed.push(containerId);
     this.containers.delete(containerId);
   }
@@ -36,7 +46,16 @@ class FakeRuntime implements ContainerRuntime {
     return "boom";
   }
   async imageExists(image: string) {
+    this.answer();
     return image === "img";
+  }
+  async restart(containerId: string) {
+    this.answer();
+    this.containers.get(containerId)!.state = "running";
+  }
+  watchConnection(lost: () => void) {
+    this.lost = lost;
+    return () => (this.lost = undefined);
   }
 }
 
@@ -44,6 +63,8 @@ function setup(overrides: Partial<EngineOptions> = {}, state: { answering?: Set<
   const runtime = new FakeRuntime();
   const clock = { time: 1_000_000, now() { return this.time; } };
   const writes: Route[][] = [];
+  const disk = { writable: true };
+  const logged: string[] = [];
   const answering = state.answering ?? new Set<number>();
   const saved: EngineState[] = [];
   let ids = 0;
@@ -58,10 +79,14 @@ function setup(overrides: Partial<EngineOptions> = {}, state: { answering?: Set<
     runtime,
     readiness: async (port) => answering.has(port),
     confirmRoutes: async () => true,
-    routes: { readCurrent: async () => ({ generation: 7, hosts: state.routedHosts ?? new Set() }), write: async (routes) => (writes.push(routes), true) },
+    routes: { readCurrent: async () => ({ generation: 7, hosts: state.routedHosts ?? new Set() }), write: async (routes) => {
+      if (!disk.writable) throw new Error("EROFS: read-only file system, open 'routes.conf'");
+      writes.push(routes);
+      return true;
+    } },
     stateStore: { load: async () => state.initial ?? { ended: [], queued: [] }, save: async (snapshot) => void saved.push(snapshot) },
     clock,
-    logger: silentLogger,
+    logger: { info: (line) => logged.push(`info ${line}`), warn: (line) => logged.push(`warn ${line}`), error: (line) => logged.push(`error ${line}`) },
     // Each wait is a real (short) tick, so tests can act between polls, and 100 ms of fake time.
     sleep: async () => {
       await new Promise((resolve) => setTimeout(resolve, 1));
@@ -70,7 +95,7 @@ function setup(overrides: Partial<EngineOptions> = {}, state: { answering?: Set<
     ...overrides,
   };
   const engine = new DemoEngine(options);
-  return { engine, runtime, clock, writes, answering, saved };
+  return { engine, runtime, clock, writes, answering, saved, disk, logged };
 }
 
 async function catchProblem(action: () => Promise<unknown>): Promise<ProblemError> {
@@ -307,5 +332,59 @@ describe("engine", () => {
     await engine.syncWithDocker();
     expect(engine.get(demo.id)).toBeUndefined();
     expect(engine.getEnded(demo.id)!.reason).toBe("the app stopped unexpectedly");
+  });
+
+  it("a launch while Docker is down waits for it, and the outage is reported once", async () => {
+    const { engine, runtime, answering, logged } = setup({}, { answering: new Set(Array.from({ length: 10 }, (_, i) => 20000 + i)) });
+    await engine.start();
+    runtime.down = true;
+    const { demo } = await engine.launch("hello", "a");
+    for (let i = 0; i < 5; i += 1) await engine.reapTick();
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    expect(engine.get(demo.id)!.status).toBe("starting");
+    expect(engine.dockerStatus().state).toBe("unreachable");
+    expect(logged.filter((line) => line.includes("Docker is not answering"))).toHaveLength(1);
+    runtime.down = false;
+    await engine.idle();
+    expect(engine.get(demo.id)!.status).toBe("ready");
+    await engine.reapTick();
+    expect(engine.dockerStatus().state).toBe("ok");
+    expect(logged.filter((line) => line.includes("Docker answers again"))).toHaveLength(1);
+    void answering;
+  });
+
+  it("after Docker restarts, ready demos it stopped are started again; without an outage a stop is a failure", async () => {
+    const { engine, runtime } = setup({}, { answering: new Set(Array.from({ length: 10 }, (_, i) => 20000 + i)) });
+    await engine.start();
+    const first = (await engine.launch("hello", "a")).demo;
+    const second = (await engine.launch("hello", "b")).demo;
+    await engine.idle();
+    // The daemon goes down (its event stream breaks), stops every container, comes back.
+    runtime.lost!();
+    runtime.down = true;
+    await engine.reapTick();
+    for (const container of runtime.containers.values()) container.state = "exited";
+    runtime.down = false;
+    await engine.reapTick();
+    await engine.idle();
+    expect(engine.get(first.id)!.status).toBe("ready");
+    expect(engine.get(second.id)!.status).toBe("ready");
+    expect([...runtime.containers.values()].every((container) => container.state === "running")).toBe(true);
+  });
+
+  it("a routes file that cannot be written holds the launch at 'routing' until it can, and is reported once", async () => {
+    const { engine, disk, logged, writes } = setup({}, { answering: new Set(Array.from({ length: 10 }, (_, i) => 20000 + i)) });
+    await engine.start();
+    disk.writable = false;
+    const { demo } = await engine.launch("hello", "a");
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    for (let i = 0; i < 6; i += 1) await engine.reapTick();
+    expect(engine.get(demo.id)).toMatchObject({ status: "starting", step: "routing" });
+    expect(logged.filter((line) => line.includes("cannot write the routes file"))).toHaveLength(1);
+    disk.writable = true;
+    await engine.idle();
+    expect(engine.get(demo.id)!.status).toBe("ready");
+    expect(writes.at(-1)!.map((route) => route.id)).toEqual([demo.id]);
+    expect(logged.filter((line) => line.includes("routes file written again"))).toHaveLength(1);
   });
 });
