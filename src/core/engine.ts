@@ -64,6 +64,8 @@ const POOL_RETRY_MS = 30_000;
 /** While Docker does not answer, launches wait for it this often. */
 const DOCKER_RETRY_MS = 1000;
 const DOCKER_RECOVERY_WINDOW_MS = 60_000;
+/** A demo stopped from outside is started again at most this many times. */
+const MAX_RESTARTS = 5;
 
 export class DemoEngine {
   private readonly demos = new Map<string, Demo>();
@@ -76,6 +78,7 @@ export class DemoEngine {
   /** Claimed pool containers: owner and expiry that their labels could not know. */
   private readonly leases = new Map<string, Lease>();
   private readonly poolPausedUntil = new Map<string, number>();
+  private readonly restartAttempts = new Map<string, number>();
   private generation = 0;
   private lastRoutesKey: string | undefined;
   private renderChain: Promise<unknown> = Promise.resolve();
@@ -512,6 +515,7 @@ export class DemoEngine {
     const queued = this.queue.indexOf(demo.id);
     if (queued >= 0) this.queue.splice(queued, 1);
     this.leases.delete(demo.id);
+    this.restartAttempts.delete(demo.id);
     if (demo.status !== "failed") demo.status = status;
     this.recordEnded({ id: demo.id, app: demo.app, status, reason, endedAt: this.now() });
     // The freed slot goes to the first in line at once, not at the next reaper pass.
@@ -582,34 +586,46 @@ export class DemoEngine {
       }
       if (container.state === "exited" || container.state === "dead") {
         if (demo.status === "starting") continue; // its readiness loop reports the crash with the logs
-        // Docker stops every container when it goes down (unless live-restore is on): that is not the app's fault.
-        if (restartStopped && demo.status === "ready" && (await this.restartAfterDockerOutage(demo))) {
+        if (demo.status === "ready" && (await this.restartIfStoppedFromOutside(demo, restartStopped))) {
           restarted += 1;
           continue;
         }
         await this.end(demo, "failed", "the app stopped unexpectedly");
       }
     }
-    if (restarted > 0) this.options.logger.info(`started ${restarted} demo(s) again that Docker stopped when it went down`);
+    if (restarted > 0) this.options.logger.info(`starting ${restarted} demo(s) again that were stopped from outside (a Docker restart stops every container)`);
     for (const demo of [...this.demos.values()]) {
-      if (!seen.has(demo.id) && !this.launching.has(demo.id) && demo.containerId) {
-        await this.end(demo, "failed", "its container was removed outside the launcher");
-      }
+      if (seen.has(demo.id) || this.launching.has(demo.id) || !demo.containerId) continue;
+      // A daemon on its way down lists no containers at all: around an outage a missing one proves nothing.
+      if (restartStopped) continue;
+      // A listing is not proof either: only Docker saying "no such container" is.
+      if ((await this.options.runtime.inspect(demo.containerId)) !== undefined) continue;
+      await this.end(demo, "failed", "its container was removed outside the launcher");
     }
   }
 
-  /** Starts a ready demo's stopped container again and routes it once it answers; false when Docker refuses. */
-  private async restartAfterDockerOutage(demo: Demo): Promise<boolean> {
+  /**
+   * Starts a ready demo's stopped container again when the app did not stop by itself: Docker stops every
+   * container when it goes down (unless live-restore is on), with SIGTERM and then SIGKILL, often before its
+   * connection breaks. An app's own crash (any other exit code) or running out of memory ends the demo.
+   * Returns false when the demo should end.
+   */
+  private async restartIfStoppedFromOutside(demo: Demo, aroundOutage: boolean): Promise<boolean> {
     if (!demo.containerId) return false;
     const state = await this.options.runtime.inspect(demo.containerId);
-    // Out of memory is the app's own doing, outage or not.
     if (!state || state.oomKilled) return false;
+    const killed = state.exitCode === 128 + 15 || state.exitCode === 128 + 9;
+    if (!killed && !aroundOutage) return false;
+    const attempts = (this.restartAttempts.get(demo.id) ?? 0) + 1;
+    if (attempts > MAX_RESTARTS) return false;
+    this.restartAttempts.set(demo.id, attempts);
     try {
       await this.options.runtime.restart(demo.containerId);
     } catch (error) {
       if (error instanceof RuntimeUnavailableError) throw error;
-      this.options.logger.warn(`demo ${demo.id}: starting it again after the Docker outage failed: ${describeError(error)}`);
-      return false;
+      // A daemon still on its way down refuses; the next sync tries again (up to MAX_RESTARTS).
+      this.options.logger.warn(`demo ${demo.id}: starting it again failed: ${describeError(error)}`);
+      return true;
     }
     demo.status = "starting";
     demo.step = "waiting-for-app";

@@ -19,13 +19,27 @@ export function isDockerUnavailable(error: unknown): boolean {
   return (code !== undefined && UNAVAILABLE_CODES.has(code)) || /socket hang up/i.test(describeError(error));
 }
 
-/** Runs one Engine API call, turning "nobody answered" into RuntimeUnavailableError for the engine. */
-async function call<T>(work: () => Promise<T>): Promise<T> {
+/** How long one Engine API call may take; creating and starting a container may take longer than the rest. */
+const CALL_TIMEOUT_MS = 15_000;
+const CREATE_TIMEOUT_MS = 60_000;
+
+/**
+ * Runs one Engine API call, turning "nobody answered" into RuntimeUnavailableError for the engine. A daemon
+ * that is shutting down can accept a connection and never answer: without a limit, that call would hold
+ * the reaper forever.
+ */
+async function call<T>(work: () => Promise<T>, timeoutMs = CALL_TIMEOUT_MS): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_resolve, reject) => {
+    timer = setTimeout(() => reject(new RuntimeUnavailableError(`no answer within ${timeoutMs / 1000} s`)), timeoutMs);
+  });
   try {
-    return await work();
+    return await Promise.race([work(), timeout]);
   } catch (error) {
-    if (isDockerUnavailable(error)) throw new RuntimeUnavailableError(describeError(error));
+    if (isDockerUnavailable(error)) throw error instanceof RuntimeUnavailableError ? error : new RuntimeUnavailableError(describeError(error));
     throw error;
+  } finally {
+    clearTimeout(timer);
   }
 }
 
@@ -71,7 +85,7 @@ export class DockerRuntime implements ContainerRuntime {
   }
 
   createAndStart(spec: ContainerSpec): Promise<string> {
-    return call(() => this.createAndStartOnce(spec));
+    return call(() => this.createAndStartOnce(spec), CREATE_TIMEOUT_MS);
   }
 
   private async createAndStartOnce(spec: ContainerSpec): Promise<string> {
@@ -83,6 +97,8 @@ export class DockerRuntime implements ContainerRuntime {
       Labels: spec.labels,
       Env: Object.entries(spec.env).map(([key, value]) => `${key}=${value}`),
       ExposedPorts: { [portKey]: {} },
+      // Demos are disposable: a Docker restart or upgrade should not wait 10 s for each app that ignores SIGTERM.
+      StopTimeout: 3,
       HostConfig: {
         PortBindings: { [portKey]: [{ HostIp: "127.0.0.1", HostPort: String(spec.hostPort) }] },
         NetworkMode: spec.network,

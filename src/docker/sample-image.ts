@@ -1,4 +1,4 @@
-// Builds the sample image (examples/hello) FROM scratch with the host's static busybox; no registry needed.
+// Builds images FROM scratch with the host's static busybox (the sample, examples/hello; test apps); no registry needed.
 import { createHash } from "node:crypto";
 import { appendFile, copyFile, cp, mkdtemp, readdir, readFile, rm } from "node:fs/promises";
 import os from "node:os";
@@ -14,29 +14,30 @@ const BUSYBOX_CANDIDATES = ["/bin/busybox", "/usr/bin/busybox"];
 const SAMPLE_DIR = path.join(PACKAGE_ROOT, "examples/hello");
 const DIGEST_LABEL = "demo-launcher.sample-digest";
 
-/** A digest of the sample's sources, kept as an image label so a changed sample is rebuilt. */
-export async function sampleDigest(): Promise<string> {
+/** A digest of an image's sources, kept as an image label so a changed source is rebuilt. */
+export async function sourceDigest(dir = SAMPLE_DIR): Promise<string> {
   const hash = createHash("sha256");
-  const files = (await readdir(SAMPLE_DIR, { recursive: true, withFileTypes: true })).filter((entry) => entry.isFile()).map((entry) => path.join(entry.parentPath, entry.name)).sort();
-  for (const file of files) hash.update(path.relative(SAMPLE_DIR, file)).update("\0").update(await readFile(file)).update("\0");
+  const files = (await readdir(dir, { recursive: true, withFileTypes: true })).filter((entry) => entry.isFile()).map((entry) => path.join(entry.parentPath, entry.name)).sort();
+  for (const file of files) hash.update(path.relative(dir, file)).update("\0").update(await readFile(file)).update("\0");
   return hash.digest("hex").slice(0, 16);
 }
 
-/** True when the sample image exists and was built from the current sources. */
-export async function sampleImageIsCurrent(docker: Docker, tag = SAMPLE_IMAGE): Promise<boolean> {
+/** True when the image exists and was built from the current sources (the sample by default). */
+export async function sampleImageIsCurrent(docker: Docker, tag = SAMPLE_IMAGE, dir = SAMPLE_DIR): Promise<boolean> {
   try {
     const info = await docker.getImage(tag).inspect();
-    return info.Config?.Labels?.[DIGEST_LABEL] === (await sampleDigest());
+    return info.Config?.Labels?.[DIGEST_LABEL] === (await sourceDigest(dir));
   } catch {
     return false;
   }
 }
 
-export async function buildSampleImage(docker: Docker, tag = SAMPLE_IMAGE, log: (line: string) => void = () => {}): Promise<void> {
-  const context = await mkdtemp(path.join(os.tmpdir(), "demo-launcher-hello-"));
+/** Builds `dir` (a Dockerfile that copies ./busybox) as `tag`; the sample image by default. */
+export async function buildSampleImage(docker: Docker, tag = SAMPLE_IMAGE, log: (line: string) => void = () => {}, dir = SAMPLE_DIR): Promise<void> {
+  const context = await mkdtemp(path.join(os.tmpdir(), "demo-launcher-image-"));
   try {
-    await cp(SAMPLE_DIR, context, { recursive: true });
-    await appendFile(path.join(context, "Dockerfile"), `LABEL ${DIGEST_LABEL}=${await sampleDigest()}\n`);
+    await cp(dir, context, { recursive: true });
+    await appendFile(path.join(context, "Dockerfile"), `LABEL ${DIGEST_LABEL}=${await sourceDigest(dir)}\n`);
     let copied = false;
     for (const candidate of BUSYBOX_CANDIDATES) {
       try {

@@ -2,6 +2,7 @@
 # Starts the guestbook. START_DELAY (seconds) and FAIL_AT_START let tests play a slow or broken app.
 if [ -n "$FAIL_AT_START" ]; then echo "failing at start as asked (FAIL_AT_START)" >&2; exit 3; fi
 if [ -n "$START_DELAY" ]; then sleep "$START_DELAY"; fi
-: > /data/guestbook.txt
+# Kept when the container is started again (after a Docker daemon restart): a visitor's entries survive.
+[ -f /data/guestbook.txt ] || : > /data/guestbook.txt
 echo "guestbook listening on :${PORT:-8080}"
 exec /bin/httpd -f -v -p "${PORT:-8080}" -h /www

@@ -1,0 +1,7 @@
+#!/usr/bin/env bash
+# `npm run chaos [-- --quick] [-- --only=kill,docker,watcher,apps,state]`: the fault suite on real Docker and nginx.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bash scripts/ensure-host.sh
+bash scripts/ensure-build.sh
+exec npx tsx test/chaos/run.ts "$@"

@@ -1,0 +1,21 @@
+#!/bin/sh
+# Plays one kind of bad app (MODE), after answering HTTP for AFTER seconds so the launch itself succeeds.
+serve() { /bin/httpd -p 8080 -h /www; }
+case "$MODE" in
+  never-ready)
+    # Runs, never listens.
+    exec sleep 100000 ;;
+  crash-later)
+    serve; sleep "${AFTER:-2}"; echo "crashing as asked" >&2; exit 1 ;;
+  memory-hog)
+    # tail keeps a line with no newline in memory: it grows until the memory limit stops it.
+    serve; sleep "${AFTER:-2}"; exec tail /dev/zero ;;
+  fork-bomb)
+    serve; sleep "${AFTER:-2}"
+    bomb() { bomb | bomb & }
+    bomb
+    # The shell itself stays, so the container lives on and the pids limit is what holds.
+    while true; do sleep 1; done ;;
+  *)
+    exec /bin/httpd -f -p 8080 -h /www ;;
+esac

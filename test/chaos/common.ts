@@ -1,0 +1,104 @@
+// What the fault scenarios share: the sample apps' YAML, demo listings, and the checks every scenario makes.
+import { readFile } from "node:fs/promises";
+import path from "node:path";
+import { execa } from "execa";
+import { readRoutesFile } from "../../src/core/routes.js";
+import { SAMPLE_IMAGE } from "../../src/docker/sample-image.js";
+import { namespaceContainers, type Stack } from "../helpers/stack.js";
+
+export interface DemoView {
+  id: string;
+  app: string;
+  host: string;
+  status: string;
+  expiresAt: string;
+  reason?: string;
+}
+
+export const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** One app entry of the config, indented for the apps: section. */
+export function appYaml(name: string, options: { image?: string; ttl?: string; env?: Record<string, string>; memory?: string; pids?: number; timeout?: string } = {}): string {
+  const env = options.env ? `\n    env: ${JSON.stringify(options.env)}` : "";
+  return `  ${name}:
+    image: ${options.image ?? SAMPLE_IMAGE}
+    port: 8080
+    ttl: ${options.ttl ?? "10m"}
+    memory: ${options.memory ?? "64m"}
+    pids: ${options.pids ?? 64}
+    readiness: { path: /, timeout: ${options.timeout ?? "20s"} }${env}`;
+}
+
+export async function listDemos(stack: Stack): Promise<DemoView[]> {
+  const answer = await stack.api("GET", "/api/demos");
+  if (answer.status !== 200) throw new Error(`GET /api/demos answered ${answer.status}: ${answer.body}`);
+  return (JSON.parse(answer.body) as { demos: DemoView[] }).demos;
+}
+
+export async function launch(stack: Stack, app: string): Promise<string> {
+  const answer = await stack.api("POST", "/api/demos", { app });
+  if (answer.status !== 201) throw new Error(`launching ${app} answered ${answer.status}: ${answer.body}`);
+  return (JSON.parse(answer.body) as { id: string }).id;
+}
+
+export async function demoStatus(stack: Stack, id: string): Promise<DemoView | undefined> {
+  const answer = await stack.api("GET", `/api/demos/${id}`);
+  return answer.status === 200 ? (JSON.parse(answer.body) as DemoView) : undefined;
+}
+
+/** True when nginx serves the demo's own app (not the controller's page about it). */
+export async function served(stack: Stack, host: string, marker = "Hello guestbook"): Promise<boolean> {
+  const answer = await stack.viaNginx(host, "/").catch(() => undefined);
+  return answer?.status === 200 && answer.body.includes(marker);
+}
+
+export async function routedHosts(stack: Stack): Promise<{ generation: number; hosts: Set<string>; text: string }> {
+  const text = await readFile(path.join(stack.config.nginx.configDir, "routes.conf"), "utf8");
+  return { ...readRoutesFile(text), text };
+}
+
+/** The config nginx would load now is valid (what a restart of nginx would meet). */
+export async function nginxAccepts(stack: Stack): Promise<boolean> {
+  return (await execa("sh", ["-c", stack.nginx.testCommand], { reject: false })).exitCode === 0;
+}
+
+export interface Consistency {
+  /** Containers of this namespace that no live demo owns. */
+  orphans: string[];
+  /** Routed hosts that are not a ready demo's. */
+  staleRoutes: string[];
+  /** Ready demos without a route. */
+  unrouted: string[];
+  /** Containers still there this long (ms) after their expiry, worst first. */
+  overdue: number[];
+}
+
+/**
+ * Docker, the controller and the routes file agree. Listing demos on both sides of the container listing
+ * means a demo that ends in between is not mistaken for an orphan.
+ */
+export async function consistency(stack: Stack, toleranceMs: number): Promise<Consistency> {
+  const before = await listDemos(stack);
+  const containers = await namespaceContainers(stack.docker, stack.namespace);
+  const routes = await routedHosts(stack);
+  const after = await listDemos(stack);
+  const known = new Set([...before, ...after].map((demo) => demo.id));
+  const readyHosts = new Set([...before, ...after].filter((demo) => demo.status === "ready").map((demo) => demo.host));
+  const readyAfter = after.filter((demo) => demo.status === "ready" && before.some((old) => old.id === demo.id && old.status === "ready"));
+  const now = Date.now();
+  return {
+    orphans: containers.filter((info) => !known.has(info.Labels["demo-launcher.id"] ?? "")).map((info) => info.Labels["demo-launcher.id"] ?? info.Id),
+    staleRoutes: [...routes.hosts].filter((host) => !readyHosts.has(host)),
+    unrouted: readyAfter.filter((demo) => !routes.hosts.has(demo.host)).map((demo) => demo.host),
+    overdue: containers
+      .map((info) => now - (Date.parse(info.Labels["demo-launcher.expires-at"] ?? "") || now))
+      .filter((late) => late > toleranceMs)
+      .sort((a, b) => b - a),
+  };
+}
+
+export function percentile(values: number[], p: number): number {
+  if (values.length === 0) return 0;
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
+}

@@ -1,0 +1,98 @@
+// A Docker daemon of the suite's own (own socket, data and exec roots), so it can be restarted without
+// touching the host's daemon or anything else running on it.
+import { spawn, type ChildProcess } from "node:child_process";
+import { openSync } from "node:fs";
+import { copyFile, mkdir, mkdtemp, rm } from "node:fs/promises";
+import os from "node:os";
+import path from "node:path";
+import Docker from "dockerode";
+import { execa } from "execa";
+import { PACKAGE_ROOT } from "../../src/nginx/render.js";
+
+export class PrivateDockerd {
+  private process: ChildProcess | undefined;
+  readonly socket: string;
+  readonly host: string;
+  readonly docker: Docker;
+
+  /** Its own default bridge: with --bridge=none dockerd would delete the host's docker0 at start. */
+  private readonly bridge = `dlc${Math.random().toString(36).slice(2, 8)}`;
+
+  private constructor(readonly root: string) {
+    this.socket = path.join(root, "docker.sock");
+    this.host = `unix://${this.socket}`;
+    this.docker = new Docker({ socketPath: this.socket });
+  }
+
+  static async start(): Promise<PrivateDockerd> {
+    // Short paths: containerd's sockets live under the exec root and unix socket paths are limited to 108 bytes.
+    const daemon = new PrivateDockerd(await mkdtemp(path.join(os.tmpdir(), "dlc-")));
+    const subnet = `10.214.${Math.floor(Math.random() * 250)}`;
+    for (const command of [`ip link add ${daemon.bridge} type bridge`, `ip addr add ${subnet}.1/24 dev ${daemon.bridge}`, `ip link set ${daemon.bridge} up`]) {
+      const result = await execa("sh", ["-c", command], { reject: false, all: true });
+      if (result.exitCode !== 0) throw new Error(`the suite's own dockerd needs its own bridge and \`${command}\` failed (root is needed): ${result.all}`);
+    }
+    await daemon.launch();
+    return daemon;
+  }
+
+  private async launch(): Promise<void> {
+    const log = openSync(path.join(this.root, "dockerd.log"), "a");
+    const args = [
+      `--data-root=${path.join(this.root, "data")}`,
+      `--exec-root=${path.join(this.root, "exec")}`,
+      `--pidfile=${path.join(this.root, "dockerd.pid")}`,
+      `--host=${this.host}`,
+      // Its own bridge and no iptables: the host daemon owns docker0 and the DOCKER chains. Published ports use docker-proxy.
+      `--bridge=${this.bridge}`,
+      "--iptables=false",
+      "--ip-masq=false",
+      "--default-address-pool=base=10.213.0.0/16,size=24",
+      // Containers that ignore SIGTERM hold a shutdown for this long at most.
+      "--shutdown-timeout=2",
+    ];
+    this.process = spawn("dockerd", args, { stdio: ["ignore", log, log], detached: false });
+    const started = Date.now();
+    while (Date.now() - started < 30_000) {
+      if (this.process.exitCode !== null) throw new Error(`the private dockerd exited at start; see ${path.join(this.root, "dockerd.log")}`);
+      if (await this.docker.ping().then(() => true, () => false)) return;
+      await new Promise((resolve) => setTimeout(resolve, 200));
+    }
+    throw new Error(`the private dockerd did not answer within 30 s; see ${path.join(this.root, "dockerd.log")}`);
+  }
+
+  /** SIGTERM, the way `systemctl restart docker` stops it: it stops every container on the way down. */
+  private async terminate(): Promise<void> {
+    const child = this.process;
+    if (!child || child.exitCode !== null) return;
+    const exited = new Promise((resolve) => child.once("exit", resolve));
+    child.kill("SIGTERM");
+    const timer = setTimeout(() => child.kill("SIGKILL"), 30_000);
+    await exited;
+    clearTimeout(timer);
+  }
+
+  /** Stops and starts the daemon; returns how long it did not answer. */
+  async restart(): Promise<number> {
+    const down = Date.now();
+    await this.terminate();
+    await this.launch();
+    return Date.now() - down;
+  }
+
+  async stop(): Promise<void> {
+    const containers = await this.docker.listContainers({ all: true }).catch(() => []);
+    await Promise.all(containers.map((info) => this.docker.getContainer(info.Id).remove({ force: true }).catch(() => {})));
+    // Its networks' bridges would outlive it on the host otherwise.
+    const networks = await this.docker.listNetworks().catch(() => []);
+    await Promise.all(networks.filter((network) => !["bridge", "host", "none"].includes(network.Name)).map((network) => this.docker.getNetwork(network.Id).remove().catch(() => {})));
+    await this.terminate();
+    // Anything the daemon left mounted under its root must go before the directory can.
+    await execa("sh", ["-c", `grep -o " ${this.root}[^ ]*" /proc/mounts | sort -r | xargs -r -n1 umount -l`], { reject: false });
+    // Its log is kept for whoever reads a failed run.
+    await mkdir(path.join(PACKAGE_ROOT, "test-output"), { recursive: true });
+    await copyFile(path.join(this.root, "dockerd.log"), path.join(PACKAGE_ROOT, "test-output/chaos-dockerd.log")).catch(() => {});
+    await rm(this.root, { recursive: true, force: true }).catch(() => {});
+    await execa("ip", ["link", "del", this.bridge], { reject: false });
+  }
+}

@@ -1,0 +1,31 @@
+// The fault suite's rows and table: what was injected, what survived, what was lost.
+export interface Row {
+  /** What went wrong on purpose. */
+  fault: string;
+  /** How many times it was done. */
+  injected: number;
+  /** How many of those ended with every check holding. */
+  survived: number;
+  /** Demos, routes, files or visitor data lost or left behind: must be 0. */
+  lost: number;
+  /** Figures worth reading (downtime, counts), and every failed check. */
+  detail: string;
+}
+
+export function formatTable(rows: Row[]): string {
+  const header = ["fault", "injected", "survived", "lost", "detail"];
+  const cells = rows.map((row) => [row.fault, String(row.injected), String(row.survived), String(row.lost), row.detail]);
+  const widths = header.map((title, column) => Math.max(title.length, ...cells.map((line) => (column === 4 ? 0 : line[column]!.length))));
+  const line = (values: string[]) => `| ${values.map((value, column) => (column === 4 ? value : value.padEnd(widths[column]!))).join(" | ")} |`;
+  return [line(header), `| ${widths.map((width, column) => "-".repeat(column === 4 ? 6 : width)).join(" | ")} |`, ...cells.map(line)].join("\n");
+}
+
+/** Collects failed checks for one row without stopping the scenario: the table shows all of them. */
+export class Checks {
+  readonly failures: string[] = [];
+
+  that(ok: boolean, what: string): boolean {
+    if (!ok) this.failures.push(what);
+    return ok;
+  }
+}
