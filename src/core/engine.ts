@@ -1,7 +1,7 @@
 // The demo engine: launch, readiness, routing, expiry and start-up reconciliation, with every edge passed in.
 import type { AppConfig } from "../config/schema.js";
 import type { Logger } from "../logger.js";
-import { describeError, ProblemError } from "./errors.js";
+import { describeError, faultKey, ProblemError } from "./errors.js";
 import { formatDuration } from "./duration.js";
 import { labelsFor, parseLabels, type Demo } from "./model.js";
 import { hostFor } from "./naming.js";
@@ -699,7 +699,7 @@ export class DemoEngine {
       return generation;
     } catch (error) {
       const message = describeError(error);
-      if (message !== this.lastRenderError) this.options.logger.error(`cannot write the routes file: ${message}; nginx keeps the last routes, retrying`);
+      if (this.lastRenderError === undefined || faultKey(message) !== faultKey(this.lastRenderError)) this.options.logger.error(`cannot write the routes file: ${message}; nginx keeps the last routes, retrying`);
       this.lastRenderError = message;
       throw error;
     }

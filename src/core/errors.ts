@@ -68,3 +68,11 @@ export function describeError(error: unknown): string {
   if (error instanceof Error) return error.message;
   return String(error);
 }
+
+/**
+ * What makes two reports of a fault the same fault: their words, not the timestamps, pids, temp-file
+ * names or generations inside them. Used to report a lasting fault once instead of at every retry.
+ */
+export function faultKey(message: string): string {
+  return message.replace(/\d+/g, "#");
+}

@@ -92,9 +92,12 @@ export class PrivateNginx {
     if (await isListening(this.options.listen)) {
       throw new SetupError(`${formatAddress(this.options.listen)} is already in use`, "stop what listens there or set nginx.listen to another address");
     }
-    this.child = execa(this.binary, this.args(), { reject: false, all: true, stdin: "ignore" });
-    void this.child.then((result) => {
-      this.exitError = String(result.all ?? "").trim() || `nginx exited with code ${result.exitCode}`;
+    // Started again after a stop: the previous run's exit says nothing about this one.
+    this.exitError = undefined;
+    const child = execa(this.binary, this.args(), { reject: false, all: true, stdin: "ignore" });
+    this.child = child;
+    void child.then((result) => {
+      if (this.child === child) this.exitError = String(result.all ?? "").trim() || `nginx exited with code ${result.exitCode}`;
     });
     for (let attempt = 0; attempt < 100; attempt += 1) {
       if (this.exitError) throw new SetupError(`nginx did not start: ${this.exitError}`);

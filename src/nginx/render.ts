@@ -97,7 +97,9 @@ export class RoutesRenderer {
       operator.compiled = this.eta.compile(readFileSync(this.operatorFile, "utf8"));
       this.logger.info(`using the operator's routes template ${this.operatorFile}`);
     } catch (error) {
-      this.refuse(operator, `it does not compile: ${describeError(error)}`);
+      // Eta appends the whole generated function to its message: the operator needs the lines before it.
+      const reason = describeError(error).split(/\n=+\n/)[0]!.split("\n").filter(Boolean).join(": ");
+      this.refuse(operator, `it does not compile: ${reason}`);
     }
     return operator;
   }

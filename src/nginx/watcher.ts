@@ -2,7 +2,7 @@
 import path from "node:path";
 import chokidar, { type FSWatcher } from "chokidar";
 import { readRoutesFile } from "../core/routes.js";
-import { describeError } from "../core/errors.js";
+import { describeError, faultKey } from "../core/errors.js";
 import type { Logger } from "../logger.js";
 import { runCommandLine, type CommandRunner } from "./commands.js";
 import { readIfExists, writeAtomically } from "../files/atomic.js";
@@ -129,7 +129,7 @@ export class NginxWatcher {
       this.retryTimer = undefined;
       this.retryDelay = RETRY_FIRST_MS;
       if (outcome !== "rejected" && this.loggedFault !== undefined) {
-        this.options.logger.info(`watcher: recovered (the last problem was: ${this.loggedFault})`);
+        this.options.logger.info(`watcher: recovered; nginx serves routes generation ${this.status.appliedGeneration}`);
         this.loggedFault = undefined;
       }
     }
@@ -138,7 +138,7 @@ export class NginxWatcher {
 
   /** Logs a problem unless it is the one already logged. */
   private fault(cause: string): void {
-    if (cause === this.loggedFault) return;
+    if (this.loggedFault !== undefined && faultKey(cause) === faultKey(this.loggedFault)) return;
     this.loggedFault = cause;
     this.options.logger.error(`watcher: ${cause}`);
   }

@@ -1,4 +1,4 @@
-import { dockerRestart } from "./docker-restart.js";
+import { watcherFaults } from "./watcher-faults.js";
 import { formatTable } from "./report.js";
-const rows = await dockerRestart(Number(process.argv[2] ?? 1), console.log);
+const rows = await watcherFaults(console.log);
 console.log(formatTable(rows));
