@@ -12,6 +12,7 @@ import {
   PortConflictError,
   RuntimeUnavailableError,
   type Clock,
+  type ContainerInspection,
   type ContainerRuntime,
   type EndedDemo,
   type EngineState,
@@ -586,11 +587,14 @@ export class DemoEngine {
       }
       if (container.state === "exited" || container.state === "dead") {
         if (demo.status === "starting") continue; // its readiness loop reports the crash with the logs
-        if (demo.status === "ready" && (await this.restartIfStoppedFromOutside(demo, restartStopped))) {
+        const state = demo.containerId ? await this.options.runtime.inspect(demo.containerId) : undefined;
+        if (demo.status === "ready" && state && (await this.restartIfStoppedFromOutside(demo, state, restartStopped))) {
           restarted += 1;
           continue;
         }
-        await this.end(demo, "failed", "the app stopped unexpectedly");
+        const app = this.options.apps[demo.app];
+        const reason = state?.oomKilled ? `the app ran out of memory${app ? ` (its limit is ${Math.round(app.memory / 1048576)} MiB)` : ""}` : "the app stopped unexpectedly";
+        await this.fail(demo, reason);
       }
     }
     if (restarted > 0) this.options.logger.info(`starting ${restarted} demo(s) again that were stopped from outside (a Docker restart stops every container)`);
@@ -610,10 +614,8 @@ export class DemoEngine {
    * connection breaks. An app's own crash (any other exit code) or running out of memory ends the demo.
    * Returns false when the demo should end.
    */
-  private async restartIfStoppedFromOutside(demo: Demo, aroundOutage: boolean): Promise<boolean> {
-    if (!demo.containerId) return false;
-    const state = await this.options.runtime.inspect(demo.containerId);
-    if (!state || state.oomKilled) return false;
+  private async restartIfStoppedFromOutside(demo: Demo, state: ContainerInspection, aroundOutage: boolean): Promise<boolean> {
+    if (!demo.containerId || state.oomKilled) return false;
     const killed = state.exitCode === 128 + 15 || state.exitCode === 128 + 9;
     if (!killed && !aroundOutage) return false;
     const attempts = (this.restartAttempts.get(demo.id) ?? 0) + 1;

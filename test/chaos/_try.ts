@@ -1,4 +1,4 @@
-import { watcherFaults } from "./watcher-faults.js";
+import { dockerRestart } from "./docker-restart.js";
 import { formatTable } from "./report.js";
-const rows = await watcherFaults(console.log);
+const rows = await dockerRestart(Number(process.argv[2] ?? 1), console.log);
 console.log(formatTable(rows));

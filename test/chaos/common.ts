@@ -102,3 +102,17 @@ export function percentile(values: number[], p: number): number {
   const sorted = [...values].sort((a, b) => a - b);
   return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
 }
+
+/**
+ * A visitor writes in the demo's guestbook, and sees it. Right after a reload an old nginx worker can
+ * still answer for a moment with the controller's page, so the entry is written again until it shows.
+ */
+export async function signGuestbook(stack: Stack, host: string, message: string): Promise<void> {
+  const body = `message=${encodeURIComponent(message).replace(/%20/g, "+")}`;
+  for (let attempt = 0; attempt < 20; attempt += 1) {
+    await stack.viaNginx(host, "/", { method: "POST", headers: { "content-type": "application/x-www-form-urlencoded" }, body }).catch(() => undefined);
+    if (await served(stack, host, message)) return;
+    await sleep(250);
+  }
+  throw new Error(`could not write "${message}" in the guestbook of ${host}`);
+}

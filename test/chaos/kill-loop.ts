@@ -3,7 +3,7 @@
 import { readFile } from "node:fs/promises";
 import path from "node:path";
 import { startStack, waitFor } from "../helpers/stack.js";
-import { appYaml, consistency, demoStatus, launch, listDemos, nginxAccepts, percentile, served, sleep } from "./common.js";
+import { appYaml, consistency, demoStatus, launch, listDemos, nginxAccepts, percentile, served, signGuestbook, sleep } from "./common.js";
 import { Checks, type Row } from "./report.js";
 
 const REAPER_MS = 1000;
@@ -27,7 +27,7 @@ export async function killLoop(cycles: number, log: (line: string) => void): Pro
     // A visitor's demo that lives through every kill, with something they wrote in it.
     const keeperId = await launch(stack, "keeper");
     const keeper = await waitFor("the keeper demo", async () => ((await demoStatus(stack, keeperId))?.status === "ready" ? demoStatus(stack, keeperId) : undefined), 30_000);
-    await stack.viaNginx(keeper!.host, "/", { method: "POST", headers: { "content-type": "application/x-www-form-urlencoded" }, body: "message=written+before+the+kills" });
+    await signGuestbook(stack, keeper!.host, "written before the kills");
 
     for (let cycle = 1; cycle <= cycles; cycle += 1) {
       const failuresBefore = checks.failures.length;

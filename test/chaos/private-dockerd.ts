@@ -1,5 +1,6 @@
 // A Docker daemon of the suite's own (own socket, data and exec roots), so it can be restarted without
-// touching the host's daemon or anything else running on it.
+// touching the host's daemon. It must run in a network namespace of its own (see docker-restart.ts): a
+// second daemon on the host's network deletes the host's docker0 when it restarts.
 import { spawn, type ChildProcess } from "node:child_process";
 import { openSync } from "node:fs";
 import { copyFile, mkdir, mkdtemp, rm } from "node:fs/promises";
@@ -15,9 +16,6 @@ export class PrivateDockerd {
   readonly host: string;
   readonly docker: Docker;
 
-  /** Its own default bridge: with --bridge=none dockerd would delete the host's docker0 at start. */
-  private readonly bridge = `dlc${Math.random().toString(36).slice(2, 8)}`;
-
   private constructor(readonly root: string) {
     this.socket = path.join(root, "docker.sock");
     this.host = `unix://${this.socket}`;
@@ -27,11 +25,6 @@ export class PrivateDockerd {
   static async start(): Promise<PrivateDockerd> {
     // Short paths: containerd's sockets live under the exec root and unix socket paths are limited to 108 bytes.
     const daemon = new PrivateDockerd(await mkdtemp(path.join(os.tmpdir(), "dlc-")));
-    const subnet = `10.214.${Math.floor(Math.random() * 250)}`;
-    for (const command of [`ip link add ${daemon.bridge} type bridge`, `ip addr add ${subnet}.1/24 dev ${daemon.bridge}`, `ip link set ${daemon.bridge} up`]) {
-      const result = await execa("sh", ["-c", command], { reject: false, all: true });
-      if (result.exitCode !== 0) throw new Error(`the suite's own dockerd needs its own bridge and \`${command}\` failed (root is needed): ${result.all}`);
-    }
     await daemon.launch();
     return daemon;
   }
@@ -43,11 +36,9 @@ export class PrivateDockerd {
       `--exec-root=${path.join(this.root, "exec")}`,
       `--pidfile=${path.join(this.root, "dockerd.pid")}`,
       `--host=${this.host}`,
-      // Its own bridge and no iptables: the host daemon owns docker0 and the DOCKER chains. Published ports use docker-proxy.
-      `--bridge=${this.bridge}`,
+      // Published ports then go through docker-proxy, which is all a loopback binding needs.
       "--iptables=false",
       "--ip-masq=false",
-      "--default-address-pool=base=10.213.0.0/16,size=24",
       // Containers that ignore SIGTERM hold a shutdown for this long at most.
       "--shutdown-timeout=2",
     ];
@@ -93,6 +84,5 @@ export class PrivateDockerd {
     await mkdir(path.join(PACKAGE_ROOT, "test-output"), { recursive: true });
     await copyFile(path.join(this.root, "dockerd.log"), path.join(PACKAGE_ROOT, "test-output/chaos-dockerd.log")).catch(() => {});
     await rm(this.root, { recursive: true, force: true }).catch(() => {});
-    await execa("ip", ["link", "del", this.bridge], { reject: false });
   }
 }

@@ -1,0 +1,10 @@
+import { execSync } from "node:child_process";
+import { PrivateDockerd } from "./private-dockerd.js";
+const has = () => execSync("ip -br link").toString().split("\n").map((l) => l.split(" ")[0]).filter((n) => /docker0/.test(n)).join(",");
+console.log("before", has());
+const d = await PrivateDockerd.start();
+console.log("started", has());
+await d.restart();
+console.log("restarted", has());
+await d.stop();
+console.log("stopped", has());
