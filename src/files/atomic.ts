@@ -1,5 +1,5 @@
 // File writes that never leave a half-written file: temp file in the same dir, fsync, rename; skip when unchanged.
-import { mkdir, open, readFile, rename, unlink } from "node:fs/promises";
+import { mkdir, open, readdir, readFile, rename, stat, unlink } from "node:fs/promises";
 import path from "node:path";
 
 export async function readIfExists(file: string): Promise<string | undefined> {
@@ -35,4 +35,22 @@ export async function writeIfChanged(file: string, content: string): Promise<boo
   if ((await readIfExists(file)) === content) return false;
   await writeAtomically(file, content);
   return true;
+}
+
+/**
+ * Removes temp files a killed writer of `file` left behind (a kill between open and rename leaves one).
+ * Only old ones: another live process (the CLI next to a running controller) may be writing right now.
+ */
+export async function removeStaleTemps(file: string, olderThanMs = 10_000): Promise<number> {
+  const dir = path.dirname(file);
+  const prefix = `.${path.basename(file)}.`;
+  const names = await readdir(dir).catch(() => [] as string[]);
+  let removed = 0;
+  for (const name of names) {
+    if (!name.startsWith(prefix) || !name.endsWith(".tmp")) continue;
+    const age = Date.now() - ((await stat(path.join(dir, name)).catch(() => undefined))?.mtimeMs ?? Date.now());
+    if (age < olderThanMs) continue;
+    await unlink(path.join(dir, name)).then(() => (removed += 1), () => {});
+  }
+  return removed;
 }

@@ -5,7 +5,7 @@ import type { RoutesSink } from "../core/runtime.js";
 import type { Address } from "../config/schema.js";
 import { RoutesRenderer } from "./render.js";
 import { ROUTES_FILE_NAME } from "./watcher.js";
-import { readIfExists, writeIfChanged } from "../files/atomic.js";
+import { readIfExists, removeStaleTemps, writeIfChanged } from "../files/atomic.js";
 
 export class RoutesFile implements RoutesSink {
   readonly file: string;
@@ -15,6 +15,8 @@ export class RoutesFile implements RoutesSink {
   }
 
   async readCurrent(): Promise<{ generation: number; hosts: Set<string> }> {
+    // Called once at start: a predecessor killed mid-write may have left a temp file.
+    await removeStaleTemps(this.file);
     const text = await readIfExists(this.file);
     return text === undefined ? { generation: 0, hosts: new Set() } : readRoutesFile(text);
   }

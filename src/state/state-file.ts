@@ -1,7 +1,7 @@
 // The StateStore as one small JSON file, written atomically: ended demos and the waiting line survive a restart.
 import path from "node:path";
 import type { EngineState, StateStore } from "../core/runtime.js";
-import { readIfExists, writeAtomically } from "../files/atomic.js";
+import { readIfExists, removeStaleTemps, writeAtomically } from "../files/atomic.js";
 
 export class StateFile implements StateStore {
   readonly file: string;
@@ -11,6 +11,7 @@ export class StateFile implements StateStore {
   }
 
   async load(): Promise<EngineState> {
+    await removeStaleTemps(this.file);
     const text = await readIfExists(this.file);
     if (!text) return { ended: [], queued: [] };
     try {

@@ -11,11 +11,11 @@ case "$MODE" in
     # tail keeps a line with no newline in memory: it grows until the memory limit stops it.
     serve; sleep "${AFTER:-2}"; exec tail /dev/zero ;;
   fork-bomb)
-    serve; sleep "${AFTER:-2}"
-    bomb() { bomb | bomb & }
-    bomb
-    # The shell itself stays, so the container lives on and the pids limit is what holds.
-    while true; do sleep 1; done ;;
+    # Every process forks two more, then holds its place: without a pids limit this takes the host down.
+    # (A shell whose fork fails exits, so the survivors sleep rather than fork for ever.)
+    bomb() { bomb & bomb & sleep 100000; }
+    (sleep "${AFTER:-2}"; bomb) &
+    exec /bin/httpd -f -p 8080 -h /www ;;
   *)
     exec /bin/httpd -f -p 8080 -h /www ;;
 esac
