@@ -9,7 +9,8 @@ export type ProblemKind =
   | "unsupported-media-type"
   | "payload-too-large"
   | "method-not-allowed"
-  | "forbidden";
+  | "forbidden"
+  | "misdirected";
 
 const STATUS_BY_KIND: Record<ProblemKind, number> = {
   "bad-request": 400,
@@ -22,6 +23,7 @@ const STATUS_BY_KIND: Record<ProblemKind, number> = {
   "unsupported-media-type": 415,
   "payload-too-large": 413,
   "method-not-allowed": 405,
+  misdirected: 421,
 };
 
 const TITLE_BY_KIND: Record<ProblemKind, string> = {
@@ -35,6 +37,7 @@ const TITLE_BY_KIND: Record<ProblemKind, string> = {
   "unsupported-media-type": "Unsupported media type",
   "payload-too-large": "Request body too large",
   "method-not-allowed": "Method not allowed",
+  misdirected: "Wrong host",
 };
 
 /** An error a client caused or must be told about; never a bug of ours. */

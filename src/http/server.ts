@@ -7,7 +7,7 @@ import type { Config } from "../config/load.js";
 import type { DemoEngine } from "../core/engine.js";
 import { ProblemError } from "../core/errors.js";
 import { viewOf, type Demo } from "../core/model.js";
-import { hostFor, ID_PATTERN, idFromHost } from "../core/naming.js";
+import { hostFor, ID_PATTERN, idFromHost, normalizeHost } from "../core/naming.js";
 import type { EndedDemo } from "../core/runtime.js";
 import type { Logger } from "../logger.js";
 import { clientAddress, clientKey, isDirectLoopback, tokenMatches } from "./client.js";
@@ -97,6 +97,13 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
     // An operator launching on purpose (CLI, scripts) is not held to the per-visitor limit.
     return engine.launch(appName, isAdmin(request) ? undefined : clientKey(clientAddress(request, config.trustedProxies)));
   }
+
+  // Through nginx, only our own names are answered: a forged or garbled Host gets a clear 421, not the landing page.
+  app.addHook("onRequest", async (request) => {
+    const given = String(request.headers.host ?? "");
+    if (normalizeHost(given) === config.domain || idFromHost(given, config.domain) || isDirectLoopback(request)) return;
+    throw new ProblemError("misdirected", `This server answers for ${config.domain} and its demos, not for ${JSON.stringify(given.slice(0, 100))}.`);
+  });
 
   // Demo hosts: every request the nginx map did not route lands here and gets a page saying why.
   app.addHook("onRequest", async (request, reply) => {
