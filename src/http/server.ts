@@ -30,6 +30,16 @@ export function publicOrigin(config: Config, host: string): string {
 }
 
 const NO_STORE = "no-store";
+
+/** A request Node's parser refused (an unknown method, a broken header) still gets problem+json, then a close. */
+function answerUnparsableRequest(error: Error & { code?: string }, socket: import("node:net").Socket): void {
+  if (!socket.writable) {
+    socket.destroy();
+    return;
+  }
+  const body = JSON.stringify({ type: "about:blank", title: "Bad request", status: 400, detail: `The request could not be parsed (${error.code ?? "malformed"}).` });
+  socket.end(`HTTP/1.1 400 Bad Request\r\ncontent-type: application/problem+json\r\ncontent-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`);
+}
 const LOGO_TYPES: Record<string, string> = { ".png": "image/png", ".svg": "image/svg+xml", ".jpg": "image/jpeg", ".jpeg": "image/jpeg", ".webp": "image/webp" };
 
 export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
@@ -39,7 +49,7 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
   // Read once: a missing asset or logo is a start-up error, not a broken page later.
   const scripts = { launch: pages.asset("launch.js"), status: pages.asset("status.js"), banner: pages.asset("banner.js") };
   const logo = config.brand.logo ? { body: await readFile(config.brand.logo), type: LOGO_TYPES[path.extname(config.brand.logo).toLowerCase()] ?? "application/octet-stream" } : undefined;
-  const app = Fastify({ logger: false, bodyLimit: 16 * 1024, trustProxy: false, routerOptions: { maxParamLength: 2000 }, return503OnClosing: true });
+  const app = Fastify({ logger: false, bodyLimit: 16 * 1024, trustProxy: false, routerOptions: { maxParamLength: 2000 }, return503OnClosing: true, clientErrorHandler: answerUnparsableRequest });
   await app.register(formbody, { bodyLimit: 4 * 1024 });
 
   const urlOf = (demo: Demo) => `${publicOrigin(config, demo.host)}/`;
