@@ -38,7 +38,8 @@ export function resolveConfig(raw: RawConfig, baseDir: string, source: string, e
 export function parseConfigText(text: string, source: string, baseDir: string, env: NodeJS.ProcessEnv = {}): Config {
   let data: unknown;
   try {
-    data = parseYaml(text);
+    // Warnings (odd keys and the like) would go to process warnings; the schema reports what matters.
+    data = parseYaml(text, { logLevel: "error" });
   } catch (error) {
     const where = error instanceof YAMLParseError && error.linePos ? `line ${error.linePos[0].line}` : "(file)";
     throw new ConfigError(source, [{ key: where, message: `is not valid YAML: ${(error as Error).message.split("\n")[0]}` }]);

@@ -155,6 +155,12 @@ export interface ConfigProblem {
   message: string;
 }
 
+/** A key as the operator should read it: an empty or blank key (YAML's `~:` or `"":`) is shown quoted. */
+function keyName(key: PropertyKey): string {
+  const text = String(key);
+  return text.trim() === "" ? JSON.stringify(text) : text;
+}
+
 export class ConfigError extends Error {
   constructor(readonly source: string, readonly problems: ConfigProblem[]) {
     super(`${source} has ${problems.length} problem${problems.length === 1 ? "" : "s"}:\n${problems.map((p) => `  - ${p.key}: ${p.message}`).join("\n")}`);
@@ -183,12 +189,12 @@ export function parseConfig(input: unknown, source = "config"): RawConfig {
   if (result.success) return result.data;
   const problems: ConfigProblem[] = [];
   for (const issue of result.error.issues) {
-    const key = issue.path.map(String).join(".") || "(top level)";
+    const key = issue.path.map(keyName).join(".") || "(top level)";
     if (issue.code === "unrecognized_keys") {
       for (const unknownKey of issue.keys) {
         const parentKeys = describeAllowedKeys(issue.path);
         const nearest = parentKeys.split(", ").find((allowedKey) => allowedKey.toLowerCase() === unknownKey.toLowerCase());
-        problems.push({ key: [...issue.path.map(String), unknownKey].join("."), message: `unknown key${nearest ? ` (did you mean ${nearest}?)` : ""}${parentKeys ? `; allowed keys here: ${parentKeys}` : ""}` });
+        problems.push({ key: [...issue.path, unknownKey].map(keyName).join("."), message: `unknown key${nearest ? ` (did you mean ${nearest}?)` : ""}${parentKeys ? `; allowed keys here: ${parentKeys}` : ""}` });
       }
       continue;
     }
