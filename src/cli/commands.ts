@@ -92,6 +92,13 @@ export async function runStop(config: Config, id: string): Promise<number> {
   return 0;
 }
 
+export async function runExtend(config: Config, id: string, by: string): Promise<number> {
+  const { data } = await callApi(config, "POST", `/api/demos/${encodeURIComponent(id)}/extend`, { by });
+  const demo = data as { secondsLeft: number; expiresAt: string };
+  console.log(`extended ${id}: ${formatDuration(demo.secondsLeft * 1000)} left (until ${demo.expiresAt})`);
+  return 0;
+}
+
 /** What the routes file holds for the demos Docker runs now whose app answers. */
 export async function runRender(config: Config): Promise<number> {
   const runtime = new DockerRuntime(connectDocker());

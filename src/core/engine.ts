@@ -67,6 +67,9 @@ const DOCKER_RETRY_MS = 1000;
 const DOCKER_RECOVERY_WINDOW_MS = 60_000;
 /** A demo stopped from outside is started again at most this many times. */
 const MAX_RESTARTS = 5;
+/** Limits of an admin's extension: a demo is a demo, not a server. */
+const MAX_EXTENSION_MS = 24 * 3_600_000;
+const MAX_REMAINING_MS = 48 * 3_600_000;
 
 export class DemoEngine {
   private readonly demos = new Map<string, Demo>();
@@ -159,8 +162,9 @@ export class DemoEngine {
       return;
     }
     if (this.demos.has(labels.id) || this.launching.has(labels.id)) return;
-    // A claimed pool container's owner and expiry are in its lease; an unclaimed one is still in the pool.
-    const lease = labels.pool ? this.leases.get(labels.id) : undefined;
+    // Labels cannot change after creation: a claimed pool container's owner and any extended expiry are in
+    // its lease; a pool container without one is still in the pool.
+    const lease = this.leases.get(labels.id);
     const expiresAt = lease?.expiresAt ?? labels.expiresAt;
     const client = lease ? lease.client : labels.client;
     const base = { id: labels.id, app: labels.app, host: labels.host, port: labels.port, containerId: container.containerId, createdAt: labels.createdAt, expiresAt, ...(client ? { client } : {}), ...(labels.pool && !lease ? { pooled: true } : {}) };
@@ -525,6 +529,25 @@ export class DemoEngine {
     // A failed write was reported by renderOnce; the reaper's next render retries it.
     await this.requestRender().catch(() => {});
     if (demo.containerId) await this.removeQuietly(demo.containerId);
+  }
+
+  /**
+   * Gives a live demo more time (an admin action). The new expiry is on disk, as a lease, before this
+   * returns: a restart must not cut the demo short by going back to its label.
+   */
+  async extend(id: string, byMs: number): Promise<Demo> {
+    const demo = this.demos.get(id);
+    if (!demo || demo.pooled) throw new ProblemError("not-found", `There is no live demo ${id}.`);
+    if (demo.status === "queued") throw new ProblemError("bad-request", `Demo ${id} is still waiting in line; its time starts when it starts.`);
+    if (!(byMs >= 1000 && byMs <= MAX_EXTENSION_MS)) throw new ProblemError("bad-request", `An extension must be from 1s to ${formatDuration(MAX_EXTENSION_MS)}.`);
+    const now = this.now();
+    const expiresAt = Math.max(demo.expiresAt, now) + byMs;
+    if (expiresAt - now > MAX_REMAINING_MS) throw new ProblemError("bad-request", `A demo may have at most ${formatDuration(MAX_REMAINING_MS)} left; ${id} would have ${formatDuration(expiresAt - now)}.`);
+    demo.expiresAt = expiresAt;
+    this.leases.set(id, { id, expiresAt, ...(demo.client ? { client: demo.client } : {}) });
+    this.persistState();
+    await this.persistChain;
+    return demo;
   }
 
   async stop(id: string): Promise<boolean> {

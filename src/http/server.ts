@@ -6,6 +6,7 @@ import formbody from "@fastify/formbody";
 import type { Config } from "../config/load.js";
 import type { DemoEngine } from "../core/engine.js";
 import { ProblemError } from "../core/errors.js";
+import { parseDuration } from "../core/duration.js";
 import { viewOf, type Demo } from "../core/model.js";
 import { hostFor, ID_PATTERN, idFromHost, normalizeHost } from "../core/naming.js";
 import type { EndedDemo } from "../core/runtime.js";
@@ -210,6 +211,16 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
     const ended = engine.getEnded(id);
     if (ended) return endedView(ended);
     throw new ProblemError("not-found", `There is no demo ${id}.`);
+  });
+
+  app.post<{ Params: { id: string } }>("/api/demos/:id/extend", async (request, reply) => {
+    requireAdmin(request);
+    const id = parseId(request.params.id);
+    const body = request.body as { by?: unknown } | null | undefined;
+    const by = body && typeof body === "object" && typeof body.by === "string" ? parseDuration(body.by) : undefined;
+    if (by === undefined) throw new ProblemError("bad-request", 'Send {"by":"<duration>"}, the duration as a number followed by s, m or h (for example 10m), from 1s to 24h.');
+    reply.header("cache-control", NO_STORE);
+    return viewFor(await engine.extend(id, by));
   });
 
   app.delete<{ Params: { id: string } }>("/api/demos/:id", async (request, reply) => {
