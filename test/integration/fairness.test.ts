@@ -27,7 +27,7 @@ brand: { title: "Acme CRM", logo: logo.svg, accentColor: "#aa3300" }
 
   // Visitors as nginx would introduce them: the controller trusts X-Real-IP from loopback.
   const asVisitor = (ip: string, headers: Record<string, string> = {}) =>
-    request(stack.config.listen.port, { method: "POST", path: "/api/demos", body: '{"app":"hello"}', headers: { "content-type": "application/json", "x-real-ip": ip, ...headers } });
+    request(stack.config.listen.port, { host: "demo.localhost", method: "POST", path: "/api/demos", body: '{"app":"hello"}', headers: { "content-type": "application/json", "x-real-ip": ip, ...headers } });
 
   it("fills the slots, then the line, then says full with Retry-After", async () => {
     const first = await asVisitor("203.0.113.1");
