@@ -58,7 +58,7 @@ export async function startController(config: Config, options: ControllerOptions
     readiness: httpReadinessProbe,
     confirmRoutes: nginxRouteConfirmer(config.nginx.probeUrl, config.domain, { rejected: nginxRefused }),
     routes: new RoutesFile(config.nginx.configDir, config.nginx.controller, renderer),
-    stateStore: new StateFile(config.stateDir),
+    stateStore: new StateFile(config.stateDir, options.logger),
     clock: { now: () => Date.now() },
     logger: options.logger,
   });

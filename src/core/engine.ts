@@ -103,6 +103,7 @@ export class DemoEngine {
   private unwatchDocker: (() => void) | undefined;
   /** The last render error, so a failing disk is reported once, not at every retry. */
   private lastRenderError: string | undefined;
+  private lastSaveError: string | undefined;
 
   constructor(private readonly options: EngineOptions) {
     this.sleep = options.sleep ?? ((ms) => new Promise((resolve) => setTimeout(resolve, ms)));
@@ -575,6 +576,8 @@ export class DemoEngine {
     this.promoteQueued();
     this.ensurePools();
     if (this.ticks % 60 === 0) this.rate.prune(now);
+    // A save that failed (full disk) is tried again even when nothing changes.
+    if (this.lastSaveError !== undefined && this.ticks % DOCKER_SYNC_EVERY_TICKS === 0) this.persistState();
     // While Docker is away (or just came back), ask every tick: recovery should not wait for the 5th.
     if (this.ticks % DOCKER_SYNC_EVERY_TICKS === 1 || this.dockerDownSince !== undefined || now < this.restartStoppedUntil) {
       try {
@@ -697,7 +700,18 @@ export class DemoEngine {
         this.persistQueued = false;
         return this.options.stateStore.save(snapshot());
       })
-      .catch((error) => this.options.logger.error(`saving the state file failed: ${describeError(error)}`));
+      .then(
+        () => {
+          if (this.lastSaveError !== undefined) this.options.logger.info("the state file is written again");
+          this.lastSaveError = undefined;
+        },
+        (error) => {
+          // A full disk fails every save: say so once, and once more when it passes.
+          const message = describeError(error);
+          if (this.lastSaveError === undefined || faultKey(message) !== faultKey(this.lastSaveError)) this.options.logger.error(`saving the state file failed: ${message}; retrying`);
+          this.lastSaveError = message;
+        },
+      );
   }
 
   // ---- routes -----------------------------------------------------------------------------

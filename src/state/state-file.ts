@@ -1,12 +1,15 @@
 // The StateStore as one small JSON file, written atomically: ended demos and the waiting line survive a restart.
+import { rename } from "node:fs/promises";
 import path from "node:path";
+import { describeError } from "../core/errors.js";
+import { silentLogger, type Logger } from "../logger.js";
 import type { EngineState, StateStore } from "../core/runtime.js";
 import { readIfExists, removeStaleTemps, writeAtomically } from "../files/atomic.js";
 
 export class StateFile implements StateStore {
   readonly file: string;
 
-  constructor(stateDir: string) {
+  constructor(stateDir: string, private readonly logger: Logger = silentLogger) {
     this.file = path.join(stateDir, "state.json");
   }
 
@@ -21,8 +24,12 @@ export class StateFile implements StateStore {
         queued: Array.isArray(data.queued) ? data.queued.filter((entry) => typeof entry?.id === "string" && typeof entry.app === "string") : [],
         leases: Array.isArray(data.leases) ? data.leases.filter((entry) => typeof entry?.id === "string" && typeof entry.expiresAt === "number") : [],
       };
-    } catch {
-      // Atomic writes make this unlikely; an unreadable file costs the "expired" wording and the line.
+    } catch (error) {
+      // Our writes are atomic, so this is someone else's doing (an edit by hand, a disk fault). It costs the
+      // "expired" wording, the line and leases; the file is kept aside for a person to look at, not overwritten.
+      const aside = `${this.file}.unreadable-${Date.now()}`;
+      await rename(this.file, aside).catch(() => {});
+      this.logger.error(`the state file ${this.file} is not readable JSON (${describeError(error)}); moved it to ${aside} and started without it`);
       return { ended: [], queued: [] };
     }
   }

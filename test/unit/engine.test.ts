@@ -387,4 +387,25 @@ describe("engine", () => {
     expect(writes.at(-1)!.map((route) => route.id)).toEqual([demo.id]);
     expect(logged.filter((line) => line.includes("routes file written again"))).toHaveLength(1);
   });
+
+  it("a state file that cannot be saved is reported once, retried, and its recovery reported", async () => {
+    let full = true;
+    const saved: EngineState[] = [];
+    const { engine, logged } = setup({ stateStore: { load: async () => ({ ended: [], queued: [] }), save: async (state) => {
+      if (full) throw new Error("ENOSPC: no space left on device, write");
+      saved.push(state);
+    } } }, { answering: new Set(Array.from({ length: 10 }, (_, i) => 20000 + i)) });
+    await engine.start();
+    for (const client of ["a", "b", "c"]) await engine.launch("hello", client);
+    await engine.idle();
+    for (const demo of engine.list()) await engine.stop(demo.id);
+    // Saves run behind the changes, on their own chain.
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    expect(logged.filter((line) => line.includes("saving the state file failed"))).toHaveLength(1);
+    full = false;
+    for (let i = 0; i < 5; i += 1) await engine.reapTick();
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    expect(saved.at(-1)!.ended).toHaveLength(3);
+    expect(logged.filter((line) => line.includes("the state file is written again"))).toHaveLength(1);
+  });
 });

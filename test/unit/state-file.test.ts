@@ -1,0 +1,30 @@
+// The state file on a real disk: an unreadable one is moved aside and reported, never silently overwritten.
+import { mkdtemp, readdir, readFile, writeFile } from "node:fs/promises";
+import os from "node:os";
+import path from "node:path";
+import { describe, expect, it } from "vitest";
+import { StateFile } from "../../src/state/state-file.js";
+
+describe("state file", () => {
+  it("round-trips what the engine keeps", async () => {
+    const dir = await mkdtemp(path.join(os.tmpdir(), "demo-launcher-state-"));
+    const file = new StateFile(dir);
+    const state = { ended: [{ id: "abcd1234", app: "hello", status: "expired" as const, reason: "its time box ended", endedAt: 5 }], queued: [{ id: "wait0001", app: "hello", queuedAt: 4 }], leases: [{ id: "pool0001", expiresAt: 9, client: "c" }] };
+    await file.save(state);
+    expect(await file.load()).toEqual(state);
+  });
+
+  it("moves an unreadable file aside, says so, and starts empty", async () => {
+    const dir = await mkdtemp(path.join(os.tmpdir(), "demo-launcher-state-"));
+    await writeFile(path.join(dir, "state.json"), '{"ended": [ {"id": "trunc');
+    const errors: string[] = [];
+    const file = new StateFile(dir, { info: () => {}, warn: () => {}, error: (line) => errors.push(line) });
+    expect(await file.load()).toEqual({ ended: [], queued: [] });
+    const names = await readdir(dir);
+    const aside = names.find((name) => name.startsWith("state.json.unreadable-"));
+    expect(aside).toBeDefined();
+    expect(await readFile(path.join(dir, aside!), "utf8")).toBe('{"ended": [ {"id": "trunc');
+    expect(errors).toHaveLength(1);
+    expect(errors[0]).toMatch(/is not readable JSON .*moved it to .*state\.json\.unreadable-\d+ and started without it/);
+  });
+});
