@@ -1,4 +1,5 @@
 // Watches the routes file; on change: coalesce, `nginx -t`, graceful reload, or restore the last good file.
+import { stat } from "node:fs/promises";
 import path from "node:path";
 import chokidar, { type FSWatcher } from "chokidar";
 import { readRoutesFile } from "../core/routes.js";
@@ -28,6 +29,12 @@ export type ApplyOutcome = "reloaded" | "unchanged" | "rejected" | "reload-faile
 /** After a failed reload or a file it could not write, the watcher tries again on its own this often (doubling). */
 const RETRY_FIRST_MS = 500;
 const RETRY_MAX_MS = 15_000;
+const SAFETY_CHECK_MS = 2000;
+
+/** A directory made again after removal often gets the same inode number back: its birth time tells them apart. */
+function dirIdentity(info: { dev: number; ino: number; birthtimeMs: number } | undefined): string | undefined {
+  return info ? `${info.dev}:${info.ino}:${info.birthtimeMs}` : undefined;
+}
 
 export class NginxWatcher {
   private readonly routesFile: string;
@@ -41,6 +48,10 @@ export class NginxWatcher {
   private lastApplied: string | undefined;
   private status: WatcherStatus = { state: "ok", updatedAt: new Date().toISOString(), appliedGeneration: 0, reloads: 0 };
   private closed = false;
+  private safetyTimer: NodeJS.Timeout | undefined;
+  private watchedDir: string | undefined;
+  private lastSeenFile: string | undefined;
+  private checking = false;
   /** The cause last logged, so a fault that persists is reported once and its end once. */
   private loggedFault: string | undefined;
   private retryTimer: NodeJS.Timeout | undefined;
@@ -56,17 +67,49 @@ export class NginxWatcher {
   async start(): Promise<void> {
     this.lastApplied = undefined;
     await this.applyNow();
+    await this.watchDir();
+    // Events can be lost (the directory removed and made again, a full inotify queue, a mount over it):
+    // a cheap stat now and then catches what they missed, and watches the new directory.
+    this.safetyTimer = setInterval(() => void this.safetyCheck(), SAFETY_CHECK_MS);
+    this.safetyTimer.unref();
+  }
+
+  private async watchDir(): Promise<void> {
+    await this.fsWatcher?.close();
+    this.watchedDir = dirIdentity(await stat(this.options.configDir).catch(() => undefined));
     // The directory, not the file: an atomic rename replaces the file's inode, which a file watch would lose.
-    this.fsWatcher = chokidar.watch(this.options.configDir, {
+    const fsWatcher = chokidar.watch(this.options.configDir, {
       ignoreInitial: true,
       depth: 0,
       ignored: (file) => file !== this.options.configDir && path.basename(file) !== ROUTES_FILE_NAME,
     });
-    this.fsWatcher.on("all", () => this.schedule());
-    this.fsWatcher.on("error", (error) => this.options.logger.error(`watcher: ${describeError(error)}`));
-    await new Promise<void>((resolve) => this.fsWatcher!.once("ready", () => resolve()));
+    this.fsWatcher = fsWatcher;
+    fsWatcher.on("all", () => this.schedule());
+    fsWatcher.on("error", (error) => this.options.logger.error(`watcher: ${describeError(error)}`));
+    await new Promise<void>((resolve) => fsWatcher.once("ready", () => resolve()));
     // A write between the first apply and the watch being ready would otherwise go unseen.
     this.schedule();
+  }
+
+  private async safetyCheck(): Promise<void> {
+    if (this.closed || this.checking) return;
+    this.checking = true;
+    try {
+      const dir = await stat(this.options.configDir).catch(() => undefined);
+      if (dir && dirIdentity(dir) !== this.watchedDir) {
+        this.options.logger.warn(`watcher: ${this.options.configDir} was replaced; watching the new one`);
+        await this.watchDir();
+        return;
+      }
+      const file = await stat(this.routesFile).catch(() => undefined);
+      const seen = file ? `${file.ino}:${file.size}:${file.mtimeMs}` : undefined;
+      if (seen !== this.lastSeenFile) {
+        this.lastSeenFile = seen;
+        this.schedule();
+      }
+    } finally {
+      this.checking = false;
+    }
   }
 
   currentStatus(): WatcherStatus {
@@ -207,6 +250,7 @@ export class NginxWatcher {
     this.closed = true;
     clearTimeout(this.timer);
     clearTimeout(this.retryTimer);
+    clearInterval(this.safetyTimer);
     await this.fsWatcher?.close();
     this.fsWatcher = undefined;
     await this.applying?.catch(() => {});

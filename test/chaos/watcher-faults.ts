@@ -1,7 +1,7 @@
 // Faults around the routes file: a template whose output nginx refuses, one that does not compile, nginx
 // stopped and started, the config dir read-only. Serving must not break; each fault is reported once; all
 // recovers by itself.
-import { mkdir, readFile, writeFile } from "node:fs/promises";
+import { mkdir, readFile, rm, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { execa } from "execa";
 import { DEFAULT_TEMPLATES_DIR, PACKAGE_ROOT } from "../../src/nginx/render.js";
@@ -143,6 +143,22 @@ export async function watcherFaults(log: (line: string) => void): Promise<Row[]>
       }
       checks.that(await nginxAccepts(stack), "the routes file on disk fails nginx -t");
       rows.push(row(`config dir read-only (${locked.how})`, checks, visitor.failures.length - failuresBefore, "launches wait at 'routing', reported once, written and served once the dir is writable"));
+    }
+    // 5. The config dir is removed (a clean-up script, a tmpfs remount) and made again by the controller.
+    {
+      const checks = new Checks();
+      const failuresBefore = visitor.failures.length;
+      await rm(stack.config.nginx.configDir, { recursive: true, force: true });
+      const back = await waitFor("the controller to write its routes again", async () => (await routedHosts(stack).catch(() => undefined))?.hosts.has(first.host), 15_000).then(() => true, () => false);
+      checks.that(back, "the controller did not write its routes again within 15 s");
+      const started = Date.now();
+      const demo = await readyDemo("a demo launched after the config dir was made again");
+      const took = Date.now() - started;
+      checks.that(demo !== undefined, "a demo launched after the config dir was made again was not served");
+      checks.that(took < 8000, `that launch took ${took} ms: the watcher did not see the new directory`);
+      checks.that(countIn(watcherLog, "was replaced") === 1, "the watcher did not report the new directory once");
+      checks.that(await nginxAccepts(stack), "the routes file on disk fails nginx -t");
+      rows.push(row("config dir removed and made again", checks, visitor.failures.length - failuresBefore, `the controller writes its routes again, the watcher watches the new directory; next launch served in ${took} ms`));
     }
     log(`  visitor polled ${visitor.requests} times through all of it; ${visitor.failures.length} failed outside the nginx stop`);
     return rows;

@@ -1,5 +1,5 @@
 // The watcher with a real nginx: a broken routes file is refused and replaced, serving never breaks.
-import { readFile, writeFile } from "node:fs/promises";
+import { readFile, rm, writeFile } from "node:fs/promises";
 import http from "node:http";
 import net from "node:net";
 import path from "node:path";
@@ -19,6 +19,19 @@ describe("nginx watcher (real nginx)", () => {
     routesFile = path.join(stack.config.nginx.configDir, "routes.conf");
   });
   afterAll(async () => stack?.close());
+
+  it("finds its routes again after the config dir is removed and made again (lost inotify watch)", async () => {
+    const demo = await launchAndWait(stack, "hello");
+    await rm(stack.config.nginx.configDir, { recursive: true, force: true });
+    // The controller puts its routes back within its 5 s re-assertion; the watcher must see the new directory.
+    await waitFor("the routes file to be back", async () => (await readFile(routesFile, "utf8").catch(() => "")).includes(demo.host), 15_000);
+    const next = await launchAndWait(stack, "hello");
+    const served = await waitFor("the next demo to be served", async () => (await stack.viaNginx(next.host, "/")).body.includes("Hello guestbook"), 8000);
+    expect(served).toBe(true);
+    expect((await stack.viaNginx(demo.host, "/")).body).toContain("Hello guestbook");
+    await stack.api("DELETE", `/api/demos/${next.id}`);
+    await stack.api("DELETE", `/api/demos/${demo.id}`);
+  });
 
   it("refuses a corrupted routes file, puts the last good one back, and keeps serving", async () => {
     const demo = await launchAndWait(stack, "hello");
