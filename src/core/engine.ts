@@ -454,6 +454,8 @@ export class DemoEngine {
           if (error instanceof RuntimeUnavailableError) this.dockerLost(error.message);
           state = "unknown";
         }
+        // A container started again after an outage can be stopped once more by a daemon still going down.
+        if (state !== "unknown" && state && state.state !== "running" && this.now() < this.restartStoppedUntil && (await this.startAgain(demo, state, true).catch(() => true))) continue;
         if (state !== "unknown" && (!state || state.state !== "running")) {
           const logs = demo.containerId ? await this.options.runtime.logTail(demo.containerId, 5) : "";
           const cause = !state ? "its container disappeared" : state.oomKilled ? "it ran out of memory" : `it exited with code ${state.exitCode}`;
@@ -641,6 +643,19 @@ export class DemoEngine {
    * Returns false when the demo should end.
    */
   private async restartIfStoppedFromOutside(demo: Demo, state: ContainerInspection, aroundOutage: boolean): Promise<boolean> {
+    if (!(await this.startAgain(demo, state, aroundOutage))) return false;
+    demo.status = "starting";
+    demo.step = "waiting-for-app";
+    const app = this.options.apps[demo.app];
+    this.track(this.awaitReadyAndRoute(demo, app?.readiness ?? { path: "/", timeout: 60_000 }, this.now()));
+    return true;
+  }
+
+  /**
+   * Starts a stopped container again if it was stopped from outside (or around a Docker outage), at most
+   * MAX_RESTARTS times per demo. True when it was started or should be tried again; false when it must end.
+   */
+  private async startAgain(demo: Demo, state: ContainerInspection, aroundOutage: boolean): Promise<boolean> {
     if (!demo.containerId || state.oomKilled) return false;
     const killed = state.exitCode === 128 + 15 || state.exitCode === 128 + 9;
     if (!killed && !aroundOutage) return false;
@@ -653,12 +668,7 @@ export class DemoEngine {
       if (error instanceof RuntimeUnavailableError) throw error;
       // A daemon still on its way down refuses; the next sync tries again (up to MAX_RESTARTS).
       this.options.logger.warn(`demo ${demo.id}: starting it again failed: ${describeError(error)}`);
-      return true;
     }
-    demo.status = "starting";
-    demo.step = "waiting-for-app";
-    const app = this.options.apps[demo.app];
-    this.track(this.awaitReadyAndRoute(demo, app?.readiness ?? { path: "/", timeout: 60_000 }, this.now()));
     return true;
   }
 

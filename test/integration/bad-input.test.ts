@@ -5,7 +5,7 @@ import { readFile } from "node:fs/promises";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { readRoutesFile } from "../../src/core/routes.js";
-import { namespaceContainers, startStack, type Answer, type Stack } from "../helpers/stack.js";
+import { namespaceContainers, startStack, waitFor, type Answer, type Stack } from "../helpers/stack.js";
 
 /** Sends bytes as they are (malformed requests Node's client refuses to make) and reads the answer. */
 function rawRequest(port: number, bytes: string | Buffer): Promise<Answer> {
@@ -178,6 +178,9 @@ describe("bad input on the HTTP surface (real nginx, real controller, real Docke
     expect(answers.every((answer) => [200, 201, 429].includes(answer.status))).toBe(true);
     expect(answers.filter((answer) => answer.status === 201)).toHaveLength(1);
     expect(ids.size).toBe(1);
+    // The launch answers before Docker has the container: wait for it, then make sure it stays the only one.
+    await waitFor("the demo's container", async () => (await namespaceContainers(stack.docker, stack.namespace)).length === 1, 10_000);
+    await new Promise((resolve) => setTimeout(resolve, 500));
     expect(await namespaceContainers(stack.docker, stack.namespace)).toHaveLength(1);
     // Once that demo is stopped, the same visitor may launch again, up to launchesPerClient in the window.
     const id = [...ids][0]!;
