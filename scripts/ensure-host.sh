@@ -20,6 +20,8 @@ command -v dockerd >/dev/null 2>&1 || missing+=(docker.io)
 [ -x /bin/busybox ] && /bin/busybox --list 2>/dev/null | grep -qx httpd && file -L /bin/busybox 2>/dev/null | grep -q static || missing+=(busybox-static)
 command -v wrk >/dev/null 2>&1 || missing+=(wrk)
 command -v systemd-analyze >/dev/null 2>&1 || missing+=(systemd)
+# `ip` gives the fault suite's own dockerd a network namespace of its own.
+command -v ip >/dev/null 2>&1 || missing+=(iproute2)
 if [ "$want_browser" = 1 ]; then
   [ -x /usr/bin/chromium ] || missing+=(chromium)
 fi

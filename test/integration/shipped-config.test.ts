@@ -32,6 +32,21 @@ describe("shipped production files", () => {
     expect(result.exitCode).toBe(0);
   });
 
+  it("the site sets timeouts, a body limit, security headers, and refuses names it does not serve", async () => {
+    const site = await readFile(path.join(PACKAGE_ROOT, "nginx/site.conf"), "utf8");
+    const demoServer = site.slice(site.lastIndexOf("server {"));
+    for (const directive of [/client_max_body_size \d+m;/, /client_header_timeout \d+s;/, /client_body_timeout \d+s;/, /send_timeout \d+s;/, /keepalive_timeout \d+s;/, /server_tokens off;/, /add_header Strict-Transport-Security "max-age=\d+" always;/]) {
+      expect(demoServer).toMatch(directive);
+    }
+    const defaultServer = site.slice(site.indexOf("server {"), site.indexOf("}", site.indexOf("server {")));
+    expect(defaultServer).toMatch(/listen 443 ssl http2 default_server;/);
+    expect(defaultServer).toMatch(/ssl_reject_handshake on;/);
+    expect(defaultServer).toMatch(/return 421 /);
+    // nginx's own refusals answer in problem+json, in the server and in the proxied location alike.
+    const locations = await readFile(path.join(PACKAGE_ROOT, "nginx/locations.conf"), "utf8");
+    expect(locations.match(/error_page 413 \/__demo_launcher_error\/413;/g)).toHaveLength(2);
+  });
+
   it("examples/config.production.yaml is a valid configuration", async () => {
     const config = await loadConfig(path.join(PACKAGE_ROOT, "examples/config.production.yaml"), {});
     expect(config.domain).toBe("demo.example.org");
