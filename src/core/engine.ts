@@ -67,6 +67,7 @@ const DOCKER_RETRY_MS = 1000;
 const DOCKER_RECOVERY_WINDOW_MS = 60_000;
 /** A demo stopped from outside is started again at most this many times. */
 const MAX_RESTARTS = 5;
+const MAX_REFUSED_RESTARTS = 30;
 /** Limits of an admin's extension: a demo is a demo, not a server. */
 const MAX_EXTENSION_MS = 24 * 3_600_000;
 const MAX_REMAINING_MS = 48 * 3_600_000;
@@ -82,7 +83,7 @@ export class DemoEngine {
   /** Claimed pool containers: owner and expiry that their labels could not know. */
   private readonly leases = new Map<string, Lease>();
   private readonly poolPausedUntil = new Map<string, number>();
-  private readonly restartAttempts = new Map<string, number>();
+  private readonly restartAttempts = new Map<string, { started: number; refused: number }>();
   private generation = 0;
   private lastRoutesKey: string | undefined;
   private renderChain: Promise<unknown> = Promise.resolve();
@@ -132,6 +133,18 @@ export class DemoEngine {
       // A restart is not the visitor's fault: their place is kept and their page gets a fresh grace period.
       this.demos.set(waiting.id, { id: waiting.id, app: waiting.app, host: hostFor(waiting.id, this.options.domain), port: 0, createdAt: waiting.queuedAt, expiresAt: waiting.queuedAt + app.ttl, status: "queued", step: "queued", lastSeenAt: now, ...(waiting.client ? { client: waiting.client } : {}) });
       this.queue.push(waiting.id);
+    }
+    for (const launch of state.starting ?? []) {
+      const app = this.options.apps[launch.app];
+      if (!app || this.demos.has(launch.id) || this.ended.has(launch.id)) continue;
+      if (launch.queuedAt + app.ttl <= now) {
+        this.recordEnded({ id: launch.id, app: launch.app, status: "expired", reason: "its time box ended", endedAt: now });
+        continue;
+      }
+      // Its visitor already has the URL: a launch the last run accepted but never handed to Docker starts now.
+      const demo: Demo = { id: launch.id, app: launch.app, host: hostFor(launch.id, this.options.domain), port: 0, createdAt: launch.queuedAt, expiresAt: launch.queuedAt + app.ttl, status: "starting", step: "creating", ...(launch.client ? { client: launch.client } : {}) };
+      this.demos.set(launch.id, demo);
+      this.track(this.runLaunch(demo, app));
     }
     await this.requestRender();
     this.promoteQueued();
@@ -240,10 +253,10 @@ export class DemoEngine {
     this.demos.set(id, demo);
     if (client) this.rate.record(client, now);
     if (startsNow) this.track(this.runLaunch(demo, app));
-    else {
-      this.queue.push(id);
-      this.persistState();
-    }
+    else this.queue.push(id);
+    // On disk before the visitor learns the URL, so a restart never forgets a launch it accepted.
+    this.persistState();
+    await this.persistChain;
     return { demo, created: true };
   }
 
@@ -486,6 +499,7 @@ export class DemoEngine {
     }
     if (!this.isCurrent(demo)) return;
     if (!confirmed) this.options.logger.warn(`demo ${demo.id}: nginx did not confirm routes generation ${generation}; calling it ready anyway (check the watcher)`);
+    this.restartAttempts.delete(demo.id);
     demo.status = "ready";
     demo.step = "done";
   }
@@ -659,15 +673,18 @@ export class DemoEngine {
     if (!demo.containerId || state.oomKilled) return false;
     const killed = state.exitCode === 128 + 15 || state.exitCode === 128 + 9;
     if (!killed && !aroundOutage) return false;
-    const attempts = (this.restartAttempts.get(demo.id) ?? 0) + 1;
-    if (attempts > MAX_RESTARTS) return false;
-    this.restartAttempts.set(demo.id, attempts);
+    // Starts are counted until the demo is ready again (a crash loop ends); refusals only while they last.
+    const tries = this.restartAttempts.get(demo.id) ?? { started: 0, refused: 0 };
+    if (tries.started >= MAX_RESTARTS || tries.refused >= MAX_REFUSED_RESTARTS) return false;
+    this.restartAttempts.set(demo.id, tries);
     try {
       await this.options.runtime.restart(demo.containerId);
+      tries.started += 1;
     } catch (error) {
       if (error instanceof RuntimeUnavailableError) throw error;
-      // A daemon still on its way down refuses; the next sync tries again (up to MAX_RESTARTS).
-      this.options.logger.warn(`demo ${demo.id}: starting it again failed: ${describeError(error)}`);
+      // A daemon on its way down, or just back, refuses for a moment; the next sync tries again.
+      tries.refused += 1;
+      if (tries.refused === 1) this.options.logger.warn(`demo ${demo.id}: starting it again was refused (${describeError(error)}); trying again`);
     }
     return true;
   }
@@ -700,6 +717,8 @@ export class DemoEngine {
         const demo = this.demos.get(id);
         return demo ? [{ id, app: demo.app, queuedAt: demo.createdAt, ...(demo.client ? { client: demo.client } : {}) }] : [];
       }),
+      // Launches whose container Docker may not have yet: without this, a kill in that moment would lose them.
+      starting: [...this.demos.values()].filter((demo) => demo.status === "starting" && !demo.pooled).map((demo) => ({ id: demo.id, app: demo.app, queuedAt: demo.createdAt, ...(demo.client ? { client: demo.client } : {}) })),
       leases: [...this.leases.values()],
     });
     // A write already queued will take the latest snapshot when it runs: one more would only repeat it.

@@ -100,6 +100,8 @@ export interface Lease {
 export interface EngineState {
   ended: EndedDemo[];
   queued: QueuedDemo[];
+  /** Accepted launches that may not have reached Docker yet (same shape; queuedAt is when it was accepted). */
+  starting?: QueuedDemo[];
   leases?: Lease[];
 }
 

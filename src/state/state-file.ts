@@ -22,6 +22,7 @@ export class StateFile implements StateStore {
       return {
         ended: Array.isArray(data.ended) ? data.ended.filter((entry) => typeof entry?.id === "string" && typeof entry.endedAt === "number") : [],
         queued: Array.isArray(data.queued) ? data.queued.filter((entry) => typeof entry?.id === "string" && typeof entry.app === "string") : [],
+        starting: Array.isArray(data.starting) ? data.starting.filter((entry) => typeof entry?.id === "string" && typeof entry.app === "string" && typeof entry.queuedAt === "number") : [],
         leases: Array.isArray(data.leases) ? data.leases.filter((entry) => typeof entry?.id === "string" && typeof entry.expiresAt === "number") : [],
       };
     } catch (error) {

@@ -86,7 +86,8 @@ async function insideNamespace(restarts: number, log: (line: string) => void): P
       demosChecked += demos.length;
       if (!checks.that(allBack === true, `round ${round}: not every demo was served again within 60 s`)) lost += demos.length;
       for (const [index, demo] of demos.entries()) {
-        if (!checks.that(await served(stack, demo.host, `entry of demo ${index}`), `round ${round}: demo ${demo.id} lost its visitor's entry`)) lost += 1;
+        const kept = await waitFor("the visitor's entry", () => served(stack!, demo.host, `entry of demo ${index}`), 5000).catch(() => false);
+        if (!checks.that(kept === true, `round ${round}: demo ${demo.id} lost its visitor's entry (it serves: ${(await stack.viaNginx(demo.host, "/").catch(() => undefined))?.body.replace(/\s+/g, " ").slice(0, 300)})`)) lost += 1;
       }
       if (waitingId) {
         const view = await waitFor("the launch made during the outage", async () => {

@@ -408,4 +408,21 @@ describe("engine", () => {
     expect(saved.at(-1)!.ended).toHaveLength(3);
     expect(logged.filter((line) => line.includes("the state file is written again"))).toHaveLength(1);
   });
+
+  it("a launch accepted but killed before Docker had it is started by the next run", async () => {
+    const first = setup();
+    await first.engine.start();
+    // Docker never answers this run: the launch is accepted (the visitor has the URL), then the process dies.
+    first.runtime.down = true;
+    const { demo } = await first.engine.launch("hello", "a");
+    const saved = first.saved.at(-1)!;
+    expect(saved.starting!.map((entry) => entry.id)).toEqual([demo.id]);
+
+    const second = setup({}, { initial: saved, answering: new Set(Array.from({ length: 10 }, (_, i) => 20000 + i)) });
+    await second.engine.start();
+    await second.engine.idle();
+    expect(second.engine.get(demo.id)).toMatchObject({ status: "ready", client: "a", createdAt: demo.createdAt, expiresAt: demo.expiresAt });
+    expect([...second.runtime.containers.values()].map((container) => container.spec!.labels["demo-launcher.id"])).toEqual([demo.id]);
+    await first.engine.close();
+  });
 });

@@ -9,7 +9,7 @@ describe("state file", () => {
   it("round-trips what the engine keeps", async () => {
     const dir = await mkdtemp(path.join(os.tmpdir(), "demo-launcher-state-"));
     const file = new StateFile(dir);
-    const state = { ended: [{ id: "abcd1234", app: "hello", status: "expired" as const, reason: "its time box ended", endedAt: 5 }], queued: [{ id: "wait0001", app: "hello", queuedAt: 4 }], leases: [{ id: "pool0001", expiresAt: 9, client: "c" }] };
+    const state = { ended: [{ id: "abcd1234", app: "hello", status: "expired" as const, reason: "its time box ended", endedAt: 5 }], queued: [{ id: "wait0001", app: "hello", queuedAt: 4 }], starting: [{ id: "new00001", app: "hello", queuedAt: 6, client: "d" }], leases: [{ id: "pool0001", expiresAt: 9, client: "c" }] };
     await file.save(state);
     expect(await file.load()).toEqual(state);
   });
