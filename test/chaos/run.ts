@@ -5,6 +5,7 @@ import path from "node:path";
 import { PACKAGE_ROOT } from "../../src/nginx/render.js";
 import { requireDocker } from "../helpers/stack.js";
 import { badApps } from "./bad-apps.js";
+import { badInput } from "./bad-input.js";
 import { dockerRestart } from "./docker-restart.js";
 import { killLoop } from "./kill-loop.js";
 import { formatTable, type Row } from "./report.js";
@@ -17,6 +18,7 @@ const SCENARIOS: Record<string, (log: (line: string) => void, quick: boolean) =>
   watcher: (log) => watcherFaults(log),
   apps: (log) => badApps(log),
   state: (log, quick) => stateWrites(quick ? 40 : 200, log),
+  input: (log) => badInput(log),
 };
 
 function parseArgs(argv: string[]): { only: string[]; quick: boolean } {
