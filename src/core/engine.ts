@@ -1,7 +1,7 @@
 // The demo engine: launch, readiness, routing, expiry and start-up reconciliation, with every edge passed in.
 import type { AppConfig } from "../config/schema.js";
 import type { Logger } from "../logger.js";
-import { describeError, faultKey, ProblemError } from "./errors.js";
+import { describeError, LastingFault, ProblemError } from "./errors.js";
 import { formatDuration } from "./duration.js";
 import { labelsFor, parseLabels, type Demo } from "./model.js";
 import { hostFor } from "./naming.js";
@@ -17,6 +17,7 @@ import {
   type EndedDemo,
   type EngineState,
   type Lease,
+  type QueuedDemo,
   type StateStore,
   type ReadinessProbe,
   type RouteConfirmer,
@@ -103,8 +104,8 @@ export class DemoEngine {
   private restartStoppedUntil = 0;
   private unwatchDocker: (() => void) | undefined;
   /** The last render error, so a failing disk is reported once, not at every retry. */
-  private lastRenderError: string | undefined;
-  private lastSaveError: string | undefined;
+  private readonly renderFault = new LastingFault();
+  private readonly saveFault = new LastingFault();
 
   constructor(private readonly options: EngineOptions) {
     this.sleep = options.sleep ?? ((ms) => new Promise((resolve) => setTimeout(resolve, ms)));
@@ -131,7 +132,7 @@ export class DemoEngine {
       const app = this.options.apps[waiting.app];
       if (!app || this.demos.has(waiting.id) || this.ended.has(waiting.id)) continue;
       // A restart is not the visitor's fault: their place is kept and their page gets a fresh grace period.
-      this.demos.set(waiting.id, { id: waiting.id, app: waiting.app, host: hostFor(waiting.id, this.options.domain), port: 0, createdAt: waiting.queuedAt, expiresAt: waiting.queuedAt + app.ttl, status: "queued", step: "queued", lastSeenAt: now, ...(waiting.client ? { client: waiting.client } : {}) });
+      this.demos.set(waiting.id, { ...this.newDemo(waiting, app.ttl, "queued"), lastSeenAt: now });
       this.queue.push(waiting.id);
     }
     for (const launch of state.starting ?? []) {
@@ -142,7 +143,7 @@ export class DemoEngine {
         continue;
       }
       // Its visitor already has the URL: a launch the last run accepted but never handed to Docker starts now.
-      const demo: Demo = { id: launch.id, app: launch.app, host: hostFor(launch.id, this.options.domain), port: 0, createdAt: launch.queuedAt, expiresAt: launch.queuedAt + app.ttl, status: "starting", step: "creating", ...(launch.client ? { client: launch.client } : {}) };
+      const demo = this.newDemo(launch, app.ttl, "starting");
       this.demos.set(launch.id, demo);
       this.track(this.runLaunch(demo, app));
     }
@@ -151,15 +152,19 @@ export class DemoEngine {
     this.ensurePools();
     this.persistState();
     // A broken connection only opens the restart window: the outage is reported when a call finds nobody there.
-    this.unwatchDocker = this.options.runtime.watchConnection?.(() => (this.restartStoppedUntil = this.now() + DOCKER_RECOVERY_WINDOW_MS));
+    this.unwatchDocker = this.options.runtime.watchConnection?.(() => this.openRestartWindow());
   }
 
   /** Docker stopped answering: say so once; launches wait, ready demos keep their routes meanwhile. */
   private dockerLost(cause: string): void {
-    this.restartStoppedUntil = this.now() + DOCKER_RECOVERY_WINDOW_MS;
+    this.openRestartWindow();
     if (this.dockerDownSince !== undefined || this.closed) return;
     this.dockerDownSince = this.now();
     this.options.logger.error(`Docker is not answering (${cause}); demos keep their routes, launches wait for it, retrying every second`);
+  }
+
+  private openRestartWindow(): void {
+    this.restartStoppedUntil = this.now() + DOCKER_RECOVERY_WINDOW_MS;
   }
 
   /** Whether Docker answered the last time we asked (for /api/status). */
@@ -239,15 +244,7 @@ export class DemoEngine {
     }
     const id = this.newUniqueId();
     const demo: Demo = {
-      id,
-      app: appName,
-      host: hostFor(id, this.options.domain),
-      port: 0,
-      createdAt: now,
-      expiresAt: now + app.ttl,
-      status: startsNow ? "starting" : "queued",
-      step: startsNow ? "creating" : "queued",
-      ...(client ? { client } : {}),
+      ...this.newDemo({ id, app: appName, queuedAt: now, ...(client ? { client } : {}) }, app.ttl, startsNow ? "starting" : "queued"),
       ...(startsNow ? {} : { lastSeenAt: now }),
     };
     this.demos.set(id, demo);
@@ -258,6 +255,21 @@ export class DemoEngine {
     this.persistState();
     await this.persistChain;
     return { demo, created: true };
+  }
+
+  /** A demo that has no container yet: waiting in line, or about to be created; its time box starts at queuedAt. */
+  private newDemo(launch: QueuedDemo, ttl: number, status: "queued" | "starting"): Demo {
+    return {
+      id: launch.id,
+      app: launch.app,
+      host: hostFor(launch.id, this.options.domain),
+      port: 0,
+      createdAt: launch.queuedAt,
+      expiresAt: launch.queuedAt + ttl,
+      status,
+      step: status === "queued" ? "queued" : "creating",
+      ...(launch.client ? { client: launch.client } : {}),
+    };
   }
 
   private newUniqueId(): string {
@@ -308,7 +320,7 @@ export class DemoEngine {
       for (const demo of this.demos.values()) if (demo.pooled && demo.app === name) members += 1;
       for (; members < app.pool; members += 1) {
         const id = this.newUniqueId();
-        const demo: Demo = { id, app: name, host: hostFor(id, this.options.domain), port: 0, createdAt: now, expiresAt: now + POOL_IDLE_MS, status: "starting", step: "creating", pooled: true };
+        const demo: Demo = { ...this.newDemo({ id, app: name, queuedAt: now }, POOL_IDLE_MS, "starting"), pooled: true };
         this.demos.set(id, demo);
         this.track(this.runLaunch(demo, app));
       }
@@ -467,15 +479,17 @@ export class DemoEngine {
           if (error instanceof RuntimeUnavailableError) this.dockerLost(error.message);
           state = "unknown";
         }
-        // A container started again after an outage can be stopped once more by a daemon still going down.
-        if (state !== "unknown" && state && state.state !== "running" && this.now() < this.restartStoppedUntil && (await this.startAgain(demo, state, true).catch(() => true))) continue;
-        if (state !== "unknown" && (!state || state.state !== "running")) {
-          const logs = demo.containerId ? await this.options.runtime.logTail(demo.containerId, 5) : "";
-          const cause = !state ? "its container disappeared" : state.oomKilled ? "it ran out of memory" : `it exited with code ${state.exitCode}`;
-          // The app's output is for the operator's log only: visitors see the reason, never what it printed.
-          if (logs) this.options.logger.warn(`demo ${demo.id} (${demo.app}) last output: ${logs.slice(-1000)}`);
-          await this.fail(demo, `the app stopped while starting: ${cause}`);
-          return;
+        if (state !== "unknown" && state?.state !== "running") {
+          // A container started again after an outage can be stopped once more by a daemon still going down.
+          const startedAgain = state !== undefined && this.now() < this.restartStoppedUntil && (await this.startAgain(demo, state, true).catch(() => true));
+          if (!startedAgain) {
+            const logs = demo.containerId ? await this.options.runtime.logTail(demo.containerId, 5) : "";
+            const cause = !state ? "its container disappeared" : state.oomKilled ? "it ran out of memory" : `it exited with code ${state.exitCode}`;
+            // The app's output is for the operator's log only: visitors see the reason, never what it printed.
+            if (logs) this.options.logger.warn(`demo ${demo.id} (${demo.app}) last output: ${logs.slice(-1000)}`);
+            await this.fail(demo, `the app stopped while starting: ${cause}`);
+            return;
+          }
         }
       }
       if (now >= deadline) {
@@ -593,7 +607,7 @@ export class DemoEngine {
     this.ensurePools();
     if (this.ticks % 60 === 0) this.rate.prune(now);
     // A save that failed (full disk) is tried again even when nothing changes.
-    if (this.lastSaveError !== undefined && this.ticks % DOCKER_SYNC_EVERY_TICKS === 0) this.persistState();
+    if (this.saveFault.active && this.ticks % DOCKER_SYNC_EVERY_TICKS === 0) this.persistState();
     // While Docker is away (or just came back), ask every tick: recovery should not wait for the 5th.
     if (this.ticks % DOCKER_SYNC_EVERY_TICKS === 1 || this.dockerDownSince !== undefined || now < this.restartStoppedUntil) {
       try {
@@ -715,10 +729,10 @@ export class DemoEngine {
       ended: [...this.ended.values()],
       queued: this.queue.flatMap((id) => {
         const demo = this.demos.get(id);
-        return demo ? [{ id, app: demo.app, queuedAt: demo.createdAt, ...(demo.client ? { client: demo.client } : {}) }] : [];
+        return demo ? [acceptedLaunch(demo)] : [];
       }),
       // Launches whose container Docker may not have yet: without this, a kill in that moment would lose them.
-      starting: [...this.demos.values()].filter((demo) => demo.status === "starting" && !demo.pooled).map((demo) => ({ id: demo.id, app: demo.app, queuedAt: demo.createdAt, ...(demo.client ? { client: demo.client } : {}) })),
+      starting: [...this.demos.values()].filter((demo) => demo.status === "starting" && !demo.pooled).map(acceptedLaunch),
       leases: [...this.leases.values()],
     });
     // A write already queued will take the latest snapshot when it runs: one more would only repeat it.
@@ -731,14 +745,12 @@ export class DemoEngine {
       })
       .then(
         () => {
-          if (this.lastSaveError !== undefined) this.options.logger.info("the state file is written again");
-          this.lastSaveError = undefined;
+          if (this.saveFault.clear() !== undefined) this.options.logger.info("the state file is written again");
         },
         (error) => {
           // A full disk fails every save: say so once, and once more when it passes.
           const message = describeError(error);
-          if (this.lastSaveError === undefined || faultKey(message) !== faultKey(this.lastSaveError)) this.options.logger.error(`saving the state file failed: ${message}; retrying`);
-          this.lastSaveError = message;
+          if (this.saveFault.record(message)) this.options.logger.error(`saving the state file failed: ${message}; retrying`);
         },
       );
   }
@@ -760,15 +772,12 @@ export class DemoEngine {
   private async renderOnce(): Promise<number> {
     try {
       const generation = await this.renderAndWrite();
-      if (this.lastRenderError !== undefined) {
-        this.options.logger.info(`routes file written again (generation ${generation}) after: ${this.lastRenderError}`);
-        this.lastRenderError = undefined;
-      }
+      const fault = this.renderFault.clear();
+      if (fault !== undefined) this.options.logger.info(`routes file written again (generation ${generation}) after: ${fault}`);
       return generation;
     } catch (error) {
       const message = describeError(error);
-      if (this.lastRenderError === undefined || faultKey(message) !== faultKey(this.lastRenderError)) this.options.logger.error(`cannot write the routes file: ${message}; nginx keeps the last routes, retrying`);
-      this.lastRenderError = message;
+      if (this.renderFault.record(message)) this.options.logger.error(`cannot write the routes file: ${message}; nginx keeps the last routes, retrying`);
       throw error;
     }
   }
@@ -829,3 +838,8 @@ export class DemoEngine {
 }
 
 class LaunchFailure extends Error {}
+
+/** How the state file keeps a launch it accepted (waiting in line, or not yet in Docker). */
+function acceptedLaunch(demo: Demo): QueuedDemo {
+  return { id: demo.id, app: demo.app, queuedAt: demo.createdAt, ...(demo.client ? { client: demo.client } : {}) };
+}

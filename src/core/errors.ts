@@ -73,9 +73,31 @@ export function describeError(error: unknown): string {
 }
 
 /**
- * What makes two reports of a fault the same fault: their words, not the timestamps, pids, temp-file
- * names or generations inside them. Used to report a lasting fault once instead of at every retry.
+ * A lasting fault (a full disk, a stopped nginx), reported once and its end once. Two reports are the same
+ * fault when their words match, not the timestamps, pids, temp-file names or generations inside them.
  */
-export function faultKey(message: string): string {
+export class LastingFault {
+  private current: string | undefined;
+
+  get active(): boolean {
+    return this.current !== undefined;
+  }
+
+  /** Records the fault; true when it is new and should be reported. */
+  record(message: string): boolean {
+    const isNew = this.current === undefined || sameWords(message) !== sameWords(this.current);
+    this.current = message;
+    return isNew;
+  }
+
+  /** Ends it; returns what it was when there was one to report the end of. */
+  clear(): string | undefined {
+    const last = this.current;
+    this.current = undefined;
+    return last;
+  }
+}
+
+function sameWords(message: string): string {
   return message.replace(/\d+/g, "#");
 }

@@ -3,7 +3,7 @@ import { stat } from "node:fs/promises";
 import path from "node:path";
 import chokidar, { type FSWatcher } from "chokidar";
 import { readRoutesFile } from "../core/routes.js";
-import { describeError, faultKey } from "../core/errors.js";
+import { describeError, LastingFault } from "../core/errors.js";
 import type { Logger } from "../logger.js";
 import { runCommandLine, type CommandRunner } from "./commands.js";
 import { readIfExists, writeAtomically } from "../files/atomic.js";
@@ -52,8 +52,8 @@ export class NginxWatcher {
   private watchedDir: string | undefined;
   private lastSeenFile: string | undefined;
   private checking = false;
-  /** The cause last logged, so a fault that persists is reported once and its end once. */
-  private loggedFault: string | undefined;
+  /** The fault last logged, so one that persists is reported once and its end once. */
+  private readonly lasting = new LastingFault();
   private retryTimer: NodeJS.Timeout | undefined;
   private retryDelay = RETRY_FIRST_MS;
   private statusWriteFailed = false;
@@ -171,9 +171,8 @@ export class NginxWatcher {
       clearTimeout(this.retryTimer);
       this.retryTimer = undefined;
       this.retryDelay = RETRY_FIRST_MS;
-      if (outcome !== "rejected" && this.loggedFault !== undefined) {
+      if (outcome !== "rejected" && this.lasting.clear() !== undefined) {
         this.options.logger.info(`watcher: recovered; nginx serves routes generation ${this.status.appliedGeneration}`);
-        this.loggedFault = undefined;
       }
     }
     return outcome;
@@ -181,9 +180,7 @@ export class NginxWatcher {
 
   /** Logs a problem unless it is the one already logged. */
   private fault(cause: string): void {
-    if (this.loggedFault !== undefined && faultKey(cause) === faultKey(this.loggedFault)) return;
-    this.loggedFault = cause;
-    this.options.logger.error(`watcher: ${cause}`);
+    if (this.lasting.record(cause)) this.options.logger.error(`watcher: ${cause}`);
   }
 
   /** Nothing may change for a while (nginx stopped, disk full): try again by ourselves, backing off. */
@@ -241,7 +238,7 @@ export class NginxWatcher {
       this.statusWriteFailed = false;
     } catch (error) {
       // Usually the same fault as the config dir itself: report it once, and only if nothing else was.
-      if (!this.statusWriteFailed && this.loggedFault === undefined) this.options.logger.error(`watcher: cannot write the status file: ${describeError(error)}`);
+      if (!this.statusWriteFailed && !this.lasting.active) this.options.logger.error(`watcher: cannot write the status file: ${describeError(error)}`);
       this.statusWriteFailed = true;
     }
   }
