@@ -4,7 +4,7 @@ import path from "node:path";
 import { execa } from "execa";
 import { buildSampleImage, sampleImageIsCurrent } from "../../src/docker/sample-image.js";
 import { namespaceContainers, startStack, waitFor, type Stack } from "../helpers/stack.js";
-import { appYaml, demoStatus, launch, percentile, served, sleep, type DemoView } from "./common.js";
+import { appYaml, demoStatus, launch, percentile, served, sleep, visit, type DemoView } from "./common.js";
 import { Checks, type Row } from "./report.js";
 
 const CHAOS_IMAGE = "demo-launcher/chaos-app:latest";
@@ -14,6 +14,9 @@ const PIDS_LIMIT = 64;
 class Neighbour {
   latencies: number[] = [];
   failures = 0;
+  /** Connections closed under a request (by a retiring nginx worker), sent again as a browser would. */
+  retries = 0;
+  lastFailure = "";
   private running = true;
   private readonly done: Promise<void>;
 
@@ -21,7 +24,12 @@ class Neighbour {
     this.done = (async () => {
       while (this.running) {
         const started = Date.now();
-        if (!(await served(stack, host))) this.failures += 1;
+        const view = await visit(stack, host);
+        if (!view.ok) {
+          this.failures += 1;
+          this.lastFailure = view.answer;
+        }
+        if (view.retried) this.retries += 1;
         this.latencies.push(Date.now() - started);
         await sleep(100);
       }
@@ -131,7 +139,7 @@ export async function badApps(log: (line: string) => void): Promise<Row[]> {
       injected: 1,
       survived: neighbour.failures === 0 && p99 < 1000 ? 1 : 0,
       lost: neighbour.failures,
-      detail: `${neighbour.latencies.length} requests, ${neighbour.failures} failed, p50 ${percentile(neighbour.latencies, 50)} ms, p99 ${p99} ms`,
+      detail: `${neighbour.latencies.length} requests, ${neighbour.failures} failed${neighbour.failures ? ` (last: ${neighbour.lastFailure})` : ""} (${neighbour.retries} sent twice after a closed connection, as a browser does), p50 ${percentile(neighbour.latencies, 50)} ms, p99 ${p99} ms`,
     });
     return rows;
   } finally {

@@ -52,6 +52,19 @@ export async function served(stack: Stack, host: string, marker = "Hello guestbo
   return answer?.status === 200 && answer.body.includes(marker);
 }
 
+/**
+ * One page view of a visitor's open tab: like a browser, a GET whose connection was closed under it (a
+ * retiring nginx worker after a reload) is sent once more. Says whether the app answered and if it took a retry.
+ */
+export async function visit(stack: Stack, host: string): Promise<{ ok: boolean; retried: boolean; answer: string }> {
+  const isApp = (answer: { status: number; body: string }) => answer.status === 200 && answer.body.includes("Hello guestbook");
+  const describe = (answer: Error | { status: number }) => (answer instanceof Error ? answer.message : `HTTP ${answer.status}`);
+  const first = await stack.viaNginx(host, "/").catch((error: Error) => error);
+  if (!(first instanceof Error)) return { ok: isApp(first), retried: false, answer: describe(first) };
+  const second = await stack.viaNginx(host, "/").catch((error: Error) => error);
+  return { ok: !(second instanceof Error) && isApp(second), retried: true, answer: describe(second) };
+}
+
 export async function routedHosts(stack: Stack): Promise<{ generation: number; hosts: Set<string>; text: string }> {
   const text = await readFile(path.join(stack.config.nginx.configDir, "routes.conf"), "utf8");
   return { ...readRoutesFile(text), text };

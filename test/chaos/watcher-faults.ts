@@ -7,7 +7,7 @@ import { execa } from "execa";
 import { DEFAULT_TEMPLATES_DIR, PACKAGE_ROOT } from "../../src/nginx/render.js";
 import { readWatcherStatus } from "../../src/nginx/watcher-status.js";
 import { startStack, waitFor, type Stack } from "../helpers/stack.js";
-import { appYaml, demoStatus, launch, nginxAccepts, routedHosts, served, sleep } from "./common.js";
+import { appYaml, demoStatus, launch, nginxAccepts, routedHosts, served, sleep, visit } from "./common.js";
 import { Checks, type Row } from "./report.js";
 
 /** Polls one demo through nginx the whole time, the way a visitor's open tab would. */
@@ -22,7 +22,7 @@ class Visitor {
   constructor(stack: Stack, host: string) {
     this.done = (async () => {
       while (this.running) {
-        const ok = await served(stack, host);
+        const { ok } = await visit(stack, host);
         this.requests += 1;
         if (!ok && !this.expectDown) this.failures.push(new Date().toISOString());
         await sleep(50);
