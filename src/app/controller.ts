@@ -9,6 +9,7 @@ import { buildServer } from "../http/server.js";
 import type { Logger } from "../logger.js";
 import { DEFAULT_TEMPLATES_DIR, RoutesRenderer } from "../nginx/render.js";
 import { RoutesFile } from "../nginx/routes-file.js";
+import { RoutesFilePublisher } from "../nginx/route-publisher.js";
 import { readWatcherStatus } from "../nginx/watcher-status.js";
 import { httpReadinessProbe, nginxRouteConfirmer } from "../probe/http.js";
 import { StateFile } from "../state/state-file.js";
@@ -35,7 +36,7 @@ export interface ControllerOptions {
 export async function startController(config: Config, options: ControllerOptions): Promise<ControllerHandle> {
   const docker = options.docker ?? connectDocker();
   await assertDockerReachable(docker);
-  const runtime = new DockerRuntime(docker);
+  const runtime = new DockerRuntime(docker, { network: config.network, ports: config.ports });
   await runtime.ensureNetwork(config.network);
   const templatesDir = options.templatesDir ?? DEFAULT_TEMPLATES_DIR;
   const renderer = new RoutesRenderer(templatesDir, { ...(config.templatesDir ? { operatorDir: config.templatesDir } : {}), logger: options.logger });
@@ -49,18 +50,16 @@ export async function startController(config: Config, options: ControllerOptions
   const engine = new DemoEngine({
     domain: config.domain,
     namespace: config.namespace,
-    network: config.network,
     apps: config.apps,
-    ports: config.ports,
     limits: config.limits,
     newId: makeIdGenerator(config.idLength),
     runtime,
     readiness: httpReadinessProbe,
-    confirmRoutes: nginxRouteConfirmer(config.nginx.probeUrl, config.domain, { rejected: nginxRefused }),
-    routes: new RoutesFile(config.nginx.configDir, config.nginx.controller, renderer),
+    routes: new RoutesFilePublisher(new RoutesFile(config.nginx.configDir, config.nginx.controller, renderer), nginxRouteConfirmer(config.nginx.probeUrl, config.domain, { rejected: nginxRefused }), options.logger),
     stateStore: new StateFile(config.stateDir, options.logger),
     clock: { now: () => Date.now() },
     logger: options.logger,
+    drainMs: config.nginx.drain,
   });
   await engine.start();
   const reaper: Reaper = startReaper(config.reaper.interval, () => engine.reapTick(), options.logger);

@@ -7,7 +7,7 @@ import { up } from "../app/up.js";
 import { startWatcher } from "../app/watcher-service.js";
 import { describeError } from "../core/errors.js";
 import { formatDuration } from "../core/duration.js";
-import { parseLabels, type DemoView } from "../core/model.js";
+import { parseLabels, type Demo, type DemoView } from "../core/model.js";
 import { routesFor } from "../core/routes.js";
 import { connectDocker, DockerRuntime } from "../docker/runtime.js";
 import type { Logger } from "../logger.js";
@@ -99,23 +99,45 @@ export async function runExtend(config: Config, id: string, by: string): Promise
   return 0;
 }
 
+/** Starts a replacement; with --wait, follows it and exits non-zero when it failed (the old instance serves on). */
+export async function runReplace(config: Config, id: string, options: { image?: string; wait?: number }): Promise<number> {
+  const { data } = await callApi(config, "POST", `/api/demos/${encodeURIComponent(id)}/replace`, options.image ? { image: options.image } : {});
+  let view = data as DemoView;
+  const image = view.replacement?.image ?? options.image ?? "";
+  if (options.wait) {
+    const deadline = Date.now() + options.wait * 1000;
+    while (view.replacement?.status === "running" && Date.now() < deadline) {
+      await new Promise((resolve) => setTimeout(resolve, 250));
+      view = (await callApi(config, "GET", `/api/demos/${encodeURIComponent(id)}`)).data as DemoView;
+    }
+  }
+  const outcome = view.replacement;
+  if (!options.wait || !outcome) console.log(`replacing ${id} with ${image}; follow it with \`demo-launcher ls\` or GET /api/demos/${id}`);
+  else if (outcome.status === "succeeded") console.log(`replaced ${id}: now served by ${outcome.image}`);
+  else if (outcome.status === "failed") console.log(`replacing ${id} failed, the old instance keeps serving: ${outcome.reason ?? "no reason given"}`);
+  else console.log(`replacing ${id} is still running after ${options.wait}s`);
+  return outcome?.status === "failed" || (options.wait && outcome?.status === "running") ? 1 : 0;
+}
+
 /** What the routes file holds for the demos Docker runs now whose app answers. */
 export async function runRender(config: Config): Promise<number> {
-  const runtime = new DockerRuntime(connectDocker());
+  const runtime = new DockerRuntime(connectDocker(), { network: config.network, ports: config.ports });
   const routesFile = new RoutesFile(config.nginx.configDir, config.nginx.controller);
-  const now = Date.now();
   const containers = await runtime.list(config.namespace);
-  const demos = await Promise.all(
+  const demos = new Map<string, Demo>();
+  await Promise.all(
     containers.map(async (container) => {
       const labels = parseLabels(container.labels);
-      if (!labels || container.state !== "running") return undefined;
-      const readinessPath = config.apps[labels.app]?.readiness.path ?? "/";
-      const ready = await httpReadinessProbe(labels.port, readinessPath);
-      return ready ? { ...labels, status: "ready" as const, step: "done" as const } : undefined;
+      if (!labels || container.state !== "running" || !container.endpoint) return;
+      const readinessPath = config.apps[labels.demo.app]?.readiness.path ?? "/";
+      if (!(await httpReadinessProbe(container.endpoint, readinessPath))) return;
+      const demo = demos.get(labels.demo.id) ?? { ...labels.demo, status: "ready" as const, step: "done" as const, instances: [] };
+      demo.instances.push({ ...labels.instance, containerId: container.containerId, endpoint: container.endpoint, health: "healthy" });
+      demos.set(demo.id, demo);
     }),
   );
   const { generation } = await routesFile.readCurrent();
-  process.stdout.write(routesFile.render(routesFor(demos.filter((demo) => demo !== undefined), now), generation));
+  process.stdout.write(routesFile.render(routesFor(demos.values(), Date.now(), (app) => config.apps[app]?.banner ?? true), generation));
   return 0;
 }
 

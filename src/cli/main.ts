@@ -6,7 +6,7 @@ import { ConfigError } from "../config/schema.js";
 import { SetupError, describeError } from "../core/errors.js";
 import { consoleLogger } from "../logger.js";
 import { ApiError } from "./api-client.js";
-import { runDoctor, runExtend, runLaunch, runList, runRender, runServe, runStop, runUp, runWatch } from "./commands.js";
+import { runDoctor, runExtend, runReplace, runLaunch, runList, runRender, runServe, runStop, runUp, runWatch } from "./commands.js";
 
 function withConfig<T extends unknown[]>(action: (config: Config, ...args: T) => Promise<number | void>) {
   return async (...args: T) => {
@@ -45,6 +45,17 @@ program
 program.command("ls").description("list live demos").option("--json", "print JSON").action(withConfig((config, options: { json?: boolean }) => runList(config, options)));
 program.command("stop").description("stop a demo and remove its container").argument("<id>", "demo id").action(withConfig((config, id: string) => runStop(config, id)));
 program.command("extend").description("give a live demo more time (admin)").argument("<id>", "demo id").argument("<duration>", "how much more, for example 10m or 1h (at most 24h)").action(withConfig((config, id: string, by: string) => runExtend(config, id, by)));
+program
+  .command("replace")
+  .description("replace a ready demo's container with zero downtime (admin); the old one serves until the new one answers")
+  .argument("<id>", "demo id")
+  .option("--image <image>", "image of the new instance (default: the app's configured image, as Docker has it now)")
+  .option("--wait <seconds>", "wait until the replacement succeeded or failed", (value) => {
+    const seconds = Number(value);
+    if (!Number.isFinite(seconds) || seconds <= 0) throw new Error(`--wait: ${JSON.stringify(value)} is not a number of seconds`);
+    return seconds;
+  })
+  .action(withConfig((config, id: string, options: { image?: string; wait?: number }) => runReplace(config, id, options)));
 program.command("render").description("print the routes file for the demos Docker runs now").action(withConfig((config) => runRender(config)));
 program.command("doctor").description("check Docker, nginx, the config dir and the watcher").action(withConfig((config) => runDoctor(config)));
 

@@ -92,8 +92,9 @@ export const configSchema = z.strictObject({
       testCommand: z.string({ error: "must be a command line" }).min(1, "must not be empty").default("nginx -t -q"),
       reloadCommand: z.string({ error: "must be a command line" }).min(1, "must not be empty").default("nginx -s reload"),
       debounce: duration.prefault("100ms"),
+      drain: duration.prefault("10s"),
     }, { error: "must be a map" })
-    .default({ listen: { host: "127.0.0.1", port: 8080 }, configDir: ".run/nginx", testCommand: "nginx -t -q", reloadCommand: "nginx -s reload", debounce: 100 }),
+    .default({ listen: { host: "127.0.0.1", port: 8080 }, configDir: ".run/nginx", testCommand: "nginx -t -q", reloadCommand: "nginx -s reload", debounce: 100, drain: 10_000 }),
   ports: z
     .strictObject({ from: port, to: port }, { error: "must be a map with from and to" })
     .refine((range) => range.from <= range.to, { message: "from must not be greater than to" })

@@ -1,62 +1,31 @@
-// Typed errors that carry data; the HTTP layer turns them into problem+json, the CLI into one line.
-export type ProblemKind =
-  | "bad-request"
-  | "unknown-app"
-  | "not-found"
-  | "full"
-  | "rate-limited"
-  | "unauthorized"
-  | "unsupported-media-type"
-  | "payload-too-large"
-  | "method-not-allowed"
-  | "forbidden"
-  | "misdirected";
+// Errors that carry data, not words: src/http turns them into statuses and sentences, the CLI into one line.
 
-const STATUS_BY_KIND: Record<ProblemKind, number> = {
-  "bad-request": 400,
-  "unknown-app": 400,
-  "not-found": 404,
-  full: 429,
-  "rate-limited": 429,
-  unauthorized: 401,
-  forbidden: 403,
-  "unsupported-media-type": 415,
-  "payload-too-large": 413,
-  "method-not-allowed": 405,
-  misdirected: 421,
-};
+/** What went wrong, with the facts a message needs; one case per thing a caller can do differently. */
+export type DomainErrorData =
+  | { code: "unknown-app"; asked: unknown; allowed: string[] }
+  | { code: "no-room"; maxDemos: number; lineLength: number; retryAfterSeconds: number }
+  | { code: "shutting-down"; retryAfterSeconds: number }
+  | { code: "rate-limited"; launches: number; windowMs: number; retryAfterSeconds: number }
+  | { code: "no-such-demo"; id: string }
+  | { code: "still-queued"; id: string }
+  | { code: "extension-out-of-range"; id: string; byMs: number; minMs: number; maxMs: number }
+  | { code: "too-much-time-left"; id: string; maxRemainingMs: number; wouldHaveMs: number }
+  | { code: "not-replaceable"; id: string; status: string }
+  | { code: "replacement-running"; id: string; image: string }
+  | { code: "missing-image"; image: string };
 
-const TITLE_BY_KIND: Record<ProblemKind, string> = {
-  "bad-request": "Bad request",
-  "unknown-app": "Unknown app",
-  "not-found": "Not found",
-  full: "No room for another demo right now",
-  "rate-limited": "Too many launches",
-  unauthorized: "Admin token required",
-  forbidden: "Not allowed from this origin",
-  "unsupported-media-type": "Unsupported media type",
-  "payload-too-large": "Request body too large",
-  "method-not-allowed": "Method not allowed",
-  misdirected: "Wrong host",
-};
+export type DomainErrorCode = DomainErrorData["code"];
 
-/** An error a client caused or must be told about; never a bug of ours. */
-export class ProblemError extends Error {
-  readonly kind: ProblemKind;
-  readonly status: number;
-  readonly title: string;
-  readonly extra: Record<string, unknown>;
-  readonly retryAfterSeconds: number | undefined;
-
-  constructor(kind: ProblemKind, detail: string, options: { extra?: Record<string, unknown>; retryAfterSeconds?: number } = {}) {
-    super(detail);
-    this.name = "ProblemError";
-    this.kind = kind;
-    this.status = STATUS_BY_KIND[kind];
-    this.title = TITLE_BY_KIND[kind];
-    this.extra = options.extra ?? {};
-    this.retryAfterSeconds = options.retryAfterSeconds;
+/** A refusal the caller caused or must be told about; never a bug of ours. */
+export class DomainError<Data extends DomainErrorData = DomainErrorData> extends Error {
+  constructor(readonly data: Data) {
+    super(`${data.code}: ${JSON.stringify(data)}`);
+    this.name = "DomainError";
   }
+}
+
+export function isDomainError<Code extends DomainErrorCode>(error: unknown, code: Code): error is DomainError<Extract<DomainErrorData, { code: Code }>> {
+  return error instanceof DomainError && error.data.code === code;
 }
 
 /** A failure of the host's set-up (Docker unreachable, nginx missing): the operator must act. */

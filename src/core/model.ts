@@ -1,80 +1,133 @@
-// The demo model and its mapping to and from Docker labels (labels are the source of truth).
+// The model: a demo (a host and a lease) served by one or more instances (containers), and their labels.
 export const LABEL_PREFIX = "demo-launcher.";
+
+/** visitor: one per visitor, time-boxed. preview: built from git. shared: long-lived, reset to a known state. */
+export type DemoKind = "visitor" | "preview" | "shared";
+export const DEMO_KINDS: readonly DemoKind[] = ["visitor", "preview", "shared"];
 
 export type DemoStatus = "queued" | "starting" | "ready" | "failed" | "expired" | "stopped";
 
 /** Where a starting demo is; shown on the starting page. */
 export type LaunchStep = "queued" | "creating" | "starting" | "waiting-for-app" | "routing" | "done";
 
+/**
+ * starting: created, not yet answering. healthy: answers and is routed. draining: unrouted, finishing the
+ * requests nginx's old workers still send it, then removed.
+ */
+export type InstanceHealth = "starting" | "healthy" | "draining";
+
+export interface Instance {
+  /** Unique per container; the `demo-launcher.instance` label. */
+  id: string;
+  /** 1 for a demo's first instance, one more for each replacement. */
+  generation: number;
+  image: string;
+  containerId?: string;
+  /** host:port where nginx and the readiness probe reach the app; the runtime chooses it. */
+  endpoint?: string;
+  health: InstanceHealth;
+}
+
+/** How the last replacement of a demo went (shown in GET /api/demos/:id). */
+export interface ReplacementState {
+  status: "running" | "succeeded" | "failed";
+  image: string;
+  startedAt: number;
+  finishedAt?: number;
+  reason?: string;
+}
+
 export interface Demo {
   id: string;
+  kind: DemoKind;
   app: string;
   host: string;
-  /** Host port on 127.0.0.1; 0 until one is bound. */
-  port: number;
-  containerId?: string;
+  /** The lease: when it started and when it ends (a claimed pool member or an extension moves it). */
   createdAt: number;
   expiresAt: number;
   status: DemoStatus;
   step: LaunchStep;
   /** Why the demo failed or ended, in words a visitor understands. */
   reason?: string;
-  /** A hash of the visitor's address, for the per-client limit; never the address itself. */
-  client?: string;
+  /** A hash of the visitor's address, for the per-visitor limit; never the address itself. */
+  owner?: string;
   /** For a queued demo: when its visitor last asked about it (a line nobody watches is dropped). */
   lastSeenAt?: number;
   /** A warm pool member nobody has claimed yet: started and routed, waiting for a visitor. */
   pooled?: boolean;
+  instances: Instance[];
+  replacement?: ReplacementState;
 }
 
-export interface DemoLabels {
-  id: string;
-  app: string;
-  host: string;
-  port: number;
-  createdAt: number;
-  expiresAt: number;
-  namespace: string;
-  client?: string;
-  /** Created for the warm pool; its lease (owner, expiry) lives in the state file once claimed. */
-  pool?: boolean;
+export function instanceIdFor(demoId: string, generation: number): string {
+  return `${demoId}-${generation}`;
 }
 
-export function labelsFor(demo: DemoLabels): Record<string, string> {
-  const labels: Record<string, string> = {
+/** The instances nginx routes the demo's host to. */
+export function healthyInstances(demo: Demo): Instance[] {
+  return demo.instances.filter((instance) => instance.health === "healthy" && instance.endpoint);
+}
+
+/** The instance a launch is starting (the demo's only instance until it is ready). */
+export function newestInstance(demo: Demo): Instance | undefined {
+  let newest: Instance | undefined;
+  for (const instance of demo.instances) if (!newest || instance.generation > newest.generation) newest = instance;
+  return newest;
+}
+
+/** What one container's labels say about its demo and itself. */
+export interface InstanceLabels {
+  demo: { id: string; kind: DemoKind; app: string; host: string; createdAt: number; expiresAt: number; namespace: string; owner?: string; pool?: boolean };
+  instance: { id: string; generation: number; image: string };
+}
+
+export function labelsFor(labels: InstanceLabels): Record<string, string> {
+  const { demo, instance } = labels;
+  const result: Record<string, string> = {
     [`${LABEL_PREFIX}id`]: demo.id,
+    [`${LABEL_PREFIX}kind`]: demo.kind,
     [`${LABEL_PREFIX}app`]: demo.app,
     [`${LABEL_PREFIX}host`]: demo.host,
-    [`${LABEL_PREFIX}port`]: String(demo.port),
+    [`${LABEL_PREFIX}instance`]: instance.id,
+    [`${LABEL_PREFIX}generation`]: String(instance.generation),
+    [`${LABEL_PREFIX}image`]: instance.image,
     [`${LABEL_PREFIX}created-at`]: new Date(demo.createdAt).toISOString(),
     [`${LABEL_PREFIX}expires-at`]: new Date(demo.expiresAt).toISOString(),
     [`${LABEL_PREFIX}namespace`]: demo.namespace,
   };
-  if (demo.client) labels[`${LABEL_PREFIX}client`] = demo.client;
-  if (demo.pool) labels[`${LABEL_PREFIX}pool`] = "true";
-  return labels;
+  // The label keeps its first name: containers made by earlier versions are adopted with it.
+  if (demo.owner) result[`${LABEL_PREFIX}client`] = demo.owner;
+  if (demo.pool) result[`${LABEL_PREFIX}pool`] = "true";
+  return result;
 }
 
 /** Reads labels back; undefined when they are not ours or are damaged (such a container is removed). */
-export function parseLabels(labels: Record<string, string | undefined>): DemoLabels | undefined {
+export function parseLabels(labels: Record<string, string | undefined>): InstanceLabels | undefined {
   const get = (key: string) => labels[`${LABEL_PREFIX}${key}`];
   const id = get("id");
   const app = get("app");
   const host = get("host");
   const namespace = get("namespace");
-  const port = Number(get("port"));
   const createdAt = Date.parse(get("created-at") ?? "");
   const expiresAt = Date.parse(get("expires-at") ?? "");
   if (!id || !app || !host || !namespace) return undefined;
-  if (!Number.isInteger(port) || port <= 0 || port > 65535) return undefined;
   if (!Number.isFinite(createdAt) || !Number.isFinite(expiresAt)) return undefined;
-  const client = get("client");
-  return { id, app, host, port, createdAt, expiresAt, namespace, ...(client ? { client } : {}), ...(get("pool") === "true" ? { pool: true } : {}) };
+  // Containers from before instances existed are their demo's first and only instance.
+  const kindLabel = get("kind") ?? "visitor";
+  if (!DEMO_KINDS.includes(kindLabel as DemoKind)) return undefined;
+  const generation = Number(get("generation") ?? 1);
+  if (!Number.isInteger(generation) || generation < 1) return undefined;
+  const owner = get("client");
+  return {
+    demo: { id, kind: kindLabel as DemoKind, app, host, createdAt, expiresAt, namespace, ...(owner ? { owner } : {}), ...(get("pool") === "true" ? { pool: true } : {}) },
+    instance: { id: get("instance") ?? instanceIdFor(id, generation), generation, image: get("image") ?? "" },
+  };
 }
 
 /** The JSON a client sees for a demo. */
 export interface DemoView {
   id: string;
+  kind: DemoKind;
   app: string;
   host: string;
   url: string;
@@ -86,11 +139,15 @@ export interface DemoView {
   reason?: string;
   /** For a queued demo: its place in line (1 = next) and the estimated wait. */
   queue?: { position: number; estimatedWaitSeconds: number };
+  instances?: Array<{ id: string; generation: number; image: string; health: InstanceHealth; endpoint?: string }>;
+  replacement?: { status: ReplacementState["status"]; image: string; startedAt: string; finishedAt?: string; reason?: string };
 }
 
-export function viewOf(demo: Demo, url: string, now: number, queue?: DemoView["queue"]): DemoView {
+export function viewOf(demo: Demo, url: string, now: number, queue?: DemoView["queue"], options: { withInstances?: boolean } = {}): DemoView {
+  const replacement = demo.replacement;
   return {
     id: demo.id,
+    kind: demo.kind,
     app: demo.app,
     host: demo.host,
     url,
@@ -101,5 +158,10 @@ export function viewOf(demo: Demo, url: string, now: number, queue?: DemoView["q
     secondsLeft: Math.max(0, Math.round((demo.expiresAt - now) / 1000)),
     ...(demo.reason ? { reason: demo.reason } : {}),
     ...(queue ? { queue } : {}),
+    // Endpoints say where containers listen: for the operator, not for visitors.
+    ...(options.withInstances ? { instances: demo.instances.map((instance) => ({ id: instance.id, generation: instance.generation, image: instance.image, health: instance.health, ...(instance.endpoint ? { endpoint: instance.endpoint } : {}) })) } : {}),
+    ...(replacement
+      ? { replacement: { status: replacement.status, image: replacement.image, startedAt: new Date(replacement.startedAt).toISOString(), ...(replacement.finishedAt ? { finishedAt: new Date(replacement.finishedAt).toISOString() } : {}), ...(replacement.reason ? { reason: replacement.reason } : {}) } }
+      : {}),
   };
 }

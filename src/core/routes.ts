@@ -1,21 +1,23 @@
-// Which demos are routed, and the facts the routes template needs; pure.
-import type { Demo } from "./model.js";
+// Which hosts are routed to which endpoints, built from demos' healthy instances; pure.
+import { healthyInstances, type Demo } from "./model.js";
 
 export interface Route {
   id: string;
   host: string;
-  /** host:port nginx proxies to. */
-  backend: string;
+  /** host:port endpoints nginx proxies to: one is a plain map entry, several get an upstream block. */
+  backends: string[];
   /** Whether nginx adds the time-left banner script to the demo's HTML pages. */
   banner?: boolean;
 }
 
 const HOST_PATTERN = /^[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)+$/;
+const ENDPOINT_PATTERN = /^((\d{1,3}\.){3}\d{1,3}|\[[0-9a-f:]+\]):\d{1,5}$/;
+const ID_PATTERN = /^[a-z0-9-]{1,100}$/;
 
 /** A demo is routed once its app answered (ready, or in its routing step) until it expires. */
 export function isRoutable(demo: Demo, now: number): boolean {
   const answered = demo.status === "ready" || (demo.status === "starting" && demo.step === "routing");
-  return answered && demo.expiresAt > now && demo.port > 0;
+  return answered && demo.expiresAt > now;
 }
 
 /** Only demos whose app answers get a route; every other host falls through to the controller. */
@@ -23,7 +25,11 @@ export function routesFor(demos: Iterable<Demo>, now: number, bannerFor: (app: s
   const routes: Route[] = [];
   for (const demo of demos) {
     if (!isRoutable(demo, now)) continue;
-    routes.push({ id: demo.id, host: demo.host, backend: `127.0.0.1:${demo.port}`, ...(bannerFor(demo.app) ? { banner: true } : {}) });
+    const backends = healthyInstances(demo)
+      .map((instance) => instance.endpoint!)
+      .sort();
+    if (backends.length === 0) continue;
+    routes.push({ id: demo.id, host: demo.host, backends, ...(bannerFor(demo.app) ? { banner: true } : {}) });
   }
   // A stable order keeps the file byte-identical when nothing changed, so no needless reload.
   return routes.sort((a, b) => (a.host < b.host ? -1 : a.host > b.host ? 1 : 0));
@@ -32,17 +38,13 @@ export function routesFor(demos: Iterable<Demo>, now: number, bannerFor: (app: s
 /** Guards the template: a value that could break or inject nginx syntax is refused, not written. */
 export function assertRouteIsSafe(route: Route): void {
   if (!HOST_PATTERN.test(route.host)) throw new Error(`refusing to route unsafe host ${JSON.stringify(route.host)}`);
-  if (!/^(127\.0\.0\.1|\[::1\]):\d{1,5}$/.test(route.backend)) throw new Error(`refusing unsafe backend ${JSON.stringify(route.backend)}`);
+  if (!ID_PATTERN.test(route.id)) throw new Error(`refusing unsafe route id ${JSON.stringify(route.id)}`);
+  if (route.backends.length === 0) throw new Error(`refusing a route without backends for ${route.host}`);
+  for (const backend of route.backends) if (!ENDPOINT_PATTERN.test(backend)) throw new Error(`refusing unsafe backend ${JSON.stringify(backend)}`);
 }
 
-/** Reads the generation and routed hosts back from a routes file we wrote earlier. */
-export function readRoutesFile(text: string): { generation: number; hosts: Set<string> } {
-  const generation = Number(/^# generation (\d+)/m.exec(text)?.[1] ?? 0);
-  const hosts = new Set<string>();
-  const mapBody = /map \$host \$demo_launcher_backend \{([\s\S]*?)\n\}/.exec(text)?.[1] ?? "";
-  for (const line of mapBody.split("\n")) {
-    const match = /^\s+([a-z0-9.-]+)\s+(?:127\.0\.0\.1|\[::1\]):\d+;/.exec(line);
-    if (match) hosts.add(match[1]!);
-  }
-  return { generation, hosts };
+/** What nginx was last told: the generation and each routed host's endpoints (for adoption at start). */
+export interface PublishedRoutes {
+  generation: number;
+  backends: Map<string, string[]>;
 }

@@ -1,15 +1,24 @@
-// The interfaces the engine needs from the outside world; the edges implement them.
-export interface ContainerSpec {
-  name: string;
+// The interfaces the core needs from the outside world (containers, nginx, disk, clock); the edges implement them.
+import type { PublishedRoutes, Route } from "./routes.js";
+
+/** One instance to start; where it runs, its name and its host port are the runtime's business. */
+export interface InstanceSpec {
+  demoId: string;
+  instanceId: string;
+  namespace: string;
   image: string;
   containerPort: number;
-  hostPort: number;
   labels: Record<string, string>;
   env: Record<string, string>;
   memoryBytes: number;
   cpus: number;
   pids: number;
-  network: string;
+}
+
+/** A started instance: its container and the endpoint nginx and the readiness probe can reach. */
+export interface StartedInstance {
+  containerId: string;
+  endpoint: string;
 }
 
 export type RuntimeState = "created" | "running" | "paused" | "restarting" | "removing" | "exited" | "dead";
@@ -18,20 +27,14 @@ export interface RuntimeContainer {
   containerId: string;
   labels: Record<string, string>;
   state: RuntimeState;
+  /** Where it answers, when the runtime knows (a container made by us always has one). */
+  endpoint?: string;
 }
 
 export interface ContainerInspection {
   state: RuntimeState;
   exitCode: number;
   oomKilled: boolean;
-}
-
-/** Thrown when the host port was taken between our choice and Docker's bind. */
-export class PortConflictError extends Error {
-  constructor(readonly port: number, cause: string) {
-    super(`port ${port} is already in use: ${cause}`);
-    this.name = "PortConflictError";
-  }
 }
 
 /** Thrown when the container engine does not answer at all (daemon down or restarting), as opposed to refusing. */
@@ -42,17 +45,26 @@ export class RuntimeUnavailableError extends Error {
   }
 }
 
+/** Thrown when the runtime could not place an instance (no free host port, no node with room). */
+export class PlacementError extends Error {
+  constructor(readonly reason: string) {
+    super(reason);
+    this.name = "PlacementError";
+  }
+}
+
 export interface ContainerRuntime {
-  /** Creates and starts; on failure removes what it created and throws (PortConflictError on a taken port). */
-  createAndStart(spec: ContainerSpec): Promise<string>;
+  /** Places, creates and starts; on failure removes what it created and throws. */
+  createAndStart(spec: InstanceSpec): Promise<StartedInstance>;
   /** Every container carrying our labels in this namespace, in any state. */
   list(namespace: string): Promise<RuntimeContainer[]>;
+  /** undefined when the runtime says there is no such container. */
   inspect(containerId: string): Promise<ContainerInspection | undefined>;
   /** Kills and removes; a container that is already gone is not an error. */
   remove(containerId: string): Promise<void>;
   logTail(containerId: string, lines: number): Promise<string>;
   imageExists(image: string): Promise<boolean>;
-  /** Starts a stopped container again (after an engine restart stopped it); same port binding. */
+  /** Starts a stopped container again (after an engine restart stopped it); same endpoint. */
   restart(containerId: string): Promise<void>;
   /**
    * Calls `lost` whenever the connection to the engine breaks (a daemon restart stops containers even
@@ -61,17 +73,18 @@ export interface ContainerRuntime {
   watchConnection?(lost: () => void): () => void;
 }
 
-/** Answers whether the app in a demo answers HTTP yet. */
-export type ReadinessProbe = (port: number, path: string) => Promise<boolean>;
+/** Answers whether the app at this endpoint (host:port) answers HTTP yet. */
+export type ReadinessProbe = (endpoint: string, path: string) => Promise<boolean>;
 
-/** Resolves true once nginx serves routes of at least this generation. */
-export type RouteConfirmer = (generation: number, timeoutMs: number) => Promise<boolean>;
-
-/** Writes the routes file for these demos; returns the generation now on disk. */
-export interface RoutesSink {
-  /** The generation and routed hosts of the file as it is on disk (for adoption at start). */
-  readCurrent(): Promise<{ generation: number; hosts: Set<string> }>;
-  write(routes: import("./routes.js").Route[], generation: number): Promise<boolean>;
+/** Owns what nginx is told: publish routes, learn when nginx serves them. */
+export interface RoutePublisher {
+  /** What was published before this run (read once at start). */
+  load(): Promise<PublishedRoutes>;
+  /** Writes the routes (coalescing bursts); resolves to the generation that holds them. Throws when the write fails. */
+  publish(routes: Route[]): Promise<number>;
+  /** Resolves true once nginx serves this generation or a later one; false on timeout or refusal. */
+  confirm(generation: number, timeoutMs: number): Promise<boolean>;
+  readonly generation: number;
 }
 
 export interface EndedDemo {
@@ -82,15 +95,16 @@ export interface EndedDemo {
   endedAt: number;
 }
 
-/** A visitor waiting in line for a slot; kept across restarts with the ended demos. */
-export interface QueuedDemo {
+/** A launch accepted before it has a container: waiting in line, or not yet in Docker. */
+export interface AcceptedLaunch {
   id: string;
   app: string;
+  /** The state file keeps the first name of this field. */
   client?: string;
   queuedAt: number;
 }
 
-/** A claimed warm-pool container: its labels were written before it had an owner, so the lease lives here. */
+/** A claimed warm-pool container or an extended demo: its labels cannot change, so the lease lives here. */
 export interface Lease {
   id: string;
   expiresAt: number;
@@ -99,14 +113,15 @@ export interface Lease {
 
 export interface EngineState {
   ended: EndedDemo[];
-  queued: QueuedDemo[];
-  /** Accepted launches that may not have reached Docker yet (same shape; queuedAt is when it was accepted). */
-  starting?: QueuedDemo[];
+  queued: AcceptedLaunch[];
+  /** Accepted launches that may not have reached Docker yet. */
+  starting?: AcceptedLaunch[];
   leases?: Lease[];
+  /** The last replacement of each live demo (its outcome survives a restart). */
+  replacements?: Array<{ id: string; status: "running" | "succeeded" | "failed"; image: string; startedAt: number; finishedAt?: number; reason?: string }>;
 }
 
-/** What Docker labels cannot hold: which demos ended and how (so their host says "expired", not
- * "unknown", after a restart), and the waiting line. */
+/** What Docker labels cannot hold: ended demos, the line, leases, replacement outcomes. */
 export interface StateStore {
   load(): Promise<EngineState>;
   save(state: EngineState): Promise<void>;

@@ -2,7 +2,16 @@
 import Docker from "dockerode";
 import { LABEL_PREFIX } from "../core/model.js";
 import { SetupError, describeError } from "../core/errors.js";
-import { PortConflictError, RuntimeUnavailableError, type ContainerInspection, type ContainerRuntime, type ContainerSpec, type RuntimeContainer, type RuntimeState } from "../core/runtime.js";
+import { PlacementError, RuntimeUnavailableError, type ContainerInspection, type ContainerRuntime, type InstanceSpec, type RuntimeContainer, type RuntimeState, type StartedInstance } from "../core/runtime.js";
+import { pickCandidatePort, type PortRange } from "./ports.js";
+
+/** The host port this adapter bound, kept on the container so a restarted controller knows its endpoint. */
+export const PORT_LABEL = `${LABEL_PREFIX}port`;
+/** Tries before a launch gives up on finding a free host port (each taken port is a quick refusal). */
+const PORT_ATTEMPTS = 20;
+
+/** Thrown when the host port was taken between our choice and Docker's bind. */
+class PortConflictError extends Error {}
 
 const PORT_CONFLICT = /port is already allocated|address already in use/i;
 
@@ -56,12 +65,22 @@ export async function assertDockerReachable(docker: Docker): Promise<void> {
   }
 }
 
+export interface DockerPlacement {
+  /** The bridge network demos join (created with inter-container traffic off). */
+  network: string;
+  /** Host ports for demos, bound on 127.0.0.1 only. */
+  ports: PortRange;
+}
+
+/** Containers on this Docker host, each bound to a loopback port it picks from the range: its endpoint. */
 export class DockerRuntime implements ContainerRuntime {
   private readonly readyNetworks = new Set<string>();
   /** Images seen recently: a launch need not ask Docker again (a removed image fails the create anyway). */
   private readonly knownImages = new Map<string, number>();
+  /** Host ports of our containers as last seen, so a choice rarely meets a taken one. */
+  private readonly portsByContainer = new Map<string, number>();
 
-  constructor(private readonly docker: Docker) {}
+  constructor(private readonly docker: Docker, private readonly placement: DockerPlacement = { network: "demo-launcher", ports: { from: 20000, to: 29999 } }) {}
 
   /** A dedicated bridge with inter-container traffic off, so one demo cannot reach another. */
   async ensureNetwork(name: string): Promise<void> {
@@ -84,24 +103,40 @@ export class DockerRuntime implements ContainerRuntime {
     this.readyNetworks.add(name);
   }
 
-  createAndStart(spec: ContainerSpec): Promise<string> {
-    return call(() => this.createAndStartOnce(spec), CREATE_TIMEOUT_MS);
+  /** Picks a port and starts the container, choosing again when the port was taken meanwhile. */
+  async createAndStart(spec: InstanceSpec): Promise<StartedInstance> {
+    const busy = new Set<number>();
+    for (let attempt = 0; attempt < PORT_ATTEMPTS; attempt += 1) {
+      const taken = new Set([...this.portsByContainer.values(), ...busy]);
+      const port = pickCandidatePort(this.placement.ports, taken);
+      if (port === undefined) break;
+      try {
+        const containerId = await call(() => this.createAndStartOnce(spec, port), CREATE_TIMEOUT_MS);
+        this.portsByContainer.set(containerId, port);
+        return { containerId, endpoint: `127.0.0.1:${port}` };
+      } catch (error) {
+        if (!(error instanceof PortConflictError)) throw error;
+        // Someone else bound it between our choice and Docker's bind: choose again.
+        busy.add(port);
+      }
+    }
+    throw new PlacementError("no free host port is left in the configured range");
   }
 
-  private async createAndStartOnce(spec: ContainerSpec): Promise<string> {
-    await this.ensureNetwork(spec.network);
+  private async createAndStartOnce(spec: InstanceSpec, hostPort: number): Promise<string> {
+    await this.ensureNetwork(this.placement.network);
     const portKey = `${spec.containerPort}/tcp`;
     const options: Docker.ContainerCreateOptions = {
-      name: spec.name,
+      name: `demo-launcher-${spec.namespace}-${spec.instanceId}`,
       Image: spec.image,
-      Labels: spec.labels,
+      Labels: { ...spec.labels, [PORT_LABEL]: String(hostPort) },
       Env: Object.entries(spec.env).map(([key, value]) => `${key}=${value}`),
       ExposedPorts: { [portKey]: {} },
       // Demos are disposable: a Docker restart or upgrade should not wait 10 s for each app that ignores SIGTERM.
       StopTimeout: 3,
       HostConfig: {
-        PortBindings: { [portKey]: [{ HostIp: "127.0.0.1", HostPort: String(spec.hostPort) }] },
-        NetworkMode: spec.network,
+        PortBindings: { [portKey]: [{ HostIp: "127.0.0.1", HostPort: String(hostPort) }] },
+        NetworkMode: this.placement.network,
         Memory: spec.memoryBytes,
         // Same as memory: no swap on top, so the limit is the limit.
         MemorySwap: spec.memoryBytes,
@@ -119,7 +154,7 @@ export class DockerRuntime implements ContainerRuntime {
     } catch (error) {
       // A retry after Docker went away mid-launch can meet the half-made container of the first try.
       if (statusCode(error) !== 409) throw error;
-      await this.remove(spec.name);
+      await this.remove(options.name!);
       container = await this.docker.createContainer(options);
     }
     try {
@@ -127,7 +162,7 @@ export class DockerRuntime implements ContainerRuntime {
     } catch (error) {
       await this.remove(container.id).catch(() => {});
       const message = describeError(error);
-      if (PORT_CONFLICT.test(message)) throw new PortConflictError(spec.hostPort, message);
+      if (PORT_CONFLICT.test(message)) throw new PortConflictError(message);
       throw error;
     }
     return container.id;
@@ -135,7 +170,13 @@ export class DockerRuntime implements ContainerRuntime {
 
   async list(namespace: string): Promise<RuntimeContainer[]> {
     const containers = await call(() => this.docker.listContainers({ all: true, filters: { label: [`${LABEL_PREFIX}namespace=${namespace}`] } }));
-    return containers.map((info) => ({ containerId: info.Id, labels: info.Labels ?? {}, state: info.State as RuntimeState }));
+    this.portsByContainer.clear();
+    return containers.map((info) => {
+      const port = Number(info.Labels?.[PORT_LABEL]);
+      const valid = Number.isInteger(port) && port > 0 && port <= 65535;
+      if (valid) this.portsByContainer.set(info.Id, port);
+      return { containerId: info.Id, labels: info.Labels ?? {}, state: info.State as RuntimeState, ...(valid ? { endpoint: `127.0.0.1:${port}` } : {}) };
+    });
   }
 
   async inspect(containerId: string): Promise<ContainerInspection | undefined> {
@@ -151,6 +192,7 @@ export class DockerRuntime implements ContainerRuntime {
   async remove(containerId: string): Promise<void> {
     try {
       await call(() => this.docker.getContainer(containerId).remove({ force: true, v: true }));
+      this.portsByContainer.delete(containerId);
     } catch (error) {
       // 404: already gone; 409: removal already in progress. Both end where we want to be.
       if (statusCode(error) === 404 || statusCode(error) === 409) return;

@@ -1,8 +1,110 @@
-// Turns errors into RFC 9457 problem+json answers; bugs become a plain 500 without internals.
+// Problems a client caused, as RFC 9457 problem+json: the only place domain errors become statuses and words.
 import type { FastifyReply } from "fastify";
-import { ProblemError } from "../core/errors.js";
+import { formatDuration } from "../core/duration.js";
+import { DomainError, type DomainErrorData } from "../core/errors.js";
 
 export const PROBLEM_TYPE_BASE = "https://demo-launcher.dev/problems/";
+
+export type ProblemKind =
+  | "bad-request"
+  | "unknown-app"
+  | "not-found"
+  | "conflict"
+  | "full"
+  | "rate-limited"
+  | "unauthorized"
+  | "unsupported-media-type"
+  | "payload-too-large"
+  | "method-not-allowed"
+  | "forbidden"
+  | "misdirected";
+
+const STATUS_BY_KIND: Record<ProblemKind, number> = {
+  "bad-request": 400,
+  "unknown-app": 400,
+  "not-found": 404,
+  conflict: 409,
+  full: 429,
+  "rate-limited": 429,
+  unauthorized: 401,
+  forbidden: 403,
+  "unsupported-media-type": 415,
+  "payload-too-large": 413,
+  "method-not-allowed": 405,
+  misdirected: 421,
+};
+
+const TITLE_BY_KIND: Record<ProblemKind, string> = {
+  "bad-request": "Bad request",
+  "unknown-app": "Unknown app",
+  "not-found": "Not found",
+  conflict: "Not possible now",
+  full: "No room for another demo right now",
+  "rate-limited": "Too many launches",
+  unauthorized: "Admin token required",
+  forbidden: "Not allowed from this origin",
+  "unsupported-media-type": "Unsupported media type",
+  "payload-too-large": "Request body too large",
+  "method-not-allowed": "Method not allowed",
+  misdirected: "Wrong host",
+};
+
+/** A problem to answer with; thrown by route handlers, turned into problem+json by the error handler. */
+export class ProblemError extends Error {
+  readonly status: number;
+  readonly title: string;
+
+  constructor(readonly kind: ProblemKind, detail: string, readonly options: { extra?: Record<string, unknown>; retryAfterSeconds?: number } = {}) {
+    super(detail);
+    this.name = "ProblemError";
+    this.status = STATUS_BY_KIND[kind];
+    this.title = TITLE_BY_KIND[kind];
+  }
+
+  get retryAfterSeconds(): number | undefined {
+    return this.options.retryAfterSeconds;
+  }
+
+  get extra(): Record<string, unknown> {
+    return this.options.extra ?? {};
+  }
+}
+
+function describeAsked(asked: unknown): string {
+  if (typeof asked === "string") return `${JSON.stringify(asked.slice(0, 60))} is not an app here`;
+  if (asked === undefined) return "Name the app to launch";
+  return `The app must be one name, not ${Array.isArray(asked) ? "a list" : asked === null ? "null" : `a ${typeof asked}`}`;
+}
+
+/** The status and the sentence for each refusal of the core. */
+export function problemFromDomain(error: DomainError): ProblemError {
+  const data: DomainErrorData = error.data;
+  const inAbout = (seconds: number) => `Try again in about ${formatDuration(seconds * 1000)}.`;
+  switch (data.code) {
+    case "unknown-app":
+      return new ProblemError("unknown-app", `${describeAsked(data.asked)}; allowed: ${data.allowed.join(", ")}.`, { extra: { allowed: data.allowed } });
+    case "no-room":
+      return new ProblemError("full", `All ${data.maxDemos} demo slots are in use${data.lineLength > 0 ? " and the waiting line is full" : ""}. ${inAbout(data.retryAfterSeconds)}`, { retryAfterSeconds: data.retryAfterSeconds });
+    case "shutting-down":
+      return new ProblemError("full", "The launcher is shutting down; try again in a moment.", { retryAfterSeconds: data.retryAfterSeconds });
+    case "rate-limited":
+      return new ProblemError("rate-limited", `You launched ${data.launches} demos in the last ${formatDuration(data.windowMs)}. ${inAbout(data.retryAfterSeconds)}`, { retryAfterSeconds: data.retryAfterSeconds });
+    case "no-such-demo":
+      return new ProblemError("not-found", `There is no live demo ${data.id}.`);
+    case "still-queued":
+      return new ProblemError("bad-request", `Demo ${data.id} is still waiting in line; its time starts when it starts.`);
+    case "extension-out-of-range":
+      return new ProblemError("bad-request", `An extension must be from ${formatDuration(data.minMs)} to ${formatDuration(data.maxMs)}.`);
+    case "too-much-time-left":
+      return new ProblemError("bad-request", `A demo may have at most ${formatDuration(data.maxRemainingMs)} left; ${data.id} would have ${formatDuration(data.wouldHaveMs)}.`);
+    case "not-replaceable":
+      return new ProblemError("conflict", `Demo ${data.id} is ${data.status}; only a ready demo can be replaced.`, { extra: { demoStatus: data.status } });
+    case "replacement-running":
+      return new ProblemError("conflict", `Demo ${data.id} is already being replaced by ${data.image}; wait until that ends.`);
+    case "missing-image":
+      return new ProblemError("bad-request", `The image ${data.image} is not on this host; build or load it first.`);
+  }
+}
 
 export interface ProblemBody {
   type: string;
@@ -28,4 +130,11 @@ export function fromFrameworkError(error: { statusCode?: number; code?: string; 
   const kind = status === 415 ? "unsupported-media-type" : status === 413 ? "payload-too-large" : status === 405 ? "method-not-allowed" : status === 404 ? "not-found" : "bad-request";
   const detail = error.code === "FST_ERR_CTP_INVALID_JSON_BODY" || /JSON/.test(error.message) ? "The body is not valid JSON." : error.message.replace(/^FST_\w+: /, "");
   return new ProblemError(kind, detail);
+}
+
+/** The problem an error stands for, or undefined when it is a bug of ours (a plain 500). */
+export function asProblem(error: unknown): ProblemError | undefined {
+  if (error instanceof ProblemError) return error;
+  if (error instanceof DomainError) return problemFromDomain(error);
+  return fromFrameworkError(error as { statusCode?: number; code?: string; message: string });
 }

@@ -18,6 +18,11 @@ export interface RoutesInput {
   routes: Route[];
 }
 
+/** The upstream block of a host with several instances; route ids are checked to be safe in a name. */
+export function upstreamName(route: Route): string {
+  return `demo_launcher_u_${route.id.replace(/-/g, "_")}`;
+}
+
 export function formatAddress(address: Address): string {
   return address.host.includes(":") ? `[${address.host}]:${address.port}` : `${address.host}:${address.port}`;
 }
@@ -49,7 +54,9 @@ export class RoutesRenderer {
     const data = {
       generation: input.generation,
       controller: formatAddress(input.controller),
-      routes: input.routes,
+      // `backend` is what the host maps to: the one endpoint, or the upstream block of several (operator
+      // templates written before instances existed keep working with it).
+      routes: input.routes.map((route) => ({ ...route, backend: route.backends.length > 1 ? upstreamName(route) : route.backends[0] })),
       // nginx refuses to start when the map's hash cannot fit; grow it with the route count.
       mapHashMaxSize: Math.max(2048, 2 ** Math.ceil(Math.log2(input.routes.length * 2 + 1))),
     };

@@ -1,24 +1,24 @@
-// The RoutesSink on disk: renders routes.conf into the config dir, atomically, only when it changes.
+// routes.conf on disk: rendered into the config dir atomically, only when it changes, and read back at start.
 import path from "node:path";
-import { readRoutesFile, type Route } from "../core/routes.js";
-import type { RoutesSink } from "../core/runtime.js";
+import type { PublishedRoutes, Route } from "../core/routes.js";
 import type { Address } from "../config/schema.js";
 import { RoutesRenderer } from "./render.js";
-import { ROUTES_FILE_NAME } from "./watcher.js";
 import { readIfExists, removeStaleTemps, writeIfChanged } from "../files/atomic.js";
 
-export class RoutesFile implements RoutesSink {
+export const ROUTES_FILE_NAME = "routes.conf";
+
+export class RoutesFile {
   readonly file: string;
 
-  constructor(configDir: string, private readonly controller: Address, private readonly renderer: RoutesRenderer = new RoutesRenderer()) {
+  constructor(configDir: string, private readonly controller: Address, readonly renderer: RoutesRenderer = new RoutesRenderer()) {
     this.file = path.join(configDir, ROUTES_FILE_NAME);
   }
 
-  async readCurrent(): Promise<{ generation: number; hosts: Set<string> }> {
+  async readCurrent(): Promise<PublishedRoutes> {
     // Called once at start: a predecessor killed mid-write may have left a temp file.
     await removeStaleTemps(this.file);
     const text = await readIfExists(this.file);
-    return text === undefined ? { generation: 0, hosts: new Set() } : readRoutesFile(text);
+    return text === undefined ? { generation: 0, backends: new Map() } : parseRoutesFile(text);
   }
 
   render(routes: Route[], generation: number): string {
@@ -28,4 +28,28 @@ export class RoutesFile implements RoutesSink {
   write(routes: Route[], generation: number): Promise<boolean> {
     return writeIfChanged(this.file, this.render(routes, generation));
   }
+}
+
+const ENDPOINT = String.raw`((?:\d{1,3}\.){3}\d{1,3}|\[[0-9a-f:]+\]):\d{1,5}`;
+
+/**
+ * Reads the generation and each routed host's endpoints back from a routes file we wrote: a host maps to an
+ * endpoint, or to an upstream block listing several.
+ */
+export function parseRoutesFile(text: string): PublishedRoutes & { hosts: Set<string> } {
+  const generation = Number(/^# generation (\d+)/m.exec(text)?.[1] ?? 0);
+  const upstreams = new Map<string, string[]>();
+  for (const match of text.matchAll(/^upstream (demo_launcher_u_[a-z0-9_]+) \{([\s\S]*?)\n\}/gm)) {
+    const servers = [...match[2]!.matchAll(new RegExp(String.raw`^\s+server (${ENDPOINT})`, "gm"))].map((server) => server[1]!);
+    upstreams.set(match[1]!, servers);
+  }
+  const backends = new Map<string, string[]>();
+  const mapBody = /map \$host \$demo_launcher_backend \{([\s\S]*?)\n\}/.exec(text)?.[1] ?? "";
+  for (const line of mapBody.split("\n")) {
+    const match = new RegExp(String.raw`^\s+([a-z0-9.-]+)\s+(${ENDPOINT}|demo_launcher_u_[a-z0-9_]+);`).exec(line);
+    if (!match) continue;
+    const target = match[2]!;
+    backends.set(match[1]!, upstreams.get(target) ?? [target]);
+  }
+  return { generation, backends, hosts: new Set(backends.keys()) };
 }

@@ -2,14 +2,14 @@
 import { stat } from "node:fs/promises";
 import path from "node:path";
 import chokidar, { type FSWatcher } from "chokidar";
-import { readRoutesFile } from "../core/routes.js";
+import { parseRoutesFile, ROUTES_FILE_NAME } from "./routes-file.js";
+import { Backoff } from "../core/backoff.js";
 import { describeError, LastingFault } from "../core/errors.js";
 import type { Logger } from "../logger.js";
 import { runCommandLine, type CommandRunner } from "./commands.js";
 import { readIfExists, writeAtomically } from "../files/atomic.js";
 import { writeWatcherStatus, type WatcherStatus } from "./watcher-status.js";
 
-export const ROUTES_FILE_NAME = "routes.conf";
 const LAST_GOOD_FILE_NAME = ".routes.conf.last-good";
 
 export interface WatcherOptions {
@@ -55,7 +55,7 @@ export class NginxWatcher {
   /** The fault last logged, so one that persists is reported once and its end once. */
   private readonly lasting = new LastingFault();
   private retryTimer: NodeJS.Timeout | undefined;
-  private retryDelay = RETRY_FIRST_MS;
+  private readonly retryBackoff = new Backoff({ firstMs: RETRY_FIRST_MS, maxMs: RETRY_MAX_MS });
   private statusWriteFailed = false;
 
   constructor(private readonly options: WatcherOptions) {
@@ -170,7 +170,7 @@ export class NginxWatcher {
     else {
       clearTimeout(this.retryTimer);
       this.retryTimer = undefined;
-      this.retryDelay = RETRY_FIRST_MS;
+      this.retryBackoff.reset();
       if (outcome !== "rejected" && this.lasting.clear() !== undefined) {
         this.options.logger.info(`watcher: recovered; nginx serves routes generation ${this.status.appliedGeneration}`);
       }
@@ -189,15 +189,14 @@ export class NginxWatcher {
     this.retryTimer = setTimeout(() => {
       this.retryTimer = undefined;
       void this.applyNow();
-    }, this.retryDelay);
-    this.retryDelay = Math.min(this.retryDelay * 2, RETRY_MAX_MS);
+    }, this.retryBackoff.next());
   }
 
   private async applyContent(): Promise<ApplyOutcome> {
     const content = await readIfExists(this.routesFile);
     if (content === undefined) return "missing";
     if (content === this.lastApplied) return "unchanged";
-    const generation = readRoutesFile(content).generation;
+    const generation = parseRoutesFile(content).generation;
 
     const test = await this.run(this.options.testCommand);
     if (!test.ok) {

@@ -1,6 +1,7 @@
 // HTTP probes: does a demo's app answer yet, and which routes generation does nginx serve.
 import http from "node:http";
-import type { ReadinessProbe, RouteConfirmer } from "../core/runtime.js";
+import type { ReadinessProbe } from "../core/runtime.js";
+import type { GenerationConfirmer } from "../nginx/route-publisher.js";
 
 interface GetResult {
   status: number;
@@ -26,8 +27,8 @@ export function httpGet(url: string, options: { host?: string; timeoutMs?: numbe
 }
 
 /** Any answer below 500 means the app is up; its own 404 or login redirect still counts. */
-export const httpReadinessProbe: ReadinessProbe = async (port, path) => {
-  const result = await httpGet(`http://127.0.0.1:${port}${path}`, { timeoutMs: 2000, maxBody: 1 });
+export const httpReadinessProbe: ReadinessProbe = async (endpoint, path) => {
+  const result = await httpGet(`http://${endpoint}${path}`, { timeoutMs: 2000, maxBody: 1 });
   return result !== undefined && result.status > 0 && result.status < 500;
 };
 
@@ -38,7 +39,7 @@ export async function readServedGeneration(probeUrl: string, host?: string): Pro
 }
 
 /** Asks nginx itself which generation it serves, until it serves this one or a later one. */
-export function nginxRouteConfirmer(probeUrl: string, host: string, options: { rejected?: (generation: number) => Promise<boolean> } = {}): RouteConfirmer {
+export function nginxRouteConfirmer(probeUrl: string, host: string, options: { rejected?: (generation: number) => Promise<boolean> } = {}): GenerationConfirmer {
   return async (generation, timeoutMs) => {
     const deadline = Date.now() + timeoutMs;
     // Right after a reload the old workers may still accept a connection or two: only several answers

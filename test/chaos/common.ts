@@ -2,7 +2,7 @@
 import { readFile } from "node:fs/promises";
 import path from "node:path";
 import { execa } from "execa";
-import { readRoutesFile } from "../../src/core/routes.js";
+import { parseRoutesFile } from "../../src/nginx/routes-file.js";
 import { SAMPLE_IMAGE } from "../../src/docker/sample-image.js";
 import { namespaceContainers, type Stack } from "../helpers/stack.js";
 
@@ -67,7 +67,7 @@ export async function visit(stack: Stack, host: string): Promise<{ ok: boolean; 
 
 export async function routedHosts(stack: Stack): Promise<{ generation: number; hosts: Set<string>; text: string }> {
   const text = await readFile(path.join(stack.config.nginx.configDir, "routes.conf"), "utf8");
-  return { ...readRoutesFile(text), text };
+  return { ...parseRoutesFile(text), text };
 }
 
 /** The config nginx would load now is valid (what a restart of nginx would meet). */

@@ -4,7 +4,7 @@ import { mkdtemp, readdir, readFile, rm } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { execa } from "execa";
-import { readRoutesFile } from "../../src/core/routes.js";
+import { parseRoutesFile } from "../../src/nginx/routes-file.js";
 import { removeStaleTemps } from "../../src/files/atomic.js";
 import { PrivateNginx } from "../../src/nginx/private-nginx.js";
 import { freePort } from "../helpers/stack.js";
@@ -45,7 +45,7 @@ export async function stateWrites(kills: number, log: (line: string) => void): P
       }
       const routesText = await readFile(path.join(configDir, "routes.conf"), "utf8").catch(() => undefined);
       if (routesText !== undefined) {
-        const parsed = readRoutesFile(routesText);
+        const parsed = parseRoutesFile(routesText);
         const expected = 500 + ((parsed.generation * 137) % 3000);
         checks.that(parsed.hosts.size === expected && routesText.trimEnd().endsWith("}"), `kill ${kill}: routes.conf generation ${parsed.generation} has ${parsed.hosts.size} routes, not ${expected}`);
         if (kill % 10 === 0) {

@@ -3,7 +3,7 @@
 import { readFile } from "node:fs/promises";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { readRoutesFile } from "../../src/core/routes.js";
+import { parseRoutesFile } from "../../src/nginx/routes-file.js";
 import { BAD_REQUESTS, send, wrongAnswer } from "../helpers/bad-requests.js";
 import { namespaceContainers, startStack, waitFor, type Stack } from "../helpers/stack.js";
 
@@ -25,7 +25,7 @@ describe("bad input on the HTTP surface (real nginx, real controller, real Docke
 
   it("left no demo, no container and no route behind, and the controller still answers", async () => {
     expect(await namespaceContainers(stack.docker, stack.namespace)).toEqual([]);
-    expect(readRoutesFile(await routesFile()).hosts.size).toBe(0);
+    expect(parseRoutesFile(await routesFile()).hosts.size).toBe(0);
     expect((await stack.api("GET", "/api/demos")).body).toBe('{"demos":[]}');
     expect((await stack.viaNginx("demo.localhost", "/healthz")).status).toBe(200);
   });

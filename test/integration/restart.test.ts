@@ -1,7 +1,7 @@
 // kill -9 of the controller during launches, then a restart: no orphan, no stale route, every ready demo served.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { launchAndWait, namespaceContainers, startStack, waitFor, type Stack } from "../helpers/stack.js";
-import { readRoutesFile } from "../../src/core/routes.js";
+import { parseRoutesFile } from "../../src/nginx/routes-file.js";
 import { readFile } from "node:fs/promises";
 import path from "node:path";
 
@@ -78,7 +78,7 @@ describe("restart safety (real controller process, real Docker, real nginx)", ()
     for (const view of settled) expect(["ready", "failed", "unknown"]).toContain(view.status);
 
     // No stale route: the routes file holds exactly the ready demos.
-    const routes = readRoutesFile(await readFile(path.join(stack.config.nginx.configDir, "routes.conf"), "utf8"));
+    const routes = parseRoutesFile(await readFile(path.join(stack.config.nginx.configDir, "routes.conf"), "utf8"));
     expect([...routes.hosts].sort()).toEqual(live.filter((demo) => demo.status === "ready").map((demo) => demo.host).sort());
     for (const demo of live) expect((await stack.viaNginx(demo.host, "/")).body).toContain("Hello guestbook");
   });

@@ -1,9 +1,10 @@
-// Unit tests of the pure core: durations, ids and hosts, port choice, routes.
+// Unit tests of the pure core: durations, ids and hosts, port choice, routes and labels.
 import { describe, expect, it } from "vitest";
 import { describeDuration, formatDuration, parseDuration } from "../../src/core/duration.js";
 import { hostFor, idEntropyBits, idFromHost, makeIdGenerator } from "../../src/core/naming.js";
-import { pickCandidatePort } from "../../src/core/ports.js";
-import { assertRouteIsSafe, readRoutesFile, routesFor } from "../../src/core/routes.js";
+import { pickCandidatePort } from "../../src/docker/ports.js";
+import { assertRouteIsSafe, routesFor } from "../../src/core/routes.js";
+import { parseRoutesFile } from "../../src/nginx/routes-file.js";
 import { labelsFor, parseLabels, type Demo } from "../../src/core/model.js";
 import { RoutesRenderer } from "../../src/nginx/render.js";
 import { estimateWaitMs, LaunchRateLimiter } from "../../src/core/limits.js";
@@ -61,7 +62,23 @@ describe("port choice", () => {
   });
 });
 
-const demo = (overrides: Partial<Demo>): Demo => ({ id: "abcd1234", app: "hello", host: "abcd1234.demo.localhost", port: 20001, createdAt: 0, expiresAt: 10_000, status: "ready", step: "done", ...overrides });
+/** A demo served by one healthy instance at 127.0.0.1:<port> (port 0: no instance yet). */
+const demo = (overrides: Partial<Demo> & { port?: number }): Demo => {
+  const { port = 20001, ...rest } = overrides;
+  const id = rest.id ?? "abcd1234";
+  return {
+    id,
+    kind: "visitor",
+    app: "hello",
+    host: "abcd1234.demo.localhost",
+    createdAt: 0,
+    expiresAt: 10_000,
+    status: "ready",
+    step: "done",
+    instances: port ? [{ id: `${id}-1`, generation: 1, image: "img", endpoint: `127.0.0.1:${port}`, health: "healthy" }] : [],
+    ...rest,
+  };
+};
 
 describe("routes", () => {
   it("routes only answering, unexpired demos, in a stable order", () => {
@@ -76,30 +93,60 @@ describe("routes", () => {
       5,
     );
     expect(routes.map((route) => route.host)).toEqual(["aaaa0000.demo.localhost", "routing0.demo.localhost", "zzzz0000.demo.localhost"]);
-    expect(routes[0]!.backend).toBe("127.0.0.1:20002");
+    expect(routes[0]!.backends).toEqual(["127.0.0.1:20002"]);
+  });
+  it("routes only healthy instances: a starting or draining one gets no requests", () => {
+    const replacing = demo({});
+    replacing.instances.push({ id: "abcd1234-2", generation: 2, image: "img:2", endpoint: "127.0.0.1:20009", health: "starting" });
+    expect(routesFor([replacing], 0)[0]!.backends).toEqual(["127.0.0.1:20001"]);
+    replacing.instances[0]!.health = "draining";
+    replacing.instances[1]!.health = "healthy";
+    expect(routesFor([replacing], 0)[0]!.backends).toEqual(["127.0.0.1:20009"]);
   });
   it("refuses values that could inject nginx syntax", () => {
-    expect(() => assertRouteIsSafe({ id: "x", host: "a.demo.localhost; include /etc/passwd", backend: "127.0.0.1:1" })).toThrow(/unsafe host/);
-    expect(() => assertRouteIsSafe({ id: "x", host: "a.demo.localhost", backend: "10.0.0.1:80" })).toThrow(/unsafe backend/);
+    expect(() => assertRouteIsSafe({ id: "x", host: "a.demo.localhost; include /etc/passwd", backends: ["127.0.0.1:1"] })).toThrow(/unsafe host/);
+    expect(() => assertRouteIsSafe({ id: "x", host: "a.demo.localhost", backends: ["10.0.0.1:80; include x"] })).toThrow(/unsafe backend/);
+    expect(() => assertRouteIsSafe({ id: "x", host: "a.demo.localhost", backends: ["evil.example:80"] })).toThrow(/unsafe backend/);
+    expect(() => assertRouteIsSafe({ id: "x{", host: "a.demo.localhost", backends: ["10.0.0.1:80"] })).toThrow(/unsafe route id/);
   });
-  it("reads back the generation and hosts of a rendered file", () => {
+  it("reads back the generation and each host's endpoints of a rendered file", () => {
     const text = new RoutesRenderer().render({ generation: 42, controller: { host: "127.0.0.1", port: 8081 }, routes: routesFor([demo({})], 0) });
     expect(text).toContain("map $host $demo_launcher_backend");
     expect(text).toContain("abcd1234.demo.localhost 127.0.0.1:20001;");
-    expect(readRoutesFile(text)).toEqual({ generation: 42, hosts: new Set(["abcd1234.demo.localhost"]) });
+    expect(text).not.toContain("upstream demo_launcher_u_");
+    const parsed = parseRoutesFile(text);
+    expect(parsed.generation).toBe(42);
+    expect([...parsed.backends]).toEqual([["abcd1234.demo.localhost", ["127.0.0.1:20001"]]]);
+  });
+  it("gives a host with several healthy instances an upstream block, and reads it back", () => {
+    const replicas = demo({ id: "shared01", host: "shared01.demo.localhost" });
+    replicas.instances.push({ id: "shared01-2", generation: 2, image: "img", endpoint: "10.0.0.7:31000", health: "healthy" });
+    const text = new RoutesRenderer().render({ generation: 3, controller: { host: "127.0.0.1", port: 8081 }, routes: routesFor([replicas, demo({})], 0) });
+    expect(text).toMatch(/upstream demo_launcher_u_shared01 \{\n {4}server 10\.0\.0\.7:31000;\n {4}server 127\.0\.0\.1:20001;\n\}/);
+    expect(text).toContain("shared01.demo.localhost demo_launcher_u_shared01;");
+    expect(text).toContain("abcd1234.demo.localhost 127.0.0.1:20001;");
+    expect(parseRoutesFile(text).backends.get("shared01.demo.localhost")).toEqual(["10.0.0.7:31000", "127.0.0.1:20001"]);
   });
 });
 
 describe("labels", () => {
+  const labels = labelsFor({
+    demo: { id: "abcd1234", kind: "visitor", app: "hello", host: "abcd1234.demo.localhost", createdAt: 1_700_000_000_000, expiresAt: 1_700_000_600_000, namespace: "default", owner: "c1" },
+    instance: { id: "abcd1234-2", generation: 2, image: "hello:2" },
+  });
   it("round-trip through Docker labels", () => {
-    const labels = labelsFor({ id: "abcd1234", app: "hello", host: "abcd1234.demo.localhost", port: 20001, createdAt: 1_700_000_000_000, expiresAt: 1_700_000_600_000, namespace: "default", client: "c1" });
     expect(labels["demo-launcher.expires-at"]).toBe("2023-11-14T22:23:20.000Z");
-    expect(parseLabels(labels)).toEqual({ id: "abcd1234", app: "hello", host: "abcd1234.demo.localhost", port: 20001, createdAt: 1_700_000_000_000, expiresAt: 1_700_000_600_000, namespace: "default", client: "c1" });
+    expect(labels["demo-launcher.instance"]).toBe("abcd1234-2");
+    expect(parseLabels(labels)).toEqual({
+      demo: { id: "abcd1234", kind: "visitor", app: "hello", host: "abcd1234.demo.localhost", createdAt: 1_700_000_000_000, expiresAt: 1_700_000_600_000, namespace: "default", owner: "c1" },
+      instance: { id: "abcd1234-2", generation: 2, image: "hello:2" },
+    });
   });
   it("treats damaged labels as not ours", () => {
     expect(parseLabels({ "demo-launcher.id": "x" })).toBeUndefined();
-    const labels = labelsFor({ id: "abcd1234", app: "hello", host: "h.demo.localhost", port: 20001, createdAt: 0, expiresAt: 1, namespace: "n" });
-    expect(parseLabels({ ...labels, "demo-launcher.port": "http" })).toBeUndefined();
+    expect(parseLabels({ ...labels, "demo-launcher.generation": "two" })).toBeUndefined();
+    expect(parseLabels({ ...labels, "demo-launcher.kind": "robot" })).toBeUndefined();
+    expect(parseLabels({ ...labels, "demo-launcher.expires-at": "soon" })).toBeUndefined();
   });
 });
 

@@ -2,65 +2,26 @@
 import { describe, expect, it } from "vitest";
 import type { AppConfig } from "../../src/config/schema.js";
 import { DemoEngine, type EngineOptions } from "../../src/core/engine.js";
-import { ProblemError } from "../../src/core/errors.js";
-import { labelsFor } from "../../src/core/model.js";
+import { DomainError } from "../../src/core/errors.js";
+import { MemoryRuntime, type MemoryContainer } from "../../src/core/memory-runtime.js";
+import { labelsFor, type Demo } from "../../src/core/model.js";
 import type { Route } from "../../src/core/routes.js";
-import { PortConflictError, RuntimeUnavailableError, type ContainerInspection, type ContainerRuntime, type ContainerSpec, type EngineState, type RuntimeContainer } from "../../src/core/runtime.js";
+import type { EngineState } from "../../src/core/runtime.js";
 import { silentLogger } from "../../src/logger.js";
+import { RoutesFilePublisher } from "../../src/nginx/route-publisher.js";
 
 const app: AppConfig = { image: "img", port: 8080, ttl: 60_000, memory: 64 << 20, cpus: 0.5, pids: 64, env: {}, banner: false, pool: 0, readiness: { path: "/", timeout: 5_000 } };
 
-class FakeRuntime implements ContainerRuntime {
-  containers = new Map<string, RuntimeContainer & { spec?: ContainerSpec; exitCode: number }>();
-  busyPorts = new Set<number>();
-  removed: string[] = [];
-  /** While true every call fails the way a stopped daemon makes them fail. */
-  down = false;
-  lost: (() => void) | undefined;
-  private next = 0;
-  private answer(): void {
-    if (this.down) throw new RuntimeUnavailableError("connect ENOENT /var/run/docker.sock");
-  }
-  async createAndStart(spec: ContainerSpec) {
-    this.answer();
-    if (this.busyPorts.has(spec.hostPort)) throw new PortConflictError(spec.hostPort, "port is already allocated");
-    const containerId = `c${(this.next += 1)}`;
-    this.containers.set(containerId, { containerId, labels: spec.labels, state: "running", spec, exitCode: 0 });
-    return containerId;
-  }
-  async list() {
-    this.answer();
-    return [...this.containers.values()];
-  }
-  async inspect(containerId: string): Promise<ContainerInspection | undefined> {
-    this.answer();
-    const container = this.containers.get(containerId);
-    return container && { state: container.state, exitCode: container.exitCode, oomKilled: false };
-  }
-  async remove(containerId: string) {
-    this.answer();
-    this.removed.push(containerId);
-    this.containers.delete(containerId);
-  }
-  async logTail() {
-    return "boom";
-  }
-  async imageExists(image: string) {
-    this.answer();
-    return image === "img";
-  }
-  async restart(containerId: string) {
-    this.answer();
-    this.containers.get(containerId)!.state = "running";
-  }
-  watchConnection(lost: () => void) {
-    this.lost = lost;
-    return () => (this.lost = undefined);
-  }
+/** The host port of a demo's newest instance (the in-memory runtime binds 127.0.0.1:<port>). */
+function portOf(demo: Demo | undefined): number {
+  const endpoint = demo?.instances.at(-1)?.endpoint;
+  return endpoint ? Number(endpoint.split(":")[1]) : 0;
 }
 
-function setup(overrides: Partial<EngineOptions> = {}, state: { answering?: Set<number>; routedHosts?: Set<string>; initial?: EngineState } = {}) {
-  const runtime = new FakeRuntime();
+const ALL_PORTS = () => new Set(Array.from({ length: 10 }, (_, i) => 20000 + i));
+
+function setup(overrides: Partial<EngineOptions> = {}, state: { answering?: Set<number>; routedHosts?: Map<string, string[]>; initial?: EngineState; confirm?: (generation: number) => Promise<boolean> } = {}) {
+  const runtime = new MemoryRuntime({ from: 20000, to: 20009 }, ["img", "img:2", "crash:1"]);
   const clock = { time: 1_000_000, now() { return this.time; } };
   const writes: Route[][] = [];
   const disk = { writable: true };
@@ -68,44 +29,68 @@ function setup(overrides: Partial<EngineOptions> = {}, state: { answering?: Set<
   const answering = state.answering ?? new Set<number>();
   const saved: EngineState[] = [];
   let ids = 0;
+  const routes = new RoutesFilePublisher(
+    {
+      readCurrent: async () => ({ generation: 7, backends: state.routedHosts ?? new Map() }),
+      write: async (list) => {
+        if (!disk.writable) throw new Error("EROFS: read-only file system, open 'routes.conf'");
+        writes.push(list);
+        return true;
+      },
+    },
+    state.confirm ?? (async () => true),
+    silentLogger,
+  );
+  const logger = { info: (line: string) => logged.push(`info ${line}`), warn: (line: string) => logged.push(`warn ${line}`), error: (line: string) => logged.push(`error ${line}`) };
   const options: EngineOptions = {
     domain: "demo.localhost",
     namespace: "t",
-    network: "net",
     apps: { hello: app },
-    ports: { from: 20000, to: 20009 },
     limits: { maxDemos: 3, perClient: 1, queueLength: 2, launchesPerClient: 3, launchWindow: 600_000 },
     newId: () => `demo${String((ids += 1)).padStart(4, "0")}`,
     runtime,
-    readiness: async (port) => answering.has(port),
-    confirmRoutes: async () => true,
-    routes: { readCurrent: async () => ({ generation: 7, hosts: state.routedHosts ?? new Set() }), write: async (routes) => {
-      if (!disk.writable) throw new Error("EROFS: read-only file system, open 'routes.conf'");
-      writes.push(routes);
-      return true;
-    } },
-    stateStore: { load: async () => state.initial ?? { ended: [], queued: [] }, save: async (snapshot) => void saved.push(snapshot) },
+    readiness: async (endpoint) => answering.has(Number(endpoint.split(":")[1])),
+    routes,
+    stateStore: { load: async () => state.initial ?? { ended: [], queued: [] }, save: async (snapshot) => void saved.push(structuredClone(snapshot)) },
     clock,
-    logger: { info: (line) => logged.push(`info ${line}`), warn: (line) => logged.push(`warn ${line}`), error: (line) => logged.push(`error ${line}`) },
+    logger,
     // Each wait is a real (short) tick, so tests can act between polls, and 100 ms of fake time.
     sleep: async () => {
       await new Promise((resolve) => setTimeout(resolve, 1));
       clock.time += 100;
     },
+    drainMs: 1000,
     ...overrides,
   };
+  // The publisher's errors go to the same log as the engine's.
+  (routes as unknown as { logger: typeof logger }).logger = logger;
   const engine = new DemoEngine(options);
   return { engine, runtime, clock, writes, answering, saved, disk, logged };
 }
 
-async function catchProblem(action: () => Promise<unknown>): Promise<ProblemError> {
+/** Labels of a container a previous run made. */
+function labelsOf(id: string, options: { expiresAt: number; createdAt?: number; generation?: number; pool?: boolean; image?: string }): Record<string, string> {
+  const generation = options.generation ?? 1;
+  return {
+    ...labelsFor({
+      demo: { id, kind: "visitor", app: "hello", host: `${id}.demo.localhost`, createdAt: options.createdAt ?? 999_000, expiresAt: options.expiresAt, namespace: "t", ...(options.pool ? { pool: true } : {}) },
+      instance: { id: `${id}-${generation}`, generation, image: options.image ?? "img" },
+    }),
+  };
+}
+
+function addContainer(runtime: MemoryRuntime, containerId: string, labels: Record<string, string>, state: MemoryContainer["state"], port: number): void {
+  runtime.containers.set(containerId, { containerId, labels, state, endpoint: `127.0.0.1:${port}`, exitCode: state === "exited" ? 1 : 0, oomKilled: false });
+}
+
+async function catchRefusal(action: () => Promise<unknown>): Promise<DomainError> {
   try {
     await action();
   } catch (error) {
-    if (error instanceof ProblemError) return error;
+    if (error instanceof DomainError) return error;
     throw error;
   }
-  throw new Error("expected a ProblemError");
+  throw new Error("expected a DomainError");
 }
 
 describe("engine", () => {
@@ -119,10 +104,11 @@ describe("engine", () => {
     await new Promise((resolve) => setTimeout(resolve, 5));
     const container = [...runtime.containers.values()][0]!;
     expect(container.spec!.labels["demo-launcher.id"]).toBe(demo.id);
-    answering.add(demo.port);
+    expect(container.spec!.labels["demo-launcher.instance"]).toBe(`${demo.id}-1`);
+    answering.add(portOf(demo));
     await engine.idle();
     expect(engine.get(demo.id)!.status).toBe("ready");
-    expect(writes.at(-1)).toEqual([{ id: demo.id, host: demo.host, backend: `127.0.0.1:${demo.port}` }]);
+    expect(writes.at(-1)).toEqual([{ id: demo.id, host: demo.host, backends: [`127.0.0.1:${portOf(demo)}`] }]);
     // The generation continues from the file on disk, so nginx's probe never sees it go backwards.
     expect(engine.currentGeneration()).toBe(9);
   });
@@ -146,10 +132,8 @@ describe("engine", () => {
     // The running demos expire 40 s from now: the first in line waits about that long.
     expect(engine.queueInfo(first.id)).toEqual({ position: 1, estimatedWaitSeconds: 40 });
     expect(engine.queueInfo(second.id)).toEqual({ position: 2, estimatedWaitSeconds: 40 });
-    const error = await catchProblem(() => engine.launch("hello", "f"));
-    expect(error.status).toBe(429);
-    expect(error.message).toBe("All 3 demo slots are in use and the waiting line is full. Try again in about 40s.");
-    expect(error.retryAfterSeconds).toBe(40);
+    const error = await catchRefusal(() => engine.launch("hello", "f"));
+    expect(error.data).toEqual({ code: "no-room", maxDemos: 3, lineLength: 2, retryAfterSeconds: 40 });
   });
 
   it("starts the first in line as soon as a slot frees, with a fresh time box", async () => {
@@ -166,7 +150,7 @@ describe("engine", () => {
   });
 
   it("drops a waiting visitor whose page stopped asking, and keeps one that asks", async () => {
-    const allPorts = new Set(Array.from({ length: 10 }, (_, i) => 20000 + i));
+    const allPorts = ALL_PORTS();
     const { engine, clock } = setup({ queueAbandonMs: 30_000 }, { answering: allPorts });
     for (const client of ["a", "b", "c"]) await engine.launch("hello", client);
     await engine.idle();
@@ -195,9 +179,8 @@ describe("engine", () => {
       await engine.stop(demo.id);
       clock.time += 10_000;
     }
-    const error = await catchProblem(() => engine.launch("hello", "a"));
-    expect(error.kind).toBe("rate-limited");
-    expect(error.retryAfterSeconds).toBe(40);
+    const error = await catchRefusal(() => engine.launch("hello", "a"));
+    expect(error.data).toEqual({ code: "rate-limited", launches: 2, windowMs: 60_000, retryAfterSeconds: 40 });
     expect((await engine.launch("hello", "b")).created).toBe(true);
     clock.time += 40_000;
     expect((await engine.launch("hello", "a")).created).toBe(true);
@@ -205,16 +188,15 @@ describe("engine", () => {
 
   it("names the allowed apps when the app is unknown", async () => {
     const { engine } = setup();
-    await expect(engine.launch("nope", "a")).rejects.toThrow('"nope" is not an app here; allowed: hello.');
+    expect((await catchRefusal(() => engine.launch("nope", "a"))).data).toEqual({ code: "unknown-app", asked: "nope", allowed: ["hello"] });
   });
 
-  it("chooses another port when the bind loses a race", async () => {
-    const { engine, runtime, answering } = setup({ ports: { from: 20000, to: 20001 } });
-    runtime.busyPorts.add(20000);
-    answering.add(20001);
+  it("fails a launch with the runtime's reason when it cannot place the instance", async () => {
+    const { engine, runtime } = setup({ limits: { maxDemos: 20, perClient: 5, queueLength: 0, launchesPerClient: 20, launchWindow: 60_000 } });
+    for (let port = 20000; port <= 20009; port += 1) runtime.busyPorts.add(port);
     const { demo } = await engine.launch("hello", "a");
     await engine.idle();
-    expect(engine.get(demo.id)).toMatchObject({ status: "ready", port: 20001 });
+    expect(engine.getEnded(demo.id)).toMatchObject({ status: "failed", reason: "no free host port is left in the configured range" });
   });
 
   it("fails a demo whose app crashes, with the reason, and removes its container", async () => {
@@ -256,14 +238,13 @@ describe("engine", () => {
 
   it("at start adopts routed demos at once, keeps waiting for starting ones, and removes the rest", async () => {
     const now = 1_000_000;
-    const make = (id: string, expiresAt: number) => labelsFor({ id, app: "hello", host: `${id}.demo.localhost`, port: 20000 + Number(id.slice(-1)), createdAt: now - 1000, expiresAt, namespace: "t" });
-    const { engine, runtime, writes } = setup({}, { routedHosts: new Set(["ready001.demo.localhost"]), answering: new Set([20002]) });
-    runtime.containers.set("r1", { containerId: "r1", labels: make("ready001", now + 60_000), state: "running", exitCode: 0 });
-    runtime.containers.set("s2", { containerId: "s2", labels: make("start002", now + 60_000), state: "running", exitCode: 0 });
-    runtime.containers.set("e3", { containerId: "e3", labels: make("expir003", now - 1), state: "running", exitCode: 0 });
-    runtime.containers.set("h4", { containerId: "h4", labels: make("halfm004", now + 60_000), state: "created", exitCode: 0 });
-    runtime.containers.set("x5", { containerId: "x5", labels: make("exite005", now + 60_000), state: "exited", exitCode: 1 });
-    runtime.containers.set("b6", { containerId: "b6", labels: { "demo-launcher.namespace": "t", "demo-launcher.id": "broken" }, state: "running", exitCode: 0 });
+    const { engine, runtime, writes } = setup({}, { routedHosts: new Map([["ready001.demo.localhost", ["127.0.0.1:20001"]]]), answering: new Set([20002]) });
+    addContainer(runtime, "r1", labelsOf("ready001", { expiresAt: now + 60_000 }), "running", 20001);
+    addContainer(runtime, "s2", labelsOf("start002", { expiresAt: now + 60_000 }), "running", 20002);
+    addContainer(runtime, "e3", labelsOf("expir003", { expiresAt: now - 1 }), "running", 20003);
+    addContainer(runtime, "h4", labelsOf("halfm004", { expiresAt: now + 60_000 }), "created", 20004);
+    addContainer(runtime, "x5", labelsOf("exite005", { expiresAt: now + 60_000 }), "exited", 20005);
+    addContainer(runtime, "b6", { "demo-launcher.namespace": "t", "demo-launcher.id": "broken" }, "running", 20006);
     await engine.start();
     expect(engine.get("ready001")!.status).toBe("ready");
     // The first render already holds the demo that was routed before the restart.
@@ -273,6 +254,15 @@ describe("engine", () => {
     expect([...runtime.containers.keys()].sort()).toEqual(["r1", "s2"]);
     expect(engine.getEnded("expir003")!.status).toBe("expired");
     expect(engine.getEnded("halfm004")!.status).toBe("failed");
+  });
+
+  it("adopts containers made before instances existed (no instance label) as their demo's first instance", async () => {
+    const now = 1_000_000;
+    const old: Record<string, string> = { "demo-launcher.id": "older001", "demo-launcher.app": "hello", "demo-launcher.host": "older001.demo.localhost", "demo-launcher.port": "20001", "demo-launcher.created-at": new Date(now - 1000).toISOString(), "demo-launcher.expires-at": new Date(now + 60_000).toISOString(), "demo-launcher.namespace": "t", "demo-launcher.client": "v" };
+    const { engine, runtime } = setup({}, { routedHosts: new Map([["older001.demo.localhost", ["127.0.0.1:20001"]]]) });
+    addContainer(runtime, "o1", old, "running", 20001);
+    await engine.start();
+    expect(engine.get("older001")).toMatchObject({ status: "ready", kind: "visitor", owner: "v", instances: [{ id: "older001-1", generation: 1, health: "healthy", endpoint: "127.0.0.1:20001" }] });
   });
 
   it("removes the container of a demo stopped while it was starting", async () => {
@@ -286,7 +276,7 @@ describe("engine", () => {
   });
 
   it("keeps a warm pool routed, hands it out with no start and no render, and refills it", async () => {
-    const allPorts = new Set(Array.from({ length: 10 }, (_, i) => 20000 + i));
+    const allPorts = ALL_PORTS();
     const { engine, runtime, writes, saved } = setup({ apps: { hello: { ...app, pool: 2 } } }, { answering: allPorts });
     await engine.start();
     await engine.idle();
@@ -309,15 +299,15 @@ describe("engine", () => {
 
   it("after a restart, a claimed pool container keeps its owner and lease, an unclaimed one stays in the pool", async () => {
     const now = 1_000_000;
-    const labels = (id: string) => labelsFor({ id, app: "hello", host: `${id}.demo.localhost`, port: 20000 + Number(id.slice(-1)), createdAt: now - 5000, expiresAt: now + 6 * 3_600_000, namespace: "t", pool: true });
+    const labels = (id: string) => labelsOf(id, { createdAt: now - 5000, expiresAt: now + 6 * 3_600_000, pool: true });
     const { engine, runtime } = setup(
       { apps: { hello: { ...app, pool: 1 } } },
-      { routedHosts: new Set(["claim001.demo.localhost", "spare002.demo.localhost"]), initial: { ended: [], queued: [], leases: [{ id: "claim001", expiresAt: now + 30_000, client: "v" }] } },
+      { routedHosts: new Map([["claim001.demo.localhost", ["127.0.0.1:20001"]], ["spare002.demo.localhost", ["127.0.0.1:20002"]]]), initial: { ended: [], queued: [], leases: [{ id: "claim001", expiresAt: now + 30_000, client: "v" }] } },
     );
-    runtime.containers.set("c1", { containerId: "c1", labels: labels("claim001"), state: "running", exitCode: 0 });
-    runtime.containers.set("c2", { containerId: "c2", labels: labels("spare002"), state: "running", exitCode: 0 });
+    addContainer(runtime, "c1", labels("claim001"), "running", 20001);
+    addContainer(runtime, "c2", labels("spare002"), "running", 20002);
     await engine.start();
-    expect(engine.get("claim001")).toMatchObject({ status: "ready", expiresAt: now + 30_000, client: "v" });
+    expect(engine.get("claim001")).toMatchObject({ status: "ready", expiresAt: now + 30_000, owner: "v" });
     expect(engine.get("claim001")!.pooled).toBeUndefined();
     expect(engine.get("spare002")!.pooled).toBe(true);
     expect(engine.poolStatus()).toEqual({ hello: { ready: 1, starting: 0 } });
@@ -335,7 +325,7 @@ describe("engine", () => {
   });
 
   it("a launch while Docker is down waits for it, and the outage is reported once", async () => {
-    const { engine, runtime, answering, logged } = setup({}, { answering: new Set(Array.from({ length: 10 }, (_, i) => 20000 + i)) });
+    const { engine, runtime, answering, logged } = setup({}, { answering: ALL_PORTS() });
     await engine.start();
     runtime.down = true;
     const { demo } = await engine.launch("hello", "a");
@@ -354,7 +344,7 @@ describe("engine", () => {
   });
 
   it("after Docker restarts, ready demos it stopped are started again; without an outage a stop is a failure", async () => {
-    const { engine, runtime } = setup({}, { answering: new Set(Array.from({ length: 10 }, (_, i) => 20000 + i)) });
+    const { engine, runtime } = setup({}, { answering: ALL_PORTS() });
     await engine.start();
     const first = (await engine.launch("hello", "a")).demo;
     const second = (await engine.launch("hello", "b")).demo;
@@ -373,7 +363,7 @@ describe("engine", () => {
   });
 
   it("a routes file that cannot be written holds the launch at 'routing' until it can, and is reported once", async () => {
-    const { engine, disk, logged, writes } = setup({}, { answering: new Set(Array.from({ length: 10 }, (_, i) => 20000 + i)) });
+    const { engine, disk, logged, writes } = setup({}, { answering: ALL_PORTS() });
     await engine.start();
     disk.writable = false;
     const { demo } = await engine.launch("hello", "a");
@@ -394,7 +384,7 @@ describe("engine", () => {
     const { engine, logged } = setup({ stateStore: { load: async () => ({ ended: [], queued: [] }), save: async (state) => {
       if (full) throw new Error("ENOSPC: no space left on device, write");
       saved.push(state);
-    } } }, { answering: new Set(Array.from({ length: 10 }, (_, i) => 20000 + i)) });
+    } } }, { answering: ALL_PORTS() });
     await engine.start();
     for (const client of ["a", "b", "c"]) await engine.launch("hello", client);
     await engine.idle();
@@ -418,10 +408,10 @@ describe("engine", () => {
     const saved = first.saved.at(-1)!;
     expect(saved.starting!.map((entry) => entry.id)).toEqual([demo.id]);
 
-    const second = setup({}, { initial: saved, answering: new Set(Array.from({ length: 10 }, (_, i) => 20000 + i)) });
+    const second = setup({}, { initial: saved, answering: ALL_PORTS() });
     await second.engine.start();
     await second.engine.idle();
-    expect(second.engine.get(demo.id)).toMatchObject({ status: "ready", client: "a", createdAt: demo.createdAt, expiresAt: demo.expiresAt });
+    expect(second.engine.get(demo.id)).toMatchObject({ status: "ready", owner: "a", createdAt: demo.createdAt, expiresAt: demo.expiresAt });
     expect([...second.runtime.containers.values()].map((container) => container.spec!.labels["demo-launcher.id"])).toEqual([demo.id]);
     await first.engine.close();
   });

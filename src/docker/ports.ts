@@ -1,4 +1,4 @@
-// Chooses candidate host ports from the configured range; Docker's bind is the real reservation.
+// Chooses candidate host ports for demo containers from the configured range; Docker's bind is the real reservation.
 export interface PortRange {
   from: number;
   to: number;

@@ -1,0 +1,55 @@
+// What the engine's modules share: the options with every edge passed in, the registry, and a few operations.
+import type { AppConfig } from "../config/schema.js";
+import type { Logger } from "../logger.js";
+import type { DockerOutage } from "./docker-outage.js";
+import type { Demo } from "./model.js";
+import type { DemoRegistry } from "./registry.js";
+import type { Clock, ContainerRuntime, EndedDemo, ReadinessProbe, RoutePublisher, StateStore } from "./runtime.js";
+import type { StateSaver } from "./state-saver.js";
+
+export interface EngineOptions {
+  domain: string;
+  namespace: string;
+  apps: Record<string, AppConfig>;
+  limits: { maxDemos: number; perClient: number; queueLength: number; launchesPerClient: number; launchWindow: number };
+  newId: () => string;
+  runtime: ContainerRuntime;
+  readiness: ReadinessProbe;
+  routes: RoutePublisher;
+  stateStore: StateStore;
+  clock: Clock;
+  logger: Logger;
+  sleep?: (ms: number) => Promise<void>;
+  /** How long to wait for nginx to serve a new route before calling the demo ready anyway. */
+  routeConfirmTimeoutMs?: number;
+  /** How long ended demos are remembered (their hosts say "expired" instead of "unknown"). */
+  endedRetentionMs?: number;
+  /** A queued visitor whose page has not asked for this long has left; their place goes to the next. */
+  queueAbandonMs?: number;
+  /** How long a replaced instance keeps running for the requests nginx's old workers still send it. */
+  drainMs?: number;
+}
+
+/** The readiness settings of an app that is no longer configured (its demos are still adopted). */
+export const DEFAULT_READINESS = { path: "/", timeout: 60_000 };
+
+export interface EngineContext {
+  readonly options: EngineOptions;
+  readonly registry: DemoRegistry;
+  readonly outage: DockerOutage;
+  readonly saver: StateSaver;
+  readonly logger: Logger;
+  now(): number;
+  sleep(ms: number): Promise<void>;
+  readonly closed: boolean;
+  /** Runs a task in the background, logging what it throws; close() waits for it. */
+  track(task: Promise<unknown>): void;
+  /** Publishes the routes of every live demo; resolves to the generation that holds them. */
+  publishRoutes(): Promise<number>;
+  /** Forgets the demo, drops its route, then removes its containers; idempotent. */
+  end(demo: Demo, status: EndedDemo["status"], reason: string): Promise<void>;
+  /** Starts the first in line while there are free slots. */
+  promoteQueued(): void;
+  /** Removes a container, reporting (not throwing) what goes wrong; the next sync retries. */
+  removeQuietly(containerId: string): Promise<void>;
+}

@@ -1,0 +1,128 @@
+// The registry of demos in memory: live demos, the line, leases, ended demos and what the state file keeps.
+import type { Demo, ReplacementState } from "./model.js";
+import type { AcceptedLaunch, EndedDemo, EngineState, Lease } from "./runtime.js";
+
+const MAX_ENDED = 10_000;
+
+export class DemoRegistry {
+  private readonly demos = new Map<string, Demo>();
+  private readonly ended = new Map<string, EndedDemo>();
+  /** Ids of queued demos, first in line first. */
+  readonly queue: string[] = [];
+  /** Owners and expiries that labels written at creation cannot know (claimed pool members, extensions). */
+  readonly leases = new Map<string, Lease>();
+  /** Instance ids whose container is being created right now: Docker may show them half-made. */
+  readonly creating = new Set<string>();
+  /** Starts of a stopped demo's container since it was last ready, and refusals while they last. */
+  readonly restartAttempts = new Map<string, { started: number; refused: number }>();
+  /** After a pool member fails to start, its app's pool waits until then before trying again. */
+  readonly poolPausedUntil = new Map<string, number>();
+
+  /** Replacement outcomes the last run saved, until their demos are adopted. */
+  private readonly savedReplacements = new Map<string, ReplacementState>();
+
+  constructor(private readonly endedRetentionMs: number) {}
+
+  get(id: string): Demo | undefined {
+    return this.demos.get(id);
+  }
+
+  has(id: string): boolean {
+    return this.demos.has(id);
+  }
+
+  /** True while this exact record is the live one (a stopped and relaunched id is another record). */
+  isLive(demo: Demo): boolean {
+    return this.demos.get(demo.id) === demo;
+  }
+
+  add(demo: Demo): void {
+    this.demos.set(demo.id, demo);
+  }
+
+  all(): Demo[] {
+    return [...this.demos.values()];
+  }
+
+  values(): IterableIterator<Demo> {
+    return this.demos.values();
+  }
+
+  /** Forgets a live demo and its place in line and lease; returns false when it was not the live record. */
+  remove(demo: Demo): boolean {
+    if (!this.isLive(demo)) return false;
+    this.demos.delete(demo.id);
+    const queued = this.queue.indexOf(demo.id);
+    if (queued >= 0) this.queue.splice(queued, 1);
+    this.leases.delete(demo.id);
+    this.restartAttempts.delete(demo.id);
+    return true;
+  }
+
+  getEnded(id: string): EndedDemo | undefined {
+    return this.ended.get(id);
+  }
+
+  isTaken(id: string): boolean {
+    return this.demos.has(id) || this.ended.has(id);
+  }
+
+  /** Remembers how a demo ended, so its host says "expired" rather than "unknown"; old entries go. */
+  recordEnded(entry: EndedDemo, now: number): void {
+    this.ended.delete(entry.id);
+    this.ended.set(entry.id, entry);
+    const cutoff = now - this.endedRetentionMs;
+    for (const [id, old] of this.ended) {
+      if (this.ended.size <= MAX_ENDED && old.endedAt >= cutoff) break;
+      this.ended.delete(id);
+    }
+  }
+
+  /** A demo holds a slot while starting or ready; not while waiting in line or idle in the warm pool. */
+  static holdsSlot(demo: Demo): boolean {
+    return demo.status !== "queued" && !demo.pooled;
+  }
+
+  runningCount(): number {
+    let count = 0;
+    for (const demo of this.demos.values()) if (DemoRegistry.holdsSlot(demo)) count += 1;
+    return count;
+  }
+
+  /** Loads what the last run saved (before containers are adopted). */
+  restore(state: EngineState, now: number): void {
+    for (const entry of state.ended) this.recordEnded(entry, now);
+    for (const lease of state.leases ?? []) this.leases.set(lease.id, lease);
+    for (const { id, ...replacement } of state.replacements ?? []) this.savedReplacements.set(id, replacement);
+  }
+
+  /** The saved outcome of a demo's last replacement, once (at its adoption). */
+  getReplacement(id: string): ReplacementState | undefined {
+    const saved = this.savedReplacements.get(id);
+    this.savedReplacements.delete(id);
+    return saved;
+  }
+
+  /** What the state file keeps; taken when the write runs, so a burst of changes costs one write. */
+  snapshot(): EngineState {
+    const replacements = this.all().flatMap((demo) => (demo.replacement ? [{ id: demo.id, ...demo.replacement }] : []));
+    return {
+      ended: [...this.ended.values()],
+      queued: this.queue.flatMap((id) => {
+        const demo = this.demos.get(id);
+        return demo ? [acceptedLaunch(demo)] : [];
+      }),
+      // Launches whose container Docker may not have yet: without this, a kill in that moment would lose them.
+      starting: this.all()
+        .filter((demo) => demo.status === "starting" && !demo.pooled)
+        .map(acceptedLaunch),
+      leases: [...this.leases.values()],
+      ...(replacements.length ? { replacements } : {}),
+    };
+  }
+}
+
+/** How the state file keeps a launch it accepted (waiting in line, or not yet in Docker). */
+export function acceptedLaunch(demo: Demo): AcceptedLaunch {
+  return { id: demo.id, app: demo.app, queuedAt: demo.createdAt, ...(demo.owner ? { client: demo.owner } : {}) };
+}

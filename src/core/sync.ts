@@ -1,0 +1,124 @@
+// Carries out reconciliation plans: at start (against what nginx was told) and on the reaper's Docker syncs.
+import { DEFAULT_READINESS, type EngineContext } from "./context.js";
+import { finishLaunch, failDemo } from "./launch.js";
+import { startAgain, stoppedReason } from "./instances.js";
+import type { Demo, Instance } from "./model.js";
+import { planReconcile, type ReconcileAction } from "./reconcile.js";
+import { completeReplacement } from "./replacement.js";
+import type { PublishedRoutes } from "./routes.js";
+
+/** Adopts live demos, finishes launches and replacements under way, removes the rest: Docker labels are the truth. */
+export async function adoptAtStart(ctx: EngineContext, published: PublishedRoutes): Promise<void> {
+  const containers = await ctx.options.runtime.list(ctx.options.namespace);
+  await apply(ctx, plan(ctx, containers, published.backends, false), false);
+}
+
+/** Catches what memory cannot see: crashed apps, containers removed by hand, stragglers. */
+export async function syncWithDocker(ctx: EngineContext): Promise<void> {
+  const aroundOutage = ctx.outage.aroundOutage;
+  const containers = await ctx.options.runtime.list(ctx.options.namespace);
+  ctx.outage.answered();
+  await apply(ctx, plan(ctx, containers, new Map(), aroundOutage), aroundOutage);
+}
+
+function plan(ctx: EngineContext, containers: Awaited<ReturnType<EngineContext["options"]["runtime"]["list"]>>, published: ReadonlyMap<string, readonly string[]>, aroundOutage: boolean): ReconcileAction[] {
+  const { registry } = ctx;
+  return planReconcile({
+    containers,
+    liveDemos: registry.all(),
+    ended: (id) => registry.getEnded(id),
+    lease: (id) => registry.leases.get(id),
+    creating: registry.creating,
+    published,
+    now: ctx.now(),
+    aroundOutage,
+  });
+}
+
+async function apply(ctx: EngineContext, actions: ReconcileAction[], aroundOutage: boolean): Promise<void> {
+  let restarted = 0;
+  for (const action of actions) {
+    switch (action.kind) {
+      case "remove":
+        if (action.why.includes("damaged")) ctx.logger.warn(`removing container ${action.containerId.slice(0, 12)}: ${action.why}`);
+        await ctx.removeQuietly(action.containerId);
+        break;
+      case "record-ended":
+        ctx.registry.recordEnded(action.entry, ctx.now());
+        break;
+      case "adopt":
+        adopt(ctx, action.demo, action.await);
+        break;
+      case "check-stopped": {
+        const found = lookup(ctx, action.demoId, action.instanceId);
+        if (found && (await restartOrFail(ctx, found.demo, found.instance, aroundOutage))) restarted += 1;
+        break;
+      }
+      case "check-missing": {
+        const found = lookup(ctx, action.demoId, action.instanceId);
+        if (found) await endIfGone(ctx, found.demo, found.instance);
+        break;
+      }
+    }
+  }
+  if (restarted > 0) ctx.logger.info(`starting ${restarted} demo(s) again that were stopped from outside (a Docker restart stops every container)`);
+}
+
+function lookup(ctx: EngineContext, demoId: string, instanceId: string): { demo: Demo; instance: Instance } | undefined {
+  const demo = ctx.registry.get(demoId);
+  const instance = demo?.instances.find((candidate) => candidate.id === instanceId);
+  return demo && instance ? { demo, instance } : undefined;
+}
+
+function adopt(ctx: EngineContext, demo: Demo, awaiting: { instanceId: string; as: "launch" | "replacement" } | undefined): void {
+  const saved = ctx.registry.getReplacement(demo.id);
+  if (saved) demo.replacement = saved;
+  ctx.registry.add(demo);
+  const instance = awaiting && demo.instances.find((candidate) => candidate.id === awaiting.instanceId);
+  if (!instance) {
+    if (demo.replacement?.status === "running") demo.replacement = { ...demo.replacement, status: "failed", finishedAt: ctx.now(), reason: "the controller restarted before its new instance was started; replace it again" };
+    return;
+  }
+  if (awaiting.as === "launch") {
+    const readiness = ctx.options.apps[demo.app]?.readiness ?? DEFAULT_READINESS;
+    ctx.track(finishLaunch(ctx, demo, instance, readiness, demo.createdAt));
+    return;
+  }
+  // A replacement the last run had under way: finish it (the old instance serves meanwhile).
+  demo.replacement = demo.replacement?.status === "running" ? demo.replacement : { status: "running", image: instance.image, startedAt: ctx.now() };
+  ctx.track(completeReplacement(ctx, demo, instance));
+}
+
+/**
+ * A ready demo's container stopped: Docker stops every container when it goes down (unless live-restore is
+ * on), with SIGTERM and then SIGKILL, often before its connection breaks. Such a stop is undone; an app's own
+ * crash or running out of memory ends the demo. True when it was started again.
+ */
+async function restartOrFail(ctx: EngineContext, demo: Demo, instance: Instance, aroundOutage: boolean): Promise<boolean> {
+  const state = instance.containerId ? await ctx.options.runtime.inspect(instance.containerId) : undefined;
+  if (state?.state === "running") return false;
+  if (state && (await startAgain(ctx, demo, instance, state, aroundOutage))) {
+    demo.status = "starting";
+    demo.step = "waiting-for-app";
+    instance.health = "starting";
+    const readiness = ctx.options.apps[demo.app]?.readiness ?? DEFAULT_READINESS;
+    ctx.track(finishLaunch(ctx, demo, instance, readiness, ctx.now()));
+    return true;
+  }
+  await failDemo(ctx, demo, stoppedReason(state, ctx.options.apps[demo.app]));
+  return false;
+}
+
+/** A listing is not proof: only Docker saying "no such container" is. */
+async function endIfGone(ctx: EngineContext, demo: Demo, instance: Instance): Promise<void> {
+  if (!instance.containerId || (await ctx.options.runtime.inspect(instance.containerId)) !== undefined) return;
+  const others = demo.instances.filter((candidate) => candidate !== instance && candidate.health === "healthy");
+  if (instance.health === "healthy" && others.length > 0) {
+    demo.instances = demo.instances.filter((candidate) => candidate !== instance);
+    await ctx.publishRoutes().catch(() => {});
+    return;
+  }
+  // A replacement's new instance is its own loop's to report; the demo keeps its old one.
+  if (instance.health !== "healthy" && demo.status === "ready") return;
+  await ctx.end(demo, "failed", "its container was removed outside the launcher");
+}

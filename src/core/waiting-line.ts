@@ -1,0 +1,40 @@
+// The waiting line: visitors promoted as slots free, their place and wait, and who has left.
+import { estimateWait } from "./admission.js";
+import type { EngineContext } from "./context.js";
+import { runLaunch } from "./launch.js";
+
+/** Starts the first in line while there are free slots; their time box starts now. */
+export function promoteQueued(ctx: EngineContext): void {
+  const { registry } = ctx;
+  let promoted = false;
+  while (!ctx.closed && registry.queue.length > 0 && registry.runningCount() < ctx.options.limits.maxDemos) {
+    const id = registry.queue.shift()!;
+    const demo = registry.get(id);
+    const app = demo ? ctx.options.apps[demo.app] : undefined;
+    if (!demo || demo.status !== "queued" || !app) continue;
+    const now = ctx.now();
+    demo.status = "starting";
+    demo.step = "creating";
+    demo.createdAt = now;
+    demo.expiresAt = now + app.ttl;
+    delete demo.lastSeenAt;
+    promoted = true;
+    ctx.track(runLaunch(ctx, demo, app));
+  }
+  if (promoted) void ctx.saver.save();
+}
+
+/** Place in line (1 = next) and the estimated wait, for a queued demo. */
+export function queueInfo(ctx: EngineContext, id: string): { position: number; estimatedWaitSeconds: number } | undefined {
+  const index = ctx.registry.queue.indexOf(id);
+  const demo = ctx.registry.get(id);
+  if (index < 0 || !demo) return undefined;
+  const ttl = ctx.options.apps[demo.app]?.ttl ?? 600_000;
+  return { position: index + 1, estimatedWaitSeconds: Math.ceil(estimateWait(ctx.registry.values(), index + 1, ttl, ctx.now()) / 1000) };
+}
+
+/** The visitor's page asked about their queued demo: they are still waiting. */
+export function touch(ctx: EngineContext, id: string): void {
+  const demo = ctx.registry.get(id);
+  if (demo?.status === "queued") demo.lastSeenAt = ctx.now();
+}

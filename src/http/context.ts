@@ -1,0 +1,103 @@
+// What every HTTP area shares: the engine, the pages, how demos look as JSON, and who may do what.
+import type { FastifyRequest } from "fastify";
+import type { Config } from "../config/load.js";
+import type { DemoEngine } from "../core/engine.js";
+import { viewOf, type Demo } from "../core/model.js";
+import { hostFor, ID_PATTERN, idFromHost } from "../core/naming.js";
+import type { EndedDemo } from "../core/runtime.js";
+import type { Logger } from "../logger.js";
+import { clientAddress, clientKey, isDirectLoopback, tokenMatches } from "./client.js";
+import type { Pages } from "./pages.js";
+import { ProblemError } from "./problem.js";
+
+export interface ServerDeps {
+  config: Config;
+  engine: DemoEngine;
+  logger: Logger;
+  templatesDir: string;
+  /** Extra facts for /api/status (the watcher's last outcome). */
+  status: () => Promise<Record<string, unknown>>;
+}
+
+export function publicOrigin(config: Config, host: string): string {
+  const port = config.publicPort ?? config.nginx.listen.port;
+  const defaultPort = config.publicScheme === "https" ? 443 : 80;
+  return `${config.publicScheme}://${host}${port === defaultPort ? "" : `:${port}`}`;
+}
+
+export const NO_STORE = "no-store";
+
+export interface HttpContext extends ServerDeps {
+  pages: Pages;
+  scripts: { launch: string; status: string; banner: string };
+  apexUrl: string;
+  urlOf(demo: Demo): string;
+  viewFor(demo: Demo, options?: { withInstances?: boolean }): ReturnType<typeof viewOf>;
+  endedView(ended: EndedDemo): Record<string, unknown>;
+  wantsHtml(request: FastifyRequest): boolean;
+  isAdmin(request: FastifyRequest): boolean;
+  requireAdmin(request: FastifyRequest): void;
+  originAllowed(origin: string): boolean;
+  /** Launches change state: only by POST, and a browser's Origin must be one we trust (CSRF). */
+  assertSameOrigin(request: FastifyRequest): void;
+  parseId(raw: string): string;
+}
+
+export function createHttpContext(deps: ServerDeps, pages: Pages, scripts: HttpContext["scripts"]): HttpContext {
+  const { config, engine } = deps;
+  const apexUrl = publicOrigin(config, config.domain);
+  const urlOf = (demo: Demo) => `${publicOrigin(config, demo.host)}/`;
+
+  /** With a token: the token. Without one: only straight from this machine, never through nginx. */
+  const isAdmin = (request: FastifyRequest): boolean => {
+    if (!config.adminToken) return isDirectLoopback(request);
+    const header = String(request.headers.authorization ?? "");
+    return tokenMatches(header.startsWith("Bearer ") ? header.slice(7) : undefined, config.adminToken);
+  };
+
+  /** Our own pages (the apex, a demo host's relaunch button) and the operator's allowed sites. */
+  const originAllowed = (origin: string): boolean => {
+    if (origin === apexUrl || config.allowedOrigins.includes(origin)) return true;
+    try {
+      const url = new URL(origin);
+      return url.origin === publicOrigin(config, url.hostname) && idFromHost(url.hostname, config.domain) !== undefined;
+    } catch {
+      return false;
+    }
+  };
+
+  return {
+    ...deps,
+    pages,
+    scripts,
+    apexUrl,
+    urlOf,
+    viewFor: (demo, options) => viewOf(demo, urlOf(demo), Date.now(), engine.queueInfo(demo.id), options),
+    endedView(ended) {
+      const host = hostFor(ended.id, config.domain);
+      return { id: ended.id, app: ended.app, host, url: `${publicOrigin(config, host)}/`, status: ended.status, reason: ended.reason, endedAt: new Date(ended.endedAt).toISOString() };
+    },
+    wantsHtml: (request) => /text\/html/.test(String(request.headers.accept ?? "")),
+    isAdmin,
+    requireAdmin(request) {
+      if (isAdmin(request)) return;
+      throw new ProblemError("unauthorized", config.adminToken ? "This needs the admin token: send `Authorization: Bearer <token>`." : "Admin actions need an admin token (set adminToken or DEMO_LAUNCHER_ADMIN_TOKEN).");
+    },
+    originAllowed,
+    assertSameOrigin(request) {
+      const origin = request.headers.origin;
+      if (origin === undefined || originAllowed(String(origin))) return;
+      const allowed = config.allowedOrigins.length ? `${apexUrl}, its demos and ${config.allowedOrigins.join(", ")}` : `${apexUrl} and its demos`;
+      throw new ProblemError("forbidden", `Launches are accepted only from ${allowed}, not from ${String(origin).slice(0, 100)}.`);
+    },
+    parseId(raw) {
+      if (!ID_PATTERN.test(raw)) throw new ProblemError("bad-request", `${JSON.stringify(raw.slice(0, 70))} is not a demo id (lowercase letters and digits).`);
+      return raw;
+    },
+  };
+}
+
+/** The visitor a launch counts against; an operator launching on purpose (CLI, scripts) is held to no per-visitor limit. */
+export function launchOwner(ctx: HttpContext, request: FastifyRequest): string | undefined {
+  return ctx.isAdmin(request) ? undefined : clientKey(clientAddress(request, ctx.config.trustedProxies));
+}
