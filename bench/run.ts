@@ -119,7 +119,7 @@ async function floorLaunch(stack: Stack, floorNginx: FloorNginx, hostPort: numbe
     await new Promise((resolve) => setTimeout(resolve, 3));
   }
   const host = `floor${generation}.demo.localhost`;
-  await writeAtomically(floorNginx.routesFile, new RoutesRenderer().render({ generation, controller: { host: "127.0.0.1", port: 9 }, routes: [{ id: host, host, backend: `127.0.0.1:${hostPort}` }] }));
+  await writeAtomically(floorNginx.routesFile, new RoutesRenderer().render({ generation, controller: { host: "127.0.0.1", port: 9 }, routes: [{ id: host, host, backends: [`127.0.0.1:${hostPort}`] }] }));
   await execa(floorNginx.nginx.binary, ["-s", "reload", "-p", floorNginx.nginx.options.prefix, "-c", floorNginx.nginx.confFile]);
   await until200(floorNginx.port, host, HEALTH.path, HEALTH.body, started);
   const elapsed = performance.now() - started;
@@ -207,11 +207,11 @@ async function applyRun(n: number, backendPort: number, layout: "map" | "server-
   const configDir = path.join(dir, "config");
   await mkdir(configDir, { recursive: true });
   const listen = { host: "127.0.0.1", port: await freePort() };
-  const routes = (count: number) => Array.from({ length: count }, (_, i) => ({ id: `r${i}`, host: `r${i}.bench.localhost`, backend: `127.0.0.1:${backendPort}` }));
+  const routes = (count: number) => Array.from({ length: count }, (_, i) => ({ id: `r${i}`, host: `r${i}.bench.localhost`, backends: [`127.0.0.1:${backendPort}`] }));
   // The older tools' layout: one server block per demo, in the same file nginx includes at http{} level.
   const serverBlocks = (count: number) =>
     `${renderer.render({ generation: 1, controller: { host: "127.0.0.1", port: backendPort }, routes: [] })}\n` +
-    routes(count).map((route) => `server {\n    listen ${listen.host}:${listen.port};\n    server_name ${route.host};\n    location / {\n        proxy_pass http://${route.backend};\n    }\n}\n`).join("");
+    routes(count).map((route) => `server {\n    listen ${listen.host}:${listen.port};\n    server_name ${route.host};\n    location / {\n        proxy_pass http://${route.backends[0]};\n    }\n}\n`).join("");
   const render = (count: number, generation: number) => (layout === "map" ? renderer.render({ generation, controller: { host: "127.0.0.1", port: backendPort }, routes: routes(count) }) : serverBlocks(count));
   const routesFile = path.join(configDir, "routes.conf");
   await writeFile(routesFile, render(n, 1));

@@ -98,6 +98,8 @@ export interface StackOptions {
   extraYaml?: string;
   /** Host ports for demos; by default a random 500-port window, so parallel stacks rarely meet. */
   ports?: { from: number; to: number } | undefined;
+  /** Extra keys of the nginx: section (each line indented by two spaces), e.g. "  drain: 2s". */
+  nginxYaml?: string;
   /** Replaces the default limits line. */
   limitsYaml?: string;
   /** Runs in the stack's directory before the config is read (operator files and the like). */
@@ -153,6 +155,7 @@ nginx:
   listen: 127.0.0.1:${nginxPort}
   configDir: nginx-config
   debounce: 50ms
+${options.nginxYaml ?? ""}
 ports: { from: ${ports.from}, to: ${ports.to} }
 ${options.limitsYaml ?? "limits: { maxDemos: 20, perClient: 1 }"}
 ${options.extraYaml ?? ""}

@@ -15,7 +15,7 @@ describe("shipped production files", () => {
     await mkdir(path.join(dir, "demo-launcher"));
     for (const file of ["locations.conf", "proxy.conf"]) await writeFile(path.join(dir, "demo-launcher", file), await readFile(path.join(PACKAGE_ROOT, "nginx", file), "utf8"));
     await execa("openssl", ["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj", "/CN=demo.example.org", "-keyout", path.join(dir, "key.pem"), "-out", path.join(dir, "cert.pem")]);
-    const routes = new RoutesRenderer().render({ generation: 1, controller: { host: "127.0.0.1", port: 8081 }, routes: [{ id: "abcd1234", host: "abcd1234.demo.example.org", backend: "127.0.0.1:20001" }] });
+    const routes = new RoutesRenderer().render({ generation: 1, controller: { host: "127.0.0.1", port: 8081 }, routes: [{ id: "abcd1234", host: "abcd1234.demo.example.org", backends: ["127.0.0.1:20001"] }, { id: "shared01", host: "shared01.demo.example.org", backends: ["127.0.0.1:20002", "127.0.0.1:20003"] }] });
     await writeFile(path.join(dir, "routes.conf"), routes);
     const site = (await readFile(path.join(PACKAGE_ROOT, "nginx/site.conf"), "utf8"))
       .replaceAll("/var/lib/demo-launcher/nginx/routes.conf", path.join(dir, "routes.conf"))

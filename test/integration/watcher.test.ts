@@ -84,7 +84,7 @@ describe("nginx watcher (real nginx)", () => {
     const before = (await readWatcherStatus(stack.config.nginx.configDir))!;
     const writer = new RoutesFile(stack.config.nginx.configDir, stack.config.nginx.controller);
     const base = before.appliedGeneration + 1000;
-    for (let i = 0; i < 30; i += 1) await writer.write([{ id: `burst${i}`, host: `burst${i}.demo.localhost`, backend: `127.0.0.1:${40000 + i}` }], base + i);
+    for (let i = 0; i < 30; i += 1) await writer.write([{ id: `burst${i}`, host: `burst${i}.demo.localhost`, backends: [`127.0.0.1:${40000 + i}`] }], base + i);
     await waitFor("the last generation to be served", async () => (await stack.viaNginx("demo.localhost", "/__demo/generation")).body === String(base + 29), 10_000);
     const after = (await readWatcherStatus(stack.config.nginx.configDir))!;
     expect(after.reloads - before.reloads).toBeGreaterThanOrEqual(1);
@@ -102,7 +102,7 @@ describe("nginx watcher (real nginx)", () => {
     const port = (backend.address() as net.AddressInfo).port;
     const writer = new RoutesFile(stack.config.nginx.configDir, stack.config.nginx.controller);
     const generation = (await writer.readCurrent()).generation + 1;
-    await writer.write([{ id: "wsdemo01", host: "wsdemo01.demo.localhost", backend: `127.0.0.1:${port}` }], generation);
+    await writer.write([{ id: "wsdemo01", host: "wsdemo01.demo.localhost", backends: [`127.0.0.1:${port}`] }], generation);
     // The same confirmation the controller uses: right after a reload an old worker may still answer.
     expect(await nginxRouteConfirmer(stack.config.nginx.probeUrl, "demo.localhost")(generation, 10_000)).toBe(true);
     // Like a browser, try the handshake again if it met a worker that was just being retired.
