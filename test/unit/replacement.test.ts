@@ -1,0 +1,136 @@
+// Unit tests of zero-downtime replacement and of reconciliation during one, on in-memory edges.
+import { describe, expect, it } from "vitest";
+import { DomainError } from "../../src/core/errors.js";
+import { planReconcile } from "../../src/core/reconcile.js";
+import { addContainer, ALL_PORTS, labelsOf, setup } from "../helpers/engine-setup.js";
+
+const NOW = 1_000_000;
+
+async function readyDemo(options: Parameters<typeof setup>[0] = {}, answering = ALL_PORTS()) {
+  const env = setup(options, { answering });
+  await env.engine.start();
+  const { demo } = await env.engine.launch("hello", "a");
+  await env.engine.idle();
+  expect(demo.status).toBe("ready");
+  return { ...env, demo };
+}
+
+describe("replacement", () => {
+  it("starts the new instance, switches the route to it in one publish, then drains and removes the old one", async () => {
+    const { engine, runtime, writes, demo } = await readyDemo();
+    const oldEndpoint = demo.instances[0]!.endpoint!;
+    const oldContainer = demo.instances[0]!.containerId!;
+    await engine.replace(demo.id, "img:2");
+    expect(demo.replacement).toMatchObject({ status: "running", image: "img:2" });
+    await engine.idle();
+    expect(demo.replacement).toMatchObject({ status: "succeeded", image: "img:2" });
+    expect(demo.instances).toMatchObject([{ generation: 2, image: "img:2", health: "healthy" }]);
+    // Every publish routed the host to exactly one endpoint: the old one until the switch, then the new one.
+    const published = writes.flatMap((routes) => routes.filter((route) => route.id === demo.id).map((route) => route.backends));
+    expect(published.every((backends) => backends.length === 1)).toBe(true);
+    expect(published.at(-1)).toEqual([demo.instances[0]!.endpoint]);
+    expect(published).toContainEqual([oldEndpoint]);
+    expect(runtime.removed).toEqual([oldContainer]);
+    expect(runtime.containers.get(demo.instances[0]!.containerId!)!.spec!.labels).toMatchObject({ "demo-launcher.instance": `${demo.id}-2`, "demo-launcher.generation": "2", "demo-launcher.image": "img:2" });
+  });
+
+  it("leaves the old instance serving when the new one crashes, with the reason on the demo", async () => {
+    // Only the first instance's port answers: the in-memory runtime gives the new one the next port.
+    const { engine, runtime, demo } = await readyDemo({}, new Set([20000]));
+    const before = demo.instances.map((instance) => instance.containerId);
+    await engine.replace(demo.id, "img:2");
+    await new Promise((resolve) => setTimeout(resolve, 5));
+    const next = [...runtime.containers.values()].find((container) => container.labels["demo-launcher.generation"] === "2")!;
+    runtime.stop(next.containerId, 3);
+    await engine.idle();
+    expect(demo.replacement).toMatchObject({ status: "failed", reason: "the app stopped while starting: it exited with code 3" });
+    expect(demo.status).toBe("ready");
+    expect(demo.instances.map((instance) => instance.containerId)).toEqual(before);
+    expect(runtime.containers.has(next.containerId)).toBe(false);
+  });
+
+  it("keeps the old instance when nginx does not confirm the switch", async () => {
+    let confirmations = 0;
+    const env = setup({ routeConfirmTimeoutMs: 1 }, { answering: ALL_PORTS(), confirm: async () => (confirmations += 1) === 1 });
+    await env.engine.start();
+    const { demo } = await env.engine.launch("hello", "a");
+    await env.engine.idle();
+    const old = demo.instances[0]!;
+    await env.engine.replace(demo.id, "img:2");
+    await env.engine.idle();
+    expect(demo.replacement).toMatchObject({ status: "failed", reason: "nginx did not confirm the switch to the new instance (check the watcher)" });
+    expect(demo.instances).toEqual([{ ...old, health: "healthy" }]);
+    expect(env.writes.at(-1)!.find((route) => route.id === demo.id)!.backends).toEqual([old.endpoint]);
+  });
+
+  it("refuses an image that is not there, a demo that is not ready, and a second replacement at once", async () => {
+    const { engine, demo } = await readyDemo({ limits: { maxDemos: 3, perClient: 2, queueLength: 2, launchesPerClient: 3, launchWindow: 600_000 } });
+    await expect(engine.replace(demo.id, "nope:1")).rejects.toMatchObject({ data: { code: "missing-image", image: "nope:1" } });
+    await expect(engine.replace("missing1")).rejects.toMatchObject({ data: { code: "no-such-demo", id: "missing1" } });
+    const starting = (await engine.launch("hello", "a")).demo;
+    await expect(engine.replace(starting.id)).rejects.toMatchObject({ data: { code: "not-replaceable", status: "starting" } });
+    await engine.replace(demo.id);
+    const second = engine.replace(demo.id);
+    await expect(second).rejects.toBeInstanceOf(DomainError);
+    await expect(second).rejects.toMatchObject({ data: { code: "replacement-running", image: "img" } });
+    await engine.idle();
+  });
+
+  it("ends both instances when the demo is stopped in the middle of a replacement", async () => {
+    const { engine, runtime, demo } = await readyDemo();
+    await engine.replace(demo.id, "img:2");
+    await new Promise((resolve) => setTimeout(resolve, 2));
+    await engine.stop(demo.id);
+    await engine.idle();
+    expect(runtime.containers.size).toBe(0);
+  });
+
+  it("after a restart mid-replacement: the routed instance serves, a newer one is finished, an older one goes", async () => {
+    const expiresAt = NOW + 60_000;
+    // Killed before the switch: generation 1 routed, generation 2 started.
+    const answering = new Set([20001]);
+    const before = setup({}, { answering, routedHosts: new Map([["aaaa0001.demo.localhost", ["127.0.0.1:20001"]]]) });
+    addContainer(before.runtime, "old", labelsOf("aaaa0001", { expiresAt, generation: 1 }), "running", 20001);
+    addContainer(before.runtime, "new", labelsOf("aaaa0001", { expiresAt, generation: 2, image: "img:2" }), "running", 20002);
+    await before.engine.start();
+    expect(before.engine.get("aaaa0001")!.status).toBe("ready");
+    expect(before.writes[0]!.find((route) => route.id === "aaaa0001")!.backends).toEqual(["127.0.0.1:20001"]);
+    answering.add(20002);
+    await before.engine.idle();
+    expect(before.engine.get("aaaa0001")).toMatchObject({ status: "ready", replacement: { status: "succeeded", image: "img:2" }, instances: [{ generation: 2, health: "healthy" }] });
+    expect([...before.runtime.containers.keys()]).toEqual(["new"]);
+
+    // Killed after the switch, during the drain: generation 2 routed, generation 1 left over.
+    const after = setup({}, { answering: ALL_PORTS(), routedHosts: new Map([["aaaa0001.demo.localhost", ["127.0.0.1:20002"]]]) });
+    addContainer(after.runtime, "old", labelsOf("aaaa0001", { expiresAt, generation: 1 }), "running", 20001);
+    addContainer(after.runtime, "new", labelsOf("aaaa0001", { expiresAt, generation: 2, image: "img:2" }), "running", 20002);
+    await after.engine.start();
+    expect(after.engine.get("aaaa0001")).toMatchObject({ status: "ready", instances: [{ generation: 2, health: "healthy" }] });
+    expect([...after.runtime.containers.keys()]).toEqual(["new"]);
+  });
+
+  it("plans reconciliation per container: two containers of a replacement are normal, strays and half-made ones go", () => {
+    const expiresAt = NOW + 60_000;
+    const container = (id: string, demoId: string, generation: number, state: "running" | "created" | "exited", port: number) => ({ containerId: id, labels: labelsOf(demoId, { expiresAt, generation }), state, endpoint: `127.0.0.1:${port}` });
+    const actions = planReconcile({
+      containers: [container("a1", "aaaa0001", 1, "running", 20001), container("a2", "aaaa0001", 2, "running", 20002), container("a3", "aaaa0001", 3, "created", 20003), container("b1", "bbbb0001", 1, "running", 20004), container("b0", "bbbb0001", 0 + 1, "exited", 20005)],
+      liveDemos: [],
+      ended: () => undefined,
+      lease: () => undefined,
+      creating: new Set(),
+      published: new Map([["aaaa0001.demo.localhost", ["127.0.0.1:20001"]]]),
+      now: NOW,
+      aroundOutage: false,
+    });
+    expect(actions.filter((action) => action.kind === "remove").map((action) => action.kind === "remove" && action.containerId)).toEqual(["a3", "b0"]);
+    const adopted = actions.flatMap((action) => (action.kind === "adopt" ? [action] : []));
+    expect(adopted.map((action) => [action.demo.id, action.demo.status, action.await?.as])).toEqual([
+      ["aaaa0001", "ready", "replacement"],
+      ["bbbb0001", "starting", "launch"],
+    ]);
+    expect(adopted[0]!.demo.instances.map((instance) => [instance.generation, instance.health])).toEqual([
+      [1, "healthy"],
+      [2, "starting"],
+    ]);
+  });
+});
