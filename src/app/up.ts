@@ -36,9 +36,14 @@ export async function ensureImages(config: Config, logger: Logger): Promise<void
   }
 }
 
-export async function up(config: Config, logger: Logger, runDir = path.resolve(".run")): Promise<UpHandle> {
+/** The private nginx lives beside the controller's state: two configs from one checkout never share it. */
+export function privateNginxPrefix(config: Config): string {
+  return path.join(config.stateDir, "nginx-prefix");
+}
+
+export async function up(config: Config, logger: Logger): Promise<UpHandle> {
   await ensureImages(config, logger);
-  const nginx = await PrivateNginx.prepare({ prefix: path.join(runDir, "nginx-prefix"), configDir: config.nginx.configDir, listen: config.nginx.listen });
+  const nginx = await PrivateNginx.prepare({ prefix: privateNginxPrefix(config), configDir: config.nginx.configDir, listen: config.nginx.listen });
   // The controller writes routes.conf first: nginx cannot start without it.
   const controller = await startController(config, { logger });
   let watcher: NginxWatcher | undefined;

@@ -1,5 +1,5 @@
 // Runs a private nginx under its own prefix (for `up` and the tests): never touches the host's nginx.
-import { access, chown, copyFile, mkdir, readdir, readFile } from "node:fs/promises";
+import { access, chown, copyFile, mkdir, readdir, readFile, readlink } from "node:fs/promises";
 import { createHash } from "node:crypto";
 import os from "node:os";
 import { constants } from "node:fs";
@@ -68,21 +68,17 @@ export class PrivateNginx {
   }
 
   /**
-   * An nginx left behind by an `up` that was killed (SIGKILL skips our clean-up) still holds the port.
-   * Only a process whose command line names our own nginx.conf is stopped: it can be nobody else's.
+   * An nginx left behind by an `up` that was killed (SIGKILL skips our clean-up) still holds the port: its
+   * master (named by our pid file, its command line naming our own nginx.conf), or, when the master was
+   * killed too, its orphaned workers (which keep our prefix's error log open). Both can be nobody else's.
    */
   private async stopLeftover(): Promise<void> {
     const pidText = await readFile(path.join(this.options.prefix, "nginx.pid"), "utf8").catch(() => "");
     const pid = Number(pidText.trim());
-    if (!Number.isInteger(pid) || pid <= 1) return;
-    const commandLine = await readFile(`/proc/${pid}/cmdline`, "utf8").catch(() => "");
-    if (!commandLine.includes(this.confFile)) return;
-    process.kill(pid, "SIGQUIT");
-    for (let attempt = 0; attempt < 100; attempt += 1) {
-      if (!(await readFile(`/proc/${pid}/cmdline`, "utf8").catch(() => ""))) return;
-      await new Promise((resolve) => setTimeout(resolve, 50));
+    if (Number.isInteger(pid) && pid > 1 && (await readFile(`/proc/${pid}/cmdline`, "utf8").catch(() => "")).includes(this.confFile)) {
+      await stopProcess(pid, "SIGQUIT");
     }
-    process.kill(pid, "SIGKILL");
+    for (const orphan of await processesHoldingFilesUnder(this.options.prefix, "nginx:")) await stopProcess(orphan, "SIGKILL");
   }
 
   async start(): Promise<void> {
@@ -121,6 +117,44 @@ export class PrivateNginx {
     await child.catch(() => {});
     clearTimeout(timer);
   }
+}
+
+/** Sends the signal and waits up to 5 s for the process to go; then kills it. */
+async function stopProcess(pid: number, signal: NodeJS.Signals): Promise<void> {
+  try {
+    process.kill(pid, signal);
+  } catch {
+    return;
+  }
+  for (let attempt = 0; attempt < 100; attempt += 1) {
+    if (!(await readFile(`/proc/${pid}/cmdline`, "utf8").catch(() => ""))) return;
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+  try {
+    process.kill(pid, "SIGKILL");
+  } catch {
+    // gone meanwhile
+  }
+}
+
+/** Processes whose command line starts with `name` and that hold a file under `dir` open (Linux /proc). */
+async function processesHoldingFilesUnder(dir: string, name: string): Promise<number[]> {
+  const found: number[] = [];
+  const prefix = `${path.resolve(dir)}/`;
+  for (const entry of await readdir("/proc").catch(() => [] as string[])) {
+    if (!/^\d+$/.test(entry) || Number(entry) === process.pid) continue;
+    const commandLine = await readFile(`/proc/${entry}/cmdline`, "utf8").catch(() => "");
+    if (!commandLine.startsWith(name)) continue;
+    const fds = await readdir(`/proc/${entry}/fd`).catch(() => [] as string[]);
+    for (const fd of fds) {
+      const target = await readlink(`/proc/${entry}/fd/${fd}`).catch(() => "");
+      if (target.startsWith(prefix)) {
+        found.push(Number(entry));
+        break;
+      }
+    }
+  }
+  return found;
 }
 
 /**

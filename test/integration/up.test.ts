@@ -1,5 +1,5 @@
 // `demo-launcher up` as a person runs it: landing page through nginx, a demo, then Ctrl-C cleans up.
-import { mkdtemp, writeFile } from "node:fs/promises";
+import { mkdtemp, readFile, writeFile } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { execa } from "execa";
@@ -61,6 +61,57 @@ describe("demo-launcher up (real Docker, real nginx)", () => {
     first.kill("SIGKILL");
     await exited;
     // Its nginx outlived it and still holds the port.
+    expect(await isListening({ host: "127.0.0.1", port: nginxPort })).toBe(true);
+    const { child: second } = await start();
+    expect((await request(nginxPort, { host: "demo.localhost" })).body).toContain("Launch demo");
+    second.kill("SIGINT");
+    expect((await second).exitCode).toBe(0);
+    expect(await isListening({ host: "127.0.0.1", port: nginxPort })).toBe(false);
+  });
+
+  it("runs two stacks from one checkout with their own configs, and stopping one leaves the other serving", { timeout: 150_000 }, async () => {
+    const dir = await mkdtemp(path.join(os.tmpdir(), "demo-launcher-up-"));
+    const stacks = [];
+    for (const name of ["a", "b"]) {
+      const nginxPort = await freePort();
+      await writeFile(path.join(dir, `${name}.yaml`), `namespace: ${namespace}${name}\nlisten: 127.0.0.1:${await freePort()}\nstateDir: .run/${name}\nnginx: { listen: "127.0.0.1:${nginxPort}", configDir: .run/${name}/nginx }\n`);
+      const child = execa("node", [CLI, "--config", `${name}.yaml`, "up"], { cwd: dir, reject: false, all: true, stdin: "ignore" });
+      let output = "";
+      child.all?.on("data", (chunk: Buffer) => (output += chunk.toString()));
+      await waitFor(`up ${name} to print its URL`, async () => output.includes("demo-launcher is up") || (child.exitCode !== null && Promise.reject(new Error(output))), 90_000, 200);
+      stacks.push({ child, nginxPort });
+    }
+    try {
+      for (const { nginxPort } of stacks) expect((await request(nginxPort, { host: "demo.localhost" })).body).toContain("Launch demo");
+      stacks[1]!.child.kill("SIGINT");
+      expect((await stacks[1]!.child).exitCode).toBe(0);
+      expect(await isListening({ host: "127.0.0.1", port: stacks[1]!.nginxPort })).toBe(false);
+      expect((await request(stacks[0]!.nginxPort, { host: "demo.localhost" })).body).toContain("Launch demo");
+    } finally {
+      for (const { child } of stacks) child.kill("SIGINT");
+      await Promise.all(stacks.map(({ child }) => child));
+    }
+  });
+
+  it("starts again after everything was killed with SIGKILL, clearing the nginx worker its killed master left", { timeout: 150_000 }, async () => {
+    const dir = await mkdtemp(path.join(os.tmpdir(), "demo-launcher-up-"));
+    const nginxPort = await freePort();
+    await writeFile(path.join(dir, "config.yaml"), `namespace: ${namespace}k\nlisten: 127.0.0.1:${await freePort()}\nnginx: { listen: "127.0.0.1:${nginxPort}" }\n`);
+    const start = async () => {
+      const child = execa("node", [CLI, "--config", "config.yaml", "up"], { cwd: dir, reject: false, all: true, stdin: "ignore" });
+      let output = "";
+      child.all?.on("data", (chunk: Buffer) => (output += chunk.toString()));
+      await waitFor("up to print its URL", async () => output.includes("demo-launcher is up") || (child.exitCode !== null && Promise.reject(new Error(output))), 90_000, 200);
+      return { child };
+    };
+    const { child: first } = await start();
+    const master = Number((await readFile(path.join(dir, ".run/state/nginx-prefix/nginx.pid"), "utf8")).trim());
+    const exited = new Promise((resolve) => first.once("exit", resolve));
+    first.kill("SIGKILL");
+    process.kill(master, "SIGKILL");
+    await exited;
+    // The worker outlives its master and still holds the port.
+    await waitFor("the master to be gone", async () => !(await readFile(`/proc/${master}/cmdline`, "utf8").catch(() => "")));
     expect(await isListening({ host: "127.0.0.1", port: nginxPort })).toBe(true);
     const { child: second } = await start();
     expect((await request(nginxPort, { host: "demo.localhost" })).body).toContain("Launch demo");
