@@ -10,7 +10,9 @@ export type ReconcileAction =
   /** A live demo's serving container stopped: started again if it was stopped from outside, else the demo ends. */
   | { kind: "check-stopped"; demoId: string; instanceId: string }
   /** A live demo's container is missing from the listing: only Docker saying "no such container" proves it gone. */
-  | { kind: "check-missing"; demoId: string; instanceId: string };
+  | { kind: "check-missing"; demoId: string; instanceId: string }
+  /** An older instance whose drain a restart interrupted: nginx's old workers may still send it requests. */
+  | { kind: "finish-drain"; demoId: string; instanceId: string };
 
 export interface ReconcileInput {
   containers: readonly RuntimeContainer[];
@@ -119,18 +121,17 @@ function planUnknown(found: Found[], input: ReconcileInput, actions: ReconcileAc
   const waitFor = !newestServed ? newest : newest.labels.instance.generation > newestServed.labels.instance.generation ? newest : undefined;
   if (waitFor) keep.add(waitFor);
   const instances: Instance[] = [];
+  const drains: ReconcileAction[] = [];
   for (const entry of running) {
-    if (!keep.has(entry)) {
-      actions.push({ kind: "remove", containerId: entry.container.containerId, why: "an older instance whose drain was interrupted" });
-      continue;
-    }
+    const draining = !keep.has(entry);
+    if (draining) drains.push({ kind: "finish-drain", demoId: first.id, instanceId: entry.labels.instance.id });
     instances.push({
       id: entry.labels.instance.id,
       generation: entry.labels.instance.generation,
       image: entry.labels.instance.image,
       containerId: entry.container.containerId,
       ...(entry.container.endpoint ? { endpoint: entry.container.endpoint } : {}),
-      health: served.includes(entry) ? "healthy" : "starting",
+      health: draining ? "draining" : served.includes(entry) ? "healthy" : "starting",
     });
   }
   const base = newestServed?.labels.demo ?? newest.labels.demo;
@@ -149,4 +150,6 @@ function planUnknown(found: Found[], input: ReconcileInput, actions: ReconcileAc
     instances,
   };
   actions.push({ kind: "adopt", demo, ...(waitFor ? { await: { instanceId: waitFor.labels.instance.id, as: newestServed ? "replacement" : "launch" } } : {}) });
+  // After the adoption, so the drain finds its demo.
+  actions.push(...drains);
 }

@@ -74,17 +74,19 @@ export async function completeReplacement(ctx: EngineContext, demo: Demo, next: 
     return discard(ctx, demo, next, "nginx did not confirm the switch to the new instance (check the watcher)");
   }
   await finish(ctx, demo, "succeeded");
-  await drain(ctx, demo);
-  await Promise.all(old.map(async (instance) => {
-    demo.instances = demo.instances.filter((candidate) => candidate !== instance);
-    if (instance.containerId) await ctx.removeQuietly(instance.containerId);
-  }));
+  await Promise.all(old.map((instance) => finishDrain(ctx, demo, instance)));
 }
 
-/** Requests nginx's old workers still send to the old instance finish; a shutdown or the demo's end cuts it short. */
-async function drain(ctx: EngineContext, demo: Demo): Promise<void> {
+/**
+ * Lets the requests nginx's old workers still send to an unrouted instance finish, then removes it. A shutdown
+ * cuts the wait short and leaves the container (the next start drains it again); the demo's end removes it.
+ */
+export async function finishDrain(ctx: EngineContext, demo: Demo, instance: Instance): Promise<void> {
   const until = ctx.now() + (ctx.options.drainMs ?? DEFAULT_DRAIN_MS);
   while (ctx.now() < until && !ctx.closed && ctx.registry.isLive(demo)) await ctx.sleep(Math.min(250, until - ctx.now()));
+  if (ctx.closed || !ctx.registry.isLive(demo)) return;
+  demo.instances = demo.instances.filter((candidate) => candidate !== instance);
+  if (instance.containerId) await ctx.removeQuietly(instance.containerId);
 }
 
 async function discard(ctx: EngineContext, demo: Demo, next: Instance, reason: string): Promise<void> {

@@ -4,7 +4,7 @@ import { finishLaunch, failDemo } from "./launch.js";
 import { startAgain, stoppedReason } from "./instances.js";
 import type { Demo, Instance } from "./model.js";
 import { planReconcile, type ReconcileAction } from "./reconcile.js";
-import { completeReplacement } from "./replacement.js";
+import { completeReplacement, finishDrain } from "./replacement.js";
 import type { PublishedRoutes } from "./routes.js";
 
 /** Adopts live demos, finishes launches and replacements under way, removes the rest: Docker labels are the truth. */
@@ -52,6 +52,11 @@ async function apply(ctx: EngineContext, actions: ReconcileAction[], aroundOutag
       case "check-stopped": {
         const found = lookup(ctx, action.demoId, action.instanceId);
         if (found && (await restartOrFail(ctx, found.demo, found.instance, aroundOutage))) restarted += 1;
+        break;
+      }
+      case "finish-drain": {
+        const found = lookup(ctx, action.demoId, action.instanceId);
+        if (found) ctx.track(finishDrain(ctx, found.demo, found.instance));
         break;
       }
       case "check-missing": {

@@ -8,12 +8,14 @@ import { badApps } from "./bad-apps.js";
 import { badInput } from "./bad-input.js";
 import { dockerRestart } from "./docker-restart.js";
 import { killLoop } from "./kill-loop.js";
+import { replaceKill } from "./replace-kill.js";
 import { formatTable, type Row } from "./report.js";
 import { stateWrites } from "./state-writes.js";
 import { watcherFaults } from "./watcher-faults.js";
 
 const SCENARIOS: Record<string, (log: (line: string) => void, quick: boolean) => Promise<Row[]>> = {
   kill: (log, quick) => killLoop(quick ? 8 : 30, log),
+  replace: (log, quick) => replaceKill(quick ? 6 : 20, log),
   docker: (log, quick) => dockerRestart(quick ? 1 : 2, log),
   watcher: (log) => watcherFaults(log),
   apps: (log) => badApps(log),

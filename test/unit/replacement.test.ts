@@ -105,6 +105,10 @@ describe("replacement", () => {
     addContainer(after.runtime, "old", labelsOf("aaaa0001", { expiresAt, generation: 1 }), "running", 20001);
     addContainer(after.runtime, "new", labelsOf("aaaa0001", { expiresAt, generation: 2, image: "img:2" }), "running", 20002);
     await after.engine.start();
+    // The old one is not routed, but nginx's old workers may still have requests for it: it drains first.
+    expect(after.engine.get("aaaa0001")).toMatchObject({ status: "ready", instances: [{ generation: 1, health: "draining" }, { generation: 2, health: "healthy" }] });
+    expect(after.writes[0]!.find((route) => route.id === "aaaa0001")!.backends).toEqual(["127.0.0.1:20002"]);
+    await after.engine.idle();
     expect(after.engine.get("aaaa0001")).toMatchObject({ status: "ready", instances: [{ generation: 2, health: "healthy" }] });
     expect([...after.runtime.containers.keys()]).toEqual(["new"]);
   });
