@@ -1,9 +1,7 @@
 // The logger interface passed to every part, with a console default; no module-level singleton.
-export interface Logger {
-  info(message: string): void;
-  warn(message: string): void;
-  error(message: string): void;
-}
+import type { Logger } from "./core/app-spec.js";
+
+export type { Logger } from "./core/app-spec.js";
 
 export function consoleLogger(prefix = "demo-launcher"): Logger {
   const line = (level: string, message: string) => `${new Date().toISOString()} ${prefix} ${level} ${message}`;

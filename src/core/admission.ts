@@ -1,5 +1,5 @@
 // Who may launch now, who waits in line and who is refused; pure, with `now` passed in.
-import type { AppConfig } from "../config/schema.js";
+import type { AppSpec as AppConfig } from "./app-spec.js";
 import { DomainError } from "./errors.js";
 import { estimateWaitMs, type LaunchRateLimiter } from "./limits.js";
 import type { Demo } from "./model.js";

@@ -1,6 +1,6 @@
 // What the engine's modules share: the options with every edge passed in, the registry, and a few operations.
-import type { AppConfig } from "../config/schema.js";
-import type { Logger } from "../logger.js";
+import type { AppSpec as AppConfig } from "./app-spec.js";
+import type { Logger } from "./app-spec.js";
 import type { DockerOutage } from "./docker-outage.js";
 import type { Demo } from "./model.js";
 import type { DemoRegistry } from "./registry.js";

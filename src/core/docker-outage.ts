@@ -1,6 +1,6 @@
 // Docker outages: reported once when they start and once when they end; a window in which stopped demos are started again.
 import { formatDuration } from "./duration.js";
-import type { Logger } from "../logger.js";
+import type { Logger } from "./app-spec.js";
 
 const RECOVERY_WINDOW_MS = 60_000;
 

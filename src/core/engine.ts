@@ -4,6 +4,7 @@ import type { EngineContext, EngineOptions } from "./context.js";
 import { DockerOutage } from "./docker-outage.js";
 import { describeError, DomainError } from "./errors.js";
 import { planExpiry } from "./expiry.js";
+import { extendLease } from "./extension.js";
 import { runLaunch } from "./launch.js";
 import { LaunchRateLimiter } from "./limits.js";
 import type { Demo } from "./model.js";
@@ -27,9 +28,6 @@ export interface LaunchResult {
 
 const DOCKER_SYNC_EVERY_TICKS = 5;
 const QUEUE_ABANDON_MS = 45_000;
-/** Limits of an admin's extension: a demo is a demo, not a server. */
-const MAX_EXTENSION_MS = 24 * 3_600_000;
-const MAX_REMAINING_MS = 48 * 3_600_000;
 
 export class DemoEngine implements EngineContext {
   readonly registry: DemoRegistry;
@@ -182,22 +180,9 @@ export class DemoEngine implements EngineContext {
 
   // ---- operator actions -------------------------------------------------------------------------
 
-  /**
-   * Gives a live demo more time. The new expiry is on disk, as a lease, before this returns: a restart must not
-   * cut the demo short by going back to its label.
-   */
-  async extend(id: string, byMs: number): Promise<Demo> {
-    const demo = this.registry.get(id);
-    if (!demo || demo.pooled) throw new DomainError({ code: "no-such-demo", id });
-    if (demo.status === "queued") throw new DomainError({ code: "still-queued", id });
-    if (!(byMs >= 1000 && byMs <= MAX_EXTENSION_MS)) throw new DomainError({ code: "extension-out-of-range", id, byMs, minMs: 1000, maxMs: MAX_EXTENSION_MS });
-    const now = this.now();
-    const expiresAt = Math.max(demo.expiresAt, now) + byMs;
-    if (expiresAt - now > MAX_REMAINING_MS) throw new DomainError({ code: "too-much-time-left", id, maxRemainingMs: MAX_REMAINING_MS, wouldHaveMs: expiresAt - now });
-    demo.expiresAt = expiresAt;
-    this.registry.leases.set(id, { id, expiresAt, ...(demo.owner ? { client: demo.owner } : {}) });
-    await this.saver.save();
-    return demo;
+  /** Gives a live demo more time (an admin action); on disk before this returns. */
+  extend(id: string, byMs: number): Promise<Demo> {
+    return extendLease(this, id, byMs);
   }
 
   /** Starts a zero-downtime replacement; answers at once with the demo (its `replacement` tells how it goes). */

@@ -1,5 +1,5 @@
 // One instance's life: create it through the runtime (waiting out Docker outages), wait until it answers, start it again.
-import type { AppConfig } from "../config/schema.js";
+import type { AppSpec as AppConfig } from "./app-spec.js";
 import type { EngineContext } from "./context.js";
 import { describeError } from "./errors.js";
 import { formatDuration } from "./duration.js";

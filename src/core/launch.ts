@@ -1,5 +1,5 @@
 // The path of one launch: first instance created, answering, published, confirmed served by nginx, ready.
-import type { AppConfig } from "../config/schema.js";
+import type { AppSpec as AppConfig } from "./app-spec.js";
 import type { EngineContext } from "./context.js";
 import { retryWithBackoff } from "./backoff.js";
 import { describeError } from "./errors.js";

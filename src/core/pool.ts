@@ -1,5 +1,5 @@
 // Warm pools: containers started and routed ahead of visitors, handed out with a lease change only.
-import type { AppConfig } from "../config/schema.js";
+import type { AppSpec as AppConfig } from "./app-spec.js";
 import type { EngineContext } from "./context.js";
 import { hostFor } from "./naming.js";
 import { runLaunch } from "./launch.js";

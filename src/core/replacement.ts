@@ -1,5 +1,5 @@
 // Zero-downtime replacement: start a new instance, wait until it answers, switch nginx to it, drain and remove the old.
-import type { AppConfig } from "../config/schema.js";
+import type { AppSpec as AppConfig } from "./app-spec.js";
 import { DEFAULT_READINESS, type EngineContext } from "./context.js";
 import { describeError, DomainError } from "./errors.js";
 import { awaitInstanceReady, createInstance, InstanceFailure } from "./instances.js";

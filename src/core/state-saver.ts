@@ -1,6 +1,6 @@
 // Saves the registry's snapshot to the state store, coalesced, reporting a failing disk once and its recovery once.
 import { describeError, LastingFault } from "./errors.js";
-import type { Logger } from "../logger.js";
+import type { Logger } from "./app-spec.js";
 import type { DemoRegistry } from "./registry.js";
 import type { StateStore } from "./runtime.js";
 import { coalesceLatest } from "./single-flight.js";

@@ -65,7 +65,7 @@ export async function visit(stack: Stack, host: string): Promise<{ ok: boolean; 
   return { ok: !(second instanceof Error) && isApp(second), retried: true, answer: describe(second) };
 }
 
-export async function routedHosts(stack: Stack): Promise<{ generation: number; hosts: Set<string>; text: string }> {
+export async function routedHosts(stack: Stack): Promise<{ generation: number; hosts: Set<string>; backends: Map<string, string[]>; text: string }> {
   const text = await readFile(path.join(stack.config.nginx.configDir, "routes.conf"), "utf8");
   return { ...parseRoutesFile(text), text };
 }

@@ -71,7 +71,7 @@ describe("launch through nginx (real Docker, real nginx)", () => {
     expect(inspect.HostConfig.LogConfig).toEqual({ Type: "json-file", Config: { "max-size": "1m", "max-file": "2" } });
     expect(inspect.HostConfig.NetworkMode).toBe("demo-launcher");
     const network = await stack.docker.getNetwork("demo-launcher").inspect();
-    expect(network.Options["com.docker.network.bridge.enable_icc"]).toBe("false");
+    expect(network.Options?.["com.docker.network.bridge.enable_icc"]).toBe("false");
 
     // After its time box: the container is gone and the host says "expired", never a 502.
     await waitFor("the container to be reaped", async () => (await namespaceContainers(stack.docker, stack.namespace)).length === 0, 15_000);

@@ -1,0 +1,23 @@
+// What the core knows of an app and of logging; the config edge parses apps into this shape.
+
+export interface AppSpec {
+  image: string;
+  /** The port the app listens on inside its container. */
+  port: number;
+  ttl: number;
+  memory: number;
+  cpus: number;
+  pids: number;
+  env: Record<string, string>;
+  banner: boolean;
+  pool: number;
+  readiness: { path: string; timeout: number };
+  title?: string | undefined;
+  description?: string | undefined;
+}
+
+export interface Logger {
+  info(message: string): void;
+  warn(message: string): void;
+  error(message: string): void;
+}
