@@ -54,6 +54,15 @@ describe("CLI against a running controller (real Docker, real nginx)", () => {
     expect(rendered.exitCode).toBe(0);
     expect(rendered.stdout).toMatch(new RegExp(`${view.host} 127\\.0\\.0\\.1:\\d+;`));
 
+    // The stack's drain is the default 10 s: --wait returns when the switch is done, not the drain.
+    const replaced = await run(["--config", stack.configFile, "replace", view.id, "--wait", "30"]);
+    expect(replaced.exitCode, replaced.all).toBe(0);
+    expect(replaced.stdout.trim()).toBe(`replaced ${view.id}: now served by demo-launcher/hello:latest`);
+    const missing = await run(["--config", stack.configFile, "replace", view.id, "--image", "demo-launcher-test/absent:none"]);
+    expect(missing.exitCode).toBe(1);
+    expect(missing.stderr).toBe("demo-launcher: The image demo-launcher-test/absent:none is not on this host; build or load it first.");
+    expect((await run(["--config", stack.configFile, "replace", view.id, "--wait", "soon"])).stderr).toContain('--wait: "soon" is not a number of seconds');
+
     const stopped = await run(["--config", stack.configFile, "stop", view.id]);
     expect(stopped.stdout.trim()).toBe(`stopped ${view.id}`);
     await waitFor("its host to say stopped", async () => (await stack.viaNginx(view.host, "/")).body.includes("This demo was stopped"), 10_000);

@@ -7,6 +7,18 @@ import { afterAll, describe, expect, it } from "vitest";
 import { CLI, freePort, namespaceContainers, removeNamespace, request, requireDocker, waitFor } from "../helpers/stack.js";
 import { isListening } from "../../src/nginx/private-nginx.js";
 
+/**
+ * Runs `demo-launcher up` in `dir` until it prints its URL. Wrapped in an object: the subprocess is a
+ * thenable, and an async function returning it would wait for its exit.
+ */
+async function startUp(dir: string, configFile = "config.yaml") {
+  const child = execa("node", [CLI, "--config", configFile, "up"], { cwd: dir, reject: false, all: true, stdin: "ignore" });
+  let output = "";
+  child.all?.on("data", (chunk: Buffer) => (output += chunk.toString()));
+  await waitFor(`up (${configFile}) to print its URL`, async () => output.includes("demo-launcher is up") || (child.exitCode !== null && Promise.reject(new Error(output))), 90_000, 200);
+  return { child };
+}
+
 describe("demo-launcher up (real Docker, real nginx)", () => {
   const namespace = `up${Math.random().toString(36).slice(2, 8)}`;
   afterAll(async () => removeNamespace(await requireDocker(), namespace));
@@ -42,27 +54,24 @@ describe("demo-launcher up (real Docker, real nginx)", () => {
     expect(await isListening({ host: "127.0.0.1", port: controllerPort })).toBe(false);
   });
 
-  it("starts again after it was killed with SIGKILL, taking over its own leftover nginx", { timeout: 150_000 }, async () => {
+  it.each([
+    ["taking over its own leftover nginx", false],
+    ["clearing the nginx worker its killed master left", true],
+  ])("starts again after it was killed with SIGKILL, %s", { timeout: 150_000 }, async (_what, masterToo) => {
     const dir = await mkdtemp(path.join(os.tmpdir(), "demo-launcher-up-"));
     const nginxPort = await freePort();
-    const controllerPort = await freePort();
-    await writeFile(path.join(dir, "config.yaml"), `namespace: ${namespace}\nlisten: 127.0.0.1:${controllerPort}\nnginx: { listen: "127.0.0.1:${nginxPort}" }\n`);
-    const start = async () => {
-      const child = execa("node", [CLI, "--config", "config.yaml", "up"], { cwd: dir, reject: false, all: true, stdin: "ignore" });
-      let output = "";
-      child.all?.on("data", (chunk: Buffer) => (output += chunk.toString()));
-      await waitFor("up to print its URL", async () => output.includes("demo-launcher is up") || (child.exitCode !== null && Promise.reject(new Error(output))), 90_000, 200);
-      // Wrapped: the subprocess is a thenable, and an async function returning it would wait for its exit.
-      return { child };
-    };
-    const { child: first } = await start();
+    await writeFile(path.join(dir, "config.yaml"), `namespace: ${namespace}\nlisten: 127.0.0.1:${await freePort()}\nnginx: { listen: "127.0.0.1:${nginxPort}" }\n`);
+    const { child: first } = await startUp(dir);
+    const master = Number((await readFile(path.join(dir, ".run/state/nginx-prefix/nginx.pid"), "utf8")).trim());
     // Wait for the process, not its output: the orphaned nginx may hold a copy of its pipes.
     const exited = new Promise((resolve) => first.once("exit", resolve));
     first.kill("SIGKILL");
+    if (masterToo) process.kill(master, "SIGKILL");
     await exited;
-    // Its nginx outlived it and still holds the port.
+    if (masterToo) await waitFor("the master to be gone", async () => !(await readFile(`/proc/${master}/cmdline`, "utf8").catch(() => "")));
+    // Its nginx (or, without a master, its worker) outlived it and still holds the port.
     expect(await isListening({ host: "127.0.0.1", port: nginxPort })).toBe(true);
-    const { child: second } = await start();
+    const { child: second } = await startUp(dir);
     expect((await request(nginxPort, { host: "demo.localhost" })).body).toContain("Launch demo");
     second.kill("SIGINT");
     expect((await second).exitCode).toBe(0);
@@ -75,10 +84,7 @@ describe("demo-launcher up (real Docker, real nginx)", () => {
     for (const name of ["a", "b"]) {
       const nginxPort = await freePort();
       await writeFile(path.join(dir, `${name}.yaml`), `namespace: ${namespace}${name}\nlisten: 127.0.0.1:${await freePort()}\nstateDir: .run/${name}\nnginx: { listen: "127.0.0.1:${nginxPort}", configDir: .run/${name}/nginx }\n`);
-      const child = execa("node", [CLI, "--config", `${name}.yaml`, "up"], { cwd: dir, reject: false, all: true, stdin: "ignore" });
-      let output = "";
-      child.all?.on("data", (chunk: Buffer) => (output += chunk.toString()));
-      await waitFor(`up ${name} to print its URL`, async () => output.includes("demo-launcher is up") || (child.exitCode !== null && Promise.reject(new Error(output))), 90_000, 200);
+      const { child } = await startUp(dir, `${name}.yaml`);
       stacks.push({ child, nginxPort });
     }
     try {
@@ -91,32 +97,5 @@ describe("demo-launcher up (real Docker, real nginx)", () => {
       for (const { child } of stacks) child.kill("SIGINT");
       await Promise.all(stacks.map(({ child }) => child));
     }
-  });
-
-  it("starts again after everything was killed with SIGKILL, clearing the nginx worker its killed master left", { timeout: 150_000 }, async () => {
-    const dir = await mkdtemp(path.join(os.tmpdir(), "demo-launcher-up-"));
-    const nginxPort = await freePort();
-    await writeFile(path.join(dir, "config.yaml"), `namespace: ${namespace}k\nlisten: 127.0.0.1:${await freePort()}\nnginx: { listen: "127.0.0.1:${nginxPort}" }\n`);
-    const start = async () => {
-      const child = execa("node", [CLI, "--config", "config.yaml", "up"], { cwd: dir, reject: false, all: true, stdin: "ignore" });
-      let output = "";
-      child.all?.on("data", (chunk: Buffer) => (output += chunk.toString()));
-      await waitFor("up to print its URL", async () => output.includes("demo-launcher is up") || (child.exitCode !== null && Promise.reject(new Error(output))), 90_000, 200);
-      return { child };
-    };
-    const { child: first } = await start();
-    const master = Number((await readFile(path.join(dir, ".run/state/nginx-prefix/nginx.pid"), "utf8")).trim());
-    const exited = new Promise((resolve) => first.once("exit", resolve));
-    first.kill("SIGKILL");
-    process.kill(master, "SIGKILL");
-    await exited;
-    // The worker outlives its master and still holds the port.
-    await waitFor("the master to be gone", async () => !(await readFile(`/proc/${master}/cmdline`, "utf8").catch(() => "")));
-    expect(await isListening({ host: "127.0.0.1", port: nginxPort })).toBe(true);
-    const { child: second } = await start();
-    expect((await request(nginxPort, { host: "demo.localhost" })).body).toContain("Launch demo");
-    second.kill("SIGINT");
-    expect((await second).exitCode).toBe(0);
-    expect(await isListening({ host: "127.0.0.1", port: nginxPort })).toBe(false);
   });
 });
