@@ -1,6 +1,7 @@
 // Runs the engine's reaper on a cron schedule; a failing pass is logged and the next one runs anyway.
 import { CronJob } from "cron";
 import { describeError } from "../core/errors.js";
+import { singleFlight } from "../core/single-flight.js";
 import type { Logger } from "../logger.js";
 
 /** A cron expression (with seconds) that fires every `intervalMs`, rounded to whole seconds or minutes. */
@@ -16,24 +17,20 @@ export interface Reaper {
 }
 
 export function startReaper(intervalMs: number, pass: () => Promise<void>, logger: Logger): Reaper {
-  let running: Promise<void> | undefined;
+  // A slow pass (Docker busy) must not pile up behind itself: a tick during a pass joins it.
+  const once = singleFlight(() => pass().catch((error) => logger.error(`reaper: ${describeError(error)}`)));
+  let last: Promise<void> = Promise.resolve();
   const job = CronJob.from({
     cronTime: cronForInterval(intervalMs),
     start: true,
     onTick: () => {
-      // A slow pass (Docker busy) must not pile up behind itself.
-      if (running) return;
-      running = pass()
-        .catch((error) => logger.error(`reaper: ${describeError(error)}`))
-        .finally(() => {
-          running = undefined;
-        });
+      last = once();
     },
   });
   return {
     async stop() {
       await job.stop();
-      await running;
+      await last;
     },
   };
 }

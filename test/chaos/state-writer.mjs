@@ -11,6 +11,6 @@ for (let round = 1; ; round += 1) {
   const count = 500 + ((round * 137) % 3000);
   const ended = Array.from({ length: count }, (_, i) => ({ id: `e${round}x${i}`, app: "hello", status: "expired", reason: "its time box ended", endedAt: Date.now() }));
   await state.save({ ended, queued: [], leases: [{ id: `round${round}`, expiresAt: count }] });
-  const list = Array.from({ length: count }, (_, i) => ({ id: `r${i}`, host: `r${i}x${round}.demo.localhost`, backend: `127.0.0.1:${20000 + (i % 1000)}`, banner: i % 2 === 0 }));
+  const list = Array.from({ length: count }, (_, i) => ({ id: `r${i}`, host: `r${i}x${round}.demo.localhost`, backends: [`127.0.0.1:${20000 + (i % 1000)}`], banner: i % 2 === 0 }));
   await routes.write(list, round);
 }

@@ -8,6 +8,8 @@ import { parseRoutesFile } from "../../src/nginx/routes-file.js";
 import { labelsFor, parseLabels, type Demo } from "../../src/core/model.js";
 import { RoutesRenderer } from "../../src/nginx/render.js";
 import { estimateWaitMs, LaunchRateLimiter } from "../../src/core/limits.js";
+import { coalesceLatest, singleFlight } from "../../src/core/single-flight.js";
+import { Backoff } from "../../src/core/backoff.js";
 
 describe("durations", () => {
   it("reads the units operators write", () => {
@@ -166,5 +168,39 @@ describe("fairness", () => {
     // The fourth waits for the first slot to turn over twice.
     expect(estimateWaitMs(expiries, 4, 600_000, 0)).toBe(610_000);
     expect(estimateWaitMs([], 1, 600_000, 0)).toBe(0);
+  });
+});
+
+describe("coalescing and back-off", () => {
+  it("coalesceLatest: calls during a run share one more run, which takes the latest argument", async () => {
+    const seen: number[] = [];
+    let release: () => void = () => {};
+    const work = coalesceLatest(async (value: number) => {
+      seen.push(value);
+      if (seen.length === 1) await new Promise<void>((resolve) => (release = resolve));
+      return value;
+    });
+    const first = work(1);
+    await new Promise((resolve) => setTimeout(resolve, 1));
+    const [second, third, fourth] = [work(2), work(3), work(4)];
+    release();
+    expect(await Promise.all([first, second, third, fourth])).toEqual([1, 4, 4, 4]);
+    expect(seen).toEqual([1, 4]);
+  });
+  it("singleFlight: calls during a run share it; the next call after it runs again", async () => {
+    let runs = 0;
+    const work = singleFlight(async () => {
+      runs += 1;
+      await new Promise((resolve) => setTimeout(resolve, 5));
+      return runs;
+    });
+    expect(await Promise.all([work(), work(), work()])).toEqual([1, 1, 1]);
+    expect(await work()).toBe(2);
+  });
+  it("Backoff doubles up to its ceiling and starts over after reset", () => {
+    const backoff = new Backoff({ firstMs: 250, maxMs: 1000 });
+    expect([backoff.next(), backoff.next(), backoff.next(), backoff.next()]).toEqual([250, 500, 1000, 1000]);
+    backoff.reset();
+    expect(backoff.next()).toBe(250);
   });
 });
