@@ -120,7 +120,7 @@ async function floorLaunch(stack: Stack, floorNginx: FloorNginx, hostPort: numbe
     await new Promise((resolve) => setTimeout(resolve, 3));
   }
   const host = `floor${generation}.demo.localhost`;
-  await writeAtomically(floorNginx.routesFile, new RoutesRenderer().render({ generation, controller: { host: "127.0.0.1", port: 9 }, routes: [{ id: host, host, backends: [`127.0.0.1:${hostPort}`] }] }));
+  await writeAtomically(floorNginx.routesFile, new RoutesRenderer().render({ generation, controller: { host: "127.0.0.1", port: 9 }, routes: [{ id: host.split(".")[0]!, host, backends: [`127.0.0.1:${hostPort}`] }] }));
   await execa(floorNginx.nginx.binary, ["-s", "reload", "-p", floorNginx.nginx.options.prefix, "-c", floorNginx.nginx.confFile]);
   await until200(floorNginx.port, host, HEALTH.path, HEALTH.body, started);
   const elapsed = performance.now() - started;
