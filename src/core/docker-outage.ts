@@ -3,6 +3,8 @@ import { formatDuration } from "./duration.js";
 import type { Logger } from "./app-spec.js";
 
 const RECOVERY_WINDOW_MS = 60_000;
+/** A daemon that is starting can answer one call and drop the next: a relapse this soon is the same outage. */
+const RELAPSE_MS = 10_000;
 
 export class DockerOutage {
   /** Set while Docker does not answer. */
@@ -12,6 +14,9 @@ export class DockerOutage {
    * A window, not a flag, because Docker may still answer for a moment while it is stopping them.
    */
   private restartStoppedUntil = 0;
+  /** The last outage that ended, so a relapse right after it is not reported as a new one. */
+  private lastEnded: { since: number; at: number } | undefined;
+  private relapsed = false;
 
   constructor(private readonly now: () => number, private readonly logger: Logger) {}
 
@@ -19,6 +24,11 @@ export class DockerOutage {
   lost(cause: string, closed = false): void {
     this.openRestartWindow();
     if (this.downSince !== undefined || closed) return;
+    if (this.lastEnded && this.now() - this.lastEnded.at < RELAPSE_MS) {
+      this.downSince = this.lastEnded.since;
+      this.relapsed = true;
+      return;
+    }
     this.downSince = this.now();
     this.logger.error(`Docker is not answering (${cause}); demos keep their routes, launches wait for it, retrying every second`);
   }
@@ -26,8 +36,11 @@ export class DockerOutage {
   /** A call answered: an outage, if there was one, is over. */
   answered(): void {
     if (this.downSince === undefined) return;
-    this.logger.info(`Docker answers again after ${formatDuration(this.now() - this.downSince)}; re-syncing`);
+    // Its end was reported already, before the relapse.
+    if (!this.relapsed) this.logger.info(`Docker answers again after ${formatDuration(this.now() - this.downSince)}; re-syncing`);
+    this.lastEnded = { since: this.downSince, at: this.now() };
     this.downSince = undefined;
+    this.relapsed = false;
   }
 
   openRestartWindow(): void {

@@ -10,6 +10,7 @@ import { RoutesRenderer } from "../../src/nginx/render.js";
 import { estimateWaitMs, LaunchRateLimiter } from "../../src/core/limits.js";
 import { coalesceLatest, singleFlight } from "../../src/core/single-flight.js";
 import { Backoff } from "../../src/core/backoff.js";
+import { DockerOutage } from "../../src/core/docker-outage.js";
 
 describe("durations", () => {
   it("reads the units operators write", () => {
@@ -202,5 +203,29 @@ describe("coalescing and back-off", () => {
     expect([backoff.next(), backoff.next(), backoff.next(), backoff.next()]).toEqual([250, 500, 1000, 1000]);
     backoff.reset();
     expect(backoff.next()).toBe(250);
+  });
+});
+
+describe("Docker outages", () => {
+  it("are reported once when they start and once when they end, a relapse right after included", () => {
+    let now = 0;
+    const logged: string[] = [];
+    const outage = new DockerOutage(() => now, { info: (line) => logged.push(line), warn: () => {}, error: (line) => logged.push(line) });
+    outage.lost("connect ECONNREFUSED");
+    now += 1000;
+    outage.lost("connect ECONNREFUSED");
+    now += 7000;
+    outage.answered();
+    // A daemon still starting drops the next call: the same outage, not a new one.
+    now += 500;
+    outage.lost("socket hang up");
+    expect(outage.status().state).toBe("unreachable");
+    now += 500;
+    outage.answered();
+    expect(logged).toEqual(["Docker is not answering (connect ECONNREFUSED); demos keep their routes, launches wait for it, retrying every second", "Docker answers again after 8s; re-syncing"]);
+    // Long after, it is a new outage.
+    now += 60_000;
+    outage.lost("connect ENOENT");
+    expect(logged).toHaveLength(3);
   });
 });
