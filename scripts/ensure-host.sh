@@ -19,6 +19,8 @@ command -v dockerd >/dev/null 2>&1 || missing+=(docker.io)
 [ -x /usr/sbin/nginx ] || command -v nginx >/dev/null 2>&1 || missing+=(nginx-light)
 [ -x /bin/busybox ] && /bin/busybox --list 2>/dev/null | grep -qx httpd && file -L /bin/busybox 2>/dev/null | grep -q static || missing+=(busybox-static)
 command -v wrk >/dev/null 2>&1 || missing+=(wrk)
+# git (with git daemon) for previews built from git, and their tests.
+command -v git >/dev/null 2>&1 && [ -x "$(git --exec-path 2>/dev/null)/git-daemon" ] || missing+=(git)
 command -v systemd-analyze >/dev/null 2>&1 || missing+=(systemd)
 # `ip` gives the fault suite's own dockerd a network namespace of its own.
 command -v ip >/dev/null 2>&1 || missing+=(iproute2)

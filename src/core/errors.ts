@@ -12,7 +12,8 @@ export type DomainErrorData =
   | { code: "too-much-time-left"; id: string; maxRemainingMs: number; wouldHaveMs: number }
   | { code: "not-replaceable"; id: string; status: string }
   | { code: "replacement-running"; id: string; image: string }
-  | { code: "missing-image"; image: string };
+  | { code: "missing-image"; image: string }
+  | { code: "bad-ref"; ref: string; why: string };
 
 export type DomainErrorCode = DomainErrorData["code"];
 

@@ -103,6 +103,8 @@ export function problemFromDomain(error: DomainError): ProblemError {
       return new ProblemError("conflict", `Demo ${data.id} is already being replaced by ${data.image}; wait until that ends.`);
     case "missing-image":
       return new ProblemError("bad-request", `The image ${data.image} is not on this host; build or load it first.`);
+    case "bad-ref":
+      return new ProblemError("bad-request", `${JSON.stringify(data.ref)} is not a valid ref: ${data.why}.`);
   }
 }
 

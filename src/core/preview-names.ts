@@ -1,0 +1,38 @@
+// Host labels of previews: one per commit, one per branch; valid DNS labels that no visitor id or other preview can take.
+import { createHash } from "node:crypto";
+
+/** A source's name: short, no hyphen, so the first hyphen of a label always ends the source. */
+export const SOURCE_NAME_PATTERN = /^[a-z][a-z0-9]{0,19}$/;
+export const COMMIT_PATTERN = /^[0-9a-f]{7,40}$/;
+const MAX_LABEL = 63;
+const HASH_LENGTH = 7;
+
+function shortHash(text: string): string {
+  return createHash("sha256").update(text).digest("hex").slice(0, HASH_LENGTH);
+}
+
+/**
+ * `<source>-commit-<first 12 hex>`: stable for the commit. Visitor ids have no hyphen, so neither label kind
+ * can be taken for one.
+ */
+export function commitLabel(source: string, commit: string): string {
+  return `${source}-commit-${commit.slice(0, 12)}`;
+}
+
+/**
+ * `<source>-<branch as a DNS label>`. When that loses anything (case, slashes, other characters, length) or
+ * could be read as a commit label, a hash of the exact branch name is appended, so two branches never share a
+ * host: `feature/Login` → `web-feature-login-1a2b3c4`.
+ */
+export function branchLabel(source: string, branch: string): string {
+  const slug = branch
+    .toLowerCase()
+    .replace(/[^a-z0-9]+/g, "-")
+    .replace(/^-+|-+$/g, "");
+  const plain = `${source}-${slug}`;
+  const exact = slug === branch && slug.length > 0 && !slug.startsWith("commit-") && plain.length <= MAX_LABEL;
+  if (exact) return plain;
+  const room = MAX_LABEL - source.length - HASH_LENGTH - 2;
+  const cut = slug.slice(0, room).replace(/-+$/, "");
+  return cut ? `${source}-${cut}-${shortHash(branch)}` : `${source}-${shortHash(branch)}`;
+}
