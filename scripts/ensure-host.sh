@@ -17,7 +17,7 @@ missing=()
 # dockerd, not the docker client: some images ship the client alone.
 command -v dockerd >/dev/null 2>&1 || missing+=(docker.io)
 [ -x /usr/sbin/nginx ] || command -v nginx >/dev/null 2>&1 || missing+=(nginx-light)
-[ -x /bin/busybox ] && /bin/busybox --list 2>/dev/null | grep -qx httpd && file -L /bin/busybox 2>/dev/null | grep -q static || missing+=(busybox-static)
+[ -x /bin/busybox ] && /bin/busybox --list 2>/dev/null | grep -x httpd >/dev/null && file -L /bin/busybox 2>/dev/null | grep static >/dev/null || missing+=(busybox-static)
 command -v wrk >/dev/null 2>&1 || missing+=(wrk)
 # git (with git daemon) for previews built from git, and their tests.
 command -v git >/dev/null 2>&1 && [ -x "$(git --exec-path 2>/dev/null)/git-daemon" ] || missing+=(git)
