@@ -24,6 +24,8 @@ export function resolveConfig(raw: RawConfig, baseDir: string, source: string, e
     source,
     stateDir: path.resolve(baseDir, raw.stateDir),
     ...(raw.templatesDir ? { templatesDir: path.resolve(baseDir, raw.templatesDir) } : {}),
+    // A repo given as a path is taken from the file's directory, like every other path.
+    previews: Object.fromEntries(Object.entries(raw.previews).map(([name, preview]) => [name, { ...preview, repo: /^[a-z]+:\/\/|^[^/]*@[^/]*:/.test(preview.repo) ? preview.repo : path.resolve(baseDir, preview.repo) }])),
     brand: { ...raw.brand, ...(raw.brand.logo ? { logo: path.resolve(baseDir, raw.brand.logo) } : {}) },
     nginx: {
       ...raw.nginx,

@@ -69,6 +69,37 @@ const appSchema = z.strictObject({
     .default({ path: "/", timeout: 60_000 }),
 }, { error: "must be a map with at least image and port" });
 
+/** Any URL or path git can fetch; `<transport>::` forms (ext:: runs a command) are refused. */
+const REPO_PATTERN = /^((git|https?|ssh|file):\/\/\S+|[A-Za-z0-9._-]+@[A-Za-z0-9.-]+:\S+|[^:\s-][^\s]*)$/;
+const SOURCE_PATTERN = /^[a-z][a-z0-9]{0,19}$/;
+const relativePath = (what: string) =>
+  z
+    .string({ error: `must be ${what}` })
+    .min(1, "must not be empty")
+    .refine((value) => !value.startsWith("/") && !value.split("/").includes("..") && !value.startsWith("-"), { message: `must be ${what} inside the repository (no leading /, no ..)` });
+
+const previewSchema = z.strictObject({
+  repo: z.string({ error: "must be a git URL (git://, https://, ssh://, file://) or a path" }).regex(REPO_PATTERN, "must be a git URL (git://, https://, ssh://, file://), user@host:path or a path; other transports are refused"),
+  dockerfile: relativePath("a Dockerfile path").default("Dockerfile"),
+  context: relativePath("a folder").default("."),
+  port: port,
+  memory: size.prefault("256m"),
+  cpus: z.number({ error: "must be a number of CPUs such as 0.5" }).positive("must be more than 0").max(64, "must be at most 64").default(0.5),
+  pids: positiveInt("processes").max(100_000, "must be at most 100000").default(256),
+  env: z
+    .record(z.string().regex(ENV_NAME_PATTERN, "must be an environment variable name (letters, digits, _)"), z.union([z.string(), z.number(), z.boolean()], { error: "must be text, a number or true/false" }).transform(String), { error: "must be a map of NAME: value" })
+    .default({}),
+  readiness: z
+    .strictObject({
+      path: z.string({ error: "must be a path starting with /" }).startsWith("/", "must be a path starting with /").default("/"),
+      timeout: duration.prefault("60s"),
+    }, { error: "must be a map with path and timeout" })
+    .default({ path: "/", timeout: 60_000 }),
+  refresh: duration.prefault("5m"),
+  idleStop: duration.prefault("30m"),
+  keep: duration.prefault("7d"),
+}, { error: "must be a map with at least repo and port" });
+
 export const configSchema = z.strictObject({
   domain: z.string({ error: "must be a DNS name such as demo.example.org" }).toLowerCase().regex(DOMAIN_PATTERN, "must be a DNS name such as demo.example.org (lowercase letters, digits, dots and hyphens)").default("demo.localhost"),
   listen: address.prefault("127.0.0.1:8081"),
@@ -127,6 +158,16 @@ export const configSchema = z.strictObject({
       { error: "must be a map with title, text, logo, accentColor and backgroundColor" },
     )
     .prefault({}),
+  previews: z
+    .record(z.string().regex(SOURCE_PATTERN, "must be a source name of 1 to 20 lowercase letters and digits, starting with a letter (no hyphen: it separates the source in preview hosts)"), previewSchema, { error: "must be a map of source names to preview settings" })
+    .default({}),
+  builds: z
+    .strictObject({
+      concurrency: positiveInt("builds").max(16, "must be at most 16").default(2),
+      timeout: duration.prefault("15m"),
+      queueLength: z.number({ error: "must be a whole number of builds, 0 or more" }).int("must be a whole number, 0 or more").min(0, "must be 0 or more").max(10_000, "must be at most 10000").default(50),
+    }, { error: "must be a map with concurrency, timeout and queueLength" })
+    .prefault({}),
   apps: z
     .record(z.string().regex(APP_NAME_PATTERN, "must be an app name of lowercase letters, digits and hyphens, starting with a letter"), appSchema, { error: "must be a map of app names to app settings" })
     .refine((apps) => Object.keys(apps).length > 0, { message: "must name at least one app" })
@@ -150,6 +191,7 @@ export const configSchema = z.strictObject({
 
 export type RawConfig = z.output<typeof configSchema>;
 export type AppConfig = RawConfig["apps"][string];
+export type PreviewConfig = RawConfig["previews"][string];
 
 export interface ConfigProblem {
   key: string;

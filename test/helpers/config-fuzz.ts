@@ -22,6 +22,10 @@ export const FULL = {
   allowedOrigins: ["https://www.example.org"],
   templatesDir: "/etc/demo-launcher/templates",
   brand: { title: "Try it", text: "Your own copy", accentColor: "#3355ff", backgroundColor: "#ffffff" },
+  previews: {
+    web: { repo: "https://git.example.org/acme/web.git", dockerfile: "Dockerfile", context: ".", port: 3000, memory: "512m", cpus: 1, pids: 512, env: { NODE_ENV: "production" }, readiness: { path: "/health", timeout: "2m" }, refresh: "5m", idleStop: "30m", keep: "7d" },
+  },
+  builds: { concurrency: 2, timeout: "15m", queueLength: 50 },
   apps: {
     hello: { image: "demo-launcher/hello:latest", port: 8080, title: "Hello", description: "A guestbook", ttl: "10m", memory: "256m", cpus: 0.5, pids: 256, env: { GREETING: "hi" }, banner: true, pool: 0, readiness: { path: "/", timeout: "60s" } },
   },
@@ -56,7 +60,7 @@ export function wrongValuesFor(valid: Json, key: string): Json[] {
   if (typeof valid === "boolean") return [...common, "maybe", 3];
   if (Array.isArray(valid)) return [{ nested: "map" }, 42];
   // Text fields: free text accepts any string, so only other kinds are surely wrong; structured ones get nonsense too.
-  const structured = !["title", "text", "description", "adminToken", "testCommand", "reloadCommand", "stateDir", "templatesDir", "configDir", "image", "GREETING", "network", "namespace"].includes(key);
+  const structured = !["title", "text", "description", "adminToken", "testCommand", "reloadCommand", "stateDir", "templatesDir", "configDir", "image", "GREETING", "NODE_ENV", "network", "namespace", "repo", "dockerfile", "context"].includes(key);
   return structured ? [...common, "!!! nonsense ???", ""] : common;
 }
 
@@ -73,7 +77,7 @@ export function wrongKindFiles(): Array<{ key: string; value: Json; yaml: string
 /** An unknown key added to every map of FULL (not under env or apps, whose keys are the operator's). */
 export function unknownKeyFiles(): Array<{ key: string; yaml: string }> {
   return maps(FULL as unknown as Json)
-    .filter((path) => path.at(-1) !== "env" && path.at(-1) !== "apps")
+    .filter((path) => path.at(-1) !== "env" && path.at(-1) !== "apps" && path.at(-1) !== "previews")
     .map((path) => {
       const copy = structuredClone(FULL) as unknown as Record<string, Json>;
       const target = path.reduce<Record<string, Json>>((node, key) => node[key] as Record<string, Json>, copy);

@@ -76,7 +76,7 @@ apps:
       "apps.hello.port: 70000 is wrong: must be from 1 to 65535",
       'apps.hello.ttl: "10 minutes" is wrong: must be a number followed by ms, s, m, h or d (for example 90s, 10m, 1h)',
       "apps.hello.colour: unknown key; allowed keys here: image, port, title, description, ttl, memory, cpus, pids, env, banner, pool, readiness",
-      "bogus: unknown key; allowed keys here: domain, listen, namespace, idLength, publicScheme, publicPort, stateDir, network, adminToken, trustedProxies, reaper, nginx, ports, limits, allowedOrigins, templatesDir, brand, apps",
+      "bogus: unknown key; allowed keys here: domain, listen, namespace, idLength, publicScheme, publicPort, stateDir, network, adminToken, trustedProxies, reaper, nginx, ports, limits, allowedOrigins, templatesDir, brand, previews, builds, apps",
     ]);
   });
 
@@ -87,5 +87,23 @@ apps:
   it("refuses ids too short to be unguessable and bad app names", () => {
     expect(problemsOf("idLength: 4")).toEqual(["idLength: 4 is wrong: must be at least 8 (ids must be unguessable)"]);
     expect(problemsOf("apps:\n  Hello_App: { image: x, port: 80 }")[0]).toMatch(/^apps.Hello_App: "Hello_App" must be an app name/);
+  });
+});
+
+describe("preview sources and builds", () => {
+  it("have defaults, and a repo given as a path is taken from the file's directory", () => {
+    const config = parseConfigText("previews:\n  web: { repo: ../repos/web.git, port: 3000 }\n  api: { repo: 'git://127.0.0.1/api.git', port: 8080, context: services/api }\n", "test.yaml", "/srv/conf");
+    expect(config.previews.web).toMatchObject({ repo: "/srv/repos/web.git", dockerfile: "Dockerfile", context: ".", port: 3000, refresh: 300_000, idleStop: 1_800_000, keep: 7 * 86_400_000, readiness: { path: "/", timeout: 60_000 } });
+    expect(config.previews.api!.repo).toBe("git://127.0.0.1/api.git");
+    expect(config.previews.api!.context).toBe("services/api");
+    expect(config.builds).toEqual({ concurrency: 2, timeout: 900_000, queueLength: 50 });
+    expect(parseConfigText("", "test.yaml", "/srv").previews).toEqual({});
+  });
+
+  it("refuse other transports, hyphenated source names and contexts outside the repository, naming the key", () => {
+    expect(problemsOf("previews:\n  web: { repo: 'ext::sh -c touch% /tmp/x', port: 3000 }\n")).toEqual(['previews.web.repo: "ext::sh -c touch% /tmp/x" is wrong: must be a git URL (git://, https://, ssh://, file://), user@host:path or a path; other transports are refused']);
+    expect(problemsOf("previews:\n  my-web: { repo: /srv/web.git, port: 3000 }\n")[0]).toMatch(/^previews\.my-web: "my-web" must be a source name of 1 to 20 lowercase letters and digits/);
+    expect(problemsOf("previews:\n  web: { repo: /srv/web.git, port: 3000, context: ../.. }\n")).toEqual(['previews.web.context: "../.." is wrong: must be a folder inside the repository (no leading /, no ..)']);
+    expect(problemsOf("builds: { concurrency: 0 }\n")).toEqual(["builds.concurrency: 0 is wrong: must be a whole number of builds, at least 1"]);
   });
 });
