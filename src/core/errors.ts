@@ -13,7 +13,9 @@ export type DomainErrorData =
   | { code: "not-replaceable"; id: string; status: string }
   | { code: "replacement-running"; id: string; image: string }
   | { code: "missing-image"; image: string }
-  | { code: "bad-ref"; ref: string; why: string };
+  | { code: "bad-ref"; ref: string; why: string }
+  | { code: "build-queue-full"; queueLength: number; retryAfterSeconds: number }
+  | { code: "unknown-source"; asked: unknown; allowed: string[] };
 
 export type DomainErrorCode = DomainErrorData["code"];
 

@@ -103,6 +103,10 @@ export function problemFromDomain(error: DomainError): ProblemError {
       return new ProblemError("conflict", `Demo ${data.id} is already being replaced by ${data.image}; wait until that ends.`);
     case "missing-image":
       return new ProblemError("bad-request", `The image ${data.image} is not on this host; build or load it first.`);
+    case "build-queue-full":
+      return new ProblemError("full", `All ${data.queueLength} places in the build queue are taken. ${inAbout(data.retryAfterSeconds)}`, { retryAfterSeconds: data.retryAfterSeconds });
+    case "unknown-source":
+      return new ProblemError("not-found", `${typeof data.asked === "string" ? JSON.stringify(data.asked.slice(0, 60)) : "That"} is not a preview source here; sources: ${data.allowed.join(", ") || "none configured"}.`, { extra: { allowed: data.allowed } });
     case "bad-ref":
       return new ProblemError("bad-request", `${JSON.stringify(data.ref)} is not a valid ref: ${data.why}.`);
   }

@@ -1,0 +1,134 @@
+// The build queue, pure: who builds next, one build per commit however many ask, a bounded line, and what a
+// restart makes of builds that were running. `now` is passed in; the runner in src/builds/ does the work.
+import { DomainError } from "./errors.js";
+
+export type BuildState = "queued" | "fetching" | "building" | "starting" | "ready" | "failed" | "cancelled" | "timed-out";
+
+export const ACTIVE_STATES: readonly BuildState[] = ["queued", "fetching", "building", "starting"];
+const RUNNING_STATES: readonly BuildState[] = ["fetching", "building", "starting"];
+
+export interface Build {
+  id: string;
+  source: string;
+  /** The branch asked for (its newest commit is built), or undefined when a commit was asked for. */
+  branch?: string;
+  /** The full commit: known at once when a commit was asked for, after the fetch for a branch. */
+  commit?: string;
+  state: BuildState;
+  reason?: string;
+  createdAt: number;
+  startedAt?: number;
+  finishedAt?: number;
+  /** Starts so far; a build interrupted by a restart is started once more, not for ever. */
+  attempts: number;
+  /** The image it produced (or found already built). */
+  image?: string;
+}
+
+export interface BuildRequest {
+  source: string;
+  branch?: string;
+  commit?: string;
+}
+
+export interface BuildQueueLimits {
+  concurrency: number;
+  queueLength: number;
+  /** A typical build, for the Retry-After of a full line. */
+  typicalBuildMs?: number;
+}
+
+const MAX_ATTEMPTS = 2;
+const MAX_FINISHED = 500;
+
+export class BuildQueue {
+  private readonly builds = new Map<string, Build>();
+
+  constructor(private readonly limits: BuildQueueLimits, private readonly newId: () => string) {}
+
+  get(id: string): Build | undefined {
+    return this.builds.get(id);
+  }
+
+  all(): Build[] {
+    return [...this.builds.values()].sort((a, b) => a.createdAt - b.createdAt);
+  }
+
+  isActive(build: Build): boolean {
+    return ACTIVE_STATES.includes(build.state);
+  }
+
+  /**
+   * The build for this request: an active one that builds the same thing (the same commit, or the same branch
+   * not yet fetched) is shared; otherwise a new one waits in line. Throws `build-queue-full` past the line.
+   */
+  request(request: BuildRequest, now: number): { build: Build; created: boolean } {
+    const same = this.all().find(
+      (build) =>
+        this.isActive(build) &&
+        build.source === request.source &&
+        ((request.commit !== undefined && build.commit !== undefined && build.commit.startsWith(request.commit)) || (request.branch !== undefined && build.branch === request.branch)),
+    );
+    if (same) return { build: same, created: false };
+    const queued = this.all().filter((build) => build.state === "queued").length;
+    if (queued >= this.limits.queueLength) {
+      const typical = this.limits.typicalBuildMs ?? 60_000;
+      const retryAfterSeconds = Math.max(1, Math.ceil(((queued / Math.max(1, this.limits.concurrency)) * typical) / 1000));
+      throw new DomainError({ code: "build-queue-full", queueLength: this.limits.queueLength, retryAfterSeconds });
+    }
+    const build: Build = { id: this.newId(), source: request.source, ...(request.branch ? { branch: request.branch } : {}), ...(request.commit ? { commit: request.commit } : {}), state: "queued", createdAt: now, attempts: 0 };
+    this.builds.set(build.id, build);
+    return { build, created: true };
+  }
+
+  /** The queued builds to start now, first come first served, within the concurrency. */
+  startable(): Build[] {
+    const running = this.all().filter((build) => RUNNING_STATES.includes(build.state)).length;
+    const room = Math.max(0, this.limits.concurrency - running);
+    return this.all()
+      .filter((build) => build.state === "queued")
+      .slice(0, room);
+  }
+
+  /** Moves a build on; a finished state stamps the time, and the oldest finished builds are forgotten. */
+  advance(id: string, state: BuildState, now: number, extra: Partial<Pick<Build, "commit" | "reason" | "image">> = {}): Build | undefined {
+    const build = this.builds.get(id);
+    if (!build || !this.isActive(build)) return undefined;
+    build.state = state;
+    Object.assign(build, extra);
+    if (state === "fetching") {
+      build.startedAt = now;
+      build.attempts += 1;
+    }
+    if (!this.isActive(build)) {
+      build.finishedAt = now;
+      this.forgetOldest();
+    }
+    return build;
+  }
+
+  /** An active build that builds this commit already (another request that resolved to it). */
+  activeFor(source: string, commit: string, except: string): Build | undefined {
+    return this.all().find((build) => build.id !== except && this.isActive(build) && build.source === source && build.commit === commit && build.state !== "queued");
+  }
+
+  /**
+   * What the last run saved: queued builds wait again; one that was running is started once more (its
+   * half-built image was never tagged); one that was already interrupted before fails.
+   */
+  restore(saved: Build[], now: number): void {
+    for (const build of saved) {
+      const copy = { ...build };
+      if (RUNNING_STATES.includes(copy.state)) {
+        if (copy.attempts >= MAX_ATTEMPTS) Object.assign(copy, { state: "failed", reason: "interrupted twice by a restart of the controller", finishedAt: now });
+        else copy.state = "queued";
+      }
+      this.builds.set(copy.id, copy);
+    }
+  }
+
+  private forgetOldest(): void {
+    const finished = this.all().filter((build) => !this.isActive(build));
+    for (const build of finished.slice(0, Math.max(0, finished.length - MAX_FINISHED))) this.builds.delete(build.id);
+  }
+}
