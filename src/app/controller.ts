@@ -14,6 +14,7 @@ import { readWatcherStatus } from "../nginx/watcher-status.js";
 import { httpReadinessProbe, nginxRouteConfirmer } from "../probe/http.js";
 import { StateFile } from "../state/state-file.js";
 import { startReaper, type Reaper } from "./reaper.js";
+import { BuildRunner } from "../builds/build-runner.js";
 import { formatAddress } from "../nginx/render.js";
 
 export interface ControllerHandle {
@@ -62,12 +63,16 @@ export async function startController(config: Config, options: ControllerOptions
     drainMs: config.nginx.drain,
   });
   await engine.start();
+  // Builds run only where preview sources are configured; their queue lives beside the state file.
+  const builds = Object.keys(config.previews).length > 0 ? new BuildRunner({ stateDir: config.stateDir, previews: config.previews, limits: config.builds, docker, logger: options.logger, clock: { now: () => Date.now() }, newId: makeIdGenerator(12) }) : undefined;
+  await builds?.start();
   const reaper: Reaper = startReaper(config.reaper.interval, () => engine.reapTick(), options.logger);
   const server = await buildServer({
     config,
     engine,
     logger: options.logger,
     templatesDir,
+    ...(builds ? { builds } : {}),
     status: async () => ({ watcher: (await readWatcherStatus(config.nginx.configDir)) ?? { state: "unknown", detail: "the watcher has not reported yet" } }),
   });
   const port = options.portOverride ?? config.listen.port;
@@ -75,6 +80,7 @@ export async function startController(config: Config, options: ControllerOptions
     await server.listen({ host: config.listen.host, port });
   } catch (error) {
     await reaper.stop();
+    await builds?.close();
     await engine.close();
     throw error;
   }
@@ -91,6 +97,7 @@ export async function startController(config: Config, options: ControllerOptions
       closing ??= (async () => {
         await reaper.stop();
         await server.close();
+        await builds?.close();
         await engine.close();
       })();
       return closing;

@@ -26,7 +26,7 @@ export class BuildRunner {
   readonly queue: BuildQueue;
   private readonly builder: ImageBuilder;
   private readonly mirrors = new Map<string, { mirror: GitMirror; fetch: () => Promise<void> }>();
-  private readonly running = new Map<string, { abort: AbortController; why?: "cancelled" | "timed-out"; done: Promise<void> }>();
+  private readonly running = new Map<string, RunningBuild>();
   private readonly file: string;
   private closed = false;
 
@@ -83,9 +83,16 @@ export class BuildRunner {
     return true;
   }
 
-  /** Waits for the builds running now (tests, shutdown); queued ones stay in the file for the next start. */
+  /**
+   * Stops the builds running now without giving them an outcome: the file still says they were running, so the
+   * next start builds them again (a half-built image is never tagged). Queued ones wait in the file.
+   */
   async close(): Promise<void> {
     this.closed = true;
+    for (const entry of this.running.values()) {
+      entry.why = "shutdown";
+      entry.abort.abort();
+    }
     await Promise.allSettled([...this.running.values()].map((entry) => entry.done));
   }
 
@@ -101,7 +108,7 @@ export class BuildRunner {
     if (this.closed) return;
     for (const build of this.queue.startable()) {
       const abort = new AbortController();
-      const entry: { abort: AbortController; why?: "cancelled" | "timed-out"; done: Promise<void> } = { abort, done: Promise.resolve() };
+      const entry: RunningBuild = { abort, done: Promise.resolve() };
       this.queue.advance(build.id, "fetching", this.options.clock.now());
       entry.done = this.run(build, entry).finally(() => {
         this.running.delete(build.id);
@@ -122,7 +129,7 @@ export class BuildRunner {
     return entry;
   }
 
-  private async run(build: Build, entry: { abort: AbortController; why?: "cancelled" | "timed-out" }): Promise<void> {
+  private async run(build: Build, entry: RunningBuild): Promise<void> {
     const preview = this.options.previews[build.source];
     const now = () => this.options.clock.now();
     const timer = setTimeout(() => {
@@ -144,6 +151,7 @@ export class BuildRunner {
       const image = await this.builder.build({ source: build.source, commit, ...(build.branch ? { ref: build.branch } : {}), dockerfile: preview.dockerfile, context: preview.context, logFile: this.logFile(build.id), signal: entry.abort.signal }, mirror);
       this.queue.advance(build.id, "ready", now(), { image });
     } catch (error) {
+      if (entry.why === "shutdown") return;
       const state = entry.why ?? "failed";
       const reason =
         entry.why === "cancelled" ? "it was cancelled" : entry.why === "timed-out" ? `it took longer than ${Math.round(this.options.limits.timeout / 1000)} s` : error instanceof BuildFailure || error instanceof ImageBuildError ? error.message : `the build could not run: ${describeError(error)}`;
@@ -162,6 +170,13 @@ export class BuildRunner {
       this.options.logger.error(`saving ${this.file} failed: ${describeError(error)}`);
     }
   }
+}
+
+interface RunningBuild {
+  abort: AbortController;
+  /** Why it was stopped: its outcome, or a shutdown (no outcome: the next start builds it again). */
+  why?: "cancelled" | "timed-out" | "shutdown";
+  done: Promise<void>;
 }
 
 /** A build that cannot go on, in words for the preview's page. */

@@ -1,7 +1,7 @@
 // Builds a preview's image from the exact commit (git archive → Docker's classic builder), logs every line to a
 // file, labels the image with its source, commit and ref, and reuses it for every later request of that commit.
 import { createWriteStream, type WriteStream } from "node:fs";
-import { mkdir, readFile } from "node:fs/promises";
+import { appendFile, mkdir, readFile } from "node:fs/promises";
 import path from "node:path";
 import type Docker from "dockerode";
 import { LABEL_PREFIX } from "../core/model.js";
@@ -53,8 +53,12 @@ export class ImageBuilder {
   /** Builds (or reuses) the commit's image; resolves to its tag. */
   async build(request: ImageBuildRequest, mirror: GitMirror): Promise<string> {
     const reused = await this.existing(request.source, request.commit);
-    if (reused) return reused;
     await mkdir(path.dirname(request.logFile), { recursive: true });
+    if (reused) {
+      // One line, so a build that took no time says why.
+      await appendFile(request.logFile, `[demo-launcher] ${reused} was built from ${request.commit} before: reused, no build\n`);
+      return reused;
+    }
     const log = createWriteStream(request.logFile, { flags: "a" });
     const tag = previewImageTag(request.source, request.commit);
     try {

@@ -6,6 +6,7 @@ import { ConfigError } from "../config/schema.js";
 import { SetupError, describeError } from "../core/errors.js";
 import { consoleLogger } from "../logger.js";
 import { ApiError } from "./api-client.js";
+import { runBuilds, runPreview } from "./builds.js";
 import { runDoctor, runExtend, runReplace, runLaunch, runList, runRender, runServe, runStop, runUp, runWatch } from "./commands.js";
 
 function withConfig<T extends unknown[]>(action: (config: Config, ...args: T) => Promise<number | void>) {
@@ -56,6 +57,26 @@ program
     return seconds;
   })
   .action(withConfig((config, id: string, options: { image?: string; wait?: number }) => runReplace(config, id, options)));
+program
+  .command("preview")
+  .description("build a branch or commit of a preview source (admin); serving previews comes with the next steps of previews")
+  .argument("<source>", "a source under previews: in the config")
+  .argument("<ref>", "a branch name, or a commit (7 to 40 hex digits)")
+  .option("--json", "print the build as JSON")
+  .option("--wait <seconds>", "wait until the build is ready or failed", (value) => {
+    const seconds = Number(value);
+    if (!Number.isFinite(seconds) || seconds <= 0) throw new Error(`--wait: ${JSON.stringify(value)} is not a number of seconds`);
+    return seconds;
+  })
+  .action(withConfig((config, source: string, ref: string, options: { wait?: number; json?: boolean }) => runPreview(config, source, ref, options)));
+program
+  .command("builds")
+  .description("preview builds (admin): ls, log <id> [-f], cancel <id>")
+  .argument("[action]", "ls (default), log or cancel")
+  .argument("[id]", "the build id, for log and cancel")
+  .option("-f, --follow", "with log: keep printing until the build ends")
+  .option("--json", "with ls: print JSON")
+  .action(withConfig((config, action: string | undefined, id: string | undefined, options: { follow?: boolean; json?: boolean }) => runBuilds(config, action, id, options)));
 program.command("render").description("print the routes file for the demos Docker runs now").action(withConfig((config) => runRender(config)));
 program.command("doctor").description("check Docker, nginx, the config dir and the watcher").action(withConfig((config) => runDoctor(config)));
 

@@ -15,6 +15,8 @@ export interface ServerDeps {
   engine: DemoEngine;
   logger: Logger;
   templatesDir: string;
+  /** Preview builds, when preview sources are configured. */
+  builds?: import("../builds/build-runner.js").BuildRunner;
   /** Extra facts for /api/status (the watcher's last outcome). */
   status: () => Promise<Record<string, unknown>>;
 }

@@ -9,6 +9,7 @@ import { createHttpContext, publicOrigin, type ServerDeps } from "./context.js";
 import { Pages } from "./pages.js";
 import { asProblem, ProblemError, sendProblem } from "./problem.js";
 import { adminRoutes } from "./routes/admin.js";
+import { buildRoutes } from "./routes/builds.js";
 import { demoHostPages } from "./routes/demo-hosts.js";
 import { visitorRoutes } from "./routes/visitors.js";
 
@@ -57,6 +58,7 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
   demoHostPages(app, ctx);
   visitorRoutes(app, ctx, logo);
   adminRoutes(app, ctx);
+  buildRoutes(app, ctx, deps.builds);
 
   // Our own pages load nothing from elsewhere: scripts and styles from the controller, images and
   // relaunch forms at most from the apex. Demos' own pages are not ours and keep their headers.

@@ -1,0 +1,57 @@
+// The CLI's preview builds: `preview <source> <branch|commit>` asks for one, `builds` lists, follows and cancels.
+import type { Config } from "../config/load.js";
+import { callApi, controllerUrl } from "./api-client.js";
+
+interface BuildView {
+  id: string;
+  source: string;
+  branch?: string;
+  commit?: string;
+  state: string;
+  reason?: string;
+  image?: string;
+}
+
+const FINISHED = new Set(["ready", "failed", "cancelled", "timed-out"]);
+const COMMIT = /^[0-9a-f]{7,40}$/;
+
+function line(build: BuildView): string {
+  const what = build.branch ? `${build.branch}${build.commit ? ` @ ${build.commit.slice(0, 12)}` : ""}` : (build.commit ?? "").slice(0, 12);
+  return `${build.id}  ${build.source.padEnd(10)} ${build.state.padEnd(9)} ${what}${build.image ? `  ${build.image}` : ""}${build.reason ? `\n  reason: ${build.reason}` : ""}`;
+}
+
+/** A ref of 7 to 40 hex digits is a commit; anything else is a branch (git's rules are checked by the controller). */
+export async function runPreview(config: Config, source: string, ref: string, options: { wait?: number; json?: boolean }): Promise<number> {
+  const body = COMMIT.test(ref) ? { source, commit: ref } : { source, branch: ref };
+  let build = (await callApi(config, "POST", "/api/builds", body)).data as BuildView;
+  const deadline = Date.now() + (options.wait ?? 0) * 1000;
+  while (options.wait && !FINISHED.has(build.state) && Date.now() < deadline) {
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    build = (await callApi(config, "GET", `/api/builds/${build.id}`)).data as BuildView;
+  }
+  console.log(options.json ? JSON.stringify(build, null, 2) : line(build));
+  return build.state === "failed" || build.state === "timed-out" || build.state === "cancelled" ? 1 : 0;
+}
+
+export async function runBuilds(config: Config, action: string | undefined, id: string | undefined, options: { follow?: boolean; json?: boolean }): Promise<number> {
+  if (action === undefined || action === "ls") {
+    const builds = ((await callApi(config, "GET", "/api/builds")).data as { builds: BuildView[] }).builds;
+    if (options.json) console.log(JSON.stringify(builds, null, 2));
+    else if (builds.length === 0) console.log("no builds");
+    else for (const build of builds) console.log(line(build));
+    return 0;
+  }
+  if (action !== "log" && action !== "cancel") throw new Error(`builds: unknown action ${JSON.stringify(action)}; allowed: ls, log <id> [-f], cancel <id>`);
+  if (!id) throw new Error(`builds ${action}: name the build id (see \`demo-launcher builds ls\`)`);
+  if (action === "cancel") {
+    await callApi(config, "DELETE", `/api/builds/${encodeURIComponent(id)}`);
+    console.log(`cancelled ${id}`);
+    return 0;
+  }
+  // The log streams as it is written; check the build exists first for a clear message.
+  await callApi(config, "GET", `/api/builds/${encodeURIComponent(id)}`);
+  const response = await fetch(`${controllerUrl(config)}/api/builds/${encodeURIComponent(id)}/log${options.follow ? "?follow=1" : ""}`, { headers: config.adminToken ? { authorization: `Bearer ${config.adminToken}` } : {} });
+  if (!response.body) return 1;
+  for await (const chunk of response.body as unknown as AsyncIterable<Uint8Array>) process.stdout.write(chunk);
+  return 0;
+}
