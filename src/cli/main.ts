@@ -18,6 +18,12 @@ function withConfig<T extends unknown[]>(action: (config: Config, ...args: T) =>
   };
 }
 
+function parseWaitSeconds(value: string): number {
+  const seconds = Number(value);
+  if (!Number.isFinite(seconds) || seconds <= 0) throw new Error(`--wait: ${JSON.stringify(value)} is not a number of seconds`);
+  return seconds;
+}
+
 const program = new Command()
   .name("demo-launcher")
   .description("Gives every visitor their own time-boxed copy of a web app: Docker containers routed by nginx.")
@@ -37,11 +43,7 @@ program
   .description("launch a demo through the controller")
   .argument("[app]", "app name (default: the first app in the config)")
   .option("--json", "print the demo as JSON")
-  .addOption(new Option("--wait <seconds>", "wait until the demo is ready or failed").argParser((value) => {
-    const seconds = Number(value);
-    if (!Number.isFinite(seconds) || seconds <= 0) throw new Error(`--wait: ${JSON.stringify(value)} is not a number of seconds`);
-    return seconds;
-  }))
+  .addOption(new Option("--wait <seconds>", "wait until the demo is ready or failed").argParser(parseWaitSeconds))
   .action(withConfig((config, app: string | undefined, options: { json?: boolean; wait?: number }) => runLaunch(config, app, options)));
 program.command("ls").description("list live demos").option("--json", "print JSON").action(withConfig((config, options: { json?: boolean }) => runList(config, options)));
 program.command("stop").description("stop a demo and remove its container").argument("<id>", "demo id").action(withConfig((config, id: string) => runStop(config, id)));
@@ -51,11 +53,7 @@ program
   .description("replace a ready demo's container with zero downtime (admin); the old one serves until the new one answers")
   .argument("<id>", "demo id")
   .option("--image <image>", "image of the new instance (default: the app's configured image, as Docker has it now)")
-  .option("--wait <seconds>", "wait until the replacement succeeded or failed", (value) => {
-    const seconds = Number(value);
-    if (!Number.isFinite(seconds) || seconds <= 0) throw new Error(`--wait: ${JSON.stringify(value)} is not a number of seconds`);
-    return seconds;
-  })
+  .option("--wait <seconds>", "wait until the replacement succeeded or failed", parseWaitSeconds)
   .action(withConfig((config, id: string, options: { image?: string; wait?: number }) => runReplace(config, id, options)));
 program
   .command("preview")
@@ -63,11 +61,7 @@ program
   .argument("<source>", "a source under previews: in the config")
   .argument("<ref>", "a branch name, or a commit (7 to 40 hex digits)")
   .option("--json", "print the build as JSON")
-  .option("--wait <seconds>", "wait until the build is ready or failed", (value) => {
-    const seconds = Number(value);
-    if (!Number.isFinite(seconds) || seconds <= 0) throw new Error(`--wait: ${JSON.stringify(value)} is not a number of seconds`);
-    return seconds;
-  })
+  .option("--wait <seconds>", "wait until the build is ready or failed", parseWaitSeconds)
   .action(withConfig((config, source: string, ref: string, options: { wait?: number; json?: boolean }) => runPreview(config, source, ref, options)));
 program
   .command("builds")

@@ -47,26 +47,33 @@ const DOMAIN_PATTERN = /^(?=.{1,200}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)(\.[a-
 const APP_NAME_PATTERN = /^[a-z][a-z0-9-]{0,39}$/;
 const ENV_NAME_PATTERN = /^[A-Za-z_][A-Za-z0-9_]*$/;
 
+/** What apps and preview sources share: the container's limits, environment and readiness check. */
+const containerLimits = {
+  memory: size.prefault("256m"),
+  cpus: z.number({ error: "must be a number of CPUs such as 0.5" }).positive("must be more than 0").max(64, "must be at most 64").default(0.5),
+  pids: positiveInt("processes").max(100_000, "must be at most 100000").default(256),
+};
+const envSchema = z
+  .record(z.string().regex(ENV_NAME_PATTERN, "must be an environment variable name (letters, digits, _)"), z.union([z.string(), z.number(), z.boolean()], { error: "must be text, a number or true/false" }).transform(String), { error: "must be a map of NAME: value" })
+  .default({});
+const readinessSchema = z
+  .strictObject({
+    path: z.string({ error: "must be a path starting with /" }).startsWith("/", "must be a path starting with /").default("/"),
+    timeout: duration.prefault("60s"),
+  }, { error: "must be a map with path and timeout" })
+  .default({ path: "/", timeout: 60_000 });
+
 const appSchema = z.strictObject({
   image: z.string({ error: "must be an image reference such as demo-launcher/hello:latest" }).min(1, "must not be empty"),
   port: port,
   title: z.string({ error: "must be text" }).optional(),
   description: z.string({ error: "must be text" }).optional(),
   ttl: duration.prefault("10m"),
-  memory: size.prefault("256m"),
-  cpus: z.number({ error: "must be a number of CPUs such as 0.5" }).positive("must be more than 0").max(64, "must be at most 64").default(0.5),
-  pids: positiveInt("processes").max(100_000, "must be at most 100000").default(256),
-  env: z
-    .record(z.string().regex(ENV_NAME_PATTERN, "must be an environment variable name (letters, digits, _)"), z.union([z.string(), z.number(), z.boolean()], { error: "must be text, a number or true/false" }).transform(String), { error: "must be a map of NAME: value" })
-    .default({}),
+  ...containerLimits,
+  env: envSchema,
   banner: z.boolean({ error: "must be true or false" }).default(true),
   pool: z.number({ error: "must be a whole number of warm containers, 0 or more" }).int("must be a whole number, 0 or more").min(0, "must be 0 or more").max(100, "must be at most 100").default(0),
-  readiness: z
-    .strictObject({
-      path: z.string({ error: "must be a path starting with /" }).startsWith("/", "must be a path starting with /").default("/"),
-      timeout: duration.prefault("60s"),
-    }, { error: "must be a map with path and timeout" })
-    .default({ path: "/", timeout: 60_000 }),
+  readiness: readinessSchema,
 }, { error: "must be a map with at least image and port" });
 
 /** Any URL or path git can fetch; `<transport>::` forms (ext:: runs a command) are refused. */
@@ -83,18 +90,9 @@ const previewSchema = z.strictObject({
   dockerfile: relativePath("a Dockerfile path").default("Dockerfile"),
   context: relativePath("a folder").default("."),
   port: port,
-  memory: size.prefault("256m"),
-  cpus: z.number({ error: "must be a number of CPUs such as 0.5" }).positive("must be more than 0").max(64, "must be at most 64").default(0.5),
-  pids: positiveInt("processes").max(100_000, "must be at most 100000").default(256),
-  env: z
-    .record(z.string().regex(ENV_NAME_PATTERN, "must be an environment variable name (letters, digits, _)"), z.union([z.string(), z.number(), z.boolean()], { error: "must be text, a number or true/false" }).transform(String), { error: "must be a map of NAME: value" })
-    .default({}),
-  readiness: z
-    .strictObject({
-      path: z.string({ error: "must be a path starting with /" }).startsWith("/", "must be a path starting with /").default("/"),
-      timeout: duration.prefault("60s"),
-    }, { error: "must be a map with path and timeout" })
-    .default({ path: "/", timeout: 60_000 }),
+  ...containerLimits,
+  env: envSchema,
+  readiness: readinessSchema,
   refresh: duration.prefault("5m"),
   idleStop: duration.prefault("30m"),
   keep: duration.prefault("7d"),
