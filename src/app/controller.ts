@@ -15,6 +15,8 @@ import { httpReadinessProbe, nginxRouteConfirmer } from "../probe/http.js";
 import { StateFile } from "../state/state-file.js";
 import { startReaper, type Reaper } from "./reaper.js";
 import { BuildRunner } from "../builds/build-runner.js";
+import type { Build } from "../core/build-queue.js";
+import { branchLabel, commitLabel } from "../core/preview-names.js";
 import { formatAddress } from "../nginx/render.js";
 
 export interface ControllerHandle {
@@ -52,6 +54,7 @@ export async function startController(config: Config, options: ControllerOptions
     domain: config.domain,
     namespace: config.namespace,
     apps: config.apps,
+    previews: Object.fromEntries(Object.entries(config.previews).map(([name, preview]) => [name, { image: "", port: preview.port, ttl: preview.keep, memory: preview.memory, cpus: preview.cpus, pids: preview.pids, env: preview.env, banner: false, pool: 0, readiness: preview.readiness }])),
     limits: config.limits,
     newId: makeIdGenerator(config.idLength),
     runtime,
@@ -64,7 +67,13 @@ export async function startController(config: Config, options: ControllerOptions
   });
   await engine.start();
   // Builds run only where preview sources are configured; their queue lives beside the state file.
-  const builds = Object.keys(config.previews).length > 0 ? new BuildRunner({ stateDir: config.stateDir, previews: config.previews, limits: config.builds, docker, logger: options.logger, clock: { now: () => Date.now() }, newId: makeIdGenerator(12) }) : undefined;
+  // A built commit is served at its commit's host and, when a branch was asked for, at the branch's host.
+  const servePreviews = (build: Build) => {
+    if (!build.image || !build.commit) return;
+    engine.servePreview(build.source, commitLabel(build.source, build.commit), build.image);
+    if (build.branch) engine.servePreview(build.source, branchLabel(build.source, build.branch), build.image);
+  };
+  const builds = Object.keys(config.previews).length > 0 ? new BuildRunner({ stateDir: config.stateDir, previews: config.previews, limits: config.builds, docker, logger: options.logger, clock: { now: () => Date.now() }, newId: makeIdGenerator(12), onReady: servePreviews }) : undefined;
   await builds?.start();
   const reaper: Reaper = startReaper(config.reaper.interval, () => engine.reapTick(), options.logger);
   const server = await buildServer({

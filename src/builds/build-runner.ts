@@ -20,6 +20,8 @@ export interface BuildRunnerOptions {
   logger: Logger;
   clock: Clock;
   newId: () => string;
+  /** Called when a build has its image (built or reused): the controller serves it at the preview's hosts. */
+  onReady?: (build: Build) => void;
 }
 
 export class BuildRunner {
@@ -150,6 +152,11 @@ export class BuildRunner {
       await this.save();
       const image = await this.builder.build({ source: build.source, commit, ...(build.branch ? { ref: build.branch } : {}), dockerfile: preview.dockerfile, context: preview.context, logFile: this.logFile(build.id), signal: entry.abort.signal }, mirror);
       this.queue.advance(build.id, "ready", now(), { image });
+      try {
+        this.options.onReady?.(build);
+      } catch (error) {
+        this.options.logger.warn(`build ${build.id}: its preview could not be served: ${describeError(error)}`);
+      }
     } catch (error) {
       if (entry.why === "shutdown") return;
       const state = entry.why ?? "failed";

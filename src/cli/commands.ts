@@ -137,7 +137,7 @@ export async function runRender(config: Config): Promise<number> {
     }),
   );
   const { generation } = await routesFile.readCurrent();
-  process.stdout.write(routesFile.render(routesFor(demos.values(), Date.now(), (app) => config.apps[app]?.banner ?? true), generation));
+  process.stdout.write(routesFile.render(routesFor(demos.values(), Date.now(), (demo) => demo.kind === "visitor" && (config.apps[demo.app]?.banner ?? true)), generation));
   return 0;
 }
 

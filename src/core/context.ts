@@ -11,6 +11,8 @@ export interface EngineOptions {
   domain: string;
   namespace: string;
   apps: Record<string, AppConfig>;
+  /** Preview sources: how their instances run (the image comes from each build). */
+  previews?: Record<string, AppConfig>;
   limits: { maxDemos: number; perClient: number; queueLength: number; launchesPerClient: number; launchWindow: number };
   newId: () => string;
   runtime: ContainerRuntime;
@@ -50,6 +52,8 @@ export interface EngineContext {
   end(demo: Demo, status: EndedDemo["status"], reason: string): Promise<void>;
   /** Starts the first in line while there are free slots. */
   promoteQueued(): void;
+  /** How the demo's instances run: its app's settings, or its preview source's. */
+  specFor(demo: Demo): AppConfig | undefined;
   /** Removes a container, reporting (not throwing) what goes wrong; the next sync retries. */
   removeQuietly(containerId: string): Promise<void>;
 }

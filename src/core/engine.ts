@@ -12,6 +12,8 @@ import { hostFor } from "./naming.js";
 import { claim, ensurePools, poolStatus, readyPoolMember } from "./pool.js";
 import { DemoRegistry } from "./registry.js";
 import { startReplacement } from "./replacement.js";
+import { servePreview } from "./previews.js";
+import type { AppSpec } from "./app-spec.js";
 import { routesFor } from "./routes.js";
 import { RuntimeUnavailableError, type AcceptedLaunch, type EndedDemo, type EngineState } from "./runtime.js";
 import { StateSaver } from "./state-saver.js";
@@ -259,7 +261,17 @@ export class DemoEngine implements EngineContext {
   }
 
   publishRoutes(): Promise<number> {
-    return this.options.routes.publish(routesFor(this.registry.values(), this.now(), (app) => this.options.apps[app]?.banner ?? true));
+    // The time-left banner is for visitors' demos; a preview is a team's own copy.
+    return this.options.routes.publish(routesFor(this.registry.values(), this.now(), (demo) => demo.kind === "visitor" && (this.options.apps[demo.app]?.banner ?? true)));
+  }
+
+  specFor(demo: Demo): AppSpec | undefined {
+    return demo.kind === "preview" ? this.options.previews?.[demo.app] : this.options.apps[demo.app];
+  }
+
+  /** Serves a built preview image at its host: started the first time, replaced with zero downtime after. */
+  servePreview(source: string, label: string, image: string): Demo {
+    return servePreview(this, source, label, image);
   }
 
   // ---- queries ---------------------------------------------------------------------------------

@@ -19,7 +19,10 @@ export function hostFor(id: string, domain: string): string {
   return `${id}.${domain}`;
 }
 
+/** A visitor demo's id: no hyphen, so it can never be a preview's label (which always has one). */
 export const ID_PATTERN = /^[a-z][0-9a-z]{3,63}$/;
+/** Any demo's id: a visitor id, or a preview label (`web-main`, `web-commit-0123456789ab`). */
+export const DEMO_ID_PATTERN = /^[a-z][0-9a-z-]{2,62}[0-9a-z]$/;
 
 /** The demo id a Host header names, if it is `<id>.<domain>` (port and case ignored). */
 export function idFromHost(hostHeader: string | undefined, domain: string): string | undefined {
@@ -28,7 +31,7 @@ export function idFromHost(hostHeader: string | undefined, domain: string): stri
   const suffix = `.${domain}`;
   if (!host.endsWith(suffix)) return undefined;
   const label = host.slice(0, -suffix.length);
-  return ID_PATTERN.test(label) ? label : undefined;
+  return DEMO_ID_PATTERN.test(label) ? label : undefined;
 }
 
 export function normalizeHost(hostHeader: string): string {

@@ -80,7 +80,7 @@ export class DemoRegistry {
 
   /** A demo holds a slot while starting or ready; not while waiting in line or idle in the warm pool. */
   static holdsSlot(demo: Demo): boolean {
-    return demo.status !== "queued" && !demo.pooled;
+    return demo.kind === "visitor" && demo.status !== "queued" && !demo.pooled;
   }
 
   runningCount(): number {
@@ -114,7 +114,7 @@ export class DemoRegistry {
       }),
       // Launches whose container Docker may not have yet: without this, a kill in that moment would lose them.
       starting: this.all()
-        .filter((demo) => demo.status === "starting" && !demo.pooled)
+        .filter((demo) => demo.kind === "visitor" && demo.status === "starting" && !demo.pooled)
         .map(acceptedLaunch),
       leases: [...this.leases.values()],
       ...(replacements.length ? { replacements } : {}),

@@ -18,7 +18,7 @@ export async function startReplacement(ctx: EngineContext, id: string, image: st
     if (!demo || demo.pooled) throw new DomainError({ code: "no-such-demo", id });
     if (demo.status !== "ready") throw new DomainError({ code: "not-replaceable", id, status: demo.status });
     if (demo.replacement?.status === "running") throw new DomainError({ code: "replacement-running", id, image: demo.replacement.image });
-    const app = ctx.options.apps[demo.app];
+    const app = ctx.specFor(demo);
     if (!app) throw new DomainError({ code: "not-replaceable", id, status: "of an app that is no longer configured" });
     return { demo, app };
   };
@@ -54,7 +54,7 @@ async function runReplacement(ctx: EngineContext, demo: Demo, app: AppConfig, im
  */
 export async function completeReplacement(ctx: EngineContext, demo: Demo, next: Instance): Promise<void> {
   const wanted = stillServing(ctx, demo);
-  const readiness = ctx.options.apps[demo.app]?.readiness ?? DEFAULT_READINESS;
+  const readiness = ctx.specFor(demo)?.readiness ?? DEFAULT_READINESS;
   const result = await awaitInstanceReady(ctx, demo, next, readiness, ctx.now(), wanted);
   // A shutdown leaves the container for the next start to finish with; a demo that ended took it along.
   if (result.outcome === "abandoned") {

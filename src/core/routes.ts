@@ -21,7 +21,7 @@ export function isRoutable(demo: Demo, now: number): boolean {
 }
 
 /** Only demos whose app answers get a route; every other host falls through to the controller. */
-export function routesFor(demos: Iterable<Demo>, now: number, bannerFor: (app: string) => boolean = () => false): Route[] {
+export function routesFor(demos: Iterable<Demo>, now: number, bannerFor: (demo: Demo) => boolean = () => false): Route[] {
   const routes: Route[] = [];
   for (const demo of demos) {
     if (!isRoutable(demo, now)) continue;
@@ -29,7 +29,7 @@ export function routesFor(demos: Iterable<Demo>, now: number, bannerFor: (app: s
       .map((instance) => instance.endpoint!)
       .sort();
     if (backends.length === 0) continue;
-    routes.push({ id: demo.id, host: demo.host, backends, ...(bannerFor(demo.app) ? { banner: true } : {}) });
+    routes.push({ id: demo.id, host: demo.host, backends, ...(bannerFor(demo) ? { banner: true } : {}) });
   }
   // A stable order keeps the file byte-identical when nothing changed, so no needless reload.
   return routes.sort((a, b) => (a.host < b.host ? -1 : a.host > b.host ? 1 : 0));

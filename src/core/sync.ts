@@ -85,7 +85,7 @@ function adopt(ctx: EngineContext, demo: Demo, awaiting: { instanceId: string; a
     return;
   }
   if (awaiting.as === "launch") {
-    const readiness = ctx.options.apps[demo.app]?.readiness ?? DEFAULT_READINESS;
+    const readiness = ctx.specFor(demo)?.readiness ?? DEFAULT_READINESS;
     ctx.track(finishLaunch(ctx, demo, instance, readiness, demo.createdAt));
     return;
   }
@@ -106,11 +106,11 @@ async function restartOrFail(ctx: EngineContext, demo: Demo, instance: Instance,
     demo.status = "starting";
     demo.step = "waiting-for-app";
     instance.health = "starting";
-    const readiness = ctx.options.apps[demo.app]?.readiness ?? DEFAULT_READINESS;
+    const readiness = ctx.specFor(demo)?.readiness ?? DEFAULT_READINESS;
     ctx.track(finishLaunch(ctx, demo, instance, readiness, ctx.now()));
     return true;
   }
-  await failDemo(ctx, demo, stoppedReason(state, ctx.options.apps[demo.app]));
+  await failDemo(ctx, demo, stoppedReason(state, ctx.specFor(demo)));
   return false;
 }
 

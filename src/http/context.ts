@@ -3,7 +3,7 @@ import type { FastifyRequest } from "fastify";
 import type { Config } from "../config/load.js";
 import type { DemoEngine } from "../core/engine.js";
 import { viewOf, type Demo } from "../core/model.js";
-import { hostFor, ID_PATTERN, idFromHost } from "../core/naming.js";
+import { DEMO_ID_PATTERN, hostFor, idFromHost } from "../core/naming.js";
 import type { EndedDemo } from "../core/runtime.js";
 import type { Logger } from "../logger.js";
 import { clientAddress, clientKey, isDirectLoopback, tokenMatches } from "./client.js";
@@ -93,7 +93,7 @@ export function createHttpContext(deps: ServerDeps, pages: Pages, scripts: HttpC
       throw new ProblemError("forbidden", `Launches are accepted only from ${allowed}, not from ${String(origin).slice(0, 100)}.`);
     },
     parseId(raw) {
-      if (!ID_PATTERN.test(raw)) throw new ProblemError("bad-request", `${JSON.stringify(raw.slice(0, 70))} is not a demo id (lowercase letters and digits).`);
+      if (!DEMO_ID_PATTERN.test(raw)) throw new ProblemError("bad-request", `${JSON.stringify(raw.slice(0, 70))} is not a demo id (lowercase letters, digits and inner hyphens).`);
       return raw;
     },
   };
