@@ -36,6 +36,22 @@ function plan(ctx: EngineContext, containers: Awaited<ReturnType<EngineContext["
 }
 
 async function apply(ctx: EngineContext, actions: ReconcileAction[], aroundOutage: boolean): Promise<void> {
+  // Every adopted demo is in the registry before any of their background work runs: a launch that finishes
+  // first publishes the routes, and they must already hold every demo that was routed before the restart.
+  const background: Array<() => void> = [];
+  for (const action of actions) {
+    if (action.kind === "record-ended") ctx.registry.recordEnded(action.entry, ctx.now());
+    else if (action.kind === "adopt") {
+      const task = adopt(ctx, action.demo, action.await);
+      if (task) background.push(task);
+    } else if (action.kind === "finish-drain") {
+      background.push(() => {
+        const found = lookup(ctx, action.demoId, action.instanceId);
+        if (found) ctx.track(finishDrain(ctx, found.demo, found.instance));
+      });
+    }
+  }
+  for (const start of background) start();
   let restarted = 0;
   for (const action of actions) {
     switch (action.kind) {
@@ -43,20 +59,9 @@ async function apply(ctx: EngineContext, actions: ReconcileAction[], aroundOutag
         if (action.why.includes("damaged")) ctx.logger.warn(`removing container ${action.containerId.slice(0, 12)}: ${action.why}`);
         await ctx.removeQuietly(action.containerId);
         break;
-      case "record-ended":
-        ctx.registry.recordEnded(action.entry, ctx.now());
-        break;
-      case "adopt":
-        adopt(ctx, action.demo, action.await);
-        break;
       case "check-stopped": {
         const found = lookup(ctx, action.demoId, action.instanceId);
         if (found && (await restartOrFail(ctx, found.demo, found.instance, aroundOutage))) restarted += 1;
-        break;
-      }
-      case "finish-drain": {
-        const found = lookup(ctx, action.demoId, action.instanceId);
-        if (found) ctx.track(finishDrain(ctx, found.demo, found.instance));
         break;
       }
       case "check-missing": {
@@ -64,6 +69,8 @@ async function apply(ctx: EngineContext, actions: ReconcileAction[], aroundOutag
         if (found) await endIfGone(ctx, found.demo, found.instance);
         break;
       }
+      default:
+        break;
     }
   }
   if (restarted > 0) ctx.logger.info(`starting ${restarted} demo(s) again that were stopped from outside (a Docker restart stops every container)`);
@@ -75,23 +82,23 @@ function lookup(ctx: EngineContext, demoId: string, instanceId: string): { demo:
   return demo && instance ? { demo, instance } : undefined;
 }
 
-function adopt(ctx: EngineContext, demo: Demo, awaiting: { instanceId: string; as: "launch" | "replacement" } | undefined): void {
+/** Registers the adopted demo; answers the background work to start once every demo is registered. */
+function adopt(ctx: EngineContext, demo: Demo, awaiting: { instanceId: string; as: "launch" | "replacement" } | undefined): (() => void) | undefined {
   const saved = ctx.registry.getReplacement(demo.id);
   if (saved) demo.replacement = saved;
   ctx.registry.add(demo);
   const instance = awaiting && demo.instances.find((candidate) => candidate.id === awaiting.instanceId);
   if (!instance) {
     if (demo.replacement?.status === "running") demo.replacement = { ...demo.replacement, status: "failed", finishedAt: ctx.now(), reason: "the controller restarted before its new instance was started; replace it again" };
-    return;
+    return undefined;
   }
   if (awaiting.as === "launch") {
     const readiness = ctx.specFor(demo)?.readiness ?? DEFAULT_READINESS;
-    ctx.track(finishLaunch(ctx, demo, instance, readiness, demo.createdAt));
-    return;
+    return () => ctx.track(finishLaunch(ctx, demo, instance, readiness, demo.createdAt));
   }
   // A replacement the last run had under way: finish it (the old instance serves meanwhile).
   demo.replacement = demo.replacement?.status === "running" ? demo.replacement : { status: "running", image: instance.image, startedAt: ctx.now() };
-  ctx.track(completeReplacement(ctx, demo, instance));
+  return () => ctx.track(completeReplacement(ctx, demo, instance));
 }
 
 /**

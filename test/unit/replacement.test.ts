@@ -138,3 +138,24 @@ describe("replacement", () => {
     ]);
   });
 });
+
+describe("restart", () => {
+  it("never publishes routes without a demo that was routed before, even when an adopted launch finishes first", async () => {
+    const expiresAt = NOW + 60_000;
+    const env = setup({}, { answering: ALL_PORTS(), routedHosts: new Map([["zzzz0003.demo.localhost", ["127.0.0.1:20003"]]]) });
+    // In listing order: a launch whose app answers at once, a dead container (a slow removal), the routed demo.
+    addContainer(env.runtime, "s1", labelsOf("aaaa0001", { expiresAt }), "running", 20001);
+    addContainer(env.runtime, "x2", labelsOf("mmmm0002", { expiresAt }), "exited", 20002);
+    addContainer(env.runtime, "r3", labelsOf("zzzz0003", { expiresAt }), "running", 20003);
+    const remove = env.runtime.remove.bind(env.runtime);
+    env.runtime.remove = async (id) => {
+      await new Promise((resolve) => setTimeout(resolve, 30));
+      await remove(id);
+    };
+    await env.engine.start();
+    await env.engine.idle();
+    expect(env.engine.get("aaaa0001")!.status).toBe("ready");
+    expect(env.writes.length).toBeGreaterThan(0);
+    for (const routes of env.writes) expect(routes.map((route) => route.id)).toContain("zzzz0003");
+  });
+});
