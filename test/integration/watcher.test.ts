@@ -1,5 +1,5 @@
 // The watcher with a real nginx: a broken routes file is refused and replaced, serving never breaks.
-import { readFile, rm, writeFile } from "node:fs/promises";
+import { readFile, rename, rm, writeFile } from "node:fs/promises";
 import http from "node:http";
 import net from "node:net";
 import path from "node:path";
@@ -84,7 +84,13 @@ describe("nginx watcher (real nginx)", () => {
     const before = (await readWatcherStatus(stack.config.nginx.configDir))!;
     const writer = new RoutesFile(stack.config.nginx.configDir, stack.config.nginx.controller);
     const base = before.appliedGeneration + 1000;
-    for (let i = 0; i < 30; i += 1) await writer.write([{ id: `burst${i}`, host: `burst${i}.demo.localhost`, backends: [`127.0.0.1:${40000 + i}`] }], base + i);
+    // A burst as a busy controller makes it: renamed into place back to back. Without fsync, so that a disk
+    // busy with the previous tests' clean-up cannot spread the burst wider than the watcher's debounce.
+    const routesFile = path.join(stack.config.nginx.configDir, "routes.conf");
+    for (let i = 0; i < 30; i += 1) {
+      await writeFile(`${routesFile}.burst.tmp`, writer.render([{ id: `burst${i}`, host: `burst${i}.demo.localhost`, backends: [`127.0.0.1:${40000 + i}`] }], base + i));
+      await rename(`${routesFile}.burst.tmp`, routesFile);
+    }
     await waitFor("the last generation to be served", async () => (await stack.viaNginx("demo.localhost", "/__demo/generation")).body === String(base + 29), 10_000);
     const after = (await readWatcherStatus(stack.config.nginx.configDir))!;
     expect(after.reloads - before.reloads).toBeGreaterThanOrEqual(1);
