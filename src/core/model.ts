@@ -57,6 +57,8 @@ export interface Demo {
   pooled?: boolean;
   instances: Instance[];
   replacement?: ReplacementState;
+  /** A preview's newer image that waits until the demo is ready and no replacement runs. */
+  wantedImage?: string;
 }
 
 export function instanceIdFor(demoId: string, generation: number): string {

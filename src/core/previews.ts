@@ -21,8 +21,13 @@ export function servePreview(ctx: EngineContext, source: string, label: string, 
     // Kept as a lease: the label written at creation cannot change.
     ctx.registry.leases.set(label, { id: label, expiresAt: existing.expiresAt });
     const serving = healthyInstances(existing).map((instance) => instance.image);
-    const busy = existing.status !== "ready" || existing.replacement?.status === "running";
-    if (!busy && !serving.includes(image)) void startReplacement(ctx, label, image).catch((error: unknown) => ctx.logger.warn(`replacing preview ${label} failed to start: ${(error as Error).message}`));
+    if (serving.includes(image) && existing.replacement?.status !== "running") delete existing.wantedImage;
+    else {
+      // Its branch moved while it was starting or being replaced: the newest image is applied once it settles.
+      const waiting = existing.wantedImage !== undefined;
+      existing.wantedImage = image;
+      if (!waiting) ctx.track(replaceWhenSettled(ctx, existing));
+    }
     void ctx.saver.save();
     return existing;
   }
@@ -31,4 +36,31 @@ export function servePreview(ctx: EngineContext, source: string, label: string, 
   ctx.track(runLaunch(ctx, demo, { ...spec, image }));
   void ctx.saver.save();
   return demo;
+}
+
+/** Waits until the preview is ready with no replacement running, then replaces it by the newest wanted image. */
+async function replaceWhenSettled(ctx: EngineContext, demo: Demo): Promise<void> {
+  for (;;) {
+    if (ctx.closed || !ctx.registry.isLive(demo) || demo.status === "failed") return;
+    const image = demo.wantedImage;
+    if (image === undefined) return;
+    const settled = demo.status === "ready" && demo.replacement?.status !== "running";
+    if (settled) {
+      if (healthyInstances(demo).some((instance) => instance.image === image) && demo.replacement?.status !== "running") {
+        delete demo.wantedImage;
+        return;
+      }
+      try {
+        await startReplacement(ctx, demo.id, image);
+      } catch (error) {
+        ctx.logger.warn(`replacing preview ${demo.id} by ${image} could not start: ${(error as Error).message}`);
+        delete demo.wantedImage;
+        return;
+      }
+      // A newer image may arrive while this one is applied: the loop looks again once it settles.
+      if (demo.wantedImage === image) delete demo.wantedImage;
+      if (demo.wantedImage === undefined) return;
+    }
+    await ctx.sleep(250);
+  }
 }

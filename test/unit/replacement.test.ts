@@ -2,7 +2,7 @@
 import { describe, expect, it } from "vitest";
 import { DomainError } from "../../src/core/errors.js";
 import { planReconcile } from "../../src/core/reconcile.js";
-import { addContainer, ALL_PORTS, labelsOf, setup } from "../helpers/engine-setup.js";
+import { addContainer, ALL_PORTS, app, labelsOf, setup } from "../helpers/engine-setup.js";
 
 const NOW = 1_000_000;
 
@@ -157,5 +157,28 @@ describe("restart", () => {
     expect(env.engine.get("aaaa0001")!.status).toBe("ready");
     expect(env.writes.length).toBeGreaterThan(0);
     for (const routes of env.writes) expect(routes.map((route) => route.id)).toContain("zzzz0003");
+  });
+});
+
+describe("previews", () => {
+  it("a branch that moves while its preview is still starting gets the newest image once it is ready", async () => {
+    const answering = new Set<number>();
+    const env = setup({ previews: { web: { ...app, ttl: 7 * 86_400_000, banner: false } } }, { answering });
+    await env.engine.start();
+    const demo = env.engine.servePreview("web", "web-main", "img");
+    expect(demo).toMatchObject({ kind: "preview", host: "web-main.demo.localhost", status: "starting" });
+    env.engine.servePreview("web", "web-main", "img:2");
+    env.engine.servePreview("web", "web-main", "crash:1");
+    env.engine.servePreview("web", "web-main", "img:2");
+    for (let port = 20000; port <= 20009; port += 1) answering.add(port);
+    await env.engine.idle();
+    expect(demo.status).toBe("ready");
+    expect(demo.instances.map((instance) => [instance.image, instance.health])).toEqual([["img:2", "healthy"]]);
+    expect(demo.wantedImage).toBeUndefined();
+    // Previews take no visitor slot, and their routes carry no banner.
+    expect(env.engine.list().map((entry) => entry.id)).toEqual(["web-main"]);
+    expect((await env.engine.launch("hello", "v")).created).toBe(true);
+    expect(env.writes.at(-1)!.find((route) => route.id === "web-main")!.banner).toBeUndefined();
+    await env.engine.idle();
   });
 });
