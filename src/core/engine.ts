@@ -8,17 +8,16 @@ import { extendLease } from "./extension.js";
 import { runLaunch } from "./launch.js";
 import { LaunchRateLimiter } from "./limits.js";
 import type { Demo } from "./model.js";
-import { hostFor } from "./naming.js";
 import { claim, ensurePools, poolStatus, readyPoolMember } from "./pool.js";
 import { DemoRegistry } from "./registry.js";
 import { startReplacement } from "./replacement.js";
 import { servePreview } from "./previews.js";
 import type { AppSpec } from "./app-spec.js";
 import { routesFor } from "./routes.js";
-import { RuntimeUnavailableError, type AcceptedLaunch, type EndedDemo, type EngineState } from "./runtime.js";
+import { RuntimeUnavailableError, type EndedDemo, type EngineState } from "./runtime.js";
 import { StateSaver } from "./state-saver.js";
 import { adoptAtStart, syncWithDocker } from "./sync.js";
-import { promoteQueued, queueInfo, touch } from "./waiting-line.js";
+import { acceptedDemo, promoteQueued, queueInfo, touch } from "./waiting-line.js";
 
 export type { EngineOptions } from "./context.js";
 
@@ -72,7 +71,7 @@ export class DemoEngine implements EngineContext {
     for (const waiting of state.queued) {
       if (!this.options.apps[waiting.app] || this.registry.isTaken(waiting.id)) continue;
       // A restart is not the visitor's fault: their place is kept and their page gets a fresh grace period.
-      this.registry.add({ ...this.newDemo(waiting, "queued"), lastSeenAt: now });
+      this.registry.add({ ...acceptedDemo(this, waiting, "queued"), lastSeenAt: now });
       this.registry.queue.push(waiting.id);
     }
     for (const launch of state.starting ?? []) {
@@ -83,7 +82,7 @@ export class DemoEngine implements EngineContext {
         continue;
       }
       // Its visitor already has the URL: a launch the last run accepted but never handed to Docker starts now.
-      const demo = this.newDemo(launch, "starting");
+      const demo = acceptedDemo(this, launch, "starting");
       this.registry.add(demo);
       this.track(runLaunch(this, demo, app));
     }
@@ -134,7 +133,7 @@ export class DemoEngine implements EngineContext {
     }
     const startsNow = admission.decision === "start";
     const demo: Demo = {
-      ...this.newDemo({ id: this.newUniqueId(), app: name, queuedAt: now, ...(owner ? { client: owner } : {}) }, startsNow ? "starting" : "queued"),
+      ...acceptedDemo(this, { id: this.newUniqueId(), app: name, queuedAt: now, ...(owner ? { client: owner } : {}) }, startsNow ? "starting" : "queued"),
       ...(startsNow ? {} : { lastSeenAt: now }),
     };
     this.registry.add(demo);
@@ -143,23 +142,6 @@ export class DemoEngine implements EngineContext {
     // On disk before the visitor learns the URL, so a restart never forgets a launch it accepted.
     await this.saver.save();
     return { demo, created: true };
-  }
-
-  /** A demo that has no container yet: waiting in line, or about to be created; its time box starts at queuedAt. */
-  private newDemo(launch: AcceptedLaunch, status: "queued" | "starting"): Demo {
-    const ttl = this.options.apps[launch.app]?.ttl ?? 600_000;
-    return {
-      id: launch.id,
-      kind: "visitor",
-      app: launch.app,
-      host: hostFor(launch.id, this.options.domain),
-      createdAt: launch.queuedAt,
-      expiresAt: launch.queuedAt + ttl,
-      status,
-      step: status === "queued" ? "queued" : "creating",
-      ...(launch.client ? { owner: launch.client } : {}),
-      instances: [],
-    };
   }
 
   private newUniqueId(): string {

@@ -2,6 +2,9 @@
 import { estimateWait } from "./admission.js";
 import type { EngineContext } from "./context.js";
 import { runLaunch } from "./launch.js";
+import type { Demo } from "./model.js";
+import { hostFor } from "./naming.js";
+import type { AcceptedLaunch } from "./runtime.js";
 
 /** Starts the first in line while there are free slots; their time box starts now. */
 export function promoteQueued(ctx: EngineContext): void {
@@ -37,4 +40,21 @@ export function queueInfo(ctx: EngineContext, id: string): { position: number; e
 export function touch(ctx: EngineContext, id: string): void {
   const demo = ctx.registry.get(id);
   if (demo?.status === "queued") demo.lastSeenAt = ctx.now();
+}
+
+/** A visitor's demo that has no container yet: waiting in line, or about to be created; its time box starts at queuedAt. */
+export function acceptedDemo(ctx: EngineContext, launch: AcceptedLaunch, status: "queued" | "starting"): Demo {
+  const ttl = ctx.options.apps[launch.app]?.ttl ?? 600_000;
+  return {
+    id: launch.id,
+    kind: "visitor",
+    app: launch.app,
+    host: hostFor(launch.id, ctx.options.domain),
+    createdAt: launch.queuedAt,
+    expiresAt: launch.queuedAt + ttl,
+    status,
+    step: status === "queued" ? "queued" : "creating",
+    ...(launch.client ? { owner: launch.client } : {}),
+    instances: [],
+  };
 }
