@@ -33,7 +33,12 @@ export interface EngineOptions {
 }
 
 /** The readiness settings of an app that is no longer configured (its demos are still adopted). */
-export const DEFAULT_READINESS = { path: "/", timeout: 60_000 };
+const DEFAULT_READINESS = { path: "/", timeout: 60_000 };
+
+/** The demo's readiness check: its app's or preview source's, or the default when neither is configured now. */
+export function readinessFor(ctx: EngineContext, demo: Demo): { path: string; timeout: number } {
+  return ctx.specFor(demo)?.readiness ?? DEFAULT_READINESS;
+}
 
 export interface EngineContext {
   readonly options: EngineOptions;

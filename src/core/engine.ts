@@ -243,8 +243,8 @@ export class DemoEngine implements EngineContext {
   }
 
   publishRoutes(): Promise<number> {
-    // The time-left banner is for visitors' demos; a preview is a team's own copy.
-    return this.options.routes.publish(routesFor(this.registry.values(), this.now(), (demo) => demo.kind === "visitor" && (this.options.apps[demo.app]?.banner ?? true)));
+    // Each app says whether it wants the time-left banner; preview sources never do (a team's own copy).
+    return this.options.routes.publish(routesFor(this.registry.values(), this.now(), (demo) => this.specFor(demo)?.banner ?? true));
   }
 
   specFor(demo: Demo): AppSpec | undefined {

@@ -25,7 +25,7 @@ export type ReadyOutcome = { outcome: "ready" } | { outcome: "failed"; reason: s
 export async function createInstance(ctx: EngineContext, demo: Demo, app: AppConfig, image: string, stillWanted: () => boolean): Promise<Instance | undefined> {
   const generation = Math.max(0, ...demo.instances.map((instance) => instance.generation)) + 1;
   const instanceId = instanceIdFor(demo.id, generation);
-  const { runtime, namespace } = { runtime: ctx.options.runtime, namespace: ctx.options.namespace };
+  const { runtime, namespace } = ctx.options;
   const deadline = ctx.now() + app.readiness.timeout;
   ctx.registry.creating.add(instanceId);
   try {

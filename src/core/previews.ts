@@ -2,7 +2,7 @@
 import type { EngineContext } from "./context.js";
 import { DomainError } from "./errors.js";
 import { runLaunch } from "./launch.js";
-import { healthyInstances, type Demo } from "./model.js";
+import { newestInstance, type Demo } from "./model.js";
 import { hostFor } from "./naming.js";
 import { startReplacement } from "./replacement.js";
 
@@ -20,8 +20,7 @@ export function servePreview(ctx: EngineContext, source: string, label: string, 
     existing.expiresAt = Math.max(existing.expiresAt, now + spec.ttl);
     // Kept as a lease: the label written at creation cannot change.
     ctx.registry.leases.set(label, { id: label, expiresAt: existing.expiresAt });
-    const serving = healthyInstances(existing).map((instance) => instance.image);
-    if (serving.includes(image) && existing.replacement?.status !== "running") delete existing.wantedImage;
+    if (targetImage(existing) === image) delete existing.wantedImage;
     else {
       // Its branch moved while it was starting or being replaced: the newest image is applied once it settles.
       const waiting = existing.wantedImage !== undefined;
@@ -38,15 +37,19 @@ export function servePreview(ctx: EngineContext, source: string, label: string, 
   return demo;
 }
 
+/** The image the preview serves or is on its way to: a running replacement's, else its newest instance's. */
+function targetImage(demo: Demo): string | undefined {
+  return demo.replacement?.status === "running" ? demo.replacement.image : newestInstance(demo)?.image;
+}
+
 /** Waits until the preview is ready with no replacement running, then replaces it by the newest wanted image. */
 async function replaceWhenSettled(ctx: EngineContext, demo: Demo): Promise<void> {
   for (;;) {
     if (ctx.closed || !ctx.registry.isLive(demo) || demo.status === "failed") return;
     const image = demo.wantedImage;
     if (image === undefined) return;
-    const settled = demo.status === "ready" && demo.replacement?.status !== "running";
-    if (settled) {
-      if (healthyInstances(demo).some((instance) => instance.image === image) && demo.replacement?.status !== "running") {
+    if (demo.status === "ready" && demo.replacement?.status !== "running") {
+      if (targetImage(demo) === image) {
         delete demo.wantedImage;
         return;
       }

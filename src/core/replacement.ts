@@ -1,6 +1,6 @@
 // Zero-downtime replacement: start a new instance, wait until it answers, switch nginx to it, drain and remove the old.
 import type { AppSpec as AppConfig } from "./app-spec.js";
-import { DEFAULT_READINESS, type EngineContext } from "./context.js";
+import { readinessFor, type EngineContext } from "./context.js";
 import { describeError, DomainError } from "./errors.js";
 import { awaitInstanceReady, createInstance, InstanceFailure } from "./instances.js";
 import { publishUntilServed } from "./launch.js";
@@ -54,7 +54,7 @@ async function runReplacement(ctx: EngineContext, demo: Demo, app: AppConfig, im
  */
 export async function completeReplacement(ctx: EngineContext, demo: Demo, next: Instance): Promise<void> {
   const wanted = stillServing(ctx, demo);
-  const readiness = ctx.specFor(demo)?.readiness ?? DEFAULT_READINESS;
+  const readiness = readinessFor(ctx, demo);
   const result = await awaitInstanceReady(ctx, demo, next, readiness, ctx.now(), wanted);
   // A shutdown leaves the container for the next start to finish with; a demo that ended took it along.
   if (result.outcome === "abandoned") {

@@ -1,5 +1,5 @@
 // Carries out reconciliation plans: at start (against what nginx was told) and on the reaper's Docker syncs.
-import { DEFAULT_READINESS, type EngineContext } from "./context.js";
+import { readinessFor, type EngineContext } from "./context.js";
 import { finishLaunch, failDemo } from "./launch.js";
 import { startAgain, stoppedReason } from "./instances.js";
 import type { Demo, Instance } from "./model.js";
@@ -93,7 +93,7 @@ function adopt(ctx: EngineContext, demo: Demo, awaiting: { instanceId: string; a
     return undefined;
   }
   if (awaiting.as === "launch") {
-    const readiness = ctx.specFor(demo)?.readiness ?? DEFAULT_READINESS;
+    const readiness = readinessFor(ctx, demo);
     return () => ctx.track(finishLaunch(ctx, demo, instance, readiness, demo.createdAt));
   }
   // A replacement the last run had under way: finish it (the old instance serves meanwhile).
@@ -113,7 +113,7 @@ async function restartOrFail(ctx: EngineContext, demo: Demo, instance: Instance,
     demo.status = "starting";
     demo.step = "waiting-for-app";
     instance.health = "starting";
-    const readiness = ctx.specFor(demo)?.readiness ?? DEFAULT_READINESS;
+    const readiness = readinessFor(ctx, demo);
     ctx.track(finishLaunch(ctx, demo, instance, readiness, ctx.now()));
     return true;
   }
