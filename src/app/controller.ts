@@ -16,7 +16,9 @@ import { StateFile } from "../state/state-file.js";
 import { startReaper, type Reaper } from "./reaper.js";
 import { BuildRunner } from "../builds/build-runner.js";
 import type { Build } from "../core/build-queue.js";
-import { branchLabel, commitLabel } from "../core/preview-names.js";
+import { previewLabels } from "../core/preview-names.js";
+import { BranchFollower } from "../builds/branch-follower.js";
+import { SeenLog } from "../nginx/seen-log.js";
 import { formatAddress } from "../nginx/render.js";
 
 export interface ControllerHandle {
@@ -42,7 +44,11 @@ export async function startController(config: Config, options: ControllerOptions
   const runtime = new DockerRuntime(docker, { network: config.network, ports: config.ports });
   await runtime.ensureNetwork(config.network);
   const templatesDir = options.templatesDir ?? DEFAULT_TEMPLATES_DIR;
-  const renderer = new RoutesRenderer(templatesDir, { ...(config.templatesDir ? { operatorDir: config.templatesDir } : {}), logger: options.logger });
+  const renderer = new RoutesRenderer(templatesDir, { ...(config.templatesDir ? { operatorDir: config.templatesDir } : {}), ...(config.nginx.seenLog ? { seenLog: config.nginx.seenLog } : {}), logger: options.logger });
+  // nginx logs requests to previews; reading that log is how idle previews are found (and used ones kept).
+  let engineRef: DemoEngine | undefined;
+  const seenLog = config.nginx.seenLog ? new SeenLog(config.nginx.seenLog, config.domain, (labels) => engineRef?.previews.sawRequests(labels), options.logger) : undefined;
+  await seenLog?.start();
   /** The watcher refused a file at least this new: with the operator's template in use, fall back to ours. */
   const nginxRefused = async (generation: number): Promise<boolean> => {
     const error = (await readWatcherStatus(config.nginx.configDir))?.lastError;
@@ -54,7 +60,7 @@ export async function startController(config: Config, options: ControllerOptions
     domain: config.domain,
     namespace: config.namespace,
     apps: config.apps,
-    previews: Object.fromEntries(Object.entries(config.previews).map(([name, preview]) => [name, { image: "", port: preview.port, ttl: preview.keep, memory: preview.memory, cpus: preview.cpus, pids: preview.pids, env: preview.env, banner: false, pool: 0, readiness: preview.readiness }])),
+    previews: Object.fromEntries(Object.entries(config.previews).map(([name, preview]) => [name, { image: "", port: preview.port, ttl: preview.keep, memory: preview.memory, cpus: preview.cpus, pids: preview.pids, env: preview.env, banner: false, pool: 0, readiness: preview.readiness, idleStop: preview.idleStop }])),
     limits: config.limits,
     newId: makeIdGenerator(config.idLength),
     runtime,
@@ -64,17 +70,23 @@ export async function startController(config: Config, options: ControllerOptions
     clock: { now: () => Date.now() },
     logger: options.logger,
     drainMs: config.nginx.drain,
+    ...(seenLog ? { idleTracking: () => seenLog.working && renderer.writesSeenLog } : {}),
   });
+  engineRef = engine;
   await engine.start();
   // Builds run only where preview sources are configured; their queue lives beside the state file.
   // A built commit is served at its commit's host and, when a branch was asked for, at the branch's host.
-  const servePreviews = (build: Build) => {
-    if (!build.image || !build.commit) return;
-    engine.servePreview(build.source, commitLabel(build.source, build.commit), build.image);
-    if (build.branch) engine.servePreview(build.source, branchLabel(build.source, build.branch), build.image);
+  const servePreviews = async (build: Build) => {
+    const image = build.image;
+    if (!image) throw new Error("the build has no image");
+    const labels = previewLabels(build);
+    for (const label of labels) engine.previews.serve(build.source, label, image);
+    await Promise.all(labels.map((label) => engine.previews.awaitServing(label, image)));
   };
-  const builds = Object.keys(config.previews).length > 0 ? new BuildRunner({ stateDir: config.stateDir, previews: config.previews, limits: config.builds, docker, logger: options.logger, clock: { now: () => Date.now() }, newId: makeIdGenerator(12), onReady: servePreviews }) : undefined;
+  const builds = Object.keys(config.previews).length > 0 ? new BuildRunner({ stateDir: config.stateDir, previews: config.previews, limits: config.builds, docker, logger: options.logger, clock: { now: () => Date.now() }, newId: makeIdGenerator(12), serve: servePreviews }) : undefined;
   await builds?.start();
+  const follower = builds ? new BranchFollower(builds, (label) => engine.get(label) !== undefined, options.logger, () => Date.now()) : undefined;
+  follower?.start();
   const reaper: Reaper = startReaper(config.reaper.interval, () => engine.reapTick(), options.logger);
   const server = await buildServer({
     config,
@@ -89,6 +101,8 @@ export async function startController(config: Config, options: ControllerOptions
     await server.listen({ host: config.listen.host, port });
   } catch (error) {
     await reaper.stop();
+    await follower?.close();
+    await seenLog?.close();
     await builds?.close();
     await engine.close();
     throw error;
@@ -106,6 +120,8 @@ export async function startController(config: Config, options: ControllerOptions
       closing ??= (async () => {
         await reaper.stop();
         await server.close();
+        await follower?.close();
+        await seenLog?.close();
         await builds?.close();
         await engine.close();
       })();

@@ -1,16 +1,22 @@
-// Runs the build queue: fetch the mirror, resolve the ref, build (or reuse) the commit's image, with a log per
-// build, a time limit, cancellation, and the queue kept in a file so a restart loses no build.
+// Runs the build queue: fetch the mirror (retried with back-off), resolve the ref, build (or reuse) the commit's
+// image, start its preview, with a log per build, a time limit, cancellation, and the queue kept in a file.
+import { appendFile, mkdir } from "node:fs/promises";
 import path from "node:path";
 import type Docker from "dockerode";
 import { BuildQueue, type Build } from "../core/build-queue.js";
 import { describeError, DomainError } from "../core/errors.js";
 import type { Logger } from "../core/app-spec.js";
 import type { Clock } from "../core/runtime.js";
-import { singleFlight } from "../core/single-flight.js";
+import { Backoff } from "../core/backoff.js";
+import { previewLabels } from "../core/preview-names.js";
 import type { PreviewConfig } from "../config/schema.js";
 import { readIfExists, writeAtomically } from "../files/atomic.js";
-import { checkBranchName, checkCommitId, GitError, GitMirror } from "./git.js";
-import { ImageBuildError, ImageBuilder } from "./image-builder.js";
+import { checkBranchName, checkCommitId } from "./git.js";
+import { ImageBuildError, ImageBuilder, PREVIEW_IMAGE_REPO } from "./image-builder.js";
+import { Mirrors } from "./mirrors.js";
+
+/** A fetch that fails is tried this many times in all, with growing pauses, before the build fails. */
+const FETCH_TRIES = 4;
 
 export interface BuildRunnerOptions {
   stateDir: string;
@@ -20,14 +26,19 @@ export interface BuildRunnerOptions {
   logger: Logger;
   clock: Clock;
   newId: () => string;
-  /** Called when a build has its image (built or reused): the controller serves it at the preview's hosts. */
-  onReady?: (build: Build) => void;
+  /**
+   * Serves a build's image at its preview hosts; resolves once they answer, throws (with words for the page)
+   * when the preview could not start. Without it a build is ready as soon as its image is.
+   */
+  serve?: (build: Build) => Promise<void>;
+  /** The first pause before a failed fetch is tried again (it doubles each time). */
+  fetchRetryMs?: number;
 }
 
 export class BuildRunner {
   readonly queue: BuildQueue;
+  readonly mirrors: Mirrors;
   private readonly builder: ImageBuilder;
-  private readonly mirrors = new Map<string, { mirror: GitMirror; fetch: () => Promise<void> }>();
   private readonly running = new Map<string, RunningBuild>();
   private readonly file: string;
   private closed = false;
@@ -35,11 +46,21 @@ export class BuildRunner {
   constructor(private readonly options: BuildRunnerOptions) {
     this.queue = new BuildQueue(options.limits, options.newId);
     this.builder = new ImageBuilder(options.docker);
+    this.mirrors = new Mirrors(options.stateDir, options.previews, () => options.clock.now());
     this.file = path.join(options.stateDir, "builds.json");
+  }
+
+  get sources(): Record<string, PreviewConfig> {
+    return this.options.previews;
   }
 
   logFile(id: string): string {
     return path.join(this.options.stateDir, "builds", `${id}.log`);
+  }
+
+  /** The newest build for a preview host label. */
+  latestFor(label: string): Build | undefined {
+    return this.queue.latestFor(label, previewLabels);
   }
 
   /** Loads what the last run left (a running build is started once more) and starts what can start. */
@@ -120,17 +141,6 @@ export class BuildRunner {
     }
   }
 
-  private mirrorFor(source: string): { mirror: GitMirror; fetch: () => Promise<void> } {
-    let entry = this.mirrors.get(source);
-    if (!entry) {
-      const mirror = GitMirror.forRepo(this.options.stateDir, this.options.previews[source]!.repo);
-      // Builds of one repo that start together share one fetch.
-      entry = { mirror, fetch: singleFlight(() => mirror.fetch()) };
-      this.mirrors.set(source, entry);
-    }
-    return entry;
-  }
-
   private async run(build: Build, entry: RunningBuild): Promise<void> {
     const preview = this.options.previews[build.source];
     const now = () => this.options.clock.now();
@@ -141,33 +151,98 @@ export class BuildRunner {
     try {
       if (!preview) throw new BuildFailure(`the source ${build.source} is no longer configured`);
       await this.save();
-      const { mirror, fetch } = this.mirrorFor(build.source);
-      await fetch().catch((error) => {
-        throw new BuildFailure(`the repository could not be fetched: ${error instanceof GitError ? error.output.split("\n").slice(-2).join(" ") : describeError(error)}`);
-      });
-      const commit = build.branch ? (await mirror.branches()).get(build.branch) : await mirror.resolveCommit(build.commit!);
-      if (!commit) throw new BuildFailure(build.branch ? `there is no branch ${build.branch} in ${build.source}` : `there is no commit ${build.commit} in ${build.source}`);
+      const commit = await this.commitOf(build, entry.abort.signal);
       if (entry.abort.signal.aborted) throw new BuildFailure("stopped");
       this.queue.advance(build.id, "building", now(), { commit });
       await this.save();
-      const image = await this.builder.build({ source: build.source, commit, ...(build.branch ? { ref: build.branch } : {}), dockerfile: preview.dockerfile, context: preview.context, logFile: this.logFile(build.id), signal: entry.abort.signal }, mirror);
-      this.queue.advance(build.id, "ready", now(), { image });
+      const { mirror } = this.mirrors.get(build.source);
+      let image: string;
       try {
-        this.options.onReady?.(build);
+        image = await this.builder.build({ source: build.source, commit, ...(build.branch ? { ref: build.branch } : {}), dockerfile: preview.dockerfile, context: preview.context, logFile: this.logFile(build.id), signal: entry.abort.signal }, mirror);
       } catch (error) {
-        this.options.logger.warn(`build ${build.id}: its preview could not be served: ${describeError(error)}`);
+        // Docker going away is not the commit's fault: the build is tried once more when Docker is back.
+        if (!entry.why && dockerWentAway(error) && this.queue.requeue(build.id, "Docker stopped during the build; it is tried once more")) {
+          await this.log(build, `[demo-launcher] Docker stopped during the build (${describeError(error)}); trying once more`);
+          return;
+        }
+        throw error;
       }
+      this.queue.advance(build.id, "starting", now(), { image });
+      await this.save();
+      // The slot is free while the preview starts: the next build need not wait for an app to answer.
+      this.pump();
+      if (this.options.serve) {
+        try {
+          await this.options.serve(build);
+        } catch (error) {
+          throw new BuildFailure(`the preview did not start: ${describeError(error)}`);
+        }
+      }
+      this.queue.advance(build.id, "ready", now());
     } catch (error) {
       if (entry.why === "shutdown") return;
       const state = entry.why ?? "failed";
       const reason =
         entry.why === "cancelled" ? "it was cancelled" : entry.why === "timed-out" ? `it took longer than ${Math.round(this.options.limits.timeout / 1000)} s` : error instanceof BuildFailure || error instanceof ImageBuildError ? error.message : `the build could not run: ${describeError(error)}`;
       this.queue.advance(build.id, state, now(), { reason });
+      await this.log(build, `[demo-launcher] ${state}: ${reason}`);
       this.options.logger.warn(`build ${build.id} (${build.source} ${build.branch ?? build.commit}) ${state}: ${reason}`);
     } finally {
       clearTimeout(timer);
       await this.save();
     }
+  }
+
+  /**
+   * The full commit to build: a commit the mirror has needs no fetch; a branch always takes the newest. A fetch
+   * that fails is tried again with growing pauses, and the build says so while it waits.
+   */
+  private async commitOf(build: Build, signal: AbortSignal): Promise<string> {
+    const state = this.mirrors.get(build.source);
+    if (build.commit && state.fetchedAt === 0) {
+      const known = await state.mirror.resolveCommit(build.commit).catch(() => undefined);
+      if (known) return known;
+    }
+    const backoff = new Backoff({ firstMs: this.options.fetchRetryMs ?? 2000, maxMs: 60_000 });
+    for (let attempt = 1; ; attempt += 1) {
+      try {
+        await state.fetch();
+        break;
+      } catch (error) {
+        const reason = describeError(error);
+        if (attempt >= FETCH_TRIES || signal.aborted) throw new BuildFailure(reason);
+        const pause = backoff.next();
+        const note = `${reason}; trying again in ${Math.ceil(pause / 1000)} s (try ${attempt + 1} of ${FETCH_TRIES})`;
+        this.queue.advance(build.id, "fetching", this.options.clock.now(), { note });
+        await this.log(build, `[demo-launcher] ${note}`);
+        await this.save();
+        await abortableSleep(pause, signal);
+      }
+    }
+    const commit = build.branch ? state.branches.get(build.branch) : await state.mirror.resolveCommit(build.commit!);
+    if (!commit) throw new BuildFailure(build.branch ? `there is no branch ${build.branch} in ${build.source}` : `there is no commit ${build.commit} in ${build.source}`);
+    return commit;
+  }
+
+  /** Removes preview images (ours only: `demo-launcher-preview/…`); answers the ones removed. */
+  async removeImages(images: string[]): Promise<string[]> {
+    const removed: string[] = [];
+    for (const image of images) {
+      if (!image.startsWith(`${PREVIEW_IMAGE_REPO}/`)) continue;
+      try {
+        await this.options.docker.getImage(image).remove();
+        removed.push(image);
+      } catch (error) {
+        this.options.logger.warn(`removing image ${image}: ${describeError(error)}`);
+      }
+    }
+    return removed;
+  }
+
+  private async log(build: Build, text: string): Promise<void> {
+    const file = this.logFile(build.id);
+    await mkdir(path.dirname(file), { recursive: true });
+    await appendFile(file, `${text}\n`).catch(() => {});
   }
 
   private async save(): Promise<void> {
@@ -188,3 +263,20 @@ interface RunningBuild {
 
 /** A build that cannot go on, in words for the preview's page. */
 class BuildFailure extends Error {}
+
+/** The Docker daemon stopped answering (a restart), as opposed to the Dockerfile failing. */
+function dockerWentAway(error: unknown): boolean {
+  return /ECONNREFUSED|ECONNRESET|EPIPE|socket hang up|ENOENT.*docker\.sock|aborted/i.test(describeError(error));
+}
+
+function abortableSleep(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    const timer = setTimeout(done, ms);
+    function done() {
+      clearTimeout(timer);
+      signal.removeEventListener("abort", done);
+      resolve();
+    }
+    signal.addEventListener("abort", done);
+  });
+}

@@ -30,6 +30,8 @@ export function resolveConfig(raw: RawConfig, baseDir: string, source: string, e
     nginx: {
       ...raw.nginx,
       configDir: path.resolve(baseDir, raw.nginx.configDir),
+      // Requests to previews are logged for idle stop only where previews exist.
+      ...(raw.nginx.seenLog || Object.keys(raw.previews).length > 0 ? { seenLog: path.resolve(baseDir, raw.nginx.seenLog ?? path.join(raw.stateDir, "nginx-seen.log")) } : {}),
       controller: raw.nginx.controller ?? raw.listen,
       probeUrl: raw.nginx.probeUrl ?? `http://${nginxHost.includes(":") ? `[${nginxHost}]` : nginxHost}:${raw.nginx.listen.port}`,
     },

@@ -122,6 +122,7 @@ export const configSchema = z.strictObject({
       reloadCommand: z.string({ error: "must be a command line" }).min(1, "must not be empty").default("nginx -s reload"),
       debounce: duration.prefault("100ms"),
       drain: duration.prefault("10s"),
+      seenLog: z.string({ error: "must be a file path" }).regex(/^[A-Za-z0-9._\/-]+$/, "must be a file path of letters, digits and . _ - / (nginx writes it as it is)").optional(),
     }, { error: "must be a map" })
     .default({ listen: { host: "127.0.0.1", port: 8080 }, configDir: ".run/nginx", testCommand: "nginx -t -q", reloadCommand: "nginx -s reload", debounce: 100, drain: 10_000 }),
   ports: z

@@ -12,6 +12,8 @@ export interface AppSpec {
   banner: boolean;
   pool: number;
   readiness: { path: string; timeout: number };
+  /** Previews only: stopped (not removed) after this long without a request; woken by the next one. */
+  idleStop?: number;
   title?: string | undefined;
   description?: string | undefined;
 }

@@ -5,7 +5,10 @@ import { DomainError } from "./errors.js";
 export type BuildState = "queued" | "fetching" | "building" | "starting" | "ready" | "failed" | "cancelled" | "timed-out";
 
 export const ACTIVE_STATES: readonly BuildState[] = ["queued", "fetching", "building", "starting"];
-const RUNNING_STATES: readonly BuildState[] = ["fetching", "building", "starting"];
+/** States that hold one of the `concurrency` slots: a build starting its preview has given its slot back. */
+const RUNNING_STATES: readonly BuildState[] = ["fetching", "building"];
+/** States a restart interrupts: the build is run once more (an image already built is reused at once). */
+const INTERRUPTED_STATES: readonly BuildState[] = ["fetching", "building", "starting"];
 
 export interface Build {
   id: string;
@@ -16,6 +19,8 @@ export interface Build {
   commit?: string;
   state: BuildState;
   reason?: string;
+  /** What is happening now that the state alone does not say (a fetch being retried, a second try). */
+  note?: string;
   createdAt: number;
   startedAt?: number;
   finishedAt?: number;
@@ -91,10 +96,11 @@ export class BuildQueue {
   }
 
   /** Moves a build on; a finished state stamps the time, and the oldest finished builds are forgotten. */
-  advance(id: string, state: BuildState, now: number, extra: Partial<Pick<Build, "commit" | "reason" | "image">> = {}): Build | undefined {
+  advance(id: string, state: BuildState, now: number, extra: Partial<Pick<Build, "commit" | "reason" | "image" | "note">> = {}): Build | undefined {
     const build = this.builds.get(id);
     if (!build || !this.isActive(build)) return undefined;
     build.state = state;
+    if (!("note" in extra)) delete build.note;
     Object.assign(build, extra);
     if (state === "fetching") {
       build.startedAt = now;
@@ -105,6 +111,22 @@ export class BuildQueue {
       this.forgetOldest();
     }
     return build;
+  }
+
+  /** Puts a running build back in line (Docker went away under it): it is started once more, not for ever. */
+  requeue(id: string, note: string): boolean {
+    const build = this.builds.get(id);
+    if (!build || !RUNNING_STATES.includes(build.state) || build.attempts >= MAX_ATTEMPTS) return false;
+    build.state = "queued";
+    build.note = note;
+    return true;
+  }
+
+  /** The newest build serving this preview host label (each build knows its labels once its commit is known). */
+  latestFor(label: string, labelsOf: (build: Build) => string[]): Build | undefined {
+    return this.all()
+      .reverse()
+      .find((build) => labelsOf(build).includes(label));
   }
 
   /** An active build that builds this commit already (another request that resolved to it). */
@@ -119,7 +141,7 @@ export class BuildQueue {
   restore(saved: Build[], now: number): void {
     for (const build of saved) {
       const copy = { ...build };
-      if (RUNNING_STATES.includes(copy.state)) {
+      if (INTERRUPTED_STATES.includes(copy.state)) {
         if (copy.attempts >= MAX_ATTEMPTS) Object.assign(copy, { state: "failed", reason: "interrupted twice by a restart of the controller", finishedAt: now });
         else copy.state = "queued";
       }

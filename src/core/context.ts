@@ -28,6 +28,8 @@ export interface EngineOptions {
   endedRetentionMs?: number;
   /** A queued visitor whose page has not asked for this long has left; their place goes to the next. */
   queueAbandonMs?: number;
+  /** True while requests to previews are counted (nginx writes the log the controller reads): idle stop runs then. */
+  idleTracking?: () => boolean;
   /** How long a replaced instance keeps running for the requests nginx's old workers still send it. */
   drainMs?: number;
 }

@@ -11,7 +11,7 @@ import type { Demo } from "./model.js";
 import { claim, ensurePools, poolStatus, readyPoolMember } from "./pool.js";
 import { DemoRegistry } from "./registry.js";
 import { startReplacement } from "./replacement.js";
-import { servePreview } from "./previews.js";
+import { previewOps, type PreviewOps } from "./previews.js";
 import type { AppSpec } from "./app-spec.js";
 import { routesFor } from "./routes.js";
 import { RuntimeUnavailableError, type EndedDemo, type EngineState } from "./runtime.js";
@@ -35,6 +35,8 @@ export class DemoEngine implements EngineContext {
   readonly outage: DockerOutage;
   readonly saver: StateSaver;
   readonly logger: EngineOptions["logger"];
+  /** Previews: served from built images, put to sleep when idle, woken by a request. */
+  readonly previews: PreviewOps = previewOps(this);
   private readonly rate: LaunchRateLimiter;
   private readonly background = new Set<Promise<unknown>>();
   private ticks = 0;
@@ -221,6 +223,8 @@ export class DemoEngine implements EngineContext {
     await Promise.all(endings.filter((ending) => ending.status === "expired" || ending.demo.status === "queued").map((ending) => this.end(ending.demo, ending.status, ending.reason)));
     this.promoteQueued();
     ensurePools(this, () => this.newUniqueId());
+    // Only while nginx is known to log preview requests: a preview is never stopped for want of a log.
+    if (this.options.idleTracking?.()) await this.previews.sleepIdle();
     if (this.ticks % 60 === 0) this.rate.prune(now);
     // A save that failed (full disk) is tried again even when nothing changes.
     if (this.saver.failing && this.ticks % DOCKER_SYNC_EVERY_TICKS === 0) void this.saver.save();
@@ -244,17 +248,13 @@ export class DemoEngine implements EngineContext {
 
   publishRoutes(): Promise<number> {
     // Each app says whether it wants the time-left banner; preview sources never do (a team's own copy).
-    return this.options.routes.publish(routesFor(this.registry.values(), this.now(), (demo) => this.specFor(demo)?.banner ?? true));
+    return this.options.routes.publish(routesFor(this.registry.values(), this.now(), (demo) => this.specFor(demo)?.banner ?? true, (demo) => demo.kind === "preview"));
   }
 
   specFor(demo: Demo): AppSpec | undefined {
     return demo.kind === "preview" ? this.options.previews?.[demo.app] : this.options.apps[demo.app];
   }
 
-  /** Serves a built preview image at its host: started the first time, replaced with zero downtime after. */
-  servePreview(source: string, label: string, image: string): Demo {
-    return servePreview(this, source, label, image);
-  }
 
   // ---- queries ---------------------------------------------------------------------------------
 

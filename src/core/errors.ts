@@ -15,7 +15,10 @@ export type DomainErrorData =
   | { code: "missing-image"; image: string }
   | { code: "bad-ref"; ref: string; why: string }
   | { code: "build-queue-full"; queueLength: number; retryAfterSeconds: number }
-  | { code: "unknown-source"; asked: unknown; allowed: string[] };
+  | { code: "unknown-source"; asked: unknown; allowed: string[] }
+  /** A branch or commit the repository does not have; `branches`: the ones it has, closest first. */
+  | { code: "unknown-ref"; source: string; ref: string; kind: "branch" | "commit"; branches: string[] }
+  | { code: "repo-unreachable"; source: string; why: string; retryAfterSeconds: number };
 
 export type DomainErrorCode = DomainErrorData["code"];
 

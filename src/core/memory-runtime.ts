@@ -82,8 +82,13 @@ export class MemoryRuntime implements ContainerRuntime {
     container.state = "running";
   }
 
+  async stop(containerId: string): Promise<void> {
+    this.answer();
+    this.halt(containerId, 0);
+  }
+
   /** Stops a container the way its app or Docker would (tests). */
-  stop(containerId: string, exitCode: number, state: RuntimeState = "exited"): void {
+  halt(containerId: string, exitCode: number, state: RuntimeState = "exited"): void {
     const container = this.containers.get(containerId);
     if (!container) return;
     container.state = state;

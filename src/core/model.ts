@@ -5,7 +5,8 @@ export const LABEL_PREFIX = "demo-launcher.";
 export type DemoKind = "visitor" | "preview" | "shared";
 export const DEMO_KINDS: readonly DemoKind[] = ["visitor", "preview", "shared"];
 
-export type DemoStatus = "queued" | "starting" | "ready" | "failed" | "expired" | "stopped";
+/** asleep: a preview nobody asked for in a while; its container is stopped (not removed) until the next request. */
+export type DemoStatus = "queued" | "starting" | "ready" | "asleep" | "failed" | "expired" | "stopped";
 
 /** Where a starting demo is; shown on the starting page. */
 export type LaunchStep = "queued" | "creating" | "starting" | "waiting-for-app" | "routing" | "done";
@@ -51,7 +52,7 @@ export interface Demo {
   reason?: string;
   /** A hash of the visitor's address, for the per-visitor limit; never the address itself. */
   owner?: string;
-  /** For a queued demo: when its visitor last asked about it (a line nobody watches is dropped). */
+  /** When it was last asked for: a queued demo's visitor polling (a line nobody watches is dropped), a preview's requests (idle stop). */
   lastSeenAt?: number;
   /** A warm pool member nobody has claimed yet: started and routed, waiting for a visitor. */
   pooled?: boolean;

@@ -36,3 +36,19 @@ export function branchLabel(source: string, branch: string): string {
   const cut = slug.slice(0, room).replace(/-+$/, "");
   return cut ? `${source}-${cut}-${shortHash(branch)}` : `${source}-${shortHash(branch)}`;
 }
+
+/** The hosts a build serves: its commit's (once known) and, when a branch was asked for, the branch's. */
+export function previewLabels(build: { source: string; branch?: string; commit?: string }): string[] {
+  const labels: string[] = [];
+  if (build.commit) labels.push(commitLabel(build.source, build.commit));
+  if (build.branch) labels.push(branchLabel(build.source, build.branch));
+  return labels;
+}
+
+/** What a preview host label says by itself: its source, and the commit prefix of a commit host. */
+export function parsePreviewLabel(label: string): { source: string; commit?: string } | undefined {
+  const match = /^([a-z][a-z0-9]{0,19})-(.+)$/.exec(label);
+  if (!match) return undefined;
+  const commit = /^commit-([0-9a-f]{12})$/.exec(match[2]!);
+  return { source: match[1]!, ...(commit ? { commit: commit[1]! } : {}) };
+}

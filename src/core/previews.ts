@@ -1,7 +1,8 @@
 // Previews in the engine: a built image served at its preview's host, started once and replaced after.
 import type { EngineContext } from "./context.js";
+import type { AppSpec } from "./app-spec.js";
 import { DomainError } from "./errors.js";
-import { runLaunch } from "./launch.js";
+import { failDemo, finishLaunch, runLaunch } from "./launch.js";
 import { newestInstance, type Demo } from "./model.js";
 import { hostFor } from "./naming.js";
 import { startReplacement } from "./replacement.js";
@@ -20,7 +21,10 @@ export function servePreview(ctx: EngineContext, source: string, label: string, 
     existing.expiresAt = Math.max(existing.expiresAt, now + spec.ttl);
     // Kept as a lease: the label written at creation cannot change.
     ctx.registry.leases.set(label, { id: label, expiresAt: existing.expiresAt });
-    if (targetImage(existing) === image) delete existing.wantedImage;
+    if (existing.status === "asleep") {
+      if (targetImage(existing) === image) ctx.track(wake(ctx, existing));
+      else ctx.track(restartAsleepWith(ctx, existing, { ...spec, image }));
+    } else if (targetImage(existing) === image) delete existing.wantedImage;
     else {
       // Its branch moved while it was starting or being replaced: the newest image is applied once it settles.
       const waiting = existing.wantedImage !== undefined;
@@ -66,4 +70,136 @@ async function replaceWhenSettled(ctx: EngineContext, demo: Demo): Promise<void>
     }
     await ctx.sleep(250);
   }
+}
+
+/**
+ * Resolves once the preview serves `image` (ready, no replacement under way); throws with the reason when it
+ * ended or its replacement by this image failed. The build runner waits on it to call a build ready.
+ */
+export async function awaitPreview(ctx: EngineContext, label: string, image: string): Promise<void> {
+  for (;;) {
+    const demo = ctx.registry.get(label);
+    if (!demo) throw new Error(ctx.registry.getEnded(label)?.reason ?? "the preview ended");
+    if (demo.replacement?.status === "failed" && demo.replacement.image === image && demo.wantedImage === undefined) throw new Error(demo.replacement.reason ?? "its replacement failed");
+    const settled = demo.replacement?.status !== "running" && demo.wantedImage === undefined;
+    if ((demo.status === "ready" || demo.status === "asleep") && settled) {
+      if (targetImage(demo) === image) return;
+      // A newer build of the same branch took its place meanwhile: this build's job is done.
+      if (demo.replacement?.image !== image) return;
+    }
+    if (ctx.closed) throw new Error("the controller is shutting down");
+    await ctx.sleep(100);
+  }
+}
+
+/** Requests nginx saw (or we served) for these preview labels: they count as use, for idle stop and `keep`. */
+export function sawPreviewRequests(ctx: EngineContext, labels: Iterable<string>): void {
+  const now = ctx.now();
+  let leaseMoved = false;
+  for (const label of labels) {
+    const demo = ctx.registry.get(label);
+    if (!demo || demo.kind !== "preview") continue;
+    demo.lastSeenAt = now;
+    const keep = ctx.specFor(demo)?.ttl;
+    // The lease moves in steps of a minute at most once a minute: a busy preview costs no state write per request.
+    if (keep !== undefined && now + keep - demo.expiresAt > 60_000) {
+      demo.expiresAt = now + keep;
+      ctx.registry.leases.set(label, { id: label, expiresAt: demo.expiresAt });
+      leaseMoved = true;
+    }
+  }
+  if (leaseMoved) void ctx.saver.save();
+}
+
+/** Ready previews unused for their source's idleStop, with nothing under way; pure. */
+export function planIdleStops(demos: Iterable<Demo>, now: number, idleStopFor: (demo: Demo) => number | undefined): Demo[] {
+  const idle: Demo[] = [];
+  for (const demo of demos) {
+    if (demo.kind !== "preview" || demo.status !== "ready" || demo.replacement?.status === "running" || demo.wantedImage !== undefined) continue;
+    const idleStop = idleStopFor(demo);
+    if (idleStop !== undefined && now - (demo.lastSeenAt ?? demo.createdAt) >= idleStop) idle.push(demo);
+  }
+  return idle;
+}
+
+/** Unroutes an idle preview, then stops (not removes) its container; the next request wakes it. */
+export async function putToSleep(ctx: EngineContext, demo: Demo): Promise<void> {
+  demo.status = "asleep";
+  // Only the serving instance is kept; a draining one would have gone by now anyway.
+  const keep = newestInstance(demo);
+  void ctx.saver.save();
+  await ctx.publishRoutes().catch(() => {});
+  for (const instance of demo.instances) {
+    if (!instance.containerId) continue;
+    if (instance === keep) await ctx.options.runtime.stop(instance.containerId).catch((error) => ctx.logger.warn(`stopping idle preview ${demo.id}: ${(error as Error).message}`));
+    else await ctx.removeQuietly(instance.containerId);
+  }
+  demo.instances = keep ? [keep] : [];
+  ctx.logger.info(`preview ${demo.id} is asleep after ${Math.round((ctx.now() - (demo.lastSeenAt ?? demo.createdAt)) / 60_000)} min without requests`);
+}
+
+/**
+ * Starts an asleep preview's container again and routes it once it answers; a container that cannot start
+ * (removed by hand, its port taken) is replaced by a fresh one from the same image.
+ */
+export async function wake(ctx: EngineContext, demo: Demo): Promise<void> {
+  if (demo.status !== "asleep") return;
+  const spec = ctx.specFor(demo);
+  const instance = newestInstance(demo);
+  demo.status = "starting";
+  demo.step = "starting";
+  demo.lastSeenAt = ctx.now();
+  void ctx.saver.save();
+  if (!spec || !instance) return failDemo(ctx, demo, "its preview source is no longer configured");
+  try {
+    if (!instance.containerId) throw new Error("it has no container");
+    await ctx.options.runtime.restart(instance.containerId);
+  } catch (error) {
+    ctx.logger.warn(`preview ${demo.id}: its stopped container could not start (${(error as Error).message}); starting a new one`);
+    if (instance.containerId) await ctx.removeQuietly(instance.containerId);
+    demo.instances = [];
+    return runLaunch(ctx, demo, { ...spec, image: instance.image });
+  }
+  instance.health = "starting";
+  demo.step = "waiting-for-app";
+  await finishLaunch(ctx, demo, instance, spec.readiness, ctx.now());
+}
+
+/** An asleep preview whose branch moved: its stopped container goes and the new image starts in its place. */
+async function restartAsleepWith(ctx: EngineContext, demo: Demo, spec: AppSpec): Promise<void> {
+  const old = demo.instances;
+  demo.status = "starting";
+  demo.step = "creating";
+  demo.instances = [];
+  for (const instance of old) if (instance.containerId) await ctx.removeQuietly(instance.containerId);
+  await runLaunch(ctx, demo, spec);
+}
+
+/** What the HTTP layer and the controller call about previews. */
+export interface PreviewOps {
+  serve(source: string, label: string, image: string): Demo;
+  awaitServing(label: string, image: string): Promise<void>;
+  sawRequests(labels: Iterable<string>): void;
+  /** Wakes an asleep preview (in the background); true when it was asleep. */
+  wake(label: string): boolean;
+  /** Puts previews idle for their source's idleStop to sleep (the reaper calls it when idle tracking works). */
+  sleepIdle(): Promise<void>;
+}
+
+export function previewOps(ctx: EngineContext): PreviewOps {
+  return {
+    serve: (source, label, image) => servePreview(ctx, source, label, image),
+    awaitServing: (label, image) => awaitPreview(ctx, label, image),
+    sawRequests: (labels) => sawPreviewRequests(ctx, labels),
+    wake(label) {
+      const demo = ctx.registry.get(label);
+      if (demo?.status !== "asleep") return false;
+      ctx.track(wake(ctx, demo));
+      return true;
+    },
+    async sleepIdle() {
+      const idle = planIdleStops(ctx.registry.values(), ctx.now(), (demo) => ctx.specFor(demo)?.idleStop);
+      await Promise.all(idle.map((demo) => putToSleep(ctx, demo)));
+    },
+  };
 }

@@ -24,6 +24,8 @@ export interface ReconcileInput {
   /** Endpoints nginx was told to route each host to (at start, from the routes file; empty later). */
   published: ReadonlyMap<string, readonly string[]>;
   now: number;
+  /** Previews put to sleep on purpose: their stopped containers are kept. */
+  asleep: (id: string) => boolean;
   /** Around a Docker outage a daemon may list nothing at all: a missing container proves nothing. */
   aroundOutage: boolean;
 }
@@ -100,6 +102,7 @@ function planUnknown(found: Found[], input: ReconcileInput, actions: ReconcileAc
     record("expired", "its time box ended");
     return removeAll("its time box ended");
   }
+  if (input.asleep(first.id) && found.every(({ container }) => container.state === "exited")) return adoptAsleep(found, expiresAt, actions);
   const running: Found[] = [];
   for (const entry of found) {
     if (entry.container.state === "created") actions.push({ kind: "remove", containerId: entry.container.containerId, why: "it was created but never started" });
@@ -152,4 +155,21 @@ function planUnknown(found: Found[], input: ReconcileInput, actions: ReconcileAc
   actions.push({ kind: "adopt", demo, ...(waitFor ? { await: { instanceId: waitFor.labels.instance.id, as: newestServed ? "replacement" : "launch" } } : {}) });
   // After the adoption, so the drain finds its demo.
   actions.push(...drains);
+}
+
+/** A preview asleep before the restart: its newest stopped container is kept to be woken; older ones go. */
+function adoptAsleep(found: Found[], expiresAt: number, actions: ReconcileAction[]): void {
+  const sorted = [...found].sort((a, b) => a.labels.instance.generation - b.labels.instance.generation);
+  const newest = sorted.at(-1)!;
+  for (const older of sorted.slice(0, -1)) actions.push({ kind: "remove", containerId: older.container.containerId, why: "an asleep preview keeps only its newest instance" });
+  const base = newest.labels.demo;
+  const instance: Instance = {
+    id: newest.labels.instance.id,
+    generation: newest.labels.instance.generation,
+    image: newest.labels.instance.image,
+    containerId: newest.container.containerId,
+    ...(newest.container.endpoint ? { endpoint: newest.container.endpoint } : {}),
+    health: "healthy",
+  };
+  actions.push({ kind: "adopt", demo: { id: base.id, kind: base.kind, app: base.app, host: base.host, createdAt: base.createdAt, expiresAt, status: "asleep", step: "done", instances: [instance] } });
 }

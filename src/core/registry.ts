@@ -18,6 +18,8 @@ export class DemoRegistry {
   /** After a pool member fails to start, its app's pool waits until then before trying again. */
   readonly poolPausedUntil = new Map<string, number>();
 
+  /** Previews the last run had put to sleep (their containers are stopped on purpose). */
+  readonly savedAsleep = new Set<string>();
   /** Replacement outcomes the last run saved, until their demos are adopted. */
   private readonly savedReplacements = new Map<string, ReplacementState>();
 
@@ -94,6 +96,7 @@ export class DemoRegistry {
     for (const entry of state.ended) this.recordEnded(entry, now);
     for (const lease of state.leases ?? []) this.leases.set(lease.id, lease);
     for (const { id, ...replacement } of state.replacements ?? []) this.savedReplacements.set(id, replacement);
+    for (const id of state.asleep ?? []) this.savedAsleep.add(id);
   }
 
   /** The saved outcome of a demo's last replacement, once (at its adoption). */
@@ -106,6 +109,7 @@ export class DemoRegistry {
   /** What the state file keeps; taken when the write runs, so a burst of changes costs one write. */
   snapshot(): EngineState {
     const replacements = this.all().flatMap((demo) => (demo.replacement ? [{ id: demo.id, ...demo.replacement }] : []));
+    const asleep = this.all().flatMap((demo) => (demo.status === "asleep" ? [demo.id] : []));
     return {
       ended: [...this.ended.values()],
       queued: this.queue.flatMap((id) => {
@@ -118,6 +122,7 @@ export class DemoRegistry {
         .map(acceptedLaunch),
       leases: [...this.leases.values()],
       ...(replacements.length ? { replacements } : {}),
+      ...(asleep.length ? { asleep } : {}),
     };
   }
 }

@@ -8,6 +8,8 @@ export interface Route {
   backends: string[];
   /** Whether nginx adds the time-left banner script to the demo's HTML pages. */
   banner?: boolean;
+  /** Whether nginx logs its requests for the controller (previews: idle stop and `keep` count them). */
+  watched?: boolean;
 }
 
 const HOST_PATTERN = /^[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)+$/;
@@ -21,7 +23,7 @@ export function isRoutable(demo: Demo, now: number): boolean {
 }
 
 /** Only demos whose app answers get a route; every other host falls through to the controller. */
-export function routesFor(demos: Iterable<Demo>, now: number, bannerFor: (demo: Demo) => boolean = () => false): Route[] {
+export function routesFor(demos: Iterable<Demo>, now: number, bannerFor: (demo: Demo) => boolean = () => false, watchedFor: (demo: Demo) => boolean = () => false): Route[] {
   const routes: Route[] = [];
   for (const demo of demos) {
     if (!isRoutable(demo, now)) continue;
@@ -29,7 +31,7 @@ export function routesFor(demos: Iterable<Demo>, now: number, bannerFor: (demo: 
       .map((instance) => instance.endpoint!)
       .sort();
     if (backends.length === 0) continue;
-    routes.push({ id: demo.id, host: demo.host, backends, ...(bannerFor(demo) ? { banner: true } : {}) });
+    routes.push({ id: demo.id, host: demo.host, backends, ...(bannerFor(demo) ? { banner: true } : {}), ...(watchedFor(demo) ? { watched: true } : {}) });
   }
   // A stable order keeps the file byte-identical when nothing changed, so no needless reload.
   return routes.sort((a, b) => (a.host < b.host ? -1 : a.host > b.host ? 1 : 0));

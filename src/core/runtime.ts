@@ -64,6 +64,8 @@ export interface ContainerRuntime {
   remove(containerId: string): Promise<void>;
   logTail(containerId: string, lines: number): Promise<string>;
   imageExists(image: string): Promise<boolean>;
+  /** Stops a container without removing it (an idle preview); `restart` starts it again at the same endpoint. */
+  stop(containerId: string): Promise<void>;
   /** Starts a stopped container again (after an engine restart stopped it); same endpoint. */
   restart(containerId: string): Promise<void>;
   /**
@@ -117,6 +119,8 @@ export interface EngineState {
   /** Accepted launches that may not have reached Docker yet. */
   starting?: AcceptedLaunch[];
   leases?: Lease[];
+  /** Previews stopped for being idle: their stopped containers are theirs, not crashed apps. */
+  asleep?: string[];
   /** The last replacement of each live demo (its outcome survives a restart). */
   replacements?: Array<{ id: string; status: "running" | "succeeded" | "failed"; image: string; startedAt: number; finishedAt?: number; reason?: string }>;
 }

@@ -29,6 +29,7 @@ function plan(ctx: EngineContext, containers: Awaited<ReturnType<EngineContext["
     ended: (id) => registry.getEnded(id),
     lease: (id) => registry.leases.get(id),
     creating: registry.creating,
+    asleep: (id) => registry.savedAsleep.has(id) || registry.get(id)?.status === "asleep",
     published,
     now: ctx.now(),
     aroundOutage,

@@ -200,6 +200,17 @@ export class DockerRuntime implements ContainerRuntime {
     }
   }
 
+  async stop(containerId: string): Promise<void> {
+    try {
+      // An idle preview's app gets a moment to shut down cleanly; it is woken by `restart`.
+      await call(() => this.docker.getContainer(containerId).stop({ t: 3 }));
+    } catch (error) {
+      // 304: stopped already.
+      if (statusCode(error) === 304) return;
+      throw error;
+    }
+  }
+
   async logTail(containerId: string, lines: number): Promise<string> {
     try {
       const buffer = (await this.docker.getContainer(containerId).logs({ stdout: true, stderr: true, tail: lines, follow: false })) as unknown as Buffer;

@@ -31,7 +31,7 @@ export const NO_STORE = "no-store";
 
 export interface HttpContext extends ServerDeps {
   pages: Pages;
-  scripts: { launch: string; status: string; banner: string };
+  scripts: { launch: string; status: string; banner: string; preview: string };
   apexUrl: string;
   urlOf(demo: Demo): string;
   viewFor(demo: Demo, options?: { withInstances?: boolean }): ReturnType<typeof viewOf>;

@@ -112,6 +112,22 @@ export class Pages {
     });
   }
 
+  /** A preview's build: its steps, the tail of its log (followed live), and on failure why, with a rebuild button. */
+  previewBuild(view: { source: string; ref: string; state: string; note?: string; reason?: string; logTail: string; offset: number; failedLines?: string }): string {
+    const order = ["queued", "fetching", "building", "starting", "ready"];
+    const labels: Record<string, string> = { queued: "Waiting for a free builder", fetching: "Fetching the repository", building: "Building the image", starting: "Starting the app", ready: "Ready" };
+    const failed = !order.includes(view.state);
+    const at = order.indexOf(view.state);
+    const steps = order.map((step, index) => ({ step, label: labels[step], state: failed ? "todo" : index < at ? "done" : index === at ? "current" : "todo" }));
+    const title = view.state === "failed" ? "The preview could not be built" : view.state === "timed-out" ? "The build took too long" : view.state === "cancelled" ? "The build was cancelled" : view.state === "starting" ? "Starting the preview" : "Building the preview";
+    const message = failed ? "The lines below say why. Fix it in the branch and push, or build it again." : "This page follows the build and turns into the app when it is ready. You can leave it open.";
+    return this.render("pages/preview-build.eta", { ...view, title, message, steps, follow: !failed, homeUrl: this.context.apexUrl, ...(failed ? {} : { refreshSeconds: 30, poll: true }) });
+  }
+
+  waking(): string {
+    return this.render("pages/demo-status.eta", { title: "Waking the preview up", kind: "starting", message: "Nobody had used it for a while, so it was asleep. It takes a few seconds; this page moves on by itself.", poll: { while: "starting" }, refreshSeconds: 10 });
+  }
+
   unknown(): string {
     return this.render("pages/demo-status.eta", {
       title: "There is no demo here",

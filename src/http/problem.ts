@@ -17,7 +17,8 @@ export type ProblemKind =
   | "payload-too-large"
   | "method-not-allowed"
   | "forbidden"
-  | "misdirected";
+  | "misdirected"
+  | "unavailable";
 
 const STATUS_BY_KIND: Record<ProblemKind, number> = {
   "bad-request": 400,
@@ -32,6 +33,7 @@ const STATUS_BY_KIND: Record<ProblemKind, number> = {
   "payload-too-large": 413,
   "method-not-allowed": 405,
   misdirected: 421,
+  unavailable: 503,
 };
 
 const TITLE_BY_KIND: Record<ProblemKind, string> = {
@@ -47,6 +49,7 @@ const TITLE_BY_KIND: Record<ProblemKind, string> = {
   "payload-too-large": "Request body too large",
   "method-not-allowed": "Method not allowed",
   misdirected: "Wrong host",
+  unavailable: "Not available right now",
 };
 
 /** A problem to answer with; thrown by route handlers, turned into problem+json by the error handler. */
@@ -107,6 +110,10 @@ export function problemFromDomain(error: DomainError): ProblemError {
       return new ProblemError("full", `All ${data.queueLength} places in the build queue are taken. ${inAbout(data.retryAfterSeconds)}`, { retryAfterSeconds: data.retryAfterSeconds });
     case "unknown-source":
       return new ProblemError("not-found", `${typeof data.asked === "string" ? JSON.stringify(data.asked.slice(0, 60)) : "That"} is not a preview source here; sources: ${data.allowed.join(", ") || "none configured"}.`, { extra: { allowed: data.allowed } });
+    case "unknown-ref":
+      return new ProblemError("not-found", `${data.source} has no ${data.kind} ${JSON.stringify(data.ref.slice(0, 100))}.${data.branches.length ? ` Branches${data.kind === "branch" ? ", closest first" : ""}: ${data.branches.slice(0, 10).join(", ")}${data.branches.length > 10 ? ", …" : ""}.` : ""}`, { extra: { branches: data.branches } });
+    case "repo-unreachable":
+      return new ProblemError("unavailable", `The repository of ${data.source} cannot be fetched right now (${data.why}). ${inAbout(data.retryAfterSeconds)}`, { retryAfterSeconds: data.retryAfterSeconds });
     case "bad-ref":
       return new ProblemError("bad-request", `${JSON.stringify(data.ref)} is not a valid ref: ${data.why}.`);
   }

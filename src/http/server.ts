@@ -10,6 +10,7 @@ import { Pages } from "./pages.js";
 import { asProblem, ProblemError, sendProblem } from "./problem.js";
 import { adminRoutes } from "./routes/admin.js";
 import { buildRoutes } from "./routes/builds.js";
+import { previewRoutes } from "./routes/previews.js";
 import { demoHostPages } from "./routes/demo-hosts.js";
 import { visitorRoutes } from "./routes/visitors.js";
 
@@ -31,7 +32,7 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
   const apexUrl = publicOrigin(config, config.domain);
   const pages = new Pages(deps.templatesDir, config.templatesDir, { brand: config.brand, apexUrl });
   // Read once: a missing asset or logo is a start-up error, not a broken page later.
-  const scripts = { launch: pages.asset("launch.js"), status: pages.asset("status.js"), banner: pages.asset("banner.js") };
+  const scripts = { launch: pages.asset("launch.js"), status: pages.asset("status.js"), banner: pages.asset("banner.js"), preview: pages.asset("preview.js") };
   const logo = config.brand.logo ? { body: await readFile(config.brand.logo), type: LOGO_TYPES[path.extname(config.brand.logo).toLowerCase()] ?? "application/octet-stream" } : undefined;
   const ctx = createHttpContext(deps, pages, scripts);
   const app = Fastify({ logger: false, bodyLimit: 16 * 1024, trustProxy: false, routerOptions: { maxParamLength: 2000 }, return503OnClosing: true, clientErrorHandler: answerUnparsableRequest });
@@ -59,6 +60,7 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
   visitorRoutes(app, ctx, logo);
   adminRoutes(app, ctx);
   buildRoutes(app, ctx, deps.builds);
+  previewRoutes(app, ctx);
 
   // Our own pages load nothing from elsewhere: scripts and styles from the controller, images and
   // relaunch forms at most from the apex. Demos' own pages are not ours and keep their headers.

@@ -11,6 +11,8 @@ import { silentLogger, type Logger } from "../logger.js";
 export const PACKAGE_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
 export const DEFAULT_TEMPLATES_DIR = path.join(PACKAGE_ROOT, "templates");
 const ROUTES_TEMPLATE = "nginx/routes.conf.eta";
+/** A path written into nginx syntax as it is: nothing that could end the directive or need quoting. */
+const SAFE_PATH = /^\/[A-Za-z0-9._\/-]+$/;
 
 export interface RoutesInput {
   generation: number;
@@ -42,7 +44,13 @@ export class RoutesRenderer {
   private operator: OperatorTemplate | undefined;
   private readonly logger: Logger;
 
-  constructor(templatesDir: string = DEFAULT_TEMPLATES_DIR, options: { operatorDir?: string; logger?: Logger } = {}) {
+  private readonly seenLog: string | undefined;
+  private logsSeen = false;
+
+  /** `seenLog`: where nginx logs requests to previews (one host per line) for the controller to read. */
+  constructor(templatesDir: string = DEFAULT_TEMPLATES_DIR, options: { operatorDir?: string; logger?: Logger; seenLog?: string } = {}) {
+    if (options.seenLog !== undefined && !SAFE_PATH.test(options.seenLog)) throw new Error(`refusing the log path ${JSON.stringify(options.seenLog)}: an absolute path of letters, digits, . _ - / only`);
+    this.seenLog = options.seenLog;
     // nginx syntax must never be HTML-escaped; values are validated by assertRouteIsSafe instead.
     this.eta = new Eta({ views: templatesDir, autoEscape: false, cache: true, autoTrim: [false, "nl"] });
     this.operatorFile = options.operatorDir ? path.join(options.operatorDir, ROUTES_TEMPLATE) : undefined;
@@ -54,12 +62,24 @@ export class RoutesRenderer {
     const data = {
       generation: input.generation,
       controller: formatAddress(input.controller),
+      seenLog: this.seenLog,
       // `backend` is what the host maps to: the one endpoint, or the upstream block of several (operator
       // templates written before instances existed keep working with it).
       routes: input.routes.map((route) => ({ ...route, backend: route.backends.length > 1 ? upstreamName(route) : route.backends[0] })),
       // nginx refuses to start when the map's hash cannot fit; grow it with the route count.
       mapHashMaxSize: Math.max(2048, 2 ** Math.ceil(Math.log2(input.routes.length * 2 + 1))),
     };
+    const text = this.renderWith(data);
+    this.logsSeen = this.seenLog !== undefined && text.includes(`access_log ${this.seenLog} `);
+    return text;
+  }
+
+  /** Whether the last file rendered has nginx log preview requests (an operator's template may not). */
+  get writesSeenLog(): boolean {
+    return this.logsSeen;
+  }
+
+  private renderWith(data: Record<string, unknown>): string {
     const operator = this.currentOperatorTemplate();
     if (operator?.compiled && !operator.refused) {
       try {

@@ -47,7 +47,7 @@ const subjects: Record<string, () => Promise<Subject>> = {
         runtime.busyPorts.add(port);
         return async () => void runtime.busyPorts.delete(port);
       },
-      stopFromOutside: async (containerId) => runtime.stop(containerId, 137),
+      stopFromOutside: async (containerId) => runtime.halt(containerId, 137),
       close: async () => {},
     };
   },

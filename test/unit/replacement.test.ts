@@ -41,7 +41,7 @@ describe("replacement", () => {
     await engine.replace(demo.id, "img:2");
     await new Promise((resolve) => setTimeout(resolve, 5));
     const next = [...runtime.containers.values()].find((container) => container.labels["demo-launcher.generation"] === "2")!;
-    runtime.stop(next.containerId, 3);
+    runtime.halt(next.containerId, 3);
     await engine.idle();
     expect(demo.replacement).toMatchObject({ status: "failed", reason: "the app stopped while starting: it exited with code 3" });
     expect(demo.status).toBe("ready");
@@ -120,6 +120,7 @@ describe("replacement", () => {
       containers: [container("a1", "aaaa0001", 1, "running", 20001), container("a2", "aaaa0001", 2, "running", 20002), container("a3", "aaaa0001", 3, "created", 20003), container("b1", "bbbb0001", 1, "running", 20004), container("b0", "bbbb0001", 0 + 1, "exited", 20005)],
       liveDemos: [],
       ended: () => undefined,
+      asleep: () => false,
       lease: () => undefined,
       creating: new Set(),
       published: new Map([["aaaa0001.demo.localhost", ["127.0.0.1:20001"]]]),
@@ -165,11 +166,11 @@ describe("previews", () => {
     const answering = new Set<number>();
     const env = setup({ previews: { web: { ...app, ttl: 7 * 86_400_000, banner: false } } }, { answering });
     await env.engine.start();
-    const demo = env.engine.servePreview("web", "web-main", "img");
+    const demo = env.engine.previews.serve("web", "web-main", "img");
     expect(demo).toMatchObject({ kind: "preview", host: "web-main.demo.localhost", status: "starting" });
-    env.engine.servePreview("web", "web-main", "img:2");
-    env.engine.servePreview("web", "web-main", "crash:1");
-    env.engine.servePreview("web", "web-main", "img:2");
+    env.engine.previews.serve("web", "web-main", "img:2");
+    env.engine.previews.serve("web", "web-main", "crash:1");
+    env.engine.previews.serve("web", "web-main", "img:2");
     for (let port = 20000; port <= 20009; port += 1) answering.add(port);
     await env.engine.idle();
     expect(demo.status).toBe("ready");

@@ -18,6 +18,7 @@ export function buildView(build: Build): Record<string, unknown> {
     ...(build.commit ? { commit: build.commit } : {}),
     state: build.state,
     ...(build.reason ? { reason: build.reason } : {}),
+    ...(build.note ? { note: build.note } : {}),
     ...(build.image ? { image: build.image } : {}),
     createdAt: new Date(build.createdAt).toISOString(),
     ...(build.startedAt ? { startedAt: new Date(build.startedAt).toISOString() } : {}),

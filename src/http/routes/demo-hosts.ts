@@ -3,6 +3,7 @@ import type { FastifyInstance } from "fastify";
 import { idFromHost } from "../../core/naming.js";
 import { NO_STORE, type HttpContext } from "../context.js";
 import { ProblemError, sendProblem } from "../problem.js";
+import { answerPreviewHost, isPreviewHost } from "./preview-hosts.js";
 
 export function demoHostPages(app: FastifyInstance, ctx: HttpContext): void {
   const { config, engine, pages, scripts } = ctx;
@@ -13,6 +14,7 @@ export function demoHostPages(app: FastifyInstance, ctx: HttpContext): void {
     if (path === "/__demo/status.js" || path === "/__demo/banner.js") {
       return reply.type("text/javascript; charset=utf-8").header("cache-control", "public, max-age=300").send(path === "/__demo/status.js" ? scripts.status : scripts.banner);
     }
+    if (isPreviewHost(ctx, id)) return answerPreviewHost(ctx, request, reply, id, path ?? "/");
     reply.header("cache-control", NO_STORE);
     const demo = engine.get(id);
     const ended = demo ? undefined : engine.getEnded(id);

@@ -1,0 +1,59 @@
+// Follows branches that have a live preview: each source's mirror is fetched every `refresh`, and a branch that
+// moved gets a build of its newest commit (its preview is then replaced with zero downtime).
+import { describeError } from "../core/errors.js";
+import type { Logger } from "../core/app-spec.js";
+import { branchLabel } from "../core/preview-names.js";
+import type { BuildRunner } from "./build-runner.js";
+
+const CHECK_EVERY_MS = 1000;
+
+export class BranchFollower {
+  private timer: NodeJS.Timeout | undefined;
+  private running: Promise<void> | undefined;
+  private readonly failing = new Set<string>();
+
+  constructor(private readonly runner: BuildRunner, private readonly isLive: (label: string) => boolean, private readonly logger: Logger, private readonly now: () => number) {}
+
+  start(): void {
+    this.timer = setInterval(() => {
+      this.running ??= this.check().finally(() => (this.running = undefined));
+    }, CHECK_EVERY_MS);
+    this.timer.unref();
+  }
+
+  async close(): Promise<void> {
+    if (this.timer) clearInterval(this.timer);
+    await this.running;
+  }
+
+  /** One pass: every source due for a refresh that has a live branch preview is fetched and its moved branches built. */
+  async check(): Promise<void> {
+    const newestByBranch = new Map<string, { source: string; branch: string; commit?: string }>();
+    for (const build of this.runner.queue.all()) {
+      if (build.branch && this.isLive(branchLabel(build.source, build.branch))) newestByBranch.set(`${build.source}\n${build.branch}`, { source: build.source, branch: build.branch, ...(build.commit ? { commit: build.commit } : {}) });
+    }
+    const sources = new Set([...newestByBranch.values()].map((entry) => entry.source));
+    for (const source of sources) {
+      const config = this.runner.sources[source];
+      const mirror = this.runner.mirrors.get(source);
+      if (!config || this.now() - mirror.fetchedAt < config.refresh) continue;
+      let branches: Map<string, string>;
+      try {
+        branches = await this.runner.mirrors.branches(source, config.refresh);
+        if (this.failing.delete(source)) this.logger.info(`the repository of ${source} can be fetched again`);
+      } catch (error) {
+        if (!this.failing.has(source)) this.logger.warn(`refreshing the branches of ${source}: ${describeError(error)}; trying again at the next refresh`);
+        this.failing.add(source);
+        // The failed fetch counts as this refresh: the next try waits another `refresh`.
+        mirror.fetchedAt = this.now();
+        continue;
+      }
+      for (const entry of newestByBranch.values()) {
+        if (entry.source !== source) continue;
+        const commit = branches.get(entry.branch);
+        if (!commit || !entry.commit || commit === entry.commit) continue;
+        await this.runner.request(source, { branch: entry.branch }).catch((error) => this.logger.warn(`following ${source} ${entry.branch}: ${describeError(error)}`));
+      }
+    }
+  }
+}
