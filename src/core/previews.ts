@@ -122,8 +122,17 @@ export function planIdleStops(demos: Iterable<Demo>, now: number, idleStopFor: (
   return idle;
 }
 
+/** Previews whose container is being stopped: a wake waits for the stop, or Docker would undo the start. */
+const fallingAsleep = new WeakMap<Demo, Promise<void>>();
+
 /** Unroutes an idle preview, then stops (not removes) its container; the next request wakes it. */
-export async function putToSleep(ctx: EngineContext, demo: Demo): Promise<void> {
+export function putToSleep(ctx: EngineContext, demo: Demo): Promise<void> {
+  const stopping = stopIdle(ctx, demo).finally(() => fallingAsleep.delete(demo));
+  fallingAsleep.set(demo, stopping);
+  return stopping;
+}
+
+async function stopIdle(ctx: EngineContext, demo: Demo): Promise<void> {
   demo.status = "asleep";
   // Only the serving instance is kept; a draining one would have gone by now anyway.
   const keep = newestInstance(demo);
@@ -150,6 +159,7 @@ export async function wake(ctx: EngineContext, demo: Demo): Promise<void> {
   demo.step = "starting";
   demo.lastSeenAt = ctx.now();
   void ctx.saver.save();
+  await fallingAsleep.get(demo);
   if (!spec || !instance) return failDemo(ctx, demo, "its preview source is no longer configured");
   try {
     if (!instance.containerId) throw new Error("it has no container");

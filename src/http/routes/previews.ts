@@ -47,10 +47,11 @@ export function previewRoutes(app: FastifyInstance, ctx: HttpContext): void {
     const images = demo ? [...new Set(demo.instances.map((instance) => instance.image))] : [];
     if (!demo && cancelled.length === 0) throw new ProblemError("not-found", `There is no preview at ${label}.`);
     if (demo) await engine.stop(label);
-    // An image another preview still serves (the same commit at its branch host) stays.
-    const stillUsed = new Set(engine.list().flatMap((other) => other.instances.map((instance) => instance.image)));
-    const removed = runner ? await runner.removeImages(images.filter((image) => !stillUsed.has(image))) : [];
-    return reply.code(200).send({ host: hostFor(label, config.domain), removed: Boolean(demo), cancelledBuilds: cancelled, removedImages: removed });
+    // An image another preview still serves (the same commit at its commit host) stays until that one goes too.
+    const usedBy = (image: string) => engine.list().filter((other) => other.instances.some((instance) => instance.image === image)).map((other) => other.host);
+    const keptImages = images.flatMap((image) => (usedBy(image).length ? [{ image, usedBy: usedBy(image) }] : []));
+    const removed = runner ? await runner.removeImages(images.filter((image) => usedBy(image).length === 0)) : [];
+    return reply.code(200).send({ host: hostFor(label, config.domain), removed: Boolean(demo), cancelledBuilds: cancelled, removedImages: removed, keptImages });
   });
 }
 
