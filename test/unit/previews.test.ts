@@ -1,0 +1,116 @@
+// Unit tests of previews in the core: names and labels, close matches, idle stop, wake, and sleep across a restart.
+import { describe, expect, it } from "vitest";
+import { closeMatches } from "../../src/core/close-matches.js";
+import { parsePreviewLabel, previewLabels } from "../../src/core/preview-names.js";
+import { planIdleStops } from "../../src/core/previews.js";
+import type { Demo } from "../../src/core/model.js";
+import { ALL_PORTS, app, setup } from "../helpers/engine-setup.js";
+
+const preview = { ...app, ttl: 7 * 86_400_000, banner: false, idleStop: 60_000 };
+
+describe("preview names", () => {
+  it("parses what a label says and lists the hosts a build serves", () => {
+    expect(parsePreviewLabel("web-commit-0123456789ab")).toEqual({ source: "web", commit: "0123456789ab" });
+    expect(parsePreviewLabel("web-feature-login-1a2b3c4")).toEqual({ source: "web" });
+    expect(parsePreviewLabel("abcd1234")).toBeUndefined();
+    expect(previewLabels({ source: "web", branch: "main", commit: "0123456789abcdef" })).toEqual(["web-commit-0123456789ab", "web-main"]);
+    expect(previewLabels({ source: "web", branch: "main" })).toEqual(["web-main"]);
+  });
+
+  it("puts the closest names first: typos, then names that contain the one asked", () => {
+    expect(closeMatches("feature/logn", ["main", "feature/login", "feature/logout", "fix/login"])).toEqual(["feature/login", "feature/logout", "fix/login", "main"]);
+    expect(closeMatches("login", ["main", "feature/login", "release"], 2)).toEqual(["feature/login", "main"]);
+    expect(closeMatches("x", [])).toEqual([]);
+  });
+});
+
+describe("idle stop and wake", () => {
+  const demo = (overrides: Partial<Demo>): Demo => ({ id: "web-main", kind: "preview", app: "web", host: "web-main.demo.localhost", createdAt: 0, expiresAt: 10 ** 12, status: "ready", step: "done", instances: [], ...overrides });
+
+  it("plans to stop only ready previews unused for their idleStop, with nothing under way", () => {
+    const idle = (d: Demo) => (d.kind === "preview" ? 1000 : undefined);
+    const demos = [
+      demo({ id: "a", lastSeenAt: 0 }),
+      demo({ id: "b", lastSeenAt: 9_500 }),
+      demo({ id: "c", lastSeenAt: 0, status: "starting" }),
+      demo({ id: "d", lastSeenAt: 0, replacement: { status: "running", image: "x", startedAt: 0 } }),
+      demo({ id: "e", lastSeenAt: 0, wantedImage: "x" }),
+      demo({ id: "f", lastSeenAt: 0, kind: "visitor" }),
+      demo({ id: "g", lastSeenAt: 0, status: "asleep" }),
+    ];
+    expect(planIdleStops(demos, 10_000, idle).map((d) => d.id)).toEqual(["a"]);
+  });
+
+  it("stops an idle preview's container (unrouted first), wakes it on request, and keeps it asleep across a restart", async () => {
+    const env = setup({ previews: { web: preview }, idleTracking: () => true }, { answering: ALL_PORTS() });
+    await env.engine.start();
+    const demo = env.engine.previews.serve("web", "web-main", "img");
+    await env.engine.idle();
+    expect(demo.status).toBe("ready");
+    const containerId = demo.instances[0]!.containerId!;
+    // Requests keep it awake.
+    env.clock.time += 50_000;
+    env.engine.previews.sawRequests(["web-main", "unknown-label"]);
+    env.clock.time += 50_000;
+    await env.engine.reapTick();
+    expect(demo.status).toBe("ready");
+    env.clock.time += 20_000;
+    await env.engine.reapTick();
+    expect(demo.status).toBe("asleep");
+    expect(env.runtime.containers.get(containerId)!.state).toBe("exited");
+    expect(env.writes.at(-1)!.map((route) => route.id)).not.toContain("web-main");
+    // A Docker sync does not take a stopped preview for a crash.
+    await env.engine.syncWithDocker();
+    expect(demo.status).toBe("asleep");
+    await env.engine.close();
+
+    // The next run adopts it asleep (its stopped container is kept), and a request wakes that same container.
+    const saved = env.saved.at(-1)!;
+    expect(saved.asleep).toEqual(["web-main"]);
+    const next = setup({ previews: { web: preview }, idleTracking: () => true, runtime: env.runtime, readiness: env.engine.options.readiness }, { answering: ALL_PORTS(), initial: saved });
+    await next.engine.start();
+    const adopted = next.engine.get("web-main")!;
+    expect(adopted).toMatchObject({ status: "asleep", kind: "preview" });
+    expect(next.engine.previews.wake("web-main")).toBe(true);
+    await next.engine.idle();
+    expect(adopted.status).toBe("ready");
+    expect(adopted.instances.map((instance) => instance.containerId)).toEqual([containerId]);
+    expect(next.writes.at(-1)!.map((route) => route.id)).toContain("web-main");
+    expect(next.engine.previews.wake("web-main")).toBe(false);
+  });
+
+  it("wakes into a fresh container when the stopped one is gone, and serves a moved branch's image instead of waking the old one", async () => {
+    const env = setup({ previews: { web: preview }, idleTracking: () => true }, { answering: ALL_PORTS() });
+    await env.engine.start();
+    const demo = env.engine.previews.serve("web", "web-main", "img");
+    await env.engine.idle();
+    env.clock.time += 120_000;
+    await env.engine.reapTick();
+    expect(demo.status).toBe("asleep");
+    await env.runtime.remove(demo.instances[0]!.containerId!);
+    env.engine.previews.wake("web-main");
+    await env.engine.idle();
+    expect(demo.status).toBe("ready");
+    expect(demo.instances).toHaveLength(1);
+    expect(env.runtime.containers.get(demo.instances[0]!.containerId!)!.state).toBe("running");
+
+    env.clock.time += 120_000;
+    await env.engine.reapTick();
+    expect(demo.status).toBe("asleep");
+    env.engine.previews.serve("web", "web-main", "img:2");
+    await env.engine.idle();
+    expect(demo.status).toBe("ready");
+    expect(demo.instances.map((instance) => instance.image)).toEqual(["img:2"]);
+    expect([...env.runtime.containers.values()].filter((container) => container.labels["demo-launcher.id"] === "web-main")).toHaveLength(1);
+  });
+
+  it("never stops previews while requests are not being counted", async () => {
+    const env = setup({ previews: { web: preview }, idleTracking: () => false }, { answering: ALL_PORTS() });
+    await env.engine.start();
+    const demo = env.engine.previews.serve("web", "web-main", "img");
+    await env.engine.idle();
+    env.clock.time += 600_000;
+    await env.engine.reapTick();
+    expect(demo.status).toBe("ready");
+  });
+});
