@@ -14,10 +14,7 @@ import { readWatcherStatus } from "../nginx/watcher-status.js";
 import { httpReadinessProbe, nginxRouteConfirmer } from "../probe/http.js";
 import { StateFile } from "../state/state-file.js";
 import { startReaper, type Reaper } from "./reaper.js";
-import { BuildRunner } from "../builds/build-runner.js";
-import type { Build } from "../core/build-queue.js";
-import { previewLabels } from "../core/preview-names.js";
-import { BranchFollower } from "../builds/branch-follower.js";
+import { previewSpecs, startPreviews } from "./previews.js";
 import { SeenLog } from "../nginx/seen-log.js";
 import { formatAddress } from "../nginx/render.js";
 
@@ -60,7 +57,7 @@ export async function startController(config: Config, options: ControllerOptions
     domain: config.domain,
     namespace: config.namespace,
     apps: config.apps,
-    previews: Object.fromEntries(Object.entries(config.previews).map(([name, preview]) => [name, { image: "", port: preview.port, ttl: preview.keep, memory: preview.memory, cpus: preview.cpus, pids: preview.pids, env: preview.env, banner: false, pool: 0, readiness: preview.readiness, idleStop: preview.idleStop }])),
+    previews: previewSpecs(config),
     limits: config.limits,
     newId: makeIdGenerator(config.idLength),
     runtime,
@@ -75,18 +72,8 @@ export async function startController(config: Config, options: ControllerOptions
   engineRef = engine;
   await engine.start();
   // Builds run only where preview sources are configured; their queue lives beside the state file.
-  // A built commit is served at its commit's host and, when a branch was asked for, at the branch's host.
-  const servePreviews = async (build: Build) => {
-    const image = build.image;
-    if (!image) throw new Error("the build has no image");
-    const labels = previewLabels(build);
-    for (const label of labels) engine.previews.serve(build.source, label, image);
-    await Promise.all(labels.map((label) => engine.previews.awaitServing(label, image)));
-  };
-  const builds = Object.keys(config.previews).length > 0 ? new BuildRunner({ stateDir: config.stateDir, previews: config.previews, limits: config.builds, docker, logger: options.logger, clock: { now: () => Date.now() }, newId: makeIdGenerator(12), serve: servePreviews }) : undefined;
-  await builds?.start();
-  const follower = builds ? new BranchFollower(builds, (label) => engine.get(label) !== undefined, options.logger, () => Date.now()) : undefined;
-  follower?.start();
+  const previews = await startPreviews(config, engine, docker, options.logger);
+  const builds = previews?.builds;
   const reaper: Reaper = startReaper(config.reaper.interval, () => engine.reapTick(), options.logger);
   const server = await buildServer({
     config,
@@ -101,9 +88,8 @@ export async function startController(config: Config, options: ControllerOptions
     await server.listen({ host: config.listen.host, port });
   } catch (error) {
     await reaper.stop();
-    await follower?.close();
+    await previews?.close();
     await seenLog?.close();
-    await builds?.close();
     await engine.close();
     throw error;
   }
@@ -120,9 +106,8 @@ export async function startController(config: Config, options: ControllerOptions
       closing ??= (async () => {
         await reaper.stop();
         await server.close();
-        await follower?.close();
+        await previews?.close();
         await seenLog?.close();
-        await builds?.close();
         await engine.close();
       })();
       return closing;

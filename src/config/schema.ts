@@ -165,7 +165,8 @@ export const configSchema = z.strictObject({
       concurrency: positiveInt("builds").max(16, "must be at most 16").default(2),
       timeout: duration.prefault("15m"),
       queueLength: z.number({ error: "must be a whole number of builds, 0 or more" }).int("must be a whole number, 0 or more").min(0, "must be 0 or more").max(10_000, "must be at most 10000").default(50),
-    }, { error: "must be a map with concurrency, timeout and queueLength" })
+      minFreeDisk: size.prefault("2g"),
+    }, { error: "must be a map with concurrency, timeout, queueLength and minFreeDisk" })
     .prefault({}),
   apps: z
     .record(z.string().regex(APP_NAME_PATTERN, "must be an app name of lowercase letters, digits and hyphens, starting with a letter"), appSchema, { error: "must be a map of app names to app settings" })

@@ -3,6 +3,7 @@ import { describe, expect, it } from "vitest";
 import { closeMatches } from "../../src/core/close-matches.js";
 import { parsePreviewLabel, previewLabels } from "../../src/core/preview-names.js";
 import { planIdleStops } from "../../src/core/previews.js";
+import { planImageCleanup } from "../../src/core/image-cleanup.js";
 import type { Demo } from "../../src/core/model.js";
 import { ALL_PORTS, app, setup } from "../helpers/engine-setup.js";
 
@@ -112,5 +113,37 @@ describe("idle stop and wake", () => {
     env.clock.time += 600_000;
     await env.engine.reapTick();
     expect(demo.status).toBe("ready");
+  });
+});
+
+describe("image cleanup plan", () => {
+  const image = (tag: string, lastUsedAt: number, sizeBytes = 100) => ({ tag, source: "web", lastUsedAt, sizeBytes });
+  const DAY = 86_400_000;
+
+  it("removes unused images after keep, never one that serves or sleeps", () => {
+    const plan = planImageCleanup({
+      images: [image("old", 0), image("fresh", 9 * DAY), image("serving", 0), image("asleep", 0)],
+      inUse: new Set(["serving"]),
+      asleep: [{ id: "web-a", image: "asleep", lastSeenAt: 0 }],
+      now: 10 * DAY,
+      keepFor: () => 7 * DAY,
+    });
+    expect(plan).toEqual({ endPreviews: [], removeImages: ["old"] });
+  });
+
+  it("on a low disk, frees the least recently used first, then the longest-asleep previews, and stops when there is room", () => {
+    const plan = planImageCleanup({
+      images: [image("b", 2 * DAY, 300), image("a", 1 * DAY, 300), image("c", 3 * DAY, 300), image("s1", 0, 500), image("s2", 0, 500), image("serving", 0, 5000)],
+      inUse: new Set(["serving"]),
+      asleep: [
+        { id: "web-new", image: "s2", lastSeenAt: 5 * DAY },
+        { id: "web-old", image: "s1", lastSeenAt: 4 * DAY },
+      ],
+      now: 6 * DAY,
+      keepFor: () => 7 * DAY,
+      disk: { freeBytes: 1000, minFreeBytes: 2300 },
+    });
+    expect(plan).toEqual({ endPreviews: ["web-old"], removeImages: ["a", "b", "c", "s1"] });
+    expect(planImageCleanup({ images: [image("a", 0)], inUse: new Set(), asleep: [], now: DAY, keepFor: () => 7 * DAY, disk: { freeBytes: 5000, minFreeBytes: 1000 } })).toEqual({ endPreviews: [], removeImages: [] });
   });
 });

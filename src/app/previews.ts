@@ -1,0 +1,70 @@
+// Wires previews into the controller: the build queue, the branch follower and the image keeper, around the engine.
+import type Docker from "dockerode";
+import type { Config } from "../config/load.js";
+import type { Build } from "../core/build-queue.js";
+import type { DemoEngine } from "../core/engine.js";
+import { makeIdGenerator } from "../core/naming.js";
+import { previewLabels } from "../core/preview-names.js";
+import type { AppSpec } from "../core/app-spec.js";
+import { BranchFollower } from "../builds/branch-follower.js";
+import { BuildRunner } from "../builds/build-runner.js";
+import { ImageKeeper } from "../builds/image-keeper.js";
+import type { Logger } from "../logger.js";
+
+/** How the engine runs each source's previews (the image comes from each build; `keep` is their lease). */
+export function previewSpecs(config: Config): Record<string, AppSpec> {
+  return Object.fromEntries(
+    Object.entries(config.previews).map(([name, preview]) => [name, { image: "", port: preview.port, ttl: preview.keep, memory: preview.memory, cpus: preview.cpus, pids: preview.pids, env: preview.env, banner: false, pool: 0, readiness: preview.readiness, idleStop: preview.idleStop }]),
+  );
+}
+
+export interface PreviewServices {
+  builds: BuildRunner;
+  keeper: ImageKeeper;
+  close(): Promise<void>;
+}
+
+/** Starts the build queue and its helpers; undefined when no preview source is configured. */
+export async function startPreviews(config: Config, engine: DemoEngine, docker: Docker, logger: Logger): Promise<PreviewServices | undefined> {
+  if (Object.keys(config.previews).length === 0) return undefined;
+  const now = () => Date.now();
+  const keeper = new ImageKeeper({
+    docker,
+    stateDir: config.stateDir,
+    keepFor: (source) => config.previews[source]?.keep,
+    minFreeBytes: config.builds.minFreeDisk,
+    logger,
+    now,
+    use: {
+      inUse: () => new Set(engine.list().filter((demo) => demo.status !== "asleep").flatMap((demo) => demo.instances.map((instance) => instance.image))),
+      asleep: () => engine.list().flatMap((demo) => (demo.status === "asleep" && demo.instances[0] ? [{ id: demo.id, image: demo.instances[0].image, lastSeenAt: demo.lastSeenAt ?? demo.createdAt }] : [])),
+      endPreview: async (id, reason) => {
+        const demo = engine.get(id);
+        if (demo) await engine.end(demo, "stopped", reason);
+      },
+    },
+  });
+  // A built commit is served at its commit's host and, when a branch was asked for, at the branch's host.
+  const serve = async (build: Build) => {
+    const image = build.image;
+    if (!image) throw new Error("the build has no image");
+    keeper.used(image);
+    const labels = previewLabels(build);
+    for (const label of labels) engine.previews.serve(build.source, label, image);
+    await Promise.all(labels.map((label) => engine.previews.awaitServing(label, image)));
+  };
+  const builds = new BuildRunner({ stateDir: config.stateDir, previews: config.previews, limits: config.builds, docker, logger, clock: { now }, newId: makeIdGenerator(12), serve });
+  await builds.start();
+  await keeper.start();
+  const follower = new BranchFollower(builds, (label) => engine.get(label) !== undefined, logger, now);
+  follower.start();
+  return {
+    builds,
+    keeper,
+    async close() {
+      await follower.close();
+      await keeper.close();
+      await builds.close();
+    },
+  };
+}

@@ -1,0 +1,105 @@
+// Keeps preview images in check: each image's last use is remembered (beside the state file), unused images go
+// after their source's `keep`, and when the disk holding Docker's data runs low the least recently used go first.
+import { statfs } from "node:fs/promises";
+import path from "node:path";
+import type Docker from "dockerode";
+import type { Logger } from "../core/app-spec.js";
+import { describeError } from "../core/errors.js";
+import { planImageCleanup, type AsleepPreview, type CleanupPlan } from "../core/image-cleanup.js";
+import { LABEL_PREFIX } from "../core/model.js";
+import { readIfExists, writeAtomically } from "../files/atomic.js";
+import { PREVIEW_IMAGE_REPO } from "./image-builder.js";
+
+const PASS_EVERY_MS = 60_000;
+
+/** What the keeper needs of the engine: which images serve, which previews sleep, and ending one. */
+export interface PreviewUse {
+  inUse(): Set<string>;
+  asleep(): AsleepPreview[];
+  endPreview(id: string, reason: string): Promise<void>;
+}
+
+export interface ImageKeeperOptions {
+  docker: Docker;
+  stateDir: string;
+  keepFor: (source: string) => number | undefined;
+  minFreeBytes: number;
+  use: PreviewUse;
+  logger: Logger;
+  now: () => number;
+  /** Bytes free where Docker keeps images; by default measured on Docker's data root (undefined: unknown). */
+  freeBytes?: () => Promise<number | undefined>;
+}
+
+export class ImageKeeper {
+  private readonly file: string;
+  private usedAt = new Map<string, number>();
+  private timer: NodeJS.Timeout | undefined;
+  private running: Promise<unknown> | undefined;
+
+  constructor(private readonly options: ImageKeeperOptions) {
+    this.file = path.join(options.stateDir, "preview-images.json");
+  }
+
+  async start(): Promise<void> {
+    const text = await readIfExists(this.file);
+    try {
+      if (text) this.usedAt = new Map(Object.entries((JSON.parse(text) as { usedAt?: Record<string, number> }).usedAt ?? {}));
+    } catch (error) {
+      this.options.logger.warn(`${this.file} is not readable (${describeError(error)}); image ages start from their creation`);
+    }
+    this.timer = setInterval(() => {
+      this.running ??= this.pass().catch((error) => this.options.logger.warn(`cleaning preview images: ${describeError(error)}`)).finally(() => (this.running = undefined));
+    }, PASS_EVERY_MS);
+    this.timer.unref();
+  }
+
+  async close(): Promise<void> {
+    if (this.timer) clearInterval(this.timer);
+    await this.running;
+  }
+
+  /** An image was just built or served: its `keep` starts again. */
+  used(tag: string): void {
+    this.usedAt.set(tag, this.options.now());
+  }
+
+  /** One pass: plan from Docker's list of preview images, end what must end, remove what must go. */
+  async pass(): Promise<CleanupPlan> {
+    const { docker, use, now } = this.options;
+    const listed = await docker.listImages({ filters: { label: [`${LABEL_PREFIX}source`] } });
+    const inUse = use.inUse();
+    for (const tag of inUse) this.usedAt.set(tag, now());
+    const images = listed.flatMap((image) =>
+      (image.RepoTags ?? [])
+        .filter((tag) => tag.startsWith(`${PREVIEW_IMAGE_REPO}/`))
+        .map((tag) => ({ tag, source: image.Labels?.[`${LABEL_PREFIX}source`] ?? "", lastUsedAt: this.usedAt.get(tag) ?? image.Created * 1000, sizeBytes: image.Size })),
+    );
+    const free = await (this.options.freeBytes ?? (() => dockerDiskFree(docker)))().catch(() => undefined);
+    const plan = planImageCleanup({ images, inUse, asleep: use.asleep(), now: now(), keepFor: this.options.keepFor, ...(free !== undefined ? { disk: { freeBytes: free, minFreeBytes: this.options.minFreeBytes } } : {}) });
+    const lowDisk = plan.endPreviews.length > 0 || (free !== undefined && free < this.options.minFreeBytes);
+    for (const id of plan.endPreviews) await use.endPreview(id, "it was asleep and its disk space was needed");
+    for (const tag of plan.removeImages) {
+      try {
+        await docker.getImage(tag).remove();
+        this.usedAt.delete(tag);
+        this.options.logger.info(`removed preview image ${tag}${lowDisk ? " (the disk holding Docker's data is low)" : " (unused for longer than its keep)"}`);
+      } catch (error) {
+        // 409: a container still uses it (a preview started meanwhile); the next pass looks again.
+        this.options.logger.warn(`removing preview image ${tag}: ${describeError(error)}`);
+      }
+    }
+    const known = new Set(images.map((image) => image.tag));
+    for (const tag of this.usedAt.keys()) if (!known.has(tag) && !inUse.has(tag)) this.usedAt.delete(tag);
+    await writeAtomically(this.file, `${JSON.stringify({ version: 1, usedAt: Object.fromEntries(this.usedAt) })}\n`).catch((error) => this.options.logger.warn(`saving ${this.file}: ${describeError(error)}`));
+    return plan;
+  }
+}
+
+/** Free bytes on the file system of Docker's data root, when this machine can see it (a local daemon). */
+async function dockerDiskFree(docker: Docker): Promise<number | undefined> {
+  const info = (await docker.info()) as { DockerRootDir?: string };
+  if (!info.DockerRootDir) return undefined;
+  const stats = await statfs(info.DockerRootDir);
+  return stats.bavail * stats.bsize;
+}

@@ -1,0 +1,67 @@
+// Which preview images (and asleep previews) go: unused ones after their source's `keep`, and, when the disk
+// holding Docker's data runs low, the least recently used first until there is room again; pure, takes `now`.
+
+export interface KeptImage {
+  tag: string;
+  source: string;
+  /** When a preview last served it (or it was last built); the image's creation when nothing says. */
+  lastUsedAt: number;
+  sizeBytes: number;
+}
+
+export interface AsleepPreview {
+  id: string;
+  image: string;
+  lastSeenAt: number;
+}
+
+export interface CleanupInput {
+  images: KeptImage[];
+  /** Images a live (not asleep) preview serves: never removed. */
+  inUse: ReadonlySet<string>;
+  asleep: AsleepPreview[];
+  now: number;
+  keepFor: (source: string) => number | undefined;
+  /** Bytes free on Docker's disk and the least that must be: more is freed when it is below. */
+  disk?: { freeBytes: number; minFreeBytes: number };
+}
+
+export interface CleanupPlan {
+  /** Asleep previews to end for disk space, oldest first (their images are in `images` too). */
+  endPreviews: string[];
+  removeImages: string[];
+}
+
+export function planImageCleanup(input: CleanupInput): CleanupPlan {
+  const removeImages = new Set<string>();
+  const asleepImages = new Set(input.asleep.map((preview) => preview.image));
+  for (const image of input.images) {
+    const keep = input.keepFor(image.source);
+    if (input.inUse.has(image.tag) || asleepImages.has(image.tag) || keep === undefined) continue;
+    if (input.now - image.lastUsedAt >= keep) removeImages.add(image.tag);
+  }
+  const endPreviews: string[] = [];
+  if (input.disk && input.disk.freeBytes < input.disk.minFreeBytes) {
+    let missing = input.disk.minFreeBytes - input.disk.freeBytes;
+    const sizeOf = new Map(input.images.map((image) => [image.tag, image.sizeBytes]));
+    for (const tag of removeImages) missing -= sizeOf.get(tag) ?? 0;
+    // Unused images first, least recently used first; then asleep previews, the longest asleep first.
+    const unused = input.images.filter((image) => !input.inUse.has(image.tag) && !asleepImages.has(image.tag) && !removeImages.has(image.tag)).sort((a, b) => a.lastUsedAt - b.lastUsedAt);
+    for (const image of unused) {
+      if (missing <= 0) break;
+      removeImages.add(image.tag);
+      missing -= image.sizeBytes;
+    }
+    for (const preview of [...input.asleep].sort((a, b) => a.lastSeenAt - b.lastSeenAt)) {
+      if (missing <= 0) break;
+      endPreviews.push(preview.id);
+      // The image goes with the last asleep preview that serves it, unless an awake one still does.
+      const others = input.asleep.filter((other) => other.image === preview.image && !endPreviews.includes(other.id));
+      if (others.length === 0 && !input.inUse.has(preview.image) && !removeImages.has(preview.image)) {
+        removeImages.add(preview.image);
+        missing -= sizeOf.get(preview.image) ?? 0;
+      }
+    }
+  }
+  return { endPreviews, removeImages: [...removeImages] };
+}
