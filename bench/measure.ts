@@ -33,12 +33,12 @@ export async function treeRssMb(rootPid: number): Promise<number> {
 }
 
 /** Milliseconds from `startedAt` until GET host/path through this port answers 200 with `expect`. */
-export async function until200(port: number, host: string, path: string, expectBody: string, startedAt: number, timeoutMs = 60_000): Promise<number> {
+export async function until200(port: number, host: string, path: string, expectBody: string, startedAt: number, timeoutMs = 60_000, intervalMs = 3): Promise<number> {
   const deadline = startedAt + timeoutMs;
   while (performance.now() < deadline) {
     const answer = await request(port, { host, path }).catch(() => undefined);
     if (answer?.status === 200 && answer.body.includes(expectBody)) return performance.now() - startedAt;
-    await new Promise((resolve) => setTimeout(resolve, 3));
+    await new Promise((resolve) => setTimeout(resolve, intervalMs));
   }
   throw new Error(`${host}${path} did not answer 200 within ${timeoutMs} ms`);
 }

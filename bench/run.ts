@@ -12,11 +12,12 @@ import { PrivateNginx } from "../src/nginx/private-nginx.js";
 import { SAMPLE_IMAGE } from "../src/docker/sample-image.js";
 import { median, percentile, round, rssMb, treeRssMb, until200 } from "./measure.js";
 import { replacementUnderLoad } from "./replacement.js";
+import { previewRows, previewsBench, type PreviewResults } from "./previews.js";
 
 const quick = process.argv.includes("--quick");
 const SIZE = quick
-  ? { cold: 8, warm: 8, pool: 3, burst: 50, burstOver: 60, applyReps: 1, rssDemos: 200, loadLaunches: 20, loadSeconds: 10, replacements: 4 }
-  : { cold: 30, warm: 30, pool: 4, burst: 50, burstOver: 60, applyReps: 3, rssDemos: 200, loadLaunches: 100, loadSeconds: 40, replacements: 10 };
+  ? { cold: 8, warm: 8, pool: 3, burst: 50, burstOver: 60, applyReps: 1, rssDemos: 200, loadLaunches: 20, loadSeconds: 10, replacements: 4, previews: 2 }
+  : { cold: 30, warm: 30, pool: 4, burst: 50, burstOver: 60, applyReps: 3, rssDemos: 200, loadLaunches: 100, loadSeconds: 40, replacements: 10, previews: 5 };
 const HEALTH = { path: "/health.txt", body: "ok" };
 
 type Results = Record<string, unknown>;
@@ -350,6 +351,7 @@ function table(): string {
   if (r.apply) for (const [n, entry] of Object.entries(r.apply as unknown as Record<string, Record<string, number>>)) rows.push([`Apply a change at ${Number(n).toLocaleString("en")} routes (render → reload → served)`, `${entry.ms} ms, nginx ${entry.nginxRssMb} MB`, `server blocks: ${entry.baselineMs} ms, ${entry.baselineNginxRssMb} MB`, `${entry.ratio}× baseline`]);
   if (r.rss) rows.push(["Controller RSS idle / with 200 live demos", `${r.rss.idleMb} / ${r.rss.at200Mb} MB`, `200 demos ready after ${round((r.rss.allReadyAfterMs ?? 0) / 1000)} s`, "target ≤ 80 MB"]);
   if (r.replacement) rows.push([`Replacement under load (${r.replacement.replacements} replacements, ${r.replacement.requestsPerSecond} req/s keep-alive + new connections)`, `p50 / p95 ${r.replacement.p50Ms} / ${r.replacement.p95Ms} ms to the new image served; ${r.replacement.failedRequests} failed, ${r.replacement.errors5xx} × 5xx of ${r.replacement.requests}`, `cold launch p50 ${r.replacement.coldLaunchP50Ms} ms`, `${r.replacement.ratio}× cold launch; target 0 failed, 0 × 5xx`]);
+  if (results.previews) rows.push(...previewRows(results.previews as PreviewResults));
   if (r.reloadLoad) rows.push([`Serving through ${r.reloadLoad.launches} launches + expiries (${r.reloadLoad.reloads} reloads)`, `${r.reloadLoad.requests} requests`, `${r.reloadLoad.errors5xx} × 5xx, ${r.reloadLoad.connectErrors} failed connects`, "target 0 and 0"]);
   return ["| measure | result | baseline (same run) | ratio / target |", "| --- | --- | --- | --- |", ...rows.map((row) => `| ${row.join(" | ")} |`)].join("\n");
 }
@@ -360,6 +362,7 @@ const sections: Array<[string, () => Promise<void>]> = [
   ["bursts", bursts],
   ["reload load", reloadLoad],
   ["replacement", async () => void (results.replacement = await replacementUnderLoad(SIZE.replacements, log))],
+  ["previews", async () => void (results.previews = await previewsBench(SIZE.previews, log))],
   ["footprint", footprint],
 ];
 const only = process.argv.find((arg) => arg.startsWith("--only="))?.slice("--only=".length);

@@ -4,7 +4,7 @@ import type { Config } from "../config/load.js";
 import type { Build } from "../core/build-queue.js";
 import type { DemoEngine } from "../core/engine.js";
 import { makeIdGenerator } from "../core/naming.js";
-import { previewLabels } from "../core/preview-names.js";
+import { servedLabel } from "../core/preview-names.js";
 import type { AppSpec } from "../core/app-spec.js";
 import { BranchFollower } from "../builds/branch-follower.js";
 import { BuildRunner } from "../builds/build-runner.js";
@@ -44,14 +44,14 @@ export async function startPreviews(config: Config, engine: DemoEngine, docker: 
       },
     },
   });
-  // A built commit is served at its commit's host and, when a branch was asked for, at the branch's host.
+  // A build is served at the host it was asked for; the commit host of a branch build starts when opened.
   const serve = async (build: Build) => {
     const image = build.image;
-    if (!image) throw new Error("the build has no image");
+    const label = servedLabel(build);
+    if (!image || !label) throw new Error("the build has no image");
     keeper.used(image);
-    const labels = previewLabels(build);
-    for (const label of labels) engine.previews.serve(build.source, label, image);
-    await Promise.all(labels.map((label) => engine.previews.awaitServing(label, image)));
+    engine.previews.serve(build.source, label, image);
+    await engine.previews.awaitServing(label, image);
   };
   const builds = new BuildRunner({ stateDir: config.stateDir, previews: config.previews, limits: config.builds, docker, logger, clock: { now }, newId: makeIdGenerator(12), serve });
   await builds.start();

@@ -199,7 +199,7 @@ export class BuildRunner {
    */
   private async commitOf(build: Build, signal: AbortSignal): Promise<string> {
     const state = this.mirrors.get(build.source);
-    if (build.commit && state.fetchedAt === 0) {
+    if (build.commit) {
       const known = await state.mirror.resolveCommit(build.commit).catch(() => undefined);
       if (known) return known;
     }

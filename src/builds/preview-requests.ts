@@ -38,8 +38,8 @@ export async function openPreview(runner: BuildRunner, hosts: PreviewHosts, sour
   const refresh = sources[source]!.refresh;
   let branches: Map<string, string> | undefined;
   let fetchError: string | undefined;
-  const loadBranches = async () => {
-    branches = await runner.mirrors.branches(source, refresh).catch((error: Error) => {
+  const loadBranches = async (maxAgeMs = refresh) => {
+    branches = await runner.mirrors.branches(source, maxAgeMs).catch((error: Error) => {
       fetchError = error.message;
       return undefined;
     });
@@ -47,6 +47,8 @@ export async function openPreview(runner: BuildRunner, hosts: PreviewHosts, sour
   if (ref.branch !== undefined) {
     const branch = await checkBranchName(ref.branch);
     await loadBranches();
+    // A branch pushed since the last refresh: the list is fetched again before the branch is called unknown.
+    if (branches && !branches.has(branch)) await loadBranches(0);
     if (branches && !branches.has(branch)) throw new DomainError({ code: "unknown-ref", source, ref: branch, kind: "branch", branches: closeMatches(branch, branches.keys(), 50) });
     const label = branchLabel(source, branch);
     const newest = branches?.get(branch);
@@ -61,7 +63,7 @@ export async function openPreview(runner: BuildRunner, hosts: PreviewHosts, sour
   const { mirror } = runner.mirrors.get(source);
   let commit = await mirror.resolveCommit(asked).catch(() => undefined);
   if (!commit) {
-    await loadBranches();
+    await loadBranches(0);
     commit = await mirror.resolveCommit(asked).catch(() => undefined);
     if (!commit && branches) throw new DomainError({ code: "unknown-ref", source, ref: asked, kind: "commit", branches: [...branches.keys()].sort().slice(0, 50) });
     // Unreachable and too short to name a stable host: the person must come back.
@@ -94,7 +96,11 @@ export async function buildForHost(runner: BuildRunner, label: string, live: boo
     const opened = await openPreview(runner, { get: () => undefined, wake: () => false }, parsed.source, { commit: parsed.commit }).catch(() => undefined);
     return opened?.build;
   }
-  const branches = await runner.mirrors.branches(parsed.source, runner.sources[parsed.source]!.refresh).catch(() => undefined);
-  const branch = [...(branches?.keys() ?? [])].find((name) => branchLabel(parsed.source, name) === label);
+  const find = async (maxAgeMs: number) => {
+    const branches = await runner.mirrors.branches(parsed.source, maxAgeMs).catch(() => undefined);
+    return [...(branches?.keys() ?? [])].find((name) => branchLabel(parsed.source, name) === label);
+  };
+  // Not among the branches of the last refresh: looked up again (at most every 10 s), it may be new.
+  const branch = (await find(runner.sources[parsed.source]!.refresh)) ?? (await find(10_000));
   return branch ? (await runner.request(parsed.source, { branch })).build : undefined;
 }

@@ -32,7 +32,10 @@ export async function runLaunch(ctx: EngineContext, demo: Demo, app: AppConfig):
 /** Waits for the instance to answer, then routes it; also used for demos adopted or started again mid-launch. */
 export async function finishLaunch(ctx: EngineContext, demo: Demo, instance: Instance, readiness: { path: string; timeout: number }, since: number): Promise<void> {
   const wanted = stillStarting(ctx, demo);
+  // Routed early: nginx learns the route while the app starts; the publish below then finds it served.
+  const early = demo.routeEarly && demo.instances.length === 1 ? publishUntilServed(ctx, wanted, `demo ${demo.id}`) : undefined;
   const result = await awaitInstanceReady(ctx, demo, instance, readiness, since, wanted);
+  await early;
   if (result.outcome === "abandoned") return;
   if (result.outcome === "failed") return failDemo(ctx, demo, result.reason);
   instance.health = "healthy";

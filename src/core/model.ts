@@ -58,6 +58,11 @@ export interface Demo {
   pooled?: boolean;
   instances: Instance[];
   replacement?: ReplacementState;
+  /**
+   * Routed while its first instance starts (previews): nginx's reload overlaps the app's start-up instead of
+   * following it; a request that finds the app not yet listening gets the controller's page (nginx's 502 fallback).
+   */
+  routeEarly?: boolean;
   /** A preview's newer image that waits until the demo is ready and no replacement runs. */
   wantedImage?: string;
 }

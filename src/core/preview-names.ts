@@ -45,6 +45,15 @@ export function previewLabels(build: { source: string; branch?: string; commit?:
   return labels;
 }
 
+/**
+ * The host a build is served at when it is ready: the branch's when a branch was asked for, else the commit's.
+ * A branch build's commit host is started only when someone opens it (its image is reused then).
+ */
+export function servedLabel(build: { source: string; branch?: string; commit?: string }): string | undefined {
+  if (build.branch) return branchLabel(build.source, build.branch);
+  return build.commit ? commitLabel(build.source, build.commit) : undefined;
+}
+
 /** What a preview host label says by itself: its source, and the commit prefix of a commit host. */
 export function parsePreviewLabel(label: string): { source: string; commit?: string } | undefined {
   const match = /^([a-z][a-z0-9]{0,19})-(.+)$/.exec(label);

@@ -34,7 +34,7 @@ export function servePreview(ctx: EngineContext, source: string, label: string, 
     void ctx.saver.save();
     return existing;
   }
-  const demo: Demo = { id: label, kind: "preview", app: source, host: hostFor(label, ctx.options.domain), createdAt: now, expiresAt: now + spec.ttl, status: "starting", step: "creating", instances: [] };
+  const demo: Demo = { id: label, kind: "preview", app: source, host: hostFor(label, ctx.options.domain), createdAt: now, expiresAt: now + spec.ttl, status: "starting", step: "creating", instances: [], routeEarly: true };
   ctx.registry.add(demo);
   ctx.track(runLaunch(ctx, demo, { ...spec, image }));
   void ctx.saver.save();
@@ -137,7 +137,10 @@ async function stopIdle(ctx: EngineContext, demo: Demo): Promise<void> {
   // Only the serving instance is kept; a draining one would have gone by now anyway.
   const keep = newestInstance(demo);
   void ctx.saver.save();
-  await ctx.publishRoutes().catch(() => {});
+  // Stopped only once nginx no longer sends it requests: from then on a request reaches us and wakes it.
+  const generation = await ctx.publishRoutes().catch(() => undefined);
+  if (generation !== undefined) await ctx.options.routes.confirm(generation, ctx.options.routeConfirmTimeoutMs ?? 10_000).catch(() => false);
+  if (demo.status !== "asleep" || !ctx.registry.isLive(demo)) return;
   for (const instance of demo.instances) {
     if (!instance.containerId) continue;
     if (instance === keep) await ctx.options.runtime.stop(instance.containerId).catch((error) => ctx.logger.warn(`stopping idle preview ${demo.id}: ${(error as Error).message}`));

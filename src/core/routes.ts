@@ -18,8 +18,14 @@ const ID_PATTERN = /^[a-z0-9-]{1,100}$/;
 
 /** A demo is routed once its app answered (ready, or in its routing step) until it expires. */
 export function isRoutable(demo: Demo, now: number): boolean {
-  const answered = demo.status === "ready" || (demo.status === "starting" && demo.step === "routing");
+  const answered = demo.status === "ready" || (demo.status === "starting" && (demo.step === "routing" || earlyBackend(demo) !== undefined));
   return answered && demo.expiresAt > now;
+}
+
+/** The starting instance of a demo routed early (its only one), once it has an endpoint. */
+function earlyBackend(demo: Demo): string | undefined {
+  if (!demo.routeEarly || demo.status !== "starting" || demo.instances.length !== 1) return undefined;
+  return demo.instances[0]!.endpoint;
 }
 
 /** Only demos whose app answers get a route; every other host falls through to the controller. */
@@ -27,9 +33,9 @@ export function routesFor(demos: Iterable<Demo>, now: number, bannerFor: (demo: 
   const routes: Route[] = [];
   for (const demo of demos) {
     if (!isRoutable(demo, now)) continue;
-    const backends = healthyInstances(demo)
-      .map((instance) => instance.endpoint!)
-      .sort();
+    const healthy = healthyInstances(demo).map((instance) => instance.endpoint!);
+    const early = earlyBackend(demo);
+    const backends = (healthy.length === 0 && early ? [early] : healthy).sort();
     if (backends.length === 0) continue;
     routes.push({ id: demo.id, host: demo.host, backends, ...(bannerFor(demo) ? { banner: true } : {}), ...(watchedFor(demo) ? { watched: true } : {}) });
   }

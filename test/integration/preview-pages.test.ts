@@ -228,8 +228,9 @@ describe("preview pages and the entry URL (real git, Docker and nginx)", () => {
     expect(waking.body).toContain("Waking the preview up");
     await waitFor("the woken preview to serve", async () => (await stack.viaNginx(host(label), "/")).body.trim() === "main", 30_000, 100);
 
-    // The commit's own host serves the same image: it is kept until that host goes too.
+    // The commit's own host serves the same image once opened: the image is kept until that host goes too.
     const commitHost = host(commitLabel(IDLE, await work.git(["rev-parse", "main"])));
+    await waitFor("the commit host to serve", async () => (await stack.viaNginx(commitHost, "/")).body.trim() === "main", 60_000, 200);
     const removal = await stack.api("DELETE", `/api/previews/${host(label)}`);
     expect(removal.status).toBe(200);
     expect(JSON.parse(removal.body)).toMatchObject({ removed: true, removedImages: [], keptImages: [{ usedBy: [commitHost] }] });
