@@ -156,14 +156,18 @@ export class BuildRunner {
       this.queue.advance(build.id, "building", now(), { commit });
       await this.save();
       const { mirror } = this.mirrors.get(build.source);
+      await this.untilDockerAnswers(build, entry.abort.signal);
       let image: string;
       try {
         image = await this.builder.build({ source: build.source, commit, ...(build.branch ? { ref: build.branch } : {}), dockerfile: preview.dockerfile, context: preview.context, logFile: this.logFile(build.id), signal: entry.abort.signal }, mirror);
       } catch (error) {
         // Docker going away is not the commit's fault: the build is tried once more when Docker is back.
-        if (!entry.why && dockerWentAway(error) && this.queue.requeue(build.id, "Docker stopped during the build; it is tried once more")) {
-          await this.log(build, `[demo-launcher] Docker stopped during the build (${describeError(error)}); trying once more`);
-          return;
+        if (!entry.why && dockerWentAway(error)) {
+          if (this.queue.requeue(build.id, "Docker stopped during the build; it is tried once more")) {
+            await this.log(build, `[demo-launcher] Docker stopped during the build (${describeError(error)}); trying once more`);
+            return;
+          }
+          throw new BuildFailure(`Docker stopped during the build again (${describeError(error)}); it was tried twice`);
         }
         throw error;
       }
@@ -239,6 +243,23 @@ export class BuildRunner {
     return removed;
   }
 
+  /** A build waits (up to a minute, saying so) for a Docker daemon that is restarting, instead of failing at once. */
+  private async untilDockerAnswers(build: Build, signal: AbortSignal): Promise<void> {
+    const deadline = this.options.clock.now() + 60_000;
+    for (let waited = false; ; waited = true) {
+      if (await this.options.docker.ping().then(() => true, () => false)) {
+        if (waited) this.queue.advance(build.id, "building", this.options.clock.now(), {});
+        return;
+      }
+      if (signal.aborted || this.options.clock.now() > deadline) return;
+      if (!waited) {
+        this.queue.advance(build.id, "building", this.options.clock.now(), { note: "waiting for Docker to answer" });
+        await this.save();
+      }
+      await abortableSleep(1000, signal);
+    }
+  }
+
   private async log(build: Build, text: string): Promise<void> {
     const file = this.logFile(build.id);
     await mkdir(path.dirname(file), { recursive: true });
@@ -266,7 +287,7 @@ class BuildFailure extends Error {}
 
 /** The Docker daemon stopped answering (a restart), as opposed to the Dockerfile failing. */
 function dockerWentAway(error: unknown): boolean {
-  return /ECONNREFUSED|ECONNRESET|EPIPE|socket hang up|ENOENT.*docker\.sock|aborted/i.test(describeError(error));
+  return /ECONNREFUSED|ECONNRESET|EPIPE|socket hang up|ENOENT.*docker\.sock|aborted|without an image/i.test(describeError(error));
 }
 
 function abortableSleep(ms: number, signal: AbortSignal): Promise<void> {

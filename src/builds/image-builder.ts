@@ -86,6 +86,8 @@ export class ImageBuilder {
           },
         );
       });
+      // A daemon stopped mid-build can end the stream without an error and without an image: never trust the stream.
+      if ((await this.existing(request.source, request.commit)) !== tag) throw new Error("the build ended without an image (did Docker stop?)");
       line(log, `built ${tag}`);
       return tag;
     } catch (error) {

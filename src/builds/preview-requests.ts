@@ -89,7 +89,7 @@ export async function buildForHost(runner: BuildRunner, label: string, live: boo
   // A ready build whose preview is gone (removed, or ended after `keep`) is served again: its image is
   // reused when it is still there, rebuilt when not.
   if (latest && (live || latest.state !== "ready")) return latest;
-  if (latest) return (await runner.request(latest.source, latest.branch ? { branch: latest.branch } : { commit: latest.commit })).build;
+  if (latest) return (await runner.request(latest.source, refServedAt(label, latest))).build;
   const parsed = parsePreviewLabel(label);
   if (!parsed || !Object.hasOwn(runner.sources, parsed.source)) return undefined;
   if (parsed.commit) {
@@ -103,4 +103,9 @@ export async function buildForHost(runner: BuildRunner, label: string, live: boo
   // Not among the branches of the last refresh: looked up again (at most every 10 s), it may be new.
   const branch = (await find(runner.sources[parsed.source]!.refresh)) ?? (await find(10_000));
   return branch ? (await runner.request(parsed.source, { branch })).build : undefined;
+}
+
+/** What to build again for this host: the branch at a branch host, the exact commit at a commit host. */
+export function refServedAt(label: string, build: Build): { branch: string } | { commit: string | undefined } {
+  return build.branch && branchLabel(build.source, build.branch) === label ? { branch: build.branch } : { commit: build.commit };
 }

@@ -3,42 +3,17 @@
 import { writeFile } from "node:fs/promises";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
-import { execa } from "execa";
 import { PACKAGE_ROOT } from "../../src/nginx/render.js";
 import { buildSampleImage, sampleImageIsCurrent } from "../../src/docker/sample-image.js";
 import { startStack, waitFor, type Stack } from "../helpers/stack.js";
 import { appYaml, demoStatus, launch, served, signGuestbook } from "./common.js";
-import { PrivateDockerd } from "./private-dockerd.js";
+import { PrivateDockerd, runIfMain, runInOwnNetns } from "./private-dockerd.js";
 import { Checks, type Row } from "./report.js";
 
-/**
- * Runs the scenario in a network namespace of its own: the private dockerd, nginx, the controller and this
- * process's requests all live there. On the host's network a second daemon deletes the host's docker0 when it
- * restarts (dockerd re-creates its default network at start and takes the host's bridge with it).
- */
-export async function dockerRestart(restarts: number, log: (line: string) => void): Promise<Row[]> {
-  const namespace = `dlc-${Math.random().toString(36).slice(2, 8)}`;
-  const setup = await execa("sh", ["-c", `ip netns add ${namespace} && ip netns exec ${namespace} ip link set lo up`], { reject: false, all: true });
-  if (setup.exitCode !== 0) throw new Error(`the Docker restart scenario needs a network namespace (root and iproute2): ${setup.all}`);
-  try {
-    // nsenter, not `ip netns exec`: that remounts /sys and hides the cgroup mounts dockerd needs.
-    const child = execa("nsenter", [`--net=/run/netns/${namespace}`, "npx", "tsx", fileURLToPath(import.meta.url), String(restarts)], { reject: false, all: true, cwd: PACKAGE_ROOT });
-    let rows: Row[] | undefined;
-    child.all!.on("data", (chunk: Buffer) => {
-      for (const line of chunk.toString().split("\n")) {
-        if (line.startsWith(ROWS_PREFIX)) rows = JSON.parse(line.slice(ROWS_PREFIX.length)) as Row[];
-        else if (line.trim()) log(line);
-      }
-    });
-    const result = await child;
-    if (!rows) throw new Error(`the scenario in namespace ${namespace} ended (exit ${result.exitCode}) without a result`);
-    return rows;
-  } finally {
-    await execa("ip", ["netns", "del", namespace], { reject: false });
-  }
+/** Runs the scenario in a network namespace of its own (see runInOwnNetns). */
+export function dockerRestart(restarts: number, log: (line: string) => void): Promise<Row[]> {
+  return runInOwnNetns(fileURLToPath(import.meta.url), [String(restarts)], log);
 }
-
-const ROWS_PREFIX = "chaos-rows: ";
 
 async function insideNamespace(restarts: number, log: (line: string) => void): Promise<Row[]> {
   const daemon = await PrivateDockerd.start();
@@ -134,15 +109,4 @@ function count(text: string, needle: string): number {
 }
 
 // Run by dockerRestart inside the namespace: prints progress, then the rows on one line.
-if (process.argv[1] === fileURLToPath(import.meta.url)) {
-  insideNamespace(Number(process.argv[2] ?? 1), (line) => console.log(line)).then(
-    (rows) => {
-      console.log(`${ROWS_PREFIX}${JSON.stringify(rows)}`);
-      process.exit(0);
-    },
-    (error) => {
-      console.error(error);
-      process.exit(1);
-    },
-  );
-}
+runIfMain(import.meta.url, (args, log) => insideNamespace(Number(args[0] ?? 1), log));

@@ -8,7 +8,9 @@ import os from "node:os";
 import path from "node:path";
 import Docker from "dockerode";
 import { execa } from "execa";
+import { fileURLToPath } from "node:url";
 import { PACKAGE_ROOT } from "../../src/nginx/render.js";
+import type { Row } from "./report.js";
 
 export class PrivateDockerd {
   private process: ChildProcess | undefined;
@@ -85,4 +87,48 @@ export class PrivateDockerd {
     await copyFile(path.join(this.root, "dockerd.log"), path.join(PACKAGE_ROOT, "test-output/chaos-dockerd.log")).catch(() => {});
     await rm(this.root, { recursive: true, force: true }).catch(() => {});
   }
+}
+
+const ROWS_PREFIX = "chaos-rows: ";
+
+/**
+ * Runs a scenario file in a network namespace of its own: its private dockerd, nginx, controller and requests
+ * all live there. On the host's network a second daemon deletes the host's docker0 when it restarts (dockerd
+ * re-creates its default network at start and takes the host's bridge with it). The file calls runIfMain.
+ */
+export async function runInOwnNetns(file: string, args: string[], log: (line: string) => void): Promise<Row[]> {
+  const namespace = `dlc-${Math.random().toString(36).slice(2, 8)}`;
+  const setup = await execa("sh", ["-c", `ip netns add ${namespace} && ip netns exec ${namespace} ip link set lo up`], { reject: false, all: true });
+  if (setup.exitCode !== 0) throw new Error(`this scenario needs a network namespace (root and iproute2): ${setup.all}`);
+  try {
+    // nsenter, not `ip netns exec`: that remounts /sys and hides the cgroup mounts dockerd needs.
+    const child = execa("nsenter", [`--net=/run/netns/${namespace}`, "npx", "tsx", file, ...args], { reject: false, all: true, cwd: PACKAGE_ROOT });
+    let rows: Row[] | undefined;
+    child.all!.on("data", (chunk: Buffer) => {
+      for (const line of chunk.toString().split("\n")) {
+        if (line.startsWith(ROWS_PREFIX)) rows = JSON.parse(line.slice(ROWS_PREFIX.length)) as Row[];
+        else if (line.trim()) log(line);
+      }
+    });
+    const result = await child;
+    if (!rows) throw new Error(`the scenario in namespace ${namespace} ended (exit ${result.exitCode}) without a result`);
+    return rows;
+  } finally {
+    await execa("ip", ["netns", "del", namespace], { reject: false });
+  }
+}
+
+/** Inside the namespace: runs the scenario when this module is the one tsx was started with, and prints its rows. */
+export function runIfMain(moduleUrl: string, scenario: (args: string[], log: (line: string) => void) => Promise<Row[]>): void {
+  if (process.argv[1] !== fileURLToPath(moduleUrl)) return;
+  scenario(process.argv.slice(2), (line) => console.log(line)).then(
+    (rows) => {
+      console.log(`${ROWS_PREFIX}${JSON.stringify(rows)}`);
+      process.exit(0);
+    },
+    (error) => {
+      console.error(error);
+      process.exit(1);
+    },
+  );
 }

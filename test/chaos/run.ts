@@ -6,6 +6,7 @@ import { PACKAGE_ROOT } from "../../src/nginx/render.js";
 import { requireDocker } from "../helpers/stack.js";
 import { badApps } from "./bad-apps.js";
 import { badInput } from "./bad-input.js";
+import { buildDockerRestart, buildKills } from "./build-faults.js";
 import { dockerRestart } from "./docker-restart.js";
 import { killLoop } from "./kill-loop.js";
 import { replaceKill } from "./replace-kill.js";
@@ -21,6 +22,8 @@ const SCENARIOS: Record<string, (log: (line: string) => void, quick: boolean) =>
   apps: (log) => badApps(log),
   state: (log, quick) => stateWrites(quick ? 40 : 200, log),
   input: (log) => badInput(log),
+  builds: (log, quick) => buildKills(quick ? 2 : 5, log),
+  "builds-docker": (log) => buildDockerRestart(log),
 };
 
 function parseArgs(argv: string[]): { only: string[]; quick: boolean } {

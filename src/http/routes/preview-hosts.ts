@@ -5,7 +5,7 @@ import type { FastifyReply, FastifyRequest } from "fastify";
 import type { Build } from "../../core/build-queue.js";
 import { parsePreviewLabel } from "../../core/preview-names.js";
 import type { BuildRunner } from "../../builds/build-runner.js";
-import { buildForHost } from "../../builds/preview-requests.js";
+import { buildForHost, refServedAt } from "../../builds/preview-requests.js";
 import { tailOf } from "../../builds/image-builder.js";
 import { NO_STORE, type HttpContext } from "../context.js";
 import { ProblemError, sendProblem } from "../problem.js";
@@ -80,7 +80,7 @@ async function rebuild(ctx: HttpContext, runner: BuildRunner, request: FastifyRe
   ctx.assertSameOrigin(request);
   const latest = runner.latestFor(label) ?? (await buildForHost(runner, label, false));
   if (!latest) throw new ProblemError("not-found", "This preview has no build to do again.");
-  await runner.request(latest.source, latest.branch ? { branch: latest.branch } : { commit: latest.commit });
+  await runner.request(latest.source, refServedAt(label, latest));
   return reply.code(303).header("location", "/").send();
 }
 
