@@ -14,6 +14,7 @@ import { readIfExists, writeAtomically } from "../files/atomic.js";
 import { checkBranchName, checkCommitId } from "./git.js";
 import { ImageBuildError, ImageBuilder, PREVIEW_IMAGE_REPO } from "./image-builder.js";
 import { Mirrors } from "./mirrors.js";
+import { abortableSleep, dockerGoesAway, dockerWentAway, theCommitsFault, untilDockerAnswers } from "./docker-faults.js";
 
 /** A fetch that fails is tried this many times in all, with growing pauses, before the build fails. */
 const FETCH_TRIES = 4;
@@ -156,13 +157,16 @@ export class BuildRunner {
       this.queue.advance(build.id, "building", now(), { commit });
       await this.save();
       const { mirror } = this.mirrors.get(build.source);
-      await this.untilDockerAnswers(build, entry.abort.signal);
+      await untilDockerAnswers(this.options.docker, entry.abort.signal, async (waiting) => {
+        this.queue.advance(build.id, "building", this.options.clock.now(), waiting ? { note: "waiting for Docker to answer" } : {});
+        await this.save();
+      });
       let image: string;
       try {
         image = await this.builder.build({ source: build.source, commit, ...(build.branch ? { ref: build.branch } : {}), dockerfile: preview.dockerfile, context: preview.context, logFile: this.logFile(build.id), signal: entry.abort.signal }, mirror);
       } catch (error) {
         // Docker going away is not the commit's fault: the build is tried once more when Docker is back.
-        if (!entry.why && dockerWentAway(error)) {
+        if (!entry.why && (dockerWentAway(error) || (!theCommitsFault(error) && (await dockerGoesAway(this.options.docker))))) {
           if (this.queue.requeue(build.id, "Docker stopped during the build; it is tried once more")) {
             await this.log(build, `[demo-launcher] Docker stopped during the build (${describeError(error)}); trying once more`);
             return;
@@ -243,23 +247,6 @@ export class BuildRunner {
     return removed;
   }
 
-  /** A build waits (up to a minute, saying so) for a Docker daemon that is restarting, instead of failing at once. */
-  private async untilDockerAnswers(build: Build, signal: AbortSignal): Promise<void> {
-    const deadline = this.options.clock.now() + 60_000;
-    for (let waited = false; ; waited = true) {
-      if (await this.options.docker.ping().then(() => true, () => false)) {
-        if (waited) this.queue.advance(build.id, "building", this.options.clock.now(), {});
-        return;
-      }
-      if (signal.aborted || this.options.clock.now() > deadline) return;
-      if (!waited) {
-        this.queue.advance(build.id, "building", this.options.clock.now(), { note: "waiting for Docker to answer" });
-        await this.save();
-      }
-      await abortableSleep(1000, signal);
-    }
-  }
-
   private async log(build: Build, text: string): Promise<void> {
     const file = this.logFile(build.id);
     await mkdir(path.dirname(file), { recursive: true });
@@ -284,20 +271,3 @@ interface RunningBuild {
 
 /** A build that cannot go on, in words for the preview's page. */
 class BuildFailure extends Error {}
-
-/** The Docker daemon stopped answering (a restart), as opposed to the Dockerfile failing. */
-function dockerWentAway(error: unknown): boolean {
-  return /ECONNREFUSED|ECONNRESET|EPIPE|socket hang up|ENOENT.*docker\.sock|aborted|without an image/i.test(describeError(error));
-}
-
-function abortableSleep(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    const timer = setTimeout(done, ms);
-    function done() {
-      clearTimeout(timer);
-      signal.removeEventListener("abort", done);
-      resolve();
-    }
-    signal.addEventListener("abort", done);
-  });
-}

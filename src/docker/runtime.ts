@@ -25,8 +25,14 @@ const UNAVAILABLE_CODES = new Set(["ECONNREFUSED", "ENOENT", "ECONNRESET", "EPIP
 export function isDockerUnavailable(error: unknown): boolean {
   if (error instanceof RuntimeUnavailableError) return true;
   const code = (error as NodeJS.ErrnoException)?.code;
-  return (code !== undefined && UNAVAILABLE_CODES.has(code)) || /socket hang up/i.test(describeError(error));
+  return (code !== undefined && UNAVAILABLE_CODES.has(code)) || /socket hang up/i.test(describeError(error)) || STILL_STARTING.test(describeError(error));
 }
+
+/**
+ * A daemon that has just come back answers for a moment before its network store is open: it refuses a
+ * container start with this 500. Not a refusal of ours to report; it is waited out like an outage.
+ */
+const STILL_STARTING = /failed to update store for object type \*libnetwork/i;
 
 /** How long one Engine API call may take; creating and starting a container may take longer than the rest. */
 const CALL_TIMEOUT_MS = 15_000;

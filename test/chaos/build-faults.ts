@@ -137,15 +137,17 @@ async function dockerRestartInsideNamespace(log: (line: string) => void): Promis
 
     // Once: the build is tried again when Docker is back, and succeeds.
     const once = `docker once ${Math.random().toString(36).slice(2, 8)}`;
-    await slowCommit(work, "docker/once", once, 3);
+    // Long enough that the daemon's stop (2 s shutdown timeout here) kills the RUN step rather than waiting it out.
+    await slowCommit(work, "docker/once", once, 15);
     const first = JSON.parse((await stack.api("POST", "/api/builds", { source: SOURCE, branch: "docker/once" })).body) as BuildView;
     const downOnce = await restartDuring(first.id, 1);
     const onceDone = await finished(first.id);
+    if (onceDone?.state !== "ready") log(`  its log:\n${(await stack.api("GET", `/api/builds/${first.id}/log`)).body.slice(-3000)}`);
     if (checks.that(onceDone?.state === "ready" && onceDone.attempts === 2, `one restart: the build ended ${onceDone?.state} after ${onceDone?.attempts} attempts: ${onceDone?.reason ?? ""}`)) survivedOnce += 1;
-    log(`  docker restart during a build (down ${downOnce} ms): ${onceDone?.state}, ${onceDone?.attempts} attempts`);
+    log(`  docker restart during a build (down ${downOnce} ms): ${onceDone?.state}, ${onceDone?.attempts} attempts ${onceDone?.reason ?? ""}`);
 
     // Twice: the second interruption fails the build, with the reason.
-    await slowCommit(work, "docker/twice", `docker twice ${Math.random().toString(36).slice(2, 8)}`, 3);
+    await slowCommit(work, "docker/twice", `docker twice ${Math.random().toString(36).slice(2, 8)}`, 15);
     const second = JSON.parse((await stack.api("POST", "/api/builds", { source: SOURCE, branch: "docker/twice" })).body) as BuildView;
     await restartDuring(second.id, 1);
     await restartDuring(second.id, 2);

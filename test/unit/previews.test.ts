@@ -4,6 +4,7 @@ import { closeMatches } from "../../src/core/close-matches.js";
 import { parsePreviewLabel, previewLabels } from "../../src/core/preview-names.js";
 import { planIdleStops } from "../../src/core/previews.js";
 import { planImageCleanup } from "../../src/core/image-cleanup.js";
+import { dockerWentAway, theCommitsFault } from "../../src/builds/docker-faults.js";
 import type { Demo } from "../../src/core/model.js";
 import { ALL_PORTS, app, setup } from "../helpers/engine-setup.js";
 
@@ -145,5 +146,17 @@ describe("image cleanup plan", () => {
     });
     expect(plan).toEqual({ endPreviews: ["web-old"], removeImages: ["a", "b", "c", "s1"] });
     expect(planImageCleanup({ images: [image("a", 0)], inUse: new Set(), asleep: [], now: DAY, keepFor: () => 7 * DAY, disk: { freeBytes: 5000, minFreeBytes: 1000 } })).toEqual({ endPreviews: [], removeImages: [] });
+  });
+});
+
+describe("build failures: Docker's or the commit's", () => {
+  it("tells a step the commit failed from one a stopping daemon killed or cut off", () => {
+    expect(theCommitsFault(new Error("The command '/bin/sh -c npm ci' returned a non-zero code: 1"))).toBe(true);
+    expect(theCommitsFault(new Error("COPY failed: file not found in build context"))).toBe(true);
+    expect(theCommitsFault(new Error("The command '/bin/sh -c sleep 9' returned a non-zero code: 137"))).toBe(false);
+    expect(theCommitsFault(new Error("error creating overlay mount to /x/merged: invalid argument"))).toBe(false);
+    expect(dockerWentAway(new Error("connect ECONNREFUSED /var/run/docker.sock"))).toBe(true);
+    expect(dockerWentAway(new Error("the build ended without an image (did Docker stop?)"))).toBe(true);
+    expect(dockerWentAway(new Error("The command 'x' returned a non-zero code: 2"))).toBe(false);
   });
 });
