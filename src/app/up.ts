@@ -43,7 +43,7 @@ export function privateNginxPrefix(config: Config): string {
 
 export async function up(config: Config, logger: Logger): Promise<UpHandle> {
   await ensureImages(config, logger);
-  const nginx = await PrivateNginx.prepare({ prefix: privateNginxPrefix(config), configDir: config.nginx.configDir, listen: config.nginx.listen });
+  const nginx = await PrivateNginx.prepare({ prefix: privateNginxPrefix(config), configDir: config.nginx.configDir, listen: config.nginx.listen, seenLog: config.nginx.seenLog });
   // The controller writes routes.conf first: nginx cannot start without it.
   const controller = await startController(config, { logger });
   let watcher: NginxWatcher | undefined;

@@ -30,6 +30,8 @@ export interface PrivateNginxOptions {
   prefix: string;
   configDir: string;
   listen: Address;
+  /** Requests to previews are logged there by routes.conf; without it this nginx logs nothing at all. */
+  seenLog?: string | undefined;
 }
 
 export class PrivateNginx {
@@ -51,7 +53,7 @@ export class PrivateNginx {
     const tempDir = await prepareTempDir(prefix);
     const eta = new Eta({ views: DEFAULT_TEMPLATES_DIR, autoEscape: false });
     const confFile = path.join(prefix, "conf/nginx.conf");
-    await writeIfChanged(confFile, eta.render("nginx/private-nginx.conf.eta", { prefix, tempDir, configDir: options.configDir, listen: formatAddress(options.listen) }));
+    await writeIfChanged(confFile, eta.render("nginx/private-nginx.conf.eta", { prefix, tempDir, configDir: options.configDir, listen: formatAddress(options.listen), logsPreviews: Boolean(options.seenLog) }));
     return new PrivateNginx(binary, options, confFile);
   }
 

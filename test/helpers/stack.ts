@@ -167,7 +167,7 @@ ${appsYaml}
   await options.beforeStart?.(dir);
   const config = parseConfigText(yaml, configFile, dir);
   const logger = options.logger ?? silentLogger;
-  const nginx = await PrivateNginx.prepare({ prefix: path.join(dir, "nginx-prefix"), configDir: config.nginx.configDir, listen: config.nginx.listen });
+  const nginx = await PrivateNginx.prepare({ prefix: path.join(dir, "nginx-prefix"), configDir: config.nginx.configDir, listen: config.nginx.listen, seenLog: config.nginx.seenLog });
   // nginx needs a routes file before it starts; an empty routing (everything to the controller) is valid.
   await new RoutesFile(config.nginx.configDir, config.nginx.controller).write([], 0);
   await nginx.start();
