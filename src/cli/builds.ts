@@ -10,6 +10,7 @@ interface BuildView {
   state: string;
   reason?: string;
   image?: string;
+  url?: string;
 }
 
 const FINISHED = new Set(["ready", "failed", "cancelled", "timed-out"]);
@@ -17,7 +18,7 @@ const COMMIT = /^[0-9a-f]{7,40}$/;
 
 function line(build: BuildView): string {
   const what = build.branch ? `${build.branch}${build.commit ? ` @ ${build.commit.slice(0, 12)}` : ""}` : (build.commit ?? "").slice(0, 12);
-  return `${build.id}  ${build.source.padEnd(10)} ${build.state.padEnd(9)} ${what}${build.image ? `  ${build.image}` : ""}${build.reason ? `\n  reason: ${build.reason}` : ""}`;
+  return `${build.id}  ${build.source.padEnd(10)} ${build.state.padEnd(9)} ${what}${build.image ? `  ${build.image}` : ""}${build.url ? `  ${build.url}` : ""}${build.reason ? `\n  reason: ${build.reason}` : ""}`;
 }
 
 /** A ref of 7 to 40 hex digits is a commit; anything else is a branch (git's rules are checked by the controller). */

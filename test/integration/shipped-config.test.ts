@@ -15,7 +15,11 @@ describe("shipped production files", () => {
     await mkdir(path.join(dir, "demo-launcher"));
     for (const file of ["locations.conf", "proxy.conf"]) await writeFile(path.join(dir, "demo-launcher", file), await readFile(path.join(PACKAGE_ROOT, "nginx", file), "utf8"));
     await execa("openssl", ["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj", "/CN=demo.example.org", "-keyout", path.join(dir, "key.pem"), "-out", path.join(dir, "cert.pem")]);
-    const routes = new RoutesRenderer().render({ generation: 1, controller: { host: "127.0.0.1", port: 8081 }, routes: [{ id: "abcd1234", host: "abcd1234.demo.example.org", backends: ["127.0.0.1:20001"] }, { id: "shared01", host: "shared01.demo.example.org", backends: ["127.0.0.1:20002", "127.0.0.1:20003"] }] });
+    // With a preview (its requests logged for idle stop) beside the operator's own access log, as on Debian.
+    const renderer = new RoutesRenderer(undefined, { seenLog: path.join(dir, "seen.log") });
+    const routes = renderer.render({ generation: 1, controller: { host: "127.0.0.1", port: 8081 }, routes: [{ id: "abcd1234", host: "abcd1234.demo.example.org", backends: ["127.0.0.1:20001"] }, { id: "shared01", host: "shared01.demo.example.org", backends: ["127.0.0.1:20002", "127.0.0.1:20003"] }, { id: "web-main", host: "web-main.demo.example.org", backends: ["127.0.0.1:20004"], watched: true }] });
+    expect(renderer.writesSeenLog).toBe(true);
+    expect(routes).toMatch(/web-main\.demo\.example\.org 1;/);
     await writeFile(path.join(dir, "routes.conf"), routes);
     const site = (await readFile(path.join(PACKAGE_ROOT, "nginx/site.conf"), "utf8"))
       .replaceAll("/var/lib/demo-launcher/nginx/routes.conf", path.join(dir, "routes.conf"))
@@ -25,7 +29,7 @@ describe("shipped production files", () => {
     await writeFile(path.join(dir, "site.conf"), site);
     await writeFile(
       path.join(dir, "nginx.conf"),
-      `pid ${dir}/nginx.pid;\nerror_log ${dir}/error.log;\nevents {}\nhttp {\n  access_log off;\n  client_body_temp_path ${dir}/t1; proxy_temp_path ${dir}/t2; fastcgi_temp_path ${dir}/t3; uwsgi_temp_path ${dir}/t4; scgi_temp_path ${dir}/t5;\n  include ${dir}/site.conf;\n}\n`,
+      `pid ${dir}/nginx.pid;\nerror_log ${dir}/error.log;\nevents {}\nhttp {\n  access_log ${dir}/access.log;\n  client_body_temp_path ${dir}/t1; proxy_temp_path ${dir}/t2; fastcgi_temp_path ${dir}/t3; uwsgi_temp_path ${dir}/t4; scgi_temp_path ${dir}/t5;\n  include ${dir}/site.conf;\n}\n`,
     );
     const result = await execa(nginx, ["-t", "-q", "-p", dir, "-c", path.join(dir, "nginx.conf")], { reject: false, all: true });
     expect(result.all).toBe("");

@@ -3,14 +3,18 @@ import { open, stat } from "node:fs/promises";
 import type { FastifyInstance } from "fastify";
 import type { Build } from "../../core/build-queue.js";
 import type { BuildRunner } from "../../builds/build-runner.js";
-import { NO_STORE, type HttpContext } from "../context.js";
+import { hostFor } from "../../core/naming.js";
+import { servedLabel } from "../../core/preview-names.js";
+import { NO_STORE, publicOrigin, type HttpContext } from "../context.js";
 import { ProblemError } from "../problem.js";
 
 const BUILD_ID_PATTERN = /^[a-z0-9-]{4,64}$/;
 /** A followed log is given up after this long even if the build never ends (the client can ask again). */
 const FOLLOW_LIMIT_MS = 30 * 60_000;
 
-export function buildView(build: Build): Record<string, unknown> {
+/** A build as JSON; with `urlOf`, the address of the host it serves (for people and the CLI). */
+export function buildView(build: Build, urlOf?: (label: string) => string): Record<string, unknown> {
+  const label = servedLabel(build);
   return {
     id: build.id,
     source: build.source,
@@ -25,10 +29,12 @@ export function buildView(build: Build): Record<string, unknown> {
     ...(build.finishedAt ? { finishedAt: new Date(build.finishedAt).toISOString() } : {}),
     attempts: build.attempts,
     log: `/api/builds/${build.id}/log`,
+    ...(label && urlOf ? { url: urlOf(label) } : {}),
   };
 }
 
 export function buildRoutes(app: FastifyInstance, ctx: HttpContext, runner: BuildRunner | undefined): void {
+  const urlOf = (label: string) => `${publicOrigin(ctx.config, hostFor(label, ctx.config.domain))}/`;
   const requireRunner = (): BuildRunner => {
     if (runner) return runner;
     throw new ProblemError("not-found", "No preview sources are configured here (previews: in the config).");
@@ -48,17 +54,17 @@ export function buildRoutes(app: FastifyInstance, ctx: HttpContext, runner: Buil
     if (unknownKeys.length > 0) throw new ProblemError("bad-request", `Unknown field ${JSON.stringify(unknownKeys[0]!.slice(0, 40))}; allowed: source, branch, commit.`);
     if ((body.branch === undefined) === (body.commit === undefined)) throw new ProblemError("bad-request", "Name either a branch or a commit.");
     const { build, created } = await requireRunner().request(body.source, { branch: body.branch, commit: body.commit });
-    return reply.code(created ? 202 : 200).header("location", `/api/builds/${build.id}`).header("cache-control", NO_STORE).send(buildView(build));
+    return reply.code(created ? 202 : 200).header("location", `/api/builds/${build.id}`).header("cache-control", NO_STORE).send(buildView(build, urlOf));
   });
 
   app.get("/api/builds", async (request) => {
     ctx.requireAdmin(request);
-    return { builds: (runner?.queue.all() ?? []).map(buildView) };
+    return { builds: (runner?.queue.all() ?? []).map((build) => buildView(build, urlOf)) };
   });
 
   app.get<{ Params: { id: string } }>("/api/builds/:id", async (request, reply) => {
     ctx.requireAdmin(request);
-    return reply.header("cache-control", NO_STORE).send(buildView(findBuild(request.params.id)));
+    return reply.header("cache-control", NO_STORE).send(buildView(findBuild(request.params.id), urlOf));
   });
 
   app.delete<{ Params: { id: string } }>("/api/builds/:id", async (request, reply) => {
