@@ -1,6 +1,6 @@
 // Runs the build queue: fetch the mirror (retried with back-off), resolve the ref, build (or reuse) the commit's
 // image, start its preview, with a log per build, a time limit, cancellation, and the queue kept in a file.
-import { appendFile, mkdir } from "node:fs/promises";
+import { appendFile, mkdir, rm } from "node:fs/promises";
 import path from "node:path";
 import type Docker from "dockerode";
 import { BuildQueue, type Build } from "../core/build-queue.js";
@@ -154,6 +154,13 @@ export class BuildRunner {
       await this.save();
       const commit = await this.commitOf(build, entry.abort.signal);
       if (entry.abort.signal.aborted) throw new BuildFailure("stopped");
+      // Another build (another branch at the same commit) is building this very commit: its image is waited for.
+      const twin = this.queue.activeFor(build.source, commit, build.id);
+      const twinRun = twin && (twin.state === "fetching" || twin.state === "building") ? this.running.get(twin.id) : undefined;
+      if (twin && twinRun) {
+        await this.log(build, `[demo-launcher] build ${twin.id} is building ${commit.slice(0, 12)} already; its image is used`);
+        await twinRun.done;
+      }
       this.queue.advance(build.id, "building", now(), { commit });
       await this.save();
       const { mirror } = this.mirrors.get(build.source);
@@ -254,6 +261,8 @@ export class BuildRunner {
   }
 
   private async save(): Promise<void> {
+    // A build the queue no longer remembers takes its log with it.
+    for (const id of this.queue.takeForgotten()) await rm(this.logFile(id), { force: true }).catch(() => {});
     try {
       await writeAtomically(this.file, `${JSON.stringify({ version: 1, builds: this.queue.all() })}\n`);
     } catch (error) {

@@ -48,6 +48,7 @@ const MAX_FINISHED = 500;
 
 export class BuildQueue {
   private readonly builds = new Map<string, Build>();
+  private readonly forgotten: string[] = [];
 
   constructor(private readonly limits: BuildQueueLimits, private readonly newId: () => string) {}
 
@@ -149,8 +150,16 @@ export class BuildQueue {
     }
   }
 
+  /** Ids of builds forgotten since the last call (their log files can go). */
+  takeForgotten(): string[] {
+    return this.forgotten.splice(0);
+  }
+
   private forgetOldest(): void {
     const finished = this.all().filter((build) => !this.isActive(build));
-    for (const build of finished.slice(0, Math.max(0, finished.length - MAX_FINISHED))) this.builds.delete(build.id);
+    for (const build of finished.slice(0, Math.max(0, finished.length - MAX_FINISHED))) {
+      this.builds.delete(build.id);
+      this.forgotten.push(build.id);
+    }
   }
 }
