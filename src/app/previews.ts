@@ -10,11 +10,15 @@ import { BranchFollower } from "../builds/branch-follower.js";
 import { BuildRunner } from "../builds/build-runner.js";
 import { ImageKeeper } from "../builds/image-keeper.js";
 import type { Logger } from "../logger.js";
+import { SEEN_LOG_LAG_MS } from "../nginx/seen-log.js";
 
-/** How the engine runs each source's previews (the image comes from each build; `keep` is their lease). */
+/**
+ * How the engine runs each source's previews (the image comes from each build; `keep` is their lease). The idle
+ * stop waits out the seen log's lag too, so a preview in use is never stopped for a request not yet read.
+ */
 export function previewSpecs(config: Config): Record<string, AppSpec> {
   return Object.fromEntries(
-    Object.entries(config.previews).map(([name, preview]) => [name, { image: "", port: preview.port, ttl: preview.keep, memory: preview.memory, cpus: preview.cpus, pids: preview.pids, env: preview.env, banner: false, pool: 0, readiness: preview.readiness, idleStop: preview.idleStop }]),
+    Object.entries(config.previews).map(([name, preview]) => [name, { image: "", port: preview.port, ttl: preview.keep, memory: preview.memory, cpus: preview.cpus, pids: preview.pids, env: preview.env, banner: false, pool: 0, readiness: preview.readiness, idleStop: preview.idleStop + SEEN_LOG_LAG_MS }]),
   );
 }
 

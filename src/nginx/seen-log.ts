@@ -6,6 +6,8 @@ import { idFromHost } from "../core/naming.js";
 import type { Logger } from "../logger.js";
 
 const READ_EVERY_MS = 2000;
+/** nginx flushes its buffer within 1 s and we read every 2 s: a request is known at most this late. */
+export const SEEN_LOG_LAG_MS = READ_EVERY_MS + 1000;
 /** Past this size, a log read to its end is emptied (nginx appends with O_APPEND, so it goes on at 0). */
 const TRUNCATE_AT_BYTES = 16 * 1024 * 1024;
 const MAX_READ_BYTES = 4 * 1024 * 1024;

@@ -63,7 +63,7 @@ describe("preview builds over HTTP and the CLI (real stack)", () => {
     const run = (args: string[]) => execa("node", [CLI, "--config", stack.configFile, ...args], { reject: false, all: true });
     const built = await run(["preview", SOURCE, "main", "--wait", "60"]);
     expect(built.exitCode, built.all).toBe(0);
-    expect(built.stdout).toMatch(new RegExp(`^\\S+  ${SOURCE}\\s+ready\\s+main @ [0-9a-f]{12}  ${PREVIEW_IMAGE_REPO}/${SOURCE}:[0-9a-f]{12}$`));
+    expect(built.stdout).toMatch(new RegExp(`^\\S+  ${SOURCE}\\s+ready\\s+main @ [0-9a-f]{12}  ${PREVIEW_IMAGE_REPO}/${SOURCE}:[0-9a-f]{12}  http://${SOURCE}-main\\.demo\\.localhost:\\d+/$`));
     const missing = await run(["preview", SOURCE, "no/such-branch", "--wait", "60"]);
     expect(missing.exitCode).toBe(1);
     expect(missing.stdout).toContain(`reason: there is no branch no/such-branch in ${SOURCE}`);

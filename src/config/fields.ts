@@ -1,0 +1,100 @@
+// The config's field types, written once: durations, sizes, addresses, ports, limits, env, readiness, apps and preview sources.
+import { z } from "zod";
+import { parseDuration } from "../core/duration.js";
+
+export const DURATION_HELP = "a number followed by ms, s, m, h or d (for example 90s, 10m, 1h)";
+export const SIZE_HELP = "a number of bytes or a number followed by k, m or g (for example 256m, 1g)";
+export const ADDRESS_HELP = "host:port with a port from 1 to 65535 (for example 127.0.0.1:8081)";
+
+export const duration = z.string({ error: `must be ${DURATION_HELP}` }).transform((text, ctx) => {
+  const ms = parseDuration(text);
+  if (ms === undefined) {
+    ctx.addIssue({ code: "custom", message: `must be ${DURATION_HELP}` });
+    return z.NEVER;
+  }
+  return ms;
+});
+
+export const SIZE_UNITS: Record<string, number> = { "": 1, b: 1, k: 1024, m: 1024 ** 2, g: 1024 ** 3 };
+export const size = z.union([z.number(), z.string()], { error: `must be ${SIZE_HELP}` }).transform((value, ctx) => {
+  const match = /^(\d+(?:\.\d+)?)\s*([bkmg]?)$/i.exec(String(value).trim());
+  const bytes = match ? Math.round(Number(match[1]) * SIZE_UNITS[match[2]!.toLowerCase()]!) : NaN;
+  if (!Number.isFinite(bytes) || bytes < 6 * 1024 * 1024) {
+    ctx.addIssue({ code: "custom", message: `must be ${SIZE_HELP}, at least 6m (Docker's minimum)` });
+    return z.NEVER;
+  }
+  return bytes;
+});
+
+export interface Address {
+  host: string;
+  port: number;
+}
+
+export const address = z.string({ error: `must be ${ADDRESS_HELP}` }).transform((text, ctx): Address => {
+  const match = /^(\[[0-9a-fA-F:]+\]|[A-Za-z0-9.-]+):(\d{1,5})$/.exec(text.trim());
+  const port = match ? Number(match[2]) : NaN;
+  if (!match || port < 1 || port > 65535) {
+    ctx.addIssue({ code: "custom", message: `must be ${ADDRESS_HELP}` });
+    return z.NEVER;
+  }
+  return { host: match[1]!.replace(/^\[|\]$/g, ""), port };
+});
+
+export const port = z.number({ error: "must be a whole number from 1 to 65535" }).int("must be a whole number from 1 to 65535").min(1, "must be from 1 to 65535").max(65535, "must be from 1 to 65535");
+export const positiveInt = (what: string) => z.number({ error: `must be a whole number of ${what}, at least 1` }).int(`must be a whole number of ${what}, at least 1`).min(1, `must be a whole number of ${what}, at least 1`);
+export const DOMAIN_PATTERN = /^(?=.{1,200}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*$/;
+export const APP_NAME_PATTERN = /^[a-z][a-z0-9-]{0,39}$/;
+export const ENV_NAME_PATTERN = /^[A-Za-z_][A-Za-z0-9_]*$/;
+
+/** What apps and preview sources share: the container's limits, environment and readiness check. */
+export const containerLimits = {
+  memory: size.prefault("256m"),
+  cpus: z.number({ error: "must be a number of CPUs such as 0.5" }).positive("must be more than 0").max(64, "must be at most 64").default(0.5),
+  pids: positiveInt("processes").max(100_000, "must be at most 100000").default(256),
+};
+export const envSchema = z
+  .record(z.string().regex(ENV_NAME_PATTERN, "must be an environment variable name (letters, digits, _)"), z.union([z.string(), z.number(), z.boolean()], { error: "must be text, a number or true/false" }).transform(String), { error: "must be a map of NAME: value" })
+  .default({});
+export const readinessSchema = z
+  .strictObject({
+    path: z.string({ error: "must be a path starting with /" }).startsWith("/", "must be a path starting with /").default("/"),
+    timeout: duration.prefault("60s"),
+  }, { error: "must be a map with path and timeout" })
+  .default({ path: "/", timeout: 60_000 });
+
+export const appSchema = z.strictObject({
+  image: z.string({ error: "must be an image reference such as demo-launcher/hello:latest" }).min(1, "must not be empty"),
+  port: port,
+  title: z.string({ error: "must be text" }).optional(),
+  description: z.string({ error: "must be text" }).optional(),
+  ttl: duration.prefault("10m"),
+  ...containerLimits,
+  env: envSchema,
+  banner: z.boolean({ error: "must be true or false" }).default(true),
+  pool: z.number({ error: "must be a whole number of warm containers, 0 or more" }).int("must be a whole number, 0 or more").min(0, "must be 0 or more").max(100, "must be at most 100").default(0),
+  readiness: readinessSchema,
+}, { error: "must be a map with at least image and port" });
+
+/** Any URL or path git can fetch; `<transport>::` forms (ext:: runs a command) are refused. */
+export const REPO_PATTERN = /^((git|https?|ssh|file):\/\/\S+|[A-Za-z0-9._-]+@[A-Za-z0-9.-]+:\S+|[^:\s-][^\s]*)$/;
+export const SOURCE_PATTERN = /^[a-z][a-z0-9]{0,19}$/;
+export const relativePath = (what: string) =>
+  z
+    .string({ error: `must be ${what}` })
+    .min(1, "must not be empty")
+    .refine((value) => !value.startsWith("/") && !value.split("/").includes("..") && !value.startsWith("-"), { message: `must be ${what} inside the repository (no leading /, no ..)` });
+
+export const previewSchema = z.strictObject({
+  repo: z.string({ error: "must be a git URL (git://, https://, ssh://, file://) or a path" }).regex(REPO_PATTERN, "must be a git URL (git://, https://, ssh://, file://), user@host:path or a path; other transports are refused"),
+  dockerfile: relativePath("a Dockerfile path").default("Dockerfile"),
+  context: relativePath("a folder").default("."),
+  port: port,
+  ...containerLimits,
+  env: envSchema,
+  readiness: readinessSchema,
+  refresh: duration.prefault("5m"),
+  idleStop: duration.prefault("30m"),
+  keep: duration.prefault("7d"),
+}, { error: "must be a map with at least repo and port" });
+
