@@ -81,6 +81,7 @@ export async function startController(config: Config, options: ControllerOptions
     logger: options.logger,
     templatesDir,
     ...(builds ? { builds } : {}),
+    ...(previews?.github ? { github: previews.github } : {}),
     status: async () => ({ watcher: (await readWatcherStatus(config.nginx.configDir)) ?? { state: "unknown", detail: "the watcher has not reported yet" } }),
   });
   const port = options.portOverride ?? config.listen.port;

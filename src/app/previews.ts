@@ -9,6 +9,8 @@ import type { AppSpec } from "../core/app-spec.js";
 import { BranchFollower } from "../builds/branch-follower.js";
 import { BuildRunner } from "../builds/build-runner.js";
 import { ImageKeeper } from "../builds/image-keeper.js";
+import { DeliveryLog } from "../github/deliveries.js";
+import { GithubHooks } from "../github/hooks.js";
 import type { Logger } from "../logger.js";
 import { SEEN_LOG_LAG_MS } from "../nginx/seen-log.js";
 
@@ -24,6 +26,7 @@ export function previewSpecs(config: Config): Record<string, AppSpec> {
 
 export interface PreviewServices {
   builds: BuildRunner;
+  github?: GithubHooks;
   keeper: ImageKeeper;
   close(): Promise<void>;
 }
@@ -54,7 +57,7 @@ export async function startPreviews(config: Config, engine: DemoEngine, docker: 
     const label = servedLabel(build);
     if (!image || !label) throw new Error("the build has no image");
     keeper.used(image);
-    engine.previews.serve(build.source, label, image);
+    engine.previews.serve(build.source, label, image, { withoutEnv: build.untrusted === true });
     await engine.previews.awaitServing(label, image);
   };
   const builds = new BuildRunner({ stateDir: config.stateDir, previews: config.previews, limits: config.builds, docker, logger, clock: { now }, newId: makeIdGenerator(12), serve });
@@ -62,10 +65,14 @@ export async function startPreviews(config: Config, engine: DemoEngine, docker: 
   await keeper.start();
   const follower = new BranchFollower(builds, (label) => engine.get(label) !== undefined, logger, now);
   follower.start();
+  const github = config.github ? new GithubHooks({ secrets: config.github.webhookSecrets, repos: config.githubRepos, runner: builds, engine, deliveries: new DeliveryLog(config.stateDir, now, logger), logger }) : undefined;
+  await github?.start();
   return {
     builds,
     keeper,
+    ...(github ? { github } : {}),
     async close() {
+      await github?.idle();
       await follower.close();
       await keeper.close();
       await builds.close();

@@ -79,10 +79,10 @@ export class BuildRunner {
   }
 
   /** Checks the source and ref (git's own rules), then shares or queues the build. */
-  async request(source: unknown, ref: { branch?: unknown; commit?: unknown }): Promise<{ build: Build; created: boolean }> {
+  async request(source: unknown, ref: { branch?: unknown; commit?: unknown }, own: { host: string; version: number; untrusted: boolean } | undefined = undefined): Promise<{ build: Build; created: boolean }> {
     const sources = Object.keys(this.options.previews);
     if (typeof source !== "string" || !Object.hasOwn(this.options.previews, source)) throw new DomainError({ code: "unknown-source", asked: source, allowed: sources });
-    const request = ref.commit !== undefined ? { source, commit: checkCommitId(ref.commit) } : { source, branch: await checkBranchName(ref.branch) };
+    const request = { ...(ref.commit !== undefined ? { source, commit: checkCommitId(ref.commit) } : { source, branch: await checkBranchName(ref.branch) }), ...(own ? { host: own.host, version: own.version, untrusted: own.untrusted } : {}) };
     const result = this.queue.request(request, this.options.clock.now());
     if (result.created) {
       await this.save();
@@ -196,9 +196,10 @@ export class BuildRunner {
       this.queue.advance(build.id, "ready", now());
     } catch (error) {
       if (entry.why === "shutdown") return;
+      if (error instanceof Superseded) entry.why = "cancelled";
       const state = entry.why ?? "failed";
       const reason =
-        entry.why === "cancelled" ? "it was cancelled" : entry.why === "timed-out" ? `it took longer than ${Math.round(this.options.limits.timeout / 1000)} s` : error instanceof BuildFailure || error instanceof ImageBuildError ? error.message : `the build could not run: ${describeError(error)}`;
+        error instanceof Superseded ? "a newer commit of its pull request replaced it before it was built" : entry.why === "cancelled" ? "it was cancelled" : entry.why === "timed-out" ? `it took longer than ${Math.round(this.options.limits.timeout / 1000)} s` : error instanceof BuildFailure || error instanceof ImageBuildError ? error.message : `the build could not run: ${describeError(error)}`;
       this.queue.advance(build.id, state, now(), { reason });
       await this.log(build, `[demo-launcher] ${state}: ${reason}`);
       this.options.logger.warn(`build ${build.id} (${build.source} ${build.branch ?? build.commit}) ${state}: ${reason}`);
@@ -235,6 +236,8 @@ export class BuildRunner {
       }
     }
     const commit = build.branch ? state.branches.get(build.branch) : await state.mirror.resolveCommit(build.commit!);
+    // A force-push moved the pull request on: its old commit is gone from the repository, and a newer one is coming.
+    if (!commit && build.host && this.queue.all().some((other) => other.host === build.host && (other.version ?? 0) > (build.version ?? 0))) throw new Superseded();
     if (!commit) throw new BuildFailure(build.branch ? `there is no branch ${build.branch} in ${build.source}` : `there is no commit ${build.commit} in ${build.source}`);
     return commit;
   }
@@ -280,3 +283,6 @@ interface RunningBuild {
 
 /** A build that cannot go on, in words for the preview's page. */
 class BuildFailure extends Error {}
+
+/** A build whose pull request moved on to a newer commit before this one could be fetched. */
+class Superseded extends Error {}

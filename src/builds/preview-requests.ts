@@ -88,7 +88,8 @@ export async function buildForHost(runner: BuildRunner, label: string, live: boo
   const latest = runner.latestFor(label);
   // A ready build whose preview is gone (removed, or ended after `keep`) is served again: its image is
   // reused when it is still there, rebuilt when not.
-  if (latest && (live || latest.state !== "ready")) return latest;
+  // A pull request's host is built from its webhooks only: once closed it stays closed.
+  if (latest && (live || latest.state !== "ready" || latest.host)) return latest;
   if (latest) return (await runner.request(latest.source, refServedAt(label, latest))).build;
   const parsed = parsePreviewLabel(label);
   if (!parsed || !Object.hasOwn(runner.sources, parsed.source)) return undefined;

@@ -3,8 +3,17 @@ import { readFile } from "node:fs/promises";
 import path from "node:path";
 import { parse as parseYaml, YAMLParseError } from "yaml";
 import { ConfigError, parseConfig, type Address, type RawConfig } from "./schema.js";
+import { sourceNameOf } from "./github-schema.js";
+
+/** A repository whose pull requests get previews: its preview source's name and who is trusted. */
+export interface GithubRepo {
+  source: string;
+  trust: string;
+}
 
 export interface Config extends RawConfig {
+  /** owner/name → its source; the repositories are preview sources too (in `previews`). */
+  githubRepos: Record<string, GithubRepo>;
   /** Absolute; relative paths in the file are taken from the file's own directory. */
   stateDir: string;
   nginx: RawConfig["nginx"] & { configDir: string; controller: Address; probeUrl: string };
@@ -18,20 +27,34 @@ export function resolveConfig(raw: RawConfig, baseDir: string, source: string, e
   if (adminToken !== undefined && adminToken.length < 16) {
     throw new ConfigError("DEMO_LAUNCHER_ADMIN_TOKEN", [{ key: "DEMO_LAUNCHER_ADMIN_TOKEN", message: "must be at least 16 characters" }]);
   }
+  const githubRepos: Record<string, GithubRepo> = {};
+  const githubSources: RawConfig["previews"] = {};
+  for (const [ownerRepo, settings] of Object.entries(raw.github?.repos ?? {})) {
+    const { name, repo, trust, ...build } = settings;
+    const sourceName = sourceNameOf(ownerRepo, name);
+    if (Object.hasOwn(raw.previews, sourceName) || Object.hasOwn(githubSources, sourceName)) {
+      throw new ConfigError(source, [{ key: `github.repos.${ownerRepo}.name`, message: `the source name ${JSON.stringify(sourceName)} is taken by another preview source; give this repository a name of its own` }]);
+    }
+    githubRepos[ownerRepo] = { source: sourceName, trust };
+    // Pull requests are built by commit: the branch list refresh does not apply to them.
+    githubSources[sourceName] = { ...build, repo: repo ?? `https://github.com/${ownerRepo}.git`, refresh: 3_600_000 };
+  }
+  const previews = { ...raw.previews, ...githubSources };
   return {
     ...raw,
+    githubRepos,
     ...(adminToken ? { adminToken } : {}),
     source,
     stateDir: path.resolve(baseDir, raw.stateDir),
     ...(raw.templatesDir ? { templatesDir: path.resolve(baseDir, raw.templatesDir) } : {}),
     // A repo given as a path is taken from the file's directory, like every other path.
-    previews: Object.fromEntries(Object.entries(raw.previews).map(([name, preview]) => [name, { ...preview, repo: /^[a-z]+:\/\/|^[^/]*@[^/]*:/.test(preview.repo) ? preview.repo : path.resolve(baseDir, preview.repo) }])),
+    previews: Object.fromEntries(Object.entries(previews).map(([name, preview]) => [name, { ...preview, repo: /^[a-z]+:\/\/|^[^/]*@[^/]*:/.test(preview.repo) ? preview.repo : path.resolve(baseDir, preview.repo) }])),
     brand: { ...raw.brand, ...(raw.brand.logo ? { logo: path.resolve(baseDir, raw.brand.logo) } : {}) },
     nginx: {
       ...raw.nginx,
       configDir: path.resolve(baseDir, raw.nginx.configDir),
       // Requests to previews are logged for idle stop only where previews exist.
-      ...(raw.nginx.seenLog || Object.keys(raw.previews).length > 0 ? { seenLog: path.resolve(baseDir, raw.nginx.seenLog ?? path.join(raw.stateDir, "nginx-seen.log")) } : {}),
+      ...(raw.nginx.seenLog || Object.keys(previews).length > 0 ? { seenLog: path.resolve(baseDir, raw.nginx.seenLog ?? path.join(raw.stateDir, "nginx-seen.log")) } : {}),
       controller: raw.nginx.controller ?? raw.listen,
       probeUrl: raw.nginx.probeUrl ?? `http://${nginxHost.includes(":") ? `[${nginxHost}]` : nginxHost}:${raw.nginx.listen.port}`,
     },

@@ -1,6 +1,7 @@
 // The configuration's shape and its pure parser: every problem is collected and named by key.
 import { z } from "zod";
 import { APP_NAME_PATTERN, DOMAIN_PATTERN, SOURCE_PATTERN, address, appSchema, duration, port, positiveInt, previewSchema, size } from "./fields.js";
+import { githubSchema } from "./github-schema.js";
 
 export type { Address } from "./fields.js";
 
@@ -66,6 +67,7 @@ export const configSchema = z.strictObject({
   previews: z
     .record(z.string().regex(SOURCE_PATTERN, "must be a source name of 1 to 20 lowercase letters and digits, starting with a letter (no hyphen: it separates the source in preview hosts)"), previewSchema, { error: "must be a map of source names to preview settings" })
     .default({}),
+  github: githubSchema.optional(),
   builds: z
     .strictObject({
       concurrency: positiveInt("builds").max(16, "must be at most 16").default(2),

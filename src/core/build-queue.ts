@@ -28,12 +28,21 @@ export interface Build {
   attempts: number;
   /** The image it produced (or found already built). */
   image?: string;
+  /** A host of its own (a pull request's `<source>-pr-<n>`) instead of its branch's or commit's. */
+  host?: string;
+  /** Orders builds of one host: an older version never replaces a newer one (a pull request's updated_at). */
+  version?: number;
+  /** Built from a fork nobody vouched for: its preview gets none of the configured env. */
+  untrusted?: boolean;
 }
 
 export interface BuildRequest {
   source: string;
   branch?: string;
   commit?: string;
+  host?: string;
+  version?: number;
+  untrusted?: boolean;
 }
 
 export interface BuildQueueLimits {
@@ -69,10 +78,15 @@ export class BuildQueue {
    * not yet fetched) is shared; otherwise a new one waits in line. Throws `build-queue-full` past the line.
    */
   request(request: BuildRequest, now: number): { build: Build; created: boolean } {
+    if (request.host) {
+      const forHost = this.forHost(request, now);
+      if (forHost) return forHost;
+    }
     const same = this.all().find(
       (build) =>
         this.isActive(build) &&
         build.source === request.source &&
+        build.host === request.host &&
         ((request.commit !== undefined && build.commit !== undefined && build.commit.startsWith(request.commit)) || (request.branch !== undefined && build.branch === request.branch)),
     );
     if (same) return { build: same, created: false };
@@ -82,18 +96,52 @@ export class BuildQueue {
       const retryAfterSeconds = Math.max(1, Math.ceil(((queued / Math.max(1, this.limits.concurrency)) * typical) / 1000));
       throw new DomainError({ code: "build-queue-full", queueLength: this.limits.queueLength, retryAfterSeconds });
     }
-    const build: Build = { id: this.newId(), source: request.source, ...(request.branch ? { branch: request.branch } : {}), ...(request.commit ? { commit: request.commit } : {}), state: "queued", createdAt: now, attempts: 0 };
+    const build: Build = {
+      id: this.newId(),
+      source: request.source,
+      ...(request.branch ? { branch: request.branch } : {}),
+      ...(request.commit ? { commit: request.commit } : {}),
+      ...(request.host ? { host: request.host, version: request.version ?? 0 } : {}),
+      ...(request.untrusted ? { untrusted: true } : {}),
+      state: "queued",
+      createdAt: now,
+      attempts: 0,
+    };
     this.builds.set(build.id, build);
     return { build, created: true };
   }
 
-  /** The queued builds to start now, first come first served, within the concurrency. */
+  /** The queued builds to start now, first come first served, within the concurrency; one at a time per host. */
   startable(): Build[] {
-    const running = this.all().filter((build) => RUNNING_STATES.includes(build.state)).length;
-    const room = Math.max(0, this.limits.concurrency - running);
+    const runningBuilds = this.all().filter((build) => RUNNING_STATES.includes(build.state));
+    const busyHosts = new Set(runningBuilds.flatMap((build) => (build.host ? [build.host] : [])));
+    const room = Math.max(0, this.limits.concurrency - runningBuilds.length);
     return this.all()
-      .filter((build) => build.state === "queued")
+      .filter((build) => build.state === "queued" && !(build.host && busyHosts.has(build.host)))
       .slice(0, room);
+  }
+
+  /**
+   * A build for a host of its own, newest wins: an older version than the host's newest is answered with that
+   * newest build; the same commit shares; a queued build takes the newer commit in its place. So a host has
+   * at most one running and one queued build, and the last to run is the newest.
+   */
+  private forHost(request: BuildRequest, now: number): { build: Build; created: boolean } | undefined {
+    const builds = this.all().filter((build) => build.host === request.host);
+    const version = request.version ?? 0;
+    const newest = builds.reduce<Build | undefined>((best, build) => (!best || (build.version ?? 0) >= (best.version ?? 0) ? build : best), undefined);
+    if (newest && (newest.version ?? 0) > version) return { build: newest, created: false };
+    const active = builds.filter((build) => this.isActive(build));
+    const same = active.find((build) => build.commit === request.commit);
+    if (same) return { build: same, created: false };
+    const queued = active.find((build) => build.state === "queued");
+    if (queued) {
+      Object.assign(queued, { commit: request.commit, version, createdAt: Math.min(queued.createdAt, now) });
+      if (request.untrusted) queued.untrusted = true;
+      else delete queued.untrusted;
+      return { build: queued, created: false };
+    }
+    return undefined;
   }
 
   /** Moves a build on; a finished state stamps the time, and the oldest finished builds are forgotten. */

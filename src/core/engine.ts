@@ -252,7 +252,8 @@ export class DemoEngine implements EngineContext {
   }
 
   specFor(demo: Demo): AppSpec | undefined {
-    return demo.kind === "preview" ? this.options.previews?.[demo.app] : this.options.apps[demo.app];
+    const spec = demo.kind === "preview" ? this.options.previews?.[demo.app] : this.options.apps[demo.app];
+    return spec && demo.withoutEnv ? { ...spec, env: {} } : spec;
   }
 
 

@@ -38,8 +38,8 @@ export function branchLabel(source: string, branch: string): string {
 }
 
 /** The hosts a build serves: its commit's (once known) and, when a branch was asked for, the branch's. */
-export function previewLabels(build: { source: string; branch?: string; commit?: string }): string[] {
-  const labels: string[] = [];
+export function previewLabels(build: { source: string; branch?: string; commit?: string; host?: string }): string[] {
+  const labels: string[] = build.host ? [build.host] : [];
   if (build.commit) labels.push(commitLabel(build.source, build.commit));
   if (build.branch) labels.push(branchLabel(build.source, build.branch));
   return labels;
@@ -49,7 +49,8 @@ export function previewLabels(build: { source: string; branch?: string; commit?:
  * The host a build is served at when it is ready: the branch's when a branch was asked for, else the commit's.
  * A branch build's commit host is started only when someone opens it (its image is reused then).
  */
-export function servedLabel(build: { source: string; branch?: string; commit?: string }): string | undefined {
+export function servedLabel(build: { source: string; branch?: string; commit?: string; host?: string }): string | undefined {
+  if (build.host) return build.host;
   if (build.branch) return branchLabel(build.source, build.branch);
   return build.commit ? commitLabel(build.source, build.commit) : undefined;
 }
@@ -60,4 +61,9 @@ export function parsePreviewLabel(label: string): { source: string; commit?: str
   if (!match) return undefined;
   const commit = /^commit-([0-9a-f]{12})$/.exec(match[2]!);
   return { source: match[1]!, ...(commit ? { commit: commit[1]! } : {}) };
+}
+
+/** A pull request's host: `<source>-pr-<n>`, stable for its life; no branch or commit label has this shape. */
+export function pullRequestLabel(source: string, pr: number): string {
+  return `${source}-pr-${pr}`;
 }

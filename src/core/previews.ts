@@ -11,19 +11,22 @@ import { startReplacement } from "./replacement.js";
  * The preview `label` of `source` serves `image`. A new preview starts like a launch; a running one whose
  * image differs (its branch moved) is replaced with zero downtime; every request extends its lease by `keep`.
  */
-export function servePreview(ctx: EngineContext, source: string, label: string, image: string): Demo {
+export function servePreview(ctx: EngineContext, source: string, label: string, image: string, options: { withoutEnv?: boolean } = {}): Demo {
   const spec = ctx.options.previews?.[source];
   if (!spec) throw new DomainError({ code: "unknown-source", asked: source, allowed: Object.keys(ctx.options.previews ?? {}) });
   const now = ctx.now();
   const existing = ctx.registry.get(label);
   if (existing) {
     if (existing.kind !== "preview") throw new DomainError({ code: "not-replaceable", id: label, status: `a ${existing.kind} demo` });
+    // Whoever built the newest image decides: an untrusted push takes the secrets away, a trusted one gives them back.
+    if (options.withoutEnv) existing.withoutEnv = true;
+    else delete existing.withoutEnv;
     existing.expiresAt = Math.max(existing.expiresAt, now + spec.ttl);
     // Kept as a lease: the label written at creation cannot change.
     ctx.registry.leases.set(label, { id: label, expiresAt: existing.expiresAt });
     if (existing.status === "asleep") {
       if (targetImage(existing) === image) ctx.track(wake(ctx, existing));
-      else ctx.track(restartAsleepWith(ctx, existing, { ...spec, image }));
+      else ctx.track(restartAsleepWith(ctx, existing, { ...(ctx.specFor(existing) ?? spec), image }));
     } else if (targetImage(existing) === image) delete existing.wantedImage;
     else {
       // Its branch moved while it was starting or being replaced: the newest image is applied once it settles.
@@ -34,9 +37,9 @@ export function servePreview(ctx: EngineContext, source: string, label: string, 
     void ctx.saver.save();
     return existing;
   }
-  const demo: Demo = { id: label, kind: "preview", app: source, host: hostFor(label, ctx.options.domain), createdAt: now, expiresAt: now + spec.ttl, status: "starting", step: "creating", instances: [], routeEarly: true };
+  const demo: Demo = { id: label, kind: "preview", app: source, host: hostFor(label, ctx.options.domain), createdAt: now, expiresAt: now + spec.ttl, status: "starting", step: "creating", instances: [], routeEarly: true, ...(options.withoutEnv ? { withoutEnv: true } : {}) };
   ctx.registry.add(demo);
-  ctx.track(runLaunch(ctx, demo, { ...spec, image }));
+  ctx.track(runLaunch(ctx, demo, { ...spec, image, ...(options.withoutEnv ? { env: {} } : {}) }));
   void ctx.saver.save();
   return demo;
 }
@@ -190,7 +193,7 @@ async function restartAsleepWith(ctx: EngineContext, demo: Demo, spec: AppSpec):
 
 /** What the HTTP layer and the controller call about previews. */
 export interface PreviewOps {
-  serve(source: string, label: string, image: string): Demo;
+  serve(source: string, label: string, image: string, options?: { withoutEnv?: boolean }): Demo;
   awaitServing(label: string, image: string): Promise<void>;
   sawRequests(labels: Iterable<string>): void;
   /** Wakes an asleep preview (in the background); true when it was asleep. */
@@ -201,7 +204,7 @@ export interface PreviewOps {
 
 export function previewOps(ctx: EngineContext): PreviewOps {
   return {
-    serve: (source, label, image) => servePreview(ctx, source, label, image),
+    serve: (source, label, image, options) => servePreview(ctx, source, label, image, options),
     awaitServing: (label, image) => awaitPreview(ctx, label, image),
     sawRequests: (labels) => sawPreviewRequests(ctx, labels),
     wake(label) {

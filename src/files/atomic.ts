@@ -11,7 +11,7 @@ export async function readIfExists(file: string): Promise<string | undefined> {
   }
 }
 
-export async function writeAtomically(file: string, content: string): Promise<void> {
+export async function writeAtomically(file: string, content: string | Uint8Array): Promise<void> {
   await mkdir(path.dirname(file), { recursive: true });
   const temp = path.join(path.dirname(file), `.${path.basename(file)}.${process.pid}.${Date.now()}.tmp`);
   const handle = await open(temp, "w", 0o644);

@@ -17,6 +17,8 @@ export interface ServerDeps {
   templatesDir: string;
   /** Preview builds, when preview sources are configured. */
   builds?: import("../builds/build-runner.js").BuildRunner;
+  /** GitHub webhooks, when github: is configured. */
+  github?: import("../github/hooks.js").GithubHooks;
   /** Extra facts for /api/status (the watcher's last outcome). */
   status: () => Promise<Record<string, unknown>>;
 }

@@ -11,6 +11,7 @@ import { asProblem, ProblemError, sendProblem } from "./problem.js";
 import { adminRoutes } from "./routes/admin.js";
 import { buildRoutes } from "./routes/builds.js";
 import { previewRoutes } from "./routes/previews.js";
+import { hookRoutes } from "./routes/hooks.js";
 import { demoHostPages } from "./routes/demo-hosts.js";
 import { visitorRoutes } from "./routes/visitors.js";
 
@@ -61,6 +62,7 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
   adminRoutes(app, ctx);
   buildRoutes(app, ctx, deps.builds);
   previewRoutes(app, ctx);
+  hookRoutes(app, ctx, deps.github);
 
   // Our own pages load nothing from elsewhere: scripts and styles from the controller, images and
   // relaunch forms at most from the apex. Demos' own pages are not ours and keep their headers.

@@ -43,7 +43,7 @@ export async function makeWorkRepo(dir: string): Promise<WorkRepo> {
 }
 
 /** A bare clone of `work` served by `git daemon` on 127.0.0.1; `url` is its git:// address. */
-export async function serveWithGitDaemon(work: WorkRepo, baseDir: string, port?: number): Promise<{ url: string; sync(): Promise<void>; stop(): Promise<void> }> {
+export async function serveWithGitDaemon(work: WorkRepo, baseDir: string, port?: number): Promise<{ url: string; bare: string; sync(): Promise<void>; stop(): Promise<void> }> {
   const base = path.join(baseDir, `daemon-${Math.random().toString(36).slice(2, 8)}`);
   await mkdir(base, { recursive: true });
   const bare = path.join(base, "app.git");
@@ -54,6 +54,7 @@ export async function serveWithGitDaemon(work: WorkRepo, baseDir: string, port?:
   await waitFor("git daemon to answer", async () => (await execa("git", ["ls-remote", url], { reject: false })).exitCode === 0, 10_000, 100);
   return {
     url,
+    bare,
     // Pushes every branch of the work repo (deleted ones too) to the served copy.
     async sync() {
       await execa("git", ["push", "-q", "--mirror", bare], { cwd: work.dir });

@@ -46,9 +46,11 @@ describe("shipped production files", () => {
     expect(defaultServer).toMatch(/listen 443 ssl http2 default_server;/);
     expect(defaultServer).toMatch(/ssl_reject_handshake on;/);
     expect(defaultServer).toMatch(/return 421 /);
-    // nginx's own refusals answer in problem+json, in the server and in the proxied location alike.
+    // nginx's own refusals answer in problem+json, in the server and in both proxied locations alike.
     const locations = await readFile(path.join(PACKAGE_ROOT, "nginx/locations.conf"), "utf8");
-    expect(locations.match(/error_page 413 \/__demo_launcher_error\/413;/g)).toHaveLength(2);
+    expect(locations.match(/error_page 413 \/__demo_launcher_error\/413;/g)).toHaveLength(3);
+    // GitHub deliveries may be up to 25 MB; everything else keeps the 10 MB limit.
+    expect(locations).toMatch(/location = \/hooks\/github \{\n    client_max_body_size 25m;/);
   });
 
   it("examples/config.production.yaml is a valid configuration", async () => {

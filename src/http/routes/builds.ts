@@ -23,6 +23,8 @@ export function buildView(build: Build, urlOf?: (label: string) => string): Reco
     state: build.state,
     ...(build.reason ? { reason: build.reason } : {}),
     ...(build.note ? { note: build.note } : {}),
+    ...(build.host ? { host: build.host, version: build.version ?? 0 } : {}),
+    ...(build.untrusted ? { untrusted: true } : {}),
     ...(build.image ? { image: build.image } : {}),
     createdAt: new Date(build.createdAt).toISOString(),
     ...(build.startedAt ? { startedAt: new Date(build.startedAt).toISOString() } : {}),

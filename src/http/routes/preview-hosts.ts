@@ -52,6 +52,9 @@ export async function answerPreviewHost(ctx: HttpContext, request: FastifyReques
   }
   if (demo?.status === "ready") return reply.code(200).send(ctx.pages.ready());
   if (!build) return reply.code(404).send(ctx.pages.unknown());
+  // A pull request's preview that was removed (closed) says so; it is not built again from here.
+  const ended = ctx.engine.getEnded(label);
+  if (!demo && build.host && !runner.queue.isActive(build)) return ended ? reply.code(410).send(ctx.pages.ended(ended, false)) : reply.code(404).send(ctx.pages.unknown());
   // The build is done and its preview starting: the usual starting page follows it.
   if (demo?.status === "starting" && !runner.queue.isActive(build) && build.state === "ready") return reply.code(503).header("retry-after", "1").send(ctx.pages.starting(demo));
   const log = runner.logFile(build.id);

@@ -3,6 +3,7 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import { DEMO_ID_PATTERN, hostFor, idFromHost, normalizeHost } from "../../core/naming.js";
 import { openPreview } from "../../builds/preview-requests.js";
+import { removePreview } from "../../builds/preview-removal.js";
 import { NO_STORE, publicOrigin, type HttpContext } from "../context.js";
 import { asProblem, ProblemError, sendProblem } from "../problem.js";
 import { buildView } from "./builds.js";
@@ -39,19 +40,9 @@ export function previewRoutes(app: FastifyInstance, ctx: HttpContext): void {
     if (!label) throw new ProblemError("bad-request", `${JSON.stringify(raw.slice(0, 80))} is not a preview host of ${config.domain}.`);
     const demo = engine.get(label);
     if (demo && demo.kind !== "preview") throw new ProblemError("conflict", `${label} is a ${demo.kind} demo, not a preview; stop it with DELETE /api/demos/${label}.`);
-    const runner = ctx.builds;
-    const cancelled: string[] = [];
-    for (const build of runner?.queue.all() ?? []) {
-      if (runner!.queue.isActive(build) && runner!.latestFor(label)?.id === build.id && (await runner!.cancel(build.id))) cancelled.push(build.id);
-    }
-    const images = demo ? [...new Set(demo.instances.map((instance) => instance.image))] : [];
-    if (!demo && cancelled.length === 0) throw new ProblemError("not-found", `There is no preview at ${label}.`);
-    if (demo) await engine.stop(label);
-    // An image another preview still serves (the same commit at its commit host) stays until that one goes too.
-    const usedBy = (image: string) => engine.list().filter((other) => other.instances.some((instance) => instance.image === image)).map((other) => other.host);
-    const keptImages = images.flatMap((image) => (usedBy(image).length ? [{ image, usedBy: usedBy(image) }] : []));
-    const removed = runner ? await runner.removeImages(images.filter((image) => usedBy(image).length === 0)) : [];
-    return reply.code(200).send({ host: hostFor(label, config.domain), removed: Boolean(demo), cancelledBuilds: cancelled, removedImages: removed, keptImages });
+    const removal = await removePreview(engine, ctx.builds, label);
+    if (!removal.removed && removal.cancelledBuilds.length === 0) throw new ProblemError("not-found", `There is no preview at ${label}.`);
+    return reply.code(200).send({ host: hostFor(label, config.domain), ...removal });
   });
 }
 

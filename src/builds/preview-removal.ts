@@ -1,0 +1,34 @@
+// Removing a preview like a reset: its builds under way are cancelled, its containers and route go, and its
+// images go unless another preview still serves them. The admin's DELETE and a closed pull request use it.
+import type { Demo } from "../core/model.js";
+import { previewLabels } from "../core/preview-names.js";
+import type { BuildRunner } from "./build-runner.js";
+
+/** The engine as far as a removal goes. */
+export interface PreviewRemovalEngine {
+  get(id: string): Demo | undefined;
+  stop(id: string): Promise<boolean>;
+  list(): Demo[];
+}
+
+export interface PreviewRemoval {
+  removed: boolean;
+  cancelledBuilds: string[];
+  removedImages: string[];
+  keptImages: Array<{ image: string; usedBy: string[] }>;
+}
+
+export async function removePreview(engine: PreviewRemovalEngine, runner: BuildRunner | undefined, label: string): Promise<PreviewRemoval> {
+  const cancelledBuilds: string[] = [];
+  for (const build of runner?.queue.all() ?? []) {
+    if (runner!.queue.isActive(build) && previewLabels(build).includes(label) && (await runner!.cancel(build.id))) cancelledBuilds.push(build.id);
+  }
+  const demo = engine.get(label);
+  const images = demo ? [...new Set(demo.instances.map((instance) => instance.image))] : [];
+  if (demo) await engine.stop(label);
+  // An image another preview still serves (the same commit at its commit host) stays until that one goes too.
+  const usedBy = (image: string) => engine.list().filter((other) => other.instances.some((instance) => instance.image === image)).map((other) => other.host);
+  const keptImages = images.flatMap((image) => (usedBy(image).length ? [{ image, usedBy: usedBy(image) }] : []));
+  const removedImages = runner ? await runner.removeImages(images.filter((image) => usedBy(image).length === 0)) : [];
+  return { removed: Boolean(demo), cancelledBuilds, removedImages, keptImages };
+}

@@ -1,0 +1,112 @@
+// GitHub webhooks acted on: a delivery is checked (signature by any configured secret), written to disk, answered,
+// and only then acted on: pull requests built and served at `<source>-pr-<n>`, closed ones and deleted branches
+// removed. Redeliveries are counted, never acted on twice; deliveries a crash interrupted are acted on at start.
+import { verify } from "@octokit/webhooks-methods";
+import type { Logger } from "../core/app-spec.js";
+import { describeError } from "../core/errors.js";
+import { interpretEvent, trustDecision, type GithubIntent } from "../core/github-events.js";
+import { branchLabel, pullRequestLabel } from "../core/preview-names.js";
+import type { BuildRunner } from "../builds/build-runner.js";
+import { removePreview, type PreviewRemovalEngine } from "../builds/preview-removal.js";
+import type { GithubRepo } from "../config/load.js";
+import type { Delivery, DeliveryLog } from "./deliveries.js";
+
+export interface GithubHooksOptions {
+  secrets: string[];
+  repos: Record<string, GithubRepo>;
+  runner: BuildRunner;
+  engine: PreviewRemovalEngine;
+  deliveries: DeliveryLog;
+  logger: Logger;
+}
+
+export type HookAnswer = { status: 200 | 202; body: Record<string, unknown> };
+
+export class GithubHooks {
+  private readonly acting = new Set<Promise<void>>();
+
+  constructor(private readonly options: GithubHooksOptions) {}
+
+  get deliveries(): DeliveryLog {
+    return this.options.deliveries;
+  }
+
+  /** Acts on deliveries an earlier run wrote but never finished. */
+  async start(): Promise<void> {
+    for (const delivery of await this.options.deliveries.start()) {
+      const raw = await this.options.deliveries.payload(delivery.id);
+      let payload: unknown;
+      try {
+        payload = raw ? JSON.parse(raw.toString("utf8")) : undefined;
+      } catch {
+        payload = undefined;
+      }
+      this.later(delivery, interpretEvent(delivery.event, payload, (repo) => Object.hasOwn(this.options.repos, repo)));
+    }
+  }
+
+  /** Waits for what is being acted on (tests, shutdown). */
+  async idle(): Promise<void> {
+    while (this.acting.size > 0) await Promise.allSettled([...this.acting]);
+  }
+
+  /** Whether the signature (`sha256=<hex>` over the raw bytes) was made with one of the secrets; constant time. */
+  async verified(raw: Buffer, signature: string | undefined): Promise<boolean> {
+    if (!signature || !/^sha256=[0-9a-f]{64}$/.test(signature)) return false;
+    const text = raw.toString("utf8");
+    for (const secret of this.options.secrets) {
+      if (await verify(secret, text, signature).catch(() => false)) return true;
+    }
+    return false;
+  }
+
+  /** A verified delivery: on disk before this resolves; acted on after. */
+  async accept(id: string, event: string, raw: Buffer, payload: unknown): Promise<HookAnswer> {
+    const { deliveries } = this.options;
+    if (deliveries.get(id)) {
+      await deliveries.again(id);
+      return { status: 200, body: { delivery: id, duplicate: true, outcome: deliveries.get(id)!.outcome } };
+    }
+    const intent = interpretEvent(event, payload, (repo) => Object.hasOwn(this.options.repos, repo));
+    if (intent.kind === "ping") {
+      await deliveries.receive({ id, event, outcome: "ignored", reason: "ping" }, raw);
+      return { status: 200, body: { delivery: id, pong: true } };
+    }
+    if (intent.kind === "ignore") {
+      await deliveries.receive({ id, event, outcome: "ignored", reason: intent.reason, ...(intent.repo ? { repo: intent.repo } : {}), ...(intent.pr ? { pr: intent.pr } : {}) }, raw);
+      return { status: 202, body: { delivery: id, ignored: true, reason: intent.reason } };
+    }
+    const delivery = await deliveries.receive({ id, event, outcome: "received", repo: intent.repo, ...("pr" in intent ? { pr: intent.pr } : {}), ...(intent.kind === "build" ? { commit: intent.commit } : {}) }, raw);
+    this.later(delivery, intent);
+    return { status: 202, body: { delivery: id, accepted: true } };
+  }
+
+  private later(delivery: Delivery, intent: GithubIntent): void {
+    const task = new Promise<void>((resolve) => setImmediate(resolve))
+      .then(() => this.act(delivery, intent))
+      .catch(async (error) => {
+        this.options.logger.warn(`GitHub delivery ${delivery.id}: ${describeError(error)}`);
+        await this.options.deliveries.settle(delivery.id, "failed", { reason: describeError(error) });
+      })
+      .finally(() => this.acting.delete(task));
+    this.acting.add(task);
+  }
+
+  private async act(delivery: Delivery, intent: GithubIntent): Promise<void> {
+    const { deliveries, runner, engine, repos } = this.options;
+    if (intent.kind === "ping" || intent.kind === "ignore") return deliveries.settle(delivery.id, "ignored", { reason: intent.kind === "ignore" ? intent.reason : "ping" });
+    const repo = repos[intent.repo]!;
+    if (intent.kind === "build") {
+      const trust = trustDecision(repo.trust, intent);
+      if (!trust.build) return deliveries.settle(delivery.id, "ignored", { reason: trust.reason });
+      const host = pullRequestLabel(repo.source, intent.pr);
+      const { build } = await runner.request(repo.source, { commit: intent.commit }, { host, version: intent.version, untrusted: intent.fork && repo.trust === "all" });
+      // An older event than the newest seen for this pull request is answered with the newer build.
+      const older = build.commit !== intent.commit;
+      return deliveries.settle(delivery.id, older ? "ignored" : "queued", { build: build.id, ...(older ? { reason: `a newer commit (${build.commit?.slice(0, 12)}) of pull request #${intent.pr} is built instead` } : {}) });
+    }
+    const label = intent.kind === "remove-pr" ? pullRequestLabel(repo.source, intent.pr) : branchLabel(repo.source, intent.branch);
+    const removal = await removePreview(engine, runner, label);
+    await deliveries.settle(delivery.id, "removed", { reason: removal.removed || removal.cancelledBuilds.length ? `removed ${label} (${removal.removedImages.length} image(s))` : `there was no preview at ${label}` });
+  }
+}

@@ -1,0 +1,160 @@
+// GitHub webhooks for real (recorded payloads rewritten to local commits, git daemon with refs/pull/<n>/head,
+// Docker, nginx): a pull request served at its host, pushes replacing it under load, newest wins, redeliveries
+// done once, forks held back, closing removes everything, and bad deliveries refused without a build.
+import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import os from "node:os";
+import path from "node:path";
+import { execa } from "execa";
+import { sign } from "@octokit/webhooks-methods";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { PREVIEW_IMAGE_REPO } from "../../src/builds/image-builder.js";
+import { deliver, EXAMPLE_REPO, pullRequestPayload, recorded } from "../helpers/github.js";
+import { makeWorkRepo, SERVE_DOCKERFILE, serveWithGitDaemon, type WorkRepo } from "../helpers/git-repo.js";
+import { startLoad } from "../helpers/load.js";
+import { startStack, waitFor, type Stack } from "../helpers/stack.js";
+
+const OLD_SECRET = "old-secret-0123456789";
+const SECRET = "new-secret-0123456789";
+const SOURCE = `g${Math.random().toString(36).slice(2, 7)}`;
+
+describe("GitHub pull-request previews (real git daemon, Docker and nginx)", () => {
+  let root: string;
+  let work: WorkRepo;
+  let daemon: Awaited<ReturnType<typeof serveWithGitDaemon>>;
+  let bare: string;
+  let stack: Stack;
+  let clock = Date.parse("2026-11-23T10:00:00Z");
+  const host = (pr: number) => `${SOURCE}-pr-${pr}.demo.localhost`;
+  const page = async (pr: number) => (await stack.viaNginx(host(pr), "/")).body.trim();
+  const builds = async () => (JSON.parse((await stack.api("GET", "/api/builds")).body) as { builds: Array<{ id: string; host?: string; commit?: string; state: string }> }).builds;
+  /** A new commit on the pull request's branch, pushed to the served repository as GitHub keeps it. */
+  const pushPr = async (pr: number, text: string, slow = false) => {
+    // Each push goes on top of the last, as pushes to a pull request's branch do.
+    await work.git(["checkout", "-q", `pr-${pr}`]).catch(() => work.git(["checkout", "-q", "-b", `pr-${pr}`, "main"]));
+    let commit = await work.commitPage(text);
+    if (slow) {
+      // A build that takes a few seconds, so the pushes of a burst arrive while it runs.
+      await writeFile(path.join(work.dir, "Dockerfile"), SERVE_DOCKERFILE.replace("COPY index.html", 'RUN ["/bin/busybox", "sleep", "3"]\nCOPY index.html'));
+      await work.git(["commit", "-q", "-am", `${text} (slow build)`]);
+      commit = await work.git(["rev-parse", "HEAD"]);
+    }
+    await execa("git", ["push", "-q", "-f", bare, `${commit}:refs/pull/${pr}/head`], { cwd: work.dir });
+    await work.git(["checkout", "-q", "main"]);
+    return commit;
+  };
+  const event = async (action: string, pr: number, commit: string, options: { fork?: boolean; labels?: string[]; at?: number } = {}) =>
+    deliver(stack.nginxPort, "pull_request", pullRequestPayload(action, pr, commit, new Date(options.at ?? (clock += 1000)), options), SECRET);
+
+  beforeAll(async () => {
+    root = await mkdtemp(path.join(os.tmpdir(), "demo-launcher-github-"));
+    work = await makeWorkRepo(path.join(root, "work"));
+    daemon = await serveWithGitDaemon(work, root);
+    bare = daemon.bare;
+    stack = await startStack({
+      nginxYaml: "  drain: 1s",
+      extraYaml: `github:\n  webhookSecrets: [${OLD_SECRET}, ${SECRET}]\n  apiUrl: http://127.0.0.1:9\n  repos:\n    ${EXAMPLE_REPO}: { name: ${SOURCE}, repo: ${JSON.stringify(daemon.url)}, port: 8080, readiness: { path: /, timeout: 20s }, trust: "label:safe" }`,
+    });
+  });
+  afterAll(async () => {
+    await stack?.close();
+    await daemon?.stop();
+    const images = await stack?.docker.listImages({ filters: { reference: [`${PREVIEW_IMAGE_REPO}/${SOURCE}`] } });
+    for (const image of images ?? []) await stack.docker.getImage(image.Id).remove({ force: true }).catch(() => {});
+    if (root) await rm(root, { recursive: true, force: true });
+  });
+
+  it("serves an opened pull request at its host, once however often the delivery comes, and answers ping", async () => {
+    expect((await deliver(stack.nginxPort, "ping", recorded("ping"), OLD_SECRET)).body).toContain('"pong":true');
+    const commit = await pushPr(1, "pr one");
+    const opened = await event("opened", 1, commit);
+    expect(opened.status).toBe(202);
+    for (let again = 0; again < 2; again += 1) {
+      const redelivered = await deliver(stack.nginxPort, "pull_request", pullRequestPayload("opened", 1, commit, new Date(clock)), SECRET, { id: opened.id });
+      expect(redelivered.status).toBe(200);
+      expect(JSON.parse(redelivered.body)).toMatchObject({ duplicate: true });
+    }
+    await waitFor("the pull request's preview", async () => (await page(1)) === "pr one", 60_000, 200);
+    expect((await builds()).filter((build) => build.host === `${SOURCE}-pr-1`)).toHaveLength(1);
+    const deliveries = JSON.parse((await stack.api("GET", "/api/deliveries")).body) as { deliveries: Array<{ id: string; received: number; outcome: string }> };
+    expect(deliveries.deliveries.find((delivery) => delivery.id === opened.id)).toMatchObject({ received: 3, outcome: "queued" });
+  });
+
+  it("replaces it on every push with no failed request, coalesces a burst, and never lets an older commit win", async () => {
+    const load = startLoad(stack.nginxPort, host(1), { pauseMs: 10 });
+    let newest = "";
+    try {
+      const before = (await builds()).length;
+      // Five pushes within a few seconds: one build runs, the others fold into one queued build of the newest.
+      for (let push = 1; push <= 5; push += 1) {
+        newest = await pushPr(1, `push ${push}`, true);
+        expect((await event("synchronize", 1, newest)).status).toBe(202);
+      }
+      await waitFor("the newest push served", async () => (await page(1)) === "push 5", 60_000, 200);
+      await new Promise((resolve) => setTimeout(resolve, 500));
+      expect((await builds()).length - before).toBeLessThanOrEqual(2);
+      // An event older than the newest (GitHub does not promise order) changes nothing.
+      const stale = await pushPr(2, "stale");
+      expect((await event("synchronize", 1, stale, { at: clock - 60_000 })).status).toBe(202);
+      await new Promise((resolve) => setTimeout(resolve, 1500));
+      expect(await page(1)).toBe("push 5");
+    } finally {
+      await load.stop();
+    }
+    expect(load.failures).toEqual([]);
+    expect(load.answers.filter((answer) => answer.status !== 200)).toEqual([]);
+    expect(load.answers.length).toBeGreaterThan(50);
+  });
+
+  it("holds back a fork's pull request until it has the trusted label, and removes everything when it closes", async () => {
+    const commit = await pushPr(3, "from a fork");
+    const untrusted = await event("opened", 3, commit, { fork: true });
+    expect(untrusted.status).toBe(202);
+    await waitFor("the delivery to be settled", async () => {
+      const list = JSON.parse((await stack.api("GET", "/api/deliveries")).body) as { deliveries: Array<{ id: string; outcome: string; reason?: string }> };
+      const found = list.deliveries.find((delivery) => delivery.id === untrusted.id);
+      return found?.outcome === "ignored" && /label safe/.test(found.reason ?? "");
+    }, 10_000, 100);
+    expect((await builds()).some((build) => build.host === `${SOURCE}-pr-3`)).toBe(false);
+    await event("reopened", 3, commit, { fork: true, labels: ["safe"] });
+    await waitFor("the labelled fork's preview", async () => (await page(3)) === "from a fork", 60_000, 200);
+
+    const image = `${PREVIEW_IMAGE_REPO}/${SOURCE}:${commit.slice(0, 12)}`;
+    const started = Date.now();
+    expect((await event("closed", 3, commit, { fork: true })).status).toBe(202);
+    await waitFor("the closed pull request's preview to be gone", async () => {
+      const containers = await stack.docker.listContainers({ all: true, filters: { label: [`demo-launcher.id=${SOURCE}-pr-3`] } });
+      const imageGone = await stack.docker.getImage(image).inspect().then(() => false, () => true);
+      const routed = (await stack.viaNginx(host(3), "/")).status === 200;
+      return containers.length === 0 && imageGone && !routed;
+    }, 30_000, 200);
+    expect(Date.now() - started).toBeLessThan(30_000);
+  });
+
+  it("refuses bad deliveries without a 5xx and without a build", async () => {
+    const before = (await builds()).length;
+    const payload = JSON.stringify(pullRequestPayload("opened", 9, "a".repeat(40), new Date()));
+    const cases: Array<[string, () => ReturnType<typeof deliver>, number]> = [
+      ["unsigned", () => deliver(stack.nginxPort, "pull_request", undefined, SECRET, { body: payload, signature: "" }), 401],
+      ["a wrong secret", () => deliver(stack.nginxPort, "pull_request", undefined, "not-the-secret-at-all", { body: payload }), 401],
+      ["the signature of another body", async () => deliver(stack.nginxPort, "pull_request", undefined, SECRET, { body: payload, signature: await sign(SECRET, `${payload} `) }), 401],
+      ["a truncated signature", () => deliver(stack.nginxPort, "pull_request", undefined, SECRET, { body: payload, signature: "sha256=abc" }), 401],
+      ["broken JSON", () => deliver(stack.nginxPort, "pull_request", undefined, SECRET, { body: "{not json" }), 400],
+      ["a malformed event header", () => deliver(stack.nginxPort, "../etc", undefined, SECRET, { body: payload }), 400],
+      ["an event not acted on", () => deliver(stack.nginxPort, "issues", recorded("issues"), SECRET), 202],
+      ["a repository not configured", () => deliver(stack.nginxPort, "pull_request", { ...JSON.parse(payload), repository: { full_name: "someone/else" } }, SECRET), 202],
+      ["a number that is text", () => deliver(stack.nginxPort, "pull_request", { ...JSON.parse(payload), number: "9" }, SECRET), 202],
+      ["no pull_request", () => deliver(stack.nginxPort, "pull_request", { ...JSON.parse(payload), pull_request: null }, SECRET), 202],
+      ["a head sha that is not a commit", () => deliver(stack.nginxPort, "pull_request", pullRequestPayload("opened", 9, "$(id)", new Date()), SECRET), 202],
+      ["a payload that is a list", () => deliver(stack.nginxPort, "pull_request", [1, 2], SECRET), 202],
+    ];
+    for (const [what, send, status] of cases) {
+      const answer = await send();
+      expect(answer.status, `${what}: ${answer.body}`).toBe(status);
+      if (status !== 202) expect(answer.headers["content-type"], what).toContain("application/problem+json");
+    }
+    const huge = await deliver(stack.nginxPort, "pull_request", undefined, SECRET, { body: `{"pad":"${"x".repeat(26 * 1024 * 1024)}"}` });
+    expect(huge.status).toBe(413);
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    expect((await builds()).length).toBe(before);
+  });
+});
