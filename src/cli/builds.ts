@@ -1,4 +1,5 @@
-// The CLI's preview builds: `preview <source> <branch|commit>` asks for one, `builds` lists, follows and cancels.
+// The CLI's preview builds: `preview <source> <branch|commit>` asks for one, `builds` lists, follows and cancels;
+// `deliveries` lists GitHub's webhook deliveries.
 import type { Config } from "../config/load.js";
 import { callApi, controllerUrl } from "./api-client.js";
 
@@ -54,5 +55,32 @@ export async function runBuilds(config: Config, action: string | undefined, id: 
   const response = await fetch(`${controllerUrl(config)}/api/builds/${encodeURIComponent(id)}/log${options.follow ? "?follow=1" : ""}`, { headers: config.adminToken ? { authorization: `Bearer ${config.adminToken}` } : {} });
   if (!response.body) return 1;
   for await (const chunk of response.body as unknown as AsyncIterable<Uint8Array>) process.stdout.write(chunk);
+  return 0;
+}
+
+interface DeliveryView {
+  id: string;
+  event: string;
+  receivedAt: string;
+  outcome: string;
+  reason?: string;
+  repo?: string;
+  pr?: number;
+  commit?: string;
+  build?: string;
+  received: number;
+}
+
+export async function runDeliveries(config: Config, options: { json?: boolean }): Promise<number> {
+  const deliveries = ((await callApi(config, "GET", "/api/deliveries")).data as { deliveries: DeliveryView[] }).deliveries;
+  if (options.json) console.log(JSON.stringify(deliveries, null, 2));
+  else if (deliveries.length === 0) console.log("no deliveries");
+  else {
+    for (const delivery of deliveries) {
+      const what = [delivery.repo, delivery.pr ? `#${delivery.pr}` : undefined, delivery.commit?.slice(0, 12)].filter(Boolean).join(" ");
+      const times = delivery.received > 1 ? ` (sent ${delivery.received} times)` : "";
+      console.log(`${delivery.receivedAt}  ${delivery.id}  ${delivery.event.padEnd(12)} ${delivery.outcome.padEnd(8)} ${what}${delivery.build ? `  build ${delivery.build}` : ""}${times}${delivery.reason ? `\n  ${delivery.reason}` : ""}`);
+    }
+  }
   return 0;
 }

@@ -6,7 +6,7 @@ import { ConfigError } from "../config/schema.js";
 import { SetupError, describeError } from "../core/errors.js";
 import { consoleLogger } from "../logger.js";
 import { ApiError } from "./api-client.js";
-import { runBuilds, runPreview } from "./builds.js";
+import { runBuilds, runDeliveries, runPreview } from "./builds.js";
 import { runDoctor, runExtend, runReplace, runLaunch, runList, runRender, runServe, runStop, runUp, runWatch } from "./commands.js";
 
 function withConfig<T extends unknown[]>(action: (config: Config, ...args: T) => Promise<number | void>) {
@@ -71,6 +71,11 @@ program
   .option("-f, --follow", "with log: keep printing until the build ends")
   .option("--json", "with ls: print JSON")
   .action(withConfig((config, action: string | undefined, id: string | undefined, options: { follow?: boolean; json?: boolean }) => runBuilds(config, action, id, options)));
+program
+  .command("deliveries")
+  .description("recent GitHub webhook deliveries and what became of them (admin)")
+  .option("--json", "print JSON")
+  .action(withConfig((config, options: { json?: boolean }) => runDeliveries(config, options)));
 program.command("render").description("print the routes file for the demos Docker runs now").action(withConfig((config) => runRender(config)));
 program.command("doctor").description("check Docker, nginx, the config dir and the watcher").action(withConfig((config) => runDoctor(config)));
 

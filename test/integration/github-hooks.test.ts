@@ -1,7 +1,7 @@
 // GitHub webhooks for real (recorded payloads rewritten to local commits, git daemon with refs/pull/<n>/head,
 // Docker, nginx): a pull request served at its host, pushes replacing it under load, newest wins, redeliveries
 // done once, forks held back, closing removes everything, and bad deliveries refused without a build.
-import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { execa } from "execa";
@@ -11,7 +11,9 @@ import { PREVIEW_IMAGE_REPO } from "../../src/builds/image-builder.js";
 import { deliver, EXAMPLE_REPO, pullRequestPayload, recorded } from "../helpers/github.js";
 import { makeWorkRepo, SERVE_DOCKERFILE, serveWithGitDaemon, type WorkRepo } from "../helpers/git-repo.js";
 import { startLoad } from "../helpers/load.js";
-import { startStack, waitFor, type Stack } from "../helpers/stack.js";
+import { CLI, startStack, waitFor, type Stack } from "../helpers/stack.js";
+import { startController } from "../../src/app/controller.js";
+import { silentLogger } from "../../src/logger.js";
 
 const OLD_SECRET = "old-secret-0123456789";
 const SECRET = "new-secret-0123456789";
@@ -80,6 +82,8 @@ describe("GitHub pull-request previews (real git daemon, Docker and nginx)", () 
   });
 
   it("replaces it on every push with no failed request, coalesces a burst, and never lets an older commit win", async () => {
+    // Ready once nginx confirmed the route (until then old workers may still answer with the starting page).
+    await waitFor("the preview to be ready", async () => (JSON.parse((await stack.api("GET", `/api/demos/${SOURCE}-pr-1`)).body) as { status: string }).status === "ready", 10_000, 50);
     const load = startLoad(stack.nginxPort, host(1), { pauseMs: 10 });
     let newest = "";
     try {
@@ -156,5 +160,26 @@ describe("GitHub pull-request previews (real git daemon, Docker and nginx)", () 
     expect(huge.status).toBe(413);
     await new Promise((resolve) => setTimeout(resolve, 500));
     expect((await builds()).length).toBe(before);
+  });
+
+  it("lists deliveries in the CLI, and acts after a restart on a delivery written but not yet acted on", async () => {
+    const cli = await execa("node", [CLI, "--config", stack.configFile, "deliveries"], { reject: false, all: true });
+    expect(cli.exitCode, cli.all).toBe(0);
+    expect(cli.stdout).toMatch(/pull_request\s+queued\s+Codertocat\/Hello-World #1 [0-9a-f]{12}\s+build \S+ \(sent 3 times\)/);
+
+    // The controller stops between writing a delivery and acting on it: the next start acts on it.
+    await stack.controller!.close();
+    const commit = await pushPr(5, "after a restart");
+    const id = "restart-0000-1111";
+    const payload = JSON.stringify(pullRequestPayload("opened", 5, commit, new Date((clock += 1000))));
+    const stateDir = path.join(stack.dir, "state");
+    const file = path.join(stateDir, "deliveries.json");
+    const saved = JSON.parse(await readFile(file, "utf8")) as { deliveries: unknown[] };
+    saved.deliveries.push({ id, event: "pull_request", receivedAt: Date.now(), outcome: "received", repo: EXAMPLE_REPO, pr: 5, commit, received: 1 });
+    await writeFile(file, JSON.stringify(saved));
+    await mkdir(path.join(stateDir, "deliveries"), { recursive: true });
+    await writeFile(path.join(stateDir, "deliveries", `${id}.json`), payload);
+    stack.controller = await startController(stack.config, { logger: silentLogger, docker: stack.docker });
+    await waitFor("the preview of the delivery the restart found", async () => (await page(5)) === "after a restart", 60_000, 200);
   });
 });
