@@ -11,6 +11,11 @@ import { BuildRunner } from "../builds/build-runner.js";
 import { ImageKeeper } from "../builds/image-keeper.js";
 import { DeliveryLog } from "../github/deliveries.js";
 import { GithubHooks } from "../github/hooks.js";
+import { githubClient } from "../github/client.js";
+import { Outbox } from "../github/outbox.js";
+import { PullRequestReporter } from "../github/reporter.js";
+import { hostFor } from "../core/naming.js";
+import { publicOrigin } from "../http/context.js";
 import type { Logger } from "../logger.js";
 import { SEEN_LOG_LAG_MS } from "../nginx/seen-log.js";
 
@@ -65,7 +70,10 @@ export async function startPreviews(config: Config, engine: DemoEngine, docker: 
   await keeper.start();
   const follower = new BranchFollower(builds, (label) => engine.get(label) !== undefined, logger, now);
   follower.start();
-  const github = config.github ? new GithubHooks({ secrets: config.github.webhookSecrets, repos: config.githubRepos, runner: builds, engine, deliveries: new DeliveryLog(config.stateDir, now, logger), logger }) : undefined;
+  const reporting = config.github ? await startReporting(config, builds, logger) : undefined;
+  const github = config.github
+    ? new GithubHooks({ secrets: config.github.webhookSecrets, repos: config.githubRepos, runner: builds, engine, deliveries: new DeliveryLog(config.stateDir, now, logger), logger, ...(reporting ? { reporter: reporting.reporter } : {}) })
+    : undefined;
   await github?.start();
   return {
     builds,
@@ -73,9 +81,25 @@ export async function startPreviews(config: Config, engine: DemoEngine, docker: 
     ...(github ? { github } : {}),
     async close() {
       await github?.idle();
+      await reporting?.outbox.close();
       await follower.close();
       await keeper.close();
       await builds.close();
     },
   };
+}
+
+/** Statuses and comments on pull requests, when GitHub credentials are configured. */
+async function startReporting(config: Config, builds: BuildRunner, logger: Logger): Promise<{ outbox: Outbox; reporter: PullRequestReporter } | undefined> {
+  const octokit = await githubClient(config.github!);
+  if (!octokit) {
+    logger.warn("github: no token and no app configured: pull requests get previews but no statuses or comments");
+    return undefined;
+  }
+  const outbox = new Outbox({ octokit, stateDir: config.stateDir, logger });
+  await outbox.start();
+  const repoBySource = new Map(Object.entries(config.githubRepos).map(([repo, entry]) => [entry.source, repo]));
+  const reporter = new PullRequestReporter(outbox, (source) => repoBySource.get(source), (label) => `${publicOrigin(config, hostFor(label, config.domain))}/`, (message) => logger.warn(message));
+  builds.onChange((build) => reporter.buildChanged(build));
+  return { outbox, reporter };
 }

@@ -12,7 +12,7 @@ import { previewLabels } from "../core/preview-names.js";
 import type { PreviewConfig } from "../config/schema.js";
 import { readIfExists, writeAtomically } from "../files/atomic.js";
 import { checkBranchName, checkCommitId } from "./git.js";
-import { ImageBuildError, ImageBuilder, PREVIEW_IMAGE_REPO } from "./image-builder.js";
+import { ImageBuildError, ImageBuilder } from "./image-builder.js";
 import { Mirrors } from "./mirrors.js";
 import { abortableSleep, dockerGoesAway, dockerWentAway, theCommitsFault, untilDockerAnswers } from "./docker-faults.js";
 
@@ -43,6 +43,8 @@ export class BuildRunner {
   private readonly running = new Map<string, RunningBuild>();
   private readonly file: string;
   private closed = false;
+  private readonly listeners: Array<(build: Build) => void> = [];
+  private readonly notified = new Map<string, string>();
 
   constructor(private readonly options: BuildRunnerOptions) {
     this.queue = new BuildQueue(options.limits, options.newId);
@@ -243,24 +245,30 @@ export class BuildRunner {
   }
 
   /** Removes preview images (ours only: `demo-launcher-preview/…`); answers the ones removed. */
-  async removeImages(images: string[]): Promise<string[]> {
-    const removed: string[] = [];
-    for (const image of images) {
-      if (!image.startsWith(`${PREVIEW_IMAGE_REPO}/`)) continue;
-      try {
-        await this.options.docker.getImage(image).remove();
-        removed.push(image);
-      } catch (error) {
-        this.options.logger.warn(`removing image ${image}: ${describeError(error)}`);
-      }
-    }
-    return removed;
+  removeImages(images: string[]): Promise<string[]> {
+    return this.builder.remove(images, this.options.logger);
   }
+
 
   private async log(build: Build, text: string): Promise<void> {
     const file = this.logFile(build.id);
     await mkdir(path.dirname(file), { recursive: true });
     await appendFile(file, `${text}\n`).catch(() => {});
+  }
+
+  /** Calls `listener` with each build whose state changed (after it is on disk). */
+  onChange(listener: (build: Build) => void): void {
+    this.listeners.push(listener);
+  }
+
+  private notify(): void {
+    for (const build of this.queue.all()) {
+      const seen = `${build.state} ${build.commit ?? ""}`;
+      if (this.notified.get(build.id) === seen) continue;
+      this.notified.set(build.id, seen);
+      // Listeners catch their own errors: a build never fails because of one.
+      for (const listener of this.listeners) listener(build);
+    }
   }
 
   private async save(): Promise<void> {
@@ -271,6 +279,7 @@ export class BuildRunner {
     } catch (error) {
       this.options.logger.error(`saving ${this.file} failed: ${describeError(error)}`);
     }
+    this.notify();
   }
 }
 

@@ -50,6 +50,21 @@ export class ImageBuilder {
     }
   }
 
+  /** Removes preview images (ours only: `demo-launcher-preview/…`); answers the ones removed. */
+  async remove(images: string[], logger: { warn(message: string): void }): Promise<string[]> {
+    const removed: string[] = [];
+    for (const image of images) {
+      if (!image.startsWith(`${PREVIEW_IMAGE_REPO}/`)) continue;
+      try {
+        await this.docker.getImage(image).remove();
+        removed.push(image);
+      } catch (error) {
+        logger.warn(`removing image ${image}: ${describeError(error)}`);
+      }
+    }
+    return removed;
+  }
+
   /** Builds (or reuses) the commit's image; resolves to its tag. */
   async build(request: ImageBuildRequest, mirror: GitMirror): Promise<string> {
     const reused = await this.existing(request.source, request.commit);

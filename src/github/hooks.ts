@@ -10,6 +10,7 @@ import type { BuildRunner } from "../builds/build-runner.js";
 import { removePreview, type PreviewRemovalEngine } from "../builds/preview-removal.js";
 import type { GithubRepo } from "../config/load.js";
 import type { Delivery, DeliveryLog } from "./deliveries.js";
+import type { PullRequestReporter } from "./reporter.js";
 
 export interface GithubHooksOptions {
   secrets: string[];
@@ -18,6 +19,8 @@ export interface GithubHooksOptions {
   engine: PreviewRemovalEngine;
   deliveries: DeliveryLog;
   logger: Logger;
+  /** Reports refusals to the pull request (its build's progress is reported by the runner's listener). */
+  reporter?: PullRequestReporter;
 }
 
 export type HookAnswer = { status: 200 | 202; body: Record<string, unknown> };
@@ -98,7 +101,10 @@ export class GithubHooks {
     const repo = repos[intent.repo]!;
     if (intent.kind === "build") {
       const trust = trustDecision(repo.trust, intent);
-      if (!trust.build) return deliveries.settle(delivery.id, "ignored", { reason: trust.reason });
+      if (!trust.build) {
+        this.options.reporter?.refused(intent.repo, intent.commit, trust.reason);
+        return deliveries.settle(delivery.id, "ignored", { reason: trust.reason });
+      }
       const host = pullRequestLabel(repo.source, intent.pr);
       const { build } = await runner.request(repo.source, { commit: intent.commit }, { host, version: intent.version, untrusted: intent.fork && repo.trust === "all" });
       // An older event than the newest seen for this pull request is answered with the newer build.

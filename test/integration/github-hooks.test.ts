@@ -11,6 +11,7 @@ import { PREVIEW_IMAGE_REPO } from "../../src/builds/image-builder.js";
 import { deliver, EXAMPLE_REPO, pullRequestPayload, recorded } from "../helpers/github.js";
 import { makeWorkRepo, SERVE_DOCKERFILE, serveWithGitDaemon, type WorkRepo } from "../helpers/git-repo.js";
 import { startLoad } from "../helpers/load.js";
+import { startFakeGithubApi, type FakeGithubApi } from "../helpers/github-api.js";
 import { CLI, startStack, waitFor, type Stack } from "../helpers/stack.js";
 import { startController } from "../../src/app/controller.js";
 import { silentLogger } from "../../src/logger.js";
@@ -25,6 +26,8 @@ describe("GitHub pull-request previews (real git daemon, Docker and nginx)", () 
   let daemon: Awaited<ReturnType<typeof serveWithGitDaemon>>;
   let bare: string;
   let stack: Stack;
+  let api: FakeGithubApi;
+  const statuses = (commit: string) => api.calls.filter((call) => call.method === "POST" && call.path.endsWith(`/statuses/${commit}`) && call.status === 201).map((call) => call.body);
   let clock = Date.parse("2026-11-23T10:00:00Z");
   const host = (pr: number) => `${SOURCE}-pr-${pr}.demo.localhost`;
   const page = async (pr: number) => (await stack.viaNginx(host(pr), "/")).body.trim();
@@ -51,15 +54,17 @@ describe("GitHub pull-request previews (real git daemon, Docker and nginx)", () 
     root = await mkdtemp(path.join(os.tmpdir(), "demo-launcher-github-"));
     work = await makeWorkRepo(path.join(root, "work"));
     daemon = await serveWithGitDaemon(work, root);
+    api = await startFakeGithubApi();
     bare = daemon.bare;
     stack = await startStack({
       nginxYaml: "  drain: 1s",
-      extraYaml: `github:\n  webhookSecrets: [${OLD_SECRET}, ${SECRET}]\n  apiUrl: http://127.0.0.1:9\n  repos:\n    ${EXAMPLE_REPO}: { name: ${SOURCE}, repo: ${JSON.stringify(daemon.url)}, port: 8080, readiness: { path: /, timeout: 20s }, trust: "label:safe" }`,
+      extraYaml: `github:\n  webhookSecrets: [${OLD_SECRET}, ${SECRET}]\n  apiUrl: ${api.url}\n  token: test-token\n  repos:\n    ${EXAMPLE_REPO}: { name: ${SOURCE}, repo: ${JSON.stringify(daemon.url)}, port: 8080, readiness: { path: /, timeout: 20s }, trust: "label:safe" }`,
     });
   });
   afterAll(async () => {
     await stack?.close();
     await daemon?.stop();
+    await api?.close();
     const images = await stack?.docker.listImages({ filters: { reference: [`${PREVIEW_IMAGE_REPO}/${SOURCE}`] } });
     for (const image of images ?? []) await stack.docker.getImage(image.Id).remove({ force: true }).catch(() => {});
     if (root) await rm(root, { recursive: true, force: true });
@@ -77,6 +82,13 @@ describe("GitHub pull-request previews (real git daemon, Docker and nginx)", () 
     }
     await waitFor("the pull request's preview", async () => (await page(1)) === "pr one", 60_000, 200);
     expect((await builds()).filter((build) => build.host === `${SOURCE}-pr-1`)).toHaveLength(1);
+    // Reported back: pending, then success with the preview's URL, and one comment with the URL.
+    const url = `http://${host(1)}:${stack.nginxPort}/`;
+    await waitFor("the success status", async () => statuses(commit).some((status) => status.state === "success"), 15_000, 100);
+    expect(statuses(commit).map((status) => [status.state, status.context])).toEqual([["pending", "demo-launcher/preview"], ["success", "demo-launcher/preview"]]);
+    expect(statuses(commit)[1]!.target_url).toBe(url);
+    await waitFor("the comment", async () => api.comments.size === 1, 15_000, 100);
+    expect([...api.comments.values()][0]!.body).toContain(url);
     const deliveries = JSON.parse((await stack.api("GET", "/api/deliveries")).body) as { deliveries: Array<{ id: string; received: number; outcome: string }> };
     expect(deliveries.deliveries.find((delivery) => delivery.id === opened.id)).toMatchObject({ received: 3, outcome: "queued" });
   });
@@ -94,6 +106,10 @@ describe("GitHub pull-request previews (real git daemon, Docker and nginx)", () 
         expect((await event("synchronize", 1, newest)).status).toBe(202);
       }
       await waitFor("the newest push served", async () => (await page(1)) === "push 5", 60_000, 200);
+      // The one comment is edited in place, never a second one.
+      await waitFor("the comment to name the newest commit", async () => [...api.comments.values()].some((comment) => comment.body.includes(newest.slice(0, 12))), 15_000, 100);
+      expect([...api.comments.values()].filter((comment) => comment.issue === `${EXAMPLE_REPO}#1`)).toHaveLength(1);
+      expect(api.calls.filter((call) => call.method === "POST" && call.path.endsWith("/issues/1/comments"))).toHaveLength(1);
       await new Promise((resolve) => setTimeout(resolve, 500));
       expect((await builds()).length - before).toBeLessThanOrEqual(2);
       // An event older than the newest (GitHub does not promise order) changes nothing.
@@ -119,6 +135,7 @@ describe("GitHub pull-request previews (real git daemon, Docker and nginx)", () 
       return found?.outcome === "ignored" && /label safe/.test(found.reason ?? "");
     }, 10_000, 100);
     expect((await builds()).some((build) => build.host === `${SOURCE}-pr-3`)).toBe(false);
+    await waitFor("the refusal's status", async () => statuses(commit).some((status) => status.state === "error" && /label safe/.test(status.description)), 15_000, 100);
     await event("reopened", 3, commit, { fork: true, labels: ["safe"] });
     await waitFor("the labelled fork's preview", async () => (await page(3)) === "from a fork", 60_000, 200);
 
@@ -181,5 +198,19 @@ describe("GitHub pull-request previews (real git daemon, Docker and nginx)", () 
     await writeFile(path.join(stateDir, "deliveries", `${id}.json`), payload);
     stack.controller = await startController(stack.config, { logger: silentLogger, docker: stack.docker });
     await waitFor("the preview of the delivery the restart found", async () => (await page(5)) === "after a restart", 60_000, 200);
+  });
+
+  it("sends a status GitHub refused (500, then an exhausted rate limit, then Retry-After) once it is taken, exactly once", async () => {
+    const commit = await pushPr(6, "reported late");
+    const reset = String(Math.ceil(Date.now() / 1000) + 1);
+    api.failNext(1, 500);
+    api.failNext(1, 403, { "x-ratelimit-remaining": "0", "x-ratelimit-reset": reset });
+    api.failNext(1, 429, { "retry-after": "1" });
+    expect((await event("opened", 6, commit)).status).toBe(202);
+    await waitFor("the preview", async () => (await page(6)) === "reported late", 60_000, 200);
+    await waitFor("the success status, sent after the refusals", async () => statuses(commit).some((status) => status.state === "success"), 30_000, 200);
+    expect(statuses(commit).filter((status) => status.state === "success")).toHaveLength(1);
+    const refused = api.calls.filter((call) => call.status >= 500 || call.status === 403 || call.status === 429);
+    expect(refused.length).toBe(3);
   });
 });

@@ -1,0 +1,162 @@
+// What we tell GitHub (commit statuses, the one pull-request comment), through a persisted outbox: each message is
+// on disk before it is sent, retried with exponential back-off and jitter (2, 4, 8, 16 … s), and waits as long as
+// GitHub says (Retry-After, an exhausted rate limit). A newer message for the same thing replaces an unsent one.
+import path from "node:path";
+import type { Octokit } from "@octokit/core";
+import type { Logger } from "../core/app-spec.js";
+import { describeError } from "../core/errors.js";
+import { readIfExists, writeAtomically } from "../files/atomic.js";
+
+/** Marks the comment we own on a pull request, so it is found and edited in place, never posted twice. */
+export const COMMENT_MARKER = "<!-- demo-launcher:preview -->";
+const CONTEXT = "demo-launcher/preview";
+const MAX_DELAY_MS = 15 * 60_000;
+const GIVE_UP_AFTER = 12;
+
+export type OutboxMessage =
+  | { kind: "status"; repo: string; commit: string; state: "pending" | "success" | "failure" | "error"; description: string; targetUrl?: string }
+  | { kind: "comment"; repo: string; pr: number; body: string };
+
+interface Entry {
+  key: string;
+  message: OutboxMessage;
+  attempts: number;
+  dueAt: number;
+}
+
+export interface OutboxOptions {
+  octokit: Octokit;
+  stateDir: string;
+  logger: Logger;
+  now?: () => number;
+  /** The first retry's pause; doubled each time (tests shorten it). */
+  firstRetryMs?: number;
+}
+
+export class Outbox {
+  private entries = new Map<string, Entry>();
+  /** The id of our comment on each pull request (`owner/name#n`), once found or made. */
+  private comments = new Map<string, number>();
+  private readonly file: string;
+  private timer: NodeJS.Timeout | undefined;
+  private sending: Promise<void> | undefined;
+  private readonly now: () => number;
+  private writing: Promise<unknown> = Promise.resolve();
+
+  constructor(private readonly options: OutboxOptions) {
+    this.file = path.join(options.stateDir, "github-outbox.json");
+    this.now = options.now ?? (() => Date.now());
+  }
+
+  async start(): Promise<void> {
+    const text = await readIfExists(this.file);
+    try {
+      const saved = text ? (JSON.parse(text) as { entries?: Entry[]; comments?: Record<string, number> }) : {};
+      for (const entry of saved.entries ?? []) this.entries.set(entry.key, entry);
+      this.comments = new Map(Object.entries(saved.comments ?? {}));
+    } catch (error) {
+      this.options.logger.error(`${this.file} is not readable (${describeError(error)}); starting with an empty outbox`);
+    }
+    this.timer = setInterval(() => this.kick(), 250);
+    this.timer.unref();
+  }
+
+  async close(): Promise<void> {
+    if (this.timer) clearInterval(this.timer);
+    await this.sending;
+  }
+
+  /** Messages not sent yet (tests, the console). */
+  pending(): OutboxMessage[] {
+    return [...this.entries.values()].map((entry) => entry.message);
+  }
+
+  /** Queues a message (on disk when this resolves); an unsent one about the same status or comment is replaced. */
+  async send(message: OutboxMessage): Promise<void> {
+    const key = message.kind === "status" ? `status ${message.repo} ${message.commit}` : `comment ${message.repo}#${message.pr}`;
+    this.entries.set(key, { key, message, attempts: 0, dueAt: this.now() });
+    await this.save();
+    this.kick();
+  }
+
+  /** Waits until nothing is due now (tests). */
+  async flushed(): Promise<void> {
+    while ([...this.entries.values()].some((entry) => entry.dueAt <= this.now())) {
+      this.kick();
+      await this.sending;
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+  }
+
+  private kick(): void {
+    this.sending ??= this.sendDue().finally(() => (this.sending = undefined));
+  }
+
+  private async sendDue(): Promise<void> {
+    for (const entry of [...this.entries.values()]) {
+      if (entry.dueAt > this.now() || this.entries.get(entry.key) !== entry) continue;
+      try {
+        await this.deliver(entry.message);
+        if (this.entries.get(entry.key) === entry) this.entries.delete(entry.key);
+      } catch (error) {
+        const status = (error as { status?: number }).status;
+        entry.attempts += 1;
+        if ((status !== undefined && status >= 400 && status < 500 && status !== 403 && status !== 429) || entry.attempts >= GIVE_UP_AFTER) {
+          this.options.logger.warn(`GitHub refused ${describeMessage(entry.message)} (${describeError(error)}); not sent`);
+          this.entries.delete(entry.key);
+        } else {
+          entry.dueAt = this.now() + this.retryDelay(entry.attempts, error);
+        }
+      }
+      await this.save();
+    }
+  }
+
+  /** GitHub's own word first (Retry-After, the rate limit's reset), else 2, 4, 8 … s with up to 20 % jitter. */
+  private retryDelay(attempts: number, error: unknown): number {
+    const headers = ((error as { response?: { headers?: Record<string, string | undefined> } }).response?.headers ?? {}) as Record<string, string | undefined>;
+    const retryAfter = Number(headers["retry-after"]);
+    if (Number.isFinite(retryAfter) && retryAfter > 0) return Math.min(MAX_DELAY_MS, retryAfter * 1000);
+    if (headers["x-ratelimit-remaining"] === "0") {
+      const reset = Number(headers["x-ratelimit-reset"]) * 1000;
+      if (Number.isFinite(reset) && reset > this.now()) return Math.min(MAX_DELAY_MS, reset - this.now() + 1000);
+    }
+    const base = (this.options.firstRetryMs ?? 2000) * 2 ** (attempts - 1);
+    return Math.min(MAX_DELAY_MS, base + Math.random() * base * 0.2);
+  }
+
+  private async deliver(message: OutboxMessage): Promise<void> {
+    const { octokit } = this.options;
+    const [owner, repo] = message.repo.split("/") as [string, string];
+    if (message.kind === "status") {
+      await octokit.request("POST /repos/{owner}/{repo}/statuses/{sha}", { owner, repo, sha: message.commit, state: message.state, context: CONTEXT, description: message.description.slice(0, 140), ...(message.targetUrl ? { target_url: message.targetUrl } : {}) });
+      return;
+    }
+    const body = `${COMMENT_MARKER}\n${message.body}`;
+    const key = `${message.repo}#${message.pr}`;
+    let id = this.comments.get(key);
+    if (id === undefined) {
+      // A restart may have lost the id, not the comment: look for ours before making one.
+      const { data } = await octokit.request("GET /repos/{owner}/{repo}/issues/{issue_number}/comments", { owner, repo, issue_number: message.pr, per_page: 100 });
+      id = (data as Array<{ id: number; body?: string }>).find((comment) => comment.body?.includes(COMMENT_MARKER))?.id;
+    }
+    if (id !== undefined) {
+      await octokit.request("PATCH /repos/{owner}/{repo}/issues/comments/{comment_id}", { owner, repo, comment_id: id, body });
+    } else {
+      const { data } = await octokit.request("POST /repos/{owner}/{repo}/issues/{issue_number}/comments", { owner, repo, issue_number: message.pr, body });
+      id = (data as { id: number }).id;
+    }
+    this.comments.set(key, id);
+  }
+
+  /** One write at a time, in order: the last holds the newest state. */
+  private save(): Promise<void> {
+    const write = this.writing.then(() => writeAtomically(this.file, `${JSON.stringify({ version: 1, entries: [...this.entries.values()], comments: Object.fromEntries(this.comments) })}\n`));
+    this.writing = write.catch((error) => this.options.logger.error(`saving ${this.file}: ${describeError(error)}`));
+    return this.writing as Promise<void>;
+  }
+}
+
+function describeMessage(message: OutboxMessage): string {
+  return message.kind === "status" ? `the ${message.state} status of ${message.repo}@${message.commit.slice(0, 12)}` : `the comment on ${message.repo}#${message.pr}`;
+}

@@ -1,0 +1,40 @@
+// Tells each pull request how its preview goes, through the outbox: a commit status (pending → success with the
+// preview's URL, or failure with the build log's) and one comment with the URL, edited in place on every push.
+import type { Build } from "../core/build-queue.js";
+import type { Outbox } from "./outbox.js";
+
+export class PullRequestReporter {
+  constructor(
+    private readonly outbox: Outbox,
+    /** Preview source → owner/name. */
+    private readonly repoOf: (source: string) => string | undefined,
+    /** A preview host label → its public URL (with a trailing /). */
+    private readonly urlOf: (label: string) => string,
+    private readonly onError: (message: string) => void,
+  ) {}
+
+  /** A build's state changed (the build runner calls it). */
+  buildChanged(build: Build): void {
+    const pr = /-pr-(\d+)$/.exec(build.host ?? "")?.[1];
+    const repo = this.repoOf(build.source);
+    if (!pr || !repo || !build.commit || !/^[0-9a-f]{40}$/.test(build.commit)) return;
+    const commit = build.commit;
+    const url = this.urlOf(build.host!);
+    const short = commit.slice(0, 12);
+    const send = (message: Parameters<Outbox["send"]>[0]) => void this.outbox.send(message).catch((error) => this.onError(`queueing a message to GitHub: ${(error as Error).message}`));
+    if (build.state === "queued") send({ kind: "status", repo, commit, state: "pending", description: `Building the preview of ${short}` });
+    else if (build.state === "ready") {
+      send({ kind: "status", repo, commit, state: "success", description: "The preview is ready", targetUrl: url });
+      send({ kind: "comment", repo, pr: Number(pr), body: `**Preview** of ${short}: ${url}\n\nIt follows this pull request: every push replaces it, closing the pull request removes it.` });
+    } else if (build.state === "failed" || build.state === "timed-out") {
+      const log = `${url}__demo/build.log`;
+      send({ kind: "status", repo, commit, state: "failure", description: `The preview could not be built: ${build.reason ?? build.state}`, targetUrl: log });
+      send({ kind: "comment", repo, pr: Number(pr), body: `**Preview**: ${short} could not be built (${build.reason ?? build.state}). The build log: ${log}\n\nThe last preview that was built, if any, still serves ${url}` });
+    }
+  }
+
+  /** A pull request that is not built (a fork nobody vouched for): its status says why. */
+  refused(repo: string, commit: string, reason: string): void {
+    void this.outbox.send({ kind: "status", repo, commit, state: "error", description: `No preview: ${reason}` }).catch((error) => this.onError(`queueing a message to GitHub: ${(error as Error).message}`));
+  }
+}
