@@ -12,9 +12,12 @@ import { ImageKeeper } from "../builds/image-keeper.js";
 import { DeliveryLog } from "../github/deliveries.js";
 import { GithubHooks } from "../github/hooks.js";
 import { githubClient } from "../github/client.js";
+import { PullRequestReconciler } from "../github/reconciler.js";
+import type { Octokit } from "@octokit/core";
 import { Outbox } from "../github/outbox.js";
 import { PullRequestReporter } from "../github/reporter.js";
 import { hostFor } from "../core/naming.js";
+import { LABEL_PREFIX } from "../core/model.js";
 import { publicOrigin } from "../http/context.js";
 import type { Logger } from "../logger.js";
 import { SEEN_LOG_LAG_MS } from "../nginx/seen-log.js";
@@ -56,13 +59,18 @@ export async function startPreviews(config: Config, engine: DemoEngine, docker: 
       },
     },
   });
+  const repoBySource = new Map(Object.entries(config.githubRepos).map(([repo, entry]) => [entry.source, repo]));
   // A build is served at the host it was asked for; the commit host of a branch build starts when opened.
   const serve = async (build: Build) => {
     const image = build.image;
     const label = servedLabel(build);
     if (!image || !label) throw new Error("the build has no image");
     keeper.used(image);
-    engine.previews.serve(build.source, label, image, { withoutEnv: build.untrusted === true });
+    const pr = build.host ? /-pr-(\d+)$/.exec(build.host)?.[1] : undefined;
+    const repo = pr ? repoBySource.get(build.source) : undefined;
+    // A pull request's containers say which pull request and commit they serve (the reconciler reads them).
+    const labels = repo && pr && build.commit ? { [`${LABEL_PREFIX}repo`]: repo, [`${LABEL_PREFIX}pr`]: pr, [`${LABEL_PREFIX}commit`]: build.commit } : undefined;
+    engine.previews.serve(build.source, label, image, { withoutEnv: build.untrusted === true, ...(labels ? { labels } : {}) });
     await engine.previews.awaitServing(label, image);
   };
   const builds = new BuildRunner({ stateDir: config.stateDir, previews: config.previews, limits: config.builds, docker, logger, clock: { now }, newId: makeIdGenerator(12), serve });
@@ -72,14 +80,20 @@ export async function startPreviews(config: Config, engine: DemoEngine, docker: 
   follower.start();
   const reporting = config.github ? await startReporting(config, builds, logger) : undefined;
   const github = config.github
-    ? new GithubHooks({ secrets: config.github.webhookSecrets, repos: config.githubRepos, runner: builds, engine, deliveries: new DeliveryLog(config.stateDir, now, logger), logger, ...(reporting ? { reporter: reporting.reporter } : {}) })
+    ? new GithubHooks({ secrets: config.github.webhookSecrets, repos: config.githubRepos, runner: builds, engine, deliveries: new DeliveryLog(config.stateDir, now, logger), logger, ...(reporting ? { reporter: reporting.reporter, octokit: reporting.octokit } : {}) })
     : undefined;
   await github?.start();
+  const reconciler =
+    github && reporting
+      ? new PullRequestReconciler({ octokit: reporting.octokit, repos: config.githubRepos, previews: () => engine.list().filter((demo) => demo.kind === "preview"), runner: builds, handle: (intent) => github.handle(intent), everyMs: config.github!.reconcile, logger })
+      : undefined;
+  reconciler?.start();
   return {
     builds,
     keeper,
     ...(github ? { github } : {}),
     async close() {
+      await reconciler?.close();
       await github?.idle();
       await reporting?.outbox.close();
       await follower.close();
@@ -90,7 +104,7 @@ export async function startPreviews(config: Config, engine: DemoEngine, docker: 
 }
 
 /** Statuses and comments on pull requests, when GitHub credentials are configured. */
-async function startReporting(config: Config, builds: BuildRunner, logger: Logger): Promise<{ outbox: Outbox; reporter: PullRequestReporter } | undefined> {
+async function startReporting(config: Config, builds: BuildRunner, logger: Logger): Promise<{ octokit: Octokit; outbox: Outbox; reporter: PullRequestReporter } | undefined> {
   const octokit = await githubClient(config.github!);
   if (!octokit) {
     logger.warn("github: no token and no app configured: pull requests get previews but no statuses or comments");
@@ -101,5 +115,5 @@ async function startReporting(config: Config, builds: BuildRunner, logger: Logge
   const repoBySource = new Map(Object.entries(config.githubRepos).map(([repo, entry]) => [entry.source, repo]));
   const reporter = new PullRequestReporter(outbox, (source) => repoBySource.get(source), (label) => `${publicOrigin(config, hostFor(label, config.domain))}/`, (message) => logger.warn(message));
   builds.onChange((build) => reporter.buildChanged(build));
-  return { outbox, reporter };
+  return { octokit, outbox, reporter };
 }

@@ -5,7 +5,7 @@ export type GithubIntent =
   | { kind: "ping" }
   | { kind: "ignore"; reason: string; repo?: string; pr?: number }
   /** Build the pull request's head commit and serve it at the pull request's host. */
-  | { kind: "build"; repo: string; pr: number; commit: string; version: number; fork: boolean; labels: string[] }
+  | { kind: "build"; repo: string; pr: number; commit: string; version: number; fork: boolean; labels: string[]; author: string }
   | { kind: "remove-pr"; repo: string; pr: number }
   | { kind: "remove-branch"; repo: string; branch: string };
 
@@ -53,15 +53,21 @@ function pullRequest(body: Record<string, unknown>, repo: string): GithubIntent 
   // updated_at orders the events of one pull request: an older one never replaces a newer one.
   const version = Date.parse(text(pull.updated_at) ?? "");
   const labels = Array.isArray(pull.labels) ? pull.labels.flatMap((label) => (text(record(label)?.name) ? [text(record(label)?.name)!] : [])) : [];
-  return { kind: "build", repo, pr, commit, version: Number.isFinite(version) ? version : 0, fork: headRepo !== repo, labels };
+  const author = text(record(pull.user)?.login) ?? "";
+  return { kind: "build", repo, pr, commit, version: Number.isFinite(version) ? version : 0, fork: headRepo !== repo, labels, author };
 }
 
-/** Whether a build may run, by the repository's `trust`: pull requests from the repository itself always may. */
-export function trustDecision(trust: string, intent: { fork: boolean; labels: string[] }): { build: true } | { build: false; reason: string } {
+/**
+ * Whether a build may run, by the repository's `trust`: pull requests from the repository itself always may.
+ * `canWrite` is what GitHub says of the author (undefined when it could not be asked).
+ */
+export function trustDecision(trust: string, intent: { fork: boolean; labels: string[]; author?: string }, canWrite?: boolean): { build: true } | { build: false; reason: string } {
   if (!intent.fork || trust === "all") return { build: true };
   if (trust.startsWith("label:")) {
     const label = trust.slice("label:".length);
     return intent.labels.includes(label) ? { build: true } : { build: false, reason: `a pull request from a fork is built once it has the label ${label}` };
   }
-  return { build: false, reason: "a pull request from a fork is built only for collaborators, and asking GitHub who collaborates is not supported yet (use trust: label:<name> or all)" };
+  if (canWrite) return { build: true };
+  if (canWrite === false) return { build: false, reason: `a pull request from a fork is built only for collaborators, and ${intent.author || "its author"} has no write access` };
+  return { build: false, reason: "a pull request from a fork is built only for collaborators, and GitHub could not be asked (no github.token or app)" };
 }

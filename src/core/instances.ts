@@ -39,10 +39,13 @@ export async function createInstance(ctx: EngineContext, demo: Demo, app: AppCon
           namespace,
           image,
           containerPort: app.port,
-          labels: labelsFor({
-            demo: { id: demo.id, kind: demo.kind, app: demo.app, host: demo.host, createdAt: demo.createdAt, expiresAt: demo.expiresAt, namespace, ...(demo.owner ? { owner: demo.owner } : {}), ...(demo.pooled ? { pool: true } : {}) },
-            instance: { id: instanceId, generation, image },
-          }),
+          labels: {
+            ...demo.extraLabels,
+            ...labelsFor({
+              demo: { id: demo.id, kind: demo.kind, app: demo.app, host: demo.host, createdAt: demo.createdAt, expiresAt: demo.expiresAt, namespace, ...(demo.owner ? { owner: demo.owner } : {}), ...(demo.pooled ? { pool: true } : {}) },
+              instance: { id: instanceId, generation, image },
+            }),
+          },
           env: app.env,
           memoryBytes: app.memory,
           cpus: app.cpus,

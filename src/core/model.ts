@@ -63,6 +63,8 @@ export interface Demo {
    * following it; a request that finds the app not yet listening gets the controller's page (nginx's 502 fallback).
    */
   routeEarly?: boolean;
+  /** Labels its next instances carry besides ours (a pull request's `demo-launcher.repo`, `.pr`, `.commit`). */
+  extraLabels?: Record<string, string>;
   /** A preview built from a fork nobody vouched for: it runs without the configured env (secrets). */
   withoutEnv?: boolean;
   /** A preview's newer image that waits until the demo is ready and no replacement runs. */

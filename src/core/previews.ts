@@ -11,7 +11,7 @@ import { startReplacement } from "./replacement.js";
  * The preview `label` of `source` serves `image`. A new preview starts like a launch; a running one whose
  * image differs (its branch moved) is replaced with zero downtime; every request extends its lease by `keep`.
  */
-export function servePreview(ctx: EngineContext, source: string, label: string, image: string, options: { withoutEnv?: boolean } = {}): Demo {
+export function servePreview(ctx: EngineContext, source: string, label: string, image: string, options: ServeOptions = {}): Demo {
   const spec = ctx.options.previews?.[source];
   if (!spec) throw new DomainError({ code: "unknown-source", asked: source, allowed: Object.keys(ctx.options.previews ?? {}) });
   const now = ctx.now();
@@ -21,6 +21,7 @@ export function servePreview(ctx: EngineContext, source: string, label: string, 
     // Whoever built the newest image decides: an untrusted push takes the secrets away, a trusted one gives them back.
     if (options.withoutEnv) existing.withoutEnv = true;
     else delete existing.withoutEnv;
+    if (options.labels) existing.extraLabels = options.labels;
     existing.expiresAt = Math.max(existing.expiresAt, now + spec.ttl);
     // Kept as a lease: the label written at creation cannot change.
     ctx.registry.leases.set(label, { id: label, expiresAt: existing.expiresAt });
@@ -37,7 +38,7 @@ export function servePreview(ctx: EngineContext, source: string, label: string, 
     void ctx.saver.save();
     return existing;
   }
-  const demo: Demo = { id: label, kind: "preview", app: source, host: hostFor(label, ctx.options.domain), createdAt: now, expiresAt: now + spec.ttl, status: "starting", step: "creating", instances: [], routeEarly: true, ...(options.withoutEnv ? { withoutEnv: true } : {}) };
+  const demo: Demo = { id: label, kind: "preview", app: source, host: hostFor(label, ctx.options.domain), createdAt: now, expiresAt: now + spec.ttl, status: "starting", step: "creating", instances: [], routeEarly: true, ...(options.withoutEnv ? { withoutEnv: true } : {}), ...(options.labels ? { extraLabels: options.labels } : {}) };
   ctx.registry.add(demo);
   ctx.track(runLaunch(ctx, demo, { ...spec, image, ...(options.withoutEnv ? { env: {} } : {}) }));
   void ctx.saver.save();
@@ -191,9 +192,16 @@ async function restartAsleepWith(ctx: EngineContext, demo: Demo, spec: AppSpec):
   await runLaunch(ctx, demo, spec);
 }
 
+export interface ServeOptions {
+  /** Built from a fork nobody vouched for: no configured env. */
+  withoutEnv?: boolean;
+  /** Extra container labels of the instances started from now on. */
+  labels?: Record<string, string>;
+}
+
 /** What the HTTP layer and the controller call about previews. */
 export interface PreviewOps {
-  serve(source: string, label: string, image: string, options?: { withoutEnv?: boolean }): Demo;
+  serve(source: string, label: string, image: string, options?: ServeOptions): Demo;
   awaitServing(label: string, image: string): Promise<void>;
   sawRequests(labels: Iterable<string>): void;
   /** Wakes an asleep preview (in the background); true when it was asleep. */

@@ -9,8 +9,9 @@ import { branchLabel, pullRequestLabel } from "../core/preview-names.js";
 import type { BuildRunner } from "../builds/build-runner.js";
 import { removePreview, type PreviewRemovalEngine } from "../builds/preview-removal.js";
 import type { GithubRepo } from "../config/load.js";
-import type { Delivery, DeliveryLog } from "./deliveries.js";
+import type { Delivery, DeliveryLog, DeliveryOutcome } from "./deliveries.js";
 import type { PullRequestReporter } from "./reporter.js";
+import type { Octokit } from "@octokit/core";
 
 export interface GithubHooksOptions {
   secrets: string[];
@@ -19,6 +20,8 @@ export interface GithubHooksOptions {
   engine: PreviewRemovalEngine;
   deliveries: DeliveryLog;
   logger: Logger;
+  /** Asks GitHub whether a fork's author may write (trust: collaborators). */
+  octokit?: Octokit;
   /** Reports refusals to the pull request (its build's progress is reported by the runner's listener). */
   reporter?: PullRequestReporter;
 }
@@ -84,6 +87,20 @@ export class GithubHooks {
     return { status: 202, body: { delivery: id, accepted: true } };
   }
 
+  /** Whether GitHub says the user may write to the repository; undefined when it cannot be asked. */
+  private async canWrite(repo: string, user: string): Promise<boolean | undefined> {
+    const { octokit } = this.options;
+    if (!octokit || !user) return undefined;
+    const [owner, name] = repo.split("/") as [string, string];
+    try {
+      const { data } = await octokit.request("GET /repos/{owner}/{repo}/collaborators/{username}/permission", { owner, repo: name, username: user });
+      return ["admin", "maintain", "write"].includes(String((data as { permission?: string }).permission));
+    } catch (error) {
+      // 404: not a collaborator at all. Anything else: GitHub did not answer, and nothing is built on a guess.
+      return (error as { status?: number }).status === 404 ? false : undefined;
+    }
+  }
+
   private later(delivery: Delivery, intent: GithubIntent): void {
     const task = new Promise<void>((resolve) => setImmediate(resolve))
       .then(() => this.act(delivery, intent))
@@ -96,23 +113,30 @@ export class GithubHooks {
   }
 
   private async act(delivery: Delivery, intent: GithubIntent): Promise<void> {
-    const { deliveries, runner, engine, repos } = this.options;
-    if (intent.kind === "ping" || intent.kind === "ignore") return deliveries.settle(delivery.id, "ignored", { reason: intent.kind === "ignore" ? intent.reason : "ping" });
+    const { outcome, ...extra } = await this.handle(intent);
+    await this.options.deliveries.settle(delivery.id, outcome, extra);
+  }
+
+  /** Does what an intent asks (a delivery's, or the reconciler's); answers the outcome in words. */
+  async handle(intent: GithubIntent): Promise<{ outcome: Exclude<DeliveryOutcome, "received">; reason?: string; build?: string }> {
+    const { runner, engine, repos } = this.options;
+    if (intent.kind === "ping" || intent.kind === "ignore") return { outcome: "ignored", reason: intent.kind === "ignore" ? intent.reason : "ping" };
     const repo = repos[intent.repo]!;
     if (intent.kind === "build") {
-      const trust = trustDecision(repo.trust, intent);
+      const trust = trustDecision(repo.trust, intent, intent.fork && repo.trust === "collaborators" ? await this.canWrite(intent.repo, intent.author) : undefined);
       if (!trust.build) {
         this.options.reporter?.refused(intent.repo, intent.commit, trust.reason);
-        return deliveries.settle(delivery.id, "ignored", { reason: trust.reason });
+        return { outcome: "ignored", reason: trust.reason };
       }
       const host = pullRequestLabel(repo.source, intent.pr);
       const { build } = await runner.request(repo.source, { commit: intent.commit }, { host, version: intent.version, untrusted: intent.fork && repo.trust === "all" });
       // An older event than the newest seen for this pull request is answered with the newer build.
       const older = build.commit !== intent.commit;
-      return deliveries.settle(delivery.id, older ? "ignored" : "queued", { build: build.id, ...(older ? { reason: `a newer commit (${build.commit?.slice(0, 12)}) of pull request #${intent.pr} is built instead` } : {}) });
+      return { outcome: older ? "ignored" : "queued", build: build.id, ...(older ? { reason: `a newer commit (${build.commit?.slice(0, 12)}) of pull request #${intent.pr} is built instead` } : {}) };
     }
     const label = intent.kind === "remove-pr" ? pullRequestLabel(repo.source, intent.pr) : branchLabel(repo.source, intent.branch);
     const removal = await removePreview(engine, runner, label);
-    await deliveries.settle(delivery.id, "removed", { reason: removal.removed || removal.cancelledBuilds.length ? `removed ${label} (${removal.removedImages.length} image(s))` : `there was no preview at ${label}` });
+    return { outcome: "removed", reason: removal.removed || removal.cancelledBuilds.length ? `removed ${label} (${removal.removedImages.length} image(s))` : `there was no preview at ${label}` };
   }
+
 }

@@ -15,6 +15,10 @@ export interface FakeGithubApi {
   url: string;
   calls: ApiCall[];
   comments: Map<number, { issue: string; body: string }>;
+  /** What GET /repos/:o/:r/pulls answers (open pull requests), per owner/name. */
+  openPulls: Map<string, Array<{ number: number; head: { sha: string; repo: { full_name: string } }; updated_at: string; labels: Array<{ name: string }>; user: { login: string } }>>;
+  /** Users with write access (others are 404: not collaborators). */
+  writers: Set<string>;
   /** The next `count` calls get this answer instead. */
   failNext(count: number, status: number, headers?: Record<string, string>): void;
   close(): Promise<void>;
@@ -24,6 +28,8 @@ export async function startFakeGithubApi(): Promise<FakeGithubApi> {
   const calls: ApiCall[] = [];
   const comments = new Map<number, { issue: string; body: string }>();
   const failures: Array<{ status: number; headers: Record<string, string> }> = [];
+  const openPulls: FakeGithubApi["openPulls"] = new Map();
+  const writers = new Set<string>();
   let ids = 1000;
   const server = http.createServer((request, response) => {
     const chunks: Buffer[] = [];
@@ -40,6 +46,10 @@ export async function startFakeGithubApi(): Promise<FakeGithubApi> {
       const failure = failures.shift();
       if (failure) return answer(failure.status, { message: "injected failure" }, failure.headers);
       let match: RegExpExecArray | null;
+      if (request.method === "GET" && (match = /^\/repos\/([^/]+\/[^/]+)\/pulls$/.exec(path))) return answer(200, openPulls.get(match[1]!) ?? []);
+      if (request.method === "GET" && (match = /^\/repos\/[^/]+\/[^/]+\/collaborators\/([^/]+)\/permission$/.exec(path))) {
+        return writers.has(match[1]!) ? answer(200, { permission: "write" }) : answer(404, { message: "Not Found" });
+      }
       if (request.method === "POST" && /^\/repos\/[^/]+\/[^/]+\/statuses\/[0-9a-f]{40}$/.test(path)) return answer(201, { id: (ids += 1), state: body.state });
       if ((match = /^\/repos\/([^/]+\/[^/]+)\/issues\/(\d+)\/comments$/.exec(path))) {
         const issue = `${match[1]}#${match[2]}`;
@@ -64,6 +74,8 @@ export async function startFakeGithubApi(): Promise<FakeGithubApi> {
     url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
     calls,
     comments,
+    openPulls,
+    writers,
     failNext(count, status, headers = {}) {
       for (let i = 0; i < count; i += 1) failures.push({ status, headers });
     },

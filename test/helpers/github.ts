@@ -17,13 +17,18 @@ export function recorded(event: string, action?: string): Record<string, any> {
 }
 
 /** A recorded pull_request payload for pull request `pr` at `commit`, updated at `updatedAt`. */
-export function pullRequestPayload(action: string, pr: number, commit: string, updatedAt: Date, options: { fork?: boolean; labels?: string[] } = {}): Record<string, any> {
+export function pullRequestPayload(action: string, pr: number, commit: string, updatedAt: Date, options: { fork?: boolean; labels?: string[]; author?: string; repo?: string } = {}): Record<string, any> {
   const payload = recorded("pull_request", action === "synchronize" || action === "closed" || action === "reopened" ? action : "opened");
   payload.number = pr;
   payload.pull_request.number = pr;
   payload.pull_request.head.sha = commit;
   payload.pull_request.updated_at = updatedAt.toISOString();
   payload.pull_request.labels = (options.labels ?? []).map((name) => ({ name }));
+  if (options.author) payload.pull_request.user = { ...payload.pull_request.user, login: options.author };
+  if (options.repo) {
+    payload.repository = { ...payload.repository, full_name: options.repo };
+    payload.pull_request.head.repo = { ...payload.pull_request.head.repo, full_name: options.repo };
+  }
   if (options.fork) payload.pull_request.head.repo = { ...payload.pull_request.head.repo, full_name: "someone-else/Hello-World" };
   return payload;
 }

@@ -19,6 +19,7 @@ import { silentLogger } from "../../src/logger.js";
 const OLD_SECRET = "old-secret-0123456789";
 const SECRET = "new-secret-0123456789";
 const SOURCE = `g${Math.random().toString(36).slice(2, 7)}`;
+const OTHER_REPO = "Codertocat/Other";
 
 describe("GitHub pull-request previews (real git daemon, Docker and nginx)", () => {
   let root: string;
@@ -47,8 +48,15 @@ describe("GitHub pull-request previews (real git daemon, Docker and nginx)", () 
     await work.git(["checkout", "-q", "main"]);
     return commit;
   };
-  const event = async (action: string, pr: number, commit: string, options: { fork?: boolean; labels?: string[]; at?: number } = {}) =>
-    deliver(stack.nginxPort, "pull_request", pullRequestPayload(action, pr, commit, new Date(options.at ?? (clock += 1000)), options), SECRET);
+  /** Sends a pull_request event, and keeps the stand-in API's list of open pull requests as GitHub would. */
+  const event = async (action: string, pr: number, commit: string, options: { fork?: boolean; labels?: string[]; at?: number; author?: string; repo?: string } = {}) => {
+    const payload = pullRequestPayload(action, pr, commit, new Date(options.at ?? (clock += 1000)), options);
+    const repo = options.repo ?? EXAMPLE_REPO;
+    const open = (api.openPulls.get(repo) ?? []).filter((pull) => pull.number !== pr);
+    if (action !== "closed") open.push({ number: pr, head: { sha: commit, repo: { full_name: payload.pull_request.head.repo.full_name } }, updated_at: payload.pull_request.updated_at, labels: options.labels?.map((name) => ({ name })) ?? [], user: { login: options.author ?? "Codertocat" } });
+    api.openPulls.set(repo, open);
+    return deliver(stack.nginxPort, "pull_request", payload, SECRET);
+  };
 
   beforeAll(async () => {
     root = await mkdtemp(path.join(os.tmpdir(), "demo-launcher-github-"));
@@ -58,7 +66,7 @@ describe("GitHub pull-request previews (real git daemon, Docker and nginx)", () 
     bare = daemon.bare;
     stack = await startStack({
       nginxYaml: "  drain: 1s",
-      extraYaml: `github:\n  webhookSecrets: [${OLD_SECRET}, ${SECRET}]\n  apiUrl: ${api.url}\n  token: test-token\n  repos:\n    ${EXAMPLE_REPO}: { name: ${SOURCE}, repo: ${JSON.stringify(daemon.url)}, port: 8080, readiness: { path: /, timeout: 20s }, trust: "label:safe" }`,
+      extraYaml: `github:\n  webhookSecrets: [${OLD_SECRET}, ${SECRET}]\n  apiUrl: ${api.url}\n  token: test-token\n  repos:\n    ${EXAMPLE_REPO}: { name: ${SOURCE}, repo: ${JSON.stringify(daemon.url)}, port: 8080, readiness: { path: /, timeout: 20s }, trust: "label:safe" }\n    ${OTHER_REPO}: { name: ${SOURCE}c, repo: ${JSON.stringify(daemon.url)}, port: 8080, readiness: { path: /, timeout: 20s } }`,
     });
   });
   afterAll(async () => {
@@ -189,6 +197,8 @@ describe("GitHub pull-request previews (real git daemon, Docker and nginx)", () 
     const commit = await pushPr(5, "after a restart");
     const id = "restart-0000-1111";
     const payload = JSON.stringify(pullRequestPayload("opened", 5, commit, new Date((clock += 1000))));
+    // GitHub lists it as open (the reconciler, which also runs at start, must leave it alone).
+    api.openPulls.get(EXAMPLE_REPO)!.push({ number: 5, head: { sha: commit, repo: { full_name: EXAMPLE_REPO } }, updated_at: new Date(clock).toISOString(), labels: [], user: { login: "Codertocat" } });
     const stateDir = path.join(stack.dir, "state");
     const file = path.join(stateDir, "deliveries.json");
     const saved = JSON.parse(await readFile(file, "utf8")) as { deliveries: unknown[] };
@@ -212,5 +222,33 @@ describe("GitHub pull-request previews (real git daemon, Docker and nginx)", () 
     expect(statuses(commit).filter((status) => status.state === "success")).toHaveLength(1);
     const refused = api.calls.filter((call) => call.status >= 500 || call.status === 403 || call.status === 429);
     expect(refused.length).toBe(3);
+  });
+
+  it("builds a fork's pull request for a collaborator GitHub vouches for, not for anyone else", async () => {
+    const commit = await pushPr(11, "fork of a collaborator");
+    expect((await event("opened", 11, commit, { fork: true, author: "eve", repo: OTHER_REPO })).status).toBe(202);
+    await waitFor("the refusal's status", async () => statuses(commit).some((status) => status.state === "error" && /eve has no write access/.test(status.description)), 15_000, 100);
+    api.writers.add("ann");
+    expect((await event("reopened", 11, commit, { fork: true, author: "ann", repo: OTHER_REPO })).status).toBe(202);
+    await waitFor("the collaborator's preview", async () => (await stack.viaNginx(`${SOURCE}c-pr-11.demo.localhost`, "/")).body.trim() === "fork of a collaborator", 60_000, 200);
+    const containers = await stack.docker.listContainers({ filters: { label: [`demo-launcher.id=${SOURCE}c-pr-11`] } });
+    expect(containers[0]!.Labels).toMatchObject({ "demo-launcher.repo": OTHER_REPO, "demo-launcher.pr": "11", "demo-launcher.commit": commit });
+  });
+
+  it("cleans up a pull request closed while the controller was down, and builds one opened meanwhile (reconciler)", async () => {
+    const closedLater = await pushPr(7, "closed while down");
+    await event("opened", 7, closedLater);
+    await waitFor("pull request 7's preview", async () => (await page(7)) === "closed while down", 60_000, 200);
+    await stack.controller!.close();
+    const openedMeanwhile = await pushPr(8, "opened while down");
+    // While it was down: #7 was closed (the webhook never arrived), #8 was opened.
+    const open = (api.openPulls.get(EXAMPLE_REPO) ?? []).filter((pull) => pull.number !== 7);
+    open.push({ number: 8, head: { sha: openedMeanwhile, repo: { full_name: EXAMPLE_REPO } }, updated_at: new Date((clock += 1000)).toISOString(), labels: [], user: { login: "Codertocat" } });
+    api.openPulls.set(EXAMPLE_REPO, open);
+    stack.controller = await startController(stack.config, { logger: silentLogger, docker: stack.docker });
+    await waitFor("pull request 7's preview to be removed", async () => (await stack.docker.listContainers({ all: true, filters: { label: [`demo-launcher.id=${SOURCE}-pr-7`] } })).length === 0, 30_000, 200);
+    await waitFor("pull request 8's preview", async () => (await page(8)) === "opened while down", 60_000, 200);
+    // The open ones stayed.
+    expect(await page(1)).toBe("push 5");
   });
 });

@@ -13,7 +13,7 @@ const SHA = "0123456789abcdef0123456789abcdef01234567";
 describe("GitHub events", () => {
   it("reads builds, removals and pings from recorded payloads, and ignores the rest with the reason", () => {
     expect(interpretEvent("ping", recorded("ping"), configured)).toEqual({ kind: "ping" });
-    expect(interpretEvent("pull_request", pullRequestPayload("opened", 7, SHA, new Date(5000)), configured)).toEqual({ kind: "build", repo: EXAMPLE_REPO, pr: 7, commit: SHA, version: 5000, fork: false, labels: [] });
+    expect(interpretEvent("pull_request", pullRequestPayload("opened", 7, SHA, new Date(5000)), configured)).toEqual({ kind: "build", repo: EXAMPLE_REPO, pr: 7, commit: SHA, version: 5000, fork: false, labels: [], author: "Codertocat" });
     expect(interpretEvent("pull_request", pullRequestPayload("synchronize", 7, SHA, new Date(6000), { fork: true, labels: ["safe"] }), configured)).toMatchObject({ kind: "build", fork: true, labels: ["safe"] });
     expect(interpretEvent("pull_request", pullRequestPayload("closed", 7, SHA, new Date()), configured)).toEqual({ kind: "remove-pr", repo: EXAMPLE_REPO, pr: 7 });
     const deleted = { ...recorded("push"), ref: "refs/heads/feature/x", deleted: true };
@@ -35,7 +35,9 @@ describe("GitHub events", () => {
 
   it("trusts pull requests from the repository itself, and forks only by label or when all are trusted", () => {
     expect(trustDecision("collaborators", { fork: false, labels: [] })).toEqual({ build: true });
-    expect(trustDecision("collaborators", { fork: true, labels: [] })).toMatchObject({ build: false });
+    expect(trustDecision("collaborators", { fork: true, labels: [] })).toMatchObject({ build: false, reason: expect.stringContaining("could not be asked") });
+    expect(trustDecision("collaborators", { fork: true, labels: [], author: "eve" }, false)).toMatchObject({ build: false, reason: expect.stringContaining("eve has no write access") });
+    expect(trustDecision("collaborators", { fork: true, labels: [], author: "ann" }, true)).toEqual({ build: true });
     expect(trustDecision("label:safe", { fork: true, labels: ["other"] })).toMatchObject({ build: false, reason: expect.stringContaining("label safe") });
     expect(trustDecision("label:safe", { fork: true, labels: ["safe"] })).toEqual({ build: true });
     expect(trustDecision("all", { fork: true, labels: [] })).toEqual({ build: true });
