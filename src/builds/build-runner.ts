@@ -81,10 +81,10 @@ export class BuildRunner {
   }
 
   /** Checks the source and ref (git's own rules), then shares or queues the build. */
-  async request(source: unknown, ref: { branch?: unknown; commit?: unknown }, own: { host: string; version: number; untrusted: boolean } | undefined = undefined): Promise<{ build: Build; created: boolean }> {
+  async request(source: unknown, ref: { branch?: unknown; commit?: unknown }, own: { host: string; version: number; untrusted: boolean; link?: string } | undefined = undefined): Promise<{ build: Build; created: boolean }> {
     const sources = Object.keys(this.options.previews);
     if (typeof source !== "string" || !Object.hasOwn(this.options.previews, source)) throw new DomainError({ code: "unknown-source", asked: source, allowed: sources });
-    const request = { ...(ref.commit !== undefined ? { source, commit: checkCommitId(ref.commit) } : { source, branch: await checkBranchName(ref.branch) }), ...(own ? { host: own.host, version: own.version, untrusted: own.untrusted } : {}) };
+    const request = { ...(ref.commit !== undefined ? { source, commit: checkCommitId(ref.commit) } : { source, branch: await checkBranchName(ref.branch) }), ...(own ? { host: own.host, version: own.version, untrusted: own.untrusted, ...(own.link ? { link: own.link } : {}) } : {}) };
     const result = this.queue.request(request, this.options.clock.now());
     if (result.created) {
       await this.save();

@@ -34,6 +34,8 @@ export interface Build {
   version?: number;
   /** Built from a fork nobody vouched for: its preview gets none of the configured env. */
   untrusted?: boolean;
+  /** Where people read about it (a pull request's page): the preview's page links there. */
+  link?: string;
 }
 
 export interface BuildRequest {
@@ -43,6 +45,7 @@ export interface BuildRequest {
   host?: string;
   version?: number;
   untrusted?: boolean;
+  link?: string;
 }
 
 export interface BuildQueueLimits {
@@ -103,6 +106,7 @@ export class BuildQueue {
       ...(request.commit ? { commit: request.commit } : {}),
       ...(request.host ? { host: request.host, version: request.version ?? 0 } : {}),
       ...(request.untrusted ? { untrusted: true } : {}),
+      ...(request.link ? { link: request.link } : {}),
       state: "queued",
       createdAt: now,
       attempts: 0,

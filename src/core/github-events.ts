@@ -5,7 +5,7 @@ export type GithubIntent =
   | { kind: "ping" }
   | { kind: "ignore"; reason: string; repo?: string; pr?: number }
   /** Build the pull request's head commit and serve it at the pull request's host. */
-  | { kind: "build"; repo: string; pr: number; commit: string; version: number; fork: boolean; labels: string[]; author: string }
+  | { kind: "build"; repo: string; pr: number; commit: string; version: number; fork: boolean; labels: string[]; author: string; url?: string }
   | { kind: "remove-pr"; repo: string; pr: number }
   | { kind: "remove-branch"; repo: string; branch: string };
 
@@ -54,7 +54,8 @@ function pullRequest(body: Record<string, unknown>, repo: string): GithubIntent 
   const version = Date.parse(text(pull.updated_at) ?? "");
   const labels = Array.isArray(pull.labels) ? pull.labels.flatMap((label) => (text(record(label)?.name) ? [text(record(label)?.name)!] : [])) : [];
   const author = text(record(pull.user)?.login) ?? "";
-  return { kind: "build", repo, pr, commit, version: Number.isFinite(version) ? version : 0, fork: headRepo !== repo, labels, author };
+  const url = text(pull.html_url);
+  return { kind: "build", repo, pr, commit, version: Number.isFinite(version) ? version : 0, fork: headRepo !== repo, labels, author, ...(url && /^https?:\/\/[^\s"<>]+$/.test(url) ? { url } : {}) };
 }
 
 /**

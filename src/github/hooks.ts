@@ -129,7 +129,7 @@ export class GithubHooks {
         return { outcome: "ignored", reason: trust.reason };
       }
       const host = pullRequestLabel(repo.source, intent.pr);
-      const { build } = await runner.request(repo.source, { commit: intent.commit }, { host, version: intent.version, untrusted: intent.fork && repo.trust === "all" });
+      const { build } = await runner.request(repo.source, { commit: intent.commit }, { host, version: intent.version, untrusted: intent.fork && repo.trust === "all", ...(intent.url ? { link: intent.url } : {}) });
       // An older event than the newest seen for this pull request is answered with the newer build.
       const older = build.commit !== intent.commit;
       return { outcome: older ? "ignored" : "queued", build: build.id, ...(older ? { reason: `a newer commit (${build.commit?.slice(0, 12)}) of pull request #${intent.pr} is built instead` } : {}) };

@@ -113,7 +113,7 @@ export class Pages {
   }
 
   /** A preview's build: its steps, the tail of its log (followed live), and on failure why, with a rebuild button. */
-  previewBuild(view: { source: string; ref: string; state: string; note?: string; reason?: string; logTail: string; offset: number; failedLines?: string }): string {
+  previewBuild(view: { source: string; ref: string; state: string; note?: string; reason?: string; logTail: string; offset: number; failedLines?: string; link?: string; linkText?: string }): string {
     const order = ["queued", "fetching", "building", "starting", "ready"];
     const labels: Record<string, string> = { queued: "Waiting for a free builder", fetching: "Fetching the repository", building: "Building the image", starting: "Starting the app", ready: "Ready" };
     const failed = !order.includes(view.state);

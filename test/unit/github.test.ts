@@ -4,6 +4,8 @@ import { describe, expect, it } from "vitest";
 import { parseConfigText } from "../../src/config/load.js";
 import { sourceNameOf } from "../../src/config/github-schema.js";
 import { BuildQueue } from "../../src/core/build-queue.js";
+import { Pages } from "../../src/http/pages.js";
+import { DEFAULT_TEMPLATES_DIR } from "../../src/nginx/render.js";
 import { interpretEvent, trustDecision } from "../../src/core/github-events.js";
 import { EXAMPLE_REPO, pullRequestPayload, recorded } from "../helpers/github.js";
 
@@ -13,7 +15,7 @@ const SHA = "0123456789abcdef0123456789abcdef01234567";
 describe("GitHub events", () => {
   it("reads builds, removals and pings from recorded payloads, and ignores the rest with the reason", () => {
     expect(interpretEvent("ping", recorded("ping"), configured)).toEqual({ kind: "ping" });
-    expect(interpretEvent("pull_request", pullRequestPayload("opened", 7, SHA, new Date(5000)), configured)).toEqual({ kind: "build", repo: EXAMPLE_REPO, pr: 7, commit: SHA, version: 5000, fork: false, labels: [], author: "Codertocat" });
+    expect(interpretEvent("pull_request", pullRequestPayload("opened", 7, SHA, new Date(5000)), configured)).toEqual({ kind: "build", repo: EXAMPLE_REPO, pr: 7, commit: SHA, version: 5000, fork: false, labels: [], author: "Codertocat", url: "https://github.com/Codertocat/Hello-World/pull/2" });
     expect(interpretEvent("pull_request", pullRequestPayload("synchronize", 7, SHA, new Date(6000), { fork: true, labels: ["safe"] }), configured)).toMatchObject({ kind: "build", fork: true, labels: ["safe"] });
     expect(interpretEvent("pull_request", pullRequestPayload("closed", 7, SHA, new Date()), configured)).toEqual({ kind: "remove-pr", repo: EXAMPLE_REPO, pr: 7 });
     const deleted = { ...recorded("push"), ref: "refs/heads/feature/x", deleted: true };
@@ -65,6 +67,15 @@ describe("builds of a host of its own", () => {
     // Another host, or a plain commit build of the same commit, is a build of its own.
     expect(queue.request({ source: "web", commit: "c".repeat(40) }, 0).build.id).not.toBe(second.id);
     expect(queue.all()).toHaveLength(3);
+  });
+});
+
+describe("a pull request's preview page", () => {
+  it("links to its pull request while it builds", () => {
+    const pages = new Pages(DEFAULT_TEMPLATES_DIR, undefined, { brand: { title: "Try", text: "", accentColor: "#000000", backgroundColor: "#ffffff" }, apexUrl: "http://demo.localhost" });
+    const html = pages.previewBuild({ source: "web", ref: SHA, state: "building", logTail: "Step 1/3", offset: 8, link: "https://github.com/acme/web/pull/7", linkText: "Pull request #7" });
+    expect(html).toContain('<a href="https://github.com/acme/web/pull/7" rel="noopener">Pull request #7</a>');
+    expect(pages.previewBuild({ source: "web", ref: "main", state: "building", logTail: "", offset: 0 })).not.toContain("Pull request");
   });
 });
 

@@ -67,6 +67,7 @@ export async function answerPreviewHost(ctx: HttpContext, request: FastifyReques
       ctx.pages.previewBuild({
         source: build.source,
         ref: build.branch ?? build.commit ?? "",
+        ...(build.link ? { link: build.link, linkText: `Pull request #${/-pr-(\d+)$/.exec(build.host ?? "")?.[1] ?? ""}` } : {}),
         state: build.state,
         ...(build.note ? { note: build.note } : {}),
         ...(build.reason ? { reason: build.reason } : {}),
