@@ -13,6 +13,7 @@ import { SAMPLE_IMAGE } from "../src/docker/sample-image.js";
 import { median, percentile, round, rssMb, treeRssMb, until200 } from "./measure.js";
 import { replacementUnderLoad } from "./replacement.js";
 import { previewRows, previewsBench, type PreviewResults } from "./previews.js";
+import { webhookRows, webhooksBench, type WebhookResults } from "./webhooks.js";
 
 const quick = process.argv.includes("--quick");
 const SIZE = quick
@@ -352,6 +353,7 @@ function table(): string {
   if (r.rss) rows.push(["Controller RSS idle / with 200 live demos", `${r.rss.idleMb} / ${r.rss.at200Mb} MB`, `200 demos ready after ${round((r.rss.allReadyAfterMs ?? 0) / 1000)} s`, "target ≤ 80 MB"]);
   if (r.replacement) rows.push([`Replacement under load (${r.replacement.replacements} replacements, ${r.replacement.requestsPerSecond} req/s keep-alive + new connections)`, `p50 / p95 ${r.replacement.p50Ms} / ${r.replacement.p95Ms} ms to the new image served; ${r.replacement.failedRequests} failed, ${r.replacement.errors5xx} × 5xx of ${r.replacement.requests}`, `cold launch p50 ${r.replacement.coldLaunchP50Ms} ms`, `${r.replacement.ratio}× cold launch; target 0 failed, 0 × 5xx`]);
   if (results.previews) rows.push(...previewRows(results.previews as PreviewResults));
+  if (results.webhooks) rows.push(...webhookRows(results.webhooks as WebhookResults));
   if (r.reloadLoad) rows.push([`Serving through ${r.reloadLoad.launches} launches + expiries (${r.reloadLoad.reloads} reloads)`, `${r.reloadLoad.requests} requests`, `${r.reloadLoad.errors5xx} × 5xx, ${r.reloadLoad.connectErrors} failed connects`, "target 0 and 0"]);
   return ["| measure | result | baseline (same run) | ratio / target |", "| --- | --- | --- | --- |", ...rows.map((row) => `| ${row.join(" | ")} |`)].join("\n");
 }
@@ -363,6 +365,7 @@ const sections: Array<[string, () => Promise<void>]> = [
   ["reload load", reloadLoad],
   ["replacement", async () => void (results.replacement = await replacementUnderLoad(SIZE.replacements, log))],
   ["previews", async () => void (results.previews = await previewsBench(SIZE.previews, log))],
+  ["webhooks", async () => void (results.webhooks = await webhooksBench(SIZE.previews, log))],
   ["footprint", footprint],
 ];
 const only = process.argv.find((arg) => arg.startsWith("--only="))?.slice("--only=".length);
