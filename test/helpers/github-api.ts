@@ -9,6 +9,7 @@ export interface ApiCall {
   body: Record<string, any>;
   status: number;
   at: number;
+  authorization: string;
 }
 
 export interface FakeGithubApi {
@@ -39,7 +40,7 @@ export async function startFakeGithubApi(): Promise<FakeGithubApi> {
       const body = text ? (JSON.parse(text) as Record<string, any>) : {};
       const path = (request.url ?? "/").split("?")[0]!;
       const answer = (status: number, data: unknown, headers: Record<string, string> = {}) => {
-        calls.push({ method: request.method ?? "GET", path, body, status, at: Date.now() });
+        calls.push({ method: request.method ?? "GET", path, body, status, at: Date.now(), authorization: String(request.headers.authorization ?? "") });
         response.writeHead(status, { "content-type": "application/json", ...headers });
         response.end(JSON.stringify(data));
       };
@@ -50,6 +51,7 @@ export async function startFakeGithubApi(): Promise<FakeGithubApi> {
       if (request.method === "GET" && (match = /^\/repos\/[^/]+\/[^/]+\/collaborators\/([^/]+)\/permission$/.exec(path))) {
         return writers.has(match[1]!) ? answer(200, { permission: "write" }) : answer(404, { message: "Not Found" });
       }
+      if (request.method === "POST" && /^\/app\/installations\/\d+\/access_tokens$/.test(path)) return answer(201, { token: "ghs_installation_token", expires_at: new Date(Date.now() + 3_600_000).toISOString() });
       if (request.method === "POST" && /^\/repos\/[^/]+\/[^/]+\/statuses\/[0-9a-f]{40}$/.test(path)) return answer(201, { id: (ids += 1), state: body.state });
       if ((match = /^\/repos\/([^/]+\/[^/]+)\/issues\/(\d+)\/comments$/.exec(path))) {
         const issue = `${match[1]}#${match[2]}`;

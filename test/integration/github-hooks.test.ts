@@ -80,6 +80,10 @@ describe("GitHub pull-request previews (real git daemon, Docker and nginx)", () 
 
   it("serves an opened pull request at its host, once however often the delivery comes, and answers ping", async () => {
     expect((await deliver(stack.nginxPort, "ping", recorded("ping"), OLD_SECRET)).body).toContain('"pong":true');
+    // The form-encoded kind of webhook: the payload in a `payload` field, signed as sent.
+    const form = `payload=${encodeURIComponent(JSON.stringify(recorded("ping")))}`;
+    const formPing = await deliver(stack.nginxPort, "ping", undefined, SECRET, { body: form, headers: { "content-type": "application/x-www-form-urlencoded" } });
+    expect(formPing.status, formPing.body).toBe(200);
     const commit = await pushPr(1, "pr one");
     const opened = await event("opened", 1, commit);
     expect(opened.status).toBe(202);
@@ -130,7 +134,9 @@ describe("GitHub pull-request previews (real git daemon, Docker and nginx)", () 
     }
     expect(load.failures).toEqual([]);
     expect(load.answers.filter((answer) => answer.status !== 200)).toEqual([]);
-    expect(load.answers.length).toBeGreaterThan(50);
+    // At least 50 requests a second the whole time.
+    const seconds = (load.answers.at(-1)!.at - load.answers[0]!.at) / 1000;
+    expect(load.answers.length / seconds).toBeGreaterThanOrEqual(50);
   });
 
   it("holds back a fork's pull request until it has the trusted label, and removes everything when it closes", async () => {
@@ -250,5 +256,18 @@ describe("GitHub pull-request previews (real git daemon, Docker and nginx)", () 
     await waitFor("pull request 8's preview", async () => (await page(8)) === "opened while down", 60_000, 200);
     // The open ones stayed.
     expect(await page(1)).toBe("push 5");
+  });
+
+  it("removes a branch's preview when a push deletes the branch", async () => {
+    await work.git(["checkout", "-q", "-b", "feature/gone", "main"]);
+    await work.commitPage("doomed branch");
+    await work.git(["checkout", "-q", "main"]);
+    await daemon.sync();
+    const opened = await stack.viaNginx("demo.localhost", `/preview?source=${SOURCE}&branch=feature/gone`);
+    const branchHost = (JSON.parse(opened.body) as { host: string }).host;
+    await waitFor("the branch preview", async () => (await stack.viaNginx(branchHost, "/")).body.trim() === "doomed branch", 60_000, 200);
+    const push = { ...recorded("push"), ref: "refs/heads/feature/gone", deleted: true };
+    expect((await deliver(stack.nginxPort, "push", push, SECRET)).status).toBe(202);
+    await waitFor("the branch preview to be removed", async () => (await stack.docker.listContainers({ all: true, filters: { label: [`demo-launcher.host=${branchHost}`] } })).length === 0, 30_000, 200);
   });
 });
