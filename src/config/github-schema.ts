@@ -1,26 +1,19 @@
 // The `github:` section: webhook secrets (several, for rotation), the API and its auth, and the repositories
 // whose pull requests get previews, each with the build settings of a preview source and who is trusted.
 import { z } from "zod";
-import { containerLimits, duration, envSchema, port, readinessSchema, relativePath, REPO_PATTERN, SOURCE_PATTERN } from "./fields.js";
+import { duration, previewSchema, REPO_PATTERN, SOURCE_PATTERN } from "./fields.js";
 
 /** `owner/name` as GitHub spells repositories. */
 export const OWNER_REPO_PATTERN = /^[A-Za-z0-9-]{1,39}\/[A-Za-z0-9._-]{1,100}$/;
 const TRUST_HELP = "collaborators, all, or label:<name>";
 
-const githubRepoSchema = z.strictObject({
+/** A repository's build settings are a preview source's (less the branch refresh), plus its name, URL and trust. */
+const githubRepoSchema = previewSchema.omit({ repo: true, refresh: true }).extend({
   /** The source name in preview hosts (`<name>-pr-<n>`); by default the repository's name, letters and digits only. */
   name: z.string({ error: "must be a source name" }).regex(SOURCE_PATTERN, "must be 1 to 20 lowercase letters and digits, starting with a letter").optional(),
   repo: z.string({ error: "must be a git URL" }).regex(REPO_PATTERN, "must be a git URL (git://, https://, ssh://, file://), user@host:path or a path").optional(),
-  dockerfile: relativePath("a Dockerfile path").default("Dockerfile"),
-  context: relativePath("a folder").default("."),
-  port: port,
-  ...containerLimits,
-  env: envSchema,
-  readiness: readinessSchema,
-  idleStop: duration.prefault("30m"),
-  keep: duration.prefault("7d"),
   trust: z.string({ error: `must be ${TRUST_HELP}` }).regex(/^(collaborators|all|label:[^\s]{1,50})$/, `must be ${TRUST_HELP}`).default("collaborators"),
-}, { error: "must be a map with at least port" });
+});
 
 export const githubSchema = z.strictObject({
   webhookSecrets: z.array(z.string({ error: "must be text" }).min(16, "must be at least 16 characters"), { error: "must be a list of secrets" }).min(1, "must name at least one secret"),

@@ -28,10 +28,7 @@ export function isDockerUnavailable(error: unknown): boolean {
   return (code !== undefined && UNAVAILABLE_CODES.has(code)) || /socket hang up/i.test(describeError(error)) || STILL_STARTING.test(describeError(error));
 }
 
-/**
- * A daemon that has just come back answers for a moment before its network store is open: it refuses a
- * container start with this 500. Not a refusal of ours to report; it is waited out like an outage.
- */
+/** A daemon just back refuses container starts with this 500 until its network store is open: waited out like an outage. */
 const STILL_STARTING = /failed to update store for object type \*libnetwork/i;
 
 /** How long one Engine API call may take; creating and starting a container may take longer than the rest. */
@@ -211,8 +208,7 @@ export class DockerRuntime implements ContainerRuntime {
       // An idle preview's app gets a moment to shut down cleanly; it is woken by `restart`.
       await call(() => this.docker.getContainer(containerId).stop({ t: 3 }));
     } catch (error) {
-      // 304: stopped already.
-      if (statusCode(error) === 304) return;
+      if (statusCode(error) === 304) return; // stopped already
       throw error;
     }
   }
