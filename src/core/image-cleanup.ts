@@ -33,6 +33,8 @@ export interface CleanupPlan {
 }
 
 export function planImageCleanup(input: CleanupInput): CleanupPlan {
+  // Only images of sources configured here: another controller on the same Docker host keeps its own.
+  input = { ...input, images: input.images.filter((image) => input.keepFor(image.source) !== undefined) };
   const removeImages = new Set<string>();
   const asleepImages = new Set(input.asleep.map((preview) => preview.image));
   for (const image of input.images) {

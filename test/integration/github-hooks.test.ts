@@ -73,7 +73,7 @@ describe("GitHub pull-request previews (real git daemon, Docker and nginx)", () 
     await stack?.close();
     await daemon?.stop();
     await api?.close();
-    const images = await stack?.docker.listImages({ filters: { reference: [`${PREVIEW_IMAGE_REPO}/${SOURCE}`] } });
+    const images = await stack?.docker.listImages({ filters: { reference: [`${PREVIEW_IMAGE_REPO}/${SOURCE}`, `${PREVIEW_IMAGE_REPO}/${SOURCE}c`] } });
     for (const image of images ?? []) await stack.docker.getImage(image.Id).remove({ force: true }).catch(() => {});
     if (root) await rm(root, { recursive: true, force: true });
   });

@@ -62,7 +62,7 @@ describe("image keeper (real Docker)", () => {
 
     // A restarted keeper remembers when each was used: `a` passes its keep first.
     now += 6.5 * DAY;
-    const again = new ImageKeeper({ docker, stateDir, keepFor: () => 7 * DAY, minFreeBytes: 1, logger: silentLogger, now: () => now, freeBytes: async () => free, use: { inUse: () => new Set([tags[3]!]), asleep: () => [{ id: `${SOURCE}-main`, image: tags[2]!, lastSeenAt: now - DAY }], endPreview: async (id) => void ended.push(id) } });
+    const again = new ImageKeeper({ docker, stateDir, keepFor: (source) => (source === SOURCE ? 7 * DAY : undefined), minFreeBytes: 1, logger: silentLogger, now: () => now, freeBytes: async () => free, use: { inUse: () => new Set([tags[3]!]), asleep: () => [{ id: `${SOURCE}-main`, image: tags[2]!, lastSeenAt: now - DAY }], endPreview: async (id) => void ended.push(id) } });
     await again.start();
     expect((await again.pass()).removeImages).toEqual([tags[0]]);
     expect(await exists(tags[0]!)).toBe(false);
@@ -70,7 +70,7 @@ describe("image keeper (real Docker)", () => {
 
     // The disk runs low: the unused `b` goes, then the asleep preview and its image `c`; `d` serves and stays.
     free = 0;
-    const low = new ImageKeeper({ docker, stateDir, keepFor: () => 7 * DAY, minFreeBytes: 10 ** 12, logger: silentLogger, now: () => now, freeBytes: async () => free, use: { inUse: () => new Set([tags[3]!]), asleep: () => [{ id: `${SOURCE}-main`, image: tags[2]!, lastSeenAt: now - DAY }], endPreview: async (id) => void ended.push(id) } });
+    const low = new ImageKeeper({ docker, stateDir, keepFor: (source) => (source === SOURCE ? 7 * DAY : undefined), minFreeBytes: 10 ** 12, logger: silentLogger, now: () => now, freeBytes: async () => free, use: { inUse: () => new Set([tags[3]!]), asleep: () => [{ id: `${SOURCE}-main`, image: tags[2]!, lastSeenAt: now - DAY }], endPreview: async (id) => void ended.push(id) } });
     await low.start();
     const plan = await low.pass();
     expect(plan).toEqual({ endPreviews: [`${SOURCE}-main`], removeImages: [tags[1], tags[2]] });
@@ -82,7 +82,7 @@ describe("image keeper (real Docker)", () => {
     await low.close();
 
     // Measured for real on Docker's data root: this disk has room, so nothing more goes.
-    const measured = new ImageKeeper({ docker, stateDir, keepFor: () => 7 * DAY, minFreeBytes: 1, logger: silentLogger, now: () => now, use: { inUse: () => new Set(), asleep: () => [], endPreview: async () => {} } });
+    const measured = new ImageKeeper({ docker, stateDir, keepFor: (source) => (source === SOURCE ? 7 * DAY : undefined), minFreeBytes: 1, logger: silentLogger, now: () => now, use: { inUse: () => new Set(), asleep: () => [], endPreview: async () => {} } });
     expect(await measured.pass()).toEqual({ endPreviews: [], removeImages: [] });
     expect(await exists(tags[3]!)).toBe(true);
   });

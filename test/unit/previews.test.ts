@@ -146,6 +146,9 @@ describe("image cleanup plan", () => {
     });
     expect(plan).toEqual({ endPreviews: ["web-old"], removeImages: ["a", "b", "c", "s1"] });
     expect(planImageCleanup({ images: [image("a", 0)], inUse: new Set(), asleep: [], now: DAY, keepFor: () => 7 * DAY, disk: { freeBytes: 5000, minFreeBytes: 1000 } })).toEqual({ endPreviews: [], removeImages: [] });
+    // Images of a source not configured here (another controller's, on the same Docker) are never touched.
+    const other = { tag: "other", source: "elsewhere", lastUsedAt: 0, sizeBytes: 10_000 };
+    expect(planImageCleanup({ images: [other], inUse: new Set(), asleep: [], now: 100 * DAY, keepFor: (source) => (source === "web" ? DAY : undefined), disk: { freeBytes: 0, minFreeBytes: 1000 } })).toEqual({ endPreviews: [], removeImages: [] });
   });
 });
 
