@@ -16,6 +16,7 @@ import { StateFile } from "../state/state-file.js";
 import { startReaper, type Reaper } from "./reaper.js";
 import { previewSpecs, startPreviews } from "./previews.js";
 import { SeenLog } from "../nginx/seen-log.js";
+import { DumpRestorer } from "../databases/run.js";
 import { formatAddress } from "../nginx/render.js";
 
 export interface ControllerHandle {
@@ -61,6 +62,7 @@ export async function startController(config: Config, options: ControllerOptions
     limits: config.limits,
     newId: makeIdGenerator(config.idLength),
     runtime,
+    restorer: new DumpRestorer(runtime),
     readiness: httpReadinessProbe,
     routes: new RoutesFilePublisher(new RoutesFile(config.nginx.configDir, config.nginx.controller, renderer), nginxRouteConfirmer(config.nginx.probeUrl, config.domain, { rejected: nginxRefused }), options.logger),
     stateStore: new StateFile(config.stateDir, options.logger),

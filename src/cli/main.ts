@@ -7,6 +7,7 @@ import { SetupError, describeError } from "../core/errors.js";
 import { consoleLogger } from "../logger.js";
 import { ApiError } from "./api-client.js";
 import { runBuilds, runDeliveries, runPreview } from "./builds.js";
+import { runRewind } from "./rewind.js";
 import { runDoctor, runExtend, runReplace, runLaunch, runList, runRender, runServe, runStop, runUp, runWatch } from "./commands.js";
 
 function withConfig<T extends unknown[]>(action: (config: Config, ...args: T) => Promise<number | void>) {
@@ -55,6 +56,13 @@ program
   .option("--image <image>", "image of the new instance (default: the app's configured image, as Docker has it now)")
   .option("--wait <seconds>", "wait until the replacement succeeded or failed", parseWaitSeconds)
   .action(withConfig((config, id: string, options: { image?: string; wait?: number }) => runReplace(config, id, options)));
+program
+  .command("rewind")
+  .description("bring a demo's database back to one of its app's state sources (admin); answers with a job")
+  .argument("<id>", "demo id")
+  .argument("[source]", "state source name (default: the app's default source)")
+  .option("--wait [seconds]", "wait until the rewind is done or failed (default 600 s)", parseWaitSeconds)
+  .action(withConfig((config, id: string, source: string | undefined, options: { wait?: number | boolean }) => runRewind(config, id, source, options)));
 program
   .command("preview")
   .description("build a branch or commit of a preview source (admin); serving previews comes with the next steps of previews")

@@ -2,6 +2,10 @@
 import { z } from "zod";
 import { APP_NAME_PATTERN, DOMAIN_PATTERN, SOURCE_PATTERN, address, appSchema, duration, port, positiveInt, previewSchema, size } from "./fields.js";
 import { githubSchema } from "./github-schema.js";
+import { stateSchema } from "./state-schema.js";
+
+/** An app, and the named database states its demos start from and can be rewound to. */
+const appWithState = appSchema.extend({ state: stateSchema.optional() });
 
 export type { Address } from "./fields.js";
 
@@ -77,7 +81,7 @@ export const configSchema = z.strictObject({
     }, { error: "must be a map with concurrency, timeout, queueLength and minFreeDisk" })
     .prefault({}),
   apps: z
-    .record(z.string().regex(APP_NAME_PATTERN, "must be an app name of lowercase letters, digits and hyphens, starting with a letter"), appSchema, { error: "must be a map of app names to app settings" })
+    .record(z.string().regex(APP_NAME_PATTERN, "must be an app name of lowercase letters, digits and hyphens, starting with a letter"), appWithState, { error: "must be a map of app names to app settings" })
     .refine((apps) => Object.keys(apps).length > 0, { message: "must name at least one app" })
     .default({
       hello: {

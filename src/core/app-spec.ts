@@ -1,4 +1,5 @@
 // What the core knows of an app and of logging; the config edge parses apps into this shape.
+import type { AppState } from "./state-sources.js";
 
 export interface AppSpec {
   image: string;
@@ -16,6 +17,8 @@ export interface AppSpec {
   idleStop?: number;
   title?: string | undefined;
   description?: string | undefined;
+  /** Named database states: new demos start from the default, a rewind brings one back. */
+  state?: AppState | undefined;
 }
 
 export interface Logger {

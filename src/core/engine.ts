@@ -11,6 +11,8 @@ import type { Demo } from "./model.js";
 import { claim, ensurePools, poolStatus, readyPoolMember } from "./pool.js";
 import { DemoRegistry } from "./registry.js";
 import { startReplacement } from "./replacement.js";
+import { requestRewind, resumeJobs } from "./rewind.js";
+import type { Job } from "./jobs.js";
 import { previewOps, type PreviewOps } from "./previews.js";
 import type { AppSpec } from "./app-spec.js";
 import { routesFor } from "./routes.js";
@@ -89,6 +91,8 @@ export class DemoEngine implements EngineContext {
       this.track(runLaunch(this, demo, app));
     }
     await this.publishRoutes().catch(() => {});
+    resumeJobs(this, this.registry.interruptedJobs);
+    this.registry.interruptedJobs = [];
     this.promoteQueued();
     ensurePools(this, () => this.newUniqueId());
     void this.saver.save();
@@ -174,6 +178,15 @@ export class DemoEngine implements EngineContext {
   /** Starts a zero-downtime replacement; answers at once with the demo (its `replacement` tells how it goes). */
   replace(id: string, image?: string): Promise<Demo> {
     return startReplacement(this, id, image);
+  }
+
+  /** Rewinds a demo's database to a state source (the app's default when none is named); answers with the job at once. */
+  rewind(id: string, source?: string): { job: Job; created: boolean } {
+    return requestRewind(this, id, source, () => this.options.newId());
+  }
+
+  job(id: string): Job | undefined {
+    return this.registry.jobs.get(id);
   }
 
   async stop(id: string): Promise<boolean> {

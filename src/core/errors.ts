@@ -18,7 +18,12 @@ export type DomainErrorData =
   | { code: "unknown-source"; asked: unknown; allowed: string[] }
   /** A branch or commit the repository does not have; `branches`: the ones it has, closest first. */
   | { code: "unknown-ref"; source: string; ref: string; kind: "branch" | "commit"; branches: string[] }
-  | { code: "repo-unreachable"; source: string; why: string; retryAfterSeconds: number };
+  | { code: "repo-unreachable"; source: string; why: string; retryAfterSeconds: number }
+  | { code: "demo-ended"; id: string }
+  | { code: "no-state-sources"; app: string }
+  | { code: "unknown-state-source"; app: string; asked: string; allowed: string[] }
+  | { code: "not-rewindable"; id: string; status: string }
+  | { code: "no-such-job"; id: string };
 
 export type DomainErrorCode = DomainErrorData["code"];
 

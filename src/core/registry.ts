@@ -1,4 +1,5 @@
 // The registry of demos in memory: live demos, the line, leases, ended demos and what the state file keeps.
+import { JobBook, type Job } from "./jobs.js";
 import type { Demo, ReplacementState } from "./model.js";
 import type { AcceptedLaunch, EndedDemo, EngineState, Lease } from "./runtime.js";
 
@@ -18,6 +19,10 @@ export class DemoRegistry {
   /** After a pool member fails to start, its app's pool waits until then before trying again. */
   readonly poolPausedUntil = new Map<string, number>();
 
+  /** Rewind jobs, finished and not. */
+  readonly jobs = new JobBook();
+  /** Jobs the last run left unfinished, until the engine has adopted their demos and resumes them. */
+  interruptedJobs: Job[] = [];
   /** Previews the last run had put to sleep (their containers are stopped on purpose). */
   readonly savedAsleep = new Set<string>();
   /** Replacement outcomes the last run saved, until their demos are adopted. */
@@ -97,6 +102,7 @@ export class DemoRegistry {
     for (const lease of state.leases ?? []) this.leases.set(lease.id, lease);
     for (const { id, ...replacement } of state.replacements ?? []) this.savedReplacements.set(id, replacement);
     for (const id of state.asleep ?? []) this.savedAsleep.add(id);
+    this.interruptedJobs = this.jobs.restore(state.jobs ?? []);
   }
 
   /** The saved outcome of a demo's last replacement, once (at its adoption). */
@@ -123,6 +129,7 @@ export class DemoRegistry {
       leases: [...this.leases.values()],
       ...(replacements.length ? { replacements } : {}),
       ...(asleep.length ? { asleep } : {}),
+      ...(this.jobs.all().length ? { jobs: this.jobs.all() } : {}),
     };
   }
 }

@@ -1,4 +1,5 @@
 // The interfaces the core needs from the outside world (containers, nginx, disk, clock); the edges implement them.
+import type { Job } from "./jobs.js";
 import type { PublishedRoutes, Route } from "./routes.js";
 
 /** One instance to start; where it runs, its name and its host port are the runtime's business. */
@@ -37,6 +38,21 @@ export interface ContainerInspection {
   oomKilled: boolean;
 }
 
+/** One command to run inside a running instance (a database restore); an argument array, never a shell line. */
+export interface ExecSpec {
+  argv: string[];
+  user?: string;
+  env?: Record<string, string>;
+  timeoutMs: number;
+}
+
+export interface ExecResult {
+  exitCode: number;
+  /** The end of what it printed (stdout and stderr together). */
+  output: string;
+  timedOut?: boolean;
+}
+
 /** Thrown when the container engine does not answer at all (daemon down or restarting), as opposed to refusing. */
 export class RuntimeUnavailableError extends Error {
   constructor(cause: string) {
@@ -68,6 +84,8 @@ export interface ContainerRuntime {
   stop(containerId: string): Promise<void>;
   /** Starts a stopped container again (after an engine restart stopped it); same endpoint. */
   restart(containerId: string): Promise<void>;
+  /** Runs a command inside a running container and waits for it (state sources restore databases this way). */
+  exec?(containerId: string, spec: ExecSpec): Promise<ExecResult>;
   /**
    * Calls `lost` whenever the connection to the engine breaks (a daemon restart stops containers even
    * when it is too quick for a periodic check to see). Returns an unsubscribe function.
@@ -122,6 +140,8 @@ export interface EngineState {
   /** Previews stopped for being idle: their stopped containers are theirs, not crashed apps. */
   asleep?: string[];
   /** The last replacement of each live demo (its outcome survives a restart). */
+  /** Rewinds: finished ones for their callers, unfinished ones to run again. */
+  jobs?: Job[];
   replacements?: Array<{ id: string; status: "running" | "succeeded" | "failed"; image: string; startedAt: number; finishedAt?: number; reason?: string }>;
 }
 

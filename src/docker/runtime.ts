@@ -2,8 +2,9 @@
 import Docker from "dockerode";
 import { LABEL_PREFIX } from "../core/model.js";
 import { SetupError, describeError } from "../core/errors.js";
-import { PlacementError, RuntimeUnavailableError, type ContainerInspection, type ContainerRuntime, type InstanceSpec, type RuntimeContainer, type RuntimeState, type StartedInstance } from "../core/runtime.js";
+import { PlacementError, RuntimeUnavailableError, type ContainerInspection, type ContainerRuntime, type ExecResult, type ExecSpec, type InstanceSpec, type RuntimeContainer, type RuntimeState, type StartedInstance } from "../core/runtime.js";
 import { pickCandidatePort, type PortRange } from "./ports.js";
+import { execInContainer } from "./exec.js";
 
 /** The host port this adapter bound, kept on the container so a restarted controller knows its endpoint. */
 export const PORT_LABEL = `${LABEL_PREFIX}port`;
@@ -232,6 +233,10 @@ export class DockerRuntime implements ContainerRuntime {
       if (statusCode(error) === 404) return false;
       throw error;
     }
+  }
+
+  exec(containerId: string, spec: ExecSpec): Promise<ExecResult> {
+    return call(() => execInContainer(this.docker, containerId, spec), spec.timeoutMs + CALL_TIMEOUT_MS);
   }
 
   async restart(containerId: string): Promise<void> {

@@ -90,6 +90,26 @@ export class Pages {
     });
   }
 
+  /** A ready demo's own page (/__demo/): its time left, and "Reset my demo" with the reset's progress. */
+  demoHome(demo: Demo, options: { canReset: boolean; job?: Record<string, unknown> }): string {
+    const job = options.job;
+    const working = job && (job.status === "queued" || job.status === "running");
+    return this.render("pages/demo-status.eta", {
+      title: job ? (working ? "Resetting your demo" : job.status === "done" ? "Your demo is reset" : "The reset did not work") : "Your demo",
+      kind: "home",
+      message: job
+        ? working
+          ? `Bringing back "${String(job.source)}". This page moves on by itself.`
+          : job.status === "done"
+            ? `It has the state "${String(job.source)}" again.`
+            : `Your demo keeps the state it had. Reason: ${String(job.reason ?? "unknown")}`
+        : `It is yours until ${new Date(demo.expiresAt).toISOString().slice(11, 16)} UTC.`,
+      reset: options.canReset && !working ? { action: "/__demo/rewind" } : undefined,
+      open: true,
+      ...(working ? { refreshSeconds: 1 } : {}),
+    });
+  }
+
   ready(): string {
     return this.render("pages/demo-status.eta", { title: "Your demo is ready", kind: "ready", message: "Opening it now.", refreshSeconds: 1 });
   }

@@ -114,6 +114,16 @@ export function problemFromDomain(error: DomainError): ProblemError {
       return new ProblemError("not-found", `${data.source} has no ${data.kind} ${JSON.stringify(data.ref.slice(0, 100))}.${data.branches.length ? ` Branches${data.kind === "branch" ? ", closest first" : ""}: ${data.branches.slice(0, 10).join(", ")}${data.branches.length > 10 ? ", …" : ""}.` : ""}`, { extra: { branches: data.branches } });
     case "repo-unreachable":
       return new ProblemError("unavailable", `The repository of ${data.source} cannot be fetched right now (${data.why}). ${inAbout(data.retryAfterSeconds)}`, { retryAfterSeconds: data.retryAfterSeconds });
+    case "demo-ended":
+      return new ProblemError("conflict", `Demo ${data.id} has ended; only a live demo can be rewound.`);
+    case "no-state-sources":
+      return new ProblemError("conflict", `The app ${data.app} has no state sources to rewind to (apps.${data.app}.state in the config).`);
+    case "unknown-state-source":
+      return new ProblemError("not-found", `${JSON.stringify(data.asked.slice(0, 60))} is not a state source of ${data.app}; sources: ${data.allowed.join(", ")}.`, { extra: { allowed: data.allowed } });
+    case "not-rewindable":
+      return new ProblemError("conflict", `Demo ${data.id} is ${data.status}; only a ready demo can be rewound.`, { extra: { demoStatus: data.status } });
+    case "no-such-job":
+      return new ProblemError("not-found", `There is no job ${data.id}.`);
     case "bad-ref":
       return new ProblemError("bad-request", `${JSON.stringify(data.ref)} is not a valid ref: ${data.why}.`);
   }

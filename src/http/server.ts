@@ -12,6 +12,7 @@ import { adminRoutes } from "./routes/admin.js";
 import { buildRoutes } from "./routes/builds.js";
 import { previewRoutes } from "./routes/previews.js";
 import { hookRoutes } from "./routes/hooks.js";
+import { rewindRoutes } from "./routes/rewind.js";
 import { demoHostPages } from "./routes/demo-hosts.js";
 import { visitorRoutes } from "./routes/visitors.js";
 
@@ -60,6 +61,7 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
   demoHostPages(app, ctx);
   visitorRoutes(app, ctx, logo);
   adminRoutes(app, ctx);
+  rewindRoutes(app, ctx);
   buildRoutes(app, ctx, deps.builds);
   previewRoutes(app, ctx);
   hookRoutes(app, ctx, deps.github);

@@ -19,14 +19,43 @@
     "button:focus-visible{outline:2px solid #fff}" +
     "</style>" +
     "<div class=\"bar\" role=\"status\" aria-live=\"polite\"><span class=\"text\">Demo</span>" +
-    "<button type=\"button\" aria-label=\"Hide the time left\">×</button></div>";
+    "<button type=\"button\" class=\"reset\" hidden>Reset my demo</button>" +
+    "<button type=\"button\" class=\"hide\" aria-label=\"Hide the time left\">×</button></div>";
   document.body.appendChild(host);
   var bar = root.querySelector(".bar");
   var text = root.querySelector(".text");
   var expiresAt = 0;
   var hiddenByVisitor = false;
   var ending = false;
-  root.querySelector("button").addEventListener("click", function () {
+  var resetButton = root.querySelector(".reset");
+  var resetting = false;
+  // "Reset my demo": the launcher rewinds this demo's database to its original data, then the page reloads.
+  resetButton.addEventListener("click", function () {
+    if (resetting || !window.confirm("Reset this demo to its original data? Your changes are lost.")) return;
+    resetting = true;
+    resetButton.disabled = true;
+    text.textContent = "Resetting your demo…";
+    fetch("/__demo/rewind", { method: "POST", headers: { accept: "application/json" } })
+      .then(function (r) { return r.json(); })
+      .then(function (job) { followJob(job); })
+      .catch(function () { resetDone("The reset could not start. Try again."); });
+  });
+  function followJob(job) {
+    if (job.status === "done") return window.location.reload();
+    if (job.status === "failed" || !job.id) return resetDone("The reset did not work: " + (job.reason || job.detail || "unknown reason") + ". Your demo keeps its data.");
+    setTimeout(function () {
+      fetch("/__demo/jobs/" + encodeURIComponent(job.id), { cache: "no-store" })
+        .then(function (r) { return r.json(); })
+        .then(followJob)
+        .catch(function () { followJob(job); });
+    }, 400);
+  }
+  function resetDone(message) {
+    resetting = false;
+    resetButton.disabled = false;
+    text.textContent = message;
+  }
+  root.querySelector(".hide").addEventListener("click", function () {
     hiddenByVisitor = true;
     bar.classList.add("hidden");
   });
@@ -38,7 +67,7 @@
   }
 
   function tick() {
-    if (!expiresAt) return;
+    if (!expiresAt || resetting) return;
     var left = Math.max(0, Math.round((expiresAt - Date.now()) / 1000));
     if (left <= WARN_SECONDS) {
       bar.classList.add("warn");
@@ -68,6 +97,7 @@
       .then(function (r) { return r.json(); })
       .then(function (d) {
         if (d.expiresAt) expiresAt = Date.parse(d.expiresAt);
+        resetButton.hidden = !d.canReset;
         tick();
       })
       .catch(function () {});

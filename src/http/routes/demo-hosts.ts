@@ -4,6 +4,7 @@ import { idFromHost } from "../../core/naming.js";
 import { NO_STORE, type HttpContext } from "../context.js";
 import { ProblemError, sendProblem } from "../problem.js";
 import { answerPreviewHost, isPreviewHost } from "./preview-hosts.js";
+import { answerDemoReset, canReset } from "./demo-reset.js";
 
 export function demoHostPages(app: FastifyInstance, ctx: HttpContext): void {
   const { config, engine, pages, scripts } = ctx;
@@ -20,8 +21,13 @@ export function demoHostPages(app: FastifyInstance, ctx: HttpContext): void {
     const ended = demo ? undefined : engine.getEnded(id);
     // A page or a poll about a queued demo shows that its visitor is still waiting.
     if (demo) engine.touch(id);
+    if (demo) {
+      const answered = answerDemoReset(ctx, request, reply, demo, path ?? "/");
+      if (answered) return answered;
+    }
     if (path === "/__demo/status.json") {
-      if (demo) return reply.send(ctx.viewFor(demo));
+      // The banner offers "Reset my demo" only to the visitor who may press it.
+      if (demo) return reply.send({ ...ctx.viewFor(demo), ...(canReset(ctx, request, demo) ? { canReset: true } : {}) });
       if (ended) return reply.send(ctx.endedView(ended));
       return sendProblem(reply, new ProblemError("not-found", "There is no demo at this address."));
     }

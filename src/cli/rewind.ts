@@ -1,0 +1,29 @@
+// The CLI's rewind: `rewind <id> [source] [--wait]` starts one (the app's default source when none is named) and follows its job.
+import type { Config } from "../config/load.js";
+import { callApi } from "./api-client.js";
+
+interface JobView {
+  id: string;
+  demo: string;
+  source: string;
+  status: "queued" | "running" | "done" | "failed";
+  durationMs?: number;
+  reason?: string;
+}
+
+/** Exits 0 when the rewind is done (or started, without --wait), 1 when it failed or was still running at the deadline. */
+export async function runRewind(config: Config, id: string, source: string | undefined, options: { wait?: number | boolean }): Promise<number> {
+  let job = (await callApi(config, "POST", `/api/demos/${encodeURIComponent(id)}/rewind`, source ? { source } : {})).data as JobView;
+  const waitSeconds = options.wait === true ? 600 : typeof options.wait === "number" ? options.wait : 0;
+  const deadline = Date.now() + waitSeconds * 1000;
+  while (waitSeconds && (job.status === "queued" || job.status === "running") && Date.now() < deadline) {
+    await new Promise((resolve) => setTimeout(resolve, 250));
+    job = (await callApi(config, "GET", `/api/jobs/${encodeURIComponent(job.id)}`)).data as JobView;
+  }
+  const took = job.durationMs !== undefined ? ` in ${(job.durationMs / 1000).toFixed(1)} s` : "";
+  if (job.status === "done") console.log(`rewound ${id} to ${job.source}${took}`);
+  else if (job.status === "failed") console.log(`rewinding ${id} to ${job.source} failed; the demo keeps its previous state: ${job.reason ?? "no reason given"}`);
+  else if (!waitSeconds) console.log(`rewinding ${id} to ${job.source}: job ${job.id}; follow it with GET /api/jobs/${job.id} or add --wait`);
+  else console.log(`rewinding ${id} to ${job.source} is still ${job.status} after ${waitSeconds} s (job ${job.id})`);
+  return job.status === "failed" || (waitSeconds > 0 && job.status !== "done") ? 1 : 0;
+}

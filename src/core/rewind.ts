@@ -1,0 +1,81 @@
+// Rewind as a job: a demo's database brought back to one of its app's state sources, all or nothing.
+import type { EngineContext } from "./context.js";
+import { describeError, DomainError } from "./errors.js";
+import type { Job } from "./jobs.js";
+import { healthyInstances, type Demo } from "./model.js";
+import { RestoreFailure, type StateSource } from "./state-sources.js";
+
+/** Checks the request and starts the job; a demo already being rewound gets its running job back. */
+export function requestRewind(ctx: EngineContext, demoId: string, sourceName: string | undefined, newJobId: () => string): { job: Job; created: boolean } {
+  const demo = ctx.registry.get(demoId);
+  if (!demo || demo.pooled) {
+    if (ctx.registry.getEnded(demoId)) throw new DomainError({ code: "demo-ended", id: demoId });
+    throw new DomainError({ code: "no-such-demo", id: demoId });
+  }
+  const state = ctx.specFor(demo)?.state;
+  if (!state || !ctx.options.restorer) throw new DomainError({ code: "no-state-sources", app: demo.app });
+  const source = sourceName ?? state.default;
+  if (!Object.hasOwn(state.sources, source)) throw new DomainError({ code: "unknown-state-source", app: demo.app, asked: source, allowed: Object.keys(state.sources) });
+  const running = ctx.registry.jobs.activeFor(demo.id);
+  if (running) return { job: running, created: false };
+  if (demo.status !== "ready") throw new DomainError({ code: "not-rewindable", id: demo.id, status: demo.status });
+  const job: Job = { id: newJobId(), kind: "rewind", demoId: demo.id, app: demo.app, source, status: "queued", createdAt: ctx.now(), attempts: 0 };
+  ctx.registry.jobs.add(job);
+  void ctx.saver.save();
+  ctx.track(runRewind(ctx, job));
+  return { job, created: true };
+}
+
+/** Jobs a restart interrupted: each runs once more once its demo serves again; twice interrupted, it fails. */
+export function resumeJobs(ctx: EngineContext, interrupted: Job[]): void {
+  for (const job of interrupted) {
+    if (job.attempts >= 2) {
+      finish(ctx, job, "failed", "the controller restarted twice during this rewind; the database has the state of the last restore that completed");
+      continue;
+    }
+    job.status = "queued";
+    ctx.track(runRewind(ctx, job));
+  }
+}
+
+async function runRewind(ctx: EngineContext, job: Job): Promise<void> {
+  // A job resumed at start waits for its adopted demo to serve again (a launch or replacement may be finishing).
+  const deadline = ctx.now() + 120_000;
+  let demo = ctx.registry.get(job.demoId);
+  while (demo && demo.status === "starting" && ctx.now() < deadline && !ctx.closed) {
+    await ctx.sleep(250);
+    demo = ctx.registry.get(job.demoId);
+  }
+  if (ctx.closed) return;
+  if (!demo || demo.status !== "ready") return finish(ctx, job, "failed", demo ? `the demo is ${demo.status}` : "the demo ended before its rewind ran");
+  const source = ctx.specFor(demo)?.state?.sources[job.source];
+  if (!source) return finish(ctx, job, "failed", `the app ${demo.app} has no state source ${job.source} any more`);
+  job.status = "running";
+  job.startedAt = ctx.now();
+  job.attempts += 1;
+  await ctx.saver.save();
+  try {
+    await restoreEveryInstance(ctx, demo, source);
+  } catch (error) {
+    if (ctx.closed) return; // the next start runs it once more
+    const reason = error instanceof RestoreFailure ? error.message : `the restore could not run (${describeError(error)})`;
+    ctx.logger.warn(`rewind of demo ${demo.id} to ${job.source} failed; it keeps its previous state: ${reason}`);
+    return finish(ctx, job, "failed", reason);
+  }
+  ctx.logger.info(`demo ${demo.id} rewound to ${job.source} in ${ctx.now() - job.startedAt} ms`);
+  finish(ctx, job, "done");
+}
+
+/** Every serving instance gets the source (a demo is one instance, two for a moment while it is replaced). */
+async function restoreEveryInstance(ctx: EngineContext, demo: Demo, source: StateSource): Promise<void> {
+  const targets = healthyInstances(demo).filter((instance) => instance.containerId);
+  if (targets.length === 0) throw new RestoreFailure("the demo has no running instance");
+  await Promise.all(targets.map((instance) => ctx.options.restorer!.restore(instance.containerId!, source)));
+}
+
+function finish(ctx: EngineContext, job: Job, status: "done" | "failed", reason?: string): void {
+  job.status = status;
+  job.finishedAt = ctx.now();
+  if (reason) job.reason = reason;
+  void ctx.saver.save();
+}
