@@ -54,7 +54,7 @@ export function rewindRoutes(app: FastifyInstance, ctx: HttpContext): void {
 
   app.get<{ Params: { app: string } }>("/api/apps/:app/sources", async (request) => {
     const spec = Object.hasOwn(config.apps, request.params.app) ? config.apps[request.params.app] : undefined;
-    if (!spec) throw new DomainError({ code: "unknown-app", asked: request.params.app, allowed: Object.keys(config.apps) });
+    if (!spec) throw new ProblemError("not-found", `${JSON.stringify(request.params.app.slice(0, 60))} is not an app here; apps: ${Object.keys(config.apps).join(", ")}.`, { extra: { allowed: Object.keys(config.apps) } });
     return spec.state ? sourcesView(spec.state) : { default: null, sources: [] };
   });
 

@@ -1,0 +1,150 @@
+// Rewinds with real MariaDB (WordPress) and PostgreSQL (notes) servers: change rows, rewind, compare row for row;
+// and the refusals: unknown source, an ended demo, a rewind while one runs, a dump that fails to load.
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { EXAMPLE_APPS_YAML, ensureExampleImages } from "../helpers/example-images.js";
+import { launchAndWait, startStack, waitFor, type Stack } from "../helpers/stack.js";
+
+interface JobView { id: string; status: string; source: string; reason?: string; durationMs?: number; demo: string }
+
+async function containerOf(stack: Stack, demoId: string): Promise<string> {
+  const [info] = await stack.docker.listContainers({ filters: { label: [`demo-launcher.id=${demoId}`] } });
+  if (!info) throw new Error(`no container for demo ${demoId}`);
+  return info.Id;
+}
+
+async function execIn(stack: Stack, containerId: string, argv: string[], user?: string): Promise<string> {
+  const exec = await stack.docker.getContainer(containerId).exec({ Cmd: argv, AttachStdout: true, AttachStderr: true, ...(user ? { User: user } : {}) });
+  const stream = await exec.start({ hijack: true, stdin: false });
+  const chunks: Buffer[] = [];
+  const sink = new (await import("node:stream")).PassThrough();
+  sink.on("data", (chunk: Buffer) => chunks.push(chunk));
+  stack.docker.modem.demuxStream(stream, sink, sink);
+  await new Promise((resolve) => stream.on("end", resolve));
+  const { ExitCode } = await exec.inspect();
+  const output = Buffer.concat(chunks).toString("utf8");
+  if (ExitCode !== 0) throw new Error(`${argv.join(" ")} failed: ${output}`);
+  return output;
+}
+
+/** Every row of every table, sorted: two databases with equal rows give equal text. */
+async function mariadbRows(stack: Stack, containerId: string, database = "wordpress"): Promise<string> {
+  const tables = (await execIn(stack, containerId, ["mariadb", "-N", "-B", database, "-e", "SHOW TABLES"])).trim().split("\n");
+  const parts: string[] = [];
+  for (const table of tables) {
+    const rows = (await execIn(stack, containerId, ["mariadb", "-N", "-B", database, "-e", `SELECT * FROM \`${table}\``])).trim().split("\n").sort();
+    parts.push(`${table}\n${rows.join("\n")}`);
+  }
+  return parts.join("\n\n");
+}
+
+async function notesRows(stack: Stack, containerId: string): Promise<string> {
+  return execIn(stack, containerId, ["psql", "-X", "-At", "-U", "notes", "-d", "notes", "-c", "SELECT * FROM notes ORDER BY id", "-c", "SELECT last_value FROM notes_id_seq"], "postgres");
+}
+
+async function followJob(stack: Stack, job: JobView): Promise<JobView> {
+  return waitFor(`job ${job.id} to finish`, async () => {
+    const view = JSON.parse((await stack.api("GET", `/api/jobs/${job.id}`)).body) as JobView;
+    return view.status === "done" || view.status === "failed" ? view : undefined;
+  }, 120_000, 100);
+}
+
+describe("rewinds on real databases", () => {
+  let stack: Stack;
+
+  beforeAll(async () => {
+    await ensureExampleImages();
+    stack = await startStack({ appsYaml: EXAMPLE_APPS_YAML, limitsYaml: "limits: { maxDemos: 6, perClient: 6 }" });
+  }, 600_000);
+
+  afterAll(async () => {
+    await stack?.close();
+  });
+
+  it("lists an app's sources, and refuses an unknown app", async () => {
+    const sources = JSON.parse((await stack.api("GET", "/api/apps/wordpress/sources")).body);
+    expect(sources).toEqual({ default: "fixtures", sources: [{ name: "fixtures", kind: "dump", driver: "mariadb", title: "The shop blog with three posts" }, { name: "broken", kind: "dump", driver: "mariadb" }] });
+    const unknown = await stack.api("GET", "/api/apps/nope/sources");
+    expect(unknown.status).toBe(404);
+    expect(unknown.headers["content-type"]).toMatch(/problem\+json/);
+  });
+
+  it("rewinds WordPress on MariaDB to its fixtures: row for row what it started with", async () => {
+    const demo = await launchAndWait(stack, "wordpress", "ready", 90_000);
+    const container = await containerOf(stack, demo.id);
+    const fresh = await mariadbRows(stack, container);
+    expect(fresh).toContain("Spring collection is here");
+    await execIn(stack, container, ["mariadb", "wordpress", "-e", "INSERT INTO wp_posts (post_author, post_title, post_content, post_excerpt, to_ping, pinged, post_content_filtered, post_status, post_date, post_date_gmt, post_modified, post_modified_gmt) VALUES (1, 'A visitor was here', '', '', '', '', '', 'publish', NOW(), NOW(), NOW(), NOW()); DELETE FROM wp_posts WHERE post_title = 'Shipping and returns'; UPDATE wp_options SET option_value = 'Changed' WHERE option_name = 'blogname'; CREATE TABLE wp_extra (id int)"]);
+    expect(await mariadbRows(stack, container)).not.toBe(fresh);
+
+    const answer = await stack.api("POST", `/api/demos/${demo.id}/rewind`, { source: "fixtures" });
+    expect(answer.status).toBe(202);
+    const job = JSON.parse(answer.body) as JobView;
+    expect(answer.headers.location).toBe(`/api/jobs/${job.id}`);
+    // A second request while it runs gets the same job, not a second rewind.
+    const again = JSON.parse((await stack.api("POST", `/api/demos/${demo.id}/rewind`, {})).body) as JobView;
+    expect(again.id).toBe(job.id);
+    const finished = await followJob(stack, job);
+    expect(finished).toMatchObject({ status: "done", source: "fixtures" });
+    expect(finished.durationMs).toBeGreaterThan(0);
+    // The source itself, loaded by hand into a scratch database beside it: the rewound one must hold exactly its rows.
+    const rewound = await mariadbRows(stack, container);
+    await execIn(stack, container, ["sh", "-c", "mariadb -e 'CREATE DATABASE source_check' && mariadb source_check < /opt/demo/fixtures/fixtures.sql"]);
+    expect(rewound).toBe(await mariadbRows(stack, container, "source_check"));
+    expect(rewound).not.toContain("A visitor was here");
+    // The site serves the fixtures again through nginx.
+    const page = await stack.viaNginx(demo.host, "/");
+    expect(page.body).toContain("Shipping and returns");
+    expect(page.body).not.toContain("A visitor was here");
+  }, 180_000);
+
+  it("rewinds the notes app on PostgreSQL, and a second time from its template", async () => {
+    const demo = await launchAndWait(stack, "notes", "ready", 60_000);
+    const container = await containerOf(stack, demo.id);
+    const fresh = await notesRows(stack, container);
+    for (let round = 0; round < 2; round += 1) {
+      const added = await stack.viaNginx(demo.host, "/", { method: "POST", headers: { "content-type": "application/x-www-form-urlencoded" }, body: `text=round+${round}` });
+      expect(added.status).toBe(303);
+      await execIn(stack, container, ["psql", "-X", "-q", "-U", "notes", "-d", "notes", "-c", "UPDATE notes SET text = 'changed' WHERE id = 2"], "postgres");
+      expect(await notesRows(stack, container)).not.toBe(fresh);
+      const job = JSON.parse((await stack.api("POST", `/api/demos/${demo.id}/rewind`)).body) as JobView;
+      expect(await followJob(stack, job)).toMatchObject({ status: "done", source: "fixtures" });
+      // Rows and the sequence are the source's: the next note gets id 4 again.
+      expect(await notesRows(stack, container)).toBe(fresh);
+    }
+    // The app's role still owns its tables: it writes after the rewind.
+    expect((await stack.viaNginx(demo.host, "/", { method: "POST", headers: { "content-type": "application/x-www-form-urlencoded" }, body: "text=after" })).status).toBe(303);
+  }, 180_000);
+
+  it("keeps the previous state when a dump fails to load, with the tool's message; refuses unknown sources and ended demos", async () => {
+    const wordpress = await launchAndWait(stack, "wordpress", "ready", 90_000);
+    const notes = await launchAndWait(stack, "notes", "ready", 60_000);
+    for (const [demo, rows, insert, user] of [
+      [wordpress, mariadbRows, ["mariadb", "wordpress", "-e", "UPDATE wp_options SET option_value = 'Kept' WHERE option_name = 'blogname'"], undefined],
+      [notes, notesRows, ["psql", "-X", "-q", "-U", "notes", "-d", "notes", "-c", "INSERT INTO notes (text) VALUES ('kept')"], "postgres"],
+    ] as const) {
+      const container = await containerOf(stack, demo.id);
+      await execIn(stack, container, [...insert], user);
+      // Half a dump: a table, some rows, then a syntax error.
+      await execIn(stack, container, ["sh", "-c", "printf 'CREATE TABLE half (id int);\\nINSERT INTO half VALUES (1);\\nTHIS IS NOT SQL;\\n' > /tmp/broken.sql"]);
+      const before = await rows(stack, container);
+      const job = JSON.parse((await stack.api("POST", `/api/demos/${demo.id}/rewind`, { source: "broken" })).body) as JobView;
+      const failed = await followJob(stack, job);
+      expect(failed.status).toBe("failed");
+      expect(failed.reason).toMatch(/syntax error|ERROR 1064/i);
+      expect(await rows(stack, container)).toBe(before);
+      expect((await stack.viaNginx(demo.host, demo.host.startsWith("notes") ? "/notes.json" : "/wp-login.php")).status).toBe(200);
+      const view = JSON.parse((await stack.api("GET", `/api/demos/${demo.id}`)).body);
+      expect(view.status).toBe("ready");
+    }
+    const unknown = await stack.api("POST", `/api/demos/${notes.id}/rewind`, { source: "nope" });
+    expect(unknown.status).toBe(404);
+    expect(JSON.parse(unknown.body)).toMatchObject({ allowed: ["fixtures", "broken"] });
+    const bad = await stack.api("POST", `/api/demos/${notes.id}/rewind`, { source: "../../etc/passwd" });
+    expect(bad.status).toBe(400);
+    expect((await stack.api("DELETE", `/api/demos/${notes.id}`)).status).toBe(204);
+    const ended = await stack.api("POST", `/api/demos/${notes.id}/rewind`, {});
+    expect(ended.status).toBe(409);
+    expect(JSON.parse(ended.body).detail).toMatch(/has ended/);
+    expect((await stack.api("GET", "/api/jobs/nosuchjob")).status).toBe(404);
+  }, 240_000);
+});
