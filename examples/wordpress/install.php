@@ -8,6 +8,9 @@ require_once ABSPATH . 'wp-admin/includes/upgrade.php';
 $result = wp_install('Demo Shop Blog', 'demo', 'demo@example.org', false, '', 'demo-password');
 if (is_wp_error($result)) { fwrite(STDERR, $result->get_error_message() . "\n"); exit(1); }
 update_option('permalink_structure', '');
+/* The demo admin writes in a plain text box (no rich editor): simple for visitors and for browser tests. */
+update_user_meta(1, 'rich_editing', 'false');
+update_user_meta(1, 'show_welcome_panel', 0);
 
 /* Fixtures: what every visitor starts from (a reset brings exactly these back). */
 $fixtures = [

@@ -15,6 +15,8 @@ export async function ensureExampleImages(): Promise<void> {
 export const EXAMPLE_APPS_YAML = `  wordpress:
     image: ${WORDPRESS_IMAGE}
     port: 8080
+    title: WordPress
+    description: A blog on WordPress and MariaDB; log in as demo / demo-password.
     memory: 512m
     pids: 256
     cpus: 1

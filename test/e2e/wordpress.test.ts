@@ -1,0 +1,71 @@
+// WordPress on MariaDB in a real browser (Debian's Chromium): launch, log in to wp-admin with the demo account,
+// publish a post, press "Reset my demo" in the banner: the post is gone and the fixtures are back.
+import type { Browser, BrowserContext } from "playwright-core";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { launchBrowser, screenshot } from "../helpers/browser.js";
+import { EXAMPLE_APPS_YAML, ensureExampleImages } from "../helpers/example-images.js";
+import { startUp, type UpProcess } from "../helpers/up.js";
+
+describe("WordPress with a reset button, in a real browser", () => {
+  let up: UpProcess;
+  let browser: Browser;
+  let context: BrowserContext | undefined;
+
+  beforeAll(async () => {
+    await ensureExampleImages();
+    up = await startUp(({ nginxPort, controllerPort, namespace }) => `namespace: ${namespace}
+listen: 127.0.0.1:${controllerPort}
+nginx: { listen: "127.0.0.1:${nginxPort}" }
+ports: { from: 37000, to: 37999 }
+limits: { maxDemos: 4, perClient: 1 }
+apps:
+${EXAMPLE_APPS_YAML}
+`);
+    browser = await launchBrowser();
+  }, 600_000);
+
+  afterAll(async () => {
+    await context?.close();
+    await browser?.close();
+    await up?.close();
+  });
+
+  it("logs in, publishes a post, resets the demo: the post is gone and the fixtures are back", async () => {
+    context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+    const page = await context.newPage();
+    page.on("dialog", (dialog) => void dialog.accept());
+    await page.goto(`${up.apexUrl}/`);
+    await page.locator("section.card", { has: page.getByRole("heading", { name: "WordPress" }) }).getByRole("button", { name: "Launch demo" }).click();
+    await page.waitForURL(new RegExp(`^http://[a-z][a-z0-9]{7}\\.demo\\.localhost:${up.nginxPort}/$`), { timeout: 20_000 });
+    await page.getByText("Welcome to the demo").first().waitFor({ timeout: 60_000 });
+    const demoUrl = page.url();
+
+    await page.goto(`${demoUrl}wp-login.php`);
+    await page.locator("#user_login").fill("demo");
+    await page.locator("#user_pass").fill("demo-password");
+    await page.locator("#wp-submit").click();
+    await page.waitForURL(/\/wp-admin\/$/, { timeout: 20_000 });
+
+    await page.goto(`${demoUrl}wp-admin/post-new.php`);
+    await page.locator("#title").fill("Written by a visitor in Chromium");
+    await page.locator("#content").fill("This post must disappear when the demo is reset.");
+    await page.locator("#publish").click();
+    await page.getByText("Post published.").waitFor({ timeout: 20_000 });
+    await page.goto(demoUrl);
+    await page.getByText("Written by a visitor in Chromium").first().waitFor();
+    await screenshot(page, "wordpress-before-reset");
+
+    // The banner offers the reset to the visitor who launched the demo.
+    const reset = page.locator("[data-demo-launcher-banner]").getByRole("button", { name: "Reset my demo" });
+    await reset.waitFor({ timeout: 10_000 });
+    await Promise.all([page.waitForEvent("load", { timeout: 60_000 }), reset.click()]);
+    await page.getByText("Welcome to the demo").first().waitFor({ timeout: 20_000 });
+    expect(await page.getByText("Written by a visitor in Chromium").count()).toBe(0);
+    for (const fixture of ["Spring collection is here", "Shipping and returns"]) expect(await page.getByText(fixture).count()).toBeGreaterThan(0);
+    await screenshot(page, "wordpress-after-reset");
+
+    // The demo's own page says what happened and offers the reset without JavaScript too.
+    await page.goto(`${demoUrl}__demo/`);
+    expect(await page.getByRole("button", { name: "Reset my demo" }).count()).toBe(1);
+  }, 180_000);
+});
