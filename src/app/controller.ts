@@ -17,6 +17,7 @@ import { startReaper, type Reaper } from "./reaper.js";
 import { previewSpecs, startPreviews } from "./previews.js";
 import { SeenLog } from "../nginx/seen-log.js";
 import { DumpRestorer } from "../databases/run.js";
+import { startSharedSchedules } from "./shared-schedules.js";
 import { formatAddress } from "../nginx/render.js";
 
 export interface ControllerHandle {
@@ -59,6 +60,7 @@ export async function startController(config: Config, options: ControllerOptions
     namespace: config.namespace,
     apps: config.apps,
     previews: previewSpecs(config),
+    shared: Object.entries(config.shared).map(([name, shared]) => ({ name, app: shared.app, replicas: shared.replicas, source: shared.source })),
     limits: config.limits,
     newId: makeIdGenerator(config.idLength),
     runtime,
@@ -77,6 +79,8 @@ export async function startController(config: Config, options: ControllerOptions
   const previews = await startPreviews(config, engine, docker, options.logger);
   const builds = previews?.builds;
   const reaper: Reaper = startReaper(config.reaper.interval, () => engine.reapTick(), options.logger);
+  // After start: the engine knows when each shared demo was last reset, so a reset missed while down runs now.
+  const schedules = startSharedSchedules(config, engine, options.logger);
   const server = await buildServer({
     config,
     engine,
@@ -84,6 +88,7 @@ export async function startController(config: Config, options: ControllerOptions
     templatesDir,
     ...(builds ? { builds } : {}),
     ...(previews?.github ? { github: previews.github } : {}),
+    schedules,
     status: async () => ({ watcher: (await readWatcherStatus(config.nginx.configDir)) ?? { state: "unknown", detail: "the watcher has not reported yet" } }),
   });
   const port = options.portOverride ?? config.listen.port;
@@ -91,6 +96,7 @@ export async function startController(config: Config, options: ControllerOptions
     await server.listen({ host: config.listen.host, port });
   } catch (error) {
     await reaper.stop();
+    schedules.close();
     await previews?.close();
     await seenLog?.close();
     await engine.close();
@@ -108,6 +114,7 @@ export async function startController(config: Config, options: ControllerOptions
     close() {
       closing ??= (async () => {
         await reaper.stop();
+        schedules.close();
         await server.close();
         await previews?.close();
         await seenLog?.close();

@@ -3,6 +3,7 @@ import { z } from "zod";
 import { APP_NAME_PATTERN, DOMAIN_PATTERN, SOURCE_PATTERN, address, appSchema, duration, port, positiveInt, previewSchema, size } from "./fields.js";
 import { githubSchema } from "./github-schema.js";
 import { stateSchema } from "./state-schema.js";
+import { SHARED_NAME, sharedSchema } from "./shared-schema.js";
 
 /** An app, and the named database states its demos start from and can be rewound to. */
 const appWithState = appSchema.extend({ state: stateSchema.optional() });
@@ -80,6 +81,10 @@ export const configSchema = z.strictObject({
       minFreeDisk: size.prefault("2g"),
     }, { error: "must be a map with concurrency, timeout, queueLength and minFreeDisk" })
     .prefault({}),
+  /** Shared demos: the name is the host's first label (try → try.<domain>). */
+  shared: z
+    .record(z.string().regex(SHARED_NAME, "must be a shared demo name of 3 to 40 lowercase letters, digits and inner hyphens, starting with a letter (its host is <name>.<domain>)"), sharedSchema, { error: "must be a map of names to shared demo settings" })
+    .default({}),
   apps: z
     .record(z.string().regex(APP_NAME_PATTERN, "must be an app name of lowercase letters, digits and hyphens, starting with a letter"), appWithState, { error: "must be a map of app names to app settings" })
     .refine((apps) => Object.keys(apps).length > 0, { message: "must name at least one app" })
@@ -99,7 +104,17 @@ export const configSchema = z.strictObject({
         readiness: { path: "/", timeout: 60_000 },
       },
     }),
-}, { error: "must be a map of settings" });
+}, { error: "must be a map of settings" }).superRefine((config, ctx) => {
+  for (const [name, shared] of Object.entries(config.shared)) {
+    const app = Object.hasOwn(config.apps, shared.app) ? config.apps[shared.app] : undefined;
+    if (!app) ctx.addIssue({ code: "custom", path: ["shared", name, "app"], message: `must be one of the apps: ${Object.keys(config.apps).join(", ")}` });
+    else if (shared.source !== undefined && !Object.hasOwn(app.state?.sources ?? {}, shared.source)) {
+      ctx.addIssue({ code: "custom", path: ["shared", name, "source"], message: app.state ? `must be one of the state sources of ${shared.app}: ${Object.keys(app.state.sources).join(", ")}` : `needs state sources under apps.${shared.app}.state` });
+    }
+    // Visitor ids are exactly idLength letters and digits: a shared name that could be one might meet a visitor's demo.
+    if (new RegExp(`^[a-z0-9]{${config.idLength}}$`).test(name)) ctx.addIssue({ code: "custom", path: ["shared", name], message: `a name of exactly ${config.idLength} letters and digits could be a visitor's demo id; use a shorter or longer name, or one with a hyphen` });
+  }
+});
 
 export type RawConfig = z.output<typeof configSchema>;
 export type AppConfig = RawConfig["apps"][string];

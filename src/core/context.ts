@@ -7,6 +7,7 @@ import type { DemoRegistry } from "./registry.js";
 import type { Clock, ContainerRuntime, EndedDemo, ReadinessProbe, RoutePublisher, StateStore } from "./runtime.js";
 import type { StateSaver } from "./state-saver.js";
 import type { StateRestorer } from "./state-sources.js";
+import type { SharedSpec } from "./shared.js";
 
 export interface EngineOptions {
   domain: string;
@@ -31,6 +32,8 @@ export interface EngineOptions {
   queueAbandonMs?: number;
   /** True while requests to previews are counted (nginx writes the log the controller reads): idle stop runs then. */
   idleTracking?: () => boolean;
+  /** Shared demos: long-lived, several replicas behind one host each. */
+  shared?: SharedSpec[];
   /** Restores state sources inside running containers (rewinds); without it, no app can be rewound. */
   restorer?: StateRestorer;
   /** How long a replaced instance keeps running for the requests nginx's old workers still send it. */

@@ -3,7 +3,6 @@ import { admit, resolveApp } from "./admission.js";
 import type { EngineContext, EngineOptions } from "./context.js";
 import { DockerOutage } from "./docker-outage.js";
 import { describeError, DomainError } from "./errors.js";
-import { planExpiry } from "./expiry.js";
 import { extendLease } from "./extension.js";
 import { runLaunch } from "./launch.js";
 import { LaunchRateLimiter } from "./limits.js";
@@ -12,6 +11,8 @@ import { claim, ensurePools, poolStatus, readyPoolMember } from "./pool.js";
 import { DemoRegistry } from "./registry.js";
 import { startReplacement } from "./replacement.js";
 import { requestRewind, resumeJobs } from "./rewind.js";
+import { SharedDemos } from "./shared.js";
+import { reapPass } from "./reaper-pass.js";
 import type { Job } from "./jobs.js";
 import { previewOps, type PreviewOps } from "./previews.js";
 import type { AppSpec } from "./app-spec.js";
@@ -29,8 +30,6 @@ export interface LaunchResult {
   created: boolean;
 }
 
-const DOCKER_SYNC_EVERY_TICKS = 5;
-const QUEUE_ABANDON_MS = 45_000;
 
 export class DemoEngine implements EngineContext {
   readonly registry: DemoRegistry;
@@ -39,6 +38,8 @@ export class DemoEngine implements EngineContext {
   readonly logger: EngineOptions["logger"];
   /** Previews: served from built images, put to sleep when idle, woken by a request. */
   readonly previews: PreviewOps = previewOps(this);
+  /** Shared demos: kept at their replica count, reset blue-green. */
+  readonly shared: SharedDemos;
   private readonly rate: LaunchRateLimiter;
   private readonly background = new Set<Promise<unknown>>();
   private ticks = 0;
@@ -51,6 +52,8 @@ export class DemoEngine implements EngineContext {
     this.outage = new DockerOutage(() => this.now(), options.logger);
     this.saver = new StateSaver(options.stateStore, this.registry, options.logger);
     this.rate = new LaunchRateLimiter(options.limits.launchesPerClient, options.limits.launchWindow);
+    this.shared = new SharedDemos(this, options.shared ?? []);
+    this.registry.sharedState = () => this.shared.snapshot();
   }
 
   now(): number {
@@ -70,6 +73,7 @@ export class DemoEngine implements EngineContext {
   async start(): Promise<void> {
     const state = await this.options.stateStore.load().catch((): EngineState => ({ ended: [], queued: [] }));
     this.registry.restore(state, this.now());
+    this.shared.restore(state.shared ?? []);
     await adoptAtStart(this, await this.options.routes.load());
     const now = this.now();
     for (const waiting of state.queued) {
@@ -93,6 +97,7 @@ export class DemoEngine implements EngineContext {
     await this.publishRoutes().catch(() => {});
     resumeJobs(this, this.registry.interruptedJobs);
     this.registry.interruptedJobs = [];
+    this.shared.ensure();
     this.promoteQueued();
     ensurePools(this, () => this.newUniqueId());
     void this.saver.save();
@@ -227,32 +232,10 @@ export class DemoEngine implements EngineContext {
 
   // ---- the reaper ------------------------------------------------------------------------------
 
-  /** One reaper pass: expiry from memory every tick, a full Docker sync every few ticks. */
-  async reapTick(): Promise<void> {
+  /** One reaper pass (see reaper-pass.ts): expiry from memory every tick, a full Docker sync every few ticks. */
+  reapTick(): Promise<void> {
     this.ticks += 1;
-    const now = this.now();
-    const endings = planExpiry(this.registry.values(), now, this.options.queueAbandonMs ?? QUEUE_ABANDON_MS);
-    // A visitor promoted meanwhile is no longer waiting in line: only what still holds is carried out.
-    await Promise.all(endings.filter((ending) => ending.status === "expired" || ending.demo.status === "queued").map((ending) => this.end(ending.demo, ending.status, ending.reason)));
-    this.promoteQueued();
-    ensurePools(this, () => this.newUniqueId());
-    // Only while nginx is known to log preview requests: a preview is never stopped for want of a log.
-    if (this.options.idleTracking?.()) await this.previews.sleepIdle();
-    if (this.ticks % 60 === 0) this.rate.prune(now);
-    // A save that failed (full disk) is tried again even when nothing changes.
-    if (this.saver.failing && this.ticks % DOCKER_SYNC_EVERY_TICKS === 0) void this.saver.save();
-    // While Docker is away (or just came back), ask every tick: recovery should not wait for the 5th.
-    if (this.ticks % DOCKER_SYNC_EVERY_TICKS === 1 || this.outage.isDown || this.outage.aroundOutage) {
-      try {
-        await syncWithDocker(this);
-      } catch (error) {
-        if (!(error instanceof RuntimeUnavailableError)) throw error;
-        this.outage.lost(error.message, this.closed);
-        return;
-      }
-      // A failed write was reported by the publisher; the next pass tries again.
-      await this.publishRoutes().catch(() => {});
-    }
+    return reapPass(this, this.ticks, this.rate, () => this.newUniqueId());
   }
 
   syncWithDocker(): Promise<void> {
@@ -261,7 +244,7 @@ export class DemoEngine implements EngineContext {
 
   publishRoutes(): Promise<number> {
     // Each app says whether it wants the time-left banner; preview sources never do (a team's own copy).
-    return this.options.routes.publish(routesFor(this.registry.values(), this.now(), (demo) => this.specFor(demo)?.banner ?? true, (demo) => demo.kind === "preview"));
+    return this.options.routes.publish(routesFor(this.registry.values(), this.now(), (demo) => demo.kind !== "shared" && (this.specFor(demo)?.banner ?? true), (demo) => demo.kind === "preview"));
   }
 
   specFor(demo: Demo): AppSpec | undefined {

@@ -23,7 +23,8 @@ export type DomainErrorData =
   | { code: "no-state-sources"; app: string }
   | { code: "unknown-state-source"; app: string; asked: string; allowed: string[] }
   | { code: "not-rewindable"; id: string; status: string }
-  | { code: "no-such-job"; id: string };
+  | { code: "no-such-job"; id: string }
+  | { code: "no-such-shared"; name: string; allowed: string[] };
 
 export type DomainErrorCode = DomainErrorData["code"];
 

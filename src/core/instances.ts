@@ -23,7 +23,9 @@ export type ReadyOutcome = { outcome: "ready" } | { outcome: "failed"; reason: s
  * Undefined when the demo stopped being wanted meanwhile (nothing is left running then).
  */
 export async function createInstance(ctx: EngineContext, demo: Demo, app: AppConfig, image: string, stillWanted: () => boolean): Promise<Instance | undefined> {
-  const generation = Math.max(0, ...demo.instances.map((instance) => instance.generation)) + 1;
+  // Never a number used before: a replica dropped a moment ago may still be on its way out under that name.
+  const generation = Math.max(demo.lastGeneration ?? 0, ...demo.instances.map((instance) => instance.generation)) + 1;
+  demo.lastGeneration = generation;
   const instanceId = instanceIdFor(demo.id, generation);
   const { runtime, namespace } = ctx.options;
   const deadline = ctx.now() + app.readiness.timeout;

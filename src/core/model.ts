@@ -67,6 +67,8 @@ export interface Demo {
   extraLabels?: Record<string, string>;
   /** A preview built from a fork nobody vouched for: it runs without the configured env (secrets). */
   withoutEnv?: boolean;
+  /** The highest instance generation this demo has had (instance ids are never reused). */
+  lastGeneration?: number;
   /** A preview's newer image that waits until the demo is ready and no replacement runs. */
   wantedImage?: string;
 }

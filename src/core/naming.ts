@@ -21,8 +21,8 @@ export function hostFor(id: string, domain: string): string {
 
 /** A visitor demo's id: no hyphen, so it can never be a preview's label (which always has one). */
 export const ID_PATTERN = /^[a-z][0-9a-z]{3,63}$/;
-/** Any demo's id: a visitor id, or a preview label (`web-main`, `web-commit-0123456789ab`). */
-export const DEMO_ID_PATTERN = /^[a-z][0-9a-z-]{2,62}[0-9a-z]$/;
+/** Any demo's id: a visitor id, a preview label (`web-main`, `web-commit-0123456789ab`) or a shared demo's name (`try`). */
+export const DEMO_ID_PATTERN = /^[a-z][0-9a-z-]{1,61}[0-9a-z]$/;
 
 /** The demo id a Host header names, if it is `<id>.<domain>` (port and case ignored). */
 export function idFromHost(hostHeader: string | undefined, domain: string): string | undefined {

@@ -121,7 +121,9 @@ function planUnknown(found: Found[], input: ReconcileInput, actions: ReconcileAc
   const newestServed = served.at(-1);
   // Served instances stay; a newer one than every served one is a replacement to finish; anything else was draining.
   const keep = new Set<Found>(served);
-  const waitFor = !newestServed ? newest : newest.labels.instance.generation > newestServed.labels.instance.generation ? newest : undefined;
+  // A shared demo's unserved replicas (a reset or top-up the restart interrupted) go: its own pass starts them again.
+  const shared = first.kind === "shared" && newestServed !== undefined;
+  const waitFor = !newestServed ? newest : !shared && newest.labels.instance.generation > newestServed.labels.instance.generation ? newest : undefined;
   if (waitFor) keep.add(waitFor);
   const instances: Instance[] = [];
   const drains: ReconcileAction[] = [];

@@ -19,6 +19,8 @@ export class DemoRegistry {
   /** After a pool member fails to start, its app's pool waits until then before trying again. */
   readonly poolPausedUntil = new Map<string, number>();
 
+  /** What shared demos keep in the state file (set by the engine). */
+  sharedState: () => EngineState["shared"] = () => undefined;
   /** Rewind jobs, finished and not. */
   readonly jobs = new JobBook();
   /** Jobs the last run left unfinished, until the engine has adopted their demos and resumes them. */
@@ -130,6 +132,7 @@ export class DemoRegistry {
       ...(replacements.length ? { replacements } : {}),
       ...(asleep.length ? { asleep } : {}),
       ...(this.jobs.all().length ? { jobs: this.jobs.all() } : {}),
+      ...(this.sharedState()?.length ? { shared: this.sharedState()! } : {}),
     };
   }
 }

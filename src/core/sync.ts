@@ -110,6 +110,8 @@ function adopt(ctx: EngineContext, demo: Demo, awaiting: { instanceId: string; a
 async function restartOrFail(ctx: EngineContext, demo: Demo, instance: Instance, aroundOutage: boolean): Promise<boolean> {
   const state = instance.containerId ? await ctx.options.runtime.inspect(instance.containerId) : undefined;
   if (state?.state === "running") return false;
+  // A shared demo loses one replica, not its host: the replica goes and a new one is started in its place.
+  if (demo.kind === "shared") return void (await dropReplica(ctx, demo, instance, stoppedReason(state, ctx.specFor(demo)))), false;
   if (state && (await startAgain(ctx, demo, instance, state, aroundOutage))) {
     demo.status = "starting";
     demo.step = "waiting-for-app";
@@ -131,7 +133,17 @@ async function endIfGone(ctx: EngineContext, demo: Demo, instance: Instance): Pr
     await ctx.publishRoutes().catch(() => {});
     return;
   }
+  if (demo.kind === "shared") return dropReplica(ctx, demo, instance, "its container was removed outside the launcher");
   // A replacement's new instance is its own loop's to report; the demo keeps its old one.
   if (instance.health !== "healthy" && demo.status === "ready") return;
   await ctx.end(demo, "failed", "its container was removed outside the launcher");
+}
+
+/** Unroutes and removes one replica of a shared demo; the shared demos' next pass starts another. */
+async function dropReplica(ctx: EngineContext, demo: Demo, instance: Instance, why: string): Promise<void> {
+  ctx.logger.warn(`shared demo ${demo.id}: replica ${instance.id} is gone (${why}); starting another`);
+  demo.instances = demo.instances.filter((candidate) => candidate !== instance);
+  if (demo.instances.every((candidate) => candidate.health !== "healthy")) demo.status = "starting";
+  await ctx.publishRoutes().catch(() => {});
+  if (instance.containerId) await ctx.removeQuietly(instance.containerId);
 }

@@ -124,6 +124,8 @@ export function problemFromDomain(error: DomainError): ProblemError {
       return new ProblemError("conflict", `Demo ${data.id} is ${data.status}; only a ready demo can be rewound.`, { extra: { demoStatus: data.status } });
     case "no-such-job":
       return new ProblemError("not-found", `There is no job ${data.id}.`);
+    case "no-such-shared":
+      return new ProblemError("not-found", `There is no shared demo ${JSON.stringify(data.name.slice(0, 60))}; shared demos: ${data.allowed.join(", ") || "none configured"}.`, { extra: { allowed: data.allowed } });
     case "bad-ref":
       return new ProblemError("bad-request", `${JSON.stringify(data.ref)} is not a valid ref: ${data.why}.`);
   }

@@ -13,6 +13,7 @@ import { buildRoutes } from "./routes/builds.js";
 import { previewRoutes } from "./routes/previews.js";
 import { hookRoutes } from "./routes/hooks.js";
 import { rewindRoutes } from "./routes/rewind.js";
+import { sharedRoutes } from "./routes/shared.js";
 import { demoHostPages } from "./routes/demo-hosts.js";
 import { visitorRoutes } from "./routes/visitors.js";
 
@@ -62,6 +63,7 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
   visitorRoutes(app, ctx, logo);
   adminRoutes(app, ctx);
   rewindRoutes(app, ctx);
+  sharedRoutes(app, ctx);
   buildRoutes(app, ctx, deps.builds);
   previewRoutes(app, ctx);
   hookRoutes(app, ctx, deps.github);

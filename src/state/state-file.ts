@@ -24,6 +24,10 @@ export class StateFile implements StateStore {
         queued: Array.isArray(data.queued) ? data.queued.filter((entry) => typeof entry?.id === "string" && typeof entry.app === "string") : [],
         starting: Array.isArray(data.starting) ? data.starting.filter((entry) => typeof entry?.id === "string" && typeof entry.app === "string" && typeof entry.queuedAt === "number") : [],
         leases: Array.isArray(data.leases) ? data.leases.filter((entry) => typeof entry?.id === "string" && typeof entry.expiresAt === "number") : [],
+        ...(Array.isArray(data.replacements) ? { replacements: data.replacements.filter((entry) => typeof entry?.id === "string" && typeof entry.status === "string" && typeof entry.startedAt === "number") } : {}),
+        ...(Array.isArray(data.asleep) ? { asleep: data.asleep.filter((id) => typeof id === "string") } : {}),
+        ...(Array.isArray(data.jobs) ? { jobs: data.jobs.filter((job) => typeof job?.id === "string" && typeof job.demoId === "string" && typeof job.source === "string" && typeof job.status === "string" && typeof job.createdAt === "number" && typeof job.attempts === "number") } : {}),
+        ...(Array.isArray(data.shared) ? { shared: data.shared.filter((entry) => typeof entry?.id === "string" && (entry.lastResetAt === undefined || typeof entry.lastResetAt === "number") && (entry.reset === undefined || (typeof entry.reset?.status === "string" && typeof entry.reset.startedAt === "number"))) } : {}),
       };
     } catch (error) {
       // Our writes are atomic, so this is someone else's doing (an edit by hand, a disk fault). It costs the

@@ -75,8 +75,8 @@ apps:
       "limits.maxDemos: 0 is wrong: must be a whole number of demos, at least 1",
       "apps.hello.port: 70000 is wrong: must be from 1 to 65535",
       'apps.hello.ttl: "10 minutes" is wrong: must be a number followed by ms, s, m, h or d (for example 90s, 10m, 1h)',
-      "apps.hello.colour: unknown key; allowed keys here: image, port, title, description, ttl, memory, cpus, pids, env, banner, pool, readiness",
-      "bogus: unknown key; allowed keys here: domain, listen, namespace, idLength, publicScheme, publicPort, stateDir, network, adminToken, trustedProxies, reaper, nginx, ports, limits, allowedOrigins, templatesDir, brand, previews, github, builds, apps",
+      "apps.hello.colour: unknown key; allowed keys here: image, port, title, description, ttl, memory, cpus, pids, env, banner, pool, readiness, state",
+      "bogus: unknown key; allowed keys here: domain, listen, namespace, idLength, publicScheme, publicPort, stateDir, network, adminToken, trustedProxies, reaper, nginx, ports, limits, allowedOrigins, templatesDir, brand, previews, github, builds, shared, apps",
     ]);
   });
 
@@ -105,5 +105,36 @@ describe("preview sources and builds", () => {
     expect(problemsOf("previews:\n  my-web: { repo: /srv/web.git, port: 3000 }\n")[0]).toMatch(/^previews\.my-web: "my-web" must be a source name of 1 to 20 lowercase letters and digits/);
     expect(problemsOf("previews:\n  web: { repo: /srv/web.git, port: 3000, context: ../.. }\n")).toEqual(['previews.web.context: "../.." is wrong: must be a folder inside the repository (no leading /, no ..)']);
     expect(problemsOf("builds: { concurrency: 0 }\n")).toEqual(["builds.concurrency: 0 is wrong: must be a whole number of builds, at least 1"]);
+  });
+});
+
+describe("state sources and shared demos", () => {
+  const app = `apps:
+  wp:
+    image: wp
+    port: 8080
+    state:
+      default: fixtures
+      sources:
+        fixtures: { driver: mariadb, file: /opt/demo/fixtures.sql, database: wordpress }
+`;
+
+  it("read a dump source with its defaults and a shared demo with its schedule", () => {
+    const config = parseConfigText(`${app}shared:\n  try: { app: wp, replicas: 2, reset: "0 */6 * * *", timeZone: Europe/Berlin }\n`, "test.yaml", "/srv");
+    expect(config.apps.wp!.state).toEqual({ default: "fixtures", sources: { fixtures: { kind: "dump", driver: "mariadb", file: "/opt/demo/fixtures.sql", database: "wordpress", timeout: 600_000 } } });
+    expect(config.shared.try).toEqual({ app: "wp", replicas: 2, reset: "0 */6 * * *", timeZone: "Europe/Berlin" });
+  });
+
+  it("refuse a bad cron expression, time zone, app, source, database name or dump path, naming the key", () => {
+    expect(problemsOf(`${app}shared:\n  try: { app: wp, reset: "every night" }\n`)[0]).toMatch(/^shared\.try\.reset: "every night" is wrong: must be a cron expression such as "0 3 \* \* \*"/);
+    expect(problemsOf(`${app}shared:\n  try: { app: wp, reset: "61 * * * *" }\n`)[0]).toMatch(/^shared\.try\.reset: /);
+    expect(problemsOf(`${app}shared:\n  try: { app: wp, timeZone: Mars/Base }\n`)).toEqual(['shared.try.timeZone: "Mars/Base" is wrong: must be an IANA time zone such as UTC or Europe/Berlin']);
+    expect(problemsOf(`${app}shared:\n  try: { app: nope }\n`)).toEqual(['shared.try.app: "nope" is wrong: must be one of the apps: wp']);
+    expect(problemsOf(`${app}shared:\n  try: { app: wp, source: big }\n`)).toEqual(['shared.try.source: "big" is wrong: must be one of the state sources of wp: fixtures']);
+    expect(problemsOf(`${app}shared:\n  abcdefgh: { app: wp }\n`)[0]).toMatch(/^shared\.abcdefgh: .*could be a visitor's demo id/);
+    expect(problemsOf(app.replace("database: wordpress", "database: 'wp; DROP'"))[0]).toMatch(/^apps\.wp\.state\.sources\.fixtures\.database: "wp; DROP" is wrong: must be a database name of letters, digits and _/);
+    expect(problemsOf(app.replace("/opt/demo/fixtures.sql", "../etc/passwd"))[0]).toMatch(/^apps\.wp\.state\.sources\.fixtures\.file: .*must be an absolute path inside the app's image/);
+    expect(problemsOf(app.replace("default: fixtures", "default: other"))).toEqual(['apps.wp.state.default: "other" is wrong: must be one of the sources: fixtures']);
+    expect(problemsOf(app.replace("driver: mariadb", "driver: oracle"))[0]).toMatch(/^apps\.wp\.state\.sources\.fixtures\.driver: "oracle" is wrong: must be one of: mariadb, mysql, postgres/);
   });
 });

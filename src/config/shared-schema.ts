@@ -1,0 +1,30 @@
+// The config of shared demos (shared.<name>): one long-lived demo of an app at a fixed host, with replicas and a reset schedule.
+import { CronTime, validateCronExpression } from "cron";
+import { z } from "zod";
+
+/** 3 to 40 characters: the host's first label, as every demo id. */
+export const SHARED_NAME = /^[a-z][a-z0-9-]{1,38}[a-z0-9]$/;
+
+const cronExpression = z.string({ error: "must be a cron expression such as \"0 3 * * *\" (minute hour day month weekday)" }).superRefine((text, ctx) => {
+  const { valid, error } = validateCronExpression(text);
+  if (!valid) ctx.addIssue({ code: "custom", message: `must be a cron expression such as "0 3 * * *" (minute hour day month weekday, optionally seconds first): ${error?.message ?? "not valid"}` });
+});
+
+const timeZone = z.string({ error: "must be an IANA time zone such as UTC or Europe/Berlin" }).superRefine((zone, ctx) => {
+  try {
+    new CronTime("0 0 * * *", zone);
+  } catch {
+    ctx.addIssue({ code: "custom", message: "must be an IANA time zone such as UTC or Europe/Berlin" });
+  }
+});
+
+export const sharedSchema = z.strictObject({
+  app: z.string({ error: "must be the name of an app under apps" }),
+  replicas: z.number({ error: "must be a whole number of replicas from 1 to 20" }).int("must be a whole number from 1 to 20").min(1, "must be at least 1").max(20, "must be at most 20").default(1),
+  reset: cronExpression.optional(),
+  timeZone: timeZone.default("UTC"),
+  /** The state source of its app it is reset to; the app's default source when unset. */
+  source: z.string({ error: "must be the name of one of the app's state sources" }).optional(),
+}, { error: "must be a map with app and optionally replicas, reset, timeZone and source" });
+
+export type SharedConfig = z.output<typeof sharedSchema>;
