@@ -156,4 +156,25 @@ describe("shared demos and a kill -9 of the controller during a reset", () => {
     const running = await containersOf(stack, "try-it");
     expect(new Set(running.map((info) => info.Labels["demo-launcher.instance"]))).toEqual(new Set(view.instances.map((instance) => instance.id)));
   }, 120_000);
+
+  it("runs a reset its schedule named while the controller was down, once it is back", async () => {
+    // A schedule that fires once, a few seconds from now (UTC): the controller is down at that moment.
+    const at = new Date(Date.now() + 6_000);
+    const schedule = `${at.getUTCSeconds()} ${at.getUTCMinutes()} ${at.getUTCHours()} * * *`;
+    stack = await startStack({ controller: "child", nginxYaml: "  drain: 1s", extraYaml: `shared:\n  daily: { app: hello, replicas: 1, reset: "${schedule}", timeZone: UTC }` });
+    const before = await servedBy(stack, "daily", 1);
+    expect(before.lastReset).toBeUndefined();
+    stack.child!.kill("SIGTERM");
+    await stack.child!.catch(() => {});
+    await new Promise((resolve) => setTimeout(resolve, Math.max(0, at.getTime() - Date.now()) + 1_000));
+    await stack.startChild();
+    const after = await waitFor("the missed reset", async () => {
+      const current = await shared(stack, "daily");
+      return current.lastReset?.status === "succeeded" ? current : undefined;
+    }, 30_000, 200);
+    expect(after.lastReset!.trigger).toBe("missed");
+    expect(after.instances.filter((instance) => instance.health === "healthy").map((instance) => instance.id)).not.toContain(before.instances[0]!.id);
+    // The next one is tomorrow at the same time.
+    expect(Date.parse(after.nextResetAt!) - at.getTime()).toBeGreaterThan(23 * 3_600_000);
+  }, 90_000);
 });
