@@ -1,5 +1,6 @@
 // WordPress on MariaDB in a real browser (Debian's Chromium): launch, log in to wp-admin with the demo account,
-// publish a post, press "Reset my demo" in the banner: the post is gone and the fixtures are back.
+// publish a post, press "Reset my demo" in the banner: the post is gone and the fixtures are back; and a visitor
+// browsing a shared WordPress demo (2 replicas) while it is reset on its schedule sees no error.
 import type { Browser, BrowserContext } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { launchBrowser, screenshot } from "../helpers/browser.js";
@@ -18,6 +19,8 @@ listen: 127.0.0.1:${controllerPort}
 nginx: { listen: "127.0.0.1:${nginxPort}" }
 ports: { from: 37000, to: 37999 }
 limits: { maxDemos: 4, perClient: 1 }
+shared:
+  try-wp: { app: wordpress, replicas: 2, reset: "*/20 * * * * *" }
 apps:
 ${EXAMPLE_APPS_YAML}
 `);
@@ -67,5 +70,37 @@ ${EXAMPLE_APPS_YAML}
     // The demo's own page says what happened and offers the reset without JavaScript too.
     await page.goto(`${demoUrl}__demo/`);
     expect(await page.getByRole("button", { name: "Reset my demo" }).count()).toBe(1);
+  }, 180_000);
+
+  it("lets a visitor browse a shared WordPress with 2 replicas through a scheduled reset without one error", async () => {
+    const sharedView = async () => (JSON.parse((await up.api("GET", "/api/shared")).body).shared as Array<{ name: string; status: string; instances: unknown[]; lastReset?: { status: string; trigger: string; finishedAt?: string } }>).find((entry) => entry.name === "try-wp")!;
+    const { waitFor } = await import("../helpers/stack.js");
+    await waitFor("the shared WordPress to serve with 2 replicas", async () => {
+      const view = await sharedView();
+      return view.status === "ready" && view.instances.length === 2;
+    }, 120_000, 500);
+    context = await browser.newContext();
+    const page = await context.newPage();
+    const url = `http://try-wp.demo.localhost:${up.nginxPort}/`;
+    const started = Date.now();
+    const errors: string[] = [];
+    let pages = 0;
+    let resetSeen: string | undefined;
+    // Browsing on: the front page and a post, again and again, until a scheduled reset finished meanwhile and a few pages after.
+    for (let round = 0; round < 400 && (!resetSeen || Date.now() - Date.parse(resetSeen) < 3_000); round += 1) {
+      const front = await page.goto(url);
+      pages += 1;
+      if (front?.status() !== 200 || (await page.getByText("Welcome to the demo").count()) === 0) errors.push(`front page: ${front?.status()}`);
+      const post = await page.getByRole("link", { name: "Spring collection is here" }).first().click().then(() => page.waitForLoadState()).then(() => page.getByText("twelve new products").count(), () => 0);
+      pages += 1;
+      if (post === 0) errors.push(`post page at ${page.url()}`);
+      const last = (await sharedView()).lastReset;
+      if (last?.trigger === "scheduled" && last.status === "succeeded" && last.finishedAt && Date.parse(last.finishedAt) > started) resetSeen ??= last.finishedAt;
+    }
+    expect(resetSeen).toBeDefined();
+    expect(errors).toEqual([]);
+    expect(pages).toBeGreaterThan(10);
+    // The host never showed the launcher's own pages: no banner on a shared demo.
+    expect(await page.locator("[data-demo-launcher-banner]").count()).toBe(0);
   }, 180_000);
 });
