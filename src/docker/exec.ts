@@ -39,3 +39,16 @@ export async function execInContainer(docker: Docker, containerId: string, spec:
   const info = await exec.inspect();
   return { exitCode: info.ExitCode ?? -1, output: output.slice(-OUTPUT_LIMIT) };
 }
+
+/** Docker multiplexes stdout and stderr in 8-byte framed chunks when there is no TTY. */
+export function demultiplex(buffer: Buffer): string {
+  if (!Buffer.isBuffer(buffer)) return String(buffer);
+  const parts: string[] = [];
+  let offset = 0;
+  while (offset + 8 <= buffer.length) {
+    const size = buffer.readUInt32BE(offset + 4);
+    parts.push(buffer.subarray(offset + 8, offset + 8 + size).toString("utf8"));
+    offset += 8 + size;
+  }
+  return offset === 0 ? buffer.toString("utf8") : parts.join("");
+}

@@ -4,7 +4,7 @@ import { LABEL_PREFIX } from "../core/model.js";
 import { SetupError, describeError } from "../core/errors.js";
 import { PlacementError, RuntimeUnavailableError, type ContainerInspection, type ContainerRuntime, type ExecResult, type ExecSpec, type InstanceSpec, type RuntimeContainer, type RuntimeState, type StartedInstance } from "../core/runtime.js";
 import { pickCandidatePort, type PortRange } from "./ports.js";
-import { execInContainer } from "./exec.js";
+import { demultiplex, execInContainer } from "./exec.js";
 
 /** The host port this adapter bound, kept on the container so a restarted controller knows its endpoint. */
 export const PORT_LABEL = `${LABEL_PREFIX}port`;
@@ -288,17 +288,4 @@ export class DockerRuntime implements ContainerRuntime {
       (current as unknown as { destroy?: () => void } | undefined)?.destroy?.();
     };
   }
-}
-
-/** Docker multiplexes stdout and stderr in 8-byte framed chunks when there is no TTY. */
-function demultiplex(buffer: Buffer): string {
-  if (!Buffer.isBuffer(buffer)) return String(buffer);
-  const parts: string[] = [];
-  let offset = 0;
-  while (offset + 8 <= buffer.length) {
-    const size = buffer.readUInt32BE(offset + 4);
-    parts.push(buffer.subarray(offset + 8, offset + 8 + size).toString("utf8"));
-    offset += 8 + size;
-  }
-  return offset === 0 ? buffer.toString("utf8") : parts.join("");
 }

@@ -28,4 +28,9 @@ export class Checks {
     if (!ok) this.failures.push(what);
     return ok;
   }
+
+  /** The failed checks, for the end of a row's detail ("" when every check held). */
+  summary(): string {
+    return this.failures.length ? `; FAILED: ${this.failures.slice(0, 5).join("; ")}` : "";
+  }
 }

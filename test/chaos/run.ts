@@ -10,6 +10,7 @@ import { buildDockerRestart, buildKills } from "./build-faults.js";
 import { dockerRestart } from "./docker-restart.js";
 import { killLoop } from "./kill-loop.js";
 import { replaceKill } from "./replace-kill.js";
+import { rewindKills } from "./rewind-kill.js";
 import { formatTable, type Row } from "./report.js";
 import { stateWrites } from "./state-writes.js";
 import { watcherFaults } from "./watcher-faults.js";
@@ -24,6 +25,7 @@ const SCENARIOS: Record<string, (log: (line: string) => void, quick: boolean) =>
   input: (log) => badInput(log),
   builds: (log, quick) => buildKills(quick ? 2 : 5, log),
   "builds-docker": (log) => buildDockerRestart(log),
+  rewinds: (log, quick) => rewindKills(quick ? 3 : 8, log),
 };
 
 function parseArgs(argv: string[]): { only: string[]; quick: boolean } {

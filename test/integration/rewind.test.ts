@@ -2,29 +2,14 @@
 // and the refusals: unknown source, an ended demo, a rewind while one runs, a dump that fails to load.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { EXAMPLE_APPS_YAML, ensureExampleImages } from "../helpers/example-images.js";
+import { containerOf as containerOfDemo, execIn as execInContainer, notesRows as notesRowsOf } from "../helpers/container-exec.js";
 import { launchAndWait, startStack, waitFor, type Stack } from "../helpers/stack.js";
 
 interface JobView { id: string; status: string; source: string; reason?: string; durationMs?: number; demo: string }
 
-async function containerOf(stack: Stack, demoId: string): Promise<string> {
-  const [info] = await stack.docker.listContainers({ filters: { label: [`demo-launcher.id=${demoId}`] } });
-  if (!info) throw new Error(`no container for demo ${demoId}`);
-  return info.Id;
-}
-
-async function execIn(stack: Stack, containerId: string, argv: string[], user?: string): Promise<string> {
-  const exec = await stack.docker.getContainer(containerId).exec({ Cmd: argv, AttachStdout: true, AttachStderr: true, ...(user ? { User: user } : {}) });
-  const stream = await exec.start({ hijack: true, stdin: false });
-  const chunks: Buffer[] = [];
-  const sink = new (await import("node:stream")).PassThrough();
-  sink.on("data", (chunk: Buffer) => chunks.push(chunk));
-  stack.docker.modem.demuxStream(stream, sink, sink);
-  await new Promise((resolve) => stream.on("end", resolve));
-  const { ExitCode } = await exec.inspect();
-  const output = Buffer.concat(chunks).toString("utf8");
-  if (ExitCode !== 0) throw new Error(`${argv.join(" ")} failed: ${output}`);
-  return output;
-}
+const containerOf = (stack: Stack, demoId: string) => containerOfDemo(stack.docker, demoId);
+const execIn = (stack: Stack, containerId: string, argv: string[], user?: string) => execInContainer(stack.docker, containerId, argv, user);
+const notesRows = (stack: Stack, containerId: string) => notesRowsOf(stack.docker, containerId);
 
 /** Every row of every table, sorted: two databases with equal rows give equal text. */
 async function mariadbRows(stack: Stack, containerId: string, database = "wordpress"): Promise<string> {
@@ -35,10 +20,6 @@ async function mariadbRows(stack: Stack, containerId: string, database = "wordpr
     parts.push(`${table}\n${rows.join("\n")}`);
   }
   return parts.join("\n\n");
-}
-
-async function notesRows(stack: Stack, containerId: string): Promise<string> {
-  return execIn(stack, containerId, ["psql", "-X", "-At", "-U", "notes", "-d", "notes", "-c", "SELECT * FROM notes ORDER BY id", "-c", "SELECT last_value FROM notes_id_seq"], "postgres");
 }
 
 async function followJob(stack: Stack, job: JobView): Promise<JobView> {
