@@ -14,6 +14,7 @@ import { median, percentile, round, rssMb, treeRssMb, until200 } from "./measure
 import { replacementUnderLoad } from "./replacement.js";
 import { previewRows, previewsBench, type PreviewResults } from "./previews.js";
 import { webhookRows, webhooksBench, type WebhookResults } from "./webhooks.js";
+import { databaseRows, databasesBench, type DatabaseResults } from "./databases.js";
 
 const quick = process.argv.includes("--quick");
 const SIZE = quick
@@ -354,6 +355,7 @@ function table(): string {
   if (r.replacement) rows.push([`Replacement under load (${r.replacement.replacements} replacements, ${r.replacement.requestsPerSecond} req/s keep-alive + new connections)`, `p50 / p95 ${r.replacement.p50Ms} / ${r.replacement.p95Ms} ms to the new image served; ${r.replacement.failedRequests} failed, ${r.replacement.errors5xx} × 5xx of ${r.replacement.requests}`, `cold launch p50 ${r.replacement.coldLaunchP50Ms} ms`, `${r.replacement.ratio}× cold launch; target 0 failed, 0 × 5xx`]);
   if (results.previews) rows.push(...previewRows(results.previews as PreviewResults));
   if (results.webhooks) rows.push(...webhookRows(results.webhooks as WebhookResults));
+  if (results.databases) rows.push(...databaseRows(results.databases as DatabaseResults));
   if (r.reloadLoad) rows.push([`Serving through ${r.reloadLoad.launches} launches + expiries (${r.reloadLoad.reloads} reloads)`, `${r.reloadLoad.requests} requests`, `${r.reloadLoad.errors5xx} × 5xx, ${r.reloadLoad.connectErrors} failed connects`, "target 0 and 0"]);
   return ["| measure | result | baseline (same run) | ratio / target |", "| --- | --- | --- | --- |", ...rows.map((row) => `| ${row.join(" | ")} |`)].join("\n");
 }
@@ -366,6 +368,7 @@ const sections: Array<[string, () => Promise<void>]> = [
   ["replacement", async () => void (results.replacement = await replacementUnderLoad(SIZE.replacements, log))],
   ["previews", async () => void (results.previews = await previewsBench(SIZE.previews, log))],
   ["webhooks", async () => void (results.webhooks = await webhooksBench(SIZE.previews, log))],
+  ["databases", async () => void (results.databases = await databasesBench(SIZE.previews, log))],
   ["footprint", footprint],
 ];
 const only = process.argv.find((arg) => arg.startsWith("--only="))?.slice("--only=".length);
