@@ -23,7 +23,7 @@ export interface DatabaseResults {
 
 /** ~100 MB of posts, dumped to a file in the container: the `big` source of the benchmark's WordPress. */
 const GROW_SQL = `INSERT INTO wp_posts (post_author, post_title, post_content, post_excerpt, to_ping, pinged, post_content_filtered, post_status, post_date, post_date_gmt, post_modified, post_modified_gmt)
-SELECT 1, CONCAT('Bench post ', seq), REPEAT(CONCAT('Paragraph ', seq, ' of a realistic blog post, written for the rewind benchmark. '), 650), '', '', '', '', 'publish', NOW(), NOW(), NOW(), NOW() FROM seq_1_to_2000`;
+SELECT 1, CONCAT('Bench post ', seq), REPEAT(CONCAT('Paragraph ', seq, ' of a realistic blog post, written for the rewind benchmark. '), 650), '', '', '', '', 'publish', NOW(), NOW(), NOW(), NOW() FROM seq_1_to_2200`;
 
 const APPS = EXAMPLE_APPS_YAML.replace("        broken: { driver: mariadb, file: /tmp/broken.sql, database: wordpress }", "        big: { driver: mariadb, file: /tmp/big.sql, database: wordpress }");
 

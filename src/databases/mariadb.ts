@@ -2,33 +2,46 @@
 import { RestoreFailure, type DumpSource } from "../core/state-sources.js";
 import type { RunInContainer } from "./run.js";
 
-/** `db.table` pairs as the server lists them, backquoted with backquotes doubled (names come from the dump). */
-function renameListQuery(from: string, to: string): string {
-  const quoted = (column: string) => `REPLACE(${column},'\`','\`\`')`;
-  return `SELECT CONCAT('\`${from}\`.\`',${quoted("TABLE_NAME")},'\` TO \`${to}\`.\`',${quoted("TABLE_NAME")},'\`') FROM information_schema.TABLES WHERE TABLE_SCHEMA='${from}' AND TABLE_TYPE='BASE TABLE'`;
-}
-
+/** Two `docker exec` calls in all, the load and the swap: each costs tens of milliseconds, the load itself seconds. */
 export async function restoreMariadb(run: RunInContainer, source: DumpSource): Promise<void> {
   const client = source.driver === "mysql" ? "mysql" : "mariadb";
   const user = source.user ?? "root";
   const live = source.database;
   const loading = `${live}__rewind`;
   const retired = `${live}__old`;
-  // Identifiers were checked by the config (letters, digits, _): safe inside backquotes.
-  const sql = (statement: string, database?: string) => run([client, `--user=${user}`, "--batch", "--skip-column-names", ...(database ? [database] : []), "-e", statement]);
-  const charset = (await sql(`SELECT CONCAT(DEFAULT_CHARACTER_SET_NAME,' ',DEFAULT_COLLATION_NAME) FROM information_schema.SCHEMATA WHERE SCHEMA_NAME='${live}'`)).trim().split(/\s+/);
-  const collate = charset.length === 2 ? ` CHARACTER SET ${charset[0]} COLLATE ${charset[1]}` : "";
-  await sql(`DROP DATABASE IF EXISTS \`${loading}\`; DROP DATABASE IF EXISTS \`${retired}\`; CREATE DATABASE \`${loading}\`${collate}`);
+  // Identifiers were checked by the config (letters, digits, _): safe inside backquotes and quotes.
+  const fresh = `DROP DATABASE IF EXISTS \`${loading}\`; DROP DATABASE IF EXISTS \`${retired}\`; CREATE DATABASE \`${loading}\``;
+  const countTables = `SELECT COUNT(*) FROM information_schema.TABLES WHERE TABLE_SCHEMA='${loading}'`;
+  // A shell only chains the steps and redirects the dump to the client's stdin; every value is a positional argument.
+  const script = 'set -e; "$0" --user="$1" -e "$4"; "$0" --user="$1" "$2" < "$3"; "$0" --user="$1" --batch --skip-column-names -e "$5"';
+  let tables: number;
   try {
-    // The dump goes in by the client's stdin: a shell only redirects; every value is a positional argument.
-    await run(["sh", "-c", 'exec "$0" --user="$1" "$2" < "$3"', client, user, loading, source.file]);
-    const renames = [...(await sql(renameListQuery(live, retired))).split("\n"), ...(await sql(renameListQuery(loading, live))).split("\n")].filter((line) => line.trim() !== "");
-    if (!renames.some((line) => line.includes(`\`${loading}\`.`))) throw new RestoreFailure(`the dump ${source.file} made no tables`);
-    // One RENAME TABLE moves every table at once: a request sees the old tables or the new ones, never a mix.
-    await sql(`CREATE DATABASE \`${retired}\`; RENAME TABLE ${renames.join(", ")}`);
+    tables = Number((await run(["sh", "-c", script, client, user, loading, source.file, fresh, countTables])).trim().split("\n").at(-1));
   } catch (error) {
-    await sql(`DROP DATABASE IF EXISTS \`${loading}\`; DROP DATABASE IF EXISTS \`${retired}\``).catch(() => {});
+    await run([client, `--user=${user}`, "-e", `DROP DATABASE IF EXISTS \`${loading}\``]).catch(() => {});
     throw error;
   }
-  await sql(`DROP DATABASE IF EXISTS \`${retired}\`; DROP DATABASE IF EXISTS \`${loading}\``);
+  if (!(tables > 0)) {
+    await run([client, `--user=${user}`, "-e", `DROP DATABASE IF EXISTS \`${loading}\``]).catch(() => {});
+    throw new RestoreFailure(`the dump ${source.file} made no tables`);
+  }
+  // The server lists the renames itself (table names backquoted, backquotes doubled); one RENAME TABLE moves
+  // every table at once, so a request sees the old tables or the new ones, never a mix.
+  const pair = (from: string, to: string) => `SELECT CONCAT('\`${from}\`.\`',REPLACE(TABLE_NAME,'\`','\`\`'),'\` TO \`${to}\`.\`',REPLACE(TABLE_NAME,'\`','\`\`'),'\`') AS x FROM information_schema.TABLES WHERE TABLE_SCHEMA='${from}' AND TABLE_TYPE='BASE TABLE'`;
+  const swap = [
+    "SET SESSION group_concat_max_len = 16777216",
+    `CREATE DATABASE \`${retired}\``,
+    `SELECT GROUP_CONCAT(x SEPARATOR ', ') INTO @demo_launcher_renames FROM (${pair(live, retired)} UNION ALL ${pair(loading, live)}) AS renames`,
+    "SET @demo_launcher_rename = CONCAT('RENAME TABLE ', @demo_launcher_renames)",
+    "PREPARE demo_launcher_rename FROM @demo_launcher_rename",
+    "EXECUTE demo_launcher_rename",
+    "DEALLOCATE PREPARE demo_launcher_rename",
+  ].join("; ");
+  try {
+    await run([client, `--user=${user}`, "-e", swap]);
+  } catch (error) {
+    await run([client, `--user=${user}`, "-e", `DROP DATABASE IF EXISTS \`${loading}\`; DROP DATABASE IF EXISTS \`${retired}\``]).catch(() => {});
+    throw error;
+  }
+  await run([client, `--user=${user}`, "-e", `DROP DATABASE IF EXISTS \`${retired}\`; DROP DATABASE IF EXISTS \`${loading}\``]);
 }
