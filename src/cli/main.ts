@@ -7,7 +7,7 @@ import { SetupError, describeError } from "../core/errors.js";
 import { consoleLogger } from "../logger.js";
 import { ApiError } from "./api-client.js";
 import { runBuilds, runDeliveries, runPreview } from "./builds.js";
-import { runRewind } from "./rewind.js";
+import { runRewind, runSnapshot } from "./rewind.js";
 import { runDoctor, runExtend, runReplace, runLaunch, runList, runRender, runServe, runStop, runUp, runWatch } from "./commands.js";
 
 function withConfig<T extends unknown[]>(action: (config: Config, ...args: T) => Promise<number | void>) {
@@ -63,6 +63,13 @@ program
   .argument("[source]", "state source name (default: the app's default source)")
   .option("--wait [seconds]", "wait until the rewind is done or failed (default 600 s)", parseWaitSeconds)
   .action(withConfig((config, id: string, source: string | undefined, options: { wait?: number | boolean }) => runRewind(config, id, source, options)));
+program
+  .command("snapshot")
+  .description("save a ready demo's container as a snapshot source of its app (admin); answers with a job")
+  .argument("<id>", "demo id")
+  .argument("<source>", "a state source of kind snapshot")
+  .option("--wait [seconds]", "wait until it is saved or failed (default 600 s)", parseWaitSeconds)
+  .action(withConfig((config, id: string, source: string, options: { wait?: number | boolean }) => runSnapshot(config, id, source, options)));
 program
   .command("preview")
   .description("build a branch or commit of a preview source (admin); serving previews comes with the next steps of previews")

@@ -11,15 +11,32 @@ interface JobView {
   reason?: string;
 }
 
-/** Exits 0 when the rewind is done (or started, without --wait), 1 when it failed or was still running at the deadline. */
-export async function runRewind(config: Config, id: string, source: string | undefined, options: { wait?: number | boolean }): Promise<number> {
-  let job = (await callApi(config, "POST", `/api/demos/${encodeURIComponent(id)}/rewind`, source ? { source } : {})).data as JobView;
-  const waitSeconds = options.wait === true ? 600 : typeof options.wait === "number" ? options.wait : 0;
+/** Follows a job until it ends or the wait is over. */
+async function follow(config: Config, job: JobView, waitSeconds: number): Promise<JobView> {
   const deadline = Date.now() + waitSeconds * 1000;
   while (waitSeconds && (job.status === "queued" || job.status === "running") && Date.now() < deadline) {
     await new Promise((resolve) => setTimeout(resolve, 250));
     job = (await callApi(config, "GET", `/api/jobs/${encodeURIComponent(job.id)}`)).data as JobView;
   }
+  return job;
+}
+
+const waitSecondsOf = (wait: number | boolean | undefined) => (wait === true ? 600 : typeof wait === "number" ? wait : 0);
+
+/** `snapshot <id> <source> [--wait]`: saves the demo's container as the app's snapshot source. */
+export async function runSnapshot(config: Config, id: string, source: string, options: { wait?: number | boolean }): Promise<number> {
+  const waitSeconds = waitSecondsOf(options.wait);
+  const job = await follow(config, (await callApi(config, "POST", `/api/demos/${encodeURIComponent(id)}/snapshot`, { source })).data as JobView, waitSeconds);
+  if (job.status === "done") console.log(`saved ${id} as snapshot ${source}; new demos of its app start from it when it is the default source`);
+  else if (job.status === "failed") console.log(`saving ${id} as snapshot ${source} failed: ${job.reason ?? "no reason given"}`);
+  else console.log(`saving ${id} as snapshot ${source}: job ${job.id}${waitSeconds ? ` still ${job.status} after ${waitSeconds} s` : "; add --wait to follow it"}`);
+  return job.status === "failed" || (waitSeconds > 0 && job.status !== "done") ? 1 : 0;
+}
+
+/** Exits 0 when the rewind is done (or started, without --wait), 1 when it failed or was still running at the deadline. */
+export async function runRewind(config: Config, id: string, source: string | undefined, options: { wait?: number | boolean }): Promise<number> {
+  const waitSeconds = waitSecondsOf(options.wait);
+  const job = await follow(config, (await callApi(config, "POST", `/api/demos/${encodeURIComponent(id)}/rewind`, source ? { source } : {})).data as JobView, waitSeconds);
   const took = job.durationMs !== undefined ? ` in ${(job.durationMs / 1000).toFixed(1)} s` : "";
   if (job.status === "done") console.log(`rewound ${id} to ${job.source}${took}`);
   else if (job.status === "failed") console.log(`rewinding ${id} to ${job.source} failed; the demo keeps its previous state: ${job.reason ?? "no reason given"}`);

@@ -173,7 +173,10 @@ export function parseConfig(input: unknown, source = "config"): RawConfig {
       problems.push({ key, message: `${show(badKey)} ${issue.issues[0]?.message ?? "is not an allowed name"}` });
       continue;
     }
-    problems.push({ key, message: `${show(valueAt(input, issue.path))} ${issue.message.startsWith("must") || issue.message.startsWith("from") ? "is wrong: " : ""}${issue.message}` });
+    const value = valueAt(input, issue.path);
+    // A key that is not there at all is missing, not wrong.
+    if (value === undefined && issue.path.length > 0) problems.push({ key, message: `is missing; it ${issue.message}` });
+    else problems.push({ key, message: `${show(value)} ${issue.message.startsWith("must") || issue.message.startsWith("from") ? "is wrong: " : ""}${issue.message}` });
   }
   throw new ConfigError(source, problems);
 }

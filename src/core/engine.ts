@@ -12,6 +12,7 @@ import { DemoRegistry } from "./registry.js";
 import { startReplacement } from "./replacement.js";
 import { requestRewind, resumeJobs } from "./rewind.js";
 import { SharedDemos } from "./shared.js";
+import { requestSnapshot } from "./snapshots.js";
 import { reapPass } from "./reaper-pass.js";
 import type { Job } from "./jobs.js";
 import { previewOps, type PreviewOps } from "./previews.js";
@@ -188,6 +189,11 @@ export class DemoEngine implements EngineContext {
   /** Rewinds a demo's database to a state source (the app's default when none is named); answers with the job at once. */
   rewind(id: string, source?: string): { job: Job; created: boolean } {
     return requestRewind(this, id, source, () => this.options.newId());
+  }
+
+  /** Saves a ready demo's container as a snapshot source of its app; answers with the job at once. */
+  snapshot(id: string, source: string): Job {
+    return requestSnapshot(this, id, source, () => this.options.newId());
   }
 
   job(id: string): Job | undefined {

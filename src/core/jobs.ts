@@ -4,7 +4,7 @@ export type JobStatus = "queued" | "running" | "done" | "failed";
 
 export interface Job {
   id: string;
-  kind: "rewind";
+  kind: "rewind" | "snapshot";
   demoId: string;
   app: string;
   source: string;
@@ -32,8 +32,8 @@ export class JobBook {
   }
 
   /** The queued or running job of a demo: a second request gets it instead of a second job. */
-  activeFor(demoId: string): Job | undefined {
-    for (const job of this.jobs.values()) if (job.demoId === demoId && isActive(job)) return job;
+  activeFor(demoId: string, kind: Job["kind"]): Job | undefined {
+    for (const job of this.jobs.values()) if (job.demoId === demoId && job.kind === kind && isActive(job)) return job;
     return undefined;
   }
 

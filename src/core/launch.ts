@@ -5,6 +5,7 @@ import { retryWithBackoff } from "./backoff.js";
 import { describeError } from "./errors.js";
 import { awaitInstanceReady, createInstance, InstanceFailure } from "./instances.js";
 import type { Demo, Instance } from "./model.js";
+import { autoSnapshots, launchImage, startsFromSnapshot } from "./snapshots.js";
 
 /** After a pool member fails to start, that app's pool waits this long before trying again. */
 const POOL_RETRY_MS = 30_000;
@@ -19,7 +20,8 @@ export async function runLaunch(ctx: EngineContext, demo: Demo, app: AppConfig):
   demo.step = "starting";
   let instance: Instance | undefined;
   try {
-    instance = await createInstance(ctx, demo, app, app.image, wanted);
+    // Only an app whose default source is a snapshot asks Docker first (whether that snapshot exists yet).
+    instance = await createInstance(ctx, demo, app, startsFromSnapshot(demo, app) ? await launchImage(ctx, demo, app) : app.image, wanted);
   } catch (error) {
     if (wanted()) await failDemo(ctx, demo, error instanceof InstanceFailure ? error.message : `the container could not be started (${describeError(error)})`);
     return;
@@ -45,6 +47,7 @@ export async function finishLaunch(ctx: EngineContext, demo: Demo, instance: Ins
   ctx.registry.restartAttempts.delete(demo.id);
   demo.status = "ready";
   demo.step = "done";
+  ctx.track(autoSnapshots(ctx, demo));
 }
 
 /**

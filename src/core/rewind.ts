@@ -3,7 +3,8 @@ import type { EngineContext } from "./context.js";
 import { describeError, DomainError } from "./errors.js";
 import type { Job } from "./jobs.js";
 import { healthyInstances, type Demo } from "./model.js";
-import { RestoreFailure, type StateSource } from "./state-sources.js";
+import { RestoreFailure, type DumpSource } from "./state-sources.js";
+import { rewindToSnapshot } from "./snapshots.js";
 
 /** Checks the request and starts the job; a demo already being rewound gets its running job back. */
 export function requestRewind(ctx: EngineContext, demoId: string, sourceName: string | undefined, newJobId: () => string): { job: Job; created: boolean } {
@@ -16,7 +17,7 @@ export function requestRewind(ctx: EngineContext, demoId: string, sourceName: st
   if (!state || !ctx.options.restorer) throw new DomainError({ code: "no-state-sources", app: demo.app });
   const source = sourceName ?? state.default;
   if (!Object.hasOwn(state.sources, source)) throw new DomainError({ code: "unknown-state-source", app: demo.app, asked: source, allowed: Object.keys(state.sources) });
-  const running = ctx.registry.jobs.activeFor(demo.id);
+  const running = ctx.registry.jobs.activeFor(demo.id, "rewind");
   if (running) return { job: running, created: false };
   if (demo.status !== "ready") throw new DomainError({ code: "not-rewindable", id: demo.id, status: demo.status });
   const job: Job = { id: newJobId(), kind: "rewind", demoId: demo.id, app: demo.app, source, status: "queued", createdAt: ctx.now(), attempts: 0 };
@@ -31,6 +32,11 @@ export function resumeJobs(ctx: EngineContext, interrupted: Job[]): void {
   for (const job of interrupted) {
     if (job.attempts >= 2) {
       finish(ctx, job, "failed", "the controller restarted twice during this rewind; the database has the state of the last restore that completed");
+      continue;
+    }
+    // A snapshot being saved died with its docker call: taking it again is the caller's choice.
+    if (job.kind === "snapshot") {
+      finish(ctx, job, "failed", "the controller restarted while the snapshot was being saved; take it again");
       continue;
     }
     job.status = "queued";
@@ -55,7 +61,8 @@ async function runRewind(ctx: EngineContext, job: Job): Promise<void> {
   job.attempts += 1;
   await ctx.saver.save();
   try {
-    await restoreEveryInstance(ctx, demo, source);
+    if (source.kind === "snapshot") await rewindToSnapshot(ctx, demo, job.source);
+    else await restoreEveryInstance(ctx, demo, source);
   } catch (error) {
     if (ctx.closed) return; // the next start runs it once more
     const reason = error instanceof RestoreFailure ? error.message : `the restore could not run (${describeError(error)})`;
@@ -67,7 +74,7 @@ async function runRewind(ctx: EngineContext, job: Job): Promise<void> {
 }
 
 /** Every serving instance gets the source (a demo is one instance, two for a moment while it is replaced). */
-async function restoreEveryInstance(ctx: EngineContext, demo: Demo, source: StateSource): Promise<void> {
+async function restoreEveryInstance(ctx: EngineContext, demo: Demo, source: DumpSource): Promise<void> {
   const targets = healthyInstances(demo).filter((instance) => instance.containerId);
   if (targets.length === 0) throw new RestoreFailure("the demo has no running instance");
   await Promise.all(targets.map((instance) => ctx.options.restorer!.restore(instance.containerId!, source)));

@@ -84,6 +84,8 @@ export interface ContainerRuntime {
   stop(containerId: string): Promise<void>;
   /** Starts a stopped container again (after an engine restart stopped it); same endpoint. */
   restart(containerId: string): Promise<void>;
+  /** Saves a container as an image (its processes paused for the copy); a snapshot state source. */
+  commit?(containerId: string, image: string, labels: Record<string, string>): Promise<void>;
   /** Runs a command inside a running container and waits for it (state sources restore databases this way). */
   exec?(containerId: string, spec: ExecSpec): Promise<ExecResult>;
   /**

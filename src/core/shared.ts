@@ -7,6 +7,7 @@ import { publishUntilServed } from "./launch.js";
 import { healthyInstances, type Demo, type Instance } from "./model.js";
 import { hostFor } from "./naming.js";
 import { finishDrain } from "./replacement.js";
+import { snapshotImage } from "./state-sources.js";
 
 export interface SharedSpec {
   /** Its name in the config, and its id: the host's first label. */
@@ -168,7 +169,7 @@ export class SharedDemos {
     try {
       // One by one: each takes the next generation number, which names its container.
       for (let index = 0; index < count; index += 1) {
-        const instance = await createInstance(ctx, demo, app, app.image, wanted);
+        const instance = await createInstance(ctx, demo, app, await this.imageFor(spec, app), wanted);
         if (!instance) break;
         made.push(instance);
       }
@@ -176,11 +177,12 @@ export class SharedDemos {
       const failed = outcomes.find((outcome) => outcome.outcome !== "ready");
       if (failed) throw new InstanceFailure(failed.outcome === "failed" ? failed.reason : "the shared demo stopped being wanted");
       const source = spec.source ?? app.state?.default;
-      // The image holds the app's default source; any other is restored before the replica serves.
-      if (source && app.state && source !== app.state.default) {
+      const settings = source ? app.state?.sources[source] : undefined;
+      // The image holds the app's default dump; another dump is restored before the replica serves.
+      if (settings?.kind === "dump" && source !== app.state!.default) {
         const restorer = ctx.options.restorer;
         if (!restorer) throw new InstanceFailure("no restorer is configured for state sources");
-        await Promise.all(made.map((instance) => restorer.restore(instance.containerId!, app.state!.sources[source]!)));
+        await Promise.all(made.map((instance) => restorer.restore(instance.containerId!, settings)));
       }
       return made;
     } catch (error) {
@@ -188,6 +190,14 @@ export class SharedDemos {
       await Promise.all(made.map((instance) => (instance.containerId ? ctx.removeQuietly(instance.containerId) : undefined)));
       throw error;
     }
+  }
+
+  /** A snapshot source's image once it exists (the replicas start from it); else the app's image. */
+  private async imageFor(spec: SharedSpec, app: AppSpec): Promise<string> {
+    const source = spec.source ?? app.state?.default;
+    if (!source || app.state?.sources[source]?.kind !== "snapshot") return app.image;
+    const image = snapshotImage(this.ctx.options.namespace, spec.app, source);
+    return (await this.ctx.options.runtime.imageExists(image).catch(() => false)) ? image : app.image;
   }
 
   private async trim(demo: Demo, count: number): Promise<void> {

@@ -16,7 +16,20 @@ export interface DumpSource {
   timeout: number;
 }
 
-export type StateSource = DumpSource;
+/** A demo's whole container saved as an image (`demo-launcher snapshot <id> <name>`); a rewind to it is a replacement. */
+export interface SnapshotSource {
+  kind: "snapshot";
+  title?: string | undefined;
+  /** Taken by itself from the first demo of the app that becomes ready, when none exists yet. */
+  auto?: boolean | undefined;
+}
+
+export type StateSource = DumpSource | SnapshotSource;
+
+/** The image a snapshot source is kept as: one per namespace, app and source, replaced by the next snapshot. */
+export function snapshotImage(namespace: string, app: string, source: string): string {
+  return `demo-launcher-snapshot/${namespace}-${app}:${source}`;
+}
 
 export interface AppState {
   /** The source new demos start from (the image holds it) and a rewind uses when none is named. */
@@ -37,13 +50,13 @@ export interface StateRestorer {
    * Puts the source's state into the database of a running container, all or nothing: it is loaded beside the
    * live database and swapped in at once, so a failure leaves the live one as it was. Throws RestoreFailure.
    */
-  restore(containerId: string, source: StateSource): Promise<void>;
+  restore(containerId: string, source: DumpSource): Promise<void>;
 }
 
 /** The sources as a caller sees them (no passwords, no paths). */
-export function sourcesView(state: AppState): { default: string; sources: Array<{ name: string; kind: string; driver: string; title?: string }> } {
+export function sourcesView(state: AppState): { default: string; sources: Array<{ name: string; kind: string; driver?: string; title?: string }> } {
   return {
     default: state.default,
-    sources: Object.entries(state.sources).map(([name, source]) => ({ name, kind: source.kind, driver: source.driver, ...(source.title ? { title: source.title } : {}) })),
+    sources: Object.entries(state.sources).map(([name, source]) => ({ name, kind: source.kind, ...(source.kind === "dump" ? { driver: source.driver } : {}), ...(source.title ? { title: source.title } : {}) })),
   };
 }

@@ -1,6 +1,6 @@
 // The state-source restorer on the container runtime: each step one command in the demo's container, its failure in the tool's words.
 import type { ContainerRuntime } from "../core/runtime.js";
-import { RestoreFailure, type StateRestorer, type StateSource } from "../core/state-sources.js";
+import { RestoreFailure, type DumpSource, type StateRestorer } from "../core/state-sources.js";
 import { restoreMariadb } from "./mariadb.js";
 import { restorePostgres } from "./postgres.js";
 
@@ -15,7 +15,7 @@ function lastLines(output: string): string {
 export class DumpRestorer implements StateRestorer {
   constructor(private readonly runtime: ContainerRuntime) {}
 
-  async restore(containerId: string, source: StateSource): Promise<void> {
+  async restore(containerId: string, source: DumpSource): Promise<void> {
     const exec = this.runtime.exec?.bind(this.runtime);
     if (!exec) throw new RestoreFailure("this container runtime cannot run commands inside containers");
     const env: Record<string, string> = source.password ? (source.driver === "postgres" ? { PGPASSWORD: source.password } : { MYSQL_PWD: source.password }) : {};

@@ -5,6 +5,7 @@ import { SetupError, describeError } from "../core/errors.js";
 import { PlacementError, RuntimeUnavailableError, type ContainerInspection, type ContainerRuntime, type ExecResult, type ExecSpec, type InstanceSpec, type RuntimeContainer, type RuntimeState, type StartedInstance } from "../core/runtime.js";
 import { pickCandidatePort, type PortRange } from "./ports.js";
 import { demultiplex, execInContainer } from "./exec.js";
+import { commitContainer } from "./commit.js";
 
 /** The host port this adapter bound, kept on the container so a restarted controller knows its endpoint. */
 export const PORT_LABEL = `${LABEL_PREFIX}port`;
@@ -233,6 +234,11 @@ export class DockerRuntime implements ContainerRuntime {
       if (statusCode(error) === 404) return false;
       throw error;
     }
+  }
+
+  async commit(containerId: string, image: string, labels: Record<string, string>): Promise<void> {
+    await call(() => commitContainer(this.docker, containerId, image, labels), 300_000);
+    this.knownImages.delete(image);
   }
 
   exec(containerId: string, spec: ExecSpec): Promise<ExecResult> {

@@ -36,4 +36,15 @@ export const EXAMPLE_APPS_YAML = `  wordpress:
       default: fixtures
       sources:
         fixtures: { driver: postgres, file: /opt/demo/fixtures.sql, database: notes, owner: notes }
-        broken: { driver: postgres, file: /tmp/broken.sql, database: notes, owner: notes }`;
+        broken: { driver: postgres, file: /tmp/broken.sql, database: notes, owner: notes }
+        prepared: { kind: snapshot, title: "Saved by the team from a demo" }
+  notes-prepared:
+    image: ${NOTES_IMAGE}
+    port: 8080
+    memory: 256m
+    pids: 256
+    readiness: { path: /notes.json, timeout: 60s }
+    state:
+      default: start
+      sources:
+        start: { kind: snapshot, auto: true }`;

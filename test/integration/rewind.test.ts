@@ -39,11 +39,15 @@ describe("rewinds on real databases", () => {
 
   afterAll(async () => {
     await stack?.close();
+    // Snapshots are images named after this run's namespace: nothing of another run is touched.
+    const images = await stack?.docker.listImages({ filters: { reference: [`demo-launcher-snapshot/${stack.namespace}-*`] } });
+    for (const image of images ?? []) await stack.docker.getImage(image.Id).remove({ force: true }).catch(() => {});
   });
 
   it("lists an app's sources, and refuses an unknown app", async () => {
     const sources = JSON.parse((await stack.api("GET", "/api/apps/wordpress/sources")).body);
     expect(sources).toEqual({ default: "fixtures", sources: [{ name: "fixtures", kind: "dump", driver: "mariadb", title: "The shop blog with three posts" }, { name: "broken", kind: "dump", driver: "mariadb" }] });
+    expect(JSON.parse((await stack.api("GET", "/api/apps/notes/sources")).body).sources.at(-1)).toEqual({ name: "prepared", kind: "snapshot", title: "Saved by the team from a demo" });
     const unknown = await stack.api("GET", "/api/apps/nope/sources");
     expect(unknown.status).toBe(404);
     expect(unknown.headers["content-type"]).toMatch(/problem\+json/);
@@ -119,7 +123,7 @@ describe("rewinds on real databases", () => {
     }
     const unknown = await stack.api("POST", `/api/demos/${notes.id}/rewind`, { source: "nope" });
     expect(unknown.status).toBe(404);
-    expect(JSON.parse(unknown.body)).toMatchObject({ allowed: ["fixtures", "broken"] });
+    expect(JSON.parse(unknown.body)).toMatchObject({ allowed: ["fixtures", "broken", "prepared"] });
     const bad = await stack.api("POST", `/api/demos/${notes.id}/rewind`, { source: "../../etc/passwd" });
     expect(bad.status).toBe(400);
     expect((await stack.api("DELETE", `/api/demos/${notes.id}`)).status).toBe(204);
@@ -127,5 +131,35 @@ describe("rewinds on real databases", () => {
     expect(ended.status).toBe(409);
     expect(JSON.parse(ended.body).detail).toMatch(/has ended/);
     expect((await stack.api("GET", "/api/jobs/nosuchjob")).status).toBe(404);
+  }, 240_000);
+
+  it("saves a demo as a snapshot, rewinds to it by a zero-downtime replacement, and starts new demos from a default snapshot", async () => {
+    const note = (demo: { host: string }, text: string) => stack.viaNginx(demo.host, "/", { method: "POST", headers: { "content-type": "application/x-www-form-urlencoded" }, body: `text=${encodeURIComponent(text)}` });
+    const notesOf = async (demo: { host: string }) => (JSON.parse((await stack.viaNginx(demo.host, "/notes.json")).body) as Array<{ text: string }>).map((row) => row.text);
+    const demo = await launchAndWait(stack, "notes", "ready", 60_000);
+    await note(demo, "prepared by the team");
+    const refused = await stack.api("POST", `/api/demos/${demo.id}/snapshot`, { source: "fixtures" });
+    expect(refused.status).toBe(404);
+    expect(JSON.parse(refused.body)).toMatchObject({ allowed: ["prepared"] });
+    const saved = await followJob(stack, JSON.parse((await stack.api("POST", `/api/demos/${demo.id}/snapshot`, { source: "prepared" })).body) as JobView);
+    expect(saved).toMatchObject({ status: "done", source: "prepared" });
+    await stack.docker.getImage(`demo-launcher-snapshot/${stack.namespace}-notes:prepared`).inspect();
+
+    await note(demo, "written after the snapshot");
+    const rewound = await followJob(stack, JSON.parse((await stack.api("POST", `/api/demos/${demo.id}/rewind`, { source: "prepared" })).body) as JobView);
+    expect(rewound).toMatchObject({ status: "done" });
+    const texts = await notesOf(demo);
+    expect(texts).toContain("prepared by the team");
+    expect(texts).not.toContain("written after the snapshot");
+    const view = JSON.parse((await stack.api("GET", `/api/demos/${demo.id}`)).body);
+    expect(view).toMatchObject({ status: "ready", replacement: { status: "succeeded", image: `demo-launcher-snapshot/${stack.namespace}-notes:prepared` } });
+
+    // An app whose default source is a snapshot: the first ready demo gives it (auto), a later one is saved by hand.
+    const first = await launchAndWait(stack, "notes-prepared", "ready", 60_000);
+    await waitFor("the automatic snapshot", async () => stack.docker.getImage(`demo-launcher-snapshot/${stack.namespace}-notes-prepared:start`).inspect().then(() => true, () => false), 60_000, 250);
+    await note(first, "the team's starting point");
+    expect((await followJob(stack, JSON.parse((await stack.api("POST", `/api/demos/${first.id}/snapshot`, { source: "start" })).body) as JobView)).status).toBe("done");
+    const next = await launchAndWait(stack, "notes-prepared", "ready", 60_000);
+    expect(await notesOf(next)).toContain("the team's starting point");
   }, 240_000);
 });

@@ -135,6 +135,9 @@ describe("state sources and shared demos", () => {
     expect(problemsOf(app.replace("database: wordpress", "database: 'wp; DROP'"))[0]).toMatch(/^apps\.wp\.state\.sources\.fixtures\.database: "wp; DROP" is wrong: must be a database name of letters, digits and _/);
     expect(problemsOf(app.replace("/opt/demo/fixtures.sql", "../etc/passwd"))[0]).toMatch(/^apps\.wp\.state\.sources\.fixtures\.file: .*must be an absolute path inside the app's image/);
     expect(problemsOf(app.replace("default: fixtures", "default: other"))).toEqual(['apps.wp.state.default: "other" is wrong: must be one of the sources: fixtures']);
+    expect(problemsOf(app.replace("{ driver: mariadb, file: /opt/demo/fixtures.sql, database: wordpress }", "{ driver: mariadb }"))).toEqual(["apps.wp.state.sources.fixtures.file: is missing; it must be set for a source of kind dump", "apps.wp.state.sources.fixtures.database: is missing; it must be set for a source of kind dump"]);
+    expect(problemsOf(app.replace("{ driver: mariadb, file: /opt/demo/fixtures.sql, database: wordpress }", "{ kind: snapshot, file: /x.sql }"))).toEqual(['apps.wp.state.sources.fixtures.file: "/x.sql" is for dumps only (a snapshot is the demo\'s whole container)']);
+    expect(parseConfigText(app.replace("{ driver: mariadb, file: /opt/demo/fixtures.sql, database: wordpress }", "{ kind: snapshot, auto: true }"), "test.yaml", "/srv").apps.wp!.state!.sources.fixtures).toEqual({ kind: "snapshot", auto: true });
     expect(problemsOf(app.replace("driver: mariadb", "driver: oracle"))[0]).toMatch(/^apps\.wp\.state\.sources\.fixtures\.driver: "oracle" is wrong: must be one of: mariadb, mysql, postgres/);
   });
 });

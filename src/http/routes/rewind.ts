@@ -60,5 +60,14 @@ export function rewindRoutes(app: FastifyInstance, ctx: HttpContext): void {
 
   app.post<{ Params: { id: string } }>("/api/demos/:id/rewind", async (request, reply) => answerRewind(ctx, request, reply, ctx.parseId(request.params.id), "/api/jobs/"));
 
+  app.post<{ Params: { id: string } }>("/api/demos/:id/snapshot", async (request, reply) => {
+    ctx.requireAdmin(request);
+    const id = ctx.parseId(request.params.id);
+    const source = sourceFromBody(request.body);
+    if (!source) throw new ProblemError("bad-request", 'Name the snapshot source: {"source":"<name>"} (a source of kind snapshot of the demo\'s app).');
+    const job = ctx.engine.snapshot(id, source);
+    return reply.code(202).header("location", `/api/jobs/${job.id}`).header("cache-control", NO_STORE).send(jobView(job, Date.now()));
+  });
+
   app.get<{ Params: { id: string } }>("/api/jobs/:id", async (request, reply) => answerJob(ctx, request, reply, request.params.id));
 }
