@@ -1,0 +1,104 @@
+// Unit tests of shared demos, rewind jobs and their reconciliation, on in-memory edges (the real ones: test/integration).
+import { describe, expect, it } from "vitest";
+import { JobBook, type Job } from "../../src/core/jobs.js";
+import { planReconcile } from "../../src/core/reconcile.js";
+import type { StateRestorer } from "../../src/core/state-sources.js";
+import { ALL_PORTS, app, labelsOf, setup } from "../helpers/engine-setup.js";
+
+const NOW = 1_000_000;
+
+describe("shared demos", () => {
+  it("start with their replicas behind one host, outside visitor limits, and a reset swaps all of them in one publish", async () => {
+    const env = setup({ shared: [{ name: "try-it", app: "hello", replicas: 3 }], limits: { maxDemos: 1, perClient: 1, queueLength: 0, launchesPerClient: 10, launchWindow: 60_000 } }, { answering: ALL_PORTS() });
+    await env.engine.start();
+    await env.engine.idle();
+    const demo = env.engine.get("try-it")!;
+    expect(demo).toMatchObject({ kind: "shared", host: "try-it.demo.localhost", status: "ready" });
+    expect(env.writes.at(-1)!.find((route) => route.id === "try-it")!.backends).toHaveLength(3);
+    expect((await env.engine.launch("hello", "visitor")).demo.status).toBe("starting");
+
+    const before = demo.instances.map((instance) => instance.endpoint);
+    env.engine.shared.requestReset("try-it", "requested");
+    await env.engine.idle();
+    expect(env.engine.shared.resets.get("try-it")).toMatchObject({ status: "succeeded", trigger: "requested" });
+    // Every publish routed the host to three replicas: the old three, then the new three, never a mix or fewer.
+    const published = env.writes.map((routes) => routes.find((route) => route.id === "try-it")?.backends ?? []).filter((backends) => backends.length > 0);
+    const afterFirstReady = published.slice(published.findIndex((backends) => backends.length === 3));
+    expect(afterFirstReady.every((backends) => backends.length === 3)).toBe(true);
+    expect(demo.instances.map((instance) => instance.endpoint).some((endpoint) => before.includes(endpoint))).toBe(false);
+    expect(demo.instances.map((instance) => instance.generation)).toEqual([4, 5, 6]);
+  });
+
+  it("keep the old replicas serving when the new ones fail, and say why", async () => {
+    const answering = ALL_PORTS();
+    const env = setup({ shared: [{ name: "try-it", app: "hello", replicas: 2 }], apps: { hello: { ...app, readiness: { path: "/", timeout: 2_000 } } } }, { answering });
+    await env.engine.start();
+    await env.engine.idle();
+    const demo = env.engine.get("try-it")!;
+    const serving = demo.instances.map((instance) => instance.endpoint);
+    answering.clear();
+    for (const endpoint of serving) answering.add(Number(endpoint!.split(":")[1]));
+    env.engine.shared.requestReset("try-it", "scheduled");
+    for (let step = 0; step < 40 && env.engine.shared.resets.get("try-it")?.status === "running"; step += 1) {
+      env.clock.time += 250;
+      await new Promise((resolve) => setTimeout(resolve, 1));
+    }
+    await env.engine.idle();
+    expect(env.engine.shared.resets.get("try-it")).toMatchObject({ status: "failed", reason: expect.stringMatching(/did not answer/) });
+    expect(demo.instances.map((instance) => instance.endpoint)).toEqual(serving);
+  });
+
+  it("are adopted after a restart with their routed replicas only: an interrupted reset's new ones are drained", () => {
+    const expiresAt = NOW + 10 * 365 * 86_400_000;
+    const labels = (generation: number) => ({ ...labelsOf("try-it", { expiresAt, generation }), "demo-launcher.kind": "shared", "demo-launcher.host": "try-it.demo.localhost" });
+    const container = (generation: number, port: number) => ({ containerId: `c${generation}`, labels: labels(generation), state: "running" as const, endpoint: `127.0.0.1:${port}` });
+    const actions = planReconcile({
+      containers: [container(1, 20001), container(2, 20002), container(3, 20003), container(4, 20004)],
+      liveDemos: [],
+      ended: () => undefined,
+      asleep: () => false,
+      lease: () => undefined,
+      creating: new Set(),
+      published: new Map([["try-it.demo.localhost", ["127.0.0.1:20001", "127.0.0.1:20002"]]]),
+      now: NOW,
+      aroundOutage: false,
+    });
+    const adopted = actions.find((action) => action.kind === "adopt");
+    expect(adopted?.kind === "adopt" && adopted.await).toBeUndefined();
+    expect(adopted?.kind === "adopt" && adopted.demo.instances.map((instance) => [instance.generation, instance.health])).toEqual([[1, "healthy"], [2, "healthy"], [3, "draining"], [4, "draining"]]);
+  });
+});
+
+describe("rewind jobs", () => {
+  it("run once per demo at a time, end done or failed with the restorer's words, and a restart runs an interrupted one once more", async () => {
+    const calls: string[] = [];
+    let fail: string | undefined;
+    const restorer: StateRestorer = {
+      async restore(containerId, source) {
+        calls.push(`${containerId}:${source.file}`);
+        if (fail) throw new (await import("../../src/core/state-sources.js")).RestoreFailure(fail);
+      },
+    };
+    const state = { default: "fixtures", sources: { fixtures: { kind: "dump" as const, driver: "postgres" as const, file: "/f.sql", database: "notes", timeout: 60_000 } } };
+    const env = setup({ apps: { hello: { ...app, state } }, restorer }, { answering: ALL_PORTS() });
+    await env.engine.start();
+    const { demo } = await env.engine.launch("hello", "a");
+    await env.engine.idle();
+    const first = env.engine.rewind(demo.id);
+    expect(env.engine.rewind(demo.id).job.id).toBe(first.job.id);
+    await env.engine.idle();
+    expect(first.job).toMatchObject({ status: "done", source: "fixtures", attempts: 1 });
+    fail = "psql: ERROR: syntax error at or near \"THIS\"";
+    const second = env.engine.rewind(demo.id, "fixtures").job;
+    await env.engine.idle();
+    expect(second).toMatchObject({ status: "failed", reason: fail });
+    expect(calls).toHaveLength(2);
+    expect(() => env.engine.rewind(demo.id, "nope")).toThrow(/unknown-state-source/);
+
+    const book = new JobBook();
+    const saved: Job[] = [{ ...first.job, id: "j1", status: "running", attempts: 1 }, { ...first.job, id: "j2", status: "running", attempts: 2 }, { ...first.job, id: "j3", status: "done" }];
+    expect(book.restore(saved).map((job) => job.id)).toEqual(["j1", "j2"]);
+    expect(book.activeFor(first.job.demoId, "rewind")?.id).toBe("j1");
+    expect(book.activeFor(first.job.demoId, "snapshot")).toBeUndefined();
+  });
+});
