@@ -3,7 +3,7 @@ import { describe, expect, it } from "vitest";
 import { JobBook, type Job } from "../../src/core/jobs.js";
 import { planReconcile } from "../../src/core/reconcile.js";
 import type { StateRestorer } from "../../src/core/state-sources.js";
-import { ALL_PORTS, app, labelsOf, setup } from "../helpers/engine-setup.js";
+import { addContainer, ALL_PORTS, app, labelsOf, setup } from "../helpers/engine-setup.js";
 
 const NOW = 1_000_000;
 
@@ -66,6 +66,19 @@ describe("shared demos", () => {
     const adopted = actions.find((action) => action.kind === "adopt");
     expect(adopted?.kind === "adopt" && adopted.await).toBeUndefined();
     expect(adopted?.kind === "adopt" && adopted.demo.instances.map((instance) => [instance.generation, instance.health])).toEqual([[1, "healthy"], [2, "healthy"], [3, "draining"], [4, "draining"]]);
+  });
+});
+
+describe("a shared demo the config no longer names", () => {
+  it("is stopped after its adoption, its containers removed", async () => {
+    const expiresAt = NOW + 10 * 365 * 86_400_000;
+    const env = setup({}, { answering: ALL_PORTS(), routedHosts: new Map([["gone.demo.localhost", ["127.0.0.1:20001"]]]) });
+    addContainer(env.runtime, "g1", { ...labelsOf("gone", { expiresAt }), "demo-launcher.kind": "shared", "demo-launcher.host": "gone.demo.localhost" }, "running", 20001);
+    await env.engine.start();
+    await env.engine.idle();
+    expect(env.engine.get("gone")).toBeUndefined();
+    expect(env.engine.getEnded("gone")).toMatchObject({ status: "stopped", reason: "it is no longer in the config" });
+    expect(env.runtime.containers.size).toBe(0);
   });
 });
 
