@@ -1,6 +1,9 @@
 #!/bin/sh
 # examples/notes-postgres: starts PostgreSQL (socket only), waits for it, then serves the app with PHP's built-in server.
 set -e
+# A container made from a snapshot (docker commit of a running demo) holds the old server's pid and lock files:
+# nothing runs yet, so they are stale, and a pid that happens to be taken again would stop PostgreSQL starting.
+rm -f /var/lib/postgresql/15/main/postmaster.pid /run/postgresql/.s.PGSQL.*
 mkdir -p /run/postgresql && chown postgres:postgres /run/postgresql
 runuser -u postgres -- /usr/lib/postgresql/15/bin/postgres -D /var/lib/postgresql/15/main -c config_file=/etc/postgresql/15/main/postgresql.conf -c listen_addresses= -c shared_buffers=32MB &
 db=$!

@@ -1,6 +1,9 @@
 #!/bin/sh
 # examples/wordpress: starts MariaDB (socket only), waits for it, then serves WordPress with PHP's built-in server.
 set -e
+# A container made from a snapshot (docker commit of a running demo) holds the old server's socket, lock and pid
+# files: nothing runs yet, so they are stale, and a pid that happens to be taken again would stop MariaDB starting.
+rm -rf /run/mysqld
 mkdir -p /run/mysqld /run/wordpress
 chown mysql:mysql /run/mysqld
 # Per-container salts: 8 random keys, generated here so no two demos share them.

@@ -26,6 +26,7 @@ export const EXAMPLE_APPS_YAML = `  wordpress:
       sources:
         fixtures: { driver: mariadb, file: /opt/demo/fixtures/fixtures.sql, database: wordpress, title: "The shop blog with three posts" }
         broken: { driver: mariadb, file: /tmp/broken.sql, database: wordpress }
+        saved: { kind: snapshot, title: "Set up by the sales team" }
   notes:
     image: ${NOTES_IMAGE}
     port: 8080

@@ -89,7 +89,8 @@ describe("replacement", () => {
     expect(await namespaceContainers(stack.docker, stack.namespace)).toHaveLength(1);
     // It can be replaced again once that has failed.
     const again = await replaceAndWait(stack, demo.id, versionedTag("v1"));
-    expect(again.instances!.filter((instance) => instance.health === "healthy")).toMatchObject([{ generation: 2, image: versionedTag("v1") }]);
+    // Generation numbers are never reused: the failed attempt had 2.
+    expect(again.instances!.filter((instance) => instance.health === "healthy")).toMatchObject([{ generation: 3, image: versionedTag("v1") }]);
   });
 
   it("refuses what cannot be replaced, in problem+json", async () => {

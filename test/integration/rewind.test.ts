@@ -34,7 +34,7 @@ describe("rewinds on real databases", () => {
 
   beforeAll(async () => {
     await ensureExampleImages();
-    stack = await startStack({ appsYaml: EXAMPLE_APPS_YAML, limitsYaml: "limits: { maxDemos: 6, perClient: 6 }" });
+    stack = await startStack({ appsYaml: EXAMPLE_APPS_YAML, limitsYaml: "limits: { maxDemos: 12, perClient: 12 }" });
   }, 600_000);
 
   afterAll(async () => {
@@ -46,7 +46,7 @@ describe("rewinds on real databases", () => {
 
   it("lists an app's sources, and refuses an unknown app", async () => {
     const sources = JSON.parse((await stack.api("GET", "/api/apps/wordpress/sources")).body);
-    expect(sources).toEqual({ default: "fixtures", sources: [{ name: "fixtures", kind: "dump", driver: "mariadb", title: "The shop blog with three posts" }, { name: "broken", kind: "dump", driver: "mariadb" }] });
+    expect(sources).toEqual({ default: "fixtures", sources: [{ name: "fixtures", kind: "dump", driver: "mariadb", title: "The shop blog with three posts" }, { name: "broken", kind: "dump", driver: "mariadb" }, { name: "saved", kind: "snapshot", title: "Set up by the sales team" }] });
     expect(JSON.parse((await stack.api("GET", "/api/apps/notes/sources")).body).sources.at(-1)).toEqual({ name: "prepared", kind: "snapshot", title: "Saved by the team from a demo" });
     const unknown = await stack.api("GET", "/api/apps/nope/sources");
     expect(unknown.status).toBe(404);
@@ -147,7 +147,7 @@ describe("rewinds on real databases", () => {
 
     await note(demo, "written after the snapshot");
     const rewound = await followJob(stack, JSON.parse((await stack.api("POST", `/api/demos/${demo.id}/rewind`, { source: "prepared" })).body) as JobView);
-    expect(rewound).toMatchObject({ status: "done" });
+    expect(rewound, JSON.stringify(rewound)).toMatchObject({ status: "done" });
     const texts = await notesOf(demo);
     expect(texts).toContain("prepared by the team");
     expect(texts).not.toContain("written after the snapshot");
@@ -161,5 +161,24 @@ describe("rewinds on real databases", () => {
     expect((await followJob(stack, JSON.parse((await stack.api("POST", `/api/demos/${first.id}/snapshot`, { source: "start" })).body) as JobView)).status).toBe("done");
     const next = await launchAndWait(stack, "notes-prepared", "ready", 60_000);
     expect(await notesOf(next)).toContain("the team's starting point");
+  }, 240_000);
+
+  it("saves WordPress on MariaDB as a snapshot and rewinds to it: the database row for row as it was saved", async () => {
+    const blogname = async (container: string) => (await execIn(stack, container, ["mariadb", "-N", "wordpress", "-e", "SELECT option_value FROM wp_options WHERE option_name = 'blogname'"])).trim();
+    const demo = await launchAndWait(stack, "wordpress", "ready", 90_000);
+    const first = await containerOf(stack, demo.id);
+    await execIn(stack, first, ["mariadb", "wordpress", "-e", "UPDATE wp_options SET option_value = 'Prepared for the sales call' WHERE option_name = 'blogname'; DELETE FROM wp_posts WHERE post_title = 'Shipping and returns'"]);
+    const savedRows = await mariadbRows(stack, first);
+    expect((await followJob(stack, JSON.parse((await stack.api("POST", `/api/demos/${demo.id}/snapshot`, { source: "saved" })).body) as JobView)).status).toBe("done");
+    await execIn(stack, first, ["mariadb", "wordpress", "-e", "UPDATE wp_options SET option_value = 'Changed by a visitor' WHERE option_name = 'blogname'; TRUNCATE wp_posts"]);
+    const rewound = await followJob(stack, JSON.parse((await stack.api("POST", `/api/demos/${demo.id}/rewind`, { source: "saved" })).body) as JobView);
+    expect(rewound, JSON.stringify(rewound)).toMatchObject({ status: "done" });
+    // A new container from the snapshot now serves the demo; its database recovered to the moment of the snapshot.
+    const second = await waitFor("the old container to go", async () => {
+      const containers = await stack.docker.listContainers({ filters: { label: [`demo-launcher.id=${demo.id}`] } });
+      return containers.length === 1 && containers[0]!.Id !== first ? containers[0]!.Id : undefined;
+    }, 30_000, 200);
+    expect(await blogname(second)).toBe("Prepared for the sales call");
+    expect(await mariadbRows(stack, second)).toBe(savedRows);
   }, 240_000);
 });
