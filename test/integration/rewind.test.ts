@@ -3,7 +3,12 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { EXAMPLE_APPS_YAML, ensureExampleImages } from "../helpers/example-images.js";
 import { containerOf as containerOfDemo, execIn as execInContainer, notesRows as notesRowsOf } from "../helpers/container-exec.js";
-import { launchAndWait, startStack, waitFor, type Stack } from "../helpers/stack.js";
+import { mkdtemp, writeFile } from "node:fs/promises";
+import os from "node:os";
+import path from "node:path";
+import { execa } from "execa";
+import { SAMPLE_IMAGE } from "../../src/docker/sample-image.js";
+import { launchAndWait, requireDocker, startStack, waitFor, type Stack } from "../helpers/stack.js";
 
 interface JobView { id: string; status: string; source: string; reason?: string; durationMs?: number; demo: string }
 
@@ -22,6 +27,16 @@ async function mariadbRows(stack: Stack, containerId: string, database = "wordpr
   return parts.join("\n\n");
 }
 
+/** The hello sample with its guestbook folder declared a volume (as many database images declare theirs). */
+async function stack_build_volumed(): Promise<string> {
+  const image = "demo-launcher-test/with-volume:latest";
+  const dir = await mkdtemp(path.join(os.tmpdir(), "with-volume-"));
+  await writeFile(path.join(dir, "Dockerfile"), `FROM ${SAMPLE_IMAGE}\nVOLUME /data\n`);
+  await requireDocker();
+  await execa("docker", ["build", "-q", "-t", image, dir]);
+  return image;
+}
+
 async function followJob(stack: Stack, job: JobView): Promise<JobView> {
   return waitFor(`job ${job.id} to finish`, async () => {
     const view = JSON.parse((await stack.api("GET", `/api/jobs/${job.id}`)).body) as JobView;
@@ -34,7 +49,9 @@ describe("rewinds on real databases", () => {
 
   beforeAll(async () => {
     await ensureExampleImages();
-    stack = await startStack({ appsYaml: EXAMPLE_APPS_YAML, limitsYaml: "limits: { maxDemos: 12, perClient: 12 }" });
+    // An app that keeps its data in a Docker volume: a snapshot could not hold it.
+    const build = await stack_build_volumed();
+    stack = await startStack({ appsYaml: `${EXAMPLE_APPS_YAML}\n  volumed:\n    image: ${build}\n    port: 8080\n    memory: 64m\n    state:\n      default: saved\n      sources:\n        saved: { kind: snapshot }`, limitsYaml: "limits: { maxDemos: 12, perClient: 12 }" });
   }, 600_000);
 
   afterAll(async () => {
@@ -181,4 +198,11 @@ describe("rewinds on real databases", () => {
     expect(await blogname(second)).toBe("Prepared for the sales call");
     expect(await mariadbRows(stack, second)).toBe(savedRows);
   }, 240_000);
+
+  it("refuses to snapshot an app that keeps its data in a Docker volume, saying which", async () => {
+    const demo = await launchAndWait(stack, "volumed");
+    const job = await followJob(stack, JSON.parse((await stack.api("POST", `/api/demos/${demo.id}/snapshot`, { source: "saved" })).body) as JobView);
+    expect(job).toMatchObject({ status: "failed", reason: "its app keeps data in Docker volumes (/data), which a snapshot cannot hold; use a dump source" });
+    expect((await stack.api("GET", `/api/demos/${demo.id}`)).body).toContain('"status":"ready"');
+  }, 60_000);
 });
