@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Installs and starts what demo-launcher needs on a Debian/Ubuntu host (idempotent, fast when present).
-# Usage: scripts/ensure-host.sh [--browser]   (--browser adds chromium for the end-to-end tests)
+# Usage: scripts/ensure-host.sh [--browser]   (--browser adds what only the tests need: chromium, prometheus)
 set -euo pipefail
 
 want_browser=0
@@ -26,6 +26,8 @@ command -v systemd-analyze >/dev/null 2>&1 || missing+=(systemd)
 command -v ip >/dev/null 2>&1 || missing+=(iproute2)
 if [ "$want_browser" = 1 ]; then
   [ -x /usr/bin/chromium ] || missing+=(chromium)
+  # The tests' own Prometheus (a real scraper of /metrics) and promtool.
+  command -v promtool >/dev/null 2>&1 || missing+=(prometheus)
 fi
 command -v file >/dev/null 2>&1 || missing=(file "${missing[@]}")
 

@@ -18,6 +18,9 @@ import { previewSpecs, startPreviews } from "./previews.js";
 import { SeenLog } from "../nginx/seen-log.js";
 import { DumpRestorer } from "../databases/run.js";
 import { startSharedSchedules } from "./shared-schedules.js";
+import { ControllerMetrics } from "../metrics/metrics.js";
+import type { EventSink } from "../core/events.js";
+import { lifecycleLog } from "./lifecycle-log.js";
 import { formatAddress } from "../nginx/render.js";
 
 export interface ControllerHandle {
@@ -55,11 +58,14 @@ export async function startController(config: Config, options: ControllerOptions
     if (renderer.usesOperatorTemplate()) renderer.refuseOperatorTemplate(`nginx refused the routes file it made (${error.message})`);
     return true;
   };
+  // Observers of the engine's events; the metrics join once they can read the engine.
+  const events: EventSink[] = [lifecycleLog(options.logger)];
   const engine = new DemoEngine({
     domain: config.domain,
     namespace: config.namespace,
     apps: config.apps,
     previews: previewSpecs(config),
+    events,
     shared: Object.entries(config.shared).map(([name, shared]) => ({ name, app: shared.app, replicas: shared.replicas, source: shared.source })),
     limits: config.limits,
     newId: makeIdGenerator(config.idLength),
@@ -78,7 +84,9 @@ export async function startController(config: Config, options: ControllerOptions
   // Builds run only where preview sources are configured; their queue lives beside the state file.
   const previews = await startPreviews(config, engine, docker, options.logger);
   const builds = previews?.builds;
-  const reaper: Reaper = startReaper(config.reaper.interval, () => engine.reapTick(), options.logger);
+  const metrics = new ControllerMetrics({ engine, apps: Object.keys(config.apps), watcherStatus: () => readWatcherStatus(config.nginx.configDir), builds, deliveries: previews?.github?.deliveries });
+  events.push(metrics.sink);
+  const reaper: Reaper = startReaper(config.reaper.interval, () => engine.reapTick(), options.logger, (seconds) => metrics.reaperLag.observe(seconds));
   // After start: the engine knows when each shared demo was last reset, so a reset missed while down runs now.
   const schedules = startSharedSchedules(config, engine, options.logger);
   const server = await buildServer({
@@ -89,6 +97,7 @@ export async function startController(config: Config, options: ControllerOptions
     ...(builds ? { builds } : {}),
     ...(previews?.github ? { github: previews.github } : {}),
     schedules,
+    metrics,
     status: async () => ({ watcher: (await readWatcherStatus(config.nginx.configDir)) ?? { state: "unknown", detail: "the watcher has not reported yet" } }),
   });
   const port = options.portOverride ?? config.listen.port;

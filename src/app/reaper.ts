@@ -16,7 +16,9 @@ export interface Reaper {
   stop(): Promise<void>;
 }
 
-export function startReaper(intervalMs: number, pass: () => Promise<void>, logger: Logger): Reaper {
+export function startReaper(intervalMs: number, pass: () => Promise<void>, logger: Logger, lag?: (seconds: number) => void): Reaper {
+  // Ticks fall on whole seconds (or minutes): how far past one a tick runs is how late the reaper is.
+  const unitMs = intervalMs < 60_000 ? 1000 : 60_000;
   // A slow pass (Docker busy) must not pile up behind itself: a tick during a pass joins it.
   const once = singleFlight(() => pass().catch((error) => logger.error(`reaper: ${describeError(error)}`)));
   let last: Promise<void> = Promise.resolve();
@@ -24,6 +26,7 @@ export function startReaper(intervalMs: number, pass: () => Promise<void>, logge
     cronTime: cronForInterval(intervalMs),
     start: true,
     onTick: () => {
+      lag?.((Date.now() % unitMs) / 1000);
       last = once();
     },
   });

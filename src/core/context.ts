@@ -8,6 +8,7 @@ import type { Clock, ContainerRuntime, EndedDemo, ReadinessProbe, RoutePublisher
 import type { StateSaver } from "./state-saver.js";
 import type { StateRestorer } from "./state-sources.js";
 import type { SharedSpec } from "./shared.js";
+import type { EngineEvent, EventSink } from "./events.js";
 
 export interface EngineOptions {
   domain: string;
@@ -32,6 +33,8 @@ export interface EngineOptions {
   queueAbandonMs?: number;
   /** True while requests to previews are counted (nginx writes the log the controller reads): idle stop runs then. */
   idleTracking?: () => boolean;
+  /** Observers of what happens to demos (metrics, the lifecycle log). */
+  events?: EventSink[];
   /** Shared demos: long-lived, several replicas behind one host each. */
   shared?: SharedSpec[];
   /** Restores state sources inside running containers (rewinds); without it, no app can be rewound. */
@@ -67,6 +70,8 @@ export interface EngineContext {
   promoteQueued(): void;
   /** How the demo's instances run: its app's settings, or its preview source's. */
   specFor(demo: Demo): AppConfig | undefined;
+  /** Tells the observers (metrics, the log) what happened. */
+  emit(event: EngineEvent): void;
   /** Removes a container, reporting (not throwing) what goes wrong; the next sync retries. */
   removeQuietly(containerId: string): Promise<void>;
 }

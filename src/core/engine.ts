@@ -12,6 +12,7 @@ import { DemoRegistry } from "./registry.js";
 import { startReplacement } from "./replacement.js";
 import { requestRewind, resumeJobs } from "./rewind.js";
 import { SharedDemos } from "./shared.js";
+import { emitTo, type EngineEvent } from "./events.js";
 import { requestSnapshot } from "./snapshots.js";
 import { reapPass } from "./reaper-pass.js";
 import type { Job } from "./jobs.js";
@@ -59,6 +60,10 @@ export class DemoEngine implements EngineContext {
 
   now(): number {
     return this.options.clock.now();
+  }
+
+  emit(event: EngineEvent): void {
+    emitTo(this.options.events, event);
   }
 
   sleep(ms: number): Promise<void> {
@@ -129,16 +134,26 @@ export class DemoEngine implements EngineContext {
 
   /** Answers at once; the container is created and followed in the background. */
   async launch(appName: unknown, owner: string | undefined): Promise<LaunchResult> {
-    if (this.closed) throw new DomainError({ code: "shutting-down", retryAfterSeconds: 5 });
-    const { name, app } = resolveApp(appName, this.options.apps);
+    if (this.closed) {
+      this.emit({ type: "launch-refused", app: String(appName), reason: "shutting-down" });
+      throw new DomainError({ code: "shutting-down", retryAfterSeconds: 5 });
+    }
+    const { name, app } = this.resolveOrRefuse(appName);
     const now = this.now();
-    const admission = admit({ demos: this.registry.all(), queued: this.registry.queue.length, limits: this.options.limits, owner, ttl: app.ttl, rate: this.rate, now });
+    let admission: ReturnType<typeof admit>;
+    try {
+      admission = admit({ demos: this.registry.all(), queued: this.registry.queue.length, limits: this.options.limits, owner, ttl: app.ttl, rate: this.rate, now });
+    } catch (error) {
+      this.emit({ type: "launch-refused", app: name, reason: error instanceof DomainError && error.data.code === "rate-limited" ? "rate-limited" : "full" });
+      throw error;
+    }
     if (admission.decision === "existing") return { demo: admission.demo, created: false };
     if (owner) this.rate.record(owner, now);
     if (admission.decision === "start") {
       const warm = readyPoolMember(this, name);
       if (warm) {
         await claim(this, warm, app, owner);
+        this.emit({ type: "launch-accepted", id: warm.id, app: name, queued: false, warm: true });
         ensurePools(this, () => this.newUniqueId());
         return { demo: warm, created: true };
       }
@@ -153,7 +168,17 @@ export class DemoEngine implements EngineContext {
     else this.registry.queue.push(demo.id);
     // On disk before the visitor learns the URL, so a restart never forgets a launch it accepted.
     await this.saver.save();
+    this.emit({ type: "launch-accepted", id: demo.id, app: name, queued: !startsNow, warm: false });
     return { demo, created: true };
+  }
+
+  private resolveOrRefuse(appName: unknown): ReturnType<typeof resolveApp> {
+    try {
+      return resolveApp(appName, this.options.apps);
+    } catch (error) {
+      this.emit({ type: "launch-refused", app: typeof appName === "string" ? appName.slice(0, 40) : "?", reason: "unknown-app" });
+      throw error;
+    }
   }
 
   private newUniqueId(): string {
@@ -216,6 +241,7 @@ export class DemoEngine implements EngineContext {
   async end(demo: Demo, status: EndedDemo["status"], reason: string): Promise<void> {
     if (!this.registry.remove(demo)) return;
     if (demo.status !== "failed") demo.status = status;
+    if (!demo.pooled) this.emit({ type: "ended", id: demo.id, app: demo.app, kind: demo.kind, status, reason });
     this.registry.recordEnded({ id: demo.id, app: demo.app, status, reason, endedAt: this.now() }, this.now());
     // The freed slot goes to the first in line at once, not at the next reaper pass.
     this.promoteQueued();

@@ -20,5 +20,6 @@ export async function extendLease(ctx: EngineContext, id: string, byMs: number):
   demo.expiresAt = expiresAt;
   ctx.registry.leases.set(id, { id, expiresAt, ...(demo.owner ? { client: demo.owner } : {}) });
   await ctx.saver.save();
+  ctx.emit({ type: "extended", id, app: demo.app, byMs });
   return demo;
 }

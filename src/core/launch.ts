@@ -47,6 +47,7 @@ export async function finishLaunch(ctx: EngineContext, demo: Demo, instance: Ins
   ctx.registry.restartAttempts.delete(demo.id);
   demo.status = "ready";
   demo.step = "done";
+  if (!demo.pooled) ctx.emit({ type: "ready", id: demo.id, app: demo.app, kind: demo.kind, seconds: (ctx.now() - since) / 1000 });
   ctx.track(autoSnapshots(ctx, demo));
 }
 
@@ -62,6 +63,7 @@ export async function publishUntilServed(ctx: EngineContext, wanted: () => boole
   const timeoutMs = ctx.options.routeConfirmTimeoutMs ?? 10_000;
   const started = ctx.now();
   let confirmed = await ctx.options.routes.confirm(generation, timeoutMs).catch(() => false);
+  if (confirmed) ctx.emit({ type: "routes-applied", seconds: (ctx.now() - started) / 1000 });
   if (!confirmed && ctx.now() - started < timeoutMs / 2 && wanted()) {
     // An early "no" means nginx refused the file; the routes edge may have changed course since (fallen
     // back from an operator template nginx refused), so the same routes published again deserve one more try.
@@ -74,7 +76,6 @@ export async function publishUntilServed(ctx: EngineContext, wanted: () => boole
 }
 
 export async function failDemo(ctx: EngineContext, demo: Demo, reason: string): Promise<void> {
-  ctx.logger.warn(`demo ${demo.id} (${demo.app}) failed: ${reason}`);
   if (demo.pooled) ctx.registry.poolPausedUntil.set(demo.app, ctx.now() + POOL_RETRY_MS);
   demo.status = "failed";
   demo.reason = reason;

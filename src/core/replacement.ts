@@ -99,7 +99,6 @@ async function discard(ctx: EngineContext, demo: Demo, next: Instance, reason: s
 async function finish(ctx: EngineContext, demo: Demo, status: ReplacementState["status"], reason?: string): Promise<void> {
   if (!ctx.registry.isLive(demo) || !demo.replacement) return;
   demo.replacement = { ...demo.replacement, status, finishedAt: ctx.now(), ...(reason ? { reason } : {}) };
-  if (status === "failed") ctx.logger.warn(`replacing demo ${demo.id} failed; the old instance keeps serving: ${reason}`);
-  else ctx.logger.info(`demo ${demo.id} now served by ${demo.replacement.image}`);
+  if (status !== "running") ctx.emit({ type: "replaced", id: demo.id, app: demo.app, image: demo.replacement.image, outcome: status, seconds: (ctx.now() - demo.replacement.startedAt) / 1000, ...(reason ? { reason } : {}) });
   await ctx.saver.save();
 }

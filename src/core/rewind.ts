@@ -66,10 +66,8 @@ async function runRewind(ctx: EngineContext, job: Job): Promise<void> {
   } catch (error) {
     if (ctx.closed) return; // the next start runs it once more
     const reason = error instanceof RestoreFailure ? error.message : `the restore could not run (${describeError(error)})`;
-    ctx.logger.warn(`rewind of demo ${demo.id} to ${job.source} failed; it keeps its previous state: ${reason}`);
     return finish(ctx, job, "failed", reason);
   }
-  ctx.logger.info(`demo ${demo.id} rewound to ${job.source} in ${ctx.now() - job.startedAt} ms`);
   finish(ctx, job, "done");
 }
 
@@ -84,5 +82,6 @@ function finish(ctx: EngineContext, job: Job, status: "done" | "failed", reason?
   job.status = status;
   job.finishedAt = ctx.now();
   if (reason) job.reason = reason;
+  if (job.kind === "rewind") ctx.emit({ type: "rewound", id: job.demoId, app: job.app, source: job.source, outcome: status, seconds: (job.finishedAt - (job.startedAt ?? job.createdAt)) / 1000, ...(reason ? { reason } : {}) });
   void ctx.saver.save();
 }

@@ -248,8 +248,7 @@ export class SharedDemos {
 
   private async finishReset(demo: Demo, state: ResetState, status: "succeeded" | "failed", reason?: string): Promise<void> {
     Object.assign(state, { status, finishedAt: this.ctx.now(), ...(reason ? { reason } : {}) });
-    if (status === "failed") this.ctx.logger.warn(`resetting shared demo ${demo.id} failed; its replicas keep serving: ${reason}`);
-    else this.ctx.logger.info(`shared demo ${demo.id} reset in ${state.finishedAt! - state.startedAt} ms`);
+    this.ctx.emit({ type: "reset", id: demo.id, app: demo.app, trigger: state.trigger, outcome: status, seconds: (state.finishedAt! - state.startedAt) / 1000, ...(reason ? { reason } : {}) });
     await this.ctx.saver.save();
   }
 

@@ -19,6 +19,8 @@ export interface ServerDeps {
   builds?: import("../builds/build-runner.js").BuildRunner;
   /** GitHub webhooks, when github: is configured. */
   github?: import("../github/hooks.js").GithubHooks;
+  /** Prometheus metrics for GET /metrics. */
+  metrics?: import("../metrics/metrics.js").ControllerMetrics;
   /** When each shared demo is reset next (its cron schedule). */
   schedules?: { nextResetAt(name: string): number | undefined };
   /** Extra facts for /api/status (the watcher's last outcome). */

@@ -14,6 +14,7 @@ import { previewRoutes } from "./routes/previews.js";
 import { hookRoutes } from "./routes/hooks.js";
 import { rewindRoutes } from "./routes/rewind.js";
 import { sharedRoutes } from "./routes/shared.js";
+import { metricsRoutes } from "./routes/metrics.js";
 import { demoHostPages } from "./routes/demo-hosts.js";
 import { visitorRoutes } from "./routes/visitors.js";
 
@@ -64,6 +65,7 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
   adminRoutes(app, ctx);
   rewindRoutes(app, ctx);
   sharedRoutes(app, ctx);
+  metricsRoutes(app, ctx, deps.metrics);
   buildRoutes(app, ctx, deps.builds);
   previewRoutes(app, ctx);
   hookRoutes(app, ctx, deps.github);
