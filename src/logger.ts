@@ -1,14 +1,23 @@
-// The logger interface passed to every part, with a console default; no module-level singleton.
+// The logger interface passed to every part, as text lines or one JSON object a line; no module-level singleton.
 import type { Logger } from "./core/app-spec.js";
 
 export type { Logger } from "./core/app-spec.js";
 
-export function consoleLogger(prefix = "demo-launcher"): Logger {
-  const line = (level: string, message: string) => `${new Date().toISOString()} ${prefix} ${level} ${message}`;
+export type LogFormat = "text" | "json";
+
+export function consoleLogger(prefix = "demo-launcher", format: LogFormat = "text"): Logger {
+  const write = (level: "info" | "warn" | "error", message: string, fields?: Record<string, unknown>) => {
+    const time = new Date().toISOString();
+    const line =
+      format === "json"
+        ? JSON.stringify({ time, level, source: prefix, msg: message, ...fields })
+        : `${time} ${prefix} ${level} ${message}${typeof fields?.requestId === "string" ? ` [request ${fields.requestId}]` : ""}`;
+    (level === "info" ? console.log : level === "warn" ? console.warn : console.error)(line);
+  };
   return {
-    info: (message) => console.log(line("info", message)),
-    warn: (message) => console.warn(line("warn", message)),
-    error: (message) => console.error(line("error", message)),
+    info: (message, fields) => write("info", message, fields),
+    warn: (message, fields) => write("warn", message, fields),
+    error: (message, fields) => write("error", message, fields),
   };
 }
 

@@ -30,6 +30,9 @@ export function describeEvent(event: EngineEvent): { level: "info" | "warn"; tex
 export function lifecycleLog(logger: Logger): EventSink {
   return (event) => {
     const line = describeEvent(event);
-    if (line) logger[line.level](line.text);
+    if (!line) return;
+    // A JSON log keeps the facts as keys: one launch is followed by its request id from the click to the route.
+    const { type, ...facts } = event;
+    logger[line.level](line.text, { event: type, ...("id" in facts ? { demo: facts.id } : {}), ...facts });
   };
 }

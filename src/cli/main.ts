@@ -31,14 +31,14 @@ const program = new Command()
   .option("-c, --config <file>", "YAML configuration file (default: the embedded demo.localhost set-up)")
   .showHelpAfterError();
 
-program.command("up").description("run everything on this machine: sample image, a private nginx, the watcher and the controller").option("--keep-demos", "leave demos running on exit (they are adopted next time)").action(withConfig((config, options: { keepDemos?: boolean }) => runUp(config, consoleLogger(), options)));
-program.command("serve").description("run the controller (HTTP API, pages, reaper)").action(withConfig((config) => runServe(config, consoleLogger())));
+program.command("up").description("run everything on this machine: sample image, a private nginx, the watcher and the controller").option("--keep-demos", "leave demos running on exit (they are adopted next time)").action(withConfig((config, options: { keepDemos?: boolean }) => runUp(config, consoleLogger("demo-launcher", config.log.format), options)));
+program.command("serve").description("run the controller (HTTP API, pages, reaper)").action(withConfig((config) => runServe(config, consoleLogger("demo-launcher", config.log.format))));
 program
   .command("watch-nginx")
   .description("watch the routes file: nginx -t, then a graceful reload; keep the last good file on failure")
   .option("--test-command <command>", "command that checks nginx's config (default from config: nginx -t -q)")
   .option("--reload-command <command>", "command that reloads nginx gracefully (default from config: nginx -s reload)")
-  .action(withConfig((config, options: { testCommand?: string; reloadCommand?: string }) => runWatch(config, consoleLogger("demo-launcher-watcher"), options)));
+  .action(withConfig((config, options: { testCommand?: string; reloadCommand?: string }) => runWatch(config, consoleLogger("demo-launcher-watcher", config.log.format), options)));
 program
   .command("launch")
   .description("launch a demo through the controller")

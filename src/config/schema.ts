@@ -81,6 +81,9 @@ export const configSchema = z.strictObject({
       minFreeDisk: size.prefault("2g"),
     }, { error: "must be a map with concurrency, timeout, queueLength and minFreeDisk" })
     .prefault({}),
+  log: z
+    .strictObject({ format: z.enum(["text", "json"], { error: "must be one of: text, json" }).default("text") }, { error: "must be a map with format" })
+    .prefault({}),
   /** Shared demos: the name is the host's first label (try → try.<domain>). */
   shared: z
     .record(z.string().regex(SHARED_NAME, "must be a shared demo name of 3 to 40 lowercase letters, digits and inner hyphens, starting with a letter (its host is <name>.<domain>)"), sharedSchema, { error: "must be a map of names to shared demo settings" })

@@ -21,8 +21,9 @@ export interface AppSpec {
   state?: AppState | undefined;
 }
 
+/** `fields` are facts a JSON log keeps as keys (demo, app, requestId); a text log shows the request id. */
 export interface Logger {
-  info(message: string): void;
-  warn(message: string): void;
-  error(message: string): void;
+  info(message: string, fields?: Record<string, unknown>): void;
+  warn(message: string, fields?: Record<string, unknown>): void;
+  error(message: string, fields?: Record<string, unknown>): void;
 }

@@ -133,7 +133,7 @@ export class DemoEngine implements EngineContext {
   // ---- visitors ------------------------------------------------------------------------------
 
   /** Answers at once; the container is created and followed in the background. */
-  async launch(appName: unknown, owner: string | undefined): Promise<LaunchResult> {
+  async launch(appName: unknown, owner: string | undefined, requestId?: string): Promise<LaunchResult> {
     if (this.closed) {
       this.emit({ type: "launch-refused", app: String(appName), reason: "shutting-down" });
       throw new DomainError({ code: "shutting-down", retryAfterSeconds: 5 });
@@ -153,7 +153,8 @@ export class DemoEngine implements EngineContext {
       const warm = readyPoolMember(this, name);
       if (warm) {
         await claim(this, warm, app, owner);
-        this.emit({ type: "launch-accepted", id: warm.id, app: name, queued: false, warm: true });
+        if (requestId) warm.requestId = requestId;
+        this.emit({ type: "launch-accepted", id: warm.id, app: name, queued: false, warm: true, ...(requestId ? { requestId } : {}) });
         ensurePools(this, () => this.newUniqueId());
         return { demo: warm, created: true };
       }
@@ -162,13 +163,14 @@ export class DemoEngine implements EngineContext {
     const demo: Demo = {
       ...acceptedDemo(this, { id: this.newUniqueId(), app: name, queuedAt: now, ...(owner ? { client: owner } : {}) }, startsNow ? "starting" : "queued"),
       ...(startsNow ? {} : { lastSeenAt: now }),
+      ...(requestId ? { requestId } : {}),
     };
     this.registry.add(demo);
     if (startsNow) this.track(runLaunch(this, demo, app));
     else this.registry.queue.push(demo.id);
     // On disk before the visitor learns the URL, so a restart never forgets a launch it accepted.
     await this.saver.save();
-    this.emit({ type: "launch-accepted", id: demo.id, app: name, queued: !startsNow, warm: false });
+    this.emit({ type: "launch-accepted", id: demo.id, app: name, queued: !startsNow, warm: false, ...(requestId ? { requestId } : {}) });
     return { demo, created: true };
   }
 
@@ -241,7 +243,7 @@ export class DemoEngine implements EngineContext {
   async end(demo: Demo, status: EndedDemo["status"], reason: string): Promise<void> {
     if (!this.registry.remove(demo)) return;
     if (demo.status !== "failed") demo.status = status;
-    if (!demo.pooled) this.emit({ type: "ended", id: demo.id, app: demo.app, kind: demo.kind, status, reason });
+    if (!demo.pooled) this.emit({ type: "ended", id: demo.id, app: demo.app, kind: demo.kind, status, reason, ...(demo.requestId ? { requestId: demo.requestId } : {}) });
     this.registry.recordEnded({ id: demo.id, app: demo.app, status, reason, endedAt: this.now() }, this.now());
     // The freed slot goes to the first in line at once, not at the next reaper pass.
     this.promoteQueued();

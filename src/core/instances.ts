@@ -44,7 +44,7 @@ export async function createInstance(ctx: EngineContext, demo: Demo, app: AppCon
           labels: {
             ...demo.extraLabels,
             ...labelsFor({
-              demo: { id: demo.id, kind: demo.kind, app: demo.app, host: demo.host, createdAt: demo.createdAt, expiresAt: demo.expiresAt, namespace, ...(demo.owner ? { owner: demo.owner } : {}), ...(demo.pooled ? { pool: true } : {}) },
+              demo: { id: demo.id, kind: demo.kind, app: demo.app, host: demo.host, createdAt: demo.createdAt, expiresAt: demo.expiresAt, namespace, ...(demo.owner ? { owner: demo.owner } : {}), ...(demo.pooled ? { pool: true } : {}), ...(demo.requestId ? { requestId: demo.requestId } : {}) },
               instance: { id: instanceId, generation, image },
             }),
           },

@@ -47,7 +47,7 @@ export async function finishLaunch(ctx: EngineContext, demo: Demo, instance: Ins
   ctx.registry.restartAttempts.delete(demo.id);
   demo.status = "ready";
   demo.step = "done";
-  if (!demo.pooled) ctx.emit({ type: "ready", id: demo.id, app: demo.app, kind: demo.kind, seconds: (ctx.now() - since) / 1000 });
+  if (!demo.pooled) ctx.emit({ type: "ready", id: demo.id, app: demo.app, kind: demo.kind, seconds: (ctx.now() - since) / 1000, ...(demo.requestId ? { requestId: demo.requestId } : {}) });
   ctx.track(autoSnapshots(ctx, demo));
 }
 

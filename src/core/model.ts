@@ -67,6 +67,8 @@ export interface Demo {
   extraLabels?: Record<string, string>;
   /** A preview built from a fork nobody vouched for: it runs without the configured env (secrets). */
   withoutEnv?: boolean;
+  /** The HTTP request that launched it: in the log lines and on its containers, from the click to the route. */
+  requestId?: string;
   /** The highest instance generation this demo has had (instance ids are never reused). */
   lastGeneration?: number;
   /** A preview's newer image that waits until the demo is ready and no replacement runs. */
@@ -91,7 +93,7 @@ export function newestInstance(demo: Demo): Instance | undefined {
 
 /** What one container's labels say about its demo and itself. */
 export interface InstanceLabels {
-  demo: { id: string; kind: DemoKind; app: string; host: string; createdAt: number; expiresAt: number; namespace: string; owner?: string; pool?: boolean };
+  demo: { id: string; kind: DemoKind; app: string; host: string; createdAt: number; expiresAt: number; namespace: string; owner?: string; pool?: boolean; requestId?: string };
   instance: { id: string; generation: number; image: string };
 }
 
@@ -112,6 +114,7 @@ export function labelsFor(labels: InstanceLabels): Record<string, string> {
   // The label keeps its first name: containers made by earlier versions are adopted with it.
   if (demo.owner) result[`${LABEL_PREFIX}client`] = demo.owner;
   if (demo.pool) result[`${LABEL_PREFIX}pool`] = "true";
+  if (demo.requestId) result[`${LABEL_PREFIX}request-id`] = demo.requestId;
   return result;
 }
 

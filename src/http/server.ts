@@ -1,6 +1,7 @@
 // The controller's HTTP server: framework settings, errors as problem+json, host checks, and each area's routes.
 import { readFile } from "node:fs/promises";
 import path from "node:path";
+import { randomBytes } from "node:crypto";
 import Fastify, { type FastifyInstance } from "fastify";
 import formbody from "@fastify/formbody";
 import { idFromHost, normalizeHost } from "../core/naming.js";
@@ -31,6 +32,9 @@ function answerUnparsableRequest(error: Error & { code?: string }, socket: impor
 }
 const LOGO_TYPES: Record<string, string> = { ".png": "image/png", ".svg": "image/svg+xml", ".jpg": "image/jpeg", ".jpeg": "image/jpeg", ".webp": "image/webp" };
 
+/** What a request id may look like: nginx's are 32 hex digits. */
+const REQUEST_ID = /^[A-Za-z0-9._-]{1,64}$/;
+
 export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
   const { config } = deps;
   const apexUrl = publicOrigin(config, config.domain);
@@ -39,7 +43,13 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
   const scripts = { launch: pages.asset("launch.js"), status: pages.asset("status.js"), banner: pages.asset("banner.js"), preview: pages.asset("preview.js") };
   const logo = config.brand.logo ? { body: await readFile(config.brand.logo), type: LOGO_TYPES[path.extname(config.brand.logo).toLowerCase()] ?? "application/octet-stream" } : undefined;
   const ctx = createHttpContext(deps, pages, scripts);
-  const app = Fastify({ logger: false, bodyLimit: 16 * 1024, trustProxy: false, routerOptions: { maxParamLength: 2000 }, return503OnClosing: true, clientErrorHandler: answerUnparsableRequest });
+  const app = Fastify({
+    // nginx's $request_id (or a caller's own) names the request, so one launch can be followed through the log.
+    genReqId: (request) => {
+      const given = request.headers["x-request-id"];
+      return typeof given === "string" && REQUEST_ID.test(given) ? given : randomBytes(8).toString("hex");
+    },
+    logger: false, bodyLimit: 16 * 1024, trustProxy: false, routerOptions: { maxParamLength: 2000 }, return503OnClosing: true, clientErrorHandler: answerUnparsableRequest });
   await app.register(formbody, { bodyLimit: 4 * 1024 });
 
   app.setErrorHandler((error: { statusCode?: number; code?: string; message: string }, request, reply) => {
@@ -75,7 +85,8 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
   // form-action also governs where a form's redirect may go: the launch answers 303 to a demo host.
   const demoHosts = publicOrigin(config, `*.${config.domain}`);
   const contentSecurityPolicy = `default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' ${apexUrl} data:; connect-src 'self'; form-action 'self' ${apexUrl} ${demoHosts}; frame-ancestors 'none'; base-uri 'none'`;
-  app.addHook("onSend", async (_request, reply, payload) => {
+  app.addHook("onSend", async (request, reply, payload) => {
+    reply.header("x-request-id", request.id);
     if (String(reply.getHeader("content-type") ?? "").startsWith("text/html")) {
       reply.header("content-security-policy", contentSecurityPolicy);
       reply.header("x-frame-options", "DENY");

@@ -17,7 +17,12 @@ describe("metrics and the lifecycle log", () => {
   let stack: Stack;
   let prometheus: ResultPromise | undefined;
   const lines: string[] = [];
-  const logger: Logger = { info: (text) => lines.push(`info ${text}`), warn: (text) => lines.push(`warn ${text}`), error: (text) => lines.push(`error ${text}`) };
+  const fields: Array<Record<string, unknown>> = [];
+  const keep = (level: string) => (text: string, facts?: Record<string, unknown>) => {
+    lines.push(`${level} ${text}`);
+    if (facts) fields.push(facts);
+  };
+  const logger: Logger = { info: keep("info"), warn: keep("warn"), error: keep("error") };
 
   beforeAll(async () => {
     stack = await startStack({ logger, limitsYaml: "limits: { maxDemos: 5, perClient: 5 }" });
@@ -77,4 +82,16 @@ describe("metrics and the lifecycle log", () => {
     expect(lines.some((line) => line === "info launch refused: nope (unknown-app)")).toBe(true);
     expect(lines.some((line) => line === `info demo ${first.id} of hello stopped: it was stopped`)).toBe(true);
   }, 120_000);
+
+  it("follows a launch by its request id: nginx's id on the answer, in the log's facts and on the container", async () => {
+    const answer = await stack.viaNginx("demo.localhost", "/api/demos", { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ app: "hello" }) });
+    expect(answer.status).toBe(201);
+    const requestId = String(answer.headers["x-request-id"]);
+    expect(requestId).toMatch(/^[0-9a-f]{32}$/);
+    const { id } = JSON.parse(answer.body) as { id: string };
+    await waitFor("the launch to be ready", async () => fields.some((facts) => facts.event === "ready" && facts.demo === id), 30_000, 100);
+    for (const event of ["launch-accepted", "ready"]) expect(fields.find((facts) => facts.event === event && facts.demo === id)).toMatchObject({ requestId, app: "hello" });
+    const [container] = await stack.docker.listContainers({ filters: { label: [`demo-launcher.id=${id}`] } });
+    expect(container!.Labels["demo-launcher.request-id"]).toBe(requestId);
+  }, 60_000);
 });

@@ -8,7 +8,7 @@ export function visitorRoutes(app: FastifyInstance, ctx: HttpContext, logo: { bo
 
   function launchFor(request: FastifyRequest, appName: unknown) {
     ctx.assertSameOrigin(request);
-    return engine.launch(appName, launchOwner(ctx, request));
+    return engine.launch(appName, launchOwner(ctx, request), request.id);
   }
 
   // Cross-origin launches from the operator's own site (allowedOrigins): answer the preflight, label the answers.
