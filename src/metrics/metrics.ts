@@ -129,8 +129,9 @@ export class ControllerMetrics {
         this.inc((await watcher())?.reloads ?? 0);
       },
     });
+    // Registered even without builds or GitHub configured: a dashboard's query finds the metric, empty.
     const builds = this.sources.builds;
-    if (builds) {
+    {
       new Gauge({
         name: "demo_launcher_build_queue",
         help: "Preview builds waiting or running, by state.",
@@ -138,13 +139,14 @@ export class ControllerMetrics {
         registers,
         collect() {
           this.reset();
+          if (!builds) return;
           for (const state of ACTIVE_STATES) this.set({ state }, 0);
           for (const build of builds.queue.all()) if (ACTIVE_STATES.includes(build.state)) this.inc({ state: build.state });
         },
       });
     }
     const deliveries = this.sources.deliveries;
-    if (deliveries) {
+    {
       new Gauge({
         name: "demo_launcher_webhook_deliveries",
         help: "GitHub webhook deliveries kept (the last 72 h), by outcome.",
@@ -152,7 +154,7 @@ export class ControllerMetrics {
         registers,
         collect() {
           this.reset();
-          for (const delivery of deliveries.list()) this.inc({ outcome: delivery.outcome });
+          for (const delivery of deliveries?.list() ?? []) this.inc({ outcome: delivery.outcome });
         },
       });
     }

@@ -54,6 +54,11 @@ describe("metrics and the lifecycle log", () => {
     expect(sample(text, /^demo_launcher_nginx_reloads_total /)).toBeGreaterThan(0);
     expect(sample(text, /^demo_launcher_routes_apply_seconds_count /)).toBeGreaterThan(0);
     expect(sample(text, /^process_resident_memory_bytes /)).toBeGreaterThan(0);
+    // Every metric the Grafana example queries is one the controller serves.
+    const dashboard = await (await import("node:fs/promises")).readFile(new URL("../../examples/grafana/demo-launcher.json", import.meta.url), "utf8");
+    const queried = new Set([...dashboard.matchAll(/\b((?:demo_launcher|process)_[a-z_]+)/g)].map((match) => match[1]!.replace(/_(bucket|count|sum)$/, "")));
+    expect(queried.size).toBeGreaterThan(10);
+    for (const name of queried) expect(text, name).toMatch(new RegExp(`^# TYPE ${name} `, "m"));
     const check = await execa("promtool", ["check", "metrics"], { input: text, reject: false, all: true });
     expect(check.all).toBe("");
     expect(check.exitCode).toBe(0);
