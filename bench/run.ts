@@ -15,6 +15,7 @@ import { replacementUnderLoad } from "./replacement.js";
 import { previewRows, previewsBench, type PreviewResults } from "./previews.js";
 import { webhookRows, webhooksBench, type WebhookResults } from "./webhooks.js";
 import { databaseRows, databasesBench, type DatabaseResults } from "./databases.js";
+import { metricsBench, metricsRows, type MetricsResults } from "./metrics.js";
 
 const quick = process.argv.includes("--quick");
 const SIZE = quick
@@ -356,6 +357,7 @@ function table(): string {
   if (results.previews) rows.push(...previewRows(results.previews as PreviewResults));
   if (results.webhooks) rows.push(...webhookRows(results.webhooks as WebhookResults));
   if (results.databases) rows.push(...databaseRows(results.databases as DatabaseResults));
+  if (results.metrics) rows.push(...metricsRows(results.metrics as MetricsResults));
   if (r.reloadLoad) rows.push([`Serving through ${r.reloadLoad.launches} launches + expiries (${r.reloadLoad.reloads} reloads)`, `${r.reloadLoad.requests} requests`, `${r.reloadLoad.errors5xx} × 5xx, ${r.reloadLoad.connectErrors} failed connects`, "target 0 and 0"]);
   return ["| measure | result | baseline (same run) | ratio / target |", "| --- | --- | --- | --- |", ...rows.map((row) => `| ${row.join(" | ")} |`)].join("\n");
 }
@@ -369,6 +371,7 @@ const sections: Array<[string, () => Promise<void>]> = [
   ["previews", async () => void (results.previews = await previewsBench(SIZE.previews, log))],
   ["webhooks", async () => void (results.webhooks = await webhooksBench(SIZE.previews, log))],
   ["databases", async () => void (results.databases = await databasesBench(SIZE.previews, log))],
+  ["metrics", async () => void (results.metrics = await metricsBench(SIZE.cold, SAMPLE_IMAGE, log))],
   ["footprint", footprint],
 ];
 const only = process.argv.find((arg) => arg.startsWith("--only="))?.slice("--only=".length);

@@ -84,9 +84,9 @@ export async function startController(config: Config, options: ControllerOptions
   // Builds run only where preview sources are configured; their queue lives beside the state file.
   const previews = await startPreviews(config, engine, docker, options.logger);
   const builds = previews?.builds;
-  const metrics = new ControllerMetrics({ engine, apps: Object.keys(config.apps), watcherStatus: () => readWatcherStatus(config.nginx.configDir), builds, deliveries: previews?.github?.deliveries });
-  events.push(metrics.sink);
-  const reaper: Reaper = startReaper(config.reaper.interval, () => engine.reapTick(), options.logger, (seconds) => metrics.reaperLag.observe(seconds));
+  const metrics = config.metrics.enabled ? new ControllerMetrics({ engine, apps: Object.keys(config.apps), watcherStatus: () => readWatcherStatus(config.nginx.configDir), builds, deliveries: previews?.github?.deliveries }) : undefined;
+  if (metrics) events.push(metrics.sink);
+  const reaper: Reaper = startReaper(config.reaper.interval, () => engine.reapTick(), options.logger, metrics ? (seconds) => metrics.reaperLag.observe(seconds) : undefined);
   // After start: the engine knows when each shared demo was last reset, so a reset missed while down runs now.
   const schedules = startSharedSchedules(config, engine, options.logger);
   const server = await buildServer({
@@ -97,7 +97,7 @@ export async function startController(config: Config, options: ControllerOptions
     ...(builds ? { builds } : {}),
     ...(previews?.github ? { github: previews.github } : {}),
     schedules,
-    metrics,
+    ...(metrics ? { metrics } : {}),
     status: async () => ({ watcher: (await readWatcherStatus(config.nginx.configDir)) ?? { state: "unknown", detail: "the watcher has not reported yet" } }),
   });
   const port = options.portOverride ?? config.listen.port;

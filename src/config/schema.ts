@@ -81,6 +81,9 @@ export const configSchema = z.strictObject({
       minFreeDisk: size.prefault("2g"),
     }, { error: "must be a map with concurrency, timeout, queueLength and minFreeDisk" })
     .prefault({}),
+  metrics: z
+    .strictObject({ enabled: z.boolean({ error: "must be true or false" }).default(true) }, { error: "must be a map with enabled" })
+    .prefault({}),
   log: z
     .strictObject({ format: z.enum(["text", "json"], { error: "must be one of: text, json" }).default("text") }, { error: "must be a map with format" })
     .prefault({}),
