@@ -8,7 +8,7 @@ import os from "node:os";
 import path from "node:path";
 import { execa } from "execa";
 import { SAMPLE_IMAGE } from "../../src/docker/sample-image.js";
-import { launchAndWait, requireDocker, startStack, waitFor, type Stack } from "../helpers/stack.js";
+import { launchAndWait, request, requireDocker, startStack, waitFor, type Stack } from "../helpers/stack.js";
 
 interface JobView { id: string; status: string; source: string; reason?: string; durationMs?: number; demo: string }
 
@@ -205,4 +205,32 @@ describe("rewinds on real databases", () => {
     expect(job).toMatchObject({ status: "failed", reason: "its app keeps data in Docker volumes (/data), which a snapshot cannot hold; use a dump source" });
     expect((await stack.api("GET", `/api/demos/${demo.id}`)).body).toContain('"status":"ready"');
   }, 60_000);
+
+  it("lets the visitor who launched a demo reset it from its host, and nobody else", async () => {
+    const launched = await stack.viaNginx("demo.localhost", "/api/demos", { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ app: "notes" }) });
+    expect(launched.status).toBe(201);
+    const demo = JSON.parse(launched.body) as { id: string; host: string };
+    await waitFor("the notes demo", async () => JSON.parse((await stack.api("GET", `/api/demos/${demo.id}`)).body).status === "ready", 60_000, 100);
+    const status = JSON.parse((await stack.viaNginx(demo.host, "/__demo/status.json")).body);
+    expect(status.canReset).toBe(true);
+    // Another visitor (another address, as nginx reports it) sees no button and is refused.
+    const other = { "x-real-ip": "10.9.8.7" };
+    const port = stack.config.listen.port;
+    expect(JSON.parse((await request(port, { host: demo.host, path: "/__demo/status.json", headers: other })).body).canReset).toBeUndefined();
+    const refused = await request(port, { host: demo.host, path: "/__demo/rewind", method: "POST", headers: { ...other, accept: "application/json" } });
+    expect(refused.status).toBe(403);
+    expect(refused.headers["content-type"]).toMatch(/problem\+json/);
+    // A page of another site cannot make the visitor's browser reset it.
+    const forged = await stack.viaNginx(demo.host, "/__demo/rewind", { method: "POST", headers: { accept: "application/json", origin: "http://evil.example" } });
+    expect(forged.status).toBe(403);
+    // The visitor themselves: a job, followed on the demo's own host.
+    const started = await stack.viaNginx(demo.host, "/__demo/rewind", { method: "POST", headers: { accept: "application/json", origin: `http://${demo.host}:${stack.nginxPort}` } });
+    expect(started.status).toBe(202);
+    const job = JSON.parse(started.body) as JobView;
+    expect(started.headers.location).toBe(`/__demo/jobs/${job.id}`);
+    await waitFor("the reset", async () => JSON.parse((await stack.viaNginx(demo.host, `/__demo/jobs/${job.id}`)).body).status === "done", 60_000, 100);
+    // Nobody else reads the job, by the API or on the demo's host.
+    expect((await request(port, { host: "demo.localhost", path: `/api/jobs/${job.id}`, headers: other })).status).toBe(404);
+    expect((await request(port, { host: demo.host, path: `/__demo/jobs/${job.id}`, headers: other })).status).toBe(404);
+  }, 120_000);
 });
