@@ -10,7 +10,7 @@ export function controllerUrl(config: Config): string {
   return `http://${formatAddress({ host, port: config.listen.port })}`;
 }
 
-export async function callApi(config: Config, method: string, path: string, body?: unknown): Promise<{ status: number; data: unknown }> {
+export async function callApi(config: Config, method: string, path: string, body?: unknown, as: "json" | "text" = "json"): Promise<{ status: number; data: unknown }> {
   const headers: Record<string, string> = { accept: "application/json" };
   if (body !== undefined) headers["content-type"] = "application/json";
   if (config.adminToken) headers.authorization = `Bearer ${config.adminToken}`;
@@ -21,6 +21,7 @@ export async function callApi(config: Config, method: string, path: string, body
     throw new SetupError(`the controller does not answer at ${controllerUrl(config)}`, "start it with `demo-launcher serve` or `demo-launcher up`");
   }
   const text = await response.text();
+  if (as === "text" && response.status < 400) return { status: response.status, data: text };
   const data = text ? (JSON.parse(text) as unknown) : undefined;
   if (response.status >= 400) {
     const detail = (data as { detail?: string } | undefined)?.detail ?? `HTTP ${response.status}`;

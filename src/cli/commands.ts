@@ -92,6 +92,13 @@ export async function runStop(config: Config, id: string): Promise<number> {
   return 0;
 }
 
+/** The last lines a demo's container printed (admin). */
+export async function runLogs(config: Config, id: string, options: { lines?: number }): Promise<number> {
+  const { data } = await callApi(config, "GET", `/api/demos/${encodeURIComponent(id)}/logs?lines=${options.lines ?? 200}`, undefined, "text");
+  process.stdout.write(String(data));
+  return 0;
+}
+
 export async function runExtend(config: Config, id: string, by: string): Promise<number> {
   const { data } = await callApi(config, "POST", `/api/demos/${encodeURIComponent(id)}/extend`, { by });
   const demo = data as { secondsLeft: number; expiresAt: string };

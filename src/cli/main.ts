@@ -8,7 +8,7 @@ import { consoleLogger } from "../logger.js";
 import { ApiError } from "./api-client.js";
 import { runBuilds, runDeliveries, runPreview } from "./builds.js";
 import { runRewind, runSnapshot } from "./rewind.js";
-import { runDoctor, runExtend, runReplace, runLaunch, runList, runRender, runServe, runStop, runUp, runWatch } from "./commands.js";
+import { runDoctor, runExtend, runLogs, runReplace, runLaunch, runList, runRender, runServe, runStop, runUp, runWatch } from "./commands.js";
 
 function withConfig<T extends unknown[]>(action: (config: Config, ...args: T) => Promise<number | void>) {
   return async (...args: T) => {
@@ -56,6 +56,12 @@ program
   .option("--image <image>", "image of the new instance (default: the app's configured image, as Docker has it now)")
   .option("--wait <seconds>", "wait until the replacement succeeded or failed", parseWaitSeconds)
   .action(withConfig((config, id: string, options: { image?: string; wait?: number }) => runReplace(config, id, options)));
+program
+  .command("logs")
+  .description("print the last lines a demo's container wrote (admin)")
+  .argument("<id>", "demo id")
+  .option("--lines <n>", "how many lines, 1 to 1000 (default 200)", (value: string) => Number(value))
+  .action(withConfig((config, id: string, options: { lines?: number }) => runLogs(config, id, options)));
 program
   .command("rewind")
   .description("bring a demo's database back to one of its app's state sources (admin); answers with a job")

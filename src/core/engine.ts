@@ -1,5 +1,4 @@
 // The engine's front door: what the HTTP layer and the reaper call; each job lives in a module of its own beside it.
-import { admit, resolveApp } from "./admission.js";
 import type { EngineContext, EngineOptions } from "./context.js";
 import { DockerOutage } from "./docker-outage.js";
 import { describeError, DomainError } from "./errors.js";
@@ -7,7 +6,7 @@ import { extendLease } from "./extension.js";
 import { runLaunch } from "./launch.js";
 import { LaunchRateLimiter } from "./limits.js";
 import type { Demo } from "./model.js";
-import { claim, ensurePools, poolStatus, readyPoolMember } from "./pool.js";
+import { ensurePools, poolStatus } from "./pool.js";
 import { DemoRegistry } from "./registry.js";
 import { startReplacement } from "./replacement.js";
 import { requestRewind, resumeJobs } from "./rewind.js";
@@ -15,6 +14,7 @@ import { SharedDemos } from "./shared.js";
 import { emitTo, type EngineEvent } from "./events.js";
 import { requestSnapshot } from "./snapshots.js";
 import { reapPass } from "./reaper-pass.js";
+import { launchForVisitor } from "./visitor-launch.js";
 import type { Job } from "./jobs.js";
 import { previewOps, type PreviewOps } from "./previews.js";
 import type { AppSpec } from "./app-spec.js";
@@ -132,55 +132,9 @@ export class DemoEngine implements EngineContext {
 
   // ---- visitors ------------------------------------------------------------------------------
 
-  /** Answers at once; the container is created and followed in the background. */
-  async launch(appName: unknown, owner: string | undefined, requestId?: string): Promise<LaunchResult> {
-    if (this.closed) {
-      this.emit({ type: "launch-refused", app: String(appName), reason: "shutting-down" });
-      throw new DomainError({ code: "shutting-down", retryAfterSeconds: 5 });
-    }
-    const { name, app } = this.resolveOrRefuse(appName);
-    const now = this.now();
-    let admission: ReturnType<typeof admit>;
-    try {
-      admission = admit({ demos: this.registry.all(), queued: this.registry.queue.length, limits: this.options.limits, owner, ttl: app.ttl, rate: this.rate, now });
-    } catch (error) {
-      this.emit({ type: "launch-refused", app: name, reason: error instanceof DomainError && error.data.code === "rate-limited" ? "rate-limited" : "full" });
-      throw error;
-    }
-    if (admission.decision === "existing") return { demo: admission.demo, created: false };
-    if (owner) this.rate.record(owner, now);
-    if (admission.decision === "start") {
-      const warm = readyPoolMember(this, name);
-      if (warm) {
-        await claim(this, warm, app, owner);
-        if (requestId) warm.requestId = requestId;
-        this.emit({ type: "launch-accepted", id: warm.id, app: name, queued: false, warm: true, ...(requestId ? { requestId } : {}) });
-        ensurePools(this, () => this.newUniqueId());
-        return { demo: warm, created: true };
-      }
-    }
-    const startsNow = admission.decision === "start";
-    const demo: Demo = {
-      ...acceptedDemo(this, { id: this.newUniqueId(), app: name, queuedAt: now, ...(owner ? { client: owner } : {}) }, startsNow ? "starting" : "queued"),
-      ...(startsNow ? {} : { lastSeenAt: now }),
-      ...(requestId ? { requestId } : {}),
-    };
-    this.registry.add(demo);
-    if (startsNow) this.track(runLaunch(this, demo, app));
-    else this.registry.queue.push(demo.id);
-    // On disk before the visitor learns the URL, so a restart never forgets a launch it accepted.
-    await this.saver.save();
-    this.emit({ type: "launch-accepted", id: demo.id, app: name, queued: !startsNow, warm: false, ...(requestId ? { requestId } : {}) });
-    return { demo, created: true };
-  }
-
-  private resolveOrRefuse(appName: unknown): ReturnType<typeof resolveApp> {
-    try {
-      return resolveApp(appName, this.options.apps);
-    } catch (error) {
-      this.emit({ type: "launch-refused", app: typeof appName === "string" ? appName.slice(0, 40) : "?", reason: "unknown-app" });
-      throw error;
-    }
+  /** Answers at once; the container is created and followed in the background (visitor-launch.ts). */
+  launch(appName: unknown, owner: string | undefined, requestId?: string): Promise<LaunchResult> {
+    return launchForVisitor(this, this.rate, () => this.newUniqueId(), appName, owner, requestId);
   }
 
   private newUniqueId(): string {
@@ -221,6 +175,14 @@ export class DemoEngine implements EngineContext {
   /** Saves a ready demo's container as a snapshot source of its app; answers with the job at once. */
   snapshot(id: string, source: string): Job {
     return requestSnapshot(this, id, source, () => this.options.newId());
+  }
+
+  /** The last lines its newest container printed (the operator's view; visitors never see an app's output). */
+  async logs(id: string, lines: number): Promise<string> {
+    const demo = this.registry.get(id);
+    if (!demo) throw new DomainError({ code: "no-such-demo", id });
+    const instance = [...demo.instances].reverse().find((candidate) => candidate.containerId);
+    return instance ? this.options.runtime.logTail(instance.containerId!, lines) : "";
   }
 
   job(id: string): Job | undefined {

@@ -6,7 +6,7 @@ import path from "node:path";
 import { execa, type ResultPromise } from "execa";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Logger } from "../../src/logger.js";
-import { freePort, launchAndWait, request, startStack, waitFor, type Stack } from "../helpers/stack.js";
+import { CLI, freePort, launchAndWait, request, startStack, waitFor, type Stack } from "../helpers/stack.js";
 
 function sample(text: string, line: RegExp): number | undefined {
   const match = text.split("\n").find((candidate) => line.test(candidate));
@@ -87,6 +87,21 @@ describe("metrics and the lifecycle log", () => {
     expect(lines.some((line) => line === "info launch refused: nope (unknown-app)")).toBe(true);
     expect(lines.some((line) => line === `info demo ${first.id} of hello stopped: it was stopped`)).toBe(true);
   }, 120_000);
+
+  it("shows the admin the last lines a demo's container wrote, capped, and refuses bad counts and everyone else", async () => {
+    const demo = await launchAndWait(stack, "hello");
+    const logs = await stack.api("GET", `/api/demos/${demo.id}/logs?lines=5`);
+    expect(logs.status).toBe(200);
+    expect(logs.headers["content-type"]).toMatch(/^text\/plain/);
+    expect(logs.body).toContain("guestbook listening on :8080");
+    expect(logs.body.trim().split("\n").length).toBeLessThanOrEqual(5);
+    for (const bad of ["0", "1001", "ten"]) expect((await stack.api("GET", `/api/demos/${demo.id}/logs?lines=${bad}`)).status).toBe(400);
+    expect((await stack.api("GET", "/api/demos/zzzz9999/logs")).status).toBe(404);
+    expect((await stack.viaNginx("demo.localhost", `/api/demos/${demo.id}/logs`)).status).toBe(401);
+    const cli = await execa("node", [CLI, "--config", stack.configFile, "logs", demo.id, "--lines", "3"], { reject: false, all: true });
+    expect(cli.exitCode).toBe(0);
+    expect(cli.stdout).toContain("guestbook listening");
+  }, 60_000);
 
   it("follows a launch by its request id: nginx's id on the answer, in the log's facts and on the container", async () => {
     const answer = await stack.viaNginx("demo.localhost", "/api/demos", { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ app: "hello" }) });
