@@ -3,20 +3,25 @@ import type { EngineContext } from "./context.js";
 import { describeError, DomainError } from "./errors.js";
 import type { Job } from "./jobs.js";
 import { healthyInstances, type Demo } from "./model.js";
-import { RestoreFailure, type DumpSource } from "./state-sources.js";
-import { rewindToSnapshot } from "./snapshots.js";
+import { startReplacement } from "./replacement.js";
+import { RestoreFailure, snapshotImage, type DumpSource } from "./state-sources.js";
+
+/** A live demo of a visitor, a preview or a shared demo (not a warm pool member); an ended one is said so. */
+export function liveDemo(ctx: EngineContext, demoId: string): Demo {
+  const demo = ctx.registry.get(demoId);
+  if (demo && !demo.pooled) return demo;
+  throw new DomainError(ctx.registry.getEnded(demoId) ? { code: "demo-ended", id: demoId } : { code: "no-such-demo", id: demoId });
+}
 
 /** Checks the request and starts the job; a demo already being rewound gets its running job back. */
 export function requestRewind(ctx: EngineContext, demoId: string, sourceName: string | undefined, newJobId: () => string): { job: Job; created: boolean } {
-  const demo = ctx.registry.get(demoId);
-  if (!demo || demo.pooled) {
-    if (ctx.registry.getEnded(demoId)) throw new DomainError({ code: "demo-ended", id: demoId });
-    throw new DomainError({ code: "no-such-demo", id: demoId });
-  }
+  const demo = liveDemo(ctx, demoId);
   const state = ctx.specFor(demo)?.state;
-  if (!state || !ctx.options.restorer) throw new DomainError({ code: "no-state-sources", app: demo.app });
+  if (!state) throw new DomainError({ code: "no-state-sources", app: demo.app });
   const source = sourceName ?? state.default;
   if (!Object.hasOwn(state.sources, source)) throw new DomainError({ code: "unknown-state-source", app: demo.app, asked: source, allowed: Object.keys(state.sources) });
+  // Only a dump needs the restorer; a snapshot is a replacement.
+  if (state.sources[source]!.kind === "dump" && !ctx.options.restorer) throw new DomainError({ code: "no-state-sources", app: demo.app });
   const running = ctx.registry.jobs.activeFor(demo.id, "rewind");
   if (running) return { job: running, created: false };
   if (demo.status !== "ready") throw new DomainError({ code: "not-rewindable", id: demo.id, status: demo.status });
@@ -31,12 +36,12 @@ export function requestRewind(ctx: EngineContext, demoId: string, sourceName: st
 export function resumeJobs(ctx: EngineContext, interrupted: Job[]): void {
   for (const job of interrupted) {
     if (job.attempts >= 2) {
-      finish(ctx, job, "failed", "the controller restarted twice during this rewind; the database has the state of the last restore that completed");
+      finishJob(ctx, job, "failed", "the controller restarted twice during this rewind; the database has the state of the last restore that completed");
       continue;
     }
     // A snapshot being saved died with its docker call: taking it again is the caller's choice.
     if (job.kind === "snapshot") {
-      finish(ctx, job, "failed", "the controller restarted while the snapshot was being saved; take it again");
+      finishJob(ctx, job, "failed", "the controller restarted while the snapshot was being saved; take it again");
       continue;
     }
     job.status = "queued";
@@ -53,9 +58,9 @@ async function runRewind(ctx: EngineContext, job: Job): Promise<void> {
     demo = ctx.registry.get(job.demoId);
   }
   if (ctx.closed) return;
-  if (!demo || demo.status !== "ready") return finish(ctx, job, "failed", demo ? `the demo is ${demo.status}` : "the demo ended before its rewind ran");
+  if (!demo || demo.status !== "ready") return finishJob(ctx, job, "failed", demo ? `the demo is ${demo.status}` : "the demo ended before its rewind ran");
   const source = ctx.specFor(demo)?.state?.sources[job.source];
-  if (!source) return finish(ctx, job, "failed", `the app ${demo.app} has no state source ${job.source} any more`);
+  if (!source) return finishJob(ctx, job, "failed", `the app ${demo.app} has no state source ${job.source} any more`);
   job.status = "running";
   job.startedAt = ctx.now();
   job.attempts += 1;
@@ -66,9 +71,18 @@ async function runRewind(ctx: EngineContext, job: Job): Promise<void> {
   } catch (error) {
     if (ctx.closed) return; // the next start runs it once more
     const reason = error instanceof RestoreFailure ? error.message : `the restore could not run (${describeError(error)})`;
-    return finish(ctx, job, "failed", reason);
+    return finishJob(ctx, job, "failed", reason);
   }
-  finish(ctx, job, "done");
+  finishJob(ctx, job, "done");
+}
+
+/** A rewind to a snapshot: the demo's container is replaced by one from the snapshot's image, with zero downtime. */
+async function rewindToSnapshot(ctx: EngineContext, demo: Demo, source: string): Promise<void> {
+  const image = snapshotImage(ctx.options.namespace, demo.app, source);
+  if (!(await ctx.options.runtime.imageExists(image))) throw new RestoreFailure(`there is no snapshot ${source} of ${demo.app} yet; take one with \`demo-launcher snapshot <id> ${source}\``);
+  await startReplacement(ctx, demo.id, image);
+  while (demo.replacement?.status === "running" && !ctx.closed) await ctx.sleep(100);
+  if (demo.replacement?.status === "failed") throw new RestoreFailure(`the demo keeps its container: ${demo.replacement.reason ?? "its replacement failed"}`);
 }
 
 /** Every serving instance gets the source (a demo is one instance, two for a moment while it is replaced). */
@@ -78,7 +92,8 @@ async function restoreEveryInstance(ctx: EngineContext, demo: Demo, source: Dump
   await Promise.all(targets.map((instance) => ctx.options.restorer!.restore(instance.containerId!, source)));
 }
 
-function finish(ctx: EngineContext, job: Job, status: "done" | "failed", reason?: string): void {
+/** Ends a rewind or snapshot job; a rewind's end is an event (metrics, the log). */
+export function finishJob(ctx: EngineContext, job: Job, status: "done" | "failed", reason?: string): void {
   job.status = status;
   job.finishedAt = ctx.now();
   if (reason) job.reason = reason;

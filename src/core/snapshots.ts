@@ -4,7 +4,7 @@ import type { EngineContext } from "./context.js";
 import { describeError, DomainError } from "./errors.js";
 import type { Job } from "./jobs.js";
 import { healthyInstances, type Demo } from "./model.js";
-import { startReplacement } from "./replacement.js";
+import { finishJob, liveDemo } from "./rewind.js";
 import { RestoreFailure, snapshotImage } from "./state-sources.js";
 
 /** Snapshots being taken now, by image: one at a time each. */
@@ -44,8 +44,7 @@ async function takeSnapshot(ctx: EngineContext, demo: Demo, source: string): Pro
 
 /** `demo-launcher snapshot <id> <source>`: checked now, taken in the background as a job. */
 export function requestSnapshot(ctx: EngineContext, demoId: string, source: string, newJobId: () => string): Job {
-  const demo = ctx.registry.get(demoId);
-  if (!demo || demo.pooled) throw new DomainError(ctx.registry.getEnded(demoId) ? { code: "demo-ended", id: demoId } : { code: "no-such-demo", id: demoId });
+  const demo = liveDemo(ctx, demoId);
   const state = ctx.specFor(demo)?.state;
   if (!state) throw new DomainError({ code: "no-state-sources", app: demo.app });
   const snapshots = Object.entries(state.sources).filter(([, candidate]) => candidate.kind === "snapshot").map(([name]) => name);
@@ -57,7 +56,7 @@ export function requestSnapshot(ctx: EngineContext, demoId: string, source: stri
   ctx.track(
     takeSnapshot(ctx, demo, source).then(
       () => finishJob(ctx, job, "done"),
-      (error) => finishJob(ctx, job, "failed", error instanceof RestoreFailure ? error.message : `the snapshot could not be saved (${describeError(error)})`),
+      (error: unknown) => finishJob(ctx, job, "failed", error instanceof RestoreFailure ? error.message : `the snapshot could not be saved (${describeError(error)})`),
     ),
   );
   return job;
@@ -73,18 +72,4 @@ export async function autoSnapshots(ctx: EngineContext, demo: Demo): Promise<voi
     if (taking.get(ctx)?.has(image) || (await ctx.options.runtime.imageExists(image).catch(() => true))) continue;
     await takeSnapshot(ctx, demo, name).catch((error) => ctx.logger.warn(`the automatic snapshot ${name} of ${demo.app} failed: ${describeError(error)}`));
   }
-}
-
-/** A rewind to a snapshot: the demo's container is replaced by one from the snapshot's image, with zero downtime. */
-export async function rewindToSnapshot(ctx: EngineContext, demo: Demo, source: string): Promise<void> {
-  const image = snapshotImage(ctx.options.namespace, demo.app, source);
-  if (!(await ctx.options.runtime.imageExists(image))) throw new RestoreFailure(`there is no snapshot ${source} of ${demo.app} yet; take one with \`demo-launcher snapshot <id> ${source}\``);
-  await startReplacement(ctx, demo.id, image);
-  while (demo.replacement?.status === "running" && !ctx.closed) await ctx.sleep(100);
-  if (demo.replacement?.status === "failed") throw new RestoreFailure(`the demo keeps its container: ${demo.replacement.reason ?? "its replacement failed"}`);
-}
-
-function finishJob(ctx: EngineContext, job: Job, status: "done" | "failed", reason?: string): void {
-  Object.assign(job, { status, finishedAt: ctx.now(), ...(reason ? { reason } : {}) });
-  void ctx.saver.save();
 }

@@ -11,6 +11,18 @@ export async function ensureExampleImages(): Promise<void> {
   await execa("bash", [path.join(PACKAGE_ROOT, "scripts/ensure-example-images.sh")], { stdio: "inherit" });
 }
 
+/** The notes app under a name, with its state: section (indented for the apps: map). */
+function notesApp(name: string, state: string): string {
+  return `  ${name}:
+    image: ${NOTES_IMAGE}
+    port: 8080
+    memory: 256m
+    pids: 256
+    readiness: { path: /notes.json, timeout: 60s }
+    state:
+      ${state}`;
+}
+
 /** The apps: section for both, with their state sources (as the README shows them) and a broken one for tests. */
 export const EXAMPLE_APPS_YAML = `  wordpress:
     image: ${WORDPRESS_IMAGE}
@@ -27,25 +39,11 @@ export const EXAMPLE_APPS_YAML = `  wordpress:
         fixtures: { driver: mariadb, file: /opt/demo/fixtures/fixtures.sql, database: wordpress, title: "The shop blog with three posts" }
         broken: { driver: mariadb, file: /tmp/broken.sql, database: wordpress }
         saved: { kind: snapshot, title: "Set up by the sales team" }
-  notes:
-    image: ${NOTES_IMAGE}
-    port: 8080
-    memory: 256m
-    pids: 256
-    readiness: { path: /notes.json, timeout: 60s }
-    state:
-      default: fixtures
+${notesApp("notes", `default: fixtures
       sources:
         fixtures: { driver: postgres, file: /opt/demo/fixtures.sql, database: notes, owner: notes }
         broken: { driver: postgres, file: /tmp/broken.sql, database: notes, owner: notes }
-        prepared: { kind: snapshot, title: "Saved by the team from a demo" }
-  notes-prepared:
-    image: ${NOTES_IMAGE}
-    port: 8080
-    memory: 256m
-    pids: 256
-    readiness: { path: /notes.json, timeout: 60s }
-    state:
-      default: start
+        prepared: { kind: snapshot, title: "Saved by the team from a demo" }`)}
+${notesApp("notes-prepared", `default: start
       sources:
-        start: { kind: snapshot, auto: true }`;
+        start: { kind: snapshot, auto: true }`)}`;

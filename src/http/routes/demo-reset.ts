@@ -4,7 +4,7 @@ import { jobView } from "../../core/jobs.js";
 import type { Demo } from "../../core/model.js";
 import type { HttpContext } from "../context.js";
 import { ProblemError } from "../problem.js";
-import { answerJob, answerRewind, mayRewind } from "./rewind.js";
+import { answerJob, answerRewind, mayRewind, sourceFromBody } from "./rewind.js";
 
 /** Whether this requester sees a reset button for this demo. */
 export function canReset(ctx: HttpContext, request: FastifyRequest, demo: Demo): boolean {
@@ -16,9 +16,9 @@ export function answerDemoReset(ctx: HttpContext, request: FastifyRequest, reply
   if (path === "/__demo/rewind") {
     if (request.method !== "POST") throw new ProblemError("method-not-allowed", "Rewind with POST.");
     // A plain form (no script) gets the page back, following its job; a script gets the job as JSON.
-    const source = new URL(request.url, "http://x").searchParams.get("source") ?? undefined;
-    request.body = source ? { source } : undefined;
-    if (!ctx.wantsHtml(request)) return answerRewind(ctx, request, reply, demo.id, "/__demo/jobs/");
+    const asked = new URL(request.url, "http://x").searchParams.get("source");
+    const source = sourceFromBody(asked === null ? undefined : { source: asked });
+    if (!ctx.wantsHtml(request)) return answerRewind(ctx, request, reply, demo.id, source, "/__demo/jobs/");
     ctx.assertSameOrigin(request);
     if (!mayRewind(ctx, request, demo)) throw new ProblemError("forbidden", "Only the visitor who launched this demo, or the admin, can reset it.");
     const { job } = ctx.engine.rewind(demo.id, source);

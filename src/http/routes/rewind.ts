@@ -17,7 +17,7 @@ export function mayRewind(ctx: HttpContext, request: FastifyRequest, demo: Pick<
   return demo?.owner !== undefined && clientKey(clientAddress(request, ctx.config.trustedProxies)) === demo.owner;
 }
 
-function sourceFromBody(body: unknown): string | undefined {
+export function sourceFromBody(body: unknown): string | undefined {
   if (body === undefined || body === null || body === "") return undefined;
   if (typeof body !== "object" || Array.isArray(body)) throw new ProblemError("bad-request", 'The body must be empty or a JSON object such as {"source":"fixtures"}.');
   const unknownKeys = Object.keys(body).filter((key) => key !== "source");
@@ -29,9 +29,8 @@ function sourceFromBody(body: unknown): string | undefined {
 }
 
 /** Starts (or finds) the rewind and answers 202 with the job; `jobsPath` is where the caller follows it. */
-export function answerRewind(ctx: HttpContext, request: FastifyRequest, reply: FastifyReply, id: string, jobsPath: string): FastifyReply {
+export function answerRewind(ctx: HttpContext, request: FastifyRequest, reply: FastifyReply, id: string, source: string | undefined, jobsPath: string): FastifyReply {
   ctx.assertSameOrigin(request);
-  const source = sourceFromBody(request.body);
   const demo = ctx.engine.get(id);
   if (demo && !mayRewind(ctx, request, demo)) throw new ProblemError("forbidden", "Only the visitor who launched this demo, or the admin, can rewind it.");
   const { job } = ctx.engine.rewind(id, source);
@@ -58,7 +57,7 @@ export function rewindRoutes(app: FastifyInstance, ctx: HttpContext): void {
     return spec.state ? sourcesView(spec.state) : { default: null, sources: [] };
   });
 
-  app.post<{ Params: { id: string } }>("/api/demos/:id/rewind", async (request, reply) => answerRewind(ctx, request, reply, ctx.parseId(request.params.id), "/api/jobs/"));
+  app.post<{ Params: { id: string } }>("/api/demos/:id/rewind", async (request, reply) => answerRewind(ctx, request, reply, ctx.parseId(request.params.id), sourceFromBody(request.body), "/api/jobs/"));
 
   app.post<{ Params: { id: string } }>("/api/demos/:id/snapshot", async (request, reply) => {
     ctx.requireAdmin(request);
