@@ -97,6 +97,7 @@ export async function startController(config: Config, options: ControllerOptions
     ...(builds ? { builds } : {}),
     ...(previews?.github ? { github: previews.github } : {}),
     schedules,
+    engineEvents: { add: (sink) => events.push(sink) },
     ...(metrics ? { metrics } : {}),
     status: async () => ({ watcher: (await readWatcherStatus(config.nginx.configDir)) ?? { state: "unknown", detail: "the watcher has not reported yet" } }),
   });

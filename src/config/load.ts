@@ -27,6 +27,10 @@ export function resolveConfig(raw: RawConfig, baseDir: string, source: string, e
   if (adminToken !== undefined && adminToken.length < 16) {
     throw new ConfigError("DEMO_LAUNCHER_ADMIN_TOKEN", [{ key: "DEMO_LAUNCHER_ADMIN_TOKEN", message: "must be at least 16 characters" }]);
   }
+  const oidc = raw.admin.oidc ? { ...raw.admin.oidc, clientSecret: env.DEMO_LAUNCHER_OIDC_CLIENT_SECRET ?? raw.admin.oidc.clientSecret } : undefined;
+  if (oidc && !oidc.clientSecret) {
+    throw new ConfigError(source, [{ key: "admin.oidc.clientSecret", message: "is missing; it must be the client secret the provider gave this console (or set DEMO_LAUNCHER_OIDC_CLIENT_SECRET)" }]);
+  }
   const githubRepos: Record<string, GithubRepo> = {};
   const githubSources: RawConfig["previews"] = {};
   for (const [ownerRepo, settings] of Object.entries(raw.github?.repos ?? {})) {
@@ -44,6 +48,7 @@ export function resolveConfig(raw: RawConfig, baseDir: string, source: string, e
     ...raw,
     githubRepos,
     ...(adminToken ? { adminToken } : {}),
+    admin: { ...raw.admin, ...(oidc ? { oidc } : {}) },
     source,
     stateDir: path.resolve(baseDir, raw.stateDir),
     ...(raw.templatesDir ? { templatesDir: path.resolve(baseDir, raw.templatesDir) } : {}),

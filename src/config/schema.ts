@@ -4,6 +4,7 @@ import { APP_NAME_PATTERN, DOMAIN_PATTERN, SOURCE_PATTERN, address, appSchema, d
 import { githubSchema } from "./github-schema.js";
 import { stateSchema } from "./state-schema.js";
 import { SHARED_NAME, sharedSchema } from "./shared-schema.js";
+import { adminSchema } from "./admin-schema.js";
 
 /** An app, and the named database states its demos start from and can be rewound to. */
 const appWithState = appSchema.extend({ state: stateSchema.optional() });
@@ -84,6 +85,7 @@ export const configSchema = z.strictObject({
   metrics: z
     .strictObject({ enabled: z.boolean({ error: "must be true or false" }).default(true) }, { error: "must be a map with enabled" })
     .prefault({}),
+  admin: adminSchema,
   log: z
     .strictObject({ format: z.enum(["text", "json"], { error: "must be one of: text, json" }).default("text") }, { error: "must be a map with format" })
     .prefault({}),
@@ -111,6 +113,10 @@ export const configSchema = z.strictObject({
       },
     }),
 }, { error: "must be a map of settings" }).superRefine((config, ctx) => {
+  // A console on a demo's sibling host would share its cookies with the demos: the apex serves it then.
+  if (config.admin.host && (config.admin.host === config.domain || config.admin.host.endsWith(`.${config.domain}`))) {
+    ctx.addIssue({ code: "custom", path: ["admin", "host"], message: `must be outside ${config.domain} (a host under it could be a demo's; leave admin.host out to serve the console on ${config.domain})` });
+  }
   for (const [name, shared] of Object.entries(config.shared)) {
     const app = Object.hasOwn(config.apps, shared.app) ? config.apps[shared.app] : undefined;
     if (!app) ctx.addIssue({ code: "custom", path: ["shared", name, "app"], message: `must be one of the apps: ${Object.keys(config.apps).join(", ")}` });

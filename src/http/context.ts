@@ -6,7 +6,8 @@ import { viewOf, type Demo } from "../core/model.js";
 import { DEMO_ID_PATTERN, hostFor, idFromHost } from "../core/naming.js";
 import type { EndedDemo } from "../core/runtime.js";
 import type { Logger } from "../logger.js";
-import { clientAddress, clientKey, isDirectLoopback, tokenMatches } from "./client.js";
+import { clientAddress, clientKey } from "./client.js";
+import type { ConsoleAuth } from "./console/auth.js";
 import type { Pages } from "./pages.js";
 import { ProblemError } from "./problem.js";
 
@@ -19,6 +20,8 @@ export interface ServerDeps {
   builds?: import("../builds/build-runner.js").BuildRunner;
   /** GitHub webhooks, when github: is configured. */
   github?: import("../github/hooks.js").GithubHooks;
+  /** Engine events reach the console's live view through this (the controller adds the sink to its list). */
+  engineEvents?: { add(sink: import("../core/events.js").EventSink): void };
   /** Prometheus metrics for GET /metrics. */
   metrics?: import("../metrics/metrics.js").ControllerMetrics;
   /** When each shared demo is reset next (its cron schedule). */
@@ -43,6 +46,8 @@ export interface HttpContext extends ServerDeps {
   viewFor(demo: Demo, options?: { withInstances?: boolean }): ReturnType<typeof viewOf>;
   endedView(ended: EndedDemo): Record<string, unknown>;
   wantsHtml(request: FastifyRequest): boolean;
+  /** The admin token, this machine, or a console session (with its CSRF token for changes). */
+  auth: ConsoleAuth;
   isAdmin(request: FastifyRequest): boolean;
   requireAdmin(request: FastifyRequest): void;
   originAllowed(origin: string): boolean;
@@ -51,17 +56,10 @@ export interface HttpContext extends ServerDeps {
   parseId(raw: string): string;
 }
 
-export function createHttpContext(deps: ServerDeps, pages: Pages, scripts: HttpContext["scripts"]): HttpContext {
+export function createHttpContext(deps: ServerDeps, pages: Pages, scripts: HttpContext["scripts"], auth: ConsoleAuth): HttpContext {
   const { config, engine } = deps;
   const apexUrl = publicOrigin(config, config.domain);
   const urlOf = (demo: Demo) => `${publicOrigin(config, demo.host)}/`;
-
-  /** With a token: the token. Without one: only straight from this machine, never through nginx. */
-  const isAdmin = (request: FastifyRequest): boolean => {
-    if (!config.adminToken) return isDirectLoopback(request);
-    const header = String(request.headers.authorization ?? "");
-    return tokenMatches(header.startsWith("Bearer ") ? header.slice(7) : undefined, config.adminToken);
-  };
 
   /** Our own pages (the apex, a demo host's relaunch button) and the operator's allowed sites. */
   const originAllowed = (origin: string): boolean => {
@@ -86,11 +84,9 @@ export function createHttpContext(deps: ServerDeps, pages: Pages, scripts: HttpC
       return { id: ended.id, app: ended.app, host, url: `${publicOrigin(config, host)}/`, status: ended.status, reason: ended.reason, endedAt: new Date(ended.endedAt).toISOString() };
     },
     wantsHtml: (request) => /text\/html/.test(String(request.headers.accept ?? "")),
-    isAdmin,
-    requireAdmin(request) {
-      if (isAdmin(request)) return;
-      throw new ProblemError("unauthorized", config.adminToken ? "This needs the admin token: send `Authorization: Bearer <token>`." : "Admin actions need an admin token (set adminToken or DEMO_LAUNCHER_ADMIN_TOKEN).");
-    },
+    auth,
+    isAdmin: (request) => auth.isAdmin(request),
+    requireAdmin: (request) => auth.requireAdmin(request),
     originAllowed,
     assertSameOrigin(request) {
       const origin = request.headers.origin;

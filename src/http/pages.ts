@@ -157,6 +157,19 @@ export class Pages {
     });
   }
 
+  /** The console's sign-in: the provider's button, the token form, or (from this machine, with neither) one button. */
+  signIn(view: { message?: string; oidc?: { issuer: string }; token: boolean; local: boolean }): string {
+    return this.render("pages/sign-in.eta", { title: "Sign in to the console", ...view });
+  }
+
+  signedIn(): string {
+    return this.render("pages/demo-status.eta", { title: "Signed in", kind: "ready", message: "Opening the console.", refreshTo: "/__admin/" });
+  }
+
+  console(view: { who: string; csrf: string; expiresAt: string }): string {
+    return this.render("pages/console.eta", { title: "Console", ...view });
+  }
+
   problem(title: string, detail: string): string {
     return this.render("pages/demo-status.eta", { title, kind: "problem", message: detail, homeUrl: this.context.apexUrl });
   }

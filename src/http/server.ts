@@ -18,6 +18,10 @@ import { sharedRoutes } from "./routes/shared.js";
 import { metricsRoutes } from "./routes/metrics.js";
 import { demoHostPages } from "./routes/demo-hosts.js";
 import { visitorRoutes } from "./routes/visitors.js";
+import { ConsoleAuth } from "./console/auth.js";
+import { consoleRoutes } from "./console/routes.js";
+import { Signer } from "./console/session.js";
+import { loadOrCreateSecret } from "../files/secret.js";
 
 export { publicOrigin, type ServerDeps } from "./context.js";
 
@@ -42,7 +46,8 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
   // Read once: a missing asset or logo is a start-up error, not a broken page later.
   const scripts = { launch: pages.asset("launch.js"), status: pages.asset("status.js"), banner: pages.asset("banner.js"), preview: pages.asset("preview.js") };
   const logo = config.brand.logo ? { body: await readFile(config.brand.logo), type: LOGO_TYPES[path.extname(config.brand.logo).toLowerCase()] ?? "application/octet-stream" } : undefined;
-  const ctx = createHttpContext(deps, pages, scripts);
+  const auth = new ConsoleAuth(config, new Signer(await loadOrCreateSecret(path.join(config.stateDir, "console.key")), () => Date.now()));
+  const ctx = createHttpContext(deps, pages, scripts, auth);
   const app = Fastify({
     // nginx's $request_id (or a caller's own) names the request, so one launch can be followed through the log.
     genReqId: (request) => {
@@ -66,7 +71,8 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
   // Through nginx, only our own names are answered: a forged or garbled Host gets a clear 421, not the landing page.
   app.addHook("onRequest", async (request) => {
     const given = String(request.headers.host ?? "");
-    if (normalizeHost(given) === config.domain || idFromHost(given, config.domain) || isDirectLoopback(request)) return;
+    const host = normalizeHost(given);
+    if (host === config.domain || host === config.admin.host || idFromHost(given, config.domain) || isDirectLoopback(request)) return;
     throw new ProblemError("misdirected", `This server answers for ${config.domain} and its demos, not for ${JSON.stringify(given.slice(0, 100))}.`);
   });
 
@@ -79,6 +85,7 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
   buildRoutes(app, ctx, deps.builds);
   previewRoutes(app, ctx);
   hookRoutes(app, ctx, deps.github);
+  consoleRoutes(app, ctx, { script: pages.asset("console.js"), style: pages.asset("console.css") });
 
   // Our own pages load nothing from elsewhere: scripts and styles from the controller, images and
   // relaunch forms at most from the apex. Demos' own pages are not ours and keep their headers.

@@ -10,24 +10,28 @@ function resetView(reset: ResetState | undefined): Record<string, unknown> | und
   return { status: reset.status, trigger: reset.trigger, startedAt: iso(reset.startedAt), ...(reset.finishedAt ? { finishedAt: iso(reset.finishedAt), durationMs: reset.finishedAt - reset.startedAt } : {}), ...(reset.reason ? { reason: reset.reason } : {}) };
 }
 
+/** A shared demo for the operator: its replicas, schedule and resets (the API and the console show the same). */
+export function sharedView(ctx: HttpContext, name: string): Record<string, unknown> {
+  const { config, engine } = ctx;
+  const settings = config.shared[name]!;
+  const demo = engine.get(name);
+  return {
+    name,
+    app: settings.app,
+    host: demo?.host,
+    url: demo ? ctx.urlOf(demo) : undefined,
+    status: demo?.status ?? "starting",
+    replicas: settings.replicas,
+    instances: (demo?.instances ?? []).map((instance) => ({ id: instance.id, generation: instance.generation, health: instance.health, ...(instance.endpoint ? { endpoint: instance.endpoint } : {}) })),
+    ...(settings.reset ? { schedule: settings.reset, timeZone: settings.timeZone, nextResetAt: iso(ctx.schedules?.nextResetAt(name)) } : {}),
+    ...(engine.shared.lastResetAt.has(name) ? { lastResetAt: iso(engine.shared.lastResetAt.get(name)) } : {}),
+    ...(engine.shared.resets.has(name) ? { lastReset: resetView(engine.shared.resets.get(name)) } : {}),
+  };
+}
+
 export function sharedRoutes(app: FastifyInstance, ctx: HttpContext): void {
   const { config, engine } = ctx;
-  const view = (name: string) => {
-    const settings = config.shared[name]!;
-    const demo = engine.get(name);
-    return {
-      name,
-      app: settings.app,
-      host: demo?.host,
-      url: demo ? ctx.urlOf(demo) : undefined,
-      status: demo?.status ?? "starting",
-      replicas: settings.replicas,
-      instances: (demo?.instances ?? []).map((instance) => ({ id: instance.id, generation: instance.generation, health: instance.health, ...(instance.endpoint ? { endpoint: instance.endpoint } : {}) })),
-      ...(settings.reset ? { schedule: settings.reset, timeZone: settings.timeZone, nextResetAt: iso(ctx.schedules?.nextResetAt(name)) } : {}),
-      ...(engine.shared.lastResetAt.has(name) ? { lastResetAt: iso(engine.shared.lastResetAt.get(name)) } : {}),
-      ...(engine.shared.resets.has(name) ? { lastReset: resetView(engine.shared.resets.get(name)) } : {}),
-    };
-  };
+  const view = (name: string) => sharedView(ctx, name);
 
   app.get("/api/shared", async (request, reply) => {
     ctx.requireAdmin(request);

@@ -1,0 +1,60 @@
+// What the console shows, as one JSON document: demos of every kind, the line, pools, builds, previews, shared demos, deliveries, health.
+import { servedLabel } from "../../core/preview-names.js";
+import type { HttpContext } from "../context.js";
+import { buildView } from "../routes/builds.js";
+import { sharedView } from "../routes/shared.js";
+
+/** Enough builds and deliveries for a glance; the API lists them all. */
+const RECENT = 50;
+
+export async function consoleSnapshot(ctx: HttpContext): Promise<Record<string, unknown>> {
+  const { config, engine } = ctx;
+  const all = engine.list();
+  const builds = (ctx.builds?.queue.all() ?? []).slice(-RECENT).reverse();
+  const latestBuildOf = new Map<string, (typeof builds)[number]>();
+  for (const build of builds) {
+    const label = servedLabel(build);
+    if (label && !latestBuildOf.has(label)) latestBuildOf.set(label, build);
+  }
+  const demos = all.filter((demo) => demo.status !== "queued").map((demo) => {
+    // secondsLeft changes every second: the page counts down from expiresAt, and the stream sends only real changes.
+    const { secondsLeft: _secondsLeft, url, ...view } = ctx.viewFor(demo, { withInstances: true });
+    return { ...view, url, ...(demo.owner ? { owner: demo.owner.slice(0, 10) } : {}), ...(demo.pooled ? { pooled: true } : {}), rewindable: Boolean(config.apps[demo.app]?.state) };
+  });
+  const queue = all
+    .filter((demo) => demo.status === "queued")
+    .map((demo) => ({ id: demo.id, app: demo.app, since: new Date(demo.createdAt).toISOString(), position: engine.queueInfo(demo.id)?.position ?? 0, ...(demo.owner ? { owner: demo.owner.slice(0, 10) } : {}) }))
+    .sort((a, b) => a.position - b.position);
+  const pools = engine.poolStatus();
+  const previews = all.filter((demo) => demo.kind === "preview").map((demo) => {
+    const build = latestBuildOf.get(demo.id);
+    const labels = demo.extraLabels ?? {};
+    return {
+      id: demo.id,
+      host: demo.host,
+      url: ctx.urlOf(demo),
+      status: demo.status,
+      ...(build ? { source: build.source, ...(build.branch ? { branch: build.branch } : {}), commit: build.commit, build: build.id } : {}),
+      ...(labels["demo-launcher.repo"] ? { repo: labels["demo-launcher.repo"] } : {}),
+      ...(labels["demo-launcher.pr"] ? { pr: Number(labels["demo-launcher.pr"]) } : {}),
+      ...(labels["demo-launcher.commit"] ? { commit: labels["demo-launcher.commit"] } : {}),
+    };
+  });
+  const watcher = (await ctx.status()).watcher as { state?: string; appliedGeneration?: number; lastError?: { kind: string; message: string; at: string } } | undefined;
+  return {
+    apps: Object.fromEntries(Object.entries(config.apps).map(([name, app]) => [name, { pool: app.pool, sources: Object.keys(app.state?.sources ?? {}) }])),
+    demos,
+    queue,
+    pools: Object.entries(pools).map(([app, counts]) => ({ app, size: config.apps[app]?.pool ?? 0, ...counts })),
+    builds: builds.map((build) => buildView(build)),
+    previews,
+    shared: Object.keys(config.shared).map((name) => sharedView(ctx, name)),
+    deliveries: (ctx.github?.deliveries.list() ?? []).slice(0, RECENT).map((delivery) => ({ ...delivery, receivedAt: new Date(delivery.receivedAt).toISOString() })),
+    health: {
+      docker: engine.dockerStatus(),
+      watcher: { state: watcher?.state ?? "unknown", ...(watcher?.lastError ? { lastError: watcher.lastError } : {}) },
+      routes: { written: engine.currentGeneration(), served: watcher?.appliedGeneration ?? null },
+      limits: { maxDemos: config.limits.maxDemos, queueLength: config.limits.queueLength },
+    },
+  };
+}
