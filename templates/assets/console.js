@@ -218,7 +218,7 @@
       { label: "Source", value: (build) => [build.source, el("span", { className: "sub" }, build.branch ? `branch ${build.branch}` : `commit ${String(build.commit).slice(0, 12)}`)] },
       { label: "Commit", value: (build) => (build.commit ? String(build.commit).slice(0, 12) : "—") },
       { label: "State", value: (build) => [badge(build.state), build.reason ? el("span", { className: "sub" }, build.reason) : null, build.note ? el("span", { className: "sub" }, build.note) : null] },
-      { label: "Serves", value: (build) => build.host || "—" },
+      { label: "Serves", value: (build) => (build.url ? el("a", { href: build.url, target: "_blank", rel: "noopener" }, new URL(build.url).hostname) : "—") },
       { label: "Actions", className: "actions", value: buildActions },
     ], state.builds, (build) => build.id, "No builds yet.");
     renderTable("previews", [

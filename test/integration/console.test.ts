@@ -154,3 +154,31 @@ describe("the console's sign-in and guards", () => {
     req.destroy();
   });
 });
+
+describe("the console on a host of its own (admin.host)", () => {
+  let stack: Stack;
+  beforeAll(async () => {
+    stack = await startStack({ extraYaml: `adminToken: ${TOKEN}\nadmin: { host: ops.example.test }` });
+  }, 120_000);
+  afterAll(async () => stack?.close());
+
+  it("is served there only, with its cookie for that host", async () => {
+    expect((await stack.viaNginx("demo.localhost", "/__admin/sign-in")).status).toBe(404);
+    expect((await stack.viaNginx("demo.localhost", "/__admin/")).status).toBe(404);
+    expect((await stack.viaNginx("ops.example.test", "/")).headers.location).toBe("/__admin/");
+    expect((await stack.viaNginx("ops.example.test", "/__admin/sign-in")).status).toBe(200);
+    const origin = `http://ops.example.test:${stack.nginxPort}`;
+    // The apex's origin is a stranger to this console.
+    const fromApex = await stack.viaNginx("ops.example.test", "/__admin/sign-in", { method: "POST", headers: { "content-type": "application/x-www-form-urlencoded", origin: `http://demo.localhost:${stack.nginxPort}` }, body: `token=${TOKEN}` });
+    expect(fromApex.status).toBe(403);
+    const signIn = await stack.viaNginx("ops.example.test", "/__admin/sign-in", { method: "POST", headers: { "content-type": "application/x-www-form-urlencoded", origin }, body: `token=${TOKEN}` });
+    expect(signIn.status).toBe(303);
+    const session = sessionFrom(signIn.headers);
+    const state = await stack.viaNginx("ops.example.test", "/__admin/state", { headers: { cookie: `${SESSION_COOKIE}=${session}` } });
+    expect(state.status).toBe(200);
+    expect(Object.keys(JSON.parse(state.body).state)).toEqual(["apps", "demos", "queue", "pools", "builds", "previews", "shared", "deliveries", "health"]);
+    // The same cookie sent to the apex opens nothing there.
+    expect((await stack.viaNginx("demo.localhost", "/__admin/state", { headers: { cookie: `${SESSION_COOKIE}=${session}` } })).status).toBe(404);
+    expect((await stack.viaNginx("demo.localhost", "/api/demos", { headers: { cookie: `${SESSION_COOKIE}=${session}` } })).status).toBe(401);
+  });
+});

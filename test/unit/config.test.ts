@@ -76,7 +76,7 @@ apps:
       "apps.hello.port: 70000 is wrong: must be from 1 to 65535",
       'apps.hello.ttl: "10 minutes" is wrong: must be a number followed by ms, s, m, h or d (for example 90s, 10m, 1h)',
       "apps.hello.colour: unknown key; allowed keys here: image, port, title, description, ttl, memory, cpus, pids, env, banner, pool, readiness, state",
-      "bogus: unknown key; allowed keys here: domain, listen, namespace, idLength, publicScheme, publicPort, stateDir, network, adminToken, trustedProxies, reaper, nginx, ports, limits, allowedOrigins, templatesDir, brand, previews, github, builds, metrics, log, shared, apps",
+      "bogus: unknown key; allowed keys here: domain, listen, namespace, idLength, publicScheme, publicPort, stateDir, network, adminToken, trustedProxies, reaper, nginx, ports, limits, allowedOrigins, templatesDir, brand, previews, github, builds, metrics, admin, log, shared, apps",
     ]);
   });
 
@@ -152,5 +152,25 @@ describe("the README's config for the apps on real databases", () => {
     expect(Object.keys(config.apps)).toEqual(["wordpress", "notes"]);
     expect(config.apps.wordpress!.state!.sources.saved).toEqual({ kind: "snapshot", title: "Set up by the sales team", auto: false });
     expect(config.shared.try).toEqual({ app: "wordpress", replicas: 2, reset: "0 */6 * * *", timeZone: "Europe/Berlin", source: "fixtures" });
+  });
+});
+
+describe("the console's settings (admin:)", () => {
+  const oidc = "admin:\n  oidc: { issuer: https://login.example.org, clientId: demo, clientSecret: s3cret, allowedEmails: [Ops@Example.org] }\n";
+
+  it("have defaults, and read an OpenID provider with the secret from the environment", () => {
+    const plain = parseConfigText("", "test.yaml", "/srv");
+    expect(plain.admin).toEqual({ session: 8 * 3_600_000 });
+    const config = parseConfigText(oidc.replace(", clientSecret: s3cret", ""), "test.yaml", "/srv", { DEMO_LAUNCHER_OIDC_CLIENT_SECRET: "from-env" });
+    expect(config.admin.oidc).toMatchObject({ issuer: "https://login.example.org", clientId: "demo", clientSecret: "from-env", allowedEmails: ["ops@example.org"], allowedGroups: [], groupsClaim: "groups" });
+  });
+
+  it("refuse plain http off this machine, a provider that lets everyone in, a missing secret and a console host among the demos", () => {
+    expect(problemsOf(oidc.replace("https://login.example.org", "http://login.example.org"))).toEqual(['admin.oidc.issuer: "http://login.example.org" is wrong: must use https (plain http is accepted only for a provider on this machine)']);
+    expect(parseConfigText(oidc.replace("https://login.example.org", "http://127.0.0.1:9000"), "test.yaml", "/srv").admin.oidc!.issuer).toBe("http://127.0.0.1:9000");
+    expect(problemsOf(oidc.replace(", allowedEmails: [Ops@Example.org]", ""))[0]).toMatch(/^admin\.oidc: .*must allow someone: list allowedEmails or allowedGroups/);
+    expect(problemsOf(oidc.replace(", clientSecret: s3cret", ""))).toEqual(["admin.oidc.clientSecret: is missing; it must be the client secret the provider gave this console (or set DEMO_LAUNCHER_OIDC_CLIENT_SECRET)"]);
+    expect(problemsOf("domain: demo.example.org\nadmin: { host: ops.demo.example.org }")[0]).toMatch(/^admin\.host: .*must be outside demo\.example\.org/);
+    expect(problemsOf("admin: { session: 30d }")).toEqual(['admin.session: "30d" is wrong: must be from 1s to 7d']);
   });
 });

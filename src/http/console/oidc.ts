@@ -44,16 +44,25 @@ export class OidcSignIn {
     try {
       tokens = await client.authorizationCodeGrant(configuration, callbackUrl, { pkceCodeVerifier: pending.verifier, expectedState: pending.state, expectedNonce: pending.nonce, idTokenExpected: true });
     } catch (error) {
-      throw new SignInRefused(`the provider's answer did not check out: ${describeError(error)}`);
+      throw new SignInRefused(`the provider's answer did not check out: ${describeError(error)}${failedClaim(error)}`);
     }
-    const claims = tokens.claims();
-    if (!claims) throw new SignInRefused("the provider sent no ID token");
+    const idToken = tokens.claims();
+    if (!idToken) throw new SignInRefused("the provider sent no ID token");
+    // Many providers put e-mail and groups only in the userinfo answer (the ID token then names just the subject).
+    let claims: Record<string, unknown> = idToken;
+    if (idToken.email === undefined || idToken[this.settings.groupsClaim] === undefined) {
+      try {
+        claims = { ...(await client.fetchUserInfo(configuration, tokens.access_token, idToken.sub)), ...idToken };
+      } catch (error) {
+        throw new SignInRefused(`the provider's userinfo could not be read: ${describeError(error)}`);
+      }
+    }
     // An address the provider has not verified proves nothing about who signed in.
     const email = typeof claims.email === "string" && claims.email_verified !== false ? claims.email.toLowerCase() : undefined;
     const rawGroups = claims[this.settings.groupsClaim];
     const groups = Array.isArray(rawGroups) ? rawGroups.filter((group): group is string => typeof group === "string") : [];
     const allowed = (email !== undefined && this.settings.allowedEmails.includes(email)) || groups.some((group) => this.settings.allowedGroups.includes(group));
-    return { subject: claims.sub, ...(email ? { email } : {}), groups, allowed };
+    return { subject: idToken.sub, ...(email ? { email } : {}), groups, allowed };
   }
 
   /** Discovery once; a failure is not kept, so the next sign-in asks the provider again. */
@@ -70,4 +79,12 @@ export class OidcSignIn {
     })();
     return this.configuration;
   }
+}
+
+/** openid-client's messages are generic; the claim that failed (nonce, iss, aud, …) sits further down the cause chain. */
+function failedClaim(error: unknown): string {
+  for (let cause = error as { cause?: unknown; claim?: unknown } | undefined, depth = 0; cause && depth < 5; cause = cause.cause as typeof cause, depth += 1) {
+    if (typeof cause.claim === "string") return ` (the ID token's ${cause.claim} is not the one expected)`;
+  }
+  return "";
 }

@@ -1,5 +1,6 @@
 // The operator's console at /__admin/: its page and assets, its live state (JSON and server-sent events), on the console's host only.
 import type { FastifyInstance } from "fastify";
+import { normalizeHost } from "../../core/naming.js";
 import { NO_STORE, type HttpContext } from "../context.js";
 import { ProblemError } from "../problem.js";
 import { LiveSnapshots } from "./live.js";
@@ -14,7 +15,9 @@ export function consoleRoutes(app: FastifyInstance, ctx: HttpContext, assets: { 
   app.addHook("preClose", async () => live.close());
 
   // A demo's host (or the apex, when admin.host moves the console away) never shows any of it.
-  app.addHook("onRequest", async (request) => {
+  app.addHook("onRequest", async (request, reply) => {
+    // A host of the console's own has nothing else to show.
+    if (ctx.config.admin.host && request.url === "/" && normalizeHost(String(request.headers.host ?? "")) === ctx.config.admin.host) return reply.redirect("/__admin/", 303);
     if (!(request.url === "/__admin" || request.url.startsWith("/__admin/"))) return;
     if (!auth.onConsoleHost(request)) throw new ProblemError("not-found", "There is nothing here.");
   });

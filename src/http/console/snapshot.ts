@@ -1,6 +1,7 @@
 // What the console shows, as one JSON document: demos of every kind, the line, pools, builds, previews, shared demos, deliveries, health.
 import { servedLabel } from "../../core/preview-names.js";
-import type { HttpContext } from "../context.js";
+import { hostFor } from "../../core/naming.js";
+import { publicOrigin, type HttpContext } from "../context.js";
 import { buildView } from "../routes/builds.js";
 import { sharedView } from "../routes/shared.js";
 
@@ -46,7 +47,7 @@ export async function consoleSnapshot(ctx: HttpContext): Promise<Record<string, 
     demos,
     queue,
     pools: Object.entries(pools).map(([app, counts]) => ({ app, size: config.apps[app]?.pool ?? 0, ...counts })),
-    builds: builds.map((build) => buildView(build)),
+    builds: builds.map((build) => buildView(build, (label) => `${publicOrigin(config, hostFor(label, config.domain))}/`)),
     previews,
     shared: Object.keys(config.shared).map((name) => sharedView(ctx, name)),
     deliveries: (ctx.github?.deliveries.list() ?? []).slice(0, RECENT).map((delivery) => ({ ...delivery, receivedAt: new Date(delivery.receivedAt).toISOString() })),
