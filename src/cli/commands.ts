@@ -32,7 +32,9 @@ function untilSignal(): Promise<string> {
 
 export async function runUp(config: Config, logger: Logger, options: { keepDemos?: boolean }): Promise<number> {
   const handle = await up(config, logger);
-  console.log(`\n  demo-launcher is up: open ${handle.url}\n  (Ctrl-C stops it${options.keepDemos ? "; demos keep running" : " and removes its demos"})\n`);
+  // Without a token or a provider, the console opens only for a browser on this machine talking to the controller.
+  const consoleUrl = config.adminToken || config.admin.oidc ? `${handle.url}__admin/` : `${handle.controller.url}/__admin/ (from this machine)`;
+  console.log(`\n  demo-launcher is up: open ${handle.url}\n  the operator's console: ${consoleUrl}\n  (Ctrl-C stops it${options.keepDemos ? "; demos keep running" : " and removes its demos"})\n`);
   const signal = await untilSignal();
   logger.info(`${signal}: shutting down`);
   await handle.close({ keepDemos: options.keepDemos ?? false });

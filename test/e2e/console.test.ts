@@ -69,6 +69,8 @@ admin:
     clientSecret: console-client-secret-for-tests-only
     allowedEmails: [ops@example.org]
     allowedGroups: [demo-operators]
+shared:
+  try-it: { app: hello, reset: "0 3 * * *", timeZone: Europe/Berlin }
 previews:
   ${SOURCE}: { repo: ${JSON.stringify(repo.dir)}, port: 8080, readiness: { path: /, timeout: 30s } }`,
     });
@@ -147,6 +149,7 @@ previews:
     await page.keyboard.press("Escape");
     await expect.poll(() => row.locator(".state-ready").count(), { timeout: 90_000 }).toBe(1);
     await expect.poll(() => page.locator('[data-table="previews"] tr[data-key]').count(), { timeout: 30_000 }).toBe(1);
+    await expect.poll(() => page.locator('[data-table="shared"] tr[data-key="try-it"] .state-ready').count(), { timeout: 30_000 }).toBe(1);
     await screenshot(page, "console-desktop");
     await page.setViewportSize(VIEWPORTS.phone);
     await screenshot(page, "console-phone");

@@ -182,3 +182,57 @@ describe("the console on a host of its own (admin.host)", () => {
     expect((await stack.viaNginx("demo.localhost", "/api/demos", { headers: { cookie: `${SESSION_COOKIE}=${session}` } })).status).toBe(401);
   });
 });
+
+describe("the console without a token or a provider", () => {
+  let stack: Stack;
+  beforeAll(async () => {
+    stack = await startStack();
+  }, 120_000);
+  afterAll(async () => stack?.close());
+
+  it("opens for this machine only, and a page of another origin in the operator's browser cannot use the API", async () => {
+    const port = stack.config.listen.port;
+    const direct = (method: string, url: string, headers: Record<string, string> = {}, body?: string) =>
+      new Promise<{ status: number; headers: http.IncomingHttpHeaders; body: string }>((resolve, reject) => {
+        const req = http.request({ host: "127.0.0.1", port, path: url, method, headers: { host: `127.0.0.1:${port}`, ...headers } }, (res) => {
+          let text = "";
+          res.on("data", (chunk: Buffer) => (text += chunk.toString()));
+          res.on("end", () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: text }));
+        });
+        req.on("error", reject);
+        req.end(body);
+      });
+    const page = await direct("GET", "/__admin/sign-in");
+    expect(page.body).toContain("Open the console");
+    // Through nginx nobody is "this machine": no button, and the form refuses.
+    expect((await stack.viaNginx("demo.localhost", "/__admin/sign-in")).body).toContain("Signing in is not set up here");
+    const refused = await stack.viaNginx("demo.localhost", "/__admin/sign-in", { method: "POST", headers: { "content-type": "application/x-www-form-urlencoded", origin: `http://demo.localhost:${stack.nginxPort}` }, body: "local=1" });
+    expect(refused.status).toBe(401);
+    const local = await direct("POST", "/__admin/sign-in", { "content-type": "application/x-www-form-urlencoded", origin: `http://127.0.0.1:${port}` }, "local=1");
+    expect(local.status).toBe(303);
+    expect((await direct("GET", "/__admin/", { cookie: `${SESSION_COOKIE}=${sessionFrom(local.headers)}` })).body).toContain("Signed in as <strong>this machine</strong>");
+    const demo = await launchAndWait(stack);
+    // A page from elsewhere, posting to the controller on 127.0.0.1 with the operator's browser, is not the operator.
+    expect((await direct("DELETE", `/api/demos/${demo.id}`, { origin: "http://attacker.example" })).status).toBe(401);
+    expect(JSON.parse((await stack.api("GET", `/api/demos/${demo.id}`)).body).status).toBe("ready");
+    expect((await direct("DELETE", `/api/demos/${demo.id}`)).status).toBe(204);
+  });
+});
+
+describe("wrong tokens in the sign-in form", () => {
+  let stack: Stack;
+  beforeAll(async () => {
+    stack = await startStack({ extraYaml: `adminToken: ${TOKEN}` });
+  }, 120_000);
+  afterAll(async () => stack?.close());
+
+  it("are refused, and after 10 the visitor waits, even with the right one", async () => {
+    const origin = `http://demo.localhost:${stack.nginxPort}`;
+    const attempt = (token: string) => stack.viaNginx("demo.localhost", "/__admin/sign-in", { method: "POST", headers: { "content-type": "application/x-www-form-urlencoded", origin }, body: `token=${token}` });
+    for (let n = 0; n < 10; n += 1) expect((await attempt(`wrong-token-number-${n}`)).status).toBe(401);
+    const blocked = await attempt(TOKEN);
+    expect(blocked.status).toBe(429);
+    expect(Number(blocked.headers["retry-after"])).toBeGreaterThan(500);
+    expect(blocked.headers["set-cookie"]).toBeUndefined();
+  });
+});
