@@ -53,10 +53,13 @@ export async function consoleBench(demoCount: number, windowSeconds: number, ima
   const stack: Stack = await startStack({ controller: "child", appsYaml: app, limitsYaml: `limits: { maxDemos: ${demoCount + 10}, perClient: 1000, launchesPerClient: 10000 }` });
   try {
     const pid = stack.child!.pid!;
-    for (let i = 0; i < demoCount; i += 20) await Promise.all(Array.from({ length: Math.min(20, demoCount - i) }, () => stack.api("POST", "/api/demos", { app: "small" })));
-    await waitFor(`${demoCount} demos to be ready`, async () => {
+    const launched = (answers: Array<{ status: number }>) => answers.filter((answer) => answer.status !== 201).length;
+    let refused = 0;
+    for (let i = 0; i < demoCount; i += 20) refused += launched(await Promise.all(Array.from({ length: Math.min(20, demoCount - i) }, () => stack.api("POST", "/api/demos", { app: "small" }))));
+    if (refused > 0) log(`console: ${refused} of ${demoCount} launches were not accepted`);
+    await waitFor(`${demoCount} demos to settle`, async () => {
       const { demos } = JSON.parse((await stack.api("GET", "/api/demos")).body) as { demos: Array<{ status: string }> };
-      return demos.filter((demo) => demo.status === "ready").length >= demoCount;
+      return demos.every((demo) => demo.status !== "starting");
     }, 600_000, 1000);
     const ids = (JSON.parse((await stack.api("GET", "/api/demos")).body) as { demos: Array<{ id: string }> }).demos.map((demo) => demo.id);
     log(`console: ${ids.length} demos ready`);

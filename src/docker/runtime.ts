@@ -17,7 +17,7 @@ class PortConflictError extends Error {}
 
 const PORT_CONFLICT = /port is already allocated|address already in use/i;
 
-function statusCode(error: unknown): number | undefined {
+export function statusCode(error: unknown): number | undefined {
   return (error as { statusCode?: number })?.statusCode;
 }
 
@@ -42,7 +42,7 @@ const CREATE_TIMEOUT_MS = 60_000;
  * that is shutting down can accept a connection and never answer: without a limit, that call would hold
  * the reaper forever.
  */
-async function call<T>(work: () => Promise<T>, timeoutMs = CALL_TIMEOUT_MS): Promise<T> {
+export async function call<T>(work: () => Promise<T>, timeoutMs = CALL_TIMEOUT_MS): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
   const timeout = new Promise<never>((_resolve, reject) => {
     timer = setTimeout(() => reject(new RuntimeUnavailableError(`no answer within ${timeoutMs / 1000} s`)), timeoutMs);

@@ -121,6 +121,8 @@
   const demoActions = (demo) => {
     const id = demo.id;
     const buttons = [el("button", { className: "secondary", "data-action": "logs", onclick: () => showLog(`Container log of ${id}`, `/api/demos/${id}/logs?lines=300`) }, "Logs")];
+    // A shared demo has no time box, and stopping it only starts it again: its row in Shared demos has Reset.
+    if (demo.kind === "shared") return buttons;
     if (demo.status === "ready" || demo.status === "starting") {
       buttons.push(el("button", { "data-action": "extend", onclick: () => act(`Extend ${id}`, "Add time to this demo's lease.", textField("By", "10m", "10m, 1h"), (by) => api("POST", `/api/demos/${id}/extend`, { by }), (by) => `Extended ${id} by ${by}.`) }, "Extend"));
     }
@@ -195,7 +197,7 @@
       { label: "App", value: (demo) => demo.app },
       { label: "Owner", value: (demo) => demo.owner || "—" },
       { label: "Status", value: (demo) => [badge(demo.status), demo.status === "starting" ? el("span", { className: "sub" }, demo.step) : null, demo.replacement ? el("span", { className: "sub" }, `replacement ${demo.replacement.status}${demo.replacement.reason ? `: ${demo.replacement.reason}` : ""}`) : null, demo.reason ? el("span", { className: "sub" }, demo.reason) : null] },
-      { label: "Time left", value: (demo) => el("span", { "data-expires": demo.expiresAt }, left(demo.expiresAt)) },
+      { label: "Time left", value: (demo) => (demo.kind === "shared" ? "kept (shared)" : el("span", { "data-expires": demo.expiresAt }, left(demo.expiresAt))) },
       { label: "Instances", value: (demo) => demo.instances.map((instance) => el("span", { className: "sub" }, `#${instance.generation} `, badge(instance.health), instance.endpoint ? ` ${instance.endpoint}` : "")) },
       { label: "Actions", className: "actions", value: demoActions },
     ], demos, (demo) => demo.id, needle ? "No demo matches the filter." : "No demo is running.");

@@ -1,0 +1,250 @@
+// The ContainerRuntime on Docker Swarm: each instance is a one-replica service (labels on the service and its
+// containers); its endpoint is the address of the node Swarm put it on and the port it published there in host mode.
+import type Docker from "dockerode";
+import { SetupError, describeError } from "../core/errors.js";
+import { LABEL_PREFIX } from "../core/model.js";
+import type { ContainerInspection, ContainerRuntime, InstanceSpec, RuntimeContainer, RuntimeState, StartedInstance } from "../core/runtime.js";
+import { call, statusCode } from "../docker/runtime.js";
+import { demultiplex } from "../docker/exec.js";
+
+export interface SwarmOptions {
+  /** host:port of the registry every node pulls from; images are pushed there from the manager first. */
+  registry?: string;
+  /** Placement constraints for every demo (`node.labels.demos==yes`); apps may add their own. */
+  constraints: string[];
+  /** How long Swarm may take to schedule, pull and start a task before the launch fails with its reason. */
+  startTimeoutMs: number;
+}
+
+interface Task {
+  ID: string;
+  ServiceID: string;
+  NodeID?: string;
+  CreatedAt: string;
+  DesiredState: string;
+  Status: { State: string; Err?: string; ContainerStatus?: { ExitCode?: number }; PortStatus?: { Ports?: Array<{ PublishedPort?: number; TargetPort?: number }> } };
+}
+
+/** Task states before "running": Swarm is still placing, pulling or starting it. */
+const PENDING = new Set(["new", "pending", "assigned", "accepted", "preparing", "ready", "starting"]);
+/** Task states that will not turn into a running task by themselves. */
+const GIVEN_UP = new Set(["rejected", "failed", "orphaned", "remove"]);
+
+/** Refuses a daemon that is not a swarm manager, with what to do about it. */
+export async function assertSwarmManager(docker: Docker): Promise<void> {
+  const info = (await docker.info()) as { Swarm?: { LocalNodeState?: string; ControlAvailable?: boolean } };
+  if (info.Swarm?.ControlAvailable) return;
+  throw new SetupError(`runtime: swarm needs a swarm manager, and this Docker daemon is not one (its swarm state: ${info.Swarm?.LocalNodeState || "inactive"})`, "run the controller against a manager: `docker swarm init` here, or DOCKER_HOST pointing at a manager; or set runtime: docker");
+}
+
+export class SwarmRuntime implements ContainerRuntime {
+  private readonly pushed = new Map<string, Promise<string>>();
+  private nodeAddresses = new Map<string, string>();
+
+  constructor(private readonly docker: Docker, private readonly options: SwarmOptions) {}
+
+  async createAndStart(spec: InstanceSpec): Promise<StartedInstance> {
+    const image = await this.imageFor(spec.image);
+    const name = `demo-launcher-${spec.namespace}-${spec.instanceId}`;
+    const labels = { ...spec.labels, [`${LABEL_PREFIX}runtime`]: "swarm" };
+    const options = {
+      Name: name,
+      Labels: labels,
+      TaskTemplate: {
+        ContainerSpec: {
+          Image: image,
+          Labels: labels,
+          Env: Object.entries(spec.env).map(([key, value]) => `${key}=${value}`),
+          StopGracePeriod: 3_000_000_000,
+          Privileges: { NoNewPrivileges: true },
+        },
+        Resources: { Limits: { MemoryBytes: spec.memoryBytes, NanoCPUs: Math.round(spec.cpus * 1e9), Pids: spec.pids } },
+        // A node's death or a crash: Swarm starts the task again (on another node if it must); the controller follows.
+        RestartPolicy: { Condition: "any", Delay: 1_000_000_000, MaxAttempts: 0 },
+        Placement: { Constraints: this.options.constraints, Preferences: [{ Spread: { SpreadDescriptor: "node.id" } }] },
+        LogDriver: { Name: "json-file", Options: { "max-size": "1m", "max-file": "2" } },
+      },
+      Mode: { Replicated: { Replicas: 1 } },
+      // No routing mesh (it needs IPVS) and no virtual IP: the port is published on the task's own node.
+      EndpointSpec: { Mode: "dnsrr", Ports: [{ Protocol: "tcp", TargetPort: spec.containerPort, PublishMode: "host" }] },
+    };
+    let serviceId: string;
+    try {
+      serviceId = ((await call(() => this.docker.createService(options as never))) as { id?: string; ID?: string }).id ?? "";
+    } catch (error) {
+      // A retry after the manager went away mid-launch can meet the service of the first try.
+      if (statusCode(error) !== 409) throw error;
+      await this.remove(name);
+      serviceId = ((await call(() => this.docker.createService(options as never))) as { id?: string; ID?: string }).id ?? "";
+    }
+    try {
+      return { containerId: serviceId, endpoint: await this.runningEndpoint(serviceId) };
+    } catch (error) {
+      await this.remove(serviceId).catch(() => {});
+      throw error;
+    }
+  }
+
+  /** Waits for the service's task to run and answers where nginx reaches it; a task Swarm gives up on fails the launch with Swarm's reason. */
+  private async runningEndpoint(serviceId: string): Promise<string> {
+    const deadline = Date.now() + this.options.startTimeoutMs;
+    let last = "no task yet";
+    while (Date.now() < deadline) {
+      const tasks = await this.tasks({ service: [serviceId] });
+      const running = tasks.find((task) => task.Status.State === "running");
+      const endpoint = running && (await this.endpointOf(running));
+      if (endpoint) return endpoint;
+      const newest = tasks[0];
+      if (newest) {
+        last = `${newest.Status.State}${newest.Status.Err ? `: ${newest.Status.Err}` : ""}`;
+        // Swarm retries a failed task by itself, but a missing image or no suitable node will not get better.
+        if (GIVEN_UP.has(newest.Status.State) && /no such image|not found|manifest unknown|no suitable node|pull access denied/i.test(newest.Status.Err ?? "")) {
+          throw new Error(`Swarm could not start it (${last})`);
+        }
+      }
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    throw new Error(`Swarm did not start it within ${Math.round(this.options.startTimeoutMs / 1000)} s (last task: ${last})`);
+  }
+
+  private async tasks(filters: Record<string, string[]>): Promise<Task[]> {
+    const tasks = (await call(() => this.docker.listTasks({ filters }))) as Task[];
+    return tasks.sort((a, b) => Date.parse(b.CreatedAt) - Date.parse(a.CreatedAt));
+  }
+
+  private async endpointOf(task: Task): Promise<string | undefined> {
+    const port = task.Status.PortStatus?.Ports?.find((entry) => entry.PublishedPort)?.PublishedPort;
+    if (!port || !task.NodeID) return undefined;
+    let address = this.nodeAddresses.get(task.NodeID);
+    if (!address) {
+      await this.refreshNodes();
+      address = this.nodeAddresses.get(task.NodeID);
+    }
+    return address ? `${address}:${port}` : undefined;
+  }
+
+  private async refreshNodes(): Promise<void> {
+    const nodes = (await call(() => this.docker.listNodes())) as Array<{ ID: string; Status: { Addr?: string } }>;
+    this.nodeAddresses = new Map(nodes.filter((node) => node.Status.Addr).map((node) => [node.ID, node.Status.Addr!]));
+  }
+
+  async list(namespace: string): Promise<RuntimeContainer[]> {
+    const services = (await call(() => this.docker.listServices({ filters: { label: [`${LABEL_PREFIX}namespace=${namespace}`] } }))) as Array<{ ID: string; Spec: { Labels?: Record<string, string>; Mode?: { Replicated?: { Replicas?: number } } } }>;
+    if (services.length === 0) return [];
+    const tasks = await this.tasks({ "desired-state": ["running"] });
+    await this.refreshNodes();
+    const result: RuntimeContainer[] = [];
+    for (const service of services) {
+      const task = tasks.find((candidate) => candidate.ServiceID === service.ID);
+      const endpoint = task?.Status.State === "running" ? await this.endpointOf(task) : undefined;
+      const scaledDown = service.Spec.Mode?.Replicated?.Replicas === 0;
+      result.push({ containerId: service.ID, labels: service.Spec.Labels ?? {}, state: stateOf(task, scaledDown), ...(endpoint ? { endpoint } : {}) });
+    }
+    return result;
+  }
+
+  async inspect(containerId: string): Promise<ContainerInspection | undefined> {
+    try {
+      const service = (await call(() => this.docker.getService(containerId).inspect())) as { Spec: { Mode?: { Replicated?: { Replicas?: number } } } };
+      const task = (await this.tasks({ service: [containerId] }))[0];
+      return { state: stateOf(task?.DesiredState === "running" ? task : undefined, service.Spec.Mode?.Replicated?.Replicas === 0), exitCode: task?.Status.ContainerStatus?.ExitCode ?? 0, oomKilled: false };
+    } catch (error) {
+      if (statusCode(error) === 404) return undefined;
+      throw error;
+    }
+  }
+
+  async remove(containerId: string): Promise<void> {
+    try {
+      await call(() => this.docker.getService(containerId).remove());
+    } catch (error) {
+      if (statusCode(error) === 404) return;
+      throw error;
+    }
+  }
+
+  async stop(containerId: string): Promise<void> {
+    await this.scale(containerId, 0);
+  }
+
+  async restart(containerId: string): Promise<void> {
+    await this.scale(containerId, 1);
+  }
+
+  private async scale(serviceId: string, replicas: number): Promise<void> {
+    const service = this.docker.getService(serviceId);
+    const current = (await call(() => service.inspect())) as { Version: { Index: number }; Spec: Record<string, unknown> & { Mode?: unknown } };
+    await call(() => service.update({ ...current.Spec, version: current.Version.Index, Mode: { Replicated: { Replicas: replicas } } } as never));
+  }
+
+  async logTail(containerId: string, lines: number): Promise<string> {
+    try {
+      const buffer = (await this.docker.getService(containerId).logs({ stdout: true, stderr: true, tail: lines, follow: false } as never)) as unknown as Buffer;
+      return demultiplex(buffer).trim();
+    } catch {
+      return "";
+    }
+  }
+
+  async imageExists(image: string): Promise<boolean> {
+    try {
+      await call(() => this.docker.getImage(image).inspect());
+      return true;
+    } catch (error) {
+      if (statusCode(error) !== 404) throw error;
+    }
+    return this.options.registry ? this.inRegistry(image) : false;
+  }
+
+  /** The name every node can pull: the manager's image pushed to the registry once (per controller run). */
+  private imageFor(image: string): Promise<string> {
+    const registry = this.options.registry;
+    if (!registry || image.startsWith(`${registry}/`)) return Promise.resolve(image);
+    let pushing = this.pushed.get(image);
+    if (!pushing) {
+      pushing = this.push(image, `${registry}/${image}`);
+      this.pushed.set(image, pushing);
+      pushing.catch(() => this.pushed.delete(image));
+    }
+    return pushing;
+  }
+
+  private async push(image: string, target: string): Promise<string> {
+    try {
+      await call(() => this.docker.getImage(image).inspect());
+    } catch (error) {
+      if (statusCode(error) !== 404) throw error;
+      if (await this.inRegistry(image)) return target;
+      throw new Error(`the image ${image} is neither on the manager nor in the registry ${this.options.registry}`);
+    }
+    const colon = target.lastIndexOf(":");
+    const [repo, tag] = colon > target.lastIndexOf("/") ? [target.slice(0, colon), target.slice(colon + 1)] : [target, "latest"];
+    await call(() => this.docker.getImage(image).tag({ repo, tag }));
+    const stream = await call(() => this.docker.getImage(target).push({}));
+    await new Promise<void>((resolve, reject) =>
+      this.docker.modem.followProgress(stream, (failed: Error | null, output: Array<{ error?: string }>) => {
+        const problem = failed?.message ?? output.find((event) => event.error)?.error;
+        return problem ? reject(new Error(`pushing ${image} to ${this.options.registry} failed: ${problem}`)) : resolve();
+      }),
+    );
+    return target;
+  }
+
+  private async inRegistry(image: string): Promise<boolean> {
+    const colon = image.lastIndexOf(":");
+    const [name, tag] = colon > image.lastIndexOf("/") ? [image.slice(0, colon), image.slice(colon + 1)] : [image, "latest"];
+    const answer = await fetch(`http://${this.options.registry}/v2/${name}/manifests/${tag}`, { method: "HEAD", headers: { accept: "application/vnd.docker.distribution.manifest.v2+json, application/vnd.oci.image.manifest.v1+json, application/vnd.oci.image.index.v1+json" } }).catch((error: unknown) => {
+      throw new Error(`the registry ${this.options.registry} did not answer: ${describeError(error)}`);
+    });
+    return answer.status === 200;
+  }
+}
+
+/** A service's state in the terms of a container: what the engine's reconciliation understands. */
+function stateOf(task: Task | undefined, scaledDown: boolean): RuntimeState {
+  if (scaledDown) return "exited";
+  if (!task) return "restarting";
+  if (task.Status.State === "running") return "running";
+  if (PENDING.has(task.Status.State)) return "created";
+  return "restarting";
+}

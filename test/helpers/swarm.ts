@@ -1,0 +1,145 @@
+// A real 3-node Docker Swarm on this one machine: three dockerd, each in a network namespace of its own joined by
+// a bridge, all managers, and a private registry (Debian's docker-registry) on the bridge that every node can pull from.
+import { spawn, type ChildProcess } from "node:child_process";
+import { openSync } from "node:fs";
+import { mkdir, rm, writeFile } from "node:fs/promises";
+import path from "node:path";
+import Docker from "dockerode";
+import { execa } from "execa";
+import { waitFor } from "./stack.js";
+
+/** The lab's own addresses: a /24 no host network is likely to use. */
+export const SWARM_SUBNET = "10.213.0";
+export const BRIDGE = "dls-br0";
+export const HOST_ADDRESS = `${SWARM_SUBNET}.1`;
+export const REGISTRY = `${HOST_ADDRESS}:5000`;
+const ROOT = "/tmp/dls";
+
+export interface SwarmNode {
+  index: number;
+  name: string;
+  netns: string;
+  address: string;
+  socket: string;
+  docker: Docker;
+  process?: ChildProcess;
+}
+
+const sh = (script: string) => execa("sh", ["-c", script], { all: true });
+const shQuiet = (script: string) => execa("sh", ["-c", script], { reject: false, all: true });
+
+export class LocalSwarm {
+  private registry?: ChildProcess;
+
+  private constructor(readonly nodes: SwarmNode[]) {}
+
+  static async start(count = 3): Promise<LocalSwarm> {
+    for (const tool of ["dockerd", "ip", "nsenter", "docker-registry", "iptables"]) {
+      if ((await shQuiet(`command -v ${tool}`)).exitCode !== 0) throw new Error(`The swarm tests need ${tool}; run scripts/ensure-host.sh --swarm.`);
+    }
+    await LocalSwarm.cleanUp(count);
+    const nodes: SwarmNode[] = Array.from({ length: count }, (_, i) => {
+      const index = i + 1;
+      const socket = path.join(ROOT, `n${index}`, "docker.sock");
+      return { index, name: `dls-n${index}`, netns: `dls-n${index}`, address: `${SWARM_SUBNET}.${10 + index}`, socket, docker: new Docker({ socketPath: socket }) };
+    });
+    const swarm = new LocalSwarm(nodes);
+    await sh(`ip link add ${BRIDGE} type bridge && ip addr add ${HOST_ADDRESS}/24 dev ${BRIDGE} && ip link set ${BRIDGE} up`);
+    // Docker sets the host's FORWARD policy to DROP, and bridged frames pass through it: let the nodes talk.
+    await sh(`iptables -I DOCKER-USER -i ${BRIDGE} -o ${BRIDGE} -j ACCEPT 2>/dev/null || iptables -I FORWARD -i ${BRIDGE} -o ${BRIDGE} -j ACCEPT`);
+    for (const node of nodes) {
+      await sh(`ip netns add ${node.netns} && ip link add dls-v${node.index} type veth peer name eth0 netns ${node.netns} && ip link set dls-v${node.index} master ${BRIDGE} up && ip -n ${node.netns} addr add ${node.address}/24 dev eth0 && ip -n ${node.netns} link set eth0 up && ip -n ${node.netns} link set lo up && ip -n ${node.netns} route add default via ${HOST_ADDRESS}`);
+    }
+    await swarm.startRegistry();
+    await Promise.all(nodes.map((node) => swarm.startDaemon(node)));
+    const first = nodes[0]!;
+    await first.docker.swarmInit({ ListenAddr: `${first.address}:2377`, AdvertiseAddr: first.address, ForceNewCluster: false });
+    const { JoinTokens } = (await first.docker.swarmInspect()) as { JoinTokens: { Manager: string } };
+    // All managers: the cluster keeps its quorum when one node dies, and a controller can move to another manager.
+    for (const node of nodes.slice(1)) await node.docker.swarmJoin({ ListenAddr: `${node.address}:2377`, AdvertiseAddr: node.address, RemoteAddrs: [`${first.address}:2377`], JoinToken: JoinTokens.Manager });
+    await waitFor("every node to be ready", async () => {
+      const listed = (await first.docker.listNodes()) as Array<{ Status: { State: string } }>;
+      return listed.length === count && listed.every((node) => node.Status.State === "ready");
+    }, 60_000, 500);
+    return swarm;
+  }
+
+  get manager(): SwarmNode {
+    return this.nodes[0]!;
+  }
+
+  /** Copies an image of the host's daemon into the registry (through the first node), as `<registry>/<name>`. */
+  async pushFromHost(hostDocker: Docker, image: string): Promise<string> {
+    const target = `${REGISTRY}/${image}`;
+    const tar = await hostDocker.getImage(image).get();
+    await new Promise<void>((resolve, reject) => {
+      this.manager.docker.loadImage(tar, (error: Error | null, stream?: NodeJS.ReadableStream) => {
+        if (error || !stream) return reject(error ?? new Error("no answer to the image load"));
+        this.manager.docker.modem.followProgress(stream, (failed: Error | null) => (failed ? reject(failed) : resolve()));
+      });
+    });
+    const [repo, tag] = splitTag(target);
+    await this.manager.docker.getImage(image).tag({ repo, tag });
+    const stream = await this.manager.docker.getImage(target).push({});
+    await new Promise<void>((resolve, reject) =>
+      this.manager.docker.modem.followProgress(stream, (failed: Error | null, output: Array<{ error?: string }>) => {
+        const problem = failed?.message ?? output.find((event) => event.error)?.error;
+        return problem ? reject(new Error(`push of ${target}: ${problem}`)) : resolve();
+      }),
+    );
+    return target;
+  }
+
+  /** kill -9 of a node's daemon (its containers keep running without it, as on a machine whose Docker crashed). */
+  killDaemon(node: SwarmNode): void {
+    node.process?.kill("SIGKILL");
+  }
+
+  async stop(): Promise<void> {
+    for (const node of this.nodes) {
+      const services = await node.docker.listServices().catch(() => []);
+      if (node === this.manager) await Promise.all(services.map((service: { ID: string }) => node.docker.getService(service.ID).remove().catch(() => {})));
+    }
+    for (const node of this.nodes) {
+      node.process?.kill("SIGTERM");
+    }
+    await new Promise((resolve) => setTimeout(resolve, 2000));
+    this.registry?.kill("SIGTERM");
+    await LocalSwarm.cleanUp(this.nodes.length);
+  }
+
+  private async startRegistry(): Promise<void> {
+    const dir = path.join(ROOT, "registry");
+    await mkdir(dir, { recursive: true });
+    const config = path.join(dir, "config.yml");
+    await writeFile(config, `version: 0.1\nlog: { level: warn }\nstorage: { filesystem: { rootdirectory: ${dir}/data }, delete: { enabled: true } }\nhttp: { addr: ${REGISTRY} }\n`);
+    const log = openSync(path.join(dir, "registry.log"), "a");
+    this.registry = spawn("docker-registry", ["serve", config], { stdio: ["ignore", log, log] });
+    await waitFor("the registry to answer", async () => (await fetch(`http://${REGISTRY}/v2/`).catch(() => undefined))?.status === 200, 15_000, 200);
+  }
+
+  private async startDaemon(node: SwarmNode): Promise<void> {
+    const dir = path.join(ROOT, `n${node.index}`);
+    await mkdir(dir, { recursive: true });
+    const log = openSync(path.join(dir, "dockerd.log"), "a");
+    // nsenter, not `ip netns exec`: that remounts /sys and hides the cgroup mounts dockerd needs.
+    node.process = spawn("nsenter", [`--net=/run/netns/${node.netns}`, "dockerd", `--data-root=${dir}/data`, `--exec-root=${dir}/exec`, `--pidfile=${dir}/dockerd.pid`, `--host=unix://${node.socket}`, `--insecure-registry=${REGISTRY}`, "--shutdown-timeout=2"], { stdio: ["ignore", log, log] });
+    await waitFor(`dockerd of ${node.name}`, async () => node.docker.ping().then(() => true, () => false), 30_000, 200);
+  }
+
+  /** Whatever an earlier run left: daemons, namespaces, the bridge, the rule, mounts, files. */
+  static async cleanUp(count: number): Promise<void> {
+    await shQuiet(`for f in ${ROOT}/n*/dockerd.pid; do [ -f "$f" ] && kill -9 $(cat "$f") 2>/dev/null; done; pkill -9 -f "docker-registry serve ${ROOT}" 2>/dev/null; true`);
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    for (let index = 1; index <= count; index += 1) await shQuiet(`ip netns del dls-n${index}; ip link del dls-v${index}`);
+    await shQuiet(`ip link del ${BRIDGE}; while iptables -D DOCKER-USER -i ${BRIDGE} -o ${BRIDGE} -j ACCEPT 2>/dev/null; do :; done; while iptables -D FORWARD -i ${BRIDGE} -o ${BRIDGE} -j ACCEPT 2>/dev/null; do :; done`);
+    await shQuiet(`grep -o " ${ROOT}[^ ]*" /proc/mounts | sort -r | xargs -r -n1 umount -l`);
+    await rm(ROOT, { recursive: true, force: true }).catch(() => {});
+  }
+}
+
+function splitTag(reference: string): [string, string] {
+  const slash = reference.lastIndexOf("/");
+  const colon = reference.lastIndexOf(":");
+  return colon > slash ? [reference.slice(0, colon), reference.slice(colon + 1)] : [reference, "latest"];
+}
