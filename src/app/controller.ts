@@ -22,6 +22,8 @@ import { ControllerMetrics } from "../metrics/metrics.js";
 import type { EventSink } from "../core/events.js";
 import { lifecycleLog } from "./lifecycle-log.js";
 import { formatAddress } from "../nginx/render.js";
+import type { ContainerRuntime } from "../core/runtime.js";
+import { assertSwarmManager, SwarmRuntime } from "../swarm/runtime.js";
 
 export interface ControllerHandle {
   engine: DemoEngine;
@@ -40,11 +42,21 @@ export interface ControllerOptions {
   portOverride?: number;
 }
 
+/** One host (loopback ports on this daemon) or a swarm (services placed by Swarm; this daemon must be a manager). */
+async function runtimeFor(config: Config, docker: Docker): Promise<ContainerRuntime> {
+  if (config.runtime === "swarm") {
+    await assertSwarmManager(docker);
+    return new SwarmRuntime(docker, { ...(config.swarm.registry ? { registry: config.swarm.registry } : {}), constraints: config.swarm.constraints, startTimeoutMs: config.swarm.startTimeout });
+  }
+  const runtime = new DockerRuntime(docker, { network: config.network, ports: config.ports });
+  await runtime.ensureNetwork(config.network);
+  return runtime;
+}
+
 export async function startController(config: Config, options: ControllerOptions): Promise<ControllerHandle> {
   const docker = options.docker ?? connectDocker();
   await assertDockerReachable(docker);
-  const runtime = new DockerRuntime(docker, { network: config.network, ports: config.ports });
-  await runtime.ensureNetwork(config.network);
+  const runtime = await runtimeFor(config, docker);
   const templatesDir = options.templatesDir ?? DEFAULT_TEMPLATES_DIR;
   const renderer = new RoutesRenderer(templatesDir, { ...(config.templatesDir ? { operatorDir: config.templatesDir } : {}), ...(config.nginx.seenLog ? { seenLog: config.nginx.seenLog } : {}), logger: options.logger });
   // nginx logs requests to previews; reading that log is how idle previews are found (and used ones kept).

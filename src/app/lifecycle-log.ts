@@ -22,6 +22,8 @@ export function describeEvent(event: EngineEvent): { level: "info" | "warn"; tex
       return { level: event.outcome === "failed" ? "warn" : "info", text: event.outcome === "done" ? `demo ${event.id} of ${event.app} rewound to ${event.source} in ${seconds(event.seconds)}` : `rewinding demo ${event.id} of ${event.app} to ${event.source} failed; it keeps its previous state: ${event.reason ?? "no reason given"}` };
     case "reset":
       return { level: event.outcome === "failed" ? "warn" : "info", text: event.outcome === "succeeded" ? `shared demo ${event.id} reset (${event.trigger}) in ${seconds(event.seconds)}` : `resetting shared demo ${event.id} (${event.trigger}) failed; its replicas keep serving: ${event.reason ?? "no reason given"}` };
+    case "moved":
+      return { level: "warn", text: `demo ${event.id} of ${event.app} moved to ${event.endpoint}${event.kind === "visitor" ? " and started fresh (its visitor is told)" : ""}` };
     default:
       return undefined;
   }

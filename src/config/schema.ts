@@ -5,6 +5,7 @@ import { githubSchema } from "./github-schema.js";
 import { stateSchema } from "./state-schema.js";
 import { SHARED_NAME, sharedSchema } from "./shared-schema.js";
 import { adminSchema } from "./admin-schema.js";
+import { runtimeSchema, swarmSchema } from "./swarm-schema.js";
 
 /** An app, and the named database states its demos start from and can be rewound to. */
 const appWithState = appSchema.extend({ state: stateSchema.optional() });
@@ -86,6 +87,9 @@ export const configSchema = z.strictObject({
     .strictObject({ enabled: z.boolean({ error: "must be true or false" }).default(true) }, { error: "must be a map with enabled" })
     .prefault({}),
   admin: adminSchema,
+  /** docker: one host, demos on loopback ports. swarm: demos as services spread over a Docker Swarm. */
+  runtime: runtimeSchema,
+  swarm: swarmSchema,
   log: z
     .strictObject({ format: z.enum(["text", "json"], { error: "must be one of: text, json" }).default("text") }, { error: "must be a map with format" })
     .prefault({}),

@@ -9,6 +9,7 @@ export type EngineEvent =
   | { type: "replaced"; id: string; app: string; image: string; outcome: "succeeded" | "failed"; seconds: number; reason?: string }
   | { type: "rewound"; id: string; app: string; source: string; outcome: "done" | "failed"; seconds: number; reason?: string }
   | { type: "reset"; id: string; app: string; trigger: string; outcome: "succeeded" | "failed"; seconds: number; reason?: string }
+  | { type: "moved"; id: string; app: string; kind: string; endpoint: string }
   | { type: "routes-applied"; seconds: number };
 
 export type EventSink = (event: EngineEvent) => void;

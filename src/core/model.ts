@@ -73,6 +73,8 @@ export interface Demo {
   lastGeneration?: number;
   /** A preview's newer image that waits until the demo is ready and no replacement runs. */
   wantedImage?: string;
+  /** Something the visitor should know (their demo moved to another node and started fresh): on its page and banner. */
+  notice?: string;
 }
 
 export function instanceIdFor(demoId: string, generation: number): string {
@@ -174,6 +176,7 @@ export function viewOf(demo: Demo, url: string, now: number, queue?: DemoView["q
     expiresAt: new Date(demo.expiresAt).toISOString(),
     secondsLeft: Math.max(0, Math.round((demo.expiresAt - now) / 1000)),
     ...(demo.reason ? { reason: demo.reason } : {}),
+    ...(demo.notice ? { notice: demo.notice } : {}),
     ...(queue ? { queue } : {}),
     // Endpoints say where containers listen: for the operator, not for visitors.
     ...(options.withInstances ? { instances: demo.instances.map((instance) => ({ id: instance.id, generation: instance.generation, image: instance.image, health: instance.health, ...(instance.endpoint ? { endpoint: instance.endpoint } : {}) })) } : {}),

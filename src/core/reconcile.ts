@@ -12,7 +12,9 @@ export type ReconcileAction =
   /** A live demo's container is missing from the listing: only Docker saying "no such container" proves it gone. */
   | { kind: "check-missing"; demoId: string; instanceId: string }
   /** An older instance whose drain a restart interrupted: nginx's old workers may still send it requests. */
-  | { kind: "finish-drain"; demoId: string; instanceId: string };
+  | { kind: "finish-drain"; demoId: string; instanceId: string }
+  /** A serving instance runs elsewhere now (a cluster started it again on another node): its route follows. */
+  | { kind: "moved"; demoId: string; instanceId: string; endpoint: string };
 
 export interface ReconcileInput {
   containers: readonly RuntimeContainer[];
@@ -74,6 +76,10 @@ function planLive(demo: Demo, found: Found[], actions: ReconcileAction[]): void 
     if (!instance) {
       // Not one of its instances: a replacement the last run gave up on, or a drain it never finished.
       actions.push({ kind: "remove", containerId: container.containerId, why: `it is not an instance of demo ${demo.id}` });
+      continue;
+    }
+    if (container.state === "running" && container.endpoint && instance.endpoint && container.endpoint !== instance.endpoint && instance.health === "healthy") {
+      actions.push({ kind: "moved", demoId: demo.id, instanceId: instance.id, endpoint: container.endpoint });
       continue;
     }
     if (container.state !== "exited" && container.state !== "dead") continue;

@@ -54,6 +54,7 @@ async function apply(ctx: EngineContext, actions: ReconcileAction[], aroundOutag
   }
   for (const start of background) start();
   let restarted = 0;
+  let moved = 0;
   for (const action of actions) {
     switch (action.kind) {
       case "remove":
@@ -65,6 +66,11 @@ async function apply(ctx: EngineContext, actions: ReconcileAction[], aroundOutag
         if (found && (await restartOrFail(ctx, found.demo, found.instance, aroundOutage))) restarted += 1;
         break;
       }
+      case "moved": {
+        const found = lookup(ctx, action.demoId, action.instanceId);
+        if (found) moved += follow(ctx, found.demo, found.instance, action.endpoint);
+        break;
+      }
       case "check-missing": {
         const found = lookup(ctx, action.demoId, action.instanceId);
         if (found) await endIfGone(ctx, found.demo, found.instance);
@@ -74,6 +80,7 @@ async function apply(ctx: EngineContext, actions: ReconcileAction[], aroundOutag
         break;
     }
   }
+  if (moved > 0) await ctx.publishRoutes().catch(() => {});
   if (restarted > 0) ctx.logger.info(`starting ${restarted} demo(s) again that were stopped from outside (a Docker restart stops every container)`);
 }
 
@@ -122,6 +129,17 @@ async function restartOrFail(ctx: EngineContext, demo: Demo, instance: Instance,
   }
   await failDemo(ctx, demo, stoppedReason(state, ctx.specFor(demo)));
   return false;
+}
+
+/**
+ * The cluster started a serving instance again elsewhere (its node died or was drained): the route moves to it.
+ * A visitor's demo started fresh there and lost what the visitor did: its page says so. Answers 1 when it moved.
+ */
+function follow(ctx: EngineContext, demo: Demo, instance: Instance, endpoint: string): number {
+  instance.endpoint = endpoint;
+  if (demo.kind === "visitor") demo.notice = "Your demo moved to another machine and started fresh there: what you did before is gone.";
+  ctx.emit({ type: "moved", id: demo.id, app: demo.app, kind: demo.kind, endpoint });
+  return 1;
 }
 
 /** A listing is not proof: only Docker saying "no such container" is. */

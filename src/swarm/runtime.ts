@@ -220,7 +220,8 @@ export class SwarmRuntime implements ContainerRuntime {
     const colon = target.lastIndexOf(":");
     const [repo, tag] = colon > target.lastIndexOf("/") ? [target.slice(0, colon), target.slice(colon + 1)] : [target, "latest"];
     await call(() => this.docker.getImage(image).tag({ repo, tag }));
-    const stream = await call(() => this.docker.getImage(target).push({}));
+    // The Engine API wants an X-Registry-Auth header even for a registry without authentication.
+    const stream = await call(() => this.docker.getImage(target).push({ authconfig: { serveraddress: this.options.registry } } as object));
     await new Promise<void>((resolve, reject) =>
       this.docker.modem.followProgress(stream, (failed: Error | null, output: Array<{ error?: string }>) => {
         const problem = failed?.message ?? output.find((event) => event.error)?.error;

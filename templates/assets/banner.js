@@ -75,7 +75,8 @@
       bar.classList.remove("hidden");
       text.textContent = left > 0 ? "This demo ends in " + format(left) + ". Your changes will be lost." : "This demo has ended.";
     } else {
-      text.textContent = "Demo · " + format(left) + " left";
+      // A notice (the demo moved to another machine and started fresh) stays in front until the visitor hides the bar.
+      text.textContent = (notice ? notice + " · " : "") + "Demo · " + format(left) + " left";
       if (hiddenByVisitor) bar.classList.add("hidden");
     }
     if (left === 0 && !ending) {
@@ -92,11 +93,13 @@
       .catch(function () { setTimeout(waitForEnd, 1000); });
   }
 
+  var notice = "";
   function sync() {
     fetch("/__demo/status.json", { cache: "no-store" })
       .then(function (r) { return r.json(); })
       .then(function (d) {
         if (d.expiresAt) expiresAt = Date.parse(d.expiresAt);
+        notice = d.notice || "";
         resetButton.hidden = !d.canReset;
         tick();
       })

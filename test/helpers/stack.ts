@@ -107,6 +107,8 @@ export interface StackOptions {
   /** "child" runs `demo-launcher serve` as its own process, so a test can kill -9 it. */
   controller?: "in-process" | "child" | "none";
   logger?: Logger;
+  /** The Docker daemon the controller uses (a swarm manager's); the host's by default. */
+  docker?: Docker;
 }
 
 export interface Stack {
@@ -131,7 +133,7 @@ export interface Stack {
 }
 
 export async function startStack(options: StackOptions = {}): Promise<Stack> {
-  const docker = await requireDocker();
+  const docker = options.docker ?? (await requireDocker());
   const dir = await mkdtemp(path.join(os.tmpdir(), "demo-launcher-test-"));
   const namespace = `t${Math.random().toString(36).slice(2, 10)}`;
   const nginxPort = await freePort();
@@ -200,6 +202,10 @@ ${appsYaml}
       await watcher.close();
       await nginx.stop();
       await removeNamespace(docker, namespace);
+      if (stack.config.runtime === "swarm") {
+        const services = await docker.listServices({ filters: { label: [`demo-launcher.namespace=${namespace}`] } }).catch(() => []);
+        await Promise.all(services.map((service: { ID: string }) => docker.getService(service.ID).remove().catch(() => {})));
+      }
       await rm(dir, { recursive: true, force: true });
     },
   };

@@ -53,7 +53,8 @@ export class LocalSwarm {
     await swarm.startRegistry();
     await Promise.all(nodes.map((node) => swarm.startDaemon(node)));
     const first = nodes[0]!;
-    await first.docker.swarmInit({ ListenAddr: `${first.address}:2377`, AdvertiseAddr: first.address, ForceNewCluster: false });
+    // A 1 s heartbeat (5 s by default): a dead node is noticed, and its tasks moved, within seconds.
+    await first.docker.swarmInit({ ListenAddr: `${first.address}:2377`, AdvertiseAddr: first.address, ForceNewCluster: false, Spec: { Dispatcher: { HeartbeatPeriod: 1_000_000_000 } } });
     const { JoinTokens } = (await first.docker.swarmInspect()) as { JoinTokens: { Manager: string } };
     // All managers: the cluster keeps its quorum when one node dies, and a controller can move to another manager.
     for (const node of nodes.slice(1)) await node.docker.swarmJoin({ ListenAddr: `${node.address}:2377`, AdvertiseAddr: node.address, RemoteAddrs: [`${first.address}:2377`], JoinToken: JoinTokens.Manager });
@@ -68,19 +69,24 @@ export class LocalSwarm {
     return this.nodes[0]!;
   }
 
+  /** Copies an image of the host's daemon to a node's daemon (the manager's by default), as `docker save | docker load`. */
+  async loadFromHost(hostDocker: Docker, image: string, node: SwarmNode = this.manager): Promise<void> {
+    const tar = await hostDocker.getImage(image).get();
+    await new Promise<void>((resolve, reject) => {
+      node.docker.loadImage(tar, (error: Error | null, stream?: NodeJS.ReadableStream) => {
+        if (error || !stream) return reject(error ?? new Error("no answer to the image load"));
+        node.docker.modem.followProgress(stream, (failed: Error | null) => (failed ? reject(failed) : resolve()));
+      });
+    });
+  }
+
   /** Copies an image of the host's daemon into the registry (through the first node), as `<registry>/<name>`. */
   async pushFromHost(hostDocker: Docker, image: string): Promise<string> {
     const target = `${REGISTRY}/${image}`;
-    const tar = await hostDocker.getImage(image).get();
-    await new Promise<void>((resolve, reject) => {
-      this.manager.docker.loadImage(tar, (error: Error | null, stream?: NodeJS.ReadableStream) => {
-        if (error || !stream) return reject(error ?? new Error("no answer to the image load"));
-        this.manager.docker.modem.followProgress(stream, (failed: Error | null) => (failed ? reject(failed) : resolve()));
-      });
-    });
+    await this.loadFromHost(hostDocker, image);
     const [repo, tag] = splitTag(target);
     await this.manager.docker.getImage(image).tag({ repo, tag });
-    const stream = await this.manager.docker.getImage(target).push({});
+    const stream = await this.manager.docker.getImage(target).push({ authconfig: { serveraddress: REGISTRY } } as object);
     await new Promise<void>((resolve, reject) =>
       this.manager.docker.modem.followProgress(stream, (failed: Error | null, output: Array<{ error?: string }>) => {
         const problem = failed?.message ?? output.find((event) => event.error)?.error;
@@ -90,9 +96,17 @@ export class LocalSwarm {
     return target;
   }
 
-  /** kill -9 of a node's daemon (its containers keep running without it, as on a machine whose Docker crashed). */
-  killDaemon(node: SwarmNode): void {
-    node.process?.kill("SIGKILL");
+  /** The machine dies: kill -9 of every process in the node's namespace (its dockerd, containerd and every demo). */
+  async killNode(node: SwarmNode): Promise<void> {
+    await shQuiet(`ip netns pids ${node.netns} | xargs -r kill -9`);
+    node.process = undefined;
+  }
+
+  /** Drains a node: Swarm moves its tasks to the others. */
+  async drain(node: SwarmNode): Promise<void> {
+    const nodes = (await this.manager.docker.listNodes()) as Array<{ ID: string; Version: { Index: number }; Spec: Record<string, unknown>; Status: { Addr: string } }>;
+    const entry = nodes.find((candidate) => candidate.Status.Addr === node.address)!;
+    await this.manager.docker.getNode(entry.ID).update({ version: entry.Version.Index, ...entry.Spec, Availability: "drain" } as never);
   }
 
   async stop(): Promise<void> {
@@ -100,9 +114,7 @@ export class LocalSwarm {
       const services = await node.docker.listServices().catch(() => []);
       if (node === this.manager) await Promise.all(services.map((service: { ID: string }) => node.docker.getService(service.ID).remove().catch(() => {})));
     }
-    for (const node of this.nodes) {
-      node.process?.kill("SIGTERM");
-    }
+    for (const node of this.nodes) node.process?.kill("SIGTERM");
     await new Promise((resolve) => setTimeout(resolve, 2000));
     this.registry?.kill("SIGTERM");
     await LocalSwarm.cleanUp(this.nodes.length);

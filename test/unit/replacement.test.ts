@@ -140,6 +140,24 @@ describe("replacement", () => {
   });
 });
 
+describe("a cluster that moves an instance", () => {
+  it("follows it: the route goes to the new endpoint, and a visitor's demo says it started fresh", async () => {
+    const { engine, runtime, writes, demo } = await readyDemo();
+    const container = runtime.containers.get(demo.instances[0]!.containerId!)!;
+    // What Swarm does when a node dies: the same service (same id), a new task elsewhere.
+    container.endpoint = "10.213.0.12:31001";
+    await engine.syncWithDocker();
+    expect(demo.instances[0]!.endpoint).toBe("10.213.0.12:31001");
+    expect(writes.at(-1)!.find((route) => route.id === demo.id)!.backends).toEqual(["10.213.0.12:31001"]);
+    expect(demo.status).toBe("ready");
+    expect(demo.notice).toMatch(/moved to another machine and started fresh/);
+    // Nothing moves when nothing changed.
+    const publishes = writes.length;
+    await engine.syncWithDocker();
+    expect(writes.length).toBe(publishes);
+  });
+});
+
 describe("restart", () => {
   it("never publishes routes without a demo that was routed before, even when an adopted launch finishes first", async () => {
     const expiresAt = NOW + 60_000;

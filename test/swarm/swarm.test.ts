@@ -1,0 +1,91 @@
+// Demos on a real 3-node Docker Swarm on this machine (three dockerd in network namespaces of their own, a private
+// registry): placement over the nodes, nginx routing to them, a node's death, a controller moving to another manager.
+import Docker from "dockerode";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { startController } from "../../src/app/controller.js";
+import { parseConfigText } from "../../src/config/load.js";
+import { SAMPLE_IMAGE } from "../../src/docker/sample-image.js";
+import { silentLogger } from "../../src/logger.js";
+import { LocalSwarm, REGISTRY } from "../helpers/swarm.js";
+import { requireDocker, startStack, waitFor, type Stack } from "../helpers/stack.js";
+
+describe("demos on a 3-node swarm", () => {
+  let swarm: LocalSwarm;
+  let stack: Stack;
+  let hostDocker: Docker;
+  const demos: Array<{ id: string; host: string }> = [];
+  const nodeOf = async (id: string) => {
+    const view = JSON.parse((await stack.api("GET", `/api/demos/${id}`)).body) as { instances: Array<{ endpoint: string }> };
+    return view.instances[0]!.endpoint.split(":")[0]!;
+  };
+
+  beforeAll(async () => {
+    hostDocker = await requireDocker();
+    swarm = await LocalSwarm.start(3);
+    // On the manager only: the controller pushes it to the registry, where the other nodes find it.
+    await swarm.loadFromHost(hostDocker, SAMPLE_IMAGE);
+    stack = await startStack({ docker: swarm.manager.docker, extraYaml: `runtime: swarm\nswarm: { registry: "${REGISTRY}", startTimeout: 60s }`, limitsYaml: "limits: { maxDemos: 20, perClient: 100 }" });
+  }, 180_000);
+  afterAll(async () => {
+    await stack?.close();
+    await swarm?.stop();
+  });
+
+  it("refuses runtime: swarm on a daemon that is not a swarm manager, saying what to do", async () => {
+    const config = parseConfigText(`runtime: swarm\nnamespace: notamanager\nstateDir: ${stack.dir}/other-state\nnginx: { configDir: ${stack.dir}/other-nginx }`, "test.yaml", stack.dir);
+    await expect(startController(config, { logger: silentLogger, docker: hostDocker, portOverride: 0 })).rejects.toThrow(/runtime: swarm needs a swarm manager, and this Docker daemon is not one \(its swarm state: inactive\)/);
+  });
+
+  it("spreads launches over the nodes, pushes the image to the registry and serves every demo through nginx", async () => {
+    for (let n = 0; n < 6; n += 1) {
+      const answer = await stack.api("POST", "/api/demos", { app: "hello" });
+      expect(answer.status).toBe(201);
+      demos.push(JSON.parse(answer.body));
+    }
+    for (const demo of demos) {
+      await waitFor(`${demo.id} to be ready`, async () => JSON.parse((await stack.api("GET", `/api/demos/${demo.id}`)).body).status === "ready", 60_000);
+      const served = await stack.viaNginx(demo.host, "/");
+      expect(served.status).toBe(200);
+    }
+    const nodes = new Set(await Promise.all(demos.map((demo) => nodeOf(demo.id))));
+    expect(nodes.size).toBe(3);
+    const manifest = await fetch(`http://${REGISTRY}/v2/${SAMPLE_IMAGE.split(":")[0]}/manifests/latest`, { method: "HEAD", headers: { accept: "application/vnd.docker.distribution.manifest.v2+json" } });
+    expect(manifest.status).toBe(200);
+    // Labels live on the service (Swarm's replicated store) and on its containers.
+    const services = (await swarm.manager.docker.listServices({ filters: { label: [`demo-launcher.namespace=${stack.namespace}`] } })) as Array<{ Spec: { Labels: Record<string, string>; TaskTemplate: { ContainerSpec: { Labels: Record<string, string> } } } }>;
+    expect(services).toHaveLength(6);
+    for (const service of services) expect(service.Spec.TaskTemplate.ContainerSpec.Labels["demo-launcher.demo"]).toBe(service.Spec.Labels["demo-launcher.demo"]);
+  }, 120_000);
+
+  it("serves a dead node's demos again from the other nodes, and tells their visitors they started fresh", async () => {
+    const victim = swarm.nodes[2]!;
+    const onVictim: Array<{ id: string; host: string }> = [];
+    for (const demo of demos) if ((await nodeOf(demo.id)) === victim.address) onVictim.push(demo);
+    expect(onVictim.length).toBeGreaterThan(0);
+    const killedAt = Date.now();
+    await swarm.killNode(victim);
+    const backAfter: number[] = [];
+    for (const demo of onVictim) {
+      await waitFor(`${demo.id} to be served from another node`, async () => {
+        if ((await nodeOf(demo.id)) === victim.address) return false;
+        return (await stack.viaNginx(demo.host, "/")).status === 200;
+      }, 90_000, 200);
+      backAfter.push(Date.now() - killedAt);
+      expect(JSON.parse((await stack.api("GET", `/api/demos/${demo.id}`)).body).notice).toMatch(/moved to another machine/);
+    }
+    console.log(`swarm: ${onVictim.length} demo(s) of the dead node served again after ${backAfter.join(", ")} ms`);
+    // The others never moved.
+    for (const demo of demos.filter((candidate) => !onVictim.includes(candidate))) expect((await stack.viaNginx(demo.host, "/")).status).toBe(200);
+  }, 150_000);
+
+  it("lets a controller started on another manager adopt every demo", async () => {
+    await stack.controller!.close();
+    stack.controller = undefined;
+    const second = new Docker({ socketPath: swarm.nodes[1]!.socket });
+    stack.controller = await startController(stack.config, { logger: silentLogger, docker: second });
+    const listed = JSON.parse((await stack.api("GET", "/api/demos")).body) as { demos: Array<{ id: string; status: string }> };
+    expect(listed.demos.map((demo) => demo.id).sort()).toEqual(demos.map((demo) => demo.id).sort());
+    expect(listed.demos.every((demo) => demo.status === "ready")).toBe(true);
+    for (const demo of demos) expect((await stack.viaNginx(demo.host, "/")).status).toBe(200);
+  }, 60_000);
+});
