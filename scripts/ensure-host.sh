@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Installs and starts what demo-launcher needs on a Debian/Ubuntu host (idempotent, fast when present).
-# Usage: scripts/ensure-host.sh [--browser]   (--browser adds what only the tests need: chromium, prometheus)
+# Usage: scripts/ensure-host.sh [--browser]   (--browser adds what only the tests need: chromium, prometheus, docker-registry)
 set -euo pipefail
 
 want_browser=0
@@ -28,6 +28,8 @@ if [ "$want_browser" = 1 ]; then
   [ -x /usr/bin/chromium ] || missing+=(chromium)
   # The tests' own Prometheus (a real scraper of /metrics) and promtool.
   command -v promtool >/dev/null 2>&1 || missing+=(prometheus)
+  # The swarm tests' private registry (run by the tests on their own address, never as a service).
+  command -v docker-registry >/dev/null 2>&1 || missing+=(docker-registry)
 fi
 command -v file >/dev/null 2>&1 || missing=(file "${missing[@]}")
 
@@ -42,6 +44,11 @@ if [ ${#missing[@]} -gt 0 ]; then
 fi
 
 # The distribution's nginx service is left alone: `up` and the tests start private instances.
+# Installing docker-registry starts its service on :5000 where systemd runs: we caused it, so we stop it (the
+# tests run their own registry on the swarm lab's address).
+if [[ " ${missing[*]} " == *" docker-registry "* ]] && command -v systemctl >/dev/null 2>&1 && [ -d /run/systemd/system ]; then
+  sudo_if_needed systemctl disable --now docker-registry >/dev/null 2>&1 || true
+fi
 
 if ! docker info >/dev/null 2>&1; then
   echo "ensure-host: starting dockerd" >&2

@@ -109,6 +109,8 @@ export interface StackOptions {
   logger?: Logger;
   /** The Docker daemon the controller uses (a swarm manager's); the host's by default. */
   docker?: Docker;
+  /** DOCKER_HOST for a child controller (with `docker`, the same daemon). */
+  dockerHost?: string;
 }
 
 export interface Stack {
@@ -189,7 +191,7 @@ ${appsYaml}
     api: (method, apiPath, body) =>
       request(controllerPort, { method, path: apiPath, ...(body !== undefined ? { body: JSON.stringify(body), headers: { "content-type": "application/json" } } : {}) }),
     async startChild() {
-      stack.child = execa("node", [CLI, "--config", configFile, "serve"], { reject: false, all: true, stdin: "ignore" });
+      stack.child = execa("node", [CLI, "--config", configFile, "serve"], { reject: false, all: true, stdin: "ignore", ...(options.dockerHost ? { env: { DOCKER_HOST: options.dockerHost } } : {}) });
       stack.child.all?.on("data", (chunk: Buffer) => (stack.childOutput = (stack.childOutput + chunk.toString()).slice(-20_000)));
       await waitFor("the controller to answer", async () => (await request(controllerPort, { path: "/healthz" }).catch(() => undefined))?.status === 200, 20_000);
     },

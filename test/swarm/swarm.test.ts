@@ -6,6 +6,7 @@ import { startController } from "../../src/app/controller.js";
 import { parseConfigText } from "../../src/config/load.js";
 import { SAMPLE_IMAGE } from "../../src/docker/sample-image.js";
 import { silentLogger } from "../../src/logger.js";
+import { startLoad } from "../helpers/load.js";
 import { LocalSwarm, REGISTRY } from "../helpers/swarm.js";
 import { requireDocker, startStack, waitFor, type Stack } from "../helpers/stack.js";
 
@@ -24,7 +25,9 @@ describe("demos on a 3-node swarm", () => {
     swarm = await LocalSwarm.start(3);
     // On the manager only: the controller pushes it to the registry, where the other nodes find it.
     await swarm.loadFromHost(hostDocker, SAMPLE_IMAGE);
-    stack = await startStack({ docker: swarm.manager.docker, extraYaml: `runtime: swarm\nswarm: { registry: "${REGISTRY}", startTimeout: 60s }`, limitsYaml: "limits: { maxDemos: 20, perClient: 100 }" });
+    // The controller as its own process on the first manager, so it can be killed with SIGKILL.
+    stack = await startStack({ controller: "child", docker: swarm.manager.docker, dockerHost: `unix://${swarm.manager.socket}`, extraYaml: `runtime: swarm\nswarm: { registry: "${REGISTRY}", startTimeout: 60s }\nshared:\n  try-it: { app: hello, replicas: 2 }`, limitsYaml: "limits: { maxDemos: 20, perClient: 100 }",
+      appsYaml: `  hello: { image: ${SAMPLE_IMAGE}, port: 8080, ttl: 10m, memory: 64m, pids: 64, readiness: { path: /, timeout: 20s } }\n  ghost: { image: demo-launcher/not-built-anywhere:1, port: 8080, memory: 64m, readiness: { path: /, timeout: 20s } }` });
   }, 180_000);
   afterAll(async () => {
     await stack?.close();
@@ -53,9 +56,21 @@ describe("demos on a 3-node swarm", () => {
     expect(manifest.status).toBe(200);
     // Labels live on the service (Swarm's replicated store) and on its containers.
     const services = (await swarm.manager.docker.listServices({ filters: { label: [`demo-launcher.namespace=${stack.namespace}`] } })) as Array<{ Spec: { Labels: Record<string, string>; TaskTemplate: { ContainerSpec: { Labels: Record<string, string> } } } }>;
-    expect(services).toHaveLength(6);
+    expect(services).toHaveLength(6 + 2);
     for (const service of services) expect(service.Spec.TaskTemplate.ContainerSpec.Labels["demo-launcher.demo"]).toBe(service.Spec.Labels["demo-launcher.demo"]);
   }, 120_000);
+
+  it("fails a demo whose image is neither on the manager nor in the registry, with the reason, without hanging", async () => {
+    const started = Date.now();
+    const answer = await stack.api("POST", "/api/demos", { app: "ghost" });
+    const { id } = JSON.parse(answer.body) as { id: string };
+    const failed = await waitFor(`${id} to fail`, async () => {
+      const view = JSON.parse((await stack.api("GET", `/api/demos/${id}`)).body) as { status: string; reason?: string };
+      return view.status === "failed" ? view : undefined;
+    }, 15_000, 100);
+    expect(failed.reason).toContain("demo-launcher/not-built-anywhere:1");
+    console.log(`swarm: a missing image failed its launch in ${Date.now() - started} ms: ${failed.reason}`);
+  });
 
   it("serves a dead node's demos again from the other nodes, and tells their visitors they started fresh", async () => {
     const victim = swarm.nodes[2]!;
@@ -78,13 +93,37 @@ describe("demos on a 3-node swarm", () => {
     for (const demo of demos.filter((candidate) => !onVictim.includes(candidate))) expect((await stack.viaNginx(demo.host, "/")).status).toBe(200);
   }, 150_000);
 
-  it("lets a controller started on another manager adopt every demo", async () => {
-    await stack.controller!.close();
-    stack.controller = undefined;
+  it("empties a drained node with no failed request to a shared demo", async () => {
+    await waitFor("the shared demo to be ready", async () => JSON.parse((await stack.api("GET", "/api/demos/try-it")).body).status === "ready", 60_000);
+    const replicaNodes = async () => (JSON.parse((await stack.api("GET", "/api/demos/try-it")).body) as { instances: Array<{ endpoint: string }> }).instances.map((instance) => instance.endpoint.split(":")[0]);
+    // A live node (the third died above) that holds a replica.
+    const holding = await replicaNodes();
+    const target = [swarm.nodes[1]!, swarm.nodes[0]!].find((node) => holding.includes(node.address))!;
+    expect(target).toBeDefined();
+    const load = startLoad(stack.nginxPort, "try-it.demo.localhost", { pauseMs: 20 });
+    try {
+      await new Promise((resolve) => setTimeout(resolve, 1000));
+      await swarm.drain(target);
+      await waitFor(`no replica left on ${target.address}`, async () => !(await replicaNodes()).includes(target.address) && (await replicaNodes()).length === 2, 90_000, 200);
+      await new Promise((resolve) => setTimeout(resolve, 2000));
+    } finally {
+      await load.stop();
+    }
+    expect(load.answers.length).toBeGreaterThan(50);
+    expect(load.failures).toEqual([]);
+    expect(load.answers.filter((answer) => answer.status !== 200)).toEqual([]);
+  }, 150_000);
+
+  it("lets a controller started on another manager adopt every demo after the first is killed", async () => {
+    stack.child!.kill("SIGKILL");
+    await stack.child!.catch(() => {});
+    stack.child = undefined;
     const second = new Docker({ socketPath: swarm.nodes[1]!.socket });
+    const started = Date.now();
     stack.controller = await startController(stack.config, { logger: silentLogger, docker: second });
+    console.log(`swarm: a controller on the second manager adopted the demos in ${Date.now() - started} ms`);
     const listed = JSON.parse((await stack.api("GET", "/api/demos")).body) as { demos: Array<{ id: string; status: string }> };
-    expect(listed.demos.map((demo) => demo.id).sort()).toEqual(demos.map((demo) => demo.id).sort());
+    expect(listed.demos.map((demo) => demo.id).sort()).toEqual([...demos.map((demo) => demo.id), "try-it"].sort());
     expect(listed.demos.every((demo) => demo.status === "ready")).toBe(true);
     for (const demo of demos) expect((await stack.viaNginx(demo.host, "/")).status).toBe(200);
   }, 60_000);
