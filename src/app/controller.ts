@@ -46,7 +46,7 @@ export interface ControllerOptions {
 async function runtimeFor(config: Config, docker: Docker): Promise<ContainerRuntime> {
   if (config.runtime === "swarm") {
     await assertSwarmManager(docker);
-    return new SwarmRuntime(docker, { ...(config.swarm.registry ? { registry: config.swarm.registry } : {}), constraints: config.swarm.constraints, startTimeoutMs: config.swarm.startTimeout });
+    return new SwarmRuntime(docker, { ...(config.swarm.registry ? { registry: config.swarm.registry } : {}), constraints: config.swarm.constraints, startTimeoutMs: config.swarm.startTimeout, ports: config.ports });
   }
   const runtime = new DockerRuntime(docker, { network: config.network, ports: config.ports });
   await runtime.ensureNetwork(config.network);

@@ -3,9 +3,10 @@
 import type Docker from "dockerode";
 import { SetupError, describeError } from "../core/errors.js";
 import { LABEL_PREFIX } from "../core/model.js";
-import type { ContainerInspection, ContainerRuntime, InstanceSpec, RuntimeContainer, RuntimeState, StartedInstance } from "../core/runtime.js";
+import { PlacementError, type ContainerInspection, type ContainerRuntime, type InstanceSpec, type RuntimeContainer, type RuntimeState, type StartedInstance } from "../core/runtime.js";
 import { call, statusCode } from "../docker/runtime.js";
 import { demultiplex } from "../docker/exec.js";
+import { pickCandidatePort, type PortRange } from "../docker/ports.js";
 
 export interface SwarmOptions {
   /** host:port of the registry every node pulls from; images are pushed there from the manager first. */
@@ -14,7 +15,17 @@ export interface SwarmOptions {
   constraints: string[];
   /** How long Swarm may take to schedule, pull and start a task before the launch fails with its reason. */
   startTimeoutMs: number;
+  /**
+   * The ports demos publish on their node (host mode): a known range, so one firewall rule per node keeps them
+   * reachable from nginx alone (scripts/swarm-firewall.sh). Swarm places a task only where its port is free.
+   */
+  ports: PortRange;
 }
+
+/** Swarm found no node where the chosen port is free: another port is tried. */
+class PortTakenEverywhere extends Error {}
+const PORT_TAKEN = /port .*(already in use|unavailable)|host-mode port/i;
+const PORT_ATTEMPTS = 10;
 
 interface Task {
   ID: string;
@@ -40,11 +51,30 @@ export async function assertSwarmManager(docker: Docker): Promise<void> {
 export class SwarmRuntime implements ContainerRuntime {
   private readonly pushed = new Map<string, Promise<string>>();
   private nodeAddresses = new Map<string, string>();
+  /** Published ports of our services as last listed: a new choice rarely meets one. */
+  private portsInUse = new Set<number>();
 
   constructor(private readonly docker: Docker, private readonly options: SwarmOptions) {}
 
   async createAndStart(spec: InstanceSpec): Promise<StartedInstance> {
     const image = await this.imageFor(spec.image);
+    const refused = new Set<number>();
+    for (let attempt = 0; attempt < PORT_ATTEMPTS; attempt += 1) {
+      const port = pickCandidatePort(this.options.ports, new Set([...this.portsInUse, ...refused]));
+      if (port === undefined) break;
+      try {
+        const started = await this.createOnPort(spec, image, port);
+        this.portsInUse.add(port);
+        return started;
+      } catch (error) {
+        if (!(error instanceof PortTakenEverywhere)) throw error;
+        refused.add(port);
+      }
+    }
+    throw new PlacementError("no port of the configured range is free on any node that may run this demo");
+  }
+
+  private async createOnPort(spec: InstanceSpec, image: string, publishedPort: number): Promise<StartedInstance> {
     const name = `demo-launcher-${spec.namespace}-${spec.instanceId}`;
     const labels = { ...spec.labels, [`${LABEL_PREFIX}runtime`]: "swarm" };
     const options = {
@@ -66,7 +96,7 @@ export class SwarmRuntime implements ContainerRuntime {
       },
       Mode: { Replicated: { Replicas: 1 } },
       // No routing mesh (it needs IPVS) and no virtual IP: the port is published on the task's own node.
-      EndpointSpec: { Mode: "dnsrr", Ports: [{ Protocol: "tcp", TargetPort: spec.containerPort, PublishMode: "host" }] },
+      EndpointSpec: { Mode: "dnsrr", Ports: [{ Protocol: "tcp", TargetPort: spec.containerPort, PublishedPort: publishedPort, PublishMode: "host" }] },
     };
     let serviceId: string;
     try {
@@ -97,6 +127,8 @@ export class SwarmRuntime implements ContainerRuntime {
       const newest = tasks[0];
       if (newest) {
         last = `${newest.Status.State}${newest.Status.Err ? `: ${newest.Status.Err}` : ""}`;
+        // Pending because the port is taken on every node it may use: the caller picks another port.
+        if (PORT_TAKEN.test(newest.Status.Err ?? "")) throw new PortTakenEverywhere(last);
         // Swarm retries a failed task by itself, but a missing image or no suitable node will not get better.
         if (GIVEN_UP.has(newest.Status.State) && /no such image|not found|manifest unknown|no suitable node|pull access denied/i.test(newest.Status.Err ?? "")) {
           throw new Error(`Swarm could not start it (${last})`);
@@ -129,7 +161,8 @@ export class SwarmRuntime implements ContainerRuntime {
   }
 
   async list(namespace: string): Promise<RuntimeContainer[]> {
-    const services = (await call(() => this.docker.listServices({ filters: { label: [`${LABEL_PREFIX}namespace=${namespace}`] } }))) as Array<{ ID: string; Spec: { Labels?: Record<string, string>; Mode?: { Replicated?: { Replicas?: number } } } }>;
+    const services = (await call(() => this.docker.listServices({ filters: { label: [`${LABEL_PREFIX}namespace=${namespace}`] } }))) as Array<{ ID: string; Spec: { Labels?: Record<string, string>; Mode?: { Replicated?: { Replicas?: number } }; EndpointSpec?: { Ports?: Array<{ PublishedPort?: number }> } } }>;
+    this.portsInUse = new Set(services.flatMap((service) => (service.Spec.EndpointSpec?.Ports ?? []).map((entry) => entry.PublishedPort ?? 0)).filter((port) => port > 0));
     if (services.length === 0) return [];
     const tasks = await this.tasks({ "desired-state": ["running"] });
     await this.refreshNodes();

@@ -1,13 +1,16 @@
 // Demos on a real 3-node Docker Swarm on this machine (three dockerd in network namespaces of their own, a private
 // registry): placement over the nodes, nginx routing to them, a node's death, a controller moving to another manager.
+import path from "node:path";
 import Docker from "dockerode";
+import { execa } from "execa";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startController } from "../../src/app/controller.js";
 import { parseConfigText } from "../../src/config/load.js";
 import { SAMPLE_IMAGE } from "../../src/docker/sample-image.js";
 import { silentLogger } from "../../src/logger.js";
+import { PACKAGE_ROOT } from "../../src/nginx/render.js";
 import { startLoad } from "../helpers/load.js";
-import { LocalSwarm, REGISTRY } from "../helpers/swarm.js";
+import { HOST_ADDRESS, LocalSwarm, REGISTRY } from "../helpers/swarm.js";
 import { requireDocker, startStack, waitFor, type Stack } from "../helpers/stack.js";
 
 describe("demos on a 3-node swarm", () => {
@@ -59,6 +62,31 @@ describe("demos on a 3-node swarm", () => {
     expect(services).toHaveLength(6 + 2);
     for (const service of services) expect(service.Spec.TaskTemplate.ContainerSpec.Labels["demo-launcher.demo"]).toBe(service.Spec.Labels["demo-launcher.demo"]);
   }, 120_000);
+
+  it("keeps demos reachable from nginx's address only, with the firewall script's rules on every node", async () => {
+    const firewall = path.join(PACKAGE_ROOT, "scripts/swarm-firewall.sh");
+    const range = `${stack.config.ports.from}:${stack.config.ports.to}`;
+    const onNode = (node: (typeof swarm.nodes)[number], command: string[]) => execa("nsenter", [`--net=/run/netns/${node.netns}`, ...command], { reject: false, all: true });
+    const view = JSON.parse((await stack.api("GET", `/api/demos/${demos[0]!.id}`)).body) as { instances: Array<{ endpoint: string }> };
+    const endpoint = view.instances[0]!.endpoint;
+    const [address, port] = endpoint.split(":");
+    expect(Number(port)).toBeGreaterThanOrEqual(stack.config.ports.from);
+    expect(Number(port)).toBeLessThanOrEqual(stack.config.ports.to);
+    const other = swarm.nodes.find((node) => node.address !== address)!;
+    // Node's own fetch as the client (Debian's static busybox wget crashes here).
+    const wget = [process.execPath, "-e", "fetch(process.argv[1], { signal: AbortSignal.timeout(2000) }).then((r) => process.exit(r.status === 200 ? 0 : 1), () => process.exit(2))", `http://${endpoint}/`];
+    // Without the rules, any machine that reaches the node reaches the demo.
+    const before = await onNode(other, wget);
+    expect(before.exitCode, before.message).toBe(0);
+    expect((await onNode(swarm.nodes[1]!, ["bash", firewall, "--check", HOST_ADDRESS, range])).exitCode).toBe(1);
+    for (const node of swarm.nodes) expect((await onNode(node, ["bash", firewall, HOST_ADDRESS, range])).exitCode).toBe(0);
+    for (const node of swarm.nodes) expect((await onNode(node, ["bash", firewall, HOST_ADDRESS, range])).exitCode).toBe(0); // again: idempotent
+    for (const node of swarm.nodes) expect((await onNode(node, ["bash", firewall, "--check", HOST_ADDRESS, range])).all).toContain(`ports ${range} answer only ${HOST_ADDRESS}`);
+    // With them, another node (any machine but nginx's) is dropped; nginx's host still gets the app.
+    expect((await onNode(other, wget)).exitCode).toBe(2);
+    expect((await fetch(`http://${endpoint}/`)).status).toBe(200);
+    expect((await stack.viaNginx(demos[0]!.host, "/")).status).toBe(200);
+  });
 
   it("fails a demo whose image is neither on the manager nor in the registry, with the reason, without hanging", async () => {
     const started = Date.now();
