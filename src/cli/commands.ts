@@ -10,6 +10,8 @@ import { formatDuration } from "../core/duration.js";
 import { parseLabels, type Demo, type DemoView } from "../core/model.js";
 import { routesFor } from "../core/routes.js";
 import { connectDocker, DockerRuntime } from "../docker/runtime.js";
+import { assertSwarmManager } from "../swarm/runtime.js";
+import { registryAnswers, swarmNodes } from "../swarm/nodes.js";
 import type { Logger } from "../logger.js";
 import { runCommandLine } from "../nginx/commands.js";
 import { findNginx } from "../nginx/private-nginx.js";
@@ -150,6 +152,26 @@ export async function runRender(config: Config): Promise<number> {
   return 0;
 }
 
+/** runtime: swarm: the manager, the registry, and one line per node with its demos and free capacity. */
+async function swarmChecks(config: Config, docker: ReturnType<typeof connectDocker>): Promise<Check[]> {
+  const checks: Check[] = [];
+  try {
+    await assertSwarmManager(docker);
+    checks.push({ name: "swarm", ok: true, detail: "this Docker daemon is a swarm manager" });
+    for (const node of await swarmNodes(docker, config.namespace)) {
+      const ok = node.state === "ready";
+      checks.push({ name: `node ${node.hostname}`.slice(0, 14), ok, detail: `${node.address} ${node.role}, ${node.state}, ${node.availability}: ${node.demos} demo(s), free ${node.freeCpus} CPUs and ${(node.freeMemoryBytes / 1024 ** 3).toFixed(1)} GiB` });
+    }
+  } catch (error) {
+    checks.push({ name: "swarm", ok: false, detail: describeError(error) });
+  }
+  if (config.swarm.registry) checks.push({ name: "registry", ...(await registryAnswers(config.swarm.registry)) });
+  else checks.push({ name: "registry", ok: true, detail: "none configured: every node must have the demo images already" });
+  // Each node's own rules; doctor sees only the machine it runs on.
+  checks.push({ name: "demo ports", ok: true, detail: `run scripts/swarm-firewall.sh --check <nginx address> ${config.ports.from}:${config.ports.to} on each node (demos answer nginx alone)` });
+  return checks;
+}
+
 interface Check {
   name: string;
   ok: boolean;
@@ -188,6 +210,7 @@ export async function runDoctor(config: Config): Promise<number> {
   } catch (error) {
     checks.push({ name: "config dir", ok: false, detail: `${config.nginx.configDir} is not writable: ${describeError(error)}` });
   }
+  if (config.runtime === "swarm") checks.push(...(await swarmChecks(config, docker)));
   const status = await readWatcherStatus(config.nginx.configDir);
   if (!status) checks.push({ name: "watcher", ok: true, detail: "has not reported yet (is `demo-launcher watch-nginx` running?)" });
   else if (status.lastError) checks.push({ name: "watcher", ok: false, detail: `last error at ${status.lastError.at}: ${status.lastError.message}` });

@@ -11,7 +11,7 @@ import { silentLogger } from "../../src/logger.js";
 import { PACKAGE_ROOT } from "../../src/nginx/render.js";
 import { startLoad } from "../helpers/load.js";
 import { HOST_ADDRESS, LocalSwarm, REGISTRY } from "../helpers/swarm.js";
-import { requireDocker, startStack, waitFor, type Stack } from "../helpers/stack.js";
+import { CLI, requireDocker, startStack, waitFor, type Stack } from "../helpers/stack.js";
 
 describe("demos on a 3-node swarm", () => {
   let swarm: LocalSwarm;
@@ -62,6 +62,19 @@ describe("demos on a 3-node swarm", () => {
     expect(services).toHaveLength(6 + 2);
     for (const service of services) expect(service.Spec.TaskTemplate.ContainerSpec.Labels["demo-launcher.demo"]).toBe(service.Spec.Labels["demo-launcher.demo"]);
   }, 120_000);
+
+  it("shows the nodes with their demos and free capacity in doctor", async () => {
+    const doctor = await execa("node", [CLI, "--config", stack.configFile, "doctor"], { reject: false, all: true, env: { DOCKER_HOST: `unix://${swarm.manager.socket}` } });
+    expect(doctor.all).toMatch(/ok +swarm +this Docker daemon is a swarm manager/);
+    expect(doctor.all).toMatch(new RegExp(`ok +registry +${REGISTRY.replace(/\./g, "\\.")} answers`));
+    const nodeLines = doctor.all.split("\n").filter((line) => /^ok +node /.test(line));
+    expect(nodeLines).toHaveLength(3);
+    for (const node of swarm.nodes) expect(nodeLines.some((line) => line.includes(`${node.address} manager, ready, active:`))).toBe(true);
+    const counted = nodeLines.reduce((sum, line) => sum + Number(/: (\d+) demo\(s\)/.exec(line)![1]), 0);
+    const services = await swarm.manager.docker.listServices({ filters: { label: [`demo-launcher.namespace=${stack.namespace}`] } });
+    expect(counted).toBe(services.length);
+    expect(doctor.all).toMatch(/free [\d.]+ CPUs and [\d.]+ GiB/);
+  });
 
   it("keeps demos reachable from nginx's address only, with the firewall script's rules on every node", async () => {
     const firewall = path.join(PACKAGE_ROOT, "scripts/swarm-firewall.sh");
