@@ -17,6 +17,7 @@ import { webhookRows, webhooksBench, type WebhookResults } from "./webhooks.js";
 import { databaseRows, databasesBench, type DatabaseResults } from "./databases.js";
 import { metricsBench, metricsRows, type MetricsResults } from "./metrics.js";
 import { consoleBench, consoleRows, type ConsoleResults } from "./console.js";
+import { swarmBench, swarmRows, type SwarmResults } from "./swarm.js";
 
 const quick = process.argv.includes("--quick");
 const SIZE = quick
@@ -360,6 +361,7 @@ function table(): string {
   if (results.databases) rows.push(...databaseRows(results.databases as DatabaseResults));
   if (results.metrics) rows.push(...metricsRows(results.metrics as MetricsResults));
   if (results.console) rows.push(...consoleRows(results.console as ConsoleResults));
+  if (results.swarm) rows.push(...swarmRows(results.swarm as SwarmResults));
   if (r.reloadLoad) rows.push([`Serving through ${r.reloadLoad.launches} launches + expiries (${r.reloadLoad.reloads} reloads)`, `${r.reloadLoad.requests} requests`, `${r.reloadLoad.errors5xx} × 5xx, ${r.reloadLoad.connectErrors} failed connects`, "target 0 and 0"]);
   return ["| measure | result | baseline (same run) | ratio / target |", "| --- | --- | --- | --- |", ...rows.map((row) => `| ${row.join(" | ")} |`)].join("\n");
 }
@@ -375,6 +377,7 @@ const sections: Array<[string, () => Promise<void>]> = [
   ["databases", async () => void (results.databases = await databasesBench(SIZE.previews, log))],
   ["metrics", async () => void (results.metrics = await metricsBench(SIZE.cold, SAMPLE_IMAGE, log))],
   ["console", async () => void (results.console = await consoleBench(SIZE.rssDemos, quick ? 10 : 20, SAMPLE_IMAGE, log))],
+  ["swarm", async () => void (results.swarm = await swarmBench(SIZE.cold, log))],
   ["footprint", footprint],
 ];
 const only = process.argv.find((arg) => arg.startsWith("--only="))?.slice("--only=".length);
