@@ -74,6 +74,10 @@ export const appSchema = z.strictObject({
   banner: z.boolean({ error: "must be true or false" }).default(true),
   pool: z.number({ error: "must be a whole number of warm containers, 0 or more" }).int("must be a whole number, 0 or more").min(0, "must be 0 or more").max(100, "must be at most 100").default(0),
   readiness: readinessSchema,
+  /** runtime: swarm only: where this app's demos may run, beside swarm.constraints (node.labels.db==yes). */
+  placement: z
+    .strictObject({ constraints: z.array(z.string({ error: "must be a constraint such as node.labels.big==yes" }).regex(/^[A-Za-z0-9_.\-]+\s*(==|!=)\s*[A-Za-z0-9_.\-]+$/, "must be a constraint such as node.labels.big==yes or node.role!=manager"), { error: "must be a list of constraints" }).default([]) }, { error: "must be a map with constraints" })
+    .optional(),
 }, { error: "must be a map with at least image and port" });
 
 /** Any URL or path git can fetch; `<transport>::` forms (ext:: runs a command) are refused. */

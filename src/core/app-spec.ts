@@ -19,6 +19,8 @@ export interface AppSpec {
   description?: string | undefined;
   /** Named database states: new demos start from the default, a rewind brings one back. */
   state?: AppState | undefined;
+  /** Where its demos may run, for runtimes that place them (Swarm constraints). */
+  placement?: { constraints: string[] } | undefined;
 }
 
 /** `fields` are facts a JSON log keeps as keys (demo, app, requestId); a text log shows the request id. */

@@ -52,6 +52,7 @@ export async function createInstance(ctx: EngineContext, demo: Demo, app: AppCon
           memoryBytes: app.memory,
           cpus: app.cpus,
           pids: app.pids,
+          ...(app.placement?.constraints.length ? { constraints: app.placement.constraints } : {}),
         });
         const instance: Instance = { id: instanceId, generation, image, containerId: started.containerId, endpoint: started.endpoint, health: "starting" };
         if (!stillWanted()) {

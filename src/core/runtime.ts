@@ -14,6 +14,8 @@ export interface InstanceSpec {
   memoryBytes: number;
   cpus: number;
   pids: number;
+  /** Placement constraints of the app, for runtimes that place (Swarm); one host ignores them. */
+  constraints?: string[];
 }
 
 /** A started instance: its container and the endpoint nginx and the readiness probe can reach. */

@@ -91,7 +91,7 @@ export class SwarmRuntime implements ContainerRuntime {
         Resources: { Limits: { MemoryBytes: spec.memoryBytes, NanoCPUs: Math.round(spec.cpus * 1e9), Pids: spec.pids } },
         // A node's death or a crash: Swarm starts the task again (on another node if it must); the controller follows.
         RestartPolicy: { Condition: "any", Delay: 1_000_000_000, MaxAttempts: 0 },
-        Placement: { Constraints: this.options.constraints, Preferences: [{ Spread: { SpreadDescriptor: "node.id" } }] },
+        Placement: { Constraints: [...this.options.constraints, ...(spec.constraints ?? [])], Preferences: [{ Spread: { SpreadDescriptor: "node.id" } }] },
         LogDriver: { Name: "json-file", Options: { "max-size": "1m", "max-file": "2" } },
       },
       Mode: { Replicated: { Replicas: 1 } },

@@ -30,7 +30,10 @@ describe("demos on a 3-node swarm", () => {
     await swarm.loadFromHost(hostDocker, SAMPLE_IMAGE);
     // The controller as its own process on the first manager, so it can be killed with SIGKILL.
     stack = await startStack({ controller: "child", docker: swarm.manager.docker, dockerHost: `unix://${swarm.manager.socket}`, extraYaml: `runtime: swarm\nswarm: { registry: "${REGISTRY}", startTimeout: 60s }\nshared:\n  try-it: { app: hello, replicas: 2 }`, limitsYaml: "limits: { maxDemos: 20, perClient: 100 }",
-      appsYaml: `  hello: { image: ${SAMPLE_IMAGE}, port: 8080, ttl: 10m, memory: 64m, pids: 64, readiness: { path: /, timeout: 20s } }\n  ghost: { image: demo-launcher/not-built-anywhere:1, port: 8080, memory: 64m, readiness: { path: /, timeout: 20s } }` });
+      appsYaml: `  hello: { image: ${SAMPLE_IMAGE}, port: 8080, ttl: 10m, memory: 64m, pids: 64, readiness: { path: /, timeout: 20s } }
+  warm: { image: ${SAMPLE_IMAGE}, port: 8080, memory: 32m, pool: 2, readiness: { path: /, timeout: 20s } }
+  pinned: { image: ${SAMPLE_IMAGE}, port: 8080, memory: 32m, placement: { constraints: [node.labels.size==big] }, readiness: { path: /, timeout: 20s } }
+  ghost: { image: demo-launcher/not-built-anywhere:1, port: 8080, memory: 64m, readiness: { path: /, timeout: 20s } }` });
   }, 180_000);
   afterAll(async () => {
     await stack?.close();
@@ -59,8 +62,44 @@ describe("demos on a 3-node swarm", () => {
     expect(manifest.status).toBe(200);
     // Labels live on the service (Swarm's replicated store) and on its containers.
     const services = (await swarm.manager.docker.listServices({ filters: { label: [`demo-launcher.namespace=${stack.namespace}`] } })) as Array<{ Spec: { Labels: Record<string, string>; TaskTemplate: { ContainerSpec: { Labels: Record<string, string> } } } }>;
-    expect(services).toHaveLength(6 + 2);
+    expect(services).toHaveLength(6 + 2 + 2); // visitors, the shared demo's replicas, the warm pool
     for (const service of services) expect(service.Spec.TaskTemplate.ContainerSpec.Labels["demo-launcher.demo"]).toBe(service.Spec.Labels["demo-launcher.demo"]);
+  }, 120_000);
+
+  it("places an app's demos where its placement says, claims warm pool members, and replaces a demo under load", async () => {
+    const second = swarm.nodes[1]!;
+    const nodes = (await swarm.manager.docker.listNodes()) as Array<{ ID: string; Version: { Index: number }; Spec: Record<string, unknown> & { Labels?: Record<string, string> }; Status: { Addr: string } }>;
+    const entry = nodes.find((node) => node.Status.Addr === second.address)!;
+    await swarm.manager.docker.getNode(entry.ID).update({ version: entry.Version.Index, ...entry.Spec, Labels: { ...entry.Spec.Labels, size: "big" } } as never);
+    for (let n = 0; n < 2; n += 1) {
+      const pinned = JSON.parse((await stack.api("POST", "/api/demos", { app: "pinned" })).body) as { id: string; host: string };
+      await waitFor(`${pinned.id} to be ready`, async () => JSON.parse((await stack.api("GET", `/api/demos/${pinned.id}`)).body).status === "ready", 60_000);
+      expect(await nodeOf(pinned.id)).toBe(second.address);
+      await stack.api("DELETE", `/api/demos/${pinned.id}`);
+    }
+    // The warm pool fills on the swarm too; a launch claims a member (no service create on the way).
+    await waitFor("the warm pool to fill", async () => (JSON.parse((await stack.api("GET", "/api/status")).body).pool.warm?.ready ?? 0) >= 2, 60_000, 200);
+    const started = Date.now();
+    const warm = JSON.parse((await stack.api("POST", "/api/demos", { app: "warm" })).body) as { id: string; host: string; status: string };
+    expect(warm.status).toBe("ready");
+    expect((await stack.viaNginx(warm.host, "/")).status).toBe(200);
+    console.log(`swarm: a warm launch was served after ${Date.now() - started} ms`);
+    await stack.api("DELETE", `/api/demos/${warm.id}`);
+    // Zero-downtime replacement: a new service, the route switched, the old one drained and removed.
+    const target = demos[0]!;
+    const load = startLoad(stack.nginxPort, target.host, { pauseMs: 20 });
+    try {
+      const replaced = await stack.api("POST", `/api/demos/${target.id}/replace`, {});
+      expect(replaced.status).toBe(202);
+      await waitFor("the replacement", async () => JSON.parse((await stack.api("GET", `/api/demos/${target.id}`)).body).replacement?.status === "succeeded", 60_000, 200);
+      await new Promise((resolve) => setTimeout(resolve, 1000));
+    } finally {
+      await load.stop();
+    }
+    expect(load.failures).toEqual([]);
+    expect(load.answers.filter((answer) => answer.status !== 200)).toEqual([]);
+    // The old instance drains (nginx.drain), then its service goes.
+    await waitFor("the old instance's service to go", async () => (JSON.parse((await stack.api("GET", `/api/demos/${target.id}`)).body).instances as unknown[]).length === 1, 30_000, 500);
   }, 120_000);
 
   it("shows the nodes with their demos and free capacity in doctor", async () => {
@@ -156,6 +195,7 @@ describe("demos on a 3-node swarm", () => {
   }, 150_000);
 
   it("lets a controller started on another manager adopt every demo after the first is killed", async () => {
+    const before = (JSON.parse((await stack.api("GET", "/api/demos")).body) as { demos: Array<{ id: string }> }).demos.map((demo) => demo.id).sort();
     stack.child!.kill("SIGKILL");
     await stack.child!.catch(() => {});
     stack.child = undefined;
@@ -164,7 +204,8 @@ describe("demos on a 3-node swarm", () => {
     stack.controller = await startController(stack.config, { logger: silentLogger, docker: second });
     console.log(`swarm: a controller on the second manager adopted the demos in ${Date.now() - started} ms`);
     const listed = JSON.parse((await stack.api("GET", "/api/demos")).body) as { demos: Array<{ id: string; status: string }> };
-    expect(listed.demos.map((demo) => demo.id).sort()).toEqual([...demos.map((demo) => demo.id), "try-it"].sort());
+    expect(listed.demos.map((demo) => demo.id).sort()).toEqual(before);
+    expect(before).toEqual(expect.arrayContaining([...demos.map((demo) => demo.id), "try-it"]));
     expect(listed.demos.every((demo) => demo.status === "ready")).toBe(true);
     for (const demo of demos) expect((await stack.viaNginx(demo.host, "/")).status).toBe(200);
   }, 60_000);
