@@ -23,7 +23,8 @@ import type { EventSink } from "../core/events.js";
 import { lifecycleLog } from "./lifecycle-log.js";
 import { formatAddress } from "../nginx/render.js";
 import type { ContainerRuntime } from "../core/runtime.js";
-import { assertSwarmManager, SwarmRuntime } from "../swarm/runtime.js";
+import { SwarmRuntime } from "../swarm/runtime.js";
+import { assertSwarmManager, nodeDockers } from "../swarm/nodes.js";
 
 export interface ControllerHandle {
   engine: DemoEngine;
@@ -46,7 +47,7 @@ export interface ControllerOptions {
 async function runtimeFor(config: Config, docker: Docker): Promise<ContainerRuntime> {
   if (config.runtime === "swarm") {
     await assertSwarmManager(docker);
-    return new SwarmRuntime(docker, { ...(config.swarm.registry ? { registry: config.swarm.registry } : {}), constraints: config.swarm.constraints, startTimeoutMs: config.swarm.startTimeout, ports: config.ports });
+    return new SwarmRuntime(docker, { ...(config.swarm.registry ? { registry: config.swarm.registry } : {}), constraints: config.swarm.constraints, startTimeoutMs: config.swarm.startTimeout, ports: config.ports, nodeDockers: await nodeDockers(config) });
   }
   const runtime = new DockerRuntime(docker, { network: config.network, ports: config.ports });
   await runtime.ensureNetwork(config.network);

@@ -1,6 +1,6 @@
-// What `doctor` shows of a swarm: the manager, the registry, and each node with its demos and free capacity.
+// The swarm's nodes: the manager check, Docker clients for other nodes' APIs, and what `doctor` shows of each node.
 import type Docker from "dockerode";
-import { describeError } from "../core/errors.js";
+import { SetupError, describeError } from "../core/errors.js";
 import { LABEL_PREFIX } from "../core/model.js";
 
 export interface NodeReport {
@@ -59,4 +59,28 @@ export async function registryAnswers(registry: string): Promise<{ ok: boolean; 
   } catch (error) {
     return { ok: false, detail: `${registry} does not answer: ${describeError(error)} (every node pulls demo images from it)` };
   }
+}
+
+/** Refuses a daemon that is not a swarm manager, with what to do about it. */
+export async function assertSwarmManager(docker: Docker): Promise<void> {
+  const info = (await docker.info()) as { Swarm?: { LocalNodeState?: string; ControlAvailable?: boolean } };
+  if (info.Swarm?.ControlAvailable) return;
+  throw new SetupError(`runtime: swarm needs a swarm manager, and this Docker daemon is not one (its swarm state: ${info.Swarm?.LocalNodeState || "inactive"})`, "run the controller against a manager: `docker swarm init` here, or DOCKER_HOST pointing at a manager; or set runtime: docker");
+}
+
+/** Docker clients for the nodes in swarm.nodes (unix sockets, or tcp:// with Docker's TLS client files). */
+export async function nodeDockers(config: { swarm: { nodes: Array<{ address: string; docker: string; certs?: string | undefined }> } }): Promise<Map<string, Docker>> {
+  const { default: DockerClient } = await import("dockerode");
+  const { readFile } = await import("node:fs/promises");
+  const clients = new Map<string, Docker>();
+  for (const node of config.swarm.nodes) {
+    if (node.docker.startsWith("unix://")) {
+      clients.set(node.address, new DockerClient({ socketPath: node.docker.slice("unix://".length) }));
+      continue;
+    }
+    const url = new URL(node.docker);
+    const tls = node.certs ? { ca: await readFile(`${node.certs}/ca.pem`), cert: await readFile(`${node.certs}/cert.pem`), key: await readFile(`${node.certs}/key.pem`) } : {};
+    clients.set(node.address, new DockerClient({ host: url.hostname, port: Number(url.port), protocol: node.certs ? "https" : "http", ...tls }));
+  }
+  return clients;
 }

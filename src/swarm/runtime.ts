@@ -1,11 +1,12 @@
 // The ContainerRuntime on Docker Swarm: each instance is a one-replica service (labels on the service and its
 // containers); its endpoint is the address of the node Swarm put it on and the port it published there in host mode.
 import type Docker from "dockerode";
-import { SetupError, describeError } from "../core/errors.js";
 import { LABEL_PREFIX } from "../core/model.js";
-import { PlacementError, type ContainerInspection, type ContainerRuntime, type InstanceSpec, type RuntimeContainer, type RuntimeState, type StartedInstance } from "../core/runtime.js";
+import { PlacementError, type ContainerInspection, type ContainerRuntime, type ExecResult, type ExecSpec, type InstanceSpec, type RuntimeContainer, type RuntimeState, type StartedInstance } from "../core/runtime.js";
 import { call, statusCode } from "../docker/runtime.js";
-import { demultiplex } from "../docker/exec.js";
+import { demultiplex, execInContainer } from "../docker/exec.js";
+import { commitContainer } from "../docker/commit.js";
+import { RegistryImages } from "./registry.js";
 import { pickCandidatePort, type PortRange } from "../docker/ports.js";
 
 export interface SwarmOptions {
@@ -20,6 +21,8 @@ export interface SwarmOptions {
    * reachable from nginx alone (scripts/swarm-firewall.sh). Swarm places a task only where its port is free.
    */
   ports: PortRange;
+  /** The Docker API of other nodes by address: a command inside a container runs through its own node's daemon. */
+  nodeDockers?: ReadonlyMap<string, Docker>;
 }
 
 /** Swarm found no node where the chosen port is free: another port is tried. */
@@ -33,7 +36,7 @@ interface Task {
   NodeID?: string;
   CreatedAt: string;
   DesiredState: string;
-  Status: { State: string; Err?: string; ContainerStatus?: { ExitCode?: number }; PortStatus?: { Ports?: Array<{ PublishedPort?: number; TargetPort?: number }> } };
+  Status: { State: string; Err?: string; ContainerStatus?: { ExitCode?: number; ContainerID?: string }; PortStatus?: { Ports?: Array<{ PublishedPort?: number; TargetPort?: number }> } };
 }
 
 /** Task states before "running": Swarm is still placing, pulling or starting it. */
@@ -41,23 +44,21 @@ const PENDING = new Set(["new", "pending", "assigned", "accepted", "preparing", 
 /** Task states that will not turn into a running task by themselves. */
 const GIVEN_UP = new Set(["rejected", "failed", "orphaned", "remove"]);
 
-/** Refuses a daemon that is not a swarm manager, with what to do about it. */
-export async function assertSwarmManager(docker: Docker): Promise<void> {
-  const info = (await docker.info()) as { Swarm?: { LocalNodeState?: string; ControlAvailable?: boolean } };
-  if (info.Swarm?.ControlAvailable) return;
-  throw new SetupError(`runtime: swarm needs a swarm manager, and this Docker daemon is not one (its swarm state: ${info.Swarm?.LocalNodeState || "inactive"})`, "run the controller against a manager: `docker swarm init` here, or DOCKER_HOST pointing at a manager; or set runtime: docker");
-}
-
 export class SwarmRuntime implements ContainerRuntime {
-  private readonly pushed = new Map<string, Promise<string>>();
   private nodeAddresses = new Map<string, string>();
+  /** The manager's own node address: commands in containers there need no other API. */
+  private ownAddress?: string;
   /** Published ports of our services as last listed: a new choice rarely meets one. */
   private portsInUse = new Set<number>();
 
-  constructor(private readonly docker: Docker, private readonly options: SwarmOptions) {}
+  private readonly images: RegistryImages;
+
+  constructor(private readonly docker: Docker, private readonly options: SwarmOptions) {
+    this.images = new RegistryImages(docker, options.registry);
+  }
 
   async createAndStart(spec: InstanceSpec): Promise<StartedInstance> {
-    const image = await this.imageFor(spec.image);
+    const image = await this.images.imageFor(spec.image);
     const refused = new Set<number>();
     for (let attempt = 0; attempt < PORT_ATTEMPTS; attempt += 1) {
       const port = pickCandidatePort(this.options.ports, new Set([...this.portsInUse, ...refused]));
@@ -210,6 +211,32 @@ export class SwarmRuntime implements ContainerRuntime {
     await call(() => service.update({ ...current.Spec, version: current.Version.Index, Mode: { Replicated: { Replicas: replicas } } } as never));
   }
 
+  /** Runs a command in the service's running container, through the daemon of the node that runs it. */
+  async exec(serviceId: string, spec: ExecSpec): Promise<ExecResult> {
+    const { docker, containerId } = await this.containerOf(serviceId);
+    return call(() => execInContainer(docker, containerId, spec), spec.timeoutMs + 15_000);
+  }
+
+  /** A snapshot: the container saved on its node, and pushed from there to the registry so any node can start it. */
+  async commit(serviceId: string, image: string, labels: Record<string, string>): Promise<void> {
+    const { docker, containerId } = await this.containerOf(serviceId);
+    await call(() => commitContainer(docker, containerId, image, labels), 300_000);
+    await this.images.pushSaved(docker, image);
+  }
+
+  /** The running container of a service and the Docker API of its node (the manager's own, or one of swarm.nodes). */
+  private async containerOf(serviceId: string): Promise<{ docker: Docker; containerId: string }> {
+    const task = (await this.tasks({ service: [serviceId], "desired-state": ["running"] })).find((candidate) => candidate.Status.State === "running");
+    const containerId = task?.Status.ContainerStatus?.ContainerID;
+    if (!task?.NodeID || !containerId) throw new Error("it has no running container right now");
+    if (!this.nodeAddresses.has(task.NodeID)) await this.refreshNodes();
+    const address = this.nodeAddresses.get(task.NodeID);
+    this.ownAddress ??= ((await call(() => this.docker.info())) as { Swarm?: { NodeAddr?: string } }).Swarm?.NodeAddr ?? "";
+    const docker = address === this.ownAddress ? this.docker : address ? this.options.nodeDockers?.get(address) : undefined;
+    if (!docker) throw new Error(`it runs on node ${address ?? task.NodeID}, whose Docker API is not configured (add it to swarm.nodes)`);
+    return { docker, containerId };
+  }
+
   async logTail(containerId: string, lines: number): Promise<string> {
     try {
       const buffer = (await this.docker.getService(containerId).logs({ stdout: true, stderr: true, tail: lines, follow: false } as never)) as unknown as Buffer;
@@ -226,51 +253,7 @@ export class SwarmRuntime implements ContainerRuntime {
     } catch (error) {
       if (statusCode(error) !== 404) throw error;
     }
-    return this.options.registry ? this.inRegistry(image) : false;
-  }
-
-  /** The name every node can pull: the manager's image pushed to the registry once (per controller run). */
-  private imageFor(image: string): Promise<string> {
-    const registry = this.options.registry;
-    if (!registry || image.startsWith(`${registry}/`)) return Promise.resolve(image);
-    let pushing = this.pushed.get(image);
-    if (!pushing) {
-      pushing = this.push(image, `${registry}/${image}`);
-      this.pushed.set(image, pushing);
-      pushing.catch(() => this.pushed.delete(image));
-    }
-    return pushing;
-  }
-
-  private async push(image: string, target: string): Promise<string> {
-    try {
-      await call(() => this.docker.getImage(image).inspect());
-    } catch (error) {
-      if (statusCode(error) !== 404) throw error;
-      if (await this.inRegistry(image)) return target;
-      throw new Error(`the image ${image} is neither on the manager nor in the registry ${this.options.registry}`);
-    }
-    const colon = target.lastIndexOf(":");
-    const [repo, tag] = colon > target.lastIndexOf("/") ? [target.slice(0, colon), target.slice(colon + 1)] : [target, "latest"];
-    await call(() => this.docker.getImage(image).tag({ repo, tag }));
-    // The Engine API wants an X-Registry-Auth header even for a registry without authentication.
-    const stream = await call(() => this.docker.getImage(target).push({ authconfig: { serveraddress: this.options.registry } } as object));
-    await new Promise<void>((resolve, reject) =>
-      this.docker.modem.followProgress(stream, (failed: Error | null, output: Array<{ error?: string }>) => {
-        const problem = failed?.message ?? output.find((event) => event.error)?.error;
-        return problem ? reject(new Error(`pushing ${image} to ${this.options.registry} failed: ${problem}`)) : resolve();
-      }),
-    );
-    return target;
-  }
-
-  private async inRegistry(image: string): Promise<boolean> {
-    const colon = image.lastIndexOf(":");
-    const [name, tag] = colon > image.lastIndexOf("/") ? [image.slice(0, colon), image.slice(colon + 1)] : [image, "latest"];
-    const answer = await fetch(`http://${this.options.registry}/v2/${name}/manifests/${tag}`, { method: "HEAD", headers: { accept: "application/vnd.docker.distribution.manifest.v2+json, application/vnd.oci.image.manifest.v1+json, application/vnd.oci.image.index.v1+json" } }).catch((error: unknown) => {
-      throw new Error(`the registry ${this.options.registry} did not answer: ${describeError(error)}`);
-    });
-    return answer.status === 200;
+    return this.images.inRegistry(image);
   }
 }
 
@@ -282,3 +265,4 @@ function stateOf(task: Task | undefined, scaledDown: boolean): RuntimeState {
   if (PENDING.has(task.Status.State)) return "created";
   return "restarting";
 }
+

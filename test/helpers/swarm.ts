@@ -6,6 +6,7 @@ import { mkdir, rm, writeFile } from "node:fs/promises";
 import path from "node:path";
 import Docker from "dockerode";
 import { execa } from "execa";
+import { splitReference } from "../../src/swarm/registry.js";
 import { waitFor } from "./stack.js";
 
 /** The lab's own addresses: a /24 no host network is likely to use. */
@@ -84,7 +85,7 @@ export class LocalSwarm {
   async pushFromHost(hostDocker: Docker, image: string): Promise<string> {
     const target = `${REGISTRY}/${image}`;
     await this.loadFromHost(hostDocker, image);
-    const [repo, tag] = splitTag(target);
+    const [repo, tag] = splitReference(target);
     await this.manager.docker.getImage(image).tag({ repo, tag });
     const stream = await this.manager.docker.getImage(target).push({ authconfig: { serveraddress: REGISTRY } } as object);
     await new Promise<void>((resolve, reject) =>
@@ -148,10 +149,4 @@ export class LocalSwarm {
     await shQuiet(`grep -o " ${ROOT}[^ ]*" /proc/mounts | sort -r | xargs -r -n1 umount -l`);
     await rm(ROOT, { recursive: true, force: true }).catch(() => {});
   }
-}
-
-function splitTag(reference: string): [string, string] {
-  const slash = reference.lastIndexOf("/");
-  const colon = reference.lastIndexOf(":");
-  return colon > slash ? [reference.slice(0, colon), reference.slice(colon + 1)] : [reference, "latest"];
 }

@@ -8,6 +8,8 @@ import { startController } from "../../src/app/controller.js";
 import { parseConfigText } from "../../src/config/load.js";
 import { SAMPLE_IMAGE } from "../../src/docker/sample-image.js";
 import { silentLogger } from "../../src/logger.js";
+import { nodeDockers } from "../../src/swarm/nodes.js";
+import { SwarmRuntime } from "../../src/swarm/runtime.js";
 import { PACKAGE_ROOT } from "../../src/nginx/render.js";
 import { startLoad } from "../helpers/load.js";
 import { HOST_ADDRESS, LocalSwarm, REGISTRY } from "../helpers/swarm.js";
@@ -29,7 +31,7 @@ describe("demos on a 3-node swarm", () => {
     // On the manager only: the controller pushes it to the registry, where the other nodes find it.
     await swarm.loadFromHost(hostDocker, SAMPLE_IMAGE);
     // The controller as its own process on the first manager, so it can be killed with SIGKILL.
-    stack = await startStack({ controller: "child", docker: swarm.manager.docker, dockerHost: `unix://${swarm.manager.socket}`, extraYaml: `runtime: swarm\nswarm: { registry: "${REGISTRY}", startTimeout: 60s }\nshared:\n  try-it: { app: hello, replicas: 2 }`, limitsYaml: "limits: { maxDemos: 20, perClient: 100 }",
+    stack = await startStack({ controller: "child", docker: swarm.manager.docker, dockerHost: `unix://${swarm.manager.socket}`, extraYaml: `runtime: swarm\nswarm:\n  registry: "${REGISTRY}"\n  startTimeout: 60s\n  nodes:\n${swarm.nodes.slice(1).map((node) => `    - { address: "${node.address}", docker: "unix://${node.socket}" }`).join("\n")}\nshared:\n  try-it: { app: hello, replicas: 2 }`, limitsYaml: "limits: { maxDemos: 20, perClient: 100 }",
       appsYaml: `  hello: { image: ${SAMPLE_IMAGE}, port: 8080, ttl: 10m, memory: 64m, pids: 64, readiness: { path: /, timeout: 20s } }
   warm: { image: ${SAMPLE_IMAGE}, port: 8080, memory: 32m, pool: 2, readiness: { path: /, timeout: 20s } }
   pinned: { image: ${SAMPLE_IMAGE}, port: 8080, memory: 32m, placement: { constraints: [node.labels.size==big] }, readiness: { path: /, timeout: 20s } }
@@ -138,6 +140,24 @@ describe("demos on a 3-node swarm", () => {
     expect((await onNode(other, wget)).exitCode).toBe(2);
     expect((await fetch(`http://${endpoint}/`)).status).toBe(200);
     expect((await stack.viaNginx(demos[0]!.host, "/")).status).toBe(200);
+  });
+
+  it("runs a command inside a demo's container on any node (what a rewind's restore needs), through that node's API", async () => {
+    const withNodes = new SwarmRuntime(swarm.manager.docker, { constraints: [], startTimeoutMs: 60_000, ports: stack.config.ports, nodeDockers: await nodeDockers(stack.config) });
+    const managerOnly = new SwarmRuntime(swarm.manager.docker, { constraints: [], startTimeoutMs: 60_000, ports: stack.config.ports });
+    const seen = new Set<string>();
+    for (const demo of demos) {
+      const [service] = (await swarm.manager.docker.listServices({ filters: { label: [`demo-launcher.demo=${demo.id}`] } })) as Array<{ ID: string }>;
+      const result = await withNodes.exec(service!.ID, { argv: ["/bin/sh", "-c", `echo inside-${demo.id}`], timeoutMs: 10_000 });
+      expect(result).toMatchObject({ exitCode: 0 });
+      expect(result.output.trim()).toBe(`inside-${demo.id}`);
+      const node = await nodeOf(demo.id);
+      seen.add(node);
+      // Without the other nodes' APIs, only the manager's own containers can be reached, and the refusal says why.
+      if (node === swarm.manager.address) expect((await managerOnly.exec(service!.ID, { argv: ["/bin/true"], timeoutMs: 10_000 })).exitCode).toBe(0);
+      else await expect(managerOnly.exec(service!.ID, { argv: ["/bin/true"], timeoutMs: 10_000 })).rejects.toThrow(`it runs on node ${node}, whose Docker API is not configured (add it to swarm.nodes)`);
+    }
+    expect(seen.size).toBe(3);
   });
 
   it("fails a demo whose image is neither on the manager nor in the registry, with the reason, without hanging", async () => {
