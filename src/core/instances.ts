@@ -97,7 +97,9 @@ export async function awaitInstanceReady(ctx: EngineContext, demo: Demo, instanc
         if (error instanceof RuntimeUnavailableError) ctx.outage.lost(error.message, ctx.closed);
         state = "unknown";
       }
-      if (state !== "unknown" && state?.state !== "running") {
+      // A cluster that moved or restarted it says where it answers now; "restarting" is it doing so.
+      if (state !== "unknown" && state?.endpoint && state.endpoint !== instance.endpoint) instance.endpoint = state.endpoint;
+      if (state !== "unknown" && state?.state !== "running" && state?.state !== "restarting") {
         // A container started again after an outage can be stopped once more by a daemon still going down.
         const startedAgain = state !== undefined && ctx.outage.aroundOutage && (await startAgain(ctx, demo, instance, state, true).catch(() => true));
         if (!startedAgain) {

@@ -38,6 +38,8 @@ export interface ContainerInspection {
   state: RuntimeState;
   exitCode: number;
   oomKilled: boolean;
+  /** Where it answers now, for runtimes that may move it (a cluster starting it again on another node). */
+  endpoint?: string;
 }
 
 /** One command to run inside a running instance (a database restore); an argument array, never a shell line. */

@@ -39,8 +39,6 @@ interface Task {
   Status: { State: string; Err?: string; ContainerStatus?: { ExitCode?: number; ContainerID?: string }; PortStatus?: { Ports?: Array<{ PublishedPort?: number; TargetPort?: number }> } };
 }
 
-/** Task states before "running": Swarm is still placing, pulling or starting it. */
-const PENDING = new Set(["new", "pending", "assigned", "accepted", "preparing", "ready", "starting"]);
 /** Task states that will not turn into a running task by themselves. */
 const GIVEN_UP = new Set(["rejected", "failed", "orphaned", "remove"]);
 
@@ -181,7 +179,9 @@ export class SwarmRuntime implements ContainerRuntime {
     try {
       const service = (await call(() => this.docker.getService(containerId).inspect())) as { Spec: { Mode?: { Replicated?: { Replicas?: number } } } };
       const task = (await this.tasks({ service: [containerId] }))[0];
-      return { state: stateOf(task?.DesiredState === "running" ? task : undefined, service.Spec.Mode?.Replicated?.Replicas === 0), exitCode: task?.Status.ContainerStatus?.ExitCode ?? 0, oomKilled: false };
+      const current = task?.DesiredState === "running" ? task : undefined;
+      const endpoint = current?.Status.State === "running" ? await this.endpointOf(current) : undefined;
+      return { state: stateOf(current, service.Spec.Mode?.Replicated?.Replicas === 0), exitCode: task?.Status.ContainerStatus?.ExitCode ?? 0, oomKilled: false, ...(endpoint ? { endpoint } : {}) };
     } catch (error) {
       if (statusCode(error) === 404) return undefined;
       throw error;
@@ -262,7 +262,7 @@ function stateOf(task: Task | undefined, scaledDown: boolean): RuntimeState {
   if (scaledDown) return "exited";
   if (!task) return "restarting";
   if (task.Status.State === "running") return "running";
-  if (PENDING.has(task.Status.State)) return "created";
+  // Pending, being placed or pulled: Swarm is starting it (again), never "created and left" as on one host.
   return "restarting";
 }
 
