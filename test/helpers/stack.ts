@@ -30,15 +30,21 @@ export async function requireDocker(): Promise<Docker> {
   return docker;
 }
 
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.once("error", reject);
-    server.listen(0, "127.0.0.1", () => {
-      const { port } = server.address() as net.AddressInfo;
-      server.close(() => resolve(port));
+/**
+ * A port free for a listener the test starts a moment later. Taken below Linux's ephemeral range (32768 and up):
+ * a port the kernel handed out (listen 0) can be taken again by any outgoing connection before the listener binds.
+ */
+export async function freePort(): Promise<number> {
+  for (let attempt = 0; attempt < 50; attempt += 1) {
+    const port = 10_000 + Math.floor(Math.random() * 10_000);
+    const free = await new Promise<boolean>((resolve) => {
+      const server = net.createServer();
+      server.once("error", () => resolve(false));
+      server.listen(port, "127.0.0.1", () => server.close(() => resolve(true)));
     });
-  });
+    if (free) return port;
+  }
+  throw new Error("no free port between 10000 and 19999 after 50 tries");
 }
 
 export interface Answer {
