@@ -10,11 +10,13 @@ import { startController } from "../../src/app/controller.js";
 import { parseConfigText } from "../../src/config/load.js";
 import { SAMPLE_IMAGE } from "../../src/docker/sample-image.js";
 import { silentLogger } from "../../src/logger.js";
-import { nodeDockers } from "../../src/swarm/nodes.js";
+import { nodeDockers, swarmNodes } from "../../src/swarm/nodes.js";
 import { SwarmRuntime } from "../../src/swarm/runtime.js";
 import { PACKAGE_ROOT } from "../../src/nginx/render.js";
 import { startLoad } from "../helpers/load.js";
 import { makeWorkRepo } from "../helpers/git-repo.js";
+import { execIn } from "../helpers/container-exec.js";
+import { ensureExampleImages, NOTES_IMAGE } from "../helpers/example-images.js";
 import { HOST_ADDRESS, LocalSwarm, REGISTRY } from "../helpers/swarm.js";
 import { CLI, requireDocker, startStack, waitFor, type Stack } from "../helpers/stack.js";
 
@@ -63,8 +65,13 @@ describe("demos on a 3-node swarm", () => {
       const served = await stack.viaNginx(demo.host, "/");
       expect(served.status).toBe(200);
     }
-    const nodes = new Set(await Promise.all(demos.map((demo) => nodeOf(demo.id))));
-    expect(nodes.size).toBe(3);
+    // Swarm balances all our tasks (these 6, the shared demo's 2 replicas, the warm pool's 2) over the nodes.
+    const nodes = await swarmNodes(swarm.manager.docker, stack.namespace);
+    const counts = nodes.map((node) => node.demos);
+    expect(counts.reduce((sum, count) => sum + count, 0)).toBeGreaterThanOrEqual(6);
+    expect(counts.every((count) => count >= 2)).toBe(true);
+    expect(Math.max(...counts) - Math.min(...counts)).toBeLessThanOrEqual(2);
+    expect(new Set(await Promise.all(demos.map((demo) => nodeOf(demo.id)))).size).toBeGreaterThanOrEqual(2);
     const manifest = await fetch(`http://${REGISTRY}/v2/${SAMPLE_IMAGE.split(":")[0]}/manifests/latest`, { method: "HEAD", headers: { accept: "application/vnd.docker.distribution.manifest.v2+json" } });
     expect(manifest.status).toBe(200);
     // Labels live on the service (Swarm's replicated store) and on its containers.
@@ -169,6 +176,42 @@ describe("demos on a 3-node swarm", () => {
     expect(seen.size).toBeGreaterThanOrEqual(2);
     expect([...seen].some((address) => address !== swarm.manager.address)).toBe(true);
   });
+
+  it("rewinds a PostgreSQL demo on another node than the manager, through that node's API", async () => {
+    await ensureExampleImages();
+    await swarm.loadFromHost(hostDocker, NOTES_IMAGE);
+    const big = swarm.nodes[1]!; // labelled size=big above
+    const db = await startStack({
+      docker: swarm.manager.docker,
+      limitsYaml: "limits: { maxDemos: 2, perClient: 5 }",
+      appsYaml: `  notes:\n    image: ${NOTES_IMAGE}\n    port: 8080\n    memory: 256m\n    pids: 256\n    placement: { constraints: [node.labels.size==big] }\n    readiness: { path: /notes.json, timeout: 120s }\n    state:\n      default: fixtures\n      sources:\n        fixtures: { driver: postgres, file: /opt/demo/fixtures.sql, database: notes, owner: notes }`,
+      extraYaml: `runtime: swarm\nswarm:\n  registry: "${REGISTRY}"\n  startTimeout: 180s\n  nodes:\n    - { address: "${big.address}", docker: "unix://${big.socket}" }`,
+    });
+    try {
+      const demo = JSON.parse((await db.api("POST", "/api/demos", { app: "notes" })).body) as { id: string; host: string };
+      await waitFor(`${demo.id} to be ready`, async () => {
+        const view = JSON.parse((await db.api("GET", `/api/demos/${demo.id}`)).body) as { status: string; reason?: string };
+        if (view.status === "failed") throw new Error(view.reason);
+        return view.status === "ready";
+      }, 240_000, 500);
+      const view = JSON.parse((await db.api("GET", `/api/demos/${demo.id}`)).body) as { instances: Array<{ endpoint: string }> };
+      expect(view.instances[0]!.endpoint.startsWith(`${big.address}:`)).toBe(true);
+      const fresh = (await db.viaNginx(demo.host, "/notes.json")).body;
+      // Change a row inside the container, on its node, as a visitor's use would.
+      const [container] = await big.docker.listContainers({ filters: { label: [`demo-launcher.id=${demo.id}`] } });
+      await execIn(big.docker, container!.Id, ["psql", "-X", "-q", "-U", "notes", "-d", "notes", "-c", "UPDATE notes SET text = 'changed on the swarm' WHERE id = 1"], "postgres");
+      expect((await db.viaNginx(demo.host, "/notes.json")).body).toContain("changed on the swarm");
+      const job = JSON.parse((await db.api("POST", `/api/demos/${demo.id}/rewind`, {})).body) as { id: string };
+      const done = await waitFor(`rewind ${job.id}`, async () => {
+        const state = JSON.parse((await db.api("GET", `/api/jobs/${job.id}`)).body) as { status: string; reason?: string };
+        return state.status === "done" || state.status === "failed" ? state : undefined;
+      }, 120_000, 200);
+      expect(done).toMatchObject({ status: "done" });
+      expect((await db.viaNginx(demo.host, "/notes.json")).body).toBe(fresh);
+    } finally {
+      await db.close();
+    }
+  }, 420_000);
 
   it("fails a demo whose image is neither on the manager nor in the registry, with the reason, without hanging", async () => {
     const started = Date.now();
