@@ -6,6 +6,13 @@
   const connection = document.querySelector("[data-connection]");
   const filterInput = document.querySelector("[data-filter]");
   let state = null;
+  let leaving = false;
+  /** To the sign-in once: the stream's end and a failed request can both notice that the session ended. */
+  function signInAgain() {
+    if (leaving) return;
+    leaving = true;
+    location.href = "/__admin/sign-in";
+  }
   /** Server time minus ours: time left is counted against the controller's clock. */
   let offset = 0;
   const tables = {};
@@ -40,7 +47,7 @@
   async function api(method, url, body) {
     const response = await fetch(url, { method, credentials: "same-origin", headers: { "x-csrf-token": csrf, ...(body ? { "content-type": "application/json" } : {}) }, body: body ? JSON.stringify(body) : undefined });
     if (response.status === 401) {
-      location.href = "/__admin/sign-in";
+      signInAgain();
       throw new Error("Your session has ended; sign in again.");
     }
     if (!response.ok) {
@@ -268,14 +275,16 @@
     });
     source.addEventListener("state", (event) => accept(JSON.parse(event.data)));
     source.addEventListener("signed-out", () => {
-      location.href = "/__admin/sign-in";
+      source.close();
+      signInAgain();
     });
     source.addEventListener("error", async () => {
+      if (leaving) return;
       connection.textContent = "Reconnecting…";
       connection.className = "connection down";
       // EventSource gives up on an answer that is not 200: find out whether the session ended.
       const answer = await fetch("/__admin/state", { credentials: "same-origin" }).catch(() => null);
-      if (answer && (answer.status === 401 || answer.status === 403)) location.href = "/__admin/sign-in";
+      if (answer && (answer.status === 401 || answer.status === 403)) signInAgain();
       else if (source.readyState === EventSource.CLOSED) setTimeout(connect, 2000);
     });
   }
