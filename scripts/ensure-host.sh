@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Installs and starts what demo-launcher needs on a Debian/Ubuntu host (idempotent, fast when present).
-# Usage: scripts/ensure-host.sh [--browser]   (--browser adds what only the tests need: chromium, prometheus, docker-registry)
+# Usage: scripts/ensure-host.sh [--browser]   (--browser adds what only the tests need: chromium, prometheus, docker-registry, openssl)
 set -euo pipefail
 
 want_browser=0
@@ -30,6 +30,8 @@ if [ "$want_browser" = 1 ]; then
   command -v promtool >/dev/null 2>&1 || missing+=(prometheus)
   # The swarm tests' private registry (run by the tests on their own address, never as a service).
   command -v docker-registry >/dev/null 2>&1 || missing+=(docker-registry)
+  # The swarm tests' node API with mutual TLS (a CA and certificates made per run).
+  command -v openssl >/dev/null 2>&1 || missing+=(openssl)
 fi
 command -v file >/dev/null 2>&1 || missing=(file "${missing[@]}")
 

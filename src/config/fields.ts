@@ -63,6 +63,11 @@ export const readinessSchema = z
   }, { error: "must be a map with path and timeout" })
   .default({ path: "/", timeout: 60_000 });
 
+/** runtime: swarm only: where an app's (or a preview source's) demos may run, beside swarm.constraints. */
+const placementSchema = z
+  .strictObject({ constraints: z.array(z.string({ error: "must be a constraint such as node.labels.big==yes" }).regex(/^[A-Za-z0-9_.\-]+\s*(==|!=)\s*[A-Za-z0-9_.\-]+$/, "must be a constraint such as node.labels.big==yes or node.role!=manager"), { error: "must be a list of constraints" }).default([]) }, { error: "must be a map with constraints" })
+  .optional();
+
 export const appSchema = z.strictObject({
   image: z.string({ error: "must be an image reference such as demo-launcher/hello:latest" }).min(1, "must not be empty"),
   port: port,
@@ -74,10 +79,7 @@ export const appSchema = z.strictObject({
   banner: z.boolean({ error: "must be true or false" }).default(true),
   pool: z.number({ error: "must be a whole number of warm containers, 0 or more" }).int("must be a whole number, 0 or more").min(0, "must be 0 or more").max(100, "must be at most 100").default(0),
   readiness: readinessSchema,
-  /** runtime: swarm only: where this app's demos may run, beside swarm.constraints (node.labels.db==yes). */
-  placement: z
-    .strictObject({ constraints: z.array(z.string({ error: "must be a constraint such as node.labels.big==yes" }).regex(/^[A-Za-z0-9_.\-]+\s*(==|!=)\s*[A-Za-z0-9_.\-]+$/, "must be a constraint such as node.labels.big==yes or node.role!=manager"), { error: "must be a list of constraints" }).default([]) }, { error: "must be a map with constraints" })
-    .optional(),
+  placement: placementSchema,
 }, { error: "must be a map with at least image and port" });
 
 /** Any URL or path git can fetch; `<transport>::` forms (ext:: runs a command) are refused. */
@@ -100,5 +102,6 @@ export const previewSchema = z.strictObject({
   refresh: duration.prefault("5m"),
   idleStop: duration.prefault("30m"),
   keep: duration.prefault("7d"),
+  placement: placementSchema,
 }, { error: "must be a map with at least repo and port" });
 

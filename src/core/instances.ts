@@ -34,7 +34,7 @@ export async function createInstance(ctx: EngineContext, demo: Demo, app: AppCon
     for (;;) {
       if (!stillWanted()) return undefined;
       try {
-        if (!(await runtime.imageExists(image))) throw new InstanceFailure(`the image ${image} is not on this host`);
+        if (!(await runtime.imageExists(image))) throw new InstanceFailure(runtime.missingImage?.(image) ?? `the image ${image} is not on this host`);
         const started = await runtime.createAndStart({
           demoId: demo.id,
           instanceId,

@@ -74,6 +74,8 @@ export class PlacementError extends Error {
 }
 
 export interface ContainerRuntime {
+  /** Why a missing image is missing, in this runtime's terms (by default: "the image … is not on this host"). */
+  missingImage?(image: string): string;
   /** Places, creates and starts; on failure removes what it created and throws. */
   createAndStart(spec: InstanceSpec): Promise<StartedInstance>;
   /** Every container carrying our labels in this namespace, in any state. */

@@ -246,6 +246,10 @@ export class SwarmRuntime implements ContainerRuntime {
     }
   }
 
+  missingImage(image: string): string {
+    return this.options.registry ? `the image ${image} is neither on the swarm's manager nor in its registry ${this.options.registry}` : `the image ${image} is not on the swarm's manager (and no swarm.registry is set, from which other nodes could pull it)`;
+  }
+
   async imageExists(image: string): Promise<boolean> {
     try {
       await call(() => this.docker.getImage(image).inspect());

@@ -24,6 +24,8 @@ export interface SwarmNode {
   socket: string;
   docker: Docker;
   process?: ChildProcess;
+  /** The last node also answers on tcp:// with mutual TLS (Docker's --tlsverify): how a real cluster exposes a node's API. */
+  tls?: { url: string; certs: string };
 }
 
 const sh = (script: string) => execa("sh", ["-c", script], { all: true });
@@ -35,8 +37,8 @@ export class LocalSwarm {
   private constructor(readonly nodes: SwarmNode[]) {}
 
   static async start(count = 3): Promise<LocalSwarm> {
-    for (const tool of ["dockerd", "ip", "nsenter", "docker-registry", "iptables"]) {
-      if ((await shQuiet(`command -v ${tool}`)).exitCode !== 0) throw new Error(`The swarm tests need ${tool}; run scripts/ensure-host.sh --swarm.`);
+    for (const tool of ["dockerd", "ip", "nsenter", "docker-registry", "iptables", "openssl"]) {
+      if ((await shQuiet(`command -v ${tool}`)).exitCode !== 0) throw new Error(`The swarm tests need ${tool}; run scripts/ensure-host.sh --browser.`);
     }
     await LocalSwarm.cleanUp(count);
     const nodes: SwarmNode[] = Array.from({ length: count }, (_, i) => {
@@ -44,6 +46,8 @@ export class LocalSwarm {
       const socket = path.join(ROOT, `n${index}`, "docker.sock");
       return { index, name: `dls-n${index}`, netns: `dls-n${index}`, address: `${SWARM_SUBNET}.${10 + index}`, socket, docker: new Docker({ socketPath: socket }) };
     });
+    const last = nodes[nodes.length - 1]!;
+    last.tls = { url: `tcp://${last.address}:2376`, certs: await LocalSwarm.makeCertificates(last.address) };
     const swarm = new LocalSwarm(nodes);
     await sh(`ip link add ${BRIDGE} type bridge && ip addr add ${HOST_ADDRESS}/24 dev ${BRIDGE} && ip link set ${BRIDGE} up`);
     // Docker sets the host's FORWARD policy to DROP, and bridged frames pass through it: let the nodes talk.
@@ -103,6 +107,13 @@ export class LocalSwarm {
     node.process = undefined;
   }
 
+  /** Adds labels to a node (what placement constraints such as node.labels.size==big read). */
+  async label(node: SwarmNode, labels: Record<string, string>): Promise<void> {
+    const nodes = (await this.manager.docker.listNodes()) as Array<{ ID: string; Version: { Index: number }; Spec: Record<string, unknown> & { Labels?: Record<string, string> }; Status: { Addr: string } }>;
+    const entry = nodes.find((candidate) => candidate.Status.Addr === node.address)!;
+    await this.manager.docker.getNode(entry.ID).update({ version: entry.Version.Index, ...entry.Spec, Labels: { ...entry.Spec.Labels, ...labels } } as never);
+  }
+
   /** Drains a node: Swarm moves its tasks to the others. */
   async drain(node: SwarmNode): Promise<void> {
     const nodes = (await this.manager.docker.listNodes()) as Array<{ ID: string; Version: { Index: number }; Spec: Record<string, unknown>; Status: { Addr: string } }>;
@@ -131,12 +142,27 @@ export class LocalSwarm {
     await waitFor("the registry to answer", async () => (await fetch(`http://${REGISTRY}/v2/`).catch(() => undefined))?.status === 200, 15_000, 200);
   }
 
+  /** A CA, a server certificate for the address and a client certificate: the files Docker's TLS docs have you make. */
+  private static async makeCertificates(address: string): Promise<string> {
+    const dir = path.join(ROOT, "tls");
+    await mkdir(path.join(dir, "client"), { recursive: true });
+    await sh(`cd ${dir} && openssl req -x509 -newkey rsa:2048 -nodes -keyout ca-key.pem -out client/ca.pem -days 2 -subj /CN=dls-ca 2>/dev/null \
+      && openssl req -newkey rsa:2048 -nodes -keyout server-key.pem -out server.csr -subj /CN=${address} 2>/dev/null \
+      && printf 'subjectAltName=IP:${address}\nextendedKeyUsage=serverAuth\n' > server.ext \
+      && openssl x509 -req -in server.csr -CA client/ca.pem -CAkey ca-key.pem -CAcreateserial -out server-cert.pem -days 2 -extfile server.ext 2>/dev/null \
+      && openssl req -newkey rsa:2048 -nodes -keyout client/key.pem -out client.csr -subj /CN=demo-launcher 2>/dev/null \
+      && printf 'extendedKeyUsage=clientAuth\n' > client.ext \
+      && openssl x509 -req -in client.csr -CA client/ca.pem -CAkey ca-key.pem -CAcreateserial -out client/cert.pem -days 2 -extfile client.ext 2>/dev/null`);
+    return path.join(dir, "client");
+  }
+
   private async startDaemon(node: SwarmNode): Promise<void> {
     const dir = path.join(ROOT, `n${node.index}`);
     await mkdir(dir, { recursive: true });
     const log = openSync(path.join(dir, "dockerd.log"), "a");
+    const tls = node.tls ? [`--host=${node.tls.url}`, "--tlsverify", `--tlscacert=${node.tls.certs}/ca.pem`, `--tlscert=${ROOT}/tls/server-cert.pem`, `--tlskey=${ROOT}/tls/server-key.pem`] : [];
     // nsenter, not `ip netns exec`: that remounts /sys and hides the cgroup mounts dockerd needs.
-    node.process = spawn("nsenter", [`--net=/run/netns/${node.netns}`, "dockerd", `--data-root=${dir}/data`, `--exec-root=${dir}/exec`, `--pidfile=${dir}/dockerd.pid`, `--host=unix://${node.socket}`, `--insecure-registry=${REGISTRY}`, "--shutdown-timeout=2"], { stdio: ["ignore", log, log] });
+    node.process = spawn("nsenter", [`--net=/run/netns/${node.netns}`, "dockerd", `--data-root=${dir}/data`, `--exec-root=${dir}/exec`, `--pidfile=${dir}/dockerd.pid`, `--host=unix://${node.socket}`, ...tls, `--insecure-registry=${REGISTRY}`, "--shutdown-timeout=2"], { stdio: ["ignore", log, log] });
     await waitFor(`dockerd of ${node.name}`, async () => node.docker.ping().then(() => true, () => false), 30_000, 200);
   }
 

@@ -1,6 +1,6 @@
 // Demos on a real 3-node Docker Swarm on this machine (three dockerd in network namespaces of their own, a private
 // registry): placement over the nodes, nginx routing to them, a node's death, a controller moving to another manager.
-import { mkdtemp, rm } from "node:fs/promises";
+import { mkdtemp, readFile, rm } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import Docker from "dockerode";
@@ -23,6 +23,7 @@ import { CLI, requireDocker, startStack, waitFor, type Stack } from "../helpers/
 describe("demos on a 3-node swarm", () => {
   let swarm: LocalSwarm;
   let stack: Stack;
+  let repoRoot: string | undefined;
   let hostDocker: Docker;
   const demos: Array<{ id: string; host: string }> = [];
   /** The node killed in the node-death test. */
@@ -32,13 +33,25 @@ describe("demos on a 3-node swarm", () => {
     return view.instances[0]!.endpoint.split(":")[0]!;
   };
 
+  /** One of our services whose task runs on this node (started there for the purpose when none does). */
+  const anyServiceOn = async (node: LocalSwarm["nodes"][number]): Promise<string> => {
+    const containers = await node.docker.listContainers({ filters: { label: [`demo-launcher.namespace=${stack.namespace}`] } });
+    const service = containers[0]?.Labels["com.docker.swarm.service.id"];
+    if (!service) throw new Error(`no demo runs on ${node.address}`);
+    return service;
+  };
+
   beforeAll(async () => {
     hostDocker = await requireDocker();
     swarm = await LocalSwarm.start(3);
     // On the manager only: the controller pushes it to the registry, where the other nodes find it.
     await swarm.loadFromHost(hostDocker, SAMPLE_IMAGE);
+    repoRoot = await mkdtemp(path.join(os.tmpdir(), "demo-launcher-swarm-site-"));
+    const repo = await makeWorkRepo(repoRoot);
+    // The other nodes' APIs: a unix socket, and the last node's tcp:// with mutual TLS as a real cluster has it.
+    const nodesYaml = swarm.nodes.slice(1).map((node) => (node.tls ? `    - { address: "${node.address}", docker: "${node.tls.url}", certs: "${node.tls.certs}" }` : `    - { address: "${node.address}", docker: "unix://${node.socket}" }`)).join("\n");
     // The controller as its own process on the first manager, so it can be killed with SIGKILL.
-    stack = await startStack({ controller: "child", docker: swarm.manager.docker, dockerHost: `unix://${swarm.manager.socket}`, extraYaml: `runtime: swarm\nswarm:\n  registry: "${REGISTRY}"\n  startTimeout: 60s\n  nodes:\n${swarm.nodes.slice(1).map((node) => `    - { address: "${node.address}", docker: "unix://${node.socket}" }`).join("\n")}\nshared:\n  try-it: { app: hello, replicas: 2 }`, limitsYaml: "limits: { maxDemos: 20, perClient: 100 }",
+    stack = await startStack({ controller: "child", docker: swarm.manager.docker, dockerHost: `unix://${swarm.manager.socket}`, extraYaml: `runtime: swarm\nswarm:\n  registry: "${REGISTRY}"\n  startTimeout: 60s\n  nodes:\n${nodesYaml}\nshared:\n  try-it: { app: hello, replicas: 2 }\npreviews:\n  site: { repo: ${JSON.stringify(repo.dir)}, port: 8080, placement: { constraints: [node.labels.previews==yes] }, readiness: { path: /, timeout: 30s } }`, limitsYaml: "limits: { maxDemos: 20, perClient: 100 }",
       appsYaml: `  hello: { image: ${SAMPLE_IMAGE}, port: 8080, ttl: 10m, memory: 64m, pids: 64, readiness: { path: /, timeout: 20s } }
   warm: { image: ${SAMPLE_IMAGE}, port: 8080, memory: 32m, pool: 2, readiness: { path: /, timeout: 20s } }
   pinned: { image: ${SAMPLE_IMAGE}, port: 8080, memory: 32m, placement: { constraints: [node.labels.size==big] }, readiness: { path: /, timeout: 20s } }
@@ -47,6 +60,7 @@ describe("demos on a 3-node swarm", () => {
   afterAll(async () => {
     await stack?.close();
     await swarm?.stop();
+    if (repoRoot) await rm(repoRoot, { recursive: true, force: true });
   });
 
   it("refuses runtime: swarm on a daemon that is not a swarm manager, saying what to do", async () => {
@@ -85,9 +99,7 @@ describe("demos on a 3-node swarm", () => {
 
   it("places an app's demos where its placement says, claims warm pool members, and replaces a demo under load", async () => {
     const second = swarm.nodes[1]!;
-    const nodes = (await swarm.manager.docker.listNodes()) as Array<{ ID: string; Version: { Index: number }; Spec: Record<string, unknown> & { Labels?: Record<string, string> }; Status: { Addr: string } }>;
-    const entry = nodes.find((node) => node.Status.Addr === second.address)!;
-    await swarm.manager.docker.getNode(entry.ID).update({ version: entry.Version.Index, ...entry.Spec, Labels: { ...entry.Spec.Labels, size: "big" } } as never);
+    await swarm.label(second, { size: "big" });
     for (let n = 0; n < 2; n += 1) {
       const pinned = JSON.parse((await stack.api("POST", "/api/demos", { app: "pinned" })).body) as { id: string; host: string };
       await waitFor(`${pinned.id} to be ready`, async () => JSON.parse((await stack.api("GET", `/api/demos/${pinned.id}`)).body).status === "ready", 60_000);
@@ -175,6 +187,11 @@ describe("demos on a 3-node swarm", () => {
     // Where the demos are depends on Swarm (a replacement above may have moved one): at least two nodes, one of them not the manager.
     expect(seen.size).toBeGreaterThanOrEqual(2);
     expect([...seen].some((address) => address !== swarm.manager.address)).toBe(true);
+    // The last node's API is tcp:// with mutual TLS: the controller's client certificate gets in, a client without one does not.
+    const tlsNode = swarm.nodes.at(-1)!;
+    expect((await withNodes.exec(await anyServiceOn(tlsNode), { argv: ["/bin/sh", "-c", "echo over-tls"], timeoutMs: 10_000 })).output.trim()).toBe("over-tls");
+    const ca = await readFile(`${tlsNode.tls!.certs}/ca.pem`);
+    await expect(new Docker({ host: tlsNode.address, port: 2376, protocol: "https", ca }).ping()).rejects.toThrow(/certificate|handshake|socket hang up|ECONNRESET|alert/i);
   });
 
   it("rewinds a PostgreSQL demo on another node than the manager, through that node's API", async () => {
@@ -184,7 +201,7 @@ describe("demos on a 3-node swarm", () => {
     const db = await startStack({
       docker: swarm.manager.docker,
       limitsYaml: "limits: { maxDemos: 2, perClient: 5 }",
-      appsYaml: `  notes:\n    image: ${NOTES_IMAGE}\n    port: 8080\n    memory: 256m\n    pids: 256\n    placement: { constraints: [node.labels.size==big] }\n    readiness: { path: /notes.json, timeout: 120s }\n    state:\n      default: fixtures\n      sources:\n        fixtures: { driver: postgres, file: /opt/demo/fixtures.sql, database: notes, owner: notes }`,
+      appsYaml: `  notes:\n    image: ${NOTES_IMAGE}\n    port: 8080\n    memory: 256m\n    pids: 256\n    placement: { constraints: [node.labels.size==big] }\n    readiness: { path: /notes.json, timeout: 120s }\n    state:\n      default: fixtures\n      sources:\n        fixtures: { driver: postgres, file: /opt/demo/fixtures.sql, database: notes, owner: notes }\n        prepared: { kind: snapshot }`,
       extraYaml: `runtime: swarm\nswarm:\n  registry: "${REGISTRY}"\n  startTimeout: 180s\n  nodes:\n    - { address: "${big.address}", docker: "unix://${big.socket}" }`,
     });
     try {
@@ -208,6 +225,27 @@ describe("demos on a 3-node swarm", () => {
       }, 120_000, 200);
       expect(done).toMatchObject({ status: "done" });
       expect((await db.viaNginx(demo.host, "/notes.json")).body).toBe(fresh);
+
+      // A snapshot on that node: saved through its API and pushed from there, so any node can start a demo from it.
+      const note = (text: string) => db.viaNginx(demo.host, "/", { method: "POST", headers: { "content-type": "application/x-www-form-urlencoded" }, body: `text=${encodeURIComponent(text)}` });
+      const follow = (job: { id: string }) => waitFor(`job ${job.id}`, async () => {
+        const state = JSON.parse((await db.api("GET", `/api/jobs/${job.id}`)).body) as { status: string; reason?: string };
+        return state.status === "done" || state.status === "failed" ? state : undefined;
+      }, 180_000, 200);
+      await note("saved on the swarm");
+      const saved = await follow(JSON.parse((await db.api("POST", `/api/demos/${demo.id}/snapshot`, { source: "prepared" })).body) as { id: string });
+      expect(saved, JSON.stringify(saved)).toMatchObject({ status: "done" });
+      const snapshot = `demo-launcher-snapshot/${db.namespace}-notes:prepared`;
+      await expect(swarm.manager.docker.getImage(snapshot).inspect()).rejects.toThrow(/no such image/i); // saved on its node, not the manager
+      const third = swarm.nodes[2]!;
+      await new Promise<void>((resolve, reject) => third.docker.pull(`${REGISTRY}/${snapshot}`, {}, (error: Error | null, stream?: NodeJS.ReadableStream) => (error || !stream ? reject(error) : third.docker.modem.followProgress(stream, (failed: Error | null) => (failed ? reject(failed) : resolve())))));
+      await note("written after the snapshot");
+      const back = await follow(JSON.parse((await db.api("POST", `/api/demos/${demo.id}/rewind`, { source: "prepared" })).body) as { id: string });
+      expect(back, JSON.stringify(back)).toMatchObject({ status: "done" });
+      const texts = (JSON.parse((await db.viaNginx(demo.host, "/notes.json")).body) as Array<{ text: string }>).map((row) => row.text);
+      expect(texts).toContain("saved on the swarm");
+      expect(texts).not.toContain("written after the snapshot");
+      expect(JSON.parse((await db.api("GET", `/api/demos/${demo.id}`)).body)).toMatchObject({ status: "ready", replacement: { status: "succeeded", image: snapshot } });
     } finally {
       await db.close();
     }
@@ -221,7 +259,7 @@ describe("demos on a 3-node swarm", () => {
       const view = JSON.parse((await stack.api("GET", `/api/demos/${id}`)).body) as { status: string; reason?: string };
       return view.status === "failed" ? view : undefined;
     }, 15_000, 100);
-    expect(failed.reason).toContain("demo-launcher/not-built-anywhere:1");
+    expect(failed.reason).toContain(`the image demo-launcher/not-built-anywhere:1 is neither on the swarm's manager nor in its registry ${REGISTRY}`);
     console.log(`swarm: a missing image failed its launch in ${Date.now() - started} ms: ${failed.reason}`);
   });
 
@@ -271,9 +309,25 @@ describe("demos on a 3-node swarm", () => {
     victim = swarm.nodes.slice(1).sort((a, b) => placed.filter((entry) => entry.node === b.address).length - placed.filter((entry) => entry.node === a.address).length)[0]!;
     const onVictim = placed.filter((entry) => entry.node === victim.address).map((entry) => entry.demo);
     expect(onVictim.length).toBeGreaterThan(0);
+    // A preview built from git, put on the victim by its source's placement (node.labels.previews==yes); the other
+    // non-manager node gets the label once it runs there, so Swarm has somewhere to move it.
+    await swarm.label(victim, { previews: "yes" });
+    const build = JSON.parse((await stack.api("POST", "/api/builds", { source: "site", branch: "main" })).body) as { id: string; url: string };
+    await waitFor(`build ${build.id}`, async () => {
+      const view = JSON.parse((await stack.api("GET", `/api/builds/${build.id}`)).body) as { state: string; reason?: string };
+      if (view.state === "failed") throw new Error(view.reason);
+      return view.state === "ready";
+    }, 120_000, 250);
+    const preview = (JSON.parse((await stack.api("GET", "/api/demos")).body) as { demos: Array<{ id: string; kind: string; host: string }> }).demos.find((demo) => demo.kind === "preview")!;
+    expect(await nodeOf(preview.id)).toBe(victim.address);
+    expect(preview.host).toBe(new URL(build.url).hostname);
+    await swarm.label(swarm.nodes.slice(1).find((node) => node !== victim)!, { previews: "yes" });
     const killedAt = Date.now();
     await swarm.killNode(victim);
     const backAfter: number[] = [];
+    await waitFor("the preview to be served from another node", async () => (await nodeOf(preview.id)) !== victim.address && (await stack.viaNginx(preview.host, "/")).status === 200, 90_000, 200);
+    expect((await stack.viaNginx(preview.host, "/")).body).toBe("main\n");
+    console.log(`swarm: the dead node's preview served again after ${Date.now() - killedAt} ms`);
     for (const demo of onVictim) {
       await waitFor(`${demo.id} to be served from another node`, async () => {
         if ((await nodeOf(demo.id)) === victim.address) return false;
