@@ -154,10 +154,12 @@ export async function runRender(config: Config): Promise<number> {
 /** runtime: swarm: the manager, the registry, and one line per node with its demos and free capacity. */
 async function swarmChecks(config: Config, docker: ReturnType<typeof connectDocker>): Promise<Check[]> {
   const checks: Check[] = [];
+  const addresses: string[] = [];
   try {
     await assertSwarmManager(docker);
     checks.push({ name: "swarm", ok: true, detail: "this Docker daemon is a swarm manager" });
     for (const node of await swarmNodes(docker, config.namespace)) {
+      addresses.push(node.address);
       const ok = node.state === "ready";
       checks.push({ name: `node ${node.hostname}`.slice(0, 14), ok, detail: `${node.address} ${node.role}, ${node.state}, ${node.availability}: ${node.demos} demo(s), free ${node.freeCpus} CPUs and ${(node.freeMemoryBytes / 1024 ** 3).toFixed(1)} GiB` });
     }
@@ -166,14 +168,15 @@ async function swarmChecks(config: Config, docker: ReturnType<typeof connectDock
   }
   if (config.swarm.registry) checks.push({ name: "registry", ...(await registryAnswers(config.swarm.registry)) });
   else checks.push({ name: "registry", ok: true, detail: "none configured: every node must have the demo images already" });
-  // Each node's own rules; doctor sees only the machine it runs on.
-  checks.push({ name: "demo ports", ok: true, detail: `run scripts/swarm-firewall.sh --check <nginx address> ${config.ports.from}:${config.ports.to} on each node (demos answer nginx alone)` });
+  // Each node's own rules: no Docker API shows a node's iptables, so this is a reminder, not a pass.
+  checks.push({ name: "demo ports", ok: "not checked", detail: `run scripts/swarm-firewall.sh --check <nginx address> ${config.ports.from}:${config.ports.to} on each node${addresses.length ? ` (${addresses.join(", ")})` : ""} so demos answer nginx alone` });
   return checks;
 }
 
 interface Check {
   name: string;
-  ok: boolean;
+  /** "not checked": something doctor cannot see from here; shown, and not counted as a failure. */
+  ok: boolean | "not checked";
   detail: string;
 }
 
@@ -214,6 +217,6 @@ export async function runDoctor(config: Config): Promise<number> {
   if (!status) checks.push({ name: "watcher", ok: true, detail: "has not reported yet (is `demo-launcher watch-nginx` running?)" });
   else if (status.lastError) checks.push({ name: "watcher", ok: false, detail: `last error at ${status.lastError.at}: ${status.lastError.message}` });
   else checks.push({ name: "watcher", ok: true, detail: `applied routes generation ${status.appliedGeneration} (${status.reloads} reload(s) since it started)` });
-  for (const check of checks) console.log(`${check.ok ? "ok  " : "FAIL"}  ${check.name.padEnd(14)} ${check.detail}`);
-  return checks.every((check) => check.ok) ? 0 : 1;
+  for (const check of checks) console.log(`${check.ok === "not checked" ? "??  " : check.ok ? "ok  " : "FAIL"}  ${check.name.padEnd(14)} ${check.detail}`);
+  return checks.every((check) => check.ok !== false) ? 0 : 1;
 }

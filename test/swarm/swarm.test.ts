@@ -142,6 +142,10 @@ describe("demos on a 3-node swarm", () => {
     const services = await swarm.manager.docker.listServices({ filters: { label: [`demo-launcher.namespace=${stack.namespace}`] } });
     expect(counted).toBe(services.length);
     expect(doctor.all).toMatch(/free [\d.]+ CPUs and [\d.]+ GiB/);
+    // The firewall of each node cannot be seen through Docker: shown as not checked, with the command and the nodes.
+    const portsLine = doctor.all.split("\n").find((line) => line.startsWith("??    demo ports"))!;
+    expect(portsLine).toContain(`run scripts/swarm-firewall.sh --check <nginx address> ${stack.config.ports.from}:${stack.config.ports.to} on each node (`);
+    for (const node of swarm.nodes) expect(portsLine).toContain(node.address);
   });
 
   it("keeps demos reachable from nginx's address only, with the firewall script's rules on every node", async () => {
