@@ -41,6 +41,9 @@ export interface ControllerOptions {
   templatesDir?: string;
   /** Listen on this port instead of the configured one (0 = any free port; tests use it). */
   portOverride?: number;
+  /** Another container runtime and readiness check (the benchmark's in-memory runtime for memory per demo). */
+  runtime?: ContainerRuntime;
+  readiness?: (endpoint: string, path: string) => Promise<boolean>;
 }
 
 /** One host (loopback ports on this daemon) or a swarm (services placed by Swarm; this daemon must be a manager). */
@@ -56,8 +59,8 @@ async function runtimeFor(config: Config, docker: Docker): Promise<ContainerRunt
 
 export async function startController(config: Config, options: ControllerOptions): Promise<ControllerHandle> {
   const docker = options.docker ?? connectDocker();
-  await assertDockerReachable(docker);
-  const runtime = await runtimeFor(config, docker);
+  if (!options.runtime) await assertDockerReachable(docker);
+  const runtime = options.runtime ?? (await runtimeFor(config, docker));
   const templatesDir = options.templatesDir ?? DEFAULT_TEMPLATES_DIR;
   const renderer = new RoutesRenderer(templatesDir, { ...(config.templatesDir ? { operatorDir: config.templatesDir } : {}), ...(config.nginx.seenLog ? { seenLog: config.nginx.seenLog } : {}), logger: options.logger });
   // nginx logs requests to previews; reading that log is how idle previews are found (and used ones kept).
@@ -84,7 +87,7 @@ export async function startController(config: Config, options: ControllerOptions
     newId: makeIdGenerator(config.idLength),
     runtime,
     restorer: new DumpRestorer(runtime),
-    readiness: httpReadinessProbe,
+    readiness: options.readiness ?? httpReadinessProbe,
     routes: new RoutesFilePublisher(new RoutesFile(config.nginx.configDir, config.nginx.controller, renderer), nginxRouteConfirmer(config.nginx.probeUrl, config.domain, { rejected: nginxRefused }), options.logger),
     stateStore: new StateFile(config.stateDir, options.logger),
     clock: { now: () => Date.now() },

@@ -240,7 +240,7 @@ export class DemoEngine implements EngineContext {
 
   publishRoutes(): Promise<number> {
     // Each app says whether it wants the time-left banner; preview sources never do (a team's own copy).
-    return this.options.routes.publish(routesFor(this.registry.values(), this.now(), (demo) => demo.kind !== "shared" && (this.specFor(demo)?.banner ?? true), (demo) => demo.kind === "preview"));
+    return this.options.routes.publish(() => routesFor(this.registry.values(), this.now(), (demo) => demo.kind !== "shared" && (this.specFor(demo)?.banner ?? true), (demo) => demo.kind === "preview"));
   }
 
   specFor(demo: Demo): AppSpec | undefined {

@@ -108,8 +108,11 @@ export type ReadinessProbe = (endpoint: string, path: string) => Promise<boolean
 export interface RoutePublisher {
   /** What was published before this run (read once at start). */
   load(): Promise<PublishedRoutes>;
-  /** Writes the routes (coalescing bursts); resolves to the generation that holds them. Throws when the write fails. */
-  publish(routes: Route[]): Promise<number>;
+  /**
+   * Writes the routes (coalescing bursts); resolves to the generation that holds them. Throws when the write fails.
+   * The routes are asked for when the write runs: a burst of calls costs one walk over every demo, not one each.
+   */
+  publish(routes: () => Route[]): Promise<number>;
   /** Resolves true once nginx serves this generation or a later one; false on timeout or refusal. */
   confirm(generation: number, timeoutMs: number): Promise<boolean>;
   readonly generation: number;

@@ -18,7 +18,7 @@ export class RoutesFilePublisher implements RoutePublisher {
   private lastKey: string | undefined;
   /** The last write error, so a failing disk is reported once, not at every retry. */
   private readonly fault = new LastingFault();
-  private readonly write = coalesceLatest((routes: Route[]) => this.writeOnce(routes));
+  private readonly write = coalesceLatest((routes: () => Route[]) => this.writeOnce(routes()));
 
   constructor(private readonly file: RoutesStore, private readonly confirmer: GenerationConfirmer, private readonly logger: Logger) {}
 
@@ -33,8 +33,8 @@ export class RoutesFilePublisher implements RoutePublisher {
     return published;
   }
 
-  /** Calls while a write is queued share it, and it writes the latest routes given. */
-  publish(routes: Route[]): Promise<number> {
+  /** Calls while a write is queued share it, and it writes the routes as they are when it runs. */
+  publish(routes: () => Route[]): Promise<number> {
     return this.write(routes);
   }
 

@@ -38,26 +38,52 @@ export async function readServedGeneration(probeUrl: string, host?: string): Pro
   return Number(result.body.trim());
 }
 
-/** Asks nginx itself which generation it serves, until it serves this one or a later one. */
+/**
+ * Asks nginx itself which generation it serves, until it serves this one or a later one. One poll loop serves
+ * every launch waiting at the time: a burst of 50 asks nginx once per tick, not 50 times.
+ */
 export function nginxRouteConfirmer(probeUrl: string, host: string, options: { rejected?: (generation: number) => Promise<boolean> } = {}): GenerationConfirmer {
-  return async (generation, timeoutMs) => {
-    const deadline = Date.now() + timeoutMs;
-    // Right after a reload the old workers may still accept a connection or two: only several answers
-    // in a row from the new configuration mean every new connection gets it.
-    let inARow = 0;
-    let nextRejectionCheck = Date.now() + 250;
-    while (Date.now() < deadline) {
-      // Once the watcher has refused this file, waiting longer cannot help.
-      if (options.rejected && Date.now() >= nextRejectionCheck) {
-        nextRejectionCheck = Date.now() + 250;
-        if (await options.rejected(generation)) return false;
+  const waiters = new Set<(served: number | undefined) => void>();
+  let polling = false;
+  const poll = async () => {
+    polling = true;
+    try {
+      while (waiters.size > 0) {
+        const served = await readServedGeneration(probeUrl, host);
+        for (const waiter of [...waiters]) waiter(served);
+        // Four readings spread over ≈ 50 ms: on a busy host an old worker can take that long to stop accepting.
+        await new Promise((resolve) => setTimeout(resolve, 12));
       }
-      const served = await readServedGeneration(probeUrl, host);
-      inARow = served !== undefined && served >= generation ? inARow + 1 : 0;
-      if (inARow >= 4) return true;
-      // Spread over ≈ 50 ms: on a busy host an old worker can take that long to stop accepting.
-      await new Promise((resolve) => setTimeout(resolve, inARow > 0 ? 15 : 10));
+    } finally {
+      polling = false;
     }
-    return false;
   };
+  return (generation, timeoutMs) =>
+    new Promise<boolean>((resolve) => {
+      // Right after a reload the old workers may still accept a connection or two: only several answers
+      // in a row from the new configuration mean every new connection gets it.
+      let inARow = 0;
+      let checking = false;
+      const onReading = (served: number | undefined) => {
+        inARow = served !== undefined && served >= generation ? inARow + 1 : 0;
+        if (inARow >= 4) finish(true);
+      };
+      const timer = setTimeout(() => finish(false), timeoutMs);
+      // Once the watcher has refused this file, waiting longer cannot help.
+      const rejectionCheck = options.rejected
+        ? setInterval(() => {
+            if (checking) return;
+            checking = true;
+            void options.rejected!(generation).then((refused) => refused && finish(false), () => undefined).finally(() => (checking = false));
+          }, 250)
+        : undefined;
+      function finish(result: boolean) {
+        waiters.delete(onReading);
+        clearTimeout(timer);
+        clearInterval(rejectionCheck);
+        resolve(result);
+      }
+      waiters.add(onReading);
+      if (!polling) void poll();
+    });
 }
