@@ -76,19 +76,30 @@ export async function createInstance(ctx: EngineContext, demo: Demo, app: AppCon
 }
 
 /** Polls the instance until it answers, watching for a crash; never routes anything. */
+/**
+ * How often a starting instance asks the runtime whether its container still runs: every second, and less often
+ * while many start at once (a burst of 50 asking every second is 50 inspects a second against a daemon busy
+ * starting them); a crash is then noticed a few seconds later, and only during a burst.
+ */
+function inspectEvery(ctx: EngineContext): number {
+  let starting = 0;
+  for (const demo of ctx.registry.values()) if (demo.status === "starting") starting += 1;
+  return Math.min(5000, Math.max(1000, starting * 100));
+}
+
 export async function awaitInstanceReady(ctx: EngineContext, demo: Demo, instance: Instance, readiness: { path: string; timeout: number }, since: number, stillWanted: () => boolean): Promise<ReadyOutcome> {
   const { runtime } = ctx.options;
   const deadline = since + readiness.timeout;
   // A probe is one loopback connect: polling often costs little and every wasted interval is latency.
   let interval = 20;
-  let lastInspect = 0;
+  let nextInspect = 0;
   for (;;) {
     if (!stillWanted()) return { outcome: "abandoned" };
     if (instance.endpoint && (await ctx.options.readiness(instance.endpoint, readiness.path).catch(() => false))) return { outcome: "ready" };
     if (!stillWanted()) return { outcome: "abandoned" };
     const now = ctx.now();
-    if (now - lastInspect >= 1000 && instance.containerId) {
-      lastInspect = now;
+    if (now >= nextInspect && instance.containerId) {
+      nextInspect = now + inspectEvery(ctx);
       let state: ContainerInspection | undefined | "unknown";
       try {
         state = await runtime.inspect(instance.containerId);

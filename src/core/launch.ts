@@ -9,6 +9,15 @@ import { autoSnapshots, launchImage, startsFromSnapshot } from "./snapshots.js";
 
 /** After a pool member fails to start, that app's pool waits this long before trying again. */
 const POOL_RETRY_MS = 30_000;
+/**
+ * A demo that answers while others are still starting waits for them, up to GATHER_PER_OTHER_MS for each of them
+ * and GATHER_MAX_MS at most, counted from the last routes write: a burst of launches costs a few nginx reloads
+ * (each starts new workers and drains the old) instead of one per demo; a launch beside one or two others waits
+ * a few hundred milliseconds at most; and the last of a burst is never held back, nobody being left to wait for.
+ */
+const GATHER_PER_OTHER_MS = 300;
+const GATHER_MAX_MS = 4000;
+const GATHER_POLL_MS = 25;
 
 function stillStarting(ctx: EngineContext, demo: Demo): () => boolean {
   return () => !ctx.closed && ctx.registry.isLive(demo) && demo.status === "starting";
@@ -40,8 +49,10 @@ export async function finishLaunch(ctx: EngineContext, demo: Demo, instance: Ins
   await early;
   if (result.outcome === "abandoned") return;
   if (result.outcome === "failed") return failDemo(ctx, demo, result.reason);
-  instance.health = "healthy";
   demo.step = "routing";
+  await gatherWithOthers(ctx, demo, wanted);
+  // Healthy (and so in the routes) only now: a write by anyone else meanwhile (the reaper's) leaves it for the gathered one.
+  instance.health = "healthy";
   const confirmed = await publishUntilServed(ctx, wanted, `demo ${demo.id}`);
   if (confirmed === undefined || !wanted()) return;
   ctx.registry.restartAttempts.delete(demo.id);
@@ -49,6 +60,20 @@ export async function finishLaunch(ctx: EngineContext, demo: Demo, instance: Ins
   demo.step = "done";
   if (!demo.pooled) ctx.emit({ type: "ready", id: demo.id, app: demo.app, kind: demo.kind, seconds: (ctx.now() - since) / 1000, ...(demo.requestId ? { requestId: demo.requestId } : {}) });
   ctx.track(autoSnapshots(ctx, demo));
+}
+
+/** Waits while other launches are still on their way to answering (see GATHER_PER_OTHER_MS). */
+async function gatherWithOthers(ctx: EngineContext, demo: Demo, wanted: () => boolean): Promise<void> {
+  const othersOnTheirWay = () => {
+    let count = 0;
+    for (const other of ctx.registry.values()) if (other !== demo && other.status === "starting" && (other.step === "creating" || other.step === "starting" || other.step === "waiting-for-app")) count += 1;
+    return count;
+  };
+  for (;;) {
+    const others = othersOnTheirWay();
+    if (others === 0 || !wanted() || ctx.now() >= ctx.registry.routesWrittenAt + Math.min(GATHER_MAX_MS, others * GATHER_PER_OTHER_MS)) return;
+    await ctx.sleep(GATHER_POLL_MS);
+  }
 }
 
 /**

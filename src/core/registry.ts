@@ -27,6 +27,8 @@ export class DemoRegistry {
   interruptedJobs: Job[] = [];
   /** Previews the last run had put to sleep (their containers are stopped on purpose). */
   readonly savedAsleep = new Set<string>();
+  /** When the routes were last published: a burst's launches gather within a window after it (launch.ts). */
+  routesWrittenAt = 0;
   /** Replacement outcomes the last run saved, until their demos are adopted. */
   private readonly savedReplacements = new Map<string, ReplacementState>();
 
