@@ -19,6 +19,8 @@ import { metricsBench, metricsRows, type MetricsResults } from "./metrics.js";
 import { consoleBench, consoleRows, type ConsoleResults } from "./console.js";
 import { swarmBench, swarmRows, type SwarmResults } from "./swarm.js";
 import { memoryBench, memoryRows, type MemoryResults } from "./memory.js";
+import { startWrk } from "./wrk.js";
+import { launchesUnderLoad, underLoadRows, type UnderLoadResults } from "./under-load.js";
 
 const quick = process.argv.includes("--quick");
 const SIZE = quick
@@ -172,7 +174,8 @@ async function burstFloor(stack: Stack, count: number): Promise<number> {
         Image: SAMPLE_IMAGE,
         Labels: { "demo-launcher-bench": "floor" },
         ExposedPorts: { "8080/tcp": {} },
-        HostConfig: { PortBindings: { "8080/tcp": [{ HostIp: "127.0.0.1", HostPort: String(hostPort) }] }, NetworkMode: "demo-launcher", Memory: 32 * 1024 * 1024, PidsLimit: 256 },
+        // The same limits and options a demo gets, so the comparison is of the orchestration, not the container.
+        HostConfig: { PortBindings: { "8080/tcp": [{ HostIp: "127.0.0.1", HostPort: String(hostPort) }] }, NetworkMode: "demo-launcher", Memory: 32 * 1024 * 1024, MemorySwap: 32 * 1024 * 1024, NanoCpus: 5e8, PidsLimit: 256, SecurityOpt: ["no-new-privileges:true"], LogConfig: { Type: "json-file", Config: { "max-size": "1m", "max-file": "2" } }, RestartPolicy: { Name: "no" } },
       });
       await container.start();
       for (;;) {
@@ -360,31 +363,6 @@ async function footprint(): Promise<void> {
 
 // ---- 6: serving through reloads --------------------------------------------------------------------
 
-const WRK_SCRIPT = `
-local hosts = {}
-for host in string.gmatch(os.getenv("BENCH_HOSTS"), "[^,]+") do table.insert(hosts, host) end
-local threads = {}
-function setup(thread) table.insert(threads, thread) end
-function init(args) counter = 0; count5xx = 0; last5xx = 0 end
-function request()
-  counter = counter + 1
-  return wrk.format("GET", "${HEALTH.path}", { Host = hosts[(counter % #hosts) + 1] })
-end
-function response(status, headers, body)
-  if status >= 500 then
-    count5xx = count5xx + 1; last5xx = status
-    if count5xx == 1 then io.write("BENCH5XXBODY " .. string.gsub(string.sub(body or "", 1, 300), "\\n", " ") .. "\\n") end
-  end
-end
-function done(summary, latency, requests)
-  local total = 0
-  local statuses = ""
-  for _, thread in ipairs(threads) do total = total + thread:get("count5xx"); statuses = statuses .. " " .. tostring(thread:get("last5xx")) end
-  io.write("BENCH5XXSTATUS" .. statuses .. "\\n")
-  io.write(string.format("BENCH requests=%d errors5xx=%d connect=%d read=%d write=%d timeout=%d status=%d\\n",
-    summary.requests, total, summary.errors.connect, summary.errors.read, summary.errors.write, summary.errors.timeout, summary.errors.status))
-end
-`;
 
 async function reloadLoad(): Promise<void> {
   const stack = await startStack({ appsYaml: `${appYaml("steady", "    ttl: 30m\n")}${appYaml("brief", "    ttl: 5s\n")}`, limitsYaml: "limits: { maxDemos: 200, perClient: 1000 }" });
@@ -395,10 +373,8 @@ async function reloadLoad(): Promise<void> {
       const views = await Promise.all(steady.map(async (answer) => JSON.parse((await stack.api("GET", `/api/demos/${answer.body!.id}`)).body) as { status: string }));
       return views.every((view) => view.status === "ready");
     }, 60_000, 100);
-    const scriptFile = path.join(stack.dir, "load.lua");
-    await writeFile(scriptFile, WRK_SCRIPT);
     const reloadsBefore = stack.watcher.currentStatus().reloads;
-    const wrk = execa("wrk", ["-t2", "-c16", `-d${SIZE.loadSeconds}s`, "-s", scriptFile, `http://127.0.0.1:${stack.nginxPort}/`], { env: { BENCH_HOSTS: steady.map((answer) => answer.body!.host).join(",") }, reject: false, all: true });
+    const wrk = await startWrk(stack, steady.map((answer) => answer.body!.host), HEALTH.path, SIZE.loadSeconds);
     // Launches and expiries while the load runs: every one changes the routes and reloads nginx.
     let launched = 0;
     const spacing = ((SIZE.loadSeconds - 8) * 1000) / SIZE.loadLaunches;
@@ -407,20 +383,16 @@ async function reloadLoad(): Promise<void> {
       launched += 1;
       await new Promise((resolve) => setTimeout(resolve, spacing));
     }
-    const output = (await wrk).all ?? "";
-    const statuses = /BENCH5XXSTATUS(.*)/.exec(String(output))?.[1]?.trim();
-    if (statuses && statuses.split(" ").some((status) => status !== "0")) log(`reload load: last 5xx status per wrk thread: ${statuses}; a body: ${/BENCH5XXBODY (.*)/.exec(String(output))?.[1] ?? ""}`);
-    const line = /BENCH requests=(\d+) errors5xx=(\d+) connect=(\d+) read=(\d+) write=(\d+) timeout=(\d+) status=(\d+)/.exec(String(output));
-    if (!line) throw new Error(`wrk gave no result: ${output}`);
+    const load = await wrk.result((line) => log(`reload load: ${line}`));
     results.reloadLoad = {
       seconds: SIZE.loadSeconds,
       launches: launched,
       reloads: stack.watcher.currentStatus().reloads - reloadsBefore,
-      requests: Number(line[1]),
-      errors5xx: Number(line[2]),
-      connectErrors: Number(line[3]),
-      readErrors: Number(line[4]),
-      timeouts: Number(line[6]),
+      requests: load.requests,
+      errors5xx: load.errors5xx,
+      connectErrors: load.connectErrors,
+      readErrors: load.readErrors,
+      timeouts: load.timeouts,
     };
     log(`reload load: ${JSON.stringify(results.reloadLoad)}`);
     await stopAll(stack);
@@ -451,6 +423,7 @@ function table(): string {
   if (results.console) rows.push(...consoleRows(results.console as ConsoleResults));
   if (results.swarm) rows.push(...swarmRows(results.swarm as SwarmResults));
   if (results.memory) rows.push(...memoryRows(results.memory as MemoryResults));
+  if (results.underLoad) rows.push(...underLoadRows(results.underLoad as UnderLoadResults));
   if (r.reloadLoad) rows.push([`Serving through ${r.reloadLoad.launches} launches + expiries (${r.reloadLoad.reloads} reloads)`, `${r.reloadLoad.requests} requests`, `${r.reloadLoad.errors5xx} × 5xx, ${r.reloadLoad.connectErrors} failed connects`, "target 0 and 0"]);
   return ["| measure | result | baseline (same run) | ratio / target |", "| --- | --- | --- | --- |", ...rows.map((row) => `| ${row.join(" | ")} |`)].join("\n");
 }
@@ -468,6 +441,7 @@ const sections: Array<[string, () => Promise<void>]> = [
   ["console", async () => void (results.console = await consoleBench(SIZE.rssDemos, quick ? 10 : 20, SAMPLE_IMAGE, log))],
   ["swarm", async () => void (results.swarm = await swarmBench(SIZE.cold, log))],
   ["footprint", footprint],
+  ["under load", async () => void (results.underLoad = await launchesUnderLoad(SAMPLE_IMAGE, quick ? 50 : 200, quick ? 50 : 200, quick ? 20 : 60, log))],
   ["memory", async () => void (results.memory = await memoryBench(quick ? [1000, 5000] : [1000, 5000, 10_000], log))],
 ];
 const only = process.argv.find((arg) => arg.startsWith("--only="))?.slice("--only=".length);

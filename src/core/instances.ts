@@ -93,6 +93,9 @@ export async function awaitInstanceReady(ctx: EngineContext, demo: Demo, instanc
   // A probe is one loopback connect: polling often costs little and every wasted interval is latency.
   let interval = 20;
   let nextInspect = 0;
+  // Fast polling for the first seconds after the container started (not after the launch: in a burst, Docker
+  // may take seconds to get to this one), then slower for an app that takes its time.
+  const pollingSince = ctx.now();
   for (;;) {
     if (!stillWanted()) return { outcome: "abandoned" };
     if (instance.endpoint && (await ctx.options.readiness(instance.endpoint, readiness.path).catch(() => false))) return { outcome: "ready" };
@@ -124,7 +127,7 @@ export async function awaitInstanceReady(ctx: EngineContext, demo: Demo, instanc
     }
     if (now >= deadline) return { outcome: "failed", reason: `the app did not answer on ${readiness.path} within ${formatDuration(readiness.timeout)}` };
     await ctx.sleep(interval);
-    if (now - since > 10_000) interval = 250;
+    if (now - pollingSince > 10_000) interval = 250;
   }
 }
 

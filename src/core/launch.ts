@@ -50,7 +50,7 @@ export async function finishLaunch(ctx: EngineContext, demo: Demo, instance: Ins
   if (result.outcome === "abandoned") return;
   if (result.outcome === "failed") return failDemo(ctx, demo, result.reason);
   demo.step = "routing";
-  await gatherWithOthers(ctx, demo, wanted);
+  await gatherWithOthers(ctx, demo, instance, wanted);
   // Healthy (and so in the routes) only now: a write by anyone else meanwhile (the reaper's) leaves it for the gathered one.
   instance.health = "healthy";
   const confirmed = await publishUntilServed(ctx, wanted, `demo ${demo.id}`);
@@ -62,17 +62,30 @@ export async function finishLaunch(ctx: EngineContext, demo: Demo, instance: Ins
   ctx.track(autoSnapshots(ctx, demo));
 }
 
-/** Waits while other launches are still on their way to answering (see GATHER_PER_OTHER_MS). */
-async function gatherWithOthers(ctx: EngineContext, demo: Demo, wanted: () => boolean): Promise<void> {
+/**
+ * Waits while other launches are still on their way to answering (see GATHER_PER_OTHER_MS). The one that ends the
+ * wait releases every demo gathered so far at once, so one routes write takes them all.
+ */
+async function gatherWithOthers(ctx: EngineContext, demo: Demo, instance: Instance, wanted: () => boolean): Promise<void> {
+  const { gathering } = ctx.registry;
   const othersOnTheirWay = () => {
     let count = 0;
     for (const other of ctx.registry.values()) if (other !== demo && other.status === "starting" && (other.step === "creating" || other.step === "starting" || other.step === "waiting-for-app")) count += 1;
     return count;
   };
-  for (;;) {
-    const others = othersOnTheirWay();
-    if (others === 0 || !wanted() || ctx.now() >= ctx.registry.routesWrittenAt + Math.min(GATHER_MAX_MS, others * GATHER_PER_OTHER_MS)) return;
-    await ctx.sleep(GATHER_POLL_MS);
+  gathering.add(instance);
+  try {
+    for (;;) {
+      if (instance.health === "healthy" || !wanted()) return;
+      const others = othersOnTheirWay();
+      if (others === 0 || ctx.now() >= ctx.registry.routesWrittenAt + Math.min(GATHER_MAX_MS, others * GATHER_PER_OTHER_MS)) {
+        for (const gathered of gathering) gathered.health = "healthy";
+        return;
+      }
+      await ctx.sleep(GATHER_POLL_MS);
+    }
+  } finally {
+    gathering.delete(instance);
   }
 }
 

@@ -1,6 +1,6 @@
 // The registry of demos in memory: live demos, the line, leases, ended demos and what the state file keeps.
 import { JobBook, type Job } from "./jobs.js";
-import type { Demo, ReplacementState } from "./model.js";
+import type { Demo, Instance, ReplacementState } from "./model.js";
 import type { AcceptedLaunch, EndedDemo, EngineState, Lease } from "./runtime.js";
 
 const MAX_ENDED = 10_000;
@@ -29,6 +29,8 @@ export class DemoRegistry {
   readonly savedAsleep = new Set<string>();
   /** When the routes were last published: a burst's launches gather within a window after it (launch.ts). */
   routesWrittenAt = 0;
+  /** Instances that answer and wait to be routed together with the launches still starting (launch.ts). */
+  readonly gathering = new Set<Instance>();
   /** Replacement outcomes the last run saved, until their demos are adopted. */
   private readonly savedReplacements = new Map<string, ReplacementState>();
 
