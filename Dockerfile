@@ -1,7 +1,10 @@
 # The demo-launcher controller as an image: multi-stage build, runs as the unprivileged `node` user.
 # Run it on the host network (its readiness checks reach demos on 127.0.0.1) with the Docker socket
 # and the routes dir mounted; see README "Controller in Docker".
-FROM node:20-bookworm-slim AS build
+# BASE: any Debian-based image with Node.js 20+ and npm, and a `node` user; scripts/ensure-controller-image.sh
+# makes one locally where no registry can be reached.
+ARG BASE=node:20-bookworm-slim
+FROM ${BASE} AS build
 WORKDIR /app
 COPY package.json package-lock.json ./
 RUN npm ci --no-audit --no-fund
@@ -9,7 +12,7 @@ COPY tsconfig.json ./
 COPY src ./src
 RUN npm run build && npm prune --omit=dev
 
-FROM node:20-bookworm-slim
+FROM ${BASE}
 ENV NODE_ENV=production
 WORKDIR /opt/demo-launcher
 COPY --from=build /app/node_modules ./node_modules

@@ -1,0 +1,30 @@
+#!/usr/bin/env bash
+# Builds the controller's image from the Dockerfile here, on a Node.js base made locally (no registry has to be
+# reachable): Debian bookworm from mmdebstrap (scripts/ensure-base-image.sh) with the official Node.js 20 build
+# (scripts/ensure-node.sh). Elsewhere, `docker build .` uses the public node:20-bookworm-slim instead.
+# Usage: scripts/ensure-controller-image.sh [tag]   (default demo-launcher/controller:local; prints the tag)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+tag="${1:-demo-launcher/controller:local}"
+base=demo-launcher-base/node20:bookworm
+# Docker's output (and its notice about the classic builder) only when a build fails.
+quiet_build() {
+  local output
+  if ! output="$(docker build -q "$@" 2>&1)"; then echo "$output" >&2; echo "ensure-controller-image: docker build $* failed" >&2; exit 1; fi
+}
+
+if ! docker image inspect "$base" >/dev/null 2>&1; then
+  bash scripts/ensure-base-image.sh >&2
+  node_bin="$(bash scripts/ensure-node.sh 20)"
+  context="$(mktemp -d)"
+  trap 'rm -rf "$context"' EXIT
+  cp "$node_bin/node" "$context/node"
+  # Debian's npm runs on the newer node; the official image's unprivileged `node` user (uid 1000) is made too.
+  printf '%s\n' 'FROM demo-launcher-base/node:bookworm' 'COPY node /usr/local/bin/node' \
+    'RUN node --version && (id node >/dev/null 2>&1 || useradd --uid 1000 --create-home --shell /bin/sh node)' >"$context/Dockerfile"
+  echo "ensure-controller-image: making $base" >&2
+  quiet_build -t "$base" "$context"
+fi
+# Docker's layer cache keeps this quick when package-lock.json and src/ did not change.
+quiet_build --build-arg "BASE=$base" -t "$tag" .
+echo "$tag"
