@@ -1,5 +1,6 @@
 // Unit tests of how launches that answer together are routed together (few nginx reloads in a burst), in-memory.
 import { describe, expect, it } from "vitest";
+import type { Demo } from "../../src/core/model.js";
 import { portOf, setup } from "../helpers/engine-setup.js";
 
 const until = async (what: string, check: () => boolean) => {
@@ -17,10 +18,10 @@ describe("routing launches that answer while others still start", () => {
     // Time stands still: only the launches' own progress can end the gathering.
     const { engine, writes, answering } = setup({ limits, sleep: () => new Promise((resolve) => setTimeout(resolve, 1)) });
     await engine.start();
-    const demos = [];
+    const demos: Demo[] = [];
     for (const client of ["a", "b", "c"]) demos.push((await engine.launch("hello", client)).demo);
     await until("three containers", () => demos.every((demo) => portOf(engine.get(demo.id)) > 0));
-    const [first, second, third] = demos as [(typeof demos)[number], (typeof demos)[number], (typeof demos)[number]];
+    const [first, second, third] = demos as [Demo, Demo, Demo];
     answering.add(portOf(first));
     answering.add(portOf(second));
     await until("the first two to answer", () => engine.get(first.id)?.step === "routing" && engine.get(second.id)?.step === "routing");
