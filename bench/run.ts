@@ -444,6 +444,13 @@ const sections: Array<[string, () => Promise<void>]> = [
   ["under load", async () => void (results.underLoad = await launchesUnderLoad(SAMPLE_IMAGE, quick ? 50 : 200, quick ? 50 : 200, quick ? 20 : 60, log))],
   ["memory", async () => void (results.memory = await memoryBench(quick ? [1000, 5000] : [1000, 5000, 10_000], log))],
 ];
+const out = path.join(path.dirname(new URL(import.meta.url).pathname), "results", "latest.json");
+// --table: the table of the figures on record (sections run one by one are merged there), without running anything.
+if (process.argv.includes("--table")) {
+  Object.assign(results, JSON.parse(await readFile(out, "utf8")) as Results);
+  console.log(table());
+  process.exit(0);
+}
 const only = process.argv.find((arg) => arg.startsWith("--only="))?.slice("--only=".length);
 const started = performance.now();
 for (const [name, run] of sections) {
@@ -457,7 +464,6 @@ for (const [name, run] of sections) {
   }
 }
 results.durationSeconds = round((performance.now() - started) / 1000, 0);
-const out = path.join(path.dirname(new URL(import.meta.url).pathname), "results", "latest.json");
 await mkdir(path.dirname(out), { recursive: true });
 await writeFile(out, `${JSON.stringify(results, null, 2)}\n`);
 console.log(table());
