@@ -22,7 +22,7 @@ import { ControllerMetrics } from "../metrics/metrics.js";
 import type { EventSink } from "../core/events.js";
 import { lifecycleLog } from "./lifecycle-log.js";
 import { formatAddress } from "../nginx/render.js";
-import type { ContainerRuntime } from "../core/runtime.js";
+import type { ContainerRuntime, ReadinessProbe } from "../core/runtime.js";
 import { SwarmRuntime } from "../swarm/runtime.js";
 import { assertSwarmManager, nodeDockers } from "../swarm/nodes.js";
 
@@ -43,7 +43,7 @@ export interface ControllerOptions {
   portOverride?: number;
   /** Another container runtime and readiness check (the benchmark's in-memory runtime for memory per demo). */
   runtime?: ContainerRuntime;
-  readiness?: (endpoint: string, path: string) => Promise<boolean>;
+  readiness?: ReadinessProbe;
 }
 
 /** One host (loopback ports on this daemon) or a swarm (services placed by Swarm; this daemon must be a manager). */

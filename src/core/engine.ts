@@ -241,7 +241,7 @@ export class DemoEngine implements EngineContext {
   publishRoutes(): Promise<number> {
     // Each app says whether it wants the time-left banner; preview sources never do (a team's own copy).
     // From the call on: a launch that answers while this write runs gathers with the next one, not right behind it.
-    this.registry.routesWrittenAt = this.now();
+    this.registry.routesPublishedAt = this.now();
     return this.options.routes.publish(() => routesFor(this.registry.values(), this.now(), (demo) => demo.kind !== "shared" && (this.specFor(demo)?.banner ?? true), (demo) => demo.kind === "preview"));
   }
 

@@ -75,7 +75,6 @@ export async function createInstance(ctx: EngineContext, demo: Demo, app: AppCon
   }
 }
 
-/** Polls the instance until it answers, watching for a crash; never routes anything. */
 /**
  * How often a starting instance asks the runtime whether its container still runs: every second, and less often
  * while many start at once (a burst of 50 asking every second is 50 inspects a second against a daemon busy
@@ -87,6 +86,7 @@ function inspectEvery(ctx: EngineContext): number {
   return Math.min(5000, Math.max(1000, starting * 100));
 }
 
+/** Polls the instance until it answers, watching for a crash; never routes anything. */
 export async function awaitInstanceReady(ctx: EngineContext, demo: Demo, instance: Instance, readiness: { path: string; timeout: number }, since: number, stillWanted: () => boolean): Promise<ReadyOutcome> {
   const { runtime } = ctx.options;
   const deadline = since + readiness.timeout;

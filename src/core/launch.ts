@@ -50,7 +50,7 @@ export async function finishLaunch(ctx: EngineContext, demo: Demo, instance: Ins
   if (result.outcome === "abandoned") return;
   if (result.outcome === "failed") return failDemo(ctx, demo, result.reason);
   demo.step = "routing";
-  await gatherWithOthers(ctx, demo, instance, wanted);
+  await gatherWithOthers(ctx, instance, wanted);
   // Healthy (and so in the routes) only now: a write by anyone else meanwhile (the reaper's) leaves it for the gathered one.
   instance.health = "healthy";
   const confirmed = await publishUntilServed(ctx, wanted, `demo ${demo.id}`);
@@ -63,24 +63,28 @@ export async function finishLaunch(ctx: EngineContext, demo: Demo, instance: Ins
 }
 
 /**
- * Waits while other launches are still on their way to answering (see GATHER_PER_OTHER_MS). The one that ends the
- * wait releases every demo gathered so far at once, so one routes write takes them all.
+ * Waits while other launches are still on their way to answering (see GATHER_PER_OTHER_MS). The first one
+ * gathered decides for all (one walk over the demos per tick, not one per waiting demo) and, when the wait ends,
+ * releases every demo gathered so far at once, so one routes write takes them all.
  */
-async function gatherWithOthers(ctx: EngineContext, demo: Demo, instance: Instance, wanted: () => boolean): Promise<void> {
+async function gatherWithOthers(ctx: EngineContext, instance: Instance, wanted: () => boolean): Promise<void> {
   const { gathering } = ctx.registry;
-  const othersOnTheirWay = () => {
+  const onTheirWay = () => {
     let count = 0;
-    for (const other of ctx.registry.values()) if (other !== demo && other.status === "starting" && (other.step === "creating" || other.step === "starting" || other.step === "waiting-for-app")) count += 1;
+    for (const other of ctx.registry.values()) if (other.status === "starting" && (other.step === "creating" || other.step === "starting" || other.step === "waiting-for-app")) count += 1;
     return count;
   };
   gathering.add(instance);
   try {
     for (;;) {
       if (instance.health === "healthy" || !wanted()) return;
-      const others = othersOnTheirWay();
-      if (others === 0 || ctx.now() >= ctx.registry.routesWrittenAt + Math.min(GATHER_MAX_MS, others * GATHER_PER_OTHER_MS)) {
-        for (const gathered of gathering) gathered.health = "healthy";
-        return;
+      // Only the first gathered decides; when it leaves (released, or its demo ended), the next one does.
+      if (gathering.values().next().value === instance) {
+        const others = onTheirWay();
+        if (others === 0 || ctx.now() >= ctx.registry.routesPublishedAt + Math.min(GATHER_MAX_MS, others * GATHER_PER_OTHER_MS)) {
+          for (const gathered of gathering) gathered.health = "healthy";
+          return;
+        }
       }
       await ctx.sleep(GATHER_POLL_MS);
     }

@@ -28,7 +28,7 @@ export class DemoRegistry {
   /** Previews the last run had put to sleep (their containers are stopped on purpose). */
   readonly savedAsleep = new Set<string>();
   /** When the routes were last published: a burst's launches gather within a window after it (launch.ts). */
-  routesWrittenAt = 0;
+  routesPublishedAt = 0;
   /** Instances that answer and wait to be routed together with the launches still starting (launch.ts). */
   readonly gathering = new Set<Instance>();
   /** Replacement outcomes the last run saved, until their demos are adopted. */
