@@ -51,8 +51,17 @@ export const configSchema = z.strictObject({
         queueLength: z.number({ error: "must be a whole number of waiting visitors, 0 or more" }).int("must be a whole number, 0 or more").min(0, "must be 0 or more").default(20),
         launchesPerClient: positiveInt("launches").default(10),
         launchWindow: duration.prefault("10m"),
+        /** Visitors of one network share these (never fewer than one visitor's own), so a handful of addresses cannot take every slot. */
+        perNetwork: z
+          .strictObject({
+            demos: positiveInt("demos").default(4),
+            launches: positiveInt("launches").default(20),
+            ipv4: z.number({ error: "must be a prefix length from 8 to 32" }).int("must be a whole number from 8 to 32").min(8, "must be at least 8").max(32, "must be at most 32").default(24),
+            ipv6: z.number({ error: "must be a prefix length from 16 to 64" }).int("must be a whole number from 16 to 64").min(16, "must be at least 16").max(64, "must be at most 64 (one IPv6 visitor is a /64)").default(64),
+          }, { error: "must be a map with demos, launches, ipv4 and ipv6" })
+          .prefault({}),
       },
-      { error: "must be a map with maxDemos, perClient, queueLength, launchesPerClient and launchWindow" },
+      { error: "must be a map with maxDemos, perClient, queueLength, launchesPerClient, launchWindow and perNetwork" },
     )
     .prefault({}),
   allowedOrigins: z

@@ -11,6 +11,14 @@ export interface AdmissionLimits {
   queueLength: number;
   launchesPerClient: number;
   launchWindow: number;
+  /** Optional so older callers (tests, the bench's fixed limits) need not name it; absent = no network limit beyond a visitor's. */
+  perNetwork?: { demos: number; launches: number };
+}
+
+/** A visitor key is `<network>.<visitor>`; an older key without a network is its own network. */
+export function networkOf(owner: string): string {
+  const dot = owner.indexOf(".");
+  return dot < 0 ? owner : owner.slice(0, dot);
 }
 
 export type Admission =
@@ -43,12 +51,32 @@ export function admit(input: AdmissionInput): Admission {
     if (mine.length >= limits.perClient) return { decision: "existing", demo: mine[0]! };
     const wait = input.rate.retryAfterSeconds(owner, now);
     if (wait > 0) throw new DomainError({ code: "rate-limited", launches: limits.launchesPerClient, windowMs: limits.launchWindow, retryAfterSeconds: wait });
+    if (limits.perNetwork) admitNetwork(input, limits.perNetwork, networkOf(owner));
   }
   const running = demos.filter(DemoRegistry.holdsSlot).length;
   if (running < limits.maxDemos && input.queued === 0) return { decision: "start" };
   if (input.queued < limits.queueLength) return { decision: "queue" };
   const retryAfterSeconds = Math.max(1, Math.ceil(estimateWait(demos, input.queued + 1, input.ttl, now) / 1000));
   throw new DomainError({ code: "no-room", maxDemos: limits.maxDemos, lineLength: limits.queueLength, retryAfterSeconds });
+}
+
+/** A network never gets fewer than one visitor of it would: the per-network limits are at least the per-visitor ones. */
+function admitNetwork(input: AdmissionInput, perNetwork: { demos: number; launches: number }, network: string): void {
+  const { demos, limits, now } = input;
+  const maxDemos = Math.max(perNetwork.demos, limits.perClient);
+  const ours = demos.filter((demo) => demo.kind === "visitor" && demo.owner !== undefined && networkOf(demo.owner) === network);
+  if (ours.length >= maxDemos) {
+    const soonest = Math.min(...ours.map((demo) => (demo.status === "queued" ? now + input.ttl : demo.expiresAt)));
+    throw new DomainError({ code: "network-full", demos: maxDemos, retryAfterSeconds: Math.max(1, Math.ceil((soonest - now) / 1000)) });
+  }
+  const maxLaunches = Math.max(perNetwork.launches, limits.launchesPerClient);
+  const wait = input.rate.retryAfterSeconds(networkRateKey(network), now, maxLaunches);
+  if (wait > 0) throw new DomainError({ code: "rate-limited", launches: maxLaunches, windowMs: limits.launchWindow, retryAfterSeconds: wait, network: true });
+}
+
+/** The launch-rate entry a visitor's network is counted under, beside the visitor's own. */
+export function networkRateKey(network: string): string {
+  return `network:${network}`;
 }
 
 /** When the visitor at `position` in line may expect a slot; idle pool members free none, so only slot holders count. */

@@ -1,4 +1,5 @@
 // What the engine's modules share: the options with every edge passed in, the registry, and a few operations.
+import type { AdmissionLimits } from "./admission.js";
 import type { AppSpec as AppConfig } from "./app-spec.js";
 import type { Logger } from "./app-spec.js";
 import type { DockerOutage } from "./docker-outage.js";
@@ -16,7 +17,7 @@ export interface EngineOptions {
   apps: Record<string, AppConfig>;
   /** Preview sources: how their instances run (the image comes from each build). */
   previews?: Record<string, AppConfig>;
-  limits: { maxDemos: number; perClient: number; queueLength: number; launchesPerClient: number; launchWindow: number };
+  limits: AdmissionLimits;
   newId: () => string;
   runtime: ContainerRuntime;
   readiness: ReadinessProbe;

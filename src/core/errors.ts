@@ -5,7 +5,9 @@ export type DomainErrorData =
   | { code: "unknown-app"; asked: unknown; allowed: string[] }
   | { code: "no-room"; maxDemos: number; lineLength: number; retryAfterSeconds: number }
   | { code: "shutting-down"; retryAfterSeconds: number }
-  | { code: "rate-limited"; launches: number; windowMs: number; retryAfterSeconds: number }
+  | { code: "rate-limited"; launches: number; windowMs: number; retryAfterSeconds: number; network?: boolean }
+  /** Visitors of one network (an IPv4 /24, an IPv6 /64 by default) hold as many demos as it may have. */
+  | { code: "network-full"; demos: number; retryAfterSeconds: number }
   | { code: "no-such-demo"; id: string }
   | { code: "still-queued"; id: string }
   | { code: "extension-out-of-range"; id: string; byMs: number; minMs: number; maxMs: number }

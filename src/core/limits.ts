@@ -7,9 +7,10 @@ export class LaunchRateLimiter {
   constructor(private readonly maxLaunches: number, private readonly windowMs: number) {}
 
   /** Seconds until this client may launch again; 0 when it may launch now. */
-  retryAfterSeconds(client: string, now: number): number {
+  retryAfterSeconds(client: string, now: number, maxLaunches = this.maxLaunches): number {
     const recent = this.recent(client, now);
-    if (recent.length < this.maxLaunches) return 0;
+    if (recent.length < maxLaunches) return 0;
+    if (maxLaunches < recent.length) return Math.max(1, Math.ceil((recent[recent.length - maxLaunches]! + this.windowMs - now) / 1000));
     return Math.max(1, Math.ceil((recent[0]! + this.windowMs - now) / 1000));
   }
 

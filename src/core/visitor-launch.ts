@@ -1,5 +1,5 @@
 // A visitor's launch: refused, given their live demo back, a warm pool member, a new demo, or a place in line.
-import { admit, resolveApp } from "./admission.js";
+import { admit, networkOf, networkRateKey, resolveApp } from "./admission.js";
 import type { DemoEngine, LaunchResult } from "./engine.js";
 import { DomainError } from "./errors.js";
 import { runLaunch } from "./launch.js";
@@ -20,11 +20,14 @@ export async function launchForVisitor(engine: DemoEngine, rate: LaunchRateLimit
   try {
     admission = admit({ demos: engine.registry.all(), queued: engine.registry.queue.length, limits: engine.options.limits, owner, ttl: app.ttl, rate: rate, now });
   } catch (error) {
-    engine.emit({ type: "launch-refused", app: name, reason: error instanceof DomainError && error.data.code === "rate-limited" ? "rate-limited" : "full" });
+    engine.emit({ type: "launch-refused", app: name, reason: error instanceof DomainError && (error.data.code === "rate-limited" || error.data.code === "network-full") ? "rate-limited" : "full" });
     throw error;
   }
   if (admission.decision === "existing") return { demo: admission.demo, created: false };
-  if (owner) rate.record(owner, now);
+  if (owner) {
+    rate.record(owner, now);
+    rate.record(networkRateKey(networkOf(owner)), now);
+  }
   if (admission.decision === "start") {
     const warm = readyPoolMember(engine, name);
     if (warm) {

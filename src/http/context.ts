@@ -6,7 +6,7 @@ import { viewOf, type Demo } from "../core/model.js";
 import { DEMO_ID_PATTERN, hostFor, idFromHost } from "../core/naming.js";
 import type { EndedDemo } from "../core/runtime.js";
 import type { Logger } from "../logger.js";
-import { clientAddress, clientKey } from "./client.js";
+import { clientAddress, type VisitorKeys } from "./client.js";
 import type { ConsoleAuth } from "./console/auth.js";
 import type { Pages } from "./pages.js";
 import { ProblemError } from "./problem.js";
@@ -53,20 +53,27 @@ export interface HttpContext extends ServerDeps {
   originAllowed(origin: string): boolean;
   /** Launches change state: only by POST, and a browser's Origin must be one we trust (CSRF). */
   assertSameOrigin(request: FastifyRequest): void;
+  /** The keyed hash of the asking visitor and their network (see VisitorKeys). */
+  visitorKey(request: FastifyRequest): string;
   parseId(raw: string): string;
 }
 
-export function createHttpContext(deps: ServerDeps, pages: Pages, scripts: HttpContext["scripts"], auth: ConsoleAuth): HttpContext {
+export function createHttpContext(deps: ServerDeps, pages: Pages, scripts: HttpContext["scripts"], auth: ConsoleAuth, visitorKeys: VisitorKeys): HttpContext {
   const { config, engine } = deps;
   const apexUrl = publicOrigin(config, config.domain);
   const urlOf = (demo: Demo) => `${publicOrigin(config, demo.host)}/`;
 
-  /** Our own pages (the apex, a demo host's relaunch button) and the operator's allowed sites. */
+  /**
+   * Our own pages (the apex, a live demo's relaunch button) and the operator's allowed sites. A name under the
+   * domain that is no live demo is nobody's page: its Origin is refused like any other site's.
+   */
   const originAllowed = (origin: string): boolean => {
     if (origin === apexUrl || config.allowedOrigins.includes(origin)) return true;
     try {
       const url = new URL(origin);
-      return url.origin === publicOrigin(config, url.hostname) && idFromHost(url.hostname, config.domain) !== undefined;
+      if (url.origin !== publicOrigin(config, url.hostname)) return false;
+      const id = idFromHost(url.hostname, config.domain);
+      return id !== undefined && engine.registry.get(id) !== undefined;
     } catch {
       return false;
     }
@@ -94,6 +101,7 @@ export function createHttpContext(deps: ServerDeps, pages: Pages, scripts: HttpC
       const allowed = config.allowedOrigins.length ? `${apexUrl}, its demos and ${config.allowedOrigins.join(", ")}` : `${apexUrl} and its demos`;
       throw new ProblemError("forbidden", `Launches are accepted only from ${allowed}, not from ${String(origin).slice(0, 100)}.`);
     },
+    visitorKey: (request) => visitorKeys.of(clientAddress(request, config.trustedProxies)),
     parseId(raw) {
       if (!DEMO_ID_PATTERN.test(raw)) throw new ProblemError("bad-request", `${JSON.stringify(raw.slice(0, 70))} is not a demo id (lowercase letters, digits and inner hyphens).`);
       return raw;
@@ -103,5 +111,5 @@ export function createHttpContext(deps: ServerDeps, pages: Pages, scripts: HttpC
 
 /** The visitor a launch counts against; an operator launching on purpose (CLI, scripts) is held to no per-visitor limit. */
 export function launchOwner(ctx: HttpContext, request: FastifyRequest): string | undefined {
-  return ctx.isAdmin(request) ? undefined : clientKey(clientAddress(request, ctx.config.trustedProxies));
+  return ctx.isAdmin(request) ? undefined : ctx.visitorKey(request);
 }

@@ -91,7 +91,9 @@ export function problemFromDomain(error: DomainError): ProblemError {
     case "shutting-down":
       return new ProblemError("full", "The launcher is shutting down; try again in a moment.", { retryAfterSeconds: data.retryAfterSeconds });
     case "rate-limited":
-      return new ProblemError("rate-limited", `You launched ${data.launches} demos in the last ${formatDuration(data.windowMs)}. ${inAbout(data.retryAfterSeconds)}`, { retryAfterSeconds: data.retryAfterSeconds });
+      return new ProblemError("rate-limited", `${data.network ? "Your network" : "You"} launched ${data.launches} demos in the last ${formatDuration(data.windowMs)}. ${inAbout(data.retryAfterSeconds)}`, { retryAfterSeconds: data.retryAfterSeconds });
+    case "network-full":
+      return new ProblemError("rate-limited", `Visitors from your network already have ${data.demos} demos, as many as one network may have. ${inAbout(data.retryAfterSeconds)}`, { retryAfterSeconds: data.retryAfterSeconds });
     case "no-such-demo":
       return new ProblemError("not-found", `There is no live demo ${data.id}.`);
     case "still-queued":

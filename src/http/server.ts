@@ -5,7 +5,7 @@ import { randomBytes } from "node:crypto";
 import Fastify, { type FastifyInstance } from "fastify";
 import formbody from "@fastify/formbody";
 import { idFromHost, normalizeHost } from "../core/naming.js";
-import { isDirectLoopback } from "./client.js";
+import { isDirectLoopback, VisitorKeys } from "./client.js";
 import { createHttpContext, publicOrigin, type ServerDeps } from "./context.js";
 import { Pages } from "./pages.js";
 import { asProblem, ProblemError, sendProblem } from "./problem.js";
@@ -47,7 +47,9 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
   const scripts = { launch: pages.asset("launch.js"), status: pages.asset("status.js"), banner: pages.asset("banner.js"), preview: pages.asset("preview.js") };
   const logo = config.brand.logo ? { body: await readFile(config.brand.logo), type: LOGO_TYPES[path.extname(config.brand.logo).toLowerCase()] ?? "application/octet-stream" } : undefined;
   const auth = new ConsoleAuth(config, new Signer(await loadOrCreateSecret(path.join(config.stateDir, "console.key")), () => Date.now()));
-  const ctx = createHttpContext(deps, pages, scripts, auth);
+  // Visitor keys are keyed with a secret of this install, so the labels and the state file keep no address.
+  const visitorKeys = new VisitorKeys(await loadOrCreateSecret(path.join(config.stateDir, "visitor.key")), { ipv4: config.limits.perNetwork.ipv4, ipv6: config.limits.perNetwork.ipv6 });
+  const ctx = createHttpContext(deps, pages, scripts, auth, visitorKeys);
   const app = Fastify({
     // nginx's $request_id (or a caller's own) names the request, so one launch can be followed through the log.
     genReqId: (request) => {

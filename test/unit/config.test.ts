@@ -22,7 +22,7 @@ describe("config", () => {
     expect(config.nginx.configDir).toBe("/srv/.run/nginx");
     expect(config.nginx.probeUrl).toBe("http://127.0.0.1:8080");
     expect(config.ports).toEqual({ from: 20000, to: 29999 });
-    expect(config.limits).toEqual({ maxDemos: 50, perClient: 1, queueLength: 20, launchesPerClient: 10, launchWindow: 600_000 });
+    expect(config.limits).toEqual({ maxDemos: 50, perClient: 1, queueLength: 20, launchesPerClient: 10, launchWindow: 600_000, perNetwork: { demos: 4, launches: 20, ipv4: 24, ipv6: 64 } });
     expect(config.brand.title).toBe("Try it live");
     expect(config.allowedOrigins).toEqual([]);
     expect(config.apps.hello).toMatchObject({ image: "demo-launcher/hello:latest", port: 8080, ttl: 600_000, memory: 256 * 1024 * 1024, cpus: 0.5, pids: 256, readiness: { path: "/", timeout: 60_000 } });

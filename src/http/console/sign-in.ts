@@ -1,7 +1,7 @@
 // The console's sign-in and sign-out: through the OpenID provider, with the admin token, or from this machine.
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import { describeError } from "../../core/errors.js";
-import { clientAddress, clientKey, isDirectLoopback, tokenMatches } from "../client.js";
+import { isDirectLoopback, tokenMatches } from "../client.js";
 import { NO_STORE, type HttpContext } from "../context.js";
 import { OidcSignIn, SignInRefused } from "./oidc.js";
 import { hostCookie, readCookie, SESSION_COOKIE, SIGN_IN_COOKIE, type Session } from "./session.js";
@@ -75,7 +75,7 @@ export function signInRoutes(app: FastifyInstance, ctx: HttpContext): void {
 
   app.post("/__admin/sign-in", async (request, reply) => {
     if (!auth.sameOrigin(request)) return page(reply, 403, request, "Sign in from the console's own page.");
-    const key = clientKey(clientAddress(request, config.trustedProxies));
+    const key = ctx.visitorKey(request);
     const now = Date.now();
     const recent = (failedTokens.get(key) ?? []).filter((at) => at > now - TOKEN_WINDOW_MS);
     if (recent.length >= TOKEN_TRIES) return page(reply.header("retry-after", String(Math.ceil((recent[0]! + TOKEN_WINDOW_MS - now) / 1000))), 429, request, "Too many wrong tokens from your address. Wait a few minutes.");

@@ -4,7 +4,6 @@ import { DomainError } from "../../core/errors.js";
 import { jobView, type Job } from "../../core/jobs.js";
 import type { Demo } from "../../core/model.js";
 import { sourcesView } from "../../core/state-sources.js";
-import { clientAddress, clientKey } from "../client.js";
 import { NO_STORE, type HttpContext } from "../context.js";
 import { ProblemError } from "../problem.js";
 
@@ -14,7 +13,7 @@ const JOB_ID = /^[a-z0-9-]{1,64}$/;
 /** The visitor who launched the demo (same address) or the admin; nobody else may rewind it or see its jobs. */
 export function mayRewind(ctx: HttpContext, request: FastifyRequest, demo: Pick<Demo, "owner"> | undefined): boolean {
   if (ctx.isAdmin(request)) return true;
-  return demo?.owner !== undefined && clientKey(clientAddress(request, ctx.config.trustedProxies)) === demo.owner;
+  return demo?.owner !== undefined && ctx.visitorKey(request) === demo.owner;
 }
 
 export function sourceFromBody(body: unknown): string | undefined {
