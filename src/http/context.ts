@@ -64,8 +64,8 @@ export function createHttpContext(deps: ServerDeps, pages: Pages, scripts: HttpC
   const urlOf = (demo: Demo) => `${publicOrigin(config, demo.host)}/`;
 
   /**
-   * Our own pages (the apex, a live demo's relaunch button) and the operator's allowed sites. A name under the
-   * domain that is no live demo is nobody's page: its Origin is refused like any other site's.
+   * Our own pages (the apex, a demo's relaunch button, also on its "ended" page) and the operator's allowed sites.
+   * A name under the domain that was never a demo (or one forgotten long ago) is nobody's page: refused like any other site.
    */
   const originAllowed = (origin: string): boolean => {
     if (origin === apexUrl || config.allowedOrigins.includes(origin)) return true;
@@ -73,7 +73,7 @@ export function createHttpContext(deps: ServerDeps, pages: Pages, scripts: HttpC
       const url = new URL(origin);
       if (url.origin !== publicOrigin(config, url.hostname)) return false;
       const id = idFromHost(url.hostname, config.domain);
-      return id !== undefined && engine.registry.get(id) !== undefined;
+      return id !== undefined && (engine.registry.get(id) !== undefined || engine.registry.getEnded(id) !== undefined);
     } catch {
       return false;
     }

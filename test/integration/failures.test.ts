@@ -124,8 +124,15 @@ describe("launch failures and bad input (real Docker, real nginx)", () => {
     expect(evil.status).toBe(403);
     expect(JSON.parse(evil.body).detail).toBe(`Launches are accepted only from http://demo.localhost:${stack.nginxPort} and its demos, not from http://evil.example.`);
     expect((await form(`http://demo.localhost:${stack.nginxPort}`)).status).toBe(303);
-    // The relaunch button on an expired demo's page posts from that demo's host.
-    expect((await form(`http://abcd1234.demo.localhost:${stack.nginxPort}`)).status).toBe(303);
+    // The relaunch button on a live or ended demo's page posts from that demo's host...
+    const launched = JSON.parse((await stack.api("POST", "/api/demos", { app: "slow" })).body) as { id: string; host: string };
+    expect((await form(`http://${launched.host}:${stack.nginxPort}`)).status).toBe(303);
+    await stack.api("DELETE", `/api/demos/${launched.id}`);
+    expect((await form(`http://${launched.host}:${stack.nginxPort}`)).status).toBe(303);
+    // ...but a name under the domain that was never a demo is nobody's page.
+    const never = await form(`http://abcd1234.demo.localhost:${stack.nginxPort}`);
+    expect(never.status).toBe(403);
+    expect(JSON.parse(never.body).detail).toMatch(/not from http:\/\/abcd1234\.demo\.localhost/);
     expect((await form(`http://abcd1234.demo.localhost.evil.example:${stack.nginxPort}`)).status).toBe(403);
   });
 

@@ -1,9 +1,10 @@
 // Fairness and capacity over HTTP (real Docker, real nginx): per-visitor and rate limits, the line, a full
 // host, who counts as a visitor, the operator's templates and brand, and launches from the operator's site.
-import { mkdir, writeFile } from "node:fs/promises";
+import { createHash, createHmac } from "node:crypto";
+import { mkdir, readFile, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { request, startStack, type Stack } from "../helpers/stack.js";
+import { namespaceContainers, request, startStack, waitFor, type Stack } from "../helpers/stack.js";
 
 describe("fairness, capacity and the operator's own look (real Docker, real nginx)", () => {
   let stack: Stack;
@@ -81,6 +82,24 @@ brand: { title: "Acme CRM", logo: logo.svg, accentColor: "#aa3300" }
     const two = await stack.viaNginx("demo.localhost", "/api/demos", { method: "POST", headers: { ...json, "x-real-ip": "192.0.2.51" }, body: '{"app":"hello"}' });
     expect(JSON.parse(two.body).id).toBe(JSON.parse(one.body).id);
     await stack.api("DELETE", `/api/demos/${JSON.parse(one.body).id}`);
+  });
+
+  it("counts one IPv6 /64 as one visitor, and keeps only a keyed hash of the visitor in Docker's labels", async () => {
+    const first = await asVisitor("2001:db8:5:6::1");
+    expect(first.status).toBe(201);
+    // Another address of the same /64 is the same visitor: their demo back, no new slot.
+    const sameHost = await asVisitor("2001:db8:5:6:ffff:1234:5678:9abc");
+    expect(sameHost.status).toBe(200);
+    expect(JSON.parse(sameHost.body).id).toBe(JSON.parse(first.body).id);
+    const container = await waitFor("the demo's container", async () => (await namespaceContainers(stack.docker, stack.namespace)).find((info) => info.Labels["demo-launcher.id"] === JSON.parse(first.body).id));
+    const label = container.Labels["demo-launcher.client"]!;
+    // <network>.<visitor>, each an HMAC under the install's own key in the state dir: not the plain SHA-256 of old.
+    const secret = Buffer.from((await readFile(path.join(stack.dir, "state", "visitor.key"), "utf8")).trim(), "base64");
+    expect(secret.length).toBe(32);
+    const hmac = (text: string) => createHmac("sha256", secret).update(text).digest("hex").slice(0, 16);
+    expect(label).toBe(`${hmac("demo-launcher network/64 20010db8000500060000000000000000")}.${hmac("demo-launcher visitor/64 20010db8000500060000000000000000")}`);
+    expect(label).not.toContain(createHash("sha256").update("demo-launcher:2001:db8:5:6::1").digest("hex").slice(0, 16));
+    await stack.api("DELETE", `/api/demos/${JSON.parse(first.body).id}`);
   });
 
   it("accepts launches from the operator's own site and answers its CORS preflight", async () => {
