@@ -47,11 +47,29 @@ export const DOMAIN_PATTERN = /^(?=.{1,200}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?
 export const APP_NAME_PATTERN = /^[a-z][a-z0-9-]{0,39}$/;
 export const ENV_NAME_PATTERN = /^[A-Za-z_][A-Za-z0-9_]*$/;
 
-/** What apps and preview sources share: the container's limits, environment and readiness check. */
+/** Linux capabilities by name, as Docker takes them (without CAP_). */
+export const CAPABILITIES = ["AUDIT_CONTROL", "AUDIT_READ", "AUDIT_WRITE", "BLOCK_SUSPEND", "BPF", "CHECKPOINT_RESTORE", "CHOWN", "DAC_OVERRIDE", "DAC_READ_SEARCH", "FOWNER", "FSETID", "IPC_LOCK", "IPC_OWNER", "KILL", "LEASE", "LINUX_IMMUTABLE", "MAC_ADMIN", "MAC_OVERRIDE", "MKNOD", "NET_ADMIN", "NET_BIND_SERVICE", "NET_BROADCAST", "NET_RAW", "PERFMON", "SETFCAP", "SETGID", "SETPCAP", "SETUID", "SYS_ADMIN", "SYS_BOOT", "SYS_CHROOT", "SYS_MODULE", "SYS_NICE", "SYS_PACCT", "SYS_PTRACE", "SYS_RAWIO", "SYS_RESOURCE", "SYS_TIME", "SYS_TTY_CONFIG", "SYSLOG", "WAKE_ALARM"] as const;
+/**
+ * What a typical web app needs (bind port 80, drop to its own user, own its files, signal its workers): Docker's
+ * default set without NET_RAW (raw sockets, ARP spoofing), MKNOD, SETFCAP, SETPCAP, SYS_CHROOT and AUDIT_WRITE.
+ */
+export const DEFAULT_CAPABILITIES = ["CHOWN", "DAC_OVERRIDE", "FOWNER", "FSETID", "KILL", "NET_BIND_SERVICE", "SETGID", "SETUID"] as const;
+
+/** What apps and preview sources share: the container's limits, privileges, environment and readiness check. */
 export const containerLimits = {
   memory: size.prefault("256m"),
   cpus: z.number({ error: "must be a number of CPUs such as 0.5" }).positive("must be more than 0").max(64, "must be at most 64").default(0.5),
   pids: positiveInt("processes").max(100_000, "must be at most 100000").default(256),
+  /** What the container may write to its own file system (its writable layer), beyond which the demo ends. */
+  disk: size.prefault("1g"),
+  capabilities: z
+    .array(z.enum(CAPABILITIES, { error: `must be a Linux capability such as NET_BIND_SERVICE; allowed: ${CAPABILITIES.join(", ")}` }), { error: "must be a list of capability names such as [CHOWN, SETUID, SETGID]" })
+    .default([...DEFAULT_CAPABILITIES]),
+  readOnly: z.boolean({ error: "must be true or false" }).default(false),
+  tmpfs: z
+    .record(z.string().regex(/^\/[A-Za-z0-9._-]+(\/[A-Za-z0-9._-]+)*$/, "must be an absolute path such as /tmp (letters, digits, . _ -)").refine((value) => !value.split("/").includes(".."), { message: "must not contain .." }), size, { error: "must be a map of paths to sizes, such as { /tmp: 64m }" })
+    .default({}),
+  nofile: positiveInt("open files").max(1_048_576, "must be at most 1048576").default(4096),
 };
 export const envSchema = z
   .record(z.string().regex(ENV_NAME_PATTERN, "must be an environment variable name (letters, digits, _)"), z.union([z.string(), z.number(), z.boolean()], { error: "must be text, a number or true/false" }).transform(String), { error: "must be a map of NAME: value" })

@@ -109,20 +109,13 @@ export const configSchema = z.strictObject({
   apps: z
     .record(z.string().regex(APP_NAME_PATTERN, "must be an app name of lowercase letters, digits and hyphens, starting with a letter"), appWithState, { error: "must be a map of app names to app settings" })
     .refine((apps) => Object.keys(apps).length > 0, { message: "must name at least one app" })
-    .default({
+    // The rest of the embedded app (limits, privileges, readiness) comes from the app schema's own defaults.
+    .prefault({
       hello: {
         image: "demo-launcher/hello:latest",
         port: 8080,
         title: "Hello guestbook",
         description: "A tiny guestbook: sign it, and only you see your entries.",
-        ttl: 600_000,
-        memory: 256 * 1024 ** 2,
-        cpus: 0.5,
-        pids: 256,
-        env: {},
-        banner: true,
-        pool: 0,
-        readiness: { path: "/", timeout: 60_000 },
       },
     }),
 }, { error: "must be a map of settings" }).superRefine((config, ctx) => {

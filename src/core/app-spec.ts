@@ -21,6 +21,22 @@ export interface AppSpec {
   state?: AppState | undefined;
   /** Where its demos may run, for runtimes that place them (Swarm constraints). */
   placement?: { constraints: string[] } | undefined;
+  /** Bytes its container may write to its own file system; the config gives every app one (1g by default). */
+  disk?: number;
+  /** Linux capabilities kept (all others dropped); absent: the runtime's hardened default. */
+  capabilities?: readonly string[];
+  readOnly?: boolean;
+  /** Writable in-memory paths and their sizes in bytes (needed with readOnly). */
+  tmpfs?: Record<string, number>;
+  /** Open files per process. */
+  nofile?: number;
+}
+
+/** The privileges and budgets a container runs with, as the runtime receives them. */
+export type Hardening = Pick<AppSpec, "disk" | "capabilities" | "readOnly" | "tmpfs" | "nofile">;
+
+export function hardeningOf(app: AppSpec): Hardening {
+  return { disk: app.disk, capabilities: app.capabilities, readOnly: app.readOnly, tmpfs: app.tmpfs, nofile: app.nofile };
 }
 
 /** `fields` are facts a JSON log keeps as keys (demo, app, requestId); a text log shows the request id. */

@@ -1,5 +1,5 @@
 // One instance's life: create it through the runtime (waiting out Docker outages), wait until it answers, start it again.
-import type { AppSpec as AppConfig } from "./app-spec.js";
+import { hardeningOf, type AppSpec as AppConfig } from "./app-spec.js";
 import type { EngineContext } from "./context.js";
 import { describeError } from "./errors.js";
 import { formatDuration } from "./duration.js";
@@ -52,6 +52,7 @@ export async function createInstance(ctx: EngineContext, demo: Demo, app: AppCon
           memoryBytes: app.memory,
           cpus: app.cpus,
           pids: app.pids,
+          hardening: hardeningOf(app),
           ...(app.placement?.constraints.length ? { constraints: app.placement.constraints } : {}),
         });
         const instance: Instance = { id: instanceId, generation, image, containerId: started.containerId, endpoint: started.endpoint, health: "starting" };

@@ -16,6 +16,8 @@ export interface InstanceSpec {
   pids: number;
   /** Placement constraints of the app, for runtimes that place (Swarm); one host ignores them. */
   constraints?: string[];
+  /** Capabilities, read-only root, tmpfs, open files and disk budget; absent parts take the runtime's defaults. */
+  hardening?: import("./app-spec.js").Hardening;
 }
 
 /** A started instance: its container and the endpoint nginx and the readiness probe can reach. */

@@ -6,6 +6,7 @@ import { PlacementError, RuntimeUnavailableError, type ContainerInspection, type
 import { pickCandidatePort, type PortRange } from "./ports.js";
 import { demultiplex, execInContainer } from "./exec.js";
 import { commitContainer } from "./commit.js";
+import { hardenedHostConfig, NO_QUOTA } from "./hardening.js";
 
 /** The host port this adapter bound, kept on the container so a restarted controller knows its endpoint. */
 export const PORT_LABEL = `${LABEL_PREFIX}port`;
@@ -128,6 +129,30 @@ export class DockerRuntime implements ContainerRuntime {
     throw new PlacementError("no free host port is left in the configured range");
   }
 
+  /**
+   * Where the storage driver can hold a container to a size, Docker does (quota); elsewhere the first refusal is
+   * remembered and the disk budget is watched instead (see DiskGuard). Unknown until the first create with a budget.
+   */
+  private quota: boolean | undefined;
+
+  get diskMode(): "quota" | "watched" | "unknown" {
+    return this.quota === undefined ? "unknown" : this.quota ? "quota" : "watched";
+  }
+
+  private async createWithQuotaFallback(options: Docker.ContainerCreateOptions): Promise<Docker.Container> {
+    const asked = options.HostConfig?.StorageOpt !== undefined;
+    try {
+      const container = await this.docker.createContainer(options);
+      if (asked) this.quota = true;
+      return container;
+    } catch (error) {
+      if (!asked || !NO_QUOTA.test(describeError(error))) throw error;
+      this.quota = false;
+      const { StorageOpt: _refused, ...hostConfig } = options.HostConfig!;
+      return this.docker.createContainer({ ...options, HostConfig: hostConfig });
+    }
+  }
+
   private async createAndStartOnce(spec: InstanceSpec, hostPort: number): Promise<string> {
     await this.ensureNetwork(this.placement.network);
     const portKey = `${spec.containerPort}/tcp`;
@@ -149,18 +174,19 @@ export class DockerRuntime implements ContainerRuntime {
         PidsLimit: spec.pids,
         SecurityOpt: ["no-new-privileges:true"],
         Privileged: false,
+        ...hardenedHostConfig(spec.hardening, this.quota !== false),
         LogConfig: { Type: "json-file", Config: { "max-size": "1m", "max-file": "2" } },
         RestartPolicy: { Name: "no" },
       },
     };
     let container: Docker.Container;
     try {
-      container = await this.docker.createContainer(options);
+      container = await this.createWithQuotaFallback(options);
     } catch (error) {
       // A retry after Docker went away mid-launch can meet the half-made container of the first try.
       if (statusCode(error) !== 409) throw error;
       await this.remove(options.name!);
-      container = await this.docker.createContainer(options);
+      container = await this.createWithQuotaFallback(options);
     }
     try {
       await container.start();

@@ -48,9 +48,19 @@ describe("isolation between demos (real Docker)", () => {
     const info = (await namespaceContainers(stack.docker, stack.namespace)).find((entry) => entry.Labels["demo-launcher.id"] === demo.id)!;
     const inspect = await stack.docker.getContainer(info.Id).inspect();
     expect(inspect.HostConfig.Privileged).toBe(false);
-    expect(inspect.HostConfig.CapAdd ?? []).toEqual([]);
+    // Every capability dropped but what a web app needs: no raw sockets, no device nodes, no file capabilities.
+    expect(inspect.HostConfig.CapDrop).toEqual(["ALL"]);
+    expect(inspect.HostConfig.CapAdd).toEqual(["CHOWN", "DAC_OVERRIDE", "FOWNER", "FSETID", "KILL", "NET_BIND_SERVICE", "SETGID", "SETUID"]);
     expect(inspect.HostConfig.SecurityOpt).toContain("no-new-privileges:true");
     const status = await execIn(stack.docker, info.Id, ["/bin/cat", "/proc/self/status"]);
     expect(status.output).toMatch(/NoNewPrivs:\s+1/);
+    // What the kernel holds the process to, bit by bit (capability numbers from linux/capability.h).
+    const bounding = BigInt(`0x${/CapBnd:\s+([0-9a-f]+)/.exec(status.output)![1]}`);
+    const has = (bit: number) => (bounding >> BigInt(bit)) & 1n;
+    expect([has(0), has(6), has(7), has(10)]).toEqual([1n, 1n, 1n, 1n]); // CHOWN, SETGID, SETUID, NET_BIND_SERVICE
+    expect([has(13), has(27), has(31), has(21), has(18)]).toEqual([0n, 0n, 0n, 0n, 0n]); // NET_RAW, MKNOD, SETFCAP, SYS_ADMIN, SYS_CHROOT
+    // Open files and core dumps are limited, and no file may outgrow the disk budget (1g by default).
+    const limits = await execIn(stack.docker, info.Id, ["/bin/sh", "-c", 'echo "limits $(ulimit -n) $(ulimit -c) $(ulimit -f)"']);
+    expect(/limits (\d+) (\d+) (\d+)/.exec(limits.output)?.slice(1)).toEqual(["4096", "0", String((1024 ** 3) / 512)]);
   });
 });
