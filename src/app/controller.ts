@@ -5,6 +5,7 @@ import type { Config } from "../config/load.js";
 import { DemoEngine } from "../core/engine.js";
 import { makeIdGenerator } from "../core/naming.js";
 import { assertDockerReachable, connectDocker, DockerRuntime } from "../docker/runtime.js";
+import { DiskGuard } from "../docker/disk-guard.js";
 import { buildServer } from "../http/server.js";
 import type { Logger } from "../logger.js";
 import { DEFAULT_TEMPLATES_DIR, RoutesRenderer } from "../nginx/render.js";
@@ -97,6 +98,9 @@ export async function startController(config: Config, options: ControllerOptions
   });
   engineRef = engine;
   await engine.start();
+  // Disk budgets and the free-space floor, on one Docker host (a swarm's nodes keep only the per-file limit).
+  const diskGuard = runtime instanceof DockerRuntime ? new DiskGuard(docker, engine, { namespace: config.namespace, floor: config.limits.minFreeDisk, watched: () => runtime.diskMode !== "quota", logger: options.logger }) : undefined;
+  await diskGuard?.start();
   // Builds run only where preview sources are configured; their queue lives beside the state file.
   const previews = await startPreviews(config, engine, docker, options.logger);
   const builds = previews?.builds;
@@ -121,6 +125,7 @@ export async function startController(config: Config, options: ControllerOptions
   try {
     await server.listen({ host: config.listen.host, port });
   } catch (error) {
+    diskGuard?.stop();
     await reaper.stop();
     schedules.close();
     await previews?.close();
@@ -139,6 +144,7 @@ export async function startController(config: Config, options: ControllerOptions
     url,
     close() {
       closing ??= (async () => {
+        diskGuard?.stop();
         await reaper.stop();
         schedules.close();
         await server.close();

@@ -1,5 +1,6 @@
 // The configuration's shape and its pure parser: every problem is collected and named by key.
 import { z } from "zod";
+import type { DiskFloor } from "../core/disk.js";
 import { APP_NAME_PATTERN, DOMAIN_PATTERN, SOURCE_PATTERN, address, appSchema, duration, port, positiveInt, previewSchema, size } from "./fields.js";
 import { githubSchema } from "./github-schema.js";
 import { stateSchema } from "./state-schema.js";
@@ -51,6 +52,19 @@ export const configSchema = z.strictObject({
         queueLength: z.number({ error: "must be a whole number of waiting visitors, 0 or more" }).int("must be a whole number, 0 or more").min(0, "must be 0 or more").default(20),
         launchesPerClient: positiveInt("launches").default(10),
         launchWindow: duration.prefault("10m"),
+        /** Below this much free space under Docker's data root, launches are refused: a size (2g) or a share (5%); default the larger of 5% and 2g. */
+        minFreeDisk: z
+          .union([z.number(), z.string()], { error: "must be a size such as 2g or a share of the disk such as 5%" })
+          .transform((value, ctx): DiskFloor => {
+            const percent = /^(\d+(?:\.\d+)?)\s*%$/.exec(String(value).trim());
+            if (percent && Number(percent[1]) > 0 && Number(percent[1]) < 100) return { percent: Number(percent[1]) };
+            const bytes = size.safeParse(value);
+            if (!percent && bytes.success) return { bytes: bytes.data };
+            ctx.addIssue({ code: "custom", message: "must be a size such as 2g or a share of the disk from 0% to 100% such as 5%" });
+            return z.NEVER;
+          })
+          .optional()
+          .transform((floor): DiskFloor => floor ?? "default"),
         /** Visitors of one network share these (never fewer than one visitor's own), so a handful of addresses cannot take every slot. */
         perNetwork: z
           .strictObject({
@@ -61,7 +75,7 @@ export const configSchema = z.strictObject({
           }, { error: "must be a map with demos, launches, ipv4 and ipv6" })
           .prefault({}),
       },
-      { error: "must be a map with maxDemos, perClient, queueLength, launchesPerClient, launchWindow and perNetwork" },
+      { error: "must be a map with maxDemos, perClient, queueLength, launchesPerClient, launchWindow, minFreeDisk and perNetwork" },
     )
     .prefault({}),
   allowedOrigins: z

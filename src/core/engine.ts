@@ -43,6 +43,8 @@ export class DemoEngine implements EngineContext {
   /** Shared demos: kept at their replica count, reset blue-green. */
   readonly shared: SharedDemos;
   private readonly rate: LaunchRateLimiter;
+  /** Set by the disk guard while the host is below its free-space floor: launches are refused until it clears. */
+  diskLow: import("./disk.js").LowDisk | undefined;
   private readonly background = new Set<Promise<unknown>>();
   private ticks = 0;
   private isClosed = false;

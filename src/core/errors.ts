@@ -8,6 +8,8 @@ export type DomainErrorData =
   | { code: "rate-limited"; launches: number; windowMs: number; retryAfterSeconds: number; network?: boolean }
   /** Visitors of one network (an IPv4 /24, an IPv6 /64 by default) hold as many demos as it may have. */
   | { code: "network-full"; demos: number; retryAfterSeconds: number }
+  /** The host's disk is below its floor (limits.minFreeDisk): no new demo until space is freed. */
+  | { code: "disk-low"; freeBytes: number; floorBytes: number; retryAfterSeconds: number }
   | { code: "no-such-demo"; id: string }
   | { code: "still-queued"; id: string }
   | { code: "extension-out-of-range"; id: string; byMs: number; minMs: number; maxMs: number }

@@ -15,6 +15,10 @@ export async function launchForVisitor(engine: DemoEngine, rate: LaunchRateLimit
     throw new DomainError({ code: "shutting-down", retryAfterSeconds: 5 });
   }
   const { name, app } = resolveOrRefuse(engine, appName);
+  if (engine.diskLow) {
+    engine.emit({ type: "launch-refused", app: name, reason: "full" });
+    throw new DomainError({ code: "disk-low", ...engine.diskLow, retryAfterSeconds: 60 });
+  }
   const now = engine.now();
   let admission: ReturnType<typeof admit>;
   try {

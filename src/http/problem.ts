@@ -92,6 +92,9 @@ export function problemFromDomain(error: DomainError): ProblemError {
       return new ProblemError("full", "The launcher is shutting down; try again in a moment.", { retryAfterSeconds: data.retryAfterSeconds });
     case "rate-limited":
       return new ProblemError("rate-limited", `${data.network ? "Your network" : "You"} launched ${data.launches} demos in the last ${formatDuration(data.windowMs)}. ${inAbout(data.retryAfterSeconds)}`, { retryAfterSeconds: data.retryAfterSeconds });
+    case "disk-low":
+      // Visitors learn only that the host is full; the operator's log and console say how full.
+      return new ProblemError("unavailable", `The launcher's host is short of disk space, so no demo can start now. ${inAbout(data.retryAfterSeconds)}`, { retryAfterSeconds: data.retryAfterSeconds });
     case "network-full":
       return new ProblemError("rate-limited", `Visitors from your network already have ${data.demos} demos, as many as one network may have. ${inAbout(data.retryAfterSeconds)}`, { retryAfterSeconds: data.retryAfterSeconds });
     case "no-such-demo":
