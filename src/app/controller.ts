@@ -6,6 +6,7 @@ import { DemoEngine } from "../core/engine.js";
 import { makeIdGenerator } from "../core/naming.js";
 import { assertDockerReachable, connectDocker, DockerRuntime } from "../docker/runtime.js";
 import { DiskGuard } from "../docker/disk-guard.js";
+import { egressNetworks, FirewallKeeper } from "../firewall/keeper.js";
 import { buildServer } from "../http/server.js";
 import type { Logger } from "../logger.js";
 import { DEFAULT_TEMPLATES_DIR, RoutesRenderer } from "../nginx/render.js";
@@ -47,6 +48,11 @@ export interface ControllerOptions {
   readiness?: ReadinessProbe;
 }
 
+/** The demos' networks on one host: one per egress policy in use. */
+export function demoNetworks(config: Config): ReturnType<typeof egressNetworks> {
+  return egressNetworks(config.network, [...Object.values(config.apps), ...Object.values(config.previews)].map((app) => app.egress));
+}
+
 /** One host (loopback ports on this daemon) or a swarm (services placed by Swarm; this daemon must be a manager). */
 async function runtimeFor(config: Config, docker: Docker): Promise<ContainerRuntime> {
   if (config.runtime === "swarm") {
@@ -54,7 +60,7 @@ async function runtimeFor(config: Config, docker: Docker): Promise<ContainerRunt
     return new SwarmRuntime(docker, { ...(config.swarm.registry ? { registry: config.swarm.registry } : {}), constraints: config.swarm.constraints, startTimeoutMs: config.swarm.startTimeout, ports: config.ports, nodeDockers: await nodeDockers(config) });
   }
   const runtime = new DockerRuntime(docker, { network: config.network, ports: config.ports });
-  await runtime.ensureNetwork(config.network);
+  for (const { network } of demoNetworks(config)) await runtime.ensureNetwork(network);
   return runtime;
 }
 
@@ -101,6 +107,8 @@ export async function startController(config: Config, options: ControllerOptions
   // Disk budgets and the free-space floor, on one Docker host (a swarm's nodes keep only the per-file limit).
   const diskGuard = runtime instanceof DockerRuntime ? new DiskGuard(docker, engine, { namespace: config.namespace, floor: config.limits.minFreeDisk, watched: () => runtime.diskMode !== "quota", logger: options.logger }) : undefined;
   await diskGuard?.start();
+  const firewall = runtime instanceof DockerRuntime ? new FirewallKeeper(docker, demoNetworks(config), options.logger) : undefined;
+  await firewall?.start();
   // Builds run only where preview sources are configured; their queue lives beside the state file.
   const previews = await startPreviews(config, engine, docker, options.logger);
   const builds = previews?.builds;
@@ -126,6 +134,7 @@ export async function startController(config: Config, options: ControllerOptions
     await server.listen({ host: config.listen.host, port });
   } catch (error) {
     diskGuard?.stop();
+    firewall?.stop();
     await reaper.stop();
     schedules.close();
     await previews?.close();
@@ -145,6 +154,7 @@ export async function startController(config: Config, options: ControllerOptions
     close() {
       closing ??= (async () => {
         diskGuard?.stop();
+        firewall?.stop();
         await reaper.stop();
         schedules.close();
         await server.close();

@@ -55,6 +55,24 @@ export const CAPABILITIES = ["AUDIT_CONTROL", "AUDIT_READ", "AUDIT_WRITE", "BLOC
  */
 export const DEFAULT_CAPABILITIES = ["CHOWN", "DAC_OVERRIDE", "FOWNER", "FSETID", "KILL", "NET_BIND_SERVICE", "SETGID", "SETUID"] as const;
 
+const EGRESS_HELP = "must be internet (public addresses only, the default), none, or a list of IPv4 addresses or blocks with an optional port, such as [10.1.2.3:5432, 192.0.2.0/24]";
+/** One place a demo may reach: an IPv4 address or block, optionally one TCP port; single addresses become /32. */
+const egressTarget = z.string({ error: EGRESS_HELP }).transform((text, ctx) => {
+  const match = /^(\d{1,3}(?:\.\d{1,3}){3})(?:\/(\d{1,2}))?(?::(\d{1,5}))?$/.exec(text.trim());
+  const octets = match?.[1]!.split(".").map(Number) ?? [];
+  const prefix = match?.[2] === undefined ? 32 : Number(match[2]);
+  const port = match?.[3] === undefined ? undefined : Number(match[3]);
+  if (!match || octets.some((octet) => octet > 255) || prefix > 32 || (port !== undefined && (port < 1 || port > 65535))) {
+    ctx.addIssue({ code: "custom", message: `${JSON.stringify(text)} is not an IPv4 address or block with an optional port, such as 10.1.2.3:5432 or 192.0.2.0/24` });
+    return z.NEVER;
+  }
+  // iptables keeps a block by its network address: 10.1.2.3/8 would read back as 10.0.0.0/8.
+  const bits = octets.reduce((sum, octet) => sum * 256 + octet, 0);
+  const network = prefix === 0 ? 0 : (bits - (bits % 2 ** (32 - prefix)));
+  const cidr = `${[24, 16, 8, 0].map((shift) => Math.floor(network / 2 ** shift) % 256).join(".")}/${prefix}`;
+  return port === undefined ? { cidr } : { cidr, port };
+});
+
 /** What apps and preview sources share: the container's limits, privileges, environment and readiness check. */
 export const containerLimits = {
   memory: size.prefault("256m"),
@@ -70,6 +88,9 @@ export const containerLimits = {
     .record(z.string().regex(/^\/[A-Za-z0-9._-]+(\/[A-Za-z0-9._-]+)*$/, "must be an absolute path such as /tmp (letters, digits, . _ -)").refine((value) => !value.split("/").includes(".."), { message: "must not contain .." }), size, { error: "must be a map of paths to sizes, such as { /tmp: 64m }" })
     .default({}),
   nofile: positiveInt("open files").max(1_048_576, "must be at most 1048576").default(4096),
+  egress: z
+    .union([z.enum(["internet", "none"]), z.array(egressTarget, { error: EGRESS_HELP })], { error: EGRESS_HELP })
+    .default("internet"),
 };
 export const envSchema = z
   .record(z.string().regex(ENV_NAME_PATTERN, "must be an environment variable name (letters, digits, _)"), z.union([z.string(), z.number(), z.boolean()], { error: "must be text, a number or true/false" }).transform(String), { error: "must be a map of NAME: value" })

@@ -30,13 +30,23 @@ export interface AppSpec {
   tmpfs?: Record<string, number>;
   /** Open files per process. */
   nofile?: number;
+  /** Where its demos may open connections (held by the host's firewall rules for their network). */
+  egress?: Egress;
+}
+
+/** Where an app's demos may open connections: anywhere public, nowhere, or only the listed addresses (and ports). */
+export type Egress = "internet" | "none" | EgressTarget[];
+export interface EgressTarget {
+  /** An IPv4 block in its network form, e.g. 10.1.2.3/32 or 10.0.0.0/8. */
+  cidr: string;
+  port?: number;
 }
 
 /** The privileges and budgets a container runs with, as the runtime receives them. */
-export type Hardening = Pick<AppSpec, "disk" | "capabilities" | "readOnly" | "tmpfs" | "nofile">;
+export type Hardening = Pick<AppSpec, "disk" | "capabilities" | "readOnly" | "tmpfs" | "nofile" | "egress">;
 
 export function hardeningOf(app: AppSpec): Hardening {
-  return { disk: app.disk, capabilities: app.capabilities, readOnly: app.readOnly, tmpfs: app.tmpfs, nofile: app.nofile };
+  return { disk: app.disk, capabilities: app.capabilities, readOnly: app.readOnly, tmpfs: app.tmpfs, nofile: app.nofile, egress: app.egress };
 }
 
 /** `fields` are facts a JSON log keeps as keys (demo, app, requestId); a text log shows the request id. */

@@ -7,6 +7,7 @@ import { pickCandidatePort, type PortRange } from "./ports.js";
 import { demultiplex, execInContainer } from "./exec.js";
 import { commitContainer } from "./commit.js";
 import { hardenedHostConfig, NO_QUOTA } from "./hardening.js";
+import { egressNetworkName } from "../firewall/rules.js";
 
 /** The host port this adapter bound, kept on the container so a restarted controller knows its endpoint. */
 export const PORT_LABEL = `${LABEL_PREFIX}port`;
@@ -154,7 +155,9 @@ export class DockerRuntime implements ContainerRuntime {
   }
 
   private async createAndStartOnce(spec: InstanceSpec, hostPort: number): Promise<string> {
-    await this.ensureNetwork(this.placement.network);
+    // Demos with another egress policy than `internet` live on a sibling network that carries its own rules.
+    const network = egressNetworkName(this.placement.network, spec.hardening?.egress ?? "internet");
+    await this.ensureNetwork(network);
     const portKey = `${spec.containerPort}/tcp`;
     const options: Docker.ContainerCreateOptions = {
       name: `demo-launcher-${spec.namespace}-${spec.instanceId}`,
@@ -166,7 +169,7 @@ export class DockerRuntime implements ContainerRuntime {
       StopTimeout: 3,
       HostConfig: {
         PortBindings: { [portKey]: [{ HostIp: "127.0.0.1", HostPort: String(hostPort) }] },
-        NetworkMode: this.placement.network,
+        NetworkMode: network,
         Memory: spec.memoryBytes,
         // Same as memory: no swap on top, so the limit is the limit.
         MemorySwap: spec.memoryBytes,

@@ -1,6 +1,12 @@
 // Demos that cannot hurt the host (real Docker, real nginx): disk budgets, the free-disk floor, a read-only root,
 // dropped capabilities and limits that hold per network. The attacks with neighbours watching are `npm run chaos -- --only=tenant`.
+import net from "node:net";
+import os from "node:os";
+import { execa } from "execa";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { checkFirewall, removeFirewall } from "../../src/firewall/iptables.js";
+import { bridgeOf, bridgePolicies } from "../../src/firewall/keeper.js";
+import { egressNetworkName } from "../../src/firewall/rules.js";
 import { containerOf, execIn } from "../helpers/container-exec.js";
 import { ensureRootHello, ROOT_HELLO } from "../helpers/root-image.js";
 import { launchAndWait, request, startStack, waitFor, type Stack } from "../helpers/stack.js";
@@ -92,5 +98,74 @@ describe("the free-disk floor (real Docker)", () => {
     // The operator's own launches are refused too (the disk is the disk); the status page says why.
     expect((await stack.api("POST", "/api/demos", { app: "hello" })).status).toBe(503);
     expect(lines.join("\n")).toMatch(/disk: only [\d.]+ GB free under Docker's data root, below the floor of [\d.]+ GB \(limits\.minFreeDisk\)/);
+  });
+});
+
+describe("what demos may reach (real Docker, real iptables)", () => {
+  let stack: Stack;
+  let server: net.Server;
+  let port = 0;
+  const hostAddress = Object.values(os.networkInterfaces()).flat().find((entry) => entry && entry.family === "IPv4" && !entry.internal && !/^172\.(1[6-9]|2\d|3[01])\./.test(entry.address))?.address;
+
+  beforeAll(async () => {
+    if (!hostAddress) throw new Error("this test needs an IPv4 address on the host besides loopback and Docker's bridges");
+    // Something else the host runs, listening everywhere, as a database or an exporter would.
+    server = net.createServer((socket) => socket.end("host-secret\n"));
+    await new Promise<void>((resolve) => server.listen(0, "0.0.0.0", resolve));
+    port = (server.address() as net.AddressInfo).port;
+    stack = await startStack({ appsYaml: `  hello:\n${HELLO}  sealed:\n${HELLO}    egress: none\n  allowed:\n${HELLO}    egress: [ "${hostAddress}:${port}" ]\n`, limitsYaml: "limits: { maxDemos: 10, perClient: 10 }" });
+  });
+  afterAll(async () => {
+    await stack?.close();
+    server?.close();
+    // The sibling networks of this test's policies, and their rules.
+    for (const name of ["demo-launcher-none", egressNetworkName("demo-launcher", [{ cidr: `${hostAddress}/32`, port }])]) {
+      const bridge = await bridgeOf(stack.docker, name).catch(() => undefined);
+      await stack.docker.getNetwork(name).remove().catch(() => {});
+      if (bridge) await removeFirewall(bridge);
+    }
+  });
+
+  const reach = (demoId: string, ip: string) => shell(stack, demoId, `nc -w 2 ${ip} ${port} 2>&1`);
+
+  it("keeps the host's own services out of a demo's reach, on the bridge gateway and on the host's other addresses", async () => {
+    // The control: the service answers on those addresses from the host itself.
+    const fromHost = await new Promise<string>((resolve, reject) => net.connect(port, hostAddress!).on("data", (data) => resolve(String(data))).on("error", reject));
+    expect(fromHost).toBe("host-secret\n");
+    const demo = await launchAndWait(stack);
+    const info = await stack.docker.getContainer(await containerOf(stack.docker, demo.id)).inspect();
+    const gateway = info.NetworkSettings.Networks["demo-launcher"]!.Gateway;
+    for (const ip of [gateway, hostAddress!]) {
+      const answer = await reach(demo.id, ip);
+      expect(answer).not.toContain("host-secret");
+      expect(answer).toMatch(/exit=1/);
+    }
+    // The demo still serves its visitors: nginx's connections are the host's own.
+    expect((await stack.viaNginx(demo.host, "/health.txt")).body.trim()).toBe("ok");
+  });
+
+  it("lets an app reach what its egress list names, and nothing more", async () => {
+    const allowed = await launchAndWait(stack, "allowed");
+    expect(await reach(allowed.id, hostAddress!)).toContain("host-secret");
+    const sealed = await launchAndWait(stack, "sealed");
+    expect(await reach(sealed.id, hostAddress!)).not.toContain("host-secret");
+  });
+
+  it("holds link-local, metadata, private and public addresses by rules in place (checked from the rules, no packet sent there)", async () => {
+    const bridges = await bridgePolicies(stack.docker, [{ network: "demo-launcher", egress: "internet" }, { network: "demo-launcher-none", egress: "none" }]);
+    expect(await checkFirewall(bridges)).toEqual({ ok: true, problems: [] });
+    const rules = async (chain: string) => (await execa("iptables", ["-w", "-S", chain])).stdout.split("\n").filter((line) => line.startsWith("-A "));
+    const internet = await rules(`DL-OUT-${bridges[0]!.bridge}`);
+    for (const range of ["169.254.0.0/16", "10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "100.64.0.0/10"]) expect(internet).toContain(`-A DL-OUT-${bridges[0]!.bridge} -d ${range} -j DROP`);
+    // Public addresses pass (Docker's own rules masquerade them); nothing is allowed before the drops but replies.
+    expect(internet.at(-1)).toBe(`-A DL-OUT-${bridges[0]!.bridge} -j RETURN`);
+    expect(internet[0]).toBe(`-A DL-OUT-${bridges[0]!.bridge} -m conntrack --ctstate RELATED,ESTABLISHED -j RETURN`);
+    // `none`: replies only, then everything dropped, public addresses included.
+    expect(await rules(`DL-OUT-${bridges[1]!.bridge}`)).toEqual([`-A DL-OUT-${bridges[1]!.bridge} -m conntrack --ctstate RELATED,ESTABLISHED -j RETURN`, `-A DL-OUT-${bridges[1]!.bridge} -j DROP`]);
+    // The jumps come first in their chains, so no earlier ACCEPT lets a demo's packet past.
+    for (const { bridge } of bridges) {
+      expect((await execa("iptables", ["-w", "-S", "DOCKER-USER"])).stdout).toMatch(new RegExp(`-A DOCKER-USER -i ${bridge} -j DL-OUT-${bridge}`));
+      expect((await execa("iptables", ["-w", "-S", "INPUT"])).stdout.split("\n").filter((line) => line.startsWith("-A "))).toContain(`-A INPUT -i ${bridge} -j DL-IN-${bridge}`);
+    }
   });
 });

@@ -1,0 +1,70 @@
+// Keeps the demo bridges' egress rules in place: applied at start, checked every 30 s, put back when they drift.
+import type Docker from "dockerode";
+import type { Logger } from "../core/app-spec.js";
+import { describeError } from "../core/errors.js";
+import { applyFirewall, checkFirewall, type BridgePolicy, type FirewallCheck } from "./iptables.js";
+import { describeEgress, egressNetworkName, type Egress } from "./rules.js";
+
+const CHECK_EVERY_MS = 30_000;
+
+/** The Linux interface of a Docker bridge network: the name it was given, or Docker's `br-<id>`. */
+export async function bridgeOf(docker: Docker, network: string): Promise<string> {
+  const info = (await docker.getNetwork(network).inspect()) as { Id: string; Driver: string; Options?: Record<string, string> };
+  if (info.Driver !== "bridge") throw new Error(`network ${network} is a ${info.Driver} network, not a bridge: its egress cannot be held by the host's rules`);
+  return info.Options?.["com.docker.network.bridge.name"] ?? `br-${info.Id.slice(0, 12)}`;
+}
+
+/** One network per distinct policy among the apps and preview sources; `internet` (the configured network) always. */
+export function egressNetworks(base: string, policies: Iterable<Egress | undefined>): Array<{ network: string; egress: Egress }> {
+  const byNetwork = new Map<string, Egress>([[base, "internet"]]);
+  for (const egress of policies) if (egress) byNetwork.set(egressNetworkName(base, egress), egress);
+  return [...byNetwork].map(([network, egress]) => ({ network, egress }));
+}
+
+export async function bridgePolicies(docker: Docker, networks: ReadonlyArray<{ network: string; egress: Egress }>): Promise<BridgePolicy[]> {
+  return Promise.all(networks.map(async ({ network, egress }) => ({ network, egress, bridge: await bridgeOf(docker, network) })));
+}
+
+export class FirewallKeeper {
+  private timer: NodeJS.Timeout | undefined;
+  private lastCheck: FirewallCheck | undefined;
+
+  constructor(private readonly docker: Docker, private readonly networks: ReadonlyArray<{ network: string; egress: Egress }>, private readonly logger: Logger) {}
+
+  /** Whether the rules held at the last look (undefined: not looked yet or cannot look). */
+  get status(): FirewallCheck | undefined {
+    return this.lastCheck;
+  }
+
+  async start(): Promise<void> {
+    // iptables needs root (CAP_NET_ADMIN): without it the operator runs `demo-launcher firewall` as root (the unit's ExecStartPre does).
+    if (process.getuid?.() !== 0) {
+      this.logger.warn("firewall: not running as root, so the demo egress rules are neither applied nor checked here; run `demo-launcher firewall` as root (the systemd unit does) and `demo-launcher doctor` to check");
+      return;
+    }
+    await this.keep(true);
+    this.timer = setInterval(() => void this.keep(false), CHECK_EVERY_MS);
+    this.timer.unref();
+  }
+
+  stop(): void {
+    clearInterval(this.timer);
+  }
+
+  /** Applies when asked or when a check finds drift (a Docker restart with a fresh data root makes new bridges). */
+  private async keep(first: boolean): Promise<void> {
+    try {
+      const bridges = await bridgePolicies(this.docker, this.networks);
+      const before = first ? undefined : await checkFirewall(bridges);
+      if (before && !before.ok) this.logger.warn(`firewall: demo rules drifted (${before.problems.join("; ")}); putting them back`);
+      if (first || !before?.ok) {
+        await applyFirewall(bridges);
+        if (first) this.logger.info(`firewall: demo egress held on ${bridges.map((entry) => `${entry.bridge} (${describeEgress(entry.egress)})`).join(", ")}`);
+      }
+      this.lastCheck = await checkFirewall(bridges);
+    } catch (error) {
+      this.lastCheck = { ok: false, problems: [describeError(error)] };
+      this.logger.error(`firewall: ${describeError(error)}`);
+    }
+  }
+}
