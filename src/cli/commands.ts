@@ -1,4 +1,5 @@
 // The CLI commands; each returns an exit code and leaves process handling to main.ts.
+import { hostChecks, type Check } from "./host-checks.js";
 import { access, constants, mkdir, unlink, writeFile } from "node:fs/promises";
 import path from "node:path";
 import type { Config } from "../config/load.js";
@@ -173,12 +174,6 @@ async function swarmChecks(config: Config, docker: ReturnType<typeof connectDock
   return checks;
 }
 
-interface Check {
-  name: string;
-  /** "not checked": something doctor cannot see from here; shown, and not counted as a failure. */
-  ok: boolean | "not checked";
-  detail: string;
-}
 
 export async function runDoctor(config: Config): Promise<number> {
   const checks: Check[] = [];
@@ -213,10 +208,11 @@ export async function runDoctor(config: Config): Promise<number> {
     checks.push({ name: "config dir", ok: false, detail: `${config.nginx.configDir} is not writable: ${describeError(error)}` });
   }
   if (config.runtime === "swarm") checks.push(...(await swarmChecks(config, docker)));
+  checks.push(...(await hostChecks(config, docker).catch((error): Check[] => [{ name: "host", ok: false, detail: `Docker did not describe the host: ${describeError(error)}` }])));
   const status = await readWatcherStatus(config.nginx.configDir);
   if (!status) checks.push({ name: "watcher", ok: true, detail: "has not reported yet (is `demo-launcher watch-nginx` running?)" });
   else if (status.lastError) checks.push({ name: "watcher", ok: false, detail: `last error at ${status.lastError.at}: ${status.lastError.message}` });
   else checks.push({ name: "watcher", ok: true, detail: `applied routes generation ${status.appliedGeneration} (${status.reloads} reload(s) since it started)` });
-  for (const check of checks) console.log(`${check.ok === "not checked" ? "??  " : check.ok ? "ok  " : "FAIL"}  ${check.name.padEnd(14)} ${check.detail}`);
+  for (const check of checks) console.log(`${check.ok === "not checked" ? "??  " : check.ok === "warn" ? "WARN" : check.ok ? "ok  " : "FAIL"}  ${check.name.padEnd(14)} ${check.detail}`);
   return checks.every((check) => check.ok !== false) ? 0 : 1;
 }

@@ -9,6 +9,8 @@ import { ApiError } from "./api-client.js";
 import { runBuilds, runDeliveries, runPreview } from "./builds.js";
 import { runRewind, runSnapshot } from "./rewind.js";
 import { runDoctor, runExtend, runLogs, runReplace, runLaunch, runList, runRender, runServe, runStop, runUp, runWatch } from "./commands.js";
+import { runFirewall } from "./host-checks.js";
+import { connectDocker } from "../docker/runtime.js";
 
 function withConfig<T extends unknown[]>(action: (config: Config, ...args: T) => Promise<number | void>) {
   return async (...args: T) => {
@@ -98,6 +100,11 @@ program
   .option("--json", "print JSON")
   .action(withConfig((config, options: { json?: boolean }) => runDeliveries(config, options)));
 program.command("render").description("print the routes file for the demos Docker runs now").action(withConfig((config) => runRender(config)));
+program
+  .command("firewall")
+  .description("put the demo networks' egress rules in place (as root; the controller does this itself when it runs as root)")
+  .option("--check", "only say whether they hold (exit code 1 when not)")
+  .action(withConfig((config, options: { check?: boolean }) => runFirewall(config, connectDocker(), options)));
 program.command("doctor").description("check Docker, nginx, the config dir and the watcher").action(withConfig((config) => runDoctor(config)));
 
 try {

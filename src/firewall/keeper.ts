@@ -39,7 +39,7 @@ export class FirewallKeeper {
   async start(): Promise<void> {
     // iptables needs root (CAP_NET_ADMIN): without it the operator runs `demo-launcher firewall` as root (the unit's ExecStartPre does).
     if (process.getuid?.() !== 0) {
-      this.logger.warn("firewall: not running as root, so the demo egress rules are neither applied nor checked here; run `demo-launcher firewall` as root (the systemd unit does) and `demo-launcher doctor` to check");
+      this.logger.info("firewall: not running as root, so the demo egress rules are applied by `demo-launcher firewall` as root (the systemd unit's ExecStartPre) and checked by `sudo demo-launcher doctor`");
       return;
     }
     await this.keep(true);

@@ -9,7 +9,7 @@ import { bridgeOf, bridgePolicies } from "../../src/firewall/keeper.js";
 import { egressNetworkName } from "../../src/firewall/rules.js";
 import { containerOf, execIn } from "../helpers/container-exec.js";
 import { ensureRootHello, ROOT_HELLO } from "../helpers/root-image.js";
-import { launchAndWait, request, startStack, waitFor, type Stack } from "../helpers/stack.js";
+import { CLI, launchAndWait, request, startStack, waitFor, type Stack } from "../helpers/stack.js";
 
 const HELLO = "    image: demo-launcher/hello:latest\n    port: 8080\n";
 
@@ -149,6 +149,25 @@ describe("what demos may reach (real Docker, real iptables)", () => {
     expect(await reach(allowed.id, hostAddress!)).toContain("host-secret");
     const sealed = await launchAndWait(stack, "sealed");
     expect(await reach(sealed.id, hostAddress!)).not.toContain("host-secret");
+  });
+
+  it("doctor says how demos are held in, sees a missing rule, and `firewall` puts it back", async () => {
+    const doctor = async () => execa("node", [CLI, "--config", stack.configFile, "doctor"], { reject: false, all: true });
+    const before = await doctor();
+    expect(before.all).toMatch(/ok {4}disk budget {4}watched: overlay2 on extfs has no size quota/);
+    expect(before.all).toMatch(/ok {4}free disk {6}[\d.]+ GB free under \/var\/lib\/docker/);
+    expect(before.all).toMatch(/(ok|WARN) +seccomp /);
+    expect(before.all).toMatch(/(ok|WARN) +userns /);
+    expect(before.all).toMatch(/ok {4}demo egress {4}demo-launcher \(br-[0-9a-f]{12}\): internet; demo-launcher-none \(br-[0-9a-f]{12}\): none; demo-launcher-e[0-9a-f]{8} \(br-[0-9a-f]{12}\): [\d.]+\/32:\d+/);
+    // Someone flushes the host's INPUT jump for a demo bridge (a firewall script, an upgrade). The `none` network's:
+    // only this file's controller keeps it, so no other test's controller puts it back meanwhile.
+    const [bridge] = await bridgePolicies(stack.docker, [{ network: "demo-launcher-none", egress: "none" }]);
+    await execa("iptables", ["-w", "-D", "INPUT", "-i", bridge!.bridge, "-j", `DL-IN-${bridge!.bridge}`]);
+    const after = await doctor();
+    expect(after.exitCode).toBe(1);
+    expect(after.all).toContain(`FAIL  demo egress    demo-launcher-none (${bridge!.bridge}): no jump from INPUT; \`demo-launcher firewall\` (as root) puts them in place`);
+    expect((await execa("node", [CLI, "--config", stack.configFile, "firewall"], { reject: false })).exitCode).toBe(0);
+    expect((await execa("node", [CLI, "--config", stack.configFile, "firewall", "--check"], { reject: false })).exitCode).toBe(0);
   });
 
   it("holds link-local, metadata, private and public addresses by rules in place (checked from the rules, no packet sent there)", async () => {
