@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# `npm run chaos [-- --quick] [-- --only=kill,replace,docker,watcher,apps,state,input,builds,builds-docker]`: the fault suite on real Docker and nginx.
+# `npm run chaos [-- --quick] [-- --only=kill,replace,docker,watcher,apps,state,input,builds,builds-docker,rewinds,tenant]`: the fault suite on real Docker and nginx.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/ensure-host.sh

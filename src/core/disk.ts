@@ -13,17 +13,27 @@ export function floorBytes(floor: DiskFloor, totalBytes: number): number {
 export interface DiskSpace {
   freeBytes: number;
   totalBytes: number;
+  /** Inodes: a demo making millions of empty files fills a disk without using its bytes. */
+  freeInodes?: number;
+  totalInodes?: number;
 }
 
 export interface LowDisk {
   freeBytes: number;
   floorBytes: number;
+  /** Set when inodes, not bytes, are short. */
+  freeInodes?: number;
 }
+
+/** Below 5% of its inodes free, a file system is as full as one below its byte floor. */
+const INODE_FLOOR_SHARE = 0.05;
 
 export function lowDisk(space: DiskSpace | undefined, floor: DiskFloor): LowDisk | undefined {
   if (!space) return undefined;
   const bytes = floorBytes(floor, space.totalBytes);
-  return space.freeBytes < bytes ? { freeBytes: space.freeBytes, floorBytes: bytes } : undefined;
+  if (space.freeBytes < bytes) return { freeBytes: space.freeBytes, floorBytes: bytes };
+  if (space.totalInodes && space.freeInodes !== undefined && space.freeInodes < space.totalInodes * INODE_FLOOR_SHARE) return { freeBytes: space.freeBytes, floorBytes: bytes, freeInodes: space.freeInodes };
+  return undefined;
 }
 
 export interface OverBudget {

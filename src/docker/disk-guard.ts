@@ -79,13 +79,16 @@ export class DiskGuard {
   private async readSpace(): Promise<DiskSpace | undefined> {
     if (!this.root) return undefined;
     const stats = await statfs(this.root);
-    return { freeBytes: stats.bavail * stats.bsize, totalBytes: stats.blocks * stats.bsize };
+    return { freeBytes: stats.bavail * stats.bsize, totalBytes: stats.blocks * stats.bsize, freeInodes: stats.ffree, totalInodes: stats.files };
   }
 
   private checkFloor(): void {
     const low = lowDisk(this.space, this.options.floor);
     this.engine.diskLow = low;
-    if (low && !this.lowReported) this.options.logger.error(`disk: only ${formatBytes(low.freeBytes)} free under Docker's data root, below the floor of ${formatBytes(low.floorBytes)} (limits.minFreeDisk): launches are refused until space is freed`);
+    if (low && !this.lowReported) {
+      const what = low.freeInodes !== undefined ? `only ${low.freeInodes} inodes (under 5%) are` : `only ${formatBytes(low.freeBytes)} is`;
+      this.options.logger.error(`disk: ${what} free under Docker's data root, below the floor of ${formatBytes(low.floorBytes)} (limits.minFreeDisk) or 5% of inodes: launches are refused until space is freed`);
+    }
     if (!low && this.lowReported) this.options.logger.info("disk: free space is above the floor again; launches are accepted");
     this.lowReported = low !== undefined;
   }

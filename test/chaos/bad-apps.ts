@@ -11,7 +11,7 @@ const CHAOS_IMAGE = "demo-launcher/chaos-app:latest";
 const PIDS_LIMIT = 64;
 
 /** Times requests to a well-behaved demo while its neighbours misbehave. */
-class Neighbour {
+export class Neighbour {
   latencies: number[] = [];
   failures = 0;
   /** Connections closed under a request (by a retiring nginx worker), sent again as a browser would. */

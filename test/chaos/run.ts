@@ -13,6 +13,7 @@ import { replaceKill } from "./replace-kill.js";
 import { rewindKills } from "./rewind-kill.js";
 import { formatTable, type Row } from "./report.js";
 import { stateWrites } from "./state-writes.js";
+import { hostileTenant } from "./tenant.js";
 import { watcherFaults } from "./watcher-faults.js";
 
 const SCENARIOS: Record<string, (log: (line: string) => void, quick: boolean) => Promise<Row[]>> = {
@@ -26,6 +27,7 @@ const SCENARIOS: Record<string, (log: (line: string) => void, quick: boolean) =>
   builds: (log, quick) => buildKills(quick ? 2 : 5, log),
   "builds-docker": (log) => buildDockerRestart(log),
   rewinds: (log, quick) => rewindKills(quick ? 3 : 8, log),
+  tenant: (log) => hostileTenant(log),
 };
 
 function parseArgs(argv: string[]): { only: string[]; quick: boolean } {

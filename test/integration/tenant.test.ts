@@ -97,7 +97,7 @@ describe("the free-disk floor (real Docker)", () => {
     expect(answer.headers["retry-after"]).toBe("60");
     // The operator's own launches are refused too (the disk is the disk); the status page says why.
     expect((await stack.api("POST", "/api/demos", { app: "hello" })).status).toBe(503);
-    expect(lines.join("\n")).toMatch(/disk: only [\d.]+ GB free under Docker's data root, below the floor of [\d.]+ GB \(limits\.minFreeDisk\)/);
+    expect(lines.join("\n")).toMatch(/disk: only [\d.]+ GB is free under Docker's data root, below the floor of [\d.]+ GB \(limits\.minFreeDisk\)/);
   });
 });
 

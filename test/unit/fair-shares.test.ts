@@ -86,3 +86,20 @@ describe("limits per network", () => {
     expect((await engine.launch("hello", "net1.a")).created).toBe(false);
   });
 });
+
+describe("disk floor and budgets", () => {
+  it("refuses below the byte floor, below 5% of inodes, and takes the larger of 5% and 2 GiB by default", async () => {
+    const { lowDisk, floorBytes, demosOverBudget } = await import("../../src/core/disk.js");
+    const GiB = 1024 ** 3;
+    expect(floorBytes("default", 100 * GiB)).toBe(5 * GiB);
+    expect(floorBytes("default", 10 * GiB)).toBe(2 * GiB);
+    expect(floorBytes({ percent: 10 }, 100 * GiB)).toBe(10 * GiB);
+    expect(lowDisk({ freeBytes: 6 * GiB, totalBytes: 100 * GiB }, "default")).toBeUndefined();
+    expect(lowDisk({ freeBytes: 4 * GiB, totalBytes: 100 * GiB }, "default")).toEqual({ freeBytes: 4 * GiB, floorBytes: 5 * GiB });
+    expect(lowDisk({ freeBytes: 50 * GiB, totalBytes: 100 * GiB, freeInodes: 40, totalInodes: 1000 }, "default")?.freeInodes).toBe(40);
+    expect(lowDisk(undefined, "default")).toBeUndefined();
+    const demo = (id: string, containerId: string) => ({ id, instances: [{ containerId }] }) as never;
+    const over = demosOverBudget([demo("a", "c1"), demo("b", "c2")], new Map([["c1", 2 * GiB], ["c2", 10]]), () => GiB);
+    expect(over.map((entry) => entry.writtenBytes)).toEqual([2 * GiB]);
+  });
+});

@@ -16,6 +16,11 @@ case "$MODE" in
     bomb() { bomb & bomb & sleep 100000; }
     (sleep "${AFTER:-2}"; bomb) &
     exec /bin/httpd -f -p 8080 -h /www ;;
+  ignore-term)
+    # Shrugs off SIGTERM (PID 1 with the signal ignored), so only a kill ends it: the time box must hold anyway.
+    trap '' TERM
+    /bin/httpd -f -p 8080 -h /www &
+    while :; do sleep 1; done ;;
   *)
     exec /bin/httpd -f -p 8080 -h /www ;;
 esac
