@@ -3,7 +3,7 @@
 // second daemon on the host's network deletes the host's docker0 when it restarts.
 import { spawn, type ChildProcess } from "node:child_process";
 import { openSync } from "node:fs";
-import { copyFile, mkdir, mkdtemp, rm } from "node:fs/promises";
+import { chmod, copyFile, mkdir, mkdtemp, rm } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import Docker from "dockerode";
@@ -18,15 +18,18 @@ export class PrivateDockerd {
   readonly host: string;
   readonly docker: Docker;
 
-  private constructor(readonly root: string) {
+  private constructor(readonly root: string, private readonly extraArgs: readonly string[] = []) {
     this.socket = path.join(root, "docker.sock");
     this.host = `unix://${this.socket}`;
     this.docker = new Docker({ socketPath: this.socket });
   }
 
-  static async start(): Promise<PrivateDockerd> {
+  /** `extraArgs`: more dockerd flags, e.g. --userns-remap=default. */
+  static async start(extraArgs: readonly string[] = []): Promise<PrivateDockerd> {
     // Short paths: containerd's sockets live under the exec root and unix socket paths are limited to 108 bytes.
-    const daemon = new PrivateDockerd(await mkdtemp(path.join(os.tmpdir(), "dlc-")));
+    const daemon = new PrivateDockerd(await mkdtemp(path.join(os.tmpdir(), "dlc-")), extraArgs);
+    // A remapped root (userns-remap) must be able to pass through to its own data directory.
+    await chmod(daemon.root, 0o711);
     await daemon.launch();
     return daemon;
   }
@@ -43,6 +46,7 @@ export class PrivateDockerd {
       "--ip-masq=false",
       // Containers that ignore SIGTERM hold a shutdown for this long at most.
       "--shutdown-timeout=2",
+      ...this.extraArgs,
     ];
     this.process = spawn("dockerd", args, { stdio: ["ignore", log, log], detached: false });
     const started = Date.now();

@@ -14,6 +14,7 @@ import { rewindKills } from "./rewind-kill.js";
 import { formatTable, type Row } from "./report.js";
 import { stateWrites } from "./state-writes.js";
 import { hostileTenant } from "./tenant.js";
+import { userNamespaces } from "./userns.js";
 import { watcherFaults } from "./watcher-faults.js";
 
 const SCENARIOS: Record<string, (log: (line: string) => void, quick: boolean) => Promise<Row[]>> = {
@@ -28,6 +29,7 @@ const SCENARIOS: Record<string, (log: (line: string) => void, quick: boolean) =>
   "builds-docker": (log) => buildDockerRestart(log),
   rewinds: (log, quick) => rewindKills(quick ? 3 : 8, log),
   tenant: (log) => hostileTenant(log),
+  userns: (log) => userNamespaces(log),
 };
 
 function parseArgs(argv: string[]): { only: string[]; quick: boolean } {
