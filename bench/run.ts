@@ -21,6 +21,7 @@ import { swarmBench, swarmRows, type SwarmResults } from "./swarm.js";
 import { memoryBench, memoryRows, type MemoryResults } from "./memory.js";
 import { startWrk } from "./wrk.js";
 import { launchesUnderLoad, underLoadRows, type UnderLoadResults } from "./under-load.js";
+import { defenceRows, defencesBench, type DefenceResults } from "./defences.js";
 
 const quick = process.argv.includes("--quick");
 const SIZE = quick
@@ -424,6 +425,7 @@ function table(): string {
   if (results.swarm) rows.push(...swarmRows(results.swarm as SwarmResults));
   if (results.memory) rows.push(...memoryRows(results.memory as MemoryResults));
   if (results.underLoad) rows.push(...underLoadRows(results.underLoad as UnderLoadResults));
+  if (results.defences) rows.push(...defenceRows(results.defences as DefenceResults));
   if (r.reloadLoad) rows.push([`Serving through ${r.reloadLoad.launches} launches + expiries (${r.reloadLoad.reloads} reloads)`, `${r.reloadLoad.requests} requests`, `${r.reloadLoad.errors5xx} × 5xx, ${r.reloadLoad.connectErrors} failed connects`, "target 0 and 0"]);
   return ["| measure | result | baseline (same run) | ratio / target |", "| --- | --- | --- | --- |", ...rows.map((row) => `| ${row.join(" | ")} |`)].join("\n");
 }
@@ -443,6 +445,7 @@ const sections: Array<[string, () => Promise<void>]> = [
   ["footprint", footprint],
   ["under load", async () => void (results.underLoad = await launchesUnderLoad(SAMPLE_IMAGE, quick ? 50 : 200, quick ? 50 : 200, quick ? 20 : 60, log))],
   ["memory", async () => void (results.memory = await memoryBench(quick ? [1000, 5000] : [1000, 5000, 10_000], log))],
+  ["defences", async () => void (results.defences = await defencesBench(SAMPLE_IMAGE, quick ? 10 : SIZE.cold * 2, log))],
 ];
 const out = path.join(path.dirname(new URL(import.meta.url).pathname), "results", "latest.json");
 // --table: the table of the figures on record (sections run one by one are merged there), without running anything.

@@ -46,6 +46,8 @@ export interface ControllerOptions {
   /** Another container runtime and readiness check (the benchmark's in-memory runtime for memory per demo). */
   runtime?: ContainerRuntime;
   readiness?: ReadinessProbe;
+  /** false: no capability drop, ulimits, disk guard or egress rules: the benchmark's baseline for what they cost. */
+  defences?: boolean;
 }
 
 /** The demos' networks on one host: one per egress policy in use. */
@@ -54,12 +56,12 @@ export function demoNetworks(config: Config): ReturnType<typeof egressNetworks> 
 }
 
 /** One host (loopback ports on this daemon) or a swarm (services placed by Swarm; this daemon must be a manager). */
-async function runtimeFor(config: Config, docker: Docker): Promise<ContainerRuntime> {
+async function runtimeFor(config: Config, docker: Docker, defences: boolean): Promise<ContainerRuntime> {
   if (config.runtime === "swarm") {
     await assertSwarmManager(docker);
     return new SwarmRuntime(docker, { ...(config.swarm.registry ? { registry: config.swarm.registry } : {}), constraints: config.swarm.constraints, startTimeoutMs: config.swarm.startTimeout, ports: config.ports, nodeDockers: await nodeDockers(config) });
   }
-  const runtime = new DockerRuntime(docker, { network: config.network, ports: config.ports });
+  const runtime = new DockerRuntime(docker, { network: config.network, ports: config.ports, hardened: defences });
   for (const { network } of demoNetworks(config)) await runtime.ensureNetwork(network);
   return runtime;
 }
@@ -67,7 +69,8 @@ async function runtimeFor(config: Config, docker: Docker): Promise<ContainerRunt
 export async function startController(config: Config, options: ControllerOptions): Promise<ControllerHandle> {
   const docker = options.docker ?? connectDocker();
   if (!options.runtime) await assertDockerReachable(docker);
-  const runtime = options.runtime ?? (await runtimeFor(config, docker));
+  const defences = options.defences !== false;
+  const runtime = options.runtime ?? (await runtimeFor(config, docker, defences));
   const templatesDir = options.templatesDir ?? DEFAULT_TEMPLATES_DIR;
   const renderer = new RoutesRenderer(templatesDir, { ...(config.templatesDir ? { operatorDir: config.templatesDir } : {}), ...(config.nginx.seenLog ? { seenLog: config.nginx.seenLog } : {}), logger: options.logger });
   // nginx logs requests to previews; reading that log is how idle previews are found (and used ones kept).
@@ -105,9 +108,9 @@ export async function startController(config: Config, options: ControllerOptions
   engineRef = engine;
   await engine.start();
   // Disk budgets and the free-space floor, on one Docker host (a swarm's nodes keep only the per-file limit).
-  const diskGuard = runtime instanceof DockerRuntime ? new DiskGuard(docker, engine, { namespace: config.namespace, floor: config.limits.minFreeDisk, watched: () => runtime.diskMode !== "quota", logger: options.logger }) : undefined;
+  const diskGuard = runtime instanceof DockerRuntime && defences ? new DiskGuard(docker, engine, { namespace: config.namespace, floor: config.limits.minFreeDisk, watched: () => runtime.diskMode !== "quota", logger: options.logger }) : undefined;
   await diskGuard?.start();
-  const firewall = runtime instanceof DockerRuntime ? new FirewallKeeper(docker, demoNetworks(config), options.logger) : undefined;
+  const firewall = runtime instanceof DockerRuntime && defences ? new FirewallKeeper(docker, demoNetworks(config), options.logger) : undefined;
   await firewall?.start();
   // Builds run only where preview sources are configured; their queue lives beside the state file.
   const previews = await startPreviews(config, engine, docker, options.logger);

@@ -77,6 +77,8 @@ export interface DockerPlacement {
   network: string;
   /** Host ports for demos, bound on 127.0.0.1 only. */
   ports: PortRange;
+  /** false: Docker's defaults instead of the hardened options (the benchmark's baseline for their cost; never for production). */
+  hardened?: boolean;
 }
 
 /** Containers on this Docker host, each bound to a loopback port it picks from the range: its endpoint. */
@@ -156,7 +158,8 @@ export class DockerRuntime implements ContainerRuntime {
 
   private async createAndStartOnce(spec: InstanceSpec, hostPort: number): Promise<string> {
     // Demos with another egress policy than `internet` live on a sibling network that carries its own rules.
-    const network = egressNetworkName(this.placement.network, spec.hardening?.egress ?? "internet");
+    const hardened = this.placement.hardened !== false;
+    const network = hardened ? egressNetworkName(this.placement.network, spec.hardening?.egress ?? "internet") : this.placement.network;
     await this.ensureNetwork(network);
     const portKey = `${spec.containerPort}/tcp`;
     const options: Docker.ContainerCreateOptions = {
@@ -177,7 +180,7 @@ export class DockerRuntime implements ContainerRuntime {
         PidsLimit: spec.pids,
         SecurityOpt: ["no-new-privileges:true"],
         Privileged: false,
-        ...hardenedHostConfig(spec.hardening, this.quota !== false),
+        ...(hardened ? hardenedHostConfig(spec.hardening, this.quota !== false) : {}),
         LogConfig: { Type: "json-file", Config: { "max-size": "1m", "max-file": "2" } },
         RestartPolicy: { Name: "no" },
       },

@@ -117,6 +117,8 @@ export interface StackOptions {
   docker?: Docker;
   /** DOCKER_HOST for a child controller (with `docker`, the same daemon). */
   dockerHost?: string;
+  /** Controller options beyond the config (in-process only), e.g. the benchmark's `defences: false`. */
+  controllerOptions?: Partial<import("../../src/app/controller.js").ControllerOptions>;
 }
 
 export interface Stack {
@@ -217,7 +219,7 @@ ${appsYaml}
       await rm(dir, { recursive: true, force: true });
     },
   };
-  if ((options.controller ?? "in-process") === "in-process") stack.controller = await startController(config, { logger, docker });
+  if ((options.controller ?? "in-process") === "in-process") stack.controller = await startController(config, { logger, docker, ...options.controllerOptions });
   else if (options.controller === "child") await stack.startChild();
   return stack;
 }
