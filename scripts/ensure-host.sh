@@ -24,6 +24,8 @@ command -v git >/dev/null 2>&1 && [ -x "$(git --exec-path 2>/dev/null)/git-daemo
 command -v systemd-analyze >/dev/null 2>&1 || missing+=(systemd)
 # `ip` gives the fault suite's own dockerd a network namespace of its own.
 command -v ip >/dev/null 2>&1 || missing+=(iproute2)
+# iptables-restore holds what demos may reach (docker.io pulls it in; named for hosts that have dockerd already).
+command -v iptables-restore >/dev/null 2>&1 || missing+=(iptables)
 if [ "$want_browser" = 1 ]; then
   [ -x /usr/bin/chromium ] || missing+=(chromium)
   # The tests' own Prometheus (a real scraper of /metrics) and promtool.

@@ -50,6 +50,11 @@ export interface ControllerOptions {
   defences?: boolean;
 }
 
+/** How this config's routes file is rendered (the operator's templates, the seen log); `render` uses the same. */
+export function routesRenderer(config: Config, templatesDir: string, logger: Logger): RoutesRenderer {
+  return new RoutesRenderer(templatesDir, { ...(config.templatesDir ? { operatorDir: config.templatesDir } : {}), ...(config.nginx.seenLog ? { seenLog: config.nginx.seenLog } : {}), logger });
+}
+
 /** The demos' networks on one host: one per egress policy in use. */
 export function demoNetworks(config: Config): ReturnType<typeof egressNetworks> {
   return egressNetworks(config.network, [...Object.values(config.apps), ...Object.values(config.previews)].map((app) => app.egress));
@@ -72,7 +77,7 @@ export async function startController(config: Config, options: ControllerOptions
   const defences = options.defences !== false;
   const runtime = options.runtime ?? (await runtimeFor(config, docker, defences));
   const templatesDir = options.templatesDir ?? DEFAULT_TEMPLATES_DIR;
-  const renderer = new RoutesRenderer(templatesDir, { ...(config.templatesDir ? { operatorDir: config.templatesDir } : {}), ...(config.nginx.seenLog ? { seenLog: config.nginx.seenLog } : {}), logger: options.logger });
+  const renderer = routesRenderer(config, templatesDir, options.logger);
   // nginx logs requests to previews; reading that log is how idle previews are found (and used ones kept).
   let engineRef: DemoEngine | undefined;
   const seenLog = config.nginx.seenLog ? new SeenLog(config.nginx.seenLog, config.domain, (labels) => engineRef?.previews.sawRequests(labels), options.logger) : undefined;

@@ -1,22 +1,25 @@
 // The CLI commands; each returns an exit code and leaves process handling to main.ts.
 import { hostChecks, type Check } from "./host-checks.js";
+import { runningChecks, watcherCheck } from "./running-checks.js";
 import { access, constants, mkdir, unlink, writeFile } from "node:fs/promises";
 import path from "node:path";
 import type { Config } from "../config/load.js";
-import { startController } from "../app/controller.js";
+import { routesRenderer, startController } from "../app/controller.js";
+import { previewSpecs } from "../app/previews.js";
+import { DEFAULT_TEMPLATES_DIR } from "../nginx/render.js";
+import { consoleLogger } from "../logger.js";
 import { up } from "../app/up.js";
 import { startWatcher } from "../app/watcher-service.js";
 import { describeError } from "../core/errors.js";
 import { formatDuration } from "../core/duration.js";
 import { parseLabels, type Demo, type DemoView } from "../core/model.js";
-import { routesFor } from "../core/routes.js";
+import { demoRoutes } from "../core/routes.js";
 import { connectDocker, DockerRuntime } from "../docker/runtime.js";
 import { assertSwarmManager, registryAnswers, swarmNodes } from "../swarm/nodes.js";
 import type { Logger } from "../logger.js";
 import { runCommandLine } from "../nginx/commands.js";
 import { findNginx } from "../nginx/private-nginx.js";
 import { RoutesFile } from "../nginx/routes-file.js";
-import { readWatcherStatus } from "../nginx/watcher-status.js";
 import { httpReadinessProbe } from "../probe/http.js";
 import { callApi } from "./api-client.js";
 
@@ -133,7 +136,7 @@ export async function runReplace(config: Config, id: string, options: { image?: 
 /** What the routes file holds for the demos Docker runs now whose app answers. */
 export async function runRender(config: Config): Promise<number> {
   const runtime = new DockerRuntime(connectDocker(), { network: config.network, ports: config.ports });
-  const routesFile = new RoutesFile(config.nginx.configDir, config.nginx.controller);
+  const routesFile = new RoutesFile(config.nginx.configDir, config.nginx.controller, routesRenderer(config, DEFAULT_TEMPLATES_DIR, consoleLogger("render")));
   const containers = await runtime.list(config.namespace);
   const demos = new Map<string, Demo>();
   await Promise.all(
@@ -148,7 +151,8 @@ export async function runRender(config: Config): Promise<number> {
     }),
   );
   const { generation } = await routesFile.readCurrent();
-  process.stdout.write(routesFile.render(routesFor(demos.values(), Date.now(), (demo) => demo.kind === "visitor" && (config.apps[demo.app]?.banner ?? true)), generation));
+  const previews = previewSpecs(config);
+  process.stdout.write(routesFile.render(demoRoutes(demos.values(), Date.now(), (demo) => (demo.kind === "preview" ? previews[demo.app] : config.apps[demo.app])), generation));
   return 0;
 }
 
@@ -209,10 +213,10 @@ export async function runDoctor(config: Config): Promise<number> {
   }
   if (config.runtime === "swarm") checks.push(...(await swarmChecks(config, docker)));
   checks.push(...(await hostChecks(config, docker).catch((error): Check[] => [{ name: "host", ok: false, detail: `Docker did not describe the host: ${describeError(error)}` }])));
-  const status = await readWatcherStatus(config.nginx.configDir);
-  if (!status) checks.push({ name: "watcher", ok: true, detail: "has not reported yet (is `demo-launcher watch-nginx` running?)" });
-  else if (status.lastError) checks.push({ name: "watcher", ok: false, detail: `last error at ${status.lastError.at}: ${status.lastError.message}` });
-  else checks.push({ name: "watcher", ok: true, detail: `applied routes generation ${status.appliedGeneration} (${status.reloads} reload(s) since it started)` });
-  for (const check of checks) console.log(`${check.ok === "not checked" ? "??  " : check.ok === "warn" ? "WARN" : check.ok ? "ok  " : "FAIL"}  ${check.name.padEnd(14)} ${check.detail}`);
+  const running = await runningChecks(config);
+  checks.unshift(...running.checks);
+  checks.push(await watcherCheck(config, running.nginxRunning));
+  const mark = { "not checked": "??  ", warn: "WARN", off: "off " } as const;
+  for (const check of checks) console.log(`${typeof check.ok === "string" ? mark[check.ok] : check.ok ? "ok  " : "FAIL"}  ${check.name.padEnd(14)} ${check.detail}`);
   return checks.every((check) => check.ok !== false) ? 0 : 1;
 }

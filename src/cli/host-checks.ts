@@ -13,8 +13,8 @@ import { describeEgress } from "../firewall/rules.js";
 
 export interface Check {
   name: string;
-  /** "not checked": something doctor cannot see from here; "warn": weaker than it could be. Neither counts as a failure. */
-  ok: boolean | "not checked" | "warn";
+  /** "not checked": doctor cannot see it from here; "warn": weaker than it could be; "off": not running now. None is a failure. */
+  ok: boolean | "not checked" | "warn" | "off";
   detail: string;
 }
 

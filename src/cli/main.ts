@@ -31,7 +31,8 @@ const program = new Command()
   .name("demo-launcher")
   .description("Gives every visitor their own time-boxed copy of a web app: Docker containers routed by nginx.")
   .option("-c, --config <file>", "YAML configuration file (default: the embedded demo.localhost set-up)")
-  .showHelpAfterError();
+  // A usage error is one line, like every other failure (the full usage is one --help away).
+  .configureOutput({ outputError: (text, write) => write(`demo-launcher: ${text.replace(/^error: /, "").replace(/\s*\n\s*/g, " ").trim()} (--help shows the usage)\n`) });
 
 program.command("up").description("run everything on this machine: sample image, a private nginx, the watcher and the controller").option("--keep-demos", "leave demos running on exit (they are adopted next time)").action(withConfig((config, options: { keepDemos?: boolean }) => runUp(config, consoleLogger("demo-launcher", config.log.format), options)));
 program.command("serve").description("run the controller (HTTP API, pages, reaper)").action(withConfig((config) => runServe(config, consoleLogger("demo-launcher", config.log.format))));

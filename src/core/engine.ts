@@ -18,7 +18,7 @@ import { launchForVisitor } from "./visitor-launch.js";
 import type { Job } from "./jobs.js";
 import { previewOps, type PreviewOps } from "./previews.js";
 import type { AppSpec } from "./app-spec.js";
-import { routesFor } from "./routes.js";
+import { demoRoutes } from "./routes.js";
 import { RuntimeUnavailableError, type EndedDemo, type EngineState } from "./runtime.js";
 import { StateSaver } from "./state-saver.js";
 import { adoptAtStart, syncWithDocker } from "./sync.js";
@@ -244,7 +244,7 @@ export class DemoEngine implements EngineContext {
     // Each app says whether it wants the time-left banner; preview sources never do (a team's own copy).
     // From the call on: a launch that answers while this write runs gathers with the next one, not right behind it.
     this.registry.routesPublishedAt = this.now();
-    return this.options.routes.publish(() => routesFor(this.registry.values(), this.now(), (demo) => demo.kind !== "shared" && (this.specFor(demo)?.banner ?? true), (demo) => demo.kind === "preview"));
+    return this.options.routes.publish(() => demoRoutes(this.registry.values(), this.now(), (demo) => this.specFor(demo)));
   }
 
   specFor(demo: Demo): AppSpec | undefined {

@@ -43,6 +43,15 @@ export function routesFor(demos: Iterable<Demo>, now: number, bannerFor: (demo: 
   return routes.sort((a, b) => (a.host < b.host ? -1 : a.host > b.host ? 1 : 0));
 }
 
+/**
+ * The routes the engine publishes for its demos, given each demo's app: the time-left banner where the app wants
+ * it (never on a shared demo: many visitors; preview sources say no), idle tracking for previews. `render` prints
+ * the same routes from what Docker runs, so the two files cannot differ.
+ */
+export function demoRoutes(demos: Iterable<Demo>, now: number, specFor: (demo: Demo) => { banner: boolean } | undefined): Route[] {
+  return routesFor(demos, now, (demo) => demo.kind !== "shared" && (specFor(demo)?.banner ?? true), (demo) => demo.kind === "preview");
+}
+
 /** Guards the template: a value that could break or inject nginx syntax is refused, not written. */
 export function assertRouteIsSafe(route: Route): void {
   if (!HOST_PATTERN.test(route.host)) throw new Error(`refusing to route unsafe host ${JSON.stringify(route.host)}`);

@@ -32,3 +32,17 @@ export function hardenedHostConfig(hardening: Hardening | undefined, quota: bool
 
 /** Docker's answer when the storage driver cannot hold a container to a size (overlay2 off xfs-with-pquota, vfs, …). */
 export const NO_QUOTA = /storage-?opt|quota|pquota|not supported.*size|size.*not supported/i;
+
+/** The same privileges and budgets for a Swarm service's containers (API 1.41: capabilities and ulimits on services). */
+export function hardenedSwarmContainerSpec(hardening: Hardening | undefined): Record<string, unknown> {
+  const host = hardenedHostConfig(hardening, false);
+  const tmpfs = Object.entries(host.Tmpfs ?? {}).map(([target, options]) => ({ Type: "tmpfs", Target: target, TmpfsOptions: { SizeBytes: Number(/size=(\d+)/.exec(options)?.[1]), Mode: 0o1777 } }));
+  return {
+    // Swarm hands these to the daemon with the CAP_ prefix, as `docker service create --cap-add` does.
+    CapabilityDrop: ["ALL"],
+    CapabilityAdd: (host.CapAdd ?? []).map((name: string) => `CAP_${name}`),
+    ReadOnly: host.ReadonlyRootfs ?? false,
+    Ulimits: host.Ulimits,
+    ...(tmpfs.length ? { Mounts: tmpfs } : {}),
+  };
+}

@@ -1,5 +1,5 @@
 // Runs a private nginx under its own prefix (for `up` and the tests): never touches the host's nginx.
-import { access, chown, copyFile, mkdir, readdir, readFile, readlink } from "node:fs/promises";
+import { access, chown, copyFile, mkdir, readdir, readFile, readlink, rm } from "node:fs/promises";
 import { createHash } from "node:crypto";
 import os from "node:os";
 import { constants } from "node:fs";
@@ -38,7 +38,7 @@ export class PrivateNginx {
   private child: ResultPromise | undefined;
   private exitError: string | undefined;
 
-  private constructor(readonly binary: string, readonly options: PrivateNginxOptions, readonly confFile: string) {}
+  private constructor(readonly binary: string, readonly options: PrivateNginxOptions, readonly confFile: string, private readonly tempDir: string) {}
 
   /** Writes nginx.conf and the shared locations into the prefix; returns a handle ready to start. */
   static async prepare(options: PrivateNginxOptions): Promise<PrivateNginx> {
@@ -50,11 +50,12 @@ export class PrivateNginx {
     for (const file of await readdir(shippedDir)) {
       if (file !== "site.conf") await copyFile(path.join(shippedDir, file), path.join(prefix, "conf/demo-launcher", file));
     }
-    const tempDir = await prepareTempDir(prefix);
+    // Made at start and removed at stop: a prepared nginx that never starts leaves nothing behind.
+    const tempDir = tempDirFor(prefix);
     const eta = new Eta({ views: DEFAULT_TEMPLATES_DIR, autoEscape: false });
     const confFile = path.join(prefix, "conf/nginx.conf");
     await writeIfChanged(confFile, eta.render("nginx/private-nginx.conf.eta", { prefix, tempDir, configDir: options.configDir, listen: formatAddress(options.listen), logsPreviews: Boolean(options.seenLog) }));
-    return new PrivateNginx(binary, options, confFile);
+    return new PrivateNginx(binary, options, confFile, tempDir);
   }
 
   private args(): string[] {
@@ -90,9 +91,12 @@ export class PrivateNginx {
     if (await isListening(this.options.listen)) {
       throw new SetupError(`${formatAddress(this.options.listen)} is already in use`, "stop what listens there or set nginx.listen to another address");
     }
-    // Started again after a stop: the previous run's exit says nothing about this one.
+    // Started again after a stop: the previous run's exit says nothing about this one (and its temp dir is gone).
     this.exitError = undefined;
-    const child = execa(this.binary, this.args(), { reject: false, all: true, stdin: "ignore" });
+    await prepareTempDir(this.options.prefix);
+    // Its own process group: Ctrl-C on `npm start` reaches the controller alone, which removes the demos while
+    // nginx still runs and only then stops nginx (a terminal's SIGINT to nginx too would beat that clean-up).
+    const child = execa(this.binary, this.args(), { reject: false, all: true, stdin: "ignore", detached: true });
     this.child = child;
     void child.then((result) => {
       if (this.child === child) this.exitError = String(result.all ?? "").trim() || `nginx exited with code ${result.exitCode}`;
@@ -118,6 +122,8 @@ export class PrivateNginx {
     const timer = setTimeout(() => child.kill("SIGKILL"), 5000);
     await child.catch(() => {});
     clearTimeout(timer);
+    // Root's nginx keeps its body buffers in the system's temp dir (see prepareTempDir): ours to remove.
+    if (path.dirname(this.tempDir) === os.tmpdir()) await rm(this.tempDir, { recursive: true, force: true });
   }
 }
 
@@ -163,12 +169,17 @@ async function processesHoldingFilesUnder(dir: string, name: string): Promise<nu
  * nginx started as root runs its workers as nobody, and they buffer large bodies in the temp dirs.
  * A checkout under /root is closed to nobody, so root's private nginx keeps its temp dirs in /tmp.
  */
+function tempDirFor(prefix: string): string {
+  if (process.getuid?.() !== 0) return path.join(prefix, "temp");
+  return path.join(os.tmpdir(), `demo-launcher-nginx-${createHash("sha256").update(prefix).digest("hex").slice(0, 12)}`);
+}
+
 async function prepareTempDir(prefix: string): Promise<string> {
+  const dir = tempDirFor(prefix);
   if (process.getuid?.() !== 0) {
-    await mkdir(path.join(prefix, "temp"), { recursive: true });
-    return path.join(prefix, "temp");
+    await mkdir(dir, { recursive: true });
+    return dir;
   }
-  const dir = path.join(os.tmpdir(), `demo-launcher-nginx-${createHash("sha256").update(prefix).digest("hex").slice(0, 12)}`);
   await mkdir(dir, { recursive: true, mode: 0o700 });
   await chown(dir, NOBODY_ID, NOBODY_ID);
   return dir;

@@ -1,5 +1,6 @@
 // The ContainerRuntime on Docker Swarm: each instance is a one-replica service (labels on the service and its
 // containers); its endpoint is the address of the node Swarm put it on and the port it published there in host mode.
+import { hardenedSwarmContainerSpec } from "../docker/hardening.js";
 import type Docker from "dockerode";
 import { LABEL_PREFIX } from "../core/model.js";
 import { PlacementError, type ContainerInspection, type ContainerRuntime, type ExecResult, type ExecSpec, type InstanceSpec, type RuntimeContainer, type RuntimeState, type StartedInstance } from "../core/runtime.js";
@@ -86,6 +87,7 @@ export class SwarmRuntime implements ContainerRuntime {
           Env: Object.entries(spec.env).map(([key, value]) => `${key}=${value}`),
           StopGracePeriod: 3_000_000_000,
           Privileges: { NoNewPrivileges: true },
+          ...hardenedSwarmContainerSpec(spec.hardening),
         },
         Resources: { Limits: { MemoryBytes: spec.memoryBytes, NanoCPUs: Math.round(spec.cpus * 1e9), Pids: spec.pids } },
         // A node's death or a crash: Swarm starts the task again (on another node if it must); the controller follows.

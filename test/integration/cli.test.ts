@@ -1,5 +1,5 @@
 // The command line against a real stack, its error messages, and the systemd units.
-import { mkdtemp, writeFile } from "node:fs/promises";
+import { mkdtemp, readFile, writeFile } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { execa } from "execa";
@@ -50,9 +50,18 @@ describe("CLI against a running controller (real Docker, real nginx)", () => {
     const listed = await run(["--config", stack.configFile, "ls"]);
     expect(listed.stdout).toMatch(new RegExp(`^${view.id}\\s+hello\\s+ready\\s+\\d+m( \\d+s)? left\\s+${view.url.replace(/\./g, "\\.")}$`, "m"));
 
+    // A second live demo: render must print byte for byte the file the controller wrote, banner entries and all.
+    const second = JSON.parse((await run(["--config", stack.configFile, "launch", "hello", "--json", "--wait", "30"])).stdout) as { id: string; host: string };
+    const live = await waitFor("both demos in the live routes file", async () => {
+      const text = await readFile(path.join(stack.config.nginx.configDir, "routes.conf"), "utf8");
+      return text.includes(view.host) && text.includes(second.host) ? text : undefined;
+    });
     const rendered = await run(["--config", stack.configFile, "render"]);
     expect(rendered.exitCode).toBe(0);
     expect(rendered.stdout).toMatch(new RegExp(`${view.host} 127\\.0\\.0\\.1:\\d+;`));
+    // (execa drops the output's last newline.)
+    expect(rendered.stdout).toBe(live.replace(/\n$/, ""));
+    await run(["--config", stack.configFile, "stop", second.id]);
 
     // The stack's drain is the default 10 s: --wait returns when the switch is done, not the drain.
     const replaced = await run(["--config", stack.configFile, "replace", view.id, "--wait", "30"]);

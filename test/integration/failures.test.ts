@@ -137,7 +137,10 @@ describe("launch failures and bad input (real Docker, real nginx)", () => {
   });
 
   it("keeps admin actions away from visitors coming through nginx", async () => {
-    expect((await stack.viaNginx("demo.localhost", "/api/demos")).status).toBe(401);
+    const refused = await stack.viaNginx("demo.localhost", "/api/demos");
+    expect(refused.status).toBe(401);
+    // The same words whether or not a token is configured: nothing about the set-up is told to a stranger.
+    expect(JSON.parse(refused.body).detail).toBe("This needs an admin token (`Authorization: Bearer <token>`) or a console session.");
     expect((await stack.api("GET", "/api/demos")).status).toBe(200);
   });
 });

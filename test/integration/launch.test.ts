@@ -30,6 +30,16 @@ describe("launch through nginx (real Docker, real nginx)", () => {
     );
     expect(answer.headers["x-frame-options"]).toBe("DENY");
     expect(answer.headers["x-content-type-options"]).toBe("nosniff");
+    // The title once: in <title> and as the heading, not repeated beside it.
+    expect(answer.body).toContain("<title>Try it live</title>");
+    expect(answer.body.match(/Try it live/g)).toHaveLength(2);
+    // The icon every browser asks for, on the apex and on a host no demo holds (the controller's pages).
+    for (const host of ["demo.localhost", "zzzz0000.demo.localhost"]) {
+      const icon = await stack.viaNginx(host, "/favicon.ico");
+      expect(icon.status).toBe(200);
+      expect(icon.headers["content-type"]).toBe("image/svg+xml");
+      expect(icon.body).toMatch(/^<svg [^>]*><rect [^>]*fill="#2457d6"\/><text [^>]*>T<\/text><\/svg>$/);
+    }
   });
 
   it("launches, routes, serves, expires and shows the expired page", async () => {

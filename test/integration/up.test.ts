@@ -1,5 +1,5 @@
 // `demo-launcher up` as a person runs it: landing page through nginx, a demo, then Ctrl-C cleans up.
-import { mkdtemp, readFile, writeFile } from "node:fs/promises";
+import { mkdtemp, readdir, readFile, writeFile } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { execa } from "execa";
@@ -29,7 +29,10 @@ describe("demo-launcher up (real Docker, real nginx)", () => {
     const nginxPort = await freePort();
     const controllerPort = await freePort();
     await writeFile(path.join(dir, "config.yaml"), `namespace: ${namespace}\nlisten: 127.0.0.1:${controllerPort}\nnginx: { listen: "127.0.0.1:${nginxPort}" }\nports: { from: 38000, to: 38999 }\n`);
-    const child = execa("node", [CLI, "--config", "config.yaml", "up"], { cwd: dir, reject: false, all: true, stdin: "ignore" });
+    const nginxTempDirs = async () => (await readdir(os.tmpdir())).filter((name) => name.startsWith("demo-launcher-nginx-"));
+    const tempDirsBefore = new Set(await nginxTempDirs());
+    // Its own process group, so Ctrl-C can be played as a terminal sends it: SIGINT to every process of the group.
+    const child = execa("node", [CLI, "--config", "config.yaml", "up"], { cwd: dir, reject: false, all: true, stdin: "ignore", detached: true });
     let output = "";
     child.all?.on("data", (chunk: Buffer) => (output += chunk.toString()));
     try {
@@ -46,12 +49,23 @@ describe("demo-launcher up (real Docker, real nginx)", () => {
       await waitFor("the demo through nginx", async () => (await request(nginxPort, { host })).body.includes("<h1>Hello guestbook</h1>"), 30_000);
       expect(await namespaceContainers(docker, namespace)).toHaveLength(1);
     } finally {
-      child.kill("SIGINT");
+      process.kill(-child.pid!, "SIGINT");
     }
     expect((await child).exitCode, output).toBe(0);
     expect(await namespaceContainers(docker, namespace)).toHaveLength(0);
     expect(await isListening({ host: "127.0.0.1", port: nginxPort })).toBe(false);
     expect(await isListening({ host: "127.0.0.1", port: controllerPort })).toBe(false);
+    // A clean Ctrl-C: the demos went while nginx still ran, so nothing failed on the way down...
+    expect(output).toContain("stopped 1 demo(s)");
+    expect(output).not.toMatch(/error|invalid PID/i);
+    // ...nothing of ours is left in the system's temp dir...
+    expect((await nginxTempDirs()).filter((name) => !tempDirsBefore.has(name))).toEqual([]);
+    // ...and doctor says what no longer runs, without calling the stop a failure.
+    const doctor = await execa("node", [CLI, "--config", "config.yaml", "doctor"], { cwd: dir, reject: false, all: true });
+    expect(doctor.all).toMatch(/^off {3}controller {5}not running \(nothing answers on 127\.0\.0\.1:\d+\)/m);
+    expect(doctor.all).toMatch(/^off {3}nginx running {2}not running/m);
+    expect(doctor.all).toMatch(/^ok {4}watcher {8}applied routes generation \d+/m);
+    expect(doctor.all).not.toContain("FAIL");
   });
 
   it.each([

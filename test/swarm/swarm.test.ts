@@ -94,7 +94,23 @@ describe("demos on a 3-node swarm", () => {
     for (const service of services) {
       expect(service.Spec.Labels["demo-launcher.id"]).toMatch(/^[a-z0-9-]+$/);
       expect(service.Spec.TaskTemplate.ContainerSpec.Labels).toEqual(service.Spec.Labels);
+      // The same privileges as on one host: every capability dropped but a web app's, open files and core dumps limited.
+      const containerSpec = service.Spec.TaskTemplate.ContainerSpec as unknown as { CapabilityDrop: string[]; CapabilityAdd: string[]; Ulimits: Array<{ Name: string; Hard: number }> };
+      expect(containerSpec.CapabilityDrop).toEqual(["ALL"]);
+      expect(containerSpec.CapabilityAdd).toContain("CAP_SETUID");
+      expect(containerSpec.CapabilityAdd).not.toContain("CAP_NET_RAW");
+      expect(containerSpec.Ulimits.map((limit) => `${limit.Name}=${limit.Hard}`)).toEqual(expect.arrayContaining(["nofile=4096", "core=0"]));
     }
+    // ...and the kernel holds a running demo to them on whichever node it runs.
+    const firstNode = await nodeOf(demos[0]!.id);
+    const node = swarm.nodes.find((candidate) => candidate.address === firstNode)!;
+    const [running] = await node.docker.listContainers({ filters: { label: [`demo-launcher.id=${demos[0]!.id}`] } });
+    const exec = await node.docker.getContainer(running!.Id).exec({ Cmd: ["/bin/cat", "/proc/1/status"], AttachStdout: true });
+    const stream = await exec.start({ hijack: true, stdin: false });
+    const status = await new Promise<string>((resolve) => { let text = ""; stream.on("data", (chunk: Buffer) => (text += chunk.toString("latin1"))); stream.on("end", () => resolve(text)); });
+    const bounding = BigInt(`0x${/CapBnd:\s+([0-9a-f]+)/.exec(status)![1]}`);
+    expect((bounding >> 13n) & 1n).toBe(0n); // NET_RAW
+    expect((bounding >> 7n) & 1n).toBe(1n); // SETUID
   }, 120_000);
 
   it("places an app's demos where its placement says, claims warm pool members, and replaces a demo under load", async () => {

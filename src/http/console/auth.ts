@@ -69,6 +69,7 @@ export class ConsoleAuth {
       if (this.csrfHolds(request, session)) return;
       throw new ProblemError("forbidden", "This action needs the console's CSRF token (X-CSRF-Token) and must come from the console's own page.");
     }
-    throw new ProblemError("unauthorized", this.config.adminToken || this.config.admin.oidc ? "This needs the admin token (`Authorization: Bearer <token>`) or a console session." : "Admin actions need an admin token (set adminToken or DEMO_LAUNCHER_ADMIN_TOKEN).");
+    // One answer whether or not a token is configured: a stranger learns nothing about the set-up from it.
+    throw new ProblemError("unauthorized", "This needs an admin token (`Authorization: Bearer <token>`) or a console session.");
   }
 }

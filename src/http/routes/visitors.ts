@@ -24,6 +24,11 @@ export function visitorRoutes(app: FastifyInstance, ctx: HttpContext, logo: { bo
   });
 
   app.get("/assets/launch.js", async (_request, reply) => reply.type("text/javascript; charset=utf-8").header("cache-control", "public, max-age=300").send(scripts.launch));
+  // Every browser asks for it on every page: the brand's logo, or a letter on the accent colour (no 404 in the console).
+  app.get("/favicon.ico", async (_request, reply) => {
+    if (logo) return reply.type(logo.type).header("cache-control", "public, max-age=86400").send(logo.body);
+    return reply.type("image/svg+xml").header("cache-control", "public, max-age=86400").send(brandIcon(config.brand.title, config.brand.accentColor));
+  });
   app.get("/assets/logo", async (_request, reply) => {
     if (!logo) throw new ProblemError("not-found", "No logo is configured.");
     return reply.type(logo.type).header("cache-control", "public, max-age=3600").send(logo.body);
@@ -71,4 +76,10 @@ export function visitorRoutes(app: FastifyInstance, ctx: HttpContext, logo: { bo
     if (ended) return ctx.endedView(ended);
     throw new ProblemError("not-found", `There is no demo ${id}.`);
   });
+}
+
+/** A square icon: the first letter of the brand's title, white on its accent colour. */
+export function brandIcon(title: string, accentColor: string): string {
+  const letter = (title.trim()[0] ?? "D").toUpperCase().replace(/[<>&"']/g, "D");
+  return `<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 32 32"><rect width="32" height="32" rx="7" fill="${accentColor}"/><text x="16" y="23" font-family="system-ui,sans-serif" font-size="20" font-weight="700" text-anchor="middle" fill="#fff">${letter}</text></svg>`;
 }
