@@ -64,7 +64,7 @@ export function createHttpContext(deps: ServerDeps, pages: Pages, scripts: HttpC
   const urlOf = (demo: Demo) => `${publicOrigin(config, demo.host)}/`;
 
   /**
-   * Our own pages (the apex, a demo's relaunch button, also on its "ended" page) and the operator's allowed sites.
+   * Our own pages (the apex, a demo's relaunch button, also on its "ended" page, a preview's build pages) and the operator's allowed sites.
    * A name under the domain that was never a demo (or one forgotten long ago) is nobody's page: refused like any other site.
    */
   const originAllowed = (origin: string): boolean => {
@@ -73,7 +73,9 @@ export function createHttpContext(deps: ServerDeps, pages: Pages, scripts: HttpC
       const url = new URL(origin);
       if (url.origin !== publicOrigin(config, url.hostname)) return false;
       const id = idFromHost(url.hostname, config.domain);
-      return id !== undefined && (engine.registry.get(id) !== undefined || engine.registry.getEnded(id) !== undefined);
+      if (id === undefined) return false;
+      // A preview host with a build but no demo (a failed build's page, with its rebuild button) is ours too.
+      return engine.registry.get(id) !== undefined || engine.registry.getEnded(id) !== undefined || deps.builds?.latestFor(id) !== undefined;
     } catch {
       return false;
     }

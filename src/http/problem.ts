@@ -158,11 +158,7 @@ export function fromFrameworkError(error: { statusCode?: number; code?: string; 
   const status = error.statusCode ?? 500;
   if (status >= 500) return undefined;
   const kind = status === 415 ? "unsupported-media-type" : status === 413 ? "payload-too-large" : status === 405 ? "method-not-allowed" : status === 404 ? "not-found" : "bad-request";
-  // Valid JSON, refused on purpose: a __proto__ (or constructor.prototype) key could change what every object inherits.
-  const poisoned = /forbidden prototype property|constructor property/i.test(error.message);
-  const detail = poisoned
-    ? 'The JSON body has a "__proto__" or "constructor.prototype" key; such keys are refused (they could change objects the server shares). Send the same fields without it.'
-    : error.code === "FST_ERR_CTP_INVALID_JSON_BODY" || /JSON/.test(error.message) ? "The body is not valid JSON." : error.message.replace(/^FST_\w+: /, "");
+  const detail = error.code === "FST_ERR_CTP_INVALID_JSON_BODY" || /JSON/.test(error.message) ? "The body is not valid JSON." : error.message.replace(/^FST_\w+: /, "");
   return new ProblemError(kind, detail);
 }
 

@@ -58,6 +58,7 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
     },
     logger: false, bodyLimit: 16 * 1024, trustProxy: false, routerOptions: { maxParamLength: 2000 }, return503OnClosing: true, clientErrorHandler: answerUnparsableRequest });
   await app.register(formbody, { bodyLimit: 4 * 1024 });
+  refuseProtoKeysByName(app);
 
   app.setErrorHandler((error: { statusCode?: number; code?: string; message: string }, request, reply) => {
     const problem = asProblem(error);
@@ -78,7 +79,7 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
     throw new ProblemError("misdirected", `This server answers for ${config.domain} and its demos, not for ${JSON.stringify(given.slice(0, 100))}.`);
   });
 
-  demoHostPages(app, ctx);
+  demoHostPages(app, ctx, logo);
   visitorRoutes(app, ctx, logo);
   adminRoutes(app, ctx);
   rewindRoutes(app, ctx);
@@ -107,4 +108,28 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
   });
 
   return app;
+}
+
+/**
+ * Fastify's JSON parser refuses `__proto__` and `constructor.prototype` keys (prototype pollution) with the same
+ * words as broken JSON. Such a body is valid JSON, refused on purpose: the answer says so.
+ */
+function refuseProtoKeysByName(app: FastifyInstance): void {
+  const standard = app.getDefaultJsonParser("error", "error");
+  app.removeContentTypeParser("application/json");
+  app.addContentTypeParser("application/json", { parseAs: "string" }, (request, body, done) => {
+    standard(request, body as string, (error: Error | null, value?: unknown) => {
+      if (error && isJson(body as string)) return done(new ProblemError("bad-request", 'The JSON body has a "__proto__" or "constructor.prototype" key; such keys are refused (they could change objects the server shares). Send the same fields without it.'), undefined);
+      done(error, value);
+    });
+  });
+}
+
+function isJson(text: string): boolean {
+  try {
+    JSON.parse(text);
+    return true;
+  } catch {
+    return false;
+  }
 }

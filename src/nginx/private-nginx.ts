@@ -86,6 +86,8 @@ export class PrivateNginx {
 
   async start(): Promise<void> {
     await this.stopLeftover();
+    // nginx -t makes its temp dirs too: they must be there before the test (made here, removed by stop).
+    await prepareTempDir(this.options.prefix);
     const test = await execa(this.binary, ["-t", "-q", ...this.args()], { reject: false, all: true });
     if (test.failed) throw new SetupError(`nginx refused its config: ${(test.all ?? "").trim()}`);
     if (await isListening(this.options.listen)) {
@@ -93,7 +95,6 @@ export class PrivateNginx {
     }
     // Started again after a stop: the previous run's exit says nothing about this one (and its temp dir is gone).
     this.exitError = undefined;
-    await prepareTempDir(this.options.prefix);
     // Its own process group: Ctrl-C on `npm start` reaches the controller alone, which removes the demos while
     // nginx still runs and only then stops nginx (a terminal's SIGINT to nginx too would beat that clean-up).
     const child = execa(this.binary, this.args(), { reject: false, all: true, stdin: "ignore", detached: true });

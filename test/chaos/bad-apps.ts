@@ -7,7 +7,14 @@ import { namespaceContainers, startStack, waitFor, type Stack } from "../helpers
 import { appYaml, demoStatus, launch, percentile, served, sleep, visit, type DemoView } from "./common.js";
 import { Checks, type Row } from "./report.js";
 
-const CHAOS_IMAGE = "demo-launcher/chaos-app:latest";
+export const CHAOS_IMAGE = "demo-launcher/chaos-app:latest";
+
+/** The badly behaved app (test/chaos/app), built when its sources changed. */
+export async function ensureChaosImage(): Promise<void> {
+  const docker = new (await import("dockerode")).default();
+  const dir = path.join(import.meta.dirname, "app");
+  if (!(await sampleImageIsCurrent(docker, CHAOS_IMAGE, dir))) await buildSampleImage(docker, CHAOS_IMAGE, () => {}, dir);
+}
 const PIDS_LIMIT = 64;
 
 /** Times requests to a well-behaved demo while its neighbours misbehave. */
@@ -45,11 +52,7 @@ export class Neighbour {
 export async function badApps(log: (line: string) => void): Promise<Row[]> {
   const stack = await startStack({
     controller: "child",
-    beforeStart: async () => {
-      const docker = new (await import("dockerode")).default();
-      const dir = path.join(import.meta.dirname, "app");
-      if (!(await sampleImageIsCurrent(docker, CHAOS_IMAGE, dir))) await buildSampleImage(docker, CHAOS_IMAGE, () => {}, dir);
-    },
+    beforeStart: ensureChaosImage,
     appsYaml: [
       appYaml("good", { ttl: "30m" }),
       appYaml("crash", { image: CHAOS_IMAGE, env: { MODE: "crash-later", AFTER: "2" } }),

@@ -3,17 +3,14 @@
 import { statfs } from "node:fs/promises";
 import net from "node:net";
 import os from "node:os";
-import path from "node:path";
 import { execa } from "execa";
-import { buildSampleImage, sampleImageIsCurrent } from "../../src/docker/sample-image.js";
 import { containerOf, execIn } from "../helpers/container-exec.js";
 import { ensureRootHello, ROOT_HELLO } from "../helpers/root-image.js";
 import { namespaceContainers, request, startStack, waitFor, type Stack } from "../helpers/stack.js";
-import { Neighbour } from "./bad-apps.js";
+import { CHAOS_IMAGE, ensureChaosImage, Neighbour } from "./bad-apps.js";
 import { appYaml, demoStatus, launch, percentile, sleep } from "./common.js";
 import { Checks, type Row } from "./report.js";
 
-const CHAOS_IMAGE = "demo-launcher/chaos-app:latest";
 const GiB = 1024 ** 3;
 const DISK_BUDGET = "256m";
 const PIDS = 128;
@@ -29,11 +26,7 @@ export async function hostileTenant(log: (line: string) => void): Promise<Row[]>
   await ensureRootHello();
   const stack = await startStack({
     controller: "child",
-    beforeStart: async () => {
-      const docker = new (await import("dockerode")).default();
-      const dir = path.join(import.meta.dirname, "app");
-      if (!(await sampleImageIsCurrent(docker, CHAOS_IMAGE, dir))) await buildSampleImage(docker, CHAOS_IMAGE, () => {}, dir);
-    },
+    beforeStart: ensureChaosImage,
     appsYaml: [
       appYaml("good", { ttl: "30m" }),
       `${appYaml("evil", { image: ROOT_HELLO, ttl: "30m", pids: PIDS })}\n    disk: ${DISK_BUDGET}`,

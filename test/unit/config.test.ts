@@ -22,7 +22,7 @@ describe("config", () => {
     expect(config.nginx.configDir).toBe("/srv/.run/nginx");
     expect(config.nginx.probeUrl).toBe("http://127.0.0.1:8080");
     expect(config.ports).toEqual({ from: 20000, to: 29999 });
-    expect(config.limits).toEqual({ maxDemos: 50, perClient: 1, queueLength: 20, launchesPerClient: 10, launchWindow: 600_000, perNetwork: { demos: 4, launches: 20, ipv4: 24, ipv6: 64 } });
+    expect(config.limits).toEqual({ maxDemos: 50, perClient: 1, queueLength: 20, launchesPerClient: 10, launchWindow: 600_000, minFreeDisk: "default", perNetwork: { demos: 4, launches: 20, ipv4: 24, ipv6: 64 } });
     expect(config.brand.title).toBe("Try it live");
     expect(config.allowedOrigins).toEqual([]);
     expect(config.apps.hello).toMatchObject({ image: "demo-launcher/hello:latest", port: 8080, ttl: 600_000, memory: 256 * 1024 * 1024, cpus: 0.5, pids: 256, readiness: { path: "/", timeout: 60_000 } });
@@ -75,7 +75,7 @@ apps:
       "limits.maxDemos: 0 is wrong: must be a whole number of demos, at least 1",
       "apps.hello.port: 70000 is wrong: must be from 1 to 65535",
       'apps.hello.ttl: "10 minutes" is wrong: must be a number followed by ms, s, m, h or d (for example 90s, 10m, 1h)',
-      "apps.hello.colour: unknown key; allowed keys here: image, port, title, description, ttl, memory, cpus, pids, env, banner, pool, readiness, placement, state",
+      "apps.hello.colour: unknown key; allowed keys here: image, port, title, description, ttl, memory, cpus, pids, disk, capabilities, readOnly, tmpfs, nofile, egress, env, banner, pool, readiness, placement, state",
       "bogus: unknown key; allowed keys here: domain, listen, namespace, idLength, publicScheme, publicPort, stateDir, network, adminToken, trustedProxies, reaper, nginx, ports, limits, allowedOrigins, templatesDir, brand, previews, github, builds, metrics, admin, runtime, swarm, log, shared, apps",
     ]);
   });

@@ -5,13 +5,15 @@ import { NO_STORE, type HttpContext } from "../context.js";
 import { ProblemError, sendProblem } from "../problem.js";
 import { answerPreviewHost, isPreviewHost } from "./preview-hosts.js";
 import { answerDemoReset, canReset } from "./demo-reset.js";
+import { sendFavicon } from "./visitors.js";
 
-export function demoHostPages(app: FastifyInstance, ctx: HttpContext): void {
+export function demoHostPages(app: FastifyInstance, ctx: HttpContext, logo: { body: Buffer; type: string } | undefined): void {
   const { config, engine, pages, scripts } = ctx;
   app.addHook("onRequest", async (request, reply) => {
     const id = idFromHost(request.headers.host, config.domain);
     if (!id) return;
     const path = request.url.split("?")[0];
+    if (path === "/favicon.ico") return sendFavicon(reply, config, logo);
     if (path === "/__demo/status.js" || path === "/__demo/banner.js") {
       return reply.type("text/javascript; charset=utf-8").header("cache-control", "public, max-age=300").send(path === "/__demo/status.js" ? scripts.status : scripts.banner);
     }

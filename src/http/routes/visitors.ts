@@ -1,5 +1,5 @@
 // What visitors and the landing page use: the page, launches (form and JSON), the apps, assets and CORS.
-import type { FastifyInstance, FastifyRequest } from "fastify";
+import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import { launchOwner, NO_STORE, type HttpContext } from "../context.js";
 import { asProblem, ProblemError } from "../problem.js";
 
@@ -25,10 +25,7 @@ export function visitorRoutes(app: FastifyInstance, ctx: HttpContext, logo: { bo
 
   app.get("/assets/launch.js", async (_request, reply) => reply.type("text/javascript; charset=utf-8").header("cache-control", "public, max-age=300").send(scripts.launch));
   // Every browser asks for it on every page: the brand's logo, or a letter on the accent colour (no 404 in the console).
-  app.get("/favicon.ico", async (_request, reply) => {
-    if (logo) return reply.type(logo.type).header("cache-control", "public, max-age=86400").send(logo.body);
-    return reply.type("image/svg+xml").header("cache-control", "public, max-age=86400").send(brandIcon(config.brand.title, config.brand.accentColor));
-  });
+  app.get("/favicon.ico", async (_request, reply) => sendFavicon(reply, config, logo));
   app.get("/assets/logo", async (_request, reply) => {
     if (!logo) throw new ProblemError("not-found", "No logo is configured.");
     return reply.type(logo.type).header("cache-control", "public, max-age=3600").send(logo.body);
@@ -76,6 +73,12 @@ export function visitorRoutes(app: FastifyInstance, ctx: HttpContext, logo: { bo
     if (ended) return ctx.endedView(ended);
     throw new ProblemError("not-found", `There is no demo ${id}.`);
   });
+}
+
+/** The brand's logo as the icon, or the drawn one; demo hosts nginx does not route answer it too. */
+export function sendFavicon(reply: FastifyReply, config: HttpContext["config"], logo: { body: Buffer; type: string } | undefined): FastifyReply {
+  if (logo) return reply.type(logo.type).header("cache-control", "public, max-age=86400").send(logo.body);
+  return reply.type("image/svg+xml").header("cache-control", "public, max-age=86400").send(brandIcon(config.brand.title, config.brand.accentColor));
 }
 
 /** A square icon: the first letter of the brand's title, white on its accent colour. */
