@@ -1,13 +1,19 @@
 // The state file on a real disk: an unreadable one is moved aside and reported, never silently overwritten.
-import { mkdtemp, readdir, readFile, writeFile } from "node:fs/promises";
+import { mkdtemp, readdir, readFile, rm, writeFile } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
-import { describe, expect, it } from "vitest";
+import { afterEach, describe, expect, it } from "vitest";
 import { StateFile } from "../../src/state/state-file.js";
 
 describe("state file", () => {
+  // What a test makes in the system's temp dir, it removes.
+  const made: string[] = [];
+  afterEach(async () => {
+    for (const dir of made.splice(0)) await rm(dir, { recursive: true, force: true });
+  });
   it("round-trips what the engine keeps", async () => {
     const dir = await mkdtemp(path.join(os.tmpdir(), "demo-launcher-state-"));
+    made.push(dir);
     const file = new StateFile(dir);
     const state = { ended: [{ id: "abcd1234", app: "hello", status: "expired" as const, reason: "its time box ended", endedAt: 5 }], queued: [{ id: "wait0001", app: "hello", queuedAt: 4 }], starting: [{ id: "new00001", app: "hello", queuedAt: 6, client: "d" }], leases: [{ id: "pool0001", expiresAt: 9, client: "c" }] };
     await file.save(state);
@@ -16,6 +22,7 @@ describe("state file", () => {
 
   it("moves an unreadable file aside, says so, and starts empty", async () => {
     const dir = await mkdtemp(path.join(os.tmpdir(), "demo-launcher-state-"));
+    made.push(dir);
     await writeFile(path.join(dir, "state.json"), '{"ended": [ {"id": "trunc');
     const errors: string[] = [];
     const file = new StateFile(dir, { info: () => {}, warn: () => {}, error: (line) => errors.push(line) });
