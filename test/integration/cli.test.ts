@@ -32,6 +32,20 @@ describe("config errors at start", () => {
     expect(result.exitCode).toBe(2);
     expect(result.stderr).toBe('demo-launcher: /nonexistent/demo.yaml has 1 problem:\n  - --config: "/nonexistent/demo.yaml" does not exist');
   });
+
+  it("says a usage error in one line, not the whole usage", async () => {
+    const cases: Array<[string[], string]> = [
+      [["stop"], "demo-launcher: missing required argument 'id' (--help shows the usage)"],
+      [["lunch"], "demo-launcher: unknown command 'lunch' (Did you mean launch?) (--help shows the usage)"],
+      [["ls", "--bogus"], "demo-launcher: unknown option '--bogus' (--help shows the usage)"],
+    ];
+    for (const [args, line] of cases) {
+      const result = await run(args);
+      expect(result.exitCode).toBe(1);
+      expect(result.stderr).toBe(line);
+      expect(result.stdout).toBe("");
+    }
+  });
 });
 
 describe("CLI against a running controller (real Docker, real nginx)", () => {
