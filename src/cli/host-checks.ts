@@ -90,7 +90,10 @@ async function firewallCheck(config: Config, docker: Docker): Promise<Check> {
 /** `demo-launcher firewall [--check]`: puts the demo networks' egress rules in place (root), or only says whether they hold. */
 export async function runFirewall(config: Config, docker: Docker, options: { check?: boolean }): Promise<number> {
   // Before the controller's first start the networks may not exist yet: made here as the controller would make them.
-  if (!options.check) for (const { network } of demoNetworks(config)) await new DockerRuntime(docker, { network: config.network, ports: config.ports }).ensureNetwork(network);
+  if (!options.check) {
+    const runtime = new DockerRuntime(docker, { network: config.network, ports: config.ports });
+    for (const { network } of demoNetworks(config)) await runtime.ensureNetwork(network);
+  }
   const bridges = await bridgePolicies(docker, demoNetworks(config));
   if (!options.check) await applyFirewall(bridges);
   const result = await checkFirewall(bridges);

@@ -1,4 +1,5 @@
 // The config's field types, written once: durations, sizes, addresses, ports, limits, env, readiness, apps and preview sources.
+import { DEFAULT_CAPABILITIES, DEFAULT_NOFILE } from "../core/app-spec.js";
 import { z } from "zod";
 import { parseDuration } from "../core/duration.js";
 
@@ -49,11 +50,6 @@ export const ENV_NAME_PATTERN = /^[A-Za-z_][A-Za-z0-9_]*$/;
 
 /** Linux capabilities by name, as Docker takes them (without CAP_). */
 export const CAPABILITIES = ["AUDIT_CONTROL", "AUDIT_READ", "AUDIT_WRITE", "BLOCK_SUSPEND", "BPF", "CHECKPOINT_RESTORE", "CHOWN", "DAC_OVERRIDE", "DAC_READ_SEARCH", "FOWNER", "FSETID", "IPC_LOCK", "IPC_OWNER", "KILL", "LEASE", "LINUX_IMMUTABLE", "MAC_ADMIN", "MAC_OVERRIDE", "MKNOD", "NET_ADMIN", "NET_BIND_SERVICE", "NET_BROADCAST", "NET_RAW", "PERFMON", "SETFCAP", "SETGID", "SETPCAP", "SETUID", "SYS_ADMIN", "SYS_BOOT", "SYS_CHROOT", "SYS_MODULE", "SYS_NICE", "SYS_PACCT", "SYS_PTRACE", "SYS_RAWIO", "SYS_RESOURCE", "SYS_TIME", "SYS_TTY_CONFIG", "SYSLOG", "WAKE_ALARM"] as const;
-/**
- * What a typical web app needs (bind port 80, drop to its own user, own its files, signal its workers): Docker's
- * default set without NET_RAW (raw sockets, ARP spoofing), MKNOD, SETFCAP, SETPCAP, SYS_CHROOT and AUDIT_WRITE.
- */
-export const DEFAULT_CAPABILITIES = ["CHOWN", "DAC_OVERRIDE", "FOWNER", "FSETID", "KILL", "NET_BIND_SERVICE", "SETGID", "SETUID"] as const;
 
 const EGRESS_HELP = "must be internet (public addresses only, the default), none, or a list of IPv4 addresses or blocks with an optional port, such as [10.1.2.3:5432, 192.0.2.0/24]";
 /** One place a demo may reach: an IPv4 address or block, optionally one TCP port; single addresses become /32. */
@@ -87,7 +83,7 @@ export const containerLimits = {
   tmpfs: z
     .record(z.string().regex(/^\/[A-Za-z0-9._-]+(\/[A-Za-z0-9._-]+)*$/, "must be an absolute path such as /tmp (letters, digits, . _ -)").refine((value) => !value.split("/").includes(".."), { message: "must not contain .." }), size, { error: "must be a map of paths to sizes, such as { /tmp: 64m }" })
     .default({}),
-  nofile: positiveInt("open files").max(1_048_576, "must be at most 1048576").default(4096),
+  nofile: positiveInt("open files").max(1_048_576, "must be at most 1048576").default(DEFAULT_NOFILE),
   egress: z
     .union([z.enum(["internet", "none"]), z.array(egressTarget, { error: EGRESS_HELP })], { error: EGRESS_HELP })
     .default("internet"),

@@ -42,6 +42,13 @@ export interface EgressTarget {
   port?: number;
 }
 
+/**
+ * What a typical web app needs (bind port 80, drop to its own user, own its files, signal its workers): Docker's
+ * default set without NET_RAW (raw sockets, ARP spoofing), MKNOD, SETFCAP, SETPCAP, SYS_CHROOT and AUDIT_WRITE.
+ */
+export const DEFAULT_CAPABILITIES = ["CHOWN", "DAC_OVERRIDE", "FOWNER", "FSETID", "KILL", "NET_BIND_SERVICE", "SETGID", "SETUID"] as const;
+export const DEFAULT_NOFILE = 4096;
+
 /** The privileges and budgets a container runs with, as the runtime receives them. */
 export type Hardening = Pick<AppSpec, "disk" | "capabilities" | "readOnly" | "tmpfs" | "nofile" | "egress">;
 

@@ -15,10 +15,6 @@ export async function launchForVisitor(engine: DemoEngine, rate: LaunchRateLimit
     throw new DomainError({ code: "shutting-down", retryAfterSeconds: 5 });
   }
   const { name, app } = resolveOrRefuse(engine, appName);
-  if (engine.diskLow) {
-    engine.emit({ type: "launch-refused", app: name, reason: "full" });
-    throw new DomainError({ code: "disk-low", ...engine.diskLow, retryAfterSeconds: 60 });
-  }
   const now = engine.now();
   let admission: ReturnType<typeof admit>;
   try {
@@ -28,6 +24,11 @@ export async function launchForVisitor(engine: DemoEngine, rate: LaunchRateLimit
     throw error;
   }
   if (admission.decision === "existing") return { demo: admission.demo, created: false };
+  // Below the free-disk floor nothing new starts; a visitor who has a demo still gets it back (above).
+  if (engine.diskLow) {
+    engine.emit({ type: "launch-refused", app: name, reason: "full" });
+    throw new DomainError({ code: "disk-low", ...engine.diskLow, retryAfterSeconds: 60 });
+  }
   if (owner) {
     rate.record(owner, now);
     rate.record(networkRateKey(networkOf(owner)), now);

@@ -21,8 +21,6 @@ export interface DiskGuardOptions {
   logger: Logger;
 }
 
-export type DiskMode = "quota" | "watched" | "unknown";
-
 /**
  * Where Docker cannot set a size quota (overlay2 on ext4, the usual case), budgets are measured: the writable
  * layers of our containers every 5 s, and at once when the free space falls fast; a demo past its budget ends.
@@ -38,11 +36,6 @@ export class DiskGuard {
   private lowReported = false;
 
   constructor(private readonly docker: Docker, private readonly engine: DemoEngine, private readonly options: DiskGuardOptions) {}
-
-  /** The free space last read (undefined when Docker's data root is not visible from here, e.g. a remote daemon). */
-  get lastSpace(): DiskSpace | undefined {
-    return this.space;
-  }
 
   async start(): Promise<void> {
     try {
@@ -101,6 +94,7 @@ export class DiskGuard {
     const written = new Map(containers.map((info) => [info.Id, (info as { SizeRw?: number }).SizeRw ?? 0]));
     const over = demosOverBudget(this.engine.list(), written, (demo) => this.engine.specFor(demo)?.disk);
     for (const { demo, writtenBytes, budgetBytes } of over) {
+      if (demo.kind !== "visitor" && demo.replacement?.status === "running") continue;
       const reason = `it wrote ${formatBytes(writtenBytes)} to its file system, more than its disk budget of ${formatBytes(budgetBytes)}`;
       this.options.logger.warn(`disk: demo ${demo.id} (${demo.app}): ${reason}`, { demo: demo.id, app: demo.app });
       if (demo.kind === "visitor") await this.engine.end(demo, "failed", reason);

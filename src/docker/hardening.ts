@@ -1,10 +1,6 @@
 // A demo container's privileges and budgets as Docker options: capabilities, read-only root, tmpfs, ulimits, disk quota.
 import type Docker from "dockerode";
-import type { Hardening } from "../core/app-spec.js";
-
-/** Kept when an app names none: the config's default list, repeated so a runtime used without the config is hardened too. */
-export const FALLBACK_CAPABILITIES = ["CHOWN", "DAC_OVERRIDE", "FOWNER", "FSETID", "KILL", "NET_BIND_SERVICE", "SETGID", "SETUID"];
-const DEFAULT_NOFILE = 4096;
+import { DEFAULT_CAPABILITIES, DEFAULT_NOFILE, type Hardening } from "../core/app-spec.js";
 
 /**
  * Every capability dropped but the listed ones; no core dumps (a crashing app would write its memory to disk);
@@ -22,7 +18,7 @@ export function hardenedHostConfig(hardening: Hardening | undefined, quota: bool
   if (hardening?.readOnly && tmpfs.length === 0) tmpfs.push(["/tmp", 64 * 1024 ** 2]);
   return {
     CapDrop: ["ALL"],
-    CapAdd: [...(hardening?.capabilities ?? FALLBACK_CAPABILITIES)],
+    CapAdd: [...(hardening?.capabilities ?? DEFAULT_CAPABILITIES)],
     ReadonlyRootfs: hardening?.readOnly ?? false,
     ...(tmpfs.length ? { Tmpfs: Object.fromEntries(tmpfs.map(([where, bytes]) => [where, `rw,nosuid,nodev,size=${bytes},mode=1777`])) } : {}),
     Ulimits: ulimits,

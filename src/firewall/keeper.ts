@@ -2,7 +2,7 @@
 import type Docker from "dockerode";
 import type { Logger } from "../core/app-spec.js";
 import { describeError } from "../core/errors.js";
-import { applyFirewall, checkFirewall, type BridgePolicy, type FirewallCheck } from "./iptables.js";
+import { applyFirewall, checkFirewall, type BridgePolicy } from "./iptables.js";
 import { describeEgress, egressNetworkName, type Egress } from "./rules.js";
 
 const CHECK_EVERY_MS = 30_000;
@@ -27,14 +27,8 @@ export async function bridgePolicies(docker: Docker, networks: ReadonlyArray<{ n
 
 export class FirewallKeeper {
   private timer: NodeJS.Timeout | undefined;
-  private lastCheck: FirewallCheck | undefined;
 
   constructor(private readonly docker: Docker, private readonly networks: ReadonlyArray<{ network: string; egress: Egress }>, private readonly logger: Logger) {}
-
-  /** Whether the rules held at the last look (undefined: not looked yet or cannot look). */
-  get status(): FirewallCheck | undefined {
-    return this.lastCheck;
-  }
 
   async start(): Promise<void> {
     // iptables needs root (CAP_NET_ADMIN): without it the operator runs `demo-launcher firewall` as root (the unit's ExecStartPre does).
@@ -57,13 +51,13 @@ export class FirewallKeeper {
       const bridges = await bridgePolicies(this.docker, this.networks);
       const before = first ? undefined : await checkFirewall(bridges);
       if (before && !before.ok) this.logger.warn(`firewall: demo rules drifted (${before.problems.join("; ")}); putting them back`);
-      if (first || !before?.ok) {
-        await applyFirewall(bridges);
-        if (first) this.logger.info(`firewall: demo egress held on ${bridges.map((entry) => `${entry.bridge} (${describeEgress(entry.egress)})`).join(", ")}`);
-      }
-      this.lastCheck = await checkFirewall(bridges);
+      if (before?.ok) return;
+      await applyFirewall(bridges);
+      if (first) this.logger.info(`firewall: demo egress held on ${bridges.map((entry) => `${entry.bridge} (${describeEgress(entry.egress)})`).join(", ")}`);
+      // What iptables holds after the apply, read back: a rule it rewrote differently is said now, not in 30 s.
+      const after = await checkFirewall(bridges);
+      if (!after.ok) this.logger.error(`firewall: the demo rules do not read back as applied: ${after.problems.join("; ")}`);
     } catch (error) {
-      this.lastCheck = { ok: false, problems: [describeError(error)] };
       this.logger.error(`firewall: ${describeError(error)}`);
     }
   }
