@@ -108,7 +108,7 @@ export async function startController(config: Config, options: ControllerOptions
     clock: { now: () => Date.now() },
     logger: options.logger,
     drainMs: config.nginx.drain,
-    ...(seenLog ? { idleTracking: () => seenLog.working && renderer.writesSeenLog } : {}),
+    ...(seenLog ? { idleTracking: () => seenLog.working && renderer.writesSeenLog, readSeenRequests: () => seenLog.readNew() } : {}),
   });
   engineRef = engine;
   await engine.start();

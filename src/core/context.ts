@@ -34,6 +34,8 @@ export interface EngineOptions {
   queueAbandonMs?: number;
   /** True while requests to previews are counted (nginx writes the log the controller reads): idle stop runs then. */
   idleTracking?: () => boolean;
+  /** Reads the requests nginx logged since the last read: done before an idle stop, which must not act on a stale read. */
+  readSeenRequests?: () => Promise<void>;
   /** Observers of what happens to demos (metrics, the lifecycle log). */
   events?: EventSink[];
   /** Shared demos: long-lived, several replicas behind one host each. */

@@ -58,6 +58,8 @@ export async function finishLaunch(ctx: EngineContext, demo: Demo, instance: Ins
   ctx.registry.restartAttempts.delete(demo.id);
   demo.status = "ready";
   demo.step = "done";
+  // A preview's idle clock starts when it can first be used: a slow build, start or wake is not idleness.
+  if (demo.kind === "preview") demo.lastSeenAt = ctx.now();
   if (!demo.pooled) ctx.emit({ type: "ready", id: demo.id, app: demo.app, kind: demo.kind, seconds: (ctx.now() - since) / 1000, ...(demo.requestId ? { requestId: demo.requestId } : {}) });
   ctx.track(autoSnapshots(ctx, demo));
 }

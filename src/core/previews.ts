@@ -222,7 +222,13 @@ export function previewOps(ctx: EngineContext): PreviewOps {
       return true;
     },
     async sleepIdle() {
-      const idle = planIdleStops(ctx.registry.values(), ctx.now(), (demo) => ctx.specFor(demo)?.idleStop);
+      const plan = () => planIdleStops(ctx.registry.values(), ctx.now(), (demo) => ctx.specFor(demo)?.idleStop);
+      let idle = plan();
+      // The log is read every few seconds; a preview that looks idle may have requests not yet read.
+      if (idle.length > 0 && ctx.options.readSeenRequests) {
+        await ctx.options.readSeenRequests().catch((error) => ctx.logger.warn(`reading the requests nginx logged: ${(error as Error).message}`));
+        idle = plan();
+      }
       await Promise.all(idle.map((demo) => putToSleep(ctx, demo)));
     },
   };

@@ -81,6 +81,36 @@ describe("idle stop and wake", () => {
     expect(next.engine.previews.wake("web-main")).toBe(false);
   });
 
+  it("counts a preview's idle time from when it is ready, not from when it was asked for", async () => {
+    const env = setup({ previews: { web: preview }, idleTracking: () => true }, { answering: ALL_PORTS() });
+    await env.engine.start();
+    const demo = env.engine.previews.serve("web", "web-main", "img");
+    // Longer than its idleStop passes while it starts (a slow start on a busy host).
+    env.clock.time += 70_000;
+    await env.engine.idle();
+    expect(demo.status).toBe("ready");
+    await env.engine.reapTick();
+    expect(demo.status).toBe("ready");
+    env.clock.time += 60_000;
+    await env.engine.reapTick();
+    expect(demo.status).toBe("asleep");
+  });
+
+  it("reads the requests not yet read before it stops a preview that looks idle", async () => {
+    let unread: string[] = [];
+    const env = setup({ previews: { web: preview }, idleTracking: () => true, readSeenRequests: async () => { env.engine.previews.sawRequests(unread); unread = []; } }, { answering: ALL_PORTS() });
+    await env.engine.start();
+    const demo = env.engine.previews.serve("web", "web-main", "img");
+    await env.engine.idle();
+    env.clock.time += 70_000;
+    unread = ["web-main"];
+    await env.engine.reapTick();
+    expect(demo.status).toBe("ready");
+    env.clock.time += 70_000;
+    await env.engine.reapTick();
+    expect(demo.status).toBe("asleep");
+  });
+
   it("wakes into a fresh container when the stopped one is gone, and serves a moved branch's image instead of waking the old one", async () => {
     const env = setup({ previews: { web: preview }, idleTracking: () => true }, { answering: ALL_PORTS() });
     await env.engine.start();
