@@ -125,7 +125,8 @@ function refuseProtoKeysByName(app: FastifyInstance): void {
   });
 }
 
-function isJson(text: string): boolean {
+/** Whether the text parses as JSON (a body refused for its keys, not for its syntax; the chaos suite's state file). */
+export function isJson(text: string): boolean {
   try {
     JSON.parse(text);
     return true;

@@ -2,6 +2,7 @@
 // nothing may be orphaned, stale, lost or overdue.
 import { readFile } from "node:fs/promises";
 import path from "node:path";
+import { isJson } from "../../src/http/server.js";
 import { startStack, waitFor } from "../helpers/stack.js";
 import { appYaml, consistency, demoStatus, launch, listDemos, nginxAccepts, percentile, served, signGuestbook, sleep } from "./common.js";
 import { Checks, type Row } from "./report.js";
@@ -111,14 +112,5 @@ export async function killLoop(cycles: number, log: (line: string) => void): Pro
     ];
   } finally {
     await stack.close();
-  }
-}
-
-function isJson(text: string): boolean {
-  try {
-    JSON.parse(text);
-    return true;
-  } catch {
-    return false;
   }
 }
