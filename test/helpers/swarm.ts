@@ -2,7 +2,7 @@
 // a bridge, all managers, and a private registry (Debian's docker-registry) on the bridge that every node can pull from.
 import { spawn, type ChildProcess } from "node:child_process";
 import { openSync } from "node:fs";
-import { mkdir, rm, writeFile } from "node:fs/promises";
+import { mkdir, readFile, rm, writeFile } from "node:fs/promises";
 import path from "node:path";
 import Docker from "dockerode";
 import { execa } from "execa";
@@ -105,6 +105,35 @@ export class LocalSwarm {
   async killNode(node: SwarmNode): Promise<void> {
     await shQuiet(`ip netns pids ${node.netns} | xargs -r kill -9`);
     node.process = undefined;
+  }
+
+  /**
+   * What a failed test needs to be understood after the lab is gone: each live node's view of the cluster (its
+   * raft role, the leader, the nodes' states) and the last lines every dockerd wrote.
+   */
+  async report(lines = 40): Promise<string> {
+    const parts: string[] = [];
+    for (const node of this.nodes) {
+      const info = (await node.docker.info().catch((error: Error) => ({ error: error.message }))) as { error?: string; Swarm?: { LocalNodeState?: string; ControlAvailable?: boolean; Error?: string; Managers?: number; Nodes?: number } };
+      parts.push(`${node.name} (${node.address}): ${info.error ? `no answer (${info.error})` : JSON.stringify(info.Swarm && { state: info.Swarm.LocalNodeState, manager: info.Swarm.ControlAvailable, managers: info.Swarm.Managers, nodes: info.Swarm.Nodes, error: info.Swarm.Error || undefined })}`);
+      const listed = await node.docker.listNodes().catch((error: Error) => error.message);
+      if (typeof listed === "string") parts.push(`  node list: ${listed}`);
+      else for (const entry of listed as Array<{ ID: string; Status: { Addr: string; State: string }; Spec: { Availability: string }; ManagerStatus?: { Leader?: boolean; Reachability: string } }>) parts.push(`  ${entry.ID.slice(0, 12)} ${entry.Status.Addr} ${entry.Status.State} ${entry.Spec.Availability}${entry.ManagerStatus ? ` manager ${entry.ManagerStatus.Reachability}${entry.ManagerStatus.Leader ? " leader" : ""}` : ""}`);
+    }
+    // The newest tasks, from the first manager that answers: where Swarm put each service and why a task ended.
+    for (const node of this.nodes) {
+      const tasks = (await node.docker.listTasks().catch(() => undefined)) as Array<{ ServiceID: string; NodeID?: string; DesiredState: string; UpdatedAt: string; Status: { State: string; Err?: string } }> | undefined;
+      if (!tasks) continue;
+      parts.push(`tasks (newest 30, from ${node.name}):`);
+      for (const task of tasks.sort((a, b) => b.UpdatedAt.localeCompare(a.UpdatedAt)).slice(0, 30)) parts.push(`  ${task.UpdatedAt} service ${task.ServiceID.slice(0, 12)} node ${task.NodeID?.slice(0, 12) ?? "-"} ${task.Status.State} (wanted ${task.DesiredState})${task.Status.Err ? `: ${task.Status.Err}` : ""}`);
+      break;
+    }
+    for (const node of this.nodes) {
+      // gRPC's reconnect chatter would fill the tail; the scheduler's, raft's and the tasks' lines are what explain.
+      const text = await readFile(path.join(ROOT, `n${node.index}`, "dockerd.log"), "utf8").catch(() => "");
+      parts.push(`--- last lines of ${node.name}'s dockerd.log\n${text.split("\n").filter((line) => line && !line.includes("module=grpc")).slice(-lines).join("\n")}`);
+    }
+    return parts.join("\n");
   }
 
   /** Adds labels to a node (what placement constraints such as node.labels.size==big read). */

@@ -5,7 +5,7 @@ import os from "node:os";
 import path from "node:path";
 import Docker from "dockerode";
 import { execa } from "execa";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { startController } from "../../src/app/controller.js";
 import { parseConfigText } from "../../src/config/load.js";
 import { SAMPLE_IMAGE } from "../../src/docker/sample-image.js";
@@ -57,6 +57,12 @@ describe("demos on a 3-node swarm", () => {
   pinned: { image: ${SAMPLE_IMAGE}, port: 8080, memory: 32m, placement: { constraints: [node.labels.size==big] }, readiness: { path: /, timeout: 20s } }
   ghost: { image: demo-launcher/not-built-anywhere:1, port: 8080, memory: 64m, readiness: { path: /, timeout: 20s } }` });
   }, 180_000);
+  // A failure here is often the lab's (a node, raft, the registry), seen once in many runs: say what the cluster and
+  // the controller looked like, since the lab and its logs are gone after the run.
+  afterEach(async (context) => {
+    if (context.task.result?.state !== "fail" || !swarm) return;
+    console.error(`swarm at the failure of "${context.task.name}":\n${await swarm.report()}\n--- the controller's last output\n${stack?.childOutput.slice(-4000) ?? ""}`);
+  });
   afterAll(async () => {
     await stack?.close();
     await swarm?.stop();
