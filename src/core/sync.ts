@@ -139,6 +139,15 @@ function follow(ctx: EngineContext, demo: Demo, instance: Instance, endpoint: st
   instance.endpoint = endpoint;
   if (demo.kind === "visitor") demo.notice = "Your demo moved to another machine and started fresh there: what you did before is gone.";
   ctx.emit({ type: "moved", id: demo.id, app: demo.app, kind: demo.kind, endpoint });
+  // The cluster says "running" once the process runs, not once the app answers. A demo with no other instance is
+  // routed again only when it answers, as after a restart: meanwhile its host shows the starting page (503 and
+  // Retry-After), not a route to a port nobody listens on yet. A shared demo's other replicas serve meanwhile.
+  if (demo.kind !== "shared" && demo.status === "ready" && instance.health === "healthy" && demo.instances.every((other) => other === instance || other.health !== "healthy")) {
+    demo.status = "starting";
+    demo.step = "waiting-for-app";
+    instance.health = "starting";
+    ctx.track(finishLaunch(ctx, demo, instance, readinessFor(ctx, demo), ctx.now()));
+  }
   return 1;
 }
 

@@ -28,6 +28,11 @@ export interface SwarmNode {
   tls?: { url: string; certs: string };
 }
 
+/** Each node's containers live under the cgroup `/dls-n<index>` (in every hierarchy on cgroup v1). */
+const CGROUP_PREFIX = "dls-n";
+/** A shell command that kill -9s every process in a node's cgroups, on cgroup v1 and v2 alike. */
+const killCgroup = (index: number) => `find /sys/fs/cgroup -mindepth 1 -maxdepth 2 -type d -name ${CGROUP_PREFIX}${index} -exec find {} -name cgroup.procs \\; 2>/dev/null | xargs -r cat | sort -u | xargs -r kill -9`;
+
 const sh = (script: string) => execa("sh", ["-c", script], { all: true });
 const shQuiet = (script: string) => execa("sh", ["-c", script], { reject: false, all: true });
 
@@ -101,9 +106,12 @@ export class LocalSwarm {
     return target;
   }
 
-  /** The machine dies: kill -9 of every process in the node's namespace (its dockerd, containerd and every demo). */
+  /**
+   * The machine dies: kill -9 of its dockerd and containerd (the processes in its network namespace) and of every
+   * container it ran (in their own namespaces, found by the node's cgroup parent): none of its demos answers on.
+   */
   async killNode(node: SwarmNode): Promise<void> {
-    await shQuiet(`ip netns pids ${node.netns} | xargs -r kill -9`);
+    await shQuiet(`ip netns pids ${node.netns} | xargs -r kill -9; ${killCgroup(node.index)}`);
     node.process = undefined;
   }
 
@@ -191,7 +199,9 @@ export class LocalSwarm {
     const log = openSync(path.join(dir, "dockerd.log"), "a");
     const tls = node.tls ? [`--host=${node.tls.url}`, "--tlsverify", `--tlscacert=${node.tls.certs}/ca.pem`, `--tlscert=${ROOT}/tls/server-cert.pem`, `--tlskey=${ROOT}/tls/server-key.pem`] : [];
     // nsenter, not `ip netns exec`: that remounts /sys and hides the cgroup mounts dockerd needs.
-    node.process = spawn("nsenter", [`--net=/run/netns/${node.netns}`, "dockerd", `--data-root=${dir}/data`, `--exec-root=${dir}/exec`, `--pidfile=${dir}/dockerd.pid`, `--host=unix://${node.socket}`, ...tls, `--insecure-registry=${REGISTRY}`, "--shutdown-timeout=2"], { stdio: ["ignore", log, log] });
+    // Its containers under a cgroup of its own (cgroupfs on any host, so the parent is a plain path): the lab can
+    // kill them all, as a machine's death does, instead of leaving them running as orphans.
+    node.process = spawn("nsenter", [`--net=/run/netns/${node.netns}`, "dockerd", "--exec-opt=native.cgroupdriver=cgroupfs", `--cgroup-parent=/${CGROUP_PREFIX}${node.index}`, `--data-root=${dir}/data`, `--exec-root=${dir}/exec`, `--pidfile=${dir}/dockerd.pid`, `--host=unix://${node.socket}`, ...tls, `--insecure-registry=${REGISTRY}`, "--shutdown-timeout=2"], { stdio: ["ignore", log, log] });
     await waitFor(`dockerd of ${node.name}`, async () => node.docker.ping().then(() => true, () => false), 30_000, 200);
   }
 
@@ -199,7 +209,10 @@ export class LocalSwarm {
   static async cleanUp(count: number): Promise<void> {
     await shQuiet(`for f in ${ROOT}/n*/dockerd.pid; do [ -f "$f" ] && kill -9 $(cat "$f") 2>/dev/null; done; pkill -9 -f "docker-registry serve ${ROOT}" 2>/dev/null; true`);
     await new Promise((resolve) => setTimeout(resolve, 500));
-    for (let index = 1; index <= count; index += 1) await shQuiet(`ip netns del dls-n${index}; ip link del dls-v${index}`);
+    for (let index = 1; index <= count; index += 1) await shQuiet(`${killCgroup(index)}; ip netns del dls-n${index}; ip link del dls-v${index}`);
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    // The emptied cgroups go too (deepest first; rmdir is how a cgroup is removed).
+    for (let index = 1; index <= count; index += 1) await shQuiet(`find /sys/fs/cgroup -mindepth 1 -maxdepth 2 -type d -name ${CGROUP_PREFIX}${index} | while read -r dir; do find "$dir" -depth -type d -exec rmdir {} \\; ; done`);
     await shQuiet(`ip link del ${BRIDGE}; while iptables -D DOCKER-USER -i ${BRIDGE} -o ${BRIDGE} -j ACCEPT 2>/dev/null; do :; done; while iptables -D FORWARD -i ${BRIDGE} -o ${BRIDGE} -j ACCEPT 2>/dev/null; do :; done`);
     await shQuiet(`grep -o " ${ROOT}[^ ]*" /proc/mounts | sort -r | xargs -r -n1 umount -l`);
     await rm(ROOT, { recursive: true, force: true }).catch(() => {});

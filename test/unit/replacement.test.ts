@@ -141,13 +141,18 @@ describe("replacement", () => {
 });
 
 describe("a cluster that moves an instance", () => {
-  it("follows it: the route goes to the new endpoint, and a visitor's demo says it started fresh", async () => {
-    const { engine, runtime, writes, demo } = await readyDemo();
+  it("follows it once the app answers there: the route goes to the new endpoint, and a visitor's demo says it started fresh", async () => {
+    const { engine, runtime, writes, demo, answering } = await readyDemo();
     const container = runtime.containers.get(demo.instances[0]!.containerId!)!;
     // What Swarm does when a node dies: the same service (same id), a new task elsewhere.
     container.endpoint = "10.213.0.12:31001";
     await engine.syncWithDocker();
     expect(demo.instances[0]!.endpoint).toBe("10.213.0.12:31001");
+    // "Running" in the cluster is not "answering": until the readiness probe passes its host shows the starting page.
+    expect(demo.status).toBe("starting");
+    expect(writes.at(-1)!.find((route) => route.id === demo.id)?.backends ?? []).toEqual([]);
+    answering.add(31001);
+    await engine.idle();
     expect(writes.at(-1)!.find((route) => route.id === demo.id)!.backends).toEqual(["10.213.0.12:31001"]);
     expect(demo.status).toBe("ready");
     expect(demo.notice).toMatch(/moved to another machine and started fresh/);
