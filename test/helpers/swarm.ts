@@ -151,6 +151,14 @@ export class LocalSwarm {
     await this.manager.docker.getNode(entry.ID).update({ version: entry.Version.Index, ...entry.Spec, Labels: { ...entry.Spec.Labels, ...labels } } as never);
   }
 
+  /**
+   * Waits until the manager sees every node ready: on a loaded machine a node can miss the lab's 1 s heartbeats and
+   * be marked down for a while (seen in CI), and a test that kills another node needs the rest to take its tasks.
+   */
+  async allReady(timeoutMs = 60_000): Promise<void> {
+    await waitFor("every swarm node to be ready", async () => ((await this.manager.docker.listNodes()) as Array<{ Status: { State: string } }>).every((node) => node.Status.State === "ready"), timeoutMs, 500);
+  }
+
   /** Drains a node: Swarm moves its tasks to the others. */
   async drain(node: SwarmNode): Promise<void> {
     const nodes = (await this.manager.docker.listNodes()) as Array<{ ID: string; Version: { Index: number }; Spec: Record<string, unknown>; Status: { Addr: string } }>;

@@ -348,6 +348,7 @@ describe("demos on a 3-node swarm", () => {
     expect(await nodeOf(preview.id)).toBe(victim.address);
     expect(preview.host).toBe(new URL(build.url).hostname);
     await swarm.label(swarm.nodes.slice(1).find((node) => node !== victim)!, { previews: "yes" });
+    await swarm.allReady();
     const killedAt = Date.now();
     await swarm.killNode(victim);
     const backAfter: number[] = [];
