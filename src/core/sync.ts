@@ -120,11 +120,7 @@ async function restartOrFail(ctx: EngineContext, demo: Demo, instance: Instance,
   // A shared demo loses one replica, not its host: the replica goes and a new one is started in its place.
   if (demo.kind === "shared") return void (await dropReplica(ctx, demo, instance, stoppedReason(state, ctx.specFor(demo)))), false;
   if (state && (await startAgain(ctx, demo, instance, state, aroundOutage))) {
-    demo.status = "starting";
-    demo.step = "waiting-for-app";
-    instance.health = "starting";
-    const readiness = readinessFor(ctx, demo);
-    ctx.track(finishLaunch(ctx, demo, instance, readiness, ctx.now()));
+    awaitAppAgain(ctx, demo, instance);
     return true;
   }
   await failDemo(ctx, demo, stoppedReason(state, ctx.specFor(demo)));
@@ -142,13 +138,16 @@ function follow(ctx: EngineContext, demo: Demo, instance: Instance, endpoint: st
   // The cluster says "running" once the process runs, not once the app answers. A demo with no other instance is
   // routed again only when it answers, as after a restart: meanwhile its host shows the starting page (503 and
   // Retry-After), not a route to a port nobody listens on yet. A shared demo's other replicas serve meanwhile.
-  if (demo.kind !== "shared" && demo.status === "ready" && instance.health === "healthy" && demo.instances.every((other) => other === instance || other.health !== "healthy")) {
-    demo.status = "starting";
-    demo.step = "waiting-for-app";
-    instance.health = "starting";
-    ctx.track(finishLaunch(ctx, demo, instance, readinessFor(ctx, demo), ctx.now()));
-  }
+  if (demo.kind !== "shared" && demo.status === "ready" && instance.health === "healthy" && demo.instances.every((other) => other === instance || other.health !== "healthy")) awaitAppAgain(ctx, demo, instance);
   return 1;
+}
+
+/** Its container runs again (restarted or moved): unrouted and starting until the app answers, then routed. */
+function awaitAppAgain(ctx: EngineContext, demo: Demo, instance: Instance): void {
+  demo.status = "starting";
+  demo.step = "waiting-for-app";
+  instance.health = "starting";
+  ctx.track(finishLaunch(ctx, demo, instance, readinessFor(ctx, demo), ctx.now()));
 }
 
 /** A listing is not proof: only Docker saying "no such container" is. */
