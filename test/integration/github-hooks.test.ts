@@ -134,9 +134,13 @@ describe("GitHub pull-request previews (real git daemon, Docker and nginx)", () 
     }
     expect(load.failures).toEqual([]);
     expect(load.answers.filter((answer) => answer.status !== 200)).toEqual([]);
-    // At least 50 requests a second the whole time.
-    const seconds = (load.answers.at(-1)!.at - load.answers[0]!.at) / 1000;
-    expect(load.answers.length / seconds).toBeGreaterThanOrEqual(50);
+    // Served the whole time: no request held through a switch (a rate would measure the host's load,
+    // which the benchmark does; a stall shows as a gap between answers), across at least one switch.
+    const gaps = load.answers.slice(1).map((answer, index) => answer.at - load.answers[index]!.at);
+    expect(Math.max(...gaps)).toBeLessThan(5_000);
+    const bodies = load.answers.map((answer) => answer.body.trim());
+    expect(new Set(bodies).size).toBeGreaterThanOrEqual(2);
+    expect(bodies.at(-1)).toBe("push 5");
   });
 
   it("holds back a fork's pull request until it has the trusted label, and removes everything when it closes", async () => {
