@@ -63,8 +63,9 @@ export class LocalSwarm {
     await swarm.startRegistry();
     await Promise.all(nodes.map((node) => swarm.startDaemon(node)));
     const first = nodes[0]!;
-    // A 1 s heartbeat (5 s by default): a dead node is noticed, and its tasks moved, within seconds.
-    await first.docker.swarmInit({ ListenAddr: `${first.address}:2377`, AdvertiseAddr: first.address, ForceNewCluster: false, Spec: { Dispatcher: { HeartbeatPeriod: 1_000_000_000 } } });
+    // A 2 s heartbeat (5 s by default): a dead node is noticed, and its tasks moved, within seconds; 1 s was too tight
+    // for a loaded 2-core CI host (a live node was marked down and stayed so).
+    await first.docker.swarmInit({ ListenAddr: `${first.address}:2377`, AdvertiseAddr: first.address, ForceNewCluster: false, Spec: { Dispatcher: { HeartbeatPeriod: 2_000_000_000 } } });
     const { JoinTokens } = (await first.docker.swarmInspect()) as { JoinTokens: { Manager: string } };
     // All managers: the cluster keeps its quorum when one node dies, and a controller can move to another manager.
     for (const node of nodes.slice(1)) await node.docker.swarmJoin({ ListenAddr: `${node.address}:2377`, AdvertiseAddr: node.address, RemoteAddrs: [`${first.address}:2377`], JoinToken: JoinTokens.Manager });
@@ -152,7 +153,7 @@ export class LocalSwarm {
   }
 
   /**
-   * Waits until the manager sees every node ready: on a loaded machine a node can miss the lab's 1 s heartbeats and
+   * Waits until the manager sees every node ready: on a loaded machine a node can miss the lab's 2 s heartbeats and
    * be marked down for a while (seen in CI), and a test that kills another node needs the rest to take its tasks.
    */
   async allReady(timeoutMs = 60_000): Promise<void> {
