@@ -68,3 +68,12 @@ export function startLoad(port: number, host: string, options: { pauseMs?: numbe
   };
   return run;
 }
+
+/**
+ * The longest time with no answer (ms): a request held through a switch shows here. A request rate would
+ * measure how loaded the host is (the benchmark's job), not whether the demo was served the whole time.
+ */
+export function longestSilence(run: LoadRun): number {
+  const times = run.answers.map((answer) => answer.at).sort((a, b) => a - b);
+  return Math.max(0, ...times.slice(1).map((at, index) => at - times[index]!));
+}

@@ -1,6 +1,6 @@
 // Zero-downtime replacement on a real Docker engine and a real nginx, under a steady client load.
 import { afterEach, describe, expect, it } from "vitest";
-import { startLoad } from "../helpers/load.js";
+import { longestSilence, startLoad } from "../helpers/load.js";
 import { GiveUp, launchAndWait, namespaceContainers, startStack, waitFor, type Stack } from "../helpers/stack.js";
 import { ensureVersionedImages, versionedTag } from "../helpers/versioned-images.js";
 
@@ -59,8 +59,8 @@ describe("replacement", () => {
     }
     expect(load.failures).toEqual([]);
     expect(load.answers.filter((answer) => answer.status !== 200)).toEqual([]);
-    const rate = load.answers.length / ((load.answers.at(-1)!.at - load.answers[0]!.at) / 1000);
-    expect(rate).toBeGreaterThan(50);
+    // Served the whole time: no request held through a switch.
+    expect(longestSilence(load)).toBeLessThan(5_000);
     // Every answer came from one of the two images, and both were seen.
     expect(new Set(load.answers.map((answer) => answer.body.trim()))).toEqual(new Set(["version v1", "version v2"]));
     expect(switches).toHaveLength(10);
