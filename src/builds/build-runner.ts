@@ -45,6 +45,8 @@ export class BuildRunner {
   private closed = false;
   private readonly listeners: Array<(build: Build) => void> = [];
   private readonly notified = new Map<string, string>();
+  /** The save under way: saves run one at a time, each writing the state as it is when its turn comes. */
+  private saving: Promise<void> = Promise.resolve();
 
   constructor(private readonly options: BuildRunnerOptions) {
     this.queue = new BuildQueue(options.limits, options.newId);
@@ -274,11 +276,15 @@ export class BuildRunner {
   private async save(): Promise<void> {
     // A build the queue no longer remembers takes its log with it.
     for (const id of this.queue.takeForgotten()) await rm(this.logFile(id), { force: true }).catch(() => {});
-    try {
-      await writeAtomically(this.file, `${JSON.stringify({ version: 1, builds: this.queue.all() })}\n`);
-    } catch (error) {
-      this.options.logger.error(`saving ${this.file} failed: ${describeError(error)}`);
-    }
+    // Two saves at once could land out of order and leave the older state on disk: the last one in line writes last.
+    this.saving = this.saving.then(async () => {
+      try {
+        await writeAtomically(this.file, `${JSON.stringify({ version: 1, builds: this.queue.all() })}\n`);
+      } catch (error) {
+        this.options.logger.error(`saving ${this.file} failed: ${describeError(error)}`);
+      }
+    });
+    await this.saving;
     this.notify();
   }
 }

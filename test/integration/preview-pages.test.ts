@@ -70,6 +70,12 @@ describe("preview pages and the entry URL (real git, Docker and nginx)", () => {
   let stack: Stack;
   let daemon: Awaited<ReturnType<typeof serveWithGitDaemon>>;
   let latePort: number;
+  // The controller's last lines, for the message of a failure that only a loaded machine shows.
+  const logLines: string[] = [];
+  const keepLine = (level: string) => (message: string) => {
+    logLines.push(`${new Date().toISOString()} ${level} ${message}`);
+    if (logLines.length > 60) logLines.shift();
+  };
   const host = (label: string) => `${label}.demo.localhost`;
   const api = async <T>(method: string, url: string, body?: unknown) => JSON.parse((await stack.api(method, url, body)).body) as T;
 
@@ -90,6 +96,7 @@ describe("preview pages and the entry URL (real git, Docker and nginx)", () => {
     const source = (name: string, repo: string, extra = "") => `  ${name}: { repo: ${JSON.stringify(repo)}, port: 8080, readiness: { path: /, timeout: 20s }, refresh: 1s${extra} }\n`;
     stack = await startStack({
       nginxYaml: "  drain: 1s",
+      logger: { info: keepLine("info"), warn: keepLine("warn"), error: keepLine("error") },
       extraYaml: `previews:\n${source(WEB, `file://${work.dir}`)}${source(IDLE, work.dir, ", idleStop: 3s")}${source(DAEMON, daemon.url)}${source(LATE, `git://127.0.0.1:${latePort}/app.git`)}builds: { concurrency: 2, queueLength: 3, timeout: 2m }`,
     });
   });
@@ -205,10 +212,16 @@ describe("preview pages and the entry URL (real git, Docker and nginx)", () => {
     const label = branchLabel(IDLE, "main");
     await stack.viaNginx("demo.localhost", `/preview?source=${IDLE}&branch=main`);
     await waitFor("the preview to serve", async () => (await stack.viaNginx(host(label), "/")).body.trim() === "main", 60_000, 200);
-    // Requests through nginx keep it awake past its 3 s idle stop.
+    // Previews are routed while they start: the idle clock (3 s here) starts when it is ready.
+    await waitFor("the preview to be ready", async () => (await api<{ status: string }>("GET", `/api/demos/${label}`)).status === "ready", 20_000, 100);
+    // Requests through nginx keep it awake past its idle stop.
     const until = Date.now() + 5000;
     while (Date.now() < until) {
-      expect((await stack.viaNginx(host(label), "/")).status).toBe(200);
+      const answer = await stack.viaNginx(host(label), "/");
+      if (answer.status !== 200) {
+        const view = await stack.api("GET", `/api/demos/${label}`);
+        throw new Error(`a request at ${new Date().toISOString()} answered ${answer.status}: ${answer.body.slice(0, 300)}\npreview: ${view.body}\ncontroller:\n${logLines.join("\n")}`);
+      }
       await new Promise((resolve) => setTimeout(resolve, 300));
     }
     expect((await api<{ status: string }>("GET", `/api/demos/${label}`)).status).toBe("ready");

@@ -1,8 +1,9 @@
-// The state file on a real disk: an unreadable one is moved aside and reported, never silently overwritten.
+// The state files on a real disk: atomic writes that never mix, and an unreadable file moved aside and reported, never silently overwritten.
 import { mkdtemp, readdir, readFile, rm, writeFile } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
+import { writeAtomically } from "../../src/files/atomic.js";
 import { StateFile } from "../../src/state/state-file.js";
 
 describe("state file", () => {
@@ -33,5 +34,16 @@ describe("state file", () => {
     expect(await readFile(path.join(dir, aside!), "utf8")).toBe('{"ended": [ {"id": "trunc');
     expect(errors).toHaveLength(1);
     expect(errors[0]).toMatch(/is not readable JSON .*moved it to .*state\.json\.unreadable-\d+ and started without it/);
+  });
+
+  it("keeps writes of one file in the same millisecond apart: each lands whole, none fails", async () => {
+    const dir = await mkdtemp(path.join(os.tmpdir(), "demo-launcher-state-"));
+    made.push(dir);
+    const file = path.join(dir, "builds.json");
+    // Different lengths: two writers sharing one temp file would leave a mix of both behind, or fail the rename.
+    const contents = Array.from({ length: 20 }, (_, index) => `${JSON.stringify({ writer: index, pad: "x".repeat(1000 * (20 - index)) })}\n`);
+    await Promise.all(contents.map((content) => writeAtomically(file, content)));
+    expect(contents).toContain(await readFile(file, "utf8"));
+    expect((await readdir(dir)).filter((name) => name.endsWith(".tmp"))).toEqual([]);
   });
 });
