@@ -10,7 +10,7 @@ import type { Clock } from "../core/runtime.js";
 import { Backoff } from "../core/backoff.js";
 import { previewLabels } from "../core/preview-names.js";
 import type { PreviewConfig } from "../config/schema.js";
-import { readIfExists, writeAtomically } from "../files/atomic.js";
+import { readIfExists, serialWriter } from "../files/atomic.js";
 import { checkBranchName, checkCommitId } from "./git.js";
 import { ImageBuildError, ImageBuilder } from "./image-builder.js";
 import { Mirrors } from "./mirrors.js";
@@ -45,14 +45,14 @@ export class BuildRunner {
   private closed = false;
   private readonly listeners: Array<(build: Build) => void> = [];
   private readonly notified = new Map<string, string>();
-  /** The save under way: saves run one at a time, each writing the state as it is when its turn comes. */
-  private saving: Promise<void> = Promise.resolve();
+  private readonly writeState: (content: () => string) => Promise<void>;
 
   constructor(private readonly options: BuildRunnerOptions) {
     this.queue = new BuildQueue(options.limits, options.newId);
     this.builder = new ImageBuilder(options.docker);
     this.mirrors = new Mirrors(options.stateDir, options.previews, () => options.clock.now());
     this.file = path.join(options.stateDir, "builds.json");
+    this.writeState = serialWriter(this.file, (error) => options.logger.error(`saving ${this.file} failed: ${describeError(error)}`));
   }
 
   get sources(): Record<string, PreviewConfig> {
@@ -276,15 +276,8 @@ export class BuildRunner {
   private async save(): Promise<void> {
     // A build the queue no longer remembers takes its log with it.
     for (const id of this.queue.takeForgotten()) await rm(this.logFile(id), { force: true }).catch(() => {});
-    // Two saves at once could land out of order and leave the older state on disk: the last one in line writes last.
-    this.saving = this.saving.then(async () => {
-      try {
-        await writeAtomically(this.file, `${JSON.stringify({ version: 1, builds: this.queue.all() })}\n`);
-      } catch (error) {
-        this.options.logger.error(`saving ${this.file} failed: ${describeError(error)}`);
-      }
-    });
-    await this.saving;
+    // A failed save was logged; the next one writes the whole state again.
+    await this.writeState(() => `${JSON.stringify({ version: 1, builds: this.queue.all() })}\n`).catch(() => {});
     this.notify();
   }
 }

@@ -35,6 +35,19 @@ export async function writeAtomically(file: string, content: string | Uint8Array
   }
 }
 
+/**
+ * Writes of one file, one at a time and in order, each with the content as it is when its turn comes: two at once
+ * could land out of order and leave the older state on disk. A failed write is passed to `onFailure` and rejects.
+ */
+export function serialWriter(file: string, onFailure: (error: unknown) => void): (content: () => string) => Promise<void> {
+  let last: Promise<unknown> = Promise.resolve();
+  return (content) => {
+    const write = last.then(() => writeAtomically(file, content()));
+    last = write.catch(onFailure);
+    return write;
+  };
+}
+
 /** Returns true when the file was written, false when it already held this content. */
 export async function writeIfChanged(file: string, content: string): Promise<boolean> {
   if ((await readIfExists(file)) === content) return false;

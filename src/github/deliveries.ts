@@ -4,7 +4,7 @@ import { mkdir, readFile, rm } from "node:fs/promises";
 import path from "node:path";
 import type { Logger } from "../core/app-spec.js";
 import { describeError } from "../core/errors.js";
-import { readIfExists, writeAtomically } from "../files/atomic.js";
+import { readIfExists, serialWriter, writeAtomically } from "../files/atomic.js";
 
 const KEEP_MS = 72 * 3_600_000;
 const MAX_KEPT = 20_000;
@@ -30,10 +30,11 @@ export class DeliveryLog {
   private readonly deliveries = new Map<string, Delivery>();
   private readonly file: string;
   private readonly payloadDir: string;
-  private writing: Promise<unknown> = Promise.resolve();
+  private readonly writeState: (content: () => string) => Promise<void>;
 
   constructor(stateDir: string, private readonly now: () => number, private readonly logger: Logger) {
     this.file = path.join(stateDir, "deliveries.json");
+    this.writeState = serialWriter(this.file, (error) => this.logger.error(`saving ${this.file}: ${describeError(error)}`));
     this.payloadDir = path.join(stateDir, "deliveries");
   }
 
@@ -106,8 +107,6 @@ export class DeliveryLog {
 
   /** Writes one at a time, in order: the last write holds the newest state. */
   private save(): Promise<void> {
-    const write = this.writing.then(() => writeAtomically(this.file, `${JSON.stringify({ version: 1, deliveries: this.list() })}\n`));
-    this.writing = write.catch((error) => this.logger.error(`saving ${this.file}: ${describeError(error)}`));
-    return write;
+    return this.writeState(() => `${JSON.stringify({ version: 1, deliveries: this.list() })}\n`);
   }
 }

@@ -5,7 +5,7 @@ import path from "node:path";
 import type { Octokit } from "@octokit/core";
 import type { Logger } from "../core/app-spec.js";
 import { describeError } from "../core/errors.js";
-import { readIfExists, writeAtomically } from "../files/atomic.js";
+import { readIfExists, serialWriter } from "../files/atomic.js";
 
 /** Marks the comment we own on a pull request, so it is found and edited in place, never posted twice. */
 export const COMMENT_MARKER = "<!-- demo-launcher:preview -->";
@@ -41,10 +41,11 @@ export class Outbox {
   private timer: NodeJS.Timeout | undefined;
   private sending: Promise<void> | undefined;
   private readonly now: () => number;
-  private writing: Promise<unknown> = Promise.resolve();
+  private readonly writeState: (content: () => string) => Promise<void>;
 
   constructor(private readonly options: OutboxOptions) {
     this.file = path.join(options.stateDir, "github-outbox.json");
+    this.writeState = serialWriter(this.file, (error) => options.logger.error(`saving ${this.file}: ${describeError(error)}`));
     this.now = options.now ?? (() => Date.now());
   }
 
@@ -151,9 +152,7 @@ export class Outbox {
 
   /** One write at a time, in order: the last holds the newest state. */
   private save(): Promise<void> {
-    const write = this.writing.then(() => writeAtomically(this.file, `${JSON.stringify({ version: 1, entries: [...this.entries.values()], comments: Object.fromEntries(this.comments) })}\n`));
-    this.writing = write.catch((error) => this.options.logger.error(`saving ${this.file}: ${describeError(error)}`));
-    return this.writing as Promise<void>;
+    return this.writeState(() => `${JSON.stringify({ version: 1, entries: [...this.entries.values()], comments: Object.fromEntries(this.comments) })}\n`).catch(() => {});
   }
 }
 
