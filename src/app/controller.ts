@@ -13,6 +13,7 @@ import { DEFAULT_TEMPLATES_DIR, RoutesRenderer } from "../nginx/render.js";
 import { RoutesFile } from "../nginx/routes-file.js";
 import { RoutesFilePublisher } from "../nginx/route-publisher.js";
 import { readWatcherStatus } from "../nginx/watcher-status.js";
+import { olderNginxWorkersRetired } from "../nginx/workers.js";
 import { httpReadinessProbe, nginxRouteConfirmer } from "../probe/http.js";
 import { StateFile } from "../state/state-file.js";
 import { startReaper, type Reaper } from "./reaper.js";
@@ -103,7 +104,7 @@ export async function startController(config: Config, options: ControllerOptions
     runtime,
     restorer: new DumpRestorer(runtime),
     readiness: options.readiness ?? httpReadinessProbe,
-    routes: new RoutesFilePublisher(new RoutesFile(config.nginx.configDir, config.nginx.controller, renderer), nginxRouteConfirmer(config.nginx.probeUrl, config.domain, { rejected: nginxRefused }), options.logger),
+    routes: new RoutesFilePublisher(new RoutesFile(config.nginx.configDir, config.nginx.controller, renderer), nginxRouteConfirmer(config.nginx.probeUrl, config.domain, { rejected: nginxRefused, olderWorkersRetired: olderNginxWorkersRetired }), options.logger),
     stateStore: new StateFile(config.stateDir, options.logger),
     clock: { now: () => Date.now() },
     logger: options.logger,

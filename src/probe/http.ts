@@ -6,6 +6,7 @@ import type { GenerationConfirmer } from "../nginx/route-publisher.js";
 interface GetResult {
   status: number;
   body: string;
+  headers: http.IncomingHttpHeaders;
 }
 
 /** A GET that never throws on network errors: undefined means "no answer". */
@@ -18,7 +19,7 @@ export function httpGet(url: string, options: { host?: string; timeoutMs?: numbe
         size += chunk.length;
         if (size <= (options.maxBody ?? 64 * 1024)) chunks.push(chunk);
       });
-      response.on("end", () => resolve({ status: response.statusCode ?? 0, body: Buffer.concat(chunks).toString("utf8") }));
+      response.on("end", () => resolve({ status: response.statusCode ?? 0, body: Buffer.concat(chunks).toString("utf8"), headers: response.headers }));
       response.on("error", () => resolve(undefined));
     });
     request.on("timeout", () => request.destroy());
@@ -32,18 +33,33 @@ export const httpReadinessProbe: ReadinessProbe = async (endpoint, path) => {
   return result !== undefined && result.status > 0 && result.status < 500;
 };
 
-export async function readServedGeneration(probeUrl: string, host?: string): Promise<number | undefined> {
+/** The generation nginx serves, and which of its workers answered (its $pid; absent from an older locations file). */
+export interface ServedGeneration {
+  generation: number;
+  worker?: number;
+}
+
+export async function readServedGeneration(probeUrl: string, host?: string): Promise<ServedGeneration | undefined> {
   const result = await httpGet(new URL("/__demo/generation", probeUrl).toString(), { timeoutMs: 1000, ...(host ? { host } : {}) });
   if (!result || result.status !== 200 || !/^\d+$/.test(result.body.trim())) return undefined;
-  return Number(result.body.trim());
+  const worker = Number(result.headers["x-demo-launcher-worker"]);
+  return { generation: Number(result.body.trim()), ...(Number.isInteger(worker) && worker > 0 ? { worker } : {}) };
+}
+
+export interface ConfirmerOptions {
+  /** Whether the watcher refused this generation's file: waiting longer cannot help then. */
+  rejected?: (generation: number) => Promise<boolean>;
+  /** Whether the workers older than the one that answered have stopped accepting (undefined: cannot tell). */
+  olderWorkersRetired?: (worker: number) => Promise<boolean | undefined>;
 }
 
 /**
- * Asks nginx itself which generation it serves, until it serves this one or a later one. One poll loop serves
- * every launch waiting at the time: a burst of 50 asks nginx once per tick, not 50 times.
+ * Asks nginx itself which generation it serves, until it serves this one or a later one and no worker of an
+ * older configuration still takes connections. One poll loop serves every launch waiting at the time: a burst
+ * of 50 asks nginx once per tick, not 50 times.
  */
-export function nginxRouteConfirmer(probeUrl: string, host: string, options: { rejected?: (generation: number) => Promise<boolean> } = {}): GenerationConfirmer {
-  const waiters = new Set<(served: number | undefined) => void>();
+export function nginxRouteConfirmer(probeUrl: string, host: string, options: ConfirmerOptions = {}): GenerationConfirmer {
+  const waiters = new Set<(served: ServedGeneration | undefined) => void>();
   let polling = false;
   const poll = async () => {
     polling = true;
@@ -51,7 +67,7 @@ export function nginxRouteConfirmer(probeUrl: string, host: string, options: { r
       while (waiters.size > 0) {
         const served = await readServedGeneration(probeUrl, host);
         for (const waiter of [...waiters]) waiter(served);
-        // Four readings spread over ≈ 50 ms: on a busy host an old worker can take that long to stop accepting.
+        // Four readings spread over ≈ 50 ms: where the workers cannot be seen, an old one can take that long to stop accepting.
         await new Promise((resolve) => setTimeout(resolve, 12));
       }
     } finally {
@@ -61,15 +77,22 @@ export function nginxRouteConfirmer(probeUrl: string, host: string, options: { r
   return (generation, timeoutMs) =>
     new Promise<boolean>((resolve) => {
       // Right after a reload the old workers may still accept a connection or two: only several answers
-      // in a row from the new configuration mean every new connection gets it.
+      // in a row from the new configuration, and every older worker retired where that can be seen,
+      // mean every new connection gets it.
       let inARow = 0;
       let checking = false;
-      const onReading = (served: number | undefined) => {
-        inARow = served !== undefined && served >= generation ? inARow + 1 : 0;
-        if (inARow >= 4) finish(true);
+      let lookingAtWorkers = false;
+      const onReading = (served: ServedGeneration | undefined) => {
+        inARow = served !== undefined && served.generation >= generation ? inARow + 1 : 0;
+        if (inARow < 4 || lookingAtWorkers) return;
+        if (served?.worker === undefined || !options.olderWorkersRetired) return finish(true);
+        lookingAtWorkers = true;
+        void options.olderWorkersRetired(served.worker).then(
+          (retired) => retired !== false && finish(true),
+          () => finish(true),
+        ).finally(() => (lookingAtWorkers = false));
       };
       const timer = setTimeout(() => finish(false), timeoutMs);
-      // Once the watcher has refused this file, waiting longer cannot help.
       const rejectionCheck = options.rejected
         ? setInterval(() => {
             if (checking) return;
@@ -77,7 +100,10 @@ export function nginxRouteConfirmer(probeUrl: string, host: string, options: { r
             void options.rejected!(generation).then((refused) => refused && finish(false), () => undefined).finally(() => (checking = false));
           }, 250)
         : undefined;
+      let finished = false;
       function finish(result: boolean) {
+        if (finished) return;
+        finished = true;
         waiters.delete(onReading);
         clearTimeout(timer);
         clearInterval(rejectionCheck);

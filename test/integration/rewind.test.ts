@@ -151,7 +151,10 @@ describe("rewinds on real databases", () => {
   }, 240_000);
 
   it("saves a demo as a snapshot, rewinds to it by a zero-downtime replacement, and starts new demos from a default snapshot", async () => {
-    const note = (demo: { host: string }, text: string) => stack.viaNginx(demo.host, "/", { method: "POST", headers: { "content-type": "application/x-www-form-urlencoded" }, body: `text=${encodeURIComponent(text)}` });
+    const note = async (demo: { host: string }, text: string) => {
+      const added = await stack.viaNginx(demo.host, "/", { method: "POST", headers: { "content-type": "application/x-www-form-urlencoded" }, body: `text=${encodeURIComponent(text)}` });
+      expect(added.status, `adding the note "${text}" answered: ${added.body.slice(0, 300)}`).toBe(303);
+    };
     const notesOf = async (demo: { host: string }) => (JSON.parse((await stack.viaNginx(demo.host, "/notes.json")).body) as Array<{ text: string }>).map((row) => row.text);
     const demo = await launchAndWait(stack, "notes", "ready", 60_000);
     await note(demo, "prepared by the team");
