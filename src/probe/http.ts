@@ -59,14 +59,18 @@ export interface ConfirmerOptions {
  * of 50 asks nginx once per tick, not 50 times.
  */
 export function nginxRouteConfirmer(probeUrl: string, host: string, options: ConfirmerOptions = {}): GenerationConfirmer {
-  const waiters = new Set<(served: ServedGeneration | undefined) => void>();
+  const waiters = new Set<(served: ServedGeneration | undefined, olderRetired: () => Promise<boolean | undefined>) => void>();
   let polling = false;
   const poll = async () => {
     polling = true;
     try {
       while (waiters.size > 0) {
         const served = await readServedGeneration(probeUrl, host);
-        for (const waiter of [...waiters]) waiter(served);
+        // Looked at once per reading, when a waiter asks: a burst of 50 waiting launches reads /proc once, not 50 times.
+        let retired: Promise<boolean | undefined> | undefined;
+        const olderRetired = () =>
+          (retired ??= served?.worker !== undefined && options.olderWorkersRetired ? options.olderWorkersRetired(served.worker).catch(() => undefined) : Promise.resolve(undefined));
+        for (const waiter of [...waiters]) waiter(served, olderRetired);
         // Four readings spread over ≈ 50 ms: where the workers cannot be seen, an old one can take that long to stop accepting.
         await new Promise((resolve) => setTimeout(resolve, 12));
       }
@@ -82,17 +86,17 @@ export function nginxRouteConfirmer(probeUrl: string, host: string, options: Con
       let inARow = 0;
       let checking = false;
       let lookingAtWorkers = false;
-      const onReading = (served: ServedGeneration | undefined) => {
+      const onReading = (served: ServedGeneration | undefined, olderRetired: () => Promise<boolean | undefined>) => {
         inARow = served !== undefined && served.generation >= generation ? inARow + 1 : 0;
         if (inARow < 4 || lookingAtWorkers) return;
-        if (served?.worker === undefined || !options.olderWorkersRetired) return finish(true);
+        // Undefined (the workers cannot be seen from here) leaves it to the probes, as before.
         lookingAtWorkers = true;
-        void options.olderWorkersRetired(served.worker).then(
-          (retired) => retired !== false && finish(true),
-          () => finish(true),
-        ).finally(() => (lookingAtWorkers = false));
+        void olderRetired()
+          .then((retired) => retired !== false && finish(true))
+          .finally(() => (lookingAtWorkers = false));
       };
       const timer = setTimeout(() => finish(false), timeoutMs);
+      // Once the watcher has refused this file, waiting longer cannot help.
       const rejectionCheck = options.rejected
         ? setInterval(() => {
             if (checking) return;
