@@ -58,7 +58,7 @@ export class MemoryRuntime implements ContainerRuntime {
   async inspect(containerId: string): Promise<ContainerInspection | undefined> {
     this.answer();
     const container = this.containers.get(containerId);
-    return container && { state: container.state, exitCode: container.exitCode, oomKilled: container.oomKilled };
+    return container && { state: container.state, exitCode: container.exitCode, oomKilled: container.oomKilled, ...(container.endpoint ? { endpoint: container.endpoint } : {}) };
   }
 
   async remove(containerId: string): Promise<void> {

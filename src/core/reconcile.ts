@@ -5,8 +5,11 @@ import type { EndedDemo, Lease, RuntimeContainer } from "./runtime.js";
 export type ReconcileAction =
   | { kind: "remove"; containerId: string; why: string }
   | { kind: "record-ended"; entry: EndedDemo }
-  /** A demo we did not know: `await` is the instance to wait for (a launch or a replacement to finish). */
-  | { kind: "adopt"; demo: Demo; await?: { instanceId: string; as: "launch" | "replacement" } }
+  /**
+   * A demo we did not know: `await` is the instance to wait for (a launch or a replacement to finish); `since` is
+   * when its readiness window opened (absent: at the demo's launch).
+   */
+  | { kind: "adopt"; demo: Demo; await?: { instanceId: string; as: "launch" | "replacement"; since?: number } }
   /** A live demo's serving container stopped: started again if it was stopped from outside, else the demo ends. */
   | { kind: "check-stopped"; demoId: string; instanceId: string }
   /** A live demo's container is missing from the listing: only Docker saying "no such container" proves it gone. */
@@ -89,6 +92,9 @@ function planLive(demo: Demo, found: Found[], actions: ReconcileAction[]): void 
   }
 }
 
+/** What a visitor's page says about a demo a cluster started again while no controller ran. */
+export const STARTED_AGAIN_NOTICE = "Your demo was started again on the cluster while the launcher restarted: what you did before is gone.";
+
 /** Containers of a demo we do not track: adopt what serves, finish what was under way, remove the rest. */
 function planUnknown(found: Found[], input: ReconcileInput, actions: ReconcileAction[]): void {
   const first = found[0]!.labels.demo;
@@ -130,6 +136,10 @@ function planUnknown(found: Found[], input: ReconcileInput, actions: ReconcileAc
   // A shared demo's unserved replicas (a reset or top-up the restart interrupted) go: its own pass starts them again.
   const shared = first.kind === "shared" && newestServed !== undefined;
   const waitFor = !newestServed ? newest : !shared && newest.labels.instance.generation > newestServed.labels.instance.generation ? newest : undefined;
+  // Its host was routed before the restart, yet nothing runs where nginx was told: it was serving, and a cluster is
+  // starting it again (moved off a drained or dead node). Its launch's readiness window closed long ago; this start
+  // gets a window of its own, as a move seen while running does.
+  const startedAgain = !newestServed && routed.size > 0;
   if (waitFor) keep.add(waitFor);
   const instances: Instance[] = [];
   const drains: ReconcileAction[] = [];
@@ -159,8 +169,10 @@ function planUnknown(found: Found[], input: ReconcileInput, actions: ReconcileAc
     status: newestServed ? "ready" : "starting",
     step: newestServed ? "done" : "waiting-for-app",
     instances,
+    // Listed without an endpoint, no task of it runs: whatever its visitor did in it is gone.
+    ...(startedAgain && base.kind === "visitor" && !newest.container.endpoint ? { notice: STARTED_AGAIN_NOTICE } : {}),
   };
-  actions.push({ kind: "adopt", demo, ...(waitFor ? { await: { instanceId: waitFor.labels.instance.id, as: newestServed ? "replacement" : "launch" } } : {}) });
+  actions.push({ kind: "adopt", demo, ...(waitFor ? { await: { instanceId: waitFor.labels.instance.id, as: newestServed ? "replacement" : "launch", ...(startedAgain ? { since: input.now } : {}) } } : {}) });
   // After the adoption, so the drain finds its demo.
   actions.push(...drains);
 }

@@ -91,7 +91,7 @@ function lookup(ctx: EngineContext, demoId: string, instanceId: string): { demo:
 }
 
 /** Registers the adopted demo; answers the background work to start once every demo is registered. */
-function adopt(ctx: EngineContext, demo: Demo, awaiting: { instanceId: string; as: "launch" | "replacement" } | undefined): (() => void) | undefined {
+function adopt(ctx: EngineContext, demo: Demo, awaiting: { instanceId: string; as: "launch" | "replacement"; since?: number } | undefined): (() => void) | undefined {
   const saved = ctx.registry.getReplacement(demo.id);
   if (saved) demo.replacement = saved;
   ctx.registry.add(demo);
@@ -102,7 +102,7 @@ function adopt(ctx: EngineContext, demo: Demo, awaiting: { instanceId: string; a
   }
   if (awaiting.as === "launch") {
     const readiness = readinessFor(ctx, demo);
-    return () => ctx.track(finishLaunch(ctx, demo, instance, readiness, demo.createdAt));
+    return () => ctx.track(finishLaunch(ctx, demo, instance, readiness, awaiting.since ?? demo.createdAt));
   }
   // A replacement the last run had under way: finish it (the old instance serves meanwhile).
   demo.replacement = demo.replacement?.status === "running" ? demo.replacement : { status: "running", image: instance.image, startedAt: ctx.now() };

@@ -402,6 +402,22 @@ describe("demos on a 3-node swarm", () => {
     stack.child!.kill("SIGKILL");
     await stack.child!.catch(() => {});
     stack.child = undefined;
+    // While no controller runs, Swarm starts one demo again and cannot place it yet (as when its node is drained and
+    // the others are full): listed with no task running, long after its launch's readiness window closed.
+    const parkedDemo = demos[0]!;
+    type ServiceView = { ID: string; Version: { Index: number }; Spec: { TaskTemplate: { Placement?: { Constraints?: string[] }; ForceUpdate?: number } } };
+    const [parked] = (await swarm.manager.docker.listServices({ filters: { label: [`demo-launcher.id=${parkedDemo.id}`] } })) as ServiceView[];
+    const originalConstraints = parked!.Spec.TaskTemplate.Placement?.Constraints ?? [];
+    const updateParked = async (constraints: string[]) => {
+      const current = (await swarm.manager.docker.getService(parked!.ID).inspect()) as ServiceView;
+      const template = current.Spec.TaskTemplate;
+      await swarm.manager.docker.getService(parked!.ID).update({ version: current.Version.Index, ...current.Spec, TaskTemplate: { ...template, Placement: { ...template.Placement, Constraints: constraints }, ForceUpdate: (template.ForceUpdate ?? 0) + 1 } } as never);
+    };
+    await updateParked([...originalConstraints, "node.labels.parked==yes"]);
+    await waitFor(`${parkedDemo.id} to have no running task`, async () => {
+      const tasks = (await swarm.manager.docker.listTasks({ filters: { service: [parked!.ID], "desired-state": ["running"] } })) as Array<{ Status: { State: string } }>;
+      return tasks.length > 0 && tasks.every((task) => task.Status.State === "pending");
+    }, 30_000, 100);
     const second = new Docker({ socketPath: swarm.nodes.find((node) => node !== victim && node !== swarm.manager)!.socket });
     const started = Date.now();
     stack.controller = await startController(stack.config, { logger: silentLogger, docker: second });
@@ -409,8 +425,13 @@ describe("demos on a 3-node swarm", () => {
     const listed = JSON.parse((await stack.api("GET", "/api/demos")).body) as { demos: Array<{ id: string; status: string }> };
     expect(listed.demos.map((demo) => demo.id).sort()).toEqual(before);
     expect(before).toEqual(expect.arrayContaining([...demos.map((demo) => demo.id), "try-it"]));
+    // The parked one waits (its visitor told it started fresh) instead of failing at once for its old launch's window.
+    expect(JSON.parse((await stack.api("GET", `/api/demos/${parkedDemo.id}`)).body)).toMatchObject({ status: "starting", notice: expect.stringMatching(/started again/) });
+    await new Promise((resolve) => setTimeout(resolve, 1000));
+    expect(JSON.parse((await stack.api("GET", `/api/demos/${parkedDemo.id}`)).body).status).toBe("starting");
+    await updateParked(originalConstraints);
     // A demo Swarm was still moving off the drained node when the controller died is adopted too, and turns ready.
     await waitFor("every adopted demo to be ready", async () => (JSON.parse((await stack.api("GET", "/api/demos")).body) as { demos: Array<{ status: string }> }).demos.every((demo) => demo.status === "ready"), 60_000, 200);
     for (const demo of demos) expect((await stack.viaNginx(demo.host, "/")).status).toBe(200);
-  }, 60_000);
+  }, 120_000);
 });

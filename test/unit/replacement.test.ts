@@ -184,6 +184,39 @@ describe("restart", () => {
   });
 });
 
+describe("a restart while a cluster moves a demo", () => {
+  it("waits for a demo that was routed and is being started again elsewhere, with a readiness window of its own", async () => {
+    const answering = new Set<number>();
+    // Launched long ago (its launch's readiness window closed), routed before the restart to a node that is gone.
+    const env = setup({}, { answering, routedHosts: new Map([["mmmm0001.demo.localhost", ["10.213.0.12:31001"]]]) });
+    addContainer(env.runtime, "s1", labelsOf("mmmm0001", { expiresAt: NOW + 600_000, createdAt: NOW - 300_000 }), "restarting", 20001);
+    // Swarm lists the service with no running task: no endpoint until it runs on another node.
+    delete env.runtime.containers.get("s1")!.endpoint;
+    await env.engine.start();
+    const demo = env.engine.get("mmmm0001")!;
+    expect(demo).toMatchObject({ status: "starting", notice: expect.stringMatching(/started again .* what you did before is gone/) });
+    // Still waiting after a poll (its old launch's 5 s are long gone), not failed.
+    await new Promise((resolve) => setTimeout(resolve, 2));
+    expect(env.engine.get("mmmm0001")?.status).toBe("starting");
+    const container = env.runtime.containers.get("s1")!;
+    container.state = "running";
+    container.endpoint = "127.0.0.1:20001";
+    answering.add(20001);
+    await env.engine.idle();
+    expect(env.engine.getEnded("mmmm0001")).toBeUndefined();
+    expect(demo.status).toBe("ready");
+    expect(env.writes.at(-1)!.find((route) => route.id === "mmmm0001")!.backends).toEqual(["127.0.0.1:20001"]);
+  });
+
+  it("still fails an interrupted first launch whose readiness window closed while no controller ran", async () => {
+    const env = setup({}, { answering: new Set() });
+    addContainer(env.runtime, "s1", labelsOf("nnnn0001", { expiresAt: NOW + 600_000, createdAt: NOW - 300_000 }), "running", 20001);
+    await env.engine.start();
+    await env.engine.idle();
+    expect(env.engine.getEnded("nnnn0001")).toMatchObject({ status: "failed", reason: expect.stringMatching(/did not answer/) });
+  });
+});
+
 describe("previews", () => {
   it("a branch that moves while its preview is still starting gets the newest image once it is ready", async () => {
     const answering = new Set<number>();
