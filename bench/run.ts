@@ -77,7 +77,7 @@ async function coldAndWarm(): Promise<void> {
       floor.push(floorMs);
       await new Promise((resolve) => setTimeout(resolve, 150));
     }
-    await floorNginx.nginx.stop();
+    await floorNginx.nginx.close();
     results.cold = {
       launches: cold.length,
       p50Ms: round(median(cold)),
@@ -193,7 +193,7 @@ async function burstFloor(stack: Stack, count: number): Promise<number> {
   const times = await Promise.all(routes.map((route) => until200(floorNginx.port, route.host, HEALTH.path, HEALTH.body, started)));
   const last = Math.max(...times);
   await Promise.all(containers.map(({ container }) => container.remove({ force: true })));
-  await floorNginx.nginx.stop();
+  await floorNginx.nginx.close();
   if (unique.length < count) log(`burst floor: only ${unique.length} distinct ports were free`);
   return last;
 }
@@ -327,7 +327,7 @@ async function applyRun(n: number, backendPort: number, layout: "map" | "server-
     const pid = Number((await readFile(path.join(nginx.options.prefix, "nginx.pid"), "utf8")).trim());
     return { ms, rssMb: await treeRssMb(pid) };
   } finally {
-    await nginx.stop();
+    await nginx.close();
   }
 }
 

@@ -52,7 +52,7 @@ export async function up(config: Config, logger: Logger): Promise<UpHandle> {
     watcher = await startWatcher(config, logger, { testCommand: nginx.testCommand, reloadCommand: nginx.reloadCommand });
   } catch (error) {
     await watcher?.close();
-    await nginx.stop();
+    await nginx.close();
     await controller.close();
     throw error;
   }
@@ -71,7 +71,7 @@ export async function up(config: Config, logger: Logger): Promise<UpHandle> {
         }
         await controller.close();
         await startedWatcher.close();
-        await nginx.stop();
+        await nginx.close();
       })();
       return closing;
     },

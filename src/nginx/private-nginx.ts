@@ -50,8 +50,9 @@ export class PrivateNginx {
     for (const file of await readdir(shippedDir)) {
       if (file !== "site.conf") await copyFile(path.join(shippedDir, file), path.join(prefix, "conf/demo-launcher", file));
     }
-    // Made at start and removed at stop: a prepared nginx that never starts leaves nothing behind.
-    const tempDir = tempDirFor(prefix);
+    // Made here, not at start: `nginx -t` (the watcher's test command) needs it while nginx is stopped too.
+    // Removed by close(), which every caller reaches.
+    const tempDir = await prepareTempDir(prefix);
     const eta = new Eta({ views: DEFAULT_TEMPLATES_DIR, autoEscape: false });
     const confFile = path.join(prefix, "conf/nginx.conf");
     await writeIfChanged(confFile, eta.render("nginx/private-nginx.conf.eta", { prefix, tempDir, configDir: options.configDir, listen: formatAddress(options.listen), logsPreviews: Boolean(options.seenLog) }));
@@ -86,14 +87,14 @@ export class PrivateNginx {
 
   async start(): Promise<void> {
     await this.stopLeftover();
-    // nginx -t makes its temp dirs too: they must be there before the test (made here, removed by stop).
+    // nginx -t makes its temp dirs too: they must be there before the test (again, after a close).
     await prepareTempDir(this.options.prefix);
     const test = await execa(this.binary, ["-t", "-q", ...this.args()], { reject: false, all: true });
     if (test.failed) throw new SetupError(`nginx refused its config: ${(test.all ?? "").trim()}`);
     if (await isListening(this.options.listen)) {
       throw new SetupError(`${formatAddress(this.options.listen)} is already in use`, "stop what listens there or set nginx.listen to another address");
     }
-    // Started again after a stop: the previous run's exit says nothing about this one (and its temp dir is gone).
+    // Started again after a stop: the previous run's exit says nothing about this one.
     this.exitError = undefined;
     // Its own process group: Ctrl-C on `npm start` reaches the controller alone, which removes the demos while
     // nginx still runs and only then stops nginx (a terminal's SIGINT to nginx too would beat that clean-up).
@@ -114,7 +115,14 @@ export class PrivateNginx {
     return this.child !== undefined && this.exitError === undefined;
   }
 
-  /** Graceful stop (SIGQUIT lets requests in flight finish); safe to call twice. */
+  /** Stops nginx and removes what prepare made outside the prefix; safe to call twice. */
+  async close(): Promise<void> {
+    await this.stop();
+    // Root's nginx keeps its body buffers in the system's temp dir (see prepareTempDir): ours to remove.
+    if (path.dirname(this.tempDir) === os.tmpdir()) await rm(this.tempDir, { recursive: true, force: true });
+  }
+
+  /** Graceful stop (SIGQUIT lets requests in flight finish); safe to call twice; start() may follow. */
   async stop(): Promise<void> {
     const child = this.child;
     this.child = undefined;
@@ -123,8 +131,6 @@ export class PrivateNginx {
     const timer = setTimeout(() => child.kill("SIGKILL"), 5000);
     await child.catch(() => {});
     clearTimeout(timer);
-    // Root's nginx keeps its body buffers in the system's temp dir (see prepareTempDir): ours to remove.
-    if (path.dirname(this.tempDir) === os.tmpdir()) await rm(this.tempDir, { recursive: true, force: true });
   }
 }
 

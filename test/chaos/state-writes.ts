@@ -21,9 +21,10 @@ export async function stateWrites(kills: number, log: (line: string) => void): P
   let nginxChecks = 0;
   let tempsLeft = 0;
   let rounds = 0;
+  let nginx: PrivateNginx | undefined;
   try {
-    // nginx -t on what is left, with the same site config the product ships.
-    const nginx = await PrivateNginx.prepare({ prefix: path.join(dir, "nginx-prefix"), configDir, listen: { host: "127.0.0.1", port: await freePort() } });
+    // nginx -t on what is left, with the same site config the product ships (never started: closed below).
+    nginx = await PrivateNginx.prepare({ prefix: path.join(dir, "nginx-prefix"), configDir, listen: { host: "127.0.0.1", port: await freePort() } });
     for (let kill = 1; kill <= kills; kill += 1) {
       const child = execa("node", [path.join(import.meta.dirname, "state-writer.mjs"), stateDir, configDir, "8081"], { reject: false, all: true });
       // Long enough for node to start and write a few rounds, then anywhere inside a write.
@@ -75,6 +76,7 @@ export async function stateWrites(kills: number, log: (line: string) => void): P
       },
     ];
   } finally {
+    await nginx?.close();
     await rm(dir, { recursive: true, force: true });
   }
 }

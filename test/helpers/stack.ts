@@ -210,7 +210,7 @@ ${appsYaml}
         await stack.child.catch(() => {});
       }
       await watcher.close();
-      await nginx.stop();
+      await nginx.close();
       await removeNamespace(docker, namespace);
       if (stack.config.runtime === "swarm") {
         const services = await docker.listServices({ filters: { label: [`demo-launcher.namespace=${namespace}`] } }).catch(() => []);

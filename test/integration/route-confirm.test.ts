@@ -31,7 +31,7 @@ describe("route confirmation (real nginx)", () => {
   });
 
   afterAll(async () => {
-    await nginx?.stop();
+    await nginx?.close();
     controller.close();
     await rm(dir, { recursive: true, force: true });
   });

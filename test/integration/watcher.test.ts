@@ -65,6 +65,30 @@ describe("nginx watcher (real nginx)", () => {
     expect((await readWatcherStatus(stack.config.nginx.configDir))!.state).toBe("ok");
   });
 
+  it("while nginx is stopped, tests new routes and keeps them (the reload fails, not the file); serves them once nginx is back", async () => {
+    await stack.nginx.stop();
+    try {
+      const answer = await stack.api("POST", "/api/demos", { app: "hello" });
+      expect(answer.status).toBe(201);
+      const { id, host } = JSON.parse(answer.body) as { id: string; host: string };
+      await waitFor("the demo's route in the file", async () => (await readFile(routesFile, "utf8")).includes(host), 15_000);
+      const status = await waitFor("the watcher to report the failed reload", async () => {
+        const current = await readWatcherStatus(stack.config.nginx.configDir);
+        return current?.state === "error" ? current : undefined;
+      }, 10_000);
+      // A stopped nginx's config still passes `nginx -t` (its temp dir stays until close): the file is good.
+      expect(status.lastError!.kind).toBe("reload");
+      expect((await execa("sh", ["-c", stack.nginx.testCommand], { reject: false, all: true })).exitCode).toBe(0);
+      expect(await readFile(routesFile, "utf8")).toContain(host);
+      await stack.nginx.start();
+      await waitFor("the watcher to be ok again by itself", async () => (await readWatcherStatus(stack.config.nginx.configDir))?.state === "ok", 20_000);
+      await waitFor("the demo launched while nginx was down to be served", async () => (await stack.viaNginx(host, "/")).body.includes("Hello guestbook"), 30_000);
+      await stack.api("DELETE", `/api/demos/${id}`);
+    } finally {
+      if (!stack.nginx.running) await stack.nginx.start();
+    }
+  });
+
   it("puts its routes back when the file on disk is replaced by a stale one", async () => {
     const demo = await launchAndWait(stack, "hello");
     const current = await readFile(routesFile, "utf8");
