@@ -87,7 +87,8 @@ export class PrivateNginx {
 
   async start(): Promise<void> {
     await this.stopLeftover();
-    // nginx -t makes its temp dirs too: they must be there before the test (again, after a close).
+    // nginx -t makes its temp dirs too, but not their parent: made by prepare, and again here in case the
+    // system's temp dir was cleaned meanwhile (or the handle was closed); a mkdir and chown, once per start.
     await prepareTempDir(this.options.prefix);
     const test = await execa(this.binary, ["-t", "-q", ...this.args()], { reject: false, all: true });
     if (test.failed) throw new SetupError(`nginx refused its config: ${(test.all ?? "").trim()}`);
