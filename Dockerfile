@@ -1,9 +1,9 @@
 # The demo-launcher controller as an image: multi-stage build, runs as the unprivileged `node` user.
 # Run it on the host network (its readiness checks reach demos on 127.0.0.1) with the Docker socket
 # and the routes dir mounted; see README "Controller in Docker".
-# BASE: any Debian-based image with Node.js 20+ and npm, and a `node` user; scripts/ensure-controller-image.sh
+# BASE: any Debian-based image with Node.js 22+ and npm, and a `node` user; scripts/ensure-controller-image.sh
 # makes one locally where no registry can be reached.
-ARG BASE=node:20-bookworm-slim
+ARG BASE=node:26-bookworm-slim
 FROM ${BASE} AS build
 WORKDIR /app
 COPY package.json package-lock.json ./

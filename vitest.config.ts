@@ -1,13 +1,21 @@
-// Test runner settings: files run one at a time, because the integration tests share one Docker engine.
+// Test runner settings: four tiers as vitest projects (README, "Tests"). `unit` and `http` touch no Docker, nginx
+// or real clock and run files in parallel; `adapters` checks each edge against the real thing, files in parallel
+// (each its own namespace, port window and temp dir) but for those under serial/, which change what the whole
+// host shares (iptables, Docker's demo networks, a second dockerd); `system` drives whole stacks, one file at a time.
 import { defineConfig } from "vitest/config";
+
+const slow = { testTimeout: 120_000, hookTimeout: 180_000 };
 
 export default defineConfig({
   test: {
-    include: ["test/**/*.test.ts"],
-    fileParallelism: false,
-    testTimeout: 60_000,
-    hookTimeout: 120_000,
+    setupFiles: ["test/support/temp-cleanup.ts"],
     reporters: ["default"],
-    setupFiles: ["test/helpers/temp-cleanup.ts"],
+    projects: [
+      { extends: true, test: { name: "unit", include: ["test/unit/**/*.test.ts"], testTimeout: 10_000, sequence: { groupOrder: 0 } } },
+      { extends: true, test: { name: "http", include: ["test/http/**/*.test.ts"], testTimeout: 10_000, sequence: { groupOrder: 0 } } },
+      { extends: true, test: { name: "adapters", include: ["test/adapters/*.test.ts"], ...slow, maxWorkers: 2, sequence: { groupOrder: 1 } } },
+      { extends: true, test: { name: "adapters-serial", include: ["test/adapters/serial/*.test.ts"], ...slow, fileParallelism: false, sequence: { groupOrder: 2 } } },
+      { extends: true, test: { name: "system", include: ["test/system/**/*.test.ts"], ...slow, fileParallelism: false, sequence: { groupOrder: 3 } } },
+    ],
   },
 });

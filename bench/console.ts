@@ -3,7 +3,7 @@
 // windows without viewers, with 5 open consoles (server-sent events), and without again.
 import http from "node:http";
 import { readFile } from "node:fs/promises";
-import { request, startStack, waitFor, type Stack } from "../test/helpers/stack.js";
+import { request, startStack, waitFor, type Stack } from "../test/support/stack.js";
 import { median, round, rssMb } from "./measure.js";
 
 export interface ConsoleResults {

@@ -2,9 +2,9 @@
 // the same restore done by hand (the floor), a cold launch from the image's default state beside a first start
 // that installs WordPress from scratch, and requests/s through a shared demo with 1 and with 3 replicas.
 import { execa } from "execa";
-import { containerOf, execIn } from "../test/helpers/container-exec.js";
-import { EXAMPLE_APPS_YAML, ensureExampleImages, WORDPRESS_IMAGE } from "../test/helpers/example-images.js";
-import { freePort, startStack, waitFor, type Stack } from "../test/helpers/stack.js";
+import { containerOf, execIn } from "../test/support/container-exec.js";
+import { EXAMPLE_APPS_YAML, ensureExampleImages, WORDPRESS_IMAGE } from "../test/support/example-images.js";
+import { freePort, startStack, waitFor, type Stack } from "../test/support/stack.js";
 import { median, round, until200 } from "./measure.js";
 
 export interface DatabaseResults {

@@ -1,5 +1,5 @@
 // What the defences of issue 16 cost a cold launch: the same launches on two controllers, one with them, one without.
-import { startStack, type Stack } from "../test/helpers/stack.js";
+import { startStack, type Stack } from "../test/support/stack.js";
 import { median, percentile, round, until200 } from "./measure.js";
 
 export interface DefenceResults {

@@ -1,6 +1,6 @@
 // Small measuring tools for the benchmark: percentiles, process memory, polling until a URL answers.
 import { readdir, readFile } from "node:fs/promises";
-import { request } from "../test/helpers/stack.js";
+import { request } from "../test/support/stack.js";
 
 export function percentile(values: number[], p: number): number {
   if (values.length === 0) return NaN;

@@ -3,7 +3,7 @@
 // and the idle controller beside a bare Node process with the same packages loaded.
 import { fork, type ChildProcess } from "node:child_process";
 import path from "node:path";
-import { request, startStack, waitFor, type Stack } from "../test/helpers/stack.js";
+import { request, startStack, waitFor, type Stack } from "../test/support/stack.js";
 import { round } from "./measure.js";
 
 export interface MemoryResults {

@@ -1,6 +1,6 @@
 // Benchmark section: what metrics and the lifecycle log cost a launch. Two stacks side by side, one with
 // metrics on and one with them off, launches interleaved so both see the same machine; and a scrape's cost.
-import { request, startStack, type Stack } from "../test/helpers/stack.js";
+import { request, startStack, type Stack } from "../test/support/stack.js";
 import { median, percentile, round, until200 } from "./measure.js";
 
 export interface MetricsResults {

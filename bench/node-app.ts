@@ -5,7 +5,7 @@ import os from "node:os";
 import path from "node:path";
 import { execa } from "execa";
 import { PACKAGE_ROOT } from "../src/nginx/render.js";
-import { freePort } from "../test/helpers/stack.js";
+import { freePort } from "../test/support/stack.js";
 import { until200 } from "./measure.js";
 
 export const GREETING = "Hello from node-app";

@@ -1,7 +1,7 @@
 // Benchmark section: zero-downtime replacement under load, beside a plain cold launch of the same image in the same run.
-import { startLoad } from "../test/helpers/load.js";
-import { startStack, waitFor } from "../test/helpers/stack.js";
-import { ensureVersionedImages, versionedTag } from "../test/helpers/versioned-images.js";
+import { startLoad } from "../test/support/load.js";
+import { startStack, waitFor } from "../test/support/stack.js";
+import { ensureVersionedImages, versionedTag } from "../test/support/versioned-images.js";
 import { median, percentile, round, until200 } from "./measure.js";
 
 export interface ReplacementResults {

@@ -5,7 +5,7 @@ import http from "node:http";
 import os from "node:os";
 import path from "node:path";
 import { execa } from "execa";
-import { freePort, namespaceContainers, request, startStack, waitFor, type Stack } from "../test/helpers/stack.js";
+import { freePort, namespaceContainers, request, startStack, waitFor, type Stack } from "../test/support/stack.js";
 import { RoutesRenderer } from "../src/nginx/render.js";
 import { writeAtomically } from "../src/files/atomic.js";
 import { PrivateNginx } from "../src/nginx/private-nginx.js";

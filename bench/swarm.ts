@@ -2,8 +2,8 @@
 // (the service-create overhead shown plainly), a burst of 50 spread over 3 nodes, and a node's death until its demos
 // are served again.
 import { SAMPLE_IMAGE } from "../src/docker/sample-image.js";
-import { LocalSwarm, REGISTRY } from "../test/helpers/swarm.js";
-import { requireDocker, startStack, waitFor, type Stack } from "../test/helpers/stack.js";
+import { LocalSwarm, REGISTRY } from "../test/support/swarm.js";
+import { requireDocker, startStack, waitFor, type Stack } from "../test/support/stack.js";
 import { median, percentile, round, until200 } from "./measure.js";
 
 export interface SwarmResults {

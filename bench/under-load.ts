@@ -1,6 +1,6 @@
 // Benchmark section: the launch path under load. 200 visitors launch within 60 s, through nginx as a landing page
 // does, while 200 other demos are live and served (wrk); the controller runs as its own process, as in production.
-import { request, startStack } from "../test/helpers/stack.js";
+import { request, startStack } from "../test/support/stack.js";
 import { median, percentile, round, until200 } from "./measure.js";
 import { startWrk, type WrkResult } from "./wrk.js";
 

@@ -3,10 +3,10 @@
 import { rm, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { execa } from "execa";
-import { deliver, EXAMPLE_REPO, pullRequestPayload } from "../test/helpers/github.js";
-import { startFakeGithubApi } from "../test/helpers/github-api.js";
-import { serveWithGitDaemon } from "../test/helpers/git-repo.js";
-import { startStack, waitFor } from "../test/helpers/stack.js";
+import { deliver, EXAMPLE_REPO, pullRequestPayload } from "../test/support/github.js";
+import { startFakeGithubApi } from "../test/support/github-api.js";
+import { serveWithGitDaemon } from "../test/support/git-repo.js";
+import { startStack, waitFor } from "../test/support/stack.js";
 import { median, percentile, round, until200 } from "./measure.js";
 import { GREETING, nodeAppFixture, POLL_MS } from "./node-app.js";
 

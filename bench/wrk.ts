@@ -2,7 +2,7 @@
 import { writeFile } from "node:fs/promises";
 import path from "node:path";
 import { execa } from "execa";
-import type { Stack } from "../test/helpers/stack.js";
+import type { Stack } from "../test/support/stack.js";
 
 const script = (checkPath: string, delayMs: number) => `
 local hosts = {}

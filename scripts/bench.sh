@@ -2,6 +2,7 @@
 # `npm run bench [-- --quick]`: the benchmark on real Docker and nginx (installs them when missing).
 set -euo pipefail
 cd "$(dirname "$0")/.."
+source scripts/node-path.sh
 bash scripts/ensure-host.sh
 bash scripts/ensure-build.sh
 exec npx tsx bench/run.ts "$@"

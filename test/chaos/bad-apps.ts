@@ -3,7 +3,7 @@
 import path from "node:path";
 import { execa } from "execa";
 import { buildSampleImage, sampleImageIsCurrent } from "../../src/docker/sample-image.js";
-import { namespaceContainers, startStack, waitFor, type Stack } from "../helpers/stack.js";
+import { namespaceContainers, startStack, waitFor, type Stack } from "../support/stack.js";
 import { appYaml, demoStatus, launch, percentile, served, sleep, visit, type DemoView } from "./common.js";
 import { Checks, type Row } from "./report.js";
 

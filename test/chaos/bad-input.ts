@@ -2,9 +2,9 @@
 // process behind a real nginx, and bad config files. Counts what was tried and what was answered right.
 import { readFile } from "node:fs/promises";
 import path from "node:path";
-import { BAD_REQUESTS, send, wrongAnswer } from "../helpers/bad-requests.js";
-import { namesKey, refusal, unknownKeyFiles, wrongKindFiles } from "../helpers/config-fuzz.js";
-import { namespaceContainers, startStack } from "../helpers/stack.js";
+import { BAD_REQUESTS, send, wrongAnswer } from "../support/bad-requests.js";
+import { namesKey, refusal, unknownKeyFiles, wrongKindFiles } from "../support/config-fuzz.js";
+import { namespaceContainers, startStack } from "../support/stack.js";
 import { appYaml } from "./common.js";
 import { type Row } from "./report.js";
 

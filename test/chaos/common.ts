@@ -4,7 +4,7 @@ import path from "node:path";
 import { execa } from "execa";
 import { parseRoutesFile } from "../../src/nginx/routes-file.js";
 import { SAMPLE_IMAGE } from "../../src/docker/sample-image.js";
-import { namespaceContainers, type Stack } from "../helpers/stack.js";
+import { namespaceContainers, type Stack } from "../support/stack.js";
 
 export interface DemoView {
   id: string;

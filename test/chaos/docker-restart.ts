@@ -5,7 +5,7 @@ import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { PACKAGE_ROOT } from "../../src/nginx/render.js";
 import { buildSampleImage, sampleImageIsCurrent } from "../../src/docker/sample-image.js";
-import { startStack, waitFor, type Stack } from "../helpers/stack.js";
+import { startStack, waitFor, type Stack } from "../support/stack.js";
 import { appYaml, demoStatus, launch, served, signGuestbook } from "./common.js";
 import { PrivateDockerd, runIfMain, runInOwnNetns } from "./private-dockerd.js";
 import { Checks, type Row } from "./report.js";

@@ -3,7 +3,7 @@
 import { readFile } from "node:fs/promises";
 import path from "node:path";
 import { isJson } from "../../src/http/server.js";
-import { startStack, waitFor } from "../helpers/stack.js";
+import { startStack, waitFor } from "../support/stack.js";
 import { appYaml, consistency, demoStatus, launch, listDemos, nginxAccepts, percentile, served, signGuestbook, sleep } from "./common.js";
 import { Checks, type Row } from "./report.js";
 

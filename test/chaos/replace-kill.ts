@@ -1,8 +1,8 @@
 // kill -9 of the controller at random points of zero-downtime replacements, under a steady client load:
 // never two routed instances for a demo, never none while it is live, every replacement ends with one container.
-import { namespaceContainers, startStack, waitFor } from "../helpers/stack.js";
-import { startLoad } from "../helpers/load.js";
-import { ensureVersionedImages, versionedTag } from "../helpers/versioned-images.js";
+import { namespaceContainers, startStack, waitFor } from "../support/stack.js";
+import { startLoad } from "../support/load.js";
+import { ensureVersionedImages, versionedTag } from "../support/versioned-images.js";
 import { appYaml, demoStatus, launch, listDemos, routedHosts, sleep } from "./common.js";
 import { Checks, type Row } from "./report.js";
 

@@ -3,7 +3,7 @@
 import { mkdir, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { PACKAGE_ROOT } from "../../src/nginx/render.js";
-import { requireDocker } from "../helpers/stack.js";
+import { requireDocker } from "../support/stack.js";
 import { badApps } from "./bad-apps.js";
 import { badInput } from "./bad-input.js";
 import { buildDockerRestart, buildKills } from "./build-faults.js";

@@ -7,7 +7,7 @@ import { execa } from "execa";
 import { parseRoutesFile } from "../../src/nginx/routes-file.js";
 import { removeStaleTemps } from "../../src/files/atomic.js";
 import { PrivateNginx } from "../../src/nginx/private-nginx.js";
-import { freePort } from "../helpers/stack.js";
+import { freePort } from "../support/stack.js";
 import { sleep } from "./common.js";
 import { Checks, type Row } from "./report.js";
 

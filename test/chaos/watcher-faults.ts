@@ -6,7 +6,7 @@ import path from "node:path";
 import { execa } from "execa";
 import { DEFAULT_TEMPLATES_DIR, PACKAGE_ROOT } from "../../src/nginx/render.js";
 import { readWatcherStatus } from "../../src/nginx/watcher-status.js";
-import { startStack, waitFor, type Stack } from "../helpers/stack.js";
+import { startStack, waitFor, type Stack } from "../support/stack.js";
 import { appYaml, demoStatus, launch, nginxAccepts, routedHosts, served, sleep, visit } from "./common.js";
 import { Checks, type Row } from "./report.js";
 

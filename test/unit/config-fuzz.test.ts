@@ -2,7 +2,7 @@
 // random bytes. Each bad file is refused with a ConfigError naming the key, never a crash.
 import { describe, expect, it } from "vitest";
 import { stringify } from "yaml";
-import { FULL, namesKey, refusal, unknownKeyFiles, wrongKindFiles } from "../helpers/config-fuzz.js";
+import { FULL, namesKey, refusal, unknownKeyFiles, wrongKindFiles } from "../support/config-fuzz.js";
 
 describe("config fuzz", () => {
   it("accepts the full file it mutates", () => {

@@ -2,7 +2,7 @@
 import { describe, expect, it } from "vitest";
 import { DomainError } from "../../src/core/errors.js";
 import type { EngineState } from "../../src/core/runtime.js";
-import { addContainer, ALL_PORTS, app, labelsOf, portOf, setup } from "../helpers/engine-setup.js";
+import { addContainer, ALL_PORTS, app, labelsOf, portOf, setup } from "../support/engine-setup.js";
 
 async function catchRefusal(action: () => Promise<unknown>): Promise<DomainError> {
   try {

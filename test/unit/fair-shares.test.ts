@@ -2,7 +2,7 @@
 import { describe, expect, it } from "vitest";
 import { DomainError } from "../../src/core/errors.js";
 import { addressBytes, VisitorKeys } from "../../src/http/client.js";
-import { setup } from "../helpers/engine-setup.js";
+import { setup } from "../support/engine-setup.js";
 
 const keys = new VisitorKeys(Buffer.alloc(32, 7), { ipv4: 24, ipv6: 64 });
 

@@ -1,7 +1,7 @@
 // Unit tests of how launches that answer together are routed together (few nginx reloads in a burst), in-memory.
 import { describe, expect, it } from "vitest";
 import type { Demo } from "../../src/core/model.js";
-import { portOf, setup } from "../helpers/engine-setup.js";
+import { portOf, setup } from "../support/engine-setup.js";
 
 const until = async (what: string, check: () => boolean) => {
   for (let tries = 0; tries < 2000; tries += 1) {

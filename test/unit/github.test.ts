@@ -7,7 +7,7 @@ import { BuildQueue } from "../../src/core/build-queue.js";
 import { Pages } from "../../src/http/pages.js";
 import { DEFAULT_TEMPLATES_DIR } from "../../src/nginx/render.js";
 import { interpretEvent, trustDecision } from "../../src/core/github-events.js";
-import { EXAMPLE_REPO, pullRequestPayload, recorded } from "../helpers/github.js";
+import { EXAMPLE_REPO, pullRequestPayload, recorded } from "../support/github.js";
 
 const configured = (repo: string) => repo === EXAMPLE_REPO;
 const SHA = "0123456789abcdef0123456789abcdef01234567";

@@ -6,7 +6,7 @@ import { planIdleStops } from "../../src/core/previews.js";
 import { planImageCleanup } from "../../src/core/image-cleanup.js";
 import { dockerWentAway, theCommitsFault } from "../../src/builds/docker-faults.js";
 import type { Demo } from "../../src/core/model.js";
-import { ALL_PORTS, app, setup } from "../helpers/engine-setup.js";
+import { ALL_PORTS, app, setup } from "../support/engine-setup.js";
 
 const preview = { ...app, ttl: 7 * 86_400_000, banner: false, idleStop: 60_000 };
 

@@ -2,7 +2,7 @@
 import { describe, expect, it } from "vitest";
 import { DomainError } from "../../src/core/errors.js";
 import { planReconcile } from "../../src/core/reconcile.js";
-import { addContainer, ALL_PORTS, app, labelsOf, setup } from "../helpers/engine-setup.js";
+import { addContainer, ALL_PORTS, app, labelsOf, setup } from "../support/engine-setup.js";
 
 const NOW = 1_000_000;
 

@@ -3,7 +3,7 @@ import { describe, expect, it } from "vitest";
 import { JobBook, type Job } from "../../src/core/jobs.js";
 import { planReconcile } from "../../src/core/reconcile.js";
 import type { StateRestorer } from "../../src/core/state-sources.js";
-import { addContainer, ALL_PORTS, app, labelsOf, setup } from "../helpers/engine-setup.js";
+import { addContainer, ALL_PORTS, app, labelsOf, setup } from "../support/engine-setup.js";
 
 const NOW = 1_000_000;
 

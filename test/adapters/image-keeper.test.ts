@@ -1,0 +1,89 @@
+// The image keeper on real Docker images: unused preview images go after keep, the least recently used first
+// when the disk is low, asleep previews before the rest, and an image a preview serves never goes.
+import { copyFile, mkdtemp, rm, writeFile } from "node:fs/promises";
+import os from "node:os";
+import path from "node:path";
+import type Docker from "dockerode";
+import { pack } from "tar-fs";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { ImageKeeper } from "../../src/builds/image-keeper.js";
+import { PREVIEW_IMAGE_REPO } from "../../src/builds/image-builder.js";
+import { silentLogger } from "../../src/logger.js";
+import { requireDocker } from "../support/stack.js";
+
+const SOURCE = `k${Math.random().toString(36).slice(2, 8)}`;
+const DAY = 86_400_000;
+
+describe("image keeper (real Docker)", () => {
+  let docker: Docker;
+  let root: string;
+  const tags = ["a", "b", "c", "d"].map((name) => `${PREVIEW_IMAGE_REPO}/${SOURCE}:${name}`);
+
+  const exists = (tag: string) => docker.getImage(tag).inspect().then(() => true, () => false);
+
+  beforeAll(async () => {
+    docker = await requireDocker();
+    root = await mkdtemp(path.join(os.tmpdir(), "demo-launcher-keeper-"));
+    await copyFile("/bin/busybox", path.join(root, "busybox"));
+    for (const [index, tag] of tags.entries()) {
+      // Each image differs, so each has its own id and removing one leaves the others.
+      await writeFile(path.join(root, "Dockerfile"), `FROM scratch\nCOPY busybox /bin/busybox\nLABEL demo-launcher.source=${SOURCE} demo-launcher.commit=${index}\n`);
+      const stream = await docker.buildImage(pack(root) as unknown as NodeJS.ReadableStream, { t: tag });
+      await new Promise((resolve, reject) => docker.modem.followProgress(stream, (error) => (error ? reject(error) : resolve(undefined))));
+    }
+  });
+  afterAll(async () => {
+    for (const tag of tags) await docker?.getImage(tag).remove({ force: true }).catch(() => {});
+    if (root) await rm(root, { recursive: true, force: true });
+  });
+
+  it("removes what keep and a low disk say, oldest first, and keeps what serves", async () => {
+    const stateDir = path.join(root, "state");
+    let now = 100 * DAY;
+    const ended: string[] = [];
+    let free: number | undefined;
+    const keeper = new ImageKeeper({
+      docker,
+      stateDir,
+      keepFor: (source) => (source === SOURCE ? 7 * DAY : undefined),
+      minFreeBytes: 1,
+      logger: silentLogger,
+      now: () => now,
+      freeBytes: async () => free,
+      use: { inUse: () => new Set([tags[3]!]), asleep: () => [{ id: `${SOURCE}-main`, image: tags[2]!, lastSeenAt: now - DAY }], endPreview: async (id) => void ended.push(id) },
+    });
+    await keeper.start();
+    keeper.used(tags[0]!);
+    now += DAY;
+    keeper.used(tags[1]!);
+    // Nothing is past keep yet, and the disk has room.
+    expect(await keeper.pass()).toEqual({ endPreviews: [], removeImages: [] });
+    await keeper.close();
+
+    // A restarted keeper remembers when each was used: `a` passes its keep first.
+    now += 6.5 * DAY;
+    const again = new ImageKeeper({ docker, stateDir, keepFor: (source) => (source === SOURCE ? 7 * DAY : undefined), minFreeBytes: 1, logger: silentLogger, now: () => now, freeBytes: async () => free, use: { inUse: () => new Set([tags[3]!]), asleep: () => [{ id: `${SOURCE}-main`, image: tags[2]!, lastSeenAt: now - DAY }], endPreview: async (id) => void ended.push(id) } });
+    await again.start();
+    expect((await again.pass()).removeImages).toEqual([tags[0]]);
+    expect(await exists(tags[0]!)).toBe(false);
+    expect(await exists(tags[1]!)).toBe(true);
+
+    // The disk runs low: the unused `b` goes, then the asleep preview and its image `c`; `d` serves and stays.
+    free = 0;
+    const low = new ImageKeeper({ docker, stateDir, keepFor: (source) => (source === SOURCE ? 7 * DAY : undefined), minFreeBytes: 10 ** 12, logger: silentLogger, now: () => now, freeBytes: async () => free, use: { inUse: () => new Set([tags[3]!]), asleep: () => [{ id: `${SOURCE}-main`, image: tags[2]!, lastSeenAt: now - DAY }], endPreview: async (id) => void ended.push(id) } });
+    await low.start();
+    const plan = await low.pass();
+    expect(plan).toEqual({ endPreviews: [`${SOURCE}-main`], removeImages: [tags[1], tags[2]] });
+    expect(ended).toEqual([`${SOURCE}-main`]);
+    expect(await exists(tags[1]!)).toBe(false);
+    expect(await exists(tags[2]!)).toBe(false);
+    expect(await exists(tags[3]!)).toBe(true);
+    await again.close();
+    await low.close();
+
+    // Measured for real on Docker's data root: this disk has room, so nothing more goes.
+    const measured = new ImageKeeper({ docker, stateDir, keepFor: (source) => (source === SOURCE ? 7 * DAY : undefined), minFreeBytes: 1, logger: silentLogger, now: () => now, use: { inUse: () => new Set(), asleep: () => [], endPreview: async () => {} } });
+    expect(await measured.pass()).toEqual({ endPreviews: [], removeImages: [] });
+    expect(await exists(tags[3]!)).toBe(true);
+  });
+});

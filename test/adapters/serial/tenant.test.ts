@@ -1,0 +1,190 @@
+// Demos that cannot hurt the host (real Docker, real nginx): disk budgets, the free-disk floor, a read-only root,
+// dropped capabilities and limits that hold per network. The attacks with neighbours watching are `npm run chaos -- --only=tenant`.
+import net from "node:net";
+import os from "node:os";
+import { execa } from "execa";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { checkFirewall, removeFirewall } from "../../../src/firewall/iptables.js";
+import { bridgeOf, bridgePolicies } from "../../../src/firewall/keeper.js";
+import { egressNetworkName } from "../../../src/firewall/rules.js";
+import { containerOf, execIn } from "../../support/container-exec.js";
+import { ensureRootHello, ROOT_HELLO } from "../../support/root-image.js";
+import { CLI, launchAndWait, request, startStack, waitFor, type Stack } from "../../support/stack.js";
+
+const HELLO = "    image: demo-launcher/hello:latest\n    port: 8080\n";
+
+/** Runs a shell line inside a demo; its exit code is printed, not thrown, so refusals can be read. */
+async function shell(stack: Stack, demoId: string, line: string, user?: string): Promise<string> {
+  return execIn(stack.docker, await containerOf(stack.docker, demoId), ["/bin/sh", "-c", `${line}; echo "exit=$?"`], user);
+}
+
+describe("demos that cannot hurt the host (real Docker, real nginx)", () => {
+  let stack: Stack;
+  beforeAll(async () => {
+    await ensureRootHello();
+    stack = await startStack({
+      appsYaml: `  hello:\n${HELLO}    disk: 64m\n  locked:\n${HELLO}    readOnly: true\n    tmpfs: { /tmp: 8m, /data: 6m }\n  rootly:\n    image: ${ROOT_HELLO}\n    port: 8080\n  raw:\n    image: ${ROOT_HELLO}\n    port: 8080\n    capabilities: [CHOWN, SETUID, SETGID, NET_BIND_SERVICE, NET_RAW]\n`,
+      limitsYaml: "limits: { maxDemos: 10, perClient: 1, perNetwork: { demos: 2 } }",
+    });
+  });
+  afterAll(async () => stack?.close());
+
+  it("stops any one file at the disk budget, and ends a demo whose files together pass it", async () => {
+    const demo = await launchAndWait(stack);
+    // The fsize limit: one file stops at 64 MiB, whatever the storage driver.
+    const one = await shell(stack, demo.id, "dd if=/dev/zero of=/data/big bs=1M count=100 2>&1; wc -c < /data/big");
+    expect(one).toMatch(/File size limit exceeded|exit=153/);
+    expect(one).toContain(String(64 * 1024 ** 2));
+    // Two more files: 144 MiB in the writable layer, more than its 64 MiB budget: the demo ends, saying why.
+    await shell(stack, demo.id, "dd if=/dev/zero of=/data/a bs=1M count=40 2>/dev/null; dd if=/dev/zero of=/data/b bs=1M count=40 2>/dev/null");
+    const ended = await waitFor("the demo to end for its disk use", async () => {
+      const view = JSON.parse((await stack.api("GET", `/api/demos/${demo.id}`)).body);
+      return view.status === "failed" ? view : undefined;
+    }, 20_000);
+    expect(ended.reason).toMatch(/^it wrote 1\d\d MB to its file system, more than its disk budget of 64 MB$/);
+    await waitFor("its container to be removed", async () => (await stack.docker.listContainers({ all: true, filters: { label: [`demo-launcher.id=${demo.id}`] } })).length === 0);
+  });
+
+  it("keeps a read-only root writable only in its sized tmpfs paths", async () => {
+    const demo = await launchAndWait(stack, "locked");
+    expect(await shell(stack, demo.id, "touch /etc/planted 2>&1")).toMatch(/Read-only file system[\s\S]*exit=1/);
+    const tmp = await shell(stack, demo.id, "dd if=/dev/zero of=/tmp/fill bs=1M count=20 2>&1; wc -c < /tmp/fill");
+    expect(tmp).toMatch(/No space left on device/);
+    expect(Number(/(\d+)\s*$/.exec(tmp.replace(/exit=\d+\s*$/, ""))![1])).toBeLessThanOrEqual(8 * 1024 ** 2);
+    // It still serves through nginx.
+    expect((await stack.viaNginx(demo.host, "/health.txt")).body.trim()).toBe("ok");
+  });
+
+  it("refuses raw sockets, even to root inside the demo, unless the app keeps NET_RAW", async () => {
+    // An image that runs as root: the capability is what decides.
+    const plain = await launchAndWait(stack, "rootly");
+    expect(await shell(stack, plain.id, "id -u; ping -c 1 -W 1 127.0.0.1 2>&1")).toMatch(/^0\n[\s\S]*permission denied[\s\S]*exit=1/i);
+    expect(await shell(stack, plain.id, "mknod /tmp/disk b 8 0 2>&1")).toMatch(/Operation not permitted[\s\S]*exit=1/);
+    // The control: the same ping works where the operator kept the capability.
+    const raw = await launchAndWait(stack, "raw");
+    expect(await shell(stack, raw.id, "ping -c 1 -W 1 127.0.0.1 2>&1")).toMatch(/1 packets received[\s\S]*exit=0/);
+  });
+
+  it("counts the visitors of one network together, so a handful of addresses cannot take every slot", async () => {
+    const asVisitor = (ip: string) => request(stack.config.listen.port, { host: "demo.localhost", method: "POST", path: "/api/demos", body: '{"app":"hello"}', headers: { "content-type": "application/json", "x-real-ip": ip } });
+    expect((await asVisitor("198.51.100.1")).status).toBe(201);
+    expect((await asVisitor("198.51.100.2")).status).toBe(201);
+    const third = await asVisitor("198.51.100.3");
+    expect(third.status).toBe(429);
+    expect(third.headers["content-type"]).toMatch(/^application\/problem\+json/);
+    expect(JSON.parse(third.body).detail).toMatch(/^Visitors from your network already have 2 demos, as many as one network may have\. Try again in about/);
+    expect(Number(third.headers["retry-after"])).toBeGreaterThan(0);
+    // Another network is not held back by them.
+    expect((await asVisitor("198.51.101.1")).status).toBe(201);
+  });
+});
+
+describe("the free-disk floor (real Docker)", () => {
+  let stack: Stack;
+  const lines: string[] = [];
+  const note = (message: string) => void lines.push(message);
+  beforeAll(async () => {
+    // A floor no host meets: 99% of the disk must stay free.
+    stack = await startStack({ limitsYaml: "limits: { maxDemos: 5, minFreeDisk: 99% }", logger: { info: note, warn: note, error: note } });
+  });
+  afterAll(async () => stack?.close());
+
+  it("refuses launches with a clear answer while the host is below it, and tells the operator", async () => {
+    const answer = await stack.viaNginx("demo.localhost", "/api/demos", { method: "POST", headers: { "content-type": "application/json" }, body: '{"app":"hello"}' });
+    expect(answer.status).toBe(503);
+    expect(answer.headers["content-type"]).toMatch(/^application\/problem\+json/);
+    expect(JSON.parse(answer.body).detail).toBe("The launcher's host is short of disk space, so no demo can start now. Try again in about 1m.");
+    expect(answer.headers["retry-after"]).toBe("60");
+    // The operator's own launches are refused too (the disk is the disk); the status page says why.
+    expect((await stack.api("POST", "/api/demos", { app: "hello" })).status).toBe(503);
+    expect(lines.join("\n")).toMatch(/disk: only [\d.]+ GB is free under Docker's data root, below the floor of [\d.]+ GB \(limits\.minFreeDisk\)/);
+  });
+});
+
+describe("what demos may reach (real Docker, real iptables)", () => {
+  let stack: Stack;
+  let server: net.Server;
+  let port = 0;
+  const hostAddress = Object.values(os.networkInterfaces()).flat().find((entry) => entry && entry.family === "IPv4" && !entry.internal && !/^172\.(1[6-9]|2\d|3[01])\./.test(entry.address))?.address;
+
+  beforeAll(async () => {
+    if (!hostAddress) throw new Error("this test needs an IPv4 address on the host besides loopback and Docker's bridges");
+    // Something else the host runs, listening everywhere, as a database or an exporter would.
+    server = net.createServer((socket) => socket.end("host-secret\n"));
+    await new Promise<void>((resolve) => server.listen(0, "0.0.0.0", resolve));
+    port = (server.address() as net.AddressInfo).port;
+    stack = await startStack({ appsYaml: `  hello:\n${HELLO}  sealed:\n${HELLO}    egress: none\n  allowed:\n${HELLO}    egress: [ "${hostAddress}:${port}" ]\n`, limitsYaml: "limits: { maxDemos: 10, perClient: 10 }" });
+  });
+  afterAll(async () => {
+    await stack?.close();
+    server?.close();
+    // The sibling networks of this test's policies, and their rules.
+    for (const name of ["demo-launcher-none", egressNetworkName("demo-launcher", [{ cidr: `${hostAddress}/32`, port }])]) {
+      const bridge = await bridgeOf(stack.docker, name).catch(() => undefined);
+      await stack.docker.getNetwork(name).remove().catch(() => {});
+      if (bridge) await removeFirewall(bridge);
+    }
+  });
+
+  const reach = (demoId: string, ip: string) => shell(stack, demoId, `nc -w 2 ${ip} ${port} 2>&1`);
+
+  it("keeps the host's own services out of a demo's reach, on the bridge gateway and on the host's other addresses", async () => {
+    // The control: the service answers on those addresses from the host itself.
+    const fromHost = await new Promise<string>((resolve, reject) => net.connect(port, hostAddress!).on("data", (data) => resolve(String(data))).on("error", reject));
+    expect(fromHost).toBe("host-secret\n");
+    const demo = await launchAndWait(stack);
+    const info = await stack.docker.getContainer(await containerOf(stack.docker, demo.id)).inspect();
+    const gateway = info.NetworkSettings.Networks["demo-launcher"]!.Gateway;
+    for (const ip of [gateway, hostAddress!]) {
+      const answer = await reach(demo.id, ip);
+      expect(answer).not.toContain("host-secret");
+      expect(answer).toMatch(/exit=1/);
+    }
+    // The demo still serves its visitors: nginx's connections are the host's own.
+    expect((await stack.viaNginx(demo.host, "/health.txt")).body.trim()).toBe("ok");
+  });
+
+  it("lets an app reach what its egress list names, and nothing more", async () => {
+    const allowed = await launchAndWait(stack, "allowed");
+    expect(await reach(allowed.id, hostAddress!)).toContain("host-secret");
+    const sealed = await launchAndWait(stack, "sealed");
+    expect(await reach(sealed.id, hostAddress!)).not.toContain("host-secret");
+  });
+
+  it("doctor says how demos are held in, sees a missing rule, and `firewall` puts it back", async () => {
+    const doctor = async () => execa("node", [CLI, "--config", stack.configFile, "doctor"], { reject: false, all: true });
+    const before = await doctor();
+    expect(before.all).toMatch(/ok {4}disk budget {4}watched: overlay2 on extfs has no size quota/);
+    expect(before.all).toMatch(/ok {4}free disk {6}[\d.]+ GB free under \/var\/lib\/docker/);
+    expect(before.all).toMatch(/(ok|WARN) +seccomp /);
+    expect(before.all).toMatch(/(ok|WARN) +userns /);
+    expect(before.all).toMatch(/ok {4}demo egress {4}demo-launcher \(br-[0-9a-f]{12}\): internet; demo-launcher-none \(br-[0-9a-f]{12}\): none; demo-launcher-e[0-9a-f]{8} \(br-[0-9a-f]{12}\): [\d.]+\/32:\d+/);
+    // Someone flushes the host's INPUT jump for a demo bridge (a firewall script, an upgrade). The `none` network's:
+    // only this file's controller keeps it, so no other test's controller puts it back meanwhile.
+    const [bridge] = await bridgePolicies(stack.docker, [{ network: "demo-launcher-none", egress: "none" }]);
+    await execa("iptables", ["-w", "-D", "INPUT", "-i", bridge!.bridge, "-j", `DL-IN-${bridge!.bridge}`]);
+    const after = await doctor();
+    expect(after.exitCode).toBe(1);
+    expect(after.all).toContain(`FAIL  demo egress    demo-launcher-none (${bridge!.bridge}): no jump from INPUT; \`demo-launcher firewall\` (as root) puts them in place`);
+    expect((await execa("node", [CLI, "--config", stack.configFile, "firewall"], { reject: false })).exitCode).toBe(0);
+    expect((await execa("node", [CLI, "--config", stack.configFile, "firewall", "--check"], { reject: false })).exitCode).toBe(0);
+  });
+
+  it("holds link-local, metadata, private and public addresses by rules in place (checked from the rules, no packet sent there)", async () => {
+    const bridges = await bridgePolicies(stack.docker, [{ network: "demo-launcher", egress: "internet" }, { network: "demo-launcher-none", egress: "none" }]);
+    expect(await checkFirewall(bridges)).toEqual({ ok: true, problems: [] });
+    const rules = async (chain: string) => (await execa("iptables", ["-w", "-S", chain])).stdout.split("\n").filter((line) => line.startsWith("-A "));
+    const internet = await rules(`DL-OUT-${bridges[0]!.bridge}`);
+    for (const range of ["169.254.0.0/16", "10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "100.64.0.0/10"]) expect(internet).toContain(`-A DL-OUT-${bridges[0]!.bridge} -d ${range} -j DROP`);
+    // Public addresses pass (Docker's own rules masquerade them); nothing is allowed before the drops but replies.
+    expect(internet.at(-1)).toBe(`-A DL-OUT-${bridges[0]!.bridge} -j RETURN`);
+    expect(internet[0]).toBe(`-A DL-OUT-${bridges[0]!.bridge} -m conntrack --ctstate RELATED,ESTABLISHED -j RETURN`);
+    // `none`: replies only, then everything dropped, public addresses included.
+    expect(await rules(`DL-OUT-${bridges[1]!.bridge}`)).toEqual([`-A DL-OUT-${bridges[1]!.bridge} -m conntrack --ctstate RELATED,ESTABLISHED -j RETURN`, `-A DL-OUT-${bridges[1]!.bridge} -j DROP`]);
+    // The jumps come first in their chains, so no earlier ACCEPT lets a demo's packet past.
+    for (const { bridge } of bridges) {
+      expect((await execa("iptables", ["-w", "-S", "DOCKER-USER"])).stdout).toMatch(new RegExp(`-A DOCKER-USER -i ${bridge} -j DL-OUT-${bridge}`));
+      expect((await execa("iptables", ["-w", "-S", "INPUT"])).stdout.split("\n").filter((line) => line.startsWith("-A "))).toContain(`-A INPUT -i ${bridge} -j DL-IN-${bridge}`);
+    }
+  });
+});

@@ -1,0 +1,275 @@
+// GitHub webhooks for real (recorded payloads rewritten to local commits, git daemon with refs/pull/<n>/head,
+// Docker, nginx): a pull request served at its host, pushes replacing it under load, newest wins, redeliveries
+// done once, forks held back, closing removes everything, and bad deliveries refused without a build.
+import { mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
+import os from "node:os";
+import path from "node:path";
+import { execa } from "execa";
+import { sign } from "@octokit/webhooks-methods";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { PREVIEW_IMAGE_REPO } from "../../src/builds/image-builder.js";
+import { deliver, EXAMPLE_REPO, pullRequestPayload, recorded } from "../support/github.js";
+import { makeWorkRepo, SERVE_DOCKERFILE, serveWithGitDaemon, type WorkRepo } from "../support/git-repo.js";
+import { longestSilence, startLoad } from "../support/load.js";
+import { startFakeGithubApi, type FakeGithubApi } from "../support/github-api.js";
+import { CLI, startStack, waitFor, type Stack } from "../support/stack.js";
+import { startController } from "../../src/app/controller.js";
+import { silentLogger } from "../../src/logger.js";
+
+const OLD_SECRET = "old-secret-0123456789";
+const SECRET = "new-secret-0123456789";
+const SOURCE = `g${Math.random().toString(36).slice(2, 7)}`;
+const OTHER_REPO = "Codertocat/Other";
+
+describe("GitHub pull-request previews (real git daemon, Docker and nginx)", () => {
+  let root: string;
+  let work: WorkRepo;
+  let daemon: Awaited<ReturnType<typeof serveWithGitDaemon>>;
+  let bare: string;
+  let stack: Stack;
+  let api: FakeGithubApi;
+  const statuses = (commit: string) => api.calls.filter((call) => call.method === "POST" && call.path.endsWith(`/statuses/${commit}`) && call.status === 201).map((call) => call.body);
+  let clock = Date.parse("2026-11-23T10:00:00Z");
+  const host = (pr: number) => `${SOURCE}-pr-${pr}.demo.localhost`;
+  const page = async (pr: number) => (await stack.viaNginx(host(pr), "/")).body.trim();
+  const builds = async () => (JSON.parse((await stack.api("GET", "/api/builds")).body) as { builds: Array<{ id: string; host?: string; commit?: string; state: string }> }).builds;
+  /** A new commit on the pull request's branch, pushed to the served repository as GitHub keeps it. */
+  const pushPr = async (pr: number, text: string, slow = false) => {
+    // Each push goes on top of the last, as pushes to a pull request's branch do.
+    await work.git(["checkout", "-q", `pr-${pr}`]).catch(() => work.git(["checkout", "-q", "-b", `pr-${pr}`, "main"]));
+    let commit = await work.commitPage(text);
+    if (slow) {
+      // A build that takes a few seconds, so the pushes of a burst arrive while it runs.
+      await writeFile(path.join(work.dir, "Dockerfile"), SERVE_DOCKERFILE.replace("COPY index.html", 'RUN ["/bin/busybox", "sleep", "3"]\nCOPY index.html'));
+      await work.git(["commit", "-q", "-am", `${text} (slow build)`]);
+      commit = await work.git(["rev-parse", "HEAD"]);
+    }
+    await execa("git", ["push", "-q", "-f", bare, `${commit}:refs/pull/${pr}/head`], { cwd: work.dir });
+    await work.git(["checkout", "-q", "main"]);
+    return commit;
+  };
+  /** Sends a pull_request event, and keeps the stand-in API's list of open pull requests as GitHub would. */
+  const event = async (action: string, pr: number, commit: string, options: { fork?: boolean; labels?: string[]; at?: number; author?: string; repo?: string } = {}) => {
+    const payload = pullRequestPayload(action, pr, commit, new Date(options.at ?? (clock += 1000)), options);
+    const repo = options.repo ?? EXAMPLE_REPO;
+    const open = (api.openPulls.get(repo) ?? []).filter((pull) => pull.number !== pr);
+    if (action !== "closed") open.push({ number: pr, head: { sha: commit, repo: { full_name: payload.pull_request.head.repo.full_name } }, updated_at: payload.pull_request.updated_at, labels: options.labels?.map((name) => ({ name })) ?? [], user: { login: options.author ?? "Codertocat" } });
+    api.openPulls.set(repo, open);
+    return deliver(stack.nginxPort, "pull_request", payload, SECRET);
+  };
+
+  beforeAll(async () => {
+    root = await mkdtemp(path.join(os.tmpdir(), "demo-launcher-github-"));
+    work = await makeWorkRepo(path.join(root, "work"));
+    daemon = await serveWithGitDaemon(work, root);
+    api = await startFakeGithubApi();
+    bare = daemon.bare;
+    stack = await startStack({
+      nginxYaml: "  drain: 1s",
+      extraYaml: `github:\n  webhookSecrets: [${OLD_SECRET}, ${SECRET}]\n  apiUrl: ${api.url}\n  token: test-token\n  repos:\n    ${EXAMPLE_REPO}: { name: ${SOURCE}, repo: ${JSON.stringify(daemon.url)}, port: 8080, readiness: { path: /, timeout: 20s }, trust: "label:safe" }\n    ${OTHER_REPO}: { name: ${SOURCE}c, repo: ${JSON.stringify(daemon.url)}, port: 8080, readiness: { path: /, timeout: 20s } }`,
+    });
+  });
+  afterAll(async () => {
+    await stack?.close();
+    await daemon?.stop();
+    await api?.close();
+    const images = await stack?.docker.listImages({ filters: { reference: [`${PREVIEW_IMAGE_REPO}/${SOURCE}`, `${PREVIEW_IMAGE_REPO}/${SOURCE}c`] } });
+    for (const image of images ?? []) await stack.docker.getImage(image.Id).remove({ force: true }).catch(() => {});
+    if (root) await rm(root, { recursive: true, force: true });
+  });
+
+  it("serves an opened pull request at its host, once however often the delivery comes, and answers ping", async () => {
+    expect((await deliver(stack.nginxPort, "ping", recorded("ping"), OLD_SECRET)).body).toContain('"pong":true');
+    // The form-encoded kind of webhook: the payload in a `payload` field, signed as sent.
+    const form = `payload=${encodeURIComponent(JSON.stringify(recorded("ping")))}`;
+    const formPing = await deliver(stack.nginxPort, "ping", undefined, SECRET, { body: form, headers: { "content-type": "application/x-www-form-urlencoded" } });
+    expect(formPing.status, formPing.body).toBe(200);
+    const commit = await pushPr(1, "pr one");
+    const opened = await event("opened", 1, commit);
+    expect(opened.status).toBe(202);
+    for (let again = 0; again < 2; again += 1) {
+      const redelivered = await deliver(stack.nginxPort, "pull_request", pullRequestPayload("opened", 1, commit, new Date(clock)), SECRET, { id: opened.id });
+      expect(redelivered.status).toBe(200);
+      expect(JSON.parse(redelivered.body)).toMatchObject({ duplicate: true });
+    }
+    await waitFor("the pull request's preview", async () => (await page(1)) === "pr one", 60_000, 200);
+    expect((await builds()).filter((build) => build.host === `${SOURCE}-pr-1`)).toHaveLength(1);
+    // Reported back: pending, then success with the preview's URL, and one comment with the URL.
+    const url = `http://${host(1)}:${stack.nginxPort}/`;
+    await waitFor("the success status", async () => statuses(commit).some((status) => status.state === "success"), 15_000, 100);
+    expect(statuses(commit).map((status) => [status.state, status.context])).toEqual([["pending", "demo-launcher/preview"], ["success", "demo-launcher/preview"]]);
+    expect(statuses(commit)[1]!.target_url).toBe(url);
+    await waitFor("the comment", async () => api.comments.size === 1, 15_000, 100);
+    expect([...api.comments.values()][0]!.body).toContain(url);
+    const deliveries = JSON.parse((await stack.api("GET", "/api/deliveries")).body) as { deliveries: Array<{ id: string; received: number; outcome: string }> };
+    expect(deliveries.deliveries.find((delivery) => delivery.id === opened.id)).toMatchObject({ received: 3, outcome: "queued" });
+  });
+
+  it("replaces it on every push with no failed request, coalesces a burst, and never lets an older commit win", async () => {
+    // Ready once nginx confirmed the route (until then old workers may still answer with the starting page).
+    await waitFor("the preview to be ready", async () => (JSON.parse((await stack.api("GET", `/api/demos/${SOURCE}-pr-1`)).body) as { status: string }).status === "ready", 10_000, 50);
+    const load = startLoad(stack.nginxPort, host(1), { pauseMs: 10 });
+    let newest = "";
+    try {
+      const before = (await builds()).length;
+      // Five pushes within a few seconds: one build runs, the others fold into one queued build of the newest.
+      for (let push = 1; push <= 5; push += 1) {
+        newest = await pushPr(1, `push ${push}`, true);
+        expect((await event("synchronize", 1, newest)).status).toBe(202);
+      }
+      await waitFor("the newest push served", async () => (await page(1)) === "push 5", 60_000, 200);
+      // The one comment is edited in place, never a second one.
+      await waitFor("the comment to name the newest commit", async () => [...api.comments.values()].some((comment) => comment.body.includes(newest.slice(0, 12))), 15_000, 100);
+      expect([...api.comments.values()].filter((comment) => comment.issue === `${EXAMPLE_REPO}#1`)).toHaveLength(1);
+      expect(api.calls.filter((call) => call.method === "POST" && call.path.endsWith("/issues/1/comments"))).toHaveLength(1);
+      await new Promise((resolve) => setTimeout(resolve, 500));
+      expect((await builds()).length - before).toBeLessThanOrEqual(2);
+      // An event older than the newest (GitHub does not promise order) changes nothing.
+      const stale = await pushPr(2, "stale");
+      expect((await event("synchronize", 1, stale, { at: clock - 60_000 })).status).toBe(202);
+      await new Promise((resolve) => setTimeout(resolve, 1500));
+      expect(await page(1)).toBe("push 5");
+    } finally {
+      await load.stop();
+    }
+    expect(load.failures).toEqual([]);
+    expect(load.answers.filter((answer) => answer.status !== 200)).toEqual([]);
+    // Served the whole time (no request held through a switch), across at least one switch.
+    expect(longestSilence(load)).toBeLessThan(5_000);
+    const bodies = load.answers.map((answer) => answer.body.trim());
+    expect(new Set(bodies).size).toBeGreaterThanOrEqual(2);
+    expect(bodies.at(-1)).toBe("push 5");
+  });
+
+  it("holds back a fork's pull request until it has the trusted label, and removes everything when it closes", async () => {
+    const commit = await pushPr(3, "from a fork");
+    const untrusted = await event("opened", 3, commit, { fork: true });
+    expect(untrusted.status).toBe(202);
+    await waitFor("the delivery to be settled", async () => {
+      const list = JSON.parse((await stack.api("GET", "/api/deliveries")).body) as { deliveries: Array<{ id: string; outcome: string; reason?: string }> };
+      const found = list.deliveries.find((delivery) => delivery.id === untrusted.id);
+      return found?.outcome === "ignored" && /label safe/.test(found.reason ?? "");
+    }, 10_000, 100);
+    expect((await builds()).some((build) => build.host === `${SOURCE}-pr-3`)).toBe(false);
+    await waitFor("the refusal's status", async () => statuses(commit).some((status) => status.state === "error" && /label safe/.test(status.description)), 15_000, 100);
+    await event("reopened", 3, commit, { fork: true, labels: ["safe"] });
+    await waitFor("the labelled fork's preview", async () => (await page(3)) === "from a fork", 60_000, 200);
+
+    const image = `${PREVIEW_IMAGE_REPO}/${SOURCE}:${commit.slice(0, 12)}`;
+    const started = Date.now();
+    expect((await event("closed", 3, commit, { fork: true })).status).toBe(202);
+    await waitFor("the closed pull request's preview to be gone", async () => {
+      const containers = await stack.docker.listContainers({ all: true, filters: { label: [`demo-launcher.id=${SOURCE}-pr-3`] } });
+      const imageGone = await stack.docker.getImage(image).inspect().then(() => false, () => true);
+      const routed = (await stack.viaNginx(host(3), "/")).status === 200;
+      return containers.length === 0 && imageGone && !routed;
+    }, 30_000, 200);
+    expect(Date.now() - started).toBeLessThan(30_000);
+  });
+
+  it("refuses bad deliveries without a 5xx and without a build", async () => {
+    const before = (await builds()).length;
+    const payload = JSON.stringify(pullRequestPayload("opened", 9, "a".repeat(40), new Date()));
+    const cases: Array<[string, () => ReturnType<typeof deliver>, number]> = [
+      ["unsigned", () => deliver(stack.nginxPort, "pull_request", undefined, SECRET, { body: payload, signature: "" }), 401],
+      ["a wrong secret", () => deliver(stack.nginxPort, "pull_request", undefined, "not-the-secret-at-all", { body: payload }), 401],
+      ["the signature of another body", async () => deliver(stack.nginxPort, "pull_request", undefined, SECRET, { body: payload, signature: await sign(SECRET, `${payload} `) }), 401],
+      ["a truncated signature", () => deliver(stack.nginxPort, "pull_request", undefined, SECRET, { body: payload, signature: "sha256=abc" }), 401],
+      ["broken JSON", () => deliver(stack.nginxPort, "pull_request", undefined, SECRET, { body: "{not json" }), 400],
+      ["a malformed event header", () => deliver(stack.nginxPort, "../etc", undefined, SECRET, { body: payload }), 400],
+      ["an event not acted on", () => deliver(stack.nginxPort, "issues", recorded("issues"), SECRET), 202],
+      ["a repository not configured", () => deliver(stack.nginxPort, "pull_request", { ...JSON.parse(payload), repository: { full_name: "someone/else" } }, SECRET), 202],
+      ["a number that is text", () => deliver(stack.nginxPort, "pull_request", { ...JSON.parse(payload), number: "9" }, SECRET), 202],
+      ["no pull_request", () => deliver(stack.nginxPort, "pull_request", { ...JSON.parse(payload), pull_request: null }, SECRET), 202],
+      ["a head sha that is not a commit", () => deliver(stack.nginxPort, "pull_request", pullRequestPayload("opened", 9, "$(id)", new Date()), SECRET), 202],
+      ["a payload that is a list", () => deliver(stack.nginxPort, "pull_request", [1, 2], SECRET), 202],
+    ];
+    for (const [what, send, status] of cases) {
+      const answer = await send();
+      expect(answer.status, `${what}: ${answer.body}`).toBe(status);
+      if (status !== 202) expect(answer.headers["content-type"], what).toContain("application/problem+json");
+    }
+    const huge = await deliver(stack.nginxPort, "pull_request", undefined, SECRET, { body: `{"pad":"${"x".repeat(26 * 1024 * 1024)}"}` });
+    expect(huge.status).toBe(413);
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    expect((await builds()).length).toBe(before);
+  });
+
+  it("lists deliveries in the CLI, and acts after a restart on a delivery written but not yet acted on", async () => {
+    const cli = await execa("node", [CLI, "--config", stack.configFile, "deliveries"], { reject: false, all: true });
+    expect(cli.exitCode, cli.all).toBe(0);
+    expect(cli.stdout).toMatch(/pull_request\s+queued\s+Codertocat\/Hello-World #1 [0-9a-f]{12}\s+build \S+ \(sent 3 times\)/);
+
+    // The controller stops between writing a delivery and acting on it: the next start acts on it.
+    await stack.controller!.close();
+    const commit = await pushPr(5, "after a restart");
+    const id = "restart-0000-1111";
+    const payload = JSON.stringify(pullRequestPayload("opened", 5, commit, new Date((clock += 1000))));
+    // GitHub lists it as open (the reconciler, which also runs at start, must leave it alone).
+    api.openPulls.get(EXAMPLE_REPO)!.push({ number: 5, head: { sha: commit, repo: { full_name: EXAMPLE_REPO } }, updated_at: new Date(clock).toISOString(), labels: [], user: { login: "Codertocat" } });
+    const stateDir = path.join(stack.dir, "state");
+    const file = path.join(stateDir, "deliveries.json");
+    const saved = JSON.parse(await readFile(file, "utf8")) as { deliveries: unknown[] };
+    saved.deliveries.push({ id, event: "pull_request", receivedAt: Date.now(), outcome: "received", repo: EXAMPLE_REPO, pr: 5, commit, received: 1 });
+    await writeFile(file, JSON.stringify(saved));
+    await mkdir(path.join(stateDir, "deliveries"), { recursive: true });
+    await writeFile(path.join(stateDir, "deliveries", `${id}.json`), payload);
+    stack.controller = await startController(stack.config, { logger: silentLogger, docker: stack.docker });
+    await waitFor("the preview of the delivery the restart found", async () => (await page(5)) === "after a restart", 60_000, 200);
+  });
+
+  it("sends a status GitHub refused (500, then an exhausted rate limit, then Retry-After) once it is taken, exactly once", async () => {
+    const commit = await pushPr(6, "reported late");
+    const reset = String(Math.ceil(Date.now() / 1000) + 1);
+    api.failNext(1, 500);
+    api.failNext(1, 403, { "x-ratelimit-remaining": "0", "x-ratelimit-reset": reset });
+    api.failNext(1, 429, { "retry-after": "1" });
+    expect((await event("opened", 6, commit)).status).toBe(202);
+    await waitFor("the preview", async () => (await page(6)) === "reported late", 60_000, 200);
+    await waitFor("the success status, sent after the refusals", async () => statuses(commit).some((status) => status.state === "success"), 30_000, 200);
+    expect(statuses(commit).filter((status) => status.state === "success")).toHaveLength(1);
+    const refused = api.calls.filter((call) => call.status >= 500 || call.status === 403 || call.status === 429);
+    expect(refused.length).toBe(3);
+  });
+
+  it("builds a fork's pull request for a collaborator GitHub vouches for, not for anyone else", async () => {
+    const commit = await pushPr(11, "fork of a collaborator");
+    expect((await event("opened", 11, commit, { fork: true, author: "eve", repo: OTHER_REPO })).status).toBe(202);
+    await waitFor("the refusal's status", async () => statuses(commit).some((status) => status.state === "error" && /eve has no write access/.test(status.description)), 15_000, 100);
+    api.writers.add("ann");
+    expect((await event("reopened", 11, commit, { fork: true, author: "ann", repo: OTHER_REPO })).status).toBe(202);
+    await waitFor("the collaborator's preview", async () => (await stack.viaNginx(`${SOURCE}c-pr-11.demo.localhost`, "/")).body.trim() === "fork of a collaborator", 60_000, 200);
+    const containers = await stack.docker.listContainers({ filters: { label: [`demo-launcher.id=${SOURCE}c-pr-11`] } });
+    expect(containers[0]!.Labels).toMatchObject({ "demo-launcher.repo": OTHER_REPO, "demo-launcher.pr": "11", "demo-launcher.commit": commit });
+  });
+
+  it("cleans up a pull request closed while the controller was down, and builds one opened meanwhile (reconciler)", async () => {
+    const closedLater = await pushPr(7, "closed while down");
+    await event("opened", 7, closedLater);
+    await waitFor("pull request 7's preview", async () => (await page(7)) === "closed while down", 60_000, 200);
+    await stack.controller!.close();
+    const openedMeanwhile = await pushPr(8, "opened while down");
+    // While it was down: #7 was closed (the webhook never arrived), #8 was opened.
+    const open = (api.openPulls.get(EXAMPLE_REPO) ?? []).filter((pull) => pull.number !== 7);
+    open.push({ number: 8, head: { sha: openedMeanwhile, repo: { full_name: EXAMPLE_REPO } }, updated_at: new Date((clock += 1000)).toISOString(), labels: [], user: { login: "Codertocat" } });
+    api.openPulls.set(EXAMPLE_REPO, open);
+    stack.controller = await startController(stack.config, { logger: silentLogger, docker: stack.docker });
+    await waitFor("pull request 7's preview to be removed", async () => (await stack.docker.listContainers({ all: true, filters: { label: [`demo-launcher.id=${SOURCE}-pr-7`] } })).length === 0, 30_000, 200);
+    await waitFor("pull request 8's preview", async () => (await page(8)) === "opened while down", 60_000, 200);
+    // The open ones stayed.
+    expect(await page(1)).toBe("push 5");
+  });
+
+  it("removes a branch's preview when a push deletes the branch", async () => {
+    await work.git(["checkout", "-q", "-b", "feature/gone", "main"]);
+    await work.commitPage("doomed branch");
+    await work.git(["checkout", "-q", "main"]);
+    await daemon.sync();
+    const opened = await stack.viaNginx("demo.localhost", `/preview?source=${SOURCE}&branch=feature/gone`);
+    const branchHost = (JSON.parse(opened.body) as { host: string }).host;
+    await waitFor("the branch preview", async () => (await stack.viaNginx(branchHost, "/")).body.trim() === "doomed branch", 60_000, 200);
+    const push = { ...recorded("push"), ref: "refs/heads/feature/gone", deleted: true };
+    expect((await deliver(stack.nginxPort, "push", push, SECRET)).status).toBe(202);
+    await waitFor("the branch preview to be removed", async () => (await stack.docker.listContainers({ all: true, filters: { label: [`demo-launcher.host=${branchHost}`] } })).length === 0, 30_000, 200);
+  });
+});

@@ -1,0 +1,85 @@
+// kill -9 of the controller during launches, then a restart: no orphan, no stale route, every ready demo served.
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { launchAndWait, namespaceContainers, startStack, waitFor, type Stack } from "../support/stack.js";
+import { parseRoutesFile } from "../../src/nginx/routes-file.js";
+import { readFile } from "node:fs/promises";
+import path from "node:path";
+
+describe("restart safety (real controller process, real Docker, real nginx)", () => {
+  let stack: Stack;
+
+  beforeAll(async () => {
+    stack = await startStack({
+      controller: "child",
+      appsYaml: `  hello:
+    image: demo-launcher/hello:latest
+    port: 8080
+    ttl: 10m
+    memory: 64m
+    readiness: { path: /, timeout: 30s }
+  slow:
+    image: demo-launcher/hello:latest
+    port: 8080
+    ttl: 10m
+    memory: 64m
+    env: { START_DELAY: 2 }
+    readiness: { path: /, timeout: 30s }
+  brief:
+    image: demo-launcher/hello:latest
+    port: 8080
+    ttl: 4s
+    memory: 64m`,
+    });
+  });
+  afterAll(async () => stack?.close());
+
+  it("loses nothing when the controller is killed with SIGKILL in the middle of launches", async () => {
+    const ready = [await launchAndWait(stack, "hello"), await launchAndWait(stack, "hello")];
+    const brief = await launchAndWait(stack, "brief");
+    for (const demo of ready) expect((await stack.viaNginx(demo.host, "/")).body).toContain("Hello guestbook");
+    // Sign a guestbook: the visitor's state must survive the controller's death.
+    await stack.viaNginx(ready[0]!.host, "/", { method: "POST", headers: { "content-type": "application/x-www-form-urlencoded" }, body: "message=still+here" });
+
+    // Launches in flight at the moment of the kill: some created, some starting.
+    const inFlight = await Promise.all(["slow", "slow", "hello", "hello"].map(async (app) => JSON.parse((await stack.api("POST", "/api/demos", { app })).body).id as string));
+    await new Promise((resolve) => setTimeout(resolve, 150));
+    stack.child!.kill("SIGKILL");
+    await stack.child!.catch(() => {});
+
+    // While it is down, nginx keeps serving the ready demos.
+    for (const demo of ready) expect((await stack.viaNginx(demo.host, "/")).status).toBe(200);
+    // Let the brief demo's time box pass while nobody reaps.
+    await new Promise((resolve) => setTimeout(resolve, 4500));
+
+    await stack.startChild();
+
+    // Ready demos are served at once after the restart, with their state.
+    for (const demo of ready) expect((await stack.viaNginx(demo.host, "/")).status).toBe(200);
+    expect((await stack.viaNginx(ready[0]!.host, "/")).body).toContain("<li>still here</li>");
+
+    // The overdue demo is reaped and its host says expired.
+    await waitFor("the overdue demo to be reaped", async () => (await stack.viaNginx(brief.host, "/")).status === 410, 10_000);
+
+    // Every launch that was in flight ends ready or was removed: nothing half-made remains.
+    const settled = await waitFor("in-flight launches to settle", async () => {
+      const views = await Promise.all(inFlight.map(async (id) => {
+        const answer = await stack.api("GET", `/api/demos/${id}`);
+        return answer.status === 200 ? (JSON.parse(answer.body) as { id: string; status: string; host: string }) : { id, status: "unknown", host: "" };
+      }));
+      return views.every((view) => view.status !== "starting") ? views : undefined;
+    }, 40_000);
+
+    const containers = await namespaceContainers(stack.docker, stack.namespace);
+    const live = JSON.parse((await stack.api("GET", "/api/demos")).body).demos as Array<{ id: string; status: string; host: string }>;
+    // No orphan: every container belongs to a live demo the controller knows, and is running.
+    expect(containers.map((info) => info.Labels["demo-launcher.id"]).sort()).toEqual(live.map((demo) => demo.id).sort());
+    expect(containers.every((info) => info.State === "running")).toBe(true);
+    for (const demo of ready) expect(live.map((entry) => entry.id)).toContain(demo.id);
+    for (const view of settled) expect(["ready", "failed", "unknown"]).toContain(view.status);
+
+    // No stale route: the routes file holds exactly the ready demos.
+    const routes = parseRoutesFile(await readFile(path.join(stack.config.nginx.configDir, "routes.conf"), "utf8"));
+    expect([...routes.hosts].sort()).toEqual(live.filter((demo) => demo.status === "ready").map((demo) => demo.host).sort());
+    for (const demo of live) expect((await stack.viaNginx(demo.host, "/")).body).toContain("Hello guestbook");
+  });
+});

@@ -1,0 +1,106 @@
+// WordPress on MariaDB in a real browser (Debian's Chromium): launch, log in to wp-admin with the demo account,
+// publish a post, press "Reset my demo" in the banner: the post is gone and the fixtures are back; and a visitor
+// browsing a shared WordPress demo (2 replicas) while it is reset on its schedule sees no error.
+import type { Browser, BrowserContext } from "playwright-core";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { launchBrowser, screenshot } from "../support/browser.js";
+import { EXAMPLE_APPS_YAML, ensureExampleImages } from "../support/example-images.js";
+import { startUp, type UpProcess } from "../support/up.js";
+
+describe("WordPress with a reset button, in a real browser", () => {
+  let up: UpProcess;
+  let browser: Browser;
+  let context: BrowserContext | undefined;
+
+  beforeAll(async () => {
+    await ensureExampleImages();
+    up = await startUp(({ nginxPort, controllerPort, namespace }) => `namespace: ${namespace}
+listen: 127.0.0.1:${controllerPort}
+nginx: { listen: "127.0.0.1:${nginxPort}" }
+ports: { from: 37000, to: 37999 }
+limits: { maxDemos: 4, perClient: 1 }
+shared:
+  try-wp: { app: wordpress, replicas: 2, reset: "*/20 * * * * *" }
+apps:
+${EXAMPLE_APPS_YAML}
+`);
+    browser = await launchBrowser();
+  }, 600_000);
+
+  afterAll(async () => {
+    await context?.close();
+    await browser?.close();
+    await up?.close();
+  });
+
+  it("logs in, publishes a post, resets the demo: the post is gone and the fixtures are back", async () => {
+    context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+    const page = await context.newPage();
+    page.on("dialog", (dialog) => void dialog.accept());
+    await page.goto(`${up.apexUrl}/`);
+    await page.locator("section.card", { has: page.getByRole("heading", { name: "WordPress" }) }).getByRole("button", { name: "Launch demo" }).click();
+    await page.waitForURL(new RegExp(`^http://[a-z][a-z0-9]{7}\\.demo\\.localhost:${up.nginxPort}/$`), { timeout: 20_000 });
+    await page.getByText("Welcome to the demo").first().waitFor({ timeout: 60_000 });
+    const demoUrl = page.url();
+
+    await page.goto(`${demoUrl}wp-login.php`);
+    await page.locator("#user_login").fill("demo");
+    await page.locator("#user_pass").fill("demo-password");
+    await page.locator("#wp-submit").click();
+    await page.waitForURL(/\/wp-admin\/$/, { timeout: 20_000 });
+
+    await page.goto(`${demoUrl}wp-admin/post-new.php`);
+    await page.locator("#title").fill("Written by a visitor in Chromium");
+    await page.locator("#content").fill("This post must disappear when the demo is reset.");
+    await page.locator("#publish").click();
+    await page.getByText("Post published.").waitFor({ timeout: 20_000 });
+    await page.goto(demoUrl);
+    await page.getByText("Written by a visitor in Chromium").first().waitFor();
+    await screenshot(page, "wordpress-before-reset");
+
+    // The banner offers the reset to the visitor who launched the demo.
+    const reset = page.locator("[data-demo-launcher-banner]").getByRole("button", { name: "Reset my demo" });
+    await reset.waitFor({ timeout: 10_000 });
+    await Promise.all([page.waitForEvent("load", { timeout: 60_000 }), reset.click()]);
+    await page.getByText("Welcome to the demo").first().waitFor({ timeout: 20_000 });
+    expect(await page.getByText("Written by a visitor in Chromium").count()).toBe(0);
+    for (const fixture of ["Spring collection is here", "Shipping and returns"]) expect(await page.getByText(fixture).count()).toBeGreaterThan(0);
+    await screenshot(page, "wordpress-after-reset");
+
+    // The demo's own page says what happened and offers the reset without JavaScript too.
+    await page.goto(`${demoUrl}__demo/`);
+    expect(await page.getByRole("button", { name: "Reset my demo" }).count()).toBe(1);
+  }, 180_000);
+
+  it("lets a visitor browse a shared WordPress with 2 replicas through a scheduled reset without one error", async () => {
+    const sharedView = async () => (JSON.parse((await up.api("GET", "/api/shared")).body).shared as Array<{ name: string; status: string; instances: unknown[]; lastReset?: { status: string; trigger: string; finishedAt?: string } }>).find((entry) => entry.name === "try-wp")!;
+    const { waitFor } = await import("../support/stack.js");
+    await waitFor("the shared WordPress to serve with 2 replicas", async () => {
+      const view = await sharedView();
+      return view.status === "ready" && view.instances.length === 2;
+    }, 120_000, 500);
+    context = await browser.newContext();
+    const page = await context.newPage();
+    const url = `http://try-wp.demo.localhost:${up.nginxPort}/`;
+    const started = Date.now();
+    const errors: string[] = [];
+    let pages = 0;
+    let resetSeen: string | undefined;
+    // Browsing on: the front page and a post, again and again, until a scheduled reset finished meanwhile and a few pages after.
+    for (let round = 0; round < 400 && (!resetSeen || Date.now() - Date.parse(resetSeen) < 3_000); round += 1) {
+      const front = await page.goto(url);
+      pages += 1;
+      if (front?.status() !== 200 || (await page.getByText("Welcome to the demo").count()) === 0) errors.push(`front page: ${front?.status()}`);
+      const post = await page.getByRole("link", { name: "Spring collection is here" }).first().click().then(() => page.waitForLoadState()).then(() => page.getByText("twelve new products").count(), () => 0);
+      pages += 1;
+      if (post === 0) errors.push(`post page at ${page.url()}`);
+      const last = (await sharedView()).lastReset;
+      if (last?.trigger === "scheduled" && last.status === "succeeded" && last.finishedAt && Date.parse(last.finishedAt) > started) resetSeen ??= last.finishedAt;
+    }
+    expect(resetSeen).toBeDefined();
+    expect(errors).toEqual([]);
+    expect(pages).toBeGreaterThan(10);
+    // The host never showed the launcher's own pages: no banner on a shared demo.
+    expect(await page.locator("[data-demo-launcher-banner]").count()).toBe(0);
+  }, 180_000);
+});
