@@ -27,6 +27,8 @@ import { lifecycleLog } from "./lifecycle-log.js";
 import { formatAddress } from "../nginx/render.js";
 import type { ContainerRuntime, ReadinessProbe } from "../core/runtime.js";
 import { SwarmRuntime } from "../swarm/runtime.js";
+import type { Scheduler } from "../core/scheduler.js";
+import { systemScheduler } from "../clock/system-scheduler.js";
 import { assertSwarmManager, nodeDockers } from "../swarm/nodes.js";
 
 export interface ControllerHandle {
@@ -49,6 +51,8 @@ export interface ControllerOptions {
   readiness?: ReadinessProbe;
   /** false: no capability drop, ulimits, disk guard or egress rules: the benchmark's baseline for what they cost. */
   defences?: boolean;
+  /** Time for every loop and wait of the controller; the system scheduler by default. */
+  scheduler?: Scheduler;
 }
 
 /** How this config's routes file is rendered (the operator's templates, the seen log); `render` uses the same. */
@@ -73,6 +77,7 @@ async function runtimeFor(config: Config, docker: Docker, defences: boolean): Pr
 }
 
 export async function startController(config: Config, options: ControllerOptions): Promise<ControllerHandle> {
+  const scheduler = options.scheduler ?? systemScheduler;
   const docker = options.docker ?? connectDocker();
   if (!options.runtime) await assertDockerReachable(docker);
   const defences = options.defences !== false;
@@ -106,7 +111,7 @@ export async function startController(config: Config, options: ControllerOptions
     readiness: options.readiness ?? httpReadinessProbe,
     routes: new RoutesFilePublisher(new RoutesFile(config.nginx.configDir, config.nginx.controller, renderer), nginxRouteConfirmer(config.nginx.probeUrl, config.domain, { rejected: nginxRefused, olderWorkersRetired: olderNginxWorkersRetired }), options.logger),
     stateStore: new StateFile(config.stateDir, options.logger),
-    clock: { now: () => Date.now() },
+    scheduler,
     logger: options.logger,
     drainMs: config.nginx.drain,
     ...(seenLog ? { idleTracking: () => seenLog.working && renderer.writesSeenLog, readSeenRequests: () => seenLog.readNew() } : {}),
@@ -123,9 +128,9 @@ export async function startController(config: Config, options: ControllerOptions
   const builds = previews?.builds;
   const metrics = config.metrics.enabled ? new ControllerMetrics({ engine, apps: Object.keys(config.apps), watcherStatus: () => readWatcherStatus(config.nginx.configDir), builds, deliveries: previews?.github?.deliveries }) : undefined;
   if (metrics) events.push(metrics.sink);
-  const reaper: Reaper = startReaper(config.reaper.interval, () => engine.reapTick(), options.logger, metrics ? (seconds) => metrics.reaperLag.observe(seconds) : undefined);
+  const reaper: Reaper = startReaper(scheduler, config.reaper.interval, () => engine.reapTick(), options.logger, metrics ? (seconds) => metrics.reaperLag.observe(seconds) : undefined);
   // After start: the engine knows when each shared demo was last reset, so a reset missed while down runs now.
-  const schedules = startSharedSchedules(config, engine, options.logger);
+  const schedules = startSharedSchedules(config, engine, options.logger, scheduler);
   const server = await buildServer({
     config,
     engine,

@@ -1,38 +1,36 @@
-// Runs the engine's reaper on a cron schedule; a failing pass is logged and the next one runs anyway.
-import { CronJob } from "cron";
+// Runs the engine's reaper every interval on the scheduler; a failing pass is logged and the next one runs anyway.
 import { describeError } from "../core/errors.js";
+import type { Scheduler } from "../core/scheduler.js";
 import { singleFlight } from "../core/single-flight.js";
 import type { Logger } from "../logger.js";
-
-/** A cron expression (with seconds) that fires every `intervalMs`, rounded to whole seconds or minutes. */
-export function cronForInterval(intervalMs: number): string {
-  const seconds = Math.max(1, Math.round(intervalMs / 1000));
-  if (seconds < 60) return `*/${seconds} * * * * *`;
-  const minutes = Math.min(59, Math.max(1, Math.round(seconds / 60)));
-  return `0 */${minutes} * * * *`;
-}
 
 export interface Reaper {
   stop(): Promise<void>;
 }
 
-export function startReaper(intervalMs: number, pass: () => Promise<void>, logger: Logger, lag?: (seconds: number) => void): Reaper {
-  // Ticks fall on whole seconds (or minutes): how far past one a tick runs is how late the reaper is.
-  const unitMs = intervalMs < 60_000 ? 1000 : 60_000;
-  // A slow pass (Docker busy) must not pile up behind itself: a tick during a pass joins it.
+/**
+ * A pass every `intervalMs`, counted from the end of the last one: a slow pass (Docker busy) never piles up behind
+ * itself. `lag` hears how late each pass started against when it was due (a blocked event loop shows there).
+ */
+export function startReaper(scheduler: Scheduler, intervalMs: number, pass: () => Promise<void>, logger: Logger, lag?: (seconds: number) => void): Reaper {
   const once = singleFlight(() => pass().catch((error) => logger.error(`reaper: ${describeError(error)}`)));
   let last: Promise<void> = Promise.resolve();
-  const job = CronJob.from({
-    cronTime: cronForInterval(intervalMs),
-    start: true,
-    onTick: () => {
-      lag?.((Date.now() % unitMs) / 1000);
+  let stopped = false;
+  let cancel = () => {};
+  const arm = () => {
+    if (stopped) return;
+    const due = scheduler.now() + intervalMs;
+    cancel = scheduler.after(intervalMs, () => {
+      lag?.(Math.max(0, scheduler.now() - due) / 1000);
       last = once();
-    },
-  });
+      void last.finally(arm);
+    });
+  };
+  arm();
   return {
     async stop() {
-      await job.stop();
+      stopped = true;
+      cancel();
       await last;
     },
   };

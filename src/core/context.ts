@@ -5,11 +5,12 @@ import type { Logger } from "./app-spec.js";
 import type { DockerOutage } from "./docker-outage.js";
 import type { Demo } from "./model.js";
 import type { DemoRegistry } from "./registry.js";
-import type { Clock, ContainerRuntime, EndedDemo, ReadinessProbe, RoutePublisher, StateStore } from "./runtime.js";
+import type { ContainerRuntime, EndedDemo, ReadinessProbe, RoutePublisher, StateStore } from "./runtime.js";
 import type { StateSaver } from "./state-saver.js";
 import type { StateRestorer } from "./state-sources.js";
 import type { SharedSpec } from "./shared.js";
 import type { EngineEvent, EventSink } from "./events.js";
+import type { Scheduler } from "./scheduler.js";
 
 export interface EngineOptions {
   domain: string;
@@ -23,9 +24,9 @@ export interface EngineOptions {
   readiness: ReadinessProbe;
   routes: RoutePublisher;
   stateStore: StateStore;
-  clock: Clock;
+  /** Time: now, sleeps and timers (the system scheduler in production, a manual one in tests). */
+  scheduler: Scheduler;
   logger: Logger;
-  sleep?: (ms: number) => Promise<void>;
   /** How long to wait for nginx to serve a new route before calling the demo ready anyway. */
   routeConfirmTimeoutMs?: number;
   /** How long ended demos are remembered (their hosts say "expired" instead of "unknown"). */
@@ -61,8 +62,10 @@ export interface EngineContext {
   readonly saver: StateSaver;
   readonly logger: Logger;
   now(): number;
-  sleep(ms: number): Promise<void>;
+  sleep(ms: number, signal?: AbortSignal): Promise<void>;
   readonly closed: boolean;
+  /** Aborts when the engine closes: every wait of a background flow ends then. */
+  readonly stopping: AbortSignal;
   /** Runs a task in the background, logging what it throws; close() waits for it. */
   track(task: Promise<unknown>): void;
   /** Publishes the routes of every live demo; resolves to the generation that holds them. */
@@ -77,4 +80,23 @@ export interface EngineContext {
   emit(event: EngineEvent): void;
   /** Removes a container, reporting (not throwing) what goes wrong; the next sync retries. */
   removeQuietly(containerId: string): Promise<void>;
+}
+
+/**
+ * Waits until `done()` holds (checked now and at every transition of a demo), `ms` passed, or the engine closes,
+ * whichever comes first. The flows' one way to wait for something another flow does.
+ */
+export async function waitUntil(ctx: EngineContext, done: () => boolean, ms = Number.POSITIVE_INFINITY): Promise<void> {
+  if (done() || ctx.stopping.aborted) return;
+  const stop = new AbortController();
+  const onStopping = () => stop.abort();
+  ctx.stopping.addEventListener("abort", onStopping, { once: true });
+  try {
+    const waits: Array<Promise<unknown>> = [ctx.registry.transitions.until(() => (done() ? true : undefined), stop.signal)];
+    if (Number.isFinite(ms)) waits.push(ctx.sleep(Math.max(0, ms), stop.signal));
+    await Promise.race(waits);
+  } finally {
+    ctx.stopping.removeEventListener("abort", onStopping);
+    stop.abort();
+  }
 }

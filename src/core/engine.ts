@@ -48,6 +48,7 @@ export class DemoEngine implements EngineContext {
   private readonly background = new Set<Promise<unknown>>();
   private ticks = 0;
   private isClosed = false;
+  private readonly closing = new AbortController();
   private unwatchDocker: (() => void) | undefined;
 
   constructor(readonly options: EngineOptions) {
@@ -61,19 +62,33 @@ export class DemoEngine implements EngineContext {
   }
 
   now(): number {
-    return this.options.clock.now();
+    return this.options.scheduler.now();
   }
 
   emit(event: EngineEvent): void {
     emitTo(this.options.events, event);
   }
 
-  sleep(ms: number): Promise<void> {
-    return this.options.sleep ? this.options.sleep(ms) : new Promise((resolve) => setTimeout(resolve, ms));
+  /** Ends early when `signal` aborts or the engine closes (a flow's loop then sees `closed`). */
+  sleep(ms: number, signal?: AbortSignal): Promise<void> {
+    return this.options.scheduler.sleep(ms, signal ? AbortSignal.any([signal, this.closing.signal]) : this.closing.signal);
   }
 
   get closed(): boolean {
     return this.isClosed;
+  }
+
+  get stopping(): AbortSignal {
+    return this.closing.signal;
+  }
+
+  /**
+   * Resolves once `predicate` holds for the demo (undefined when it is not live), checked now and at each of its
+   * transitions; false when `signal` aborted or the engine closed first. How a caller waits for ready, settled or ended.
+   */
+  async until(id: string, predicate: (demo: Demo | undefined) => boolean, signal?: AbortSignal): Promise<boolean> {
+    const signals = signal ? AbortSignal.any([signal, this.closing.signal]) : this.closing.signal;
+    return (await this.registry.transitions.until(() => (predicate(this.registry.get(id)) ? true : undefined), signals)) === true;
   }
 
   // ---- start and stop -----------------------------------------------------------------------
@@ -116,13 +131,14 @@ export class DemoEngine implements EngineContext {
   /** Stops background work; containers stay (they are adopted at the next start). Safe to call twice. */
   async close(): Promise<void> {
     this.isClosed = true;
+    this.closing.abort();
     this.unwatchDocker?.();
     await Promise.allSettled([...this.background]);
     await this.saver.flushed();
   }
 
-  /** Waits for launches and replacements in flight (tests and graceful shutdown). */
-  async idle(): Promise<void> {
+  /** Waits for launches, replacements, drains and rewinds in flight (tests and graceful shutdown). */
+  async settled(): Promise<void> {
     while (this.background.size > 0) await Promise.allSettled([...this.background]);
   }
 
@@ -244,6 +260,7 @@ export class DemoEngine implements EngineContext {
     // Each app says whether it wants the time-left banner; preview sources never do (a team's own copy).
     // From the call on: a launch that answers while this write runs gathers with the next one, not right behind it.
     this.registry.routesPublishedAt = this.now();
+    this.registry.transitions.notify();
     return this.options.routes.publish(() => demoRoutes(this.registry.values(), this.now(), (demo) => this.specFor(demo)));
   }
 

@@ -1,6 +1,6 @@
 // The path of one launch: first instance created, answering, published, confirmed served by nginx, ready.
 import type { AppSpec as AppConfig } from "./app-spec.js";
-import type { EngineContext } from "./context.js";
+import { waitUntil, type EngineContext } from "./context.js";
 import { retryWithBackoff } from "./backoff.js";
 import { describeError } from "./errors.js";
 import { awaitInstanceReady, createInstance, InstanceFailure } from "./instances.js";
@@ -17,7 +17,6 @@ const POOL_RETRY_MS = 30_000;
  */
 const GATHER_PER_OTHER_MS = 300;
 const GATHER_MAX_MS = 4000;
-const GATHER_POLL_MS = 25;
 
 function stillStarting(ctx: EngineContext, demo: Demo): () => boolean {
   return () => !ctx.closed && ctx.registry.isLive(demo) && demo.status === "starting";
@@ -76,22 +75,30 @@ async function gatherWithOthers(ctx: EngineContext, instance: Instance, wanted: 
     for (const other of ctx.registry.values()) if (other.status === "starting" && (other.step === "creating" || other.step === "starting" || other.step === "waiting-for-app")) count += 1;
     return count;
   };
+  const { transitions } = ctx.registry;
   gathering.add(instance);
   try {
     for (;;) {
       if (instance.health === "healthy" || !wanted()) return;
+      const seen = transitions.count;
+      let windowLeft = Number.POSITIVE_INFINITY;
       // Only the first gathered decides; when it leaves (released, or its demo ended), the next one does.
       if (gathering.values().next().value === instance) {
         const others = onTheirWay();
-        if (others === 0 || ctx.now() >= ctx.registry.routesPublishedAt + Math.min(GATHER_MAX_MS, others * GATHER_PER_OTHER_MS)) {
+        const windowEnds = ctx.registry.routesPublishedAt + Math.min(GATHER_MAX_MS, others * GATHER_PER_OTHER_MS);
+        if (others === 0 || ctx.now() >= windowEnds) {
           for (const gathered of gathering) gathered.health = "healthy";
           return;
         }
+        windowLeft = windowEnds - ctx.now();
       }
-      await ctx.sleep(GATHER_POLL_MS);
+      // Another launch moving on (answering, failing, ending) or a routes write changes the count or the window.
+      await waitUntil(ctx, () => transitions.count !== seen, windowLeft);
     }
   } finally {
     gathering.delete(instance);
+    // The next gathered one decides now; it waits for a change to learn that.
+    transitions.notify();
   }
 }
 

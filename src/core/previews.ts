@@ -1,5 +1,5 @@
 // Previews in the engine: a built image served at its preview's host, started once and replaced after.
-import type { EngineContext } from "./context.js";
+import { waitUntil, type EngineContext } from "./context.js";
 import type { AppSpec } from "./app-spec.js";
 import { DomainError } from "./errors.js";
 import { failDemo, finishLaunch, runLaunch } from "./launch.js";
@@ -28,7 +28,7 @@ export function servePreview(ctx: EngineContext, source: string, label: string, 
     if (existing.status === "asleep") {
       if (targetImage(existing) === image) ctx.track(wake(ctx, existing));
       else ctx.track(restartAsleepWith(ctx, existing, { ...(ctx.specFor(existing) ?? spec), image }));
-    } else if (targetImage(existing) === image) delete existing.wantedImage;
+    } else if (targetImage(existing) === image) existing.wantedImage = undefined;
     else {
       // Its branch moved while it was starting or being replaced: the newest image is applied once it settles.
       const waiting = existing.wantedImage !== undefined;
@@ -58,21 +58,22 @@ async function replaceWhenSettled(ctx: EngineContext, demo: Demo): Promise<void>
     if (image === undefined) return;
     if (demo.status === "ready" && demo.replacement?.status !== "running") {
       if (targetImage(demo) === image) {
-        delete demo.wantedImage;
+        demo.wantedImage = undefined;
         return;
       }
       try {
         await startReplacement(ctx, demo.id, image);
       } catch (error) {
         ctx.logger.warn(`replacing preview ${demo.id} by ${image} could not start: ${(error as Error).message}`);
-        delete demo.wantedImage;
+        demo.wantedImage = undefined;
         return;
       }
       // A newer image may arrive while this one is applied: the loop looks again once it settles.
-      if (demo.wantedImage === image) delete demo.wantedImage;
+      if (demo.wantedImage === image) demo.wantedImage = undefined;
       if (demo.wantedImage === undefined) return;
     }
-    await ctx.sleep(250);
+    // Not ready yet, or a replacement runs: look again when the demo moves (or a newer image is wanted).
+    await waitUntil(ctx, () => !ctx.registry.isLive(demo) || demo.status === "failed" || demo.wantedImage !== image || (demo.status === "ready" && demo.replacement?.status !== "running"));
   }
 }
 
@@ -92,7 +93,8 @@ export async function awaitPreview(ctx: EngineContext, label: string, image: str
       if (demo.replacement?.image !== image) return;
     }
     if (ctx.closed) throw new Error("the controller is shutting down");
-    await ctx.sleep(100);
+    const seen = ctx.registry.transitions.count;
+    await waitUntil(ctx, () => ctx.registry.transitions.count !== seen);
   }
 }
 

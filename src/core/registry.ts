@@ -2,11 +2,14 @@
 import { JobBook, type Job } from "./jobs.js";
 import type { Demo, Instance, ReplacementState } from "./model.js";
 import type { AcceptedLaunch, EndedDemo, EngineState, Lease } from "./runtime.js";
+import { Transitions } from "./transitions.js";
 
 const MAX_ENDED = 10_000;
 
 export class DemoRegistry {
   private readonly demos = new Map<string, Demo>();
+  /** Every change of a live demo's status, step, replacement, wanted image or instances, and every add and remove. */
+  readonly transitions = new Transitions();
   private readonly ended = new Map<string, EndedDemo>();
   /** Ids of queued demos, first in line first. */
   readonly queue: string[] = [];
@@ -50,7 +53,9 @@ export class DemoRegistry {
   }
 
   add(demo: Demo): void {
+    this.transitions.observe(demo);
     this.demos.set(demo.id, demo);
+    this.transitions.notify();
   }
 
   all(): Demo[] {
@@ -69,6 +74,7 @@ export class DemoRegistry {
     if (queued >= 0) this.queue.splice(queued, 1);
     this.leases.delete(demo.id);
     this.restartAttempts.delete(demo.id);
+    this.transitions.notify();
     return true;
   }
 

@@ -1,6 +1,6 @@
 // Zero-downtime replacement: start a new instance, wait until it answers, switch nginx to it, drain and remove the old.
 import type { AppSpec as AppConfig } from "./app-spec.js";
-import { readinessFor, type EngineContext } from "./context.js";
+import { readinessFor, waitUntil, type EngineContext } from "./context.js";
 import { describeError, DomainError } from "./errors.js";
 import { awaitInstanceReady, createInstance, InstanceFailure } from "./instances.js";
 import { publishUntilServed } from "./launch.js";
@@ -82,8 +82,8 @@ export async function completeReplacement(ctx: EngineContext, demo: Demo, next: 
  * cuts the wait short and leaves the container (the next start drains it again); the demo's end removes it.
  */
 export async function finishDrain(ctx: EngineContext, demo: Demo, instance: Instance): Promise<void> {
-  const until = ctx.now() + (ctx.options.drainMs ?? DEFAULT_DRAIN_MS);
-  while (ctx.now() < until && !ctx.closed && ctx.registry.isLive(demo)) await ctx.sleep(Math.min(250, until - ctx.now()));
+  // The drain ends early only when the demo does (its end removes the container) or the engine closes.
+  await waitUntil(ctx, () => !ctx.registry.isLive(demo), ctx.options.drainMs ?? DEFAULT_DRAIN_MS);
   if (ctx.closed || !ctx.registry.isLive(demo)) return;
   demo.instances = demo.instances.filter((candidate) => candidate !== instance);
   if (instance.containerId) await ctx.removeQuietly(instance.containerId);

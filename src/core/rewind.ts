@@ -1,5 +1,5 @@
 // Rewind as a job: a demo's database brought back to one of its app's state sources, all or nothing.
-import type { EngineContext } from "./context.js";
+import { waitUntil, type EngineContext } from "./context.js";
 import { describeError, DomainError } from "./errors.js";
 import type { Job } from "./jobs.js";
 import { healthyInstances, type Demo } from "./model.js";
@@ -51,12 +51,8 @@ export function resumeJobs(ctx: EngineContext, interrupted: Job[]): void {
 
 async function runRewind(ctx: EngineContext, job: Job): Promise<void> {
   // A job resumed at start waits for its adopted demo to serve again (a launch or replacement may be finishing).
-  const deadline = ctx.now() + 120_000;
-  let demo = ctx.registry.get(job.demoId);
-  while (demo && demo.status === "starting" && ctx.now() < deadline && !ctx.closed) {
-    await ctx.sleep(250);
-    demo = ctx.registry.get(job.demoId);
-  }
+  await waitUntil(ctx, () => ctx.registry.get(job.demoId)?.status !== "starting", 120_000);
+  const demo = ctx.registry.get(job.demoId);
   if (ctx.closed) return;
   if (!demo || demo.status !== "ready") return finishJob(ctx, job, "failed", demo ? `the demo is ${demo.status}` : "the demo ended before its rewind ran");
   const source = ctx.specFor(demo)?.state?.sources[job.source];
@@ -81,7 +77,7 @@ async function rewindToSnapshot(ctx: EngineContext, demo: Demo, source: string):
   const image = snapshotImage(ctx.options.namespace, demo.app, source);
   if (!(await ctx.options.runtime.imageExists(image))) throw new RestoreFailure(`there is no snapshot ${source} of ${demo.app} yet; take one with \`demo-launcher snapshot <id> ${source}\``);
   await startReplacement(ctx, demo.id, image);
-  while (demo.replacement?.status === "running" && !ctx.closed) await ctx.sleep(100);
+  await waitUntil(ctx, () => demo.replacement?.status !== "running" || !ctx.registry.isLive(demo));
   if (demo.replacement?.status === "failed") throw new RestoreFailure(`the demo keeps its container: ${demo.replacement.reason ?? "its replacement failed"}`);
 }
 

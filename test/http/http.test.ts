@@ -47,7 +47,7 @@ describe("HTTP answers", () => {
     const env = await serverFor("limits: { maxDemos: 5, perClient: 5 }");
     server = env.server;
     const { demo } = await env.engine.launch("hello", undefined);
-    await env.engine.idle();
+    await env.scheduler.runUntil(env.engine.settled());
     const url = `/api/demos/${demo.id}/replace`;
     // The new instance does not answer yet, so the replacement is still running at the second request.
     const answeringBefore = [...env.answering];
@@ -61,7 +61,7 @@ describe("HTTP answers", () => {
     expect(again.statusCode).toBe(409);
     expect(again.json().detail).toBe(`Demo ${demo.id} is already being replaced by img:2; wait until that ends.`);
     for (const port of answeringBefore) env.answering.add(port);
-    await env.engine.idle();
+    await env.scheduler.runUntil(env.engine.settled());
     const view = await server.inject({ method: "GET", url: `/api/demos/${demo.id}`, headers: { ...admin, host: "demo.localhost" } });
     expect(view.json()).toMatchObject({ replacement: { status: "succeeded", image: "img:2" }, instances: [{ generation: 2, image: "img:2", health: "healthy" }] });
     // A visitor sees the demo, not where its containers listen.
@@ -81,6 +81,6 @@ describe("HTTP answers", () => {
     expect((await extend("25h")).json().detail).toBe("An extension must be from 1s to 24h.");
     await extend("24h");
     expect((await extend("24h")).json().detail).toMatch(new RegExp(`^A demo may have at most 48h left; ${demo.id} would have 4`));
-    await env.engine.idle();
+    await env.scheduler.runUntil(env.engine.settled());
   });
 });

@@ -1,7 +1,8 @@
-// The engine on in-memory edges: the MemoryRuntime, a routes publisher writing to memory, a fake clock.
+// The engine on in-memory edges: the MemoryRuntime, a routes publisher writing to memory, the manual scheduler.
 import type { AppConfig } from "../../src/config/schema.js";
 import { DemoEngine, type EngineOptions } from "../../src/core/engine.js";
 import { MemoryRuntime, type MemoryContainer } from "../../src/core/memory-runtime.js";
+import { ManualScheduler } from "../../src/core/scheduler.js";
 import { labelsFor, type Demo } from "../../src/core/model.js";
 import type { Route } from "../../src/core/routes.js";
 import type { EngineState } from "../../src/core/runtime.js";
@@ -20,7 +21,7 @@ export const ALL_PORTS = () => new Set(Array.from({ length: 10 }, (_, i) => 2000
 
 export function setup(overrides: Partial<EngineOptions> = {}, state: { answering?: Set<number>; routedHosts?: Map<string, string[]>; initial?: EngineState; confirm?: (generation: number) => Promise<boolean> } = {}) {
   const runtime = new MemoryRuntime({ from: 20000, to: 20009 }, ["img", "img:2", "crash:1"]);
-  const clock = { time: 1_000_000, now() { return this.time; } };
+  const scheduler = new ManualScheduler(1_000_000);
   const writes: Route[][] = [];
   const disk = { writable: true };
   const logged: string[] = [];
@@ -51,20 +52,17 @@ export function setup(overrides: Partial<EngineOptions> = {}, state: { answering
     readiness: async (endpoint) => answering.has(Number(endpoint.split(":")[1])) && [...runtime.containers.values()].some((container) => container.endpoint === endpoint && container.state === "running"),
     routes,
     stateStore: { load: async () => state.initial ?? { ended: [], queued: [] }, save: async (snapshot) => void saved.push(structuredClone(snapshot)) },
-    clock,
+    scheduler,
     logger,
-    // Each wait is a real (short) tick, so tests can act between polls, and 100 ms of fake time.
-    sleep: async () => {
-      await new Promise((resolve) => setTimeout(resolve, 1));
-      clock.time += 100;
-    },
     drainMs: 1000,
     ...overrides,
   };
   // The publisher's errors go to the same log as the engine's.
   (routes as unknown as { logger: typeof logger }).logger = logger;
   const engine = new DemoEngine(options);
-  return { engine, runtime, clock, writes, answering, saved, disk, logged };
+  /** Moves time from timer to timer until every launch, replacement, drain and rewind in flight has ended. */
+  const settled = () => scheduler.runUntil(engine.settled());
+  return { engine, runtime, scheduler, settled, writes, answering, saved, disk, logged };
 }
 
 /** Labels of a container a previous run made. */

@@ -182,7 +182,7 @@ describe("coalescing and back-off", () => {
       return value;
     });
     const first = work(1);
-    await new Promise((resolve) => setTimeout(resolve, 1));
+    await new Promise<void>((resolve) => setImmediate(resolve));
     const [second, third, fourth] = [work(2), work(3), work(4)];
     release();
     expect(await Promise.all([first, second, third, fourth])).toEqual([1, 4, 4, 4]);
@@ -192,7 +192,7 @@ describe("coalescing and back-off", () => {
     let runs = 0;
     const work = singleFlight(async () => {
       runs += 1;
-      await new Promise((resolve) => setTimeout(resolve, 5));
+      await new Promise<void>((resolve) => setImmediate(resolve));
       return runs;
     });
     expect(await Promise.all([work(), work(), work()])).toEqual([1, 1, 1]);

@@ -16,18 +16,18 @@ async function catchRefusal(action: () => Promise<unknown>): Promise<DomainError
 
 describe("engine", () => {
   it("launches, waits for the app, routes it, and reports ready", async () => {
-    const { engine, runtime, writes, answering } = setup();
+    const { engine, runtime, writes, answering, scheduler } = setup();
     await engine.start();
     const { demo, created } = await engine.launch("hello", "client-a");
     expect(created).toBe(true);
     expect(demo.status).toBe("starting");
     expect(demo.host).toBe(`${demo.id}.demo.localhost`);
-    await new Promise((resolve) => setTimeout(resolve, 5));
+    await scheduler.settle();
     const container = [...runtime.containers.values()][0]!;
     expect(container.spec!.labels["demo-launcher.id"]).toBe(demo.id);
     expect(container.spec!.labels["demo-launcher.instance"]).toBe(`${demo.id}-1`);
     answering.add(portOf(demo));
-    await engine.idle();
+    await scheduler.runUntil(engine.settled());
     expect(engine.get(demo.id)!.status).toBe("ready");
     expect(writes.at(-1)).toEqual([{ id: demo.id, host: demo.host, backends: [`127.0.0.1:${portOf(demo)}`] }]);
     // The generation continues from the file on disk, so nginx's probe never sees it go backwards.
@@ -35,7 +35,7 @@ describe("engine", () => {
   });
 
   it("gives a visitor who already has a demo that demo back", async () => {
-    const { engine } = setup();
+    const { engine, scheduler } = setup();
     const first = await engine.launch("hello", "client-a");
     const second = await engine.launch("hello", "client-a");
     expect(second.created).toBe(false);
@@ -44,9 +44,10 @@ describe("engine", () => {
   });
 
   it("puts visitors in a bounded line when all slots are taken, and refuses beyond it with Retry-After", async () => {
-    const { engine, clock } = setup();
+    // Their apps answer: 20 s on they are ready and hold their slots until they expire.
+    const { engine, scheduler } = setup({}, { answering: ALL_PORTS() });
     for (const client of ["a", "b", "c"]) expect((await engine.launch("hello", client)).demo.status).toBe("starting");
-    clock.time += 20_000;
+    await scheduler.advance(20_000);
     const first = (await engine.launch("hello", "d")).demo;
     const second = (await engine.launch("hello", "e")).demo;
     expect([first.status, second.status]).toEqual(["queued", "queued"]);
@@ -58,28 +59,28 @@ describe("engine", () => {
   });
 
   it("starts the first in line as soon as a slot frees, with a fresh time box", async () => {
-    const { engine, clock, runtime } = setup();
+    const { engine, scheduler, runtime } = setup();
     const running = [];
     for (const client of ["a", "b", "c"]) running.push((await engine.launch("hello", client)).demo);
     const waiting = (await engine.launch("hello", "d")).demo;
-    clock.time += 5_000;
+    await scheduler.advance(5_000);
     await engine.stop(running[0]!.id);
     expect(engine.get(waiting.id)!.status).toBe("starting");
-    expect(engine.get(waiting.id)!.expiresAt).toBe(clock.time + app.ttl);
-    await new Promise((resolve) => setTimeout(resolve, 5));
+    expect(engine.get(waiting.id)!.expiresAt).toBe(scheduler.now() + app.ttl);
+    await scheduler.settle();
     expect([...runtime.containers.values()].map((container) => container.spec!.labels["demo-launcher.id"])).toContain(waiting.id);
   });
 
   it("drops a waiting visitor whose page stopped asking, and keeps one that asks", async () => {
     const allPorts = ALL_PORTS();
-    const { engine, clock } = setup({ queueAbandonMs: 30_000 }, { answering: allPorts });
+    const { engine, scheduler } = setup({ queueAbandonMs: 30_000 }, { answering: allPorts });
     for (const client of ["a", "b", "c"]) await engine.launch("hello", client);
-    await engine.idle();
+    await scheduler.runUntil(engine.settled());
     const gone = (await engine.launch("hello", "d")).demo;
     const staying = (await engine.launch("hello", "e")).demo;
-    clock.time += 20_000;
+    await scheduler.advance(20_000);
     engine.touch(staying.id);
-    clock.time += 20_000;
+    await scheduler.advance(20_000);
     await engine.reapTick();
     expect(engine.get(gone.id)).toBeUndefined();
     expect(engine.getEnded(gone.id)).toMatchObject({ status: "stopped", reason: "you left the waiting line" });
@@ -87,47 +88,47 @@ describe("engine", () => {
   });
 
   it("keeps the line across a restart", async () => {
-    const { engine } = setup({}, { initial: { ended: [], queued: [{ id: "wait0001", app: "hello", client: "z", queuedAt: 999_000 }] } });
+    const { engine, scheduler } = setup({}, { initial: { ended: [], queued: [{ id: "wait0001", app: "hello", client: "z", queuedAt: 999_000 }] } });
     await engine.start();
     // Nothing runs, so the restored visitor starts at once.
     expect(engine.get("wait0001")!.status).toBe("starting");
   });
 
   it("limits how often one visitor may launch", async () => {
-    const { engine, clock } = setup({ limits: { maxDemos: 10, perClient: 1, queueLength: 0, launchesPerClient: 2, launchWindow: 60_000 } });
+    const { engine, scheduler } = setup({ limits: { maxDemos: 10, perClient: 1, queueLength: 0, launchesPerClient: 2, launchWindow: 60_000 } });
     for (let i = 0; i < 2; i += 1) {
       const { demo } = await engine.launch("hello", "a");
       await engine.stop(demo.id);
-      clock.time += 10_000;
+      await scheduler.advance(10_000);
     }
     const error = await catchRefusal(() => engine.launch("hello", "a"));
     expect(error.data).toEqual({ code: "rate-limited", launches: 2, windowMs: 60_000, retryAfterSeconds: 40 });
     expect((await engine.launch("hello", "b")).created).toBe(true);
-    clock.time += 40_000;
+    await scheduler.advance(40_000);
     expect((await engine.launch("hello", "a")).created).toBe(true);
   });
 
   it("names the allowed apps when the app is unknown", async () => {
-    const { engine } = setup();
+    const { engine, scheduler } = setup();
     expect((await catchRefusal(() => engine.launch("nope", "a"))).data).toEqual({ code: "unknown-app", asked: "nope", allowed: ["hello"] });
   });
 
   it("fails a launch with the runtime's reason when it cannot place the instance", async () => {
-    const { engine, runtime } = setup({ limits: { maxDemos: 20, perClient: 5, queueLength: 0, launchesPerClient: 20, launchWindow: 60_000 } });
+    const { engine, runtime, scheduler } = setup({ limits: { maxDemos: 20, perClient: 5, queueLength: 0, launchesPerClient: 20, launchWindow: 60_000 } });
     for (let port = 20000; port <= 20009; port += 1) runtime.busyPorts.add(port);
     const { demo } = await engine.launch("hello", "a");
-    await engine.idle();
+    await scheduler.runUntil(engine.settled());
     expect(engine.getEnded(demo.id)).toMatchObject({ status: "failed", reason: "no free host port is left in the configured range" });
   });
 
   it("fails a demo whose app crashes, with the reason, and removes its container", async () => {
-    const { engine, runtime } = setup();
+    const { engine, runtime, scheduler } = setup();
     const { demo } = await engine.launch("hello", "a");
-    await new Promise((resolve) => setTimeout(resolve, 5));
+    await scheduler.settle();
     const container = [...runtime.containers.values()][0]!;
     container.state = "exited";
     container.exitCode = 3;
-    await engine.idle();
+    await scheduler.runUntil(engine.settled());
     expect(engine.get(demo.id)).toBeUndefined();
     expect(engine.getEnded(demo.id)).toMatchObject({ status: "failed" });
     expect(engine.getEnded(demo.id)!.reason).toContain("exited with code 3");
@@ -135,19 +136,19 @@ describe("engine", () => {
   });
 
   it("fails a demo that never answers within its readiness timeout", async () => {
-    const { engine, runtime } = setup();
+    const { engine, runtime, scheduler } = setup();
     const { demo } = await engine.launch("hello", "a");
-    await engine.idle();
+    await scheduler.runUntil(engine.settled());
     expect(engine.getEnded(demo.id)!.reason).toBe("the app did not answer on / within 5s");
     expect(runtime.containers.size).toBe(0);
   });
 
   it("reaps expired demos, drops their route first, and remembers them as expired", async () => {
-    const { engine, runtime, clock, writes, answering, saved } = setup();
+    const { engine, runtime, scheduler, writes, answering, saved } = setup();
     answering.add(20000).add(20001).add(20002).add(20003).add(20004).add(20005).add(20006).add(20007).add(20008).add(20009);
     const { demo } = await engine.launch("hello", "a");
-    await engine.idle();
-    clock.time = demo.expiresAt;
+    await scheduler.runUntil(engine.settled());
+    await scheduler.advanceTo(demo.expiresAt);
     await engine.reapTick();
     expect(engine.get(demo.id)).toBeUndefined();
     expect(engine.getEnded(demo.id)).toMatchObject({ status: "expired", reason: "its time box ended" });
@@ -159,7 +160,7 @@ describe("engine", () => {
 
   it("at start adopts routed demos at once, keeps waiting for starting ones, and removes the rest", async () => {
     const now = 1_000_000;
-    const { engine, runtime, writes } = setup({}, { routedHosts: new Map([["ready001.demo.localhost", ["127.0.0.1:20001"]]]), answering: new Set([20002]) });
+    const { engine, runtime, writes, scheduler } = setup({}, { routedHosts: new Map([["ready001.demo.localhost", ["127.0.0.1:20001"]]]), answering: new Set([20002]) });
     addContainer(runtime, "r1", labelsOf("ready001", { expiresAt: now + 60_000 }), "running", 20001);
     addContainer(runtime, "s2", labelsOf("start002", { expiresAt: now + 60_000 }), "running", 20002);
     addContainer(runtime, "e3", labelsOf("expir003", { expiresAt: now - 1 }), "running", 20003);
@@ -170,7 +171,7 @@ describe("engine", () => {
     expect(engine.get("ready001")!.status).toBe("ready");
     // The first render already holds the demo that was routed before the restart.
     expect(writes[0]!.map((route) => route.id)).toContain("ready001");
-    await engine.idle();
+    await scheduler.runUntil(engine.settled());
     expect(engine.get("start002")!.status).toBe("ready");
     expect([...runtime.containers.keys()].sort()).toEqual(["r1", "s2"]);
     expect(engine.getEnded("expir003")!.status).toBe("expired");
@@ -180,27 +181,27 @@ describe("engine", () => {
   it("adopts containers made before instances existed (no instance label) as their demo's first instance", async () => {
     const now = 1_000_000;
     const old: Record<string, string> = { "demo-launcher.id": "older001", "demo-launcher.app": "hello", "demo-launcher.host": "older001.demo.localhost", "demo-launcher.port": "20001", "demo-launcher.created-at": new Date(now - 1000).toISOString(), "demo-launcher.expires-at": new Date(now + 60_000).toISOString(), "demo-launcher.namespace": "t", "demo-launcher.client": "v" };
-    const { engine, runtime } = setup({}, { routedHosts: new Map([["older001.demo.localhost", ["127.0.0.1:20001"]]]) });
+    const { engine, runtime, scheduler } = setup({}, { routedHosts: new Map([["older001.demo.localhost", ["127.0.0.1:20001"]]]) });
     addContainer(runtime, "o1", old, "running", 20001);
     await engine.start();
     expect(engine.get("older001")).toMatchObject({ status: "ready", kind: "visitor", owner: "v", instances: [{ id: "older001-1", generation: 1, health: "healthy", endpoint: "127.0.0.1:20001" }] });
   });
 
   it("removes the container of a demo stopped while it was starting", async () => {
-    const { engine, runtime } = setup();
+    const { engine, runtime, scheduler } = setup();
     const { demo } = await engine.launch("hello", "a");
-    await new Promise((resolve) => setTimeout(resolve, 5));
+    await scheduler.settle();
     expect(await engine.stop(demo.id)).toBe(true);
-    await engine.idle();
+    await scheduler.runUntil(engine.settled());
     expect(runtime.containers.size).toBe(0);
     expect(engine.getEnded(demo.id)!.status).toBe("stopped");
   });
 
   it("keeps a warm pool routed, hands it out with no start and no render, and refills it", async () => {
     const allPorts = ALL_PORTS();
-    const { engine, runtime, writes, saved } = setup({ apps: { hello: { ...app, pool: 2 } } }, { answering: allPorts });
+    const { engine, runtime, writes, saved, scheduler } = setup({ apps: { hello: { ...app, pool: 2 } } }, { answering: allPorts });
     await engine.start();
-    await engine.idle();
+    await scheduler.runUntil(engine.settled());
     expect(engine.poolStatus()).toEqual({ hello: { ready: 2, starting: 0 } });
     expect(writes.at(-1)!.length).toBe(2);
     expect(engine.list()).toEqual([]);
@@ -214,14 +215,14 @@ describe("engine", () => {
     expect(writes.length).toBe(writesBefore);
     expect(saved.at(-1)!.leases).toEqual([{ id: demo.id, expiresAt: demo.expiresAt, client: "visitor" }]);
     expect(engine.list().map((entry) => entry.id)).toEqual([demo.id]);
-    await engine.idle();
+    await scheduler.runUntil(engine.settled());
     expect(engine.poolStatus()).toEqual({ hello: { ready: 2, starting: 0 } });
   });
 
   it("after a restart, a claimed pool container keeps its owner and lease, an unclaimed one stays in the pool", async () => {
     const now = 1_000_000;
     const labels = (id: string) => labelsOf(id, { createdAt: now - 5000, expiresAt: now + 6 * 3_600_000, pool: true });
-    const { engine, runtime } = setup(
+    const { engine, runtime, scheduler } = setup(
       { apps: { hello: { ...app, pool: 1 } } },
       { routedHosts: new Map([["claim001.demo.localhost", ["127.0.0.1:20001"]], ["spare002.demo.localhost", ["127.0.0.1:20002"]]]), initial: { ended: [], queued: [], leases: [{ id: "claim001", expiresAt: now + 30_000, client: "v" }] } },
     );
@@ -235,10 +236,10 @@ describe("engine", () => {
   });
 
   it("notices a ready demo whose container died and ends it", async () => {
-    const { engine, runtime, answering } = setup();
+    const { engine, runtime, answering, scheduler } = setup();
     answering.add(20000).add(20001).add(20002).add(20003).add(20004).add(20005).add(20006).add(20007).add(20008).add(20009);
     const { demo } = await engine.launch("hello", "a");
-    await engine.idle();
+    await scheduler.runUntil(engine.settled());
     [...runtime.containers.values()][0]!.state = "exited";
     await engine.syncWithDocker();
     expect(engine.get(demo.id)).toBeUndefined();
@@ -246,17 +247,17 @@ describe("engine", () => {
   });
 
   it("a launch while Docker is down waits for it, and the outage is reported once", async () => {
-    const { engine, runtime, answering, logged } = setup({}, { answering: ALL_PORTS() });
+    const { engine, runtime, answering, logged, scheduler } = setup({}, { answering: ALL_PORTS() });
     await engine.start();
     runtime.down = true;
     const { demo } = await engine.launch("hello", "a");
     for (let i = 0; i < 5; i += 1) await engine.reapTick();
-    await new Promise((resolve) => setTimeout(resolve, 20));
+    await scheduler.settle();
     expect(engine.get(demo.id)!.status).toBe("starting");
     expect(engine.dockerStatus().state).toBe("unreachable");
     expect(logged.filter((line) => line.includes("Docker is not answering"))).toHaveLength(1);
     runtime.down = false;
-    await engine.idle();
+    await scheduler.runUntil(engine.settled());
     expect(engine.get(demo.id)!.status).toBe("ready");
     await engine.reapTick();
     expect(engine.dockerStatus().state).toBe("ok");
@@ -265,11 +266,11 @@ describe("engine", () => {
   });
 
   it("after Docker restarts, ready demos it stopped are started again; without an outage a stop is a failure", async () => {
-    const { engine, runtime } = setup({}, { answering: ALL_PORTS() });
+    const { engine, runtime, scheduler } = setup({}, { answering: ALL_PORTS() });
     await engine.start();
     const first = (await engine.launch("hello", "a")).demo;
     const second = (await engine.launch("hello", "b")).demo;
-    await engine.idle();
+    await scheduler.runUntil(engine.settled());
     // The daemon goes down (its event stream breaks), stops every container, comes back.
     runtime.lost!();
     runtime.down = true;
@@ -277,23 +278,23 @@ describe("engine", () => {
     for (const container of runtime.containers.values()) container.state = "exited";
     runtime.down = false;
     await engine.reapTick();
-    await engine.idle();
+    await scheduler.runUntil(engine.settled());
     expect(engine.get(first.id)!.status).toBe("ready");
     expect(engine.get(second.id)!.status).toBe("ready");
     expect([...runtime.containers.values()].every((container) => container.state === "running")).toBe(true);
   });
 
   it("a routes file that cannot be written holds the launch at 'routing' until it can, and is reported once", async () => {
-    const { engine, disk, logged, writes } = setup({}, { answering: ALL_PORTS() });
+    const { engine, disk, logged, writes, scheduler } = setup({}, { answering: ALL_PORTS() });
     await engine.start();
     disk.writable = false;
     const { demo } = await engine.launch("hello", "a");
-    await new Promise((resolve) => setTimeout(resolve, 50));
+    await scheduler.settle();
     for (let i = 0; i < 6; i += 1) await engine.reapTick();
     expect(engine.get(demo.id)).toMatchObject({ status: "starting", step: "routing" });
     expect(logged.filter((line) => line.includes("cannot write the routes file"))).toHaveLength(1);
     disk.writable = true;
-    await engine.idle();
+    await scheduler.runUntil(engine.settled());
     expect(engine.get(demo.id)!.status).toBe("ready");
     expect(writes.at(-1)!.map((route) => route.id)).toEqual([demo.id]);
     expect(logged.filter((line) => line.includes("routes file written again"))).toHaveLength(1);
@@ -302,20 +303,20 @@ describe("engine", () => {
   it("a state file that cannot be saved is reported once, retried, and its recovery reported", async () => {
     let full = true;
     const saved: EngineState[] = [];
-    const { engine, logged } = setup({ stateStore: { load: async () => ({ ended: [], queued: [] }), save: async (state) => {
+    const { engine, logged, scheduler } = setup({ stateStore: { load: async () => ({ ended: [], queued: [] }), save: async (state) => {
       if (full) throw new Error("ENOSPC: no space left on device, write");
       saved.push(state);
     } } }, { answering: ALL_PORTS() });
     await engine.start();
     for (const client of ["a", "b", "c"]) await engine.launch("hello", client);
-    await engine.idle();
+    await scheduler.runUntil(engine.settled());
     for (const demo of engine.list()) await engine.stop(demo.id);
     // Saves run behind the changes, on their own chain.
-    await new Promise((resolve) => setTimeout(resolve, 20));
+    await scheduler.settle();
     expect(logged.filter((line) => line.includes("saving the state file failed"))).toHaveLength(1);
     full = false;
     for (let i = 0; i < 5; i += 1) await engine.reapTick();
-    await new Promise((resolve) => setTimeout(resolve, 20));
+    await scheduler.settle();
     expect(saved.at(-1)!.ended).toHaveLength(3);
     expect(logged.filter((line) => line.includes("the state file is written again"))).toHaveLength(1);
   });
@@ -331,7 +332,7 @@ describe("engine", () => {
 
     const second = setup({}, { initial: saved, answering: ALL_PORTS() });
     await second.engine.start();
-    await second.engine.idle();
+    await second.scheduler.runUntil(second.engine.settled());
     expect(second.engine.get(demo.id)).toMatchObject({ status: "ready", owner: "a", createdAt: demo.createdAt, expiresAt: demo.expiresAt });
     expect([...second.runtime.containers.values()].map((container) => container.spec!.labels["demo-launcher.id"])).toEqual([demo.id]);
     await first.engine.close();

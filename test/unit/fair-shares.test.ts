@@ -58,7 +58,7 @@ describe("limits per network", () => {
   const limits = { maxDemos: 10, perClient: 1, queueLength: 5, launchesPerClient: 5, launchWindow: 600_000, perNetwork };
 
   it("lets a network hold only its share of the demos, queued ones included, while other networks still launch", async () => {
-    const { engine } = setup({ limits });
+    const { engine, scheduler } = setup({ limits });
     expect((await engine.launch("hello", "net1.a")).created).toBe(true);
     expect((await engine.launch("hello", "net1.b")).created).toBe(true);
     const refused = await refusal(() => engine.launch("hello", "net1.c"));
@@ -70,7 +70,7 @@ describe("limits per network", () => {
   });
 
   it("limits how often one network launches, beside each visitor's own rate", async () => {
-    const { engine } = setup({ limits: { ...limits, launchesPerClient: 2 } });
+    const { engine, scheduler } = setup({ limits: { ...limits, launchesPerClient: 2 } });
     for (const visitor of ["a", "b", "c"]) {
       const { demo } = await engine.launch("hello", `net1.${visitor}`);
       await engine.stop(demo.id);
@@ -81,7 +81,7 @@ describe("limits per network", () => {
   });
 
   it("never gives a network less than one visitor may have", async () => {
-    const { engine } = setup({ limits: { ...limits, perClient: 3, perNetwork: { demos: 1, launches: 1 } } });
+    const { engine, scheduler } = setup({ limits: { ...limits, perClient: 3, perNetwork: { demos: 1, launches: 1 } } });
     for (let i = 0; i < 3; i += 1) expect((await engine.launch("hello", "net1.a")).created).toBe(true);
     expect((await engine.launch("hello", "net1.a")).created).toBe(false);
   });

@@ -47,16 +47,16 @@ describe("idle stop and wake", () => {
     const env = setup({ previews: { web: preview }, idleTracking: () => true }, { answering: ALL_PORTS() });
     await env.engine.start();
     const demo = env.engine.previews.serve("web", "web-main", "img");
-    await env.engine.idle();
+    await env.scheduler.runUntil(env.engine.settled());
     expect(demo.status).toBe("ready");
     const containerId = demo.instances[0]!.containerId!;
     // Requests keep it awake.
-    env.clock.time += 50_000;
+    await env.scheduler.advance(50_000);
     env.engine.previews.sawRequests(["web-main", "unknown-label"]);
-    env.clock.time += 50_000;
+    await env.scheduler.advance(50_000);
     await env.engine.reapTick();
     expect(demo.status).toBe("ready");
-    env.clock.time += 20_000;
+    await env.scheduler.advance(20_000);
     await env.engine.reapTick();
     expect(demo.status).toBe("asleep");
     expect(env.runtime.containers.get(containerId)!.state).toBe("exited");
@@ -74,7 +74,7 @@ describe("idle stop and wake", () => {
     const adopted = next.engine.get("web-main")!;
     expect(adopted).toMatchObject({ status: "asleep", kind: "preview" });
     expect(next.engine.previews.wake("web-main")).toBe(true);
-    await next.engine.idle();
+    await next.scheduler.runUntil(next.engine.settled());
     expect(adopted.status).toBe("ready");
     expect(adopted.instances.map((instance) => instance.containerId)).toEqual([containerId]);
     expect(next.writes.at(-1)!.map((route) => route.id)).toContain("web-main");
@@ -82,16 +82,19 @@ describe("idle stop and wake", () => {
   });
 
   it("counts a preview's idle time from when it is ready, not from when it was asked for", async () => {
-    const env = setup({ previews: { web: preview }, idleTracking: () => true }, { answering: ALL_PORTS() });
+    const answering = new Set<number>();
+    const env = setup({ previews: { web: { ...preview, readiness: { path: "/", timeout: 120_000 } } }, idleTracking: () => true }, { answering });
     await env.engine.start();
     const demo = env.engine.previews.serve("web", "web-main", "img");
-    // Longer than its idleStop passes while it starts (a slow start on a busy host).
-    env.clock.time += 70_000;
-    await env.engine.idle();
+    // Longer than its idleStop passes while it starts (a slow start on a busy host), then its app answers.
+    await env.scheduler.advance(70_000);
+    expect(demo.status).toBe("starting");
+    for (const port of ALL_PORTS()) answering.add(port);
+    await env.scheduler.runUntil(env.engine.settled());
     expect(demo.status).toBe("ready");
     await env.engine.reapTick();
     expect(demo.status).toBe("ready");
-    env.clock.time += 60_000;
+    await env.scheduler.advance(60_000);
     await env.engine.reapTick();
     expect(demo.status).toBe("asleep");
   });
@@ -101,12 +104,12 @@ describe("idle stop and wake", () => {
     const env = setup({ previews: { web: preview }, idleTracking: () => true, readSeenRequests: async () => { env.engine.previews.sawRequests(unread); unread = []; } }, { answering: ALL_PORTS() });
     await env.engine.start();
     const demo = env.engine.previews.serve("web", "web-main", "img");
-    await env.engine.idle();
-    env.clock.time += 70_000;
+    await env.scheduler.runUntil(env.engine.settled());
+    await env.scheduler.advance(70_000);
     unread = ["web-main"];
     await env.engine.reapTick();
     expect(demo.status).toBe("ready");
-    env.clock.time += 70_000;
+    await env.scheduler.advance(70_000);
     await env.engine.reapTick();
     expect(demo.status).toBe("asleep");
   });
@@ -115,22 +118,22 @@ describe("idle stop and wake", () => {
     const env = setup({ previews: { web: preview }, idleTracking: () => true }, { answering: ALL_PORTS() });
     await env.engine.start();
     const demo = env.engine.previews.serve("web", "web-main", "img");
-    await env.engine.idle();
-    env.clock.time += 120_000;
+    await env.scheduler.runUntil(env.engine.settled());
+    await env.scheduler.advance(120_000);
     await env.engine.reapTick();
     expect(demo.status).toBe("asleep");
     await env.runtime.remove(demo.instances[0]!.containerId!);
     env.engine.previews.wake("web-main");
-    await env.engine.idle();
+    await env.scheduler.runUntil(env.engine.settled());
     expect(demo.status).toBe("ready");
     expect(demo.instances).toHaveLength(1);
     expect(env.runtime.containers.get(demo.instances[0]!.containerId!)!.state).toBe("running");
 
-    env.clock.time += 120_000;
+    await env.scheduler.advance(120_000);
     await env.engine.reapTick();
     expect(demo.status).toBe("asleep");
     env.engine.previews.serve("web", "web-main", "img:2");
-    await env.engine.idle();
+    await env.scheduler.runUntil(env.engine.settled());
     expect(demo.status).toBe("ready");
     expect(demo.instances.map((instance) => instance.image)).toEqual(["img:2"]);
     expect([...env.runtime.containers.values()].filter((container) => container.labels["demo-launcher.id"] === "web-main")).toHaveLength(1);
@@ -140,8 +143,8 @@ describe("idle stop and wake", () => {
     const env = setup({ previews: { web: preview }, idleTracking: () => false }, { answering: ALL_PORTS() });
     await env.engine.start();
     const demo = env.engine.previews.serve("web", "web-main", "img");
-    await env.engine.idle();
-    env.clock.time += 600_000;
+    await env.scheduler.runUntil(env.engine.settled());
+    await env.scheduler.advance(600_000);
     await env.engine.reapTick();
     expect(demo.status).toBe("ready");
   });

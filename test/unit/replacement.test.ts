@@ -10,19 +10,19 @@ async function readyDemo(options: Parameters<typeof setup>[0] = {}, answering = 
   const env = setup(options, { answering });
   await env.engine.start();
   const { demo } = await env.engine.launch("hello", "a");
-  await env.engine.idle();
+  await env.scheduler.runUntil(env.engine.settled());
   expect(demo.status).toBe("ready");
   return { ...env, demo };
 }
 
 describe("replacement", () => {
   it("starts the new instance, switches the route to it in one publish, then drains and removes the old one", async () => {
-    const { engine, runtime, writes, demo } = await readyDemo();
+    const { engine, runtime, writes, demo, scheduler } = await readyDemo();
     const oldEndpoint = demo.instances[0]!.endpoint!;
     const oldContainer = demo.instances[0]!.containerId!;
     await engine.replace(demo.id, "img:2");
     expect(demo.replacement).toMatchObject({ status: "running", image: "img:2" });
-    await engine.idle();
+    await scheduler.runUntil(engine.settled());
     expect(demo.replacement).toMatchObject({ status: "succeeded", image: "img:2" });
     expect(demo.instances).toMatchObject([{ generation: 2, image: "img:2", health: "healthy" }]);
     // Every publish routed the host to exactly one endpoint: the old one until the switch, then the new one.
@@ -36,13 +36,13 @@ describe("replacement", () => {
 
   it("leaves the old instance serving when the new one crashes, with the reason on the demo", async () => {
     // Only the first instance's port answers: the in-memory runtime gives the new one the next port.
-    const { engine, runtime, demo } = await readyDemo({}, new Set([20000]));
+    const { engine, runtime, demo, scheduler } = await readyDemo({}, new Set([20000]));
     const before = demo.instances.map((instance) => instance.containerId);
     await engine.replace(demo.id, "img:2");
-    await new Promise((resolve) => setTimeout(resolve, 5));
+    await scheduler.settle();
     const next = [...runtime.containers.values()].find((container) => container.labels["demo-launcher.generation"] === "2")!;
     runtime.halt(next.containerId, 3);
-    await engine.idle();
+    await scheduler.runUntil(engine.settled());
     expect(demo.replacement).toMatchObject({ status: "failed", reason: "the app stopped while starting: it exited with code 3" });
     expect(demo.status).toBe("ready");
     expect(demo.instances.map((instance) => instance.containerId)).toEqual(before);
@@ -54,17 +54,17 @@ describe("replacement", () => {
     const env = setup({ routeConfirmTimeoutMs: 1 }, { answering: ALL_PORTS(), confirm: async () => (confirmations += 1) === 1 });
     await env.engine.start();
     const { demo } = await env.engine.launch("hello", "a");
-    await env.engine.idle();
+    await env.scheduler.runUntil(env.engine.settled());
     const old = demo.instances[0]!;
     await env.engine.replace(demo.id, "img:2");
-    await env.engine.idle();
+    await env.scheduler.runUntil(env.engine.settled());
     expect(demo.replacement).toMatchObject({ status: "failed", reason: "nginx did not confirm the switch to the new instance (check the watcher)" });
     expect(demo.instances).toEqual([{ ...old, health: "healthy" }]);
     expect(env.writes.at(-1)!.find((route) => route.id === demo.id)!.backends).toEqual([old.endpoint]);
   });
 
   it("refuses an image that is not there, a demo that is not ready, and a second replacement at once", async () => {
-    const { engine, demo } = await readyDemo({ limits: { maxDemos: 3, perClient: 2, queueLength: 2, launchesPerClient: 3, launchWindow: 600_000 } });
+    const { engine, demo, scheduler } = await readyDemo({ limits: { maxDemos: 3, perClient: 2, queueLength: 2, launchesPerClient: 3, launchWindow: 600_000 } });
     await expect(engine.replace(demo.id, "nope:1")).rejects.toMatchObject({ data: { code: "missing-image", image: "nope:1" } });
     await expect(engine.replace("missing1")).rejects.toMatchObject({ data: { code: "no-such-demo", id: "missing1" } });
     const starting = (await engine.launch("hello", "a")).demo;
@@ -73,15 +73,15 @@ describe("replacement", () => {
     const second = engine.replace(demo.id);
     await expect(second).rejects.toBeInstanceOf(DomainError);
     await expect(second).rejects.toMatchObject({ data: { code: "replacement-running", image: "img" } });
-    await engine.idle();
+    await scheduler.runUntil(engine.settled());
   });
 
   it("ends both instances when the demo is stopped in the middle of a replacement", async () => {
-    const { engine, runtime, demo } = await readyDemo();
+    const { engine, runtime, demo, scheduler } = await readyDemo();
     await engine.replace(demo.id, "img:2");
-    await new Promise((resolve) => setTimeout(resolve, 2));
+    await scheduler.settle();
     await engine.stop(demo.id);
-    await engine.idle();
+    await scheduler.runUntil(engine.settled());
     expect(runtime.containers.size).toBe(0);
   });
 
@@ -96,7 +96,7 @@ describe("replacement", () => {
     expect(before.engine.get("aaaa0001")!.status).toBe("ready");
     expect(before.writes[0]!.find((route) => route.id === "aaaa0001")!.backends).toEqual(["127.0.0.1:20001"]);
     answering.add(20002);
-    await before.engine.idle();
+    await before.scheduler.runUntil(before.engine.settled());
     expect(before.engine.get("aaaa0001")).toMatchObject({ status: "ready", replacement: { status: "succeeded", image: "img:2" }, instances: [{ generation: 2, health: "healthy" }] });
     expect([...before.runtime.containers.keys()]).toEqual(["new"]);
 
@@ -108,7 +108,7 @@ describe("replacement", () => {
     // The old one is not routed, but nginx's old workers may still have requests for it: it drains first.
     expect(after.engine.get("aaaa0001")).toMatchObject({ status: "ready", instances: [{ generation: 1, health: "draining" }, { generation: 2, health: "healthy" }] });
     expect(after.writes[0]!.find((route) => route.id === "aaaa0001")!.backends).toEqual(["127.0.0.1:20002"]);
-    await after.engine.idle();
+    await after.scheduler.runUntil(after.engine.settled());
     expect(after.engine.get("aaaa0001")).toMatchObject({ status: "ready", instances: [{ generation: 2, health: "healthy" }] });
     expect([...after.runtime.containers.keys()]).toEqual(["new"]);
   });
@@ -142,7 +142,7 @@ describe("replacement", () => {
 
 describe("a cluster that moves an instance", () => {
   it("follows it once the app answers there: the route goes to the new endpoint, and a visitor's demo says it started fresh", async () => {
-    const { engine, runtime, writes, demo, answering } = await readyDemo();
+    const { engine, runtime, writes, demo, answering, scheduler } = await readyDemo();
     const container = runtime.containers.get(demo.instances[0]!.containerId!)!;
     // What Swarm does when a node dies: the same service (same id), a new task elsewhere.
     container.endpoint = "10.213.0.12:31001";
@@ -152,7 +152,7 @@ describe("a cluster that moves an instance", () => {
     expect(demo.status).toBe("starting");
     expect(writes.at(-1)!.find((route) => route.id === demo.id)?.backends ?? []).toEqual([]);
     answering.add(31001);
-    await engine.idle();
+    await scheduler.runUntil(engine.settled());
     expect(writes.at(-1)!.find((route) => route.id === demo.id)!.backends).toEqual(["10.213.0.12:31001"]);
     expect(demo.status).toBe("ready");
     expect(demo.notice).toMatch(/moved to another machine and started fresh/);
@@ -173,11 +173,11 @@ describe("restart", () => {
     addContainer(env.runtime, "r3", labelsOf("zzzz0003", { expiresAt }), "running", 20003);
     const remove = env.runtime.remove.bind(env.runtime);
     env.runtime.remove = async (id) => {
-      await new Promise((resolve) => setTimeout(resolve, 30));
+      await new Promise<void>((resolve) => setImmediate(resolve));
       await remove(id);
     };
     await env.engine.start();
-    await env.engine.idle();
+    await env.scheduler.runUntil(env.engine.settled());
     expect(env.engine.get("aaaa0001")!.status).toBe("ready");
     expect(env.writes.length).toBeGreaterThan(0);
     for (const routes of env.writes) expect(routes.map((route) => route.id)).toContain("zzzz0003");
@@ -196,13 +196,13 @@ describe("a restart while a cluster moves a demo", () => {
     const demo = env.engine.get("mmmm0001")!;
     expect(demo).toMatchObject({ status: "starting", notice: expect.stringMatching(/started again .* what you did before is gone/) });
     // Still waiting after a poll (its old launch's 5 s are long gone), not failed.
-    await new Promise((resolve) => setTimeout(resolve, 2));
+    await env.scheduler.advance(20);
     expect(env.engine.get("mmmm0001")?.status).toBe("starting");
     const container = env.runtime.containers.get("s1")!;
     container.state = "running";
     container.endpoint = "127.0.0.1:20001";
     answering.add(20001);
-    await env.engine.idle();
+    await env.scheduler.runUntil(env.engine.settled());
     expect(env.engine.getEnded("mmmm0001")).toBeUndefined();
     expect(demo.status).toBe("ready");
     expect(env.writes.at(-1)!.find((route) => route.id === "mmmm0001")!.backends).toEqual(["127.0.0.1:20001"]);
@@ -212,7 +212,7 @@ describe("a restart while a cluster moves a demo", () => {
     const env = setup({}, { answering: new Set() });
     addContainer(env.runtime, "s1", labelsOf("nnnn0001", { expiresAt: NOW + 600_000, createdAt: NOW - 300_000 }), "running", 20001);
     await env.engine.start();
-    await env.engine.idle();
+    await env.scheduler.runUntil(env.engine.settled());
     expect(env.engine.getEnded("nnnn0001")).toMatchObject({ status: "failed", reason: expect.stringMatching(/did not answer/) });
   });
 });
@@ -228,7 +228,7 @@ describe("previews", () => {
     env.engine.previews.serve("web", "web-main", "crash:1");
     env.engine.previews.serve("web", "web-main", "img:2");
     for (let port = 20000; port <= 20009; port += 1) answering.add(port);
-    await env.engine.idle();
+    await env.scheduler.runUntil(env.engine.settled());
     expect(demo.status).toBe("ready");
     expect(demo.instances.map((instance) => [instance.image, instance.health])).toEqual([["img:2", "healthy"]]);
     expect(demo.wantedImage).toBeUndefined();
@@ -236,6 +236,6 @@ describe("previews", () => {
     expect(env.engine.list().map((entry) => entry.id)).toEqual(["web-main"]);
     expect((await env.engine.launch("hello", "v")).created).toBe(true);
     expect(env.writes.at(-1)!.find((route) => route.id === "web-main")!.banner).toBeUndefined();
-    await env.engine.idle();
+    await env.scheduler.runUntil(env.engine.settled());
   });
 });

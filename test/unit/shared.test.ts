@@ -11,7 +11,7 @@ describe("shared demos", () => {
   it("start with their replicas behind one host, outside visitor limits, and a reset swaps all of them in one publish", async () => {
     const env = setup({ shared: [{ name: "try-it", app: "hello", replicas: 3 }], limits: { maxDemos: 1, perClient: 1, queueLength: 0, launchesPerClient: 10, launchWindow: 60_000 } }, { answering: ALL_PORTS() });
     await env.engine.start();
-    await env.engine.idle();
+    await env.scheduler.runUntil(env.engine.settled());
     const demo = env.engine.get("try-it")!;
     expect(demo).toMatchObject({ kind: "shared", host: "try-it.demo.localhost", status: "ready" });
     expect(env.writes.at(-1)!.find((route) => route.id === "try-it")!.backends).toHaveLength(3);
@@ -19,7 +19,7 @@ describe("shared demos", () => {
 
     const before = demo.instances.map((instance) => instance.endpoint);
     env.engine.shared.requestReset("try-it", "requested");
-    await env.engine.idle();
+    await env.scheduler.runUntil(env.engine.settled());
     expect(env.engine.shared.resets.get("try-it")).toMatchObject({ status: "succeeded", trigger: "requested" });
     // Every publish routed the host to three replicas: the old three, then the new three, never a mix or fewer.
     const published = env.writes.map((routes) => routes.find((route) => route.id === "try-it")?.backends ?? []).filter((backends) => backends.length > 0);
@@ -33,17 +33,16 @@ describe("shared demos", () => {
     const answering = ALL_PORTS();
     const env = setup({ shared: [{ name: "try-it", app: "hello", replicas: 2 }], apps: { hello: { ...app, readiness: { path: "/", timeout: 2_000 } } } }, { answering });
     await env.engine.start();
-    await env.engine.idle();
+    await env.scheduler.runUntil(env.engine.settled());
     const demo = env.engine.get("try-it")!;
     const serving = demo.instances.map((instance) => instance.endpoint);
     answering.clear();
     for (const endpoint of serving) answering.add(Number(endpoint!.split(":")[1]));
     env.engine.shared.requestReset("try-it", "scheduled");
     for (let step = 0; step < 40 && env.engine.shared.resets.get("try-it")?.status === "running"; step += 1) {
-      env.clock.time += 250;
-      await new Promise((resolve) => setTimeout(resolve, 1));
+      await env.scheduler.advance(250);
     }
-    await env.engine.idle();
+    await env.scheduler.runUntil(env.engine.settled());
     expect(env.engine.shared.resets.get("try-it")).toMatchObject({ status: "failed", reason: expect.stringMatching(/did not answer/) });
     expect(demo.instances.map((instance) => instance.endpoint)).toEqual(serving);
   });
@@ -75,7 +74,7 @@ describe("a shared demo the config no longer names", () => {
     const env = setup({}, { answering: ALL_PORTS(), routedHosts: new Map([["gone.demo.localhost", ["127.0.0.1:20001"]]]) });
     addContainer(env.runtime, "g1", { ...labelsOf("gone", { expiresAt }), "demo-launcher.kind": "shared", "demo-launcher.host": "gone.demo.localhost" }, "running", 20001);
     await env.engine.start();
-    await env.engine.idle();
+    await env.scheduler.runUntil(env.engine.settled());
     expect(env.engine.get("gone")).toBeUndefined();
     expect(env.engine.getEnded("gone")).toMatchObject({ status: "stopped", reason: "it is no longer in the config" });
     expect(env.runtime.containers.size).toBe(0);
@@ -96,14 +95,14 @@ describe("rewind jobs", () => {
     const env = setup({ apps: { hello: { ...app, state } }, restorer }, { answering: ALL_PORTS() });
     await env.engine.start();
     const { demo } = await env.engine.launch("hello", "a");
-    await env.engine.idle();
+    await env.scheduler.runUntil(env.engine.settled());
     const first = env.engine.rewind(demo.id);
     expect(env.engine.rewind(demo.id).job.id).toBe(first.job.id);
-    await env.engine.idle();
+    await env.scheduler.runUntil(env.engine.settled());
     expect(first.job).toMatchObject({ status: "done", source: "fixtures", attempts: 1 });
     fail = "psql: ERROR: syntax error at or near \"THIS\"";
     const second = env.engine.rewind(demo.id, "fixtures").job;
-    await env.engine.idle();
+    await env.scheduler.runUntil(env.engine.settled());
     expect(second).toMatchObject({ status: "failed", reason: fail });
     expect(calls).toHaveLength(2);
     expect(() => env.engine.rewind(demo.id, "nope")).toThrow(/unknown-state-source/);
