@@ -1,13 +1,15 @@
 // The logger interface passed to every part, as text lines or one JSON object a line; no module-level singleton.
 import type { Logger } from "./core/app-spec.js";
+import { systemScheduler } from "./clock/system-scheduler.js";
 
 export type { Logger } from "./core/app-spec.js";
 
 export type LogFormat = "text" | "json";
 
-export function consoleLogger(prefix = "demo-launcher", format: LogFormat = "text"): Logger {
+/** `now` stamps each line (the scheduler's clock; the real one by default). */
+export function consoleLogger(prefix = "demo-launcher", format: LogFormat = "text", now: () => number = () => systemScheduler.now()): Logger {
   const write = (level: "info" | "warn" | "error", message: string, fields?: Record<string, unknown>) => {
-    const time = new Date().toISOString();
+    const time = new Date(now()).toISOString();
     const line =
       format === "json"
         ? JSON.stringify({ time, level, source: prefix, msg: message, ...fields })

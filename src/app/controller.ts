@@ -86,7 +86,7 @@ export async function startController(config: Config, options: ControllerOptions
   const renderer = routesRenderer(config, templatesDir, options.logger);
   // nginx logs requests to previews; reading that log is how idle previews are found (and used ones kept).
   let engineRef: DemoEngine | undefined;
-  const seenLog = config.nginx.seenLog ? new SeenLog(config.nginx.seenLog, config.domain, (labels) => engineRef?.previews.sawRequests(labels), options.logger) : undefined;
+  const seenLog = config.nginx.seenLog ? new SeenLog(config.nginx.seenLog, config.domain, (labels) => engineRef?.previews.sawRequests(labels), options.logger, scheduler) : undefined;
   await seenLog?.start();
   /** The watcher refused a file at least this new: with the operator's template in use, fall back to ours. */
   const nginxRefused = async (generation: number): Promise<boolean> => {
@@ -109,7 +109,7 @@ export async function startController(config: Config, options: ControllerOptions
     runtime,
     restorer: new DumpRestorer(runtime),
     readiness: options.readiness ?? httpReadinessProbe,
-    routes: new RoutesFilePublisher(new RoutesFile(config.nginx.configDir, config.nginx.controller, renderer), nginxRouteConfirmer(config.nginx.probeUrl, config.domain, { rejected: nginxRefused, olderWorkersRetired: olderNginxWorkersRetired }), options.logger),
+    routes: new RoutesFilePublisher(new RoutesFile(config.nginx.configDir, config.nginx.controller, renderer), nginxRouteConfirmer(config.nginx.probeUrl, config.domain, { rejected: nginxRefused, olderWorkersRetired: olderNginxWorkersRetired, scheduler }), options.logger),
     stateStore: new StateFile(config.stateDir, options.logger),
     scheduler,
     logger: options.logger,
@@ -119,9 +119,9 @@ export async function startController(config: Config, options: ControllerOptions
   engineRef = engine;
   await engine.start();
   // Disk budgets and the free-space floor, on one Docker host (a swarm's nodes keep only the per-file limit).
-  const diskGuard = runtime instanceof DockerRuntime && defences ? new DiskGuard(docker, engine, { namespace: config.namespace, floor: config.limits.minFreeDisk, watched: () => runtime.diskMode !== "quota", logger: options.logger }) : undefined;
+  const diskGuard = runtime instanceof DockerRuntime && defences ? new DiskGuard(docker, engine, { namespace: config.namespace, floor: config.limits.minFreeDisk, watched: () => runtime.diskMode !== "quota", logger: options.logger, scheduler }) : undefined;
   await diskGuard?.start();
-  const firewall = runtime instanceof DockerRuntime && defences ? new FirewallKeeper(docker, demoNetworks(config), options.logger) : undefined;
+  const firewall = runtime instanceof DockerRuntime && defences ? new FirewallKeeper(docker, demoNetworks(config), options.logger, scheduler) : undefined;
   await firewall?.start();
   // Builds run only where preview sources are configured; their queue lives beside the state file.
   const previews = await startPreviews(config, engine, docker, options.logger);

@@ -21,6 +21,7 @@ import { LABEL_PREFIX } from "../core/model.js";
 import { publicOrigin } from "../http/context.js";
 import type { Logger } from "../logger.js";
 import { SEEN_LOG_LAG_MS } from "../nginx/seen-log.js";
+import type { Scheduler } from "../core/scheduler.js";
 
 /**
  * How the engine runs each source's previews (the image comes from each build; `keep` is their lease). The idle
@@ -42,7 +43,8 @@ export interface PreviewServices {
 /** Starts the build queue and its helpers; undefined when no preview source is configured. */
 export async function startPreviews(config: Config, engine: DemoEngine, docker: Docker, logger: Logger): Promise<PreviewServices | undefined> {
   if (Object.keys(config.previews).length === 0) return undefined;
-  const now = () => Date.now();
+  const { scheduler } = engine.options;
+  const now = () => scheduler.now();
   const keeper = new ImageKeeper({
     docker,
     stateDir: config.stateDir,
@@ -50,6 +52,7 @@ export async function startPreviews(config: Config, engine: DemoEngine, docker: 
     minFreeBytes: config.builds.minFreeDisk,
     logger,
     now,
+    scheduler,
     use: {
       inUse: () => new Set(engine.list().filter((demo) => demo.status !== "asleep").flatMap((demo) => demo.instances.map((instance) => instance.image))),
       asleep: () => engine.list().flatMap((demo) => (demo.status === "asleep" && demo.instances[0] ? [{ id: demo.id, image: demo.instances[0].image, lastSeenAt: demo.lastSeenAt ?? demo.createdAt }] : [])),
@@ -73,19 +76,19 @@ export async function startPreviews(config: Config, engine: DemoEngine, docker: 
     engine.previews.serve(build.source, label, image, { withoutEnv: build.untrusted === true, ...(labels ? { labels } : {}) });
     await engine.previews.awaitServing(label, image);
   };
-  const builds = new BuildRunner({ stateDir: config.stateDir, previews: config.previews, limits: config.builds, docker, logger, clock: { now }, newId: makeIdGenerator(12), serve });
+  const builds = new BuildRunner({ stateDir: config.stateDir, previews: config.previews, limits: config.builds, docker, logger, scheduler, newId: makeIdGenerator(12), serve });
   await builds.start();
   await keeper.start();
-  const follower = new BranchFollower(builds, (label) => engine.get(label) !== undefined, logger, now);
+  const follower = new BranchFollower(builds, (label) => engine.get(label) !== undefined, logger, scheduler);
   follower.start();
-  const reporting = config.github ? await startReporting(config, builds, logger) : undefined;
+  const reporting = config.github ? await startReporting(config, builds, logger, scheduler) : undefined;
   const github = config.github
     ? new GithubHooks({ secrets: config.github.webhookSecrets, repos: config.githubRepos, runner: builds, engine, deliveries: new DeliveryLog(config.stateDir, now, logger), logger, ...(reporting ? { reporter: reporting.reporter, octokit: reporting.octokit } : {}) })
     : undefined;
   await github?.start();
   const reconciler =
     github && reporting
-      ? new PullRequestReconciler({ octokit: reporting.octokit, repos: config.githubRepos, previews: () => engine.list().filter((demo) => demo.kind === "preview"), runner: builds, handle: (intent) => github.handle(intent), everyMs: config.github!.reconcile, logger })
+      ? new PullRequestReconciler({ octokit: reporting.octokit, repos: config.githubRepos, previews: () => engine.list().filter((demo) => demo.kind === "preview"), runner: builds, handle: (intent) => github.handle(intent), everyMs: config.github!.reconcile, logger, scheduler })
       : undefined;
   reconciler?.start();
   return {
@@ -104,13 +107,13 @@ export async function startPreviews(config: Config, engine: DemoEngine, docker: 
 }
 
 /** Statuses and comments on pull requests, when GitHub credentials are configured. */
-async function startReporting(config: Config, builds: BuildRunner, logger: Logger): Promise<{ octokit: Octokit; outbox: Outbox; reporter: PullRequestReporter } | undefined> {
+async function startReporting(config: Config, builds: BuildRunner, logger: Logger, scheduler: Scheduler): Promise<{ octokit: Octokit; outbox: Outbox; reporter: PullRequestReporter } | undefined> {
   const octokit = await githubClient(config.github!);
   if (!octokit) {
     logger.warn("github: no token and no app configured: pull requests get previews but no statuses or comments");
     return undefined;
   }
-  const outbox = new Outbox({ octokit, stateDir: config.stateDir, logger });
+  const outbox = new Outbox({ octokit, stateDir: config.stateDir, logger, scheduler });
   await outbox.start();
   const repoBySource = new Map(Object.entries(config.githubRepos).map(([repo, entry]) => [entry.source, repo]));
   const reporter = new PullRequestReporter(outbox, (source) => repoBySource.get(source), (label) => `${publicOrigin(config, hostFor(label, config.domain))}/`, (message) => logger.warn(message));

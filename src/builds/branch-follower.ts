@@ -4,25 +4,31 @@ import { describeError } from "../core/errors.js";
 import type { Logger } from "../core/app-spec.js";
 import { branchLabel } from "../core/preview-names.js";
 import type { BuildRunner } from "./build-runner.js";
+import type { Cancel, Scheduler } from "../core/scheduler.js";
+import { systemScheduler } from "../clock/system-scheduler.js";
 
 const CHECK_EVERY_MS = 1000;
 
 export class BranchFollower {
-  private timer: NodeJS.Timeout | undefined;
+  private timer: Cancel | undefined;
   private running: Promise<void> | undefined;
   private readonly failing = new Set<string>();
 
-  constructor(private readonly runner: BuildRunner, private readonly isLive: (label: string) => boolean, private readonly logger: Logger, private readonly now: () => number) {}
+  constructor(private readonly runner: BuildRunner, private readonly isLive: (label: string) => boolean, private readonly logger: Logger, private readonly scheduler: Scheduler = systemScheduler) {}
+
+  private now(): number {
+    return this.scheduler.now();
+  }
 
   start(): void {
-    this.timer = setInterval(() => {
+    this.timer = this.scheduler.every(CHECK_EVERY_MS, () => {
       this.running ??= this.check().finally(() => (this.running = undefined));
-    }, CHECK_EVERY_MS);
-    this.timer.unref();
+      return this.running;
+    });
   }
 
   async close(): Promise<void> {
-    if (this.timer) clearInterval(this.timer);
+    this.timer?.();
     await this.running;
   }
 

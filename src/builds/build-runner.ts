@@ -6,7 +6,8 @@ import type Docker from "dockerode";
 import { BuildQueue, type Build } from "../core/build-queue.js";
 import { describeError, DomainError } from "../core/errors.js";
 import type { Logger } from "../core/app-spec.js";
-import type { Clock } from "../core/runtime.js";
+import type { Scheduler } from "../core/scheduler.js";
+import { Transitions } from "../core/transitions.js";
 import { Backoff } from "../core/backoff.js";
 import { previewLabels } from "../core/preview-names.js";
 import type { PreviewConfig } from "../config/schema.js";
@@ -14,7 +15,7 @@ import { readIfExists, serialWriter } from "../files/atomic.js";
 import { checkBranchName, checkCommitId } from "./git.js";
 import { ImageBuildError, ImageBuilder } from "./image-builder.js";
 import { Mirrors } from "./mirrors.js";
-import { abortableSleep, dockerGoesAway, dockerWentAway, theCommitsFault, untilDockerAnswers } from "./docker-faults.js";
+import { dockerGoesAway, dockerWentAway, theCommitsFault, untilDockerAnswers } from "./docker-faults.js";
 
 /** A fetch that fails is tried this many times in all, with growing pauses, before the build fails. */
 const FETCH_TRIES = 4;
@@ -25,7 +26,8 @@ export interface BuildRunnerOptions {
   limits: { concurrency: number; timeout: number; queueLength: number };
   docker: Docker;
   logger: Logger;
-  clock: Clock;
+  /** Time for the time limit, Docker waits and retries. */
+  scheduler: Scheduler;
   newId: () => string;
   /**
    * Serves a build's image at its preview hosts; resolves once they answer, throws (with words for the page)
@@ -46,11 +48,13 @@ export class BuildRunner {
   private readonly listeners: Array<(build: Build) => void> = [];
   private readonly notified = new Map<string, string>();
   private readonly writeState: (content: () => string) => Promise<void>;
+  /** A build ended or was cancelled: idle() waits on this, not on a poll. */
+  private readonly changes = new Transitions();
 
   constructor(private readonly options: BuildRunnerOptions) {
     this.queue = new BuildQueue(options.limits, options.newId);
     this.builder = new ImageBuilder(options.docker);
-    this.mirrors = new Mirrors(options.stateDir, options.previews, () => options.clock.now());
+    this.mirrors = new Mirrors(options.stateDir, options.previews, () => options.scheduler.now());
     this.file = path.join(options.stateDir, "builds.json");
     this.writeState = serialWriter(this.file, (error) => options.logger.error(`saving ${this.file} failed: ${describeError(error)}`));
   }
@@ -73,7 +77,7 @@ export class BuildRunner {
     const text = await readIfExists(this.file);
     if (text) {
       try {
-        this.queue.restore((JSON.parse(text) as { builds: Build[] }).builds ?? [], this.options.clock.now());
+        this.queue.restore((JSON.parse(text) as { builds: Build[] }).builds ?? [], this.options.scheduler.now());
       } catch (error) {
         this.options.logger.error(`the builds file ${this.file} is not readable (${describeError(error)}); starting without it`);
       }
@@ -87,7 +91,7 @@ export class BuildRunner {
     const sources = Object.keys(this.options.previews);
     if (typeof source !== "string" || !Object.hasOwn(this.options.previews, source)) throw new DomainError({ code: "unknown-source", asked: source, allowed: sources });
     const request = { ...(ref.commit !== undefined ? { source, commit: checkCommitId(ref.commit) } : { source, branch: await checkBranchName(ref.branch) }), ...(own ? { host: own.host, version: own.version, untrusted: own.untrusted, ...(own.link ? { link: own.link } : {}) } : {}) };
-    const result = this.queue.request(request, this.options.clock.now());
+    const result = this.queue.request(request, this.options.scheduler.now());
     if (result.created) {
       await this.save();
       this.pump();
@@ -105,7 +109,8 @@ export class BuildRunner {
       running.abort.abort();
       await running.done;
     } else {
-      this.queue.advance(id, "cancelled", this.options.clock.now(), { reason: "it was cancelled" });
+      this.queue.advance(id, "cancelled", this.options.scheduler.now(), { reason: "it was cancelled" });
+      this.changes.notify();
       await this.save();
     }
     return true;
@@ -126,10 +131,7 @@ export class BuildRunner {
 
   /** Waits until no build is queued or running (tests). */
   async idle(): Promise<void> {
-    while (this.queue.all().some((build) => this.queue.isActive(build))) {
-      await Promise.allSettled([...this.running.values()].map((entry) => entry.done));
-      await new Promise((resolve) => setTimeout(resolve, 20));
-    }
+    await this.changes.until(() => (this.queue.all().some((build) => this.queue.isActive(build)) ? undefined : true));
   }
 
   private pump(): void {
@@ -137,10 +139,11 @@ export class BuildRunner {
     for (const build of this.queue.startable()) {
       const abort = new AbortController();
       const entry: RunningBuild = { abort, done: Promise.resolve() };
-      this.queue.advance(build.id, "fetching", this.options.clock.now());
+      this.queue.advance(build.id, "fetching", this.options.scheduler.now());
       entry.done = this.run(build, entry).finally(() => {
         this.running.delete(build.id);
         this.pump();
+        this.changes.notify();
       });
       this.running.set(build.id, entry);
     }
@@ -148,11 +151,11 @@ export class BuildRunner {
 
   private async run(build: Build, entry: RunningBuild): Promise<void> {
     const preview = this.options.previews[build.source];
-    const now = () => this.options.clock.now();
-    const timer = setTimeout(() => {
+    const now = () => this.options.scheduler.now();
+    const cancelTimer = this.options.scheduler.after(this.options.limits.timeout, () => {
       entry.why = "timed-out";
       entry.abort.abort();
-    }, this.options.limits.timeout);
+    });
     try {
       if (!preview) throw new BuildFailure(`the source ${build.source} is no longer configured`);
       await this.save();
@@ -168,8 +171,8 @@ export class BuildRunner {
       this.queue.advance(build.id, "building", now(), { commit });
       await this.save();
       const { mirror } = this.mirrors.get(build.source);
-      await untilDockerAnswers(this.options.docker, entry.abort.signal, async (waiting) => {
-        this.queue.advance(build.id, "building", this.options.clock.now(), waiting ? { note: "waiting for Docker to answer" } : {});
+      await untilDockerAnswers(this.options.docker, this.options.scheduler, entry.abort.signal, async (waiting) => {
+        this.queue.advance(build.id, "building", this.options.scheduler.now(), waiting ? { note: "waiting for Docker to answer" } : {});
         await this.save();
       });
       let image: string;
@@ -177,7 +180,7 @@ export class BuildRunner {
         image = await this.builder.build({ source: build.source, commit, ...(build.branch ? { ref: build.branch } : {}), dockerfile: preview.dockerfile, context: preview.context, logFile: this.logFile(build.id), signal: entry.abort.signal }, mirror);
       } catch (error) {
         // Docker going away is not the commit's fault: the build is tried once more when Docker is back.
-        if (!entry.why && (dockerWentAway(error) || (!theCommitsFault(error) && (await dockerGoesAway(this.options.docker))))) {
+        if (!entry.why && (dockerWentAway(error) || (!theCommitsFault(error) && (await dockerGoesAway(this.options.docker, this.options.scheduler))))) {
           if (this.queue.requeue(build.id, "Docker stopped during the build; it is tried once more")) {
             await this.log(build, `[demo-launcher] Docker stopped during the build (${describeError(error)}); trying once more`);
             return;
@@ -208,7 +211,7 @@ export class BuildRunner {
       await this.log(build, `[demo-launcher] ${state}: ${reason}`);
       this.options.logger.warn(`build ${build.id} (${build.source} ${build.branch ?? build.commit}) ${state}: ${reason}`);
     } finally {
-      clearTimeout(timer);
+      cancelTimer();
       await this.save();
     }
   }
@@ -233,10 +236,10 @@ export class BuildRunner {
         if (attempt >= FETCH_TRIES || signal.aborted) throw new BuildFailure(reason);
         const pause = backoff.next();
         const note = `${reason}; trying again in ${Math.ceil(pause / 1000)} s (try ${attempt + 1} of ${FETCH_TRIES})`;
-        this.queue.advance(build.id, "fetching", this.options.clock.now(), { note });
+        this.queue.advance(build.id, "fetching", this.options.scheduler.now(), { note });
         await this.log(build, `[demo-launcher] ${note}`);
         await this.save();
-        await abortableSleep(pause, signal);
+        await this.options.scheduler.sleep(pause, signal);
       }
     }
     const commit = build.branch ? state.branches.get(build.branch) : await state.mirror.resolveCommit(build.commit!);

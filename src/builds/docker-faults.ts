@@ -2,6 +2,7 @@
 // waiting for a daemon that is coming back.
 import type Docker from "dockerode";
 import { describeError } from "../core/errors.js";
+import type { Scheduler } from "../core/scheduler.js";
 
 /** The Docker daemon stopped answering (a restart), as opposed to the Dockerfile failing. */
 export function dockerWentAway(error: unknown): boolean {
@@ -21,11 +22,13 @@ export function theCommitsFault(error: unknown): boolean {
  * Whether the daemon stops answering within a few seconds of a failure: a daemon going down still answers
  * for a moment and fails the build with anything (a killed RUN step, a failed mount), not the commit's fault.
  */
-export async function dockerGoesAway(docker: Docker): Promise<boolean> {
+export async function dockerGoesAway(docker: Docker, scheduler: Scheduler): Promise<boolean> {
   for (let waited = 0; waited < 5000; waited += 250) {
-    const answered = await Promise.race([docker.ping().then(() => true, () => false), new Promise<boolean>((resolve) => setTimeout(() => resolve(false), 1000).unref())]);
+    const stop = new AbortController();
+    const answered = await Promise.race([docker.ping().then(() => true, () => false), scheduler.sleep(1000, stop.signal).then(() => false)]);
+    stop.abort();
     if (!answered) return true;
-    await new Promise((resolve) => setTimeout(resolve, 250));
+    await scheduler.sleep(250);
   }
   return false;
 }
@@ -34,28 +37,15 @@ export async function dockerGoesAway(docker: Docker): Promise<boolean> {
  * A build waits (up to a minute) for a Docker daemon that is restarting instead of failing at once; `say(true)`
  * when it starts waiting, `say(false)` when Docker answers again after a wait.
  */
-export async function untilDockerAnswers(docker: Docker, signal: AbortSignal, say: (waiting: boolean) => Promise<void>): Promise<void> {
-  const deadline = Date.now() + 60_000;
+export async function untilDockerAnswers(docker: Docker, scheduler: Scheduler, signal: AbortSignal, say: (waiting: boolean) => Promise<void>): Promise<void> {
+  const deadline = scheduler.now() + 60_000;
   for (let waited = false; ; waited = true) {
     if (await docker.ping().then(() => true, () => false)) {
       if (waited) await say(false);
       return;
     }
-    if (signal.aborted || Date.now() > deadline) return;
+    if (signal.aborted || scheduler.now() > deadline) return;
     if (!waited) await say(true);
-    await abortableSleep(1000, signal);
+    await scheduler.sleep(1000, signal);
   }
-}
-
-/** Sleeps, or less when the signal aborts first. */
-export function abortableSleep(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    const timer = setTimeout(done, ms);
-    function done() {
-      clearTimeout(timer);
-      signal.removeEventListener("abort", done);
-      resolve();
-    }
-    signal.addEventListener("abort", done);
-  });
 }

@@ -9,6 +9,8 @@ import { planImageCleanup, type AsleepPreview, type CleanupPlan } from "../core/
 import { LABEL_PREFIX } from "../core/model.js";
 import { readIfExists, writeAtomically } from "../files/atomic.js";
 import { PREVIEW_IMAGE_REPO } from "./image-builder.js";
+import type { Cancel, Scheduler } from "../core/scheduler.js";
+import { systemScheduler } from "../clock/system-scheduler.js";
 
 const PASS_EVERY_MS = 60_000;
 
@@ -27,6 +29,8 @@ export interface ImageKeeperOptions {
   use: PreviewUse;
   logger: Logger;
   now: () => number;
+  /** Runs the passes; the system scheduler by default. */
+  scheduler?: Scheduler;
   /** Bytes free where Docker keeps images; by default measured on Docker's data root (undefined: unknown). */
   freeBytes?: () => Promise<number | undefined>;
 }
@@ -34,7 +38,7 @@ export interface ImageKeeperOptions {
 export class ImageKeeper {
   private readonly file: string;
   private usedAt = new Map<string, number>();
-  private timer: NodeJS.Timeout | undefined;
+  private timer: Cancel | undefined;
   private running: Promise<unknown> | undefined;
 
   constructor(private readonly options: ImageKeeperOptions) {
@@ -48,14 +52,14 @@ export class ImageKeeper {
     } catch (error) {
       this.options.logger.warn(`${this.file} is not readable (${describeError(error)}); image ages start from their creation`);
     }
-    this.timer = setInterval(() => {
+    this.timer = (this.options.scheduler ?? systemScheduler).every(PASS_EVERY_MS, () => {
       this.running ??= this.pass().catch((error) => this.options.logger.warn(`cleaning preview images: ${describeError(error)}`)).finally(() => (this.running = undefined));
-    }, PASS_EVERY_MS);
-    this.timer.unref();
+      return this.running;
+    });
   }
 
   async close(): Promise<void> {
-    if (this.timer) clearInterval(this.timer);
+    this.timer?.();
     await this.running;
   }
 

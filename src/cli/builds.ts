@@ -2,6 +2,7 @@
 // `deliveries` lists GitHub's webhook deliveries.
 import type { Config } from "../config/load.js";
 import { callApi, controllerUrl } from "./api-client.js";
+import { systemScheduler } from "../clock/system-scheduler.js";
 
 interface BuildView {
   id: string;
@@ -26,9 +27,9 @@ function line(build: BuildView): string {
 export async function runPreview(config: Config, source: string, ref: string, options: { wait?: number; json?: boolean }): Promise<number> {
   const body = COMMIT.test(ref) ? { source, commit: ref } : { source, branch: ref };
   let build = (await callApi(config, "POST", "/api/builds", body)).data as BuildView;
-  const deadline = Date.now() + (options.wait ?? 0) * 1000;
-  while (options.wait && !FINISHED.has(build.state) && Date.now() < deadline) {
-    await new Promise((resolve) => setTimeout(resolve, 500));
+  const deadline = systemScheduler.now() + (options.wait ?? 0) * 1000;
+  while (options.wait && !FINISHED.has(build.state) && systemScheduler.now() < deadline) {
+    await systemScheduler.sleep(500);
     build = (await callApi(config, "GET", `/api/builds/${build.id}`)).data as BuildView;
   }
   console.log(options.json ? JSON.stringify(build, null, 2) : line(build));

@@ -22,6 +22,7 @@ import { findNginx } from "../nginx/private-nginx.js";
 import { RoutesFile } from "../nginx/routes-file.js";
 import { httpReadinessProbe } from "../probe/http.js";
 import { callApi } from "./api-client.js";
+import { systemScheduler } from "../clock/system-scheduler.js";
 
 function untilSignal(): Promise<string> {
   return new Promise((resolve) => {
@@ -62,12 +63,12 @@ export async function runWatch(config: Config, logger: Logger, commands: { testC
 }
 
 async function waitForOutcome(config: Config, id: string, seconds: number): Promise<DemoView> {
-  const deadline = Date.now() + seconds * 1000;
+  const deadline = systemScheduler.now() + seconds * 1000;
   for (;;) {
     const { data } = await callApi(config, "GET", `/api/demos/${id}`);
     const view = data as DemoView;
-    if (view.status !== "starting" || Date.now() > deadline) return view;
-    await new Promise((resolve) => setTimeout(resolve, 250));
+    if (view.status !== "starting" || systemScheduler.now() > deadline) return view;
+    await systemScheduler.sleep(250);
   }
 }
 
@@ -119,9 +120,9 @@ export async function runReplace(config: Config, id: string, options: { image?: 
   let view = data as DemoView;
   const image = view.replacement?.image ?? options.image ?? "";
   if (options.wait) {
-    const deadline = Date.now() + options.wait * 1000;
-    while (view.replacement?.status === "running" && Date.now() < deadline) {
-      await new Promise((resolve) => setTimeout(resolve, 250));
+    const deadline = systemScheduler.now() + options.wait * 1000;
+    while (view.replacement?.status === "running" && systemScheduler.now() < deadline) {
+      await systemScheduler.sleep(250);
       view = (await callApi(config, "GET", `/api/demos/${encodeURIComponent(id)}`)).data as DemoView;
     }
   }
@@ -152,7 +153,7 @@ export async function runRender(config: Config): Promise<number> {
   );
   const { generation } = await routesFile.readCurrent();
   const previews = previewSpecs(config);
-  process.stdout.write(routesFile.render(demoRoutes(demos.values(), Date.now(), (demo) => (demo.kind === "preview" ? previews[demo.app] : config.apps[demo.app])), generation));
+  process.stdout.write(routesFile.render(demoRoutes(demos.values(), systemScheduler.now(), (demo) => (demo.kind === "preview" ? previews[demo.app] : config.apps[demo.app])), generation));
   return 0;
 }
 

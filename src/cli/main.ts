@@ -11,6 +11,7 @@ import { runRewind, runSnapshot } from "./rewind.js";
 import { runDoctor, runExtend, runLogs, runReplace, runLaunch, runList, runRender, runServe, runStop, runUp, runWatch } from "./commands.js";
 import { runFirewall } from "./host-checks.js";
 import { connectDocker } from "../docker/runtime.js";
+import { systemScheduler } from "../clock/system-scheduler.js";
 
 function withConfig<T extends unknown[]>(action: (config: Config, ...args: T) => Promise<number | void>) {
   return async (...args: T) => {
@@ -127,4 +128,4 @@ try {
 }
 
 // Docker's HTTP agent can hold the event loop open after a command has finished its work.
-setTimeout(() => process.exit(process.exitCode ?? 0), 1500).unref();
+systemScheduler.after(1500, () => process.exit(process.exitCode ?? 0));

@@ -1,6 +1,7 @@
 // The CLI's rewind: `rewind <id> [source] [--wait]` starts one (the app's default source when none is named) and follows its job.
 import type { Config } from "../config/load.js";
 import { callApi } from "./api-client.js";
+import { systemScheduler } from "../clock/system-scheduler.js";
 
 interface JobView {
   id: string;
@@ -13,9 +14,9 @@ interface JobView {
 
 /** Follows a job until it ends or the wait is over. */
 async function follow(config: Config, job: JobView, waitSeconds: number): Promise<JobView> {
-  const deadline = Date.now() + waitSeconds * 1000;
-  while (waitSeconds && (job.status === "queued" || job.status === "running") && Date.now() < deadline) {
-    await new Promise((resolve) => setTimeout(resolve, 250));
+  const deadline = systemScheduler.now() + waitSeconds * 1000;
+  while (waitSeconds && (job.status === "queued" || job.status === "running") && systemScheduler.now() < deadline) {
+    await systemScheduler.sleep(250);
     job = (await callApi(config, "GET", `/api/jobs/${encodeURIComponent(job.id)}`)).data as JobView;
   }
   return job;

@@ -7,6 +7,8 @@ import type { Logger } from "../core/app-spec.js";
 import { describeError } from "../core/errors.js";
 import { LABEL_PREFIX } from "../core/model.js";
 import { call } from "./runtime.js";
+import type { Cancel, Scheduler } from "../core/scheduler.js";
+import { systemScheduler } from "../clock/system-scheduler.js";
 
 /** A fall of free space this large since the last measure means someone is writing fast: measure every demo now. */
 const SUDDEN_FALL_BYTES = 256 * 1024 ** 2;
@@ -19,6 +21,8 @@ export interface DiskGuardOptions {
   /** Whether budgets must be measured (false when Docker holds containers to a quota itself). */
   watched: () => boolean;
   logger: Logger;
+  /** Runs the checks; the system scheduler by default. */
+  scheduler?: Scheduler;
 }
 
 /**
@@ -27,7 +31,7 @@ export interface DiskGuardOptions {
  * One file can never outgrow the budget anyway (the fsize ulimit), so a single `dd` stops at it.
  */
 export class DiskGuard {
-  private timer: NodeJS.Timeout | undefined;
+  private timer: Cancel | undefined;
   private root: string | undefined;
   private lastSizesAt = 0;
   private freeAtLastSizes: number | undefined;
@@ -45,12 +49,11 @@ export class DiskGuard {
       this.options.logger.warn(`disk: cannot read the free space under Docker's data root (${describeError(error)}); the floor (limits.minFreeDisk) is not checked, budgets are still measured`);
     }
     await this.tick();
-    this.timer = setInterval(() => void this.tick(), SPACE_EVERY_MS);
-    this.timer.unref();
+    this.timer = (this.options.scheduler ?? systemScheduler).every(SPACE_EVERY_MS, () => this.tick());
   }
 
   stop(): void {
-    clearInterval(this.timer);
+    this.timer?.();
   }
 
   /** One pass: read the free space, set or clear the launch floor, measure budgets when due. Never throws. */
@@ -61,7 +64,7 @@ export class DiskGuard {
       this.space = await this.readSpace();
       this.checkFloor();
       const fell = this.space && this.freeAtLastSizes !== undefined && this.freeAtLastSizes - this.space.freeBytes > SUDDEN_FALL_BYTES;
-      if (this.options.watched() && (fell || Date.now() - this.lastSizesAt >= SIZES_EVERY_MS)) await this.measureBudgets();
+      if (this.options.watched() && (fell || (this.options.scheduler ?? systemScheduler).now() - this.lastSizesAt >= SIZES_EVERY_MS)) await this.measureBudgets();
     } catch (error) {
       this.options.logger.warn(`disk: ${describeError(error)}`);
     } finally {
@@ -88,7 +91,7 @@ export class DiskGuard {
 
   /** Reads every writable layer of ours in one call and ends (or, for shared demos and previews, renews) demos past their budget. */
   async measureBudgets(): Promise<void> {
-    this.lastSizesAt = Date.now();
+    this.lastSizesAt = (this.options.scheduler ?? systemScheduler).now();
     this.freeAtLastSizes = this.space?.freeBytes;
     const containers = await call(() => this.docker.listContainers({ size: true, filters: { label: [`${LABEL_PREFIX}namespace=${this.options.namespace}`], status: ["running"] } }), 60_000);
     const written = new Map(containers.map((info) => [info.Id, (info as { SizeRw?: number }).SizeRw ?? 0]));

@@ -2,6 +2,7 @@
 import Docker from "dockerode";
 import { SetupError, describeError } from "../core/errors.js";
 import { RuntimeUnavailableError } from "../core/runtime.js";
+import { systemScheduler } from "../clock/system-scheduler.js";
 
 export function statusCode(error: unknown): number | undefined {
   return (error as { statusCode?: number })?.statusCode;
@@ -29,9 +30,9 @@ export const CREATE_TIMEOUT_MS = 60_000;
  * the reaper forever.
  */
 export async function call<T>(work: () => Promise<T>, timeoutMs = CALL_TIMEOUT_MS): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
+  let cancel = () => {};
   const timeout = new Promise<never>((_resolve, reject) => {
-    timer = setTimeout(() => reject(new RuntimeUnavailableError(`no answer within ${timeoutMs / 1000} s`)), timeoutMs);
+    cancel = systemScheduler.after(timeoutMs, () => reject(new RuntimeUnavailableError(`no answer within ${timeoutMs / 1000} s`)), { keepAlive: true });
   });
   try {
     return await Promise.race([work(), timeout]);
@@ -39,7 +40,7 @@ export async function call<T>(work: () => Promise<T>, timeoutMs = CALL_TIMEOUT_M
     if (isDockerUnavailable(error)) throw error instanceof RuntimeUnavailableError ? error : new RuntimeUnavailableError(describeError(error));
     throw error;
   } finally {
-    clearTimeout(timer);
+    cancel();
   }
 }
 

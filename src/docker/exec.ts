@@ -2,6 +2,7 @@
 import type Docker from "dockerode";
 import { PassThrough } from "node:stream";
 import type { ExecResult, ExecSpec } from "../core/runtime.js";
+import { systemScheduler } from "../clock/system-scheduler.js";
 
 /** Enough of a tool's output to say why it failed; a dump's restore can print megabytes of notices. */
 const OUTPUT_LIMIT = 64 * 1024;
@@ -23,14 +24,14 @@ export async function execInContainer(docker: Docker, containerId: string, spec:
     if (output.length > OUTPUT_LIMIT * 2) output = output.slice(-OUTPUT_LIMIT);
   });
   docker.modem.demuxStream(stream, sink, sink);
-  let timer: NodeJS.Timeout | undefined;
+  let cancel = () => {};
   const finished = await new Promise<boolean>((resolve) => {
     stream.on("end", () => resolve(true));
     stream.on("close", () => resolve(true));
     stream.on("error", () => resolve(true));
-    timer = setTimeout(() => resolve(false), spec.timeoutMs);
+    cancel = systemScheduler.after(spec.timeoutMs, () => resolve(false), { keepAlive: true });
   });
-  clearTimeout(timer);
+  cancel();
   if (!finished) {
     stream.destroy?.();
     // Docker cannot kill an exec'd process; the restore's own steps are atomic, so a late one changes nothing half-way.

@@ -12,6 +12,7 @@ import { call, CALL_TIMEOUT_MS, CREATE_TIMEOUT_MS, statusCode } from "./engine-a
 export { assertDockerReachable, call, connectDocker, isDockerUnavailable, statusCode } from "./engine-api.js";
 import { hardenedHostConfig, NO_QUOTA } from "./hardening.js";
 import { egressNetworkName } from "../firewall/rules.js";
+import { systemScheduler } from "../clock/system-scheduler.js";
 
 /** The host port this adapter bound, kept on the container so a restarted controller knows its endpoint. */
 export const PORT_LABEL = `${LABEL_PREFIX}port`;
@@ -208,10 +209,10 @@ export class DockerRuntime implements ContainerRuntime {
   }
 
   async imageExists(image: string): Promise<boolean> {
-    if ((this.knownImages.get(image) ?? 0) > Date.now()) return true;
+    if ((this.knownImages.get(image) ?? 0) > systemScheduler.now()) return true;
     try {
       await call(() => this.docker.getImage(image).inspect());
-      this.knownImages.set(image, Date.now() + 60_000);
+      this.knownImages.set(image, systemScheduler.now() + 60_000);
       return true;
     } catch (error) {
       if (statusCode(error) === 404) return false;
@@ -245,7 +246,7 @@ export class DockerRuntime implements ContainerRuntime {
   watchConnection(lost: () => void): () => void {
     let stopped = false;
     let current: NodeJS.ReadableStream | undefined;
-    let retry: NodeJS.Timeout | undefined;
+    let retry: (() => void) | undefined;
     const open = async (): Promise<void> => {
       if (stopped) return;
       try {
@@ -260,20 +261,20 @@ export class DockerRuntime implements ContainerRuntime {
           // Networks are re-checked after a restart: a daemon with a fresh data root has lost them.
           this.readyNetworks.clear();
           lost();
-          retry = setTimeout(() => void open(), 500);
+          retry = systemScheduler.after(500, () => void open());
         };
         stream.on("end", onEnd);
         stream.on("close", onEnd);
         stream.on("error", onEnd);
         stream.resume();
       } catch {
-        retry = setTimeout(() => void open(), 1000);
+        retry = systemScheduler.after(1000, () => void open());
       }
     };
     void open();
     return () => {
       stopped = true;
-      clearTimeout(retry);
+      retry?.();
       (current as unknown as { destroy?: () => void } | undefined)?.destroy?.();
     };
   }

@@ -1,6 +1,7 @@
 // File writes that never leave a half-written file: temp file in the same dir, fsync, rename; skip when unchanged.
 import { mkdir, open, readdir, readFile, rename, stat, unlink } from "node:fs/promises";
 import path from "node:path";
+import { systemScheduler } from "../clock/system-scheduler.js";
 
 export async function readIfExists(file: string): Promise<string | undefined> {
   try {
@@ -17,7 +18,7 @@ let tempSequence = 0;
 export async function writeAtomically(file: string, content: string | Uint8Array): Promise<void> {
   await mkdir(path.dirname(file), { recursive: true });
   tempSequence += 1;
-  const temp = path.join(path.dirname(file), `.${path.basename(file)}.${process.pid}.${Date.now()}.${tempSequence}.tmp`);
+  const temp = path.join(path.dirname(file), `.${path.basename(file)}.${process.pid}.${systemScheduler.now()}.${tempSequence}.tmp`);
   // "wx": a name already there is never written into (two writers truncating one temp file can interleave).
   const handle = await open(temp, "wx", 0o644);
   try {
@@ -66,7 +67,7 @@ export async function removeStaleTemps(file: string, olderThanMs = 10_000): Prom
   let removed = 0;
   for (const name of names) {
     if (!name.startsWith(prefix) || !name.endsWith(".tmp")) continue;
-    const age = Date.now() - ((await stat(path.join(dir, name)).catch(() => undefined))?.mtimeMs ?? Date.now());
+    const age = systemScheduler.now() - ((await stat(path.join(dir, name)).catch(() => undefined))?.mtimeMs ?? systemScheduler.now());
     if (age < olderThanMs) continue;
     await unlink(path.join(dir, name)).then(() => (removed += 1), () => {});
   }

@@ -4,6 +4,8 @@ import type { Logger } from "../core/app-spec.js";
 import { describeError } from "../core/errors.js";
 import { applyFirewall, checkFirewall, type BridgePolicy } from "./iptables.js";
 import { describeEgress, egressNetworkName, type Egress } from "./rules.js";
+import type { Cancel, Scheduler } from "../core/scheduler.js";
+import { systemScheduler } from "../clock/system-scheduler.js";
 
 const CHECK_EVERY_MS = 30_000;
 
@@ -26,9 +28,9 @@ export async function bridgePolicies(docker: Docker, networks: ReadonlyArray<{ n
 }
 
 export class FirewallKeeper {
-  private timer: NodeJS.Timeout | undefined;
+  private timer: Cancel | undefined;
 
-  constructor(private readonly docker: Docker, private readonly networks: ReadonlyArray<{ network: string; egress: Egress }>, private readonly logger: Logger) {}
+  constructor(private readonly docker: Docker, private readonly networks: ReadonlyArray<{ network: string; egress: Egress }>, private readonly logger: Logger, private readonly scheduler: Scheduler = systemScheduler) {}
 
   async start(): Promise<void> {
     // iptables needs root (CAP_NET_ADMIN): without it the operator runs `demo-launcher firewall` as root (the unit's ExecStartPre does).
@@ -37,12 +39,11 @@ export class FirewallKeeper {
       return;
     }
     await this.keep(true);
-    this.timer = setInterval(() => void this.keep(false), CHECK_EVERY_MS);
-    this.timer.unref();
+    this.timer = this.scheduler.every(CHECK_EVERY_MS, () => this.keep(false));
   }
 
   stop(): void {
-    clearInterval(this.timer);
+    this.timer?.();
   }
 
   /** Applies when asked or when a check finds drift (a Docker restart with a fresh data root makes new bridges). */

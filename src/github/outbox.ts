@@ -6,6 +6,8 @@ import type { Octokit } from "@octokit/core";
 import type { Logger } from "../core/app-spec.js";
 import { describeError } from "../core/errors.js";
 import { readIfExists, serialWriter } from "../files/atomic.js";
+import type { Cancel, Scheduler } from "../core/scheduler.js";
+import { systemScheduler } from "../clock/system-scheduler.js";
 
 /** Marks the comment we own on a pull request, so it is found and edited in place, never posted twice. */
 export const COMMENT_MARKER = "<!-- demo-launcher:preview -->";
@@ -28,7 +30,8 @@ export interface OutboxOptions {
   octokit: Octokit;
   stateDir: string;
   logger: Logger;
-  now?: () => number;
+  /** Time for retries; the system scheduler by default. */
+  scheduler?: Scheduler;
   /** The first retry's pause; doubled each time (tests shorten it). */
   firstRetryMs?: number;
 }
@@ -38,15 +41,20 @@ export class Outbox {
   /** The id of our comment on each pull request (`owner/name#n`), once found or made. */
   private comments = new Map<string, number>();
   private readonly file: string;
-  private timer: NodeJS.Timeout | undefined;
+  private timer: Cancel | undefined;
   private sending: Promise<void> | undefined;
-  private readonly now: () => number;
+  private closed = false;
+  private readonly scheduler: Scheduler;
   private readonly writeState: (content: () => string) => Promise<void>;
 
   constructor(private readonly options: OutboxOptions) {
     this.file = path.join(options.stateDir, "github-outbox.json");
     this.writeState = serialWriter(this.file, (error) => options.logger.error(`saving ${this.file}: ${describeError(error)}`));
-    this.now = options.now ?? (() => Date.now());
+    this.scheduler = options.scheduler ?? systemScheduler;
+  }
+
+  private now(): number {
+    return this.scheduler.now();
   }
 
   async start(): Promise<void> {
@@ -58,12 +66,12 @@ export class Outbox {
     } catch (error) {
       this.options.logger.error(`${this.file} is not readable (${describeError(error)}); starting with an empty outbox`);
     }
-    this.timer = setInterval(() => this.kick(), 250);
-    this.timer.unref();
+    this.kick();
   }
 
   async close(): Promise<void> {
-    if (this.timer) clearInterval(this.timer);
+    this.closed = true;
+    this.timer?.();
     await this.sending;
   }
 
@@ -85,12 +93,25 @@ export class Outbox {
     while ([...this.entries.values()].some((entry) => entry.dueAt <= this.now())) {
       this.kick();
       await this.sending;
-      await new Promise((resolve) => setTimeout(resolve, 20));
     }
   }
 
   private kick(): void {
-    this.sending ??= this.sendDue().finally(() => (this.sending = undefined));
+    if (this.closed) return;
+    this.sending ??= this.sendDue().finally(() => {
+      this.sending = undefined;
+      this.armForNextDue();
+    });
+  }
+
+  /** One timer, at the earliest retry: nothing runs while nothing is due. */
+  private armForNextDue(): void {
+    this.timer?.();
+    this.timer = undefined;
+    if (this.closed) return;
+    let next: number | undefined;
+    for (const entry of this.entries.values()) if (next === undefined || entry.dueAt < next) next = entry.dueAt;
+    if (next !== undefined) this.timer = this.scheduler.after(Math.max(0, next - this.now()), () => this.kick());
   }
 
   private async sendDue(): Promise<void> {

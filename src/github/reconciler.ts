@@ -9,6 +9,8 @@ import type { Demo } from "../core/model.js";
 import { pullRequestLabel } from "../core/preview-names.js";
 import type { BuildRunner } from "../builds/build-runner.js";
 import type { GithubRepo } from "../config/load.js";
+import type { Cancel, Scheduler } from "../core/scheduler.js";
+import { systemScheduler } from "../clock/system-scheduler.js";
 
 const MAX_PAGES = 10;
 
@@ -28,22 +30,23 @@ export interface ReconcilerOptions {
   handle: (intent: GithubIntent) => Promise<unknown>;
   everyMs: number;
   logger: Logger;
+  /** Runs the passes; the system scheduler by default. */
+  scheduler?: Scheduler;
 }
 
 export class PullRequestReconciler {
-  private timer: NodeJS.Timeout | undefined;
+  private timer: Cancel | undefined;
   private running: Promise<void> | undefined;
 
   constructor(private readonly options: ReconcilerOptions) {}
 
   start(): void {
     this.kick();
-    this.timer = setInterval(() => this.kick(), this.options.everyMs);
-    this.timer.unref();
+    this.timer = (this.options.scheduler ?? systemScheduler).every(this.options.everyMs, () => this.kick());
   }
 
   async close(): Promise<void> {
-    if (this.timer) clearInterval(this.timer);
+    this.timer?.();
     await this.running;
   }
 

@@ -87,7 +87,7 @@ export function createHttpContext(deps: ServerDeps, pages: Pages, scripts: HttpC
     scripts,
     apexUrl,
     urlOf,
-    viewFor: (demo, options) => viewOf(demo, urlOf(demo), Date.now(), engine.queueInfo(demo.id), options),
+    viewFor: (demo, options) => viewOf(demo, urlOf(demo), engine.now(), engine.queueInfo(demo.id), options),
     endedView(ended) {
       const host = hostFor(ended.id, config.domain);
       return { id: ended.id, app: ended.app, host, url: `${publicOrigin(config, host)}/`, status: ended.status, reason: ended.reason, endedAt: new Date(ended.endedAt).toISOString() };

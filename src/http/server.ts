@@ -46,7 +46,7 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
   // Read once: a missing asset or logo is a start-up error, not a broken page later.
   const scripts = { launch: pages.asset("launch.js"), status: pages.asset("status.js"), banner: pages.asset("banner.js"), preview: pages.asset("preview.js") };
   const logo = config.brand.logo ? { body: await readFile(config.brand.logo), type: LOGO_TYPES[path.extname(config.brand.logo).toLowerCase()] ?? "application/octet-stream" } : undefined;
-  const auth = new ConsoleAuth(config, new Signer(await loadOrCreateSecret(path.join(config.stateDir, "console.key")), () => Date.now()));
+  const auth = new ConsoleAuth(config, new Signer(await loadOrCreateSecret(path.join(config.stateDir, "console.key")), () => deps.engine.now()));
   // Visitor keys are keyed with a secret of this install, so the labels and the state file keep no address.
   const visitorKeys = new VisitorKeys(await loadOrCreateSecret(path.join(config.stateDir, "visitor.key")), { ipv4: config.limits.perNetwork.ipv4, ipv6: config.limits.perNetwork.ipv6 });
   const ctx = createHttpContext(deps, pages, scripts, auth, visitorKeys);

@@ -78,7 +78,7 @@ export class ControllerMetrics {
 
   private onBuild(build: Build): void {
     if (ACTIVE_STATES.includes(build.state) || build.startedAt === undefined) return;
-    this.builds.observe({ source: build.source, outcome: build.state }, ((build.finishedAt ?? Date.now()) - build.startedAt) / 1000);
+    this.builds.observe({ source: build.source, outcome: build.state }, ((build.finishedAt ?? this.sources.engine.now()) - build.startedAt) / 1000);
   }
 
   /** Read at each scrape: what is live now, and the health of Docker, the watcher and nginx. */

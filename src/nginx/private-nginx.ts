@@ -11,6 +11,7 @@ import { SetupError } from "../core/errors.js";
 import type { Address } from "../config/schema.js";
 import { DEFAULT_TEMPLATES_DIR, PACKAGE_ROOT, formatAddress } from "./render.js";
 import { writeIfChanged } from "../files/atomic.js";
+import { systemScheduler } from "../clock/system-scheduler.js";
 
 export async function findNginx(): Promise<string> {
   for (const dir of [...(process.env.PATH ?? "").split(":"), "/usr/sbin", "/usr/local/sbin", "/usr/local/nginx/sbin"]) {
@@ -107,7 +108,7 @@ export class PrivateNginx {
     for (let attempt = 0; attempt < 100; attempt += 1) {
       if (this.exitError) throw new SetupError(`nginx did not start: ${this.exitError}`);
       if (await isListening(this.options.listen)) return;
-      await new Promise((resolve) => setTimeout(resolve, 50));
+      await systemScheduler.sleep(50);
     }
     throw new SetupError(`nginx did not listen on ${formatAddress(this.options.listen)} within 5 s`);
   }
@@ -129,9 +130,9 @@ export class PrivateNginx {
     this.child = undefined;
     if (!child || this.exitError !== undefined) return;
     child.kill("SIGQUIT");
-    const timer = setTimeout(() => child.kill("SIGKILL"), 5000);
+    const cancel = systemScheduler.after(5000, () => child.kill("SIGKILL"), { keepAlive: true });
     await child.catch(() => {});
-    clearTimeout(timer);
+    cancel();
   }
 }
 
@@ -144,7 +145,7 @@ async function stopProcess(pid: number, signal: NodeJS.Signals): Promise<void> {
   }
   for (let attempt = 0; attempt < 100; attempt += 1) {
     if (!(await readFile(`/proc/${pid}/cmdline`, "utf8").catch(() => ""))) return;
-    await new Promise((resolve) => setTimeout(resolve, 50));
+    await systemScheduler.sleep(50);
   }
   try {
     process.kill(pid, "SIGKILL");

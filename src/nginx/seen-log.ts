@@ -4,6 +4,8 @@ import { mkdir, open, stat, truncate, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { idFromHost } from "../core/naming.js";
 import type { Logger } from "../logger.js";
+import type { Cancel, Scheduler } from "../core/scheduler.js";
+import { systemScheduler } from "../clock/system-scheduler.js";
 
 const READ_EVERY_MS = 2000;
 /** nginx flushes its buffer within 1 s and we read every 2 s: a request is known at most this late. */
@@ -14,12 +16,12 @@ const MAX_READ_BYTES = 4 * 1024 * 1024;
 
 export class SeenLog {
   private offset = 0;
-  private timer: NodeJS.Timeout | undefined;
+  private timer: Cancel | undefined;
   private reading: Promise<void> | undefined;
   /** True once nginx is known to write the file: idle stop is only safe then. */
   private seenByNginx = false;
 
-  constructor(private readonly file: string, private readonly domain: string, private readonly onLabels: (labels: Set<string>) => void, private readonly logger: Logger) {}
+  constructor(private readonly file: string, private readonly domain: string, private readonly onLabels: (labels: Set<string>) => void, private readonly logger: Logger, private readonly scheduler: Scheduler = systemScheduler) {}
 
   /** Whether requests are being counted: the file exists (nginx opened it when it loaded the routes). */
   get working(): boolean {
@@ -37,8 +39,7 @@ export class SeenLog {
       return 0;
     });
     this.offset = size;
-    this.timer = setInterval(() => void this.readNew(), READ_EVERY_MS);
-    this.timer.unref();
+    this.timer = this.scheduler.every(READ_EVERY_MS, () => this.readNew());
   }
 
   /** Reads what nginx added since the last read (tests call it to skip the wait). */
@@ -48,7 +49,7 @@ export class SeenLog {
   }
 
   async close(): Promise<void> {
-    if (this.timer) clearInterval(this.timer);
+    this.timer?.();
     await this.reading;
   }
 

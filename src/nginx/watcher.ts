@@ -1,4 +1,5 @@
 // Watches the routes file; on change: coalesce, `nginx -t`, graceful reload, or restore the last good file.
+import { EventEmitter } from "node:events";
 import { stat } from "node:fs/promises";
 import path from "node:path";
 import chokidar, { type FSWatcher } from "chokidar";
@@ -9,6 +10,8 @@ import type { Logger } from "../logger.js";
 import { runCommandLine, type CommandRunner } from "./commands.js";
 import { readIfExists, writeAtomically } from "../files/atomic.js";
 import { writeWatcherStatus, type WatcherStatus } from "./watcher-status.js";
+import type { Cancel, Scheduler } from "../core/scheduler.js";
+import { systemScheduler } from "../clock/system-scheduler.js";
 
 const LAST_GOOD_FILE_NAME = ".routes.conf.last-good";
 
@@ -22,6 +25,8 @@ export interface WatcherOptions {
   maxWaitMs?: number;
   logger: Logger;
   run?: CommandRunner;
+  /** Time for the debounce, the retries and the safety check; the system scheduler by default. */
+  scheduler?: Scheduler;
 }
 
 export type ApplyOutcome = "reloaded" | "unchanged" | "rejected" | "reload-failed" | "missing" | "io-failed";
@@ -41,20 +46,23 @@ export class NginxWatcher {
   private readonly lastGoodFile: string;
   private readonly run: CommandRunner;
   private fsWatcher: FSWatcher | undefined;
-  private timer: NodeJS.Timeout | undefined;
+  private timer: Cancel | undefined;
   private firstPendingAt = 0;
   private applying: Promise<ApplyOutcome> | undefined;
   private again = false;
   private lastApplied: string | undefined;
-  private status: WatcherStatus = { state: "ok", updatedAt: new Date().toISOString(), appliedGeneration: 0, reloads: 0 };
+  private readonly scheduler: Scheduler;
+  private status: WatcherStatus;
   private closed = false;
-  private safetyTimer: NodeJS.Timeout | undefined;
+  private safetyTimer: Cancel | undefined;
+  /** "applied" (outcome, status) after every attempt: tests and the CLI wait on it instead of reading the status file. */
+  readonly events = new EventEmitter<{ applied: [ApplyOutcome, WatcherStatus] }>();
   private watchedDir: string | undefined;
   private lastSeenFile: string | undefined;
   private checking = false;
   /** The fault last logged, so one that persists is reported once and its end once. */
   private readonly lasting = new LastingFault();
-  private retryTimer: NodeJS.Timeout | undefined;
+  private retryTimer: Cancel | undefined;
   private readonly retryBackoff = new Backoff({ firstMs: RETRY_FIRST_MS, maxMs: RETRY_MAX_MS });
   private statusWriteFailed = false;
 
@@ -62,6 +70,12 @@ export class NginxWatcher {
     this.routesFile = path.join(options.configDir, ROUTES_FILE_NAME);
     this.lastGoodFile = path.join(options.configDir, LAST_GOOD_FILE_NAME);
     this.run = options.run ?? runCommandLine;
+    this.scheduler = options.scheduler ?? systemScheduler;
+    this.status = { state: "ok", updatedAt: this.isoNow(), appliedGeneration: 0, reloads: 0 };
+  }
+
+  private isoNow(): string {
+    return new Date(this.scheduler.now()).toISOString();
   }
 
   async start(): Promise<void> {
@@ -70,8 +84,7 @@ export class NginxWatcher {
     await this.watchDir();
     // Events can be lost (the directory removed and made again, a full inotify queue, a mount over it):
     // a cheap stat now and then catches what they missed, and watches the new directory.
-    this.safetyTimer = setInterval(() => void this.safetyCheck(), SAFETY_CHECK_MS);
-    this.safetyTimer.unref();
+    this.safetyTimer = this.scheduler.every(SAFETY_CHECK_MS, () => this.safetyCheck());
   }
 
   private async watchDir(): Promise<void> {
@@ -125,16 +138,17 @@ export class NginxWatcher {
    */
   private schedule(): void {
     if (this.closed) return;
-    const now = Date.now();
+    const now = this.scheduler.now();
     const quiet = !this.applying && !this.timer && now - this.lastApplyEndedAt > this.options.debounceMs;
     if (!this.timer) this.firstPendingAt = now;
-    clearTimeout(this.timer);
+    this.timer?.();
     const maxWait = this.options.maxWaitMs ?? 1000;
     const delay = quiet ? 5 : Math.max(0, Math.min(this.options.debounceMs, this.firstPendingAt + maxWait - now));
-    this.timer = setTimeout(() => {
+    // Held open: a watcher between a change and its reload must not let its process exit.
+    this.timer = this.scheduler.after(delay, () => {
       this.timer = undefined;
       void this.applyNow();
-    }, delay);
+    }, { keepAlive: true });
   }
 
   /** Applies the current file once; concurrent calls share one run and queue one more. */
@@ -145,7 +159,7 @@ export class NginxWatcher {
     }
     this.applying = this.applyOnce().finally(() => {
       this.applying = undefined;
-      this.lastApplyEndedAt = Date.now();
+      this.lastApplyEndedAt = this.scheduler.now();
       if (this.again && !this.closed) {
         this.again = false;
         void this.applyNow();
@@ -163,18 +177,19 @@ export class NginxWatcher {
       const cause = `cannot update ${this.options.configDir}: ${describeError(error)}`;
       this.lastApplied = undefined;
       this.fault(cause);
-      await this.report({ state: "error", lastError: { kind: "io", message: cause, at: new Date().toISOString(), generation: this.status.appliedGeneration } });
+      await this.report({ state: "error", lastError: { kind: "io", message: cause, at: this.isoNow(), generation: this.status.appliedGeneration } });
       outcome = "io-failed";
     }
     if (outcome === "reload-failed" || outcome === "io-failed") this.retryLater();
     else {
-      clearTimeout(this.retryTimer);
+      this.retryTimer?.();
       this.retryTimer = undefined;
       this.retryBackoff.reset();
       if (outcome !== "rejected" && this.lasting.clear() !== undefined) {
         this.options.logger.info(`watcher: recovered; nginx serves routes generation ${this.status.appliedGeneration}`);
       }
     }
+    this.events.emit("applied", outcome, this.status);
     return outcome;
   }
 
@@ -186,10 +201,10 @@ export class NginxWatcher {
   /** Nothing may change for a while (nginx stopped, disk full): try again by ourselves, backing off. */
   private retryLater(): void {
     if (this.closed || this.retryTimer) return;
-    this.retryTimer = setTimeout(() => {
+    this.retryTimer = this.scheduler.after(this.retryBackoff.next(), () => {
       this.retryTimer = undefined;
       void this.applyNow();
-    }, this.retryBackoff.next());
+    }, { keepAlive: true });
   }
 
   private async applyContent(): Promise<ApplyOutcome> {
@@ -209,7 +224,7 @@ export class NginxWatcher {
       const message = `generation ${generation} failed \`${this.options.testCommand}\`, kept the last good routes file: ${test.output || "no output"}`;
       // Logged once per cause: the controller writing its routes again (each generation) is the same fault.
       this.fault(`a routes file failed \`${this.options.testCommand}\`, kept the last good one: ${test.output || "no output"}`);
-      await this.report({ state: "error", lastError: { kind: "rejected", message, at: new Date().toISOString(), generation } });
+      await this.report({ state: "error", lastError: { kind: "rejected", message, at: this.isoNow(), generation } });
       return "rejected";
     }
 
@@ -221,7 +236,7 @@ export class NginxWatcher {
       this.fault(`\`${this.options.reloadCommand}\` failed: ${reload.output || "no output"}; retrying`);
       // The file is valid but nginx was not told: try again (retryLater), and on the next change.
       this.lastApplied = undefined;
-      await this.report({ state: "error", lastError: { kind: "reload", message, at: new Date().toISOString(), generation } });
+      await this.report({ state: "error", lastError: { kind: "reload", message, at: this.isoNow(), generation } });
       return "reload-failed";
     }
     this.options.logger.info(`watcher: reloaded nginx for routes generation ${generation}`);
@@ -230,7 +245,7 @@ export class NginxWatcher {
   }
 
   private async report(change: Partial<WatcherStatus>): Promise<void> {
-    this.status = { ...this.status, ...change, updatedAt: new Date().toISOString() };
+    this.status = { ...this.status, ...change, updatedAt: this.isoNow() };
     if (change.state === "ok") delete this.status.lastError;
     try {
       await writeWatcherStatus(this.options.configDir, this.status);
@@ -244,9 +259,9 @@ export class NginxWatcher {
 
   async close(): Promise<void> {
     this.closed = true;
-    clearTimeout(this.timer);
-    clearTimeout(this.retryTimer);
-    clearInterval(this.safetyTimer);
+    this.timer?.();
+    this.retryTimer?.();
+    this.safetyTimer?.();
     await this.fsWatcher?.close();
     this.fsWatcher = undefined;
     await this.applying?.catch(() => {});

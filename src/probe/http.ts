@@ -2,6 +2,8 @@
 import http from "node:http";
 import type { ReadinessProbe } from "../core/runtime.js";
 import type { GenerationConfirmer } from "../nginx/route-publisher.js";
+import type { Scheduler } from "../core/scheduler.js";
+import { systemScheduler } from "../clock/system-scheduler.js";
 
 interface GetResult {
   status: number;
@@ -51,6 +53,8 @@ export interface ConfirmerOptions {
   rejected?: (generation: number) => Promise<boolean>;
   /** Whether the workers older than the one that answered have stopped accepting (undefined: cannot tell). */
   olderWorkersRetired?: (worker: number) => Promise<boolean | undefined>;
+  /** Time for the readings and the time limit; the system scheduler by default. */
+  scheduler?: Scheduler;
 }
 
 /**
@@ -59,6 +63,7 @@ export interface ConfirmerOptions {
  * of 50 asks nginx once per tick, not 50 times.
  */
 export function nginxRouteConfirmer(probeUrl: string, host: string, options: ConfirmerOptions = {}): GenerationConfirmer {
+  const scheduler = options.scheduler ?? systemScheduler;
   const waiters = new Set<(served: ServedGeneration | undefined, olderRetired: () => Promise<boolean | undefined>) => void>();
   let polling = false;
   const poll = async () => {
@@ -72,7 +77,8 @@ export function nginxRouteConfirmer(probeUrl: string, host: string, options: Con
           (retired ??= served?.worker !== undefined && options.olderWorkersRetired ? options.olderWorkersRetired(served.worker).catch(() => undefined) : Promise.resolve(undefined));
         for (const waiter of [...waiters]) waiter(served, olderRetired);
         // Four readings spread over ≈ 50 ms: where the workers cannot be seen, an old one can take that long to stop accepting.
-        await new Promise((resolve) => setTimeout(resolve, 12));
+        // nginx tells no one when it has reloaded: its answers are the only way to know.
+        await scheduler.sleep(12);
       }
     } finally {
       polling = false;
@@ -95,22 +101,22 @@ export function nginxRouteConfirmer(probeUrl: string, host: string, options: Con
           .then((retired) => retired !== false && finish(true))
           .finally(() => (lookingAtWorkers = false));
       };
-      const timer = setTimeout(() => finish(false), timeoutMs);
+      const cancelTimer = scheduler.after(timeoutMs, () => finish(false), { keepAlive: true });
       // Once the watcher has refused this file, waiting longer cannot help.
-      const rejectionCheck = options.rejected
-        ? setInterval(() => {
+      const cancelRejectionCheck = options.rejected
+        ? scheduler.every(250, () => {
             if (checking) return;
             checking = true;
-            void options.rejected!(generation).then((refused) => refused && finish(false), () => undefined).finally(() => (checking = false));
-          }, 250)
+            return options.rejected!(generation).then((refused) => refused && finish(false), () => undefined).finally(() => (checking = false));
+          })
         : undefined;
       let finished = false;
       function finish(result: boolean) {
         if (finished) return;
         finished = true;
         waiters.delete(onReading);
-        clearTimeout(timer);
-        clearInterval(rejectionCheck);
+        cancelTimer();
+        cancelRejectionCheck?.();
         resolve(result);
       }
       waiters.add(onReading);

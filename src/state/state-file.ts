@@ -5,6 +5,7 @@ import { describeError } from "../core/errors.js";
 import { silentLogger, type Logger } from "../logger.js";
 import type { EngineState, StateStore } from "../core/runtime.js";
 import { readIfExists, removeStaleTemps, writeAtomically } from "../files/atomic.js";
+import { systemScheduler } from "../clock/system-scheduler.js";
 
 export class StateFile implements StateStore {
   readonly file: string;
@@ -32,7 +33,7 @@ export class StateFile implements StateStore {
     } catch (error) {
       // Our writes are atomic, so this is someone else's doing (an edit by hand, a disk fault). It costs the
       // "expired" wording, the line and leases; the file is kept aside for a person to look at, not overwritten.
-      const aside = `${this.file}.unreadable-${Date.now()}`;
+      const aside = `${this.file}.unreadable-${systemScheduler.now()}`;
       await rename(this.file, aside).catch(() => {});
       this.logger.error(`the state file ${this.file} is not readable JSON (${describeError(error)}); moved it to ${aside} and started without it`);
       return { ended: [], queued: [] };

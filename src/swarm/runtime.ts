@@ -9,6 +9,7 @@ import { demultiplex, execInContainer } from "../docker/exec.js";
 import { commitContainer } from "../docker/commit.js";
 import { RegistryImages } from "./registry.js";
 import { pickCandidatePort, type PortRange } from "../docker/ports.js";
+import { systemScheduler } from "../clock/system-scheduler.js";
 
 export interface SwarmOptions {
   /** host:port of the registry every node pulls from; images are pushed there from the manager first. */
@@ -118,9 +119,9 @@ export class SwarmRuntime implements ContainerRuntime {
 
   /** Waits for the service's task to run and answers where nginx reaches it; a task Swarm gives up on fails the launch with Swarm's reason. */
   private async runningEndpoint(serviceId: string): Promise<string> {
-    const deadline = Date.now() + this.options.startTimeoutMs;
+    const deadline = systemScheduler.now() + this.options.startTimeoutMs;
     let last = "no task yet";
-    while (Date.now() < deadline) {
+    while (systemScheduler.now() < deadline) {
       const tasks = await this.tasks({ service: [serviceId] });
       const running = tasks.find((task) => task.Status.State === "running");
       const endpoint = running && (await this.endpointOf(running));
@@ -135,7 +136,7 @@ export class SwarmRuntime implements ContainerRuntime {
           throw new Error(`Swarm could not start it (${last})`);
         }
       }
-      await new Promise((resolve) => setTimeout(resolve, 100));
+      await systemScheduler.sleep(100);
     }
     throw new Error(`Swarm did not start it within ${Math.round(this.options.startTimeoutMs / 1000)} s (last task: ${last})`);
   }

@@ -1,5 +1,7 @@
 // The console's live view: one snapshot made per change (at most a few a second) and sent to every open page as server-sent events.
 import type { ServerResponse } from "node:http";
+import type { Cancel, Scheduler } from "../../core/scheduler.js";
+import { systemScheduler } from "../../clock/system-scheduler.js";
 
 interface Viewer {
   response: ServerResponse;
@@ -11,14 +13,14 @@ export class LiveSnapshots {
   private readonly viewers = new Set<Viewer>();
   private lastSent = "";
   private sequence = 0;
-  private pending?: NodeJS.Timeout;
-  private readonly timers: NodeJS.Timeout[] = [];
+  private pending?: Cancel | undefined;
+  private readonly timers: Cancel[] = [];
 
   /**
    * `make` builds the snapshot; events poke it at once (debounced), and a slow tick catches what sends no
    * events (builds, deliveries, the watcher). Nothing is made while nobody watches.
    */
-  constructor(private readonly make: () => Promise<unknown>, private readonly options: { debounceMs: number; tickMs: number; heartbeatMs: number } = { debounceMs: 150, tickMs: 2000, heartbeatMs: 15_000 }) {}
+  constructor(private readonly make: () => Promise<unknown>, private readonly options: { debounceMs: number; tickMs: number; heartbeatMs: number } = { debounceMs: 150, tickMs: 2000, heartbeatMs: 15_000 }, private readonly scheduler: Scheduler = systemScheduler) {}
 
   get watching(): number {
     return this.viewers.size;
@@ -44,29 +46,30 @@ export class LiveSnapshots {
 
   poke(): void {
     if (this.viewers.size === 0 || this.pending) return;
-    this.pending = setTimeout(() => {
+    this.pending = this.scheduler.after(this.options.debounceMs, () => {
       this.pending = undefined;
       void this.refresh();
-    }, this.options.debounceMs);
+    });
   }
 
   close(): void {
-    clearTimeout(this.pending);
-    for (const timer of this.timers.splice(0)) clearInterval(timer);
+    this.pending?.();
+    this.pending = undefined;
+    for (const cancel of this.timers.splice(0)) cancel();
     for (const viewer of this.viewers) viewer.response.end();
     this.viewers.clear();
   }
 
   private startTimers(): void {
-    this.timers.push(setInterval(() => void this.refresh(), this.options.tickMs).unref());
+    this.timers.push(this.scheduler.every(this.options.tickMs, () => this.refresh()));
     // A comment line now and then: proxies keep the stream open, and a dead page is noticed.
-    this.timers.push(setInterval(() => this.broadcast(": keep-alive\n\n"), this.options.heartbeatMs).unref());
+    this.timers.push(this.scheduler.every(this.options.heartbeatMs, () => this.broadcast(": keep-alive\n\n")));
   }
 
   private async refresh(): Promise<void> {
     this.expireSessions();
     if (this.viewers.size === 0) {
-      for (const timer of this.timers.splice(0)) clearInterval(timer);
+      for (const cancel of this.timers.splice(0)) cancel();
       return;
     }
     let json: string;
@@ -81,7 +84,7 @@ export class LiveSnapshots {
   }
 
   private expireSessions(): void {
-    const now = Date.now();
+    const now = this.scheduler.now();
     for (const viewer of this.viewers) {
       if (viewer.until > now) continue;
       viewer.response.end("event: signed-out\ndata: {}\n\n");
@@ -91,7 +94,7 @@ export class LiveSnapshots {
 
   private write(viewer: Viewer, json: string): void {
     this.sequence += 1;
-    viewer.response.write(`id: ${this.sequence}\nevent: state\ndata: {"now":${Date.now()},"state":${json}}\n\n`);
+    viewer.response.write(`id: ${this.sequence}\nevent: state\ndata: {"now":${this.scheduler.now()},"state":${json}}\n\n`);
   }
 
   private broadcast(text: string): void {

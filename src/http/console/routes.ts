@@ -9,7 +9,7 @@ import { consoleSnapshot } from "./snapshot.js";
 
 export function consoleRoutes(app: FastifyInstance, ctx: HttpContext, assets: { script: string; style: string }): LiveSnapshots {
   const { auth, pages } = ctx;
-  const live = new LiveSnapshots(() => consoleSnapshot(ctx));
+  const live = new LiveSnapshots(() => consoleSnapshot(ctx), undefined, ctx.engine.options.scheduler);
   ctx.engineEvents?.add(() => live.poke());
   // Open streams would hold the server's close until they end by themselves.
   app.addHook("preClose", async () => live.close());
@@ -37,7 +37,7 @@ export function consoleRoutes(app: FastifyInstance, ctx: HttpContext, assets: { 
 
   app.get("/__admin/state", async (request, reply) => {
     ctx.requireAdmin(request);
-    return reply.header("cache-control", NO_STORE).send({ now: Date.now(), state: await consoleSnapshot(ctx) });
+    return reply.header("cache-control", NO_STORE).send({ now: ctx.engine.now(), state: await consoleSnapshot(ctx) });
   });
 
   app.get("/__admin/events", async (request, reply) => {

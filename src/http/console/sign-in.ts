@@ -76,7 +76,7 @@ export function signInRoutes(app: FastifyInstance, ctx: HttpContext): void {
   app.post("/__admin/sign-in", async (request, reply) => {
     if (!auth.sameOrigin(request)) return page(reply, 403, request, "Sign in from the console's own page.");
     const key = ctx.visitorKey(request);
-    const now = Date.now();
+    const now = ctx.engine.now();
     const recent = (failedTokens.get(key) ?? []).filter((at) => at > now - TOKEN_WINDOW_MS);
     if (recent.length >= TOKEN_TRIES) return page(reply.header("retry-after", String(Math.ceil((recent[0]! + TOKEN_WINDOW_MS - now) / 1000))), 429, request, "Too many wrong tokens from your address. Wait a few minutes.");
     const body = (request.body ?? {}) as Record<string, unknown>;

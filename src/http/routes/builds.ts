@@ -100,9 +100,11 @@ export function buildRoutes(app: FastifyInstance, ctx: HttpContext, runner: Buil
       }
     };
     await sendNew();
-    const deadline = Date.now() + FOLLOW_LIMIT_MS;
-    while (follow && !response.destroyed && Date.now() < deadline && requireRunner().queue.isActive(build)) {
-      await new Promise((resolve) => setTimeout(resolve, 200));
+    const { scheduler } = ctx.engine.options;
+    const deadline = scheduler.now() + FOLLOW_LIMIT_MS;
+    while (follow && !response.destroyed && scheduler.now() < deadline && requireRunner().queue.isActive(build)) {
+      // The log is a file the build appends to: it is read as `tail -f` does.
+      await scheduler.sleep(200);
       await sendNew();
     }
     await sendNew();

@@ -29,7 +29,7 @@ export function answerDemoReset(ctx: HttpContext, request: FastifyRequest, reply
   if (path === "/__demo/" && demo.status === "ready") {
     const jobId = new URL(request.url, "http://x").searchParams.get("job");
     const job = jobId ? ctx.engine.job(jobId) : undefined;
-    const followed = job && job.demoId === demo.id && mayRewind(ctx, request, demo) ? jobView(job, Date.now()) : undefined;
+    const followed = job && job.demoId === demo.id && mayRewind(ctx, request, demo) ? jobView(job, ctx.engine.now()) : undefined;
     return reply.code(200).type("text/html; charset=utf-8").send(ctx.pages.demoHome(demo, { canReset: canReset(ctx, request, demo), ...(followed ? { job: followed } : {}) }));
   }
   return undefined;

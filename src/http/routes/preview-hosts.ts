@@ -10,6 +10,7 @@ import { tailOf } from "../../builds/image-builder.js";
 import { NO_STORE, type HttpContext } from "../context.js";
 import { ProblemError, sendProblem } from "../problem.js";
 import { buildView } from "./builds.js";
+import type { Scheduler } from "../../core/scheduler.js";
 
 const TAIL_LINES = 200;
 const FAILED_LINES = 25;
@@ -35,7 +36,7 @@ export async function answerPreviewHost(ctx: HttpContext, request: FastifyReques
   const build = demo || path !== "/" ? runner.latestFor(label) : await buildForHost(runner, label, false);
   if (path === "/__demo/build-events") {
     if (!build) return sendProblem(reply, new ProblemError("not-found", "This preview has no build."));
-    return streamBuild(runner, build, request, reply);
+    return streamBuild(runner, build, request, reply, ctx.engine.options.scheduler);
   }
   if (path === "/__demo/build.log") {
     if (!build) return sendProblem(reply, new ProblemError("not-found", "This preview has no build."));
@@ -92,7 +93,7 @@ async function rebuild(ctx: HttpContext, runner: BuildRunner, request: FastifyRe
  * The build's log as it grows, then its state: each `log` event carries whole lines and the byte offset after
  * them as its id, so a reconnect (Last-Event-ID) or a reloaded page (`?from=`) resumes without a gap or a repeat.
  */
-async function streamBuild(runner: BuildRunner, build: Build, request: FastifyRequest, reply: FastifyReply): Promise<FastifyReply> {
+async function streamBuild(runner: BuildRunner, build: Build, request: FastifyRequest, reply: FastifyReply, scheduler: Scheduler): Promise<FastifyReply> {
   const resumeAt = Number(request.headers["last-event-id"] ?? (request.query as { from?: string }).from ?? 0);
   let offset = Number.isSafeInteger(resumeAt) && resumeAt >= 0 ? resumeAt : 0;
   const file = runner.logFile(build.id);
@@ -121,9 +122,9 @@ async function streamBuild(runner: BuildRunner, build: Build, request: FastifyRe
     }
   };
   let lastState = "";
-  let lastBeat = Date.now();
-  const deadline = Date.now() + STREAM_LIMIT_MS;
-  while (!closed && Date.now() < deadline) {
+  let lastBeat = scheduler.now();
+  const deadline = scheduler.now() + STREAM_LIMIT_MS;
+  while (!closed && scheduler.now() < deadline) {
     const active = runner.queue.isActive(build);
     await sendLines(!active);
     const state = JSON.stringify(buildView(build));
@@ -132,11 +133,12 @@ async function streamBuild(runner: BuildRunner, build: Build, request: FastifyRe
       lastState = state;
     }
     if (!active) break;
-    if (Date.now() - lastBeat > HEARTBEAT_MS) {
+    if (scheduler.now() - lastBeat > HEARTBEAT_MS) {
       response.write(": still building\n\n");
-      lastBeat = Date.now();
+      lastBeat = scheduler.now();
     }
-    await new Promise((resolve) => setTimeout(resolve, 250));
+    // The log is a file the build appends to: it is read as `tail -f` does.
+    await scheduler.sleep(250);
   }
   response.end();
   return reply;

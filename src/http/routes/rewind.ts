@@ -33,7 +33,7 @@ export function answerRewind(ctx: HttpContext, request: FastifyRequest, reply: F
   const demo = ctx.engine.get(id);
   if (demo && !mayRewind(ctx, request, demo)) throw new ProblemError("forbidden", "Only the visitor who launched this demo, or the admin, can rewind it.");
   const { job } = ctx.engine.rewind(id, source);
-  return reply.code(202).header("location", `${jobsPath}${job.id}`).header("cache-control", NO_STORE).send(jobView(job, Date.now()));
+  return reply.code(202).header("location", `${jobsPath}${job.id}`).header("cache-control", NO_STORE).send(jobView(job, ctx.engine.now()));
 }
 
 /** A job, to its demo's visitor or the admin. */
@@ -44,7 +44,7 @@ export function answerJob(ctx: HttpContext, request: FastifyRequest, reply: Fast
   if (!job || (demoId !== undefined && job.demoId !== demoId)) throw new DomainError({ code: "no-such-job", id: rawId });
   const demo = ctx.engine.get(job.demoId);
   if (!ctx.isAdmin(request) && !mayRewind(ctx, request, demo)) throw new DomainError({ code: "no-such-job", id: rawId });
-  return reply.header("cache-control", NO_STORE).send(jobView(job, Date.now()));
+  return reply.header("cache-control", NO_STORE).send(jobView(job, ctx.engine.now()));
 }
 
 export function rewindRoutes(app: FastifyInstance, ctx: HttpContext): void {
@@ -64,7 +64,7 @@ export function rewindRoutes(app: FastifyInstance, ctx: HttpContext): void {
     const source = sourceFromBody(request.body);
     if (!source) throw new ProblemError("bad-request", 'Name the snapshot source: {"source":"<name>"} (a source of kind snapshot of the demo\'s app).');
     const job = ctx.engine.snapshot(id, source);
-    return reply.code(202).header("location", `/api/jobs/${job.id}`).header("cache-control", NO_STORE).send(jobView(job, Date.now()));
+    return reply.code(202).header("location", `/api/jobs/${job.id}`).header("cache-control", NO_STORE).send(jobView(job, ctx.engine.now()));
   });
 
   app.get<{ Params: { id: string } }>("/api/jobs/:id", async (request, reply) => answerJob(ctx, request, reply, request.params.id));
