@@ -38,6 +38,8 @@ export interface ControllerHandle {
   url: string;
   /** Stops HTTP and the reaper; demos keep running and are adopted at the next start. Safe twice. */
   close(): Promise<void>;
+  /** Resolves once no launch, replacement, drain, rewind, build or webhook delivery is under way (tests, shutdown). */
+  settled(): Promise<void>;
 }
 
 export interface ControllerOptions {
@@ -165,6 +167,15 @@ export async function startController(config: Config, options: ControllerOptions
     engine,
     server,
     url,
+    async settled() {
+      // A delivery starts builds, a build serves a preview: each in turn, until a pass finds all three still.
+      for (;;) {
+        await previews?.github?.idle();
+        await builds?.idle();
+        await engine.settled();
+        if (!previews?.github?.busy && !builds?.busy && !engine.busy) return;
+      }
+    },
     close() {
       closing ??= (async () => {
         diskGuard?.stop();

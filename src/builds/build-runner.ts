@@ -129,6 +129,11 @@ export class BuildRunner {
     await Promise.allSettled([...this.running.values()].map((entry) => entry.done));
   }
 
+  /** True while a build is queued or running. */
+  get busy(): boolean {
+    return this.queue.all().some((build) => this.queue.isActive(build));
+  }
+
   /** Waits until no build is queued or running (tests). */
   async idle(): Promise<void> {
     await this.changes.until(() => (this.queue.all().some((build) => this.queue.isActive(build)) ? undefined : true));

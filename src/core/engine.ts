@@ -142,6 +142,11 @@ export class DemoEngine implements EngineContext {
     while (this.background.size > 0) await Promise.allSettled([...this.background]);
   }
 
+  /** True while a launch, replacement, drain or rewind runs in the background. */
+  get busy(): boolean {
+    return this.background.size > 0;
+  }
+
   track(task: Promise<unknown>): void {
     const guarded = task.catch((error) => this.logger.error(`background task failed: ${describeError(error)}`));
     this.background.add(guarded);

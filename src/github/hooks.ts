@@ -52,6 +52,11 @@ export class GithubHooks {
   }
 
   /** Waits for what is being acted on (tests, shutdown). */
+  /** True while a delivery is being acted on. */
+  get busy(): boolean {
+    return this.acting.size > 0;
+  }
+
   async idle(): Promise<void> {
     while (this.acting.size > 0) await Promise.allSettled([...this.acting]);
   }

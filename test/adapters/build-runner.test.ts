@@ -79,8 +79,10 @@ describe("build runner (real git, real Docker)", () => {
 
     const longer = runnerFor(path.join(root, "state-c"));
     await longer.start();
+    // Cancelled while Docker runs its slow step.
+    const building = new Promise<void>((resolve) => longer.onChange((build) => build.branch === "feature/slow" && build.state === "building" && resolve()));
     const cancelled = (await longer.request(SOURCE, { branch: "feature/slow" })).build;
-    await new Promise((resolve) => setTimeout(resolve, 1500));
+    await building;
     expect(await longer.cancel(cancelled.id)).toBe(true);
     expect(longer.queue.get(cancelled.id)).toMatchObject({ state: "cancelled", reason: "it was cancelled" });
     await longer.close();

@@ -1,6 +1,7 @@
 // Confirming new routes with a real nginx: not while a worker of the previous routes can still take a connection.
 import http from "node:http";
 import net from "node:net";
+import { CountingScheduler } from "../support/scheduler.js";
 import { mkdtemp, rm } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
@@ -55,28 +56,38 @@ describe("route confirmation (real nginx)", () => {
       await routes.write([{ id: "fresh001", host: "fresh001.demo.localhost", backends: ["127.0.0.1:9"] }], 2);
       await execa("sh", ["-c", nginx.reloadCommand]);
       let confirmed: boolean | undefined;
-      const waiting = nginxRouteConfirmer(probeUrl, "demo.localhost", { olderWorkersRetired: olderNginxWorkersRetired })(2, 20_000).then((result) => (confirmed = result));
+      const scheduler = new CountingScheduler();
+      const waiting = nginxRouteConfirmer(probeUrl, "demo.localhost", { olderWorkersRetired: olderNginxWorkersRetired, scheduler })(2, 20_000).then((result) => (confirmed = result));
       // The new worker answers every probe with the new generation meanwhile: probes alone would say "served".
       expect(await nginxRouteConfirmer(probeUrl, "demo.localhost")(2, 10_000)).toBe(true);
       answering = (await readServedGeneration(probeUrl, "demo.localhost"))!.worker!;
       expect(answering).not.toBe(old);
       expect(await olderNginxWorkersRetired(answering)).toBe(false);
-      await new Promise((resolve) => setTimeout(resolve, 500));
+      // Many readings later, each with the new generation and the old worker still there: not confirmed.
+      await scheduler.moreSleeps(30);
       expect(confirmed).toBeUndefined();
       // What that would cost: a visitor's connection that the old worker takes is served by the old routes (the
       // controller's page), though the probes said the new ones were served. The new worker is held for this.
       process.kill(answering, "SIGSTOP");
-      const visitor = new Promise<string>((resolve) => {
-        const request = http.get({ host: "127.0.0.1", port: new URL(probeUrl).port, headers: { host: "fresh001.demo.localhost" }, agent: false }, (response) => {
-          let body = "";
-          response.on("data", (chunk: Buffer) => (body += chunk.toString()));
-          response.on("end", () => resolve(body));
+      let visitorPort = 0;
+      let visitor: Promise<string> = Promise.resolve("");
+      const connected = new Promise<void>((resolve) => {
+        visitor = new Promise<string>((answered) => {
+          const request = http.get({ host: "127.0.0.1", port: new URL(probeUrl).port, headers: { host: "fresh001.demo.localhost" }, agent: false }, (response) => {
+            let body = "";
+            response.on("data", (chunk: Buffer) => (body += chunk.toString()));
+            response.on("end", () => answered(body));
+          });
+          request.on("socket", (socket) => socket.once("connect", () => ((visitorPort = socket.localPort ?? 0), resolve())));
+          request.on("error", (error) => answered(`error: ${error.message}`));
         });
-        request.on("error", (error) => resolve(`error: ${error.message}`));
       });
-      await new Promise((resolve) => setTimeout(resolve, 200));
+      // The kernel completes the connection while both workers are stopped; it waits in the listen queue.
+      await connected;
       process.kill(old, "SIGCONT");
-      await new Promise((resolve) => setTimeout(resolve, 200));
+      // The old worker takes it: `ss` names the process that holds the accepted socket.
+      const nginxPort = new URL(probeUrl).port;
+      await waitFor("the old worker to take the visitor's connection", async () => (await execa("ss", ["-Htnp", `( sport = :${nginxPort} and dport = :${visitorPort} )`])).stdout.includes(`pid=${old},`), 10_000, 20);
       process.kill(answering, "SIGCONT");
       expect(await visitor).toBe("controller");
       await waiting;

@@ -19,6 +19,8 @@ export interface LoadRun {
   failures: LoadFailure[];
   /** GETs sent again on a new connection because a retiring nginx worker closed the reused one, as browsers do. */
   retried: number;
+  /** Resolves once `count` more answers (or failures) came in than when called: "the load went on past this point". */
+  more(count: number): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -28,7 +30,18 @@ export interface LoadRun {
  * again once (RFC 9112 §9.3.1; what browsers and Node's documentation do); any other error is a failure.
  */
 export function startLoad(port: number, host: string, options: { pauseMs?: number; path?: string } = {}): LoadRun {
-  const run: LoadRun = { answers: [], failures: [], retried: 0, stop: async () => {} };
+  const waiting = new Set<{ at: number; resolve: () => void }>();
+  const seen = () => run.answers.length + run.failures.length;
+  const heard = () => {
+    for (const waiter of waiting) if (seen() >= waiter.at) (waiting.delete(waiter), waiter.resolve());
+  };
+  const run: LoadRun = {
+    answers: [],
+    failures: [],
+    retried: 0,
+    more: (count) => new Promise((resolve) => (waiting.add({ at: seen() + count, resolve }), heard())),
+    stop: async () => {},
+  };
   let stopped = false;
   const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
   const once = (keepAlive: boolean) =>
@@ -57,6 +70,8 @@ export function startLoad(port: number, host: string, options: { pauseMs?: numbe
           }
         } else run.failures.push({ at: Date.now(), error: failure.message, keepAlive });
       }
+      heard();
+      // Pacing, not waiting for anything: two clients that pause a little between requests, as people do.
       await new Promise((resolve) => setTimeout(resolve, options.pauseMs ?? 5));
     }
   };
@@ -67,13 +82,4 @@ export function startLoad(port: number, host: string, options: { pauseMs?: numbe
     agent.destroy();
   };
   return run;
-}
-
-/**
- * The longest time with no answer (ms): a request held through a switch shows here. A request rate would
- * measure how loaded the host is (the benchmark's job), not whether the demo was served the whole time.
- */
-export function longestSilence(run: LoadRun): number {
-  const times = run.answers.map((answer) => answer.at).sort((a, b) => a - b);
-  return Math.max(0, ...times.slice(1).map((at, index) => at - times[index]!));
 }

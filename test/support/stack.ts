@@ -89,6 +89,14 @@ export async function waitFor<T>(what: string, check: () => Promise<T | undefine
   throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${last ? ` (last error: ${(last as Error).message})` : ""}`);
 }
 
+/**
+ * Waits until the wall clock has passed `epochMs`: for a time box or a schedule of a controller running as its own
+ * process, whose clock is the real one. An instant the system under test named, never a guessed duration.
+ */
+export async function untilPast(epochMs: number): Promise<void> {
+  while (Date.now() <= epochMs) await new Promise((resolve) => setTimeout(resolve, epochMs - Date.now() + 1));
+}
+
 export async function removeNamespace(docker: Docker, namespace: string): Promise<void> {
   const containers = await docker.listContainers({ all: true, filters: { label: [`demo-launcher.namespace=${namespace}`] } });
   await Promise.all(containers.map((info) => docker.getContainer(info.Id).remove({ force: true }).catch(() => {})));
@@ -224,10 +232,18 @@ ${appsYaml}
   return stack;
 }
 
-export async function launchAndWait(stack: Stack, app = "hello", expected: "ready" | "failed" = "ready", timeoutMs = 30_000): Promise<{ id: string; host: string; url: string; status: string; reason?: string }> {
+export async function launchAndWait(stack: Stack, app = "hello", expected: "ready" | "failed" = "ready", timeoutMs = 30_000): Promise<{ id: string; host: string; url: string; status: string; expiresAt: string; reason?: string }> {
   const answer = await stack.api("POST", "/api/demos", { app });
   if (answer.status !== 201) throw new Error(`launch answered ${answer.status}: ${answer.body}`);
   const { id } = JSON.parse(answer.body) as { id: string };
+  // An in-process controller says when the demo moves on (its transition); a child one is asked over HTTP.
+  if (stack.controller) {
+    const movedOn = await stack.controller.engine.until(id, (demo) => demo?.status !== "starting" && demo?.status !== "queued", AbortSignal.timeout(timeoutMs));
+    if (!movedOn) throw new Error(`demo ${id} was still starting after ${timeoutMs} ms`);
+    const view = JSON.parse((await stack.api("GET", `/api/demos/${id}`)).body);
+    if (view.status !== expected) throw new Error(`demo ${id} is ${view.status}, not ${expected}: ${view.reason ?? ""}`);
+    return view;
+  }
   return waitFor(`demo ${id} to be ${expected}`, async () => {
     const view = JSON.parse((await stack.api("GET", `/api/demos/${id}`)).body);
     if (view.status === expected) return view;

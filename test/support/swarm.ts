@@ -172,8 +172,14 @@ export class LocalSwarm {
       const services = await node.docker.listServices().catch(() => []);
       if (node === this.manager) await Promise.all(services.map((service: { ID: string }) => node.docker.getService(service.ID).remove().catch(() => {})));
     }
-    for (const node of this.nodes) node.process?.kill("SIGTERM");
-    await new Promise((resolve) => setTimeout(resolve, 2000));
+    // Each dockerd stops its containers and exits (--shutdown-timeout=2); cleanUp kills whatever is left.
+    await Promise.all(this.nodes.map((node) => {
+      const child = node.process;
+      if (!child || child.exitCode !== null || child.signalCode !== null) return undefined;
+      const exited = new Promise((resolve) => child.once("exit", resolve));
+      child.kill("SIGTERM");
+      return exited;
+    }));
     this.registry?.kill("SIGTERM");
     await LocalSwarm.cleanUp(this.nodes.length);
   }
@@ -216,10 +222,11 @@ export class LocalSwarm {
 
   /** Whatever an earlier run left: daemons, namespaces, the bridge, the rule, mounts, files. */
   static async cleanUp(count: number): Promise<void> {
-    await shQuiet(`for f in ${ROOT}/n*/dockerd.pid; do [ -f "$f" ] && kill -9 $(cat "$f") 2>/dev/null; done; pkill -9 -f "docker-registry serve ${ROOT}" 2>/dev/null; true`);
-    await new Promise((resolve) => setTimeout(resolve, 500));
+    // Killed, then waited for until /proc no longer has them: a namespace or cgroup still in use cannot go.
+    await shQuiet(`pids="$(cat ${ROOT}/n*/dockerd.pid 2>/dev/null) $(pgrep -f "docker-registry serve ${ROOT}")"; kill -9 $pids 2>/dev/null; for pid in $pids; do while [ -e /proc/$pid ]; do sleep 0.05; done; done; true`);
     for (let index = 1; index <= count; index += 1) await shQuiet(`${killCgroup(index)}; ip netns del dls-n${index}; ip link del dls-v${index}`);
-    await new Promise((resolve) => setTimeout(resolve, 200));
+    // The killed demos' processes are gone once their cgroups list none.
+    await shQuiet(`for dir in $(find /sys/fs/cgroup -mindepth 1 -maxdepth 2 -type d -name '${CGROUP_PREFIX}*'); do while find "$dir" -name cgroup.procs -exec cat {} + 2>/dev/null | grep -q .; do sleep 0.05; done; done; true`);
     // The emptied cgroups go too (deepest first; rmdir is how a cgroup is removed).
     for (let index = 1; index <= count; index += 1) await shQuiet(`find /sys/fs/cgroup -mindepth 1 -maxdepth 2 -type d -name ${CGROUP_PREFIX}${index} | while read -r dir; do find "$dir" -depth -type d -exec rmdir {} \\; ; done`);
     await shQuiet(`ip link del ${BRIDGE}; while iptables -D DOCKER-USER -i ${BRIDGE} -o ${BRIDGE} -j ACCEPT 2>/dev/null; do :; done; while iptables -D FORWARD -i ${BRIDGE} -o ${BRIDGE} -j ACCEPT 2>/dev/null; do :; done`);

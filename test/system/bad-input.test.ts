@@ -53,7 +53,8 @@ describe("bad input on the HTTP surface (real nginx, real controller, real Docke
     expect(ids.size).toBe(1);
     // The launch answers before Docker has the container: wait for it, then make sure it stays the only one.
     await waitFor("the demo's container", async () => (await namespaceContainers(stack.docker, stack.namespace)).length === 1, 10_000);
-    await new Promise((resolve) => setTimeout(resolve, 500));
+    // Every launch that was accepted has run its course: no second container is on its way.
+    await stack.controller!.settled();
     expect(await namespaceContainers(stack.docker, stack.namespace)).toHaveLength(1);
     // Once that demo is stopped, the same visitor may launch again, up to launchesPerClient in the window.
     const id = [...ids][0]!;

@@ -4,7 +4,7 @@ import http from "node:http";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { Signer, SESSION_COOKIE } from "../../src/http/console/session.js";
-import { launchAndWait, startStack, waitFor, type Stack } from "../support/stack.js";
+import { launchAndWait, type Stack, startStack, untilPast, waitFor } from "../support/stack.js";
 
 const TOKEN = "console-test-token-0123456789";
 
@@ -80,7 +80,7 @@ describe("the console's sign-in and guards", () => {
     // A value signed for another purpose (the sign-in's pending state) is no session.
     expect((await stack.viaNginx(apex, "/__admin/", { headers: { cookie: `${SESSION_COOKIE}=${signer.sign("sign-in", { ...claims, exp: Date.now() + 60_000 })}` } })).status).toBe(303);
     // The session ends by itself (admin.session: 3s here).
-    await new Promise((resolve) => setTimeout(resolve, 3200));
+    await untilPast(claims.exp);
     expect((await stack.viaNginx(apex, "/__admin/", { headers: { cookie: `${SESSION_COOKIE}=${session}` } })).status).toBe(303);
     // Signing out ends a session before its time.
     const fresh = await signIn();

@@ -1,6 +1,8 @@
 // Previews as people meet them, for real (git, Docker, nginx): the entry URL, the build page with its live log,
 // refusals, a failed build and its rebuild, a repository that comes back, idle stop and wake, and removal.
 import http from "node:http";
+import { startLoad } from "../support/load.js";
+import { SEEN_LOG_LAG_MS } from "../../src/nginx/seen-log.js";
 import { existsSync } from "node:fs";
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import os from "node:os";
@@ -9,7 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { PREVIEW_IMAGE_REPO } from "../../src/builds/image-builder.js";
 import { branchLabel, commitLabel } from "../../src/core/preview-names.js";
 import { makeWorkRepo, serveWithGitDaemon, type WorkRepo } from "../support/git-repo.js";
-import { freePort, startStack, waitFor, type Stack } from "../support/stack.js";
+import { untilPast, freePort, startStack, waitFor, type Stack } from "../support/stack.js";
 
 const tag = Math.random().toString(36).slice(2, 7);
 const WEB = `w${tag}`;
@@ -214,16 +216,15 @@ describe("preview pages and the entry URL (real git, Docker and nginx)", () => {
     await waitFor("the preview to serve", async () => (await stack.viaNginx(host(label), "/")).body.trim() === "main", 60_000, 200);
     // Previews are routed while they start: the idle clock (3 s here) starts when it is ready.
     await waitFor("the preview to be ready", async () => (await api<{ status: string }>("GET", `/api/demos/${label}`)).status === "ready", 20_000, 100);
-    // Requests through nginx keep it awake past its idle stop.
-    const until = Date.now() + 5000;
-    while (Date.now() < until) {
-      const answer = await stack.viaNginx(host(label), "/");
-      if (answer.status !== 200) {
-        const view = await stack.api("GET", `/api/demos/${label}`);
-        throw new Error(`a request at ${new Date().toISOString()} answered ${answer.status}: ${answer.body.slice(0, 300)}\npreview: ${view.body}\ncontroller:\n${logLines.join("\n")}`);
-      }
-      await new Promise((resolve) => setTimeout(resolve, 300));
+    // Requests through nginx keep it awake past its idle stop (3 s), and past the time the log takes to be read.
+    const load = startLoad(stack.nginxPort, host(label), { pauseMs: 300 });
+    try {
+      await untilPast(Date.now() + 3000 + SEEN_LOG_LAG_MS);
+    } finally {
+      await load.stop();
     }
+    const notServed = [...load.failures.map((failure) => failure.error), ...load.answers.filter((answer) => answer.status !== 200).map((answer) => `${answer.status}: ${answer.body.slice(0, 300)}`)];
+    if (notServed.length > 0) throw new Error(`requests to the preview were not served: ${notServed.join("; ")}\npreview: ${(await stack.api("GET", `/api/demos/${label}`)).body}\ncontroller:\n${logLines.join("\n")}`);
     expect((await api<{ status: string }>("GET", `/api/demos/${label}`)).status).toBe("ready");
     const asleep = await waitFor("the idle preview to sleep", async () => {
       const view = await api<{ status: string; instances?: Array<{ id: string }> }>("GET", `/api/demos/${label}`);

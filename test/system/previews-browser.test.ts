@@ -12,7 +12,7 @@ import { branchLabel } from "../../src/core/preview-names.js";
 import { PACKAGE_ROOT } from "../../src/nginx/render.js";
 import { launchBrowser, screenshot } from "../support/browser.js";
 import { startLoad } from "../support/load.js";
-import { startStack, type Stack } from "../support/stack.js";
+import { startStack, waitFor, type Stack } from "../support/stack.js";
 
 const SOURCE = `e${Math.random().toString(36).slice(2, 8)}`;
 const BRANCH = "feature/greeting";
@@ -74,15 +74,11 @@ describe("a preview in a real browser", () => {
       const server = path.join(work, "server.js");
       await writeFile(server, (await readFile(server, "utf8")).replace('"Hello from node-app"', '"Hello from the second commit"'));
       await git(["commit", "-q", "-am", "second"]);
-      const deadline = Date.now() + 120_000;
-      for (;;) {
-        await page.reload();
-        const heading = await page.textContent("h1#message").catch(() => null);
-        if (heading === "Hello from the second commit") break;
-        if (Date.now() > deadline) throw new Error(`the branch host still says ${heading}`);
-        await page.waitForTimeout(500);
-      }
-      await new Promise((resolve) => setTimeout(resolve, 300));
+      // The load sees the switch first; then the page, reloaded once, shows it.
+      await waitFor("the branch host to serve the second commit", async () => load.answers.some((answer) => answer.body.includes("Hello from the second commit")), 120_000, 100);
+      await load.more(20);
+      await page.reload();
+      expect(await page.textContent("h1#message")).toBe("Hello from the second commit");
     } finally {
       await load.stop();
     }

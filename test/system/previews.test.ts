@@ -73,7 +73,8 @@ describe("previews of branches and commits (real git, Docker and nginx)", () => 
       await commitPage("second");
       second = await build("feature/login");
       await waitFor("the branch host to switch to the second commit", async () => (await page(branchHost)) === "second", 30_000);
-      await new Promise((resolve) => setTimeout(resolve, 300));
+      // The load goes on past the switch: the new instance serves it too.
+      await load.more(20);
     } finally {
       await load.stop();
     }

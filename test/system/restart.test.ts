@@ -1,6 +1,6 @@
 // kill -9 of the controller during launches, then a restart: no orphan, no stale route, every ready demo served.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { launchAndWait, namespaceContainers, startStack, waitFor, type Stack } from "../support/stack.js";
+import { launchAndWait, namespaceContainers, type Stack, startStack, untilPast, waitFor } from "../support/stack.js";
 import { parseRoutesFile } from "../../src/nginx/routes-file.js";
 import { readFile } from "node:fs/promises";
 import path from "node:path";
@@ -42,14 +42,15 @@ describe("restart safety (real controller process, real Docker, real nginx)", ()
 
     // Launches in flight at the moment of the kill: some created, some starting.
     const inFlight = await Promise.all(["slow", "slow", "hello", "hello"].map(async (app) => JSON.parse((await stack.api("POST", "/api/demos", { app })).body).id as string));
-    await new Promise((resolve) => setTimeout(resolve, 150));
+    // The kill lands while they are under way: once Docker has a container of one of them.
+    await waitFor("a container of a launch in flight", async () => (await namespaceContainers(stack.docker, stack.namespace)).some((info) => inFlight.includes(info.Labels["demo-launcher.id"] ?? "")), 20_000, 20);
     stack.child!.kill("SIGKILL");
     await stack.child!.catch(() => {});
 
     // While it is down, nginx keeps serving the ready demos.
     for (const demo of ready) expect((await stack.viaNginx(demo.host, "/")).status).toBe(200);
     // Let the brief demo's time box pass while nobody reaps.
-    await new Promise((resolve) => setTimeout(resolve, 4500));
+    await untilPast(Date.parse(brief.expiresAt));
 
     await stack.startChild();
 

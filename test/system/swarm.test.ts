@@ -14,6 +14,7 @@ import { nodeDockers, swarmNodes } from "../../src/swarm/nodes.js";
 import { SwarmRuntime } from "../../src/swarm/runtime.js";
 import { PACKAGE_ROOT } from "../../src/nginx/render.js";
 import { startLoad } from "../support/load.js";
+import { CountingScheduler } from "../support/scheduler.js";
 import { makeWorkRepo } from "../support/git-repo.js";
 import { execIn } from "../support/container-exec.js";
 import { ensureExampleImages, NOTES_IMAGE } from "../support/example-images.js";
@@ -143,7 +144,7 @@ describe("demos on a 3-node swarm", () => {
       const replaced = await stack.api("POST", `/api/demos/${target.id}/replace`, {});
       expect(replaced.status).toBe(202);
       await waitFor("the replacement", async () => JSON.parse((await stack.api("GET", `/api/demos/${target.id}`)).body).replacement?.status === "succeeded", 60_000, 200);
-      await new Promise((resolve) => setTimeout(resolve, 1000));
+      await load.more(20);
     } finally {
       await load.stop();
     }
@@ -384,10 +385,10 @@ describe("demos on a 3-node swarm", () => {
     expect(target).toBeDefined();
     const load = startLoad(stack.nginxPort, "try-it.demo.localhost", { pauseMs: 20 });
     try {
-      await new Promise((resolve) => setTimeout(resolve, 1000));
+      await load.more(20);
       await swarm.drain(target);
       await waitFor(`no replica left on ${target.address}`, async () => !(await replicaNodes()).includes(target.address) && (await replicaNodes()).length === 2, 90_000, 200);
-      await new Promise((resolve) => setTimeout(resolve, 2000));
+      await load.more(40);
     } finally {
       await load.stop();
     }
@@ -420,14 +421,16 @@ describe("demos on a 3-node swarm", () => {
     }, 30_000, 100);
     const second = new Docker({ socketPath: swarm.nodes.find((node) => node !== victim && node !== swarm.manager)!.socket });
     const started = Date.now();
-    stack.controller = await startController(stack.config, { logger: silentLogger, docker: second });
+    const scheduler = new CountingScheduler();
+    stack.controller = await startController(stack.config, { logger: silentLogger, docker: second, scheduler });
     console.log(`swarm: a controller on the second manager adopted the demos in ${Date.now() - started} ms`);
     const listed = JSON.parse((await stack.api("GET", "/api/demos")).body) as { demos: Array<{ id: string; status: string }> };
     expect(listed.demos.map((demo) => demo.id).sort()).toEqual(before);
     expect(before).toEqual(expect.arrayContaining([...demos.map((demo) => demo.id), "try-it"]));
     // The parked one waits (its visitor told it started fresh) instead of failing at once for its old launch's window.
     expect(JSON.parse((await stack.api("GET", `/api/demos/${parkedDemo.id}`)).body)).toMatchObject({ status: "starting", notice: expect.stringMatching(/started again/) });
-    await new Promise((resolve) => setTimeout(resolve, 1000));
+    // Failing "at once" would be on its first round; the controller's waits go round many times, and it waits on.
+    await scheduler.moreSleeps(50);
     expect(JSON.parse((await stack.api("GET", `/api/demos/${parkedDemo.id}`)).body).status).toBe("starting");
     await updateParked(originalConstraints);
     // A demo Swarm was still moving off the drained node when the controller died is adopted too, and turns ready.
