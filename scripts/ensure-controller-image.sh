@@ -24,6 +24,7 @@ if ! docker image inspect "$base" >/dev/null 2>&1; then
   # npm 11 from the registry takes the place of Debian's; the official image's unprivileged `node` user (uid 1000) too.
   printf '%s\n' 'FROM demo-launcher-base/node:bookworm' 'COPY node /usr/local/bin/node' 'ADD npm.tgz /usr/local/lib/node_modules/' \
     'RUN mv /usr/local/lib/node_modules/package /usr/local/lib/node_modules/npm && ln -sf /usr/local/lib/node_modules/npm/bin/npm-cli.js /usr/local/bin/npm && ln -sf /usr/local/lib/node_modules/npm/bin/npx-cli.js /usr/local/bin/npx' \
+    'RUN apt-get update -qq && apt-get install -y -qq --no-install-recommends libatomic1 >/dev/null && rm -rf /var/lib/apt/lists/*' \
     'RUN node --version && npm --version && (id node >/dev/null 2>&1 || useradd --uid 1000 --create-home --shell /bin/sh node)' >"$context/Dockerfile"
   echo "ensure-controller-image: making $base" >&2
   quiet_build -t "$base" "$context"
