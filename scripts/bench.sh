@@ -3,6 +3,6 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/node-path.sh
-bash scripts/ensure-host.sh
+bash scripts/ensure-host.sh --browser
 bash scripts/ensure-build.sh
 exec npx tsx bench/run.ts "$@"
