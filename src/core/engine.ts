@@ -1,4 +1,5 @@
 // The engine's front door: what the HTTP layer and the reaper call; each job lives in a module of its own beside it.
+import { setMaxListeners } from "node:events";
 import type { EngineContext, EngineOptions } from "./context.js";
 import { DockerOutage } from "./docker-outage.js";
 import { describeError, DomainError } from "./errors.js";
@@ -52,6 +53,8 @@ export class DemoEngine implements EngineContext {
   private unwatchDocker: (() => void) | undefined;
 
   constructor(readonly options: EngineOptions) {
+    // Every wait of a background flow listens for the close: hundreds at once in a burst are expected, not a leak.
+    setMaxListeners(Number.POSITIVE_INFINITY, this.closing.signal);
     this.logger = options.logger;
     this.registry = new DemoRegistry(options.endedRetentionMs ?? 24 * 3_600_000);
     this.outage = new DockerOutage(() => this.now(), options.logger);

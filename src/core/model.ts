@@ -156,6 +156,8 @@ export interface DemoView {
   expiresAt: string;
   secondsLeft: number;
   reason?: string;
+  /** Something the visitor should know (their demo moved and started fresh). */
+  notice?: string;
   /** For a queued demo: its place in line (1 = next) and the estimated wait. */
   queue?: { position: number; estimatedWaitSeconds: number };
   instances?: Array<{ id: string; generation: number; image: string; health: InstanceHealth; endpoint?: string }>;

@@ -5,15 +5,10 @@ import { execa } from "execa";
 import { parseRoutesFile } from "../../src/nginx/routes-file.js";
 import { SAMPLE_IMAGE } from "../../src/docker/sample-image.js";
 import { namespaceContainers, type Stack } from "../support/stack.js";
+import type { DemoView } from "../../src/core/model.js";
 
-export interface DemoView {
-  id: string;
-  app: string;
-  host: string;
-  status: string;
-  expiresAt: string;
-  reason?: string;
-}
+/** The API's view of a demo, as the source declares it (never retyped here). */
+export type { DemoView };
 
 export const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 

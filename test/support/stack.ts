@@ -15,6 +15,7 @@ import { PrivateNginx } from "../../src/nginx/private-nginx.js";
 import type { NginxWatcher } from "../../src/nginx/watcher.js";
 import { PACKAGE_ROOT } from "../../src/nginx/render.js";
 import { RoutesFile } from "../../src/nginx/routes-file.js";
+import type { DemoView } from "../../src/core/model.js";
 
 export const CLI = path.join(PACKAGE_ROOT, "dist/cli/main.js");
 
@@ -232,7 +233,7 @@ ${appsYaml}
   return stack;
 }
 
-export async function launchAndWait(stack: Stack, app = "hello", expected: "ready" | "failed" = "ready", timeoutMs = 30_000): Promise<{ id: string; host: string; url: string; status: string; expiresAt: string; reason?: string }> {
+export async function launchAndWait(stack: Stack, app = "hello", expected: "ready" | "failed" = "ready", timeoutMs = 30_000): Promise<DemoView> {
   const answer = await stack.api("POST", "/api/demos", { app });
   if (answer.status !== 201) throw new Error(`launch answered ${answer.status}: ${answer.body}`);
   const { id } = JSON.parse(answer.body) as { id: string };

@@ -1,4 +1,4 @@
-// Unit tests of shared demos, rewind jobs and their reconciliation, on in-memory edges (the real ones: test/integration).
+// Unit tests of shared demos, rewind jobs and their reconciliation, on in-memory edges (the real ones: test/system).
 import { describe, expect, it } from "vitest";
 import { JobBook, type Job } from "../../src/core/jobs.js";
 import { planReconcile } from "../../src/core/reconcile.js";
