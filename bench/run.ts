@@ -1,5 +1,7 @@
-// `npm run bench [-- --quick]`: launch latency against the floor, warm pool, bursts, apply cost against
-// server-block configs, controller memory, and serving through reloads; real Docker, real nginx, one run.
+// `npm run bench [-- --quick] [-- --only=cold,bursts,…]`: launch latency against the floor, warm pool, bursts, apply
+// cost against server-block configs, controller memory, and serving through reloads; real Docker, real nginx, one run.
+// --quick: the core sections at smaller sizes, a few minutes; the heavy ones (previews, webhooks, databases, console,
+// swarm, footprint, under load) run in a full run or when --only names them.
 import { mkdir, mkdtemp, readFile, writeFile } from "node:fs/promises";
 import http from "node:http";
 import os from "node:os";
@@ -25,7 +27,7 @@ import { defenceRows, defencesBench, type DefenceResults } from "./defences.js";
 
 const quick = process.argv.includes("--quick");
 const SIZE = quick
-  ? { cold: 8, coldTail: 12, warm: 8, pool: 3, burst: 50, burstRounds: 1, burstOver: 60, applyReps: 1, rssDemos: 200, loadLaunches: 20, loadSeconds: 10, replacements: 4, previews: 2 }
+  ? { cold: 8, coldTail: 12, warm: 8, pool: 3, burst: 25, burstRounds: 1, burstOver: 30, applyReps: 1, rssDemos: 200, loadLaunches: 6, loadSeconds: 16, replacements: 4, previews: 2 }
   : { cold: 30, coldTail: 60, warm: 30, pool: 4, burst: 50, burstRounds: 3, burstOver: 60, applyReps: 3, rssDemos: 200, loadLaunches: 100, loadSeconds: 40, replacements: 10, previews: 5 };
 const HEALTH = { path: "/health.txt", body: "ok" };
 
@@ -430,22 +432,23 @@ function table(): string {
   return ["| measure | result | baseline (same run) | ratio / target |", "| --- | --- | --- | --- |", ...rows.map((row) => `| ${row.join(" | ")} |`)].join("\n");
 }
 
-const sections: Array<[string, () => Promise<void>]> = [
-  ["apply", applyCost],
-  ["cold and warm", coldAndWarm],
-  ["bursts", bursts],
-  ["reload load", reloadLoad],
-  ["replacement", async () => void (results.replacement = await replacementUnderLoad(SIZE.replacements, log))],
-  ["previews", async () => void (results.previews = await previewsBench(SIZE.previews, log))],
-  ["webhooks", async () => void (results.webhooks = await webhooksBench(SIZE.previews, log))],
-  ["databases", async () => void (results.databases = await databasesBench(SIZE.previews, log))],
-  ["metrics", async () => void (results.metrics = await metricsBench(SIZE.cold, SAMPLE_IMAGE, log))],
-  ["console", async () => void (results.console = await consoleBench(SIZE.rssDemos, quick ? 10 : 20, SAMPLE_IMAGE, log))],
-  ["swarm", async () => void (results.swarm = await swarmBench(SIZE.cold, log))],
-  ["footprint", footprint],
-  ["under load", async () => void (results.underLoad = await launchesUnderLoad(SAMPLE_IMAGE, quick ? 50 : 200, quick ? 50 : 200, quick ? 20 : 60, log))],
-  ["memory", async () => void (results.memory = await memoryBench(quick ? [1000, 5000] : [1000, 5000, 10_000], log))],
-  ["defences", async () => void (results.defences = await defencesBench(SAMPLE_IMAGE, quick ? 10 : SIZE.cold * 2, log))],
+/** Name (its first word is what --only takes), whether --quick leaves it out unless named, and the section. */
+const sections: Array<[string, "core" | "heavy", () => Promise<void>]> = [
+  ["apply", "core", applyCost],
+  ["cold and warm", "core", coldAndWarm],
+  ["bursts", "core", bursts],
+  ["reload load", "core", reloadLoad],
+  ["replacement", "core", async () => void (results.replacement = await replacementUnderLoad(SIZE.replacements, log))],
+  ["previews", "heavy", async () => void (results.previews = await previewsBench(SIZE.previews, log))],
+  ["webhooks", "heavy", async () => void (results.webhooks = await webhooksBench(SIZE.previews, log))],
+  ["databases", "heavy", async () => void (results.databases = await databasesBench(SIZE.previews, log))],
+  ["metrics", "core", async () => void (results.metrics = await metricsBench(SIZE.cold, SAMPLE_IMAGE, log))],
+  ["console", "heavy", async () => void (results.console = await consoleBench(SIZE.rssDemos, quick ? 10 : 20, SAMPLE_IMAGE, log))],
+  ["swarm", "heavy", async () => void (results.swarm = await swarmBench(SIZE.cold, log))],
+  ["footprint", "heavy", footprint],
+  ["under load", "heavy", async () => void (results.underLoad = await launchesUnderLoad(SAMPLE_IMAGE, quick ? 50 : 200, quick ? 50 : 200, quick ? 20 : 60, log))],
+  ["memory", "core", async () => void (results.memory = await memoryBench(quick ? [1000, 5000] : [1000, 5000, 10_000], log))],
+  ["defences", "core", async () => void (results.defences = await defencesBench(SAMPLE_IMAGE, quick ? 10 : SIZE.cold * 2, log))],
 ];
 const out = path.join(path.dirname(new URL(import.meta.url).pathname), "results", "latest.json");
 // --table: the table of the figures on record (sections run one by one are merged there), without running anything.
@@ -455,9 +458,20 @@ if (process.argv.includes("--table")) {
   process.exit(0);
 }
 const only = process.argv.find((arg) => arg.startsWith("--only="))?.slice("--only=".length);
+const known = sections.map(([name]) => name.split(" ")[0]!);
+const unknown = only?.split(",").filter((name) => !known.includes(name)) ?? [];
+if (unknown.length > 0) {
+  console.error(`bench: --only=${unknown.join(",")} names no section; allowed: ${known.join(", ")}`);
+  process.exit(2);
+}
 const started = performance.now();
-for (const [name, run] of sections) {
+const skipped: string[] = [];
+for (const [name, weight, run] of sections) {
   if (only && !only.split(",").includes(name.split(" ")[0]!)) continue;
+  if (!only && quick && weight === "heavy") {
+    skipped.push(name.split(" ")[0]!);
+    continue;
+  }
   log(`${name}…`);
   try {
     await run();
@@ -471,4 +485,5 @@ await mkdir(path.dirname(out), { recursive: true });
 await writeFile(out, `${JSON.stringify(results, null, 2)}\n`);
 console.log(table());
 console.log(`\n${quick ? "quick run" : "full run"} in ${results.durationSeconds} s; JSON in bench/results/latest.json`);
+if (skipped.length > 0) console.log(`left out by --quick (run them with --only=${skipped.join(",")}): ${skipped.join(", ")}`);
 process.exit(Object.keys(results).some((key) => key.endsWith("Error")) ? 1 : 0);

@@ -50,6 +50,7 @@ export class DemoEngine implements EngineContext {
   private ticks = 0;
   private isClosed = false;
   private readonly closing = new AbortController();
+  private readonly sleepers = new Set<() => void>();
   private unwatchDocker: (() => void) | undefined;
 
   constructor(readonly options: EngineOptions) {
@@ -72,9 +73,23 @@ export class DemoEngine implements EngineContext {
     emitTo(this.options.events, event);
   }
 
-  /** Ends early when `signal` aborts or the engine closes (a flow's loop then sees `closed`). */
+  /**
+   * Ends early when `signal` aborts or the engine closes (a flow's loop then sees `closed`). Sleepers are kept in a
+   * set, not as listeners of one signal: a burst has hundreds asleep at once, each waking every 20 ms.
+   */
   sleep(ms: number, signal?: AbortSignal): Promise<void> {
-    return this.options.scheduler.sleep(ms, signal ? AbortSignal.any([signal, this.closing.signal]) : this.closing.signal);
+    if (this.isClosed || signal?.aborted) return Promise.resolve();
+    return new Promise((resolve) => {
+      const wake = () => {
+        cancel();
+        this.sleepers.delete(wake);
+        signal?.removeEventListener("abort", wake);
+        resolve();
+      };
+      const cancel = this.options.scheduler.after(ms, wake, { keepAlive: true });
+      this.sleepers.add(wake);
+      signal?.addEventListener("abort", wake, { once: true });
+    });
   }
 
   get closed(): boolean {
@@ -135,6 +150,7 @@ export class DemoEngine implements EngineContext {
   async close(): Promise<void> {
     this.isClosed = true;
     this.closing.abort();
+    for (const wake of [...this.sleepers]) wake();
     this.unwatchDocker?.();
     await Promise.allSettled([...this.background]);
     await this.saver.flushed();
