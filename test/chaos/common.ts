@@ -12,17 +12,7 @@ export type { DemoView };
 
 export const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
-/** One app entry of the config, indented for the apps: section. */
-export function appYaml(name: string, options: { image?: string; ttl?: string; env?: Record<string, string>; memory?: string; pids?: number; timeout?: string } = {}): string {
-  const env = options.env ? `\n    env: ${JSON.stringify(options.env)}` : "";
-  return `  ${name}:
-    image: ${options.image ?? SAMPLE_IMAGE}
-    port: 8080
-    ttl: ${options.ttl ?? "10m"}
-    memory: ${options.memory ?? "64m"}
-    pids: ${options.pids ?? 64}
-    readiness: { path: /, timeout: ${options.timeout ?? "20s"} }${env}`;
-}
+export { appYaml } from "../support/apps.js";
 
 export async function listDemos(stack: Stack): Promise<DemoView[]> {
   const answer = await stack.api("GET", "/api/demos");

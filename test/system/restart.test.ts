@@ -1,5 +1,6 @@
 // kill -9 of the controller during launches, then a restart: no orphan, no stale route, every ready demo served.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { appYaml } from "../support/apps.js";
 import { launchAndWait, namespaceContainers, type Stack, startStack, untilPast, waitFor } from "../support/stack.js";
 import { parseRoutesFile } from "../../src/nginx/routes-file.js";
 import { readFile } from "node:fs/promises";
@@ -11,24 +12,7 @@ describe("restart safety (real controller process, real Docker, real nginx)", ()
   beforeAll(async () => {
     stack = await startStack({
       controller: "child",
-      appsYaml: `  hello:
-    image: demo-launcher/hello:latest
-    port: 8080
-    ttl: 10m
-    memory: 64m
-    readiness: { path: /, timeout: 30s }
-  slow:
-    image: demo-launcher/hello:latest
-    port: 8080
-    ttl: 10m
-    memory: 64m
-    env: { START_DELAY: 2 }
-    readiness: { path: /, timeout: 30s }
-  brief:
-    image: demo-launcher/hello:latest
-    port: 8080
-    ttl: 4s
-    memory: 64m`,
+      appsYaml: [appYaml("hello", { timeout: "30s" }), appYaml("slow", { env: { START_DELAY: "2" }, timeout: "30s" }), appYaml("brief", { ttl: "4s" })].join("\n"),
     });
   });
   afterAll(async () => stack?.close());
