@@ -4,6 +4,9 @@ import type { Demo } from "../core/model.js";
 import { previewLabels } from "../core/preview-names.js";
 import type { BuildRunner } from "./build-runner.js";
 
+/** The build runner as far as webhooks and removals go (the http tier passes one on the pure queue). */
+export type PreviewBuilds = Pick<BuildRunner, "request" | "queue" | "cancel" | "removeImages">;
+
 /** The engine as far as a removal goes. */
 export interface PreviewRemovalEngine {
   get(id: string): Demo | undefined;
@@ -18,7 +21,7 @@ export interface PreviewRemoval {
   keptImages: Array<{ image: string; usedBy: string[] }>;
 }
 
-export async function removePreview(engine: PreviewRemovalEngine, runner: BuildRunner | undefined, label: string): Promise<PreviewRemoval> {
+export async function removePreview(engine: PreviewRemovalEngine, runner: PreviewBuilds | undefined, label: string): Promise<PreviewRemoval> {
   const cancelledBuilds: string[] = [];
   for (const build of runner?.queue.all() ?? []) {
     if (runner!.queue.isActive(build) && previewLabels(build).includes(label) && (await runner!.cancel(build.id))) cancelledBuilds.push(build.id);

@@ -6,8 +6,7 @@ import type { Logger } from "../core/app-spec.js";
 import { describeError } from "../core/errors.js";
 import { interpretEvent, trustDecision, type GithubIntent } from "../core/github-events.js";
 import { branchLabel, pullRequestLabel } from "../core/preview-names.js";
-import type { BuildRunner } from "../builds/build-runner.js";
-import { removePreview, type PreviewRemovalEngine } from "../builds/preview-removal.js";
+import { removePreview, type PreviewBuilds, type PreviewRemovalEngine } from "../builds/preview-removal.js";
 import type { GithubRepo } from "../config/load.js";
 import type { Delivery, DeliveryLog, DeliveryOutcome } from "./deliveries.js";
 import type { PullRequestReporter } from "./reporter.js";
@@ -16,7 +15,7 @@ import type { Octokit } from "@octokit/core";
 export interface GithubHooksOptions {
   secrets: string[];
   repos: Record<string, GithubRepo>;
-  runner: BuildRunner;
+  runner: PreviewBuilds;
   engine: PreviewRemovalEngine;
   deliveries: DeliveryLog;
   logger: Logger;

@@ -88,11 +88,12 @@ export class Outbox {
     this.kick();
   }
 
-  /** Waits until nothing is due now (tests). */
+  /** Waits until the pass under way has ended (its outcome on disk) and nothing is due now (tests, shutdown). */
   async flushed(): Promise<void> {
-    while ([...this.entries.values()].some((entry) => entry.dueAt <= this.now())) {
-      this.kick();
+    for (;;) {
       await this.sending;
+      if (![...this.entries.values()].some((entry) => entry.dueAt <= this.now())) return;
+      this.kick();
     }
   }
 

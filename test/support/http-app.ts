@@ -5,7 +5,7 @@ import type { InjectOptions, LightMyRequestResponse } from "fastify";
 import os from "node:os";
 import path from "node:path";
 import { parseConfigText, type Config } from "../../src/config/load.js";
-import { buildServer } from "../../src/http/server.js";
+import { buildServer, type ServerDeps } from "../../src/http/server.js";
 import { silentLogger } from "../../src/logger.js";
 import { DEFAULT_TEMPLATES_DIR } from "../../src/nginx/render.js";
 import { ALL_PORTS, setup } from "./engine-setup.js";
@@ -15,6 +15,8 @@ export const HELLO_YAML = "apps:\n  hello: { image: img, port: 8080, ttl: 10m, r
 export interface HttpAppOptions {
   /** Files the config refers to (templates, a logo), written into the app's directory before the config is read. */
   files?: Record<string, string>;
+  /** More of the server's parts (webhooks, builds), made with the engine and the config. */
+  deps?: (made: { engine: ReturnType<typeof setup>["engine"]; config: Config; scheduler: ReturnType<typeof setup>["scheduler"] }) => Partial<ServerDeps>;
 }
 
 /** A server for this config (YAML; `apps:` defaults to one app, hello, on the in-memory runtime's image). */
@@ -28,7 +30,7 @@ export async function httpApp(yaml: string, options: HttpAppOptions = {}) {
   const config: Config = parseConfigText(text, path.join(dir, "config.yaml"), dir);
   const env = setup({ apps: config.apps, limits: config.limits }, { answering: ALL_PORTS() });
   await env.engine.start();
-  const server = await buildServer({ config, engine: env.engine, logger: silentLogger, templatesDir: DEFAULT_TEMPLATES_DIR, status: async () => ({}) });
+  const server = await buildServer({ config, engine: env.engine, logger: silentLogger, templatesDir: DEFAULT_TEMPLATES_DIR, status: async () => ({}), ...options.deps?.({ engine: env.engine, config, scheduler: env.scheduler }) });
   const inject = (request: InjectOptions): Promise<LightMyRequestResponse> => server.inject(request);
   return {
     ...env,
