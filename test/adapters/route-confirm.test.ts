@@ -64,7 +64,7 @@ describe("route confirmation (real nginx)", () => {
       expect(answering).not.toBe(old);
       expect(await olderNginxWorkersRetired(answering)).toBe(false);
       // Many readings later, each with the new generation and the old worker still there: not confirmed.
-      await scheduler.moreSleeps(30);
+      await scheduler.moreWaits(30);
       expect(confirmed).toBeUndefined();
       // What that would cost: a visitor's connection that the old worker takes is served by the old routes (the
       // controller's page), though the probes said the new ones were served. The new worker is held for this.

@@ -430,7 +430,7 @@ describe("demos on a 3-node swarm", () => {
     // The parked one waits (its visitor told it started fresh) instead of failing at once for its old launch's window.
     expect(JSON.parse((await stack.api("GET", `/api/demos/${parkedDemo.id}`)).body)).toMatchObject({ status: "starting", notice: expect.stringMatching(/started again/) });
     // Failing "at once" would be on its first round; the controller's waits go round many times, and it waits on.
-    await scheduler.moreSleeps(50);
+    await scheduler.moreWaits(50);
     expect(JSON.parse((await stack.api("GET", `/api/demos/${parkedDemo.id}`)).body).status).toBe("starting");
     await updateParked(originalConstraints);
     // A demo Swarm was still moving off the drained node when the controller died is adopted too, and turns ready.
