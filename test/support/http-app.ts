@@ -28,7 +28,8 @@ export async function httpApp(yaml: string, options: HttpAppOptions = {}) {
   }
   const text = `domain: demo.localhost\nstateDir: state\n${yaml}\n${/^apps:/m.test(yaml) ? "" : HELLO_YAML}`;
   const config: Config = parseConfigText(text, path.join(dir, "config.yaml"), dir);
-  const env = setup({ apps: config.apps, limits: config.limits }, { answering: ALL_PORTS() });
+  // The engine's observers: a part made by `deps` (the metrics) joins them.
+  const env = setup({ apps: config.apps, limits: config.limits, events: [] }, { answering: ALL_PORTS() });
   await env.engine.start();
   const server = await buildServer({ config, engine: env.engine, logger: silentLogger, templatesDir: DEFAULT_TEMPLATES_DIR, status: async () => ({}), ...options.deps?.({ engine: env.engine, config, scheduler: env.scheduler }) });
   const inject = (request: InjectOptions): Promise<LightMyRequestResponse> => server.inject(request);
