@@ -400,12 +400,18 @@ describe("demos on a 3-node swarm", () => {
   it("lets a controller started on another manager adopt every demo after the first is killed", async () => {
     const beforeDemos = (JSON.parse((await stack.api("GET", "/api/demos")).body) as { demos: Array<{ id: string; status: string; kind: string; pooled?: boolean }> }).demos;
     const before = beforeDemos.map((demo) => demo.id).sort();
+    // The demo parked below must be able to run again where the others now are: its host-mode port must be its own
+    // (after a node's death and a drain, two demos that had one port on different nodes can meet on one node).
+    const portsOf = async (id: string) => ((JSON.parse((await stack.api("GET", `/api/demos/${id}`)).body) as { instances?: Array<{ endpoint?: string }> }).instances ?? []).map((instance) => instance.endpoint?.split(":").at(-1));
+    const ports = new Map(await Promise.all(beforeDemos.map(async (demo) => [demo.id, await portsOf(demo.id)] as const)));
+    const allPorts = [...ports.values()].flat();
+    const ownPort = demos.find((demo) => (ports.get(demo.id) ?? []).every((port) => allPorts.filter((other) => other === port).length === 1));
     stack.child!.kill("SIGKILL");
     await stack.child!.catch(() => {});
     stack.child = undefined;
     // While no controller runs, Swarm starts one demo again and cannot place it yet (as when its node is drained and
     // the others are full): listed with no task running, long after its launch's readiness window closed.
-    const parkedDemo = demos[0]!;
+    const parkedDemo = ownPort ?? demos[0]!;
     type ServiceView = { ID: string; Version: { Index: number }; Spec: { TaskTemplate: { Placement?: { Constraints?: string[] }; ForceUpdate?: number } } };
     const [parked] = (await swarm.manager.docker.listServices({ filters: { label: [`demo-launcher.id=${parkedDemo.id}`] } })) as ServiceView[];
     const originalConstraints = parked!.Spec.TaskTemplate.Placement?.Constraints ?? [];
