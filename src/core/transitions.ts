@@ -95,10 +95,9 @@ export class Transitions {
   }
 
   private watchField(target: Record<string, unknown>, field: string): void {
+    // An absent optional field reads undefined here too, and stays out of JSON until it is set.
     let value = target[field];
-    const present = Object.prototype.hasOwnProperty.call(target, field);
     Object.defineProperty(target, field, {
-      // An absent optional field stays out of JSON and spreads until it is set (undefined values are skipped anyway).
       enumerable: true,
       configurable: false,
       get: () => value,
@@ -108,6 +107,5 @@ export class Transitions {
         this.notify();
       },
     });
-    if (!present) value = undefined;
   }
 }

@@ -39,7 +39,11 @@ export class DiskGuard {
   private measuring = false;
   private lowReported = false;
 
-  constructor(private readonly docker: Docker, private readonly engine: DemoEngine, private readonly options: DiskGuardOptions) {}
+  private readonly scheduler: Scheduler;
+
+  constructor(private readonly docker: Docker, private readonly engine: DemoEngine, private readonly options: DiskGuardOptions) {
+    this.scheduler = options.scheduler ?? systemScheduler;
+  }
 
   async start(): Promise<void> {
     try {
@@ -49,7 +53,7 @@ export class DiskGuard {
       this.options.logger.warn(`disk: cannot read the free space under Docker's data root (${describeError(error)}); the floor (limits.minFreeDisk) is not checked, budgets are still measured`);
     }
     await this.tick();
-    this.timer = (this.options.scheduler ?? systemScheduler).every(SPACE_EVERY_MS, () => this.tick());
+    this.timer = this.scheduler.every(SPACE_EVERY_MS, () => this.tick());
   }
 
   stop(): void {
@@ -64,7 +68,7 @@ export class DiskGuard {
       this.space = await this.readSpace();
       this.checkFloor();
       const fell = this.space && this.freeAtLastSizes !== undefined && this.freeAtLastSizes - this.space.freeBytes > SUDDEN_FALL_BYTES;
-      if (this.options.watched() && (fell || (this.options.scheduler ?? systemScheduler).now() - this.lastSizesAt >= SIZES_EVERY_MS)) await this.measureBudgets();
+      if (this.options.watched() && (fell || this.scheduler.now() - this.lastSizesAt >= SIZES_EVERY_MS)) await this.measureBudgets();
     } catch (error) {
       this.options.logger.warn(`disk: ${describeError(error)}`);
     } finally {
@@ -91,7 +95,7 @@ export class DiskGuard {
 
   /** Reads every writable layer of ours in one call and ends (or, for shared demos and previews, renews) demos past their budget. */
   async measureBudgets(): Promise<void> {
-    this.lastSizesAt = (this.options.scheduler ?? systemScheduler).now();
+    this.lastSizesAt = this.scheduler.now();
     this.freeAtLastSizes = this.space?.freeBytes;
     const containers = await call(() => this.docker.listContainers({ size: true, filters: { label: [`${LABEL_PREFIX}namespace=${this.options.namespace}`], status: ["running"] } }), 60_000);
     const written = new Map(containers.map((info) => [info.Id, (info as { SizeRw?: number }).SizeRw ?? 0]));

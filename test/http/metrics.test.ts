@@ -3,11 +3,8 @@
 import { afterEach, describe, expect, it } from "vitest";
 import { ControllerMetrics } from "../../src/metrics/metrics.js";
 import { httpApp, type HttpApp } from "../support/http-app.js";
+import { sample } from "../support/metrics.js";
 
-function sample(text: string, line: RegExp): number | undefined {
-  const match = text.split("\n").find((candidate) => line.test(candidate));
-  return match === undefined ? undefined : Number(match.split(" ").at(-1));
-}
 
 describe("metrics", () => {
   let app: HttpApp | undefined;

@@ -7,11 +7,8 @@ import { execa, type ResultPromise } from "execa";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Logger } from "../../src/logger.js";
 import { CLI, freePort, launchAndWait, request, startStack, waitFor, type Stack } from "../support/stack.js";
+import { sample } from "../support/metrics.js";
 
-function sample(text: string, line: RegExp): number | undefined {
-  const match = text.split("\n").find((candidate) => line.test(candidate));
-  return match === undefined ? undefined : Number(match.split(" ").at(-1));
-}
 
 describe("metrics and the lifecycle log", () => {
   let stack: Stack;
