@@ -209,14 +209,19 @@ export class DemoEngine implements EngineContext {
     return startReplacement(this, id, image);
   }
 
-  /** Rewinds a demo's database to a state source (the app's default when none is named); answers with the job at once. */
-  rewind(id: string, source?: string): { job: Job; created: boolean } {
-    return requestRewind(this, id, source, () => this.options.newId());
+  /** Rewinds a demo's database to a state source (the app's default when none is named); answers with the job once it is
+   * in the state file, so a controller killed right after the answer still resumes the job the caller was told about. */
+  async rewind(id: string, source?: string): Promise<{ job: Job; created: boolean }> {
+    const started = requestRewind(this, id, source, () => this.options.newId());
+    await this.saver.flushed();
+    return started;
   }
 
-  /** Saves a ready demo's container as a snapshot source of its app; answers with the job at once. */
-  snapshot(id: string, source: string): Job {
-    return requestSnapshot(this, id, source, () => this.options.newId());
+  /** Saves a ready demo's container as a snapshot source of its app; answers with the job once it is in the state file. */
+  async snapshot(id: string, source: string): Promise<Job> {
+    const job = requestSnapshot(this, id, source, () => this.options.newId());
+    await this.saver.flushed();
+    return job;
   }
 
   /** The last lines its newest container printed (the operator's view; visitors never see an app's output). */

@@ -96,16 +96,16 @@ describe("rewind jobs", () => {
     await env.engine.start();
     const { demo } = await env.engine.launch("hello", "a");
     await env.scheduler.runUntil(env.engine.settled());
-    const first = env.engine.rewind(demo.id);
-    expect(env.engine.rewind(demo.id).job.id).toBe(first.job.id);
+    const [first, again] = await Promise.all([env.engine.rewind(demo.id), env.engine.rewind(demo.id)]);
+    expect(again.job.id).toBe(first.job.id);
     await env.scheduler.runUntil(env.engine.settled());
     expect(first.job).toMatchObject({ status: "done", source: "fixtures", attempts: 1 });
     fail = "psql: ERROR: syntax error at or near \"THIS\"";
-    const second = env.engine.rewind(demo.id, "fixtures").job;
+    const second = (await env.engine.rewind(demo.id, "fixtures")).job;
     await env.scheduler.runUntil(env.engine.settled());
     expect(second).toMatchObject({ status: "failed", reason: fail });
     expect(calls).toHaveLength(2);
-    expect(() => env.engine.rewind(demo.id, "nope")).toThrow(/unknown-state-source/);
+    await expect(env.engine.rewind(demo.id, "nope")).rejects.toThrow(/unknown-state-source/);
 
     const book = new JobBook();
     const saved: Job[] = [{ ...first.job, id: "j1", status: "running", attempts: 1 }, { ...first.job, id: "j2", status: "running", attempts: 2 }, { ...first.job, id: "j3", status: "done" }];

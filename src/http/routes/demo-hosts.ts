@@ -24,7 +24,7 @@ export function demoHostPages(app: FastifyInstance, ctx: HttpContext, logo: { bo
     // A page or a poll about a queued demo shows that its visitor is still waiting.
     if (demo) engine.touch(id);
     if (demo) {
-      const answered = answerDemoReset(ctx, request, reply, demo, path ?? "/");
+      const answered = await answerDemoReset(ctx, request, reply, demo, path ?? "/");
       if (answered) return answered;
     }
     if (path === "/__demo/status.json") {

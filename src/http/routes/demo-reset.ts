@@ -12,7 +12,7 @@ export function canReset(ctx: HttpContext, request: FastifyRequest, demo: Demo):
 }
 
 /** Answers the reset paths of a demo host; undefined when the path is not one of them. */
-export function answerDemoReset(ctx: HttpContext, request: FastifyRequest, reply: FastifyReply, demo: Demo, path: string): FastifyReply | undefined {
+export async function answerDemoReset(ctx: HttpContext, request: FastifyRequest, reply: FastifyReply, demo: Demo, path: string): Promise<FastifyReply | undefined> {
   if (path === "/__demo/rewind") {
     if (request.method !== "POST") throw new ProblemError("method-not-allowed", "Rewind with POST.");
     // A plain form (no script) gets the page back, following its job; a script gets the job as JSON.
@@ -21,7 +21,7 @@ export function answerDemoReset(ctx: HttpContext, request: FastifyRequest, reply
     if (!ctx.wantsHtml(request)) return answerRewind(ctx, request, reply, demo.id, source, "/__demo/jobs/");
     ctx.assertSameOrigin(request);
     if (!mayRewind(ctx, request, demo)) throw new ProblemError("forbidden", "Only the visitor who launched this demo, or the admin, can reset it.");
-    const { job } = ctx.engine.rewind(demo.id, source);
+    const { job } = await ctx.engine.rewind(demo.id, source);
     return reply.code(303).header("location", `/__demo/?job=${encodeURIComponent(job.id)}`).send();
   }
   const jobPath = /^\/__demo\/jobs\/([^/]+)$/.exec(path);

@@ -28,11 +28,11 @@ export function sourceFromBody(body: unknown): string | undefined {
 }
 
 /** Starts (or finds) the rewind and answers 202 with the job; `jobsPath` is where the caller follows it. */
-export function answerRewind(ctx: HttpContext, request: FastifyRequest, reply: FastifyReply, id: string, source: string | undefined, jobsPath: string): FastifyReply {
+export async function answerRewind(ctx: HttpContext, request: FastifyRequest, reply: FastifyReply, id: string, source: string | undefined, jobsPath: string): Promise<FastifyReply> {
   ctx.assertSameOrigin(request);
   const demo = ctx.engine.get(id);
   if (demo && !mayRewind(ctx, request, demo)) throw new ProblemError("forbidden", "Only the visitor who launched this demo, or the admin, can rewind it.");
-  const { job } = ctx.engine.rewind(id, source);
+  const { job } = await ctx.engine.rewind(id, source);
   return reply.code(202).header("location", `${jobsPath}${job.id}`).header("cache-control", NO_STORE).send(jobView(job, ctx.engine.now()));
 }
 
@@ -63,7 +63,7 @@ export function rewindRoutes(app: FastifyInstance, ctx: HttpContext): void {
     const id = ctx.parseId(request.params.id);
     const source = sourceFromBody(request.body);
     if (!source) throw new ProblemError("bad-request", 'Name the snapshot source: {"source":"<name>"} (a source of kind snapshot of the demo\'s app).');
-    const job = ctx.engine.snapshot(id, source);
+    const job = await ctx.engine.snapshot(id, source);
     return reply.code(202).header("location", `/api/jobs/${job.id}`).header("cache-control", NO_STORE).send(jobView(job, ctx.engine.now()));
   });
 
