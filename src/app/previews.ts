@@ -8,6 +8,7 @@ import { servedLabel } from "../core/preview-names.js";
 import type { AppSpec } from "../core/app-spec.js";
 import { BranchFollower } from "../builds/branch-follower.js";
 import { BuildRunner } from "../builds/build-runner.js";
+import { ImageBuilder } from "../builds/image-builder.js";
 import { ImageKeeper } from "../builds/image-keeper.js";
 import { DeliveryLog } from "../github/deliveries.js";
 import { GithubHooks } from "../github/hooks.js";
@@ -31,6 +32,26 @@ export function previewSpecs(config: Config): Record<string, AppSpec> {
   return Object.fromEntries(
     Object.entries(config.previews).map(([name, preview]) => [name, { image: "", port: preview.port, ttl: preview.keep, memory: preview.memory, cpus: preview.cpus, pids: preview.pids, env: preview.env, banner: false, pool: 0, readiness: preview.readiness, idleStop: preview.idleStop + SEEN_LOG_LAG_MS, placement: preview.placement, disk: preview.disk, capabilities: preview.capabilities, readOnly: preview.readOnly, tmpfs: preview.tmpfs, nofile: preview.nofile, egress: preview.egress }]),
   );
+}
+
+/**
+ * Serves a build's image at the host it was asked for (the commit host of a branch build starts when opened);
+ * resolves once the preview answers. `used` tells the image keeper the image is in use.
+ */
+export function servePreviewBuilds(config: Config, engine: DemoEngine, used: (image: string) => void): (build: Build) => Promise<void> {
+  const repoBySource = new Map(Object.entries(config.githubRepos).map(([repo, entry]) => [entry.source, repo]));
+  return async (build) => {
+    const image = build.image;
+    const label = servedLabel(build);
+    if (!image || !label) throw new Error("the build has no image");
+    used(image);
+    const pr = build.host ? /-pr-(\d+)$/.exec(build.host)?.[1] : undefined;
+    const repo = pr ? repoBySource.get(build.source) : undefined;
+    // A pull request's containers say which pull request and commit they serve (the reconciler reads them).
+    const labels = repo && pr && build.commit ? { [`${LABEL_PREFIX}repo`]: repo, [`${LABEL_PREFIX}pr`]: pr, [`${LABEL_PREFIX}commit`]: build.commit } : undefined;
+    engine.previews.serve(build.source, label, image, { withoutEnv: build.untrusted === true, ...(labels ? { labels } : {}) });
+    await engine.previews.awaitServing(label, image);
+  };
 }
 
 export interface PreviewServices {
@@ -62,21 +83,8 @@ export async function startPreviews(config: Config, engine: DemoEngine, docker: 
       },
     },
   });
-  const repoBySource = new Map(Object.entries(config.githubRepos).map(([repo, entry]) => [entry.source, repo]));
-  // A build is served at the host it was asked for; the commit host of a branch build starts when opened.
-  const serve = async (build: Build) => {
-    const image = build.image;
-    const label = servedLabel(build);
-    if (!image || !label) throw new Error("the build has no image");
-    keeper.used(image);
-    const pr = build.host ? /-pr-(\d+)$/.exec(build.host)?.[1] : undefined;
-    const repo = pr ? repoBySource.get(build.source) : undefined;
-    // A pull request's containers say which pull request and commit they serve (the reconciler reads them).
-    const labels = repo && pr && build.commit ? { [`${LABEL_PREFIX}repo`]: repo, [`${LABEL_PREFIX}pr`]: pr, [`${LABEL_PREFIX}commit`]: build.commit } : undefined;
-    engine.previews.serve(build.source, label, image, { withoutEnv: build.untrusted === true, ...(labels ? { labels } : {}) });
-    await engine.previews.awaitServing(label, image);
-  };
-  const builds = new BuildRunner({ stateDir: config.stateDir, previews: config.previews, limits: config.builds, docker, logger, scheduler, newId: makeIdGenerator(12), serve });
+  const serve = servePreviewBuilds(config, engine, (image) => keeper.used(image));
+  const builds = new BuildRunner({ stateDir: config.stateDir, previews: config.previews, limits: config.builds, docker, images: new ImageBuilder(docker), logger, scheduler, newId: makeIdGenerator(12), serve });
   await builds.start();
   await keeper.start();
   const follower = new BranchFollower(builds, (label) => engine.get(label) !== undefined, logger, scheduler);

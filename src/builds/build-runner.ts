@@ -13,18 +13,28 @@ import { previewLabels } from "../core/preview-names.js";
 import type { PreviewConfig } from "../config/schema.js";
 import { readIfExists, serialWriter } from "../files/atomic.js";
 import { checkBranchName, checkCommitId } from "./git.js";
-import { ImageBuildError, ImageBuilder } from "./image-builder.js";
+import { ImageBuildError, type ImageBuildRequest } from "./image-builder.js";
+import type { GitMirror } from "./git.js";
 import { Mirrors } from "./mirrors.js";
 import { dockerGoesAway, dockerWentAway, theCommitsFault, untilDockerAnswers } from "./docker-faults.js";
 
 /** A fetch that fails is tried this many times in all, with growing pauses, before the build fails. */
 const FETCH_TRIES = 4;
 
+/** What builds and removes preview images: Docker's builder (`ImageBuilder`); the http tier passes one of its own. */
+export interface PreviewImages {
+  /** Builds (or reuses) the commit's image, every line into `request.logFile`; resolves to its tag. */
+  build(request: ImageBuildRequest, mirror: GitMirror): Promise<string>;
+  remove(images: string[], logger: { warn(message: string): void }): Promise<string[]>;
+}
+
 export interface BuildRunnerOptions {
   stateDir: string;
   previews: Record<string, PreviewConfig>;
   limits: { concurrency: number; timeout: number; queueLength: number };
-  docker: Docker;
+  /** Asked whether the daemon answers, to tell a Docker restart from a commit that fails. */
+  docker: Pick<Docker, "ping">;
+  images: PreviewImages;
   logger: Logger;
   /** Time for the time limit, Docker waits and retries. */
   scheduler: Scheduler;
@@ -41,7 +51,6 @@ export interface BuildRunnerOptions {
 export class BuildRunner {
   readonly queue: BuildQueue;
   readonly mirrors: Mirrors;
-  private readonly builder: ImageBuilder;
   private readonly running = new Map<string, RunningBuild>();
   private readonly file: string;
   private closed = false;
@@ -53,7 +62,6 @@ export class BuildRunner {
 
   constructor(private readonly options: BuildRunnerOptions) {
     this.queue = new BuildQueue(options.limits, options.newId);
-    this.builder = new ImageBuilder(options.docker);
     this.mirrors = new Mirrors(options.stateDir, options.previews, () => options.scheduler.now());
     this.file = path.join(options.stateDir, "builds.json");
     this.writeState = serialWriter(this.file, (error) => options.logger.error(`saving ${this.file} failed: ${describeError(error)}`));
@@ -136,7 +144,12 @@ export class BuildRunner {
 
   /** Waits until no build is queued or running (tests). */
   async idle(): Promise<void> {
-    await this.changes.until(() => (this.queue.all().some((build) => this.queue.isActive(build)) ? undefined : true));
+    await this.until(() => (this.busy ? undefined : true));
+  }
+
+  /** Answers what `check` answers once it is not undefined (undefined when `signal` aborts); asked again after every change of a build. */
+  until<T>(check: () => T | undefined, signal?: AbortSignal): Promise<T | undefined> {
+    return this.changes.until(check, signal);
   }
 
   private pump(): void {
@@ -182,7 +195,7 @@ export class BuildRunner {
       });
       let image: string;
       try {
-        image = await this.builder.build({ source: build.source, commit, ...(build.branch ? { ref: build.branch } : {}), dockerfile: preview.dockerfile, context: preview.context, logFile: this.logFile(build.id), signal: entry.abort.signal }, mirror);
+        image = await this.options.images.build({ source: build.source, commit, ...(build.branch ? { ref: build.branch } : {}), dockerfile: preview.dockerfile, context: preview.context, logFile: this.logFile(build.id), signal: entry.abort.signal }, mirror);
       } catch (error) {
         // Docker going away is not the commit's fault: the build is tried once more when Docker is back.
         if (!entry.why && (dockerWentAway(error) || (!theCommitsFault(error) && (await dockerGoesAway(this.options.docker, this.options.scheduler))))) {
@@ -256,7 +269,7 @@ export class BuildRunner {
 
   /** Removes preview images (ours only: `demo-launcher-preview/…`); answers the ones removed. */
   removeImages(images: string[]): Promise<string[]> {
-    return this.builder.remove(images, this.options.logger);
+    return this.options.images.remove(images, this.options.logger);
   }
 
 
@@ -287,6 +300,7 @@ export class BuildRunner {
     // A failed save was logged; the next one writes the whole state again.
     await this.writeState(() => `${JSON.stringify({ version: 1, builds: this.queue.all() })}\n`).catch(() => {});
     this.notify();
+    this.changes.notify();
   }
 }
 

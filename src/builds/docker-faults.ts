@@ -22,7 +22,7 @@ export function theCommitsFault(error: unknown): boolean {
  * Whether the daemon stops answering within a few seconds of a failure: a daemon going down still answers
  * for a moment and fails the build with anything (a killed RUN step, a failed mount), not the commit's fault.
  */
-export async function dockerGoesAway(docker: Docker, scheduler: Scheduler): Promise<boolean> {
+export async function dockerGoesAway(docker: Pick<Docker, "ping">, scheduler: Scheduler): Promise<boolean> {
   for (let waited = 0; waited < 5000; waited += 250) {
     const stop = new AbortController();
     const answered = await Promise.race([docker.ping().then(() => true, () => false), scheduler.sleep(1000, stop.signal).then(() => false)]);
@@ -37,7 +37,7 @@ export async function dockerGoesAway(docker: Docker, scheduler: Scheduler): Prom
  * A build waits (up to a minute) for a Docker daemon that is restarting instead of failing at once; `say(true)`
  * when it starts waiting, `say(false)` when Docker answers again after a wait.
  */
-export async function untilDockerAnswers(docker: Docker, scheduler: Scheduler, signal: AbortSignal, say: (waiting: boolean) => Promise<void>): Promise<void> {
+export async function untilDockerAnswers(docker: Pick<Docker, "ping">, scheduler: Scheduler, signal: AbortSignal, say: (waiting: boolean) => Promise<void>): Promise<void> {
   const deadline = scheduler.now() + 60_000;
   for (let waited = false; ; waited = true) {
     if (await docker.ping().then(() => true, () => false)) {

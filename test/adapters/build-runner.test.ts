@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type Docker from "dockerode";
 import { BuildRunner } from "../../src/builds/build-runner.js";
 import { systemScheduler } from "../../src/clock/system-scheduler.js";
-import { PREVIEW_IMAGE_REPO } from "../../src/builds/image-builder.js";
+import { ImageBuilder, PREVIEW_IMAGE_REPO } from "../../src/builds/image-builder.js";
 import { parseConfigText } from "../../src/config/load.js";
 import { DomainError } from "../../src/core/errors.js";
 import { silentLogger } from "../../src/logger.js";
@@ -25,7 +25,7 @@ describe("build runner (real git, real Docker)", () => {
 
   const runnerFor = (stateDir: string, limits = "builds: { concurrency: 1, timeout: 20s, queueLength: 5 }") => {
     const config = parseConfigText(`previews:\n  ${SOURCE}: { repo: ${JSON.stringify(`file://${work}`)}, port: 8080 }\n${limits}\n`, "test.yaml", root);
-    return new BuildRunner({ stateDir, previews: config.previews, limits: config.builds, docker, logger: silentLogger, scheduler: systemScheduler, newId: () => `build${(ids += 1)}-${Math.random().toString(36).slice(2, 6)}` });
+    return new BuildRunner({ stateDir, previews: config.previews, limits: config.builds, docker, images: new ImageBuilder(docker), logger: silentLogger, scheduler: systemScheduler, newId: () => `build${(ids += 1)}-${Math.random().toString(36).slice(2, 6)}` });
   };
 
   beforeAll(async () => {

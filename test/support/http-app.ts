@@ -4,7 +4,9 @@ import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
 import type { InjectOptions, LightMyRequestResponse } from "fastify";
 import os from "node:os";
 import path from "node:path";
+import { previewSpecs } from "../../src/app/previews.js";
 import { parseConfigText, type Config } from "../../src/config/load.js";
+import type { Scheduler } from "../../src/core/scheduler.js";
 import { buildServer, type ServerDeps } from "../../src/http/server.js";
 import { silentLogger } from "../../src/logger.js";
 import { DEFAULT_TEMPLATES_DIR } from "../../src/nginx/render.js";
@@ -16,7 +18,12 @@ export interface HttpAppOptions {
   /** Files the config refers to (templates, a logo), written into the app's directory before the config is read. */
   files?: Record<string, string>;
   /** More of the server's parts (webhooks, builds), made with the engine and the config. */
-  deps?: (made: { engine: ReturnType<typeof setup>["engine"]; config: Config; scheduler: ReturnType<typeof setup>["scheduler"] }) => Partial<ServerDeps>;
+  deps?: (made: { engine: ReturnType<typeof setup>["engine"]; config: Config; scheduler: Scheduler; runtime: ReturnType<typeof setup>["runtime"] }) => Partial<ServerDeps> | Promise<Partial<ServerDeps>>;
+  /**
+   * Real time instead of the manual clock, for parts that wait on real processes too (git in the preview pages):
+   * moving a manual clock while git runs would fire time limits early. Tests still wait on events, never on time.
+   */
+  scheduler?: Scheduler;
 }
 
 /** A server for this config (YAML; `apps:` defaults to one app, hello, on the in-memory runtime's image). */
@@ -29,9 +36,10 @@ export async function httpApp(yaml: string, options: HttpAppOptions = {}) {
   const text = `domain: demo.localhost\nstateDir: state\n${yaml}\n${/^apps:/m.test(yaml) ? "" : HELLO_YAML}`;
   const config: Config = parseConfigText(text, path.join(dir, "config.yaml"), dir);
   // The engine's observers: a part made by `deps` (the metrics) joins them.
-  const env = setup({ apps: config.apps, limits: config.limits, events: [] }, { answering: ALL_PORTS() });
+  const env = setup({ apps: config.apps, previews: previewSpecs(config), limits: config.limits, events: [], ...(options.scheduler ? { scheduler: options.scheduler } : {}) }, { answering: ALL_PORTS() });
+  const scheduler = options.scheduler ?? env.scheduler;
   await env.engine.start();
-  const server = await buildServer({ config, engine: env.engine, logger: silentLogger, templatesDir: DEFAULT_TEMPLATES_DIR, status: async () => ({}), ...options.deps?.({ engine: env.engine, config, scheduler: env.scheduler }) });
+  const server = await buildServer({ config, engine: env.engine, logger: silentLogger, templatesDir: DEFAULT_TEMPLATES_DIR, status: async () => ({}), ...(await options.deps?.({ engine: env.engine, config, scheduler, runtime: env.runtime })) });
   const inject = (request: InjectOptions): Promise<LightMyRequestResponse> => server.inject(request);
   return {
     ...env,
@@ -42,7 +50,7 @@ export async function httpApp(yaml: string, options: HttpAppOptions = {}) {
     /** A request as nginx passes it on: from loopback, the visitor's address in X-Real-IP. */
     viaNginx: (visitor: string, request: InjectOptions) => server.inject({ ...request, remoteAddress: "127.0.0.1", headers: { host: "demo.localhost", "x-real-ip": visitor, ...request.headers } }),
     /** Runs the engine's background work (launches, replacements) to its end on the manual clock. */
-    settled: () => env.scheduler.runUntil(env.engine.settled()),
+    settled: () => (options.scheduler ? env.engine.settled() : env.scheduler.runUntil(env.engine.settled())),
     async close() {
       await server.close();
       await env.engine.close();

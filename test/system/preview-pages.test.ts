@@ -1,77 +1,27 @@
-// Previews as people meet them, for real (git, Docker, nginx): the entry URL, the build page with its live log,
-// refusals, a failed build and its rebuild, a repository that comes back, idle stop and wake, and removal.
-import http from "node:http";
+// Previews as people meet them, for real (git, Docker, nginx): the entry URL, the build page with its live log
+// through nginx, idle stop and wake, and removal with the image. Refusals, failed builds, rebuilds, an unreachable
+// repository and a full queue are checked over HTTP on scripted builds (test/http/previews.test.ts).
 import { startLoad } from "../support/load.js";
 import { SEEN_LOG_LAG_MS } from "../../src/nginx/seen-log.js";
-import { existsSync } from "node:fs";
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { PREVIEW_IMAGE_REPO } from "../../src/builds/image-builder.js";
 import { branchLabel, commitLabel } from "../../src/core/preview-names.js";
-import { makeWorkRepo, serveWithGitDaemon, type WorkRepo } from "../support/git-repo.js";
-import { untilPast, freePort, startStack, waitFor, type Stack } from "../support/stack.js";
+import { makeWorkRepo, type WorkRepo } from "../support/git-repo.js";
+import { logText, readEvents } from "../support/sse.js";
+import { untilPast, startStack, waitFor, type Stack } from "../support/stack.js";
 
 const tag = Math.random().toString(36).slice(2, 7);
 const WEB = `w${tag}`;
 const IDLE = `i${tag}`;
-const LATE = `l${tag}`;
-const DAEMON = `d${tag}`;
 const HTML = { accept: "text/html" };
-
-interface SseEvent {
-  id?: string;
-  event: string;
-  data: string;
-}
-
-/** Reads server-sent events through nginx until `until` says stop; answers them in order. */
-function readEvents(port: number, host: string, headers: Record<string, string>, until: (events: SseEvent[]) => boolean, timeoutMs = 30_000): Promise<SseEvent[]> {
-  return new Promise((resolve, reject) => {
-    const events: SseEvent[] = [];
-    const request = http.get({ host: "127.0.0.1", port, path: "/__demo/build-events", headers: { host, accept: "text/event-stream", ...headers } }, (response) => {
-      if (response.statusCode !== 200) return reject(new Error(`event stream answered ${response.statusCode}`));
-      let buffer = "";
-      response.setEncoding("utf8");
-      response.on("data", (chunk: string) => {
-        buffer += chunk;
-        let end: number;
-        while ((end = buffer.indexOf("\n\n")) >= 0) {
-          const block = buffer.slice(0, end);
-          buffer = buffer.slice(end + 2);
-          const event: SseEvent = { event: "message", data: "" };
-          const data: string[] = [];
-          for (const line of block.split("\n")) {
-            if (line.startsWith("id: ")) event.id = line.slice(4);
-            else if (line.startsWith("event: ")) event.event = line.slice(7);
-            else if (line.startsWith("data: ")) data.push(line.slice(6));
-          }
-          event.data = data.join("\n");
-          if (block.startsWith(":") || block.startsWith("retry:")) continue;
-          events.push(event);
-          if (until(events)) {
-            request.destroy();
-            return resolve(events);
-          }
-        }
-      });
-      response.on("end", () => resolve(events));
-    });
-    request.on("error", (error) => (events.length ? resolve(events) : reject(error)));
-    setTimeout(() => {
-      request.destroy();
-      resolve(events);
-    }, timeoutMs);
-  });
-}
 
 describe("preview pages and the entry URL (real git, Docker and nginx)", () => {
   let root: string;
   let work: WorkRepo;
   let stack: Stack;
-  let daemon: Awaited<ReturnType<typeof serveWithGitDaemon>>;
-  let latePort: number;
   // The controller's last lines, for the message of a failure that only a loaded machine shows.
   const logLines: string[] = [];
   const keepLine = (level: string) => (message: string) => {
@@ -88,26 +38,19 @@ describe("preview pages and the entry URL (real git, Docker and nginx)", () => {
     await writeFile(path.join(work.dir, "Dockerfile"), 'FROM scratch\nCOPY busybox /bin/busybox\nRUN ["/bin/busybox", "sh", "-c", "for i in 1 2 3 4 5 6 7 8; do echo log-line-$i; sleep 0.4; done"]\nCOPY index.html /www/index.html\nUSER 65534:65534\nCMD ["/bin/busybox", "httpd", "-f", "-p", "8080", "-h", "/www"]\n');
     await writeFile(path.join(work.dir, "index.html"), "slow log\n");
     await work.git(["commit", "-q", "-am", "slow log"]);
-    await work.git(["checkout", "-q", "-b", "broken/one", "main"]);
-    await work.commitBroken("MARKER-BROKEN-42");
-    await work.git(["checkout", "-q", "-b", "feature/alpha", "main"]);
-    await work.commitPage("alpha");
     await work.git(["checkout", "-q", "main"]);
-    daemon = await serveWithGitDaemon(work, root);
-    latePort = await freePort();
     const source = (name: string, repo: string, extra = "") => `  ${name}: { repo: ${JSON.stringify(repo)}, port: 8080, readiness: { path: /, timeout: 20s }, refresh: 1s${extra} }\n`;
     stack = await startStack({
       nginxYaml: "  drain: 1s",
       logger: { info: keepLine("info"), warn: keepLine("warn"), error: keepLine("error") },
-      extraYaml: `previews:\n${source(WEB, `file://${work.dir}`)}${source(IDLE, work.dir, ", idleStop: 3s")}${source(DAEMON, daemon.url)}${source(LATE, `git://127.0.0.1:${latePort}/app.git`)}builds: { concurrency: 2, queueLength: 3, timeout: 2m }`,
+      extraYaml: `previews:\n${source(WEB, `file://${work.dir}`)}${source(IDLE, work.dir, ", idleStop: 3s")}builds: { concurrency: 2, queueLength: 3, timeout: 2m }`,
     });
   });
   afterAll(async () => {
     await stack?.close();
-    await daemon?.stop();
     const images = await stack?.docker.listImages({ filters: { label: ["demo-launcher.source"] } });
     for (const image of images ?? []) {
-      if (image.RepoTags?.some((name) => [WEB, IDLE, DAEMON, LATE].some((source) => name.startsWith(`${PREVIEW_IMAGE_REPO}/${source}:`)))) await stack.docker.getImage(image.Id).remove({ force: true }).catch(() => {});
+      if (image.RepoTags?.some((name) => [WEB, IDLE].some((source) => name.startsWith(`${PREVIEW_IMAGE_REPO}/${source}:`)))) await stack.docker.getImage(image.Id).remove({ force: true }).catch(() => {});
     }
     if (root) await rm(root, { recursive: true, force: true });
   });
@@ -123,11 +66,11 @@ describe("preview pages and the entry URL (real git, Docker and nginx)", () => {
     expect(page.body).toContain('href="/__demo/build.log"');
 
     // The log as it grows; the connection drops after line 3 and resumes from its last event id.
-    const first = await readEvents(stack.nginxPort, host(label), {}, (events) => events.some((event) => event.event === "log" && event.data.includes("log-line-3")));
+    const first = await readEvents(stack.nginxPort, host(label), "/__demo/build-events", {}, (events) => logText(events).includes("log-line-3"));
     const lastId = first.filter((event) => event.event === "log").at(-1)!.id!;
-    const rest = await readEvents(stack.nginxPort, host(label), { "last-event-id": lastId }, (events) => events.some((event) => event.event === "state" && JSON.parse(event.data).state === "ready"), 60_000);
-    const before = first.filter((event) => event.event === "log").map((event) => event.data).join("\n");
-    const after = rest.filter((event) => event.event === "log").map((event) => event.data).join("\n");
+    const rest = await readEvents(stack.nginxPort, host(label), "/__demo/build-events", { "last-event-id": lastId }, (events) => events.some((event) => event.event === "state" && JSON.parse(event.data).state === "ready"));
+    const before = logText(first);
+    const after = logText(rest);
     expect(before).toContain("log-line-1");
     expect(after).not.toContain("log-line-1\n");
     expect(after).toContain("log-line-8");
@@ -142,72 +85,6 @@ describe("preview pages and the entry URL (real git, Docker and nginx)", () => {
     const again = await stack.viaNginx("demo.localhost", `/preview?source=${WEB}&branch=${encodeURIComponent("feature/slow-log")}`);
     expect(again.status).toBe(200);
     expect((await api<{ builds: unknown[] }>("GET", "/api/builds")).builds.length).toBe(buildsBefore);
-  });
-
-  it("refuses unknown sources and branches (with the close ones), malformed refs without running them, and serves commits from git daemon", async () => {
-    const unknownSource = await stack.viaNginx("demo.localhost", `/preview?source=nope&branch=main`);
-    expect(unknownSource.status).toBe(404);
-    expect(JSON.parse(unknownSource.body)).toMatchObject({ allowed: expect.arrayContaining([WEB, DAEMON]) });
-    const unknownBranch = await stack.viaNginx("demo.localhost", `/preview?source=${WEB}&branch=feature/alpah`);
-    expect(unknownBranch.status).toBe(404);
-    expect(unknownBranch.headers["content-type"]).toContain("application/problem+json");
-    expect(JSON.parse(unknownBranch.body).branches[0]).toBe("feature/alpha");
-    const asPage = await stack.viaNginx("demo.localhost", `/preview?source=${WEB}&branch=feature/alpah`, { headers: HTML });
-    expect(asPage.status).toBe(404);
-    expect(asPage.body).toContain("feature/alpha");
-    for (const query of [`branch=${encodeURIComponent("--upload-pack=touch pwned")}`, `commit=${encodeURIComponent("$(id)")}`, "branch=a..b", "branch=main&commit=abcdef1"]) {
-      const refused = await stack.viaNginx("demo.localhost", `/preview?source=${WEB}&${query}`);
-      expect(refused.status, query).toBe(400);
-    }
-    expect(existsSync(path.join(stack.dir, "pwned")) || existsSync("pwned") || existsSync(path.join(stack.dir, "state", "pwned"))).toBe(false);
-    const unknownCommit = await stack.viaNginx("demo.localhost", `/preview?source=${WEB}&commit=abcdef1234567`);
-    expect(unknownCommit.status).toBe(404);
-
-    const alpha = await work.git(["rev-parse", "feature/alpha"]);
-    const entry = await stack.viaNginx("demo.localhost", `/preview?source=${DAEMON}&commit=${alpha.slice(0, 9)}`);
-    expect(entry.status).toBe(202);
-    const label = commitLabel(DAEMON, alpha);
-    expect(JSON.parse(entry.body).host).toBe(host(label));
-    await waitFor("the commit host to serve alpha", async () => (await stack.viaNginx(host(label), "/")).body.trim() === "alpha", 60_000);
-  });
-
-  it("shows a failed build's failing lines and a rebuild button that builds it again", async () => {
-    const label = branchLabel(WEB, "broken/one");
-    expect((await stack.viaNginx("demo.localhost", `/preview?source=${WEB}&branch=broken/one`, { headers: HTML })).status).toBe(303);
-    const failed = await waitFor("the failure page", async () => {
-      const page = await stack.viaNginx(host(label), "/", { headers: HTML });
-      return page.status === 502 ? page : undefined;
-    }, 60_000, 250);
-    expect(failed.body).toContain("The preview could not be built");
-    expect(failed.body).toContain("MARKER-BROKEN-42");
-    expect(failed.body).toContain('action="/__demo/rebuild"');
-    const origin = `http://${host(label)}:${stack.nginxPort}`;
-    const forged = await stack.viaNginx(host(label), "/__demo/rebuild", { method: "POST", headers: { origin: "http://evil.example" } });
-    expect(forged.status).toBe(403);
-    const rebuild = await stack.viaNginx(host(label), "/__demo/rebuild", { method: "POST", headers: { origin } });
-    expect(rebuild.status).toBe(303);
-    const builds = (await api<{ builds: Array<{ branch?: string }> }>("GET", "/api/builds")).builds.filter((build) => build.branch === "broken/one");
-    expect(builds.length).toBe(2);
-  });
-
-  it("says on the page and in the API that the repository cannot be fetched, retries, and builds once it is back", async () => {
-    const answer = await stack.viaNginx("demo.localhost", `/preview?source=${LATE}&branch=main`);
-    expect(answer.status).toBe(202);
-    const { build, host: lateHost } = JSON.parse(answer.body) as { build: { id: string }; host: string };
-    const waiting = await waitFor("the build to say it retries the fetch", async () => {
-      const view = await api<{ note?: string }>("GET", `/api/builds/${build.id}`);
-      return view.note?.includes("could not be fetched") ? view : undefined;
-    }, 20_000, 100);
-    expect(waiting.note).toMatch(/trying again in \d+ s \(try 2 of 4\)/);
-    const page = await stack.viaNginx(lateHost, "/", { headers: HTML });
-    expect(page.body).toContain("could not be fetched");
-    const late = await serveWithGitDaemon(work, root, latePort);
-    try {
-      await waitFor("the build to succeed once the repository answers", async () => (await api<{ state: string }>("GET", `/api/builds/${build.id}`)).state === "ready", 60_000, 200);
-      expect((await stack.viaNginx(lateHost, "/")).body.trim()).toBe("main");
-    } finally {
-      await late.stop();
-    }
   });
 
   it("stops an idle preview (nginx's requests count), wakes it on the next request, and removes it with its image", async () => {
@@ -257,22 +134,5 @@ describe("preview pages and the entry URL (real git, Docker and nginx)", () => {
     // Its host builds it again on the next visit.
     expect((await stack.viaNginx(host(label), "/", { headers: HTML })).status).toBe(503);
     await waitFor("the rebuilt preview", async () => (await stack.viaNginx(host(label), "/")).body.trim() === "main", 60_000, 200);
-  });
-
-  it("refuses a build past a full queue with 429 and Retry-After", async () => {
-    for (let index = 1; index <= 6; index += 1) {
-      await work.git(["checkout", "-q", "-b", `queue/q${index}`, "main"]);
-      await writeFile(path.join(work.dir, "Dockerfile"), `FROM scratch\nCOPY busybox /bin/busybox\nRUN ["/bin/busybox", "sleep", "30"]\n# ${index}\n`);
-      await work.git(["commit", "-q", "-am", `slow ${index}`]);
-    }
-    await work.git(["checkout", "-q", "main"]);
-    const answers = [];
-    for (let index = 1; index <= 6; index += 1) answers.push(await stack.viaNginx("demo.localhost", `/preview?source=${WEB}&branch=queue/q${index}`));
-    const refused = answers.find((answer) => answer.status === 429);
-    expect(answers.map((answer) => answer.status)).toEqual([202, 202, 202, 202, 202, 429]);
-    expect(Number(refused!.headers["retry-after"])).toBeGreaterThan(0);
-    for (const build of (await api<{ builds: Array<{ id: string; state: string }> }>("GET", "/api/builds")).builds) {
-      if (["queued", "fetching", "building"].includes(build.state)) await stack.api("DELETE", `/api/builds/${build.id}`);
-    }
   });
 });
