@@ -5,7 +5,9 @@ import { parseConfigText } from "../../src/config/load.js";
 import { DEFAULT_TEMPLATES_DIR } from "../../src/nginx/render.js";
 import { buildServer } from "../../src/http/server.js";
 import { silentLogger } from "../../src/logger.js";
+import { publicOrigin } from "../../src/http/context.js";
 import { ALL_PORTS, setup } from "../support/engine-setup.js";
+import { httpApp, type HttpApp } from "../support/http-app.js";
 
 const TOKEN = "a-long-enough-admin-token";
 
@@ -82,5 +84,80 @@ describe("HTTP answers", () => {
     await extend("24h");
     expect((await extend("24h")).json().detail).toMatch(new RegExp(`^A demo may have at most 48h left; ${demo.id} would have 4`));
     await env.scheduler.runUntil(env.engine.settled());
+  });
+});
+
+describe("words, origins and gates of the visitor's API", () => {
+  let app: HttpApp | undefined;
+  afterEach(async () => {
+    await app?.close();
+    app = undefined;
+  });
+
+  it("answers bad requests with 4xx problem+json in words that name the allowed values, and never touches the routes", async () => {
+    app = await httpApp(`apps:\n  slow: { image: img, port: 8080 }\n  crash: { image: img, port: 8080 }\n`);
+    const cases: Array<{ method: "GET" | "POST"; url: string; body?: string; type?: string; status: number; detail?: RegExp }> = [
+      { method: "POST", url: "/api/demos", body: "{not json", type: "application/json", status: 400, detail: /not valid JSON/ },
+      { method: "POST", url: "/api/demos", body: '{"app":"nope"}', type: "application/json", status: 400, detail: /"nope" is not an app here; allowed: slow, crash/ },
+      { method: "POST", url: "/api/demos", body: '{"app":42}', type: "application/json", status: 400, detail: /^The app must be one name, not a number; allowed: slow, crash\.$/ },
+      { method: "POST", url: "/api/demos", body: '{"app":["slow"]}', type: "application/json", status: 400, detail: /^The app must be one name, not a list; allowed: / },
+      { method: "POST", url: "/api/demos", body: "{}", type: "application/json", status: 400, detail: /^Name the app to launch; allowed: / },
+      { method: "POST", url: "/launch", body: "app=slow&app=slow", type: "application/x-www-form-urlencoded", status: 400, detail: /^The app must be one name, not a list/ },
+      { method: "GET", url: `/api/demos/${"a".repeat(300)}`, status: 400, detail: /is not a demo id/ },
+      { method: "POST", url: "/api/demos", body: "[]", type: "application/json", status: 400, detail: /JSON object/ },
+      { method: "POST", url: "/api/demos", body: '{"app":"slow","x":1}', type: "application/json", status: 400, detail: /Unknown field "x"/ },
+      { method: "POST", url: "/api/demos", body: "app=slow", type: "text/plain", status: 415 },
+      { method: "POST", url: "/api/demos", body: JSON.stringify({ app: "x".repeat(40_000) }), type: "application/json", status: 413 },
+      { method: "GET", url: "/api/demos/..%2F..%2Fetc", status: 400, detail: /not a demo id/ },
+      { method: "GET", url: "/api/demos/abcdefgh", status: 404 },
+      { method: "GET", url: "/nowhere", status: 404 },
+    ];
+    for (const testCase of cases) {
+      const answer = await app.viaNginx("203.0.113.5", { method: testCase.method, url: testCase.url, headers: testCase.type ? { "content-type": testCase.type } : {}, ...(testCase.body !== undefined ? { payload: testCase.body } : {}) });
+      const name = `${testCase.method} ${testCase.url} ${testCase.body ?? ""}`.slice(0, 120);
+      expect(answer.statusCode, name).toBe(testCase.status);
+      expect(answer.headers["content-type"], name).toMatch(/^application\/problem\+json/);
+      expect(answer.json().status, name).toBe(testCase.status);
+      if (testCase.detail) expect(answer.json().detail, name).toMatch(testCase.detail);
+    }
+    await app.settled();
+    expect(app.writes.flat()).toEqual([]);
+    expect(app.engine.list()).toEqual([]);
+  });
+
+  it("accepts launches only from our own origins: the apex and a live or ended demo's page, not a name that never was one", async () => {
+    app = await httpApp("limits: { maxDemos: 5, perClient: 5, launchesPerClient: 10 }");
+    const apex = publicOrigin(app.config, "demo.localhost");
+    const form = (origin: string) => app!.viaNginx("203.0.113.6", { method: "POST", url: "/launch", headers: { "content-type": "application/x-www-form-urlencoded", origin }, payload: "app=hello" });
+    const evil = await form("http://evil.example");
+    expect(evil.statusCode).toBe(403);
+    expect(evil.json().detail).toBe(`Launches are accepted only from ${apex} and its demos, not from http://evil.example.`);
+    expect((await form(apex)).statusCode).toBe(303);
+    // The relaunch button on a live or ended demo's page posts from that demo's host...
+    const { demo } = await app.engine.launch("hello", undefined);
+    const demoOrigin = publicOrigin(app.config, demo.host);
+    expect((await form(demoOrigin)).statusCode).toBe(303);
+    await app.engine.stop(demo.id);
+    expect((await form(demoOrigin)).statusCode).toBe(303);
+    // ...but a name under the domain that was never a demo is nobody's page.
+    const never = await form(publicOrigin(app.config, "abcd1234.demo.localhost"));
+    expect(never.statusCode).toBe(403);
+    expect(never.json().detail).toMatch(/not from http:\/\/abcd1234\.demo\.localhost/);
+    expect((await form(publicOrigin(app.config, "abcd1234.demo.localhost.evil.example"))).statusCode).toBe(403);
+    await app.settled();
+  });
+
+  it("keeps admin actions away from visitors coming through nginx, in the same words with or without a token", async () => {
+    for (const yaml of ["", `adminToken: ${TOKEN}`]) {
+      app = await httpApp(yaml);
+      const refused = await app.viaNginx("203.0.113.7", { url: "/api/demos" });
+      expect(refused.statusCode, yaml).toBe(401);
+      expect(refused.json().detail).toBe("This needs an admin token (`Authorization: Bearer <token>`) or a console session.");
+      // Straight from this machine: open without a token, needs it once one is set.
+      expect((await app.inject({ url: "/api/demos", headers: { host: "demo.localhost" } })).statusCode).toBe(yaml ? 401 : 200);
+      expect((await app.inject({ url: "/api/demos", headers: { host: "demo.localhost", ...admin } })).statusCode).toBe(200);
+      await app.close();
+      app = undefined;
+    }
   });
 });

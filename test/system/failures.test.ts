@@ -1,9 +1,10 @@
-// Apps that start slowly, crash at start or never answer; a taken host port; bad requests. Real Docker and nginx.
+// Apps that start slowly, crash at start or never answer; a taken host port. Real Docker and nginx. (Bad requests,
+// origins and admin gates: test/http/http.test.ts and test/http/bad-input.test.ts.)
 import net from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { launchAndWait, namespaceContainers, startStack, waitFor, type Stack } from "../support/stack.js";
 
-describe("launch failures and bad input (real Docker, real nginx)", () => {
+describe("launch failures (real Docker, real nginx)", () => {
   let stack: Stack;
 
   beforeAll(async () => {
@@ -93,60 +94,5 @@ describe("launch failures and bad input (real Docker, real nginx)", () => {
       await narrow.close();
       for (const server of holders) server.close();
     }
-  });
-
-  it("answers bad requests with 4xx problem+json and never touches the routes", async () => {
-    const cases: Array<{ method: string; path: string; body?: string; type?: string; status: number; detail?: RegExp }> = [
-      { method: "POST", path: "/api/demos", body: "{not json", type: "application/json", status: 400, detail: /not valid JSON/ },
-      { method: "POST", path: "/api/demos", body: '{"app":"nope"}', type: "application/json", status: 400, detail: /"nope" is not an app here; allowed: slow, crash, mute, missing/ },
-      { method: "POST", path: "/api/demos", body: '{"app":42}', type: "application/json", status: 400, detail: /^The app must be one name, not a number; allowed: slow, crash, mute, missing\.$/ },
-      { method: "POST", path: "/api/demos", body: '{"app":["slow"]}', type: "application/json", status: 400, detail: /^The app must be one name, not a list; allowed: / },
-      { method: "POST", path: "/api/demos", body: "{}", type: "application/json", status: 400, detail: /^Name the app to launch; allowed: / },
-      { method: "POST", path: "/launch", body: "app=slow&app=slow", type: "application/x-www-form-urlencoded", status: 400, detail: /^The app must be one name, not a list/ },
-      { method: "GET", path: `/api/demos/${"a".repeat(300)}`, status: 400, detail: /is not a demo id/ },
-      { method: "POST", path: "/api/demos", body: "[]", type: "application/json", status: 400, detail: /JSON object/ },
-      { method: "POST", path: "/api/demos", body: '{"app":"slow","x":1}', type: "application/json", status: 400, detail: /Unknown field "x"/ },
-      { method: "POST", path: "/api/demos", body: "app=slow", type: "text/plain", status: 415 },
-      { method: "POST", path: "/api/demos", body: JSON.stringify({ app: "x".repeat(40_000) }), type: "application/json", status: 413 },
-      { method: "GET", path: "/api/demos/..%2F..%2Fetc", status: 400, detail: /not a demo id/ },
-      { method: "GET", path: "/api/demos/abcdefgh", status: 404 },
-      { method: "GET", path: "/nowhere", status: 404 },
-    ];
-    const routesBefore = await stack.viaNginx("demo.localhost", "/__demo/generation");
-    for (const testCase of cases) {
-      const answer = await stack.viaNginx("demo.localhost", testCase.path, { method: testCase.method, ...(testCase.body !== undefined ? { body: testCase.body } : {}), headers: testCase.type ? { "content-type": testCase.type } : {} });
-      expect(answer.status, `${testCase.method} ${testCase.path} ${testCase.body ?? ""}`.slice(0, 120)).toBe(testCase.status);
-      expect(answer.headers["content-type"]).toMatch(/^application\/problem\+json/);
-      const problem = JSON.parse(answer.body);
-      expect(problem.status).toBe(testCase.status);
-      if (testCase.detail) expect(problem.detail).toMatch(testCase.detail);
-    }
-    expect((await stack.viaNginx("demo.localhost", "/__demo/generation")).body).toBe(routesBefore.body);
-  });
-
-  it("accepts launches only from our own origins", async () => {
-    const form = (origin: string) => stack.viaNginx("demo.localhost", "/launch", { method: "POST", headers: { "content-type": "application/x-www-form-urlencoded", origin }, body: "app=crash" });
-    const evil = await form("http://evil.example");
-    expect(evil.status).toBe(403);
-    expect(JSON.parse(evil.body).detail).toBe(`Launches are accepted only from http://demo.localhost:${stack.nginxPort} and its demos, not from http://evil.example.`);
-    expect((await form(`http://demo.localhost:${stack.nginxPort}`)).status).toBe(303);
-    // The relaunch button on a live or ended demo's page posts from that demo's host...
-    const launched = JSON.parse((await stack.api("POST", "/api/demos", { app: "slow" })).body) as { id: string; host: string };
-    expect((await form(`http://${launched.host}:${stack.nginxPort}`)).status).toBe(303);
-    await stack.api("DELETE", `/api/demos/${launched.id}`);
-    expect((await form(`http://${launched.host}:${stack.nginxPort}`)).status).toBe(303);
-    // ...but a name under the domain that was never a demo is nobody's page.
-    const never = await form(`http://abcd1234.demo.localhost:${stack.nginxPort}`);
-    expect(never.status).toBe(403);
-    expect(JSON.parse(never.body).detail).toMatch(/not from http:\/\/abcd1234\.demo\.localhost/);
-    expect((await form(`http://abcd1234.demo.localhost.evil.example:${stack.nginxPort}`)).status).toBe(403);
-  });
-
-  it("keeps admin actions away from visitors coming through nginx", async () => {
-    const refused = await stack.viaNginx("demo.localhost", "/api/demos");
-    expect(refused.status).toBe(401);
-    // The same words whether or not a token is configured: nothing about the set-up is told to a stranger.
-    expect(JSON.parse(refused.body).detail).toBe("This needs an admin token (`Authorization: Bearer <token>`) or a console session.");
-    expect((await stack.api("GET", "/api/demos")).status).toBe(200);
   });
 });

@@ -196,20 +196,6 @@ describe("GitHub pull-request previews (real git daemon, Docker and nginx)", () 
     await waitFor("the preview of the delivery the restart found", async () => (await page(5)) === "after a restart", 60_000, 200);
   });
 
-  it("sends a status GitHub refused (500, then an exhausted rate limit, then Retry-After) once it is taken, exactly once", async () => {
-    const commit = await pushPr(6, "reported late");
-    const reset = String(Math.ceil(Date.now() / 1000) + 1);
-    api.failNext(1, 500);
-    api.failNext(1, 403, { "x-ratelimit-remaining": "0", "x-ratelimit-reset": reset });
-    api.failNext(1, 429, { "retry-after": "1" });
-    expect((await event("opened", 6, commit)).status).toBe(202);
-    await waitFor("the preview", async () => (await page(6)) === "reported late", 60_000, 200);
-    await waitFor("the success status, sent after the refusals", async () => statuses(commit).some((status) => status.state === "success"), 30_000, 200);
-    expect(statuses(commit).filter((status) => status.state === "success")).toHaveLength(1);
-    const refused = api.calls.filter((call) => call.status >= 500 || call.status === 403 || call.status === 429);
-    expect(refused.length).toBe(3);
-  });
-
   it("builds a fork's pull request for a collaborator GitHub vouches for, not for anyone else", async () => {
     const commit = await pushPr(11, "fork of a collaborator");
     expect((await event("opened", 11, commit, { fork: true, author: "eve", repo: OTHER_REPO })).status).toBe(202);
