@@ -3,6 +3,7 @@ import { describe, expect, it } from "vitest";
 import { JobBook, type Job } from "../../src/core/jobs.js";
 import { planReconcile } from "../../src/core/reconcile.js";
 import type { StateRestorer } from "../../src/core/state-sources.js";
+import type { EngineState } from "../../src/core/runtime.js";
 import { addContainer, ALL_PORTS, app, labelsOf, setup } from "../support/engine-setup.js";
 
 const NOW = 1_000_000;
@@ -82,6 +83,35 @@ describe("a shared demo the config no longer names", () => {
 });
 
 describe("rewind jobs", () => {
+  it("are answered only once the state file holds the job, so a controller killed right after resumes it", async () => {
+    const state = { default: "fixtures", sources: { fixtures: { kind: "dump" as const, driver: "postgres" as const, file: "/f.sql", database: "notes", timeout: 60_000 } } };
+    const written: EngineState[] = [];
+    let letWritesThrough = true;
+    let held: Array<() => void> = [];
+    const stateStore = {
+      load: async (): Promise<EngineState> => ({ ended: [], queued: [] }),
+      save: async (snapshot: EngineState) => {
+        if (!letWritesThrough) await new Promise<void>((resolve) => held.push(resolve));
+        written.push(structuredClone(snapshot));
+      },
+    };
+    const env = setup({ apps: { hello: { ...app, state } }, restorer: { restore: async () => {} }, stateStore }, { answering: ALL_PORTS() });
+    await env.engine.start();
+    const { demo } = await env.engine.launch("hello", "a");
+    await env.scheduler.runUntil(env.engine.settled());
+    letWritesThrough = false;
+    let answered: Job | undefined;
+    const rewinding = env.engine.rewind(demo.id).then(({ job }) => (answered = job));
+    await env.scheduler.settle();
+    expect(answered).toBeUndefined();
+    letWritesThrough = true;
+    for (const release of held) release();
+    held = [];
+    const job = await rewinding;
+    expect(written.some((snapshot) => snapshot.jobs?.some((saved) => saved.id === job.id))).toBe(true);
+    await env.scheduler.runUntil(env.engine.settled());
+  });
+
   it("run once per demo at a time, end done or failed with the restorer's words, and a restart runs an interrupted one once more", async () => {
     const calls: string[] = [];
     let fail: string | undefined;
