@@ -41,10 +41,8 @@ describe("metrics and the lifecycle log", () => {
     expect(answer.status).toBe(200);
     expect(answer.headers["content-type"]).toMatch(/^text\/plain; version=0\.0\.4/);
     const text = answer.body;
+    // What each count means is checked over inject (test/http/metrics.test.ts); here, that the real controller wires them.
     expect(sample(text, /^demo_launcher_launches_total\{app="hello",outcome="started"\}/)).toBe(2);
-    expect(sample(text, /^demo_launcher_launches_total\{app="other",outcome="unknown_app"\}/)).toBe(1);
-    expect(sample(text, /^demo_launcher_launch_to_ready_seconds_count\{app="hello",kind="visitor"\}/)).toBe(2);
-    expect(sample(text, /^demo_launcher_demos_ended_total\{app="hello",kind="visitor",status="stopped"\}/)).toBe(1);
     expect(sample(text, /^demo_launcher_live_demos\{kind="visitor",app="hello",status="ready"\}/)).toBe(1);
     expect(sample(text, /^demo_launcher_docker_up /)).toBe(1);
     expect(sample(text, /^demo_launcher_watcher_up /)).toBe(1);
