@@ -121,7 +121,8 @@ export class NamespaceLease {
   }
 
   private async write(now: number): Promise<void> {
-    const record = { ...this.record, renewedAt: now, id: `demo-launcher-lease-${this.options.namespace}-${this.record.holder.split(":").at(-1)}-${now}` };
+    // A swarm config's name may have 64 characters: 9 + a namespace (31 at most) + 1 + 8 + 1 + 9.
+    const record = { ...this.record, renewedAt: now, id: `dl-lease-${this.options.namespace}-${this.record.holder.split(":").at(-1)}-${now.toString(36)}` };
     await this.store.write(record);
     this.record = record;
   }
