@@ -84,7 +84,7 @@ export async function startPreviews(config: Config, engine: DemoEngine, docker: 
     },
   });
   const serve = servePreviewBuilds(config, engine, (image) => keeper.used(image));
-  const builds = new BuildRunner({ stateDir: config.stateDir, previews: config.previews, limits: config.builds, ...(config.runtime === "docker" ? { network: config.network } : {}), docker, images: new ImageBuilder(docker), logger, scheduler, newId: makeIdGenerator(12), serve });
+  const builds = new BuildRunner({ stateDir: config.stateDir, previews: config.previews, limits: config.builds, docker, images: new ImageBuilder(docker), logger, scheduler, newId: makeIdGenerator(12), serve });
   await builds.start();
   await keeper.start();
   const follower = new BranchFollower(builds, (label) => engine.get(label) !== undefined, logger, scheduler);

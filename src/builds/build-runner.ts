@@ -32,8 +32,6 @@ export interface BuildRunnerOptions {
   stateDir: string;
   previews: Record<string, PreviewConfig>;
   limits: { concurrency: number; timeout: number; queueLength: number; memory?: number; cpus?: number };
-  /** The Docker network build steps run in (the demos', with their egress rules); Docker's default bridge without it. */
-  network?: string;
   /** Asked whether the daemon answers, to tell a Docker restart from a commit that fails. */
   docker: Pick<Docker, "ping">;
   images: PreviewImages;
@@ -272,7 +270,7 @@ export class BuildRunner {
   private stepLimits(): Pick<ImageBuildRequest, "limits"> {
     const { memory, cpus } = this.options.limits;
     if (memory === undefined || cpus === undefined) return {};
-    return { limits: { memory, cpus, ...(this.options.network ? { network: this.options.network } : {}) } };
+    return { limits: { memory, cpus } };
   }
 
   /** Removes preview images (ours only: `demo-launcher-preview/…`); answers the ones removed. */

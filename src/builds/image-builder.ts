@@ -27,8 +27,9 @@ export interface ImageBuildRequest {
   logFile: string;
   signal?: AbortSignal;
   /**
-   * What the build's steps run in: a Docker network (the demos', whose egress rules keep the host, private ranges
-   * and cloud metadata out of reach of a RUN step), and memory (no swap beyond it) and CPUs for each step's container.
+   * What the build's steps run in: memory (no swap beyond it) and CPUs for each step's container, and a Docker
+   * network with egress rules when given (the controller gives none yet: the demos' rules also drop DNS to a
+   * resolver on a private address, which package installs need; builds get a network of their own next).
    */
   limits?: { network?: string; memory: number; cpus: number };
 }

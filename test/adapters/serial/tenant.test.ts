@@ -149,7 +149,7 @@ describe("what demos may reach (real Docker, real iptables)", () => {
     expect((await stack.viaNginx(demo.host, "/health.txt")).body.trim()).toBe("ok");
   });
 
-  it("runs a preview build's steps under the demos' rules and limits: the host's services out of reach, memory and CPUs held", async () => {
+  it("runs a preview build's steps on a network with the demos' rules when given one (host services out of reach), memory and CPUs held", async () => {
     const work = await makeWorkRepo(path.join(stack.dir, "build-work"));
     const network = (await stack.docker.getNetwork(stack.config.network).inspect()) as { IPAM: { Config: Array<{ Gateway?: string }> } };
     const gateway = network.IPAM.Config.find((entry) => entry.Gateway)!.Gateway!;
