@@ -12,9 +12,8 @@ import { Backoff } from "../core/backoff.js";
 import { previewLabels } from "../core/preview-names.js";
 import type { PreviewConfig } from "../config/schema.js";
 import { readIfExists, serialWriter } from "../files/atomic.js";
-import { checkBranchName, checkCommitId } from "./git.js";
+import { checkBranchName, checkCommitId, type GitMirror } from "./git.js";
 import { ImageBuildError, type ImageBuildRequest } from "./image-builder.js";
-import type { GitMirror } from "./git.js";
 import { Mirrors } from "./mirrors.js";
 import { dockerGoesAway, dockerWentAway, theCommitsFault, untilDockerAnswers } from "./docker-faults.js";
 

@@ -1,37 +1,28 @@
 // The HTTP answers, with fastify.inject on an engine with in-memory edges: statuses, problem+json words, admin gates.
 import { afterEach, describe, expect, it } from "vitest";
-import type { FastifyInstance } from "fastify";
-import { parseConfigText } from "../../src/config/load.js";
-import { DEFAULT_TEMPLATES_DIR } from "../../src/nginx/render.js";
-import { buildServer } from "../../src/http/server.js";
-import { silentLogger } from "../../src/logger.js";
 import { publicOrigin } from "../../src/http/context.js";
-import { ALL_PORTS, setup } from "../support/engine-setup.js";
 import { httpApp, type HttpApp } from "../support/http-app.js";
 
 const TOKEN = "a-long-enough-admin-token";
 
-async function serverFor(limits = "limits: { maxDemos: 1, perClient: 1, queueLength: 0 }") {
-  const config = parseConfigText(`domain: demo.localhost\nadminToken: ${TOKEN}\n${limits}\napps:\n  hello: { image: img, port: 8080, ttl: 1m, readiness: { path: /, timeout: 5s } }\n`, "test.yaml", "/tmp");
-  const env = setup({ apps: config.apps, limits: config.limits }, { answering: ALL_PORTS() });
-  await env.engine.start();
-  const server = await buildServer({ config, engine: env.engine, logger: silentLogger, templatesDir: DEFAULT_TEMPLATES_DIR, status: async () => ({}) });
-  return { server, ...env };
+/** The server with the admin token, one app (hello, 1 minute) and these limits. */
+function serverFor(limits = "limits: { maxDemos: 1, perClient: 1, queueLength: 0 }") {
+  return httpApp(`adminToken: ${TOKEN}\n${limits}\napps:\n  hello: { image: img, port: 8080, ttl: 1m, readiness: { path: /, timeout: 5s } }\n`);
 }
 
 const admin = { authorization: `Bearer ${TOKEN}` };
 const json = { "content-type": "application/json" };
 
 describe("HTTP answers", () => {
-  let server: FastifyInstance | undefined;
+  let app: HttpApp | undefined;
   afterEach(async () => {
-    await server?.close();
-    server = undefined;
+    await app?.close();
+    app = undefined;
   });
 
   it("words the core's refusals: unknown app (with the allowed ones), no room (with Retry-After)", async () => {
-    const env = await serverFor();
-    server = env.server;
+    const env = (app = await serverFor());
+    const server = env.server;
     const unknown = await server.inject({ method: "POST", url: "/api/demos", headers: { ...json, host: "demo.localhost" }, payload: { app: "nope" } });
     expect(unknown.statusCode).toBe(400);
     expect(unknown.headers["content-type"]).toContain("application/problem+json");
@@ -46,8 +37,8 @@ describe("HTTP answers", () => {
   });
 
   it("replaces a ready demo for the admin (202 with the replacement), and says why it cannot otherwise", async () => {
-    const env = await serverFor("limits: { maxDemos: 5, perClient: 5 }");
-    server = env.server;
+    const env = (app = await serverFor("limits: { maxDemos: 5, perClient: 5 }"));
+    const server = env.server;
     const { demo } = await env.engine.launch("hello", undefined);
     await env.scheduler.runUntil(env.engine.settled());
     const url = `/api/demos/${demo.id}/replace`;
@@ -76,22 +67,14 @@ describe("HTTP answers", () => {
   });
 
   it("words refused extensions with the limits", async () => {
-    const env = await serverFor("limits: { maxDemos: 5, perClient: 5 }");
-    server = env.server;
+    const env = (app = await serverFor("limits: { maxDemos: 5, perClient: 5 }"));
+    const server = env.server;
     const { demo } = await env.engine.launch("hello", undefined);
-    const extend = (by: string) => server!.inject({ method: "POST", url: `/api/demos/${demo.id}/extend`, headers: { ...json, ...admin, host: "demo.localhost" }, payload: { by } });
+    const extend = (by: string) => server.inject({ method: "POST", url: `/api/demos/${demo.id}/extend`, headers: { ...json, ...admin, host: "demo.localhost" }, payload: { by } });
     expect((await extend("25h")).json().detail).toBe("An extension must be from 1s to 24h.");
     await extend("24h");
     expect((await extend("24h")).json().detail).toMatch(new RegExp(`^A demo may have at most 48h left; ${demo.id} would have 4`));
     await env.scheduler.runUntil(env.engine.settled());
-  });
-});
-
-describe("words, origins and gates of the visitor's API", () => {
-  let app: HttpApp | undefined;
-  afterEach(async () => {
-    await app?.close();
-    app = undefined;
   });
 
   it("answers bad requests with 4xx problem+json in words that name the allowed values, and never touches the routes", async () => {

@@ -18,7 +18,6 @@ export class ScriptedImages implements PreviewImages {
   /** Builds of these refs (branch names or full commits) print the marker and fail as a RUN step that exits 3. */
   readonly failing = new Map<string, string>();
   readonly removed: string[] = [];
-  readonly built: string[] = [];
   private readonly holds = new Map<string, Hold>();
 
   constructor(private readonly runtime: MemoryRuntime) {}
@@ -59,7 +58,6 @@ export class ScriptedImages implements PreviewImages {
     }
     await say(["log-line-4", "log-line-5", `[demo-launcher] built ${tag}`]);
     this.runtime.images.add(tag);
-    this.built.push(tag);
     return tag;
   }
 
