@@ -30,13 +30,20 @@ import { SwarmRuntime } from "../swarm/runtime.js";
 import type { Scheduler } from "../core/scheduler.js";
 import { systemScheduler } from "../clock/system-scheduler.js";
 import { assertSwarmManager, nodeDockers } from "../swarm/nodes.js";
+import { LeaseStore, NamespaceLease } from "../docker/namespace-lease.js";
 
 export interface ControllerHandle {
   engine: DemoEngine;
   server: FastifyInstance;
   /** The controller's own base URL, e.g. http://127.0.0.1:8081 */
   url: string;
-  /** Stops HTTP and the reaper; demos keep running and are adopted at the next start. Safe twice. */
+  /**
+   * The first half of a shutdown: every loop that could start a container stops (the reaper and what it
+   * supervises, shared-demo schedules, builds and their followers, the disk guard, the firewall keeper) and the
+   * engine creates nothing more; HTTP still answers. Then demos may be removed without anything racing them. Safe twice.
+   */
+  quiesce(): Promise<void>;
+  /** Quiesces, then stops HTTP; demos keep running and are adopted at the next start. Safe twice. */
   close(): Promise<void>;
   /** Resolves once no launch, replacement, drain, rewind, build or webhook delivery is under way (tests, shutdown). */
   settled(): Promise<void>;
@@ -83,6 +90,18 @@ export async function startController(config: Config, options: ControllerOptions
   const docker = options.docker ?? connectDocker();
   if (!options.runtime) await assertDockerReachable(docker);
   const defences = options.defences !== false;
+  if (!options.runtime && config.runtime === "swarm") await assertSwarmManager(docker);
+  // The namespace is this controller's alone on this Docker host or swarm: a second one refuses, naming the first.
+  const lease = options.runtime ? undefined : await NamespaceLease.acquire(new LeaseStore(docker, config.runtime === "swarm"), { namespace: config.namespace, address: `http://${formatAddress(config.listen)}`, config: config.source, scheduler, logger: options.logger });
+  try {
+    return await startHolding(config, options, docker, scheduler, defences, lease);
+  } catch (error) {
+    await lease?.release();
+    throw error;
+  }
+}
+
+async function startHolding(config: Config, options: ControllerOptions, docker: Docker, scheduler: Scheduler, defences: boolean, lease: NamespaceLease | undefined): Promise<ControllerHandle> {
   const runtime = options.runtime ?? (await runtimeFor(config, docker, defences));
   const templatesDir = options.templatesDir ?? DEFAULT_TEMPLATES_DIR;
   const renderer = routesRenderer(config, templatesDir, options.logger);
@@ -145,16 +164,24 @@ export async function startController(config: Config, options: ControllerOptions
     ...(metrics ? { metrics } : {}),
     status: async () => ({ watcher: (await readWatcherStatus(config.nginx.configDir)) ?? { state: "unknown", detail: "the watcher has not reported yet" } }),
   });
+  let quiescing: Promise<void> | undefined;
+  const quiesce = () => {
+    quiescing ??= (async () => {
+      engine.beginShutdown();
+      diskGuard?.stop();
+      firewall?.stop();
+      await reaper.stop();
+      schedules.close();
+      await previews?.close();
+      await seenLog?.close();
+    })();
+    return quiescing;
+  };
   const port = options.portOverride ?? config.listen.port;
   try {
     await server.listen({ host: config.listen.host, port });
   } catch (error) {
-    diskGuard?.stop();
-    firewall?.stop();
-    await reaper.stop();
-    schedules.close();
-    await previews?.close();
-    await seenLog?.close();
+    await quiesce();
     await engine.close();
     throw error;
   }
@@ -176,16 +203,13 @@ export async function startController(config: Config, options: ControllerOptions
         if (!previews?.github?.busy && !builds?.busy && !engine.busy) return;
       }
     },
+    quiesce,
     close() {
       closing ??= (async () => {
-        diskGuard?.stop();
-        firewall?.stop();
-        await reaper.stop();
-        schedules.close();
+        await quiesce();
         await server.close();
-        await previews?.close();
-        await seenLog?.close();
         await engine.close();
+        await lease?.release();
       })();
       return closing;
     },

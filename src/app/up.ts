@@ -66,6 +66,8 @@ export async function up(config: Config, logger: Logger): Promise<UpHandle> {
     close(options = {}) {
       closing ??= (async () => {
         if (!options.keepDemos) {
+          // Nothing may start a container while the demos are removed (a shared demo's supervisor would).
+          await controller.quiesce();
           const stopped = await controller.engine.stopAll();
           if (stopped > 0) logger.info(`stopped ${stopped} demo(s)`);
         }

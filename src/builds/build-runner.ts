@@ -30,7 +30,7 @@ export interface PreviewImages {
 export interface BuildRunnerOptions {
   stateDir: string;
   previews: Record<string, PreviewConfig>;
-  limits: { concurrency: number; timeout: number; queueLength: number };
+  limits: { concurrency: number; timeout: number; queueLength: number; memory?: number; cpus?: number };
   /** Asked whether the daemon answers, to tell a Docker restart from a commit that fails. */
   docker: Pick<Docker, "ping">;
   images: PreviewImages;
@@ -194,7 +194,7 @@ export class BuildRunner {
       });
       let image: string;
       try {
-        image = await this.options.images.build({ source: build.source, commit, ...(build.branch ? { ref: build.branch } : {}), dockerfile: preview.dockerfile, context: preview.context, logFile: this.logFile(build.id), signal: entry.abort.signal }, mirror);
+        image = await this.options.images.build({ source: build.source, commit, ...(build.branch ? { ref: build.branch } : {}), dockerfile: preview.dockerfile, context: preview.context, logFile: this.logFile(build.id), signal: entry.abort.signal, ...this.stepLimits() }, mirror);
       } catch (error) {
         // Docker going away is not the commit's fault: the build is tried once more when Docker is back.
         if (!entry.why && (dockerWentAway(error) || (!theCommitsFault(error) && (await dockerGoesAway(this.options.docker, this.options.scheduler))))) {
@@ -264,6 +264,12 @@ export class BuildRunner {
     if (!commit && build.host && this.queue.all().some((other) => other.host === build.host && (other.version ?? 0) > (build.version ?? 0))) throw new Superseded();
     if (!commit) throw new BuildFailure(build.branch ? `there is no branch ${build.branch} in ${build.source}` : `there is no commit ${build.commit} in ${build.source}`);
     return commit;
+  }
+
+  private stepLimits(): Pick<ImageBuildRequest, "limits"> {
+    const { memory, cpus } = this.options.limits;
+    if (memory === undefined || cpus === undefined) return {};
+    return { limits: { memory, cpus } };
   }
 
   /** Removes preview images (ours only: `demo-launcher-preview/…`); answers the ones removed. */

@@ -26,6 +26,12 @@ export interface ImageBuildRequest {
   /** Where every line of the build goes (the build's log file). */
   logFile: string;
   signal?: AbortSignal;
+  /**
+   * What the build's steps run in: memory (no swap beyond it) and CPUs for each step's container, and a Docker
+   * network with egress rules when given (the controller gives none yet: the demos' rules also drop DNS to a
+   * resolver on a private address, which package installs need; builds get a network of their own next).
+   */
+  limits?: { network?: string; memory: number; cpus: number };
 }
 
 /** The build failed; `tail` holds its last log lines, which say why. */
@@ -85,6 +91,7 @@ export class ImageBuilder {
         rm: true,
         forcerm: true,
         labels: { [`${LABEL_PREFIX}source`]: request.source, [`${LABEL_PREFIX}commit`]: request.commit, ...(request.ref ? { [`${LABEL_PREFIX}ref`]: request.ref } : {}) },
+        ...(request.limits ? { ...(request.limits.network ? { networkmode: request.limits.network } : {}), memory: request.limits.memory, memswap: request.limits.memory, cpuperiod: 100_000, cpuquota: Math.round(request.limits.cpus * 100_000) } : {}),
         ...(request.signal ? { abortSignal: request.signal } : {}),
       } as Docker.ImageBuildOptions);
       await new Promise<void>((resolve, reject) => {

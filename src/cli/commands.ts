@@ -6,6 +6,7 @@ import path from "node:path";
 import type { Config } from "../config/load.js";
 import { routesRenderer, startController } from "../app/controller.js";
 import { previewSpecs } from "../app/previews.js";
+import { namespaceChecks } from "./namespace-checks.js";
 import { DEFAULT_TEMPLATES_DIR } from "../nginx/render.js";
 import { consoleLogger } from "../logger.js";
 import { up } from "../app/up.js";
@@ -186,6 +187,7 @@ export async function runDoctor(config: Config): Promise<number> {
   try {
     const version = await docker.version();
     checks.push({ name: "docker", ok: true, detail: `Docker ${version.Version} answers` });
+    checks.push(...(await namespaceChecks(config, docker, systemScheduler.now())));
     const runtime = new DockerRuntime(docker);
     for (const [name, app] of Object.entries(config.apps)) {
       const present = await runtime.imageExists(app.image);

@@ -104,7 +104,10 @@ export const configSchema = z.strictObject({
       timeout: duration.prefault("15m"),
       queueLength: z.number({ error: "must be a whole number of builds, 0 or more" }).int("must be a whole number, 0 or more").min(0, "must be 0 or more").max(10_000, "must be at most 10000").default(50),
       minFreeDisk: size.prefault("2g"),
-    }, { error: "must be a map with concurrency, timeout, queueLength and minFreeDisk" })
+      /** Each build step's container: what one untrusted Dockerfile may take of the host while it builds. */
+      memory: size.prefault("2g"),
+      cpus: z.number({ error: "must be a number of CPUs such as 1" }).positive("must be more than 0").max(64, "must be at most 64").default(1),
+    }, { error: "must be a map with concurrency, timeout, queueLength, minFreeDisk, memory and cpus" })
     .prefault({}),
   metrics: z
     .strictObject({ enabled: z.boolean({ error: "must be true or false" }).default(true) }, { error: "must be a map with enabled" })

@@ -64,6 +64,8 @@ export interface EngineContext {
   now(): number;
   sleep(ms: number, signal?: AbortSignal): Promise<void>;
   readonly closed: boolean;
+  /** Shutdown began: nothing is created any more (no replica, pool member, launch or replacement), demos only end. */
+  readonly shuttingDown: boolean;
   /** Aborts when the engine closes: every wait of a background flow ends then. */
   readonly stopping: AbortSignal;
   /** Runs a task in the background, logging what it throws; close() waits for it. */

@@ -49,6 +49,7 @@ export class DemoEngine implements EngineContext {
   private readonly background = new Set<Promise<unknown>>();
   private ticks = 0;
   private isClosed = false;
+  private isShuttingDown = false;
   private readonly closing = new AbortController();
   private readonly sleepers = new Set<() => void>();
   private unwatchDocker: (() => void) | undefined;
@@ -94,6 +95,18 @@ export class DemoEngine implements EngineContext {
 
   get closed(): boolean {
     return this.isClosed;
+  }
+
+  get shuttingDown(): boolean {
+    return this.isShuttingDown || this.isClosed;
+  }
+
+  /**
+   * The first step of a shutdown, before demos are removed: from now on nothing creates a container (a supervisor
+   * topping up a shared demo would otherwise start a replica under the name of one being removed).
+   */
+  beginShutdown(): void {
+    this.isShuttingDown = true;
   }
 
   get stopping(): AbortSignal {
@@ -243,7 +256,9 @@ export class DemoEngine implements EngineContext {
     return true;
   }
 
+  /** Ends every demo for a shutdown (beginShutdown first, so nothing starts again meanwhile); answers how many. */
   async stopAll(): Promise<number> {
+    this.beginShutdown();
     const all = this.registry.all();
     await Promise.all(all.map((demo) => this.end(demo, "stopped", "the launcher was shut down")));
     return all.length;

@@ -32,7 +32,7 @@ export async function createInstance(ctx: EngineContext, demo: Demo, app: AppCon
   ctx.registry.creating.add(instanceId);
   try {
     for (;;) {
-      if (!stillWanted()) return undefined;
+      if (!stillWanted() || ctx.shuttingDown) return undefined;
       try {
         if (!(await runtime.imageExists(image))) throw new InstanceFailure(runtime.missingImage?.(image) ?? `the image ${image} is not on this host`);
         const started = await runtime.createAndStart({
@@ -56,8 +56,8 @@ export async function createInstance(ctx: EngineContext, demo: Demo, app: AppCon
           ...(app.placement?.constraints.length ? { constraints: app.placement.constraints } : {}),
         });
         const instance: Instance = { id: instanceId, generation, image, containerId: started.containerId, endpoint: started.endpoint, health: "starting" };
-        if (!stillWanted()) {
-          // Stopped or expired while we were creating it: nothing may outlive its record.
+        if (!stillWanted() || ctx.shuttingDown) {
+          // Stopped or expired while we were creating it (or the launcher is shutting down): nothing may outlive its record.
           await ctx.removeQuietly(started.containerId);
           return undefined;
         }

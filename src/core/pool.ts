@@ -10,7 +10,7 @@ const POOL_IDLE_MS = 6 * 3_600_000;
 
 /** Keeps each app's warm pool full; members start (and get routed) like any demo. */
 export function ensurePools(ctx: EngineContext, newId: () => string): void {
-  if (ctx.closed) return;
+  if (ctx.shuttingDown) return;
   const now = ctx.now();
   for (const [name, app] of Object.entries(ctx.options.apps)) {
     if (app.pool <= 0 || (ctx.registry.poolPausedUntil.get(name) ?? 0) > now) continue;

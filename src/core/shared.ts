@@ -67,11 +67,7 @@ export class SharedDemos {
   /** Starts what is missing, removes what is extra, re-runs a reset a restart interrupted; cheap, every reaper tick. */
   ensure(): void {
     const { ctx } = this;
-    if (ctx.closed) return;
-    // A shared demo the config no longer names (adopted from its containers) goes: its lease would never end.
-    for (const demo of ctx.registry.values()) {
-      if (demo.kind === "shared" && !this.spec(demo.id) && !this.busy.has(demo.id)) this.run(demo.id, () => ctx.end(demo, "stopped", "it is no longer in the config"));
-    }
+    if (ctx.shuttingDown) return;
     for (const spec of this.specs) {
       const app = ctx.options.apps[spec.app];
       if (!app || this.busy.has(spec.name) || (this.pausedUntil.get(spec.name) ?? 0) > ctx.now()) continue;

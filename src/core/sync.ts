@@ -2,7 +2,7 @@
 import { readinessFor, type EngineContext } from "./context.js";
 import { finishLaunch, failDemo } from "./launch.js";
 import { startAgain, stoppedReason } from "./instances.js";
-import type { Demo, Instance } from "./model.js";
+import { LABEL_PREFIX, type Demo, type Instance } from "./model.js";
 import { planReconcile, type ReconcileAction } from "./reconcile.js";
 import { completeReplacement, finishDrain } from "./replacement.js";
 import type { PublishedRoutes } from "./routes.js";
@@ -21,8 +21,48 @@ export async function syncWithDocker(ctx: EngineContext): Promise<void> {
   await apply(ctx, plan(ctx, containers, new Map(), aroundOutage), aroundOutage);
 }
 
-function plan(ctx: EngineContext, containers: Awaited<ReturnType<EngineContext["options"]["runtime"]["list"]>>, published: ReadonlyMap<string, readonly string[]>, aroundOutage: boolean): ReconcileAction[] {
+type Containers = Awaited<ReturnType<EngineContext["options"]["runtime"]["list"]>>;
+
+/** Containers already reported as another config's, per engine: each is said once, not on every sync. */
+const reportedStrangers = new WeakMap<EngineContext, Set<string>>();
+
+/** Whether this config names what a container belongs to: its app, its preview source, or its shared demo. */
+function namedByConfig(ctx: EngineContext, labels: Record<string, string>): boolean {
+  const app = labels[`${LABEL_PREFIX}app`];
+  // Damaged labels are for the planner to judge (it removes such a container of ours).
+  if (app === undefined) return true;
+  switch (labels[`${LABEL_PREFIX}kind`]) {
+    case "preview":
+      return Object.hasOwn(ctx.options.previews ?? {}, app);
+    case "shared":
+      return (ctx.options.shared ?? []).some((spec) => spec.name === labels[`${LABEL_PREFIX}id`] && spec.app === app);
+    default:
+      return Object.hasOwn(ctx.options.apps, app);
+  }
+}
+
+/**
+ * A controller never adopts, routes or removes a container its config does not name (an app since taken out of
+ * the config, or another controller's mistakenly sharing the namespace): such containers are left as they are
+ * and reported once, with how to remove them.
+ */
+function leaveStrangers(ctx: EngineContext, containers: Containers): Containers {
+  const strangers = containers.filter((container) => !namedByConfig(ctx, container.labels));
+  if (strangers.length === 0) return containers;
+  const reported = reportedStrangers.get(ctx) ?? new Set<string>();
+  reportedStrangers.set(ctx, reported);
+  const fresh = strangers.filter((container) => !reported.has(container.containerId));
+  for (const container of fresh) reported.add(container.containerId);
+  if (fresh.length > 0) {
+    const what = [...new Set(fresh.map((container) => `${container.labels[`${LABEL_PREFIX}kind`] ?? "visitor"} ${container.labels[`${LABEL_PREFIX}app`]}`))].join(", ");
+    ctx.logger.warn(`namespace ${ctx.options.namespace}: ${fresh.length} container(s) of what this config does not name (${what}) are left alone: not adopted, routed or removed; if they are nobody's, remove them with docker rm -f ${fresh.map((container) => container.containerId.slice(0, 12)).join(" ")}`);
+  }
+  return containers.filter((container) => namedByConfig(ctx, container.labels));
+}
+
+function plan(ctx: EngineContext, all: Containers, published: ReadonlyMap<string, readonly string[]>, aroundOutage: boolean): ReconcileAction[] {
   const { registry } = ctx;
+  const containers = leaveStrangers(ctx, all);
   return planReconcile({
     containers,
     liveDemos: registry.all(),

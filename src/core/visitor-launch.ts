@@ -10,7 +10,7 @@ import { acceptedDemo } from "./waiting-line.js";
 
 /** Answers at once; the container is created and followed in the background. */
 export async function launchForVisitor(engine: DemoEngine, rate: LaunchRateLimiter, newId: () => string, appName: unknown, owner: string | undefined, requestId?: string): Promise<LaunchResult> {
-  if (engine.closed) {
+  if (engine.shuttingDown) {
     engine.emit({ type: "launch-refused", app: String(appName), reason: "shutting-down" });
     throw new DomainError({ code: "shutting-down", retryAfterSeconds: 5 });
   }

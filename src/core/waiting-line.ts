@@ -10,7 +10,7 @@ import type { AcceptedLaunch } from "./runtime.js";
 export function promoteQueued(ctx: EngineContext): void {
   const { registry } = ctx;
   let promoted = false;
-  while (!ctx.closed && registry.queue.length > 0 && registry.runningCount() < ctx.options.limits.maxDemos) {
+  while (!ctx.shuttingDown && registry.queue.length > 0 && registry.runningCount() < ctx.options.limits.maxDemos) {
     const id = registry.queue.shift()!;
     const demo = registry.get(id);
     const app = demo ? ctx.options.apps[demo.app] : undefined;

@@ -7,6 +7,7 @@ import path from "node:path";
 import Docker from "dockerode";
 import { execa, type ResultPromise } from "execa";
 import { startController, type ControllerHandle } from "../../src/app/controller.js";
+import { LeaseStore } from "../../src/docker/namespace-lease.js";
 import { startWatcher } from "../../src/app/watcher-service.js";
 import { parseConfigText, type Config } from "../../src/config/load.js";
 import { buildSampleImage, SAMPLE_IMAGE, sampleImageIsCurrent } from "../../src/docker/sample-image.js";
@@ -101,6 +102,11 @@ export async function untilPast(epochMs: number): Promise<void> {
 export async function removeNamespace(docker: Docker, namespace: string): Promise<void> {
   const containers = await docker.listContainers({ all: true, filters: { label: [`demo-launcher.namespace=${namespace}`] } });
   await Promise.all(containers.map((info) => docker.getContainer(info.Id).remove({ force: true }).catch(() => {})));
+  // The lease records a controller killed with SIGKILL left (volumes on one host, configs on a swarm).
+  for (const swarm of [false, true]) {
+    const store = new LeaseStore(docker, swarm);
+    for (const record of await store.list(namespace).catch(() => [])) await store.remove(record).catch(() => {});
+  }
 }
 
 export async function namespaceContainers(docker: Docker, namespace: string) {

@@ -28,7 +28,8 @@ describe("demo-launcher up (real Docker, real nginx)", () => {
     const dir = await mkdtemp(path.join(os.tmpdir(), "demo-launcher-up-"));
     const nginxPort = await freePort();
     const controllerPort = await freePort();
-    await writeFile(path.join(dir, "config.yaml"), `namespace: ${namespace}\nlisten: 127.0.0.1:${controllerPort}\nnginx: { listen: "127.0.0.1:${nginxPort}" }\nports: { from: 38000, to: 38999 }\n`);
+    // A shared demo too: its supervisor must not start a replica while Ctrl-C removes them (it did, and Docker said 409).
+    await writeFile(path.join(dir, "config.yaml"), `namespace: ${namespace}\nlisten: 127.0.0.1:${controllerPort}\nnginx: { listen: "127.0.0.1:${nginxPort}" }\nports: { from: 38000, to: 38999 }\nshared:\n  try-it: { app: hello, replicas: 2 }\n`);
     const nginxTempDirs = async () => (await readdir(os.tmpdir())).filter((name) => name.startsWith("demo-launcher-nginx-"));
     const tempDirsBefore = new Set(await nginxTempDirs());
     // Its own process group, so Ctrl-C can be played as a terminal sends it: SIGINT to every process of the group.
@@ -47,7 +48,8 @@ describe("demo-launcher up (real Docker, real nginx)", () => {
       expect(launched.status).toBe(303);
       const host = new URL(String(launched.headers.location)).hostname;
       await waitFor("the demo through nginx", async () => (await request(nginxPort, { host })).body.includes("<h1>Hello guestbook</h1>"), 30_000);
-      expect(await namespaceContainers(docker, namespace)).toHaveLength(1);
+      await waitFor("the shared demo through nginx", async () => (await request(nginxPort, { host: "try-it.demo.localhost" })).body.includes("<h1>Hello guestbook</h1>"), 30_000);
+      expect(await namespaceContainers(docker, namespace)).toHaveLength(3);
     } finally {
       process.kill(-child.pid!, "SIGINT");
     }
@@ -56,8 +58,8 @@ describe("demo-launcher up (real Docker, real nginx)", () => {
     expect(await isListening({ host: "127.0.0.1", port: nginxPort })).toBe(false);
     expect(await isListening({ host: "127.0.0.1", port: controllerPort })).toBe(false);
     // A clean Ctrl-C: the demos went while nginx still ran, so nothing failed on the way down...
-    expect(output).toContain("stopped 1 demo(s)");
-    expect(output).not.toMatch(/error|invalid PID/i);
+    expect(output).toContain("stopped 2 demo(s)");
+    expect(output).not.toMatch(/error|invalid PID|could not be started|Conflict/i);
     // ...nothing of ours is left in the system's temp dir...
     expect((await nginxTempDirs()).filter((name) => !tempDirsBefore.has(name))).toEqual([]);
     // ...and doctor says what no longer runs, without calling the stop a failure.

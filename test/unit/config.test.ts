@@ -96,7 +96,7 @@ describe("preview sources and builds", () => {
     expect(config.previews.web).toMatchObject({ repo: "/srv/repos/web.git", dockerfile: "Dockerfile", context: ".", port: 3000, refresh: 300_000, idleStop: 1_800_000, keep: 7 * 86_400_000, readiness: { path: "/", timeout: 60_000 } });
     expect(config.previews.api!.repo).toBe("git://127.0.0.1/api.git");
     expect(config.previews.api!.context).toBe("services/api");
-    expect(config.builds).toEqual({ concurrency: 2, timeout: 900_000, minFreeDisk: 2 * 1024 ** 3, queueLength: 50 });
+    expect(config.builds).toEqual({ concurrency: 2, timeout: 900_000, minFreeDisk: 2 * 1024 ** 3, queueLength: 50, memory: 2 * 1024 ** 3, cpus: 1 });
     expect(parseConfigText("", "test.yaml", "/srv").previews).toEqual({});
   });
 
@@ -105,6 +105,8 @@ describe("preview sources and builds", () => {
     expect(problemsOf("previews:\n  my-web: { repo: /srv/web.git, port: 3000 }\n")[0]).toMatch(/^previews\.my-web: "my-web" must be a source name of 1 to 20 lowercase letters and digits/);
     expect(problemsOf("previews:\n  web: { repo: /srv/web.git, port: 3000, context: ../.. }\n")).toEqual(['previews.web.context: "../.." is wrong: must be a folder inside the repository (no leading /, no ..)']);
     expect(problemsOf("builds: { concurrency: 0 }\n")).toEqual(["builds.concurrency: 0 is wrong: must be a whole number of builds, at least 1"]);
+    expect(problemsOf("builds: { cpus: 0 }\n")).toEqual(["builds.cpus: 0 is wrong: must be more than 0"]);
+    expect(problemsOf("builds: { memory: lots }\n")[0]).toMatch(/^builds\.memory: "lots" is wrong: /);
   });
 });
 

@@ -1,7 +1,9 @@
 // Unit tests of shared demos, rewind jobs and their reconciliation, on in-memory edges (the real ones: test/system).
 import { describe, expect, it } from "vitest";
 import { JobBook, type Job } from "../../src/core/jobs.js";
+import { ensurePools } from "../../src/core/pool.js";
 import { planReconcile } from "../../src/core/reconcile.js";
+import { syncWithDocker } from "../../src/core/sync.js";
 import type { StateRestorer } from "../../src/core/state-sources.js";
 import type { EngineState } from "../../src/core/runtime.js";
 import { addContainer, ALL_PORTS, app, labelsOf, setup } from "../support/engine-setup.js";
@@ -28,6 +30,30 @@ describe("shared demos", () => {
     expect(afterFirstReady.every((backends) => backends.length === 3)).toBe(true);
     expect(demo.instances.map((instance) => instance.endpoint).some((endpoint) => before.includes(endpoint))).toBe(false);
     expect(demo.instances.map((instance) => instance.generation)).toEqual([4, 5, 6]);
+  });
+
+  it("get no new replica once a shutdown began, even when a supervisor pass runs beside the removal (no create call)", async () => {
+    const env = setup({ shared: [{ name: "try-it", app: "hello", replicas: 2 }], apps: { hello: { ...app, pool: 1 } }, limits: { maxDemos: 3, perClient: 1, queueLength: 2, launchesPerClient: 10, launchWindow: 60_000 } }, { answering: ALL_PORTS() });
+    await env.engine.start();
+    await env.scheduler.runUntil(env.engine.settled());
+    expect(env.engine.registry.all().map((demo) => [demo.id, demo.status, demo.instances.length, demo.pooled ?? false])).toEqual([["try-it", "ready", 2, false], ["demo0001", "ready", 1, true]]);
+    const created: string[] = [];
+    const createAndStart = env.runtime.createAndStart.bind(env.runtime);
+    env.runtime.createAndStart = (spec) => {
+      created.push(spec.instanceId);
+      return createAndStart(spec);
+    };
+    const stopping = env.engine.stopAll();
+    // The reaper's pass (shared demos, pools, the line) as Ctrl-C would meet it: while the demos are being removed.
+    env.engine.shared.ensure();
+    ensurePools(env.engine, () => "pool0002");
+    env.engine.promoteQueued();
+    expect(await env.scheduler.runUntil(stopping)).toBe(2);
+    await env.scheduler.runUntil(env.engine.settled());
+    expect(created).toEqual([]);
+    expect(env.runtime.containers.size).toBe(0);
+    expect(env.engine.list()).toEqual([]);
+    await expect(env.engine.launch("hello", "late")).rejects.toThrow(/shutting-down/);
   });
 
   it("keep the old replicas serving when the new ones fail, and say why", async () => {
@@ -69,16 +95,28 @@ describe("shared demos", () => {
   });
 });
 
-describe("a shared demo the config no longer names", () => {
-  it("is stopped after its adoption, its containers removed", async () => {
+describe("containers of what the config does not name", () => {
+  it("are left alone (not adopted, routed or removed) and reported once: a shared demo, an app, a preview source", async () => {
     const expiresAt = NOW + 10 * 365 * 86_400_000;
     const env = setup({}, { answering: ALL_PORTS(), routedHosts: new Map([["gone.demo.localhost", ["127.0.0.1:20001"]]]) });
     addContainer(env.runtime, "g1", { ...labelsOf("gone", { expiresAt }), "demo-launcher.kind": "shared", "demo-launcher.host": "gone.demo.localhost" }, "running", 20001);
+    addContainer(env.runtime, "o1", { ...labelsOf("other001", { expiresAt }), "demo-launcher.app": "wordpress" }, "running", 20002);
+    addContainer(env.runtime, "p1", { ...labelsOf("web-main", { expiresAt }), "demo-launcher.kind": "preview", "demo-launcher.app": "web" }, "exited", 20003);
+    addContainer(env.runtime, "h1", labelsOf("mine0001", { expiresAt }), "running", 20004);
     await env.engine.start();
     await env.scheduler.runUntil(env.engine.settled());
-    expect(env.engine.get("gone")).toBeUndefined();
-    expect(env.engine.getEnded("gone")).toMatchObject({ status: "stopped", reason: "it is no longer in the config" });
-    expect(env.runtime.containers.size).toBe(0);
+    expect(env.engine.list().map((demo) => demo.id)).toEqual(["mine0001"]);
+    expect(env.engine.getEnded("gone")).toBeUndefined();
+    expect([...env.runtime.containers.keys()].sort()).toEqual(["g1", "h1", "o1", "p1"]);
+    expect(env.writes.at(-1)!.map((route) => route.id)).toEqual(["mine0001"]);
+    // The reaper's Docker syncs see them again: still left, and not reported again.
+    await syncWithDocker(env.engine);
+    await syncWithDocker(env.engine);
+    await env.scheduler.runUntil(env.engine.settled());
+    expect(env.runtime.containers.size).toBe(4);
+    const reports = env.logged.filter((line) => line.includes("does not name"));
+    expect(reports).toHaveLength(1);
+    expect(reports[0]).toMatch(/^warn namespace t: 3 container\(s\) of what this config does not name \(shared hello, visitor wordpress, preview web\) are left alone: not adopted, routed or removed; if they are nobody's, remove them with docker rm -f g1 o1 p1$/);
   });
 });
 

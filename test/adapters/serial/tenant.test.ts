@@ -1,13 +1,18 @@
 // Demos that cannot hurt the host (real Docker, real nginx): disk budgets, the free-disk floor, a read-only root,
 // dropped capabilities and limits that hold per network. The attacks with neighbours watching are `npm run chaos -- --only=tenant`.
+import { readFile, writeFile } from "node:fs/promises";
 import net from "node:net";
 import os from "node:os";
+import path from "node:path";
 import { execa } from "execa";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { GitMirror } from "../../../src/builds/git.js";
+import { ImageBuilder, PREVIEW_IMAGE_REPO } from "../../../src/builds/image-builder.js";
 import { checkFirewall, removeFirewall } from "../../../src/firewall/iptables.js";
 import { bridgeOf, bridgePolicies } from "../../../src/firewall/keeper.js";
 import { egressNetworkName } from "../../../src/firewall/rules.js";
 import { containerOf, execIn } from "../../support/container-exec.js";
+import { makeWorkRepo } from "../../support/git-repo.js";
 import { ensureRootHello, ROOT_HELLO } from "../../support/root-image.js";
 import { CLI, launchAndWait, request, startStack, waitFor, type Stack } from "../../support/stack.js";
 
@@ -142,6 +147,36 @@ describe("what demos may reach (real Docker, real iptables)", () => {
     }
     // The demo still serves its visitors: nginx's connections are the host's own.
     expect((await stack.viaNginx(demo.host, "/health.txt")).body.trim()).toBe("ok");
+  });
+
+  it("runs a preview build's steps on a network with the demos' rules when given one (host services out of reach), memory and CPUs held", async () => {
+    const work = await makeWorkRepo(path.join(stack.dir, "build-work"));
+    const network = (await stack.docker.getNetwork(stack.config.network).inspect()) as { IPAM: { Config: Array<{ Gateway?: string }> } };
+    const gateway = network.IPAM.Config.find((entry) => entry.Gateway)!.Gateway!;
+    // The attack of the issue: a RUN step knocking on the host's services, then one eating memory.
+    const probe = `for ip in ${gateway} ${hostAddress}; do if echo | /bin/busybox nc -w 2 $ip ${port} | /bin/busybox grep -q host-secret; then echo REACHED-$ip; else echo KEPT-OUT-$ip; fi; done; echo cpu-quota=$(/bin/busybox cat /sys/fs/cgroup/cpu.max /sys/fs/cgroup/cpu/cpu.cfs_quota_us /sys/fs/cgroup/cpu,cpuacct/cpu.cfs_quota_us 2>/dev/null | /bin/busybox head -n 1)`;
+    await writeFile(path.join(work.dir, "Dockerfile"), `FROM scratch\nCOPY busybox /bin/busybox\nRUN ["/bin/busybox", "sh", "-c", ${JSON.stringify(probe)}]\n`);
+    const probing = await work.git(["commit", "-q", "-am", "probe"]).then(() => work.git(["rev-parse", "HEAD"]));
+    await writeFile(path.join(work.dir, "Dockerfile"), 'FROM scratch\nCOPY busybox /bin/busybox\nRUN ["/bin/busybox", "sh", "-c", "/bin/busybox head -c 300m /dev/zero | /bin/busybox tail"]\n');
+    const hungry = await work.git(["commit", "-q", "-am", "hungry"]).then(() => work.git(["rev-parse", "HEAD"]));
+    const mirror = GitMirror.forRepo(path.join(stack.dir, "build-state"), `file://${work.dir}`);
+    await mirror.fetch();
+    const builder = new ImageBuilder(stack.docker);
+    const limits = { network: stack.config.network, memory: 64 * 1024 * 1024, cpus: 0.5 };
+    const build = (commit: string) => builder.build({ source: `tenant${port}`, commit, dockerfile: "Dockerfile", context: ".", logFile: path.join(stack.dir, `build-${commit.slice(0, 8)}.log`), limits }, mirror);
+    try {
+      await build(probing);
+      const log = await readFile(path.join(stack.dir, `build-${probing.slice(0, 8)}.log`), "utf8");
+      expect(log).toContain(`KEPT-OUT-${gateway}`);
+      expect(log).toContain(`KEPT-OUT-${hostAddress}`);
+      expect(log).not.toMatch(/^REACHED/m);
+      // cgroup v2 says "50000 100000", v1 the quota alone: half a CPU either way.
+      expect(log).toMatch(/^cpu-quota=50000( 100000)?$/m);
+      await expect(build(hungry)).rejects.toThrow(/returned a non-zero code: 137/);
+    } finally {
+      const images = await stack.docker.listImages({ filters: { reference: [`${PREVIEW_IMAGE_REPO}/tenant${port}`] } });
+      for (const image of images) await stack.docker.getImage(image.Id).remove({ force: true }).catch(() => {});
+    }
   });
 
   it("lets an app reach what its egress list names, and nothing more", async () => {
