@@ -27,9 +27,13 @@ import { systemScheduler } from "../clock/system-scheduler.js";
 
 function untilSignal(): Promise<string> {
   return new Promise((resolve) => {
+    let received: string | undefined;
+    // The handler stays while the shutdown runs: with none left, a library that watches signals (signal-exit,
+    // under execa, while a child process runs) takes the signal as unhandled and raises it again, killing us
+    // half-way. A second signal stops at once, as a second Ctrl-C should.
     const onSignal = (signal: string) => {
-      process.off("SIGINT", onSignal);
-      process.off("SIGTERM", onSignal);
+      if (received !== undefined) process.exit(130);
+      received = signal;
       resolve(signal);
     };
     process.on("SIGINT", onSignal);

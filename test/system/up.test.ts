@@ -53,7 +53,8 @@ describe("demo-launcher up (real Docker, real nginx)", () => {
     } finally {
       process.kill(-child.pid!, "SIGINT");
     }
-    expect((await child).exitCode, output).toBe(0);
+    const ended = await child;
+    expect(ended.exitCode, `signal ${ended.signal} ${ended.signalDescription ?? ""}\n${output}`).toBe(0);
     expect(await namespaceContainers(docker, namespace)).toHaveLength(0);
     expect(await isListening({ host: "127.0.0.1", port: nginxPort })).toBe(false);
     expect(await isListening({ host: "127.0.0.1", port: controllerPort })).toBe(false);
