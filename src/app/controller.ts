@@ -4,7 +4,7 @@ import type Docker from "dockerode";
 import type { Config } from "../config/load.js";
 import { DemoEngine } from "../core/engine.js";
 import { makeIdGenerator } from "../core/naming.js";
-import { assertDockerReachable, connectDocker, DockerRuntime } from "../docker/runtime.js";
+import { assertDockerReachable, connectDocker, DockerRuntime, ensureBridgeNetwork } from "../docker/runtime.js";
 import { DiskGuard } from "../docker/disk-guard.js";
 import { egressNetworks, FirewallKeeper } from "../firewall/keeper.js";
 import { buildServer } from "../http/server.js";
@@ -72,6 +72,21 @@ export function routesRenderer(config: Config, templatesDir: string, logger: Log
 /** The demos' networks on one host: one per egress policy in use. */
 export function demoNetworks(config: Config): ReturnType<typeof egressNetworks> {
   return egressNetworks(config.network, [...Object.values(config.apps), ...Object.values(config.previews)].map((app) => app.egress));
+}
+
+/** Where preview builds run their steps: a bridge of their own, with `builds.egress` held by the host's rules. */
+export function buildNetworkName(config: Config): string {
+  return `${config.network}-build`;
+}
+
+/**
+ * Every bridge whose egress the host's rules hold: the demos' (one host; a swarm's nodes keep their own) and,
+ * where previews are built, the builds' (builds run on this daemon on either runtime).
+ */
+export function guardedNetworks(config: Config): ReturnType<typeof egressNetworks> {
+  const demos = config.runtime === "swarm" ? [] : demoNetworks(config);
+  const builds = Object.keys(config.previews).length > 0 ? [{ network: buildNetworkName(config), egress: config.builds.egress }] : [];
+  return [...demos, ...builds];
 }
 
 /** One host (loopback ports on this daemon) or a swarm (services placed by Swarm; this daemon must be a manager). */
@@ -142,10 +157,11 @@ async function startHolding(config: Config, options: ControllerOptions, docker: 
   // Disk budgets and the free-space floor, on one Docker host (a swarm's nodes keep only the per-file limit).
   const diskGuard = runtime instanceof DockerRuntime && defences ? new DiskGuard(docker, engine, { namespace: config.namespace, floor: config.limits.minFreeDisk, watched: () => runtime.diskMode !== "quota", logger: options.logger, scheduler }) : undefined;
   await diskGuard?.start();
-  const firewall = runtime instanceof DockerRuntime && defences ? new FirewallKeeper(docker, demoNetworks(config), options.logger, scheduler) : undefined;
+  if (defences && !options.runtime) for (const { network } of guardedNetworks(config)) await ensureBridgeNetwork(docker, network);
+  const firewall = defences && !options.runtime && guardedNetworks(config).length > 0 ? new FirewallKeeper(docker, guardedNetworks(config), options.logger, scheduler) : undefined;
   await firewall?.start();
   // Builds run only where preview sources are configured; their queue lives beside the state file.
-  const previews = await startPreviews(config, engine, docker, options.logger);
+  const previews = await startPreviews(config, engine, docker, options.logger, defences && !options.runtime ? { network: buildNetworkName(config) } : {});
   const builds = previews?.builds;
   const metrics = config.metrics.enabled ? new ControllerMetrics({ engine, apps: Object.keys(config.apps), watcherStatus: () => readWatcherStatus(config.nginx.configDir), builds, deliveries: previews?.github?.deliveries }) : undefined;
   if (metrics) events.push(metrics.sink);

@@ -10,6 +10,7 @@ import { BranchFollower } from "../builds/branch-follower.js";
 import { BuildRunner } from "../builds/build-runner.js";
 import { ImageBuilder } from "../builds/image-builder.js";
 import { ImageKeeper } from "../builds/image-keeper.js";
+import { BuildCgroups } from "../builds/build-cgroup.js";
 import { DeliveryLog } from "../github/deliveries.js";
 import { GithubHooks } from "../github/hooks.js";
 import { githubClient } from "../github/client.js";
@@ -62,7 +63,8 @@ export interface PreviewServices {
 }
 
 /** Starts the build queue and its helpers; undefined when no preview source is configured. */
-export async function startPreviews(config: Config, engine: DemoEngine, docker: Docker, logger: Logger): Promise<PreviewServices | undefined> {
+/** `network`: the builds' own bridge (with its egress rules); none where defences are off (the benchmark's baseline). */
+export async function startPreviews(config: Config, engine: DemoEngine, docker: Docker, logger: Logger, placement: { network?: string } = {}): Promise<PreviewServices | undefined> {
   if (Object.keys(config.previews).length === 0) return undefined;
   const { scheduler } = engine.options;
   const now = () => scheduler.now();
@@ -71,6 +73,7 @@ export async function startPreviews(config: Config, engine: DemoEngine, docker: 
     stateDir: config.stateDir,
     keepFor: (source) => config.previews[source]?.keep,
     minFreeBytes: config.builds.minFreeDisk,
+    maxPerSource: config.builds.maxImagesPerSource,
     logger,
     now,
     scheduler,
@@ -84,7 +87,12 @@ export async function startPreviews(config: Config, engine: DemoEngine, docker: 
     },
   });
   const serve = servePreviewBuilds(config, engine, (image) => keeper.used(image));
-  const builds = new BuildRunner({ stateDir: config.stateDir, previews: config.previews, limits: config.builds, docker, images: new ImageBuilder(docker), logger, scheduler, newId: makeIdGenerator(12), serve });
+  const images = new ImageBuilder(docker, { scheduler, cgroups: new BuildCgroups(docker), logger });
+  const builds = new BuildRunner({ stateDir: config.stateDir, previews: config.previews, limits: { ...config.builds, ...placement }, secrets: configuredSecrets(config), docker, images, logger, scheduler, newId: makeIdGenerator(12), serve });
+  // A new image may put its source past builds.maxImagesPerSource: the keeper looks at once, not within a minute.
+  builds.onChange((build) => {
+    if (build.state === "starting") void keeper.passNow();
+  });
   await builds.start();
   await keeper.start();
   const follower = new BranchFollower(builds, (label) => engine.get(label) !== undefined, logger, scheduler);
@@ -127,4 +135,11 @@ async function startReporting(config: Config, builds: BuildRunner, logger: Logge
   const reporter = new PullRequestReporter(outbox, (source) => repoBySource.get(source), (label) => `${publicOrigin(config, hostFor(label, config.domain))}/`, (message) => logger.warn(message));
   builds.onChange((build) => reporter.buildChanged(build));
   return { octokit, outbox, reporter };
+}
+
+/** Every secret the config holds that a build log must never show (GitHub's token and webhook secrets, say). */
+function configuredSecrets(config: Config): string[] {
+  // A source's env is never handed to its build at all (no build args either), so there is nothing of it to mask.
+  const values = [config.github?.token, process.env.DEMO_LAUNCHER_GITHUB_TOKEN, ...(config.github?.webhookSecrets ?? [])];
+  return values.filter((value): value is string => typeof value === "string" && value.length > 0);
 }

@@ -15,6 +15,7 @@ import { readIfExists, serialWriter } from "../files/atomic.js";
 import { checkBranchName, checkCommitId, type GitMirror } from "./git.js";
 import { ImageBuildError, type ImageBuildRequest } from "./image-builder.js";
 import { Mirrors } from "./mirrors.js";
+import { redactSecrets } from "./redact.js";
 import { dockerGoesAway, dockerWentAway, theCommitsFault, untilDockerAnswers } from "./docker-faults.js";
 
 /** A fetch that fails is tried this many times in all, with growing pauses, before the build fails. */
@@ -30,7 +31,9 @@ export interface PreviewImages {
 export interface BuildRunnerOptions {
   stateDir: string;
   previews: Record<string, PreviewConfig>;
-  limits: { concurrency: number; timeout: number; queueLength: number; memory?: number; cpus?: number };
+  limits: { concurrency: number; timeout: number; queueLength: number; memory?: number; cpus?: number; pids?: number; disk?: number; minFreeDisk?: number; network?: string };
+  /** Never written to a build log (tokens, webhook secrets); passwords in URLs are masked anyway. */
+  secrets?: readonly string[];
   /** Asked whether the daemon answers, to tell a Docker restart from a commit that fails. */
   docker: Pick<Docker, "ping">;
   images: PreviewImages;
@@ -222,8 +225,10 @@ export class BuildRunner {
       if (entry.why === "shutdown") return;
       if (error instanceof Superseded) entry.why = "cancelled";
       const state = entry.why ?? "failed";
-      const reason =
+      let reason =
         error instanceof Superseded ? "a newer commit of its pull request replaced it before it was built" : entry.why === "cancelled" ? "it was cancelled" : entry.why === "timed-out" ? `it took longer than ${Math.round(this.options.limits.timeout / 1000)} s` : error instanceof BuildFailure || error instanceof ImageBuildError ? error.message : `the build could not run: ${describeError(error)}`;
+      // A fetch error may quote the repository's URL, password and all: the page and the API get it masked.
+      reason = redactSecrets(reason, this.options.secrets ?? []);
       this.queue.advance(build.id, state, now(), { reason });
       await this.log(build, `[demo-launcher] ${state}: ${reason}`);
       this.options.logger.warn(`build ${build.id} (${build.source} ${build.branch ?? build.commit}) ${state}: ${reason}`);
@@ -266,10 +271,11 @@ export class BuildRunner {
     return commit;
   }
 
-  private stepLimits(): Pick<ImageBuildRequest, "limits"> {
-    const { memory, cpus } = this.options.limits;
-    if (memory === undefined || cpus === undefined) return {};
-    return { limits: { memory, cpus } };
+  private stepLimits(): Pick<ImageBuildRequest, "limits" | "secrets"> {
+    const { memory, cpus, pids, disk, minFreeDisk, network } = this.options.limits;
+    const secrets = this.options.secrets ?? [];
+    if (memory === undefined || cpus === undefined) return { secrets };
+    return { secrets, limits: { memory, cpus, ...(network ? { network } : {}), ...(pids ? { pids } : {}), ...(disk !== undefined ? { diskBytes: disk } : {}), ...(minFreeDisk !== undefined ? { minFreeBytes: minFreeDisk } : {}) } };
   }
 
   /** Removes preview images (ours only: `demo-launcher-preview/…`); answers the ones removed. */
@@ -281,7 +287,7 @@ export class BuildRunner {
   private async log(build: Build, text: string): Promise<void> {
     const file = this.logFile(build.id);
     await mkdir(path.dirname(file), { recursive: true });
-    await appendFile(file, `${text}\n`).catch(() => {});
+    await appendFile(file, `${redactSecrets(text, this.options.secrets ?? [])}\n`).catch(() => {});
   }
 
   /** Calls `listener` with each build whose state changed (after it is on disk). */

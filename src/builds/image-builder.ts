@@ -1,12 +1,21 @@
 // Builds a preview's image from the exact commit (git archive → Docker's classic builder), logs every line to a
 // file, labels the image with its source, commit and ref, and reuses it for every later request of that commit.
 import { createWriteStream, type WriteStream } from "node:fs";
-import { appendFile, mkdir, readFile } from "node:fs/promises";
+import { appendFile, mkdir, readFile, statfs } from "node:fs/promises";
 import path from "node:path";
 import type Docker from "dockerode";
 import { LABEL_PREFIX } from "../core/model.js";
 import { describeError } from "../core/errors.js";
 import type { GitMirror } from "./git.js";
+import { BuildProgress, buildOverLimits, stepNeedsMeasure } from "../core/build-budget.js";
+import { formatBytes } from "../core/disk.js";
+import type { Scheduler } from "../core/scheduler.js";
+import { systemScheduler } from "../clock/system-scheduler.js";
+import type { BuildCgroups } from "./build-cgroup.js";
+import { redactSecrets } from "./redact.js";
+
+/** How often a running build's disk use and the disk's free space are read. */
+const WATCH_EVERY_MS = 1_000;
 
 export const PREVIEW_IMAGE_REPO = "demo-launcher-preview";
 
@@ -27,11 +36,22 @@ export interface ImageBuildRequest {
   logFile: string;
   signal?: AbortSignal;
   /**
-   * What the build's steps run in: memory (no swap beyond it) and CPUs for each step's container, and a Docker
-   * network with egress rules when given (the controller gives none yet: the demos' rules also drop DNS to a
-   * resolver on a private address, which package installs need; builds get a network of their own next).
+   * What the build's steps run in: memory (no swap beyond it) and CPUs for each step's container, the processes
+   * of all steps together, a Docker network whose egress the host's rules hold, the most the image and the running
+   * step may take on disk (and the largest file a step may write), and the free space the disk keeps.
    */
-  limits?: { network?: string; memory: number; cpus: number };
+  limits?: BuildLimits;
+  /** Secrets that must never reach the build log (tokens, passwords in URLs are masked anyway). */
+  secrets?: readonly string[];
+}
+
+export interface BuildLimits {
+  network?: string;
+  memory: number;
+  cpus: number;
+  pids?: number;
+  diskBytes?: number;
+  minFreeBytes?: number;
 }
 
 /** The build failed; `tail` holds its last log lines, which say why. */
@@ -43,7 +63,12 @@ export class ImageBuildError extends Error {
 }
 
 export class ImageBuilder {
-  constructor(private readonly docker: Docker) {}
+  private dataRoot: Promise<string | undefined> | undefined;
+  private readonly scheduler: Scheduler;
+
+  constructor(private readonly docker: Docker, private readonly options: { scheduler?: Scheduler; cgroups?: BuildCgroups; logger?: { warn(message: string): void } } = {}) {
+    this.scheduler = options.scheduler ?? systemScheduler;
+  }
 
   /** The tag of an image already built from this commit, if there is one. */
   async existing(source: string, commit: string): Promise<string | undefined> {
@@ -81,18 +106,40 @@ export class ImageBuilder {
       return reused;
     }
     const log = createWriteStream(request.logFile, { flags: "a" });
+    const write = (text: string) => log.write(redactSecrets(text, request.secrets ?? []));
     const tag = previewImageTag(request.source, request.commit);
+    const limits = request.limits;
+    const progress = new BuildProgress();
+    const stop = new AbortController();
+    let stopReason: string | undefined;
+    const startedAt = this.scheduler.now();
+    const group = limits?.pids ? await this.options.cgroups?.hold(`${request.source}-${request.commit.slice(0, 12)}-${startedAt.toString(36)}`, limits.pids) : undefined;
+    let watch: (() => void) | undefined;
     try {
       line(log, `building ${tag} from ${request.commit} (${request.ref ?? "commit"}), ${request.dockerfile} in ${request.context}`);
+      if (group?.why) line(log, group.why);
+      const floor = limits?.minFreeBytes;
+      const freeAtStart = floor !== undefined ? await this.freeBytes() : undefined;
+      if (floor !== undefined && freeAtStart !== undefined && freeAtStart < floor) {
+        stopReason = `it did not start: the disk holding Docker's data has ${formatBytes(freeAtStart)} free, below builds.minFreeDisk (${formatBytes(floor)})`;
+        throw new Error(stopReason);
+      }
+      if (limits?.diskBytes !== undefined || floor !== undefined) {
+        watch = this.watch(progress, { budgetBytes: limits?.diskBytes ?? Number.POSITIVE_INFINITY, floorBytes: floor ?? 0 }, (reason) => {
+          stopReason ??= reason;
+          stop.abort();
+        });
+      }
       const context = mirror.archive(request.commit, request.context);
+      const signal = request.signal ? AbortSignal.any([request.signal, stop.signal]) : stop.signal;
       const stream = await this.docker.buildImage(context as unknown as NodeJS.ReadableStream, {
         t: tag,
         dockerfile: request.dockerfile,
         rm: true,
         forcerm: true,
         labels: { [`${LABEL_PREFIX}source`]: request.source, [`${LABEL_PREFIX}commit`]: request.commit, ...(request.ref ? { [`${LABEL_PREFIX}ref`]: request.ref } : {}) },
-        ...(request.limits ? { ...(request.limits.network ? { networkmode: request.limits.network } : {}), memory: request.limits.memory, memswap: request.limits.memory, cpuperiod: 100_000, cpuquota: Math.round(request.limits.cpus * 100_000) } : {}),
-        ...(request.signal ? { abortSignal: request.signal } : {}),
+        ...(limits ? stepOptions(limits, group?.parent) : {}),
+        abortSignal: signal,
       } as Docker.ImageBuildOptions);
       await new Promise<void>((resolve, reject) => {
         this.docker.modem.followProgress(
@@ -104,23 +151,127 @@ export class ImageBuilder {
           },
           (event: { stream?: string; error?: string; status?: string }) => {
             const text = event.stream ?? event.error ?? event.status;
-            if (text) log.write(text.endsWith("\n") ? text : `${text}\n`);
+            if (!text) return;
+            if (event.stream) progress.feed(event.stream);
+            write(text.endsWith("\n") ? text : `${text}\n`);
           },
         );
       });
       // A daemon stopped mid-build can end the stream without an error and without an image: never trust the stream.
       if ((await this.existing(request.source, request.commit)) !== tag) throw new Error("the build ended without an image (did Docker stop?)");
+      // A step can write and commit between two looks: the image as built is held to the budget too.
+      const size = limits?.diskBytes !== undefined ? ((await this.docker.getImage(tag).inspect()) as { Size?: number }).Size : undefined;
+      if (size !== undefined && limits?.diskBytes !== undefined && size > limits.diskBytes) {
+        stopReason = buildOverLimits({ imageBytes: size, stepBytes: 0 }, { budgetBytes: limits.diskBytes, floorBytes: 0 });
+        await this.docker.getImage(tag).remove().catch(() => {});
+        throw new Error(stopReason);
+      }
       line(log, `built ${tag}`);
       return tag;
     } catch (error) {
-      const reason = request.signal?.aborted ? "the build was stopped" : describeError(error);
+      watch?.();
+      // A write past the fsize limit (the budget) fails with EFBIG, or kills the writer by SIGXFSZ (exit 128 + 25).
+      if (!stopReason && limits?.diskBytes !== undefined && (/non-zero code: 153\b/.test(describeError(error)) || progress.fileTooLarge)) stopReason = `a step wrote a file larger than builds.disk allows (${formatBytes(limits.diskBytes)})`;
+      const reason = stopReason ?? (request.signal?.aborted ? "the build was stopped" : describeError(error));
+      if (stopReason) {
+        // Stopped for disk: what it wrote goes, so the space it took is free again.
+        const removed = await this.removeLayers(progress, startedAt);
+        line(log, `stopped: ${stopReason}; ${removed} layer(s) it made removed`);
+      }
       line(log, `failed: ${reason}`);
       await closeLog(log);
       throw new ImageBuildError(`building ${tag} failed: ${reason}`, await tailOf(request.logFile, 20));
     } finally {
+      watch?.();
       await closeLog(log);
+      await group?.release();
     }
   }
+
+  /** Reads the disk's free space and, when it falls fast, the running step's size, every second; calls `over` once. */
+  private watch(progress: BuildProgress, limits: { budgetBytes: number; floorBytes: number }, over: (reason: string) => void): () => void {
+    let busy = false;
+    let step: { container: string; freeAtStart?: number } | undefined;
+    const cancel = this.scheduler.every(WATCH_EVERY_MS, async () => {
+      if (busy) return;
+      busy = true;
+      try {
+        const freeBytes = await this.freeBytes();
+        if (progress.stepContainer !== step?.container) step = progress.stepContainer ? { container: progress.stepContainer, ...(freeBytes !== undefined ? { freeAtStart: freeBytes } : {}) } : undefined;
+        const imageBytes = progress.image ? ((await this.docker.getImage(progress.image).inspect().catch(() => ({}))) as { Size?: number }).Size ?? 0 : 0;
+        const measure = step && Number.isFinite(limits.budgetBytes) && stepNeedsMeasure({ ...(step.freeAtStart !== undefined ? { freeAtStepStart: step.freeAtStart } : {}), ...(freeBytes !== undefined ? { freeNow: freeBytes } : {}), imageBytes, budgetBytes: limits.budgetBytes });
+        const stepBytes = measure ? (((await this.docker.getContainer(step!.container).inspect({ size: true } as Docker.ContainerInspectOptions).catch(() => ({}))) as { SizeRw?: number }).SizeRw ?? 0) : 0;
+        const reason = buildOverLimits({ imageBytes, stepBytes, ...(freeBytes !== undefined ? { freeBytes } : {}) }, limits);
+        if (reason) {
+          cancel();
+          over(reason);
+        }
+      } catch (error) {
+        this.options.logger?.warn(`watching a build's disk use: ${describeError(error)}`);
+      } finally {
+        busy = false;
+      }
+    });
+    return cancel;
+  }
+
+  /**
+   * Removes the layers a stopped build made, newest first, and a layer Docker committed from the step it was
+   * stopped in (the stop can come while a step's layer is being committed: that layer is found by its container).
+   */
+  private async removeLayers(progress: BuildProgress, startedAt: number): Promise<number> {
+    const layers = [...progress.createdLayers];
+    const step = progress.stepContainer;
+    if (step) {
+      await this.untilGone(step);
+      const children = progress.image ? (await this.docker.listImages({ all: true }).catch(() => [])).filter((image) => image.ParentId?.replace(/^sha256:/, "").startsWith(progress.image!) && image.Created * 1000 >= startedAt - 1000 && !(image.RepoTags ?? []).some((tag) => tag !== "<none>:<none>")) : [];
+      for (const child of children) {
+        const info = (await this.docker.getImage(child.Id).inspect().catch(() => ({}))) as { Container?: string };
+        if (info.Container?.startsWith(step)) layers.push(child.Id);
+      }
+    }
+    let removed = 0;
+    for (const layer of layers.reverse()) {
+      try {
+        await this.docker.getImage(layer).remove({ noprune: true });
+        removed += 1;
+      } catch {
+        // Used by another image (a later build of the same steps): it stays with that one.
+      }
+    }
+    return removed;
+  }
+
+  /** Waits until the daemon has removed a stopped step's container (it kills, commits or drops, then removes it). */
+  private async untilGone(container: string): Promise<void> {
+    for (let look = 0; look < 120; look += 1) {
+      const exists = await this.docker.getContainer(container).inspect().then(() => true, () => false);
+      if (!exists) return;
+      await this.scheduler.sleep(500);
+    }
+  }
+
+  /** Free bytes on the file system of Docker's data root, when this machine can see it. */
+  private async freeBytes(): Promise<number | undefined> {
+    const root = await (this.dataRoot ??= this.docker.info().then((info: { DockerRootDir?: string }) => info.DockerRootDir, () => undefined));
+    if (!root) return undefined;
+    const stats = await statfs(root).catch(() => undefined);
+    return stats ? stats.bavail * stats.bsize : undefined;
+  }
+}
+
+/** The classic builder's options for each step's container. */
+function stepOptions(limits: BuildLimits, cgroupParent: string | undefined): Record<string, unknown> {
+  return {
+    ...(limits.network ? { networkmode: limits.network } : {}),
+    memory: limits.memory,
+    memswap: limits.memory,
+    cpuperiod: 100_000,
+    cpuquota: Math.round(limits.cpus * 100_000),
+    ...(cgroupParent ? { cgroupparent: cgroupParent } : {}),
+    // No single file past the budget: a `dd` of a huge file stops at once, however fast it writes.
+    ...(limits.diskBytes !== undefined ? { ulimits: JSON.stringify([{ Name: "fsize", Soft: limits.diskBytes, Hard: limits.diskBytes }]) } : {}),
+  };
 }
 
 function line(log: WriteStream, text: string): void {

@@ -26,6 +26,8 @@ export interface ImageKeeperOptions {
   stateDir: string;
   keepFor: (source: string) => number | undefined;
   minFreeBytes: number;
+  /** builds.maxImagesPerSource: the most images a source keeps. */
+  maxPerSource?: number;
   use: PreviewUse;
   logger: Logger;
   now: () => number;
@@ -52,10 +54,13 @@ export class ImageKeeper {
     } catch (error) {
       this.options.logger.warn(`${this.file} is not readable (${describeError(error)}); image ages start from their creation`);
     }
-    this.timer = (this.options.scheduler ?? systemScheduler).every(PASS_EVERY_MS, () => {
-      this.running ??= this.pass().catch((error) => this.options.logger.warn(`cleaning preview images: ${describeError(error)}`)).finally(() => (this.running = undefined));
-      return this.running;
-    });
+    this.timer = (this.options.scheduler ?? systemScheduler).every(PASS_EVERY_MS, () => this.passNow());
+  }
+
+  /** A pass now, unless one is running (then that one): after a build, the per-source cap holds at once. */
+  passNow(): Promise<unknown> {
+    this.running ??= this.pass().catch((error) => this.options.logger.warn(`cleaning preview images: ${describeError(error)}`)).finally(() => (this.running = undefined));
+    return this.running;
   }
 
   async close(): Promise<void> {
@@ -80,14 +85,14 @@ export class ImageKeeper {
         .map((tag) => ({ tag, source: image.Labels?.[`${LABEL_PREFIX}source`] ?? "", lastUsedAt: this.usedAt.get(tag) ?? image.Created * 1000, sizeBytes: image.Size })),
     );
     const free = await (this.options.freeBytes ?? (() => dockerDiskFree(docker)))().catch(() => undefined);
-    const plan = planImageCleanup({ images, inUse, asleep: use.asleep(), now: now(), keepFor: this.options.keepFor, ...(free !== undefined ? { disk: { freeBytes: free, minFreeBytes: this.options.minFreeBytes } } : {}) });
+    const plan = planImageCleanup({ images, inUse, asleep: use.asleep(), now: now(), keepFor: this.options.keepFor, ...(this.options.maxPerSource !== undefined ? { maxPerSource: this.options.maxPerSource } : {}), ...(free !== undefined ? { disk: { freeBytes: free, minFreeBytes: this.options.minFreeBytes } } : {}) });
     const lowDisk = plan.endPreviews.length > 0 || (free !== undefined && free < this.options.minFreeBytes);
     for (const id of plan.endPreviews) await use.endPreview(id, "it was asleep and its disk space was needed");
     for (const tag of plan.removeImages) {
       try {
         await docker.getImage(tag).remove();
         this.usedAt.delete(tag);
-        this.options.logger.info(`removed preview image ${tag}${lowDisk ? " (the disk holding Docker's data is low)" : " (unused for longer than its keep)"}`);
+        this.options.logger.info(`removed preview image ${tag}${lowDisk ? " (the disk holding Docker's data is low)" : " (unused for longer than its keep, or past builds.maxImagesPerSource)"}`);
       } catch (error) {
         // 409: a container still uses it (a preview started meanwhile); the next pass looks again.
         this.options.logger.warn(`removing preview image ${tag}: ${describeError(error)}`);

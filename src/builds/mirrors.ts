@@ -4,6 +4,7 @@ import type { PreviewConfig } from "../config/schema.js";
 import { describeError } from "../core/errors.js";
 import { singleFlight } from "../core/single-flight.js";
 import { GitError, GitMirror } from "./git.js";
+import { redactSecrets } from "./redact.js";
 
 export interface MirrorState {
   mirror: GitMirror;
@@ -17,7 +18,7 @@ export interface MirrorState {
 
 /** The words of a failed fetch: git's last lines, not a stack. */
 export function fetchFailure(error: unknown): string {
-  return `the repository could not be fetched: ${error instanceof GitError ? error.output.split("\n").filter(Boolean).slice(-2).join(" ") : describeError(error)}`;
+  return redactSecrets(`the repository could not be fetched: ${error instanceof GitError ? error.output.split("\n").filter(Boolean).slice(-2).join(" ") : describeError(error)}`, []);
 }
 
 export class Mirrors {

@@ -1,15 +1,15 @@
 // doctor's look at how well the host holds demos in: disk budgets and floor, seccomp/AppArmor, user namespaces, egress rules.
 import { statfs } from "node:fs/promises";
 import type Docker from "dockerode";
-import { demoNetworks } from "../app/controller.js";
+import { guardedNetworks } from "../app/controller.js";
 import type { Config } from "../config/load.js";
 import { floorBytes, formatBytes } from "../core/disk.js";
 import { describeError } from "../core/errors.js";
 import { NO_QUOTA } from "../docker/hardening.js";
-import { DockerRuntime } from "../docker/runtime.js";
+import { ensureBridgeNetwork } from "../docker/runtime.js";
 import { applyFirewall, checkFirewall } from "../firewall/iptables.js";
 import { bridgePolicies } from "../firewall/keeper.js";
-import { describeEgress } from "../firewall/rules.js";
+import { describeEgress, metadataDropped } from "../firewall/rules.js";
 
 export interface Check {
   name: string;
@@ -74,16 +74,19 @@ function securityChecks(info: DockerInfo): Check[] {
 }
 
 async function firewallCheck(config: Config, docker: Docker): Promise<Check> {
-  if (config.runtime === "swarm") return { name: "demo egress", ok: "not checked", detail: "on a swarm, each node's rules are its own (scripts/swarm-firewall.sh)" };
+  const networks = guardedNetworks(config);
+  if (networks.length === 0) return { name: "demo egress", ok: "not checked", detail: "on a swarm, each node's rules are its own (scripts/swarm-firewall.sh)" };
   if (process.getuid?.() !== 0) return { name: "demo egress", ok: "not checked", detail: "reading iptables needs root: run `sudo demo-launcher doctor`" };
   try {
-    const bridges = await bridgePolicies(docker, demoNetworks(config));
+    const bridges = await bridgePolicies(docker, networks);
     const result = await checkFirewall(bridges);
+    // Read from the rules, never tried: no packet of ours goes to a metadata service.
+    const metadata = bridges.every((entry) => metadataDropped(entry.egress)) ? "; 169.254.0.0/16 (cloud metadata) dropped on every bridge" : "";
     return result.ok
-      ? { name: "demo egress", ok: true, detail: bridges.map((entry) => `${entry.network} (${entry.bridge}): ${describeEgress(entry.egress)}`).join("; ") }
+      ? { name: "demo egress", ok: true, detail: `${bridges.map((entry) => `${entry.network} (${entry.bridge}): ${describeEgress(entry.egress)}`).join("; ")}${metadata}${config.runtime === "swarm" ? "; the demos' own rules are each node's (scripts/swarm-firewall.sh)" : ""}` }
       : { name: "demo egress", ok: false, detail: `${result.problems.join("; ")}; \`demo-launcher firewall\` (as root) puts them in place` };
   } catch (error) {
-    return { name: "demo egress", ok: false, detail: `${describeError(error)} (start the controller once: it creates the demo networks)` };
+    return { name: "demo egress", ok: false, detail: `${describeError(error)} (start the controller once: it creates the demo and build networks)` };
   }
 }
 
@@ -91,10 +94,9 @@ async function firewallCheck(config: Config, docker: Docker): Promise<Check> {
 export async function runFirewall(config: Config, docker: Docker, options: { check?: boolean }): Promise<number> {
   // Before the controller's first start the networks may not exist yet: made here as the controller would make them.
   if (!options.check) {
-    const runtime = new DockerRuntime(docker, { network: config.network, ports: config.ports });
-    for (const { network } of demoNetworks(config)) await runtime.ensureNetwork(network);
+    for (const { network } of guardedNetworks(config)) await ensureBridgeNetwork(docker, network);
   }
-  const bridges = await bridgePolicies(docker, demoNetworks(config));
+  const bridges = await bridgePolicies(docker, guardedNetworks(config));
   if (!options.check) await applyFirewall(bridges);
   const result = await checkFirewall(bridges);
   for (const entry of bridges) console.log(`${entry.network} (${entry.bridge}): ${describeEgress(entry.egress)}`);

@@ -1,7 +1,7 @@
 // The configuration's shape and its pure parser: every problem is collected and named by key.
 import { z } from "zod";
 import type { DiskFloor } from "../core/disk.js";
-import { APP_NAME_PATTERN, DOMAIN_PATTERN, SOURCE_PATTERN, address, appSchema, duration, port, positiveInt, previewSchema, size } from "./fields.js";
+import { APP_NAME_PATTERN, DOMAIN_PATTERN, SOURCE_PATTERN, address, appSchema, containerLimits, duration, port, positiveInt, previewSchema, size } from "./fields.js";
 import { githubSchema } from "./github-schema.js";
 import { stateSchema } from "./state-schema.js";
 import { SHARED_NAME, sharedSchema } from "./shared-schema.js";
@@ -107,7 +107,15 @@ export const configSchema = z.strictObject({
       /** Each build step's container: what one untrusted Dockerfile may take of the host while it builds. */
       memory: size.prefault("2g"),
       cpus: z.number({ error: "must be a number of CPUs such as 1" }).positive("must be more than 0").max(64, "must be at most 64").default(1),
-    }, { error: "must be a map with concurrency, timeout, queueLength, minFreeDisk, memory and cpus" })
+      /** Processes all steps of one build may hold together: a fork bomb in a RUN step stops there. */
+      pids: positiveInt("processes").max(100_000, "must be at most 100000").default(1024),
+      /** The most an image (its base and layers) and the step being built may take on disk; beyond it the build is stopped. */
+      disk: size.prefault("4g"),
+      /** What build steps may reach: the build network's rules, like an app's (the host and private ranges never). */
+      egress: containerLimits.egress,
+      /** Images kept per preview source at most (beyond `keep`): the least recently used unused ones go first. */
+      maxImagesPerSource: positiveInt("images").max(1000, "must be at most 1000").default(10),
+    }, { error: "must be a map with concurrency, timeout, queueLength, minFreeDisk, memory, cpus, pids, disk, egress and maxImagesPerSource" })
     .prefault({}),
   metrics: z
     .strictObject({ enabled: z.boolean({ error: "must be true or false" }).default(true) }, { error: "must be a map with enabled" })

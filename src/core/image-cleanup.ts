@@ -22,6 +22,8 @@ export interface CleanupInput {
   asleep: AsleepPreview[];
   now: number;
   keepFor: (source: string) => number | undefined;
+  /** The most images one source keeps: beyond it the least recently used unused ones go, whatever their `keep`. */
+  maxPerSource?: number;
   /** Bytes free on Docker's disk and the least that must be: more is freed when it is below. */
   disk?: { freeBytes: number; minFreeBytes: number };
 }
@@ -41,6 +43,19 @@ export function planImageCleanup(input: CleanupInput): CleanupPlan {
     const keep = input.keepFor(image.source);
     if (input.inUse.has(image.tag) || asleepImages.has(image.tag) || keep === undefined) continue;
     if (input.now - image.lastUsedAt >= keep) removeImages.add(image.tag);
+  }
+  if (input.maxPerSource !== undefined) {
+    const bySource = new Map<string, KeptImage[]>();
+    for (const image of input.images) if (!removeImages.has(image.tag)) bySource.set(image.source, [...(bySource.get(image.source) ?? []), image]);
+    for (const images of bySource.values()) {
+      let extra = images.length - input.maxPerSource;
+      // Images that serve (awake or asleep) count but never go: a source with more live previews than the cap keeps them.
+      for (const image of images.filter((each) => !input.inUse.has(each.tag) && !asleepImages.has(each.tag)).sort((a, b) => a.lastUsedAt - b.lastUsedAt)) {
+        if (extra <= 0) break;
+        removeImages.add(image.tag);
+        extra -= 1;
+      }
+    }
   }
   const endPreviews: string[] = [];
   if (input.disk && input.disk.freeBytes < input.disk.minFreeBytes) {

@@ -46,21 +46,7 @@ export class DockerRuntime implements ContainerRuntime {
   /** A dedicated bridge with inter-container traffic off, so one demo cannot reach another. */
   async ensureNetwork(name: string): Promise<void> {
     if (this.readyNetworks.has(name)) return;
-    const existing = await this.docker.listNetworks({ filters: { name: [name] } });
-    if (!existing.some((network) => network.Name === name)) {
-      try {
-        await this.docker.createNetwork({
-          Name: name,
-          Driver: "bridge",
-          CheckDuplicate: true,
-          Options: { "com.docker.network.bridge.enable_icc": "false" },
-          Labels: { [`${LABEL_PREFIX}network`]: "true" },
-        });
-      } catch (error) {
-        // Another controller (or test) may have created it at the same moment.
-        if (statusCode(error) !== 409) throw error;
-      }
-    }
+    await ensureBridgeNetwork(this.docker, name);
     this.readyNetworks.add(name);
   }
 
@@ -277,5 +263,23 @@ export class DockerRuntime implements ContainerRuntime {
       retry?.();
       (current as unknown as { destroy?: () => void } | undefined)?.destroy?.();
     };
+  }
+}
+
+/** Creates a bridge network with inter-container traffic off (demos', or builds' own), unless it is there. */
+export async function ensureBridgeNetwork(docker: Docker, name: string): Promise<void> {
+  const existing = await docker.listNetworks({ filters: { name: [name] } });
+  if (existing.some((network) => network.Name === name)) return;
+  try {
+    await docker.createNetwork({
+      Name: name,
+      Driver: "bridge",
+      CheckDuplicate: true,
+      Options: { "com.docker.network.bridge.enable_icc": "false" },
+      Labels: { [`${LABEL_PREFIX}network`]: "true" },
+    });
+  } catch (error) {
+    // Another controller (or test) may have created it at the same moment.
+    if (statusCode(error) !== 409) throw error;
   }
 }

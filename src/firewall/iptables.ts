@@ -6,6 +6,8 @@ export interface BridgePolicy {
   network: string;
   bridge: string;
   egress: Egress;
+  /** The host's DNS resolvers: with `internet`, port 53 of these is allowed even on a private address. */
+  resolvers?: readonly string[];
 }
 
 export interface FirewallCheck {
@@ -34,8 +36,8 @@ export async function applyFirewall(bridges: readonly BridgePolicy[]): Promise<v
 /** The rules as iptables -S prints them, compared with what they should be; also the jumps into them. */
 export async function checkFirewall(bridges: readonly BridgePolicy[]): Promise<FirewallCheck> {
   const problems: string[] = [];
-  for (const { network, bridge, egress } of bridges) {
-    const expected = chainRules(bridge, egress).map((rule) => rule.join(" "));
+  for (const { network, bridge, egress, resolvers } of bridges) {
+    const expected = chainRules(bridge, egress, resolvers).map((rule) => rule.join(" "));
     for (const chain of Object.values(chainNames(bridge))) {
       const listed = await iptables(["-S", chain]);
       if (listed.exitCode !== 0) {

@@ -1,9 +1,10 @@
-// Keeps the demo bridges' egress rules in place: applied at start, checked every 30 s, put back when they drift.
+// Keeps the demo and build bridges' egress rules in place: applied at start, checked every 30 s, put back when they drift.
 import type Docker from "dockerode";
 import type { Logger } from "../core/app-spec.js";
 import { describeError } from "../core/errors.js";
 import { applyFirewall, checkFirewall, type BridgePolicy } from "./iptables.js";
-import { describeEgress, egressNetworkName, type Egress } from "./rules.js";
+import { readFile } from "node:fs/promises";
+import { describeEgress, egressNetworkName, resolverAddresses, type Egress } from "./rules.js";
 import type { Cancel, Scheduler } from "../core/scheduler.js";
 import { systemScheduler } from "../clock/system-scheduler.js";
 
@@ -23,8 +24,16 @@ export function egressNetworks(base: string, policies: Iterable<Egress | undefin
   return [...byNetwork].map(([network, egress]) => ({ network, egress }));
 }
 
+/** The host's resolvers as Docker passes them on (read again at every check: DHCP may change them). */
+export async function hostResolvers(): Promise<string[]> {
+  const own = resolverAddresses(await readFile("/etc/resolv.conf", "utf8").catch(() => ""));
+  // Only loopback (systemd-resolved's stub): Docker uses the upstream list systemd-resolved keeps.
+  return own.length > 0 ? own : resolverAddresses(await readFile("/run/systemd/resolve/resolv.conf", "utf8").catch(() => ""));
+}
+
 export async function bridgePolicies(docker: Docker, networks: ReadonlyArray<{ network: string; egress: Egress }>): Promise<BridgePolicy[]> {
-  return Promise.all(networks.map(async ({ network, egress }) => ({ network, egress, bridge: await bridgeOf(docker, network) })));
+  const resolvers = await hostResolvers();
+  return Promise.all(networks.map(async ({ network, egress }) => ({ network, egress, resolvers, bridge: await bridgeOf(docker, network) })));
 }
 
 export class FirewallKeeper {

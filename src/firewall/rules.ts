@@ -19,6 +19,12 @@ export function describeEgress(egress: Egress): string {
   return egress.map((target) => `${target.cidr}${target.port ? `:${target.port}` : ""}`).join(", ");
 }
 
+/** Whether a policy keeps the link-local range (cloud metadata services) out: `internet` and `none` always; a list unless it names part of it. */
+export function metadataDropped(egress: Egress): boolean {
+  if (typeof egress === "string") return true;
+  return !egress.some((target) => target.cidr.startsWith("169.254.") || Number(target.cidr.split("/")[1]) < 16);
+}
+
 /** A stable short tag for a policy: demos with the same policy share one network and one set of rules. */
 export function egressTag(egress: Egress): string {
   if (egress === "internet") return "";
@@ -43,11 +49,15 @@ const targetArgs = (target: EgressTarget) => ["-d", target.cidr, ...(target.port
  * itself answers a demo only on connections the host opened (nginx and the readiness probe through the port
  * binding), and on what a list names.
  */
-export function chainRules(bridge: string, egress: Egress): string[][] {
+export function chainRules(bridge: string, egress: Egress, resolvers: readonly string[] = []): string[][] {
   const { forward, input } = chainNames(bridge);
   const rules: string[][] = [];
   const established = ["-m", "conntrack", "--ctstate", "RELATED,ESTABLISHED"];
   rules.push(["-A", forward, ...established, "-j", "RETURN"]);
+  // Docker's embedded DNS asks the host's resolvers from inside the network; with `internet`, names must resolve
+  // even where the resolver has a private address (a cloud VPC's, a LAN's): port 53 of those addresses and no more.
+  const dns = egress === "internet" ? resolvers.flatMap((address) => ["udp", "tcp"].map((protocol) => ["-d", `${address}/32`, "-p", protocol, "-m", protocol, "--dport", "53"])) : [];
+  for (const match of dns) rules.push(["-A", forward, ...match, "-j", "RETURN"]);
   if (egress === "internet") {
     for (const range of NON_PUBLIC_RANGES) rules.push(["-A", forward, "-d", range, "-j", "DROP"]);
     rules.push(["-A", forward, "-j", "RETURN"]);
@@ -56,6 +66,7 @@ export function chainRules(bridge: string, egress: Egress): string[][] {
     rules.push(["-A", forward, "-j", "DROP"]);
   }
   rules.push(["-A", input, ...established, "-j", "ACCEPT"]);
+  for (const match of dns) rules.push(["-A", input, ...match, "-j", "ACCEPT"]);
   if (Array.isArray(egress)) for (const target of egress) rules.push(["-A", input, ...targetArgs(target), "-j", "ACCEPT"]);
   rules.push(["-A", input, "-j", "DROP"]);
   return rules;
@@ -71,10 +82,23 @@ export function jumpRules(bridge: string): string[][] {
 }
 
 /** iptables-restore input that (re)creates both chains of each bridge with exactly these rules. */
-export function restoreText(bridges: ReadonlyArray<{ bridge: string; egress: Egress }>): string {
+export function restoreText(bridges: ReadonlyArray<{ bridge: string; egress: Egress; resolvers?: readonly string[] }>): string {
   const lines = ["*filter"];
   for (const { bridge } of bridges) for (const chain of Object.values(chainNames(bridge))) lines.push(`:${chain} - [0:0]`);
-  for (const { bridge, egress } of bridges) for (const rule of chainRules(bridge, egress)) lines.push(rule.join(" "));
+  for (const { bridge, egress, resolvers } of bridges) for (const rule of chainRules(bridge, egress, resolvers)) lines.push(rule.join(" "));
   lines.push("COMMIT", "");
   return lines.join("\n");
+}
+
+/**
+ * The IPv4 resolvers Docker hands to containers, from resolv.conf text: loopback ones are left out (Docker never
+ * passes them on; with systemd-resolved the real ones are in /run/systemd/resolve/resolv.conf).
+ */
+export function resolverAddresses(resolvConf: string): string[] {
+  const addresses = new Set<string>();
+  for (const line of resolvConf.split("\n")) {
+    const match = /^\s*nameserver\s+(\d{1,3}(?:\.\d{1,3}){3})\s*(?:#.*)?$/.exec(line);
+    if (match && !match[1]!.startsWith("127.") && match[1]!.split(".").every((part) => Number(part) <= 255)) addresses.add(match[1]!);
+  }
+  return [...addresses];
 }

@@ -96,7 +96,7 @@ describe("preview sources and builds", () => {
     expect(config.previews.web).toMatchObject({ repo: "/srv/repos/web.git", dockerfile: "Dockerfile", context: ".", port: 3000, refresh: 300_000, idleStop: 1_800_000, keep: 7 * 86_400_000, readiness: { path: "/", timeout: 60_000 } });
     expect(config.previews.api!.repo).toBe("git://127.0.0.1/api.git");
     expect(config.previews.api!.context).toBe("services/api");
-    expect(config.builds).toEqual({ concurrency: 2, timeout: 900_000, minFreeDisk: 2 * 1024 ** 3, queueLength: 50, memory: 2 * 1024 ** 3, cpus: 1 });
+    expect(config.builds).toEqual({ concurrency: 2, timeout: 900_000, minFreeDisk: 2 * 1024 ** 3, queueLength: 50, memory: 2 * 1024 ** 3, cpus: 1, pids: 1024, disk: 4 * 1024 ** 3, egress: "internet", maxImagesPerSource: 10 });
     expect(parseConfigText("", "test.yaml", "/srv").previews).toEqual({});
   });
 

@@ -185,6 +185,26 @@ describe("image cleanup plan", () => {
   });
 });
 
+describe("images kept per source (builds.maxImagesPerSource)", () => {
+  const DAY = 86_400_000;
+  const image = (tag: string, lastUsedAt: number, source = "web") => ({ tag, source, lastUsedAt, sizeBytes: 100 });
+
+  it("removes the least recently used unused images past the cap, per source, never one that serves or sleeps", () => {
+    const plan = planImageCleanup({
+      images: [image("w1", 1 * DAY), image("w2", 2 * DAY), image("w3", 3 * DAY), image("w4", 4 * DAY), image("serving", 0), image("asleep", 0), image("o1", 0, "api"), image("o2", 1, "api")],
+      inUse: new Set(["serving"]),
+      asleep: [{ id: "web-a", image: "asleep", lastSeenAt: 0 }],
+      now: 5 * DAY,
+      keepFor: () => 7 * DAY,
+      maxPerSource: 3,
+    });
+    // web holds 6 (2 of them live): 3 go, oldest first; api holds 2, under the cap.
+    expect(plan.removeImages).toEqual(["w1", "w2", "w3"]);
+    // More live ones than the cap: they all stay, and so does nothing else.
+    expect(planImageCleanup({ images: [image("a", 0), image("b", 0), image("c", 0)], inUse: new Set(["a", "b"]), asleep: [], now: DAY, keepFor: () => 7 * DAY, maxPerSource: 1 }).removeImages).toEqual(["c"]);
+  });
+});
+
 describe("build failures: Docker's or the commit's", () => {
   it("tells a step the commit failed from one a stopping daemon killed or cut off", () => {
     expect(theCommitsFault(new Error("The command '/bin/sh -c npm ci' returned a non-zero code: 1"))).toBe(true);

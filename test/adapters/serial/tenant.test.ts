@@ -1,18 +1,20 @@
 // Demos that cannot hurt the host (real Docker, real nginx): disk budgets, the free-disk floor, a read-only root,
 // dropped capabilities and limits that hold per network. The attacks with neighbours watching are `npm run chaos -- --only=tenant`.
-import { readFile, writeFile } from "node:fs/promises";
+import { readFile, rm, statfs, writeFile } from "node:fs/promises";
 import net from "node:net";
 import os from "node:os";
 import path from "node:path";
 import { execa } from "execa";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { GitMirror } from "../../../src/builds/git.js";
-import { ImageBuilder, PREVIEW_IMAGE_REPO } from "../../../src/builds/image-builder.js";
+import { ImageBuilder, PREVIEW_IMAGE_REPO, type BuildLimits } from "../../../src/builds/image-builder.js";
+import { BuildCgroups } from "../../../src/builds/build-cgroup.js";
+import { buildNetworkName } from "../../../src/app/controller.js";
 import { checkFirewall, removeFirewall } from "../../../src/firewall/iptables.js";
 import { bridgeOf, bridgePolicies } from "../../../src/firewall/keeper.js";
 import { egressNetworkName } from "../../../src/firewall/rules.js";
 import { containerOf, execIn } from "../../support/container-exec.js";
-import { makeWorkRepo } from "../../support/git-repo.js";
+import { makeWorkRepo, type WorkRepo } from "../../support/git-repo.js";
 import { ensureRootHello, ROOT_HELLO } from "../../support/root-image.js";
 import { CLI, launchAndWait, request, startStack, waitFor, type Stack } from "../../support/stack.js";
 
@@ -110,6 +112,7 @@ describe("what demos may reach (real Docker, real iptables)", () => {
   let stack: Stack;
   let server: net.Server;
   let port = 0;
+  let work: WorkRepo;
   const hostAddress = Object.values(os.networkInterfaces()).flat().find((entry) => entry && entry.family === "IPv4" && !entry.internal && !/^172\.(1[6-9]|2\d|3[01])\./.test(entry.address))?.address;
 
   beforeAll(async () => {
@@ -118,11 +121,16 @@ describe("what demos may reach (real Docker, real iptables)", () => {
     server = net.createServer((socket) => socket.end("host-secret\n"));
     await new Promise<void>((resolve) => server.listen(0, "0.0.0.0", resolve));
     port = (server.address() as net.AddressInfo).port;
-    stack = await startStack({ appsYaml: `  hello:\n${HELLO}  sealed:\n${HELLO}    egress: none\n  allowed:\n${HELLO}    egress: [ "${hostAddress}:${port}" ]\n`, limitsYaml: "limits: { maxDemos: 10, perClient: 10 }" });
+    work = await makeWorkRepo(path.join(os.tmpdir(), `dl-tenant-build-${process.pid}`));
+    // A preview source: the controller makes the builds' network and holds its rules (nothing here builds through it).
+    stack = await startStack({ appsYaml: `  hello:\n${HELLO}  sealed:\n${HELLO}    egress: none\n  allowed:\n${HELLO}    egress: [ "${hostAddress}:${port}" ]\n`, limitsYaml: "limits: { maxDemos: 10, perClient: 10 }", extraYaml: `previews:\n  tenant: { repo: "file://${work.dir}", port: 8080 }\n` });
   });
   afterAll(async () => {
     await stack?.close();
     server?.close();
+    const images = stack ? await stack.docker.listImages({ filters: { reference: [`${PREVIEW_IMAGE_REPO}/tenant${port}`] } }) : [];
+    for (const image of images) await stack.docker.getImage(image.Id).remove({ force: true }).catch(() => {});
+    if (work) await rm(work.dir, { recursive: true, force: true });
     // The sibling networks of this test's policies, and their rules.
     for (const name of ["demo-launcher-none", egressNetworkName("demo-launcher", [{ cidr: `${hostAddress}/32`, port }])]) {
       const bridge = await bridgeOf(stack.docker, name).catch(() => undefined);
@@ -149,34 +157,68 @@ describe("what demos may reach (real Docker, real iptables)", () => {
     expect((await stack.viaNginx(demo.host, "/health.txt")).body.trim()).toBe("ok");
   });
 
-  it("runs a preview build's steps on a network with the demos' rules when given one (host services out of reach), memory and CPUs held", async () => {
-    const work = await makeWorkRepo(path.join(stack.dir, "build-work"));
-    const network = (await stack.docker.getNetwork(stack.config.network).inspect()) as { IPAM: { Config: Array<{ Gateway?: string }> } };
-    const gateway = network.IPAM.Config.find((entry) => entry.Gateway)!.Gateway!;
-    // The attack of the issue: a RUN step knocking on the host's services, then one eating memory.
-    const probe = `for ip in ${gateway} ${hostAddress}; do if echo | /bin/busybox nc -w 2 $ip ${port} | /bin/busybox grep -q host-secret; then echo REACHED-$ip; else echo KEPT-OUT-$ip; fi; done; echo cpu-quota=$(/bin/busybox cat /sys/fs/cgroup/cpu.max /sys/fs/cgroup/cpu/cpu.cfs_quota_us /sys/fs/cgroup/cpu,cpuacct/cpu.cfs_quota_us 2>/dev/null | /bin/busybox head -n 1)`;
-    await writeFile(path.join(work.dir, "Dockerfile"), `FROM scratch\nCOPY busybox /bin/busybox\nRUN ["/bin/busybox", "sh", "-c", ${JSON.stringify(probe)}]\n`);
-    const probing = await work.git(["commit", "-q", "-am", "probe"]).then(() => work.git(["rev-parse", "HEAD"]));
-    await writeFile(path.join(work.dir, "Dockerfile"), 'FROM scratch\nCOPY busybox /bin/busybox\nRUN ["/bin/busybox", "sh", "-c", "/bin/busybox head -c 300m /dev/zero | /bin/busybox tail"]\n');
-    const hungry = await work.git(["commit", "-q", "-am", "hungry"]).then(() => work.git(["rev-parse", "HEAD"]));
+  /** Builds one Dockerfile as a commit of a scratch repo, with the builds' defences; answers the outcome and the log. */
+  async function buildWith(dockerfile: string, limits: BuildLimits): Promise<{ error?: Error; log: string; tag: string }> {
+    await writeFile(path.join(work.dir, "Dockerfile"), dockerfile);
+    const commit = await work.git(["commit", "-q", "--allow-empty", "-am", "step"]).then(() => work.git(["rev-parse", "HEAD"]));
     const mirror = GitMirror.forRepo(path.join(stack.dir, "build-state"), `file://${work.dir}`);
     await mirror.fetch();
-    const builder = new ImageBuilder(stack.docker);
-    const limits = { network: stack.config.network, memory: 64 * 1024 * 1024, cpus: 0.5 };
-    const build = (commit: string) => builder.build({ source: `tenant${port}`, commit, dockerfile: "Dockerfile", context: ".", logFile: path.join(stack.dir, `build-${commit.slice(0, 8)}.log`), limits }, mirror);
-    try {
-      await build(probing);
-      const log = await readFile(path.join(stack.dir, `build-${probing.slice(0, 8)}.log`), "utf8");
-      expect(log).toContain(`KEPT-OUT-${gateway}`);
-      expect(log).toContain(`KEPT-OUT-${hostAddress}`);
-      expect(log).not.toMatch(/^REACHED/m);
-      // cgroup v2 says "50000 100000", v1 the quota alone: half a CPU either way.
-      expect(log).toMatch(/^cpu-quota=50000( 100000)?$/m);
-      await expect(build(hungry)).rejects.toThrow(/returned a non-zero code: 137/);
-    } finally {
-      const images = await stack.docker.listImages({ filters: { reference: [`${PREVIEW_IMAGE_REPO}/tenant${port}`] } });
-      for (const image of images) await stack.docker.getImage(image.Id).remove({ force: true }).catch(() => {});
-    }
+    const logFile = path.join(stack.dir, `build-${commit.slice(0, 8)}.log`);
+    const builder = new ImageBuilder(stack.docker, { cgroups: new BuildCgroups(stack.docker) });
+    const error = await builder.build({ source: `tenant${port}`, commit, dockerfile: "Dockerfile", context: ".", logFile, limits }, mirror).then(() => undefined, (failure: Error) => failure);
+    return { ...(error ? { error } : {}), log: await readFile(logFile, "utf8"), tag: `${PREVIEW_IMAGE_REPO}/tenant${port}:${commit.slice(0, 12)}` };
+  }
+  const dataRootFree = async () => (await statfs("/var/lib/docker")).bavail * (await statfs("/var/lib/docker")).bsize;
+  const MB = 1024 * 1024;
+
+  it("runs a preview build's steps on the builds' own network: host services out of reach, names resolve, memory and CPUs held", async () => {
+    const network = (await stack.docker.getNetwork(buildNetworkName(stack.config)).inspect()) as { IPAM: { Config: Array<{ Gateway?: string }> } };
+    const gateway = network.IPAM.Config.find((entry) => entry.Gateway)!.Gateway!;
+    // The attack of the issue: a RUN step knocking on the host's services; and a name a package install needs.
+    const probe = `for ip in ${gateway} ${hostAddress}; do if echo | /bin/busybox nc -w 2 $ip ${port} | /bin/busybox grep -q host-secret; then echo REACHED-$ip; else echo KEPT-OUT-$ip; fi; done; /bin/busybox nslookup registry.npmjs.org >/dev/null 2>&1 && echo NAMES-RESOLVE; echo cpu-quota=$(/bin/busybox cat /sys/fs/cgroup/cpu.max /sys/fs/cgroup/cpu/cpu.cfs_quota_us /sys/fs/cgroup/cpu,cpuacct/cpu.cfs_quota_us 2>/dev/null | /bin/busybox head -n 1)`;
+    const limits = { network: buildNetworkName(stack.config), memory: 64 * MB, cpus: 0.5 };
+    const probing = await buildWith(`FROM scratch\nCOPY busybox /bin/busybox\nRUN ["/bin/busybox", "sh", "-c", ${JSON.stringify(probe)}]\n`, limits);
+    expect(probing.error).toBeUndefined();
+    expect(probing.log).toContain(`KEPT-OUT-${gateway}`);
+    expect(probing.log).toContain(`KEPT-OUT-${hostAddress}`);
+    expect(probing.log).not.toMatch(/^REACHED/m);
+    // DNS to the host's resolver passes even though its address is private (the resolver's port 53 alone).
+    expect(probing.log).toMatch(/^NAMES-RESOLVE$/m);
+    // cgroup v2 says "50000 100000", v1 the quota alone: half a CPU either way.
+    expect(probing.log).toMatch(/^cpu-quota=50000( 100000)?$/m);
+    const hungry = await buildWith('FROM scratch\nCOPY busybox /bin/busybox\nRUN ["/bin/busybox", "sh", "-c", "/bin/busybox head -c 300m /dev/zero | /bin/busybox tail"]\n', limits);
+    expect(hungry.error?.message).toMatch(/returned a non-zero code: 137/);
+  });
+
+  it("counts a build's processes together: a fork bomb in a RUN step stops at builds.pids", async () => {
+    // 200 background processes from an inner shell; the outer one only uses builtins afterwards, so it can report.
+    const bomb = "/bin/busybox sh -c 'i=0; while [ $i -lt 200 ]; do /bin/busybox sleep 3 & i=$((i+1)); done; echo SPAWNED-ALL'; echo inner-exit=$?";
+    const dockerfile = `FROM scratch\nCOPY busybox /bin/busybox\nRUN ["/bin/busybox", "sh", "-c", ${JSON.stringify(bomb)}]\n`;
+    const held = await buildWith(dockerfile, { network: buildNetworkName(stack.config), memory: 256 * MB, cpus: 1, pids: 64 });
+    expect(held.log).toMatch(/can't fork|Resource temporarily unavailable/);
+    expect(held.log).not.toMatch(/^SPAWNED-ALL$/m);
+    expect(held.log).toMatch(/^inner-exit=[1-9]/m);
+  });
+
+  it("stops a build at builds.disk with the reason, removes what it wrote, and keeps the free-disk floor before a build", async () => {
+    const free = await dataRootFree();
+    const limits = { network: buildNetworkName(stack.config), memory: 256 * MB, cpus: 1, diskBytes: 256 * MB, minFreeBytes: 1 };
+    // The issue's layer: one 3 GB file. The largest file a step may write is the budget: dd is stopped there.
+    const oneFile = await buildWith('FROM scratch\nCOPY busybox /bin/busybox\nRUN ["/bin/busybox", "sh", "-c", "echo layer > /layer"]\nRUN ["/bin/busybox", "dd", "if=/dev/zero", "of=/big", "bs=1M", "count=3000"]\n', limits);
+    expect(oneFile.error?.message).toMatch(/a step wrote a file larger than builds\.disk allows \(256 MB\)/);
+    // Many files, none past the budget alone: the build's size is watched, the step stopped, its layers removed.
+    const manyFiles = await buildWith('FROM scratch\nCOPY busybox /bin/busybox\nRUN ["/bin/busybox", "sh", "-c", "echo layer > /layer2"]\nRUN ["/bin/busybox", "sh", "-c", "for i in $(/bin/busybox seq 40); do /bin/busybox dd if=/dev/zero of=/f$i bs=1M count=20 2>/dev/null; /bin/busybox sleep 0.2; done"]\n', limits);
+    expect(manyFiles.error?.message).toMatch(/it took [\d.]+ (MB|GB) on disk, more than builds\.disk allows \(256 MB\)/);
+    expect(manyFiles.log).toMatch(/stopped: .*builds\.disk.*; [1-9]\d* layer\(s\) it made removed/);
+    const layer = /Step 3\/\d+ :[\s\S]*?---> ([0-9a-f]{12})\n/.exec(manyFiles.log)?.[1];
+    expect(layer, manyFiles.log).toBeDefined();
+    await expect(stack.docker.getImage(layer!).inspect()).rejects.toThrow(/no such image/i);
+    await expect(stack.docker.getImage(manyFiles.tag).inspect()).rejects.toThrow(/no such image/i);
+    // Both builds together left less than their budget behind (what the first RUN steps' cache layers take).
+    expect(free - (await dataRootFree())).toBeLessThan(128 * MB);
+    // Before a build: below the floor, it does not start.
+    const floored = await buildWith("FROM scratch\nCOPY busybox /bin/busybox\n", { ...limits, minFreeBytes: 1024 ** 5 });
+    expect(floored.error?.message).toMatch(/it did not start: the disk holding Docker's data has [\d.]+ (MB|GB) free, below builds\.minFreeDisk/);
   });
 
   it("lets an app reach what its egress list names, and nothing more", async () => {
