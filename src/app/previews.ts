@@ -87,7 +87,7 @@ export async function startPreviews(config: Config, engine: DemoEngine, docker: 
     },
   });
   const serve = servePreviewBuilds(config, engine, (image) => keeper.used(image));
-  const images = new ImageBuilder(docker, { scheduler, cgroups: new BuildCgroups(docker), logger });
+  const images = new ImageBuilder(docker, { scheduler, cgroups: new BuildCgroups(docker, () => scheduler.now()), logger });
   const builds = new BuildRunner({ stateDir: config.stateDir, previews: config.previews, limits: { ...config.builds, ...placement }, secrets: configuredSecrets(config), docker, images, logger, scheduler, newId: makeIdGenerator(12), serve });
   // A new image may put its source past builds.maxImagesPerSource: the keeper looks at once, not within a minute.
   builds.onChange((build) => {

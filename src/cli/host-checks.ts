@@ -23,11 +23,22 @@ interface DockerInfo {
   Driver?: string;
   DriverStatus?: Array<[string, string]>;
   SecurityOptions?: string[];
+  CgroupDriver?: string;
 }
 
 export async function hostChecks(config: Config, docker: Docker): Promise<Check[]> {
   const info = (await docker.info()) as DockerInfo;
-  return [await diskModeCheck(config, docker, info), await freeDiskCheck(config, info), ...securityChecks(info), await firewallCheck(config, docker)];
+  return [await diskModeCheck(config, docker, info), await freeDiskCheck(config, info), ...securityChecks(info), await firewallCheck(config, docker), ...buildLimitsCheck(config, info)];
+}
+
+/** Where previews are built: whether a build's processes can be counted together (builds.pids). */
+function buildLimitsCheck(config: Config, info: DockerInfo): Check[] {
+  if (Object.keys(config.previews).length === 0) return [];
+  const { builds } = config;
+  const held = `memory ${formatBytes(builds.memory)}, ${builds.cpus} CPU(s), disk ${formatBytes(builds.disk)}, egress ${describeEgress(builds.egress)}`;
+  if (info.CgroupDriver !== "cgroupfs") return [{ name: "build limits", ok: "warn", detail: `${held}; builds.pids is not held: Docker uses the ${info.CgroupDriver ?? "unknown"} cgroup driver (a build's processes are counted together only with cgroupfs)` }];
+  if (process.getuid?.() !== 0) return [{ name: "build limits", ok: "warn", detail: `${held}; builds.pids is held only when the controller runs as root (it makes a control group per build)` }];
+  return [{ name: "build limits", ok: true, detail: `${held}, ${builds.pids} processes per build` }];
 }
 
 /** Asks Docker for a size-limited container (created, never started) the way a launch does: quota, or watched. */

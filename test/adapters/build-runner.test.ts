@@ -97,4 +97,28 @@ describe("build runner (real git, real Docker)", () => {
     expect(restarted.queue.get("interrupted1")).toMatchObject({ state: "ready", attempts: 2 });
     await restarted.close();
   });
+
+  it("never writes a password or token to a build's log or reason: not from git's messages, not from a step's output", async () => {
+    const secret = "s3cr3t-build-token-42";
+    const webhookSecret = "webhook-secret-0123456789";
+    // A step prints the webhook secret (someone committed it); the repository is also named by a URL with a password.
+    await git(["checkout", "-q", "-b", "leaky"]);
+    await writeFile(path.join(work, "Dockerfile"), `FROM scratch\nCOPY busybox /bin/busybox\nRUN ["/bin/busybox", "echo", "printed ${webhookSecret} here in ${SOURCE}"]\n`);
+    await git(["commit", "-q", "-am", "leaky"]);
+    await git(["checkout", "-q", "main"]);
+    const config = parseConfigText(`previews:\n  ${SOURCE}: { repo: ${JSON.stringify(`file://${work}`)}, port: 8080 }\n  leaky: { repo: "http://ci:${secret}@127.0.0.1:9/repo.git", port: 8080 }\nbuilds: { concurrency: 1, timeout: 20s, queueLength: 5 }\n`, "test.yaml", root);
+    const runner = new BuildRunner({ stateDir: path.join(root, "state-e"), previews: config.previews, limits: config.builds, secrets: [webhookSecret], docker, images: new ImageBuilder(docker), logger: silentLogger, scheduler: systemScheduler, newId: () => `leaky${(ids += 1)}`, fetchRetryMs: 1 });
+    await runner.start();
+    const printed = (await runner.request(SOURCE, { branch: "leaky" })).build;
+    const unreachable = (await runner.request("leaky", { branch: "main" })).build;
+    await runner.idle();
+    const printedLog = await readFile(runner.logFile(printed.id), "utf8");
+    // (SOURCE is new each run: Docker's build cache would skip a step it saw before, output and all.)
+    expect(printedLog).toContain(`printed *** here in ${SOURCE}`);
+    expect(printedLog).not.toContain(webhookSecret);
+    const failed = runner.queue.get(unreachable.id)!;
+    expect(failed.state).toBe("failed");
+    expect(`${failed.reason} ${await readFile(runner.logFile(unreachable.id), "utf8")}`).not.toContain(secret);
+    await runner.close();
+  });
 });

@@ -1,11 +1,13 @@
 // A hostile tenant: from inside a demo (run as root), try to hurt the host and the neighbours. Each row says what
 // was tried, what held, what a well-behaved neighbour saw meanwhile, and the host's free disk before and after.
-import { statfs } from "node:fs/promises";
+import { rm, statfs, writeFile } from "node:fs/promises";
+import path from "node:path";
 import net from "node:net";
 import os from "node:os";
 import { execa } from "execa";
 import { containerOf, execIn } from "../support/container-exec.js";
 import { ensureRootHello, ROOT_HELLO } from "../support/root-image.js";
+import { makeWorkRepo, type WorkRepo } from "../support/git-repo.js";
 import { namespaceContainers, request, startStack, waitFor, type Stack } from "../support/stack.js";
 import { CHAOS_IMAGE, ensureChaosImage, Neighbour } from "./bad-apps.js";
 import { appYaml, demoStatus, launch, percentile, sleep } from "./common.js";
@@ -15,6 +17,32 @@ const GiB = 1024 ** 3;
 const DISK_BUDGET = "256m";
 const PIDS = 128;
 const PER_NETWORK = 4;
+/** What a hostile preview build gets: its whole size, its processes together, and its time. */
+const BUILD_DISK = "1g";
+const BUILD_PIDS = 256;
+const BUILD_TIMEOUT_S = 30;
+
+/** One branch per build attack, each a Dockerfile of RUN steps on busybox (the repo carries its binary). */
+const BUILD_ATTACKS = (hostPort: number) => ({
+  "reach-host": `for ip in $(/bin/busybox ip route | /bin/busybox awk '/default/ {print $3}') $HOST_ADDRESS; do if echo | /bin/busybox nc -w 2 $ip ${hostPort} | /bin/busybox grep -q host-secret; then echo REACHED-$ip; else echo KEPT-OUT-$ip; fi; done`,
+  "big-layer": "/bin/busybox dd if=/dev/zero of=/big bs=1M count=3000",
+  // The bomb runs beside the step; the step reads its own process count with builtins only, then ends (and the bomb with it).
+  "fork-bomb": "(b() { b & b & /bin/busybox sleep 100000; }; b) & /bin/busybox sleep 8; read n < /sys/fs/cgroup/pids/pids.current; echo PIDS=$n",
+  "never-ends": "/bin/busybox sleep 100000",
+});
+
+async function buildRepo(dir: string, hostAddress: string, hostPort: number): Promise<WorkRepo> {
+  const work = await makeWorkRepo(dir);
+  // Docker's build cache would answer a step seen in an earlier run without running it: each run's steps are new.
+  const runId = `${process.pid}-${Math.random().toString(36).slice(2, 8)}`;
+  for (const [branch, line] of Object.entries(BUILD_ATTACKS(hostPort))) {
+    await work.git(["checkout", "-q", "-B", branch, "main"]);
+    await writeFile(path.join(dir, "Dockerfile"), `FROM scratch\nCOPY busybox /bin/busybox\nRUN ["/bin/busybox", "sh", "-c", ${JSON.stringify(`${line.replace("$HOST_ADDRESS", hostAddress)} # run ${runId}`)}]\nCMD ["/bin/busybox", "httpd", "-f", "-p", "8080", "-h", "/"]\n`);
+    await work.git(["commit", "-q", "-am", branch]);
+  }
+  await work.git(["checkout", "-q", "main"]);
+  return work;
+}
 
 async function hostDisk(): Promise<{ free: number; inodes: number }> {
   const stats = await statfs((await execa("docker", ["info", "-f", "{{.DockerRootDir}}"])).stdout.trim());
@@ -24,7 +52,14 @@ const gb = (bytes: number) => `${(bytes / GiB).toFixed(2)} GB`;
 
 export async function hostileTenant(log: (line: string) => void): Promise<Row[]> {
   await ensureRootHello();
+  const hostAddress = Object.values(os.networkInterfaces()).flat().find((entry) => entry && entry.family === "IPv4" && !entry.internal && !/^172\.(1[6-9]|2\d|3[01])\./.test(entry.address))?.address ?? "127.0.0.1";
+  // Something else the host runs, listening on every address (a database, an exporter).
+  const hostService = net.createServer((socket) => socket.end("host-secret\n"));
+  await new Promise<void>((resolve) => hostService.listen(0, "0.0.0.0", resolve));
+  const hostPort = (hostService.address() as net.AddressInfo).port;
+  const repo = await buildRepo(path.join(os.tmpdir(), `dl-chaos-builds-${process.pid}`), hostAddress, hostPort);
   const stack = await startStack({
+    extraYaml: `previews:\n  hostile: { repo: "file://${repo.dir}", port: 8080 }\nbuilds: { disk: ${BUILD_DISK}, pids: ${BUILD_PIDS}, timeout: ${BUILD_TIMEOUT_S}s }`,
     controller: "child",
     beforeStart: ensureChaosImage,
     appsYaml: [
@@ -42,11 +77,6 @@ export async function hostileTenant(log: (line: string) => void): Promise<Row[]>
       return view?.status === "ready" ? view : undefined;
     }, 30_000);
   };
-  const hostAddress = Object.values(os.networkInterfaces()).flat().find((entry) => entry && entry.family === "IPv4" && !entry.internal && !/^172\.(1[6-9]|2\d|3[01])\./.test(entry.address))?.address ?? "127.0.0.1";
-  // Something else the host runs, listening on every address (a database, an exporter).
-  const hostService = net.createServer((socket) => socket.end("host-secret\n"));
-  await new Promise<void>((resolve) => hostService.listen(0, "0.0.0.0", resolve));
-  const hostPort = (hostService.address() as net.AddressInfo).port;
   let neighbour: Neighbour | undefined;
   try {
     const good = await ready("good");
@@ -212,10 +242,61 @@ export async function hostileTenant(log: (line: string) => void): Promise<Row[]>
       checks.that(gone !== undefined && gone - expiresAt < 5000, `its container outlived its time box by ${gone === undefined ? "more than a minute" : `${gone - expiresAt} ms`}`);
       return `removed ${gone === undefined ? "?" : ((gone - expiresAt) / 1000).toFixed(1)} s after its time box ended (killed, not asked)`;
     });
+
+    /** Builds a branch of the hostile repo through the API; answers the build's end and its log. */
+    const build = async (branch: string) => {
+      const asked = await stack.api("POST", "/api/builds", { source: "hostile", branch });
+      const id = (JSON.parse(asked.body) as { id: string }).id;
+      const ended = await waitFor(`build ${branch} to end`, async () => {
+        const view = JSON.parse((await stack.api("GET", `/api/builds/${id}`)).body) as { state: string; reason?: string };
+        return ["ready", "failed", "timed-out", "cancelled"].includes(view.state) ? view : undefined;
+      }, (BUILD_TIMEOUT_S + 60) * 1000);
+      return { ...ended, log: (await stack.api("GET", `/api/builds/${id}/log`)).body };
+    };
+    const stepContainersLeft = async () => (await stack.docker.listContainers({ all: true })).filter((info) => /sleep 100000|dd if=\/dev\/zero of=\/big/.test(info.Command)).length;
+
+    await attack("build: a RUN step knocks on the host's services", async (checks) => {
+      const result = await build("reach-host");
+      checks.that(result.state === "ready", `the build ended ${result.state}: ${result.reason ?? ""}`);
+      checks.that(!/^REACHED/m.test(result.log), `a step reached the host: ${/^REACHED.*$/m.exec(result.log)?.[0]}`);
+      const kept = result.log.match(/^KEPT-OUT-\S+/gm) ?? [];
+      checks.that(kept.length === 2, `tried ${kept.length} of 2 addresses: ${result.log.slice(-200)}`);
+      return `${kept.map((line) => line.replace("KEPT-OUT-", "")).join(" and ")} kept out (the builds' network drops the host and private ranges)`;
+    });
+
+    await attack("build: a RUN step writes a 3 GB layer", async (checks) => {
+      const result = await build("big-layer");
+      checks.that(result.state === "failed" && /builds\.disk/.test(result.reason ?? ""), `the build ended ${result.state}: ${result.reason ?? ""}`);
+      checks.that((await stepContainersLeft()) === 0, "its step container is still there");
+      return `stopped: '${result.reason ?? "?"}'`;
+    });
+
+    await attack("build: a fork bomb in a RUN step", async (checks) => {
+      const started = Date.now();
+      const result = await build("fork-bomb");
+      const pids = Number(/^PIDS=(\d+)/m.exec(result.log)?.[1] ?? -1);
+      checks.that(pids > 0 && pids <= BUILD_PIDS, `its step ran ${pids} processes (limit ${BUILD_PIDS}): ${result.state} ${result.reason ?? ""}`);
+      checks.that(result.state === "ready", `the build ended ${result.state}: ${result.reason ?? ""}`);
+      const forkStarted = Date.now();
+      await execa("true");
+      const forkMs = Date.now() - forkStarted;
+      checks.that(forkMs < 2000, `the host took ${forkMs} ms to start a process`);
+      checks.that((await stack.api("GET", "/healthz")).status === 200, "the controller stopped answering");
+      return `held at ${pids}/${BUILD_PIDS} processes for the build; it ended ${result.state} in ${((Date.now() - started) / 1000).toFixed(1)} s; the host started a process in ${forkMs} ms`;
+    });
+
+    await attack("build: a RUN step that never ends", async (checks) => {
+      const result = await build("never-ends");
+      checks.that(result.state === "timed-out", `the build ended ${result.state}: ${result.reason ?? ""}`);
+      const left = await waitFor("the step's container to go", async () => ((await stepContainersLeft()) === 0 ? true : undefined), 30_000).catch(() => false);
+      checks.that(left === true, "its step container is still there");
+      return `${result.state} after builds.timeout (${BUILD_TIMEOUT_S} s): '${result.reason ?? "?"}', its step container removed`;
+    });
   } finally {
     await neighbour?.stop();
     hostService.close();
     await stack.close();
+    await rm(repo.dir, { recursive: true, force: true });
   }
   return rows;
 }

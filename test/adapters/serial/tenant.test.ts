@@ -192,7 +192,8 @@ describe("what demos may reach (real Docker, real iptables)", () => {
 
   it("counts a build's processes together: a fork bomb in a RUN step stops at builds.pids", async () => {
     // 200 background processes from an inner shell; the outer one only uses builtins afterwards, so it can report.
-    const bomb = "/bin/busybox sh -c 'i=0; while [ $i -lt 200 ]; do /bin/busybox sleep 3 & i=$((i+1)); done; echo SPAWNED-ALL'; echo inner-exit=$?";
+    // (The port is new each run: Docker's build cache would skip a step it saw before, output and all.)
+    const bomb = `/bin/busybox sh -c 'i=0; while [ $i -lt 200 ]; do /bin/busybox sleep 3 & i=$((i+1)); done; echo SPAWNED-ALL'; echo inner-exit=$? run-${port}`;
     const dockerfile = `FROM scratch\nCOPY busybox /bin/busybox\nRUN ["/bin/busybox", "sh", "-c", ${JSON.stringify(bomb)}]\n`;
     const held = await buildWith(dockerfile, { network: buildNetworkName(stack.config), memory: 256 * MB, cpus: 1, pids: 64 });
     expect(held.log).toMatch(/can't fork|Resource temporarily unavailable/);
@@ -204,10 +205,10 @@ describe("what demos may reach (real Docker, real iptables)", () => {
     const free = await dataRootFree();
     const limits = { network: buildNetworkName(stack.config), memory: 256 * MB, cpus: 1, diskBytes: 256 * MB, minFreeBytes: 1 };
     // The issue's layer: one 3 GB file. The largest file a step may write is the budget: dd is stopped there.
-    const oneFile = await buildWith('FROM scratch\nCOPY busybox /bin/busybox\nRUN ["/bin/busybox", "sh", "-c", "echo layer > /layer"]\nRUN ["/bin/busybox", "dd", "if=/dev/zero", "of=/big", "bs=1M", "count=3000"]\n', limits);
+    const oneFile = await buildWith(`FROM scratch\nCOPY busybox /bin/busybox\nRUN ["/bin/busybox", "sh", "-c", "echo layer-${port} > /layer"]\nRUN ["/bin/busybox", "dd", "if=/dev/zero", "of=/big", "bs=1M", "count=3000"]\n`, limits);
     expect(oneFile.error?.message).toMatch(/a step wrote a file larger than builds\.disk allows \(256 MB\)/);
     // Many files, none past the budget alone: the build's size is watched, the step stopped, its layers removed.
-    const manyFiles = await buildWith('FROM scratch\nCOPY busybox /bin/busybox\nRUN ["/bin/busybox", "sh", "-c", "echo layer > /layer2"]\nRUN ["/bin/busybox", "sh", "-c", "for i in $(/bin/busybox seq 40); do /bin/busybox dd if=/dev/zero of=/f$i bs=1M count=20 2>/dev/null; /bin/busybox sleep 0.2; done"]\n', limits);
+    const manyFiles = await buildWith(`FROM scratch\nCOPY busybox /bin/busybox\nRUN ["/bin/busybox", "sh", "-c", "echo layer-${port} > /layer2"]\nRUN ["/bin/busybox", "sh", "-c", "for i in \$(/bin/busybox seq 40); do /bin/busybox dd if=/dev/zero of=/f$i bs=1M count=20 2>/dev/null; /bin/busybox sleep 0.2; done"]\n`, limits);
     expect(manyFiles.error?.message).toMatch(/it took [\d.]+ (MB|GB) on disk, more than builds\.disk allows \(256 MB\)/);
     expect(manyFiles.log).toMatch(/stopped: .*builds\.disk.*; [1-9]\d* layer\(s\) it made removed/);
     const layer = /Step 3\/\d+ :[\s\S]*?---> ([0-9a-f]{12})\n/.exec(manyFiles.log)?.[1];
@@ -235,7 +236,7 @@ describe("what demos may reach (real Docker, real iptables)", () => {
     expect(before.all).toMatch(/ok {4}free disk {6}[\d.]+ GB free under \/var\/lib\/docker/);
     expect(before.all).toMatch(/(ok|WARN) +seccomp /);
     expect(before.all).toMatch(/(ok|WARN) +userns /);
-    expect(before.all).toMatch(/ok {4}demo egress {4}demo-launcher \(br-[0-9a-f]{12}\): internet; demo-launcher-none \(br-[0-9a-f]{12}\): none; demo-launcher-e[0-9a-f]{8} \(br-[0-9a-f]{12}\): [\d.]+\/32:\d+/);
+    expect(before.all).toMatch(/ok {4}demo egress {4}demo-launcher \(br-[0-9a-f]{12}\): internet; demo-launcher-none \(br-[0-9a-f]{12}\): none; demo-launcher-e[0-9a-f]{8} \(br-[0-9a-f]{12}\): [\d.]+\/32:\d+; demo-launcher-build \(br-[0-9a-f]{12}\): internet; 169\.254\.0\.0\/16 \(cloud metadata\) dropped on every bridge/);
     // Someone flushes the host's INPUT jump for a demo bridge (a firewall script, an upgrade). The `none` network's:
     // only this file's controller keeps it, so no other test's controller puts it back meanwhile.
     const [bridge] = await bridgePolicies(stack.docker, [{ network: "demo-launcher-none", egress: "none" }]);
