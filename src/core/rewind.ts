@@ -2,16 +2,10 @@
 import { waitUntil, type EngineContext } from "./context.js";
 import { describeError, DomainError } from "./errors.js";
 import type { Job } from "./jobs.js";
+import { finishJob, liveDemo } from "./job-ends.js";
 import { healthyInstances, type Demo } from "./model.js";
 import { startReplacement } from "./replacement.js";
 import { RestoreFailure, snapshotImage, type DumpSource } from "./state-sources.js";
-
-/** A live demo of a visitor, a preview or a shared demo (not a warm pool member); an ended one is said so. */
-export function liveDemo(ctx: EngineContext, demoId: string): Demo {
-  const demo = ctx.registry.get(demoId);
-  if (demo && !demo.pooled) return demo;
-  throw new DomainError(ctx.registry.getEnded(demoId) ? { code: "demo-ended", id: demoId } : { code: "no-such-demo", id: demoId });
-}
 
 /** Checks the request and starts the job; a demo already being rewound gets its running job back. */
 export function requestRewind(ctx: EngineContext, demoId: string, sourceName: string | undefined, newJobId: () => string): { job: Job; created: boolean } {
@@ -88,11 +82,3 @@ async function restoreEveryInstance(ctx: EngineContext, demo: Demo, source: Dump
   await Promise.all(targets.map((instance) => ctx.options.restorer!.restore(instance.containerId!, source)));
 }
 
-/** Ends a rewind or snapshot job; a rewind's end is an event (metrics, the log). */
-export function finishJob(ctx: EngineContext, job: Job, status: "done" | "failed", reason?: string): void {
-  job.status = status;
-  job.finishedAt = ctx.now();
-  if (reason) job.reason = reason;
-  if (job.kind === "rewind") ctx.emit({ type: "rewound", id: job.demoId, app: job.app, source: job.source, outcome: status, seconds: (job.finishedAt - (job.startedAt ?? job.createdAt)) / 1000, ...(reason ? { reason } : {}) });
-  void ctx.saver.save();
-}

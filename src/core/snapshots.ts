@@ -4,7 +4,7 @@ import type { EngineContext } from "./context.js";
 import { describeError, DomainError } from "./errors.js";
 import type { Job } from "./jobs.js";
 import { healthyInstances, type Demo } from "./model.js";
-import { finishJob, liveDemo } from "./rewind.js";
+import { finishJob, liveDemo } from "./job-ends.js";
 import { RestoreFailure, snapshotImage } from "./state-sources.js";
 
 /** Snapshots being taken now, by image: one at a time each. */
