@@ -1,4 +1,5 @@
 // The engine's front door: what the HTTP layer and the reaper call; each job lives in a module of its own beside it.
+import { toStatus } from "./lifecycle.js";
 import { setMaxListeners } from "node:events";
 import type { EngineContext, EngineOptions } from "./context.js";
 import { DockerOutage } from "./docker-outage.js";
@@ -266,7 +267,7 @@ export class DemoEngine implements EngineContext {
 
   async end(demo: Demo, status: EndedDemo["status"], reason: string): Promise<void> {
     if (!this.registry.remove(demo)) return;
-    if (demo.status !== "failed") demo.status = status;
+    if (demo.status !== "failed") toStatus(demo, status);
     if (!demo.pooled) this.emit({ type: "ended", id: demo.id, app: demo.app, kind: demo.kind, status, reason, ...(demo.requestId ? { requestId: demo.requestId } : {}) });
     this.registry.recordEnded({ id: demo.id, app: demo.app, status, reason, endedAt: this.now() }, this.now());
     // The freed slot goes to the first in line at once, not at the next reaper pass.

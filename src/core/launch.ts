@@ -1,4 +1,5 @@
 // The path of one launch: first instance created, answering, published, confirmed served by nginx, ready.
+import { toFailed, toHealth, toReady, toStep } from "./lifecycle.js";
 import type { AppSpec as AppConfig } from "./app-spec.js";
 import { waitUntil, type EngineContext } from "./context.js";
 import { retryWithBackoff } from "./backoff.js";
@@ -25,7 +26,7 @@ function stillStarting(ctx: EngineContext, demo: Demo): () => boolean {
 /** Runs in the background after the visitor has their URL; every outcome is on the demo record. */
 export async function runLaunch(ctx: EngineContext, demo: Demo, app: AppConfig): Promise<void> {
   const wanted = stillStarting(ctx, demo);
-  demo.step = "starting";
+  toStep(demo, "starting");
   let instance: Instance | undefined;
   try {
     // Only an app whose default source is a snapshot asks Docker first (whether that snapshot exists yet).
@@ -35,7 +36,7 @@ export async function runLaunch(ctx: EngineContext, demo: Demo, app: AppConfig):
     return;
   }
   if (!instance) return;
-  demo.step = "waiting-for-app";
+  toStep(demo, "waiting-for-app");
   await finishLaunch(ctx, demo, instance, app.readiness, demo.createdAt);
 }
 
@@ -48,15 +49,14 @@ export async function finishLaunch(ctx: EngineContext, demo: Demo, instance: Ins
   await early;
   if (result.outcome === "abandoned") return;
   if (result.outcome === "failed") return failDemo(ctx, demo, result.reason);
-  demo.step = "routing";
+  toStep(demo, "routing");
   await gatherWithOthers(ctx, instance, wanted);
   // Healthy (and so in the routes) only now: a write by anyone else meanwhile (the reaper's) leaves it for the gathered one.
-  instance.health = "healthy";
+  toHealth(instance, "healthy");
   const confirmed = await publishUntilServed(ctx, wanted, `demo ${demo.id}`);
   if (confirmed === undefined || !wanted()) return;
   ctx.registry.restartAttempts.delete(demo.id);
-  demo.status = "ready";
-  demo.step = "done";
+  toReady(demo);
   // A preview's idle clock starts when it can first be used: a slow build, start or wake is not idleness.
   if (demo.kind === "preview") demo.lastSeenAt = ctx.now();
   if (!demo.pooled) ctx.emit({ type: "ready", id: demo.id, app: demo.app, kind: demo.kind, seconds: (ctx.now() - since) / 1000, ...(demo.requestId ? { requestId: demo.requestId } : {}) });
@@ -87,7 +87,7 @@ async function gatherWithOthers(ctx: EngineContext, instance: Instance, wanted: 
         const others = onTheirWay();
         const windowEnds = ctx.registry.routesPublishedAt + Math.min(GATHER_MAX_MS, others * GATHER_PER_OTHER_MS);
         if (others === 0 || ctx.now() >= windowEnds) {
-          for (const gathered of gathering) gathered.health = "healthy";
+          toHealth(gathering, "healthy");
           return;
         }
         windowLeft = windowEnds - ctx.now();
@@ -128,7 +128,6 @@ export async function publishUntilServed(ctx: EngineContext, wanted: () => boole
 
 export async function failDemo(ctx: EngineContext, demo: Demo, reason: string): Promise<void> {
   if (demo.pooled) ctx.registry.poolPausedUntil.set(demo.app, ctx.now() + POOL_RETRY_MS);
-  demo.status = "failed";
-  demo.reason = reason;
+  toFailed(demo, reason);
   await ctx.end(demo, "failed", reason);
 }

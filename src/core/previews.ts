@@ -1,4 +1,5 @@
 // Previews in the engine: a built image served at its preview's host, started once and replaced after.
+import { toHealth, toStatus, toStep } from "./lifecycle.js";
 import { waitUntil, type EngineContext } from "./context.js";
 import type { AppSpec } from "./app-spec.js";
 import { DomainError } from "./errors.js";
@@ -139,7 +140,7 @@ export function putToSleep(ctx: EngineContext, demo: Demo): Promise<void> {
 }
 
 async function stopIdle(ctx: EngineContext, demo: Demo): Promise<void> {
-  demo.status = "asleep";
+  toStatus(demo, "asleep");
   // Only the serving instance is kept; a draining one would have gone by now anyway.
   const keep = newestInstance(demo);
   void ctx.saver.save();
@@ -164,8 +165,7 @@ export async function wake(ctx: EngineContext, demo: Demo): Promise<void> {
   if (demo.status !== "asleep") return;
   const spec = ctx.specFor(demo);
   const instance = newestInstance(demo);
-  demo.status = "starting";
-  demo.step = "starting";
+  toStatus(demo, "starting", "starting");
   demo.lastSeenAt = ctx.now();
   void ctx.saver.save();
   await fallingAsleep.get(demo);
@@ -179,16 +179,15 @@ export async function wake(ctx: EngineContext, demo: Demo): Promise<void> {
     demo.instances = [];
     return runLaunch(ctx, demo, { ...spec, image: instance.image });
   }
-  instance.health = "starting";
-  demo.step = "waiting-for-app";
+  toHealth(instance, "starting");
+  toStep(demo, "waiting-for-app");
   await finishLaunch(ctx, demo, instance, spec.readiness, ctx.now());
 }
 
 /** An asleep preview whose branch moved: its stopped container goes and the new image starts in its place. */
 async function restartAsleepWith(ctx: EngineContext, demo: Demo, spec: AppSpec): Promise<void> {
   const old = demo.instances;
-  demo.status = "starting";
-  demo.step = "creating";
+  toStatus(demo, "starting", "creating");
   demo.instances = [];
   for (const instance of old) if (instance.containerId) await ctx.removeQuietly(instance.containerId);
   await runLaunch(ctx, demo, spec);

@@ -1,4 +1,5 @@
 // Zero-downtime replacement: start a new instance, wait until it answers, switch nginx to it, drain and remove the old.
+import { toHealth } from "./lifecycle.js";
 import type { AppSpec as AppConfig } from "./app-spec.js";
 import { readinessFor, waitUntil, type EngineContext } from "./context.js";
 import { describeError, DomainError } from "./errors.js";
@@ -64,13 +65,13 @@ export async function completeReplacement(ctx: EngineContext, demo: Demo, next: 
   if (result.outcome === "failed") return discard(ctx, demo, next, result.reason);
   const old = demo.instances.filter((instance) => instance !== next && instance.health === "healthy");
   // One switch: nginx routes the host to the new instance only; the old one gets no new requests.
-  next.health = "healthy";
-  for (const instance of old) instance.health = "draining";
+  toHealth(next, "healthy");
+  toHealth(old, "draining");
   const confirmed = await publishUntilServed(ctx, wanted, `replacing demo ${demo.id}`);
   if (confirmed === undefined) return;
   if (!confirmed) {
     // Removing the old instance while nginx may still route to it would break the demo: switch back.
-    for (const instance of old) instance.health = "healthy";
+    toHealth(old, "healthy");
     return discard(ctx, demo, next, "nginx did not confirm the switch to the new instance (check the watcher)");
   }
   await finish(ctx, demo, "succeeded");

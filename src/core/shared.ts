@@ -1,4 +1,5 @@
 // Shared demos: long-lived, several replicas behind one host, kept at their count, reset blue-green to a known state.
+import { toHealth, toReady, toStatus, toStep } from "./lifecycle.js";
 import type { AppSpec } from "./app-spec.js";
 import type { EngineContext } from "./context.js";
 import { describeError, DomainError } from "./errors.js";
@@ -112,7 +113,7 @@ export class SharedDemos {
   /** Takes an instance out of the route and removes it; the next ensure() starts a new one. */
   async dropInstance(demo: Demo, instance: Instance): Promise<void> {
     demo.instances = demo.instances.filter((candidate) => candidate !== instance);
-    if (healthyInstances(demo).length === 0 && demo.status === "ready") demo.status = "starting";
+    if (healthyInstances(demo).length === 0 && demo.status === "ready") toStatus(demo, "starting");
     await this.ctx.publishRoutes().catch(() => {});
     if (instance.containerId) await this.ctx.removeQuietly(instance.containerId);
   }
@@ -153,13 +154,12 @@ export class SharedDemos {
     } catch (error) {
       return this.pause(demo, `a replica could not be started: ${error instanceof InstanceFailure ? error.message : describeError(error)}`);
     }
-    for (const instance of started) instance.health = "healthy";
+    toHealth(started, "healthy");
     if (started.length === 0) return;
-    if (demo.status !== "ready") demo.step = "routing";
+    if (demo.status !== "ready") toStep(demo, "routing");
     const confirmed = await publishUntilServed(ctx, wanted, `shared demo ${demo.id}`);
     if (confirmed === undefined) return;
-    demo.status = "ready";
-    demo.step = "done";
+    toReady(demo);
   }
 
   /** Creates, waits until each answers and holds the source; on any failure removes every one it made and throws. */
@@ -202,7 +202,7 @@ export class SharedDemos {
 
   private async trim(demo: Demo, count: number): Promise<void> {
     const extra = demo.instances.filter((instance) => instance.health !== "draining").sort((a, b) => a.generation - b.generation).slice(0, count);
-    for (const instance of extra) instance.health = "draining";
+    toHealth(extra, "draining");
     await this.ctx.publishRoutes().catch(() => {});
     await Promise.all(extra.map((instance) => finishDrain(this.ctx, demo, instance)));
   }
@@ -226,12 +226,12 @@ export class SharedDemos {
     }
     if (fresh.length < spec.replicas) return; // closed meanwhile
     const old = demo.instances.filter((instance) => !fresh.includes(instance) && instance.health !== "draining");
-    for (const instance of fresh) instance.health = "healthy";
-    for (const instance of old) instance.health = "draining";
+    toHealth(fresh, "healthy");
+    toHealth(old, "draining");
     const confirmed = await publishUntilServed(ctx, () => !ctx.closed && ctx.registry.isLive(demo), `resetting shared demo ${demo.id}`);
     if (confirmed === undefined) return;
     if (!confirmed) {
-      for (const instance of old) instance.health = "healthy";
+      toHealth(old, "healthy");
       demo.instances = demo.instances.filter((instance) => !fresh.includes(instance));
       await ctx.publishRoutes().catch(() => {});
       await Promise.all(fresh.map((instance) => ctx.removeQuietly(instance.containerId!)));

@@ -1,4 +1,5 @@
 // Carries out reconciliation plans: at start (against what nginx was told) and on the reaper's Docker syncs.
+import { toHealth, toStatus } from "./lifecycle.js";
 import { readinessFor, type EngineContext } from "./context.js";
 import { finishLaunch, failDemo } from "./launch.js";
 import { startAgain, stoppedReason } from "./instances.js";
@@ -184,9 +185,8 @@ function follow(ctx: EngineContext, demo: Demo, instance: Instance, endpoint: st
 
 /** Its container runs again (restarted or moved): unrouted and starting until the app answers, then routed. */
 function awaitAppAgain(ctx: EngineContext, demo: Demo, instance: Instance): void {
-  demo.status = "starting";
-  demo.step = "waiting-for-app";
-  instance.health = "starting";
+  toStatus(demo, "starting", "waiting-for-app");
+  toHealth(instance, "starting");
   ctx.track(finishLaunch(ctx, demo, instance, readinessFor(ctx, demo), ctx.now()));
 }
 
@@ -209,7 +209,7 @@ async function endIfGone(ctx: EngineContext, demo: Demo, instance: Instance): Pr
 async function dropReplica(ctx: EngineContext, demo: Demo, instance: Instance, why: string): Promise<void> {
   ctx.logger.warn(`shared demo ${demo.id}: replica ${instance.id} is gone (${why}); starting another`);
   demo.instances = demo.instances.filter((candidate) => candidate !== instance);
-  if (demo.instances.every((candidate) => candidate.health !== "healthy")) demo.status = "starting";
+  if (demo.instances.every((candidate) => candidate.health !== "healthy")) toStatus(demo, "starting");
   await ctx.publishRoutes().catch(() => {});
   if (instance.containerId) await ctx.removeQuietly(instance.containerId);
 }

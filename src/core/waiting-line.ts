@@ -1,4 +1,5 @@
 // The waiting line: visitors promoted as slots free, their place and wait, and who has left.
+import { toStatus } from "./lifecycle.js";
 import { estimateWait } from "./admission.js";
 import type { EngineContext } from "./context.js";
 import { runLaunch } from "./launch.js";
@@ -16,8 +17,7 @@ export function promoteQueued(ctx: EngineContext): void {
     const app = demo ? ctx.options.apps[demo.app] : undefined;
     if (!demo || demo.status !== "queued" || !app) continue;
     const now = ctx.now();
-    demo.status = "starting";
-    demo.step = "creating";
+    toStatus(demo, "starting", "creating");
     demo.createdAt = now;
     demo.expiresAt = now + app.ttl;
     delete demo.lastSeenAt;
