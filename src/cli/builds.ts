@@ -2,6 +2,7 @@
 // `deliveries` lists GitHub's webhook deliveries.
 import type { Config } from "../config/load.js";
 import { callApi, controllerUrl } from "./api-client.js";
+import { formatTable } from "./table.js";
 import { systemScheduler } from "../clock/system-scheduler.js";
 
 interface BuildView {
@@ -18,9 +19,13 @@ interface BuildView {
 const FINISHED = new Set(["ready", "failed", "cancelled", "timed-out"]);
 const COMMIT = /^[0-9a-f]{7,40}$/;
 
+/** The branch (with the commit it resolved to) or the commit a build is of. */
+function refOf(build: BuildView): string {
+  return build.branch ? `${build.branch}${build.commit ? ` @ ${build.commit.slice(0, 12)}` : ""}` : (build.commit ?? "").slice(0, 12);
+}
+
 function line(build: BuildView): string {
-  const what = build.branch ? `${build.branch}${build.commit ? ` @ ${build.commit.slice(0, 12)}` : ""}` : (build.commit ?? "").slice(0, 12);
-  return `${build.id}  ${build.source.padEnd(10)} ${build.state.padEnd(9)} ${what}${build.image ? `  ${build.image}` : ""}${build.url ? `  ${build.url}` : ""}${build.reason ? `\n  reason: ${build.reason}` : ""}`;
+  return `${build.id}  ${build.source} ${build.state} ${refOf(build)}${build.image ? `  ${build.image}` : ""}${build.url ? `  ${build.url}` : ""}${build.reason ? `\n  reason: ${build.reason}` : ""}`;
 }
 
 /** A ref of 7 to 40 hex digits is a commit; anything else is a branch (git's rules are checked by the controller). */
@@ -41,7 +46,7 @@ export async function runBuilds(config: Config, action: string | undefined, id: 
     const builds = ((await callApi(config, "GET", "/api/builds")).data as { builds: BuildView[] }).builds;
     if (options.json) console.log(JSON.stringify(builds, null, 2));
     else if (builds.length === 0) console.log("no builds");
-    else for (const build of builds) console.log(line(build));
+    else console.log(formatTable(["ID", "SOURCE", "REF", "STATE", "URL", "REASON"], builds.map((build) => [build.id, build.source, refOf(build), build.state, build.url ?? "", build.reason ?? ""])));
     return 0;
   }
   if (action !== "log" && action !== "cancel") throw new Error(`builds: unknown action ${JSON.stringify(action)}; allowed: ls, log <id> [-f], cancel <id>`);

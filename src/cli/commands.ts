@@ -11,8 +11,8 @@ import { DEFAULT_TEMPLATES_DIR } from "../nginx/render.js";
 import { consoleLogger } from "../logger.js";
 import { up } from "../app/up.js";
 import { startWatcher } from "../app/watcher-service.js";
-import { describeError } from "../core/errors.js";
-import { formatDuration } from "../core/duration.js";
+import { describeError, UsageError } from "../core/errors.js";
+import { formatDuration, parseDuration } from "../core/duration.js";
 import { parseLabels, type Demo, type DemoView } from "../core/model.js";
 import { demoRoutes } from "../core/routes.js";
 import { connectDocker, DockerRuntime } from "../docker/runtime.js";
@@ -22,6 +22,7 @@ import { runCommandLine } from "../nginx/commands.js";
 import { findNginx } from "../nginx/private-nginx.js";
 import { RoutesFile } from "../nginx/routes-file.js";
 import { httpReadinessProbe } from "../probe/http.js";
+import { formatTable } from "./table.js";
 import { callApi } from "./api-client.js";
 import { systemScheduler } from "../clock/system-scheduler.js";
 
@@ -83,7 +84,7 @@ export async function runLaunch(config: Config, app: string | undefined, options
   let view = data as DemoView;
   if (options.wait) view = await waitForOutcome(config, view.id, options.wait);
   if (options.json) console.log(JSON.stringify(view, null, 2));
-  else console.log(`${view.id}  ${view.status}  ${view.url}  (expires in ${formatDuration(view.secondsLeft * 1000)})${view.reason ? `\n  reason: ${view.reason}` : ""}`);
+  else console.log(`${view.id}  ${view.status}  ${view.url}  (${timeLeft(view)})${view.reason ? `\n  reason: ${view.reason}` : ""}`);
   return view.status === "failed" ? 1 : 0;
 }
 
@@ -95,8 +96,14 @@ export async function runList(config: Config, options: { json?: boolean }): Prom
     return 0;
   }
   if (demos.length === 0) console.log("no live demos");
-  for (const demo of demos) console.log(`${demo.id}  ${demo.app.padEnd(12)} ${demo.status.padEnd(9)} ${formatDuration(demo.secondsLeft * 1000).padStart(7)} left  ${demo.url}`);
+  else console.log(formatTable(["ID", "KIND", "APP", "STATUS", "LEFT", "URL"], demos.map((demo) => [demo.id, demo.kind, demo.app, demo.status, timeLeft(demo), demo.url])));
   return 0;
+}
+
+/** What is left of a demo's time box; a shared demo has none, and says when it is next reset. */
+function timeLeft(demo: DemoView): string {
+  if (demo.secondsLeft === undefined) return demo.nextResetAt ? `shared, next reset ${demo.nextResetAt.slice(0, 16).replace("T", " ")} UTC` : "shared, no time box";
+  return `${formatDuration(demo.secondsLeft * 1000)} left`;
 }
 
 export async function runStop(config: Config, id: string): Promise<number> {
@@ -113,6 +120,8 @@ export async function runLogs(config: Config, id: string, options: { lines?: num
 }
 
 export async function runExtend(config: Config, id: string, by: string): Promise<number> {
+  // Said in the CLI's words before any call: the API would answer about its JSON body.
+  if (parseDuration(by) === undefined) throw new UsageError(`extend: ${JSON.stringify(by)} is not a duration; give a number and a unit (s, m, h, d), such as 30m or 2h`);
   const { data } = await callApi(config, "POST", `/api/demos/${encodeURIComponent(id)}/extend`, { by });
   const demo = data as { secondsLeft: number; expiresAt: string };
   console.log(`extended ${id}: ${formatDuration(demo.secondsLeft * 1000)} left (until ${demo.expiresAt})`);

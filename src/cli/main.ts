@@ -1,9 +1,12 @@
 #!/usr/bin/env node
 // The command line: parses argv and runs one command; the one place that turns errors into exit codes.
+import { readFileSync } from "node:fs";
+import path from "node:path";
 import { Command, Option } from "commander";
+import { PACKAGE_ROOT } from "../nginx/render.js";
 import { loadConfig, type Config } from "../config/load.js";
 import { ConfigError } from "../config/schema.js";
-import { SetupError, describeError } from "../core/errors.js";
+import { SetupError, UsageError, describeError } from "../core/errors.js";
 import { consoleLogger } from "../logger.js";
 import { ApiError } from "./api-client.js";
 import { runBuilds, runDeliveries, runPreview } from "./builds.js";
@@ -22,6 +25,11 @@ function withConfig<T extends unknown[]>(action: (config: Config, ...args: T) =>
   };
 }
 
+/** The version in the package.json beside the built code (the same file npm installed it from). */
+function packageVersion(): string {
+  return (JSON.parse(readFileSync(path.join(PACKAGE_ROOT, "package.json"), "utf8")) as { version: string }).version;
+}
+
 function parseWaitSeconds(value: string): number {
   const seconds = Number(value);
   if (!Number.isFinite(seconds) || seconds <= 0) throw new Error(`--wait: ${JSON.stringify(value)} is not a number of seconds`);
@@ -31,6 +39,7 @@ function parseWaitSeconds(value: string): number {
 const program = new Command()
   .name("demo-launcher")
   .description("Gives every visitor their own time-boxed copy of a web app: Docker containers routed by nginx.")
+  .version(packageVersion(), "-V, --version", "print the version")
   .option("-c, --config <file>", "YAML configuration file (default: the embedded demo.localhost set-up)")
   // A usage error is one line, like every other failure (the full usage is one --help away).
   .configureOutput({ outputError: (text, write) => write(`demo-launcher: ${text.replace(/^error: /, "").replace(/\s*\n\s*/g, " ").trim()} (--help shows the usage)\n`) });
@@ -112,7 +121,7 @@ program.command("doctor").description("check Docker, nginx, the config dir and t
 try {
   await program.parseAsync(process.argv);
 } catch (error) {
-  if (error instanceof ConfigError) {
+  if (error instanceof ConfigError || error instanceof UsageError) {
     console.error(`demo-launcher: ${error.message}`);
     process.exitCode = 2;
   } else if (error instanceof SetupError) {

@@ -12,6 +12,8 @@ export type DomainErrorData =
   | { code: "disk-low"; freeBytes: number; floorBytes: number; retryAfterSeconds: number }
   | { code: "no-such-demo"; id: string }
   | { code: "still-queued"; id: string }
+  /** Shared demos live as long as the config names them: there is no time box to extend. */
+  | { code: "shared-no-time-box"; id: string }
   | { code: "extension-out-of-range"; id: string; byMs: number; minMs: number; maxMs: number }
   | { code: "too-much-time-left"; id: string; maxRemainingMs: number; wouldHaveMs: number }
   | { code: "not-replaceable"; id: string; status: string }
@@ -86,3 +88,6 @@ export class LastingFault {
 function sameWords(message: string): string {
   return message.replace(/\d+/g, "#");
 }
+
+/** A command used wrongly (a value it cannot take): one line naming the value and what it takes, exit code 2. */
+export class UsageError extends Error {}

@@ -13,6 +13,7 @@ export async function extendLease(ctx: EngineContext, id: string, byMs: number):
   const demo = ctx.registry.get(id);
   if (!demo || demo.pooled) throw new DomainError({ code: "no-such-demo", id });
   if (demo.status === "queued") throw new DomainError({ code: "still-queued", id });
+  if (demo.kind === "shared") throw new DomainError({ code: "shared-no-time-box", id });
   if (!(byMs >= MIN_EXTENSION_MS && byMs <= MAX_EXTENSION_MS)) throw new DomainError({ code: "extension-out-of-range", id, byMs, minMs: MIN_EXTENSION_MS, maxMs: MAX_EXTENSION_MS });
   const now = ctx.now();
   const expiresAt = Math.max(demo.expiresAt, now) + byMs;

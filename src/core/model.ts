@@ -153,8 +153,11 @@ export interface DemoView {
   status: DemoStatus;
   step: LaunchStep;
   createdAt: string;
-  expiresAt: string;
-  secondsLeft: number;
+  /** When its time box ends; a shared demo has none (it lives as long as the config names it). */
+  expiresAt?: string;
+  secondsLeft?: number;
+  /** A shared demo's next scheduled reset, when it has a schedule. */
+  nextResetAt?: string;
   reason?: string;
   /** Something the visitor should know (their demo moved and started fresh). */
   notice?: string;
@@ -175,8 +178,7 @@ export function viewOf(demo: Demo, url: string, now: number, queue?: DemoView["q
     status: demo.status,
     step: demo.step,
     createdAt: new Date(demo.createdAt).toISOString(),
-    expiresAt: new Date(demo.expiresAt).toISOString(),
-    secondsLeft: Math.max(0, Math.round((demo.expiresAt - now) / 1000)),
+    ...(demo.kind === "shared" ? {} : { expiresAt: new Date(demo.expiresAt).toISOString(), secondsLeft: Math.max(0, Math.round((demo.expiresAt - now) / 1000)) }),
     ...(demo.reason ? { reason: demo.reason } : {}),
     ...(demo.notice ? { notice: demo.notice } : {}),
     ...(queue ? { queue } : {}),

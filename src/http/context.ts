@@ -87,7 +87,12 @@ export function createHttpContext(deps: ServerDeps, pages: Pages, scripts: HttpC
     scripts,
     apexUrl,
     urlOf,
-    viewFor: (demo, options) => viewOf(demo, urlOf(demo), engine.now(), engine.queueInfo(demo.id), options),
+    viewFor: (demo, options) => {
+      const view = viewOf(demo, urlOf(demo), engine.now(), engine.queueInfo(demo.id), options);
+      // A shared demo has no time box: what the operator plans for it is its next reset.
+      const nextResetAt = demo.kind === "shared" ? deps.schedules?.nextResetAt(demo.id) : undefined;
+      return nextResetAt !== undefined ? { ...view, nextResetAt: new Date(nextResetAt).toISOString() } : view;
+    },
     endedView(ended) {
       const host = hostFor(ended.id, config.domain);
       return { id: ended.id, app: ended.app, host, url: `${publicOrigin(config, host)}/`, status: ended.status, reason: ended.reason, endedAt: new Date(ended.endedAt).toISOString() };

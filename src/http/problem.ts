@@ -101,6 +101,8 @@ export function problemFromDomain(error: DomainError): ProblemError {
       return new ProblemError("not-found", `There is no live demo ${data.id}.`);
     case "still-queued":
       return new ProblemError("bad-request", `Demo ${data.id} is still waiting in line; its time starts when it starts.`);
+    case "shared-no-time-box":
+      return new ProblemError("bad-request", `${data.id} is a shared demo: it has no time box to extend (it runs while the config names it; its resets follow its schedule).`);
     case "extension-out-of-range":
       return new ProblemError("bad-request", `An extension must be from ${formatDuration(data.minMs)} to ${formatDuration(data.maxMs)}.`);
     case "too-much-time-left":

@@ -50,14 +50,14 @@ export async function killLoop(cycles: number, log: (line: string) => void): Pro
       await stack.startChild();
       // Every demo that was ready and is not yet due is served at once, without waiting for anything.
       const due = Date.now() + 500;
-      const stillDue = readyBefore.filter((demo) => Date.parse(demo.expiresAt) > due);
+      const stillDue = readyBefore.filter((demo) => Date.parse(demo.expiresAt!) > due);
       const servedAll = await waitFor("ready demos to be served", async () => (await Promise.all(stillDue.map((demo) => served(stack, demo.host)))).every(Boolean), 5000).catch(() => false);
       restartToServing.push(Date.now() - restartedAt);
       readyChecked += stillDue.length;
       if (!checks.that(servedAll === true, `cycle ${cycle}: a ready demo was not served after the restart`)) lost += 1;
       const nowLive = new Set((await listDemos(stack)).map((demo) => demo.id));
       for (const demo of stillDue) {
-        if (Date.parse(demo.expiresAt) > Date.now() + 200 && !checks.that(nowLive.has(demo.id), `cycle ${cycle}: ready demo ${demo.id} was lost`)) lost += 1;
+        if (Date.parse(demo.expiresAt!) > Date.now() + 200 && !checks.that(nowLive.has(demo.id), `cycle ${cycle}: ready demo ${demo.id} was lost`)) lost += 1;
       }
       // Like a browser, a GET whose connection a retiring nginx worker closed is sent once more; what came back is reported.
       const first = await stack.viaNginx(keeper!.host, "/").catch((error: Error) => error);

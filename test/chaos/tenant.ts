@@ -237,7 +237,7 @@ export async function hostileTenant(log: (line: string) => void): Promise<Row[]>
 
     await attack("keep running past its time box by ignoring SIGTERM", async (checks) => {
       const stubborn = await ready("stubborn");
-      const expiresAt = Date.parse(stubborn.expiresAt);
+      const expiresAt = Date.parse(stubborn.expiresAt!);
       const gone = await waitFor("the stubborn demo's container to go", async () => !(await namespaceContainers(stack.docker, stack.namespace)).some((info) => info.Labels["demo-launcher.id"] === stubborn.id), 60_000).then(() => Date.now(), () => undefined);
       checks.that(gone !== undefined && gone - expiresAt < 5000, `its container outlived its time box by ${gone === undefined ? "more than a minute" : `${gone - expiresAt} ms`}`);
       return `removed ${gone === undefined ? "?" : ((gone - expiresAt) / 1000).toFixed(1)} s after its time box ended (killed, not asked)`;

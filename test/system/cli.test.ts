@@ -62,7 +62,13 @@ describe("CLI against a running controller (real Docker, real nginx)", () => {
     expect(view).toMatchObject({ app: "hello", status: "ready" });
 
     const listed = await run(["--config", stack.configFile, "ls"]);
-    expect(listed.stdout).toMatch(new RegExp(`^${view.id}\\s+hello\\s+ready\\s+\\d+m( \\d+s)? left\\s+${view.url.replace(/\./g, "\\.")}$`, "m"));
+    expect(listed.stdout).toMatch(/^ID\s+KIND\s+APP\s+STATUS\s+LEFT\s+URL$/m);
+    expect(listed.stdout).toMatch(new RegExp(`^${view.id}\\s+${view.kind}\\s+hello\\s+ready\\s+\\d+m( \\d+s)? left\\s+${view.url.replace(/\./g, "\\.")}$`, "m"));
+    // A value the CLI cannot take is said in its own words, before any call.
+    const badExtend = await run(["--config", stack.configFile, "extend", view.id, "ten"]);
+    expect(badExtend.exitCode).toBe(2);
+    expect(badExtend.stderr).toBe('demo-launcher: extend: "ten" is not a duration; give a number and a unit (s, m, h, d), such as 30m or 2h');
+    expect((await run(["--version"])).stdout).toMatch(/^\d+\.\d+\.\d+/);
 
     // A second live demo: render must print byte for byte the file the controller wrote, banner entries and all.
     const second = JSON.parse((await run(["--config", stack.configFile, "launch", "hello", "--json", "--wait", "30"])).stdout) as { id: string; host: string };

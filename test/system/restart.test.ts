@@ -34,7 +34,7 @@ describe("restart safety (real controller process, real Docker, real nginx)", ()
     // While it is down, nginx keeps serving the ready demos.
     for (const demo of ready) expect((await stack.viaNginx(demo.host, "/")).status).toBe(200);
     // Let the brief demo's time box pass while nobody reaps.
-    await untilPast(Date.parse(brief.expiresAt));
+    await untilPast(Date.parse(brief.expiresAt!));
 
     await stack.startChild();
 

@@ -2,6 +2,7 @@
 import { describe, expect, it } from "vitest";
 import { JobBook, type Job } from "../../src/core/jobs.js";
 import { ensurePools } from "../../src/core/pool.js";
+import { viewOf } from "../../src/core/model.js";
 import { planReconcile } from "../../src/core/reconcile.js";
 import { syncWithDocker } from "../../src/core/sync.js";
 import type { StateRestorer } from "../../src/core/state-sources.js";
@@ -30,6 +31,11 @@ describe("shared demos", () => {
     expect(afterFirstReady.every((backends) => backends.length === 3)).toBe(true);
     expect(demo.instances.map((instance) => instance.endpoint).some((endpoint) => before.includes(endpoint))).toBe(false);
     expect(demo.instances.map((instance) => instance.generation)).toEqual([4, 5, 6]);
+    // No time box: nothing to extend, and its view carries no expiry (no 2036 in `ls --json`).
+    await expect(env.engine.extend("try-it", 3_600_000)).rejects.toMatchObject({ data: { code: "shared-no-time-box", id: "try-it" } });
+    const view = viewOf(demo, "http://try-it.demo.localhost/", env.scheduler.now());
+    expect(view).not.toHaveProperty("expiresAt");
+    expect(view).not.toHaveProperty("secondsLeft");
   });
 
   it("get no new replica once a shutdown began, even when a supervisor pass runs beside the removal (no create call)", async () => {
