@@ -204,7 +204,7 @@ async function startHolding(config: Config, options: ControllerOptions, docker: 
   const address = server.server.address();
   const boundPort = typeof address === "object" && address ? address.port : port;
   const url = `http://${formatAddress({ host: config.listen.host, port: boundPort })}`;
-  options.logger.info(`controller listening on ${url}; ${engine.list().length} live demo(s) adopted`);
+  options.logger.info(`controller listening on ${url}; ${engine.adoptedAtStart} live demo(s) adopted`);
   let closing: Promise<void> | undefined;
   return {
     engine,

@@ -125,11 +125,15 @@ export class DemoEngine implements EngineContext {
 
   // ---- start and stop -----------------------------------------------------------------------
 
+  /** How many live demos the start found in Docker and took over (not the shared demos it then creates). */
+  adoptedAtStart = 0;
+
   async start(): Promise<void> {
     const state = await this.options.stateStore.load().catch((): EngineState => ({ ended: [], queued: [] }));
     this.registry.restore(state, this.now());
     this.shared.restore(state.shared ?? []);
     await adoptAtStart(this, await this.options.routes.load());
+    this.adoptedAtStart = this.list().length;
     const now = this.now();
     for (const waiting of state.queued) {
       if (!this.options.apps[waiting.app] || this.registry.isTaken(waiting.id)) continue;

@@ -169,6 +169,8 @@ describe("engine", () => {
     addContainer(runtime, "b6", { "demo-launcher.namespace": "t", "demo-launcher.id": "broken" }, "running", 20006);
     await engine.start();
     expect(engine.get("ready001")!.status).toBe("ready");
+    // The start line's count: the demos found running (or starting) in Docker and taken over.
+    expect(engine.adoptedAtStart).toBe(2);
     // The first render already holds the demo that was routed before the restart.
     expect(writes[0]!.map((route) => route.id)).toContain("ready001");
     await scheduler.runUntil(engine.settled());

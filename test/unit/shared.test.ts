@@ -18,6 +18,8 @@ describe("shared demos", () => {
     await env.scheduler.runUntil(env.engine.settled());
     const demo = env.engine.get("try-it")!;
     expect(demo).toMatchObject({ kind: "shared", host: "try-it.demo.localhost", status: "ready" });
+    // Created by this start, not found in Docker: the start line says 0 adopted.
+    expect(env.engine.adoptedAtStart).toBe(0);
     expect(env.writes.at(-1)!.find((route) => route.id === "try-it")!.backends).toHaveLength(3);
     expect((await env.engine.launch("hello", "visitor")).demo.status).toBe("starting");
 
