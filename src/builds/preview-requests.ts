@@ -31,6 +31,19 @@ function servedCommit(demo: Demo): string | undefined {
  * and answers the host to send the person to. A repository that cannot be fetched does not block a branch:
  * the build retries the fetch and its page says why it waits.
  */
+/**
+ * The repository's branches, refusing a branch it does not have (with the closest names). The list is as of the
+ * last `refresh`, fetched again before a branch is called unknown (it may have been pushed since). A repository
+ * that cannot be fetched answers undefined: the build retries the fetch and says why it waits.
+ */
+export async function knownBranches(runner: BuildRunner, source: string, branch: string): Promise<Map<string, string> | undefined> {
+  const load = (maxAgeMs: number) => runner.mirrors.branches(source, maxAgeMs).catch(() => undefined);
+  let branches = await load(runner.sources[source]!.refresh);
+  if (branches && !branches.has(branch)) branches = await load(0);
+  if (branches && !branches.has(branch)) throw new DomainError({ code: "unknown-ref", source, ref: branch, kind: "branch", branches: closeMatches(branch, branches.keys(), 50) });
+  return branches;
+}
+
 export async function openPreview(runner: BuildRunner, hosts: PreviewHosts, source: unknown, ref: { branch?: unknown; commit?: unknown }): Promise<OpenedPreview> {
   const sources = runner.sources;
   if (typeof source !== "string" || !Object.hasOwn(sources, source)) throw new DomainError({ code: "unknown-source", asked: source, allowed: Object.keys(sources) });
@@ -46,10 +59,7 @@ export async function openPreview(runner: BuildRunner, hosts: PreviewHosts, sour
   };
   if (ref.branch !== undefined) {
     const branch = await checkBranchName(ref.branch);
-    await loadBranches();
-    // A branch pushed since the last refresh: the list is fetched again before the branch is called unknown.
-    if (branches && !branches.has(branch)) await loadBranches(0);
-    if (branches && !branches.has(branch)) throw new DomainError({ code: "unknown-ref", source, ref: branch, kind: "branch", branches: closeMatches(branch, branches.keys(), 50) });
+    branches = await knownBranches(runner, source, branch);
     const label = branchLabel(source, branch);
     const newest = branches?.get(branch);
     const live = hosts.get(label);

@@ -196,6 +196,12 @@ describe("preview pages and builds over HTTP (real git, scripted image builds)",
     expect(await buildOf(id)).toMatchObject({ state: "cancelled", reason: "it was cancelled" });
     expect((await api("DELETE", `/api/builds/${id}`)).statusCode).toBe(409);
 
+    // A branch the repository does not have: 404 with the closest names, and no build queued.
+    const typo = await api("POST", "/api/builds", { source: "web", branch: "feature/alpah" });
+    expect(typo.statusCode).toBe(404);
+    expect(typo.json()).toMatchObject({ branches: expect.arrayContaining(["feature/alpha"]) });
+    expect(typo.json().branches[0]).toBe("feature/alpha");
+    expect((await api("GET", "/api/builds")).json().builds.some((entry: Build) => entry.branch === "feature/alpah")).toBe(false);
     const unknown = await api("POST", "/api/builds", { source: "nope", branch: "main" });
     expect(unknown.statusCode).toBe(404);
     expect(unknown.json()).toMatchObject({ detail: '"nope" is not a preview source here; sources: web, late.', allowed: ["web", "late"] });

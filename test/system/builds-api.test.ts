@@ -33,16 +33,19 @@ describe("preview builds over HTTP and the CLI (real stack)", () => {
     if (root) await rm(root, { recursive: true, force: true });
   });
 
-  it("builds from the CLI, lists, prints the log, and says why a missing branch fails", async () => {
+  it("builds from the CLI, lists, prints the log, and refuses a branch the repository does not have", async () => {
     const run = (args: string[]) => execa("node", [CLI, "--config", stack.configFile, ...args], { reject: false, all: true });
     const built = await run(["preview", SOURCE, "main", "--wait", "60"]);
     expect(built.exitCode, built.all).toBe(0);
     expect(built.stdout).toMatch(new RegExp(`^\\S+  ${SOURCE}\\s+ready\\s+main @ [0-9a-f]{12}  ${PREVIEW_IMAGE_REPO}/${SOURCE}:[0-9a-f]{12}  http://${SOURCE}-main\\.demo\\.localhost:\\d+/$`));
-    const missing = await run(["preview", SOURCE, "no/such-branch", "--wait", "60"]);
+    // An unknown branch is refused at once (404, the closest branches named), never queued to fail later.
+    const missing = await run(["preview", SOURCE, "mian", "--wait", "60"]);
     expect(missing.exitCode).toBe(1);
-    expect(missing.stdout).toContain(`reason: there is no branch no/such-branch in ${SOURCE}`);
+    expect(missing.stderr).toBe(`demo-launcher: ${SOURCE} has no branch "mian". Branches, closest first: main.`);
     const listed = await run(["builds"]);
-    expect(listed.stdout.split("\n").filter((text) => text.includes(SOURCE)).length).toBeGreaterThanOrEqual(2);
+    expect(listed.stdout).toMatch(/^ID\s+SOURCE\s+REF\s+STATE\s+URL\s+REASON$/m);
+    expect(listed.stdout.split("\n").filter((text) => text.includes(SOURCE)).length).toBeGreaterThanOrEqual(1);
+    expect(listed.stdout).not.toContain("mian");
     const id = built.stdout.split(" ")[0]!;
     expect((await run(["builds", "log", id, "-f"])).stdout).toContain("[demo-launcher]");
     expect((await run(["builds", "shout"])).stderr).toBe('demo-launcher: builds: unknown action "shout"; allowed: ls, log <id> [-f], cancel <id>');

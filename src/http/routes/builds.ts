@@ -1,5 +1,7 @@
 // Preview builds over HTTP (admin): request one, list them, follow a build's log, cancel it.
 import { open, stat } from "node:fs/promises";
+import { knownBranches } from "../../builds/preview-requests.js";
+import { checkBranchName } from "../../builds/git.js";
 import type { FastifyInstance } from "fastify";
 import type { Build } from "../../core/build-queue.js";
 import type { BuildRunner } from "../../builds/build-runner.js";
@@ -55,7 +57,10 @@ export function buildRoutes(app: FastifyInstance, ctx: HttpContext, runner: Buil
     const unknownKeys = Object.keys(body).filter((key) => !["source", "branch", "commit"].includes(key));
     if (unknownKeys.length > 0) throw new ProblemError("bad-request", `Unknown field ${JSON.stringify(unknownKeys[0]!.slice(0, 40))}; allowed: source, branch, commit.`);
     if ((body.branch === undefined) === (body.commit === undefined)) throw new ProblemError("bad-request", "Name either a branch or a commit.");
-    const { build, created } = await requireRunner().request(body.source, { branch: body.branch, commit: body.commit });
+    const runner = requireRunner();
+    // An unknown branch is refused now with the closest names, as /preview does, not queued to fail later.
+    if (body.branch !== undefined && typeof body.source === "string" && Object.hasOwn(runner.sources, body.source)) await knownBranches(runner, body.source, await checkBranchName(body.branch));
+    const { build, created } = await runner.request(body.source, { branch: body.branch, commit: body.commit });
     return reply.code(created ? 202 : 200).header("location", `/api/builds/${build.id}`).header("cache-control", NO_STORE).send(buildView(build, urlOf));
   });
 
