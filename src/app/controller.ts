@@ -1,7 +1,7 @@
 // Wires the controller together: Docker, the routes file, the state file, the engine, the reaper and HTTP.
 import type { FastifyInstance } from "fastify";
 import type Docker from "dockerode";
-import type { Config } from "../config/load.js";
+import { configPath, type Config } from "../config/load.js";
 import { DemoEngine } from "../core/engine.js";
 import { makeIdGenerator } from "../core/naming.js";
 import { assertDockerReachable, connectDocker, DockerRuntime, ensureBridgeNetwork } from "../docker/runtime.js";
@@ -107,7 +107,7 @@ export async function startController(config: Config, options: ControllerOptions
   const defences = options.defences !== false;
   if (!options.runtime && config.runtime === "swarm") await assertSwarmManager(docker);
   // The namespace is this controller's alone on this Docker host or swarm: a second one refuses, naming the first.
-  const lease = options.runtime ? undefined : await NamespaceLease.acquire(new LeaseStore(docker, config.runtime === "swarm"), { namespace: config.namespace, address: `http://${formatAddress(config.listen)}`, config: config.source, scheduler, logger: options.logger });
+  const lease = options.runtime ? undefined : await NamespaceLease.acquire(new LeaseStore(docker, config.runtime === "swarm"), { namespace: config.namespace, address: `http://${formatAddress(config.listen)}`, config: configPath(config), scheduler, logger: options.logger });
   try {
     return await startHolding(config, options, docker, scheduler, defences, lease);
   } catch (error) {

@@ -13,16 +13,30 @@ import { runBuilds, runDeliveries, runPreview } from "./builds.js";
 import { runRewind, runSnapshot } from "./rewind.js";
 import { runDoctor, runExtend, runLogs, runReplace, runLaunch, runList, runRender, runServe, runStop, runUp, runWatch } from "./commands.js";
 import { runFirewall } from "./host-checks.js";
+import { runningConfig } from "./running-config.js";
 import { connectDocker } from "../docker/runtime.js";
 import { systemScheduler } from "../clock/system-scheduler.js";
 
-function withConfig<T extends unknown[]>(action: (config: Config, ...args: T) => Promise<number | void>) {
+/**
+ * Runs a command with its config. `client`: a command that talks to a running controller (or reads what it
+ * wrote); without --config it takes the config of the controller running on this host, and says so.
+ */
+function withConfig<T extends unknown[]>(action: (config: Config, ...args: T) => Promise<number | void>, use: { client?: boolean } = {}) {
   return async (...args: T) => {
     const options = program.opts<{ config?: string }>();
-    const config = await loadConfig(options.config);
+    const config = await loadConfig(options.config ?? (use.client ? await configOfRunningController() : undefined));
     const code = await action(config, ...args);
     if (typeof code === "number" && code !== 0) process.exitCode = code;
   };
+}
+
+/** The file of the one controller running here from a config file; undefined for the embedded default. */
+async function configOfRunningController(): Promise<string | undefined> {
+  const choice = await runningConfig(connectDocker(), systemScheduler.now());
+  if (choice.kind === "several") throw new UsageError(`no --config given, and controllers run here from several configs: ${choice.holders.map((holder) => `${holder.config} (namespace ${holder.namespace}, ${holder.address})`).join("; ")}; name one with --config`);
+  if (choice.kind === "defaults") return undefined;
+  console.error(`demo-launcher: no --config given; using ${choice.file}, the config of the controller running at ${choice.holder.address} (namespace ${choice.holder.namespace})`);
+  return choice.file;
 }
 
 /** The version in the package.json beside the built code (the same file npm installed it from). */
@@ -58,37 +72,37 @@ program
   .argument("[app]", "app name (default: the first app in the config)")
   .option("--json", "print the demo as JSON")
   .addOption(new Option("--wait <seconds>", "wait until the demo is ready or failed").argParser(parseWaitSeconds))
-  .action(withConfig((config, app: string | undefined, options: { json?: boolean; wait?: number }) => runLaunch(config, app, options)));
-program.command("ls").description("list live demos").option("--json", "print JSON").action(withConfig((config, options: { json?: boolean }) => runList(config, options)));
-program.command("stop").description("stop a demo and remove its container").argument("<id>", "demo id").action(withConfig((config, id: string) => runStop(config, id)));
-program.command("extend").description("give a live demo more time (admin)").argument("<id>", "demo id").argument("<duration>", "how much more, for example 10m or 1h (at most 24h)").action(withConfig((config, id: string, by: string) => runExtend(config, id, by)));
+  .action(withConfig((config, app: string | undefined, options: { json?: boolean; wait?: number }) => runLaunch(config, app, options), { client: true }));
+program.command("ls").description("list live demos").option("--json", "print JSON").action(withConfig((config, options: { json?: boolean }) => runList(config, options), { client: true }));
+program.command("stop").description("stop a demo and remove its container").argument("<id>", "demo id").action(withConfig((config, id: string) => runStop(config, id), { client: true }));
+program.command("extend").description("give a live demo more time (admin)").argument("<id>", "demo id").argument("<duration>", "how much more, for example 10m or 1h (at most 24h)").action(withConfig((config, id: string, by: string) => runExtend(config, id, by), { client: true }));
 program
   .command("replace")
   .description("replace a ready demo's container with zero downtime (admin); the old one serves until the new one answers")
   .argument("<id>", "demo id")
   .option("--image <image>", "image of the new instance (default: the app's configured image, as Docker has it now)")
   .option("--wait <seconds>", "wait until the replacement succeeded or failed", parseWaitSeconds)
-  .action(withConfig((config, id: string, options: { image?: string; wait?: number }) => runReplace(config, id, options)));
+  .action(withConfig((config, id: string, options: { image?: string; wait?: number }) => runReplace(config, id, options), { client: true }));
 program
   .command("logs")
   .description("print the last lines a demo's container wrote (admin)")
   .argument("<id>", "demo id")
   .option("--lines <n>", "how many lines, 1 to 1000 (default 200)", (value: string) => Number(value))
-  .action(withConfig((config, id: string, options: { lines?: number }) => runLogs(config, id, options)));
+  .action(withConfig((config, id: string, options: { lines?: number }) => runLogs(config, id, options), { client: true }));
 program
   .command("rewind")
   .description("bring a demo's database back to one of its app's state sources (admin); answers with a job")
   .argument("<id>", "demo id")
   .argument("[source]", "state source name (default: the app's default source)")
   .option("--wait [seconds]", "wait until the rewind is done or failed (default 600 s)", parseWaitSeconds)
-  .action(withConfig((config, id: string, source: string | undefined, options: { wait?: number | boolean }) => runRewind(config, id, source, options)));
+  .action(withConfig((config, id: string, source: string | undefined, options: { wait?: number | boolean }) => runRewind(config, id, source, options), { client: true }));
 program
   .command("snapshot")
   .description("save a ready demo's container as a snapshot source of its app (admin); answers with a job")
   .argument("<id>", "demo id")
   .argument("<source>", "a state source of kind snapshot")
   .option("--wait [seconds]", "wait until it is saved or failed (default 600 s)", parseWaitSeconds)
-  .action(withConfig((config, id: string, source: string, options: { wait?: number | boolean }) => runSnapshot(config, id, source, options)));
+  .action(withConfig((config, id: string, source: string, options: { wait?: number | boolean }) => runSnapshot(config, id, source, options), { client: true }));
 program
   .command("preview")
   .description("build a branch or commit of a preview source (admin); serving previews comes with the next steps of previews")
@@ -96,7 +110,7 @@ program
   .argument("<ref>", "a branch name, or a commit (7 to 40 hex digits)")
   .option("--json", "print the build as JSON")
   .option("--wait <seconds>", "wait until the build is ready or failed", parseWaitSeconds)
-  .action(withConfig((config, source: string, ref: string, options: { wait?: number; json?: boolean }) => runPreview(config, source, ref, options)));
+  .action(withConfig((config, source: string, ref: string, options: { wait?: number; json?: boolean }) => runPreview(config, source, ref, options), { client: true }));
 program
   .command("builds")
   .description("preview builds (admin): ls, log <id> [-f], cancel <id>")
@@ -104,19 +118,19 @@ program
   .argument("[id]", "the build id, for log and cancel")
   .option("-f, --follow", "with log: keep printing until the build ends")
   .option("--json", "with ls: print JSON")
-  .action(withConfig((config, action: string | undefined, id: string | undefined, options: { follow?: boolean; json?: boolean }) => runBuilds(config, action, id, options)));
+  .action(withConfig((config, action: string | undefined, id: string | undefined, options: { follow?: boolean; json?: boolean }) => runBuilds(config, action, id, options), { client: true }));
 program
   .command("deliveries")
   .description("recent GitHub webhook deliveries and what became of them (admin)")
   .option("--json", "print JSON")
-  .action(withConfig((config, options: { json?: boolean }) => runDeliveries(config, options)));
-program.command("render").description("print the routes file for the demos Docker runs now").action(withConfig((config) => runRender(config)));
+  .action(withConfig((config, options: { json?: boolean }) => runDeliveries(config, options), { client: true }));
+program.command("render").description("print the routes file for the demos Docker runs now").action(withConfig((config) => runRender(config), { client: true }));
 program
   .command("firewall")
   .description("put the demo networks' egress rules in place (as root; the controller does this itself when it runs as root)")
   .option("--check", "only say whether they hold (exit code 1 when not)")
   .action(withConfig((config, options: { check?: boolean }) => runFirewall(config, connectDocker(), options)));
-program.command("doctor").description("check Docker, nginx, the config dir and the watcher").action(withConfig((config) => runDoctor(config)));
+program.command("doctor").description("check Docker, nginx, the config dir and the watcher").action(withConfig((config) => runDoctor(config), { client: true }));
 
 try {
   await program.parseAsync(process.argv);

@@ -1,6 +1,6 @@
 // doctor's list of every namespace in use on this Docker host (or swarm): its containers, and the controller that holds it.
 import type Docker from "dockerode";
-import type { Config } from "../config/load.js";
+import { configPath, type Config } from "../config/load.js";
 import { LABEL_PREFIX } from "../core/model.js";
 import type { LeaseRecord } from "../core/namespace-lease.js";
 import { LEASE_MS, LeaseStore } from "../docker/namespace-lease.js";
@@ -25,7 +25,7 @@ export async function namespaceChecks(config: Config, docker: Docker, now: numbe
     const count = counts.get(namespace) ?? 0;
     const mine = namespace === config.namespace;
     const held = holder ? `held by the controller at ${holder.address} (config ${holder.config}, pid ${holder.pid} on ${holder.hostname})` : "no controller holds it";
-    const ok: Check["ok"] = mine && holder && holder.config !== config.source ? "warn" : true;
+    const ok: Check["ok"] = mine && holder && holder.config !== configPath(config) ? "warn" : true;
     return { name: "namespace", ok, detail: `${namespace}${mine ? " (this config's)" : ""}: ${count} container(s), ${held}` };
   });
 }

@@ -92,3 +92,8 @@ export async function loadConfig(file: string | undefined, env: NodeJS.ProcessEn
   }
   return parseConfigText(text, file, path.dirname(absolute), env);
 }
+
+/** Where a config came from, as another process can find it: the embedded defaults, or the file's absolute path. */
+export function configPath(config: Pick<Config, "source">): string {
+  return config.source === "defaults" ? "defaults" : path.resolve(config.source);
+}

@@ -40,6 +40,11 @@ describe("one namespace, one controller (real Docker, real controller processes)
     // Nothing of the first was touched: its demo still serves.
     expect((await stack.viaNginx(hello.host, "/")).status).toBe(200);
 
+    // A command given no --config asks the controller running here, and says which config that is.
+    const guessed = await execa("node", [CLI, "ls"], { reject: false, all: true, stdin: "ignore", cwd: stack.dir });
+    expect(guessed.stderr).toBe(`demo-launcher: no --config given; using ${stack.configFile}, the config of the controller running at http://127.0.0.1:${stack.config.listen.port} (namespace ${stack.namespace})`);
+    expect(guessed.stdout).toContain(hello.id);
+
     const doctor = await execa("node", [CLI, "--config", stack.configFile, "doctor"], { reject: false, all: true });
     expect(doctor.all).toMatch(new RegExp(`^ok {4}namespace {6}${stack.namespace} \\(this config's\\): 1 container\\(s\\), held by the controller at http://127\\.0\\.0\\.1:${stack.config.listen.port} `, "m"));
   });

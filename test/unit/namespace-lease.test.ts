@@ -1,6 +1,7 @@
 // Who holds a namespace, from the lease records alone: held, free, lapsed, gone, and two controllers starting at once.
 import { describe, expect, it } from "vitest";
 import { decideLease, heldReason, leaseWinner, type LeaseRecord } from "../../src/core/namespace-lease.js";
+import { chooseRunningConfig } from "../../src/cli/running-config.js";
 
 const LEASE = 30_000;
 const NOW = Date.parse("2026-12-05T20:00:00Z");
@@ -37,5 +38,18 @@ describe("the namespace lease", () => {
     const line = heldReason(record("a", NOW - 3_600_000, NOW - 5_000), NOW);
     expect(line).toBe('namespace "default" is held by the controller at http://127.0.0.1:8081 (config /etc/a.yaml, host box, pid 100) since 2026-12-05T19:00:00.000Z, renewed 5s ago; stop that one first, or give this config a namespace of its own (namespace: in the config)');
     expect(line).not.toContain("\n");
+  });
+});
+
+describe("a command given no --config", () => {
+  it("takes the file of the one controller running here, the default when one runs from it or none runs, and asks when several do", () => {
+    const now = 100_000;
+    expect(chooseRunningConfig([], now, "box")).toEqual({ kind: "defaults" });
+    const one = record("a", 0, now - 5_000);
+    expect(chooseRunningConfig([one], now, "box")).toEqual({ kind: "file", file: "/etc/a.yaml", holder: one });
+    // Another machine's controller (a swarm), or a lease that lapsed, is not "running here".
+    expect(chooseRunningConfig([record("a", 0, now - 5_000, { hostname: "elsewhere" }), record("b", 0, now - 60_000)], now, "box")).toEqual({ kind: "defaults" });
+    expect(chooseRunningConfig([one, record("b", 0, now - 1_000, { config: "defaults" })], now, "box")).toEqual({ kind: "defaults" });
+    expect(chooseRunningConfig([one, record("b", 0, now - 1_000)], now, "box")).toMatchObject({ kind: "several", holders: [{ config: "/etc/a.yaml" }, { config: "/etc/b.yaml" }] });
   });
 });
