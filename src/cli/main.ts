@@ -105,7 +105,7 @@ program
   .action(withConfig((config, id: string, source: string, options: { wait?: number | boolean }) => runSnapshot(config, id, source, options), { client: true }));
 program
   .command("preview")
-  .description("build a branch or commit of a preview source (admin); serving previews comes with the next steps of previews")
+  .description("build a branch or commit of a preview source and serve it at its preview host (admin)")
   .argument("<source>", "a source under previews: in the config")
   .argument("<ref>", "a branch name, or a commit (7 to 40 hex digits)")
   .option("--json", "print the build as JSON")
