@@ -34,6 +34,12 @@ async function git(args: string[], options: { cwd?: string; timeoutMs?: number }
   return String(result.stdout ?? "");
 }
 
+/** The branches a repository has, asked of the repository itself (doctor's check that it can be fetched). */
+export async function remoteBranches(repo: string, timeoutMs = 20_000): Promise<string[]> {
+  const listed = await git(["ls-remote", "--heads", "--", repo], { timeoutMs });
+  return listed.split("\n").flatMap((line) => /\trefs\/heads\/(.+)$/.exec(line)?.[1] ?? []);
+}
+
 /** git refused or failed; the message is git's own last lines. */
 export class GitError extends Error {
   constructor(readonly command: string, readonly output: string) {

@@ -7,6 +7,7 @@ import type { Config } from "../config/load.js";
 import { routesRenderer, startController } from "../app/controller.js";
 import { previewSpecs } from "../app/previews.js";
 import { namespaceChecks } from "./namespace-checks.js";
+import { previewSourceChecks, sharedDemoChecks } from "./source-checks.js";
 import { DEFAULT_TEMPLATES_DIR } from "../nginx/render.js";
 import { consoleLogger } from "../logger.js";
 import { up } from "../app/up.js";
@@ -206,6 +207,7 @@ export async function runDoctor(config: Config): Promise<number> {
       const present = await runtime.imageExists(app.image);
       checks.push({ name: `image ${name}`, ok: present, detail: present ? `${app.image} is present` : `${app.image} is missing (\`demo-launcher up\` builds the sample; build others yourself)` });
     }
+    checks.push(...(await sharedDemoChecks(config, docker)));
   } catch (error) {
     checks.push({ name: "docker", ok: false, detail: `not reachable: ${describeError(error)}` });
   }
@@ -227,6 +229,7 @@ export async function runDoctor(config: Config): Promise<number> {
   } catch (error) {
     checks.push({ name: "config dir", ok: false, detail: `${config.nginx.configDir} is not writable: ${describeError(error)}` });
   }
+  checks.push(...(await previewSourceChecks(config)));
   if (config.runtime === "swarm") checks.push(...(await swarmChecks(config, docker)));
   checks.push(...(await hostChecks(config, docker).catch((error): Check[] => [{ name: "host", ok: false, detail: `Docker did not describe the host: ${describeError(error)}` }])));
   const running = await runningChecks(config);

@@ -237,6 +237,14 @@ describe("what demos may reach (real Docker, real iptables)", () => {
     expect(before.all).toMatch(/(ok|WARN) +seccomp /);
     expect(before.all).toMatch(/(ok|WARN) +userns /);
     expect(before.all).toMatch(/ok {4}demo egress {4}demo-launcher \(br-[0-9a-f]{12}\): internet; demo-launcher-none \(br-[0-9a-f]{12}\): none; demo-launcher-e[0-9a-f]{8} \(br-[0-9a-f]{12}\): [\d.]+\/32:\d+; demo-launcher-build \(br-[0-9a-f]{12}\): internet; 169\.254\.0\.0\/16 \(cloud metadata\) dropped on every bridge/);
+    // What previews and shared demos need: git, the source's repository answering, a shared demo's image.
+    expect(before.all).toMatch(/^ok {4}git {12}git version \S+/m);
+    expect(before.all).toMatch(new RegExp(`^ok {4}source tenant {2}file://${work.dir.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")} answers: 1 branch\\(es\\)$`, "m"));
+    const withShared = path.join(stack.dir, "with-shared.yaml");
+    await writeFile(withShared, `${await readFile(stack.configFile, "utf8")}\nshared:\n  try-it: { app: hello, replicas: 2, reset: "0 3 * * *" }\n  gone-image: { app: sealed }\n`.replace(/(\n {2}sealed:\n {4}image: )\S+/, "$1demo-launcher/no-such-image:1"));
+    const sharedDoctor = await execa("node", [CLI, "--config", withShared, "doctor"], { reject: false, all: true });
+    expect(sharedDoctor.all).toMatch(/^ok {4}shared try-it {2}2 replica\(s\) of hello, reset at "0 3 \* \* \*" \(UTC\); \S+ is present$/m);
+    expect(sharedDoctor.all).toMatch(/^FAIL {2}shared gone-image 1 replica\(s\) of sealed, no scheduled reset; demo-launcher\/no-such-image:1 is missing, so it cannot start$/m);
     // Someone flushes the host's INPUT jump for a demo bridge (a firewall script, an upgrade). The `none` network's:
     // only this file's controller keeps it, so no other test's controller puts it back meanwhile.
     const [bridge] = await bridgePolicies(stack.docker, [{ network: "demo-launcher-none", egress: "none" }]);
