@@ -8,18 +8,16 @@ import { describeError, DomainError } from "../core/errors.js";
 import type { Logger } from "../core/app-spec.js";
 import type { Scheduler } from "../core/scheduler.js";
 import { Transitions } from "../core/transitions.js";
-import { Backoff } from "../core/backoff.js";
 import { previewLabels } from "../core/preview-names.js";
 import type { PreviewConfig } from "../config/schema.js";
 import { readIfExists, serialWriter } from "../files/atomic.js";
 import { checkBranchName, checkCommitId, type GitMirror } from "./git.js";
 import { ImageBuildError, type ImageBuildRequest } from "./image-builder.js";
 import { Mirrors } from "./mirrors.js";
+import { BuildFailure, commitToBuild, Superseded } from "./commit-to-build.js";
 import { redactSecrets } from "./redact.js";
 import { dockerGoesAway, dockerWentAway, theCommitsFault, untilDockerAnswers } from "./docker-faults.js";
 
-/** A fetch that fails is tried this many times in all, with growing pauses, before the build fails. */
-const FETCH_TRIES = 4;
 
 /** What builds and removes preview images: Docker's builder (`ImageBuilder`); the http tier passes one of its own. */
 export interface PreviewImages {
@@ -179,7 +177,17 @@ export class BuildRunner {
     try {
       if (!preview) throw new BuildFailure(`the source ${build.source} is no longer configured`);
       await this.save();
-      const commit = await this.commitOf(build, entry.abort.signal);
+      const commit = await commitToBuild(build, entry.abort.signal, {
+        mirrors: this.mirrors,
+        scheduler: this.options.scheduler,
+        firstRetryMs: this.options.fetchRetryMs ?? 2000,
+        waiting: async (note) => {
+          this.queue.advance(build.id, "fetching", this.options.scheduler.now(), { note });
+          await this.log(build, `[demo-launcher] ${note}`);
+          await this.save();
+        },
+        superseded: () => this.queue.all().some((other) => other.host === build.host && (other.version ?? 0) > (build.version ?? 0)),
+      });
       if (entry.abort.signal.aborted) throw new BuildFailure("stopped");
       // Another build (another branch at the same commit) is building this very commit: its image is waited for.
       const twin = this.queue.activeFor(build.source, commit, build.id);
@@ -238,39 +246,6 @@ export class BuildRunner {
     }
   }
 
-  /**
-   * The full commit to build: a commit the mirror has needs no fetch; a branch always takes the newest. A fetch
-   * that fails is tried again with growing pauses, and the build says so while it waits.
-   */
-  private async commitOf(build: Build, signal: AbortSignal): Promise<string> {
-    const state = this.mirrors.get(build.source);
-    if (build.commit) {
-      const known = await state.mirror.resolveCommit(build.commit).catch(() => undefined);
-      if (known) return known;
-    }
-    const backoff = new Backoff({ firstMs: this.options.fetchRetryMs ?? 2000, maxMs: 60_000 });
-    for (let attempt = 1; ; attempt += 1) {
-      try {
-        await state.fetch();
-        break;
-      } catch (error) {
-        const reason = describeError(error);
-        if (attempt >= FETCH_TRIES || signal.aborted) throw new BuildFailure(reason);
-        const pause = backoff.next();
-        const note = `${reason}; trying again in ${Math.ceil(pause / 1000)} s (try ${attempt + 1} of ${FETCH_TRIES})`;
-        this.queue.advance(build.id, "fetching", this.options.scheduler.now(), { note });
-        await this.log(build, `[demo-launcher] ${note}`);
-        await this.save();
-        await this.options.scheduler.sleep(pause, signal);
-      }
-    }
-    const commit = build.branch ? state.branches.get(build.branch) : await state.mirror.resolveCommit(build.commit!);
-    // A force-push moved the pull request on: its old commit is gone from the repository, and a newer one is coming.
-    if (!commit && build.host && this.queue.all().some((other) => other.host === build.host && (other.version ?? 0) > (build.version ?? 0))) throw new Superseded();
-    if (!commit) throw new BuildFailure(build.branch ? `there is no branch ${build.branch} in ${build.source}` : `there is no commit ${build.commit} in ${build.source}`);
-    return commit;
-  }
-
   private stepLimits(): Pick<ImageBuildRequest, "limits" | "secrets"> {
     const { memory, cpus, pids, disk, minFreeDisk, network } = this.options.limits;
     const secrets = this.options.secrets ?? [];
@@ -321,9 +296,3 @@ interface RunningBuild {
   why?: "cancelled" | "timed-out" | "shutdown";
   done: Promise<void>;
 }
-
-/** A build that cannot go on, in words for the preview's page. */
-class BuildFailure extends Error {}
-
-/** A build whose pull request moved on to a newer commit before this one could be fetched. */
-class Superseded extends Error {}

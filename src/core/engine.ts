@@ -1,6 +1,6 @@
 // The engine's front door: what the HTTP layer and the reaper call; each job lives in a module of its own beside it.
-import { toStatus } from "./lifecycle.js";
-import { setMaxListeners } from "node:events";
+import { endDemo } from "./lifecycle.js";
+import { BackgroundWork } from "./background.js";
 import type { EngineContext, EngineOptions } from "./context.js";
 import { DockerOutage } from "./docker-outage.js";
 import { describeError, DomainError } from "./errors.js";
@@ -24,7 +24,8 @@ import { demoRoutes } from "./routes.js";
 import { RuntimeUnavailableError, type EndedDemo, type EngineState } from "./runtime.js";
 import { StateSaver } from "./state-saver.js";
 import { adoptAtStart, syncWithDocker } from "./sync.js";
-import { acceptedDemo, promoteQueued, queueInfo, touch } from "./waiting-line.js";
+import { promoteQueued, queueInfo, touch } from "./waiting-line.js";
+import { restoreAccepted } from "./restart.js";
 
 export type { EngineOptions } from "./context.js";
 
@@ -47,18 +48,13 @@ export class DemoEngine implements EngineContext {
   private readonly rate: LaunchRateLimiter;
   /** Set by the disk guard while the host is below its free-space floor: launches are refused until it clears. */
   diskLow: import("./disk.js").LowDisk | undefined;
-  private readonly background = new Set<Promise<unknown>>();
+  private readonly work: BackgroundWork;
   private ticks = 0;
-  private isClosed = false;
-  private isShuttingDown = false;
-  private readonly closing = new AbortController();
-  private readonly sleepers = new Set<() => void>();
   private unwatchDocker: (() => void) | undefined;
 
   constructor(readonly options: EngineOptions) {
-    // Every wait of a background flow listens for the close: hundreds at once in a burst are expected, not a leak.
-    setMaxListeners(Number.POSITIVE_INFINITY, this.closing.signal);
     this.logger = options.logger;
+    this.work = new BackgroundWork(options.scheduler, options.logger);
     this.registry = new DemoRegistry(options.endedRetentionMs ?? 24 * 3_600_000);
     this.outage = new DockerOutage(() => this.now(), options.logger);
     this.saver = new StateSaver(options.stateStore, this.registry, options.logger);
@@ -75,43 +71,26 @@ export class DemoEngine implements EngineContext {
     emitTo(this.options.events, event);
   }
 
-  /**
-   * Ends early when `signal` aborts or the engine closes (a flow's loop then sees `closed`). Sleepers are kept in a
-   * set, not as listeners of one signal: a burst has hundreds asleep at once, each waking every 20 ms.
-   */
+  /** Ends early when `signal` aborts or the engine closes (a flow's loop then sees `closed`). */
   sleep(ms: number, signal?: AbortSignal): Promise<void> {
-    if (this.isClosed || signal?.aborted) return Promise.resolve();
-    return new Promise((resolve) => {
-      const wake = () => {
-        cancel();
-        this.sleepers.delete(wake);
-        signal?.removeEventListener("abort", wake);
-        resolve();
-      };
-      const cancel = this.options.scheduler.after(ms, wake, { keepAlive: true });
-      this.sleepers.add(wake);
-      signal?.addEventListener("abort", wake, { once: true });
-    });
+    return this.work.sleep(ms, signal);
   }
 
   get closed(): boolean {
-    return this.isClosed;
+    return this.work.closed;
   }
 
   get shuttingDown(): boolean {
-    return this.isShuttingDown || this.isClosed;
+    return this.work.shuttingDown;
   }
 
-  /**
-   * The first step of a shutdown, before demos are removed: from now on nothing creates a container (a supervisor
-   * topping up a shared demo would otherwise start a replica under the name of one being removed).
-   */
+  /** The first step of a shutdown (see BackgroundWork): from now on nothing creates a container. */
   beginShutdown(): void {
-    this.isShuttingDown = true;
+    this.work.beginShutdown();
   }
 
   get stopping(): AbortSignal {
-    return this.closing.signal;
+    return this.work.stopping;
   }
 
   /**
@@ -119,7 +98,7 @@ export class DemoEngine implements EngineContext {
    * transitions; false when `signal` aborted or the engine closed first. How a caller waits for ready, settled or ended.
    */
   async until(id: string, predicate: (demo: Demo | undefined) => boolean, signal?: AbortSignal): Promise<boolean> {
-    const signals = signal ? AbortSignal.any([signal, this.closing.signal]) : this.closing.signal;
+    const signals = signal ? AbortSignal.any([signal, this.work.stopping]) : this.work.stopping;
     return (await this.registry.transitions.until(() => (predicate(this.registry.get(id)) ? true : undefined), signals)) === true;
   }
 
@@ -134,25 +113,7 @@ export class DemoEngine implements EngineContext {
     this.shared.restore(state.shared ?? []);
     await adoptAtStart(this, await this.options.routes.load());
     this.adoptedAtStart = this.list().length;
-    const now = this.now();
-    for (const waiting of state.queued) {
-      if (!this.options.apps[waiting.app] || this.registry.isTaken(waiting.id)) continue;
-      // A restart is not the visitor's fault: their place is kept and their page gets a fresh grace period.
-      this.registry.add({ ...acceptedDemo(this, waiting, "queued"), lastSeenAt: now });
-      this.registry.queue.push(waiting.id);
-    }
-    for (const launch of state.starting ?? []) {
-      const app = this.options.apps[launch.app];
-      if (!app || this.registry.isTaken(launch.id)) continue;
-      if (launch.queuedAt + app.ttl <= now) {
-        this.registry.recordEnded({ id: launch.id, app: launch.app, status: "expired", reason: "its time box ended", endedAt: now }, now);
-        continue;
-      }
-      // Its visitor already has the URL: a launch the last run accepted but never handed to Docker starts now.
-      const demo = acceptedDemo(this, launch, "starting");
-      this.registry.add(demo);
-      this.track(runLaunch(this, demo, app));
-    }
+    restoreAccepted(this, state);
     await this.publishRoutes().catch(() => {});
     resumeJobs(this, this.registry.interruptedJobs);
     this.registry.interruptedJobs = [];
@@ -166,28 +127,23 @@ export class DemoEngine implements EngineContext {
 
   /** Stops background work; containers stay (they are adopted at the next start). Safe to call twice. */
   async close(): Promise<void> {
-    this.isClosed = true;
-    this.closing.abort();
-    for (const wake of [...this.sleepers]) wake();
     this.unwatchDocker?.();
-    await Promise.allSettled([...this.background]);
+    await this.work.close();
     await this.saver.flushed();
   }
 
   /** Waits for launches, replacements, drains and rewinds in flight (tests and graceful shutdown). */
-  async settled(): Promise<void> {
-    while (this.background.size > 0) await Promise.allSettled([...this.background]);
+  settled(): Promise<void> {
+    return this.work.settled();
   }
 
   /** True while a launch, replacement, drain or rewind runs in the background. */
   get busy(): boolean {
-    return this.background.size > 0;
+    return this.work.busy;
   }
 
   track(task: Promise<unknown>): void {
-    const guarded = task.catch((error) => this.logger.error(`background task failed: ${describeError(error)}`));
-    this.background.add(guarded);
-    void guarded.finally(() => this.background.delete(guarded));
+    this.work.track(task);
   }
 
   // ---- visitors ------------------------------------------------------------------------------
@@ -269,18 +225,9 @@ export class DemoEngine implements EngineContext {
     return all.length;
   }
 
-  async end(demo: Demo, status: EndedDemo["status"], reason: string): Promise<void> {
-    if (!this.registry.remove(demo)) return;
-    if (demo.status !== "failed") toStatus(demo, status);
-    if (!demo.pooled) this.emit({ type: "ended", id: demo.id, app: demo.app, kind: demo.kind, status, reason, ...(demo.requestId ? { requestId: demo.requestId } : {}) });
-    this.registry.recordEnded({ id: demo.id, app: demo.app, status, reason, endedAt: this.now() }, this.now());
-    // The freed slot goes to the first in line at once, not at the next reaper pass.
-    this.promoteQueued();
-    void this.saver.save();
-    // Route first, container second: nginx never points at a container that is gone. A failed write was
-    // reported by the publisher; the reaper's next pass retries it.
-    await this.publishRoutes().catch(() => {});
-    await Promise.all(demo.instances.map((instance) => (instance.containerId ? this.removeQuietly(instance.containerId) : undefined)));
+  /** Ends a demo (lifecycle.ts): its event, its ended record and a save, its route, then its containers. */
+  end(demo: Demo, status: EndedDemo["status"], reason: string): Promise<void> {
+    return endDemo(this, demo, status, reason);
   }
 
   async removeQuietly(containerId: string): Promise<void> {
@@ -317,7 +264,6 @@ export class DemoEngine implements EngineContext {
     const spec = demo.kind === "preview" ? this.options.previews?.[demo.app] : this.options.apps[demo.app];
     return spec && demo.withoutEnv ? { ...spec, env: {} } : spec;
   }
-
 
   // ---- queries ---------------------------------------------------------------------------------
 

@@ -1,6 +1,9 @@
 // The only place a demo's status and step and an instance's health change. The registry makes these fields
-// observable (core/transitions.ts), so a change here is what wakes every flow waiting on that demo.
+// observable (core/transitions.ts), so a change here is what wakes every flow waiting on that demo; an ending also
+// emits its event and asks for a save here.
+import type { EngineContext } from "./context.js";
 import type { Demo, DemoStatus, Instance, InstanceHealth, LaunchStep } from "./model.js";
+import type { EndedDemo } from "./runtime.js";
 
 /** The demo moves to another step of its launch (or wake); its status stays. */
 export function toStep(demo: Demo, step: LaunchStep): void {
@@ -27,4 +30,20 @@ export function toFailed(demo: Demo, reason: string): void {
 /** Instances start, serve (and so are routed) or drain (out of the routes, finishing what they serve). */
 export function toHealth(instances: Instance | Iterable<Instance>, health: InstanceHealth): void {
   for (const instance of Symbol.iterator in instances ? instances : [instances]) instance.health = health;
+}
+
+/**
+ * Ends a demo: out of the registry, its status (a failure keeps its own), the `ended` event, its ended record, a
+ * save; the freed slot goes to the first in line at once. Route first, containers second: nginx never points at a
+ * container that is gone (a failed write was reported by the publisher; the reaper's next pass retries it).
+ */
+export async function endDemo(ctx: EngineContext, demo: Demo, status: EndedDemo["status"], reason: string): Promise<void> {
+  if (!ctx.registry.remove(demo)) return;
+  if (demo.status !== "failed") toStatus(demo, status);
+  if (!demo.pooled) ctx.emit({ type: "ended", id: demo.id, app: demo.app, kind: demo.kind, status, reason, ...(demo.requestId ? { requestId: demo.requestId } : {}) });
+  ctx.registry.recordEnded({ id: demo.id, app: demo.app, status, reason, endedAt: ctx.now() }, ctx.now());
+  ctx.promoteQueued();
+  void ctx.saver.save();
+  await ctx.publishRoutes().catch(() => {});
+  await Promise.all(demo.instances.map((instance) => (instance.containerId ? ctx.removeQuietly(instance.containerId) : undefined)));
 }
