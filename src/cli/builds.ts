@@ -1,20 +1,11 @@
 // The CLI's preview builds: `preview <source> <branch|commit>` asks for one, `builds` lists, follows and cancels;
 // `deliveries` lists GitHub's webhook deliveries.
+import type { BuildView, DeliveryView } from "../api/views.js";
 import type { Config } from "../config/load.js";
 import { callApi, controllerUrl } from "./api-client.js";
 import { formatTable } from "./table.js";
 import { systemScheduler } from "../clock/system-scheduler.js";
 
-interface BuildView {
-  id: string;
-  source: string;
-  branch?: string;
-  commit?: string;
-  state: string;
-  reason?: string;
-  image?: string;
-  url?: string;
-}
 
 const FINISHED = new Set(["ready", "failed", "cancelled", "timed-out"]);
 const COMMIT = /^[0-9a-f]{7,40}$/;
@@ -64,18 +55,6 @@ export async function runBuilds(config: Config, action: string | undefined, id: 
   return 0;
 }
 
-interface DeliveryView {
-  id: string;
-  event: string;
-  receivedAt: string;
-  outcome: string;
-  reason?: string;
-  repo?: string;
-  pr?: number;
-  commit?: string;
-  build?: string;
-  received: number;
-}
 
 export async function runDeliveries(config: Config, options: { json?: boolean }): Promise<number> {
   const deliveries = ((await callApi(config, "GET", "/api/deliveries")).data as { deliveries: DeliveryView[] }).deliveries;

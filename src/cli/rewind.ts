@@ -1,16 +1,9 @@
 // The CLI's rewind: `rewind <id> [source] [--wait]` starts one (the app's default source when none is named) and follows its job.
+import type { JobView } from "../api/views.js";
 import type { Config } from "../config/load.js";
 import { callApi } from "./api-client.js";
 import { systemScheduler } from "../clock/system-scheduler.js";
 
-interface JobView {
-  id: string;
-  demo: string;
-  source: string;
-  status: "queued" | "running" | "done" | "failed";
-  durationMs?: number;
-  reason?: string;
-}
 
 /** Follows a job until it ends or the wait is over. */
 async function follow(config: Config, job: JobView, waitSeconds: number): Promise<JobView> {

@@ -1,4 +1,5 @@
 // Jobs: long operations on a demo (a rewind) that answer at once and are followed by id; kept across restarts.
+import type { JobView } from "../api/views.js";
 
 export type JobStatus = "queued" | "running" | "done" | "failed";
 
@@ -59,7 +60,7 @@ export class JobBook {
 }
 
 /** The JSON a caller sees for a job. */
-export function jobView(job: Job, now: number): Record<string, unknown> {
+export function jobView(job: Job, now: number): JobView {
   const end = job.finishedAt ?? (job.startedAt !== undefined ? now : undefined);
   return {
     id: job.id,

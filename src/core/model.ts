@@ -1,4 +1,5 @@
 // The model: a demo (a host and a lease) served by one or more instances (containers), and their labels.
+import type { DemoView } from "../api/views.js";
 export const LABEL_PREFIX = "demo-launcher.";
 
 /** visitor: one per visitor, time-boxed. preview: built from git. shared: long-lived, reset to a known state. */
@@ -143,29 +144,9 @@ export function parseLabels(labels: Record<string, string | undefined>): Instanc
   };
 }
 
-/** The JSON a client sees for a demo. */
-export interface DemoView {
-  id: string;
-  kind: DemoKind;
-  app: string;
-  host: string;
-  url: string;
-  status: DemoStatus;
-  step: LaunchStep;
-  createdAt: string;
-  /** When its time box ends; a shared demo has none (it lives as long as the config names it). */
-  expiresAt?: string;
-  secondsLeft?: number;
-  /** A shared demo's next scheduled reset, when it has a schedule. */
-  nextResetAt?: string;
-  reason?: string;
-  /** Something the visitor should know (their demo moved and started fresh). */
-  notice?: string;
-  /** For a queued demo: its place in line (1 = next) and the estimated wait. */
-  queue?: { position: number; estimatedWaitSeconds: number };
-  instances?: Array<{ id: string; generation: number; image: string; health: InstanceHealth; endpoint?: string }>;
-  replacement?: { status: ReplacementState["status"]; image: string; startedAt: string; finishedAt?: string; reason?: string };
-}
+
+/** The JSON a client sees for a demo (src/api/views.ts says its shape). */
+export type { DemoView };
 
 export function viewOf(demo: Demo, url: string, now: number, queue?: DemoView["queue"], options: { withInstances?: boolean } = {}): DemoView {
   const replacement = demo.replacement;

@@ -1,4 +1,5 @@
 // What every HTTP area shares: the engine, the pages, how demos look as JSON, and who may do what.
+import type { EndedDemoView } from "../api/views.js";
 import type { FastifyRequest } from "fastify";
 import type { Config } from "../config/load.js";
 import type { DemoEngine } from "../core/engine.js";
@@ -44,7 +45,7 @@ export interface HttpContext extends ServerDeps {
   apexUrl: string;
   urlOf(demo: Demo): string;
   viewFor(demo: Demo, options?: { withInstances?: boolean }): ReturnType<typeof viewOf>;
-  endedView(ended: EndedDemo): Record<string, unknown>;
+  endedView(ended: EndedDemo): EndedDemoView;
   wantsHtml(request: FastifyRequest): boolean;
   /** The admin token, this machine, or a console session (with its CSRF token for changes). */
   auth: ConsoleAuth;

@@ -1,5 +1,6 @@
 // Renders the HTML pages (landing, starting, queued, expired, failed, unknown) and the browser assets,
 // from the built-in templates or, file by file, from the operator's own templates directory.
+import type { JobView } from "../api/views.js";
 import { existsSync, readFileSync } from "node:fs";
 import path from "node:path";
 import { Eta } from "eta";
@@ -91,7 +92,7 @@ export class Pages {
   }
 
   /** A ready demo's own page (/__demo/): its time left, and "Reset my demo" with the reset's progress. */
-  demoHome(demo: Demo, options: { canReset: boolean; job?: Record<string, unknown> }): string {
+  demoHome(demo: Demo, options: { canReset: boolean; job?: JobView }): string {
     const job = options.job;
     const working = job && (job.status === "queued" || job.status === "running");
     return this.render("pages/demo-status.eta", {

@@ -1,5 +1,6 @@
 // Faults in the middle of preview builds: kill -9 of the controller (the build is run again, no half-built image
 // is used, no build container is left behind) and a Docker daemon restart (tried once more, then failed with why).
+import type { BuildView } from "../../src/api/views.js";
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
@@ -13,15 +14,6 @@ import { Checks, type Row } from "./report.js";
 
 const SOURCE = "chaos";
 
-interface BuildView {
-  id: string;
-  state: string;
-  attempts: number;
-  commit?: string;
-  reason?: string;
-  note?: string;
-  image?: string;
-}
 
 /** A commit whose build takes a few seconds in a RUN step (the fault lands there) and then serves `text`. */
 async function slowCommit(work: WorkRepo, branch: string, text: string, seconds: number): Promise<string> {

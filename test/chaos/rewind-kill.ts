@@ -1,13 +1,13 @@
 // kill -9 of the controller during rewinds (PostgreSQL and MariaDB) and during scheduled resets of a shared demo:
 // after the restart every job is done or failed (never running forever), a done rewind holds the source row for
 // row, each shared host is served by exactly its replicas, and no container, volume or scratch database is left.
+import type { JobView } from "../../src/api/views.js";
 import { containerOf, execIn, notesRows } from "../support/container-exec.js";
 import { EXAMPLE_APPS_YAML, ensureExampleImages } from "../support/example-images.js";
 import { namespaceContainers, startStack, waitFor, type Stack } from "../support/stack.js";
 import { demoStatus, launch, routedHosts, sleep } from "./common.js";
 import { Checks, type Row } from "./report.js";
 
-interface JobView { id: string; status: string; reason?: string; attempts: number }
 
 async function volumes(stack: Stack): Promise<number> {
   return ((await stack.docker.listVolumes()).Volumes ?? []).length;

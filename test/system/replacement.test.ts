@@ -1,4 +1,5 @@
 // Zero-downtime replacement on a real Docker engine and a real nginx, under a steady client load.
+import type { DemoView as ReplacementView } from "../../src/api/views.js";
 import { afterEach, describe, expect, it } from "vitest";
 import { startLoad } from "../support/load.js";
 import { GiveUp, launchAndWait, namespaceContainers, startStack, waitFor, type Stack } from "../support/stack.js";
@@ -13,11 +14,6 @@ const appsYaml = `  versioned:
     banner: false
     readiness: { path: /, timeout: 10s }`;
 
-interface ReplacementView {
-  status: string;
-  replacement?: { status: string; image: string; reason?: string };
-  instances?: Array<{ id: string; generation: number; image: string; health: string }>;
-}
 
 async function replaceAndWait(stack: Stack, id: string, image: string, expected: "succeeded" | "failed" = "succeeded"): Promise<ReplacementView> {
   const answer = await stack.api("POST", `/api/demos/${id}/replace`, { image });

@@ -1,20 +1,11 @@
 // Shared demos on a real Docker and nginx: replicas behind one host, started at start-up, outside visitor limits,
 // reset blue-green on request and on a schedule with no failed request, a dead replica replaced, and a kill -9
 // of the controller during a reset leaves exactly the configured replicas and no orphan.
+import type { SharedView } from "../../src/api/views.js";
 import { startLoad, type LoadRun } from "../support/load.js";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { launchAndWait, namespaceContainers, type Stack, startStack, untilPast, waitFor } from "../support/stack.js";
 
-interface SharedView {
-  name: string;
-  status: string;
-  host: string;
-  replicas: number;
-  instances: Array<{ id: string; generation: number; health: string; endpoint?: string }>;
-  nextResetAt?: string;
-  lastResetAt?: string;
-  lastReset?: { status: string; trigger: string; durationMs?: number; reason?: string };
-}
 
 async function shared(stack: Stack, name: string): Promise<SharedView> {
   const answer = await stack.api("GET", "/api/shared");

@@ -1,4 +1,5 @@
 // Preview builds over HTTP (admin): request one, list them, follow a build's log, cancel it.
+import type { BuildView } from "../../api/views.js";
 import { open, stat } from "node:fs/promises";
 import { knownBranches } from "../../builds/preview-requests.js";
 import { checkBranchName } from "../../builds/git.js";
@@ -15,7 +16,7 @@ const BUILD_ID_PATTERN = /^[a-z0-9-]{4,64}$/;
 const FOLLOW_LIMIT_MS = 30 * 60_000;
 
 /** A build as JSON; with `urlOf`, the address of the host it serves (for people and the CLI). */
-export function buildView(build: Build, urlOf?: (label: string) => string): Record<string, unknown> {
+export function buildView(build: Build, urlOf?: (label: string) => string): BuildView {
   const label = servedLabel(build);
   return {
     id: build.id,

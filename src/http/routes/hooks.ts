@@ -1,6 +1,7 @@
 // GitHub's webhook (`POST /hooks/github`): the raw bytes are checked against the signature before anything else,
 // JSON and form-encoded payloads are read, and the answer comes once the delivery is on disk. Also the admin's
 // list of recent deliveries.
+import type { DeliveryView } from "../../api/views.js";
 import type { FastifyInstance } from "fastify";
 import { DELIVERY_ID_PATTERN } from "../../github/deliveries.js";
 import type { GithubHooks } from "../../github/hooks.js";
@@ -45,7 +46,7 @@ export function hookRoutes(app: FastifyInstance, ctx: HttpContext, hooks: Github
 
   app.get("/api/deliveries", async (request, reply) => {
     ctx.requireAdmin(request);
-    const deliveries = (hooks?.deliveries.list() ?? []).slice(0, 500).map((delivery) => ({ ...delivery, receivedAt: new Date(delivery.receivedAt).toISOString() }));
+    const deliveries: DeliveryView[] = (hooks?.deliveries.list() ?? []).slice(0, 500).map((delivery) => ({ ...delivery, receivedAt: new Date(delivery.receivedAt).toISOString() }));
     return reply.header("cache-control", NO_STORE).send({ deliveries });
   });
 }

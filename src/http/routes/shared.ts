@@ -1,31 +1,31 @@
 // Shared demos for the operator: each with its replicas, last and next reset (GET /api/shared), and a reset on request.
+import type { ResetView, SharedView } from "../../api/views.js";
 import type { FastifyInstance } from "fastify";
 import type { ResetState } from "../../core/shared.js";
 import { NO_STORE, type HttpContext } from "../context.js";
 
 const iso = (ms: number | undefined) => (ms === undefined ? undefined : new Date(ms).toISOString());
 
-function resetView(reset: ResetState | undefined): Record<string, unknown> | undefined {
+function resetView(reset: ResetState | undefined): ResetView | undefined {
   if (!reset) return undefined;
-  return { status: reset.status, trigger: reset.trigger, startedAt: iso(reset.startedAt), ...(reset.finishedAt ? { finishedAt: iso(reset.finishedAt), durationMs: reset.finishedAt - reset.startedAt } : {}), ...(reset.reason ? { reason: reset.reason } : {}) };
+  return { status: reset.status, trigger: reset.trigger, startedAt: iso(reset.startedAt)!, ...(reset.finishedAt ? { finishedAt: iso(reset.finishedAt), durationMs: reset.finishedAt - reset.startedAt } : {}), ...(reset.reason ? { reason: reset.reason } : {}) };
 }
 
 /** A shared demo for the operator: its replicas, schedule and resets (the API and the console show the same). */
-export function sharedView(ctx: HttpContext, name: string): Record<string, unknown> {
+export function sharedView(ctx: HttpContext, name: string): SharedView {
   const { config, engine } = ctx;
   const settings = config.shared[name]!;
   const demo = engine.get(name);
   return {
     name,
     app: settings.app,
-    host: demo?.host,
-    url: demo ? ctx.urlOf(demo) : undefined,
+    ...(demo ? { host: demo.host, url: ctx.urlOf(demo) } : {}),
     status: demo?.status ?? "starting",
     replicas: settings.replicas,
     instances: (demo?.instances ?? []).map((instance) => ({ id: instance.id, generation: instance.generation, health: instance.health, ...(instance.endpoint ? { endpoint: instance.endpoint } : {}) })),
-    ...(settings.reset ? { schedule: settings.reset, timeZone: settings.timeZone, nextResetAt: iso(ctx.schedules?.nextResetAt(name)) } : {}),
-    ...(engine.shared.lastResetAt.has(name) ? { lastResetAt: iso(engine.shared.lastResetAt.get(name)) } : {}),
-    ...(engine.shared.resets.has(name) ? { lastReset: resetView(engine.shared.resets.get(name)) } : {}),
+    ...(settings.reset ? { schedule: settings.reset, timeZone: settings.timeZone, ...(ctx.schedules?.nextResetAt(name) !== undefined ? { nextResetAt: iso(ctx.schedules.nextResetAt(name))! } : {}) } : {}),
+    ...(engine.shared.lastResetAt.has(name) ? { lastResetAt: iso(engine.shared.lastResetAt.get(name))! } : {}),
+    ...(engine.shared.resets.has(name) ? { lastReset: resetView(engine.shared.resets.get(name))! } : {}),
   };
 }
 

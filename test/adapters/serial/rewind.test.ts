@@ -1,5 +1,6 @@
 // Rewinds with real MariaDB (WordPress) and PostgreSQL (notes) servers: change rows, rewind, compare row for row;
 // and the refusals: unknown source, an ended demo, a rewind while one runs, a dump that fails to load.
+import type { JobView } from "../../../src/api/views.js";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { EXAMPLE_APPS_YAML, ensureExampleImages } from "../../support/example-images.js";
 import { containerOf as containerOfDemo, execIn as execInContainer, notesRows as notesRowsOf } from "../../support/container-exec.js";
@@ -10,7 +11,6 @@ import { execa } from "execa";
 import { SAMPLE_IMAGE } from "../../../src/docker/sample-image.js";
 import { launchAndWait, request, requireDocker, startStack, waitFor, type Stack } from "../../support/stack.js";
 
-interface JobView { id: string; status: string; source: string; reason?: string; durationMs?: number; demo: string }
 
 const containerOf = (stack: Stack, demoId: string) => containerOfDemo(stack.docker, demoId);
 const execIn = (stack: Stack, containerId: string, argv: string[], user?: string) => execInContainer(stack.docker, containerId, argv, user);
