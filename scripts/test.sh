@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # `npm test`: makes sure Docker and nginx are here (installing them when missing), builds, then runs every tier in
-# turn (unit, http, adapters, system; README "Tests") and says how long each took.
+# turn (unit, http, adapters, system; docs/contributing/testing.md) and says how long each took.
 # `npm test -- <vitest arguments>` passes them to one vitest run instead (a file, `--project unit`, `-t name`).
 set -euo pipefail
 cd "$(dirname "$0")/.."

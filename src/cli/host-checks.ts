@@ -80,7 +80,7 @@ function securityChecks(info: DockerInfo): Check[] {
     : { name: "apparmor", ok: "warn", detail: "neither AppArmor nor SELinux is active for Docker: demos rely on capabilities, seccomp and namespaces alone (install apparmor and restart dockerd)" });
   checks.push(options.some((option) => option.startsWith("userns"))
     ? { name: "userns", ok: true, detail: "demos run in a user namespace: root inside a demo is an unprivileged user on the host" }
-    : { name: "userns", ok: "warn", detail: "no user-namespace remapping: root inside a demo is uid 0 on the host kernel; see README \"User namespaces\" (userns-remap)" });
+    : { name: "userns", ok: "warn", detail: "no user-namespace remapping: root inside a demo is uid 0 on the host kernel; see docs/guides/hardening.md, \"User namespaces\" (userns-remap)" });
   return checks;
 }
 
