@@ -89,14 +89,17 @@ export function guardedNetworks(config: Config): ReturnType<typeof egressNetwork
   return [...demos, ...builds];
 }
 
-/** One host (loopback ports on this daemon) or a swarm (services placed by Swarm; this daemon must be a manager). */
-async function runtimeFor(config: Config, docker: Docker, defences: boolean): Promise<ContainerRuntime> {
+/**
+ * One host (loopback ports on this daemon) or a swarm (services placed by Swarm; this daemon must be a manager).
+ * `readOnly`: for a command that only lists what runs (render): no network is made.
+ */
+export async function runtimeFor(config: Config, docker: Docker, defences: boolean, use: { readOnly?: boolean } = {}): Promise<ContainerRuntime> {
   if (config.runtime === "swarm") {
     await assertSwarmManager(docker);
     return new SwarmRuntime(docker, { ...(config.swarm.registry ? { registry: config.swarm.registry } : {}), constraints: config.swarm.constraints, startTimeoutMs: config.swarm.startTimeout, ports: config.ports, nodeDockers: await nodeDockers(config) });
   }
   const runtime = new DockerRuntime(docker, { network: config.network, ports: config.ports, hardened: defences });
-  for (const { network } of demoNetworks(config)) await runtime.ensureNetwork(network);
+  if (!use.readOnly) for (const { network } of demoNetworks(config)) await runtime.ensureNetwork(network);
   return runtime;
 }
 

@@ -4,7 +4,7 @@ import { runningChecks, watcherCheck } from "./running-checks.js";
 import { access, constants, mkdir, unlink, writeFile } from "node:fs/promises";
 import path from "node:path";
 import type { Config } from "../config/load.js";
-import { routesRenderer, startController } from "../app/controller.js";
+import { routesRenderer, runtimeFor, startController } from "../app/controller.js";
 import { previewSpecs } from "../app/previews.js";
 import { namespaceChecks } from "./namespace-checks.js";
 import { previewSourceChecks, sharedDemoChecks } from "./source-checks.js";
@@ -151,7 +151,8 @@ export async function runReplace(config: Config, id: string, options: { image?: 
 
 /** What the routes file holds for the demos Docker runs now whose app answers. */
 export async function runRender(config: Config): Promise<number> {
-  const runtime = new DockerRuntime(connectDocker(), { network: config.network, ports: config.ports });
+  // The config's runtime: on a swarm the demos are services, listed through the manager.
+  const runtime = await runtimeFor(config, connectDocker(), true, { readOnly: true });
   const routesFile = new RoutesFile(config.nginx.configDir, config.nginx.controller, routesRenderer(config, DEFAULT_TEMPLATES_DIR, consoleLogger("render")));
   const containers = await runtime.list(config.namespace);
   const demos = new Map<string, Demo>();

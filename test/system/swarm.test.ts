@@ -169,6 +169,11 @@ describe("demos on a 3-node swarm", () => {
     const portsLine = doctor.all.split("\n").find((line) => line.startsWith("??    demo ports"))!;
     expect(portsLine).toContain(`run scripts/swarm-firewall.sh --check <nginx address> ${stack.config.ports.from}:${stack.config.ports.to} on each node (`);
     for (const node of swarm.nodes) expect(portsLine).toContain(node.address);
+    // render lists the demos as the swarm runs them (services on the nodes' addresses), as the controller routes them.
+    const rendered = await execa("node", [CLI, "--config", stack.configFile, "render"], { reject: false, all: true, env: { DOCKER_HOST: `unix://${swarm.manager.socket}` } });
+    expect(rendered.exitCode, rendered.all).toBe(0);
+    const shared = JSON.parse((await stack.api("GET", "/api/shared")).body) as { shared: Array<{ name: string; instances: Array<{ endpoint?: string }> }> };
+    for (const instance of shared.shared.find((entry) => entry.name === "try-it")!.instances) expect(rendered.stdout).toContain(`${instance.endpoint};`);
   });
 
   it("keeps demos reachable from nginx's address only, with the firewall script's rules on every node", async () => {
