@@ -1,9 +1,9 @@
 // Every JSON view of the HTTP API, as one set of types: the server makes them, and the CLI, the tests, the fault
 // suite and the benchmark read them (no copy of a view's shape anywhere else).
 import type { DemoKind, DemoStatus, InstanceHealth, LaunchStep, ReplacementState } from "../core/model.js";
-import type { BuildState } from "../core/build-queue.js";
+import type { Build } from "../core/build-queue.js";
 import type { JobStatus } from "../core/jobs.js";
-import type { DeliveryOutcome } from "../github/deliveries.js";
+import type { Delivery } from "../github/deliveries.js";
 import type { ResetState } from "../core/shared.js";
 
 /** The JSON a client sees for a demo. */
@@ -46,26 +46,14 @@ export interface DemoList {
   demos: DemoView[];
 }
 
-/** A preview build (`/api/builds`); `url` is the host it serves. */
-export interface BuildView {
-  id: string;
-  source: string;
-  branch?: string;
-  commit?: string;
-  state: BuildState;
-  reason?: string;
-  note?: string;
-  host?: string;
-  version?: number;
-  untrusted?: boolean;
-  image?: string;
+/** A preview build (`/api/builds`): the build with its times as ISO 8601, its log's path, and `url`, the host it serves. */
+export type BuildView = Omit<Build, "createdAt" | "startedAt" | "finishedAt" | "link"> & {
   createdAt: string;
   startedAt?: string;
   finishedAt?: string;
-  attempts: number;
   log: string;
   url?: string;
-}
+};
 
 /** A rewind or snapshot job (`/api/jobs/:id`). */
 export interface JobView {
@@ -109,16 +97,5 @@ export interface SharedView {
   lastReset?: ResetView;
 }
 
-/** A GitHub webhook delivery (`/api/deliveries`). */
-export interface DeliveryView {
-  id: string;
-  event: string;
-  receivedAt: string;
-  outcome: DeliveryOutcome;
-  reason?: string;
-  repo?: string;
-  pr?: number;
-  commit?: string;
-  build?: string;
-  received: number;
-}
+/** A GitHub webhook delivery (`/api/deliveries`), its time as ISO 8601. */
+export type DeliveryView = Omit<Delivery, "receivedAt"> & { receivedAt: string };

@@ -5,7 +5,7 @@ import { describe, expect, it } from "vitest";
 
 const VIEWS = path.join("src", "api", "views.ts");
 /** The views' names, as views.ts exports them. */
-const NAMES = [...readFileSync(VIEWS, "utf8").matchAll(/^export interface (\w+)/gm)].map((match) => match[1]!);
+const NAMES = [...readFileSync(VIEWS, "utf8").matchAll(/^export (?:interface|type) (\w+)/gm)].map((match) => match[1]!);
 const VIEW_DECLARATION = new RegExp(`^\\s*(?:export\\s+)?(?:interface|type)\\s+(?:${NAMES.join("|")})\\b`, "m");
 
 function files(dir: string): string[] {
