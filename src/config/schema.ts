@@ -9,7 +9,7 @@ import { adminSchema } from "./admin-schema.js";
 import { runtimeSchema, swarmSchema } from "./swarm-schema.js";
 
 /** An app, and the named database states its demos start from and can be rewound to. */
-const appWithState = appSchema.extend({ state: stateSchema.optional() });
+export const appWithState = appSchema.extend({ state: stateSchema.optional() });
 
 export type { Address } from "./fields.js";
 
