@@ -52,6 +52,11 @@ const TITLE_BY_KIND: Record<ProblemKind, string> = {
   unavailable: "Not available right now",
 };
 
+/** Every problem type with its status and title: the reference page (docs/reference/problems.md) has one section each. */
+export function problemTypes(): Array<{ kind: ProblemKind; status: number; title: string }> {
+  return (Object.keys(STATUS_BY_KIND) as ProblemKind[]).map((kind) => ({ kind, status: STATUS_BY_KIND[kind], title: TITLE_BY_KIND[kind] }));
+}
+
 /** A problem to answer with; thrown by route handlers, turned into problem+json by the error handler. */
 export class ProblemError extends Error {
   readonly status: number;
