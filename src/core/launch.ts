@@ -1,5 +1,5 @@
 // The path of one launch: first instance created, answering, published, confirmed served by nginx, ready.
-import { toFailed, toHealth, toReady, toStep } from "./lifecycle.js";
+import { launched, toFailed, toHealth, toStep } from "./lifecycle.js";
 import type { AppSpec as AppConfig } from "./app-spec.js";
 import { waitUntil, type EngineContext } from "./context.js";
 import { retryWithBackoff } from "./backoff.js";
@@ -56,10 +56,7 @@ export async function finishLaunch(ctx: EngineContext, demo: Demo, instance: Ins
   const confirmed = await publishUntilServed(ctx, wanted, `demo ${demo.id}`);
   if (confirmed === undefined || !wanted()) return;
   ctx.registry.restartAttempts.delete(demo.id);
-  toReady(demo);
-  // A preview's idle clock starts when it can first be used: a slow build, start or wake is not idleness.
-  if (demo.kind === "preview") demo.lastSeenAt = ctx.now();
-  if (!demo.pooled) ctx.emit({ type: "ready", id: demo.id, app: demo.app, kind: demo.kind, seconds: (ctx.now() - since) / 1000, ...(demo.requestId ? { requestId: demo.requestId } : {}) });
+  launched(ctx, demo, since);
   ctx.track(autoSnapshots(ctx, demo));
 }
 

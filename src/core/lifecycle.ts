@@ -21,6 +21,16 @@ export function toReady(demo: Demo): void {
   toStatus(demo, "ready", "done");
 }
 
+/**
+ * A launch, start again or wake is served: ready, and (but for a warm-pool member) the `ready` event with how long
+ * it took since `since`. A preview's idle clock starts here: a slow build, start or wake is not idleness.
+ */
+export function launched(ctx: EngineContext, demo: Demo, since: number): void {
+  toReady(demo);
+  if (demo.kind === "preview") demo.lastSeenAt = ctx.now();
+  if (!demo.pooled) ctx.emit({ type: "ready", id: demo.id, app: demo.app, kind: demo.kind, seconds: (ctx.now() - since) / 1000, ...(demo.requestId ? { requestId: demo.requestId } : {}) });
+}
+
 /** Failed, with the words for its page and the API (ending it is the caller's next step). */
 export function toFailed(demo: Demo, reason: string): void {
   demo.status = "failed";
