@@ -1,4 +1,5 @@
 // The CLI commands; each returns an exit code and leaves process handling to main.ts.
+import { stdout, type Output } from "./output.js";
 import { hostChecks, type Check } from "./host-checks.js";
 import { runningChecks, watcherCheck } from "./running-checks.js";
 import { access, constants, mkdir, unlink, writeFile } from "node:fs/promises";
@@ -79,25 +80,25 @@ async function waitForOutcome(config: Config, id: string, seconds: number): Prom
   }
 }
 
-export async function runLaunch(config: Config, app: string | undefined, options: { json?: boolean; wait?: number }): Promise<number> {
+export async function runLaunch(config: Config, app: string | undefined, options: { json?: boolean; wait?: number }, out: Output = stdout): Promise<number> {
   const appName = app ?? Object.keys(config.apps)[0];
   const { data } = await callApi(config, "POST", "/api/demos", { app: appName });
   let view = data as DemoView;
   if (options.wait) view = await waitForOutcome(config, view.id, options.wait);
-  if (options.json) console.log(JSON.stringify(view, null, 2));
-  else console.log(`${view.id}  ${view.status}  ${view.url}  (${timeLeft(view)})${view.reason ? `\n  reason: ${view.reason}` : ""}`);
+  if (options.json) out.line(JSON.stringify(view, null, 2));
+  else out.line(`${view.id}  ${view.status}  ${view.url}  (${timeLeft(view)})${view.reason ? `\n  reason: ${view.reason}` : ""}`);
   return view.status === "failed" ? 1 : 0;
 }
 
-export async function runList(config: Config, options: { json?: boolean }): Promise<number> {
+export async function runList(config: Config, options: { json?: boolean }, out: Output = stdout): Promise<number> {
   const { data } = await callApi(config, "GET", "/api/demos");
   const demos = (data as { demos: DemoView[] }).demos;
   if (options.json) {
-    console.log(JSON.stringify(demos, null, 2));
+    out.line(JSON.stringify(demos, null, 2));
     return 0;
   }
-  if (demos.length === 0) console.log("no live demos");
-  else console.log(formatTable(["ID", "KIND", "APP", "STATUS", "LEFT", "URL"], demos.map((demo) => [demo.id, demo.kind, demo.app, demo.status, timeLeft(demo), demo.url])));
+  if (demos.length === 0) out.line("no live demos");
+  else out.line(formatTable(["ID", "KIND", "APP", "STATUS", "LEFT", "URL"], demos.map((demo) => [demo.id, demo.kind, demo.app, demo.status, timeLeft(demo), demo.url])));
   return 0;
 }
 
@@ -107,30 +108,30 @@ function timeLeft(demo: DemoView): string {
   return `${formatDuration(demo.secondsLeft * 1000)} left`;
 }
 
-export async function runStop(config: Config, id: string): Promise<number> {
+export async function runStop(config: Config, id: string, out: Output = stdout): Promise<number> {
   await callApi(config, "DELETE", `/api/demos/${encodeURIComponent(id)}`);
-  console.log(`stopped ${id}`);
+  out.line(`stopped ${id}`);
   return 0;
 }
 
 /** The last lines a demo's container printed (admin). */
-export async function runLogs(config: Config, id: string, options: { lines?: number }): Promise<number> {
+export async function runLogs(config: Config, id: string, options: { lines?: number }, out: Output = stdout): Promise<number> {
   const { data } = await callApi(config, "GET", `/api/demos/${encodeURIComponent(id)}/logs?lines=${options.lines ?? 200}`, undefined, "text");
-  process.stdout.write(String(data));
+  out.write(String(data));
   return 0;
 }
 
-export async function runExtend(config: Config, id: string, by: string): Promise<number> {
+export async function runExtend(config: Config, id: string, by: string, out: Output = stdout): Promise<number> {
   // Said in the CLI's words before any call: the API would answer about its JSON body.
   if (parseDuration(by) === undefined) throw new UsageError(`extend: ${JSON.stringify(by)} is not a duration; give a number and a unit (s, m, h, d), such as 30m or 2h`);
   const { data } = await callApi(config, "POST", `/api/demos/${encodeURIComponent(id)}/extend`, { by });
   const demo = data as { secondsLeft: number; expiresAt: string };
-  console.log(`extended ${id}: ${formatDuration(demo.secondsLeft * 1000)} left (until ${demo.expiresAt})`);
+  out.line(`extended ${id}: ${formatDuration(demo.secondsLeft * 1000)} left (until ${demo.expiresAt})`);
   return 0;
 }
 
 /** Starts a replacement; with --wait, follows it and exits non-zero when it failed (the old instance serves on). */
-export async function runReplace(config: Config, id: string, options: { image?: string; wait?: number }): Promise<number> {
+export async function runReplace(config: Config, id: string, options: { image?: string; wait?: number }, out: Output = stdout): Promise<number> {
   const { data } = await callApi(config, "POST", `/api/demos/${encodeURIComponent(id)}/replace`, options.image ? { image: options.image } : {});
   let view = data as DemoView;
   const image = view.replacement?.image ?? options.image ?? "";
@@ -142,15 +143,15 @@ export async function runReplace(config: Config, id: string, options: { image?: 
     }
   }
   const outcome = view.replacement;
-  if (!options.wait || !outcome) console.log(`replacing ${id} with ${image}; follow it with \`demo-launcher ls\` or GET /api/demos/${id}`);
-  else if (outcome.status === "succeeded") console.log(`replaced ${id}: now served by ${outcome.image}`);
-  else if (outcome.status === "failed") console.log(`replacing ${id} failed, the old instance keeps serving: ${outcome.reason ?? "no reason given"}`);
-  else console.log(`replacing ${id} is still running after ${options.wait}s`);
+  if (!options.wait || !outcome) out.line(`replacing ${id} with ${image}; follow it with \`demo-launcher ls\` or GET /api/demos/${id}`);
+  else if (outcome.status === "succeeded") out.line(`replaced ${id}: now served by ${outcome.image}`);
+  else if (outcome.status === "failed") out.line(`replacing ${id} failed, the old instance keeps serving: ${outcome.reason ?? "no reason given"}`);
+  else out.line(`replacing ${id} is still running after ${options.wait}s`);
   return outcome?.status === "failed" || (options.wait && outcome?.status === "running") ? 1 : 0;
 }
 
 /** What the routes file holds for the demos Docker runs now whose app answers. */
-export async function runRender(config: Config): Promise<number> {
+export async function runRender(config: Config, out: Output = stdout): Promise<number> {
   // The config's runtime: on a swarm the demos are services, listed through the manager.
   const runtime = await runtimeFor(config, connectDocker(), true, { readOnly: true });
   const routesFile = new RoutesFile(config.nginx.configDir, config.nginx.controller, routesRenderer(config, DEFAULT_TEMPLATES_DIR, consoleLogger("render")));
@@ -169,7 +170,7 @@ export async function runRender(config: Config): Promise<number> {
   );
   const { generation } = await routesFile.readCurrent();
   const previews = previewSpecs(config);
-  process.stdout.write(routesFile.render(demoRoutes(demos.values(), systemScheduler.now(), (demo) => (demo.kind === "preview" ? previews[demo.app] : config.apps[demo.app])), generation));
+  out.write(routesFile.render(demoRoutes(demos.values(), systemScheduler.now(), (demo) => (demo.kind === "preview" ? previews[demo.app] : config.apps[demo.app])), generation));
   return 0;
 }
 
@@ -196,7 +197,7 @@ async function swarmChecks(config: Config, docker: ReturnType<typeof connectDock
 }
 
 
-export async function runDoctor(config: Config): Promise<number> {
+export async function runDoctor(config: Config, out: Output = stdout): Promise<number> {
   const checks: Check[] = [];
   const docker = connectDocker();
   try {
@@ -237,6 +238,6 @@ export async function runDoctor(config: Config): Promise<number> {
   checks.unshift(...running.checks);
   checks.push(await watcherCheck(config, running.nginxRunning));
   const mark = { "not checked": "??  ", warn: "WARN", off: "off " } as const;
-  for (const check of checks) console.log(`${typeof check.ok === "string" ? mark[check.ok] : check.ok ? "ok  " : "FAIL"}  ${check.name.padEnd(14)} ${check.detail}`);
+  for (const check of checks) out.line(`${typeof check.ok === "string" ? mark[check.ok] : check.ok ? "ok  " : "FAIL"}  ${check.name.padEnd(14)} ${check.detail}`);
   return checks.every((check) => check.ok !== false) ? 0 : 1;
 }
