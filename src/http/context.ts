@@ -2,7 +2,7 @@
 import type { EndedDemoView } from "../api/views.js";
 import type { FastifyRequest } from "fastify";
 import type { Config } from "../config/load.js";
-import type { DemoEngine } from "../core/engine.js";
+import type { DemoService } from "../core/services.js";
 import { viewOf, type Demo } from "../core/model.js";
 import { DEMO_ID_PATTERN, hostFor, idFromHost } from "../core/naming.js";
 import type { EndedDemo } from "../core/runtime.js";
@@ -14,7 +14,7 @@ import { ProblemError } from "./problem.js";
 
 export interface ServerDeps {
   config: Config;
-  engine: DemoEngine;
+  engine: DemoService;
   logger: Logger;
   templatesDir: string;
   /** Preview builds, when preview sources are configured. */
@@ -76,7 +76,7 @@ export function createHttpContext(deps: ServerDeps, pages: Pages, scripts: HttpC
       const id = idFromHost(url.hostname, config.domain);
       if (id === undefined) return false;
       // A preview host with a build but no demo (a failed build's page, with its rebuild button) is ours too.
-      return engine.registry.get(id) !== undefined || engine.registry.getEnded(id) !== undefined || deps.builds?.latestFor(id) !== undefined;
+      return engine.get(id) !== undefined || engine.getEnded(id) !== undefined || deps.builds?.latestFor(id) !== undefined;
     } catch {
       return false;
     }

@@ -2,7 +2,7 @@
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from "prom-client";
 import type { BuildRunner } from "../builds/build-runner.js";
 import { ACTIVE_STATES, type Build } from "../core/build-queue.js";
-import type { DemoEngine } from "../core/engine.js";
+import type { MetricsSource } from "../core/services.js";
 import type { EngineEvent } from "../core/events.js";
 import type { DeliveryLog } from "../github/deliveries.js";
 import type { WatcherStatus } from "../nginx/watcher-status.js";
@@ -12,7 +12,7 @@ const LAUNCH_BUCKETS = [0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10, 30, 60, 120];
 const JOB_BUCKETS = [0.1, 0.5, 1, 2, 5, 10, 30, 60, 300, 900];
 
 export interface MetricsSources {
-  engine: DemoEngine;
+  engine: MetricsSource;
   apps: readonly string[];
   watcherStatus: () => Promise<WatcherStatus | undefined>;
   builds?: BuildRunner | undefined;
@@ -91,10 +91,10 @@ export class ControllerMetrics {
       registers,
       collect() {
         this.reset();
-        for (const demo of engine.registry.values()) if (!demo.pooled) this.inc({ kind: demo.kind, app: demo.app, status: demo.status });
+        for (const demo of engine.list()) this.inc({ kind: demo.kind, app: demo.app, status: demo.status });
       },
     });
-    new Gauge({ name: "demo_launcher_queue_length", help: "Visitors waiting in line for a slot.", registers, collect() { this.set(engine.registry.queue.length); } });
+    new Gauge({ name: "demo_launcher_queue_length", help: "Visitors waiting in line for a slot.", registers, collect() { this.set(engine.list().filter((demo) => demo.status === "queued").length); } });
     new Gauge({
       name: "demo_launcher_warm_pool",
       help: "Warm pool members by app and state (ready or starting).",
