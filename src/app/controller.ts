@@ -160,8 +160,10 @@ async function startHolding(config: Config, options: ControllerOptions, docker: 
   // Disk budgets and the free-space floor, on one Docker host (a swarm's nodes keep only the per-file limit).
   const diskGuard = runtime instanceof DockerRuntime && defences ? new DiskGuard(docker, engine, { namespace: config.namespace, floor: config.limits.minFreeDisk, watched: () => runtime.diskMode !== "quota", logger: options.logger, scheduler }) : undefined;
   await diskGuard?.start();
-  if (defences && !options.runtime) for (const { network } of guardedNetworks(config)) await ensureBridgeNetwork(docker, network);
-  const firewall = defences && !options.runtime && guardedNetworks(config).length > 0 ? new FirewallKeeper(docker, guardedNetworks(config), options.logger, scheduler) : undefined;
+  // The demos' networks were made with the runtime; the builds' is made here (it exists on either runtime).
+  const guarded = defences && !options.runtime ? guardedNetworks(config) : [];
+  if (guarded.length > 0 && Object.keys(config.previews).length > 0) await ensureBridgeNetwork(docker, buildNetworkName(config));
+  const firewall = guarded.length > 0 ? new FirewallKeeper(docker, guarded, options.logger, scheduler) : undefined;
   await firewall?.start();
   // Builds run only where preview sources are configured; their queue lives beside the state file.
   const previews = await startPreviews(config, engine, docker, options.logger, defences && !options.runtime ? { network: buildNetworkName(config) } : {});

@@ -1,7 +1,7 @@
 // Builds a preview's image from the exact commit (git archive → Docker's classic builder), logs every line to a
 // file, labels the image with its source, commit and ref, and reuses it for every later request of that commit.
 import { createWriteStream, type WriteStream } from "node:fs";
-import { appendFile, mkdir, readFile, statfs } from "node:fs/promises";
+import { appendFile, mkdir, readFile } from "node:fs/promises";
 import path from "node:path";
 import type Docker from "dockerode";
 import { LABEL_PREFIX } from "../core/model.js";
@@ -13,6 +13,7 @@ import type { Scheduler } from "../core/scheduler.js";
 import { systemScheduler } from "../clock/system-scheduler.js";
 import type { BuildCgroups } from "./build-cgroup.js";
 import { redactSecrets } from "./redact.js";
+import { dataRootFree } from "../docker/data-root.js";
 
 /** How often a running build's disk use and the disk's free space are read. */
 const WATCH_EVERY_MS = 1_000;
@@ -63,11 +64,12 @@ export class ImageBuildError extends Error {
 }
 
 export class ImageBuilder {
-  private dataRoot: Promise<string | undefined> | undefined;
   private readonly scheduler: Scheduler;
+  private readonly freeBytes: () => Promise<number | undefined>;
 
   constructor(private readonly docker: Docker, private readonly options: { scheduler?: Scheduler; cgroups?: BuildCgroups; logger?: { warn(message: string): void } } = {}) {
     this.scheduler = options.scheduler ?? systemScheduler;
+    this.freeBytes = dataRootFree(docker);
   }
 
   /** The tag of an image already built from this commit, if there is one. */
@@ -242,22 +244,19 @@ export class ImageBuilder {
     return removed;
   }
 
-  /** Waits until the daemon has removed a stopped step's container (it kills, commits or drops, then removes it). */
+  /**
+   * Waits (Docker's own wait, not a poll) until the daemon has removed a stopped step's container: it kills it,
+   * commits or drops its layer, then removes it. A minute at most; one already gone answers at once.
+   */
   private async untilGone(container: string): Promise<void> {
-    for (let look = 0; look < 120; look += 1) {
-      const exists = await this.docker.getContainer(container).inspect().then(() => true, () => false);
-      if (!exists) return;
-      await this.scheduler.sleep(500);
-    }
+    const limit = new AbortController();
+    const cancel = this.scheduler.after(60_000, () => limit.abort());
+    await this.docker.getContainer(container).wait({ condition: "removed", abortSignal: limit.signal }).catch(() => {});
+    cancel();
   }
 
-  /** Free bytes on the file system of Docker's data root, when this machine can see it. */
-  private async freeBytes(): Promise<number | undefined> {
-    const root = await (this.dataRoot ??= this.docker.info().then((info: { DockerRootDir?: string }) => info.DockerRootDir, () => undefined));
-    if (!root) return undefined;
-    const stats = await statfs(root).catch(() => undefined);
-    return stats ? stats.bavail * stats.bsize : undefined;
-  }
+
+
 }
 
 /** The classic builder's options for each step's container. */

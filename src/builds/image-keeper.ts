@@ -1,6 +1,5 @@
 // Keeps preview images in check: each image's last use is remembered (beside the state file), unused images go
 // after their source's `keep`, and when the disk holding Docker's data runs low the least recently used go first.
-import { statfs } from "node:fs/promises";
 import path from "node:path";
 import type Docker from "dockerode";
 import type { Logger } from "../core/app-spec.js";
@@ -9,6 +8,7 @@ import { planImageCleanup, type AsleepPreview, type CleanupPlan } from "../core/
 import { LABEL_PREFIX } from "../core/model.js";
 import { readIfExists, writeAtomically } from "../files/atomic.js";
 import { PREVIEW_IMAGE_REPO } from "./image-builder.js";
+import { dataRootFree } from "../docker/data-root.js";
 import type { Cancel, Scheduler } from "../core/scheduler.js";
 import { systemScheduler } from "../clock/system-scheduler.js";
 
@@ -43,8 +43,11 @@ export class ImageKeeper {
   private timer: Cancel | undefined;
   private running: Promise<unknown> | undefined;
 
+  private readonly freeBytes: () => Promise<number | undefined>;
+
   constructor(private readonly options: ImageKeeperOptions) {
     this.file = path.join(options.stateDir, "preview-images.json");
+    this.freeBytes = options.freeBytes ?? dataRootFree(options.docker);
   }
 
   async start(): Promise<void> {
@@ -84,7 +87,7 @@ export class ImageKeeper {
         .filter((tag) => tag.startsWith(`${PREVIEW_IMAGE_REPO}/`))
         .map((tag) => ({ tag, source: image.Labels?.[`${LABEL_PREFIX}source`] ?? "", lastUsedAt: this.usedAt.get(tag) ?? image.Created * 1000, sizeBytes: image.Size })),
     );
-    const free = await (this.options.freeBytes ?? (() => dockerDiskFree(docker)))().catch(() => undefined);
+    const free = await this.freeBytes().catch(() => undefined);
     const plan = planImageCleanup({ images, inUse, asleep: use.asleep(), now: now(), keepFor: this.options.keepFor, ...(this.options.maxPerSource !== undefined ? { maxPerSource: this.options.maxPerSource } : {}), ...(free !== undefined ? { disk: { freeBytes: free, minFreeBytes: this.options.minFreeBytes } } : {}) });
     const lowDisk = plan.endPreviews.length > 0 || (free !== undefined && free < this.options.minFreeBytes);
     for (const id of plan.endPreviews) await use.endPreview(id, "it was asleep and its disk space was needed");
@@ -103,12 +106,4 @@ export class ImageKeeper {
     await writeAtomically(this.file, `${JSON.stringify({ version: 1, usedAt: Object.fromEntries(this.usedAt) })}\n`).catch((error) => this.options.logger.warn(`saving ${this.file}: ${describeError(error)}`));
     return plan;
   }
-}
-
-/** Free bytes on the file system of Docker's data root, when this machine can see it (a local daemon). */
-async function dockerDiskFree(docker: Docker): Promise<number | undefined> {
-  const info = (await docker.info()) as { DockerRootDir?: string };
-  if (!info.DockerRootDir) return undefined;
-  const stats = await statfs(info.DockerRootDir);
-  return stats.bavail * stats.bsize;
 }

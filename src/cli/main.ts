@@ -32,7 +32,7 @@ function withConfig<T extends unknown[]>(action: (config: Config, ...args: T) =>
 
 /** The file of the one controller running here from a config file; undefined for the embedded default. */
 async function configOfRunningController(): Promise<string | undefined> {
-  const choice = await runningConfig(connectDocker(), systemScheduler.now());
+  const choice = await runningConfig(connectDocker(), systemScheduler);
   if (choice.kind === "several") throw new UsageError(`no --config given, and controllers run here from several configs: ${choice.holders.map((holder) => `${holder.config} (namespace ${holder.namespace}, ${holder.address})`).join("; ")}; name one with --config`);
   if (choice.kind === "defaults") return undefined;
   console.error(`demo-launcher: no --config given; using ${choice.file}, the config of the controller running at ${choice.holder.address} (namespace ${choice.holder.namespace})`);

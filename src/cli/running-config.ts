@@ -4,6 +4,7 @@ import os from "node:os";
 import type Docker from "dockerode";
 import type { LeaseRecord } from "../core/namespace-lease.js";
 import { LEASE_MS, LeaseStore } from "../docker/namespace-lease.js";
+import type { Cancel, Scheduler } from "../core/scheduler.js";
 
 export type RunningChoice = { kind: "defaults" } | { kind: "file"; file: string; holder: LeaseRecord } | { kind: "several"; holders: LeaseRecord[] };
 
@@ -19,7 +20,10 @@ export function chooseRunningConfig(records: readonly LeaseRecord[], now: number
 }
 
 /** Asks Docker for the leases (in a second at most: no Docker, no controller running here). */
-export async function runningConfig(docker: Docker, now: number): Promise<RunningChoice> {
-  const records = await Promise.race([new LeaseStore(docker, false).list(), new Promise<LeaseRecord[]>((resolve) => AbortSignal.timeout(1000).addEventListener("abort", () => resolve([])))]).catch(() => []);
-  return chooseRunningConfig(records, now, os.hostname());
+export async function runningConfig(docker: Docker, scheduler: Scheduler): Promise<RunningChoice> {
+  let cancel: Cancel | undefined;
+  const giveUp = new Promise<LeaseRecord[]>((resolve) => (cancel = scheduler.after(1000, () => resolve([]))));
+  const records = await Promise.race([new LeaseStore(docker, false).list(), giveUp]).catch((): LeaseRecord[] => []);
+  cancel?.();
+  return chooseRunningConfig(records, scheduler.now(), os.hostname());
 }

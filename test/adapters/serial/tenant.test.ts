@@ -246,7 +246,9 @@ describe("what demos may reach (real Docker, real iptables)", () => {
     expect(sharedDoctor.all).toMatch(/^ok {4}shared try-it {2}2 replica\(s\) of hello, reset at "0 3 \* \* \*" \(UTC\); \S+ is present$/m);
     expect(sharedDoctor.all).toMatch(/^FAIL {2}shared gone-image 1 replica\(s\) of sealed, no scheduled reset; demo-launcher\/no-such-image:1 is missing, so it cannot start$/m);
     // Someone flushes the host's INPUT jump for a demo bridge (a firewall script, an upgrade). The `none` network's:
-    // only this file's controller keeps it, so no other test's controller puts it back meanwhile.
+    // only this file's controller keeps it, and its firewall keeper (every 30 s) is stopped first, so the hole is
+    // still there when doctor looks, whenever its next pass would have come (the later tests only read the rules).
+    await stack.controller!.quiesce();
     const [bridge] = await bridgePolicies(stack.docker, [{ network: "demo-launcher-none", egress: "none" }]);
     await execa("iptables", ["-w", "-D", "INPUT", "-i", bridge!.bridge, "-j", `DL-IN-${bridge!.bridge}`]);
     const after = await doctor();
