@@ -10,11 +10,9 @@ import { egressNetworks, FirewallKeeper } from "../firewall/keeper.js";
 import { buildServer } from "../http/server.js";
 import type { Logger } from "../logger.js";
 import { DEFAULT_TEMPLATES_DIR, RoutesRenderer } from "../nginx/render.js";
-import { RoutesFile } from "../nginx/routes-file.js";
-import { RoutesFilePublisher } from "../nginx/route-publisher.js";
+import { nginxRoutes } from "../nginx/nginx-routes.js";
 import { readWatcherStatus } from "../nginx/watcher-status.js";
-import { olderNginxWorkersRetired } from "../nginx/workers.js";
-import { httpReadinessProbe, nginxRouteConfirmer } from "../probe/http.js";
+import { httpReadinessProbe } from "../probe/http.js";
 import { StateFile } from "../state/state-file.js";
 import { startReaper, type Reaper } from "./reaper.js";
 import { previewSpecs, startPreviews } from "./previews.js";
@@ -127,13 +125,6 @@ async function startHolding(config: Config, options: ControllerOptions, docker: 
   let engineRef: DemoEngine | undefined;
   const seenLog = config.nginx.seenLog ? new SeenLog(config.nginx.seenLog, config.domain, (labels) => engineRef?.previews.sawRequests(labels), options.logger, scheduler) : undefined;
   await seenLog?.start();
-  /** The watcher refused a file at least this new: with the operator's template in use, fall back to ours. */
-  const nginxRefused = async (generation: number): Promise<boolean> => {
-    const error = (await readWatcherStatus(config.nginx.configDir))?.lastError;
-    if (error?.kind !== "rejected" || error.generation < generation) return false;
-    if (renderer.usesOperatorTemplate()) renderer.refuseOperatorTemplate(`nginx refused the routes file it made (${error.message})`);
-    return true;
-  };
   // Observers of the engine's events; the metrics join once they can read the engine.
   const events: EventSink[] = [lifecycleLog(options.logger)];
   const engine = new DemoEngine({
@@ -148,7 +139,7 @@ async function startHolding(config: Config, options: ControllerOptions, docker: 
     runtime,
     restorer: new DumpRestorer(runtime),
     readiness: options.readiness ?? httpReadinessProbe,
-    routes: new RoutesFilePublisher(new RoutesFile(config.nginx.configDir, config.nginx.controller, renderer), nginxRouteConfirmer(config.nginx.probeUrl, config.domain, { rejected: nginxRefused, olderWorkersRetired: olderNginxWorkersRetired, scheduler }), options.logger),
+    routes: nginxRoutes(config, renderer, scheduler, options.logger),
     stateStore: new StateFile(config.stateDir, options.logger),
     scheduler,
     logger: options.logger,
@@ -166,7 +157,7 @@ async function startHolding(config: Config, options: ControllerOptions, docker: 
   const firewall = guarded.length > 0 ? new FirewallKeeper(docker, guarded, options.logger, scheduler) : undefined;
   await firewall?.start();
   // Builds run only where preview sources are configured; their queue lives beside the state file.
-  const previews = await startPreviews(config, engine, docker, options.logger, defences && !options.runtime ? { network: buildNetworkName(config) } : {});
+  const previews = await startPreviews(config, engine, docker, options.logger, scheduler, defences && !options.runtime ? { network: buildNetworkName(config) } : {});
   const builds = previews?.builds;
   const metrics = config.metrics.enabled ? new ControllerMetrics({ engine, apps: Object.keys(config.apps), watcherStatus: () => readWatcherStatus(config.nginx.configDir), builds, deliveries: previews?.github?.deliveries }) : undefined;
   if (metrics) events.push(metrics.sink);

@@ -2,7 +2,7 @@
 import type Docker from "dockerode";
 import type { Config } from "../config/load.js";
 import type { Build } from "../core/build-queue.js";
-import type { DemoEngine } from "../core/engine.js";
+import type { PreviewService } from "../core/services.js";
 import { makeIdGenerator } from "../core/naming.js";
 import { servedLabel } from "../core/preview-names.js";
 import type { AppSpec } from "../core/app-spec.js";
@@ -39,7 +39,7 @@ export function previewSpecs(config: Config): Record<string, AppSpec> {
  * Serves a build's image at the host it was asked for (the commit host of a branch build starts when opened);
  * resolves once the preview answers. `used` tells the image keeper the image is in use.
  */
-export function servePreviewBuilds(config: Config, engine: DemoEngine, used: (image: string) => void): (build: Build) => Promise<void> {
+export function servePreviewBuilds(config: Config, engine: PreviewService, used: (image: string) => void): (build: Build) => Promise<void> {
   const repoBySource = new Map(Object.entries(config.githubRepos).map(([repo, entry]) => [entry.source, repo]));
   return async (build) => {
     const image = build.image;
@@ -64,9 +64,8 @@ export interface PreviewServices {
 
 /** Starts the build queue and its helpers; undefined when no preview source is configured. */
 /** `network`: the builds' own bridge (with its egress rules); none where defences are off (the benchmark's baseline). */
-export async function startPreviews(config: Config, engine: DemoEngine, docker: Docker, logger: Logger, placement: { network?: string } = {}): Promise<PreviewServices | undefined> {
+export async function startPreviews(config: Config, engine: PreviewService, docker: Docker, logger: Logger, scheduler: Scheduler, placement: { network?: string } = {}): Promise<PreviewServices | undefined> {
   if (Object.keys(config.previews).length === 0) return undefined;
-  const { scheduler } = engine.options;
   const now = () => scheduler.now();
   const keeper = new ImageKeeper({
     docker,
@@ -81,8 +80,7 @@ export async function startPreviews(config: Config, engine: DemoEngine, docker: 
       inUse: () => new Set(engine.list().filter((demo) => demo.status !== "asleep").flatMap((demo) => demo.instances.map((instance) => instance.image))),
       asleep: () => engine.list().flatMap((demo) => (demo.status === "asleep" && demo.instances[0] ? [{ id: demo.id, image: demo.instances[0].image, lastSeenAt: demo.lastSeenAt ?? demo.createdAt }] : [])),
       endPreview: async (id, reason) => {
-        const demo = engine.get(id);
-        if (demo) await engine.end(demo, "stopped", reason);
+        await engine.endDemo(id, "stopped", reason);
       },
     },
   });

@@ -11,6 +11,10 @@ import type { StateRestorer } from "./state-sources.js";
 import type { SharedSpec } from "./shared.js";
 import type { EngineEvent, EventSink } from "./events.js";
 import type { Scheduler } from "./scheduler.js";
+import type { RouteDesk } from "./route-desk.js";
+import type { RestartAttempts } from "./instances.js";
+import type { PoolPauses } from "./pool.js";
+import type { LaunchGate } from "./disk.js";
 
 export interface EngineOptions {
   domain: string;
@@ -55,12 +59,25 @@ export function readinessFor(ctx: EngineContext, demo: Demo): { path: string; ti
   return ctx.specFor(demo)?.readiness ?? DEFAULT_READINESS;
 }
 
+/** The ports every flow is handed (core/engine-core.ts builds them); never the engine, whose door is for edges. */
 export interface EngineContext {
   readonly options: EngineOptions;
   readonly registry: DemoRegistry;
   readonly outage: DockerOutage;
   readonly saver: StateSaver;
   readonly logger: Logger;
+  /** Publishing routes and waiting until nginx serves them; the launches gathering for one publish. */
+  readonly routing: RouteDesk;
+  /** Starts of a stopped demo's container since it was last ready. */
+  readonly restarts: RestartAttempts;
+  /** Warm pools waiting after a member failed to start. */
+  readonly poolPauses: PoolPauses;
+  /** Instance ids whose container is being created right now: Docker may show them half-made. */
+  readonly creating: Set<string>;
+  /** Open unless the host is below its free-space floor: then nothing new starts. */
+  readonly gate: LaunchGate;
+  /** An id no live or remembered demo has. */
+  newUniqueId(): string;
   now(): number;
   sleep(ms: number, signal?: AbortSignal): Promise<void>;
   readonly closed: boolean;

@@ -25,6 +25,24 @@ export interface LowDisk {
   freeInodes?: number;
 }
 
+/**
+ * The launch gate for the disk floor: the disk guard (an edge) closes it while the host is below its floor and
+ * opens it again; a launch that would start something new asks it first.
+ */
+export class LaunchGate {
+  private low: LowDisk | undefined;
+
+  /** Why nothing new starts now, or undefined when launches may go on. */
+  get closedBy(): LowDisk | undefined {
+    return this.low;
+  }
+
+  /** The disk guard's verdict at each reading: below the floor (closed) or not (open). */
+  setLowDisk(low: LowDisk | undefined): void {
+    this.low = low;
+  }
+}
+
 /** Below 5% of its inodes free, a file system is as full as one below its byte floor. */
 const INODE_FLOOR_SHARE = 0.05;
 

@@ -15,6 +15,23 @@ const MAX_REFUSED_RESTARTS = 30;
 /** A launch or replacement that cannot go on; its message is for the visitor. */
 export class InstanceFailure extends Error {}
 
+/** Starts of a stopped demo's container since it was last ready, and refusals while they last (per demo). */
+export class RestartAttempts {
+  private readonly tries = new Map<string, { started: number; refused: number }>();
+
+  /** The demo's count, made when it has none. */
+  of(demoId: string): { started: number; refused: number } {
+    let tries = this.tries.get(demoId);
+    if (!tries) this.tries.set(demoId, (tries = { started: 0, refused: 0 }));
+    return tries;
+  }
+
+  /** The demo is ready again, or gone: its next stop starts a new count. */
+  forget(demoId: string): void {
+    this.tries.delete(demoId);
+  }
+}
+
 export type ReadyOutcome = { outcome: "ready" } | { outcome: "failed"; reason: string } | { outcome: "abandoned" };
 
 /**
@@ -29,7 +46,7 @@ export async function createInstance(ctx: EngineContext, demo: Demo, app: AppCon
   const instanceId = instanceIdFor(demo.id, generation);
   const { runtime, namespace } = ctx.options;
   const deadline = ctx.now() + app.readiness.timeout;
-  ctx.registry.creating.add(instanceId);
+  ctx.creating.add(instanceId);
   try {
     for (;;) {
       if (!stillWanted() || ctx.shuttingDown) return undefined;
@@ -72,7 +89,7 @@ export async function createInstance(ctx: EngineContext, demo: Demo, app: AppCon
       }
     }
   } finally {
-    ctx.registry.creating.delete(instanceId);
+    ctx.creating.delete(instanceId);
   }
 }
 
@@ -142,9 +159,8 @@ export async function startAgain(ctx: EngineContext, demo: Demo, instance: Insta
   const killed = state.exitCode === 128 + 15 || state.exitCode === 128 + 9;
   if (!killed && !aroundOutage) return false;
   // Starts are counted until the demo is ready again (a crash loop ends); refusals only while they last.
-  const tries = ctx.registry.restartAttempts.get(demo.id) ?? { started: 0, refused: 0 };
+  const tries = ctx.restarts.of(demo.id);
   if (tries.started >= MAX_RESTARTS || tries.refused >= MAX_REFUSED_RESTARTS) return false;
-  ctx.registry.restartAttempts.set(demo.id, tries);
   try {
     await ctx.options.runtime.restart(instance.containerId);
     tries.started += 1;

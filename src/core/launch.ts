@@ -2,7 +2,7 @@
 import { launched, toFailed, toHealth, toStep } from "./lifecycle.js";
 import type { AppSpec as AppConfig } from "./app-spec.js";
 import { waitUntil, type EngineContext } from "./context.js";
-import { retryWithBackoff } from "./backoff.js";
+import { publishUntilServed } from "./route-desk.js";
 import { describeError } from "./errors.js";
 import { awaitInstanceReady, createInstance, InstanceFailure } from "./instances.js";
 import type { Demo, Instance } from "./model.js";
@@ -55,7 +55,7 @@ export async function finishLaunch(ctx: EngineContext, demo: Demo, instance: Ins
   toHealth(instance, "healthy");
   const confirmed = await publishUntilServed(ctx, wanted, `demo ${demo.id}`);
   if (confirmed === undefined || !wanted()) return;
-  ctx.registry.restartAttempts.delete(demo.id);
+  ctx.restarts.forget(demo.id);
   launched(ctx, demo, since);
   ctx.track(autoSnapshots(ctx, demo));
 }
@@ -66,7 +66,7 @@ export async function finishLaunch(ctx: EngineContext, demo: Demo, instance: Ins
  * releases every demo gathered so far at once, so one routes write takes them all.
  */
 async function gatherWithOthers(ctx: EngineContext, instance: Instance, wanted: () => boolean): Promise<void> {
-  const { gathering } = ctx.registry;
+  const { gathering } = ctx.routing;
   const onTheirWay = () => {
     let count = 0;
     for (const other of ctx.registry.values()) if (other.status === "starting" && (other.step === "creating" || other.step === "starting" || other.step === "waiting-for-app")) count += 1;
@@ -82,7 +82,7 @@ async function gatherWithOthers(ctx: EngineContext, instance: Instance, wanted: 
       // Only the first gathered decides; when it leaves (released, or its demo ended), the next one does.
       if (gathering.values().next().value === instance) {
         const others = onTheirWay();
-        const windowEnds = ctx.registry.routesPublishedAt + Math.min(GATHER_MAX_MS, others * GATHER_PER_OTHER_MS);
+        const windowEnds = ctx.routing.publishedAt + Math.min(GATHER_MAX_MS, others * GATHER_PER_OTHER_MS);
         if (others === 0 || ctx.now() >= windowEnds) {
           toHealth(gathering, "healthy");
           return;
@@ -99,32 +99,8 @@ async function gatherWithOthers(ctx: EngineContext, instance: Instance, wanted: 
   }
 }
 
-/**
- * Publishes the routes until the file is written (a full or read-only disk must not strand a demo half-way),
- * then waits until nginx serves them. True when confirmed, false when nginx did not confirm in time, undefined
- * when the caller stopped wanting it meanwhile.
- */
-export async function publishUntilServed(ctx: EngineContext, wanted: () => boolean, what: string): Promise<boolean | undefined> {
-  const publish = () => retryWithBackoff(() => ctx.publishRoutes(), { firstMs: 250, maxMs: 5000, sleep: (ms) => ctx.sleep(ms), stillWanted: wanted });
-  const generation = await publish();
-  if (generation === undefined) return undefined;
-  const timeoutMs = ctx.options.routeConfirmTimeoutMs ?? 10_000;
-  const started = ctx.now();
-  let confirmed = await ctx.options.routes.confirm(generation, timeoutMs).catch(() => false);
-  if (confirmed) ctx.emit({ type: "routes-applied", seconds: (ctx.now() - started) / 1000 });
-  if (!confirmed && ctx.now() - started < timeoutMs / 2 && wanted()) {
-    // An early "no" means nginx refused the file; the routes edge may have changed course since (fallen
-    // back from an operator template nginx refused), so the same routes published again deserve one more try.
-    const retry = await publish();
-    if (retry !== undefined) confirmed = await ctx.options.routes.confirm(retry, timeoutMs).catch(() => false);
-  }
-  if (!wanted()) return undefined;
-  if (!confirmed) ctx.logger.warn(`${what}: nginx did not confirm routes generation ${generation} (check the watcher)`);
-  return confirmed;
-}
-
 export async function failDemo(ctx: EngineContext, demo: Demo, reason: string): Promise<void> {
-  if (demo.pooled) ctx.registry.poolPausedUntil.set(demo.app, ctx.now() + POOL_RETRY_MS);
+  if (demo.pooled) ctx.poolPauses.pause(demo.app, ctx.now() + POOL_RETRY_MS);
   toFailed(demo, reason);
   await ctx.end(demo, "failed", reason);
 }

@@ -49,6 +49,7 @@ export function toHealth(instances: Instance | Iterable<Instance>, health: Insta
  */
 export async function endDemo(ctx: EngineContext, demo: Demo, status: EndedDemo["status"], reason: string): Promise<void> {
   if (!ctx.registry.remove(demo)) return;
+  ctx.restarts.forget(demo.id);
   if (demo.status !== "failed") toStatus(demo, status);
   if (!demo.pooled) ctx.emit({ type: "ended", id: demo.id, app: demo.app, kind: demo.kind, status, reason, ...(demo.requestId ? { requestId: demo.requestId } : {}) });
   ctx.registry.recordEnded({ id: demo.id, app: demo.app, status, reason, endedAt: ctx.now() }, ctx.now());

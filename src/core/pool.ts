@@ -8,12 +8,25 @@ import type { Demo } from "./model.js";
 /** An unclaimed warm container is recycled after this long, so a pool never runs stale for days. */
 const POOL_IDLE_MS = 6 * 3_600_000;
 
+/** After a pool member fails to start, its app's pool waits a while before trying again (not a crash loop). */
+export class PoolPauses {
+  private readonly until = new Map<string, number>();
+
+  pause(app: string, until: number): void {
+    this.until.set(app, until);
+  }
+
+  paused(app: string, now: number): boolean {
+    return (this.until.get(app) ?? 0) > now;
+  }
+}
+
 /** Keeps each app's warm pool full; members start (and get routed) like any demo. */
 export function ensurePools(ctx: EngineContext, newId: () => string): void {
   if (ctx.shuttingDown) return;
   const now = ctx.now();
   for (const [name, app] of Object.entries(ctx.options.apps)) {
-    if (app.pool <= 0 || (ctx.registry.poolPausedUntil.get(name) ?? 0) > now) continue;
+    if (app.pool <= 0 || ctx.poolPauses.paused(name, now)) continue;
     let members = 0;
     for (const demo of ctx.registry.values()) if (demo.pooled && demo.app === name) members += 1;
     for (; members < app.pool; members += 1) {

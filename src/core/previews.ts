@@ -146,7 +146,7 @@ async function stopIdle(ctx: EngineContext, demo: Demo): Promise<void> {
   void ctx.saver.save();
   // Stopped only once nginx no longer sends it requests: from then on a request reaches us and wakes it.
   const generation = await ctx.publishRoutes().catch(() => undefined);
-  if (generation !== undefined) await ctx.options.routes.confirm(generation, ctx.options.routeConfirmTimeoutMs ?? 10_000).catch(() => false);
+  if (generation !== undefined) await ctx.routing.confirm(generation, ctx.options.routeConfirmTimeoutMs ?? 10_000);
   if (demo.status !== "asleep" || !ctx.registry.isLive(demo)) return;
   for (const instance of demo.instances) {
     if (!instance.containerId) continue;

@@ -15,12 +15,6 @@ export class DemoRegistry {
   readonly queue: string[] = [];
   /** Owners and expiries that labels written at creation cannot know (claimed pool members, extensions). */
   readonly leases = new Map<string, Lease>();
-  /** Instance ids whose container is being created right now: Docker may show them half-made. */
-  readonly creating = new Set<string>();
-  /** Starts of a stopped demo's container since it was last ready, and refusals while they last. */
-  readonly restartAttempts = new Map<string, { started: number; refused: number }>();
-  /** After a pool member fails to start, its app's pool waits until then before trying again. */
-  readonly poolPausedUntil = new Map<string, number>();
 
   /** What shared demos keep in the state file (set by the engine). */
   sharedState: () => EngineState["shared"] = () => undefined;
@@ -30,10 +24,6 @@ export class DemoRegistry {
   interruptedJobs: Job[] = [];
   /** Previews the last run had put to sleep (their containers are stopped on purpose). */
   readonly savedAsleep = new Set<string>();
-  /** When the routes were last published: a burst's launches gather within a window after it (launch.ts). */
-  routesPublishedAt = 0;
-  /** Instances that answer and wait to be routed together with the launches still starting (launch.ts). */
-  readonly gathering = new Set<Instance>();
   /** Replacement outcomes the last run saved, until their demos are adopted. */
   private readonly savedReplacements = new Map<string, ReplacementState>();
 
@@ -73,7 +63,6 @@ export class DemoRegistry {
     const queued = this.queue.indexOf(demo.id);
     if (queued >= 0) this.queue.splice(queued, 1);
     this.leases.delete(demo.id);
-    this.restartAttempts.delete(demo.id);
     this.transitions.notify();
     return true;
   }

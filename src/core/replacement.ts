@@ -4,7 +4,7 @@ import type { AppSpec as AppConfig } from "./app-spec.js";
 import { readinessFor, waitUntil, type EngineContext } from "./context.js";
 import { describeError, DomainError } from "./errors.js";
 import { awaitInstanceReady, createInstance, InstanceFailure } from "./instances.js";
-import { publishUntilServed } from "./launch.js";
+import { publishUntilServed } from "./route-desk.js";
 import type { Demo, Instance, ReplacementState } from "./model.js";
 
 const DEFAULT_DRAIN_MS = 10_000;

@@ -107,6 +107,8 @@ export interface ContainerRuntime {
 export type ReadinessProbe = (endpoint: string, path: string) => Promise<boolean>;
 
 /** Owns what nginx is told: publish routes, learn when nginx serves them. */
+export type RouteConfirmation = "served" | "refused" | "timeout";
+
 export interface RoutePublisher {
   /** What was published before this run (read once at start). */
   load(): Promise<PublishedRoutes>;
@@ -115,8 +117,11 @@ export interface RoutePublisher {
    * The routes are asked for when the write runs: a burst of calls costs one walk over every demo, not one each.
    */
   publish(routes: () => Route[]): Promise<number>;
-  /** Resolves true once nginx serves this generation or a later one; false on timeout or refusal. */
-  confirm(generation: number, timeoutMs: number): Promise<boolean>;
+  /**
+   * Resolves "served" once nginx serves this generation or a later one, "refused" when nginx refused the file (what
+   * could help, such as leaving an operator template nginx refuses, was tried first), "timeout" when neither came.
+   */
+  confirm(generation: number, timeoutMs: number): Promise<RouteConfirmation>;
   readonly generation: number;
 }
 

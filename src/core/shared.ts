@@ -4,7 +4,7 @@ import type { AppSpec } from "./app-spec.js";
 import type { EngineContext } from "./context.js";
 import { describeError, DomainError } from "./errors.js";
 import { awaitInstanceReady, createInstance, InstanceFailure } from "./instances.js";
-import { publishUntilServed } from "./launch.js";
+import { publishUntilServed } from "./route-desk.js";
 import { healthyInstances, type Demo, type Instance } from "./model.js";
 import { hostFor } from "./naming.js";
 import { finishDrain } from "./replacement.js";

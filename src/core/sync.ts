@@ -69,7 +69,7 @@ function plan(ctx: EngineContext, all: Containers, published: ReadonlyMap<string
     liveDemos: registry.all(),
     ended: (id) => registry.getEnded(id),
     lease: (id) => registry.leases.get(id),
-    creating: registry.creating,
+    creating: ctx.creating,
     asleep: (id) => registry.savedAsleep.has(id) || registry.get(id)?.status === "asleep",
     published,
     now: ctx.now(),

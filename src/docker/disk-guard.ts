@@ -2,7 +2,7 @@
 import { statfs } from "node:fs/promises";
 import type Docker from "dockerode";
 import { demosOverBudget, formatBytes, lowDisk, type DiskFloor, type DiskSpace } from "../core/disk.js";
-import type { DemoEngine } from "../core/engine.js";
+import type { DiskService } from "../core/services.js";
 import type { Logger } from "../core/app-spec.js";
 import { describeError } from "../core/errors.js";
 import { LABEL_PREFIX } from "../core/model.js";
@@ -41,7 +41,7 @@ export class DiskGuard {
 
   private readonly scheduler: Scheduler;
 
-  constructor(private readonly docker: Docker, private readonly engine: DemoEngine, private readonly options: DiskGuardOptions) {
+  constructor(private readonly docker: Docker, private readonly engine: DiskService, private readonly options: DiskGuardOptions) {
     this.scheduler = options.scheduler ?? systemScheduler;
   }
 
@@ -84,7 +84,7 @@ export class DiskGuard {
 
   private checkFloor(): void {
     const low = lowDisk(this.space, this.options.floor);
-    this.engine.diskLow = low;
+    this.engine.gate.setLowDisk(low);
     if (low && !this.lowReported) {
       const what = low.freeInodes !== undefined ? `only ${low.freeInodes} inodes (under 5%) are` : `only ${formatBytes(low.freeBytes)} is`;
       this.options.logger.error(`disk: ${what} free under Docker's data root, below the floor of ${formatBytes(low.floorBytes)} (limits.minFreeDisk) or 5% of inodes: launches are refused until space is freed`);
@@ -104,7 +104,7 @@ export class DiskGuard {
       if (demo.kind !== "visitor" && demo.replacement?.status === "running") continue;
       const reason = `it wrote ${formatBytes(writtenBytes)} to its file system, more than its disk budget of ${formatBytes(budgetBytes)}`;
       this.options.logger.warn(`disk: demo ${demo.id} (${demo.app}): ${reason}`, { demo: demo.id, app: demo.app });
-      if (demo.kind === "visitor") await this.engine.end(demo, "failed", reason);
+      if (demo.kind === "visitor") await this.engine.endDemo(demo.id, "failed", reason);
       // A shared demo or a preview belongs to many people: it starts afresh (blue-green) rather than disappear.
       else await this.engine.replace(demo.id).catch((error) => this.options.logger.warn(`disk: renewing ${demo.id}: ${describeError(error)}`));
     }

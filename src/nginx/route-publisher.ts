@@ -1,7 +1,8 @@
-// Owns what nginx is told: publish(routes) → generation (coalesced, written atomically), confirm(generation) by asking nginx.
+// Owns what nginx is told: publish(routes) → generation (coalesced, written atomically), confirm(generation) →
+// served | refused | timeout, and the one thing that helps a refusal: leaving the operator's template for ours.
 import { describeError, LastingFault } from "../core/errors.js";
 import type { PublishedRoutes, Route } from "../core/routes.js";
-import type { RoutePublisher } from "../core/runtime.js";
+import type { RouteConfirmation, RoutePublisher } from "../core/runtime.js";
 import { coalesceLatest } from "../core/single-flight.js";
 import type { Logger } from "../logger.js";
 
@@ -11,7 +12,10 @@ export interface RoutesStore {
   write(routes: Route[], generation: number): Promise<boolean>;
 }
 
-export type GenerationConfirmer = (generation: number, timeoutMs: number) => Promise<boolean>;
+export type GenerationConfirmer = (generation: number, timeoutMs: number) => Promise<RouteConfirmation>;
+
+/** Called when nginx refused a generation; true when the publisher changed course (the next write can pass). */
+export type RefusalFallback = (generation: number) => Promise<boolean>;
 
 export class RoutesFilePublisher implements RoutePublisher {
   private current = 0;
@@ -19,8 +23,10 @@ export class RoutesFilePublisher implements RoutePublisher {
   /** The last write error, so a failing disk is reported once, not at every retry. */
   private readonly fault = new LastingFault();
   private readonly write = coalesceLatest((routes: () => Route[]) => this.writeOnce(routes()));
+  /** The routes asked for last: written again, under a new generation, after a fallback. */
+  private lastAsked: (() => Route[]) | undefined;
 
-  constructor(private readonly file: RoutesStore, private readonly confirmer: GenerationConfirmer, private readonly logger: Logger) {}
+  constructor(private readonly file: RoutesStore, private readonly confirmer: GenerationConfirmer, private readonly logger: Logger, private readonly fallback?: RefusalFallback) {}
 
   get generation(): number {
     return this.current;
@@ -35,18 +41,27 @@ export class RoutesFilePublisher implements RoutePublisher {
 
   /** Calls while a write is queued share it, and it writes the routes as they are when it runs. */
   publish(routes: () => Route[]): Promise<number> {
+    this.lastAsked = routes;
     return this.write(routes);
   }
 
-  confirm(generation: number, timeoutMs: number): Promise<boolean> {
-    return this.confirmer(generation, timeoutMs);
+  /**
+   * Waits for nginx to serve the generation. On a refusal the fallback may change course (the operator's template
+   * set aside for ours): the same routes are then written once more, as a new generation, and that one is awaited.
+   */
+  async confirm(generation: number, timeoutMs: number): Promise<RouteConfirmation> {
+    const result = await this.confirmer(generation, timeoutMs);
+    if (result !== "refused" || !this.fallback || !this.lastAsked || !(await this.fallback(generation))) return result;
+    this.lastKey = undefined;
+    return this.confirmer(await this.write(this.lastAsked), timeoutMs);
   }
 
   private async writeOnce(routes: Route[]): Promise<number> {
     try {
       const key = JSON.stringify(routes);
-      // Nothing changed here, but the file on disk may have been put back by the watcher or by hand (or the
-      // template changed): writing the same routes again is a no-op when the content is the same.
+      // Nothing changed here, but the file on disk may have been put back by the watcher or by hand: writing the
+      // same routes again is a no-op when the content is the same. After a fallback the key is forgotten, so the
+      // file made from the other template gets a generation of its own.
       const next = key === this.lastKey ? this.current : this.current + 1;
       await this.file.write(routes, next);
       this.current = next;

@@ -10,7 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { PrivateNginx } from "../../src/nginx/private-nginx.js";
 import { RoutesFile } from "../../src/nginx/routes-file.js";
 import { olderNginxWorkersRetired } from "../../src/nginx/workers.js";
-import { nginxRouteConfirmer, readServedGeneration } from "../../src/probe/http.js";
+import { nginxRouteConfirmer, readServedGeneration } from "../../src/nginx/confirm.js";
 import { freePort, waitFor } from "../support/stack.js";
 
 describe("route confirmation (real nginx)", () => {
@@ -55,11 +55,11 @@ describe("route confirmation (real nginx)", () => {
     try {
       await routes.write([{ id: "fresh001", host: "fresh001.demo.localhost", backends: ["127.0.0.1:9"] }], 2);
       await execa("sh", ["-c", nginx.reloadCommand]);
-      let confirmed: boolean | undefined;
+      let confirmed: string | undefined;
       const scheduler = new CountingScheduler();
       const waiting = nginxRouteConfirmer(probeUrl, "demo.localhost", { olderWorkersRetired: olderNginxWorkersRetired, scheduler })(2, 20_000).then((result) => (confirmed = result));
       // The new worker answers every probe with the new generation meanwhile: probes alone would say "served".
-      expect(await nginxRouteConfirmer(probeUrl, "demo.localhost")(2, 10_000)).toBe(true);
+      expect(await nginxRouteConfirmer(probeUrl, "demo.localhost")(2, 10_000)).toBe("served");
       answering = (await readServedGeneration(probeUrl, "demo.localhost"))!.worker!;
       expect(answering).not.toBe(old);
       expect(await olderNginxWorkersRetired(answering)).toBe(false);
@@ -92,7 +92,7 @@ describe("route confirmation (real nginx)", () => {
       process.kill(answering, "SIGCONT");
       expect(await visitor).toBe("controller");
       await waiting;
-      expect(confirmed).toBe(true);
+      expect(confirmed).toBe("served");
       expect(await olderNginxWorkersRetired(answering)).toBe(true);
     } finally {
       for (const pid of [old, answering]) {

@@ -5,7 +5,7 @@ import { MemoryRuntime, type MemoryContainer } from "../../src/core/memory-runti
 import { ManualScheduler } from "../../src/core/scheduler.js";
 import { labelsFor, type Demo } from "../../src/core/model.js";
 import type { Route } from "../../src/core/routes.js";
-import type { EngineState } from "../../src/core/runtime.js";
+import type { EngineState, RouteConfirmation } from "../../src/core/runtime.js";
 import { silentLogger } from "../../src/logger.js";
 import { RoutesFilePublisher } from "../../src/nginx/route-publisher.js";
 
@@ -19,7 +19,7 @@ export function portOf(demo: Demo | undefined): number {
 
 export const ALL_PORTS = () => new Set(Array.from({ length: 10 }, (_, i) => 20000 + i));
 
-export function setup(overrides: Partial<EngineOptions> = {}, state: { answering?: Set<number>; routedHosts?: Map<string, string[]>; initial?: EngineState; confirm?: (generation: number) => Promise<boolean> } = {}) {
+export function setup(overrides: Partial<EngineOptions> = {}, state: { answering?: Set<number>; routedHosts?: Map<string, string[]>; initial?: EngineState; confirm?: (generation: number) => Promise<boolean | RouteConfirmation> } = {}) {
   const runtime = new MemoryRuntime({ from: 20000, to: 20009 }, ["img", "img:2", "crash:1"]);
   const scheduler = new ManualScheduler(1_000_000);
   const writes: Route[][] = [];
@@ -37,7 +37,11 @@ export function setup(overrides: Partial<EngineOptions> = {}, state: { answering
         return true;
       },
     },
-    state.confirm ?? (async () => true),
+    // true and false stand for "served" and "timeout".
+    async (generation) => {
+      const answer = state.confirm ? await state.confirm(generation) : true;
+      return answer === true ? "served" : answer === false ? "timeout" : answer;
+    },
     silentLogger,
   );
   const logger = { info: (line: string) => logged.push(`info ${line}`), warn: (line: string) => logged.push(`warn ${line}`), error: (line: string) => logged.push(`error ${line}`) };

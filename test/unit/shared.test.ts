@@ -54,8 +54,8 @@ describe("shared demos", () => {
     const stopping = env.engine.stopAll();
     // The reaper's pass (shared demos, pools, the line) as Ctrl-C would meet it: while the demos are being removed.
     env.engine.shared.ensure();
-    ensurePools(env.engine, () => "pool0002");
-    env.engine.promoteQueued();
+    ensurePools(env.engine.core, () => "pool0002");
+    env.engine.core.promoteQueued();
     expect(await env.scheduler.runUntil(stopping)).toBe(2);
     await env.scheduler.runUntil(env.engine.settled());
     expect(created).toEqual([]);
@@ -118,8 +118,8 @@ describe("containers of what the config does not name", () => {
     expect([...env.runtime.containers.keys()].sort()).toEqual(["g1", "h1", "o1", "p1"]);
     expect(env.writes.at(-1)!.map((route) => route.id)).toEqual(["mine0001"]);
     // The reaper's Docker syncs see them again: still left, and not reported again.
-    await syncWithDocker(env.engine);
-    await syncWithDocker(env.engine);
+    await syncWithDocker(env.engine.core);
+    await syncWithDocker(env.engine.core);
     await env.scheduler.runUntil(env.engine.settled());
     expect(env.runtime.containers.size).toBe(4);
     const reports = env.logged.filter((line) => line.includes("does not name"));

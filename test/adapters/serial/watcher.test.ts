@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { CLI, launchAndWait, startStack, waitFor, type Stack } from "../../support/stack.js";
 import { readWatcherStatus } from "../../../src/nginx/watcher-status.js";
 import { RoutesFile } from "../../../src/nginx/routes-file.js";
-import { nginxRouteConfirmer } from "../../../src/probe/http.js";
+import { nginxRouteConfirmer } from "../../../src/nginx/confirm.js";
 
 describe("nginx watcher (real nginx)", () => {
   let stack: Stack;
@@ -115,7 +115,7 @@ describe("nginx watcher (real nginx)", () => {
     const generation = (await writer.readCurrent()).generation + 1;
     await writer.write([{ id: "wsdemo01", host: "wsdemo01.demo.localhost", backends: [`127.0.0.1:${port}`] }], generation);
     // The same confirmation the controller uses: right after a reload an old worker may still answer.
-    expect(await nginxRouteConfirmer(stack.config.nginx.probeUrl, "demo.localhost")(generation, 10_000)).toBe(true);
+    expect(await nginxRouteConfirmer(stack.config.nginx.probeUrl, "demo.localhost")(generation, 10_000)).toBe("served");
     // Like a browser, try the handshake again if it met a worker that was just being retired.
     const handshake = () =>
       new Promise<string>((resolve, reject) => {
