@@ -13,7 +13,7 @@ function publisherWith(answers: (generation: number) => RouteConfirmation, fallb
   const written: number[] = [];
   const asked: number[] = [];
   const publisher = new RoutesFilePublisher(
-    { readCurrent: async () => ({ generation: 3, backends: new Map() }), write: async (_routes, generation) => void written.push(generation) ?? true },
+    { readCurrent: async () => ({ generation: 3, backends: new Map() }), write: async (_routes, generation) => written.push(generation) > 0 },
     async (generation) => {
       asked.push(generation);
       return answers(generation);
@@ -38,7 +38,7 @@ describe("the routes publisher", () => {
     const refusedOnce: number[] = [];
     const { publisher, written, asked } = publisherWith(
       (generation) => (generation === 4 ? "refused" : "served"),
-      async (generation) => void refusedOnce.push(generation) ?? true,
+      async (generation) => refusedOnce.push(generation) > 0,
     );
     await publisher.load();
     const generation = await publisher.publish(() => [route("a")]);
