@@ -4,7 +4,7 @@
 import { readFile, rm, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { execa } from "execa";
-import { branchLabel } from "../src/core/preview-names.js";
+import { branchLabel } from "../src/core/previews/preview-names.js";
 import { request, startStack, waitFor } from "../test/support/stack.js";
 import { median, round, until200 } from "./measure.js";
 import { GREETING, nodeAppFixture, POLL_MS } from "./node-app.js";

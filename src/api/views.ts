@@ -1,10 +1,10 @@
 // Every JSON view of the HTTP API, as one set of types: the server makes them, and the CLI, the tests, the fault
 // suite and the benchmark read them (no copy of a view's shape anywhere else).
 import type { DemoKind, DemoStatus, InstanceHealth, LaunchStep, ReplacementState } from "../core/model.js";
-import type { Build } from "../core/build-queue.js";
-import type { JobStatus } from "../core/jobs.js";
+import type { Build } from "../core/builds/build-queue.js";
+import type { JobStatus } from "../core/state/jobs.js";
 import type { Delivery } from "../github/deliveries.js";
-import type { ResetState } from "../core/shared.js";
+import type { ResetState } from "../core/shared/shared.js";
 
 /** The JSON a client sees for a demo. */
 export interface DemoView {

@@ -3,7 +3,7 @@ import type { FastifyInstance } from "fastify";
 import type Docker from "dockerode";
 import { configPath, type Config } from "../config/load.js";
 import { DemoEngine } from "../core/engine.js";
-import { makeIdGenerator } from "../core/naming.js";
+import { makeIdGenerator } from "../core/routing/naming.js";
 import { assertDockerReachable, connectDocker, DockerRuntime, ensureBridgeNetwork } from "../docker/runtime.js";
 import { DiskGuard } from "../docker/disk-guard.js";
 import { egressNetworks, FirewallKeeper } from "../firewall/keeper.js";

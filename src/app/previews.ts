@@ -1,10 +1,10 @@
 // Wires previews into the controller: the build queue, the branch follower and the image keeper, around the engine.
 import type Docker from "dockerode";
 import type { Config } from "../config/load.js";
-import type { Build } from "../core/build-queue.js";
+import type { Build } from "../core/builds/build-queue.js";
 import type { PreviewService } from "../core/services.js";
-import { makeIdGenerator } from "../core/naming.js";
-import { servedLabel } from "../core/preview-names.js";
+import { makeIdGenerator } from "../core/routing/naming.js";
+import { servedLabel } from "../core/previews/preview-names.js";
 import type { AppSpec } from "../core/app-spec.js";
 import { BranchFollower } from "../builds/branch-follower.js";
 import { BuildRunner } from "../builds/build-runner.js";
@@ -18,7 +18,7 @@ import { PullRequestReconciler } from "../github/reconciler.js";
 import type { Octokit } from "@octokit/core";
 import { Outbox } from "../github/outbox.js";
 import { PullRequestReporter } from "../github/reporter.js";
-import { hostFor } from "../core/naming.js";
+import { hostFor } from "../core/routing/naming.js";
 import { LABEL_PREFIX } from "../core/model.js";
 import { publicOrigin } from "../http/context.js";
 import type { Logger } from "../logger.js";

@@ -2,7 +2,7 @@
 // moved gets a build of its newest commit (its preview is then replaced with zero downtime).
 import { describeError } from "../core/errors.js";
 import type { Logger } from "../core/app-spec.js";
-import { branchLabel } from "../core/preview-names.js";
+import { branchLabel } from "../core/previews/preview-names.js";
 import type { BuildRunner } from "./build-runner.js";
 import type { Cancel, Scheduler } from "../core/scheduler.js";
 import { systemScheduler } from "../clock/system-scheduler.js";

@@ -3,12 +3,12 @@
 import { appendFile, mkdir, rm } from "node:fs/promises";
 import path from "node:path";
 import type Docker from "dockerode";
-import { BuildQueue, type Build } from "../core/build-queue.js";
+import { BuildQueue, type Build } from "../core/builds/build-queue.js";
 import { describeError, DomainError } from "../core/errors.js";
 import type { Logger } from "../core/app-spec.js";
 import type { Scheduler } from "../core/scheduler.js";
 import { Transitions } from "../core/transitions.js";
-import { previewLabels } from "../core/preview-names.js";
+import { previewLabels } from "../core/previews/preview-names.js";
 import type { PreviewConfig } from "../config/schema.js";
 import { readIfExists, serialWriter } from "../files/atomic.js";
 import { checkBranchName, checkCommitId, type GitMirror } from "./git.js";

@@ -1,7 +1,7 @@
 // The commit a build builds: a commit the mirror has needs no fetch; a branch always takes the newest. A fetch that
 // fails is tried again with growing pauses (the build says so while it waits) before the build fails.
 import { Backoff } from "../core/backoff.js";
-import type { Build } from "../core/build-queue.js";
+import type { Build } from "../core/builds/build-queue.js";
 import { describeError } from "../core/errors.js";
 import type { Scheduler } from "../core/scheduler.js";
 import type { Mirrors } from "./mirrors.js";

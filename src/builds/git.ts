@@ -6,7 +6,7 @@ import path from "node:path";
 import type { Readable } from "node:stream";
 import { execa } from "execa";
 import { DomainError } from "../core/errors.js";
-import { COMMIT_PATTERN } from "../core/preview-names.js";
+import { COMMIT_PATTERN } from "../core/previews/preview-names.js";
 
 /**
  * Transports git may use: `ext::` (which runs a command) and any helper we did not name are refused, whatever

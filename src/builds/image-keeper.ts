@@ -4,7 +4,7 @@ import path from "node:path";
 import type Docker from "dockerode";
 import type { Logger } from "../core/app-spec.js";
 import { describeError } from "../core/errors.js";
-import { planImageCleanup, type AsleepPreview, type CleanupPlan } from "../core/image-cleanup.js";
+import { planImageCleanup, type AsleepPreview, type CleanupPlan } from "../core/builds/image-cleanup.js";
 import { LABEL_PREFIX } from "../core/model.js";
 import { readIfExists, writeAtomically } from "../files/atomic.js";
 import { PREVIEW_IMAGE_REPO } from "./image-builder.js";

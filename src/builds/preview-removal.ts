@@ -1,7 +1,7 @@
 // Removing a preview like a reset: its builds under way are cancelled, its containers and route go, and its
 // images go unless another preview still serves them. The admin's DELETE and a closed pull request use it.
 import type { Demo } from "../core/model.js";
-import { previewLabels } from "../core/preview-names.js";
+import { previewLabels } from "../core/previews/preview-names.js";
 import type { BuildRunner } from "./build-runner.js";
 
 /** The build runner as far as webhooks and removals go (the http tier passes one on the pure queue). */

@@ -1,11 +1,11 @@
 // What a person asking for a preview gets: the preview's host at once, with a build queued only when the commit
 // is not served there already; unknown sources, branches and commits are refused with the branches that exist.
 import { closeMatches } from "../core/close-matches.js";
-import type { Build } from "../core/build-queue.js";
+import type { Build } from "../core/builds/build-queue.js";
 import { DomainError } from "../core/errors.js";
 import type { Demo } from "../core/model.js";
 import { newestInstance } from "../core/model.js";
-import { branchLabel, commitLabel, parsePreviewLabel } from "../core/preview-names.js";
+import { branchLabel, commitLabel, parsePreviewLabel } from "../core/previews/preview-names.js";
 import type { BuildRunner } from "./build-runner.js";
 import { checkBranchName, checkCommitId } from "./git.js";
 

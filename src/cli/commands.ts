@@ -16,7 +16,7 @@ import { startWatcher } from "../app/watcher-service.js";
 import { describeError, UsageError } from "../core/errors.js";
 import { formatDuration, parseDuration } from "../core/duration.js";
 import { parseLabels, type Demo, type DemoView } from "../core/model.js";
-import { demoRoutes } from "../core/routes.js";
+import { demoRoutes } from "../core/routing/routes.js";
 import { connectDocker, DockerRuntime } from "../docker/runtime.js";
 import { assertSwarmManager, registryAnswers, swarmNodes } from "../swarm/nodes.js";
 import type { Logger } from "../logger.js";

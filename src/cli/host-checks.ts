@@ -3,7 +3,7 @@ import { statfs } from "node:fs/promises";
 import type Docker from "dockerode";
 import { guardedNetworks } from "../app/controller.js";
 import type { Config } from "../config/load.js";
-import { floorBytes, formatBytes } from "../core/disk.js";
+import { floorBytes, formatBytes } from "../core/demos/disk.js";
 import { describeError } from "../core/errors.js";
 import { NO_QUOTA } from "../docker/hardening.js";
 import { ensureBridgeNetwork } from "../docker/runtime.js";

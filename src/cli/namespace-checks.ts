@@ -2,7 +2,7 @@
 import type Docker from "dockerode";
 import { configPath, type Config } from "../config/load.js";
 import { LABEL_PREFIX } from "../core/model.js";
-import type { LeaseRecord } from "../core/namespace-lease.js";
+import type { LeaseRecord } from "../core/state/namespace-lease.js";
 import { LEASE_MS, LeaseStore } from "../docker/namespace-lease.js";
 import type { Check } from "./host-checks.js";
 

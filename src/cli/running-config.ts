@@ -2,7 +2,7 @@
 // (its namespace lease), so `ls` or `render` ask that controller instead of quietly using the embedded default.
 import os from "node:os";
 import type Docker from "dockerode";
-import type { LeaseRecord } from "../core/namespace-lease.js";
+import type { LeaseRecord } from "../core/state/namespace-lease.js";
 import { LEASE_MS, LeaseStore } from "../docker/namespace-lease.js";
 import type { Cancel, Scheduler } from "../core/scheduler.js";
 

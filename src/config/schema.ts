@@ -1,6 +1,6 @@
 // The configuration's shape and its pure parser: every problem is collected and named by key.
 import { z } from "zod";
-import type { DiskFloor } from "../core/disk.js";
+import type { DiskFloor } from "../core/demos/disk.js";
 import { APP_NAME_PATTERN, DOMAIN_PATTERN, SOURCE_PATTERN, address, appSchema, containerLimits, duration, port, positiveInt, previewSchema, size } from "./fields.js";
 import { githubSchema } from "./github-schema.js";
 import { stateSchema } from "./state-schema.js";

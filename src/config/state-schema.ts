@@ -1,6 +1,6 @@
 // The config of an app's state sources (apps.<name>.state): named SQL dumps a demo starts from and can be rewound to.
 import { z } from "zod";
-import type { StateSource } from "../core/state-sources.js";
+import type { StateSource } from "../core/state/state-sources.js";
 import { duration } from "./fields.js";
 
 export const STATE_SOURCE_NAME = /^[a-z][a-z0-9-]{0,39}$/;

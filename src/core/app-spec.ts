@@ -1,5 +1,5 @@
 // What the core knows of an app and of logging; the config edge parses apps into this shape.
-import type { AppState } from "./state-sources.js";
+import type { AppState } from "./state/state-sources.js";
 
 export interface AppSpec {
   image: string;

@@ -1,20 +1,20 @@
 // What the engine's modules share: the options with every edge passed in, the registry, and a few operations.
-import type { AdmissionLimits } from "./admission.js";
+import type { AdmissionLimits } from "./demos/admission.js";
 import type { AppSpec as AppConfig } from "./app-spec.js";
 import type { Logger } from "./app-spec.js";
-import type { DockerOutage } from "./docker-outage.js";
+import type { DockerOutage } from "./instances/docker-outage.js";
 import type { Demo } from "./model.js";
 import type { DemoRegistry } from "./registry.js";
 import type { ContainerRuntime, EndedDemo, ReadinessProbe, RoutePublisher, StateStore } from "./runtime.js";
-import type { StateSaver } from "./state-saver.js";
-import type { StateRestorer } from "./state-sources.js";
-import type { SharedSpec } from "./shared.js";
+import type { StateSaver } from "./state/state-saver.js";
+import type { StateRestorer } from "./state/state-sources.js";
+import type { SharedSpec } from "./shared/shared.js";
 import type { EngineEvent, EventSink } from "./events.js";
 import type { Scheduler } from "./scheduler.js";
-import type { RouteDesk } from "./route-desk.js";
-import type { RestartAttempts } from "./instances.js";
-import type { PoolPauses } from "./pool.js";
-import type { LaunchGate } from "./disk.js";
+import type { RouteDesk } from "./routing/route-desk.js";
+import type { RestartAttempts } from "./instances/instances.js";
+import type { PoolPauses } from "./demos/pool.js";
+import type { LaunchGate } from "./demos/disk.js";
 
 export interface EngineOptions {
   domain: string;

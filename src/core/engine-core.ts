@@ -3,19 +3,19 @@
 import type { AppSpec } from "./app-spec.js";
 import { BackgroundWork } from "./background.js";
 import type { EngineContext, EngineOptions } from "./context.js";
-import { LaunchGate } from "./disk.js";
-import { DockerOutage } from "./docker-outage.js";
+import { LaunchGate } from "./demos/disk.js";
+import { DockerOutage } from "./instances/docker-outage.js";
 import { describeError } from "./errors.js";
 import { emitTo, type EngineEvent } from "./events.js";
-import { RestartAttempts } from "./instances.js";
+import { RestartAttempts } from "./instances/instances.js";
 import { endDemo } from "./lifecycle.js";
 import type { Demo } from "./model.js";
-import { PoolPauses } from "./pool.js";
+import { PoolPauses } from "./demos/pool.js";
 import { DemoRegistry } from "./registry.js";
-import { RouteDesk } from "./route-desk.js";
+import { RouteDesk } from "./routing/route-desk.js";
 import { RuntimeUnavailableError, type EndedDemo } from "./runtime.js";
-import { StateSaver } from "./state-saver.js";
-import { promoteQueued } from "./waiting-line.js";
+import { StateSaver } from "./state/state-saver.js";
+import { promoteQueued } from "./demos/waiting-line.js";
 
 export class EngineCore implements EngineContext {
   readonly registry: DemoRegistry;

@@ -1,30 +1,30 @@
 // The engine's front door: what the HTTP layer and the reaper call; each job lives in a module of its own beside it.
 import type { EngineOptions } from "./context.js";
-import type { LaunchGate } from "./disk.js";
+import type { LaunchGate } from "./demos/disk.js";
 import { EngineCore } from "./engine-core.js";
 import { DomainError } from "./errors.js";
-import { extendLease } from "./extension.js";
+import { extendLease } from "./demos/extension.js";
 import type { Demo } from "./model.js";
-import { ensurePools, poolStatus } from "./pool.js";
+import { ensurePools, poolStatus } from "./demos/pool.js";
 import type { DemoRegistry } from "./registry.js";
-import { startReplacement } from "./replacement.js";
-import { requestRewind, resumeJobs } from "./rewind.js";
-import { SharedDemos } from "./shared.js";
-import { requestSnapshot } from "./snapshots.js";
-import { ReaperPasses } from "./reaper-pass.js";
-import { VisitorLaunches, type LaunchResult } from "./visitor-launch.js";
-import type { Job } from "./jobs.js";
-import { previewOps, type PreviewOps } from "./previews.js";
+import { startReplacement } from "./demos/replacement.js";
+import { requestRewind, resumeJobs } from "./state/rewind.js";
+import { SharedDemos } from "./shared/shared.js";
+import { requestSnapshot } from "./state/snapshots.js";
+import { ReaperPasses } from "./demos/reaper-pass.js";
+import { VisitorLaunches, type LaunchResult } from "./demos/visitor-launch.js";
+import type { Job } from "./state/jobs.js";
+import { previewOps, type PreviewOps } from "./previews/previews.js";
 import type { AppSpec } from "./app-spec.js";
 import type { EndedDemo, EngineState } from "./runtime.js";
-import { adoptAtStart, syncWithDocker } from "./sync.js";
-import { queueInfo, touch } from "./waiting-line.js";
-import { restoreAccepted } from "./restart.js";
+import { adoptAtStart, syncWithDocker } from "./instances/sync.js";
+import { queueInfo, touch } from "./demos/waiting-line.js";
+import { restoreAccepted } from "./state/restart.js";
 import type { DemoService, DiskService, PreviewService } from "./services.js";
 
 export type { EngineOptions } from "./context.js";
 
-export type { LaunchResult } from "./visitor-launch.js";
+export type { LaunchResult } from "./demos/visitor-launch.js";
 
 /**
  * The front door: edges (HTTP, the reaper, the controller) call these; each call hands the flow behind it the core's

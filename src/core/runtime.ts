@@ -1,6 +1,6 @@
 // The interfaces the core needs from the outside world (containers, nginx, disk, clock); the edges implement them.
-import type { Job } from "./jobs.js";
-import type { PublishedRoutes, Route } from "./routes.js";
+import type { Job } from "./state/jobs.js";
+import type { PublishedRoutes, Route } from "./routing/routes.js";
 
 /** One instance to start; where it runs, its name and its host port are the runtime's business. */
 export interface InstanceSpec {
@@ -159,7 +159,7 @@ export interface EngineState {
   asleep?: string[];
   /** The last replacement of each live demo (its outcome survives a restart). */
   /** Shared demos: when each was last reset, and how its last reset went (a running one runs again). */
-  shared?: Array<{ id: string; lastResetAt?: number; reset?: import("./shared.js").ResetState }>;
+  shared?: Array<{ id: string; lastResetAt?: number; reset?: import("./shared/shared.js").ResetState }>;
   /** Rewinds: finished ones for their callers, unfinished ones to run again. */
   jobs?: Job[];
   replacements?: Array<{ id: string; status: "running" | "succeeded" | "failed"; image: string; startedAt: number; finishedAt?: number; reason?: string }>;

@@ -1,14 +1,14 @@
 // What the edges may ask of the core, by name: the HTTP layer, the metrics, the builds and the disk guard depend on
 // these services, not on the engine class (a test or another front end can hand them anything that answers the same).
 import type { AppSpec } from "./app-spec.js";
-import type { LaunchGate } from "./disk.js";
-import type { Job } from "./jobs.js";
+import type { LaunchGate } from "./demos/disk.js";
+import type { Job } from "./state/jobs.js";
 import type { Demo } from "./model.js";
-import type { PreviewOps } from "./previews.js";
+import type { PreviewOps } from "./previews/previews.js";
 import type { EndedDemo } from "./runtime.js";
 import type { Scheduler } from "./scheduler.js";
-import type { SharedDemos } from "./shared.js";
-import type { LaunchResult } from "./visitor-launch.js";
+import type { SharedDemos } from "./shared/shared.js";
+import type { LaunchResult } from "./demos/visitor-launch.js";
 
 /** Reading the demos and the engine's surroundings: what every status page, list and scrape asks. */
 export interface DemoQueries {

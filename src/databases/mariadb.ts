@@ -1,5 +1,5 @@
 // Restores a SQL dump into MariaDB/MySQL inside a demo's container: loaded beside the live database, then swapped in with one atomic RENAME TABLE.
-import { RestoreFailure, type DumpSource } from "../core/state-sources.js";
+import { RestoreFailure, type DumpSource } from "../core/state/state-sources.js";
 import type { RunInContainer } from "./run.js";
 
 /** Two `docker exec` calls in all, the load and the swap: each costs tens of milliseconds, the load itself seconds. */

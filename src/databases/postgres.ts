@@ -1,6 +1,6 @@
 // Restores a SQL dump into PostgreSQL inside a demo's container: loaded once into a template, cloned, and swapped in by renaming.
 import { createHash } from "node:crypto";
-import { RestoreFailure, type DumpSource } from "../core/state-sources.js";
+import { RestoreFailure, type DumpSource } from "../core/state/state-sources.js";
 import type { RunInContainer } from "./run.js";
 
 /**

@@ -1,6 +1,6 @@
 // The state-source restorer on the container runtime: each step one command in the demo's container, its failure in the tool's words.
 import type { ContainerRuntime } from "../core/runtime.js";
-import { RestoreFailure, type DumpSource, type StateRestorer } from "../core/state-sources.js";
+import { RestoreFailure, type DumpSource, type StateRestorer } from "../core/state/state-sources.js";
 import { restoreMariadb } from "./mariadb.js";
 import { restorePostgres } from "./postgres.js";
 

@@ -1,6 +1,6 @@
 // Saves a container as an image (Docker's commit, processes paused for the copy): how a snapshot state source is taken.
 import type Docker from "dockerode";
-import { RestoreFailure } from "../core/state-sources.js";
+import { RestoreFailure } from "../core/state/state-sources.js";
 
 export async function commitContainer(docker: Docker, containerId: string, image: string, labels: Record<string, string>): Promise<void> {
   // A commit holds the container's own files, never its volumes: an app that keeps its data in one would get a

@@ -1,7 +1,7 @@
 // Holds demos to their disk budgets on one Docker host and refuses launches below the host's free-space floor.
 import { statfs } from "node:fs/promises";
 import type Docker from "dockerode";
-import { demosOverBudget, formatBytes, lowDisk, type DiskFloor, type DiskSpace } from "../core/disk.js";
+import { demosOverBudget, formatBytes, lowDisk, type DiskFloor, type DiskSpace } from "../core/demos/disk.js";
 import type { DiskService } from "../core/services.js";
 import type { Logger } from "../core/app-spec.js";
 import { describeError } from "../core/errors.js";

@@ -3,7 +3,7 @@
 import { randomBytes } from "node:crypto";
 import os from "node:os";
 import type Docker from "dockerode";
-import { decideLease, heldReason, leaseWinner, type LeaseRecord } from "../core/namespace-lease.js";
+import { decideLease, heldReason, leaseWinner, type LeaseRecord } from "../core/state/namespace-lease.js";
 import type { Scheduler, Cancel } from "../core/scheduler.js";
 import type { Logger } from "../core/app-spec.js";
 import { describeError } from "../core/errors.js";

@@ -4,8 +4,8 @@
 import { verify } from "@octokit/webhooks-methods";
 import type { Logger } from "../core/app-spec.js";
 import { describeError } from "../core/errors.js";
-import { interpretEvent, trustDecision, type GithubIntent } from "../core/github-events.js";
-import { branchLabel, pullRequestLabel } from "../core/preview-names.js";
+import { interpretEvent, trustDecision, type GithubIntent } from "../core/github/github-events.js";
+import { branchLabel, pullRequestLabel } from "../core/previews/preview-names.js";
 import { removePreview, type PreviewBuilds, type PreviewRemovalEngine } from "../builds/preview-removal.js";
 import type { GithubRepo } from "../config/load.js";
 import type { Delivery, DeliveryLog, DeliveryOutcome } from "./deliveries.js";

@@ -4,9 +4,9 @@
 import type { Octokit } from "@octokit/core";
 import type { Logger } from "../core/app-spec.js";
 import { describeError } from "../core/errors.js";
-import type { GithubIntent } from "../core/github-events.js";
+import type { GithubIntent } from "../core/github/github-events.js";
 import type { Demo } from "../core/model.js";
-import { pullRequestLabel } from "../core/preview-names.js";
+import { pullRequestLabel } from "../core/previews/preview-names.js";
 import type { BuildRunner } from "../builds/build-runner.js";
 import type { GithubRepo } from "../config/load.js";
 import type { Cancel, Scheduler } from "../core/scheduler.js";

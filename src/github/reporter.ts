@@ -1,6 +1,6 @@
 // Tells each pull request how its preview goes, through the outbox: a commit status (pending → success with the
 // preview's URL, or failure with the build log's) and one comment with the URL, edited in place on every push.
-import type { Build } from "../core/build-queue.js";
+import type { Build } from "../core/builds/build-queue.js";
 import type { Outbox } from "./outbox.js";
 
 export class PullRequestReporter {

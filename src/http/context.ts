@@ -4,7 +4,7 @@ import type { FastifyRequest } from "fastify";
 import type { Config } from "../config/load.js";
 import type { DemoService } from "../core/services.js";
 import { viewOf, type Demo } from "../core/model.js";
-import { DEMO_ID_PATTERN, hostFor, idFromHost } from "../core/naming.js";
+import { DEMO_ID_PATTERN, hostFor, idFromHost } from "../core/routing/naming.js";
 import type { EndedDemo } from "../core/runtime.js";
 import type { Logger } from "../logger.js";
 import { clientAddress, type VisitorKeys } from "./client.js";

@@ -4,7 +4,7 @@ import path from "node:path";
 import { randomBytes } from "node:crypto";
 import Fastify, { type FastifyInstance } from "fastify";
 import formbody from "@fastify/formbody";
-import { idFromHost, normalizeHost } from "../core/naming.js";
+import { idFromHost, normalizeHost } from "../core/routing/naming.js";
 import { isDirectLoopback, VisitorKeys } from "./client.js";
 import { createHttpContext, publicOrigin, type ServerDeps } from "./context.js";
 import { Pages } from "./pages.js";

@@ -1,7 +1,7 @@
 // Prometheus metrics (prom-client): counters and histograms fed by the engine's events, gauges read from the engine at each scrape.
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from "prom-client";
 import type { BuildRunner } from "../builds/build-runner.js";
-import { ACTIVE_STATES, type Build } from "../core/build-queue.js";
+import { ACTIVE_STATES, type Build } from "../core/builds/build-queue.js";
 import type { MetricsSource } from "../core/services.js";
 import type { EngineEvent } from "../core/events.js";
 import type { DeliveryLog } from "../github/deliveries.js";

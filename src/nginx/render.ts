@@ -4,7 +4,7 @@ import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { Eta, type TemplateFunction } from "eta";
 import { describeError } from "../core/errors.js";
-import { assertRouteIsSafe, type Route } from "../core/routes.js";
+import { assertRouteIsSafe, type Route } from "../core/routing/routes.js";
 import type { Address } from "../config/schema.js";
 import { silentLogger, type Logger } from "../logger.js";
 

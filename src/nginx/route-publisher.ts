@@ -1,7 +1,7 @@
 // Owns what nginx is told: publish(routes) → generation (coalesced, written atomically), confirm(generation) →
 // served | refused | timeout, and the one thing that helps a refusal: leaving the operator's template for ours.
 import { describeError, LastingFault } from "../core/errors.js";
-import type { PublishedRoutes, Route } from "../core/routes.js";
+import type { PublishedRoutes, Route } from "../core/routing/routes.js";
 import type { RouteConfirmation, RoutePublisher } from "../core/runtime.js";
 import { coalesceLatest } from "../core/single-flight.js";
 import type { Logger } from "../logger.js";

@@ -1,6 +1,6 @@
 // routes.conf on disk: rendered into the config dir atomically, only when it changes, and read back at start.
 import path from "node:path";
-import type { PublishedRoutes, Route } from "../core/routes.js";
+import type { PublishedRoutes, Route } from "../core/routing/routes.js";
 import type { Address } from "../config/schema.js";
 import { RoutesRenderer } from "./render.js";
 import { readIfExists, removeStaleTemps, writeIfChanged } from "../files/atomic.js";

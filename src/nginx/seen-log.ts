@@ -2,7 +2,7 @@
 // used without a hop of its own in front of every request. Kept small by truncating it once read.
 import { mkdir, open, stat, truncate, writeFile } from "node:fs/promises";
 import path from "node:path";
-import { idFromHost } from "../core/naming.js";
+import { idFromHost } from "../core/routing/naming.js";
 import type { Logger } from "../logger.js";
 import type { Cancel, Scheduler } from "../core/scheduler.js";
 import { systemScheduler } from "../clock/system-scheduler.js";

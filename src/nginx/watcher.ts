@@ -1,8 +1,8 @@
-// The nginx watcher: the directory watch (dir-watch.ts) pokes a debounce on the scheduler (core/debounce.ts), which
+// The nginx watcher: the directory watch (dir-watch.ts) pokes a debounce on the scheduler (core/routing/debounce.ts), which
 // runs the apply (routes-apply.ts: test, reload, last good); a failed reload or write is tried again, backing off.
 import { EventEmitter } from "node:events";
 import { Backoff } from "../core/backoff.js";
-import { Debounce } from "../core/debounce.js";
+import { Debounce } from "../core/routing/debounce.js";
 import type { Cancel, Scheduler } from "../core/scheduler.js";
 import { systemScheduler } from "../clock/system-scheduler.js";
 import type { Logger } from "../logger.js";

@@ -4,7 +4,7 @@
 import { sign } from "@octokit/webhooks-methods";
 import { afterEach, describe, expect, it } from "vitest";
 import type { PreviewBuilds } from "../../src/builds/preview-removal.js";
-import { BuildQueue } from "../../src/core/build-queue.js";
+import { BuildQueue } from "../../src/core/builds/build-queue.js";
 import { DeliveryLog } from "../../src/github/deliveries.js";
 import { GithubHooks } from "../../src/github/hooks.js";
 import { silentLogger } from "../../src/logger.js";

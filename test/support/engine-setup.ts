@@ -4,7 +4,7 @@ import { DemoEngine, type EngineOptions } from "../../src/core/engine.js";
 import { MemoryRuntime, type MemoryContainer } from "../../src/core/memory-runtime.js";
 import { ManualScheduler } from "../../src/core/scheduler.js";
 import { labelsFor, type Demo } from "../../src/core/model.js";
-import type { Route } from "../../src/core/routes.js";
+import type { Route } from "../../src/core/routing/routes.js";
 import type { EngineState, RouteConfirmation } from "../../src/core/runtime.js";
 import { silentLogger } from "../../src/logger.js";
 import { RoutesFilePublisher } from "../../src/nginx/route-publisher.js";

@@ -8,7 +8,7 @@ import os from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { PREVIEW_IMAGE_REPO } from "../../src/builds/image-builder.js";
-import { branchLabel, commitLabel } from "../../src/core/preview-names.js";
+import { branchLabel, commitLabel } from "../../src/core/previews/preview-names.js";
 import { makeWorkRepo, type WorkRepo } from "../support/git-repo.js";
 import { logText, readEvents } from "../support/sse.js";
 import { untilPast, startStack, waitFor, type Stack } from "../support/stack.js";

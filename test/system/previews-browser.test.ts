@@ -8,7 +8,7 @@ import { execa } from "execa";
 import type { Browser } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { PREVIEW_IMAGE_REPO } from "../../src/builds/image-builder.js";
-import { branchLabel } from "../../src/core/preview-names.js";
+import { branchLabel } from "../../src/core/previews/preview-names.js";
 import { PACKAGE_ROOT } from "../../src/nginx/render.js";
 import { launchBrowser, screenshot } from "../support/browser.js";
 import { startLoad } from "../support/load.js";

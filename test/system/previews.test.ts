@@ -6,7 +6,7 @@ import path from "node:path";
 import { execa } from "execa";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { PREVIEW_IMAGE_REPO } from "../../src/builds/image-builder.js";
-import { branchLabel, commitLabel } from "../../src/core/preview-names.js";
+import { branchLabel, commitLabel } from "../../src/core/previews/preview-names.js";
 import { startLoad } from "../support/load.js";
 import { startStack, waitFor, type Stack } from "../support/stack.js";
 

@@ -1,7 +1,7 @@
 // The pure parts of holding untrusted builds in: the build network's rules, the disk budget, and log masking.
 import { describe, expect, it } from "vitest";
 import { chainRules, metadataDropped, resolverAddresses, restoreText } from "../../src/firewall/rules.js";
-import { BuildProgress, buildOverLimits, stepNeedsMeasure } from "../../src/core/build-budget.js";
+import { BuildProgress, buildOverLimits, stepNeedsMeasure } from "../../src/core/builds/build-budget.js";
 import { redactSecrets } from "../../src/builds/redact.js";
 import { parseConfigText } from "../../src/config/load.js";
 

@@ -1,6 +1,6 @@
 // Unit tests of the build queue: one build per commit or branch, the concurrency, a bounded line, restarts.
 import { describe, expect, it } from "vitest";
-import { BuildQueue } from "../../src/core/build-queue.js";
+import { BuildQueue } from "../../src/core/builds/build-queue.js";
 import { DomainError } from "../../src/core/errors.js";
 
 function queue(limits = { concurrency: 2, queueLength: 3 }) {

@@ -1,16 +1,16 @@
 // Unit tests of the pure core: durations, ids and hosts, port choice, routes and labels.
 import { describe, expect, it } from "vitest";
 import { describeDuration, formatDuration, parseDuration } from "../../src/core/duration.js";
-import { hostFor, idEntropyBits, idFromHost, makeIdGenerator } from "../../src/core/naming.js";
+import { hostFor, idEntropyBits, idFromHost, makeIdGenerator } from "../../src/core/routing/naming.js";
 import { pickCandidatePort } from "../../src/docker/ports.js";
-import { assertRouteIsSafe, routesFor } from "../../src/core/routes.js";
+import { assertRouteIsSafe, routesFor } from "../../src/core/routing/routes.js";
 import { parseRoutesFile } from "../../src/nginx/routes-file.js";
 import { labelsFor, parseLabels, type Demo } from "../../src/core/model.js";
 import { RoutesRenderer } from "../../src/nginx/render.js";
-import { estimateWaitMs, LaunchRateLimiter } from "../../src/core/limits.js";
+import { estimateWaitMs, LaunchRateLimiter } from "../../src/core/demos/limits.js";
 import { coalesceLatest, singleFlight } from "../../src/core/single-flight.js";
 import { Backoff } from "../../src/core/backoff.js";
-import { DockerOutage } from "../../src/core/docker-outage.js";
+import { DockerOutage } from "../../src/core/instances/docker-outage.js";
 
 describe("durations", () => {
   it("reads the units operators write", () => {

@@ -1,6 +1,6 @@
 // Unit tests of the watcher's debounce on the manual scheduler: at once after quiet, coalesced close behind, bounded.
 import { describe, expect, it } from "vitest";
-import { Debounce } from "../../src/core/debounce.js";
+import { Debounce } from "../../src/core/routing/debounce.js";
 import { ManualScheduler } from "../../src/core/scheduler.js";
 
 function debounced(quietMs = 100, maxWaitMs = 1000) {

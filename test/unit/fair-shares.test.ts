@@ -89,7 +89,7 @@ describe("limits per network", () => {
 
 describe("disk floor and budgets", () => {
   it("refuses below the byte floor, below 5% of inodes, and takes the larger of 5% and 2 GiB by default", async () => {
-    const { lowDisk, floorBytes, demosOverBudget } = await import("../../src/core/disk.js");
+    const { lowDisk, floorBytes, demosOverBudget } = await import("../../src/core/demos/disk.js");
     const GiB = 1024 ** 3;
     expect(floorBytes("default", 100 * GiB)).toBe(5 * GiB);
     expect(floorBytes("default", 10 * GiB)).toBe(2 * GiB);

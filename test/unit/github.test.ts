@@ -3,10 +3,10 @@
 import { describe, expect, it } from "vitest";
 import { parseConfigText } from "../../src/config/load.js";
 import { sourceNameOf } from "../../src/config/github-schema.js";
-import { BuildQueue } from "../../src/core/build-queue.js";
+import { BuildQueue } from "../../src/core/builds/build-queue.js";
 import { Pages } from "../../src/http/pages.js";
 import { DEFAULT_TEMPLATES_DIR } from "../../src/nginx/render.js";
-import { interpretEvent, trustDecision } from "../../src/core/github-events.js";
+import { interpretEvent, trustDecision } from "../../src/core/github/github-events.js";
 import { EXAMPLE_REPO, pullRequestPayload, recorded } from "../support/github.js";
 
 const configured = (repo: string) => repo === EXAMPLE_REPO;

@@ -1,6 +1,6 @@
 // Who holds a namespace, from the lease records alone: held, free, lapsed, gone, and two controllers starting at once.
 import { describe, expect, it } from "vitest";
-import { decideLease, heldReason, leaseWinner, type LeaseRecord } from "../../src/core/namespace-lease.js";
+import { decideLease, heldReason, leaseWinner, type LeaseRecord } from "../../src/core/state/namespace-lease.js";
 import { chooseRunningConfig } from "../../src/cli/running-config.js";
 
 const LEASE = 30_000;

@@ -1,7 +1,7 @@
 // Unit tests of preview host labels: valid DNS labels, stable, never shared by two branches or taken for a visitor id.
 import { describe, expect, it } from "vitest";
-import { ID_PATTERN } from "../../src/core/naming.js";
-import { branchLabel, commitLabel } from "../../src/core/preview-names.js";
+import { ID_PATTERN } from "../../src/core/routing/naming.js";
+import { branchLabel, commitLabel } from "../../src/core/previews/preview-names.js";
 
 const DNS_LABEL = /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/;
 

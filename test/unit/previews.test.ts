@@ -1,9 +1,9 @@
 // Unit tests of previews in the core: names and labels, close matches, idle stop, wake, and sleep across a restart.
 import { describe, expect, it } from "vitest";
 import { closeMatches } from "../../src/core/close-matches.js";
-import { parsePreviewLabel, previewLabels } from "../../src/core/preview-names.js";
-import { planIdleStops } from "../../src/core/previews.js";
-import { planImageCleanup } from "../../src/core/image-cleanup.js";
+import { parsePreviewLabel, previewLabels } from "../../src/core/previews/preview-names.js";
+import { planIdleStops } from "../../src/core/previews/previews.js";
+import { planImageCleanup } from "../../src/core/builds/image-cleanup.js";
 import { dockerWentAway, theCommitsFault } from "../../src/builds/docker-faults.js";
 import type { Demo } from "../../src/core/model.js";
 import { ALL_PORTS, app, setup } from "../support/engine-setup.js";

@@ -1,7 +1,7 @@
 // Unit tests of zero-downtime replacement and of reconciliation during one, on in-memory edges.
 import { describe, expect, it } from "vitest";
 import { DomainError } from "../../src/core/errors.js";
-import { planReconcile } from "../../src/core/reconcile.js";
+import { planReconcile } from "../../src/core/instances/reconcile.js";
 import { addContainer, ALL_PORTS, app, labelsOf, setup } from "../support/engine-setup.js";
 
 const NOW = 1_000_000;

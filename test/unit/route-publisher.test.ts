@@ -1,7 +1,7 @@
 // Unit tests of the routes edge's contract: publish → generation, confirm → served | refused | timeout, the fallback
 // that follows a refusal inside the publisher, and the engine treating a refusal as a lasting fault (no retry).
 import { describe, expect, it } from "vitest";
-import type { Route } from "../../src/core/routes.js";
+import type { Route } from "../../src/core/routing/routes.js";
 import type { RouteConfirmation } from "../../src/core/runtime.js";
 import { silentLogger } from "../../src/logger.js";
 import { RoutesFilePublisher } from "../../src/nginx/route-publisher.js";

@@ -1,11 +1,11 @@
 // Unit tests of shared demos, rewind jobs and their reconciliation, on in-memory edges (the real ones: test/system).
 import { describe, expect, it } from "vitest";
-import { JobBook, type Job } from "../../src/core/jobs.js";
-import { ensurePools } from "../../src/core/pool.js";
+import { JobBook, type Job } from "../../src/core/state/jobs.js";
+import { ensurePools } from "../../src/core/demos/pool.js";
 import { viewOf } from "../../src/core/model.js";
-import { planReconcile } from "../../src/core/reconcile.js";
-import { syncWithDocker } from "../../src/core/sync.js";
-import type { StateRestorer } from "../../src/core/state-sources.js";
+import { planReconcile } from "../../src/core/instances/reconcile.js";
+import { syncWithDocker } from "../../src/core/instances/sync.js";
+import type { StateRestorer } from "../../src/core/state/state-sources.js";
 import type { EngineState } from "../../src/core/runtime.js";
 import { addContainer, ALL_PORTS, app, labelsOf, setup } from "../support/engine-setup.js";
 
@@ -164,7 +164,7 @@ describe("rewind jobs", () => {
     const restorer: StateRestorer = {
       async restore(containerId, source) {
         calls.push(`${containerId}:${source.file}`);
-        if (fail) throw new (await import("../../src/core/state-sources.js")).RestoreFailure(fail);
+        if (fail) throw new (await import("../../src/core/state/state-sources.js")).RestoreFailure(fail);
       },
     };
     const state = { default: "fixtures", sources: { fixtures: { kind: "dump" as const, driver: "postgres" as const, file: "/f.sql", database: "notes", timeout: 60_000 } } };

@@ -1,7 +1,7 @@
 // Who may use the console and the admin API: the bearer token, this machine (no token set), or a console session with its CSRF token.
 import type { FastifyRequest } from "fastify";
 import type { Config } from "../../config/load.js";
-import { normalizeHost } from "../../core/naming.js";
+import { normalizeHost } from "../../core/routing/naming.js";
 import { isDirectLoopback, tokenMatches } from "../client.js";
 import { publicOrigin } from "../context.js";
 import { ProblemError } from "../problem.js";

@@ -1,6 +1,6 @@
 // The operator's console at /__admin/: its page and assets, its live state (JSON and server-sent events), on the console's host only.
 import type { FastifyInstance } from "fastify";
-import { normalizeHost } from "../../core/naming.js";
+import { normalizeHost } from "../../core/routing/naming.js";
 import { NO_STORE, type HttpContext } from "../context.js";
 import { ProblemError } from "../problem.js";
 import { LiveSnapshots } from "./live.js";

@@ -1,6 +1,6 @@
 // What the console shows, as one JSON document: demos of every kind, the line, pools, builds, previews, shared demos, deliveries, health.
-import { servedLabel } from "../../core/preview-names.js";
-import { hostFor } from "../../core/naming.js";
+import { servedLabel } from "../../core/previews/preview-names.js";
+import { hostFor } from "../../core/routing/naming.js";
 import { publicOrigin, type HttpContext } from "../context.js";
 import { buildView } from "../routes/builds.js";
 import { sharedView } from "../routes/shared.js";

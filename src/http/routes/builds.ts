@@ -4,10 +4,10 @@ import { open, stat } from "node:fs/promises";
 import { knownBranches } from "../../builds/preview-requests.js";
 import { checkBranchName } from "../../builds/git.js";
 import type { FastifyInstance } from "fastify";
-import type { Build } from "../../core/build-queue.js";
+import type { Build } from "../../core/builds/build-queue.js";
 import type { BuildRunner } from "../../builds/build-runner.js";
-import { hostFor } from "../../core/naming.js";
-import { servedLabel } from "../../core/preview-names.js";
+import { hostFor } from "../../core/routing/naming.js";
+import { servedLabel } from "../../core/previews/preview-names.js";
 import { NO_STORE, publicOrigin, type HttpContext } from "../context.js";
 import { ProblemError } from "../problem.js";
 

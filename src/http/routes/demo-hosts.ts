@@ -1,6 +1,6 @@
 // Demo hosts: every request nginx did not route (starting, queued, ended, unknown) gets a page saying why.
 import type { FastifyInstance } from "fastify";
-import { idFromHost } from "../../core/naming.js";
+import { idFromHost } from "../../core/routing/naming.js";
 import { NO_STORE, type HttpContext } from "../context.js";
 import { ProblemError, sendProblem } from "../problem.js";
 import { answerPreviewHost, isPreviewHost } from "./preview-hosts.js";

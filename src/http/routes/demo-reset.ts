@@ -1,6 +1,6 @@
 // "Reset my demo" on a demo's own host: the /__demo/ page with its reset button, the rewind it starts, and the job it follows.
 import type { FastifyReply, FastifyRequest } from "fastify";
-import { jobView } from "../../core/jobs.js";
+import { jobView } from "../../core/state/jobs.js";
 import type { Demo } from "../../core/model.js";
 import type { HttpContext } from "../context.js";
 import { ProblemError } from "../problem.js";

@@ -2,8 +2,8 @@
 // from Last-Event-ID), the whole log, a rebuild button after a failure, and a "waking up" page for an asleep one.
 import { open, stat } from "node:fs/promises";
 import type { FastifyReply, FastifyRequest } from "fastify";
-import type { Build } from "../../core/build-queue.js";
-import { parsePreviewLabel } from "../../core/preview-names.js";
+import type { Build } from "../../core/builds/build-queue.js";
+import { parsePreviewLabel } from "../../core/previews/preview-names.js";
 import type { BuildRunner } from "../../builds/build-runner.js";
 import { buildForHost, refServedAt } from "../../builds/preview-requests.js";
 import { tailOf } from "../../builds/image-builder.js";

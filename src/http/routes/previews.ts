@@ -1,7 +1,7 @@
 // Previews over HTTP: the entry URL people open (`/preview?source=…&branch=…|commit=…` on the apex, answered with
 // the preview's own host at once) and the admin's removal of a preview with its image.
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
-import { DEMO_ID_PATTERN, hostFor, idFromHost, normalizeHost } from "../../core/naming.js";
+import { DEMO_ID_PATTERN, hostFor, idFromHost, normalizeHost } from "../../core/routing/naming.js";
 import { openPreview } from "../../builds/preview-requests.js";
 import { removePreview } from "../../builds/preview-removal.js";
 import { NO_STORE, publicOrigin, type HttpContext } from "../context.js";

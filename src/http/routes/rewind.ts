@@ -1,9 +1,9 @@
 // Rewinds: an app's state sources, a rewind started as a job (by the admin or the demo's own visitor), and the job.
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import { DomainError } from "../../core/errors.js";
-import { jobView, type Job } from "../../core/jobs.js";
+import { jobView, type Job } from "../../core/state/jobs.js";
 import type { Demo } from "../../core/model.js";
-import { sourcesView } from "../../core/state-sources.js";
+import { sourcesView } from "../../core/state/state-sources.js";
 import { NO_STORE, type HttpContext } from "../context.js";
 import { ProblemError } from "../problem.js";
 

@@ -1,7 +1,7 @@
 // Shared demos for the operator: each with its replicas, last and next reset (GET /api/shared), and a reset on request.
 import type { ResetView, SharedView } from "../../api/views.js";
 import type { FastifyInstance } from "fastify";
-import type { ResetState } from "../../core/shared.js";
+import type { ResetState } from "../../core/shared/shared.js";
 import { NO_STORE, type HttpContext } from "../context.js";
 
 const iso = (ms: number | undefined) => (ms === undefined ? undefined : new Date(ms).toISOString());

@@ -1,0 +1,19 @@
+// Which demos end on this pass of the reaper, and why; pure, with `now` passed in.
+import type { Demo } from "../model.js";
+import type { EndedDemo } from "../runtime.js";
+
+export interface Ending {
+  demo: Demo;
+  status: EndedDemo["status"];
+  reason: string;
+}
+
+/** Running demos past their time box, and queued visitors whose page stopped asking for abandonMs. */
+export function planExpiry(demos: Iterable<Demo>, now: number, abandonMs: number): Ending[] {
+  const endings: Ending[] = [];
+  for (const demo of demos) {
+    if (demo.status !== "queued" && demo.expiresAt <= now) endings.push({ demo, status: "expired", reason: "its time box ended" });
+    else if (demo.status === "queued" && now - (demo.lastSeenAt ?? now) > abandonMs) endings.push({ demo, status: "stopped", reason: "you left the waiting line" });
+  }
+  return endings;
+}

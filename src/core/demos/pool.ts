@@ -1,0 +1,69 @@
+// Warm pools: containers started and routed ahead of visitors, handed out with a lease change only.
+import type { AppSpec as AppConfig } from "../app-spec.js";
+import type { EngineContext } from "../context.js";
+import { hostFor } from "../routing/naming.js";
+import { runLaunch } from "./launch.js";
+import type { Demo } from "../model.js";
+
+/** An unclaimed warm container is recycled after this long, so a pool never runs stale for days. */
+const POOL_IDLE_MS = 6 * 3_600_000;
+
+/** After a pool member fails to start, its app's pool waits a while before trying again (not a crash loop). */
+export class PoolPauses {
+  private readonly until = new Map<string, number>();
+
+  pause(app: string, until: number): void {
+    this.until.set(app, until);
+  }
+
+  paused(app: string, now: number): boolean {
+    return (this.until.get(app) ?? 0) > now;
+  }
+}
+
+/** Keeps each app's warm pool full; members start (and get routed) like any demo. */
+export function ensurePools(ctx: EngineContext, newId: () => string): void {
+  if (ctx.shuttingDown) return;
+  const now = ctx.now();
+  for (const [name, app] of Object.entries(ctx.options.apps)) {
+    if (app.pool <= 0 || ctx.poolPauses.paused(name, now)) continue;
+    let members = 0;
+    for (const demo of ctx.registry.values()) if (demo.pooled && demo.app === name) members += 1;
+    for (; members < app.pool; members += 1) {
+      const id = newId();
+      const demo: Demo = { id, kind: "visitor", app: name, host: hostFor(id, ctx.options.domain), createdAt: now, expiresAt: now + POOL_IDLE_MS, status: "starting", step: "creating", pooled: true, instances: [] };
+      ctx.registry.add(demo);
+      ctx.track(runLaunch(ctx, demo, app));
+    }
+  }
+}
+
+export function readyPoolMember(ctx: EngineContext, app: string): Demo | undefined {
+  for (const demo of ctx.registry.values()) if (demo.pooled && demo.app === app && demo.status === "ready") return demo;
+  return undefined;
+}
+
+/**
+ * Hands a warm container to a visitor: a lease change only, no container start, no nginx reload.
+ * The lease is on disk before anyone learns the URL, so a restart never gives it to someone else.
+ */
+export async function claim(ctx: EngineContext, demo: Demo, app: AppConfig, owner: string | undefined): Promise<void> {
+  delete demo.pooled;
+  demo.expiresAt = ctx.now() + app.ttl;
+  if (owner) demo.owner = owner;
+  else delete demo.owner;
+  ctx.registry.leases.set(demo.id, { id: demo.id, expiresAt: demo.expiresAt, ...(owner ? { client: owner } : {}) });
+  await ctx.saver.save();
+}
+
+/** Warm containers per app, for /api/status. */
+export function poolStatus(ctx: EngineContext): Record<string, { ready: number; starting: number }> {
+  const status: Record<string, { ready: number; starting: number }> = {};
+  for (const [name, app] of Object.entries(ctx.options.apps)) if (app.pool > 0) status[name] = { ready: 0, starting: 0 };
+  for (const demo of ctx.registry.values()) {
+    if (!demo.pooled || !status[demo.app]) continue;
+    if (demo.status === "ready") status[demo.app]!.ready += 1;
+    else status[demo.app]!.starting += 1;
+  }
+  return status;
+}

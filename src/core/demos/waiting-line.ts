@@ -1,0 +1,60 @@
+// The waiting line: visitors promoted as slots free, their place and wait, and who has left.
+import { toStatus } from "../lifecycle.js";
+import { estimateWait } from "./admission.js";
+import type { EngineContext } from "../context.js";
+import { runLaunch } from "./launch.js";
+import type { Demo } from "../model.js";
+import { hostFor } from "../routing/naming.js";
+import type { AcceptedLaunch } from "../runtime.js";
+
+/** Starts the first in line while there are free slots; their time box starts now. */
+export function promoteQueued(ctx: EngineContext): void {
+  const { registry } = ctx;
+  let promoted = false;
+  while (!ctx.shuttingDown && registry.queue.length > 0 && registry.runningCount() < ctx.options.limits.maxDemos) {
+    const id = registry.queue.shift()!;
+    const demo = registry.get(id);
+    const app = demo ? ctx.options.apps[demo.app] : undefined;
+    if (!demo || demo.status !== "queued" || !app) continue;
+    const now = ctx.now();
+    toStatus(demo, "starting", "creating");
+    demo.createdAt = now;
+    demo.expiresAt = now + app.ttl;
+    delete demo.lastSeenAt;
+    promoted = true;
+    ctx.track(runLaunch(ctx, demo, app));
+  }
+  if (promoted) void ctx.saver.save();
+}
+
+/** Place in line (1 = next) and the estimated wait, for a queued demo. */
+export function queueInfo(ctx: EngineContext, id: string): { position: number; estimatedWaitSeconds: number } | undefined {
+  const index = ctx.registry.queue.indexOf(id);
+  const demo = ctx.registry.get(id);
+  if (index < 0 || !demo) return undefined;
+  const ttl = ctx.options.apps[demo.app]?.ttl ?? 600_000;
+  return { position: index + 1, estimatedWaitSeconds: Math.ceil(estimateWait(ctx.registry.values(), index + 1, ttl, ctx.now()) / 1000) };
+}
+
+/** The visitor's page asked about their queued demo: they are still waiting. */
+export function touch(ctx: EngineContext, id: string): void {
+  const demo = ctx.registry.get(id);
+  if (demo?.status === "queued") demo.lastSeenAt = ctx.now();
+}
+
+/** A visitor's demo that has no container yet: waiting in line, or about to be created; its time box starts at queuedAt. */
+export function acceptedDemo(ctx: EngineContext, launch: AcceptedLaunch, status: "queued" | "starting"): Demo {
+  const ttl = ctx.options.apps[launch.app]?.ttl ?? 600_000;
+  return {
+    id: launch.id,
+    kind: "visitor",
+    app: launch.app,
+    host: hostFor(launch.id, ctx.options.domain),
+    createdAt: launch.queuedAt,
+    expiresAt: launch.queuedAt + ttl,
+    status,
+    step: status === "queued" ? "queued" : "creating",
+    ...(launch.client ? { owner: launch.client } : {}),
+    instances: [],
+  };
+}

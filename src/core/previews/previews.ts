@@ -1,0 +1,236 @@
+// Previews in the engine: a built image served at its preview's host, started once and replaced after.
+import { toHealth, toStatus, toStep } from "../lifecycle.js";
+import { waitUntil, type EngineContext } from "../context.js";
+import type { AppSpec } from "../app-spec.js";
+import { DomainError } from "../errors.js";
+import { failDemo, finishLaunch, runLaunch } from "../demos/launch.js";
+import { newestInstance, type Demo } from "../model.js";
+import { hostFor } from "../routing/naming.js";
+import { startReplacement } from "../demos/replacement.js";
+
+/**
+ * The preview `label` of `source` serves `image`. A new preview starts like a launch; a running one whose
+ * image differs (its branch moved) is replaced with zero downtime; every request extends its lease by `keep`.
+ */
+export function servePreview(ctx: EngineContext, source: string, label: string, image: string, options: ServeOptions = {}): Demo {
+  const spec = ctx.options.previews?.[source];
+  if (!spec) throw new DomainError({ code: "unknown-source", asked: source, allowed: Object.keys(ctx.options.previews ?? {}) });
+  const now = ctx.now();
+  const existing = ctx.registry.get(label);
+  if (existing) {
+    if (existing.kind !== "preview") throw new DomainError({ code: "not-replaceable", id: label, status: `a ${existing.kind} demo` });
+    // Whoever built the newest image decides: an untrusted push takes the secrets away, a trusted one gives them back.
+    if (options.withoutEnv) existing.withoutEnv = true;
+    else delete existing.withoutEnv;
+    if (options.labels) existing.extraLabels = options.labels;
+    existing.expiresAt = Math.max(existing.expiresAt, now + spec.ttl);
+    // Kept as a lease: the label written at creation cannot change.
+    ctx.registry.leases.set(label, { id: label, expiresAt: existing.expiresAt });
+    if (existing.status === "asleep") {
+      if (targetImage(existing) === image) ctx.track(wake(ctx, existing));
+      else ctx.track(restartAsleepWith(ctx, existing, { ...(ctx.specFor(existing) ?? spec), image }));
+    } else if (targetImage(existing) === image) existing.wantedImage = undefined;
+    else {
+      // Its branch moved while it was starting or being replaced: the newest image is applied once it settles.
+      const waiting = existing.wantedImage !== undefined;
+      existing.wantedImage = image;
+      if (!waiting) ctx.track(replaceWhenSettled(ctx, existing));
+    }
+    void ctx.saver.save();
+    return existing;
+  }
+  const demo: Demo = { id: label, kind: "preview", app: source, host: hostFor(label, ctx.options.domain), createdAt: now, expiresAt: now + spec.ttl, status: "starting", step: "creating", instances: [], routeEarly: true, ...(options.withoutEnv ? { withoutEnv: true } : {}), ...(options.labels ? { extraLabels: options.labels } : {}) };
+  ctx.registry.add(demo);
+  ctx.track(runLaunch(ctx, demo, { ...spec, image, ...(options.withoutEnv ? { env: {} } : {}) }));
+  void ctx.saver.save();
+  return demo;
+}
+
+/** The image the preview serves or is on its way to: a running replacement's, else its newest instance's. */
+function targetImage(demo: Demo): string | undefined {
+  return demo.replacement?.status === "running" ? demo.replacement.image : newestInstance(demo)?.image;
+}
+
+/** Waits until the preview is ready with no replacement running, then replaces it by the newest wanted image. */
+async function replaceWhenSettled(ctx: EngineContext, demo: Demo): Promise<void> {
+  for (;;) {
+    if (ctx.closed || !ctx.registry.isLive(demo) || demo.status === "failed") return;
+    const image = demo.wantedImage;
+    if (image === undefined) return;
+    if (demo.status === "ready" && demo.replacement?.status !== "running") {
+      if (targetImage(demo) === image) {
+        demo.wantedImage = undefined;
+        return;
+      }
+      try {
+        await startReplacement(ctx, demo.id, image);
+      } catch (error) {
+        ctx.logger.warn(`replacing preview ${demo.id} by ${image} could not start: ${(error as Error).message}`);
+        demo.wantedImage = undefined;
+        return;
+      }
+      // A newer image may arrive while this one is applied: the loop looks again once it settles.
+      if (demo.wantedImage === image) demo.wantedImage = undefined;
+      if (demo.wantedImage === undefined) return;
+    }
+    // Not ready yet, or a replacement runs: look again when the demo moves (or a newer image is wanted).
+    await waitUntil(ctx, () => !ctx.registry.isLive(demo) || demo.status === "failed" || demo.wantedImage !== image || (demo.status === "ready" && demo.replacement?.status !== "running"));
+  }
+}
+
+/**
+ * Resolves once the preview serves `image` (ready, no replacement under way); throws with the reason when it
+ * ended or its replacement by this image failed. The build runner waits on it to call a build ready.
+ */
+export async function awaitPreview(ctx: EngineContext, label: string, image: string): Promise<void> {
+  for (;;) {
+    const demo = ctx.registry.get(label);
+    if (!demo) throw new Error(ctx.registry.getEnded(label)?.reason ?? "the preview ended");
+    if (demo.replacement?.status === "failed" && demo.replacement.image === image && demo.wantedImage === undefined) throw new Error(demo.replacement.reason ?? "its replacement failed");
+    const settled = demo.replacement?.status !== "running" && demo.wantedImage === undefined;
+    if ((demo.status === "ready" || demo.status === "asleep") && settled) {
+      if (targetImage(demo) === image) return;
+      // A newer build of the same branch took its place meanwhile: this build's job is done.
+      if (demo.replacement?.image !== image) return;
+    }
+    if (ctx.closed) throw new Error("the controller is shutting down");
+    const seen = ctx.registry.transitions.count;
+    await waitUntil(ctx, () => ctx.registry.transitions.count !== seen);
+  }
+}
+
+/** Requests nginx saw (or we served) for these preview labels: they count as use, for idle stop and `keep`. */
+export function sawPreviewRequests(ctx: EngineContext, labels: Iterable<string>): void {
+  const now = ctx.now();
+  let leaseMoved = false;
+  for (const label of labels) {
+    const demo = ctx.registry.get(label);
+    if (!demo || demo.kind !== "preview") continue;
+    demo.lastSeenAt = now;
+    const keep = ctx.specFor(demo)?.ttl;
+    // The lease moves in steps of a minute at most once a minute: a busy preview costs no state write per request.
+    if (keep !== undefined && now + keep - demo.expiresAt > 60_000) {
+      demo.expiresAt = now + keep;
+      ctx.registry.leases.set(label, { id: label, expiresAt: demo.expiresAt });
+      leaseMoved = true;
+    }
+  }
+  if (leaseMoved) void ctx.saver.save();
+}
+
+/** Ready previews unused for their source's idleStop, with nothing under way; pure. */
+export function planIdleStops(demos: Iterable<Demo>, now: number, idleStopFor: (demo: Demo) => number | undefined): Demo[] {
+  const idle: Demo[] = [];
+  for (const demo of demos) {
+    if (demo.kind !== "preview" || demo.status !== "ready" || demo.replacement?.status === "running" || demo.wantedImage !== undefined) continue;
+    const idleStop = idleStopFor(demo);
+    if (idleStop !== undefined && now - (demo.lastSeenAt ?? demo.createdAt) >= idleStop) idle.push(demo);
+  }
+  return idle;
+}
+
+/** Previews whose container is being stopped: a wake waits for the stop, or Docker would undo the start. */
+const fallingAsleep = new WeakMap<Demo, Promise<void>>();
+
+/** Unroutes an idle preview, then stops (not removes) its container; the next request wakes it. */
+export function putToSleep(ctx: EngineContext, demo: Demo): Promise<void> {
+  const stopping = stopIdle(ctx, demo).finally(() => fallingAsleep.delete(demo));
+  fallingAsleep.set(demo, stopping);
+  return stopping;
+}
+
+async function stopIdle(ctx: EngineContext, demo: Demo): Promise<void> {
+  toStatus(demo, "asleep");
+  // Only the serving instance is kept; a draining one would have gone by now anyway.
+  const keep = newestInstance(demo);
+  void ctx.saver.save();
+  // Stopped only once nginx no longer sends it requests: from then on a request reaches us and wakes it.
+  const generation = await ctx.publishRoutes().catch(() => undefined);
+  if (generation !== undefined) await ctx.routing.confirm(generation, ctx.options.routeConfirmTimeoutMs ?? 10_000);
+  if (demo.status !== "asleep" || !ctx.registry.isLive(demo)) return;
+  for (const instance of demo.instances) {
+    if (!instance.containerId) continue;
+    if (instance === keep) await ctx.options.runtime.stop(instance.containerId).catch((error) => ctx.logger.warn(`stopping idle preview ${demo.id}: ${(error as Error).message}`));
+    else await ctx.removeQuietly(instance.containerId);
+  }
+  demo.instances = keep ? [keep] : [];
+  ctx.logger.info(`preview ${demo.id} is asleep after ${Math.round((ctx.now() - (demo.lastSeenAt ?? demo.createdAt)) / 60_000)} min without requests`);
+}
+
+/**
+ * Starts an asleep preview's container again and routes it once it answers; a container that cannot start
+ * (removed by hand, its port taken) is replaced by a fresh one from the same image.
+ */
+export async function wake(ctx: EngineContext, demo: Demo): Promise<void> {
+  if (demo.status !== "asleep") return;
+  const spec = ctx.specFor(demo);
+  const instance = newestInstance(demo);
+  toStatus(demo, "starting", "starting");
+  demo.lastSeenAt = ctx.now();
+  void ctx.saver.save();
+  await fallingAsleep.get(demo);
+  if (!spec || !instance) return failDemo(ctx, demo, "its preview source is no longer configured");
+  try {
+    if (!instance.containerId) throw new Error("it has no container");
+    await ctx.options.runtime.restart(instance.containerId);
+  } catch (error) {
+    ctx.logger.warn(`preview ${demo.id}: its stopped container could not start (${(error as Error).message}); starting a new one`);
+    if (instance.containerId) await ctx.removeQuietly(instance.containerId);
+    demo.instances = [];
+    return runLaunch(ctx, demo, { ...spec, image: instance.image });
+  }
+  toHealth(instance, "starting");
+  toStep(demo, "waiting-for-app");
+  await finishLaunch(ctx, demo, instance, spec.readiness, ctx.now());
+}
+
+/** An asleep preview whose branch moved: its stopped container goes and the new image starts in its place. */
+async function restartAsleepWith(ctx: EngineContext, demo: Demo, spec: AppSpec): Promise<void> {
+  const old = demo.instances;
+  toStatus(demo, "starting", "creating");
+  demo.instances = [];
+  for (const instance of old) if (instance.containerId) await ctx.removeQuietly(instance.containerId);
+  await runLaunch(ctx, demo, spec);
+}
+
+export interface ServeOptions {
+  /** Built from a fork nobody vouched for: no configured env. */
+  withoutEnv?: boolean;
+  /** Extra container labels of the instances started from now on. */
+  labels?: Record<string, string>;
+}
+
+/** What the HTTP layer and the controller call about previews. */
+export interface PreviewOps {
+  serve(source: string, label: string, image: string, options?: ServeOptions): Demo;
+  awaitServing(label: string, image: string): Promise<void>;
+  sawRequests(labels: Iterable<string>): void;
+  /** Wakes an asleep preview (in the background); true when it was asleep. */
+  wake(label: string): boolean;
+  /** Puts previews idle for their source's idleStop to sleep (the reaper calls it when idle tracking works). */
+  sleepIdle(): Promise<void>;
+}
+
+export function previewOps(ctx: EngineContext): PreviewOps {
+  return {
+    serve: (source, label, image, options) => servePreview(ctx, source, label, image, options),
+    awaitServing: (label, image) => awaitPreview(ctx, label, image),
+    sawRequests: (labels) => sawPreviewRequests(ctx, labels),
+    wake(label) {
+      const demo = ctx.registry.get(label);
+      if (demo?.status !== "asleep") return false;
+      ctx.track(wake(ctx, demo));
+      return true;
+    },
+    async sleepIdle() {
+      const plan = () => planIdleStops(ctx.registry.values(), ctx.now(), (demo) => ctx.specFor(demo)?.idleStop);
+      let idle = plan();
+      // The log is read every few seconds; a preview that looks idle may have requests not yet read.
+      if (idle.length > 0 && ctx.options.readSeenRequests) {
+        await ctx.options.readSeenRequests().catch((error) => ctx.logger.warn(`reading the requests nginx logged: ${(error as Error).message}`));
+        idle = plan();
+      }
+      await Promise.all(idle.map((demo) => putToSleep(ctx, demo)));
+    },
+  };
+}
