@@ -48,7 +48,7 @@ export type MetricsSource = Pick<DemoQueries, "now" | "list" | "poolStatus" | "d
 
 /** What the builds ask of the core: serve a built image at its preview's host, read previews, end one. */
 export interface PreviewService extends Pick<DemoQueries, "get" | "list"> {
-  readonly previews: Pick<PreviewOps, "serve" | "awaitServing" | "sawRequests">;
+  readonly previews: Pick<PreviewOps, "serveBuilt" | "sawRequests">;
   /** Ends a live demo with these words; false when it was not live. */
   endDemo(id: string, status: EndedDemo["status"], reason: string): Promise<boolean>;
   stop(id: string): Promise<boolean>;

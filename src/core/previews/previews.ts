@@ -203,7 +203,8 @@ export interface ServeOptions {
 /** What the HTTP layer and the controller call about previews. */
 export interface PreviewOps {
   serve(source: string, label: string, image: string, options?: ServeOptions): Demo;
-  awaitServing(label: string, image: string): Promise<void>;
+  /** Serves a build's image (serve, above) and resolves once the preview serves it: a build's one call to the core. */
+  serveBuilt(source: string, label: string, image: string, options?: ServeOptions): Promise<void>;
   sawRequests(labels: Iterable<string>): void;
   /** Wakes an asleep preview (in the background); true when it was asleep. */
   wake(label: string): boolean;
@@ -214,7 +215,10 @@ export interface PreviewOps {
 export function previewOps(ctx: EngineContext): PreviewOps {
   return {
     serve: (source, label, image, options) => servePreview(ctx, source, label, image, options),
-    awaitServing: (label, image) => awaitPreview(ctx, label, image),
+    async serveBuilt(source, label, image, options) {
+      servePreview(ctx, source, label, image, options);
+      await awaitPreview(ctx, label, image);
+    },
     sawRequests: (labels) => sawPreviewRequests(ctx, labels),
     wake(label) {
       const demo = ctx.registry.get(label);
