@@ -14,16 +14,17 @@ import { PrivateNginx } from "../src/nginx/private-nginx.js";
 import { SAMPLE_IMAGE } from "../src/docker/sample-image.js";
 import { median, percentile, round, rssMb, treeRssMb, until200 } from "./measure.js";
 import { replacementUnderLoad } from "./replacement.js";
-import { previewRows, previewsBench, type PreviewResults } from "./previews.js";
-import { webhookRows, webhooksBench, type WebhookResults } from "./webhooks.js";
-import { databaseRows, databasesBench, type DatabaseResults } from "./databases.js";
-import { metricsBench, metricsRows, type MetricsResults } from "./metrics.js";
-import { consoleBench, consoleRows, type ConsoleResults } from "./console.js";
-import { swarmBench, swarmRows, type SwarmResults } from "./swarm.js";
-import { memoryBench, memoryRows, type MemoryResults } from "./memory.js";
+import { previewsBench } from "./previews.js";
+import { webhooksBench } from "./webhooks.js";
+import { databasesBench } from "./databases.js";
+import { metricsBench } from "./metrics.js";
+import { consoleBench } from "./console.js";
+import { swarmBench } from "./swarm.js";
+import { memoryBench } from "./memory.js";
 import { startWrk } from "./wrk.js";
-import { launchesUnderLoad, underLoadRows, type UnderLoadResults } from "./under-load.js";
-import { defenceRows, defencesBench, type DefenceResults } from "./defences.js";
+import { launchesUnderLoad } from "./under-load.js";
+import { defencesBench } from "./defences.js";
+import { mergeIntoRecord, readRecord, resultsOf, table, writeRecord, type Results } from "./report.js";
 
 const quick = process.argv.includes("--quick");
 const SIZE = quick
@@ -31,7 +32,6 @@ const SIZE = quick
   : { cold: 30, coldTail: 60, warm: 30, pool: 4, burst: 50, burstRounds: 3, burstOver: 60, applyReps: 3, rssDemos: 200, loadLaunches: 100, loadSeconds: 40, replacements: 10, previews: 5 };
 const HEALTH = { path: "/health.txt", body: "ok" };
 
-type Results = Record<string, unknown>;
 const results: Results = { quick, startedAt: new Date().toISOString(), machine: { cpus: os.cpus().length, memoryGb: round(os.totalmem() / 1024 ** 3) } };
 const log = (line: string) => console.error(`[bench ${new Date().toISOString().slice(11, 19)}] ${line}`);
 
@@ -404,34 +404,6 @@ async function reloadLoad(): Promise<void> {
   }
 }
 
-// ---- report ----------------------------------------------------------------------------------------
-
-function table(): string {
-  const r = results as Record<string, Record<string, number> & { over?: Record<string, number> }>;
-  const rows: string[][] = [];
-  if (r.cold) rows.push([`Cold launch p50 / p95 / p99 (POST → first 200 via nginx, ${r.cold.launches} launches)`, `${r.cold.p50Ms} / ${r.cold.p95Ms} / ${r.cold.p99Ms} ms`, `floor ${r.cold.floorP50Ms} / ${r.cold.floorP95Ms} / ${r.cold.floorP99Ms} ms`, `${r.cold.ratio} / ${r.cold.p95Ratio} / ${r.cold.p99Ratio}× floor (targets ≤ 1.2 / 1.3 / 1.5)`]);
-  if (r.warm) rows.push([`Warm launch p50 / p95 (pool ${r.warm.pool})`, `${r.warm.p50Ms} / ${r.warm.p95Ms} ms`, `cold p50 ${r.cold?.p50Ms ?? "?"} ms`, `target p50 ≤ 30 ms`]);
-  if (r.burst) {
-    rows.push([`Burst: ${r.burst.n} at once, room for ${r.burst.n} (${r.burst.routable}/${r.burst.n} routable, ${r.burst.errors} errors)`, `last routable after ${r.burst.lastRoutableMs} ms, ${r.burst.reloads} nginx reloads`, `floor (${r.burst.n} started at once through the Docker API, one reload) ${r.burst.floorLastRoutableMs} ms`, `${r.burst.ratio}× floor, median of ${r.burst.rounds} rounds (target ≤ 1.2, ≤ 5 reloads; most reloads in a round shown)`]);
-    const over = r.burst.over!;
-    rows.push([`Burst: ${over.n} at once, room for ${over.room}`, `${over.accepted} accepted, ${over.refusedWith429} refused (429 + Retry-After)`, `${over.otherAnswers} other answers`, `${over.leakedAfterStop} containers leaked`]);
-  }
-  if (r.apply) for (const [n, entry] of Object.entries(r.apply as unknown as Record<string, Record<string, number>>)) rows.push([`Apply a change at ${Number(n).toLocaleString("en")} routes (render → reload → served)`, `${entry.ms} ms, nginx ${entry.nginxRssMb} MB`, `server blocks: ${entry.baselineMs} ms, ${entry.baselineNginxRssMb} MB`, `${entry.ratio}× baseline`]);
-  if (r.rss) rows.push(["Controller RSS idle / with 200 live demos", `${r.rss.idleMb} / ${r.rss.at200Mb} MB`, `200 demos ready after ${round((r.rss.allReadyAfterMs ?? 0) / 1000)} s`, "target ≤ 80 MB"]);
-  if (r.replacement) rows.push([`Replacement under load (${r.replacement.replacements} replacements, ${r.replacement.requestsPerSecond} req/s keep-alive + new connections)`, `p50 / p95 ${r.replacement.p50Ms} / ${r.replacement.p95Ms} ms to the new image served; ${r.replacement.failedRequests} failed, ${r.replacement.errors5xx} × 5xx of ${r.replacement.requests}`, `cold launch p50 ${r.replacement.coldLaunchP50Ms} ms`, `${r.replacement.ratio}× cold launch; target 0 failed, 0 × 5xx`]);
-  if (results.previews) rows.push(...previewRows(results.previews as PreviewResults));
-  if (results.webhooks) rows.push(...webhookRows(results.webhooks as WebhookResults));
-  if (results.databases) rows.push(...databaseRows(results.databases as DatabaseResults));
-  if (results.metrics) rows.push(...metricsRows(results.metrics as MetricsResults));
-  if (results.console) rows.push(...consoleRows(results.console as ConsoleResults));
-  if (results.swarm) rows.push(...swarmRows(results.swarm as SwarmResults));
-  if (results.memory) rows.push(...memoryRows(results.memory as MemoryResults));
-  if (results.underLoad) rows.push(...underLoadRows(results.underLoad as UnderLoadResults));
-  if (results.defences) rows.push(...defenceRows(results.defences as DefenceResults));
-  if (r.reloadLoad) rows.push([`Serving through ${r.reloadLoad.launches} launches + expiries (${r.reloadLoad.reloads} reloads)`, `${r.reloadLoad.requests} requests`, `${r.reloadLoad.errors5xx} × 5xx, ${r.reloadLoad.connectErrors} failed connects`, "target 0 and 0"]);
-  return ["| measure | result | baseline (same run) | ratio / target |", "| --- | --- | --- | --- |", ...rows.map((row) => `| ${row.join(" | ")} |`)].join("\n");
-}
-
 /** Name (its first word is what --only takes), whether --quick leaves it out unless named, and the section. */
 const sections: Array<[string, "core" | "heavy", () => Promise<void>]> = [
   ["apply", "core", applyCost],
@@ -451,10 +423,9 @@ const sections: Array<[string, "core" | "heavy", () => Promise<void>]> = [
   ["defences", "core", async () => void (results.defences = await defencesBench(SAMPLE_IMAGE, quick ? 10 : SIZE.cold * 2, log))],
 ];
 const out = path.join(path.dirname(new URL(import.meta.url).pathname), "results", "latest.json");
-// --table: the table of the figures on record (sections run one by one are merged there), without running anything.
+// --table: the table of the figures on record (each section as its last full run measured it), without running anything.
 if (process.argv.includes("--table")) {
-  Object.assign(results, JSON.parse(await readFile(out, "utf8")) as Results);
-  console.log(table());
+  console.log(table(resultsOf(await readRecord())));
   process.exit(0);
 }
 const only = process.argv.find((arg) => arg.startsWith("--only="))?.slice("--only=".length);
@@ -483,7 +454,9 @@ for (const [name, weight, run] of sections) {
 results.durationSeconds = round((performance.now() - started) / 1000, 0);
 await mkdir(path.dirname(out), { recursive: true });
 await writeFile(out, `${JSON.stringify(results, null, 2)}\n`);
-console.log(table());
-console.log(`\n${quick ? "quick run" : "full run"} in ${results.durationSeconds} s; JSON in bench/results/latest.json`);
+// A full run's sections go on record (a quick run's smaller sizes would not compare); `npm run docs` makes the page.
+await writeRecord(mergeIntoRecord(await readRecord(), results));
+console.log(table(results));
+console.log(`\n${quick ? "quick run" : "full run"} in ${results.durationSeconds} s; JSON in bench/results/latest.json${quick ? "" : "; its sections are on record in bench/results/record.json (npm run docs puts them in docs/operations/performance.md)"}`);
 if (skipped.length > 0) console.log(`left out by --quick (run them with --only=${skipped.join(",")}): ${skipped.join(", ")}`);
 process.exit(Object.keys(results).some((key) => key.endsWith("Error")) ? 1 : 0);

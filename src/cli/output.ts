@@ -11,6 +11,11 @@ export const stdout: Output = {
   write: (chunk) => void process.stdout.write(chunk),
 };
 
+export const stderr: Output = {
+  line: (text) => console.error(text),
+  write: (chunk) => void process.stderr.write(chunk),
+};
+
 /** An output that keeps what it was given: `lines` (whole lines; written chunks are split at newlines). */
 export function collectingOutput(): Output & { lines: string[] } {
   const lines: string[] = [];

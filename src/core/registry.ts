@@ -1,6 +1,6 @@
 // The registry of demos in memory: live demos, the line, leases, ended demos and what the state file keeps.
 import { JobBook, type Job } from "./state/jobs.js";
-import type { Demo, Instance, ReplacementState } from "./model.js";
+import type { Demo, ReplacementState } from "./model.js";
 import type { AcceptedLaunch, EndedDemo, EngineState, Lease } from "./runtime.js";
 import { Transitions } from "./transitions.js";
 

@@ -157,11 +157,11 @@ export interface EngineState {
   leases?: Lease[];
   /** Previews stopped for being idle: their stopped containers are theirs, not crashed apps. */
   asleep?: string[];
-  /** The last replacement of each live demo (its outcome survives a restart). */
   /** Shared demos: when each was last reset, and how its last reset went (a running one runs again). */
   shared?: Array<{ id: string; lastResetAt?: number; reset?: import("./shared/shared.js").ResetState }>;
   /** Rewinds: finished ones for their callers, unfinished ones to run again. */
   jobs?: Job[];
+  /** The last replacement of each live demo (its outcome survives a restart). */
   replacements?: Array<{ id: string; status: "running" | "succeeded" | "failed"; image: string; startedAt: number; finishedAt?: number; reason?: string }>;
 }
 

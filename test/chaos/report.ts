@@ -1,4 +1,8 @@
-// The fault suite's rows and table: what was injected, what survived, what was lost.
+// The fault suite's rows and table: what was injected, what survived, what was lost; and the record of the last full
+// run of each scenario (test/chaos/record.json), which docs/operations/reliability.md is generated from.
+import { readFile, writeFile } from "node:fs/promises";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
 export interface Row {
   /** What went wrong on purpose. */
   fault: string;
@@ -33,4 +37,23 @@ export class Checks {
   summary(): string {
     return this.failures.length ? `; FAILED: ${this.failures.slice(0, 5).join("; ")}` : "";
   }
+}
+
+export const RECORD_FILE = path.join(path.dirname(fileURLToPath(import.meta.url)), "record.json");
+
+/** Each scenario's rows as its last full (not --quick) run left them, with when and how long it took. */
+export interface ChaosRecord {
+  scenarios: Record<string, { at: string; seconds: number; rows: Row[] }>;
+}
+
+export async function readRecord(file = RECORD_FILE): Promise<ChaosRecord> {
+  try {
+    return JSON.parse(await readFile(file, "utf8")) as ChaosRecord;
+  } catch {
+    return { scenarios: {} };
+  }
+}
+
+export async function writeRecord(record: ChaosRecord, file = RECORD_FILE): Promise<void> {
+  await writeFile(file, `${JSON.stringify(record, null, 2)}\n`);
 }

@@ -1,5 +1,6 @@
 // `npm run chaos`: the fault suite on a real Docker engine and a real nginx. Prints a table of faults
-// injected and survived, writes it to test-output/chaos.json, and exits non-zero on any loss.
+// injected and survived, writes it to test-output/chaos.json (a full run's scenarios also to test/chaos/record.json),
+// and exits non-zero on any loss.
 import { mkdir, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { PACKAGE_ROOT } from "../../src/nginx/render.js";
@@ -11,7 +12,7 @@ import { dockerRestart } from "./docker-restart.js";
 import { killLoop } from "./kill-loop.js";
 import { replaceKill } from "./replace-kill.js";
 import { rewindKills } from "./rewind-kill.js";
-import { formatTable, type Row } from "./report.js";
+import { formatTable, readRecord, writeRecord, type ChaosRecord, type Row } from "./report.js";
 import { stateWrites } from "./state-writes.js";
 import { hostileTenant } from "./tenant.js";
 import { userNamespaces } from "./userns.js";
@@ -53,16 +54,20 @@ async function main(): Promise<number> {
   await requireDocker();
   const rows: Row[] = [];
   const started = Date.now();
+  const ran: ChaosRecord["scenarios"] = {};
   for (const name of only) {
     const log = (line: string) => console.log(line);
     console.log(`chaos: ${name}`);
     const scenarioStarted = Date.now();
+    const mine: Row[] = [];
     try {
-      rows.push(...(await SCENARIOS[name]!(log, quick)));
+      mine.push(...(await SCENARIOS[name]!(log, quick)));
     } catch (error) {
       // A scenario that cannot finish is a failure of the suite, shown in the table like any other.
-      rows.push({ fault: `${name} (scenario aborted)`, injected: 0, survived: 0, lost: 1, detail: `FAILED: ${(error as Error).stack ?? String(error)}` });
+      mine.push({ fault: `${name} (scenario aborted)`, injected: 0, survived: 0, lost: 1, detail: `FAILED: ${(error as Error).stack ?? String(error)}` });
     }
+    rows.push(...mine);
+    ran[name] = { at: new Date(scenarioStarted).toISOString(), seconds: Math.round((Date.now() - scenarioStarted) / 1000), rows: mine };
     console.log(`chaos: ${name} done in ${((Date.now() - scenarioStarted) / 1000).toFixed(1)} s`);
   }
   const table = formatTable(rows);
@@ -73,6 +78,8 @@ async function main(): Promise<number> {
   await mkdir(output, { recursive: true });
   await writeFile(path.join(output, "chaos.json"), `${JSON.stringify({ at: new Date().toISOString(), quick, seconds: Math.round((Date.now() - started) / 1000), rows }, null, 2)}\n`);
   await writeFile(path.join(output, "chaos.md"), `${table}\n`);
+  // A full run's scenarios go on record, failures included (the page must not hide one); `npm run docs` makes the page.
+  if (!quick) await writeRecord({ scenarios: { ...(await readRecord()).scenarios, ...ran } });
   if (failed.length > 0) {
     console.error(`chaos: ${failed.length} row(s) with losses or failed checks (${lost} lost); see the detail column`);
     return 1;

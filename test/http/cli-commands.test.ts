@@ -1,7 +1,10 @@
 // The CLI's client commands run in-process against the HTTP layer (on a loopback port), their words collected
 // through an injected output: launch, ls, extend (and its refusals), stop.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { runExtend, runLaunch, runList, runStop } from "../../src/cli/commands.js";
+import { runExtend } from "../../src/cli/commands/extend.js";
+import { runLaunch } from "../../src/cli/commands/launch.js";
+import { runList } from "../../src/cli/commands/ls.js";
+import { runStop } from "../../src/cli/commands/stop.js";
 import { collectingOutput } from "../../src/cli/output.js";
 import { UsageError } from "../../src/core/errors.js";
 import type { Config } from "../../src/config/load.js";

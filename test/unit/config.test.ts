@@ -147,9 +147,9 @@ describe("state sources and shared demos", () => {
 describe("the databases guide's config for the apps on real databases", () => {
   it("is a valid config, with both apps, their sources and the shared demo", async () => {
     const { readFile } = await import("node:fs/promises");
-    const guide = await readFile(new URL("../../docs/guides/databases-and-shared-demos.md", import.meta.url), "utf8");
+    const guide = await readFile(new URL("../../docs/guides/databases-and-rewinds.md", import.meta.url), "utf8");
     const yaml = /```yaml\n([\s\S]*?)```/.exec(guide)![1]!;
-    const config = parseConfigText(yaml, "databases-and-shared-demos.md", "/srv");
+    const config = parseConfigText(yaml, "databases-and-rewinds.md", "/srv");
     expect(Object.keys(config.apps)).toEqual(["wordpress", "notes"]);
     expect(config.apps.wordpress!.state!.sources.saved).toEqual({ kind: "snapshot", title: "Set up by the sales team", auto: false });
     expect(config.shared.try).toEqual({ app: "wordpress", replicas: 2, reset: "0 */6 * * *", timeZone: "Europe/Berlin", source: "fixtures" });

@@ -21,6 +21,21 @@ describe("the docs", () => {
     for (const { file, yaml } of blocks) expect(() => parseConfigText(yaml, file, "/srv", { DEMO_LAUNCHER_OIDC_CLIENT_SECRET: "from-the-environment" }), file).not.toThrow();
   });
 
+  it("run every command of the quick start in a test or in CI", () => {
+    const quickStart = readFileSync("docs/getting-started/quick-start.md", "utf8");
+    const commands = [...quickStart.matchAll(/```sh\n([\s\S]*?)```/g)].flatMap((match) => match[1]!.split("\n").map((line) => line.replace(/#.*$/, "").trim()).filter(Boolean));
+    // Where each one runs as a person types it: `npm start` in the system test of `up`, `npm test` as CI's command.
+    const runs: Record<string, [file: string, shows: RegExp]> = {
+      "npm start": ["test/system/up.test.ts", /execa\("npm", \["start"/],
+      "npm test": [".ci/run", /^npm test\b/m],
+    };
+    expect(commands.length).toBeGreaterThan(0);
+    for (const command of commands) {
+      expect(runs[command], `the quick start's \`${command}\` runs in no test`).toBeDefined();
+      expect(readFileSync(runs[command]![0], "utf8"), `${runs[command]![0]} does not run \`${command}\``).toMatch(runs[command]![1]);
+    }
+  });
+
   it("link only to files that exist", () => {
     const broken = ALL.flatMap((file) =>
       [...readFileSync(file, "utf8").matchAll(/\]\(([^)\s]+)\)/g)]

@@ -1,53 +1,48 @@
-// The config and CLI references say what the schema and the command line have: a key or command added, renamed or
-// removed without its row fails here (docs/reference/config.md, docs/reference/cli.md).
+// The config and CLI references are generated (tools/reference-docs.ts, `npm run docs`) from the schema with its words
+// and from the command line's definition: a key or command added, renamed or removed without `npm run docs` fails here.
 import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
-import { appWithState as appSchema, configSchema } from "../../src/config/schema.js";
+import { z } from "zod";
+import { BEGIN, configKeys, END, GENERATED, schemaKeys, withGenerated } from "../../tools/reference-docs.js";
+import { performanceFigures, reliabilityTable, RESULTS } from "../../tools/results-docs.js";
 
-/** The keys of the first column of a reference table, with `.x` after a full key read as a sibling of it. */
-function documentedKeys(markdown: string): string[] {
-  const keys: string[] = [];
-  for (const row of markdown.split("\n").filter((line) => line.startsWith("| `"))) {
-    let last = "";
-    for (const [, key] of row.split(" | ")[0]!.matchAll(/`([^`]+)`/g)) {
-      const full = key!.startsWith(".") ? `${last.slice(0, last.lastIndexOf("."))}${key}` : key!;
-      keys.push(full);
-      last = full;
-    }
-  }
-  return keys;
-}
-
-const shapeKeys = (schema: unknown) => Object.keys((schema as { shape: Record<string, unknown> }).shape);
-/** Documented: the key itself, something under it, or a wildcard over it (`builds.…`). */
-const covered = (keys: string[], key: string) => keys.some((entry) => entry === key || entry.startsWith(`${key}.`) || (entry.endsWith(".…") && key.startsWith(entry.slice(0, -1))));
-
-describe("the config reference", () => {
-  const keys = documentedKeys(readFileSync("docs/reference/config.md", "utf8"));
-
-  it("reads its table (the check can fail)", () => {
-    expect(documentedKeys("| `apps.<name>.image`, `.port` | required | x |\n")).toEqual(["apps.<name>.image", "apps.<name>.port"]);
-    expect(covered(["builds.…"], "builds.disk")).toBe(true);
-    expect(covered(["apps.<name>.image"], "apps.<name>.port")).toBe(false);
+describe("the generated references", () => {
+  it.each(GENERATED)("%s is what `npm run docs` makes of its source", (file, make) => {
+    const text = readFileSync(file, "utf8");
+    expect(text, `${file} has drifted from its source: run npm run docs`).toBe(withGenerated(text, make(), file));
   });
 
-  it("has a row for every top-level key, every app key and every builds key, and none the schema lacks", () => {
-    const wanted = [...shapeKeys(configSchema), ...shapeKeys(appSchema).map((key) => `apps.<name>.${key}`), ...shapeKeys((configSchema.shape.builds as unknown as { def: { innerType: unknown } }).def.innerType).map((key) => `builds.${key}`)];
-    expect(wanted.filter((key) => !covered(keys, key))).toEqual([]);
-    const tops = new Set(shapeKeys(configSchema));
-    expect(keys.filter((key) => !tops.has(key.split(".")[0]!))).toEqual([]);
-    const appKeys = new Set(shapeKeys(appSchema));
-    expect(keys.filter((key) => key.startsWith("apps.<name>.") && !appKeys.has(key.split(".")[2]!))).toEqual([]);
+  it.each(RESULTS)("%s shows what is on record", async (file, make) => {
+    const text = readFileSync(file, "utf8");
+    expect(text, `${file} has drifted from its record: run npm run docs`).toBe(withGenerated(text, await make(), file));
   });
-});
 
-describe("the CLI reference", () => {
-  it("has a row for every command, and none the CLI lacks", () => {
-    const main = readFileSync("src/cli/main.ts", "utf8");
-    const commands = new Set([...main.matchAll(/\.command\("([a-z-]+)"\)/g)].map((match) => match[1]!));
-    const documented = new Set([...readFileSync("docs/reference/cli.md", "utf8").matchAll(/^\| `demo-launcher ([a-z-]+)/gm)].map((match) => match[1]!));
-    expect(commands.size).toBeGreaterThan(10);
-    expect([...commands].filter((command) => !documented.has(command))).toEqual([]);
-    expect([...documented].filter((command) => !commands.has(command))).toEqual([]);
+  it("dates each figure by its section's run and totals the fault suite (the checks can fail)", () => {
+    const bench = performanceFigures({ sections: { warm: { at: "2026-12-06T03:00:00.000Z", machine: { cpus: 2, memoryGb: 24 }, result: { pool: 4, p50Ms: 5, p95Ms: 8 } } } });
+    expect(bench).toContain("| Warm launch p50 / p95 (pool 4) | 5 / 8 ms | cold p50 ? ms | target p50 ≤ 30 ms | 2026-12-06 (`warm`) |");
+    expect(bench).toContain("(2 cores, 24 GB)");
+    expect(performanceFigures({ sections: {} })).toMatch(/No full run on record yet/);
+    const row = (lost: number) => ({ fault: "f", injected: 3, survived: 3 - lost, lost, detail: "d" });
+    const chaos = reliabilityTable({ scenarios: { kill: { at: "2026-12-06T03:00:00.000Z", seconds: 60, rows: [row(0), row(1)] } } });
+    expect(chaos).toMatch(/^6 faults injected, 5 survived, 1 lost, over 2 rows\. Each scenario as its last full run left it: `kill` 2026-12-06 \(60 s\)\./);
+  });
+
+  it("finds every key of a schema, through maps, unions and defaults (the check can fail)", () => {
+    const schema = z.strictObject({
+      a: z.string().default("x"),
+      b: z.strictObject({ c: z.number().optional(), d: z.enum(["p", "q"]) }).prefault({ d: "p" }),
+      apps: z.record(z.string(), z.strictObject({ image: z.string() })),
+    });
+    expect(schemaKeys(schema).map((entry) => entry.key)).toEqual(["a", "b.c", "b.d", "apps.<name>.image"]);
+    const rows = configKeys(schema, { a: "first", "b.c": "second", "b.d": "third", "apps.<name>.image": "fourth" });
+    expect(rows.map((row) => [row.key, row.default])).toEqual([["a", "`x`"], ["b.c", "none"], ["b.d", "required"], ["apps.<name>.image", "required"]]);
+    expect(rows[2]!.meaning).toBe("third; one of `p`, `q`");
+    expect(() => configKeys(schema, { a: "first", "b.c": "second", "b.d": "third" })).toThrow(/no words for apps\.<name>\.image/);
+    expect(() => configKeys(schema, { a: "first", "b.c": "second", "b.d": "third", "apps.<name>.image": "fourth", gone: "stale" })).toThrow(/the schema lacks: gone/);
+  });
+
+  it("replaces only the part between the markers", () => {
+    expect(withGenerated(`intro\n${BEGIN}\nold\n${END}\noutro\n`, "new", "x.md")).toBe(`intro\n${BEGIN}\n\nnew\n\n${END}\noutro\n`);
+    expect(() => withGenerated("no markers", "new", "x.md")).toThrow(/x\.md has no generated part/);
   });
 });

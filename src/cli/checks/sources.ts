@@ -1,11 +1,11 @@
 // doctor's look at what previews and shared demos need: git, each preview source's repository, each shared demo's image.
 import { execa } from "execa";
 import type Docker from "dockerode";
-import type { Config } from "../config/load.js";
-import { describeError } from "../core/errors.js";
-import { remoteBranches } from "../builds/git.js";
-import { redactSecrets } from "../builds/redact.js";
-import type { Check } from "./host-checks.js";
+import type { Config } from "../../config/load.js";
+import { describeError } from "../../core/errors.js";
+import { remoteBranches } from "../../builds/git.js";
+import { redactSecrets } from "../../builds/redact.js";
+import type { Check } from "./host.js";
 
 /** git on the PATH, then one line per preview source: its repository answers and has branches. */
 export async function previewSourceChecks(config: Config): Promise<Check[]> {

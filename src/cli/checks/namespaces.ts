@@ -1,10 +1,10 @@
 // doctor's list of every namespace in use on this Docker host (or swarm): its containers, and the controller that holds it.
 import type Docker from "dockerode";
-import { configPath, type Config } from "../config/load.js";
-import { LABEL_PREFIX } from "../core/model.js";
-import type { LeaseRecord } from "../core/state/namespace-lease.js";
-import { LEASE_MS, LeaseStore } from "../docker/namespace-lease.js";
-import type { Check } from "./host-checks.js";
+import { configPath, type Config } from "../../config/load.js";
+import { LABEL_PREFIX } from "../../core/model.js";
+import type { LeaseRecord } from "../../core/state/namespace-lease.js";
+import { LEASE_MS, LeaseStore } from "../../docker/namespace-lease.js";
+import type { Check } from "./host.js";
 
 /** One line a namespace, this config's first; a namespace held by a controller of another config is a warning. */
 export async function namespaceChecks(config: Config, docker: Docker, now: number): Promise<Check[]> {

@@ -1,9 +1,9 @@
 // doctor's first lines: what runs now (the controller, nginx) and the watcher's last word, read in that light.
-import type { Config } from "../config/load.js";
-import { formatAddress } from "../nginx/render.js";
-import { isListening } from "../nginx/private-nginx.js";
-import { readWatcherStatus } from "../nginx/watcher-status.js";
-import type { Check } from "./host-checks.js";
+import type { Config } from "../../config/load.js";
+import { formatAddress } from "../../nginx/render.js";
+import { isListening } from "../../nginx/private-nginx.js";
+import { readWatcherStatus } from "../../nginx/watcher-status.js";
+import type { Check } from "./host.js";
 
 /** Asks the controller's own health URL; its demos count comes from the status it gives anyone on this machine. */
 async function controllerAnswers(config: Config): Promise<boolean> {

@@ -1,15 +1,14 @@
 // doctor's look at how well the host holds demos in: disk budgets and floor, seccomp/AppArmor, user namespaces, egress rules.
 import { statfs } from "node:fs/promises";
 import type Docker from "dockerode";
-import { guardedNetworks } from "../app/controller.js";
-import type { Config } from "../config/load.js";
-import { floorBytes, formatBytes } from "../core/demos/disk.js";
-import { describeError } from "../core/errors.js";
-import { NO_QUOTA } from "../docker/hardening.js";
-import { ensureBridgeNetwork } from "../docker/runtime.js";
-import { applyFirewall, checkFirewall } from "../firewall/iptables.js";
-import { bridgePolicies } from "../firewall/keeper.js";
-import { describeEgress, metadataDropped } from "../firewall/rules.js";
+import { guardedNetworks } from "../../app/controller.js";
+import type { Config } from "../../config/load.js";
+import { floorBytes, formatBytes } from "../../core/demos/disk.js";
+import { describeError } from "../../core/errors.js";
+import { NO_QUOTA } from "../../docker/hardening.js";
+import { checkFirewall } from "../../firewall/iptables.js";
+import { bridgePolicies } from "../../firewall/keeper.js";
+import { describeEgress, metadataDropped } from "../../firewall/rules.js";
 
 export interface Check {
   name: string;
@@ -99,18 +98,4 @@ async function firewallCheck(config: Config, docker: Docker): Promise<Check> {
   } catch (error) {
     return { name: "demo egress", ok: false, detail: `${describeError(error)} (start the controller once: it creates the demo and build networks)` };
   }
-}
-
-/** `demo-launcher firewall [--check]`: puts the demo networks' egress rules in place (root), or only says whether they hold. */
-export async function runFirewall(config: Config, docker: Docker, options: { check?: boolean }): Promise<number> {
-  // Before the controller's first start the networks may not exist yet: made here as the controller would make them.
-  if (!options.check) {
-    for (const { network } of guardedNetworks(config)) await ensureBridgeNetwork(docker, network);
-  }
-  const bridges = await bridgePolicies(docker, guardedNetworks(config));
-  if (!options.check) await applyFirewall(bridges);
-  const result = await checkFirewall(bridges);
-  for (const entry of bridges) console.log(`${entry.network} (${entry.bridge}): ${describeEgress(entry.egress)}`);
-  if (!result.ok) console.error(`demo-launcher: the demo egress rules do not hold: ${result.problems.join("; ")}`);
-  return result.ok ? 0 : 1;
 }

@@ -1,0 +1,46 @@
+// `render`: the routes file for the demos Docker (or the swarm) runs now whose app answers.
+import type { Command } from "commander";
+import type { CliContext } from "../context.js";
+import { stdout, type Output } from "../output.js";
+import type { Config } from "../../config/load.js";
+import { routesRenderer, runtimeFor } from "../../app/controller.js";
+import { previewSpecs } from "../../app/previews.js";
+import { DEFAULT_TEMPLATES_DIR } from "../../nginx/render.js";
+import { consoleLogger } from "../../logger.js";
+import { parseLabels, type Demo } from "../../core/model.js";
+import { demoRoutes } from "../../core/routing/routes.js";
+import { connectDocker } from "../../docker/runtime.js";
+import { RoutesFile } from "../../nginx/routes-file.js";
+import { httpReadinessProbe } from "../../probe/http.js";
+import { systemScheduler } from "../../clock/system-scheduler.js";
+
+export function defineRender(program: Command, cli: CliContext): void {
+  program
+    .command("render")
+    .description("print the routes file for the demos Docker runs now")
+    .action(cli.withConfig((config) => runRender(config, cli.out), { client: true }));
+}
+
+/** What the routes file holds for the demos Docker runs now whose app answers. */
+export async function runRender(config: Config, out: Output = stdout): Promise<number> {
+  // The config's runtime: on a swarm the demos are services, listed through the manager.
+  const runtime = await runtimeFor(config, connectDocker(), true, { readOnly: true });
+  const routesFile = new RoutesFile(config.nginx.configDir, config.nginx.controller, routesRenderer(config, DEFAULT_TEMPLATES_DIR, consoleLogger("render")));
+  const containers = await runtime.list(config.namespace);
+  const demos = new Map<string, Demo>();
+  await Promise.all(
+    containers.map(async (container) => {
+      const labels = parseLabels(container.labels);
+      if (!labels || container.state !== "running" || !container.endpoint) return;
+      const readinessPath = config.apps[labels.demo.app]?.readiness.path ?? "/";
+      if (!(await httpReadinessProbe(container.endpoint, readinessPath))) return;
+      const demo = demos.get(labels.demo.id) ?? { ...labels.demo, status: "ready" as const, step: "done" as const, instances: [] };
+      demo.instances.push({ ...labels.instance, containerId: container.containerId, endpoint: container.endpoint, health: "healthy" });
+      demos.set(demo.id, demo);
+    }),
+  );
+  const { generation } = await routesFile.readCurrent();
+  const previews = previewSpecs(config);
+  out.write(routesFile.render(demoRoutes(demos.values(), systemScheduler.now(), (demo) => (demo.kind === "preview" ? previews[demo.app] : config.apps[demo.app])), generation));
+  return 0;
+}
