@@ -1,9 +1,9 @@
 // The benchmark's report: its table, and the record of the figures on file (bench/results/record.json): each section
 // as its last full run measured it, which docs/operations/performance.md is generated from (tools/results-docs.ts).
-import { readFile, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { round } from "./measure.js";
+import { readRecordFile, writeRecordFile } from "../test/support/records.js";
 import { previewRows, type PreviewResults } from "./previews.js";
 import { webhookRows, type WebhookResults } from "./webhooks.js";
 import { databaseRows, type DatabaseResults } from "./databases.js";
@@ -41,16 +41,12 @@ export function resultsOf(record: BenchRecord): Results {
   return Object.fromEntries(Object.entries(record.sections).map(([key, entry]) => [key, entry.result]));
 }
 
-export async function readRecord(file = RECORD_FILE): Promise<BenchRecord> {
-  try {
-    return JSON.parse(await readFile(file, "utf8")) as BenchRecord;
-  } catch {
-    return { sections: {} };
-  }
+export function readRecord(file = RECORD_FILE): Promise<BenchRecord> {
+  return readRecordFile<BenchRecord>(file, { sections: {} });
 }
 
-export async function writeRecord(record: BenchRecord, file = RECORD_FILE): Promise<void> {
-  await writeFile(file, `${JSON.stringify(record, null, 2)}\n`);
+export function writeRecord(record: BenchRecord, file = RECORD_FILE): Promise<void> {
+  return writeRecordFile(file, record);
 }
 
 /** The table's rows, each with the results key it shows (the record dates rows by it). */

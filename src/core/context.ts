@@ -55,9 +55,12 @@ export interface EngineOptions {
 const DEFAULT_READINESS = { path: "/", timeout: 60_000 };
 
 /** The demo's readiness check: its app's or preview source's, or the default when neither is configured now. */
-export function readinessFor(ctx: EngineContext, demo: Demo): { path: string; timeout: number } {
+export function readinessFor(ctx: Ports<"specFor">, demo: Demo): { path: string; timeout: number } {
   return ctx.specFor(demo)?.readiness ?? DEFAULT_READINESS;
 }
+
+/** The ports a flow uses, by name: each flow takes only these, so its signature says what it touches. */
+export type Ports<K extends keyof EngineContext> = Pick<EngineContext, K>;
 
 /** The ports every flow is handed (core/engine-core.ts builds them); never the engine, whose door is for edges. */
 export interface EngineContext {
@@ -105,7 +108,7 @@ export interface EngineContext {
  * Waits until `done()` holds (checked now and at every transition of a demo), `ms` passed, or the engine closes,
  * whichever comes first. The flows' one way to wait for something another flow does.
  */
-export async function waitUntil(ctx: EngineContext, done: () => boolean, ms = Number.POSITIVE_INFINITY): Promise<void> {
+export async function waitUntil(ctx: Ports<"registry" | "sleep" | "stopping">, done: () => boolean, ms = Number.POSITIVE_INFINITY): Promise<void> {
   if (done() || ctx.stopping.aborted) return;
   const stop = new AbortController();
   const onStopping = () => stop.abort();

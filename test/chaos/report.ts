@@ -1,8 +1,8 @@
 // The fault suite's rows and table: what was injected, what survived, what was lost; and the record of the last full
 // run of each scenario (test/chaos/record.json), which docs/operations/reliability.md is generated from.
-import { readFile, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
+import { readRecordFile, writeRecordFile } from "../support/records.js";
 export interface Row {
   /** What went wrong on purpose. */
   fault: string;
@@ -46,14 +46,10 @@ export interface ChaosRecord {
   scenarios: Record<string, { at: string; seconds: number; rows: Row[] }>;
 }
 
-export async function readRecord(file = RECORD_FILE): Promise<ChaosRecord> {
-  try {
-    return JSON.parse(await readFile(file, "utf8")) as ChaosRecord;
-  } catch {
-    return { scenarios: {} };
-  }
+export function readRecord(file = RECORD_FILE): Promise<ChaosRecord> {
+  return readRecordFile<ChaosRecord>(file, { scenarios: {} });
 }
 
-export async function writeRecord(record: ChaosRecord, file = RECORD_FILE): Promise<void> {
-  await writeFile(file, `${JSON.stringify(record, null, 2)}\n`);
+export function writeRecord(record: ChaosRecord, file = RECORD_FILE): Promise<void> {
+  return writeRecordFile(file, record);
 }

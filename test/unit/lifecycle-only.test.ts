@@ -2,6 +2,9 @@
 import { readdirSync, readFileSync } from "node:fs";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
+import { toStatus } from "../../src/core/lifecycle.js";
+import type { Demo } from "../../src/core/model.js";
+import type { StateSaver } from "../../src/core/state/state-saver.js";
 
 /** An assignment to a status, step or health field, but a job's (jobs have their own states) and a class's own. */
 const ASSIGNMENT = /\b(?!job\b|this\b)[A-Za-z_]\w*(?:\.\w+)*\.(status|step|health)\s*=(?!=)/;
@@ -23,5 +26,17 @@ describe("lifecycle", () => {
       .filter((file) => file !== path.join("src", "core", "lifecycle.ts"))
       .flatMap((file) => readFileSync(file, "utf8").split("\n").flatMap((line, index) => (ASSIGNMENT.test(line) ? [`${file}:${index + 1}: ${line.trim()}`] : [])));
     expect(found).toEqual([]);
+  });
+
+  it("asks for a save when a status changes, and only then", () => {
+    let saves = 0;
+    const ctx = { saver: { save: async () => void (saves += 1) } as unknown as StateSaver };
+    const demo = { id: "p", status: "ready", step: "done" } as Demo;
+    toStatus(ctx, demo, "asleep");
+    expect([demo.status, saves]).toEqual(["asleep", 1]);
+    toStatus(ctx, demo, "asleep");
+    expect(saves).toBe(1);
+    toStatus(ctx, demo, "starting", "starting");
+    expect([demo.status, demo.step, saves]).toEqual(["starting", "starting", 2]);
   });
 });

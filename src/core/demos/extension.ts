@@ -1,5 +1,5 @@
 // An operator's extension of a demo's time box, kept as a lease (labels cannot change) within fixed limits.
-import type { EngineContext } from "../context.js";
+import type { Ports } from "../context.js";
 import { DomainError } from "../errors.js";
 import type { Demo } from "../model.js";
 
@@ -9,7 +9,7 @@ const MAX_EXTENSION_MS = 24 * 3_600_000;
 const MAX_REMAINING_MS = 48 * 3_600_000;
 
 /** The new expiry is on disk before this returns: a restart must not cut the demo short by going back to its label. */
-export async function extendLease(ctx: EngineContext, id: string, byMs: number): Promise<Demo> {
+export async function extendLease(ctx: Ports<"emit" | "now" | "registry" | "saver">, id: string, byMs: number): Promise<Demo> {
   const demo = ctx.registry.get(id);
   if (!demo || demo.pooled) throw new DomainError({ code: "no-such-demo", id });
   if (demo.status === "queued") throw new DomainError({ code: "still-queued", id });

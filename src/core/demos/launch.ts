@@ -1,7 +1,7 @@
 // The path of one launch: first instance created, answering, published, confirmed served by nginx, ready.
 import { launched, toFailed, toHealth, toStep } from "../lifecycle.js";
 import type { AppSpec as AppConfig } from "../app-spec.js";
-import { waitUntil, type EngineContext } from "../context.js";
+import { waitUntil, type EngineContext, type Ports } from "../context.js";
 import { publishUntilServed } from "../routing/route-desk.js";
 import { describeError } from "../errors.js";
 import { awaitInstanceReady, createInstance, InstanceFailure } from "../instances/instances.js";
@@ -19,7 +19,7 @@ const POOL_RETRY_MS = 30_000;
 const GATHER_PER_OTHER_MS = 300;
 const GATHER_MAX_MS = 4000;
 
-function stillStarting(ctx: EngineContext, demo: Demo): () => boolean {
+function stillStarting(ctx: Ports<"closed" | "registry">, demo: Demo): () => boolean {
   return () => !ctx.closed && ctx.registry.isLive(demo) && demo.status === "starting";
 }
 
@@ -65,7 +65,7 @@ export async function finishLaunch(ctx: EngineContext, demo: Demo, instance: Ins
  * gathered decides for all (one walk over the demos per tick, not one per waiting demo) and, when the wait ends,
  * releases every demo gathered so far at once, so one routes write takes them all.
  */
-async function gatherWithOthers(ctx: EngineContext, instance: Instance, wanted: () => boolean): Promise<void> {
+async function gatherWithOthers(ctx: Ports<"now" | "registry" | "routing" | "sleep" | "stopping">, instance: Instance, wanted: () => boolean): Promise<void> {
   const { gathering } = ctx.routing;
   const onTheirWay = () => {
     let count = 0;
@@ -99,7 +99,7 @@ async function gatherWithOthers(ctx: EngineContext, instance: Instance, wanted: 
   }
 }
 
-export async function failDemo(ctx: EngineContext, demo: Demo, reason: string): Promise<void> {
+export async function failDemo(ctx: Ports<"end" | "now" | "poolPauses">, demo: Demo, reason: string): Promise<void> {
   if (demo.pooled) ctx.poolPauses.pause(demo.app, ctx.now() + POOL_RETRY_MS);
   toFailed(demo, reason);
   await ctx.end(demo, "failed", reason);

@@ -1,6 +1,6 @@
 // Warm pools: containers started and routed ahead of visitors, handed out with a lease change only.
 import type { AppSpec as AppConfig } from "../app-spec.js";
-import type { EngineContext } from "../context.js";
+import type { EngineContext, Ports } from "../context.js";
 import { hostFor } from "../routing/naming.js";
 import { runLaunch } from "./launch.js";
 import type { Demo } from "../model.js";
@@ -38,7 +38,7 @@ export function ensurePools(ctx: EngineContext, newId: () => string): void {
   }
 }
 
-export function readyPoolMember(ctx: EngineContext, app: string): Demo | undefined {
+export function readyPoolMember(ctx: Ports<"registry">, app: string): Demo | undefined {
   for (const demo of ctx.registry.values()) if (demo.pooled && demo.app === app && demo.status === "ready") return demo;
   return undefined;
 }
@@ -47,7 +47,7 @@ export function readyPoolMember(ctx: EngineContext, app: string): Demo | undefin
  * Hands a warm container to a visitor: a lease change only, no container start, no nginx reload.
  * The lease is on disk before anyone learns the URL, so a restart never gives it to someone else.
  */
-export async function claim(ctx: EngineContext, demo: Demo, app: AppConfig, owner: string | undefined): Promise<void> {
+export async function claim(ctx: Ports<"now" | "registry" | "saver">, demo: Demo, app: AppConfig, owner: string | undefined): Promise<void> {
   delete demo.pooled;
   demo.expiresAt = ctx.now() + app.ttl;
   if (owner) demo.owner = owner;
@@ -57,7 +57,7 @@ export async function claim(ctx: EngineContext, demo: Demo, app: AppConfig, owne
 }
 
 /** Warm containers per app, for /api/status. */
-export function poolStatus(ctx: EngineContext): Record<string, { ready: number; starting: number }> {
+export function poolStatus(ctx: Ports<"options" | "registry">): Record<string, { ready: number; starting: number }> {
   const status: Record<string, { ready: number; starting: number }> = {};
   for (const [name, app] of Object.entries(ctx.options.apps)) if (app.pool > 0) status[name] = { ready: 0, starting: 0 };
   for (const demo of ctx.registry.values()) {

@@ -1,7 +1,7 @@
 // Zero-downtime replacement: start a new instance, wait until it answers, switch nginx to it, drain and remove the old.
 import { toHealth } from "../lifecycle.js";
 import type { AppSpec as AppConfig } from "../app-spec.js";
-import { readinessFor, waitUntil, type EngineContext } from "../context.js";
+import { readinessFor, waitUntil, type Ports } from "../context.js";
 import { describeError, DomainError } from "../errors.js";
 import { awaitInstanceReady, createInstance, InstanceFailure } from "../instances/instances.js";
 import { publishUntilServed } from "../routing/route-desk.js";
@@ -13,7 +13,10 @@ const DEFAULT_DRAIN_MS = 10_000;
  * Checks that the demo can be replaced and starts the replacement in the background. The image defaults to
  * the app's configured one, resolved by the runtime now, so an image rebuilt under the same tag is picked up.
  */
-export async function startReplacement(ctx: EngineContext, id: string, image: string | undefined): Promise<Demo> {
+/** What a replacement touches: starting an instance, routing it, draining the old one (rewinds to a snapshot use it too). */
+export type ReplacementPorts = Ports<"closed" | "creating" | "emit" | "logger" | "now" | "options" | "outage" | "publishRoutes" | "registry" | "removeQuietly" | "restarts" | "routing" | "saver" | "shuttingDown" | "sleep" | "specFor" | "stopping" | "track">;
+
+export async function startReplacement(ctx: ReplacementPorts, id: string, image: string | undefined): Promise<Demo> {
   const check = () => {
     const demo = ctx.registry.get(id);
     if (!demo || demo.pooled) throw new DomainError({ code: "no-such-demo", id });
@@ -34,11 +37,11 @@ export async function startReplacement(ctx: EngineContext, id: string, image: st
   return demo;
 }
 
-function stillServing(ctx: EngineContext, demo: Demo): () => boolean {
+function stillServing(ctx: Ports<"closed" | "registry">, demo: Demo): () => boolean {
   return () => !ctx.closed && ctx.registry.isLive(demo) && demo.status === "ready";
 }
 
-async function runReplacement(ctx: EngineContext, demo: Demo, app: AppConfig, image: string): Promise<void> {
+async function runReplacement(ctx: Ports<"closed" | "creating" | "emit" | "logger" | "now" | "options" | "outage" | "publishRoutes" | "registry" | "removeQuietly" | "restarts" | "routing" | "saver" | "shuttingDown" | "sleep" | "specFor" | "stopping">, demo: Demo, app: AppConfig, image: string): Promise<void> {
   let next: Instance | undefined;
   try {
     next = await createInstance(ctx, demo, app, image, stillServing(ctx, demo));
@@ -53,7 +56,7 @@ async function runReplacement(ctx: EngineContext, demo: Demo, app: AppConfig, im
  * From a started new instance to the end: also where a replacement continues after a controller restart.
  * If the new instance fails, the old one keeps serving and the reason is on the demo.
  */
-export async function completeReplacement(ctx: EngineContext, demo: Demo, next: Instance): Promise<void> {
+export async function completeReplacement(ctx: Ports<"closed" | "emit" | "logger" | "now" | "options" | "outage" | "publishRoutes" | "registry" | "removeQuietly" | "restarts" | "routing" | "saver" | "sleep" | "specFor" | "stopping">, demo: Demo, next: Instance): Promise<void> {
   const wanted = stillServing(ctx, demo);
   const readiness = readinessFor(ctx, demo);
   const result = await awaitInstanceReady(ctx, demo, next, readiness, ctx.now(), wanted);
@@ -82,7 +85,7 @@ export async function completeReplacement(ctx: EngineContext, demo: Demo, next: 
  * Lets the requests nginx's old workers still send to an unrouted instance finish, then removes it. A shutdown
  * cuts the wait short and leaves the container (the next start drains it again); the demo's end removes it.
  */
-export async function finishDrain(ctx: EngineContext, demo: Demo, instance: Instance): Promise<void> {
+export async function finishDrain(ctx: Ports<"closed" | "options" | "registry" | "removeQuietly" | "sleep" | "stopping">, demo: Demo, instance: Instance): Promise<void> {
   // The drain ends early only when the demo does (its end removes the container) or the engine closes.
   await waitUntil(ctx, () => !ctx.registry.isLive(demo), ctx.options.drainMs ?? DEFAULT_DRAIN_MS);
   if (ctx.closed || !ctx.registry.isLive(demo)) return;
@@ -90,14 +93,14 @@ export async function finishDrain(ctx: EngineContext, demo: Demo, instance: Inst
   if (instance.containerId) await ctx.removeQuietly(instance.containerId);
 }
 
-async function discard(ctx: EngineContext, demo: Demo, next: Instance, reason: string): Promise<void> {
+async function discard(ctx: Ports<"emit" | "now" | "publishRoutes" | "registry" | "removeQuietly" | "saver">, demo: Demo, next: Instance, reason: string): Promise<void> {
   demo.instances = demo.instances.filter((instance) => instance !== next);
   await ctx.publishRoutes().catch(() => {});
   if (next.containerId) await ctx.removeQuietly(next.containerId);
   await finish(ctx, demo, "failed", reason);
 }
 
-async function finish(ctx: EngineContext, demo: Demo, status: ReplacementState["status"], reason?: string): Promise<void> {
+async function finish(ctx: Ports<"emit" | "now" | "registry" | "saver">, demo: Demo, status: ReplacementState["status"], reason?: string): Promise<void> {
   if (!ctx.registry.isLive(demo) || !demo.replacement) return;
   demo.replacement = { ...demo.replacement, status, finishedAt: ctx.now(), ...(reason ? { reason } : {}) };
   if (status !== "running") ctx.emit({ type: "replaced", id: demo.id, app: demo.app, image: demo.replacement.image, outcome: status, seconds: (ctx.now() - demo.replacement.startedAt) / 1000, ...(reason ? { reason } : {}) });

@@ -1,6 +1,6 @@
 // A visitor's launch: refused, given their live demo back, a warm pool member, a new demo, or a place in line.
 import { admit, networkOf, networkRateKey, resolveApp } from "./admission.js";
-import type { EngineContext } from "../context.js";
+import type { EngineContext, Ports } from "../context.js";
 import { DomainError } from "../errors.js";
 import { runLaunch } from "./launch.js";
 import { LaunchRateLimiter } from "./limits.js";
@@ -84,7 +84,7 @@ async function launchForVisitor(ctx: EngineContext, rate: LaunchRateLimiter, app
   return { demo, created: true };
 }
 
-function resolveOrRefuse(ctx: EngineContext, appName: unknown): ReturnType<typeof resolveApp> {
+function resolveOrRefuse(ctx: Ports<"emit" | "options">, appName: unknown): ReturnType<typeof resolveApp> {
   try {
     return resolveApp(appName, ctx.options.apps);
   } catch (error) {

@@ -1,7 +1,7 @@
 // The waiting line: visitors promoted as slots free, their place and wait, and who has left.
 import { toStatus } from "../lifecycle.js";
 import { estimateWait } from "./admission.js";
-import type { EngineContext } from "../context.js";
+import type { EngineContext, Ports } from "../context.js";
 import { runLaunch } from "./launch.js";
 import type { Demo } from "../model.js";
 import { hostFor } from "../routing/naming.js";
@@ -10,25 +10,22 @@ import type { AcceptedLaunch } from "../runtime.js";
 /** Starts the first in line while there are free slots; their time box starts now. */
 export function promoteQueued(ctx: EngineContext): void {
   const { registry } = ctx;
-  let promoted = false;
   while (!ctx.shuttingDown && registry.queue.length > 0 && registry.runningCount() < ctx.options.limits.maxDemos) {
     const id = registry.queue.shift()!;
     const demo = registry.get(id);
     const app = demo ? ctx.options.apps[demo.app] : undefined;
     if (!demo || demo.status !== "queued" || !app) continue;
     const now = ctx.now();
-    toStatus(demo, "starting", "creating");
     demo.createdAt = now;
     demo.expiresAt = now + app.ttl;
     delete demo.lastSeenAt;
-    promoted = true;
+    toStatus(ctx, demo, "starting", "creating");
     ctx.track(runLaunch(ctx, demo, app));
   }
-  if (promoted) void ctx.saver.save();
 }
 
 /** Place in line (1 = next) and the estimated wait, for a queued demo. */
-export function queueInfo(ctx: EngineContext, id: string): { position: number; estimatedWaitSeconds: number } | undefined {
+export function queueInfo(ctx: Ports<"now" | "options" | "registry">, id: string): { position: number; estimatedWaitSeconds: number } | undefined {
   const index = ctx.registry.queue.indexOf(id);
   const demo = ctx.registry.get(id);
   if (index < 0 || !demo) return undefined;
@@ -37,13 +34,13 @@ export function queueInfo(ctx: EngineContext, id: string): { position: number; e
 }
 
 /** The visitor's page asked about their queued demo: they are still waiting. */
-export function touch(ctx: EngineContext, id: string): void {
+export function touch(ctx: Ports<"now" | "registry">, id: string): void {
   const demo = ctx.registry.get(id);
   if (demo?.status === "queued") demo.lastSeenAt = ctx.now();
 }
 
 /** A visitor's demo that has no container yet: waiting in line, or about to be created; its time box starts at queuedAt. */
-export function acceptedDemo(ctx: EngineContext, launch: AcceptedLaunch, status: "queued" | "starting"): Demo {
+export function acceptedDemo(ctx: Ports<"options">, launch: AcceptedLaunch, status: "queued" | "starting"): Demo {
   const ttl = ctx.options.apps[launch.app]?.ttl ?? 600_000;
   return {
     id: launch.id,

@@ -1,6 +1,6 @@
 // One instance's life: create it through the runtime (waiting out Docker outages), wait until it answers, start it again.
 import { hardeningOf, type AppSpec as AppConfig } from "../app-spec.js";
-import type { EngineContext } from "../context.js";
+import type { Ports } from "../context.js";
 import { describeError } from "../errors.js";
 import { formatDuration } from "../duration.js";
 import { instanceIdFor, labelsFor, type Demo, type Instance } from "../model.js";
@@ -39,7 +39,7 @@ export type ReadyOutcome = { outcome: "ready" } | { outcome: "failed"; reason: s
  * restarting is not the visitor's fault: it waits for Docker while the app would have had time to start.
  * Undefined when the demo stopped being wanted meanwhile (nothing is left running then).
  */
-export async function createInstance(ctx: EngineContext, demo: Demo, app: AppConfig, image: string, stillWanted: () => boolean): Promise<Instance | undefined> {
+export async function createInstance(ctx: Ports<"closed" | "creating" | "now" | "options" | "outage" | "removeQuietly" | "shuttingDown" | "sleep">, demo: Demo, app: AppConfig, image: string, stillWanted: () => boolean): Promise<Instance | undefined> {
   // Never a number used before: a replica dropped a moment ago may still be on its way out under that name.
   const generation = Math.max(demo.lastGeneration ?? 0, ...demo.instances.map((instance) => instance.generation)) + 1;
   demo.lastGeneration = generation;
@@ -98,14 +98,14 @@ export async function createInstance(ctx: EngineContext, demo: Demo, app: AppCon
  * while many start at once (a burst of 50 asking every second is 50 inspects a second against a daemon busy
  * starting them); a crash is then noticed a few seconds later, and only during a burst.
  */
-function inspectEvery(ctx: EngineContext): number {
+function inspectEvery(ctx: Ports<"registry">): number {
   let starting = 0;
   for (const demo of ctx.registry.values()) if (demo.status === "starting") starting += 1;
   return Math.min(5000, Math.max(1000, starting * 100));
 }
 
 /** Polls the instance until it answers, watching for a crash; never routes anything. */
-export async function awaitInstanceReady(ctx: EngineContext, demo: Demo, instance: Instance, readiness: { path: string; timeout: number }, since: number, stillWanted: () => boolean): Promise<ReadyOutcome> {
+export async function awaitInstanceReady(ctx: Ports<"closed" | "logger" | "now" | "options" | "outage" | "registry" | "restarts" | "sleep">, demo: Demo, instance: Instance, readiness: { path: string; timeout: number }, since: number, stillWanted: () => boolean): Promise<ReadyOutcome> {
   const { runtime } = ctx.options;
   const deadline = since + readiness.timeout;
   // A probe is one loopback connect: polling often costs little and every wasted interval is latency.
@@ -154,7 +154,7 @@ export async function awaitInstanceReady(ctx: EngineContext, demo: Demo, instanc
  * restart does) or around a Docker outage, at most MAX_RESTARTS times per demo. True when it was started or
  * should be tried again; false when the demo must end (its app crashed, ran out of memory, or keeps dying).
  */
-export async function startAgain(ctx: EngineContext, demo: Demo, instance: Instance, state: ContainerInspection, aroundOutage: boolean): Promise<boolean> {
+export async function startAgain(ctx: Ports<"logger" | "options" | "restarts">, demo: Demo, instance: Instance, state: ContainerInspection, aroundOutage: boolean): Promise<boolean> {
   if (!instance.containerId || state.oomKilled) return false;
   const killed = state.exitCode === 128 + 15 || state.exitCode === 128 + 9;
   if (!killed && !aroundOutage) return false;

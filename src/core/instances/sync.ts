@@ -1,6 +1,6 @@
 // Carries out reconciliation plans: at start (against what nginx was told) and on the reaper's Docker syncs.
 import { toHealth, toStatus } from "../lifecycle.js";
-import { readinessFor, type EngineContext } from "../context.js";
+import { readinessFor, type EngineContext, type Ports } from "../context.js";
 import { finishLaunch, failDemo } from "../demos/launch.js";
 import { startAgain, stoppedReason } from "./instances.js";
 import { LABEL_PREFIX, type Demo, type Instance } from "../model.js";
@@ -28,7 +28,7 @@ type Containers = Awaited<ReturnType<EngineContext["options"]["runtime"]["list"]
 const reportedStrangers = new WeakMap<EngineContext, Set<string>>();
 
 /** Whether this config names what a container belongs to: its app, its preview source, or its shared demo. */
-function namedByConfig(ctx: EngineContext, labels: Record<string, string>): boolean {
+function namedByConfig(ctx: Ports<"options">, labels: Record<string, string>): boolean {
   const app = labels[`${LABEL_PREFIX}app`];
   // Damaged labels are for the planner to judge (it removes such a container of ours).
   if (app === undefined) return true;
@@ -125,7 +125,7 @@ async function apply(ctx: EngineContext, actions: ReconcileAction[], aroundOutag
   if (restarted > 0) ctx.logger.info(`starting ${restarted} demo(s) again that were stopped from outside (a Docker restart stops every container)`);
 }
 
-function lookup(ctx: EngineContext, demoId: string, instanceId: string): { demo: Demo; instance: Instance } | undefined {
+function lookup(ctx: Ports<"registry">, demoId: string, instanceId: string): { demo: Demo; instance: Instance } | undefined {
   const demo = ctx.registry.get(demoId);
   const instance = demo?.instances.find((candidate) => candidate.id === instanceId);
   return demo && instance ? { demo, instance } : undefined;
@@ -185,13 +185,13 @@ function follow(ctx: EngineContext, demo: Demo, instance: Instance, endpoint: st
 
 /** Its container runs again (restarted or moved): unrouted and starting until the app answers, then routed. */
 function awaitAppAgain(ctx: EngineContext, demo: Demo, instance: Instance): void {
-  toStatus(demo, "starting", "waiting-for-app");
+  toStatus(ctx, demo, "starting", "waiting-for-app");
   toHealth(instance, "starting");
   ctx.track(finishLaunch(ctx, demo, instance, readinessFor(ctx, demo), ctx.now()));
 }
 
 /** A listing is not proof: only Docker saying "no such container" is. */
-async function endIfGone(ctx: EngineContext, demo: Demo, instance: Instance): Promise<void> {
+async function endIfGone(ctx: Ports<"end" | "logger" | "options" | "publishRoutes" | "removeQuietly" | "saver">, demo: Demo, instance: Instance): Promise<void> {
   if (!instance.containerId || (await ctx.options.runtime.inspect(instance.containerId)) !== undefined) return;
   const others = demo.instances.filter((candidate) => candidate !== instance && candidate.health === "healthy");
   if (instance.health === "healthy" && others.length > 0) {
@@ -206,10 +206,10 @@ async function endIfGone(ctx: EngineContext, demo: Demo, instance: Instance): Pr
 }
 
 /** Unroutes and removes one replica of a shared demo; the shared demos' next pass starts another. */
-async function dropReplica(ctx: EngineContext, demo: Demo, instance: Instance, why: string): Promise<void> {
+async function dropReplica(ctx: Ports<"logger" | "publishRoutes" | "removeQuietly" | "saver">, demo: Demo, instance: Instance, why: string): Promise<void> {
   ctx.logger.warn(`shared demo ${demo.id}: replica ${instance.id} is gone (${why}); starting another`);
   demo.instances = demo.instances.filter((candidate) => candidate !== instance);
-  if (demo.instances.every((candidate) => candidate.health !== "healthy")) toStatus(demo, "starting");
+  if (demo.instances.every((candidate) => candidate.health !== "healthy")) toStatus(ctx, demo, "starting");
   await ctx.publishRoutes().catch(() => {});
   if (instance.containerId) await ctx.removeQuietly(instance.containerId);
 }

@@ -1,12 +1,13 @@
 // Previews in the engine: a built image served at its preview's host, started once and replaced after.
 import { toHealth, toStatus, toStep } from "../lifecycle.js";
-import { waitUntil, type EngineContext } from "../context.js";
+import { waitUntil, type EngineContext, type Ports } from "../context.js";
 import type { AppSpec } from "../app-spec.js";
 import { DomainError } from "../errors.js";
 import { failDemo, finishLaunch, runLaunch } from "../demos/launch.js";
 import { newestInstance, type Demo } from "../model.js";
 import { hostFor } from "../routing/naming.js";
 import { startReplacement } from "../demos/replacement.js";
+import type { ReplacementPorts } from "../demos/replacement.js";
 
 /**
  * The preview `label` of `source` serves `image`. A new preview starts like a launch; a running one whose
@@ -52,7 +53,7 @@ function targetImage(demo: Demo): string | undefined {
 }
 
 /** Waits until the preview is ready with no replacement running, then replaces it by the newest wanted image. */
-async function replaceWhenSettled(ctx: EngineContext, demo: Demo): Promise<void> {
+async function replaceWhenSettled(ctx: ReplacementPorts, demo: Demo): Promise<void> {
   for (;;) {
     if (ctx.closed || !ctx.registry.isLive(demo) || demo.status === "failed") return;
     const image = demo.wantedImage;
@@ -82,7 +83,7 @@ async function replaceWhenSettled(ctx: EngineContext, demo: Demo): Promise<void>
  * Resolves once the preview serves `image` (ready, no replacement under way); throws with the reason when it
  * ended or its replacement by this image failed. The build runner waits on it to call a build ready.
  */
-export async function awaitPreview(ctx: EngineContext, label: string, image: string): Promise<void> {
+export async function awaitPreview(ctx: Ports<"closed" | "registry" | "sleep" | "stopping">, label: string, image: string): Promise<void> {
   for (;;) {
     const demo = ctx.registry.get(label);
     if (!demo) throw new Error(ctx.registry.getEnded(label)?.reason ?? "the preview ended");
@@ -100,7 +101,7 @@ export async function awaitPreview(ctx: EngineContext, label: string, image: str
 }
 
 /** Requests nginx saw (or we served) for these preview labels: they count as use, for idle stop and `keep`. */
-export function sawPreviewRequests(ctx: EngineContext, labels: Iterable<string>): void {
+export function sawPreviewRequests(ctx: Ports<"now" | "registry" | "saver" | "specFor">, labels: Iterable<string>): void {
   const now = ctx.now();
   let leaseMoved = false;
   for (const label of labels) {
@@ -133,17 +134,16 @@ export function planIdleStops(demos: Iterable<Demo>, now: number, idleStopFor: (
 const fallingAsleep = new WeakMap<Demo, Promise<void>>();
 
 /** Unroutes an idle preview, then stops (not removes) its container; the next request wakes it. */
-export function putToSleep(ctx: EngineContext, demo: Demo): Promise<void> {
+export function putToSleep(ctx: Ports<"logger" | "now" | "options" | "publishRoutes" | "registry" | "removeQuietly" | "routing" | "saver">, demo: Demo): Promise<void> {
   const stopping = stopIdle(ctx, demo).finally(() => fallingAsleep.delete(demo));
   fallingAsleep.set(demo, stopping);
   return stopping;
 }
 
-async function stopIdle(ctx: EngineContext, demo: Demo): Promise<void> {
-  toStatus(demo, "asleep");
+async function stopIdle(ctx: Ports<"logger" | "now" | "options" | "publishRoutes" | "registry" | "removeQuietly" | "routing" | "saver">, demo: Demo): Promise<void> {
+  toStatus(ctx, demo, "asleep");
   // Only the serving instance is kept; a draining one would have gone by now anyway.
   const keep = newestInstance(demo);
-  void ctx.saver.save();
   // Stopped only once nginx no longer sends it requests: from then on a request reaches us and wakes it.
   const generation = await ctx.publishRoutes().catch(() => undefined);
   if (generation !== undefined) await ctx.routing.confirm(generation, ctx.options.routeConfirmTimeoutMs ?? 10_000);
@@ -165,9 +165,8 @@ export async function wake(ctx: EngineContext, demo: Demo): Promise<void> {
   if (demo.status !== "asleep") return;
   const spec = ctx.specFor(demo);
   const instance = newestInstance(demo);
-  toStatus(demo, "starting", "starting");
   demo.lastSeenAt = ctx.now();
-  void ctx.saver.save();
+  toStatus(ctx, demo, "starting", "starting");
   await fallingAsleep.get(demo);
   if (!spec || !instance) return failDemo(ctx, demo, "its preview source is no longer configured");
   try {
@@ -187,7 +186,7 @@ export async function wake(ctx: EngineContext, demo: Demo): Promise<void> {
 /** An asleep preview whose branch moved: its stopped container goes and the new image starts in its place. */
 async function restartAsleepWith(ctx: EngineContext, demo: Demo, spec: AppSpec): Promise<void> {
   const old = demo.instances;
-  toStatus(demo, "starting", "creating");
+  toStatus(ctx, demo, "starting", "creating");
   demo.instances = [];
   for (const instance of old) if (instance.containerId) await ctx.removeQuietly(instance.containerId);
   await runLaunch(ctx, demo, spec);

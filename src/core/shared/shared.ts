@@ -113,7 +113,7 @@ export class SharedDemos {
   /** Takes an instance out of the route and removes it; the next ensure() starts a new one. */
   async dropInstance(demo: Demo, instance: Instance): Promise<void> {
     demo.instances = demo.instances.filter((candidate) => candidate !== instance);
-    if (healthyInstances(demo).length === 0 && demo.status === "ready") toStatus(demo, "starting");
+    if (healthyInstances(demo).length === 0 && demo.status === "ready") toStatus(this.ctx, demo, "starting");
     await this.ctx.publishRoutes().catch(() => {});
     if (instance.containerId) await this.ctx.removeQuietly(instance.containerId);
   }
@@ -159,7 +159,7 @@ export class SharedDemos {
     if (demo.status !== "ready") toStep(demo, "routing");
     const confirmed = await publishUntilServed(ctx, wanted, `shared demo ${demo.id}`);
     if (confirmed === undefined) return;
-    toReady(demo);
+    toReady(this.ctx, demo);
   }
 
   /** Creates, waits until each answers and holds the source; on any failure removes every one it made and throws. */

@@ -1,14 +1,15 @@
 // Rewind as a job: a demo's database brought back to one of its app's state sources, all or nothing.
-import { waitUntil, type EngineContext } from "../context.js";
+import { waitUntil, type Ports } from "../context.js";
 import { describeError, DomainError } from "../errors.js";
 import type { Job } from "./jobs.js";
 import { finishJob, liveDemo } from "./job-ends.js";
 import { healthyInstances, type Demo } from "../model.js";
 import { startReplacement } from "../demos/replacement.js";
 import { RestoreFailure, snapshotImage, type DumpSource } from "./state-sources.js";
+import type { ReplacementPorts } from "../demos/replacement.js";
 
 /** Checks the request and starts the job; a demo already being rewound gets its running job back. */
-export function requestRewind(ctx: EngineContext, demoId: string, sourceName: string | undefined, newJobId: () => string): { job: Job; created: boolean } {
+export function requestRewind(ctx: ReplacementPorts, demoId: string, sourceName: string | undefined, newJobId: () => string): { job: Job; created: boolean } {
   const demo = liveDemo(ctx, demoId);
   const state = ctx.specFor(demo)?.state;
   if (!state) throw new DomainError({ code: "no-state-sources", app: demo.app });
@@ -27,7 +28,7 @@ export function requestRewind(ctx: EngineContext, demoId: string, sourceName: st
 }
 
 /** Jobs a restart interrupted: each runs once more once its demo serves again; twice interrupted, it fails. */
-export function resumeJobs(ctx: EngineContext, interrupted: Job[]): void {
+export function resumeJobs(ctx: ReplacementPorts, interrupted: Job[]): void {
   for (const job of interrupted) {
     if (job.attempts >= 2) {
       finishJob(ctx, job, "failed", "the controller restarted twice during this rewind; the database has the state of the last restore that completed");
@@ -43,7 +44,7 @@ export function resumeJobs(ctx: EngineContext, interrupted: Job[]): void {
   }
 }
 
-async function runRewind(ctx: EngineContext, job: Job): Promise<void> {
+async function runRewind(ctx: ReplacementPorts, job: Job): Promise<void> {
   // A job resumed at start waits for its adopted demo to serve again (a launch or replacement may be finishing).
   await waitUntil(ctx, () => ctx.registry.get(job.demoId)?.status !== "starting", 120_000);
   const demo = ctx.registry.get(job.demoId);
@@ -67,7 +68,7 @@ async function runRewind(ctx: EngineContext, job: Job): Promise<void> {
 }
 
 /** A rewind to a snapshot: the demo's container is replaced by one from the snapshot's image, with zero downtime. */
-async function rewindToSnapshot(ctx: EngineContext, demo: Demo, source: string): Promise<void> {
+async function rewindToSnapshot(ctx: ReplacementPorts, demo: Demo, source: string): Promise<void> {
   const image = snapshotImage(ctx.options.namespace, demo.app, source);
   if (!(await ctx.options.runtime.imageExists(image))) throw new RestoreFailure(`there is no snapshot ${source} of ${demo.app} yet; take one with \`demo-launcher snapshot <id> ${source}\``);
   await startReplacement(ctx, demo.id, image);
@@ -76,7 +77,7 @@ async function rewindToSnapshot(ctx: EngineContext, demo: Demo, source: string):
 }
 
 /** Every serving instance gets the source (a demo is one instance, two for a moment while it is replaced). */
-async function restoreEveryInstance(ctx: EngineContext, demo: Demo, source: DumpSource): Promise<void> {
+async function restoreEveryInstance(ctx: Ports<"options">, demo: Demo, source: DumpSource): Promise<void> {
   const targets = healthyInstances(demo).filter((instance) => instance.containerId);
   if (targets.length === 0) throw new RestoreFailure("the demo has no running instance");
   await Promise.all(targets.map((instance) => ctx.options.restorer!.restore(instance.containerId!, source)));

@@ -1,6 +1,6 @@
 // Snapshot sources: a demo's whole container saved as an image, new demos started from it, a rewind to it done as a replacement.
 import type { AppSpec } from "../app-spec.js";
-import type { EngineContext } from "../context.js";
+import type { EngineContext, Ports } from "../context.js";
 import { describeError, DomainError } from "../errors.js";
 import type { Job } from "./jobs.js";
 import { healthyInstances, type Demo } from "../model.js";
@@ -16,7 +16,7 @@ export function startsFromSnapshot(demo: Demo, app: AppSpec): boolean {
 }
 
 /** The image a new demo of this app starts from: its default source's snapshot once there is one, else the app's image. */
-export async function launchImage(ctx: EngineContext, demo: Demo, app: AppSpec): Promise<string> {
+export async function launchImage(ctx: Ports<"options">, demo: Demo, app: AppSpec): Promise<string> {
   if (!startsFromSnapshot(demo, app)) return app.image;
   const image = snapshotImage(ctx.options.namespace, demo.app, app.state!.default);
   return (await ctx.options.runtime.imageExists(image).catch(() => false)) ? image : app.image;
