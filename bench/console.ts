@@ -5,6 +5,7 @@ import http from "node:http";
 import { readFile } from "node:fs/promises";
 import { request, startStack, waitFor, type Stack } from "../test/support/stack.js";
 import { median, round, rssMb } from "./measure.js";
+import type { DemoList } from "../src/api/views.js";
 
 export interface ConsoleResults {
   demos: number;
@@ -58,10 +59,10 @@ export async function consoleBench(demoCount: number, windowSeconds: number, ima
     for (let i = 0; i < demoCount; i += 20) refused += launched(await Promise.all(Array.from({ length: Math.min(20, demoCount - i) }, () => stack.api("POST", "/api/demos", { app: "small" }))));
     if (refused > 0) log(`console: ${refused} of ${demoCount} launches were not accepted`);
     await waitFor(`${demoCount} demos to settle`, async () => {
-      const { demos } = JSON.parse((await stack.api("GET", "/api/demos")).body) as { demos: Array<{ status: string }> };
+      const { demos } = JSON.parse((await stack.api("GET", "/api/demos")).body) as DemoList;
       return demos.every((demo) => demo.status !== "starting");
     }, 600_000, 1000);
-    const ids = (JSON.parse((await stack.api("GET", "/api/demos")).body) as { demos: Array<{ id: string }> }).demos.map((demo) => demo.id);
+    const ids = (JSON.parse((await stack.api("GET", "/api/demos")).body) as DemoList).demos.map((demo) => demo.id);
     log(`console: ${ids.length} demos ready`);
     // The churn: one extension every 200 ms, each an engine event (and a changed expiry in the state).
     let churning = true;

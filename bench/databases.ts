@@ -6,6 +6,7 @@ import { containerOf, execIn } from "../test/support/container-exec.js";
 import { EXAMPLE_APPS_YAML, ensureExampleImages, WORDPRESS_IMAGE } from "../test/support/example-images.js";
 import { freePort, startStack, waitFor, type Stack } from "../test/support/stack.js";
 import { median, round, until200 } from "./measure.js";
+import type { DemoView, JobView, SharedView } from "../src/api/views.js";
 
 export interface DatabaseResults {
   rounds: number;
@@ -49,7 +50,7 @@ export async function databasesBench(rounds: number, log: (line: string) => void
 
 /** Product: POST rewind → job done (polled every 20 ms). Floor: the same load into a scratch database by hand, with one docker exec. */
 async function rewindAgainstFloor(stack: Stack, rounds: number, log: (line: string) => void) {
-  const launched = JSON.parse((await stack.api("POST", "/api/demos", { app: "wordpress" })).body) as { id: string };
+  const launched = JSON.parse((await stack.api("POST", "/api/demos", { app: "wordpress" })).body) as DemoView;
   await waitFor("the WordPress demo", async () => JSON.parse((await stack.api("GET", `/api/demos/${launched.id}`)).body).status === "ready", 120_000, 100);
   const container = await containerOf(stack.docker, launched.id);
   await execIn(stack.docker, container, ["mariadb", "wordpress", "-e", GROW_SQL]);
@@ -59,9 +60,9 @@ async function rewindAgainstFloor(stack: Stack, rounds: number, log: (line: stri
   const floor: number[] = [];
   for (let index = 0; index < rounds; index += 1) {
     const started = performance.now();
-    const job = JSON.parse((await stack.api("POST", `/api/demos/${launched.id}/rewind`, { source: "big" })).body) as { id: string };
+    const job = JSON.parse((await stack.api("POST", `/api/demos/${launched.id}/rewind`, { source: "big" })).body) as JobView;
     const done = await waitFor("the rewind", async () => {
-      const view = JSON.parse((await stack.api("GET", `/api/jobs/${job.id}`)).body) as { status: string; reason?: string };
+      const view = JSON.parse((await stack.api("GET", `/api/jobs/${job.id}`)).body) as JobView;
       if (view.status === "failed") throw new Error(`rewind failed: ${view.reason}`);
       return view.status === "done";
     }, 300_000, 20);
@@ -91,7 +92,7 @@ async function coldAgainstInstall(stack: Stack, rounds: number, log: (line: stri
   const install: number[] = [];
   for (let index = 0; index < rounds; index += 1) {
     const started = performance.now();
-    const launched = JSON.parse((await stack.api("POST", "/api/demos", { app: "wordpress" })).body) as { id: string; host: string };
+    const launched = JSON.parse((await stack.api("POST", "/api/demos", { app: "wordpress" })).body) as DemoView;
     cold.push(await until200(stack.nginxPort, launched.host, "/wp-login.php", "user_login", started, 120_000, 20));
     await stack.api("DELETE", `/api/demos/${launched.id}`);
     const port = await freePort();
@@ -112,7 +113,7 @@ async function coldAgainstInstall(stack: Stack, rounds: number, log: (line: stri
 async function sharedRps(stack: Stack, name: string): Promise<number> {
   const replicas = name === "one-replica" ? 1 : 3;
   await waitFor(`${name} to serve`, async () => {
-    const view = (JSON.parse((await stack.api("GET", "/api/shared")).body).shared as Array<{ name: string; status: string; instances: Array<{ health: string }> }>).find((entry) => entry.name === name)!;
+    const view = (JSON.parse((await stack.api("GET", "/api/shared")).body).shared as SharedView[]).find((entry) => entry.name === name)!;
     return view.status === "ready" && view.instances.filter((instance) => instance.health === "healthy").length === replicas;
   }, 180_000, 200);
   const run = await execa("wrk", ["-t2", "-c8", "-d10s", "-H", `Host: ${name}.demo.localhost`, `http://127.0.0.1:${stack.nginxPort}/`], { reject: false, all: true });

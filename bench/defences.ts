@@ -1,6 +1,7 @@
 // What the defences of issue 16 cost a cold launch: the same launches on two controllers, one with them, one without.
 import { startStack, type Stack } from "../test/support/stack.js";
 import { median, percentile, round, until200 } from "./measure.js";
+import type { DemoView } from "../src/api/views.js";
 
 export interface DefenceResults {
   launches: number;
@@ -27,7 +28,7 @@ export async function defencesBench(image: string, launches: number, log: (line:
   const timing = async (stack: Stack): Promise<number> => {
     const started = performance.now();
     const answer = await stack.api("POST", "/api/demos", { app: "cold" });
-    const { id, host } = JSON.parse(answer.body) as { id: string; host: string };
+    const { id, host } = JSON.parse(answer.body) as DemoView;
     const ms = await until200(stack.nginxPort, host, HEALTH.path, HEALTH.body, started);
     await stack.api("DELETE", `/api/demos/${id}`);
     return ms;

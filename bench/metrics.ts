@@ -2,6 +2,7 @@
 // metrics on and one with them off, launches interleaved so both see the same machine; and a scrape's cost.
 import { request, startStack, type Stack } from "../test/support/stack.js";
 import { median, percentile, round, until200 } from "./measure.js";
+import type { DemoView } from "../src/api/views.js";
 
 export interface MetricsResults {
   launches: number;
@@ -24,7 +25,7 @@ export async function metricsBench(rounds: number, image: string, log: (line: st
     for (let index = 0; index < rounds; index += 1) {
       for (const [stack, into] of (index % 2 === 0 ? [[withMetrics, on], [withoutMetrics, off]] : [[withoutMetrics, off], [withMetrics, on]]) as Array<[Stack, number[]]>) {
         const started = performance.now();
-        const launched = JSON.parse((await stack.api("POST", "/api/demos", { app: "cold" })).body) as { id: string; host: string };
+        const launched = JSON.parse((await stack.api("POST", "/api/demos", { app: "cold" })).body) as DemoView;
         into.push(await until200(stack.nginxPort, launched.host, "/health.txt", "ok", started));
         await stack.api("DELETE", `/api/demos/${launched.id}`);
       }

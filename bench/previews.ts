@@ -8,6 +8,7 @@ import { branchLabel } from "../src/core/previews/preview-names.js";
 import { request, startStack, waitFor } from "../test/support/stack.js";
 import { median, round, until200 } from "./measure.js";
 import { GREETING, nodeAppFixture, POLL_MS } from "./node-app.js";
+import type { DemoView } from "../src/api/views.js";
 
 export interface PreviewResults {
   rounds: number;
@@ -63,7 +64,7 @@ export async function previewsBench(rounds: number, log: (line: string) => void)
       await git(["commit", "-q", "-am", `cold ${index}`]);
       const started = performance.now();
       const entry = await request(stack.nginxPort, { host: "demo.localhost", path: `/preview?source=bench&branch=${encodeURIComponent(branch)}` });
-      const host = (JSON.parse(entry.body) as { host: string }).host;
+      const host = (JSON.parse(entry.body) as DemoView).host;
       results.cold.push(await until200(stack.nginxPort, host, "/", GREETING, started, 180_000, POLL_MS));
 
       // The build alone: a new commit again (cold), the same commit on another branch, a source-only change.

@@ -3,6 +3,7 @@ import { startLoad } from "../test/support/load.js";
 import { startStack, waitFor } from "../test/support/stack.js";
 import { ensureVersionedImages, versionedTag } from "../test/support/versioned-images.js";
 import { median, percentile, round, until200 } from "./measure.js";
+import type { DemoView } from "../src/api/views.js";
 
 export interface ReplacementResults {
   replacements: number;
@@ -32,12 +33,12 @@ export async function replacementUnderLoad(count: number, log: (line: string) =>
     await ensureVersionedImages(stack.docker, ["v1", "v2"]);
     const launch = async () => {
       const started = performance.now();
-      const answer = JSON.parse((await stack.api("POST", "/api/demos", { app: "versioned" })).body) as { id: string; host: string };
+      const answer = JSON.parse((await stack.api("POST", "/api/demos", { app: "versioned" })).body) as DemoView;
       const ms = await until200(stack.nginxPort, answer.host, "/", "version v1", started);
       return { ...answer, ms };
     };
     const demo = await launch();
-    await waitFor("the demo to be ready", async () => (JSON.parse((await stack.api("GET", `/api/demos/${demo.id}`)).body) as { status: string }).status === "ready", 30_000, 20);
+    await waitFor("the demo to be ready", async () => (JSON.parse((await stack.api("GET", `/api/demos/${demo.id}`)).body) as DemoView).status === "ready", 30_000, 20);
     const load = startLoad(stack.nginxPort, demo.host, { pauseMs: 5 });
     const replaced: number[] = [];
     const cold: number[] = [];
@@ -55,7 +56,7 @@ export async function replacementUnderLoad(count: number, log: (line: string) =>
         const other = await launch();
         cold.push(other.ms);
         await stack.api("DELETE", `/api/demos/${other.id}`);
-        await waitFor("the replacement to end", async () => (JSON.parse((await stack.api("GET", `/api/demos/${demo.id}`)).body) as { replacement?: { status: string } }).replacement?.status !== "running", 30_000, 50);
+        await waitFor("the replacement to end", async () => (JSON.parse((await stack.api("GET", `/api/demos/${demo.id}`)).body) as DemoView).replacement?.status !== "running", 30_000, 50);
       }
     } finally {
       await load.stop();

@@ -25,6 +25,7 @@ import { startWrk } from "./wrk.js";
 import { launchesUnderLoad } from "./under-load.js";
 import { defencesBench } from "./defences.js";
 import { mergeIntoRecord, readRecord, resultsOf, table, writeRecord, type Results } from "./report.js";
+import type { DemoList, DemoView } from "../src/api/views.js";
 
 const quick = process.argv.includes("--quick");
 const SIZE = quick
@@ -46,11 +47,11 @@ ${extra}`;
 
 async function post(stack: Stack, app: string) {
   const answer = await stack.api("POST", "/api/demos", { app });
-  return { status: answer.status, body: answer.status < 300 ? (JSON.parse(answer.body) as { id: string; host: string; status: string }) : undefined };
+  return { status: answer.status, body: answer.status < 300 ? (JSON.parse(answer.body) as DemoView) : undefined };
 }
 
 async function stopAll(stack: Stack) {
-  const { demos } = JSON.parse((await stack.api("GET", "/api/demos")).body) as { demos: Array<{ id: string }> };
+  const { demos } = JSON.parse((await stack.api("GET", "/api/demos")).body) as DemoList;
   // Each stop waits for its container's removal, which a loaded Docker can make slow.
   for (let i = 0; i < demos.length; i += 20) await Promise.all(demos.slice(i, i + 20).map((demo) => request(stack.config.listen.port, { method: "DELETE", path: `/api/demos/${demo.id}`, timeoutMs: 120_000 })));
 }
@@ -257,7 +258,7 @@ async function bursts(): Promise<void> {
     const refused = over.filter((answer) => answer.status === 429 && /^application\/problem\+json/.test(String(answer.headers["content-type"])) && answer.headers["retry-after"]).length;
     const other = over.length - overAccepted - refused;
     await waitFor("the accepted ones to settle", async () => {
-      const { demos } = JSON.parse((await stack.api("GET", "/api/demos")).body) as { demos: Array<{ status: string }> };
+      const { demos } = JSON.parse((await stack.api("GET", "/api/demos")).body) as DemoList;
       return demos.every((demo) => demo.status !== "starting");
     }, 180_000, 250);
     const containers = (await namespaceContainers(stack.docker, stack.namespace)).length;
@@ -345,7 +346,7 @@ async function footprint(): Promise<void> {
     for (let i = 0; i < SIZE.rssDemos; i += 20) await Promise.all(Array.from({ length: Math.min(20, SIZE.rssDemos - i) }, () => stack.api("POST", "/api/demos", { app: "small" })));
     let last = "";
     await waitFor(`${SIZE.rssDemos} demos to settle`, async () => {
-      const { demos } = JSON.parse((await stack.api("GET", "/api/demos")).body) as { demos: Array<{ status: string }> };
+      const { demos } = JSON.parse((await stack.api("GET", "/api/demos")).body) as DemoList;
       const counts = `${demos.filter((demo) => demo.status === "ready").length} ready, ${demos.filter((demo) => demo.status === "starting").length} starting`;
       if (counts !== last) log(`footprint: ${counts}`);
       last = counts;
@@ -353,7 +354,7 @@ async function footprint(): Promise<void> {
     }, 400_000, 1000);
     const readyAfterMs = performance.now() - started;
     await new Promise((resolve) => setTimeout(resolve, 3000));
-    const { demos } = JSON.parse((await stack.api("GET", "/api/demos")).body) as { demos: Array<{ status: string }> };
+    const { demos } = JSON.parse((await stack.api("GET", "/api/demos")).body) as DemoList;
     const ready = demos.filter((demo) => demo.status === "ready").length;
     if (ready < SIZE.rssDemos) log(`footprint: only ${ready} of ${SIZE.rssDemos} became ready; controller said: ${stack.childOutput.slice(-600)}`);
     results.rss = { idleMb: round(idleMb), at200Mb: round(await rssMb(pid)), demos: ready, allReadyAfterMs: round(readyAfterMs, 0) };
@@ -373,7 +374,7 @@ async function reloadLoad(): Promise<void> {
     const steady = await Promise.all(Array.from({ length: 4 }, () => post(stack, "steady")));
     // Ready, not just answering: until then a request may still meet a worker without the route.
     await waitFor("the steady demos to be ready", async () => {
-      const views = await Promise.all(steady.map(async (answer) => JSON.parse((await stack.api("GET", `/api/demos/${answer.body!.id}`)).body) as { status: string }));
+      const views = await Promise.all(steady.map(async (answer) => JSON.parse((await stack.api("GET", `/api/demos/${answer.body!.id}`)).body) as DemoView));
       return views.every((view) => view.status === "ready");
     }, 60_000, 100);
     const reloadsBefore = stack.watcher.currentStatus().reloads;

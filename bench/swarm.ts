@@ -5,6 +5,7 @@ import { SAMPLE_IMAGE } from "../src/docker/sample-image.js";
 import { LocalSwarm, REGISTRY } from "../test/support/swarm.js";
 import { requireDocker, startStack, waitFor, type Stack } from "../test/support/stack.js";
 import { median, percentile, round, until200 } from "./measure.js";
+import type { DemoView } from "../src/api/views.js";
 
 export interface SwarmResults {
   launches: number;
@@ -27,11 +28,11 @@ const LIMITS = "limits: { maxDemos: 80, perClient: 1000, launchesPerClient: 1000
 async function launch(stack: Stack): Promise<{ id: string; host: string }> {
   const answer = await stack.api("POST", "/api/demos", { app: "cold" });
   if (answer.status !== 201) throw new Error(`launch answered ${answer.status}: ${answer.body}`);
-  return JSON.parse(answer.body) as { id: string; host: string };
+  return JSON.parse(answer.body) as DemoView;
 }
 
 async function nodeOf(stack: Stack, id: string): Promise<string> {
-  return (JSON.parse((await stack.api("GET", `/api/demos/${id}`)).body) as { instances: Array<{ endpoint: string }> }).instances[0]!.endpoint.split(":")[0]!;
+  return (JSON.parse((await stack.api("GET", `/api/demos/${id}`)).body) as DemoView).instances![0]!.endpoint!.split(":")[0]!;
 }
 
 export async function swarmBench(rounds: number, log: (line: string) => void): Promise<SwarmResults> {

@@ -3,6 +3,7 @@
 import { request, startStack } from "../test/support/stack.js";
 import { median, percentile, round, until200 } from "./measure.js";
 import { startWrk, type WrkResult } from "./wrk.js";
+import type { DemoView } from "../src/api/views.js";
 
 export interface UnderLoadResults {
   liveDemos: number;
@@ -34,7 +35,7 @@ export async function launchesUnderLoad(image: string, live: number, launches: n
     const held: Array<{ id: string; host: string }> = [];
     for (let index = 0; index < live; index += 20) {
       const answers = await Promise.all(Array.from({ length: Math.min(20, live - index) }, () => stack.api("POST", "/api/demos", { app: "held" })));
-      for (const answer of answers) held.push(JSON.parse(answer.body) as { id: string; host: string });
+      for (const answer of answers) held.push(JSON.parse(answer.body) as DemoView);
     }
     const status = async () => JSON.parse((await stack.api("GET", "/api/status")).body) as { demos: { ready: number } };
     const readySince = performance.now();
@@ -56,7 +57,7 @@ export async function launchesUnderLoad(image: string, live: number, launches: n
           // The landing page's request, through nginx to the apex.
           const answer = await request(stack.nginxPort, { host: stack.config.domain, method: "POST", path: "/api/demos", body: JSON.stringify({ app: "visit" }), headers: { "content-type": "application/json" }, timeoutMs: 30_000 }).catch(() => ({ status: 0, body: "" }));
           if (answer.status !== 201 && answer.status !== 202) return { status: answer.status };
-          const demo = JSON.parse(answer.body) as { host: string };
+          const demo = JSON.parse(answer.body) as DemoView;
           const readyMs = await until200(stack.nginxPort, demo.host, HEALTH, "ok", started, 120_000, 25).catch(() => undefined);
           return { status: answer.status, ...(readyMs !== undefined ? { readyMs } : {}) };
         })(),
