@@ -66,11 +66,14 @@ export interface PreviewServices {
 export async function startPreviews(config: Config, engine: PreviewService, docker: Docker, logger: Logger, scheduler: Scheduler, placement: { network?: string } = {}): Promise<PreviewServices | undefined> {
   if (Object.keys(config.previews).length === 0) return undefined;
   const now = () => scheduler.now();
+  // The keeper waits with its removals while a build runs (see ImageKeeperOptions.building); the runner comes next.
+  let builds: BuildRunner | undefined;
   const keeper = new ImageKeeper({
     docker,
     stateDir: config.stateDir,
     keepFor: (source) => config.previews[source]?.keep,
     minFreeBytes: config.builds.minFreeDisk,
+    building: () => builds?.queue.all().some((build) => build.state === "building") ?? false,
     maxPerSource: config.builds.maxImagesPerSource,
     logger,
     now,
@@ -85,7 +88,7 @@ export async function startPreviews(config: Config, engine: PreviewService, dock
   });
   const serve = servePreviewBuilds(config, engine, (image) => keeper.used(image));
   const images = new ImageBuilder(docker, { scheduler, cgroups: new BuildCgroups(docker, () => scheduler.now()), logger });
-  const builds = new BuildRunner({ stateDir: config.stateDir, previews: config.previews, limits: { ...config.builds, ...placement }, secrets: configuredSecrets(config), docker, images, logger, scheduler, newId: makeIdGenerator(12), serve });
+  builds = new BuildRunner({ stateDir: config.stateDir, previews: config.previews, limits: { ...config.builds, ...placement }, secrets: configuredSecrets(config), docker, images, logger, scheduler, newId: makeIdGenerator(12), serve });
   // A new image may put its source past builds.maxImagesPerSource: the keeper looks at once, not within a minute.
   builds.onChange((build) => {
     if (build.state === "starting") void keeper.passNow();

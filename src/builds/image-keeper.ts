@@ -33,6 +33,12 @@ export interface ImageKeeperOptions {
   now: () => number;
   /** Runs the passes; the system scheduler by default. */
   scheduler?: Scheduler;
+  /**
+   * True while a build runs in Docker: removing an image then also prunes the untagged layers under it, which a
+   * build of the same Dockerfile may be standing on as its cache ("failed to get digest"). Removals wait for a
+   * moment without one, unless the disk is low (a build would fail then anyway).
+   */
+  building?: () => boolean;
   /** Bytes free where Docker keeps images; by default measured on Docker's data root (undefined: unknown). */
   freeBytes?: () => Promise<number | undefined>;
 }
@@ -91,7 +97,8 @@ export class ImageKeeper {
     const plan = planImageCleanup({ images, inUse, asleep: use.asleep(), now: now(), keepFor: this.options.keepFor, ...(this.options.maxPerSource !== undefined ? { maxPerSource: this.options.maxPerSource } : {}), ...(free !== undefined ? { disk: { freeBytes: free, minFreeBytes: this.options.minFreeBytes } } : {}) });
     const lowDisk = plan.endPreviews.length > 0 || (free !== undefined && free < this.options.minFreeBytes);
     for (const id of plan.endPreviews) await use.endPreview(id, "it was asleep and its disk space was needed");
-    for (const tag of plan.removeImages) {
+    const removeNow = lowDisk || !this.options.building?.();
+    for (const tag of removeNow ? plan.removeImages : []) {
       try {
         await docker.getImage(tag).remove();
         this.usedAt.delete(tag);
