@@ -27,6 +27,8 @@ describe("demos on a 3-node swarm", () => {
   let repoRoot: string | undefined;
   let hostDocker: Docker;
   const demos: Array<{ id: string; host: string }> = [];
+  /** What the controller started on the second manager said (it logs in this process). */
+  const secondControllerLog: string[] = [];
   /** The node killed in the node-death test. */
   let victim: LocalSwarm["nodes"][number];
   const nodeOf = async (id: string) => {
@@ -62,7 +64,7 @@ describe("demos on a 3-node swarm", () => {
   // the controller looked like, since the lab and its logs are gone after the run.
   afterEach(async (context) => {
     if (context.task.result?.state !== "fail" || !swarm) return;
-    console.error(`swarm at the failure of "${context.task.name}":\n${await swarm.report()}\n--- the controller's last output\n${stack?.childOutput.slice(-4000) ?? ""}`);
+    console.error(`swarm at the failure of "${context.task.name}":\n${await swarm.report()}\n--- the controller's last output\n${stack?.childOutput.slice(-4000) ?? ""}${secondControllerLog.length ? `\n--- the second controller's log\n${secondControllerLog.slice(-60).join("\n")}` : ""}`);
   });
   afterAll(async () => {
     await stack?.close();
@@ -433,7 +435,9 @@ describe("demos on a 3-node swarm", () => {
     const second = new Docker({ socketPath: swarm.nodes.find((node) => node !== victim && node !== swarm.manager)!.socket });
     const started = Date.now();
     const scheduler = new CountingScheduler();
-    stack.controller = await startController(stack.config, { logger: silentLogger, docker: second, scheduler });
+    // Its words kept for the failure report below: this controller runs in this process, not as the child.
+    const logger = { info: (line: string) => void secondControllerLog.push(`info ${line}`), warn: (line: string) => void secondControllerLog.push(`warn ${line}`), error: (line: string) => void secondControllerLog.push(`error ${line}`) };
+    stack.controller = await startController(stack.config, { logger, docker: second, scheduler });
     console.log(`swarm: a controller on the second manager adopted the demos in ${Date.now() - started} ms`);
     const listed = JSON.parse((await stack.api("GET", "/api/demos")).body) as { demos: Array<{ id: string; status: string }> };
     expect(listed.demos.map((demo) => demo.id).sort()).toEqual(before);
