@@ -237,7 +237,7 @@ export class DemoEngine implements DemoService, PreviewService, DiskService {
   }
 
   currentGeneration(): number {
-    return this.core.options.routes.generation;
+    return this.core.routing.generation;
   }
 
   poolStatus(): Record<string, { ready: number; starting: number }> {

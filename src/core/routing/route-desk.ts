@@ -2,12 +2,11 @@
 // waiting until nginx serves a publish (a refusal is a lasting fault the publisher reports, never retried here).
 import type { AppSpec } from "../app-spec.js";
 import { retryWithBackoff } from "../backoff.js";
-import type { EngineEvent } from "../events.js";
+import type { Ports } from "../context.js";
 import type { Demo, Instance } from "../model.js";
 import type { DemoRegistry } from "../registry.js";
 import { demoRoutes } from "./routes.js";
 import type { RouteConfirmation, RoutePublisher } from "../runtime.js";
-import type { Logger } from "../app-spec.js";
 import { LastingFault } from "../errors.js";
 
 export class RouteDesk {
@@ -44,23 +43,13 @@ export class RouteDesk {
   }
 }
 
-/** What publishUntilServed needs of the core. */
-export interface RoutingPorts {
-  readonly routing: RouteDesk;
-  readonly options: { readonly routeConfirmTimeoutMs?: number };
-  readonly logger: Logger;
-  now(): number;
-  sleep(ms: number, signal?: AbortSignal): Promise<void>;
-  emit(event: EngineEvent): void;
-}
-
 /**
  * Publishes the routes until the file is written (a full or read-only disk must not strand a demo half-way),
  * then waits until nginx serves them. True when served, false when nginx refused the file or did not confirm in
  * time, undefined when the caller stopped wanting it meanwhile. A refusal is not retried: the publisher has
  * already done what could help (fallen back from an operator template nginx refused) before answering.
  */
-export async function publishUntilServed(ctx: RoutingPorts, wanted: () => boolean, what: string): Promise<boolean | undefined> {
+export async function publishUntilServed(ctx: Ports<"emit" | "logger" | "now" | "options" | "routing" | "sleep">, wanted: () => boolean, what: string): Promise<boolean | undefined> {
   const generation = await retryWithBackoff(() => ctx.routing.publish(), { firstMs: 250, maxMs: 5000, sleep: (ms) => ctx.sleep(ms), stillWanted: wanted });
   if (generation === undefined) return undefined;
   const started = ctx.now();
