@@ -34,6 +34,8 @@ if [ "$want_browser" = 1 ]; then
   command -v docker-registry >/dev/null 2>&1 || missing+=(docker-registry)
   # The swarm tests' node API with mutual TLS (a CA and certificates made per run).
   command -v openssl >/dev/null 2>&1 || missing+=(openssl)
+  # Compose v1 (Debian has no v2): the tests' oracle for Compose variable interpolation, never run against Docker.
+  command -v docker-compose >/dev/null 2>&1 || missing+=(docker-compose)
 fi
 command -v file >/dev/null 2>&1 || missing=(file "${missing[@]}")
 

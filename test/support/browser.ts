@@ -21,6 +21,10 @@ export async function launchBrowser(): Promise<Browser> {
   const newContext = browser.newContext.bind(browser);
   browser.newContext = async (options) => {
     const context = await newContext(options);
+    // A step waits for what it needs on the page (a URL, a text, an element) as long as the test runs: the test's own
+    // timeout is the one bound, never a per-step clock that a loaded machine overruns (CI saw a 20-s one fail).
+    context.setDefaultTimeout(0);
+    context.setDefaultNavigationTimeout(0);
     context.on("page", retryNavigationOnNetworkChange);
     return context;
   };

@@ -162,9 +162,18 @@ export class LocalSwarm {
 
   /** Drains a node: Swarm moves its tasks to the others. */
   async drain(node: SwarmNode): Promise<void> {
+    await this.setAvailability(node, "drain");
+  }
+
+  /** Takes a drained node back: Swarm may place tasks there again (those it could place nowhere else go there). */
+  async activate(node: SwarmNode): Promise<void> {
+    await this.setAvailability(node, "active");
+  }
+
+  private async setAvailability(node: SwarmNode, availability: "drain" | "active"): Promise<void> {
     const nodes = (await this.manager.docker.listNodes()) as Array<{ ID: string; Version: { Index: number }; Spec: Record<string, unknown>; Status: { Addr: string } }>;
     const entry = nodes.find((candidate) => candidate.Status.Addr === node.address)!;
-    await this.manager.docker.getNode(entry.ID).update({ version: entry.Version.Index, ...entry.Spec, Availability: "drain" } as never);
+    await this.manager.docker.getNode(entry.ID).update({ version: entry.Version.Index, ...entry.Spec, Availability: availability } as never);
   }
 
   async stop(): Promise<void> {

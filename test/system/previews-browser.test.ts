@@ -63,7 +63,7 @@ describe("a preview in a real browser", () => {
         .catch(() => {});
     }, 50);
     await screenshot(page, "preview-building");
-    await page.waitForSelector("h1#message", { timeout: 120_000 });
+    await page.waitForSelector("h1#message");
     clearInterval(sampler);
     expect(await page.textContent("h1#message")).toBe("Hello from node-app");
     expect([...lengths].filter((length) => length > 0).length).toBeGreaterThan(1);

@@ -79,8 +79,8 @@ apps:
     expect(await page.getByRole("heading", { level: 1 }).textContent()).toBe("Acme CRM demo");
     await screenshot(page, "landing-desktop");
     await launchButton(page, "Hello guestbook").click();
-    await page.waitForURL(DEMO_URL(up.nginxPort), { timeout: 15_000 });
-    await page.getByRole("heading", { name: "Hello guestbook" }).waitFor({ timeout: 20_000 });
+    await page.waitForURL(DEMO_URL(up.nginxPort));
+    await page.getByRole("heading", { name: "Hello guestbook" }).waitFor();
     // The banner nginx adds says how long the demo lasts, without covering the app.
     const banner = page.locator("[data-demo-launcher-banner]");
     await waitFor("the banner text", async () => /^Demo · (10|9) min left$/.test((await banner.locator(".text").textContent().catch(() => "")) ?? ""), 10_000);
@@ -94,7 +94,7 @@ apps:
     const first = page.url();
     await page.goto(`${up.apexUrl}/`);
     await launchButton(page, "Hello guestbook").click();
-    await page.waitForURL(first, { timeout: 10_000 });
+    await page.waitForURL(first);
     await page.getByText("Hi from Chromium").waitFor();
   });
 
@@ -107,44 +107,44 @@ apps:
     await page.keyboard.press("Tab");
     expect(await page.evaluate(() => document.activeElement?.textContent)).toBe("Launch demo");
     await page.keyboard.press("Enter");
-    await page.waitForURL(DEMO_URL(up.nginxPort), { timeout: 15_000 });
-    await page.getByRole("heading", { name: "Hello guestbook" }).waitFor({ timeout: 20_000 });
+    await page.waitForURL(DEMO_URL(up.nginxPort));
+    await page.getByRole("heading", { name: "Hello guestbook" }).waitFor();
     await screenshot(page, "demo-phone");
   });
 
   it("works without JavaScript: the form post lands on the demo's URL, which becomes the app", async () => {
     const page = await open({ javaScript: false });
     await launchButton(page, "Hello guestbook").click();
-    await page.waitForURL(DEMO_URL(up.nginxPort), { timeout: 15_000 });
-    await page.getByRole("heading", { name: "Hello guestbook" }).waitFor({ timeout: 30_000 });
+    await page.waitForURL(DEMO_URL(up.nginxPort));
+    await page.getByRole("heading", { name: "Hello guestbook" }).waitFor();
   });
 
   it("shows real progress while a slow app starts, then moves on to it by itself", async () => {
     const page = await open();
     await launchButton(page, "Slow starter").click();
-    await page.waitForURL(DEMO_URL(up.nginxPort), { timeout: 15_000 });
-    await page.getByRole("heading", { name: "Your demo is starting" }).waitFor({ timeout: 5_000 });
-    await page.locator("li.current", { hasText: "Waiting for the app to answer" }).waitFor({ timeout: 5_000 });
+    await page.waitForURL(DEMO_URL(up.nginxPort));
+    await page.getByRole("heading", { name: "Your demo is starting" }).waitFor();
+    await page.locator("li.current", { hasText: "Waiting for the app to answer" }).waitFor();
     await screenshot(page, "starting-desktop");
     // No reload from the test: the page itself moves on.
-    await page.getByRole("heading", { name: "Hello guestbook" }).waitFor({ timeout: 30_000 });
+    await page.getByRole("heading", { name: "Hello guestbook" }).waitFor();
   });
 
   it("warns before the end, shows the expired page, and relaunches in one click", async () => {
     const page = await open();
     await launchButton(page, "Brief demo").click();
-    await page.waitForURL(DEMO_URL(up.nginxPort), { timeout: 15_000 });
-    await page.getByRole("heading", { name: "Hello guestbook" }).waitFor({ timeout: 20_000 });
+    await page.waitForURL(DEMO_URL(up.nginxPort));
+    await page.getByRole("heading", { name: "Hello guestbook" }).waitFor();
     const expiredUrl = page.url();
     const text = page.locator("[data-demo-launcher-banner] .text");
     await waitFor("the warning", async () => /^This demo ends in \d+ s\. Your changes will be lost\.$/.test((await text.textContent().catch(() => "")) ?? ""), 10_000);
     await screenshot(page, "demo-warning-desktop");
-    await page.getByRole("heading", { name: "This demo has expired" }).waitFor({ timeout: 30_000 });
+    await page.getByRole("heading", { name: "This demo has expired" }).waitFor();
     expect(page.url()).toBe(expiredUrl);
     await screenshot(page, "expired-desktop");
     await page.getByRole("button", { name: "Launch a new demo" }).click();
-    await page.waitForURL((url) => DEMO_URL(up.nginxPort).test(url.toString()) && url.toString() !== expiredUrl, { timeout: 15_000 });
-    await page.getByRole("heading", { name: "Hello guestbook" }).waitFor({ timeout: 20_000 });
+    await page.waitForURL((url) => DEMO_URL(up.nginxPort).test(url.toString()) && url.toString() !== expiredUrl);
+    await page.getByRole("heading", { name: "Hello guestbook" }).waitFor();
   });
 
   it("puts the visitor in line when the host is full, and starts their demo when a slot frees", async () => {
@@ -153,20 +153,20 @@ apps:
     expect(taken.map((answer) => answer.status)).toEqual([201, 201]);
     const page = await open();
     await launchButton(page, "Hello guestbook").click();
-    await page.waitForURL(DEMO_URL(up.nginxPort), { timeout: 15_000 });
-    await page.getByRole("heading", { name: "You are in line" }).waitFor({ timeout: 10_000 });
+    await page.waitForURL(DEMO_URL(up.nginxPort));
+    await page.getByRole("heading", { name: "You are in line" }).waitFor();
     expect(await page.locator("[data-position]").textContent()).toBe("1");
     expect(await page.locator("[data-wait]").textContent()).toMatch(/^about 10 minutes$/);
     await screenshot(page, "queued-desktop");
     await up.api("DELETE", `/api/demos/${JSON.parse(taken[0]!.body).id}`);
-    await page.getByRole("heading", { name: "Hello guestbook" }).waitFor({ timeout: 30_000 });
+    await page.getByRole("heading", { name: "Hello guestbook" }).waitFor();
   });
 
   it("says plainly when the app crashes at start, and offers a new launch", async () => {
     const page = await open();
     await launchButton(page, "Crashing app").click();
-    await page.waitForURL(DEMO_URL(up.nginxPort), { timeout: 15_000 });
-    await page.getByRole("heading", { name: "This demo could not start" }).waitFor({ timeout: 20_000 });
+    await page.waitForURL(DEMO_URL(up.nginxPort));
+    await page.getByRole("heading", { name: "This demo could not start" }).waitFor();
     expect(await page.locator("p.reason").textContent()).toBe("Reason: the app stopped while starting: it exited with code 3");
     await screenshot(page, "failed-desktop");
     expect(await page.getByRole("button", { name: "Launch a new demo" }).isVisible()).toBe(true);
@@ -176,7 +176,7 @@ apps:
     const page = await open({ javaScript: false });
     await page.locator("input[name=app]").first().evaluate((input) => ((input as HTMLInputElement).value = "nope"));
     await launchButton(page, "Hello guestbook").click();
-    await page.getByRole("heading", { name: "Unknown app" }).waitFor({ timeout: 10_000 });
+    await page.getByRole("heading", { name: "Unknown app" }).waitFor();
     expect(await page.locator("p.lead").textContent()).toBe('"nope" is not an app here; allowed: hello, slow, crashy, brief.');
     await screenshot(page, "unknown-app-desktop");
   });

@@ -39,30 +39,30 @@ ${EXAMPLE_APPS_YAML}
     page.on("dialog", (dialog) => void dialog.accept());
     await page.goto(`${up.apexUrl}/`);
     await page.locator("section.card", { has: page.getByRole("heading", { name: "WordPress" }) }).getByRole("button", { name: "Launch demo" }).click();
-    await page.waitForURL(new RegExp(`^http://[a-z][a-z0-9]{7}\\.demo\\.localhost:${up.nginxPort}/$`), { timeout: 20_000 });
-    await page.getByText("Welcome to the demo").first().waitFor({ timeout: 60_000 });
+    await page.waitForURL(new RegExp(`^http://[a-z][a-z0-9]{7}\\.demo\\.localhost:${up.nginxPort}/$`));
+    await page.getByText("Welcome to the demo").first().waitFor();
     const demoUrl = page.url();
 
     await page.goto(`${demoUrl}wp-login.php`);
     await page.locator("#user_login").fill("demo");
     await page.locator("#user_pass").fill("demo-password");
     await page.locator("#wp-submit").click();
-    await page.waitForURL(/\/wp-admin\/$/, { timeout: 20_000 });
+    await page.waitForURL(/\/wp-admin\/$/);
 
     await page.goto(`${demoUrl}wp-admin/post-new.php`);
     await page.locator("#title").fill("Written by a visitor in Chromium");
     await page.locator("#content").fill("This post must disappear when the demo is reset.");
     await page.locator("#publish").click();
-    await page.getByText("Post published.").waitFor({ timeout: 20_000 });
+    await page.getByText("Post published.").waitFor();
     await page.goto(demoUrl);
     await page.getByText("Written by a visitor in Chromium").first().waitFor();
     await screenshot(page, "wordpress-before-reset");
 
     // The banner offers the reset to the visitor who launched the demo.
     const reset = page.locator("[data-demo-launcher-banner]").getByRole("button", { name: "Reset my demo" });
-    await reset.waitFor({ timeout: 10_000 });
-    await Promise.all([page.waitForEvent("load", { timeout: 60_000 }), reset.click()]);
-    await page.getByText("Welcome to the demo").first().waitFor({ timeout: 20_000 });
+    await reset.waitFor();
+    await Promise.all([page.waitForEvent("load"), reset.click()]);
+    await page.getByText("Welcome to the demo").first().waitFor();
     expect(await page.getByText("Written by a visitor in Chromium").count()).toBe(0);
     for (const fixture of ["Spring collection is here", "Shipping and returns"]) expect(await page.getByText(fixture).count()).toBeGreaterThan(0);
     await screenshot(page, "wordpress-after-reset");
