@@ -6,6 +6,7 @@ import { DemoEngine } from "../core/engine.js";
 import { makeIdGenerator } from "../core/routing/naming.js";
 import { assertDockerReachable, connectDocker, DockerRuntime, ensureBridgeNetwork } from "../docker/runtime.js";
 import { DiskGuard } from "../docker/disk-guard.js";
+import { publicOrigin } from "../http/context.js";
 import { egressNetworks, FirewallKeeper } from "../firewall/keeper.js";
 import { buildServer } from "../http/server.js";
 import type { Logger } from "../logger.js";
@@ -144,6 +145,7 @@ async function startHolding(config: Config, options: ControllerOptions, docker: 
     scheduler,
     logger: options.logger,
     drainMs: config.nginx.drain,
+    publicOrigin: (host) => publicOrigin(config, host),
     ...(seenLog ? { idleTracking: () => seenLog.working && renderer.writesSeenLog, readSeenRequests: () => seenLog.readNew() } : {}),
   });
   engineRef = engine;

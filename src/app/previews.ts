@@ -50,7 +50,8 @@ export function servePreviewBuilds(config: Config, engine: PreviewService, used:
     const repo = pr ? repoBySource.get(build.source) : undefined;
     // A pull request's containers say which pull request and commit they serve (the reconciler reads them).
     const labels = repo && pr && build.commit ? { [`${LABEL_PREFIX}repo`]: repo, [`${LABEL_PREFIX}pr`]: pr, [`${LABEL_PREFIX}commit`]: build.commit } : undefined;
-    await engine.previews.serveBuilt(build.source, label, image, { withoutEnv: build.untrusted === true, ...(labels ? { labels } : {}) });
+    const facts = { ...(build.branch ? { branch: build.branch } : {}), ...(build.commit ? { commit: build.commit } : {}), ...(pr ? { pr } : {}) };
+    await engine.previews.serveBuilt(build.source, label, image, { withoutEnv: build.untrusted === true, ...(labels ? { labels } : {}), facts });
   };
 }
 

@@ -49,6 +49,8 @@ export interface EngineOptions {
   restorer?: StateRestorer;
   /** How long a replaced instance keeps running for the requests nginx's old workers still send it. */
   drainMs?: number;
+  /** The address visitors use for a host (scheme and public port): a container's DEMO_URL. By default http://<host>. */
+  publicOrigin?: (host: string) => string;
 }
 
 /** The readiness settings of an app that is no longer configured (its demos are still adopted). */

@@ -76,6 +76,8 @@ export interface Demo {
   wantedImage?: string;
   /** Something the visitor should know (their demo moved to another node and started fresh): on its page and banner. */
   notice?: string;
+  /** A preview's branch, commit and pull request, as its newest build gave them (its containers' DEMO_BRANCH, …). */
+  preview?: import("./demos/demo-env.js").PreviewFacts;
 }
 
 export function instanceIdFor(demoId: string, generation: number): string {

@@ -34,6 +34,20 @@ describe("engine", () => {
     expect(engine.currentGeneration()).toBe(9);
   });
 
+  it("tells the demo's container who it is (DEMO_URL, DEMO_ID, …) over the app's own env", async () => {
+    const { engine, runtime, scheduler } = setup({ apps: { hello: { ...app, env: { APP_MODE: "demo", DEMO_ID: "the app cannot set this" } } }, publicOrigin: (host) => `https://${host}` });
+    const { demo } = await engine.launch("hello", "client-a");
+    await scheduler.settle();
+    expect([...runtime.containers.values()][0]!.spec!.env).toEqual({
+      APP_MODE: "demo",
+      DEMO_URL: `https://${demo.host}/`,
+      DEMO_HOST: demo.host,
+      DEMO_ID: demo.id,
+      DEMO_KIND: "visitor",
+      DEMO_EXPIRES_AT: new Date(demo.expiresAt).toISOString(),
+    });
+  });
+
   it("gives a visitor who already has a demo that demo back", async () => {
     const { engine, scheduler } = setup();
     const first = await engine.launch("hello", "client-a");

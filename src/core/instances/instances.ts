@@ -1,4 +1,5 @@
 // One instance's life: create it through the runtime (waiting out Docker outages), wait until it answers, start it again.
+import { demoEnvironment } from "../demos/demo-env.js";
 import { hardeningOf, type AppSpec as AppConfig } from "../app-spec.js";
 import type { Ports } from "../context.js";
 import { describeError } from "../errors.js";
@@ -65,7 +66,7 @@ export async function createInstance(ctx: Ports<"closed" | "creating" | "now" | 
               instance: { id: instanceId, generation, image },
             }),
           },
-          env: app.env,
+          env: { ...app.env, ...demoEnvironment(demo, `${ctx.options.publicOrigin?.(demo.host) ?? `http://${demo.host}`}/`) },
           memoryBytes: app.memory,
           cpus: app.cpus,
           pids: app.pids,

@@ -24,6 +24,7 @@ export function servePreview(ctx: EngineContext, source: string, label: string, 
     if (options.withoutEnv) existing.withoutEnv = true;
     else delete existing.withoutEnv;
     if (options.labels) existing.extraLabels = options.labels;
+    if (options.facts) existing.preview = options.facts;
     existing.expiresAt = Math.max(existing.expiresAt, now + spec.ttl);
     // Kept as a lease: the label written at creation cannot change.
     ctx.registry.leases.set(label, { id: label, expiresAt: existing.expiresAt });
@@ -40,7 +41,7 @@ export function servePreview(ctx: EngineContext, source: string, label: string, 
     void ctx.saver.save();
     return existing;
   }
-  const demo: Demo = { id: label, kind: "preview", app: source, host: hostFor(label, ctx.options.domain), createdAt: now, expiresAt: now + spec.ttl, status: "starting", step: "creating", instances: [], routeEarly: true, ...(options.withoutEnv ? { withoutEnv: true } : {}), ...(options.labels ? { extraLabels: options.labels } : {}) };
+  const demo: Demo = { id: label, kind: "preview", app: source, host: hostFor(label, ctx.options.domain), createdAt: now, expiresAt: now + spec.ttl, status: "starting", step: "creating", instances: [], routeEarly: true, ...(options.withoutEnv ? { withoutEnv: true } : {}), ...(options.labels ? { extraLabels: options.labels } : {}), ...(options.facts ? { preview: options.facts } : {}) };
   ctx.registry.add(demo);
   ctx.track(runLaunch(ctx, demo, { ...spec, image, ...(options.withoutEnv ? { env: {} } : {}) }));
   void ctx.saver.save();
@@ -197,6 +198,8 @@ export interface ServeOptions {
   withoutEnv?: boolean;
   /** Extra container labels of the instances started from now on. */
   labels?: Record<string, string>;
+  /** The branch, commit and pull request the image was built from (its containers' DEMO_BRANCH, DEMO_COMMIT, DEMO_PR). */
+  facts?: import("../demos/demo-env.js").PreviewFacts;
 }
 
 /** What the HTTP layer and the controller call about previews. */

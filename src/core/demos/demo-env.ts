@@ -1,0 +1,33 @@
+// What every container of a demo is told about the demo it serves (DEMO_URL, DEMO_ID, …): the same names a Compose file can interpolate.
+import type { Demo } from "../model.js";
+
+/** What a preview knows of the code it serves, given by the build that made its image. */
+export interface PreviewFacts {
+  branch?: string;
+  commit?: string;
+  pr?: string;
+}
+
+/**
+ * The demo's own facts as environment variables. They win over an app's `env` (a demo cannot be told it is another
+ * one). DEMO_EXPIRES_AT is the end when the container started: an extension later moves the lease, not the variable.
+ */
+export function demoEnvironment(demo: Pick<Demo, "id" | "kind" | "app" | "host" | "expiresAt" | "preview">, url: string): Record<string, string> {
+  const env: Record<string, string> = {
+    DEMO_URL: url,
+    DEMO_HOST: demo.host,
+    DEMO_ID: demo.id,
+    DEMO_KIND: demo.kind,
+    DEMO_EXPIRES_AT: new Date(demo.expiresAt).toISOString(),
+  };
+  if (demo.kind === "preview") {
+    env.DEMO_SOURCE = demo.app;
+    if (demo.preview?.branch) env.DEMO_BRANCH = demo.preview.branch;
+    if (demo.preview?.commit) env.DEMO_COMMIT = demo.preview.commit;
+    if (demo.preview?.pr) env.DEMO_PR = demo.preview.pr;
+  }
+  return env;
+}
+
+/** The names above, for docs and for telling a Compose file's author which variables are ours. */
+export const DEMO_VARIABLES = ["DEMO_URL", "DEMO_HOST", "DEMO_ID", "DEMO_KIND", "DEMO_EXPIRES_AT", "DEMO_SOURCE", "DEMO_BRANCH", "DEMO_COMMIT", "DEMO_PR"] as const;
