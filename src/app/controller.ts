@@ -7,6 +7,7 @@ import { makeIdGenerator } from "../core/routing/naming.js";
 import { assertDockerReachable, connectDocker, DockerRuntime, ensureBridgeNetwork } from "../docker/runtime.js";
 import { DiskGuard } from "../docker/disk-guard.js";
 import { publicOrigin } from "../http/context.js";
+import { prepareEnvironments } from "./environments.js";
 import { egressNetworks, FirewallKeeper } from "../firewall/keeper.js";
 import { buildServer } from "../http/server.js";
 import type { Logger } from "../logger.js";
@@ -118,7 +119,9 @@ export async function startController(config: Config, options: ControllerOptions
   }
 }
 
-async function startHolding(config: Config, options: ControllerOptions, docker: Docker, scheduler: Scheduler, defences: boolean, lease: NamespaceLease | undefined): Promise<ControllerHandle> {
+async function startHolding(given: Config, options: ControllerOptions, docker: Docker, scheduler: Scheduler, defences: boolean, lease: NamespaceLease | undefined): Promise<ControllerHandle> {
+  // Apps made of a Compose file: each file read and checked now, so a broken one stops the start with its reasons.
+  const config = await prepareEnvironments(given);
   const runtime = options.runtime ?? (await runtimeFor(config, docker, defences));
   const templatesDir = options.templatesDir ?? DEFAULT_TEMPLATES_DIR;
   const renderer = routesRenderer(config, templatesDir, options.logger);

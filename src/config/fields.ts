@@ -103,9 +103,33 @@ const placementSchema = z
   .strictObject({ constraints: z.array(z.string({ error: "must be a constraint such as node.labels.big==yes" }).regex(/^[A-Za-z0-9_.\-]+\s*(==|!=)\s*[A-Za-z0-9_.\-]+$/, "must be a constraint such as node.labels.big==yes or node.role!=manager"), { error: "must be a list of constraints" }).default([]) }, { error: "must be a map with constraints" })
   .optional();
 
-export const appSchema = z.strictObject({
-  image: z.string({ error: "must be an image reference such as demo-launcher/hello:latest" }).min(1, "must not be empty"),
+/** A Compose service nginx routes to, and the port it listens on inside its container. */
+const routedService = z.strictObject({
+  service: z.string({ error: "must be the name of a service of the Compose file" }).min(1, "must not be empty"),
   port: port,
+}, { error: "must be a map with service and port, such as { service: web, port: 3000 }" });
+
+/** What an app, preview source or repository says about its Compose file (instead of image and port). */
+export const composeFields = {
+  /** A Compose file: for an app, a path from the config's folder; for previews, a path inside the repository. */
+  compose: z
+    .string({ error: "must be the path of a Compose file, such as demo/compose.yaml" })
+    .min(1, "must not be empty")
+    .refine((value) => !value.startsWith("/") && !value.split("/").includes(".."), { message: "must be a path inside the config's folder (no leading /, no ..)" })
+    .optional(),
+  route: routedService.optional(),
+  routes: z
+    .array(routedService.extend({ name: z.string({ error: "must be a host name part such as api" }).regex(/^[a-z][a-z0-9]{0,19}$/, "must be 1 to 20 lowercase letters and digits, starting with a letter (the host becomes <name>-<id>.<domain>)") }), { error: "must be a list of { service, port, name }" })
+    .optional(),
+  profiles: z.array(z.string({ error: "must be a Compose profile name" }), { error: "must be a list of Compose profiles" }).optional(),
+};
+
+export const appSchema = z.strictObject({
+  /** An image to run, or (instead) `compose:` below. */
+  image: z.string({ error: "must be an image reference such as demo-launcher/hello:latest" }).min(1, "must not be empty").optional(),
+  /** The image's port; with `compose:`, the routed service's `route.port`. */
+  port: port.optional(),
+  ...composeFields,
   title: z.string({ error: "must be text" }).optional(),
   description: z.string({ error: "must be text" }).optional(),
   ttl: duration.prefault("10m"),
@@ -115,7 +139,7 @@ export const appSchema = z.strictObject({
   pool: z.number({ error: "must be a whole number of warm containers, 0 or more" }).int("must be a whole number, 0 or more").min(0, "must be 0 or more").max(100, "must be at most 100").default(0),
   readiness: readinessSchema,
   placement: placementSchema,
-}, { error: "must be a map with at least image and port" });
+}, { error: "must be a map with at least image and port (or a compose file)" });
 
 /** Any URL or path git can fetch; `<transport>::` forms (ext:: runs a command) are refused. */
 export const REPO_PATTERN = /^((git|https?|ssh|file):\/\/\S+|[A-Za-z0-9._-]+@[A-Za-z0-9.-]+:\S+|[^:\s-][^\s]*)$/;

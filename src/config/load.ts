@@ -2,7 +2,7 @@
 import { readFile } from "node:fs/promises";
 import path from "node:path";
 import { parse as parseYaml, YAMLParseError } from "yaml";
-import { ConfigError, parseConfig, type Address, type RawConfig } from "./schema.js";
+import { ConfigError, parseConfig, type Address, type AppConfig, type RawConfig } from "./schema.js";
 import { sourceNameOf } from "./github-schema.js";
 
 /** A repository whose pull requests get previews: its preview source's name and who is trusted. */
@@ -11,7 +11,8 @@ export interface GithubRepo {
   trust: string;
 }
 
-export interface Config extends RawConfig {
+export interface Config extends Omit<RawConfig, "apps"> {
+  apps: Record<string, AppConfig>;
   /** owner/name → its source; the repositories are preview sources too (in `previews`). */
   githubRepos: Record<string, GithubRepo>;
   /** Absolute; relative paths in the file are taken from the file's own directory. */
@@ -44,8 +45,11 @@ export function resolveConfig(raw: RawConfig, baseDir: string, source: string, e
     githubSources[sourceName] = { ...build, repo: repo ?? `https://github.com/${ownerRepo}.git`, refresh: 3_600_000 };
   }
   const previews = { ...raw.previews, ...githubSources };
+  // An app with a compose file gets its image and port from the file when the controller starts (prepareEnvironments).
+  const apps = Object.fromEntries(Object.entries(raw.apps).map(([name, app]) => [name, { ...app, image: app.image ?? "", port: app.port ?? 0, ...(app.compose ? { composeRoot: baseDir } : {}) }]));
   return {
     ...raw,
+    apps,
     githubRepos,
     ...(adminToken ? { adminToken } : {}),
     admin: { ...raw.admin, ...(oidc ? { oidc } : {}) },

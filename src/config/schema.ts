@@ -148,6 +148,19 @@ export const configSchema = z.strictObject({
   if (config.admin.host && (config.admin.host === config.domain || config.admin.host.endsWith(`.${config.domain}`))) {
     ctx.addIssue({ code: "custom", path: ["admin", "host"], message: `must be outside ${config.domain} (a host under it could be a demo's; leave admin.host out to serve the console on ${config.domain})` });
   }
+  for (const [name, app] of Object.entries(config.apps)) {
+    if (app.compose !== undefined) {
+      if (app.image !== undefined) ctx.addIssue({ code: "custom", path: ["apps", name, "image"], message: "must be left out when the app names a compose file (the file says which images run)" });
+      if (app.port !== undefined) ctx.addIssue({ code: "custom", path: ["apps", name, "port"], message: "must be left out when the app names a compose file (route: { service, port } says where nginx goes)" });
+      if (app.pool > 0) ctx.addIssue({ code: "custom", path: ["apps", name, "pool"], message: "is not available for compose apps yet (whole environments in a warm pool are planned)" });
+      if (config.runtime === "swarm") ctx.addIssue({ code: "custom", path: ["apps", name, "compose"], message: "is not available with runtime: swarm yet (environments run on one Docker host)" });
+    } else {
+      if (app.image === undefined) ctx.addIssue({ code: "custom", path: ["apps", name, "image"], message: "is required (an image reference such as demo-launcher/hello:latest), or name a compose file instead" });
+      if (app.port === undefined) ctx.addIssue({ code: "custom", path: ["apps", name, "port"], message: "is required: the port the app listens on inside its container" });
+      for (const key of ["route", "routes", "profiles"] as const) if (app[key] !== undefined) ctx.addIssue({ code: "custom", path: ["apps", name, key], message: "applies only to an app that names a compose file" });
+    }
+    if (app.routes?.length) ctx.addIssue({ code: "custom", path: ["apps", name, "routes"], message: "further routed services are not available yet; route one service with route: { service, port }" });
+  }
   for (const [name, shared] of Object.entries(config.shared)) {
     const app = Object.hasOwn(config.apps, shared.app) ? config.apps[shared.app] : undefined;
     if (!app) ctx.addIssue({ code: "custom", path: ["shared", name, "app"], message: `must be one of the apps: ${Object.keys(config.apps).join(", ")}` });
@@ -160,7 +173,18 @@ export const configSchema = z.strictObject({
 });
 
 export type RawConfig = z.output<typeof configSchema>;
-export type AppConfig = RawConfig["apps"][string];
+type RawApp = RawConfig["apps"][string];
+/**
+ * An app as the controller runs it: an image and port, given in the file or, for an app that names a Compose file,
+ * the routed service's (filled in by prepareEnvironments when the controller starts; "" and 0 until then).
+ */
+export type AppConfig = Omit<RawApp, "image" | "port"> & {
+  image: string;
+  port: number;
+  /** The folder a compose file's paths are taken from: the config file's own. */
+  composeRoot?: string;
+  environment?: import("../core/environments/environment-spec.js").EnvironmentTemplate;
+};
 export type PreviewConfig = RawConfig["previews"][string];
 
 export interface ConfigProblem {

@@ -32,6 +32,8 @@ export interface AppSpec {
   nofile?: number;
   /** Where its demos may open connections (held by the host's firewall rules for their network). */
   egress?: Egress;
+  /** An app made of several services (a Compose file): `image` and `port` are then its routed service's. */
+  environment?: import("./environments/environment-spec.js").EnvironmentTemplate;
 }
 
 /** Where an app's demos may open connections: anywhere public, nowhere, or only the listed addresses (and ports). */

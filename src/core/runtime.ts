@@ -18,6 +18,20 @@ export interface InstanceSpec {
   constraints?: string[];
   /** Capabilities, read-only root, tmpfs, open files and disk budget; absent parts take the runtime's defaults. */
   hardening?: import("./app-spec.js").Hardening;
+  /**
+   * An environment of several services: `image` and `containerPort` are its routed service's, the memory, CPU and
+   * process limits each service's default and maximum. The runtime starts every service, in order, on a network of
+   * the demo's own; the started instance's container is the routed service's.
+   */
+  environment?: EnvironmentInstance;
+}
+
+export interface EnvironmentInstance {
+  spec: import("./environments/environment-spec.js").EnvironmentSpec;
+  /** Where the files it copies in are read from. */
+  projectRoot: string;
+  /** How long the services may take to start and turn healthy (the app's readiness timeout). */
+  startTimeoutMs: number;
 }
 
 /** A started instance: its container and the endpoint nginx and the readiness probe can reach. */

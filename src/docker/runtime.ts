@@ -10,7 +10,10 @@ import { call, CALL_TIMEOUT_MS, CREATE_TIMEOUT_MS, statusCode } from "./engine-a
 
 // The Engine API helpers live in engine-api.ts; many modules import them from here.
 export { assertDockerReachable, call, connectDocker, isDockerUnavailable, statusCode } from "./engine-api.js";
+export { ensureBridgeNetwork } from "./bridge-network.js";
+import { ensureBridgeNetwork } from "./bridge-network.js";
 import { hardenedHostConfig, NO_QUOTA } from "./hardening.js";
+import { EnvironmentInstances } from "./environment-instances.js";
 import { egressNetworkName } from "../firewall/rules.js";
 import { systemScheduler } from "../clock/system-scheduler.js";
 
@@ -41,7 +44,12 @@ export class DockerRuntime implements ContainerRuntime {
   /** Host ports of our containers as last seen, so a choice rarely meets a taken one. */
   private readonly portsByContainer = new Map<string, number>();
 
-  constructor(private readonly docker: Docker, private readonly placement: DockerPlacement = { network: "demo-launcher", ports: { from: 20000, to: 29999 } }) {}
+  /** Environments of several services: started, listed and removed as one instance each. */
+  private readonly environments: EnvironmentInstances;
+
+  constructor(private readonly docker: Docker, private readonly placement: DockerPlacement = { network: "demo-launcher", ports: { from: 20000, to: 29999 } }) {
+    this.environments = new EnvironmentInstances(docker, (options) => this.createNamed(options));
+  }
 
   /** A dedicated bridge with inter-container traffic off, so one demo cannot reach another. */
   async ensureNetwork(name: string): Promise<void> {
@@ -58,7 +66,8 @@ export class DockerRuntime implements ContainerRuntime {
       const port = pickCandidatePort(this.placement.ports, taken);
       if (port === undefined) break;
       try {
-        const containerId = await call(() => this.createAndStartOnce(spec, port), CREATE_TIMEOUT_MS);
+        // An environment waits for its services' health too: its own start timeout bounds it, not one call's.
+        const containerId = await call(() => this.createAndStartOnce(spec, port), CREATE_TIMEOUT_MS + (spec.environment?.startTimeoutMs ?? 0));
         this.portsByContainer.set(containerId, port);
         return { containerId, endpoint: `127.0.0.1:${port}` };
       } catch (error) {
@@ -94,7 +103,26 @@ export class DockerRuntime implements ContainerRuntime {
     }
   }
 
+  /** Creates a container by name; a half-made one a retry meets (Docker went away mid-launch) is replaced. */
+  private async createNamed(options: Docker.ContainerCreateOptions): Promise<Docker.Container> {
+    try {
+      return await this.createWithQuotaFallback(options);
+    } catch (error) {
+      if (statusCode(error) !== 409) throw error;
+      await this.remove(options.name!);
+      return this.createWithQuotaFallback(options);
+    }
+  }
+
   private async createAndStartOnce(spec: InstanceSpec, hostPort: number): Promise<string> {
+    if (spec.environment) {
+      try {
+        return await this.environments.start({ ...spec, environment: spec.environment }, { hardened: this.placement.hardened !== false, quota: this.quota !== false, hostPort, portLabel: PORT_LABEL });
+      } catch (error) {
+        if (PORT_CONFLICT.test(describeError(error))) throw new PortConflictError(describeError(error));
+        throw error;
+      }
+    }
     // Demos with another egress policy than `internet` live on a sibling network that carries its own rules.
     const hardened = this.placement.hardened !== false;
     const network = hardened ? egressNetworkName(this.placement.network, spec.hardening?.egress ?? "internet") : this.placement.network;
@@ -123,15 +151,7 @@ export class DockerRuntime implements ContainerRuntime {
         RestartPolicy: { Name: "no" },
       },
     };
-    let container: Docker.Container;
-    try {
-      container = await this.createWithQuotaFallback(options);
-    } catch (error) {
-      // A retry after Docker went away mid-launch can meet the half-made container of the first try.
-      if (statusCode(error) !== 409) throw error;
-      await this.remove(options.name!);
-      container = await this.createWithQuotaFallback(options);
-    }
+    const container = await this.createNamed(options);
     try {
       await container.start();
     } catch (error) {
@@ -146,7 +166,9 @@ export class DockerRuntime implements ContainerRuntime {
   async list(namespace: string): Promise<RuntimeContainer[]> {
     const containers = await call(() => this.docker.listContainers({ all: true, filters: { label: [`${LABEL_PREFIX}namespace=${namespace}`] } }));
     this.portsByContainer.clear();
-    return containers.map((info) => {
+    // An environment is one instance to the core: its routed container (see EnvironmentInstances.listed).
+    const listed = await this.environments.listed(namespace, containers);
+    return listed.map((info) => {
       const port = Number(info.Labels?.[PORT_LABEL]);
       const valid = Number.isInteger(port) && port > 0 && port <= 65535;
       if (valid) this.portsByContainer.set(info.Id, port);
@@ -165,6 +187,7 @@ export class DockerRuntime implements ContainerRuntime {
   }
 
   async remove(containerId: string): Promise<void> {
+    if (this.environments.owns(containerId)) return this.environments.remove(containerId, (id) => this.portsByContainer.delete(id));
     try {
       await call(() => this.docker.getContainer(containerId).remove({ force: true, v: true }));
       this.portsByContainer.delete(containerId);
@@ -263,23 +286,5 @@ export class DockerRuntime implements ContainerRuntime {
       retry?.();
       (current as unknown as { destroy?: () => void } | undefined)?.destroy?.();
     };
-  }
-}
-
-/** Creates a bridge network with inter-container traffic off (demos', or builds' own), unless it is there. */
-export async function ensureBridgeNetwork(docker: Docker, name: string): Promise<void> {
-  const existing = await docker.listNetworks({ filters: { name: [name] } });
-  if (existing.some((network) => network.Name === name)) return;
-  try {
-    await docker.createNetwork({
-      Name: name,
-      Driver: "bridge",
-      CheckDuplicate: true,
-      Options: { "com.docker.network.bridge.enable_icc": "false" },
-      Labels: { [`${LABEL_PREFIX}network`]: "true" },
-    });
-  } catch (error) {
-    // Another controller (or test) may have created it at the same moment.
-    if (statusCode(error) !== 409) throw error;
   }
 }

@@ -102,6 +102,9 @@ export async function untilPast(epochMs: number): Promise<void> {
 export async function removeNamespace(docker: Docker, namespace: string): Promise<void> {
   const containers = await docker.listContainers({ all: true, filters: { label: [`demo-launcher.namespace=${namespace}`] } });
   await Promise.all(containers.map((info) => docker.getContainer(info.Id).remove({ force: true }).catch(() => {})));
+  // Environments' own networks and volumes (they carry the namespace too).
+  for (const network of await docker.listNetworks({ filters: { label: [`demo-launcher.namespace=${namespace}`] } }).catch(() => [])) await docker.getNetwork(network.Id).remove().catch(() => {});
+  for (const volume of (await docker.listVolumes({ filters: { label: [`demo-launcher.namespace=${namespace}`] } }).catch(() => ({ Volumes: [] }))).Volumes ?? []) await docker.getVolume(volume.Name).remove().catch(() => {});
   // The lease records a controller killed with SIGKILL left (volumes on one host, configs on a swarm).
   for (const swarm of [false, true]) {
     const store = new LeaseStore(docker, swarm);

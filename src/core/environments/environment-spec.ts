@@ -106,3 +106,15 @@ export function startOrder<T extends { name: string; dependsOn: Array<{ service:
   }
   return { order };
 }
+
+/**
+ * An app's Compose file, ready to be read for one demo: the demo's own values (DEMO_URL, DEMO_ID, …) are interpolated
+ * into it at every launch. The config edge makes it; the core only asks it.
+ */
+export interface EnvironmentTemplate {
+  /** The file, for messages (demo/compose.yaml). */
+  file: string;
+  /** Where files the Compose file copies in (bind mounts, secrets, configs) are read from on this machine. */
+  projectRoot: string;
+  render(variables: Record<string, string>): Promise<{ ok: true; environment: EnvironmentSpec } | { ok: false; problems: string[] }>;
+}

@@ -1,11 +1,12 @@
 // One instance's life: create it through the runtime (waiting out Docker outages), wait until it answers, start it again.
 import { demoEnvironment } from "../demos/demo-env.js";
+import type { EnvironmentSpec, EnvironmentTemplate } from "../environments/environment-spec.js";
 import { hardeningOf, type AppSpec as AppConfig } from "../app-spec.js";
 import type { Ports } from "../context.js";
 import { describeError } from "../errors.js";
 import { formatDuration } from "../duration.js";
 import { instanceIdFor, labelsFor, type Demo, type Instance } from "../model.js";
-import { PlacementError, RuntimeUnavailableError, type ContainerInspection } from "../runtime.js";
+import { PlacementError, RuntimeUnavailableError, type ContainerInspection, type EnvironmentInstance } from "../runtime.js";
 
 /** While Docker does not answer, launches wait for it this often. */
 const DOCKER_RETRY_MS = 1000;
@@ -52,7 +53,11 @@ export async function createInstance(ctx: Ports<"closed" | "creating" | "now" | 
     for (;;) {
       if (!stillWanted() || ctx.shuttingDown) return undefined;
       try {
-        if (!(await runtime.imageExists(image))) throw new InstanceFailure(runtime.missingImage?.(image) ?? `the image ${image} is not on this host`);
+        const env = { ...app.env, ...demoEnvironment(demo, `${ctx.options.publicOrigin?.(demo.host) ?? `http://${demo.host}`}/`) };
+        const environment = app.environment ? await renderEnvironment(app.environment, env, app.readiness.timeout) : undefined;
+        for (const [service, serviceImage] of environment ? environmentImages(environment.spec) : [["", image] as const]) {
+          if (!(await runtime.imageExists(serviceImage))) throw new InstanceFailure(`${runtime.missingImage?.(serviceImage) ?? `the image ${serviceImage} is not on this host`}${service ? ` (service ${service})` : ""}`);
+        }
         const started = await runtime.createAndStart({
           demoId: demo.id,
           instanceId,
@@ -66,7 +71,8 @@ export async function createInstance(ctx: Ports<"closed" | "creating" | "now" | 
               instance: { id: instanceId, generation, image },
             }),
           },
-          env: { ...app.env, ...demoEnvironment(demo, `${ctx.options.publicOrigin?.(demo.host) ?? `http://${demo.host}`}/`) },
+          env,
+          ...(environment ? { environment } : {}),
           memoryBytes: app.memory,
           cpus: app.cpus,
           pids: app.pids,
@@ -92,6 +98,18 @@ export async function createInstance(ctx: Ports<"closed" | "creating" | "now" | 
   } finally {
     ctx.creating.delete(instanceId);
   }
+}
+
+/** Reads the app's Compose file for this demo; a problem (a required variable it lacks) fails the launch with it. */
+async function renderEnvironment(template: EnvironmentTemplate, variables: Record<string, string>, startTimeoutMs: number): Promise<EnvironmentInstance> {
+  const rendered = await template.render(variables);
+  if (!rendered.ok) throw new InstanceFailure(`its Compose file ${template.file} cannot run: ${rendered.problems.join("; ")}`);
+  return { spec: rendered.environment, projectRoot: template.projectRoot, startTimeoutMs };
+}
+
+/** Each service's image (a service the file builds has none here: apps run images only). */
+function environmentImages(spec: EnvironmentSpec): Array<readonly [string, string]> {
+  return spec.services.flatMap((service) => (service.image ? [[service.name, service.image] as const] : []));
 }
 
 /**

@@ -1,0 +1,73 @@
+// Apps that name a Compose file: each file read and checked once when the controller starts, then read again for every demo with its own values.
+import path from "node:path";
+import { folderFiles, readCompose, type ProjectFiles } from "../compose/load.js";
+import { ConfigError, type AppConfig } from "../config/schema.js";
+import type { Config } from "../config/load.js";
+import { DEFAULT_CAPABILITIES } from "../core/app-spec.js";
+import { DEMO_VARIABLES } from "../core/demos/demo-env.js";
+import type { EnvironmentTemplate } from "../core/environments/environment-spec.js";
+
+/** Values that stand in for a demo's own while the file is checked at start (a `${DEMO_ID:?}` must not fail there). */
+const CHECK_VALUES: Record<string, string> = Object.fromEntries(DEMO_VARIABLES.map((name) => [name, `checking-${name.toLowerCase()}`]));
+
+/**
+ * Reads every app's Compose file and gives the app its routed service's image and port and a template that reads
+ * the file for each demo. Every problem of every file is reported together, each under `apps.<name>.compose`.
+ */
+export async function prepareEnvironments(config: Config): Promise<Config> {
+  const problems: Array<{ key: string; message: string }> = [];
+  const apps: Record<string, AppConfig> = {};
+  for (const [name, app] of Object.entries(config.apps)) {
+    if (!app.compose) {
+      apps[name] = app;
+      continue;
+    }
+    const template = composeTemplate(app.composeRoot ?? path.dirname(path.resolve(config.source)), app.compose, app);
+    const checked = await template.render({ ...app.env, ...CHECK_VALUES });
+    if (!checked.ok) {
+      for (const problem of checked.problems) problems.push({ key: `apps.${name}.compose`, message: problem });
+      continue;
+    }
+    const route = checked.environment.routes[0]!;
+    const routed = checked.environment.services.find((service) => service.name === route.service)!;
+    const built = checked.environment.services.filter((service) => service.build);
+    if (built.length > 0) {
+      problems.push({ key: `apps.${name}.compose`, message: `${built.map((service) => service.name).join(", ")} ${built.length === 1 ? "has" : "have"} build: an app's services run images (build them first, or serve the file as a preview source, whose builds are made for each commit)` });
+      continue;
+    }
+    apps[name] = { ...app, image: routed.image!, port: route.port, environment: template };
+  }
+  if (problems.length > 0) throw new ConfigError(config.source, problems);
+  return { ...config, apps };
+}
+
+/** A template over the files of `root`; the files are read once and kept (a launch reads none from disk). */
+export function composeTemplate(root: string, file: string, app: Pick<AppConfig, "capabilities" | "profiles" | "route">): EnvironmentTemplate {
+  const files = cachedFiles(folderFiles(root));
+  return {
+    file,
+    projectRoot: root,
+    render: async (variables) => {
+      const reading = await readCompose({
+        files,
+        file,
+        variables,
+        capabilities: app.capabilities ?? DEFAULT_CAPABILITIES,
+        ...(app.profiles ? { profiles: app.profiles } : {}),
+        ...(app.route ? { routes: [app.route] } : {}),
+        platform: "linux/amd64",
+      });
+      return reading.ok ? { ok: true, environment: reading.environment } : { ok: false, problems: reading.problems };
+    },
+  };
+}
+
+function cachedFiles(files: ProjectFiles): ProjectFiles {
+  const texts = new Map<string, Promise<string | undefined>>();
+  const exists = new Map<string, Promise<boolean>>();
+  return {
+    describe: files.describe,
+    read: (relative) => texts.get(relative) ?? (texts.set(relative, files.read(relative)), texts.get(relative)!),
+    exists: (relative) => exists.get(relative) ?? (exists.set(relative, files.exists(relative)), exists.get(relative)!),
+  };
+}

@@ -1,0 +1,68 @@
+// Environments as the runtime's instances: started whole, listed as their routed container, removed with every container, and their network and volumes when the demo has none left.
+import type Docker from "dockerode";
+import { LABEL_PREFIX } from "../core/model.js";
+import type { EnvironmentInstance, InstanceSpec } from "../core/runtime.js";
+import { call, statusCode } from "./engine-api.js";
+import { instanceContainers, removeEnvironmentLeftovers, ROLE_LABEL, startEnvironment, type ServiceContainerOptions } from "./environment.js";
+
+interface Owner {
+  namespace: string;
+  demoId: string;
+  instanceId: string;
+}
+
+export class EnvironmentInstances {
+  /** Containers of environments (routed and members), as last listed or made. */
+  private readonly owners = new Map<string, Owner>();
+
+  constructor(private readonly docker: Docker, private readonly create: (options: Docker.ContainerCreateOptions) => Promise<Docker.Container>) {}
+
+  async start(spec: InstanceSpec & { environment: EnvironmentInstance }, options: ServiceContainerOptions): Promise<string> {
+    const containerId = await startEnvironment(this.docker, spec, { ...options, create: this.create });
+    this.owners.set(containerId, { namespace: spec.namespace, demoId: spec.demoId, instanceId: spec.instanceId });
+    return containerId;
+  }
+
+  owns(containerId: string): boolean {
+    return this.owners.has(containerId);
+  }
+
+  /**
+   * The containers the core sees: single ones and each environment's routed one. A member whose routed container is
+   * gone (a start killed half-way) is removed here, with the demo's network and volumes once nothing of it is left.
+   */
+  async listed(namespace: string, containers: Docker.ContainerInfo[]): Promise<Docker.ContainerInfo[]> {
+    const routed = new Set(containers.filter((info) => info.Labels?.[ROLE_LABEL] === "routed").map((info) => info.Labels![`${LABEL_PREFIX}instance`]));
+    const listed: Docker.ContainerInfo[] = [];
+    const orphans: string[] = [];
+    for (const info of containers) {
+      const role = info.Labels?.[ROLE_LABEL];
+      if (role) this.owners.set(info.Id, { namespace, demoId: info.Labels![`${LABEL_PREFIX}id`] ?? "", instanceId: info.Labels![`${LABEL_PREFIX}instance`] ?? "" });
+      if (role !== "member") listed.push(info);
+      else if (!routed.has(info.Labels![`${LABEL_PREFIX}instance`])) orphans.push(info.Id);
+    }
+    // Rare (only after a crash mid-start), and done before the listing is used: a reconcile then sees a clean host.
+    for (const orphan of orphans) await this.remove(orphan).catch(() => {});
+    return listed;
+  }
+
+  /** Every container of the instance, then the demo's network and volumes if nothing of the demo is left. */
+  async remove(containerId: string, forget: (containerId: string) => void = () => {}): Promise<void> {
+    const owner = this.owners.get(containerId);
+    if (!owner) return;
+    const containers = await instanceContainers(this.docker, owner.namespace, owner.instanceId);
+    const ids = new Set([containerId, ...containers.map((info) => info.Id)]);
+    await Promise.all(
+      [...ids].map(async (id) => {
+        try {
+          await call(() => this.docker.getContainer(id).remove({ force: true, v: true }));
+        } catch (error) {
+          if (statusCode(error) !== 404 && statusCode(error) !== 409) throw error;
+        }
+        this.owners.delete(id);
+        forget(id);
+      }),
+    );
+    await removeEnvironmentLeftovers(this.docker, owner.namespace, owner.demoId);
+  }
+}

@@ -1,0 +1,263 @@
+// An environment of several services on one Docker host: a network and volumes of the demo's own, a container per service started in depends_on order, every object labelled and removed only by its labels.
+import path from "node:path";
+import type Docker from "dockerode";
+import { pack } from "tar-fs";
+import { LABEL_PREFIX } from "../core/model.js";
+import { describeError } from "../core/errors.js";
+import type { EnvironmentInstance, InstanceSpec } from "../core/runtime.js";
+import type { MountSpec, ServiceSpec } from "../core/environments/environment-spec.js";
+import { systemScheduler } from "../clock/system-scheduler.js";
+import { call, statusCode } from "./engine-api.js";
+import { demultiplex } from "./exec.js";
+import { hardenedHostConfig } from "./hardening.js";
+
+/** Which service of its environment a container runs. */
+export const SERVICE_LABEL = `${LABEL_PREFIX}service`;
+/** "routed": the container the core knows as the instance's; "member": the environment's other services. */
+export const ROLE_LABEL = `${LABEL_PREFIX}role`;
+/** On a network or volume: which of an environment's objects it is ("network", or the volume's name in the file). */
+export const OBJECT_LABEL = `${LABEL_PREFIX}environment-object`;
+
+/** The names of a demo's network and volumes: ours alone (a same-named object without our labels is never touched). */
+export function environmentNames(namespace: string, demoId: string): { network: string; volume: (name: string) => string } {
+  const base = `demo-launcher-${namespace}-${demoId}`;
+  return { network: base, volume: (name) => `${base}-${name}` };
+}
+
+export interface ServiceContainerOptions {
+  hardened: boolean;
+  /** Docker can hold a container's writable layer to a size here. */
+  quota: boolean;
+  /** The routed service's host port on 127.0.0.1. */
+  hostPort: number;
+  portLabel: string;
+}
+
+/** The Engine API options of one service's container. */
+export function serviceContainerOptions(spec: InstanceSpec & { environment: EnvironmentInstance }, service: ServiceSpec, network: string, options: ServiceContainerOptions): Docker.ContainerCreateOptions {
+  const routed = service.name === spec.environment.spec.routes[0]?.service;
+  const portKey = `${spec.containerPort}/tcp`;
+  const names = environmentNames(spec.namespace, spec.demoId);
+  // The app's limits are each service's default and its most: a file cannot ask for more than the operator gave.
+  const memory = Math.min(service.limits.memory ?? spec.memoryBytes, spec.memoryBytes);
+  const cpus = Math.min(service.limits.cpus ?? spec.cpus, spec.cpus);
+  const pids = Math.min(service.limits.pids ?? spec.pids, spec.pids);
+  const capabilities = (spec.hardening?.capabilities ?? []).filter((cap) => !service.capDrop.includes(cap) && !service.capDrop.includes("ALL"));
+  const hardening = { ...spec.hardening, ...(spec.hardening?.capabilities ? { capabilities } : {}), readOnly: service.readOnly ?? spec.hardening?.readOnly ?? false };
+  const mounts = service.mounts.flatMap((mount): Docker.MountSettings[] => {
+    if (mount.kind === "volume") return [{ Type: "volume", Source: names.volume(mount.volume), Target: mount.target, ReadOnly: mount.readOnly }];
+    if (mount.kind === "tmpfs") return [{ Type: "tmpfs", Target: mount.target, ...(mount.sizeBytes ? { TmpfsOptions: { SizeBytes: mount.sizeBytes } } : {}) } as Docker.MountSettings];
+    return [];
+  });
+  const health = service.healthcheck;
+  const ns = (ms: number | undefined) => (ms === undefined ? undefined : ms * 1_000_000);
+  return {
+    name: `demo-launcher-${spec.namespace}-${spec.instanceId}-${service.name}`,
+    Image: service.image,
+    // The file's labels first: ours (which it may not set) are the record of what runs.
+    Labels: { ...service.labels, ...spec.labels, [SERVICE_LABEL]: service.name, [ROLE_LABEL]: routed ? "routed" : "member", ...(routed ? { [options.portLabel]: String(options.hostPort) } : {}) },
+    // The file's environment, under the operator's (the app's env) and the demo's own values.
+    Env: Object.entries({ ...service.env, ...spec.env }).map(([key, value]) => `${key}=${value}`),
+    ...(service.command ? { Cmd: service.command } : {}),
+    ...(service.entrypoint ? { Entrypoint: service.entrypoint } : {}),
+    ...(service.workingDir ? { WorkingDir: service.workingDir } : {}),
+    ...(service.user ? { User: service.user } : {}),
+    ...(service.hostname ? { Hostname: service.hostname } : {}),
+    ...(service.tty ? { Tty: true } : {}),
+    ...(service.stdinOpen ? { OpenStdin: true } : {}),
+    ...(service.stopSignal ? { StopSignal: service.stopSignal } : {}),
+    StopTimeout: Math.ceil((service.stopGraceMs ?? 3000) / 1000),
+    ...(service.healthcheckDisabled ? { Healthcheck: { Test: ["NONE"] } } : health ? { Healthcheck: { ...(health.test.length ? { Test: health.test } : {}), Interval: ns(health.intervalMs), Timeout: ns(health.timeoutMs), Retries: health.retries, StartPeriod: ns(health.startPeriodMs), StartInterval: ns(health.startIntervalMs) } as Docker.ContainerCreateOptions["Healthcheck"] } : {}),
+    ...(routed ? { ExposedPorts: { [portKey]: {} } } : {}),
+    HostConfig: {
+      ...(routed ? { PortBindings: { [portKey]: [{ HostIp: "127.0.0.1", HostPort: String(options.hostPort) }] } } : {}),
+      NetworkMode: network,
+      Memory: memory,
+      MemorySwap: memory,
+      NanoCpus: Math.round(cpus * 1e9),
+      PidsLimit: pids,
+      SecurityOpt: ["no-new-privileges:true"],
+      Privileged: false,
+      ...(options.hardened ? hardenedHostConfig(hardening, options.quota) : {}),
+      ...(service.init !== undefined ? { Init: service.init } : {}),
+      Mounts: mounts,
+      LogConfig: { Type: "json-file", Config: { "max-size": "1m", "max-file": "2" } },
+      // The routed service is watched by the controller (a crash ends or restarts the demo); the others keep their file's policy.
+      RestartPolicy: { Name: routed || service.restart === "no" ? "no" : service.restart },
+    },
+    NetworkingConfig: { EndpointsConfig: { [network]: { Aliases: [service.name, ...service.aliases] } } },
+  };
+}
+
+/** The demo's own network: inter-container traffic on (its services talk by name), labelled as the demo's. */
+export async function ensureEnvironmentNetwork(docker: Docker, namespace: string, demoId: string, labels: Record<string, string>): Promise<string> {
+  const { network } = environmentNames(namespace, demoId);
+  const existing = (await call(() => docker.listNetworks({ filters: { label: [`${LABEL_PREFIX}id=${demoId}`, `${LABEL_PREFIX}namespace=${namespace}`, `${OBJECT_LABEL}=network`] } }))) as Array<{ Name: string }>;
+  if (existing.some((entry) => entry.Name === network)) return network;
+  try {
+    await call(() => docker.createNetwork({ Name: network, Driver: "bridge", CheckDuplicate: true, Labels: { ...labels, [OBJECT_LABEL]: "network" } }));
+  } catch (error) {
+    // A network of that name that is not ours: refused rather than joined (it could be anybody's).
+    if (statusCode(error) === 409) throw new Error(`a network named ${network} exists and is not this demo's; remove it or use another namespace`);
+    throw error;
+  }
+  return network;
+}
+
+/** The demo's named volumes, made once and kept across its instances (a preview's database keeps its rows). */
+export async function ensureEnvironmentVolumes(docker: Docker, namespace: string, demoId: string, volumes: string[], labels: Record<string, string>): Promise<void> {
+  const names = environmentNames(namespace, demoId);
+  const listed = (await call(() => docker.listVolumes({ filters: { label: [`${LABEL_PREFIX}id=${demoId}`, `${LABEL_PREFIX}namespace=${namespace}`] } }))) as { Volumes?: Array<{ Name: string }> };
+  const ours = new Set((listed.Volumes ?? []).map((volume) => volume.Name));
+  for (const volume of volumes) {
+    const name = names.volume(volume);
+    if (ours.has(name)) continue;
+    const found = await call(() => docker.getVolume(name).inspect()).catch((error: unknown) => (statusCode(error) === 404 ? undefined : Promise.reject(error)));
+    if (found) throw new Error(`a volume named ${name} exists and is not this demo's; remove it or use another namespace`);
+    await call(() => docker.createVolume({ Name: name, Labels: { ...labels, [OBJECT_LABEL]: volume } }));
+  }
+}
+
+/** Files of the project copied into a created container (a bind mount of the repository, a secret, a config). */
+export async function copyIntoContainer(container: Docker.Container, projectRoot: string, mounts: MountSpec[]): Promise<void> {
+  for (const mount of mounts) {
+    if (mount.kind !== "copy") continue;
+    const source = path.join(projectRoot, mount.source);
+    const target = mount.target.replace(/^\/+/, "");
+    const stats = await import("node:fs/promises").then((fs) => fs.stat(source)).catch(() => undefined);
+    // Compose makes a missing bind source an empty folder; the path then exists in the container, empty.
+    const stream = !stats
+      ? pack(path.dirname(source), { entries: [], finalize: true })
+      : stats.isDirectory()
+        ? pack(source, { map: (header) => ({ ...header, name: path.posix.join(target, header.name), ...(mount.readOnly && header.type !== "directory" ? { mode: readOnlyMode(header.mode) } : {}) }) })
+        : pack(path.dirname(source), { entries: [path.basename(source)], map: (header) => ({ ...header, name: target, mode: mount.mode ?? (mount.readOnly ? readOnlyMode(header.mode) : header.mode) }) });
+    await call(() => container.putArchive(stream as unknown as NodeJS.ReadableStream, { path: "/" }), 60_000);
+  }
+}
+
+/**
+ * Read-only as a copy can be: no write bits, the rest kept (a script stays executable). Folders keep theirs, or
+ * Docker could not extract the files into them; they are root's, so the app's own user still cannot write there.
+ */
+function readOnlyMode(mode: number | undefined): number {
+  return (mode ?? 0o644) & 0o7555;
+}
+
+/** Waits until a dependency is what its dependant asked for: started (already), healthy, or exited with 0. */
+export async function awaitCondition(docker: Docker, containerId: string, service: string, condition: ServiceSpec["dependsOn"][number]["condition"], deadline: number): Promise<void> {
+  if (condition === "service_started") return;
+  const container = docker.getContainer(containerId);
+  const left = () => Math.max(1, deadline - systemScheduler.now());
+  if (condition === "service_completed_successfully") {
+    const result = (await bounded(container.wait() as Promise<{ StatusCode: number }>, left(), `${service} did not finish in time`)) as { StatusCode: number };
+    if (result.StatusCode !== 0) throw new Error(`service ${service} exited with code ${result.StatusCode}${await tailOf(container)}`);
+    return;
+  }
+  // Healthy: Docker's events say when the status changes; the inspect after subscribing catches one that already did.
+  const events = (await call(() => docker.getEvents({ filters: { container: [containerId], event: ["health_status", "die"] } }))) as NodeJS.ReadableStream & { destroy?: () => void };
+  try {
+    const changed = new Promise<string>((resolve, reject) => {
+      events.on("data", (chunk: Buffer) => {
+        for (const line of chunk.toString("utf8").split("\n").filter(Boolean)) {
+          const event = JSON.parse(line) as { Action?: string; status?: string };
+          const action = event.Action ?? event.status ?? "";
+          if (action === "die" || action.startsWith("health_status")) resolve(action);
+        }
+      });
+      events.on("error", reject);
+    });
+    for (;;) {
+      const info = await call(() => container.inspect());
+      const health = info.State.Health as { Status: string; Log?: Array<{ Output: string }> } | undefined;
+      if (!health) throw new Error(`service ${service} has no healthcheck, yet another service waits for it to be healthy (depends_on condition: service_healthy)`);
+      if (health.Status === "healthy") return;
+      if (health.Status === "unhealthy") throw new Error(`service ${service} is unhealthy: ${health.Log?.at(-1)?.Output.trim().slice(0, 300) ?? "no output"}`);
+      if (!info.State.Running) throw new Error(`service ${service} exited with code ${info.State.ExitCode} before it was healthy${await tailOf(container)}`);
+      await bounded(changed, left(), `service ${service} was not healthy within the app's readiness timeout`);
+    }
+  } finally {
+    events.destroy?.();
+  }
+}
+
+async function bounded<T>(work: Promise<T>, ms: number, message: string): Promise<T> {
+  let cancel = () => {};
+  const timeout = new Promise<never>((_, reject) => {
+    cancel = systemScheduler.after(ms, () => reject(new Error(message)), { keepAlive: true });
+  });
+  try {
+    return await Promise.race([work, timeout]);
+  } finally {
+    cancel();
+  }
+}
+
+async function tailOf(container: Docker.Container): Promise<string> {
+  try {
+    const buffer = (await container.logs({ stdout: true, stderr: true, tail: 5, follow: false })) as unknown as Buffer;
+    const text = demultiplex(buffer).trim();
+    return text ? ` (its last lines: ${text.split("\n").slice(-5).join(" / ").slice(0, 400)})` : "";
+  } catch {
+    return "";
+  }
+}
+
+/** Every container of one instance of an environment (its routed one and its members). */
+export async function instanceContainers(docker: Docker, namespace: string, instanceId: string): Promise<Docker.ContainerInfo[]> {
+  return call(() => docker.listContainers({ all: true, filters: { label: [`${LABEL_PREFIX}namespace=${namespace}`, `${LABEL_PREFIX}instance=${instanceId}`] } }));
+}
+
+/**
+ * Removes a demo's network and volumes once no container of it is left; only what carries its labels (a network
+ * or volume of the same name made by someone else stays).
+ */
+export async function removeEnvironmentLeftovers(docker: Docker, namespace: string, demoId: string): Promise<void> {
+  const labels = [`${LABEL_PREFIX}namespace=${namespace}`, `${LABEL_PREFIX}id=${demoId}`];
+  const left = await call(() => docker.listContainers({ all: true, filters: { label: labels } }));
+  if (left.length > 0) return;
+  const networks = (await call(() => docker.listNetworks({ filters: { label: [...labels, `${OBJECT_LABEL}=network`] } }))) as Array<{ Id: string }>;
+  for (const network of networks) await call(() => docker.getNetwork(network.Id).remove()).catch(ignoreGone);
+  const volumes = (await call(() => docker.listVolumes({ filters: { label: labels } }))) as { Volumes?: Array<{ Name: string }> };
+  for (const volume of volumes.Volumes ?? []) await call(() => docker.getVolume(volume.Name).remove()).catch(ignoreGone);
+}
+
+function ignoreGone(error: unknown): void {
+  if (statusCode(error) === 404) return;
+  throw new Error(`could not remove an environment's leftover: ${describeError(error)}`);
+}
+
+/**
+ * Creates every service's container (the routed one first: the anchor a restarted controller finds, half-made or
+ * not) and starts them in depends_on order, each once its dependencies are started, healthy or done. On any failure
+ * everything this start made is removed (the demo's volumes too when it has no other instance). Returns the routed
+ * service's container.
+ */
+export async function startEnvironment(docker: Docker, spec: InstanceSpec & { environment: EnvironmentInstance }, options: ServiceContainerOptions & { create(options: Docker.ContainerCreateOptions): Promise<Docker.Container> }): Promise<string> {
+  const { environment, namespace, demoId } = spec;
+  const deadline = systemScheduler.now() + environment.startTimeoutMs;
+  const objectLabels = { [`${LABEL_PREFIX}namespace`]: namespace, [`${LABEL_PREFIX}id`]: demoId };
+  const routedName = environment.spec.routes[0]!.service;
+  const byName = new Map(environment.spec.services.map((service) => [service.name, service]));
+  const ids = new Map<string, string>();
+  try {
+    const network = await ensureEnvironmentNetwork(docker, namespace, demoId, objectLabels);
+    await ensureEnvironmentVolumes(docker, namespace, demoId, environment.spec.volumes, objectLabels);
+    for (const service of [byName.get(routedName)!, ...environment.spec.services.filter((service) => service.name !== routedName)]) {
+      const container = await options.create(serviceContainerOptions(spec, service, network, options));
+      ids.set(service.name, container.id);
+      await copyIntoContainer(container, environment.projectRoot, service.mounts);
+    }
+    for (const service of environment.spec.services) {
+      for (const dependency of service.dependsOn) await awaitCondition(docker, ids.get(dependency.service)!, dependency.service, dependency.condition, deadline);
+      await call(() => docker.getContainer(ids.get(service.name)!).start()).catch((error: unknown) => {
+        if (statusCode(error) === 304) return;
+        throw new Error(`service ${service.name} could not start: ${describeError(error)}`, { cause: error });
+      });
+    }
+    return ids.get(routedName)!;
+  } catch (error) {
+    await Promise.all([...ids.values()].map((id) => call(() => docker.getContainer(id).remove({ force: true })).catch(() => {})));
+    await removeEnvironmentLeftovers(docker, namespace, demoId).catch(() => {});
+    throw error;
+  }
+}

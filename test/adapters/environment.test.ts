@@ -1,0 +1,187 @@
+// Environments of several services on the real Docker engine: started in depends_on order on a network of their own, every object labelled, torn down by its labels only.
+import { chmod, mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
+import os from "node:os";
+import path from "node:path";
+import type Docker from "dockerode";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { composeTemplate } from "../../src/app/environments.js";
+import { DEFAULT_CAPABILITIES } from "../../src/core/app-spec.js";
+import { demoEnvironment } from "../../src/core/demos/demo-env.js";
+import { labelsFor } from "../../src/core/model.js";
+import type { InstanceSpec } from "../../src/core/runtime.js";
+import { environmentNames } from "../../src/docker/environment.js";
+import { SAMPLE_IMAGE } from "../../src/docker/sample-image.js";
+import { DockerRuntime } from "../../src/docker/runtime.js";
+import { freePort, removeNamespace, requireDocker } from "../support/stack.js";
+
+const namespace = `env${Math.random().toString(36).slice(2, 8)}`;
+
+// web answers with what db says (service names are DNS names on the environment's network); db is healthy once it
+// answers; migrate writes into the shared volume and exits, and web starts only after both.
+const COMPOSE = `
+services:
+  web:
+    image: ${SAMPLE_IMAGE}
+    command: ["/bin/httpd", "-f", "-p", "8080", "-h", "/srv"]
+    volumes: ["./web:/srv:ro"]
+    environment:
+      APP_URL: \${DEMO_URL}
+      GREETING: \${GREETING:-hello}
+    depends_on:
+      db: { condition: service_healthy }
+      migrate: { condition: service_completed_successfully }
+    ports: ["127.0.0.1:8080:8080"]
+  migrate:
+    image: ${SAMPLE_IMAGE}
+    command: ["/bin/sh", "-c", "echo migrated-for-\${DEMO_ID} > /data/migrated.txt"]
+    volumes: [data:/data]
+    depends_on: [db]
+  db:
+    image: ${SAMPLE_IMAGE}
+    volumes: [data:/data]
+    healthcheck:
+      test: ["CMD", "wget", "-q", "-O", "/dev/null", "http://127.0.0.1:8080/health.txt"]
+      interval: 500ms
+      timeout: 2s
+      retries: 60
+  worker:
+    image: ${SAMPLE_IMAGE}
+    command: ["/bin/sh", "-c", "echo worked-for-\${DEMO_ID} > /data/worker.txt; exec sleep 3600"]
+    volumes: [data:/data]
+    depends_on:
+      db: { condition: service_healthy }
+volumes:
+  data:
+`;
+
+const INDEX_CGI = `#!/bin/sh
+printf 'Content-Type: text/plain\r\n\r\n'
+echo "web says $GREETING at $APP_URL"
+echo "db says $(wget -q -O - http://db:8080/health.txt)"
+`;
+
+describe("environments of several services on Docker", () => {
+  let docker: Docker;
+  let runtime: DockerRuntime;
+  let project: string;
+
+  beforeAll(async () => {
+    docker = await requireDocker();
+    const port = await freePort();
+    runtime = new DockerRuntime(docker, { network: `demo-launcher-${namespace}`, ports: { from: port, to: port } });
+    project = await mkdtemp(path.join(os.tmpdir(), "demo-launcher-env-"));
+    await writeFile(path.join(project, "compose.yaml"), COMPOSE);
+    await mkdir(path.join(project, "web", "cgi-bin"), { recursive: true });
+    await writeFile(path.join(project, "web", "cgi-bin", "index.cgi"), INDEX_CGI);
+    await chmod(path.join(project, "web", "cgi-bin", "index.cgi"), 0o755);
+  });
+
+  afterAll(async () => {
+    if (docker && !process.env.KEEP_ENV) await removeNamespace(docker, namespace);
+    if (project) await rm(project, { recursive: true, force: true });
+  });
+
+  async function specFor(demoId: string, compose = "compose.yaml"): Promise<InstanceSpec> {
+    const demo = { id: demoId, kind: "visitor" as const, app: "shop", host: `${demoId}.demo.localhost`, createdAt: Date.now(), expiresAt: Date.now() + 600_000 };
+    const env = demoEnvironment(demo, `http://${demo.host}/`);
+    const template = composeTemplate(project, compose, { capabilities: [...DEFAULT_CAPABILITIES], route: { service: "web", port: 8080 } });
+    const rendered = await template.render(env);
+    if (!rendered.ok) throw new Error(rendered.problems.join("\n"));
+    return {
+      demoId,
+      instanceId: `${demoId}-1`,
+      namespace,
+      image: SAMPLE_IMAGE,
+      containerPort: 8080,
+      labels: labelsFor({ demo: { ...demo, namespace }, instance: { id: `${demoId}-1`, generation: 1, image: SAMPLE_IMAGE } }),
+      env,
+      memoryBytes: 64 * 1024 ** 2,
+      cpus: 0.5,
+      pids: 64,
+      hardening: { capabilities: [...DEFAULT_CAPABILITIES], disk: 1024 ** 3 },
+      environment: { spec: rendered.environment, projectRoot: project, startTimeoutMs: 60_000 },
+    };
+  }
+
+  const ours = (demoId: string) => ({ label: [`demo-launcher.namespace=${namespace}`, `demo-launcher.id=${demoId}`] });
+
+  it("starts every service on the demo's own network, db healthy before web and the worker, and routes web only", async () => {
+    const spec = await specFor("shop0001");
+    const started = await runtime.createAndStart(spec);
+    const answer = await fetch(`http://${started.endpoint}/cgi-bin/index.cgi`).then((response) => response.text());
+    expect(answer).toContain("web says hello at http://shop0001.demo.localhost/");
+    // The routed container reached db by its service name on the environment's network.
+    expect(answer).toContain("db says ok");
+
+    const containers = await docker.listContainers({ all: true, filters: ours("shop0001") });
+    expect(containers.map((info) => info.Labels["demo-launcher.service"]).sort()).toEqual(["db", "migrate", "web", "worker"]);
+    // migrate ran to completion before web started, in the volume db and the worker share, with the demo's id interpolated.
+    const dbId = containers.find((info) => info.Labels["demo-launcher.service"] === "db")!.Id;
+    expect((await runtime.exec(dbId, { argv: ["cat", "/data/migrated.txt"], timeoutMs: 10_000 })).output.trim()).toBe("migrated-for-shop0001");
+    for (const info of containers) expect(info.Labels).toMatchObject({ "demo-launcher.instance": "shop0001-1", "demo-launcher.namespace": namespace });
+    // Only web is published, and only on loopback.
+    expect(containers.flatMap((info) => info.Ports.filter((port) => port.PublicPort).map((port) => `${info.Labels["demo-launcher.service"]} ${port.IP}`))).toEqual(["web 127.0.0.1"]);
+    // The core sees one instance: the routed container.
+    expect((await runtime.list(namespace)).map((container) => container.containerId)).toEqual([started.containerId]);
+
+    // Order: db turned healthy before web and the worker started.
+    const inspect = async (service: string) => docker.getContainer(containers.find((info) => info.Labels["demo-launcher.service"] === service)!.Id).inspect();
+    const db = await inspect("db");
+    const healthyAt = Date.parse(db.State.Health!.Log!.find((entry) => entry.ExitCode === 0)!.End);
+    for (const service of ["web", "worker"]) expect(Date.parse((await inspect(service)).State.StartedAt)).toBeGreaterThanOrEqual(healthyAt);
+    expect(Date.parse((await inspect("web")).State.StartedAt)).toBeGreaterThanOrEqual(Date.parse((await inspect("migrate")).State.FinishedAt));
+
+    const names = environmentNames(namespace, "shop0001");
+    expect((await docker.getNetwork(names.network).inspect()).Labels).toMatchObject({ "demo-launcher.id": "shop0001", "demo-launcher.namespace": namespace });
+    expect((await docker.getVolume(names.volume("data")).inspect()).Labels).toMatchObject({ "demo-launcher.id": "shop0001", "demo-launcher.environment-object": "data" });
+    // The file's own limits were capped by the app's and every service runs hardened.
+    expect((await inspect("db")).HostConfig).toMatchObject({ Memory: 64 * 1024 ** 2, CapDrop: ["ALL"], SecurityOpt: ["no-new-privileges:true"] });
+  });
+
+  it("removes every container, the network and the volumes of a demo and nothing else, not even objects with its file's names", async () => {
+    // Someone's own objects named as in the file: never ours to remove.
+    await docker.createVolume({ Name: `data-${namespace}` });
+    await docker.createNetwork({ Name: `default-${namespace}` });
+    const [routed] = await runtime.list(namespace);
+    await runtime.remove(routed!.containerId);
+    expect(await docker.listContainers({ all: true, filters: ours("shop0001") })).toEqual([]);
+    expect(await docker.listNetworks({ filters: ours("shop0001") })).toEqual([]);
+    expect((await docker.listVolumes({ filters: ours("shop0001") })).Volumes ?? []).toEqual([]);
+    expect((await docker.getVolume(`data-${namespace}`).inspect()).Name).toBe(`data-${namespace}`);
+    expect((await docker.getNetwork(`default-${namespace}`).inspect()).Name).toBe(`default-${namespace}`);
+    await docker.getVolume(`data-${namespace}`).remove();
+    await docker.getNetwork(`default-${namespace}`).remove();
+  });
+
+  it("refuses to join a network of its name that is not the demo's, and leaves it alone", async () => {
+    const names = environmentNames(namespace, "shop0002");
+    await docker.createNetwork({ Name: names.network });
+    try {
+      await expect(runtime.createAndStart(await specFor("shop0002"))).rejects.toThrow(`a network named ${names.network} exists and is not this demo's`);
+      expect((await docker.getNetwork(names.network).inspect()).Name).toBe(names.network);
+    } finally {
+      await docker.getNetwork(names.network).remove();
+    }
+  });
+
+  it("fails a start whose dependency never turns healthy, naming it, and leaves nothing behind", async () => {
+    await writeFile(path.join(project, "sick.yaml"), COMPOSE.replace("http://127.0.0.1:8080/health.txt", "http://127.0.0.1:8080/missing.txt").replace("retries: 60", "retries: 2"));
+    await expect(runtime.createAndStart(await specFor("shop0003", "sick.yaml"))).rejects.toThrow(/service db is unhealthy/);
+    expect(await docker.listContainers({ all: true, filters: ours("shop0003") })).toEqual([]);
+    expect(await docker.listNetworks({ filters: ours("shop0003") })).toEqual([]);
+    expect((await docker.listVolumes({ filters: ours("shop0003") })).Volumes ?? []).toEqual([]);
+  });
+
+  it("removes the members a start killed half-way left behind (no routed container), with their network and volumes", async () => {
+    const spec = await specFor("shop0004");
+    const started = await runtime.createAndStart(spec);
+    // As if the controller died between creating the routed container and the others: the routed one is gone.
+    await docker.getContainer(started.containerId).remove({ force: true });
+    const fresh = new DockerRuntime(docker, { network: `demo-launcher-${namespace}`, ports: { from: 1, to: 1 } });
+    expect((await fresh.list(namespace)).filter((container) => container.labels["demo-launcher.id"] === "shop0004")).toEqual([]);
+    // The listing removed them before it answered.
+    expect(await docker.listContainers({ all: true, filters: ours("shop0004") })).toEqual([]);
+    expect((await docker.listVolumes({ filters: ours("shop0004") })).Volumes ?? []).toEqual([]);
+    expect(await docker.listNetworks({ filters: ours("shop0004") })).toEqual([]);
+  });
+});
