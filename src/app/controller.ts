@@ -8,7 +8,7 @@ import { assertDockerReachable, connectDocker, DockerRuntime, ensureBridgeNetwor
 import { DiskGuard } from "../docker/disk-guard.js";
 import { publicOrigin } from "../http/context.js";
 import { prepareEnvironments } from "./environments.js";
-import { egressNetworks, FirewallKeeper } from "../firewall/keeper.js";
+import { egressNetworks, environmentNetworks, FirewallKeeper, type GuardedNetwork } from "../firewall/keeper.js";
 import { buildServer } from "../http/server.js";
 import type { Logger } from "../logger.js";
 import { DEFAULT_TEMPLATES_DIR, RoutesRenderer } from "../nginx/render.js";
@@ -83,10 +83,12 @@ export function buildNetworkName(config: Config): string {
  * Every bridge whose egress the host's rules hold: the demos' (one host; a swarm's nodes keep their own) and,
  * where previews are built, the builds' (builds run on this daemon on either runtime).
  */
-export function guardedNetworks(config: Config): ReturnType<typeof egressNetworks> {
+export function guardedNetworks(config: Config): GuardedNetwork[] {
   const demos = config.runtime === "swarm" ? [] : demoNetworks(config);
+  const composeApps = Object.values(config.apps).filter((app) => app.compose);
+  const environments = config.runtime === "swarm" || composeApps.length === 0 ? [] : environmentNetworks(composeApps.map((app) => app.egress));
   const builds = Object.keys(config.previews).length > 0 ? [{ network: buildNetworkName(config), egress: config.builds.egress }] : [];
-  return [...demos, ...builds];
+  return [...demos, ...environments, ...builds];
 }
 
 /**

@@ -1,4 +1,5 @@
 // An environment of several services on one Docker host: a network and volumes of the demo's own, a container per service started in depends_on order, every object labelled and removed only by its labels.
+import { createHash } from "node:crypto";
 import path from "node:path";
 import type Docker from "dockerode";
 import { pack } from "tar-fs";
@@ -10,6 +11,7 @@ import { systemScheduler } from "../clock/system-scheduler.js";
 import { call, statusCode } from "./engine-api.js";
 import { demultiplex } from "./exec.js";
 import { hardenedHostConfig } from "./hardening.js";
+import { environmentBridgePrefix, type Egress } from "../firewall/rules.js";
 
 /** Which service of its environment a container runs. */
 export const SERVICE_LABEL = `${LABEL_PREFIX}service`;
@@ -90,18 +92,25 @@ export function serviceContainerOptions(spec: InstanceSpec & { environment: Envi
 }
 
 /** The demo's own network: inter-container traffic on (its services talk by name), labelled as the demo's. */
-export async function ensureEnvironmentNetwork(docker: Docker, namespace: string, demoId: string, labels: Record<string, string>): Promise<string> {
+export async function ensureEnvironmentNetwork(docker: Docker, namespace: string, demoId: string, labels: Record<string, string>, egress: Egress = "internet"): Promise<string> {
   const { network } = environmentNames(namespace, demoId);
   const existing = (await call(() => docker.listNetworks({ filters: { label: [`${LABEL_PREFIX}id=${demoId}`, `${LABEL_PREFIX}namespace=${namespace}`, `${OBJECT_LABEL}=network`] } }))) as Array<{ Name: string }>;
   if (existing.some((entry) => entry.Name === network)) return network;
   try {
-    await call(() => docker.createNetwork({ Name: network, Driver: "bridge", CheckDuplicate: true, Labels: { ...labels, [OBJECT_LABEL]: "network" } }));
+    // Its bridge is named under its policy's prefix: the host's rules for that prefix hold it from its first packet.
+    const bridge = `${environmentBridgePrefix(egress)}${shortHash(`${namespace}/${demoId}`)}`;
+    await call(() => docker.createNetwork({ Name: network, Driver: "bridge", CheckDuplicate: true, Options: { "com.docker.network.bridge.name": bridge }, Labels: { ...labels, [OBJECT_LABEL]: "network" } }));
   } catch (error) {
     // A network of that name that is not ours: refused rather than joined (it could be anybody's).
     if (statusCode(error) === 409) throw new Error(`a network named ${network} exists and is not this demo's; remove it or use another namespace`);
     throw error;
   }
   return network;
+}
+
+/** 8 letters and digits from a name: a bridge's suffix (interface names hold 15 characters). */
+function shortHash(text: string): string {
+  return createHash("sha256").update(text).digest("hex").slice(0, 8);
 }
 
 /** The demo's named volumes, made once and kept across its instances (a preview's database keeps its rows). */
@@ -240,7 +249,7 @@ export async function startEnvironment(docker: Docker, spec: InstanceSpec & { en
   const byName = new Map(environment.spec.services.map((service) => [service.name, service]));
   const ids = new Map<string, string>();
   try {
-    const network = await ensureEnvironmentNetwork(docker, namespace, demoId, objectLabels);
+    const network = await ensureEnvironmentNetwork(docker, namespace, demoId, objectLabels, spec.hardening?.egress);
     await ensureEnvironmentVolumes(docker, namespace, demoId, environment.spec.volumes, objectLabels);
     for (const service of [byName.get(routedName)!, ...environment.spec.services.filter((service) => service.name !== routedName)]) {
       const container = await options.create(serviceContainerOptions(spec, service, network, options));

@@ -4,7 +4,7 @@ import type { Logger } from "../core/app-spec.js";
 import { describeError } from "../core/errors.js";
 import { applyFirewall, checkFirewall, type BridgePolicy } from "./iptables.js";
 import { readFile } from "node:fs/promises";
-import { describeEgress, egressNetworkName, resolverAddresses, type Egress } from "./rules.js";
+import { describeEgress, egressNetworkName, environmentBridgePrefix, resolverAddresses, type Egress } from "./rules.js";
 import type { Cancel, Scheduler } from "../core/scheduler.js";
 import { systemScheduler } from "../clock/system-scheduler.js";
 
@@ -31,15 +31,33 @@ export async function hostResolvers(): Promise<string[]> {
   return own.length > 0 ? own : resolverAddresses(await readFile("/run/systemd/resolve/resolv.conf", "utf8").catch(() => ""));
 }
 
-export async function bridgePolicies(docker: Docker, networks: ReadonlyArray<{ network: string; egress: Egress }>): Promise<BridgePolicy[]> {
+/** A network whose bridge is known without asking Docker: an interface pattern for every environment of a policy. */
+export interface GuardedNetwork {
+  network: string;
+  egress: Egress;
+  bridge?: string;
+}
+
+export async function bridgePolicies(docker: Docker, networks: ReadonlyArray<GuardedNetwork>): Promise<BridgePolicy[]> {
   const resolvers = await hostResolvers();
-  return Promise.all(networks.map(async ({ network, egress }) => ({ network, egress, resolvers, bridge: await bridgeOf(docker, network) })));
+  return Promise.all(networks.map(async ({ network, egress, bridge }) => ({ network, egress, resolvers, bridge: bridge ?? (await bridgeOf(docker, network)) })));
+}
+
+/** The bridges of environments (apps with a Compose file), one interface pattern per egress policy among them. */
+export function environmentNetworks(policies: Iterable<Egress | undefined>): GuardedNetwork[] {
+  const byBridge = new Map<string, GuardedNetwork>();
+  for (const egress of policies) {
+    const policy = egress ?? "internet";
+    const bridge = `${environmentBridgePrefix(policy)}+`;
+    byBridge.set(bridge, { network: `environments (${describeEgress(policy)})`, egress: policy, bridge });
+  }
+  return [...byBridge.values()];
 }
 
 export class FirewallKeeper {
   private timer: Cancel | undefined;
 
-  constructor(private readonly docker: Docker, private readonly networks: ReadonlyArray<{ network: string; egress: Egress }>, private readonly logger: Logger, private readonly scheduler: Scheduler = systemScheduler) {}
+  constructor(private readonly docker: Docker, private readonly networks: ReadonlyArray<GuardedNetwork>, private readonly logger: Logger, private readonly scheduler: Scheduler = systemScheduler) {}
 
   async start(): Promise<void> {
     // iptables needs root (CAP_NET_ADMIN): without it the operator runs `demo-launcher firewall` as root (the unit's ExecStartPre does).

@@ -9,9 +9,23 @@ export type { Egress, EgressTarget };
  */
 export const NON_PUBLIC_RANGES = ["0.0.0.0/8", "10.0.0.0/8", "100.64.0.0/10", "127.0.0.0/8", "169.254.0.0/16", "172.16.0.0/12", "192.0.0.0/24", "192.168.0.0/16", "198.18.0.0/15", "224.0.0.0/4", "240.0.0.0/4"];
 
-/** One chain name per bridge and direction (iptables allows 28 characters; bridge names have at most 15). */
+/**
+ * One chain name per bridge and direction (iptables allows 28 characters; bridge names have at most 15). A bridge
+ * may be an interface pattern (`dlei+`: every environment's bridge of one policy): its chains drop the `+`.
+ */
 export function chainNames(bridge: string): { forward: string; input: string } {
-  return { forward: `DL-OUT-${bridge}`, input: `DL-IN-${bridge}` };
+  const name = bridge.replace(/\+$/, "");
+  return { forward: `DL-OUT-${name}`, input: `DL-IN-${name}` };
+}
+
+/**
+ * The interface-name prefix of environments' own bridges under one egress policy. Each environment's network gets a
+ * bridge named <prefix><8 letters>, so one pair of rules held for `<prefix>+` covers every environment of the policy
+ * from the moment its network exists (no rule to add per demo, no moment without one).
+ */
+export function environmentBridgePrefix(egress: Egress): string {
+  const tag = egressTag(egress);
+  return tag === "" ? "dlei" : tag === "none" ? "dlen" : `dlx${tag.slice(1, 5)}`;
 }
 
 export function describeEgress(egress: Egress): string {
@@ -54,6 +68,9 @@ export function chainRules(bridge: string, egress: Egress, resolvers: readonly s
   const rules: string[][] = [];
   const established = ["-m", "conntrack", "--ctstate", "RELATED,ESTABLISHED"];
   rules.push(["-A", forward, ...established, "-j", "RETURN"]);
+  // An environment's services talk to each other across their own bridge (bridged, never routed): Docker's rules for
+  // that network let them. Traffic routed to another bridge (another demo) or beyond still meets the policy below.
+  if (bridge.endsWith("+")) rules.push(["-A", forward, "-m", "physdev", "--physdev-is-bridged", "-j", "RETURN"]);
   // Docker's embedded DNS asks the host's resolvers from inside the network; with `internet`, names must resolve
   // even where the resolver has a private address (a cloud VPC's, a LAN's): port 53 of those addresses and no more.
   const dns = egress === "internet" ? resolvers.flatMap((address) => ["udp", "tcp"].map((protocol) => ["-d", `${address}/32`, "-p", protocol, "-m", protocol, "--dport", "53"])) : [];

@@ -23,7 +23,7 @@ export function defineFirewall(program: Command, cli: CliContext): void {
 export async function runFirewall(config: Config, docker: Docker, options: { check?: boolean }, cli: { out: Output; err: Output }): Promise<number> {
   // Before the controller's first start the networks may not exist yet: made here as the controller would make them.
   if (!options.check) {
-    for (const { network } of guardedNetworks(config)) await ensureBridgeNetwork(docker, network);
+    for (const { network, bridge } of guardedNetworks(config)) if (!bridge) await ensureBridgeNetwork(docker, network);
   }
   const bridges = await bridgePolicies(docker, guardedNetworks(config));
   if (!options.check) await applyFirewall(bridges);

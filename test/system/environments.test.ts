@@ -1,0 +1,162 @@
+// A Compose app as visitors' demos through the whole stack (real Docker, nginx, iptables): served by nginx, its services held in like any demo, gone whole at expiry, and no orphan after kill -9 mid-start.
+import { chmod, mkdir, writeFile } from "node:fs/promises";
+import net from "node:net";
+import os from "node:os";
+import path from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { SAMPLE_IMAGE } from "../../src/docker/sample-image.js";
+import { execIn } from "../support/container-exec.js";
+import { launchAndWait, startStack, untilPast, waitFor, type Stack } from "../support/stack.js";
+
+// db is healthy once it answers; web answers with what db says by its service name; the worker shares db's volume.
+const COMPOSE = `
+services:
+  web:
+    image: ${SAMPLE_IMAGE}
+    command: ["/bin/httpd", "-f", "-p", "8080", "-h", "/srv"]
+    volumes: ["./web:/srv:ro"]
+    environment: { APP_URL: "\${DEMO_URL}" }
+    depends_on: { db: { condition: service_healthy } }
+    ports: ["8080:8080"]
+  db:
+    image: ${SAMPLE_IMAGE}
+    environment: { START_DELAY: "\${DB_START_DELAY:-0}" }
+    volumes: [data:/data]
+    healthcheck:
+      test: ["CMD", "wget", "-q", "-O", "/dev/null", "http://127.0.0.1:8080/health.txt"]
+      interval: 300ms
+      retries: 200
+  worker:
+    image: ${SAMPLE_IMAGE}
+    command: ["/bin/sh", "-c", "echo worker-of-\${DEMO_ID} > /data/worker.txt; exec sleep 3600"]
+    volumes: [data:/data]
+    depends_on: { db: { condition: service_healthy } }
+volumes:
+  data:
+`;
+
+const INDEX_CGI = `#!/bin/sh
+printf 'Content-Type: text/plain\\r\\n\\r\\n'
+echo "app url $APP_URL"
+echo "db says $(wget -q -O - http://db:8080/health.txt)"
+`;
+
+async function writeProject(dir: string): Promise<void> {
+  await mkdir(path.join(dir, "shop", "web", "cgi-bin"), { recursive: true });
+  await writeFile(path.join(dir, "shop", "compose.yaml"), COMPOSE);
+  await writeFile(path.join(dir, "shop", "web", "cgi-bin", "index.cgi"), INDEX_CGI);
+  await chmod(path.join(dir, "shop", "web", "cgi-bin", "index.cgi"), 0o755);
+}
+
+const SHOP = (extra = "") => `    compose: shop/compose.yaml\n    route: { service: web, port: 8080 }\n    memory: 64m\n    readiness: { path: /cgi-bin/index.cgi, timeout: 60s }\n${extra}`;
+
+/** Every object of a demo on the Docker host, by our labels. */
+async function objectsOf(stack: Stack, demoId: string): Promise<{ containers: string[]; networks: string[]; volumes: string[] }> {
+  const filters = { label: [`demo-launcher.namespace=${stack.namespace}`, `demo-launcher.id=${demoId}`] };
+  return {
+    containers: (await stack.docker.listContainers({ all: true, filters })).map((info) => info.Labels["demo-launcher.service"] ?? "?").sort(),
+    networks: (await stack.docker.listNetworks({ filters })).map((network) => network.Name),
+    volumes: ((await stack.docker.listVolumes({ filters })).Volumes ?? []).map((volume) => volume.Name),
+  };
+}
+
+describe("a Compose app as visitors' demos", () => {
+  let stack: Stack;
+  let server: net.Server;
+  let hostPort = 0;
+
+  beforeAll(async () => {
+    // Something else the host runs, listening everywhere: no service of an environment may reach it.
+    server = net.createServer((socket) => socket.end("host-secret\n"));
+    await new Promise<void>((resolve) => server.listen(0, "0.0.0.0", resolve));
+    hostPort = (server.address() as net.AddressInfo).port;
+    stack = await startStack({ beforeStart: writeProject, appsYaml: `  shop:\n${SHOP()}  brief:\n${SHOP("    ttl: 8s\n")}`, limitsYaml: "limits: { maxDemos: 10, perClient: 10 }" });
+  }, 180_000);
+
+  afterAll(async () => {
+    await stack?.close();
+    server?.close();
+  });
+
+  it("serves every visitor an environment of its own through nginx: web reaches db by name and knows its own URL", async () => {
+    const demo = await launchAndWait(stack, "shop", "ready", 90_000);
+    const answer = await stack.viaNginx(demo.host, "/cgi-bin/index.cgi");
+    expect(answer.status).toBe(200);
+    expect(answer.body).toContain(`app url http://${demo.host}:${stack.nginxPort}/`);
+    expect(answer.body).toContain("db says ok");
+    expect(await objectsOf(stack, demo.id)).toMatchObject({ containers: ["db", "web", "worker"], networks: [`demo-launcher-${stack.namespace}-${demo.id}`], volumes: [`demo-launcher-${stack.namespace}-${demo.id}-data`] });
+    // A second visitor's environment is another one: its own network and volume.
+    const other = await launchAndWait(stack, "shop", "ready", 90_000);
+    expect((await objectsOf(stack, other.id)).volumes).toEqual([`demo-launcher-${stack.namespace}-${other.id}-data`]);
+    const worker = (await stack.docker.listContainers({ filters: { label: [`demo-launcher.id=${other.id}`, "demo-launcher.service=worker"] } }))[0]!;
+    expect((await execIn(stack.docker, worker.Id, ["cat", "/data/worker.txt"])).trim()).toBe(`worker-of-${other.id}`);
+  });
+
+  it("keeps the host's own services out of reach of every service of an environment", async () => {
+    const demo = await launchAndWait(stack, "shop", "ready", 90_000);
+    const db = (await stack.docker.listContainers({ filters: { label: [`demo-launcher.id=${demo.id}`, "demo-launcher.service=db"] } }))[0]!;
+    const info = await stack.docker.getContainer(db.Id).inspect();
+    const gateway = Object.values(info.NetworkSettings.Networks)[0]!.Gateway;
+    // The control: the service answers on that address from the host itself.
+    const fromHost = await new Promise<string>((resolve, reject) => net.connect(hostPort, gateway).on("data", (data) => resolve(String(data))).on("error", reject));
+    expect(fromHost).toBe("host-secret\n");
+    const fromDemo = await execIn(stack.docker, db.Id, ["/bin/sh", "-c", `nc -w 2 ${gateway} ${hostPort} 2>&1; echo "exit=$?"`]);
+    expect(fromDemo).not.toContain("host-secret");
+    expect(fromDemo).toMatch(/exit=1/);
+  });
+
+  it("removes every container, the network and the volume of an expired environment, and nothing else", async () => {
+    // Someone's own objects named as the file names them: never ours. (A "data" volume the host already has is
+    // used as it is and left alone.)
+    const existed = await stack.docker.getVolume("data").inspect().then(() => true, () => false);
+    if (!existed) await stack.docker.createVolume({ Name: "data" });
+    const planted = await stack.docker.createNetwork({ Name: `default-${stack.namespace}` });
+    try {
+      const demo = await launchAndWait(stack, "brief", "ready", 90_000);
+      expect((await objectsOf(stack, demo.id)).containers).toEqual(["db", "web", "worker"]);
+      await untilPast(Date.parse(demo.expiresAt!));
+      await stack.controller!.engine.until(demo.id, (view) => view === undefined || view.status === "expired", AbortSignal.timeout(60_000));
+      await waitFor("the environment's objects to be gone", async () => {
+        const left = await objectsOf(stack, demo.id);
+        return left.containers.length + left.networks.length + left.volumes.length === 0;
+      }, 60_000);
+      expect((await stack.viaNginx(demo.host, "/")).status).toBe(410);
+      expect((await stack.docker.getVolume("data").inspect()).Name).toBe("data");
+      expect((await planted.inspect()).Name).toBe(`default-${stack.namespace}`);
+    } finally {
+      if (!existed) await stack.docker.getVolume("data").remove().catch(() => {});
+      await planted.remove().catch(() => {});
+    }
+  });
+});
+
+describe("a Compose app's environment after kill -9 mid-start", () => {
+  let stack: Stack;
+
+  beforeAll(async () => {
+    // db answers only after 30 s, so the controller is killed while web waits for it to be healthy.
+    stack = await startStack({ controller: "child", beforeStart: writeProject, appsYaml: `  shop:\n${SHOP("    env: { DB_START_DELAY: '30' }\n")}`, limitsYaml: "limits: { maxDemos: 10, perClient: 10 }" });
+  }, 180_000);
+
+  afterAll(async () => stack?.close());
+
+  it("leaves no container, network or volume of the half-started environment once the next controller has looked", async () => {
+    const answer = await stack.api("POST", "/api/demos", { app: "shop" });
+    expect(answer.status).toBe(201);
+    const { id } = JSON.parse(answer.body) as { id: string };
+    // Killed once db runs and web waits for it: routed container created, not started.
+    await waitFor("db to run while web waits", async () => {
+      const containers = await stack.docker.listContainers({ all: true, filters: { label: [`demo-launcher.id=${id}`] } });
+      return containers.some((info) => info.Labels["demo-launcher.service"] === "db" && info.State === "running") && containers.some((info) => info.Labels["demo-launcher.service"] === "web" && info.State === "created");
+    }, 60_000);
+    stack.child!.kill("SIGKILL");
+    await stack.child!.catch(() => {});
+    await stack.startChild();
+    await waitFor("nothing of the half-started environment to be left", async () => {
+      const left = await objectsOf(stack, id);
+      return left.containers.length + left.networks.length + left.volumes.length === 0;
+    }, 60_000).catch(async (error: Error) => {
+      throw new Error(`${error.message}; left: ${JSON.stringify(await objectsOf(stack, id))}; the controller said:\n${stack.childOutput.slice(-3000)}`);
+    });
+  });
+});
