@@ -30,12 +30,12 @@ export async function prepareEnvironments(config: Config): Promise<Config> {
     }
     const route = checked.environment.routes[0]!;
     const routed = checked.environment.services.find((service) => service.name === route.service)!;
-    const built = checked.environment.services.filter((service) => service.build);
-    if (built.length > 0) {
-      problems.push({ key: `apps.${name}.compose`, message: `${built.map((service) => service.name).join(", ")} ${built.length === 1 ? "has" : "have"} build: an app's services run images (build them first, or serve the file as a preview source, whose builds are made for each commit)` });
+    const unnamed = checked.environment.services.filter((service) => !service.image);
+    if (unnamed.length > 0) {
+      problems.push({ key: `apps.${name}.compose`, message: `${unnamed.map((service) => service.name).join(", ")} ${unnamed.length === 1 ? "has" : "have"} build but no image: an app's services run images, so name the image the build makes (image: beside build:) and build it before the controller starts` });
       continue;
     }
-    apps[name] = { ...app, image: routed.image!, port: route.port, environment: template };
+    apps[name] = { ...app, image: routed.image!, port: route.port, environment: template, serviceImages: Object.fromEntries(checked.environment.services.map((service) => [service.name, service.image!])) };
   }
   if (problems.length > 0) throw new ConfigError(config.source, problems);
   return { ...config, apps };

@@ -1,4 +1,5 @@
 // `demo-launcher up`: the embedded default on one machine: sample image, private nginx, watcher, controller.
+import { prepareEnvironments } from "./environments.js";
 import path from "node:path";
 import type { Config } from "../config/load.js";
 import { SetupError } from "../core/errors.js";
@@ -31,8 +32,10 @@ export async function ensureImages(config: Config, logger: Logger): Promise<void
       await buildSampleImage(docker, SAMPLE_IMAGE);
       continue;
     }
-    if (await runtime.imageExists(app.image)) continue;
-    throw new SetupError(`the image ${app.image} of app ${name} is not on this host`, `build or load it first (docker build -t ${app.image} …)`);
+    for (const [service, image] of Object.entries(app.serviceImages ?? { "": app.image })) {
+      if (await runtime.imageExists(image)) continue;
+      throw new SetupError(`the image ${image} of app ${name}${service ? ` (service ${service})` : ""} is not on this host`, `build or load it first (docker build -t ${image} …)`);
+    }
   }
 }
 
@@ -41,7 +44,9 @@ export function privateNginxPrefix(config: Config): string {
   return path.join(config.stateDir, "nginx-prefix");
 }
 
-export async function up(config: Config, logger: Logger): Promise<UpHandle> {
+export async function up(given: Config, logger: Logger): Promise<UpHandle> {
+  // Compose apps' files are read first: their images are the services'.
+  const config = await prepareEnvironments(given);
   await ensureImages(config, logger);
   const nginx = await PrivateNginx.prepare({ prefix: privateNginxPrefix(config), configDir: config.nginx.configDir, listen: config.nginx.listen, seenLog: config.nginx.seenLog });
   // The controller writes routes.conf first: nginx cannot start without it.

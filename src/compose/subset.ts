@@ -155,7 +155,8 @@ function serviceSpec(name: string, service: Doc, context: ServiceContext, proble
   if (problems.length > before) return undefined;
   return {
     name,
-    ...(image && !build ? { image } : {}),
+    // With build too, image names what the build makes: an app runs it as built beforehand.
+    ...(image ? { image } : {}),
     ...(build ? { build } : {}),
     ...commandOf(service.command, `${at}.command`, problems, "command"),
     ...commandOf(service.entrypoint, `${at}.entrypoint`, problems, "entrypoint"),

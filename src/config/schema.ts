@@ -154,6 +154,10 @@ export const configSchema = z.strictObject({
       if (app.port !== undefined) ctx.addIssue({ code: "custom", path: ["apps", name, "port"], message: "must be left out when the app names a compose file (route: { service, port } says where nginx goes)" });
       if (app.pool > 0) ctx.addIssue({ code: "custom", path: ["apps", name, "pool"], message: "is not available for compose apps yet (whole environments in a warm pool are planned)" });
       if (config.runtime === "swarm") ctx.addIssue({ code: "custom", path: ["apps", name, "compose"], message: "is not available with runtime: swarm yet (environments run on one Docker host)" });
+      if (app.state !== undefined) ctx.addIssue({ code: "custom", path: ["apps", name, "state"], message: "is not available for compose apps yet (state sources naming a service are planned)" });
+      for (const [sharedName, shared] of Object.entries(config.shared)) {
+        if (shared.app === name) ctx.addIssue({ code: "custom", path: ["shared", sharedName, "app"], message: `${name} names a compose file: shared demos of environments are not available yet` });
+      }
     } else {
       if (app.image === undefined) ctx.addIssue({ code: "custom", path: ["apps", name, "image"], message: "is required (an image reference such as demo-launcher/hello:latest), or name a compose file instead" });
       if (app.port === undefined) ctx.addIssue({ code: "custom", path: ["apps", name, "port"], message: "is required: the port the app listens on inside its container" });
@@ -184,6 +188,8 @@ export type AppConfig = Omit<RawApp, "image" | "port"> & {
   /** The folder a compose file's paths are taken from: the config file's own. */
   composeRoot?: string;
   environment?: import("../core/environments/environment-spec.js").EnvironmentTemplate;
+  /** A compose app's services and the images they run, as its file named them when the controller started. */
+  serviceImages?: Record<string, string>;
 };
 export type PreviewConfig = RawConfig["previews"][string];
 

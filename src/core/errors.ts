@@ -17,6 +17,7 @@ export type DomainErrorData =
   | { code: "extension-out-of-range"; id: string; byMs: number; minMs: number; maxMs: number }
   | { code: "too-much-time-left"; id: string; maxRemainingMs: number; wouldHaveMs: number }
   | { code: "not-replaceable"; id: string; status: string }
+  | { code: "not-for-environments"; id: string; what: string }
   | { code: "replacement-running"; id: string; image: string }
   | { code: "missing-image"; image: string }
   | { code: "bad-ref"; ref: string; why: string }

@@ -46,6 +46,38 @@ export class EnvironmentInstances {
     return listed;
   }
 
+  /**
+   * Starts every container of the instance again, the others before the routed one (after a daemon restart stopped
+   * them all; an idle preview woken): its services come back as they were, on their volumes.
+   */
+  async startAll(containerId: string): Promise<void> {
+    const owner = this.owners.get(containerId);
+    if (!owner) return;
+    const containers = await instanceContainers(this.docker, owner.namespace, owner.instanceId);
+    const ordered = [...containers.filter((info) => info.Id !== containerId).map((info) => info.Id), containerId];
+    for (const id of ordered) {
+      try {
+        await call(() => this.docker.getContainer(id).start());
+      } catch (error) {
+        if (statusCode(error) !== 304) throw error;
+      }
+    }
+  }
+
+  /** Stops every container of the instance (an idle preview): the routed one first, so nothing is served half. */
+  async stopAll(containerId: string): Promise<void> {
+    const owner = this.owners.get(containerId);
+    if (!owner) return;
+    const containers = await instanceContainers(this.docker, owner.namespace, owner.instanceId);
+    for (const id of [containerId, ...containers.filter((info) => info.Id !== containerId).map((info) => info.Id)]) {
+      try {
+        await call(() => this.docker.getContainer(id).stop({ t: 3 }));
+      } catch (error) {
+        if (statusCode(error) !== 304 && statusCode(error) !== 404) throw error;
+      }
+    }
+  }
+
   /** Every container of the instance, then the demo's network and volumes if nothing of the demo is left. */
   async remove(containerId: string, forget: (containerId: string) => void = () => {}): Promise<void> {
     const owner = this.owners.get(containerId);

@@ -180,8 +180,9 @@ export async function awaitCondition(docker: Docker, containerId: string, servic
       const health = info.State.Health as { Status: string; Log?: Array<{ Output: string }> } | undefined;
       if (!health) throw new Error(`service ${service} has no healthcheck, yet another service waits for it to be healthy (depends_on condition: service_healthy)`);
       if (health.Status === "healthy") return;
-      if (health.Status === "unhealthy") throw new Error(`service ${service} is unhealthy: ${health.Log?.at(-1)?.Output.trim().slice(0, 300) ?? "no output"}`);
+      // Exited first: Docker calls a stopped container unhealthy too, and its own last lines say more.
       if (!info.State.Running) throw new Error(`service ${service} exited with code ${info.State.ExitCode} before it was healthy${await tailOf(container)}`);
+      if (health.Status === "unhealthy") throw new Error(`service ${service} is unhealthy: ${health.Log?.at(-1)?.Output.trim().slice(0, 300) || "its healthcheck said nothing"}`);
       await bounded(changed, left(), `service ${service} was not healthy within the app's readiness timeout`);
     }
   } finally {

@@ -199,6 +199,7 @@ export class DockerRuntime implements ContainerRuntime {
   }
 
   async stop(containerId: string): Promise<void> {
+    if (this.environments.owns(containerId)) return this.environments.stopAll(containerId);
     try {
       // An idle preview's app gets a moment to shut down cleanly; it is woken by `restart`.
       await call(() => this.docker.getContainer(containerId).stop({ t: 3 }));
@@ -239,6 +240,7 @@ export class DockerRuntime implements ContainerRuntime {
   }
 
   async restart(containerId: string): Promise<void> {
+    if (this.environments.owns(containerId)) return this.environments.startAll(containerId);
     try {
       await call(() => this.docker.getContainer(containerId).start());
     } catch (error) {

@@ -17,13 +17,14 @@ export interface UpProcess {
   close(): Promise<void>;
 }
 
-export async function startUp(yaml: (ports: { nginxPort: number; controllerPort: number; namespace: string }) => string): Promise<UpProcess> {
+export async function startUp(yaml: (ports: { nginxPort: number; controllerPort: number; namespace: string }) => string, options: { beforeStart?: (dir: string) => Promise<void> } = {}): Promise<UpProcess> {
   const docker = await requireDocker();
   const dir = await mkdtemp(path.join(os.tmpdir(), "demo-launcher-up-"));
   const nginxPort = await freePort();
   const controllerPort = await freePort();
   const namespace = `e${Math.random().toString(36).slice(2, 9)}`;
   await writeFile(path.join(dir, "config.yaml"), yaml({ nginxPort, controllerPort, namespace }));
+  await options.beforeStart?.(dir);
   const child: ResultPromise = execa("node", [CLI, "--config", "config.yaml", "up"], { cwd: dir, reject: false, all: true, stdin: "ignore" });
   let output = "";
   child.all?.on("data", (chunk: Buffer) => (output += chunk.toString()));

@@ -6,6 +6,7 @@ import type { Config } from "../../config/load.js";
 import { floorBytes, formatBytes } from "../../core/demos/disk.js";
 import { describeError } from "../../core/errors.js";
 import { NO_QUOTA } from "../../docker/hardening.js";
+import { SAMPLE_IMAGE } from "../../docker/sample-image.js";
 import { checkFirewall } from "../../firewall/iptables.js";
 import { bridgePolicies } from "../../firewall/keeper.js";
 import { describeEgress, metadataDropped } from "../../firewall/rules.js";
@@ -44,7 +45,8 @@ function buildLimitsCheck(config: Config, info: DockerInfo): Check[] {
 async function diskModeCheck(config: Config, docker: Docker, info: DockerInfo): Promise<Check> {
   const backing = info.DriverStatus?.find(([key]) => key === "Backing Filesystem")?.[1];
   const driver = `${info.Driver ?? "?"}${backing ? ` on ${backing}` : ""}`;
-  const image = Object.values(config.apps)[0]!.image;
+  // Any image of ours will do; an app with a Compose file has none until its file is read, so the sample stands in.
+  const image = Object.values(config.apps).find((app) => app.image)?.image ?? SAMPLE_IMAGE;
   try {
     const container = await docker.createContainer({ Image: image, HostConfig: { StorageOpt: { size: "1g" } }, Labels: { "demo-launcher.doctor": "true" } });
     await container.remove({ force: true });

@@ -1,4 +1,5 @@
 // `doctor`: checks Docker, the images, nginx, the config dir, the watcher, namespaces, sources and the host's defences.
+import { prepareEnvironments } from "../../app/environments.js";
 import type { Command } from "commander";
 import type { CliContext } from "../context.js";
 import { access, constants, mkdir, unlink, writeFile } from "node:fs/promises";
@@ -32,9 +33,17 @@ export async function runDoctor(config: Config, out: Output = stdout): Promise<n
     checks.push({ name: "docker", ok: true, detail: `Docker ${version.Version} answers` });
     checks.push(...(await namespaceChecks(config, docker, systemScheduler.now())));
     const runtime = new DockerRuntime(docker);
-    for (const [name, app] of Object.entries(config.apps)) {
-      const present = await runtime.imageExists(app.image);
-      checks.push({ name: `image ${name}`, ok: present, detail: present ? `${app.image} is present` : `${app.image} is missing (\`demo-launcher up\` builds the sample; build others yourself)` });
+    const prepared = await prepareEnvironments(config).then(
+      (ready) => ready,
+      (error: Error) => (checks.push({ name: "compose", ok: false, detail: error.message }), config),
+    );
+    for (const [name, app] of Object.entries(prepared.apps)) {
+      if (app.compose && !app.serviceImages) continue;
+      for (const [service, image] of Object.entries(app.serviceImages ?? { "": app.image })) {
+        const present = await runtime.imageExists(image);
+        const what = service ? `image ${name}/${service}` : `image ${name}`;
+        checks.push({ name: what, ok: present, detail: present ? `${image} is present` : `${image} is missing (\`demo-launcher up\` builds the sample; build others yourself)` });
+      }
     }
     checks.push(...(await sharedDemoChecks(config, docker)));
   } catch (error) {

@@ -24,6 +24,8 @@ export async function startReplacement(ctx: ReplacementPorts, id: string, image:
     if (demo.replacement?.status === "running") throw new DomainError({ code: "replacement-running", id, image: demo.replacement.image });
     const app = ctx.specFor(demo);
     if (!app) throw new DomainError({ code: "not-replaceable", id, status: "of an app that is no longer configured" });
+    // A second instance would start a second database on the demo's one volume.
+    if (app.environment) throw new DomainError({ code: "not-for-environments", id, what: "replacing it (and a rewind, which replaces)" });
     return { demo, app };
   };
   const chosen = image ?? check().app.image;

@@ -1,0 +1,63 @@
+// The task board example (examples/compose-app: web, worker, PostgreSQL, Redis) in a real browser: launch, add a task, the worker does it.
+import { cp } from "node:fs/promises";
+import path from "node:path";
+import type { Browser, BrowserContext } from "playwright-core";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { PACKAGE_ROOT } from "../../src/nginx/render.js";
+import { launchBrowser, screenshot } from "../support/browser.js";
+import { ensureExampleImages } from "../support/example-images.js";
+import { startUp, type UpProcess } from "../support/up.js";
+
+describe("the Compose example in a real browser", () => {
+  let up: UpProcess;
+  let browser: Browser;
+  let context: BrowserContext | undefined;
+
+  beforeAll(async () => {
+    await ensureExampleImages();
+    up = await startUp(
+      ({ nginxPort, controllerPort, namespace }) => `namespace: ${namespace}
+listen: 127.0.0.1:${controllerPort}
+nginx: { listen: "127.0.0.1:${nginxPort}" }
+ports: { from: 38000, to: 38999 }
+limits: { maxDemos: 2, perClient: 1 }
+apps:
+  tasks:
+    compose: compose-app/compose.yaml
+    route: { service: web, port: 8000 }
+    title: Task board
+    description: Four services of your own.
+    memory: 256m
+    pids: 256
+    readiness: { path: /healthz, timeout: 2m }
+`,
+      { beforeStart: (dir) => cp(path.join(PACKAGE_ROOT, "examples", "compose-app"), path.join(dir, "compose-app"), { recursive: true }) },
+    );
+    browser = await launchBrowser();
+  }, 600_000);
+
+  afterAll(async () => {
+    await context?.close();
+    await browser?.close();
+    await up?.close();
+  });
+
+  it("launches the task board, takes a task through web and PostgreSQL, and shows it done by the worker through Redis", async () => {
+    context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+    const page = await context.newPage();
+    await page.goto(`${up.apexUrl}/`);
+    await page.locator("section.card", { has: page.getByRole("heading", { name: "Task board" }) }).getByRole("button", { name: "Launch demo" }).click();
+    await page.waitForURL(new RegExp(`^http://[a-z][a-z0-9]{7}\\.demo\\.localhost:${up.nginxPort}/$`));
+    await page.getByRole("heading", { name: "Task board" }).waitFor();
+    const demoUrl = page.url();
+    // The fixtures PostgreSQL loaded on the environment's first start, and the URL the demo was told (DEMO_URL).
+    await page.getByText("Welcome to the task board").waitFor();
+    expect(await page.locator("code").first().textContent()).toBe(demoUrl);
+    await page.getByLabel("New task").fill("write the release notes");
+    await page.getByRole("button", { name: "Add task" }).click();
+    // The worker takes it from Redis and writes the result to PostgreSQL; the page looks again until it is done.
+    await page.getByText("WRITE THE RELEASE NOTES").waitFor();
+    expect(await page.locator("li", { hasText: "write the release notes" }).getAttribute("class")).toBe("done");
+    await screenshot(page, "compose-task-board");
+  });
+});
