@@ -16,7 +16,7 @@ import { VisitorLaunches, type LaunchResult } from "./demos/visitor-launch.js";
 import type { Job } from "./state/jobs.js";
 import { previewOps, type PreviewOps } from "./previews/previews.js";
 import type { AppSpec } from "./app-spec.js";
-import type { EndedDemo, EngineState } from "./runtime.js";
+import { UnknownServiceError, type EndedDemo, type EngineState } from "./runtime.js";
 import { adoptAtStart, syncWithDocker } from "./instances/sync.js";
 import { queueInfo, touch } from "./demos/waiting-line.js";
 import { restoreAccepted } from "./state/restart.js";
@@ -167,11 +167,19 @@ export class DemoEngine implements DemoService, PreviewService, DiskService {
   }
 
   /** The last lines its newest container printed (the operator's view; visitors never see an app's output). */
-  async logs(id: string, lines: number): Promise<string> {
+  /** The newest instance's last lines; of an environment, one service's (its routed one's by default). */
+  async logs(id: string, lines: number, service?: string): Promise<string> {
     const demo = this.core.registry.get(id);
     if (!demo) throw new DomainError({ code: "no-such-demo", id });
     const instance = [...demo.instances].reverse().find((candidate) => candidate.containerId);
-    return instance ? this.core.options.runtime.logTail(instance.containerId!, lines) : "";
+    if (service !== undefined && !this.core.specFor(demo)?.environment) throw new DomainError({ code: "no-such-service", id, service, services: [] });
+    if (!instance) return "";
+    try {
+      return await this.core.options.runtime.logTail(instance.containerId!, lines, service);
+    } catch (error) {
+      if (error instanceof UnknownServiceError) throw new DomainError({ code: "no-such-service", id, service: error.service, services: error.services });
+      throw error;
+    }
   }
 
   job(id: string): Job | undefined {

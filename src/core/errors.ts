@@ -18,6 +18,7 @@ export type DomainErrorData =
   | { code: "too-much-time-left"; id: string; maxRemainingMs: number; wouldHaveMs: number }
   | { code: "not-replaceable"; id: string; status: string }
   | { code: "not-for-environments"; id: string; what: string }
+  | { code: "no-such-service"; id: string; service: string; services: string[] }
   | { code: "replacement-running"; id: string; image: string }
   | { code: "missing-image"; image: string }
   | { code: "bad-ref"; ref: string; why: string }

@@ -81,6 +81,14 @@ export class RuntimeUnavailableError extends Error {
   }
 }
 
+/** Thrown when logs (or another per-service question) name a service the demo's environment does not have. */
+export class UnknownServiceError extends Error {
+  constructor(readonly service: string, readonly services: string[]) {
+    super(`no service ${service}; services: ${services.join(", ") || "none (a single container)"}`);
+    this.name = "UnknownServiceError";
+  }
+}
+
 /** Thrown when the runtime could not place an instance (no free host port, no node with room). */
 export class PlacementError extends Error {
   constructor(readonly reason: string) {
@@ -100,7 +108,8 @@ export interface ContainerRuntime {
   inspect(containerId: string): Promise<ContainerInspection | undefined>;
   /** Kills and removes; a container that is already gone is not an error. */
   remove(containerId: string): Promise<void>;
-  logTail(containerId: string, lines: number): Promise<string>;
+  /** The last lines the container wrote; of an environment, the named service's (UnknownServiceError when it has none). */
+  logTail(containerId: string, lines: number, service?: string): Promise<string>;
   imageExists(image: string): Promise<boolean>;
   /** Stops a container without removing it (an idle preview); `restart` starts it again at the same endpoint. */
   stop(containerId: string): Promise<void>;

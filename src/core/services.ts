@@ -35,7 +35,7 @@ export interface DemoService extends DemoQueries {
   rewind(id: string, source?: string): Promise<{ job: Job; created: boolean }>;
   snapshot(id: string, source: string): Promise<Job>;
   job(id: string): Job | undefined;
-  logs(id: string, lines: number): Promise<string>;
+  logs(id: string, lines: number, service?: string): Promise<string>;
   /** Previews (wake, remove) and shared demos (their resets) as the engine keeps them. */
   readonly previews: PreviewOps;
   readonly shared: SharedDemos;

@@ -1,9 +1,9 @@
 // Environments as the runtime's instances: started whole, listed as their routed container, removed with every container, and their network and volumes when the demo has none left.
 import type Docker from "dockerode";
 import { LABEL_PREFIX } from "../core/model.js";
-import type { EnvironmentInstance, InstanceSpec } from "../core/runtime.js";
+import { UnknownServiceError, type EnvironmentInstance, type InstanceSpec } from "../core/runtime.js";
 import { call, statusCode } from "./engine-api.js";
-import { instanceContainers, removeEnvironmentLeftovers, ROLE_LABEL, startEnvironment, type ServiceContainerOptions } from "./environment.js";
+import { instanceContainers, removeEnvironmentLeftovers, ROLE_LABEL, SERVICE_LABEL, startEnvironment, type ServiceContainerOptions } from "./environment.js";
 
 interface Owner {
   namespace: string;
@@ -76,6 +76,15 @@ export class EnvironmentInstances {
         if (statusCode(error) !== 304 && statusCode(error) !== 404) throw error;
       }
     }
+  }
+
+  /** The container of one service of the instance whose routed container this is. */
+  async serviceContainer(containerId: string, service: string): Promise<string> {
+    const owner = this.owners.get(containerId);
+    const containers = owner ? await instanceContainers(this.docker, owner.namespace, owner.instanceId) : [];
+    const found = containers.find((info) => info.Labels?.[SERVICE_LABEL] === service);
+    if (!found) throw new UnknownServiceError(service, containers.map((info) => info.Labels?.[SERVICE_LABEL] ?? "").filter(Boolean).sort());
+    return found.Id;
   }
 
   /** Every container of the instance, then the demo's network and volumes if nothing of the demo is left. */

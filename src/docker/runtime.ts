@@ -209,7 +209,8 @@ export class DockerRuntime implements ContainerRuntime {
     }
   }
 
-  async logTail(containerId: string, lines: number): Promise<string> {
+  async logTail(containerId: string, lines: number, service?: string): Promise<string> {
+    if (service !== undefined) containerId = await this.environments.serviceContainer(containerId, service);
     try {
       const buffer = (await this.docker.getContainer(containerId).logs({ stdout: true, stderr: true, tail: lines, follow: false })) as unknown as Buffer;
       return demultiplex(buffer).trim();

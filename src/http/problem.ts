@@ -114,6 +114,8 @@ export function problemFromDomain(error: DomainError): ProblemError {
       return new ProblemError("bad-request", `A demo may have at most ${formatDuration(data.maxRemainingMs)} left; ${data.id} would have ${formatDuration(data.wouldHaveMs)}.`);
     case "not-replaceable":
       return new ProblemError("conflict", `Demo ${data.id} is ${data.status}; only a ready demo can be replaced.`, { extra: { demoStatus: data.status } });
+    case "no-such-service":
+      return new ProblemError("not-found", data.services.length ? `Demo ${data.id} has no service ${JSON.stringify(data.service.slice(0, 60))}; its services: ${data.services.join(", ")}.` : `Demo ${data.id} is a single container: it has no services to name.`, { extra: { services: data.services } });
     case "not-for-environments":
       return new ProblemError("conflict", `Demo ${data.id} is an environment of several services (a Compose file): ${data.what} is not available for environments yet.`);
     case "replacement-running":

@@ -85,6 +85,11 @@ describe("a Compose app as visitors' demos", () => {
     expect(answer.body).toContain(`app url http://${demo.host}:${stack.nginxPort}/`);
     expect(answer.body).toContain("db says ok");
     expect(await objectsOf(stack, demo.id)).toMatchObject({ containers: ["db", "web", "worker"], networks: [`demo-launcher-${stack.namespace}-${demo.id}`], volumes: [`demo-launcher-${stack.namespace}-${demo.id}-data`] });
+    // Logs per service: the routed one's by default, another's by name, an unknown name answered with the list.
+    expect((await stack.api("GET", `/api/demos/${demo.id}/logs?lines=20&service=db`)).body).toContain("guestbook listening on :8080");
+    const unknown = await stack.api("GET", `/api/demos/${demo.id}/logs?service=cache`);
+    expect(unknown.status).toBe(404);
+    expect(JSON.parse(unknown.body)).toMatchObject({ detail: `Demo ${demo.id} has no service "cache"; its services: db, web, worker.`, services: ["db", "web", "worker"] });
     // A second visitor's environment is another one: its own network and volume.
     const other = await launchAndWait(stack, "shop", "ready", 90_000);
     expect((await objectsOf(stack, other.id)).volumes).toEqual([`demo-launcher-${stack.namespace}-${other.id}-data`]);

@@ -40,13 +40,15 @@ export function adminRoutes(app: FastifyInstance, ctx: HttpContext): void {
     return reply.code(202).header("location", `/api/demos/${demo.id}`).header("cache-control", NO_STORE).send(ctx.viewFor(demo, { withInstances: true }));
   });
 
-  app.get<{ Params: { id: string }; Querystring: { lines?: string } }>("/api/demos/:id/logs", async (request, reply) => {
+  app.get<{ Params: { id: string }; Querystring: { lines?: string; service?: string } }>("/api/demos/:id/logs", async (request, reply) => {
     ctx.requireAdmin(request);
     const id = ctx.parseId(request.params.id);
     const lines = request.query.lines === undefined ? 200 : Number(request.query.lines);
     if (!Number.isInteger(lines) || lines < 1 || lines > 1000) throw new ProblemError("bad-request", `"lines" must be a whole number from 1 to 1000, not ${JSON.stringify(String(request.query.lines).slice(0, 20))}.`);
     // Capped: an app that prints megabytes a line must not make the answer huge.
-    const text = (await engine.logs(id, lines)).slice(-256 * 1024);
+    const service = request.query.service;
+    if (service !== undefined && !/^[a-z0-9][a-z0-9_.-]{0,62}$/.test(service)) throw new ProblemError("bad-request", `"service" must be a service name of the demo's Compose file (lower-case letters, digits, . _ -), not ${JSON.stringify(String(service).slice(0, 40))}.`);
+    const text = (await engine.logs(id, lines, service)).slice(-256 * 1024);
     return reply.type("text/plain; charset=utf-8").header("cache-control", NO_STORE).header("x-content-type-options", "nosniff").send(text ? `${text}\n` : "");
   });
 
