@@ -9,7 +9,7 @@ export function defineLogs(program: Command, cli: CliContext): void {
   program
     .command("logs")
     .summary("print the last lines a demo's container wrote (admin)")
-    .description("print the last lines a demo's container wrote (admin; GET /api/demos/:id/logs?lines=N, capped at 256 kB)")
+    .description("print the last lines a demo's container wrote, or one service's of an environment (admin; GET /api/demos/:id/logs?lines=N&service=S, capped at 256 kB)")
     .argument("<id>", "demo id")
     .argument("[service]", "of an environment (a Compose app), the service whose lines to print (by default its routed one)")
     .option("--lines <n>", "how many lines, 1 to 1000 (default 200)", (value: string) => Number(value))
