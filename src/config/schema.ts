@@ -152,16 +152,15 @@ export const configSchema = z.strictObject({
     if (app.compose !== undefined) {
       if (app.image !== undefined) ctx.addIssue({ code: "custom", path: ["apps", name, "image"], message: "must be left out when the app names a compose file (the file says which images run)" });
       if (app.port !== undefined) ctx.addIssue({ code: "custom", path: ["apps", name, "port"], message: "must be left out when the app names a compose file (route: { service, port } says where nginx goes)" });
-      if (app.pool > 0) ctx.addIssue({ code: "custom", path: ["apps", name, "pool"], message: "is not available for compose apps yet (whole environments in a warm pool are planned)" });
       if (config.runtime === "swarm") ctx.addIssue({ code: "custom", path: ["apps", name, "compose"], message: "is not available with runtime: swarm yet (environments run on one Docker host)" });
-      if (app.state !== undefined) ctx.addIssue({ code: "custom", path: ["apps", name, "state"], message: "is not available for compose apps yet (state sources naming a service are planned)" });
+      if (app.state !== undefined) ctx.addIssue({ code: "custom", path: ["apps", name, "state"], message: "must be left out for now: state sources of compose apps (naming a service) are not available yet" });
       for (const [sharedName, shared] of Object.entries(config.shared)) {
-        if (shared.app === name) ctx.addIssue({ code: "custom", path: ["shared", sharedName, "app"], message: `${name} names a compose file: shared demos of environments are not available yet` });
+        if (shared.app === name) ctx.addIssue({ code: "custom", path: ["shared", sharedName, "app"], message: `must name an app without a compose file: ${name} has one, and shared demos of environments are not available yet` });
       }
     } else {
-      if (app.image === undefined) ctx.addIssue({ code: "custom", path: ["apps", name, "image"], message: "is required (an image reference such as demo-launcher/hello:latest), or name a compose file instead" });
-      if (app.port === undefined) ctx.addIssue({ code: "custom", path: ["apps", name, "port"], message: "is required: the port the app listens on inside its container" });
-      for (const key of ["route", "routes", "profiles"] as const) if (app[key] !== undefined) ctx.addIssue({ code: "custom", path: ["apps", name, key], message: "applies only to an app that names a compose file" });
+      if (app.image === undefined) ctx.addIssue({ code: "custom", path: ["apps", name, "image"], message: "must be an image reference such as demo-launcher/hello:latest, or the app must name a compose file instead" });
+      if (app.port === undefined) ctx.addIssue({ code: "custom", path: ["apps", name, "port"], message: "must be the port the app listens on inside its container" });
+      for (const key of ["route", "routes", "profiles"] as const) if (app[key] !== undefined) ctx.addIssue({ code: "custom", path: ["apps", name, key], message: "must be left out: it applies only to an app that names a compose file" });
     }
     if (app.routes?.length) ctx.addIssue({ code: "custom", path: ["apps", name, "routes"], message: "further routed services are not available yet; route one service with route: { service, port }" });
   }

@@ -70,7 +70,7 @@ describe("a Compose app as visitors' demos", () => {
     server = net.createServer((socket) => socket.end("host-secret\n"));
     await new Promise<void>((resolve) => server.listen(0, "0.0.0.0", resolve));
     hostPort = (server.address() as net.AddressInfo).port;
-    stack = await startStack({ beforeStart: writeProject, appsYaml: `  shop:\n${SHOP()}  brief:\n${SHOP("    ttl: 8s\n")}`, limitsYaml: "limits: { maxDemos: 10, perClient: 10 }" });
+    stack = await startStack({ beforeStart: writeProject, appsYaml: `  shop:\n${SHOP()}  brief:\n${SHOP("    ttl: 8s\n")}  warm:\n${SHOP("    pool: 1\n")}`, limitsYaml: "limits: { maxDemos: 10, perClient: 10 }" });
   }, 180_000);
 
   afterAll(async () => {
@@ -95,6 +95,22 @@ describe("a Compose app as visitors' demos", () => {
     expect((await objectsOf(stack, other.id)).volumes).toEqual([`demo-launcher-${stack.namespace}-${other.id}-data`]);
     const worker = (await stack.docker.listContainers({ filters: { label: [`demo-launcher.id=${other.id}`, "demo-launcher.service=worker"] } }))[0]!;
     expect((await execIn(stack.docker, worker.Id, ["cat", "/data/worker.txt"])).trim()).toBe(`worker-of-${other.id}`);
+  });
+
+  it("hands out a whole environment from the warm pool, already running and routed, and makes the next one", async () => {
+    const poolStatus = async () => JSON.parse((await stack.api("GET", "/api/status")).body).pool.warm as { ready: number; starting: number };
+    await waitFor("the pool's environment to be ready", async () => (await poolStatus()).ready === 1, 90_000);
+    const before = (await stack.docker.listContainers({ filters: { label: [`demo-launcher.namespace=${stack.namespace}`, "demo-launcher.app=warm"] } })).map((info) => info.Id);
+    const answer = await stack.api("POST", "/api/demos", { app: "warm" });
+    expect(answer.status).toBe(201);
+    const demo = JSON.parse(answer.body) as { id: string; host: string; status: string };
+    expect(demo.status).toBe("ready");
+    // Every service of the claimed environment was running before the claim.
+    const claimed = await stack.docker.listContainers({ filters: { label: [`demo-launcher.id=${demo.id}`] } });
+    expect(claimed.map((info) => info.Labels["demo-launcher.service"]).sort()).toEqual(["db", "web", "worker"]);
+    for (const info of claimed) expect(before).toContain(info.Id);
+    expect((await stack.viaNginx(demo.host, "/cgi-bin/index.cgi")).body).toContain("db says ok");
+    await waitFor("the pool to make the next environment", async () => (await poolStatus()).ready === 1, 90_000);
   });
 
   it("keeps the host's own services out of reach of every service of an environment", async () => {

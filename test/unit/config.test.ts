@@ -55,6 +55,27 @@ apps:
     expect(config.apps.hello!.env).toEqual({ GREETING: "hi", COUNT: "3" });
   });
 
+  it("takes an app made of a Compose file instead of an image, and refuses what does not go with one", () => {
+    const config = parseConfigText("apps:\n  shop: { compose: shop/compose.yaml, route: { service: web, port: 3000 }, profiles: [debug] }\n", "/srv/config.yaml", "/srv");
+    expect(config.apps.shop).toMatchObject({ compose: "shop/compose.yaml", route: { service: "web", port: 3000 }, profiles: ["debug"], composeRoot: "/srv", image: "", port: 0 });
+    expect(problemsOf("apps:\n  outside: { compose: ../elsewhere/compose.yaml }\n")).toEqual(['apps.outside.compose: "../elsewhere/compose.yaml" is wrong: must be a path inside the config\'s folder (no leading /, no ..)']);
+    expect(problemsOf(`apps:
+  both: { image: app, port: 80, compose: compose.yaml }
+  neither: { title: nothing }
+  routed: { image: app, port: 80, route: { service: web, port: 80 } }
+  stateful: { compose: compose.yaml, state: { default: fixtures, sources: { fixtures: { driver: postgres, file: /opt/f.sql, database: d } } } }
+shared:
+  try-shop: { app: both }
+`)).toEqual([      'apps.both.image: "app" is wrong: must be left out when the app names a compose file (the file says which images run)',
+      "apps.both.port: 80 is wrong: must be left out when the app names a compose file (route: { service, port } says where nginx goes)",
+      'shared.try-shop.app: "both" is wrong: must name an app without a compose file: both has one, and shared demos of environments are not available yet',
+      "apps.neither.image: is missing; it must be an image reference such as demo-launcher/hello:latest, or the app must name a compose file instead",
+      "apps.neither.port: is missing; it must be the port the app listens on inside its container",
+      'apps.routed.route: {"service":"web","port":80} is wrong: must be left out: it applies only to an app that names a compose file',
+      'apps.stateful.state: {"default":"fixtures","sources":{"fixtures":{"driver":"po... is wrong: must be left out for now: state sources of compose apps (naming a service) are not available yet',
+    ]);
+  });
+
   it("lists every problem at once, each naming key, value and what is allowed", () => {
     const problems = problemsOf(`domain: "not a domain"
 listen: localhost
