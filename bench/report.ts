@@ -7,6 +7,7 @@ import { readRecordFile, writeRecordFile } from "../test/support/records.js";
 import { previewRows, type PreviewResults } from "./previews.js";
 import { webhookRows, type WebhookResults } from "./webhooks.js";
 import { databaseRows, type DatabaseResults } from "./databases.js";
+import { environmentRows, type EnvironmentResults } from "./environments.js";
 import { metricsRows, type MetricsResults } from "./metrics.js";
 import { consoleRows, type ConsoleResults } from "./console.js";
 import { swarmRows, type SwarmResults } from "./swarm.js";
@@ -67,6 +68,7 @@ export function tableRows(results: Results): Array<{ key: string; cells: string[
   if (results.previews) add("previews", ...previewRows(results.previews as PreviewResults));
   if (results.webhooks) add("webhooks", ...webhookRows(results.webhooks as WebhookResults));
   if (results.databases) add("databases", ...databaseRows(results.databases as DatabaseResults));
+  if (results.environments) add("environments", ...environmentRows(results.environments as EnvironmentResults));
   if (results.metrics) add("metrics", ...metricsRows(results.metrics as MetricsResults));
   if (results.console) add("console", ...consoleRows(results.console as ConsoleResults));
   if (results.swarm) add("swarm", ...swarmRows(results.swarm as SwarmResults));

@@ -17,6 +17,7 @@ import { replacementUnderLoad } from "./replacement.js";
 import { previewsBench } from "./previews.js";
 import { webhooksBench } from "./webhooks.js";
 import { databasesBench } from "./databases.js";
+import { environmentsBench } from "./environments.js";
 import { metricsBench } from "./metrics.js";
 import { consoleBench } from "./console.js";
 import { swarmBench } from "./swarm.js";
@@ -417,6 +418,7 @@ const sections: Array<[string, "core" | "heavy", () => Promise<void>]> = [
   ["previews", "heavy", async () => void (results.previews = await previewsBench(SIZE.previews, log))],
   ["webhooks", "heavy", async () => void (results.webhooks = await webhooksBench(SIZE.previews, log))],
   ["databases", "heavy", async () => void (results.databases = await databasesBench(SIZE.previews, log))],
+  ["environments", "heavy", async () => void (results.environments = await environmentsBench(quick ? 3 : 7, log))],
   ["metrics", "core", async () => void (results.metrics = await metricsBench(SIZE.cold, SAMPLE_IMAGE, log))],
   ["console", "heavy", async () => void (results.console = await consoleBench(SIZE.rssDemos, quick ? 10 : 20, SAMPLE_IMAGE, log))],
   ["swarm", "heavy", async () => void (results.swarm = await swarmBench(SIZE.cold, log))],
