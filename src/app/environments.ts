@@ -4,6 +4,7 @@ import { folderFiles, readCompose, type ProjectFiles } from "../compose/load.js"
 import { ConfigError, type AppConfig } from "../config/schema.js";
 import type { Config } from "../config/load.js";
 import { DEFAULT_CAPABILITIES } from "../core/app-spec.js";
+import { formatBytes } from "../core/demos/disk.js";
 import { DEMO_VARIABLES } from "../core/demos/demo-env.js";
 import type { EnvironmentTemplate } from "../core/environments/environment-spec.js";
 
@@ -35,7 +36,13 @@ export async function prepareEnvironments(config: Config): Promise<Config> {
       problems.push({ key: `apps.${name}.compose`, message: `${unnamed.map((service) => service.name).join(", ")} ${unnamed.length === 1 ? "has" : "have"} build but no image: an app's services run images, so name the image the build makes (image: beside build:) and build it before the controller starts` });
       continue;
     }
-    apps[name] = { ...app, image: routed.image!, port: route.port, environment: template, serviceImages: Object.fromEntries(checked.environment.services.map((service) => [service.name, service.image!])) };
+    // What one demo is given in all: each service its own limit, at most the app's, the app's when it names none.
+    const demoMemory = checked.environment.services.reduce((sum, service) => sum + Math.min(service.limits.memory ?? app.memory, app.memory), 0);
+    if (config.limits.memory !== undefined && demoMemory > config.limits.memory) {
+      problems.push({ key: `apps.${name}.compose`, message: `one demo would be given ${formatBytes(demoMemory)} (its ${checked.environment.services.length} services' memory limits), more than limits.memory (${formatBytes(config.limits.memory)}): it could never start` });
+      continue;
+    }
+    apps[name] = { ...app, image: routed.image!, port: route.port, environment: template, demoMemory, serviceImages: Object.fromEntries(checked.environment.services.map((service) => [service.name, service.image!])) };
   }
   if (problems.length > 0) throw new ConfigError(config.source, problems);
   return { ...config, apps };

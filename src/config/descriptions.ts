@@ -33,6 +33,7 @@ export const CONFIG_DESCRIPTIONS: Readonly<Record<string, KeyDescription>> = {
   "limits.queueLength": "visitors who may wait in line for a slot (0: no line)",
   "limits.launchesPerClient": "launches per visitor within `launchWindow`",
   "limits.launchWindow": "the window launches are counted in",
+  "limits.memory": "the memory all running demos may be given together (each single-container demo its `memory`, each environment its services' limits summed; visitors', the warm pool's, previews' and shared replicas' alike): a visitor's launch that would pass it waits in line, and the warm pool is made only of what is left; by default demos are counted by number only",
   "limits.minFreeDisk": ["launches are refused (`503`, Retry-After) while less is free under Docker's data root (or under 5% of its inodes); a size, or a share such as `10%`", "the larger of `5%` and `2g`"],
   "limits.perNetwork.demos": "live demos of all visitors of one network together (never fewer than one visitor's own)",
   "limits.perNetwork.launches": "launches per window of all visitors of one network together",

@@ -52,6 +52,8 @@ export const configSchema = z.strictObject({
         queueLength: z.number({ error: "must be a whole number of waiting visitors, 0 or more" }).int("must be a whole number, 0 or more").min(0, "must be 0 or more").default(20),
         launchesPerClient: positiveInt("launches").default(10),
         launchWindow: duration.prefault("10m"),
+        /** The memory all running demos may be given together (each demo's containers' limits summed): a launch that would pass it waits in line. */
+        memory: size.optional(),
         /** Below this much free space under Docker's data root, launches are refused: a size (2g) or a share (5%); default the larger of 5% and 2g. */
         minFreeDisk: z
           .union([z.number(), z.string()], { error: "must be a size such as 2g or a share of the disk such as 5%" })
@@ -149,6 +151,7 @@ export const configSchema = z.strictObject({
     ctx.addIssue({ code: "custom", path: ["admin", "host"], message: `must be outside ${config.domain} (a host under it could be a demo's; leave admin.host out to serve the console on ${config.domain})` });
   }
   for (const [name, app] of Object.entries(config.apps)) {
+    if (config.limits.memory !== undefined && app.memory > config.limits.memory) ctx.addIssue({ code: "custom", path: ["apps", name, "memory"], message: `must be at most limits.memory (${config.limits.memory} bytes): a demo of it could never start` });
     if (app.compose !== undefined) {
       if (app.image !== undefined) ctx.addIssue({ code: "custom", path: ["apps", name, "image"], message: "must be left out when the app names a compose file (the file says which images run)" });
       if (app.port !== undefined) ctx.addIssue({ code: "custom", path: ["apps", name, "port"], message: "must be left out when the app names a compose file (route: { service, port } says where nginx goes)" });
@@ -187,6 +190,8 @@ export type AppConfig = Omit<RawApp, "image" | "port"> & {
   /** The folder a compose file's paths are taken from: the config file's own. */
   composeRoot?: string;
   environment?: import("../core/environments/environment-spec.js").EnvironmentTemplate;
+  /** What one demo of a compose app is given in all (its services' memory limits summed). */
+  demoMemory?: number;
   /** A compose app's services and the images they run, as its file named them when the controller started. */
   serviceImages?: Record<string, string>;
 };

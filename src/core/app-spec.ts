@@ -32,6 +32,8 @@ export interface AppSpec {
   nofile?: number;
   /** Where its demos may open connections (held by the host's firewall rules for their network). */
   egress?: Egress;
+  /** The memory one demo is given in all (an environment's services summed); absent: `memory`. */
+  demoMemory?: number;
   /** An app made of several services (a Compose file): `image` and `port` are then its routed service's. */
   environment?: import("./environments/environment-spec.js").EnvironmentTemplate;
 }

@@ -48,6 +48,45 @@ describe("engine", () => {
     });
   });
 
+  it("renders an environment's Compose file with the demo's own values, and refuses what environments cannot do yet", async () => {
+    const seen: Array<Record<string, string>> = [];
+    const environment = {
+      file: "compose.yaml",
+      projectRoot: "/srv",
+      render: async (variables: Record<string, string>) => {
+        seen.push(variables);
+        return { ok: true as const, environment: { services: [{ name: "web", image: "img", env: {}, listens: [8080], dependsOn: [], mounts: [], labels: {}, limits: {}, restart: "no" as const, aliases: [], capAdd: [], capDrop: [] }], volumes: [], routes: [{ service: "web", port: 8080 }] } };
+      },
+    };
+    const { engine, runtime, answering, scheduler } = setup({ apps: { shop: { ...app, env: { MODE: "demo" }, environment } } });
+    const { demo } = await engine.launch("shop", "client-a");
+    await scheduler.settle();
+    expect(seen).toEqual([{ MODE: "demo", DEMO_URL: `http://${demo.host}/`, DEMO_HOST: demo.host, DEMO_ID: demo.id, DEMO_KIND: "visitor", DEMO_EXPIRES_AT: new Date(demo.expiresAt).toISOString() }]);
+    expect([...runtime.containers.values()][0]!.spec!.environment).toMatchObject({ projectRoot: "/srv", spec: { routes: [{ service: "web", port: 8080 }] } });
+    answering.add(portOf(demo));
+    await scheduler.runUntil(engine.settled());
+    await expect(engine.replace(demo.id)).rejects.toMatchObject({ data: { code: "not-for-environments", id: demo.id } });
+    // An environment is asked for one service's lines (the memory runtime has one answer for all).
+    await expect(engine.logs(demo.id, 10, "db")).resolves.toBeTypeOf("string");
+  });
+
+  it("fails the launch of an environment whose file cannot be read for this demo, with the file's words", async () => {
+    const environment = { file: "compose.yaml", projectRoot: "/srv", render: async () => ({ ok: false as const, problems: ["compose.yaml: services.web.image: required variable TAG is missing a value"] }) };
+    const { engine, scheduler } = setup({ apps: { shop: { ...app, environment } } });
+    const { demo } = await engine.launch("shop", "client-a");
+    await scheduler.runUntil(engine.settled());
+    expect(engine.get(demo.id)).toBeUndefined();
+    expect(engine.getEnded(demo.id)).toMatchObject({ status: "failed", reason: "its Compose file compose.yaml cannot run: compose.yaml: services.web.image: required variable TAG is missing a value" });
+  });
+
+  it("says a single-container demo has no services to name in its logs", async () => {
+    const { engine, scheduler, answering } = setup();
+    const { demo } = await engine.launch("hello", "client-a");
+    answering.add(20000);
+    await scheduler.runUntil(engine.settled());
+    await expect(engine.logs(demo.id, 10, "db")).rejects.toMatchObject({ data: { code: "no-such-service", service: "db", services: [] } });
+  });
+
   it("gives a visitor who already has a demo that demo back", async () => {
     const { engine, scheduler } = setup();
     const first = await engine.launch("hello", "client-a");

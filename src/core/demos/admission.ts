@@ -13,6 +13,18 @@ export interface AdmissionLimits {
   launchWindow: number;
   /** Optional so older callers (tests, the bench's fixed limits) need not name it; absent = no network limit beyond a visitor's. */
   perNetwork?: { demos: number; launches: number };
+  /** The memory running demos may be given together (bytes); absent = counted by number only. */
+  memory?: number;
+}
+
+/** What one demo of an app is given: its containers' memory limits summed (an environment's services together). */
+export function demoMemory(app: Pick<AppConfig, "memory" | "demoMemory">): number {
+  return app.demoMemory ?? app.memory;
+}
+
+/** Whether a demo needing `need` bytes fits beside those in use, under the limit (none: always). */
+export function memoryFits(limits: Pick<AdmissionLimits, "memory">, inUse: number, need: number): boolean {
+  return limits.memory === undefined || inUse + need <= limits.memory;
 }
 
 /** A visitor key is `<network>.<visitor>`; an older key without a network is its own network. */
@@ -41,6 +53,8 @@ export interface AdmissionInput {
   ttl: number;
   rate: LaunchRateLimiter;
   now: number;
+  /** Memory given to running demos now, and what this launch's demo needs (with limits.memory). */
+  memory?: { inUse: number; need: number };
 }
 
 /** Decides a launch; throws DomainError (rate-limited, no-room) when it must be refused. */
@@ -54,7 +68,8 @@ export function admit(input: AdmissionInput): Admission {
     if (limits.perNetwork) admitNetwork(input, limits.perNetwork, networkOf(owner));
   }
   const running = demos.filter(DemoRegistry.holdsSlot).length;
-  if (running < limits.maxDemos && input.queued === 0) return { decision: "start" };
+  const fits = !input.memory || memoryFits(limits, input.memory.inUse, input.memory.need);
+  if (running < limits.maxDemos && fits && input.queued === 0) return { decision: "start" };
   if (input.queued < limits.queueLength) return { decision: "queue" };
   const retryAfterSeconds = Math.max(1, Math.ceil(estimateWait(demos, input.queued + 1, input.ttl, now) / 1000));
   throw new DomainError({ code: "no-room", maxDemos: limits.maxDemos, lineLength: limits.queueLength, retryAfterSeconds });

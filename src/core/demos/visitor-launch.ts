@@ -1,12 +1,12 @@
 // A visitor's launch: refused, given their live demo back, a warm pool member, a new demo, or a place in line.
-import { admit, networkOf, networkRateKey, resolveApp } from "./admission.js";
+import { admit, demoMemory, networkOf, networkRateKey, resolveApp } from "./admission.js";
 import type { EngineContext, Ports } from "../context.js";
 import { DomainError } from "../errors.js";
 import { runLaunch } from "./launch.js";
 import { LaunchRateLimiter } from "./limits.js";
 import type { Demo } from "../model.js";
 import { claim, ensurePools, readyPoolMember } from "./pool.js";
-import { acceptedDemo } from "./waiting-line.js";
+import { acceptedDemo, memoryInUse } from "./waiting-line.js";
 
 export interface LaunchResult {
   demo: Demo;
@@ -43,7 +43,7 @@ async function launchForVisitor(ctx: EngineContext, rate: LaunchRateLimiter, app
   const now = ctx.now();
   let admission: ReturnType<typeof admit>;
   try {
-    admission = admit({ demos: ctx.registry.all(), queued: ctx.registry.queue.length, limits: ctx.options.limits, owner, ttl: app.ttl, rate: rate, now });
+    admission = admit({ demos: ctx.registry.all(), queued: ctx.registry.queue.length, limits: ctx.options.limits, owner, ttl: app.ttl, rate: rate, now, memory: { inUse: memoryInUse(ctx), need: readyPoolMember(ctx, name) ? 0 : demoMemory(app) } });
   } catch (error) {
     ctx.emit({ type: "launch-refused", app: name, reason: error instanceof DomainError && (error.data.code === "rate-limited" || error.data.code === "network-full") ? "rate-limited" : "full" });
     throw error;

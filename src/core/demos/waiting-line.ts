@@ -1,6 +1,6 @@
 // The waiting line: visitors promoted as slots free, their place and wait, and who has left.
 import { toStatus } from "../lifecycle.js";
-import { estimateWait } from "./admission.js";
+import { demoMemory, estimateWait, memoryFits } from "./admission.js";
 import type { EngineContext, Ports } from "../context.js";
 import { runLaunch } from "./launch.js";
 import type { Demo } from "../model.js";
@@ -11,6 +11,10 @@ import type { AcceptedLaunch } from "../runtime.js";
 export function promoteQueued(ctx: EngineContext): void {
   const { registry } = ctx;
   while (!ctx.shuttingDown && registry.queue.length > 0 && registry.runningCount() < ctx.options.limits.maxDemos) {
+    const head = registry.get(registry.queue[0]!);
+    const headApp = head ? ctx.options.apps[head.app] : undefined;
+    // The first in line waits until its demo's memory fits: nobody behind it jumps the line.
+    if (head?.status === "queued" && headApp && !memoryFits(ctx.options.limits, memoryInUse(ctx), demoMemory(headApp))) return;
     const id = registry.queue.shift()!;
     const demo = registry.get(id);
     const app = demo ? ctx.options.apps[demo.app] : undefined;
@@ -22,6 +26,17 @@ export function promoteQueued(ctx: EngineContext): void {
     toStatus(ctx, demo, "starting", "creating");
     ctx.track(runLaunch(ctx, demo, app));
   }
+}
+
+/** The memory every demo that is not waiting in line is given (visitors', the pool's, previews', shared replicas'). */
+export function memoryInUse(ctx: Ports<"registry" | "specFor">): number {
+  let bytes = 0;
+  for (const demo of ctx.registry.values()) {
+    if (demo.status === "queued") continue;
+    const spec = ctx.specFor(demo);
+    if (spec) bytes += demoMemory(spec) * Math.max(1, demo.instances.length);
+  }
+  return bytes;
 }
 
 /** Place in line (1 = next) and the estimated wait, for a queued demo. */
