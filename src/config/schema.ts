@@ -1,6 +1,6 @@
 // The configuration's shape and its pure parser: every problem is collected and named by key.
 import { z } from "zod";
-import type { DiskFloor } from "../core/demos/disk.js";
+import { formatBytes, type DiskFloor } from "../core/demos/disk.js";
 import { APP_NAME_PATTERN, DOMAIN_PATTERN, SOURCE_PATTERN, address, appSchema, containerLimits, duration, port, positiveInt, previewSchema, size } from "./fields.js";
 import { githubSchema } from "./github-schema.js";
 import { stateSchema } from "./state-schema.js";
@@ -151,7 +151,7 @@ export const configSchema = z.strictObject({
     ctx.addIssue({ code: "custom", path: ["admin", "host"], message: `must be outside ${config.domain} (a host under it could be a demo's; leave admin.host out to serve the console on ${config.domain})` });
   }
   for (const [name, app] of Object.entries(config.apps)) {
-    if (config.limits.memory !== undefined && app.memory > config.limits.memory) ctx.addIssue({ code: "custom", path: ["apps", name, "memory"], message: `must be at most limits.memory (${config.limits.memory} bytes): a demo of it could never start` });
+    if (config.limits.memory !== undefined && app.memory > config.limits.memory) ctx.addIssue({ code: "custom", path: ["apps", name, "memory"], message: `must be at most limits.memory (${formatBytes(config.limits.memory)}): a demo of it could never start` });
     if (app.compose !== undefined) {
       if (app.image !== undefined) ctx.addIssue({ code: "custom", path: ["apps", name, "image"], message: "must be left out when the app names a compose file (the file says which images run)" });
       if (app.port !== undefined) ctx.addIssue({ code: "custom", path: ["apps", name, "port"], message: "must be left out when the app names a compose file (route: { service, port } says where nginx goes)" });

@@ -58,6 +58,7 @@ apps:
   it("takes an app made of a Compose file instead of an image, and refuses what does not go with one", () => {
     const config = parseConfigText("apps:\n  shop: { compose: shop/compose.yaml, route: { service: web, port: 3000 }, profiles: [debug] }\n", "/srv/config.yaml", "/srv");
     expect(config.apps.shop).toMatchObject({ compose: "shop/compose.yaml", route: { service: "web", port: 3000 }, profiles: ["debug"], composeRoot: "/srv", image: "", port: 0 });
+    expect(problemsOf("limits: { memory: 256m }\napps:\n  big: { image: app, port: 80, memory: 512m }\n")).toEqual(['apps.big.memory: "512m" is wrong: must be at most limits.memory (256 MB): a demo of it could never start']);
     expect(problemsOf("apps:\n  outside: { compose: ../elsewhere/compose.yaml }\n")).toEqual(['apps.outside.compose: "../elsewhere/compose.yaml" is wrong: must be a path inside the config\'s folder (no leading /, no ..)']);
     expect(problemsOf(`apps:
   both: { image: app, port: 80, compose: compose.yaml }

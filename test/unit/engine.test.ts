@@ -111,6 +111,25 @@ describe("engine", () => {
     expect(error.data).toEqual({ code: "no-room", maxDemos: 3, lineLength: 2, retryAfterSeconds: 40 });
   });
 
+  it("counts demos by memory too: a launch that would pass limits.memory waits in line, and starts when memory frees", async () => {
+    // 64 MiB a demo, 150 MiB in all: room for two by memory, though maxDemos allows three.
+    const { engine, scheduler } = setup({ limits: { maxDemos: 3, perClient: 1, queueLength: 2, launchesPerClient: 3, launchWindow: 600_000, memory: 150 << 20 } }, { answering: ALL_PORTS() });
+    const first = (await engine.launch("hello", "a")).demo;
+    expect((await engine.launch("hello", "b")).demo.status).toBe("starting");
+    const third = (await engine.launch("hello", "c")).demo;
+    expect(third.status).toBe("queued");
+    await scheduler.settle();
+    await engine.stop(first.id);
+    await scheduler.settle();
+    expect(engine.get(third.id)!.status).not.toBe("queued");
+  });
+
+  it("gives an environment's services' memory together, so a big environment waits where a small demo would not", async () => {
+    const { engine } = setup({ apps: { hello: app, shop: { ...app, demoMemory: 200 << 20 } }, limits: { maxDemos: 3, perClient: 1, queueLength: 2, launchesPerClient: 3, launchWindow: 600_000, memory: 250 << 20 } }, { answering: ALL_PORTS() });
+    expect((await engine.launch("hello", "a")).demo.status).toBe("starting");
+    expect((await engine.launch("shop", "b")).demo.status).toBe("queued");
+  });
+
   it("starts the first in line as soon as a slot frees, with a fresh time box", async () => {
     const { engine, scheduler, runtime } = setup();
     const running = [];
