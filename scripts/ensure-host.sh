@@ -36,6 +36,8 @@ if [ "$want_browser" = 1 ]; then
   command -v openssl >/dev/null 2>&1 || missing+=(openssl)
   # Compose v1 (Debian has no v2): the tests' oracle for Compose variable interpolation, never run against Docker.
   command -v docker-compose >/dev/null 2>&1 || missing+=(docker-compose)
+  # htpasswd (bcrypt) for the image-pull tests' registry that asks for a password.
+  command -v htpasswd >/dev/null 2>&1 || missing+=(apache2-utils)
 fi
 command -v file >/dev/null 2>&1 || missing=(file "${missing[@]}")
 

@@ -8,6 +8,9 @@ import { assertDockerReachable, connectDocker, DockerRuntime, ensureBridgeNetwor
 import { DiskGuard } from "../docker/disk-guard.js";
 import { publicOrigin } from "../http/context.js";
 import { prepareEnvironments } from "./environments.js";
+import { readFile } from "node:fs/promises";
+import { ConfigError } from "../config/schema.js";
+import { dockerConfigCredentials, type RegistryCredentials } from "../docker/pull.js";
 import { egressNetworks, environmentNetworks, FirewallKeeper, type GuardedNetwork } from "../firewall/keeper.js";
 import { buildServer } from "../http/server.js";
 import type { Logger } from "../logger.js";
@@ -91,6 +94,18 @@ export function guardedNetworks(config: Config): GuardedNetwork[] {
   return [...demos, ...environments, ...builds];
 }
 
+/** The config's registry credentials (a password file read now), over those `docker login` saved for this user. */
+export async function registryCredentials(config: Config): Promise<(registry: string) => RegistryCredentials | undefined> {
+  const credentials: Record<string, RegistryCredentials> = await dockerConfigCredentials();
+  for (const [host, entry] of Object.entries(config.registries)) {
+    const password = entry.password ?? (await readFile(entry.passwordFile!, "utf8").catch((error: NodeJS.ErrnoException) => {
+      throw new ConfigError(config.source, [{ key: `registries.${host}.passwordFile`, message: `${JSON.stringify(entry.passwordFile)} cannot be read (${error.code ?? "error"})` }]);
+    })).trim();
+    credentials[host] = { username: entry.username, password };
+  }
+  return (registry) => credentials[registry];
+}
+
 /**
  * One host (loopback ports on this daemon) or a swarm (services placed by Swarm; this daemon must be a manager).
  * `readOnly`: for a command that only lists what runs (render): no network is made.
@@ -100,7 +115,7 @@ export async function runtimeFor(config: Config, docker: Docker, defences: boole
     await assertSwarmManager(docker);
     return new SwarmRuntime(docker, { ...(config.swarm.registry ? { registry: config.swarm.registry } : {}), constraints: config.swarm.constraints, startTimeoutMs: config.swarm.startTimeout, ports: config.ports, nodeDockers: await nodeDockers(config) });
   }
-  const runtime = new DockerRuntime(docker, { network: config.network, ports: config.ports, hardened: defences });
+  const runtime = new DockerRuntime(docker, { network: config.network, ports: config.ports, hardened: defences, registries: await registryCredentials(config) });
   if (!use.readOnly) for (const { network } of demoNetworks(config)) await runtime.ensureNetwork(network);
   return runtime;
 }

@@ -34,6 +34,11 @@ export async function ensureImages(config: Config, logger: Logger): Promise<void
     }
     for (const [service, image] of Object.entries(app.serviceImages ?? { "": app.image })) {
       if (await runtime.imageExists(image)) continue;
+      // A Compose service's image is pulled at the first launch that needs it.
+      if (service) {
+        logger.info(`the image ${image} of app ${name} (service ${service}) is not on this host: it is pulled at the first launch`);
+        continue;
+      }
       throw new SetupError(`the image ${image} of app ${name}${service ? ` (service ${service})` : ""} is not on this host`, `build or load it first (docker build -t ${image} …)`);
     }
   }

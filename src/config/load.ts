@@ -59,6 +59,7 @@ export function resolveConfig(raw: RawConfig, baseDir: string, source: string, e
     // A repo given as a path is taken from the file's directory, like every other path.
     previews: Object.fromEntries(Object.entries(previews).map(([name, preview]) => [name, { ...preview, repo: /^[a-z]+:\/\/|^[^/]*@[^/]*:/.test(preview.repo) ? preview.repo : path.resolve(baseDir, preview.repo) }])),
     brand: { ...raw.brand, ...(raw.brand.logo ? { logo: path.resolve(baseDir, raw.brand.logo) } : {}) },
+    registries: Object.fromEntries(Object.entries(raw.registries).map(([host, entry]) => [host, { ...entry, ...(entry.passwordFile ? { passwordFile: path.resolve(baseDir, entry.passwordFile) } : {}) }])),
     nginx: {
       ...raw.nginx,
       configDir: path.resolve(baseDir, raw.nginx.configDir),

@@ -129,6 +129,19 @@ export const configSchema = z.strictObject({
   log: z
     .strictObject({ format: z.enum(["text", "json"], { error: "must be one of: text, json" }).default("text") }, { error: "must be a map with format" })
     .prefault({}),
+  /** Credentials of registries a Compose file's images are pulled from, by registry host (host or host:port). */
+  registries: z
+    .record(
+      z.string().regex(/^[a-z0-9.-]+(:\d{1,5})?$/, "must be a registry host such as registry.example.org or 127.0.0.1:5000"),
+      z.strictObject({
+        username: z.string({ error: "must be the user name for the registry" }).min(1, "must not be empty"),
+        password: z.string({ error: "must be the password or token" }).min(1, "must not be empty").optional(),
+        /** A file holding the password (from the config's folder): kept out of the config file. */
+        passwordFile: z.string({ error: "must be the path of a file holding the password" }).min(1, "must not be empty").optional(),
+      }, { error: "must be a map with username and password (or passwordFile)" }).refine((entry) => (entry.password === undefined) !== (entry.passwordFile === undefined), { message: "must have exactly one of password and passwordFile" }),
+      { error: "must be a map of registry hosts to { username, password }" },
+    )
+    .default({}),
   /** Shared demos: the name is the host's first label (try → try.<domain>). */
   shared: z
     .record(z.string().regex(SHARED_NAME, "must be a shared demo name of 3 to 40 lowercase letters, digits and inner hyphens, starting with a letter (its host is <name>.<domain>)"), sharedSchema, { error: "must be a map of names to shared demo settings" })

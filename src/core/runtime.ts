@@ -111,6 +111,8 @@ export interface ContainerRuntime {
   /** The last lines the container wrote; of an environment, the named service's (UnknownServiceError when it has none). */
   logTail(containerId: string, lines: number, service?: string): Promise<string>;
   imageExists(image: string): Promise<boolean>;
+  /** Fetches an image from its registry (a Compose service's postgres:15); throws with the registry's reason. */
+  pullImage?(image: string): Promise<void>;
   /** Stops a container without removing it (an idle preview); `restart` starts it again at the same endpoint. */
   stop(containerId: string): Promise<void>;
   /** Starts a stopped container again (after an engine restart stopped it); same endpoint. */

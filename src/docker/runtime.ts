@@ -14,6 +14,8 @@ export { ensureBridgeNetwork } from "./bridge-network.js";
 import { ensureBridgeNetwork } from "./bridge-network.js";
 import { hardenedHostConfig, NO_QUOTA } from "./hardening.js";
 import { EnvironmentInstances } from "./environment-instances.js";
+import { ImagePuller, type RegistryCredentials } from "./pull.js";
+import { watchDaemonConnection } from "./connection-watch.js";
 import { egressNetworkName } from "../firewall/rules.js";
 import { systemScheduler } from "../clock/system-scheduler.js";
 
@@ -34,6 +36,8 @@ export interface DockerPlacement {
   ports: PortRange;
   /** false: Docker's defaults instead of the hardened options (the benchmark's baseline for their cost; never for production). */
   hardened?: boolean;
+  /** Credentials of registries images are pulled from, by registry host (the config's `registries`, then `docker login`'s). */
+  registries?: (registry: string) => RegistryCredentials | undefined;
 }
 
 /** Containers on this Docker host, each bound to a loopback port it picks from the range: its endpoint. */
@@ -49,6 +53,14 @@ export class DockerRuntime implements ContainerRuntime {
 
   constructor(private readonly docker: Docker, private readonly placement: DockerPlacement = { network: "demo-launcher", ports: { from: 20000, to: 29999 } }) {
     this.environments = new EnvironmentInstances(docker, (options) => this.createNamed(options));
+    this.puller = new ImagePuller(docker, placement.registries);
+  }
+
+  private readonly puller: ImagePuller;
+
+  async pullImage(image: string): Promise<void> {
+    await this.puller.pull(image);
+    this.knownImages.delete(image);
   }
 
   /** A dedicated bridge with inter-container traffic off, so one demo cannot reach another. */
@@ -251,43 +263,12 @@ export class DockerRuntime implements ContainerRuntime {
     }
   }
 
-  /**
-   * Holds an event stream open only to notice when it breaks: dockerd closes it when it stops, so even a
-   * restart quicker than the reaper's Docker sync is seen. Daemon events are rare, so the stream stays quiet.
-   */
+  /** Says when the connection to dockerd breaks (see watchDaemonConnection); networks are checked again after. */
   watchConnection(lost: () => void): () => void {
-    let stopped = false;
-    let current: NodeJS.ReadableStream | undefined;
-    let retry: (() => void) | undefined;
-    const open = async (): Promise<void> => {
-      if (stopped) return;
-      try {
-        const stream = await this.docker.getEvents({ filters: { type: ["daemon"] } });
-        if (stopped) return void (stream as unknown as { destroy?: () => void }).destroy?.();
-        current = stream;
-        let ended = false;
-        const onEnd = () => {
-          if (ended || stopped) return;
-          ended = true;
-          current = undefined;
-          // Networks are re-checked after a restart: a daemon with a fresh data root has lost them.
-          this.readyNetworks.clear();
-          lost();
-          retry = systemScheduler.after(500, () => void open());
-        };
-        stream.on("end", onEnd);
-        stream.on("close", onEnd);
-        stream.on("error", onEnd);
-        stream.resume();
-      } catch {
-        retry = systemScheduler.after(1000, () => void open());
-      }
-    };
-    void open();
-    return () => {
-      stopped = true;
-      retry?.();
-      (current as unknown as { destroy?: () => void } | undefined)?.destroy?.();
-    };
+    return watchDaemonConnection(this.docker, () => {
+      // Networks are re-checked after a restart: a daemon with a fresh data root has lost them.
+      this.readyNetworks.clear();
+      lost();
+    });
   }
 }

@@ -1,5 +1,6 @@
 // `doctor`: checks Docker, the images, nginx, the config dir, the watcher, namespaces, sources and the host's defences.
 import { prepareEnvironments } from "../../app/environments.js";
+import { registryOf } from "../../docker/pull.js";
 import type { Command } from "commander";
 import type { CliContext } from "../context.js";
 import { access, constants, mkdir, unlink, writeFile } from "node:fs/promises";
@@ -42,7 +43,8 @@ export async function runDoctor(config: Config, out: Output = stdout): Promise<n
       for (const [service, image] of Object.entries(app.serviceImages ?? { "": app.image })) {
         const present = await runtime.imageExists(image);
         const what = service ? `image ${name}/${service}` : `image ${name}`;
-        checks.push({ name: what, ok: present, detail: present ? `${image} is present` : `${image} is missing (\`demo-launcher up\` builds the sample; build others yourself)` });
+        const detail = present ? `${image} is present` : service ? `${image} is not here yet: the first launch pulls it from ${registryOf(image)}` : `${image} is missing (\`demo-launcher up\` builds the sample; build others yourself)`;
+        checks.push({ name: what, ok: present || Boolean(service), detail });
       }
     }
     checks.push(...(await sharedDemoChecks(config, docker)));

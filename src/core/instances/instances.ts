@@ -56,7 +56,13 @@ export async function createInstance(ctx: Ports<"closed" | "creating" | "now" | 
         const env = { ...app.env, ...demoEnvironment(demo, `${ctx.options.publicOrigin?.(demo.host) ?? `http://${demo.host}`}/`) };
         const environment = app.environment ? await renderEnvironment(app.environment, env, app.readiness.timeout) : undefined;
         for (const [service, serviceImage] of environment ? environmentImages(environment.spec) : [["", image] as const]) {
-          if (!(await runtime.imageExists(serviceImage))) throw new InstanceFailure(`${runtime.missingImage?.(serviceImage) ?? `the image ${serviceImage} is not on this host`}${service ? ` (service ${service})` : ""}`);
+          if (await runtime.imageExists(serviceImage)) continue;
+          // A Compose file names images people pull (postgres:15): fetched once, however many launches wait for it.
+          if (!service || !runtime.pullImage) throw new InstanceFailure(`${runtime.missingImage?.(serviceImage) ?? `the image ${serviceImage} is not on this host`}${service ? ` (service ${service})` : ""}`);
+          await runtime.pullImage(serviceImage).catch((error: unknown) => {
+            if (error instanceof RuntimeUnavailableError) throw error;
+            throw new InstanceFailure(`${describeError(error)} (service ${service})`);
+          });
         }
         const started = await runtime.createAndStart({
           demoId: demo.id,
