@@ -1,5 +1,5 @@
 // Environments of several services on the real Docker engine: started in depends_on order on a network of their own, every object labelled, torn down by its labels only.
-import { chmod, mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
+import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import type Docker from "dockerode";
@@ -12,53 +12,10 @@ import type { InstanceSpec } from "../../src/core/runtime.js";
 import { environmentNames } from "../../src/docker/environment.js";
 import { SAMPLE_IMAGE } from "../../src/docker/sample-image.js";
 import { DockerRuntime } from "../../src/docker/runtime.js";
+import { TEST_COMPOSE, writeComposeProject } from "../support/compose-project.js";
 import { freePort, removeNamespace, requireDocker } from "../support/stack.js";
 
 const namespace = `env${Math.random().toString(36).slice(2, 8)}`;
-
-// web answers with what db says (service names are DNS names on the environment's network); db is healthy once it
-// answers; migrate writes into the shared volume and exits, and web starts only after both.
-const COMPOSE = `
-services:
-  web:
-    image: ${SAMPLE_IMAGE}
-    command: ["/bin/httpd", "-f", "-p", "8080", "-h", "/srv"]
-    volumes: ["./web:/srv:ro"]
-    environment:
-      APP_URL: \${DEMO_URL}
-      GREETING: \${GREETING:-hello}
-    depends_on:
-      db: { condition: service_healthy }
-      migrate: { condition: service_completed_successfully }
-    ports: ["127.0.0.1:8080:8080"]
-  migrate:
-    image: ${SAMPLE_IMAGE}
-    command: ["/bin/sh", "-c", "echo migrated-for-\${DEMO_ID} > /data/migrated.txt"]
-    volumes: [data:/data]
-    depends_on: [db]
-  db:
-    image: ${SAMPLE_IMAGE}
-    volumes: [data:/data]
-    healthcheck:
-      test: ["CMD", "wget", "-q", "-O", "/dev/null", "http://127.0.0.1:8080/health.txt"]
-      interval: 500ms
-      timeout: 2s
-      retries: 60
-  worker:
-    image: ${SAMPLE_IMAGE}
-    command: ["/bin/sh", "-c", "echo worked-for-\${DEMO_ID} > /data/worker.txt; exec sleep 3600"]
-    volumes: [data:/data]
-    depends_on:
-      db: { condition: service_healthy }
-volumes:
-  data:
-`;
-
-const INDEX_CGI = `#!/bin/sh
-printf 'Content-Type: text/plain\r\n\r\n'
-echo "web says $GREETING at $APP_URL"
-echo "db says $(wget -q -O - http://db:8080/health.txt)"
-`;
 
 describe("environments of several services on Docker", () => {
   let docker: Docker;
@@ -70,10 +27,7 @@ describe("environments of several services on Docker", () => {
     const port = await freePort();
     runtime = new DockerRuntime(docker, { network: `demo-launcher-${namespace}`, ports: { from: port, to: port } });
     project = await mkdtemp(path.join(os.tmpdir(), "demo-launcher-env-"));
-    await writeFile(path.join(project, "compose.yaml"), COMPOSE);
-    await mkdir(path.join(project, "web", "cgi-bin"), { recursive: true });
-    await writeFile(path.join(project, "web", "cgi-bin", "index.cgi"), INDEX_CGI);
-    await chmod(path.join(project, "web", "cgi-bin", "index.cgi"), 0o755);
+    await writeComposeProject(project);
   });
 
   afterAll(async () => {
@@ -165,7 +119,7 @@ describe("environments of several services on Docker", () => {
   });
 
   it("fails a start whose dependency never turns healthy, naming it, and leaves nothing behind", async () => {
-    await writeFile(path.join(project, "sick.yaml"), COMPOSE.replace("http://127.0.0.1:8080/health.txt", "http://127.0.0.1:8080/missing.txt").replace("retries: 60", "retries: 2"));
+    await writeFile(path.join(project, "sick.yaml"), TEST_COMPOSE.replace("http://127.0.0.1:8080/health.txt", "http://127.0.0.1:8080/missing.txt").replace("retries: 200", "retries: 2"));
     await expect(runtime.createAndStart(await specFor("shop0003", "sick.yaml"))).rejects.toThrow(/service db is unhealthy/);
     expect(await docker.listContainers({ all: true, filters: ours("shop0003") })).toEqual([]);
     expect(await docker.listNetworks({ filters: ours("shop0003") })).toEqual([]);

@@ -21,7 +21,7 @@ describe("config errors at start", () => {
         `demo-launcher: ${file} has 4 problems:`,
         '  - domain: "Not_A_Domain" is wrong: must be a DNS name such as demo.example.org (lowercase letters, digits, dots and hyphens)',
         "  - limits.maxDemos: -1 is wrong: must be a whole number of demos, at least 1",
-        "  - limits.perclient: unknown key (did you mean perClient?); allowed keys here: maxDemos, perClient, queueLength, launchesPerClient, launchWindow, minFreeDisk, perNetwork",
+        "  - limits.perclient: unknown key (did you mean perClient?); allowed keys here: maxDemos, perClient, queueLength, launchesPerClient, launchWindow, memory, minFreeDisk, perNetwork",
         '  - apps.hello.ttl: "soon" is wrong: must be a number followed by ms, s, m, h or d (for example 90s, 10m, 1h)',
       ].join("\n"),
     );

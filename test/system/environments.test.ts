@@ -1,52 +1,17 @@
 // A Compose app as visitors' demos through the whole stack (real Docker, nginx, iptables): served by nginx, its services held in like any demo, gone whole at expiry, and no orphan after kill -9 mid-start.
-import { chmod, mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
+import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import net from "node:net";
 import os from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { SAMPLE_IMAGE } from "../../src/docker/sample-image.js";
 import { execIn } from "../support/container-exec.js";
+import { TEST_COMPOSE, writeComposeProject } from "../support/compose-project.js";
 import { publish, startRegistry, type Registry } from "../support/registry.js";
 import { launchAndWait, requireDocker, startStack, untilPast, waitFor, type Stack } from "../support/stack.js";
 
-// db is healthy once it answers; web answers with what db says by its service name; the worker shares db's volume.
-const COMPOSE = `
-services:
-  web:
-    image: ${SAMPLE_IMAGE}
-    command: ["/bin/httpd", "-f", "-p", "8080", "-h", "/srv"]
-    volumes: ["./web:/srv:ro"]
-    environment: { APP_URL: "\${DEMO_URL}" }
-    depends_on: { db: { condition: service_healthy } }
-    ports: ["8080:8080"]
-  db:
-    image: ${SAMPLE_IMAGE}
-    environment: { START_DELAY: "\${DB_START_DELAY:-0}" }
-    volumes: [data:/data]
-    healthcheck:
-      test: ["CMD", "wget", "-q", "-O", "/dev/null", "http://127.0.0.1:8080/health.txt"]
-      interval: 300ms
-      retries: 200
-  worker:
-    image: ${SAMPLE_IMAGE}
-    command: ["/bin/sh", "-c", "echo worker-of-\${DEMO_ID} > /data/worker.txt; exec sleep 3600"]
-    volumes: [data:/data]
-    depends_on: { db: { condition: service_healthy } }
-volumes:
-  data:
-`;
-
-const INDEX_CGI = `#!/bin/sh
-printf 'Content-Type: text/plain\\r\\n\\r\\n'
-echo "app url $APP_URL"
-echo "db says $(wget -q -O - http://db:8080/health.txt)"
-`;
-
 async function writeProject(dir: string): Promise<void> {
-  await mkdir(path.join(dir, "shop", "web", "cgi-bin"), { recursive: true });
-  await writeFile(path.join(dir, "shop", "compose.yaml"), COMPOSE);
-  await writeFile(path.join(dir, "shop", "web", "cgi-bin", "index.cgi"), INDEX_CGI);
-  await chmod(path.join(dir, "shop", "web", "cgi-bin", "index.cgi"), 0o755);
+  await writeComposeProject(path.join(dir, "shop"));
 }
 
 const SHOP = (extra = "") => `    compose: shop/compose.yaml\n    route: { service: web, port: 8080 }\n    memory: 64m\n    readiness: { path: /cgi-bin/index.cgi, timeout: 60s }\n${extra}`;
@@ -79,7 +44,7 @@ describe("a Compose app as visitors' demos", () => {
     server = net.createServer((socket) => socket.end("host-secret\n"));
     await new Promise<void>((resolve) => server.listen(0, "0.0.0.0", resolve));
     hostPort = (server.address() as net.AddressInfo).port;
-    const withDb = (image: string) => COMPOSE.replace(`  db:\n    image: ${SAMPLE_IMAGE}`, `  db:\n    image: ${image}`);
+    const withDb = (image: string) => TEST_COMPOSE.replace(`  db:\n    image: ${SAMPLE_IMAGE}`, `  db:\n    image: ${image}`);
     stack = await startStack({
       beforeStart: async (dir) => {
         await writeProject(dir);
@@ -110,14 +75,14 @@ describe("a Compose app as visitors' demos", () => {
     const demo = await launchAndWait(stack, "shop", "ready", 90_000);
     const answer = await stack.viaNginx(demo.host, "/cgi-bin/index.cgi");
     expect(answer.status).toBe(200);
-    expect(answer.body).toContain(`app url http://${demo.host}:${stack.nginxPort}/`);
+    expect(answer.body).toContain(`web says hello at http://${demo.host}:${stack.nginxPort}/`);
     expect(answer.body).toContain("db says ok");
-    expect(await objectsOf(stack, demo.id)).toMatchObject({ containers: ["db", "web", "worker"], networks: [`demo-launcher-${stack.namespace}-${demo.id}`], volumes: [`demo-launcher-${stack.namespace}-${demo.id}-data`] });
+    expect(await objectsOf(stack, demo.id)).toMatchObject({ containers: ["db", "migrate", "web", "worker"], networks: [`demo-launcher-${stack.namespace}-${demo.id}`], volumes: [`demo-launcher-${stack.namespace}-${demo.id}-data`] });
     // Logs per service: the routed one's by default, another's by name, an unknown name answered with the list.
     expect((await stack.api("GET", `/api/demos/${demo.id}/logs?lines=20&service=db`)).body).toContain("guestbook listening on :8080");
     const unknown = await stack.api("GET", `/api/demos/${demo.id}/logs?service=cache`);
     expect(unknown.status).toBe(404);
-    expect(JSON.parse(unknown.body)).toMatchObject({ detail: `Demo ${demo.id} has no service "cache"; its services: db, web, worker.`, services: ["db", "web", "worker"] });
+    expect(JSON.parse(unknown.body)).toMatchObject({ detail: `Demo ${demo.id} has no service "cache"; its services: db, migrate, web, worker.`, services: ["db", "migrate", "web", "worker"] });
     // A second visitor's environment is another one: its own network and volume.
     const other = await launchAndWait(stack, "shop", "ready", 90_000);
     expect((await objectsOf(stack, other.id)).volumes).toEqual([`demo-launcher-${stack.namespace}-${other.id}-data`]);
@@ -128,14 +93,14 @@ describe("a Compose app as visitors' demos", () => {
   it("hands out a whole environment from the warm pool, already running and routed, and makes the next one", async () => {
     const poolStatus = async () => JSON.parse((await stack.api("GET", "/api/status")).body).pool.warm as { ready: number; starting: number };
     await waitFor("the pool's environment to be ready", async () => (await poolStatus()).ready === 1, 90_000);
-    const before = (await stack.docker.listContainers({ filters: { label: [`demo-launcher.namespace=${stack.namespace}`, "demo-launcher.app=warm"] } })).map((info) => info.Id);
+    const before = (await stack.docker.listContainers({ all: true, filters: { label: [`demo-launcher.namespace=${stack.namespace}`, "demo-launcher.app=warm"] } })).map((info) => info.Id);
     const answer = await stack.api("POST", "/api/demos", { app: "warm" });
     expect(answer.status).toBe(201);
     const demo = JSON.parse(answer.body) as { id: string; host: string; status: string };
     expect(demo.status).toBe("ready");
-    // Every service of the claimed environment was running before the claim.
-    const claimed = await stack.docker.listContainers({ filters: { label: [`demo-launcher.id=${demo.id}`] } });
-    expect(claimed.map((info) => info.Labels["demo-launcher.service"]).sort()).toEqual(["db", "web", "worker"]);
+    // Every service of the claimed environment was there before the claim (migrate has run and exited).
+    const claimed = await stack.docker.listContainers({ all: true, filters: { label: [`demo-launcher.id=${demo.id}`] } });
+    expect(claimed.map((info) => info.Labels["demo-launcher.service"]).sort()).toEqual(["db", "migrate", "web", "worker"]);
     for (const info of claimed) expect(before).toContain(info.Id);
     expect((await stack.viaNginx(demo.host, "/cgi-bin/index.cgi")).body).toContain("db says ok");
     await waitFor("the pool to make the next environment", async () => (await poolStatus()).ready === 1, 90_000);
@@ -164,7 +129,7 @@ describe("a Compose app as visitors' demos", () => {
       // Its time box may end before it is ready on a slow machine: it must go whole either way.
       const answer = await stack.api("POST", "/api/demos", { app: "brief" });
       const demo = JSON.parse(answer.body) as { id: string; host: string; expiresAt: string };
-      await waitFor("the environment's containers to exist", async () => (await objectsOf(stack, demo.id)).containers.length === 3, 60_000);
+      await waitFor("the environment's containers to exist", async () => (await objectsOf(stack, demo.id)).containers.length === 4, 60_000);
       await untilPast(Date.parse(demo.expiresAt));
       await stack.controller!.engine.until(demo.id, (view) => view === undefined || view.status === "expired", AbortSignal.timeout(60_000));
       await waitFor("the environment's objects to be gone", async () => {
@@ -186,10 +151,29 @@ describe("a Compose app's environment after kill -9 mid-start", () => {
 
   beforeAll(async () => {
     // db answers only after 30 s, so the controller is killed while web waits for it to be healthy.
-    stack = await startStack({ controller: "child", beforeStart: writeProject, appsYaml: `  shop:\n${SHOP("    env: { DB_START_DELAY: '30' }\n")}`, limitsYaml: "limits: { maxDemos: 10, perClient: 10 }" });
+    stack = await startStack({ controller: "child", beforeStart: writeProject, appsYaml: `  shop:\n${SHOP("    env: { DB_START_DELAY: '30' }\n")}  quick:\n${SHOP()}`, limitsYaml: "limits: { maxDemos: 10, perClient: 10 }" });
   }, 180_000);
 
   afterAll(async () => stack?.close());
+
+  it("adopts a ready environment after kill -9 with every service as it was, and removes it whole when stopped", async () => {
+    const demo = await launchAndWait(stack, "quick", "ready", 90_000);
+    const before = (await stack.docker.listContainers({ all: true, filters: { label: [`demo-launcher.id=${demo.id}`] } })).map((info) => info.Id).sort();
+    expect(before).toHaveLength(4);
+    stack.child!.kill("SIGKILL");
+    await stack.child!.catch(() => {});
+    await stack.startChild();
+    const adopted = JSON.parse((await stack.api("GET", `/api/demos/${demo.id}`)).body) as { status: string };
+    expect(adopted.status).toBe("ready");
+    expect((await stack.viaNginx(demo.host, "/cgi-bin/index.cgi")).body).toContain("db says ok");
+    // The same containers: nothing was started again or left twice.
+    expect((await stack.docker.listContainers({ all: true, filters: { label: [`demo-launcher.id=${demo.id}`] } })).map((info) => info.Id).sort()).toEqual(before);
+    expect((await stack.api("DELETE", `/api/demos/${demo.id}`)).status).toBe(204);
+    await waitFor("the environment's objects to be gone", async () => {
+      const left = await objectsOf(stack, demo.id);
+      return left.containers.length + left.networks.length + left.volumes.length === 0;
+    }, 60_000);
+  });
 
   it("leaves no container, network or volume of the half-started environment once the next controller has looked", async () => {
     const answer = await stack.api("POST", "/api/demos", { app: "shop" });
