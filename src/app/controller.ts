@@ -115,7 +115,7 @@ export async function runtimeFor(config: Config, docker: Docker, defences: boole
     await assertSwarmManager(docker);
     return new SwarmRuntime(docker, { ...(config.swarm.registry ? { registry: config.swarm.registry } : {}), constraints: config.swarm.constraints, startTimeoutMs: config.swarm.startTimeout, ports: config.ports, nodeDockers: await nodeDockers(config) });
   }
-  const runtime = new DockerRuntime(docker, { network: config.network, ports: config.ports, hardened: defences, registries: await registryCredentials(config) });
+  const runtime = new DockerRuntime(docker, { network: config.network, ports: config.ports, hardened: defences, sweepLeftovers: !use.readOnly, registries: await registryCredentials(config) });
   if (!use.readOnly) for (const { network } of demoNetworks(config)) await runtime.ensureNetwork(network);
   return runtime;
 }

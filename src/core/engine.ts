@@ -16,7 +16,7 @@ import { VisitorLaunches, type LaunchResult } from "./demos/visitor-launch.js";
 import type { Job } from "./state/jobs.js";
 import { previewOps, type PreviewOps } from "./previews/previews.js";
 import type { AppSpec } from "./app-spec.js";
-import { UnknownServiceError, type EndedDemo, type EngineState } from "./runtime.js";
+import { UnknownServiceError, type EndedDemo, type EngineState, type ServiceStatus } from "./runtime.js";
 import { adoptAtStart, syncWithDocker } from "./instances/sync.js";
 import { queueInfo, touch } from "./demos/waiting-line.js";
 import { restoreAccepted } from "./state/restart.js";
@@ -167,6 +167,14 @@ export class DemoEngine implements DemoService, PreviewService, DiskService {
   }
 
   /** The last lines its newest container printed (the operator's view; visitors never see an app's output). */
+  async services(id: string): Promise<ServiceStatus[]> {
+    const demo = this.core.registry.get(id);
+    if (!demo) throw new DomainError({ code: "no-such-demo", id });
+    const instance = [...demo.instances].reverse().find((candidate) => candidate.containerId);
+    if (!instance || !this.core.specFor(demo)?.environment || !this.core.options.runtime.services) return [];
+    return this.core.options.runtime.services(instance.containerId!);
+  }
+
   /** The newest instance's last lines; of an environment, one service's (its routed one's by default). */
   async logs(id: string, lines: number, service?: string): Promise<string> {
     const demo = this.core.registry.get(id);

@@ -81,6 +81,16 @@ export class RuntimeUnavailableError extends Error {
   }
 }
 
+/** One service of an environment as Docker sees it. */
+export interface ServiceStatus {
+  service: string;
+  state: RuntimeState;
+  /** Its healthcheck's verdict, when it has one. */
+  health?: "starting" | "healthy" | "unhealthy";
+  /** The service nginx routes to. */
+  routed: boolean;
+}
+
 /** Thrown when logs (or another per-service question) name a service the demo's environment does not have. */
 export class UnknownServiceError extends Error {
   constructor(readonly service: string, readonly services: string[]) {
@@ -111,6 +121,8 @@ export interface ContainerRuntime {
   /** The last lines the container wrote; of an environment, the named service's (UnknownServiceError when it has none). */
   logTail(containerId: string, lines: number, service?: string): Promise<string>;
   imageExists(image: string): Promise<boolean>;
+  /** An environment's services as they run now (state and health); [] for a single container. */
+  services?(containerId: string): Promise<ServiceStatus[]>;
   /** Fetches an image from its registry (a Compose service's postgres:15); throws with the registry's reason. */
   pullImage?(image: string): Promise<void>;
   /** Stops a container without removing it (an idle preview); `restart` starts it again at the same endpoint. */

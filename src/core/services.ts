@@ -36,6 +36,8 @@ export interface DemoService extends DemoQueries {
   snapshot(id: string, source: string): Promise<Job>;
   job(id: string): Job | undefined;
   logs(id: string, lines: number, service?: string): Promise<string>;
+  /** The services of a demo's environment as they run now ([] for a single container). */
+  services(id: string): Promise<import("./runtime.js").ServiceStatus[]>;
   /** Previews (wake, remove) and shared demos (their resets) as the engine keeps them. */
   readonly previews: PreviewOps;
   readonly shared: SharedDemos;

@@ -1,9 +1,9 @@
 // Environments as the runtime's instances: started whole, listed as their routed container, removed with every container, and their network and volumes when the demo has none left.
 import type Docker from "dockerode";
 import { LABEL_PREFIX } from "../core/model.js";
-import { UnknownServiceError, type EnvironmentInstance, type InstanceSpec } from "../core/runtime.js";
+import { UnknownServiceError, type EnvironmentInstance, type InstanceSpec, type RuntimeState, type ServiceStatus } from "../core/runtime.js";
 import { call, statusCode } from "./engine-api.js";
-import { instanceContainers, removeEnvironmentLeftovers, ROLE_LABEL, SERVICE_LABEL, startEnvironment, type ServiceContainerOptions } from "./environment.js";
+import { instanceContainers, OBJECT_LABEL, removeEnvironmentLeftovers, ROLE_LABEL, SERVICE_LABEL, startEnvironment, type ServiceContainerOptions } from "./environment.js";
 
 interface Owner {
   namespace: string;
@@ -15,7 +15,8 @@ export class EnvironmentInstances {
   /** Containers of environments (routed and members), as last listed or made. */
   private readonly owners = new Map<string, Owner>();
 
-  constructor(private readonly docker: Docker, private readonly create: (options: Docker.ContainerCreateOptions) => Promise<Docker.Container>) {}
+  /** `sweep`: this process owns the namespace (the controller), so it may remove leftovers; a read-only command never does. */
+  constructor(private readonly docker: Docker, private readonly create: (options: Docker.ContainerCreateOptions) => Promise<Docker.Container>, private readonly sweep = false) {}
 
   async start(spec: InstanceSpec & { environment: EnvironmentInstance }, options: ServiceContainerOptions): Promise<string> {
     const containerId = await startEnvironment(this.docker, spec, { ...options, create: this.create });
@@ -31,7 +32,14 @@ export class EnvironmentInstances {
    * The containers the core sees: single ones and each environment's routed one. A member whose routed container is
    * gone (a start killed half-way) is removed here, with the demo's network and volumes once nothing of it is left.
    */
+  /** Namespaces whose leftovers were looked for (once, at the first listing: a controller's start). */
+  private readonly swept = new Set<string>();
+
   async listed(namespace: string, containers: Docker.ContainerInfo[]): Promise<Docker.ContainerInfo[]> {
+    if (this.sweep && !this.swept.has(namespace)) {
+      this.swept.add(namespace);
+      await this.sweepLeftovers(namespace, containers).catch(() => {});
+    }
     const routed = new Set(containers.filter((info) => info.Labels?.[ROLE_LABEL] === "routed").map((info) => info.Labels![`${LABEL_PREFIX}instance`]));
     const listed: Docker.ContainerInfo[] = [];
     const orphans: string[] = [];
@@ -76,6 +84,37 @@ export class EnvironmentInstances {
         if (statusCode(error) !== 304 && statusCode(error) !== 404) throw error;
       }
     }
+  }
+
+  /**
+   * Networks and volumes of demos with no container left (a controller killed after making an environment's network
+   * and before its first container): removed by their labels. Once per namespace, before any launch of this run.
+   */
+  private async sweepLeftovers(namespace: string, containers: Docker.ContainerInfo[]): Promise<void> {
+    const live = new Set(containers.map((info) => info.Labels?.[`${LABEL_PREFIX}id`]));
+    const filters = { label: [`${LABEL_PREFIX}namespace=${namespace}`, OBJECT_LABEL] };
+    const networks = (await call(() => this.docker.listNetworks({ filters }))) as Array<{ Labels?: Record<string, string> }>;
+    const volumes = ((await call(() => this.docker.listVolumes({ filters }))) as { Volumes?: Array<{ Labels?: Record<string, string> }> }).Volumes ?? [];
+    const orphaned = new Set([...networks, ...volumes].map((object) => object.Labels?.[`${LABEL_PREFIX}id`]).filter((id): id is string => id !== undefined && !live.has(id)));
+    for (const demoId of orphaned) await removeEnvironmentLeftovers(this.docker, namespace, demoId);
+  }
+
+  /** Every service of the instance: Docker's state and the healthcheck's verdict (from the listing's status text). */
+  async services(containerId: string): Promise<ServiceStatus[]> {
+    const owner = this.owners.get(containerId);
+    if (!owner) return [];
+    const containers = await instanceContainers(this.docker, owner.namespace, owner.instanceId);
+    return containers
+      .map((info) => {
+        const health = /\((healthy|unhealthy|health: starting)\)/.exec(info.Status ?? "")?.[1];
+        return {
+          service: info.Labels?.[SERVICE_LABEL] ?? "?",
+          state: info.State as RuntimeState,
+          ...(health ? { health: health === "health: starting" ? ("starting" as const) : (health as "healthy" | "unhealthy") } : {}),
+          routed: info.Labels?.[ROLE_LABEL] === "routed",
+        };
+      })
+      .sort((a, b) => a.service.localeCompare(b.service));
   }
 
   /** The container of one service of the instance whose routed container this is. */

@@ -225,10 +225,17 @@ export async function removeEnvironmentLeftovers(docker: Docker, namespace: stri
   const labels = [`${LABEL_PREFIX}namespace=${namespace}`, `${LABEL_PREFIX}id=${demoId}`];
   const left = await call(() => docker.listContainers({ all: true, filters: { label: labels } }));
   if (left.length > 0) return;
-  const networks = (await call(() => docker.listNetworks({ filters: { label: [...labels, `${OBJECT_LABEL}=network`] } }))) as Array<{ Id: string }>;
-  for (const network of networks) await call(() => docker.getNetwork(network.Id).remove()).catch(ignoreGone);
-  const volumes = (await call(() => docker.listVolumes({ filters: { label: labels } }))) as { Volumes?: Array<{ Name: string }> };
-  for (const volume of volumes.Volumes ?? []) await call(() => docker.getVolume(volume.Name).remove()).catch(ignoreGone);
+  // The network and the volumes do not wait for each other.
+  await Promise.all([
+    (async () => {
+      const networks = (await call(() => docker.listNetworks({ filters: { label: [...labels, `${OBJECT_LABEL}=network`] } }))) as Array<{ Id: string }>;
+      for (const network of networks) await call(() => docker.getNetwork(network.Id).remove()).catch(ignoreGone);
+    })(),
+    (async () => {
+      const volumes = (await call(() => docker.listVolumes({ filters: { label: labels } }))) as { Volumes?: Array<{ Name: string }> };
+      await Promise.all((volumes.Volumes ?? []).map((volume) => call(() => docker.getVolume(volume.Name).remove()).catch(ignoreGone)));
+    })(),
+  ]);
 }
 
 function ignoreGone(error: unknown): void {

@@ -2,7 +2,7 @@
 import Docker from "dockerode";
 import { LABEL_PREFIX } from "../core/model.js";
 import { describeError } from "../core/errors.js";
-import { PlacementError, type ContainerInspection, type ContainerRuntime, type ExecResult, type ExecSpec, type InstanceSpec, type RuntimeContainer, type RuntimeState, type StartedInstance } from "../core/runtime.js";
+import { PlacementError, type ContainerInspection, type ContainerRuntime, type ExecResult, type ExecSpec, type InstanceSpec, type RuntimeContainer, type RuntimeState, type ServiceStatus, type StartedInstance } from "../core/runtime.js";
 import { pickCandidatePort, type PortRange } from "./ports.js";
 import { demultiplex, execInContainer } from "./exec.js";
 import { commitContainer } from "./commit.js";
@@ -36,6 +36,8 @@ export interface DockerPlacement {
   ports: PortRange;
   /** false: Docker's defaults instead of the hardened options (the benchmark's baseline for their cost; never for production). */
   hardened?: boolean;
+  /** This process owns the namespace (the controller): what a crash left of environments is removed at the first listing. */
+  sweepLeftovers?: boolean;
   /** Credentials of registries images are pulled from, by registry host (the config's `registries`, then `docker login`'s). */
   registries?: (registry: string) => RegistryCredentials | undefined;
 }
@@ -52,11 +54,15 @@ export class DockerRuntime implements ContainerRuntime {
   private readonly environments: EnvironmentInstances;
 
   constructor(private readonly docker: Docker, private readonly placement: DockerPlacement = { network: "demo-launcher", ports: { from: 20000, to: 29999 } }) {
-    this.environments = new EnvironmentInstances(docker, (options) => this.createNamed(options));
+    this.environments = new EnvironmentInstances(docker, (options) => this.createNamed(options), placement.sweepLeftovers === true);
     this.puller = new ImagePuller(docker, placement.registries);
   }
 
   private readonly puller: ImagePuller;
+
+  async services(containerId: string): Promise<ServiceStatus[]> {
+    return this.environments.owns(containerId) ? this.environments.services(containerId) : [];
+  }
 
   async pullImage(image: string): Promise<void> {
     await this.puller.pull(image);

@@ -126,6 +126,19 @@ describe("environments of several services on Docker", () => {
     expect((await docker.listVolumes({ filters: ours("shop0003") })).Volumes ?? []).toEqual([]);
   });
 
+  it("removes at its first listing the network and volume a controller killed before the first container left", async () => {
+    const names = environmentNames(namespace, "shop0005");
+    const labels = { "demo-launcher.namespace": namespace, "demo-launcher.id": "shop0005" };
+    await docker.createNetwork({ Name: names.network, Labels: { ...labels, "demo-launcher.environment-object": "network" } });
+    await docker.createVolume({ Name: names.volume("data"), Labels: { ...labels, "demo-launcher.environment-object": "data" } });
+    // A read-only look (a CLI command) leaves them; the controller's first listing removes them.
+    await new DockerRuntime(docker, { network: `demo-launcher-${namespace}`, ports: { from: 1, to: 1 } }).list(namespace);
+    expect(await docker.listNetworks({ filters: ours("shop0005") })).toHaveLength(1);
+    await new DockerRuntime(docker, { network: `demo-launcher-${namespace}`, ports: { from: 1, to: 1 }, sweepLeftovers: true }).list(namespace);
+    expect(await docker.listNetworks({ filters: ours("shop0005") })).toEqual([]);
+    expect((await docker.listVolumes({ filters: ours("shop0005") })).Volumes ?? []).toEqual([]);
+  });
+
   it("removes the members a start killed half-way left behind (no routed container), with their network and volumes", async () => {
     const spec = await specFor("shop0004");
     const started = await runtime.createAndStart(spec);

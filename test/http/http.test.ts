@@ -66,6 +66,18 @@ describe("HTTP answers", () => {
     expect(missing.json()).toMatchObject({ status: 404, detail: "There is no live demo zzzz9999." });
   });
 
+  it("answers a demo's services and one service's logs for the admin, refusing a malformed or unknown service in words", async () => {
+    const env = (app = await serverFor("limits: { maxDemos: 5, perClient: 5 }"));
+    const { demo } = await env.engine.launch("hello", undefined);
+    await env.scheduler.runUntil(env.engine.settled());
+    const get = (url: string, headers: Record<string, string> = admin) => env.server.inject({ method: "GET", url, headers: { ...headers, host: "demo.localhost" } });
+    expect((await get(`/api/demos/${demo.id}/services`, {})).statusCode).toBe(401);
+    expect((await get(`/api/demos/${demo.id}/services`)).json()).toEqual({ services: [] });
+    expect((await get("/api/demos/zzzz9999/services")).json()).toMatchObject({ status: 404, detail: "There is no live demo zzzz9999." });
+    expect((await get(`/api/demos/${demo.id}/logs?service=Bad%20Name`)).json()).toMatchObject({ status: 400, detail: '"service" must be a service name of the demo\'s Compose file (lower-case letters, digits, . _ -), not "Bad Name".' });
+    expect((await get(`/api/demos/${demo.id}/logs?service=db`)).json()).toMatchObject({ status: 404, detail: `Demo ${demo.id} is a single container: it has no services to name.`, services: [] });
+  });
+
   it("words refused extensions with the limits", async () => {
     const env = (app = await serverFor("limits: { maxDemos: 5, perClient: 5 }"));
     const server = env.server;

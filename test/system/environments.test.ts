@@ -78,6 +78,15 @@ describe("a Compose app as visitors' demos", () => {
     expect(answer.body).toContain(`web says hello at http://${demo.host}:${stack.nginxPort}/`);
     expect(answer.body).toContain("db says ok");
     expect(await objectsOf(stack, demo.id)).toMatchObject({ containers: ["db", "migrate", "web", "worker"], networks: [`demo-launcher-${stack.namespace}-${demo.id}`], volumes: [`demo-launcher-${stack.namespace}-${demo.id}-data`] });
+    // Its services as they run: migrate did its work and exited, db is healthy, web is the routed one.
+    expect(JSON.parse((await stack.api("GET", `/api/demos/${demo.id}/services`)).body)).toEqual({
+      services: [
+        { service: "db", state: "running", health: "healthy", routed: false },
+        { service: "migrate", state: "exited", routed: false },
+        { service: "web", state: "running", routed: true },
+        { service: "worker", state: "running", routed: false },
+      ],
+    });
     // Logs per service: the routed one's by default, another's by name, an unknown name answered with the list.
     expect((await stack.api("GET", `/api/demos/${demo.id}/logs?lines=20&service=db`)).body).toContain("guestbook listening on :8080");
     const unknown = await stack.api("GET", `/api/demos/${demo.id}/logs?service=cache`);

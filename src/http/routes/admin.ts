@@ -52,6 +52,12 @@ export function adminRoutes(app: FastifyInstance, ctx: HttpContext): void {
     return reply.type("text/plain; charset=utf-8").header("cache-control", NO_STORE).header("x-content-type-options", "nosniff").send(text ? `${text}\n` : "");
   });
 
+  app.get<{ Params: { id: string } }>("/api/demos/:id/services", async (request, reply) => {
+    ctx.requireAdmin(request);
+    const id = ctx.parseId(request.params.id);
+    return reply.header("cache-control", NO_STORE).send({ services: await engine.services(id) });
+  });
+
   app.delete<{ Params: { id: string } }>("/api/demos/:id", async (request, reply) => {
     ctx.requireAdmin(request);
     const id = ctx.parseId(request.params.id);
