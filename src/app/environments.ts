@@ -6,7 +6,7 @@ import type { Config } from "../config/load.js";
 import { DEFAULT_CAPABILITIES } from "../core/app-spec.js";
 import { formatBytes } from "../core/demos/disk.js";
 import { DEMO_VARIABLES } from "../core/demos/demo-env.js";
-import type { EnvironmentTemplate } from "../core/environments/environment-spec.js";
+import { cappedLimit, type EnvironmentTemplate } from "../core/environments/environment-spec.js";
 
 /** Values that stand in for a demo's own while the file is checked at start (a `${DEMO_ID:?}` must not fail there). */
 const CHECK_VALUES: Record<string, string> = Object.fromEntries(DEMO_VARIABLES.map((name) => [name, `checking-${name.toLowerCase()}`]));
@@ -19,7 +19,8 @@ export async function prepareEnvironments(config: Config): Promise<Config> {
   const problems: Array<{ key: string; message: string }> = [];
   const apps: Record<string, AppConfig> = {};
   for (const [name, app] of Object.entries(config.apps)) {
-    if (!app.compose) {
+    // Not a Compose app, or read already (up reads the files before it starts the controller, which would again).
+    if (!app.compose || app.environment) {
       apps[name] = app;
       continue;
     }
@@ -37,7 +38,7 @@ export async function prepareEnvironments(config: Config): Promise<Config> {
       continue;
     }
     // What one demo is given in all: each service its own limit, at most the app's, the app's when it names none.
-    const demoMemory = checked.environment.services.reduce((sum, service) => sum + Math.min(service.limits.memory ?? app.memory, app.memory), 0);
+    const demoMemory = checked.environment.services.reduce((sum, service) => sum + cappedLimit(service.limits.memory, app.memory), 0);
     if (config.limits.memory !== undefined && demoMemory > config.limits.memory) {
       problems.push({ key: `apps.${name}.compose`, message: `one demo would be given ${formatBytes(demoMemory)} (its ${checked.environment.services.length} services' memory limits), more than limits.memory (${formatBytes(config.limits.memory)}): it could never start` });
       continue;

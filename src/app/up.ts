@@ -39,7 +39,7 @@ export async function ensureImages(config: Config, logger: Logger): Promise<void
         logger.info(`the image ${image} of app ${name} (service ${service}) is not on this host: it is pulled at the first launch`);
         continue;
       }
-      throw new SetupError(`the image ${image} of app ${name}${service ? ` (service ${service})` : ""} is not on this host`, `build or load it first (docker build -t ${image} …)`);
+      throw new SetupError(`the image ${image} of app ${name} is not on this host`, `build or load it first (docker build -t ${image} …)`);
     }
   }
 }

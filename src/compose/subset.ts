@@ -93,6 +93,7 @@ export function toEnvironment(document: Doc, options: SubsetOptions): SubsetResu
   if ("cycle" in ordered) problems.push(`services: depends_on goes round in a circle: ${ordered.cycle.join(" → ")}`);
   // A service with problems is missing from specs: choosing among the rest would word a misleading route problem.
   const routes = problems.length === 0 ? chooseRoutes(specs, options.routes, problems) : [];
+  for (const route of routes) if (specs.find((spec) => spec.name === route.service)?.noNetwork) problems.push(`services.${route.service}.network_mode: "none" cannot be routed: nginx would have nothing to reach`);
   if (problems.length > 0) return { ok: false, problems };
   const used = new Set(specs.flatMap((spec) => spec.mounts.flatMap((mount) => (mount.kind === "volume" ? [mount.volume] : []))));
   return { ok: true, environment: { services: "order" in ordered ? ordered.order : specs, volumes: [...used], routes }, warnings };
@@ -174,6 +175,7 @@ function serviceSpec(name: string, service: Doc, context: ServiceContext, proble
     ...(typeof service.stop_signal === "string" ? { stopSignal: service.stop_signal } : {}),
     ...(stopGraceMs !== undefined ? { stopGraceMs } : {}),
     aliases,
+    ...(service.network_mode === "none" ? { noNetwork: true } : {}),
     ...(typeof service.hostname === "string" ? { hostname: service.hostname } : {}),
     ...(typeof service.read_only === "boolean" ? { readOnly: service.read_only } : {}),
     ...(typeof service.tty === "boolean" ? { tty: service.tty } : {}),

@@ -1,12 +1,13 @@
 // An environment of several services on one Docker host: a network and volumes of the demo's own, a container per service started in depends_on order, every object labelled and removed only by its labels.
 import { createHash } from "node:crypto";
+import { stat } from "node:fs/promises";
 import path from "node:path";
 import type Docker from "dockerode";
 import { pack } from "tar-fs";
 import { LABEL_PREFIX } from "../core/model.js";
 import { describeError } from "../core/errors.js";
 import type { EnvironmentInstance, InstanceSpec } from "../core/runtime.js";
-import type { MountSpec, ServiceSpec } from "../core/environments/environment-spec.js";
+import { cappedLimit, type MountSpec, type ServiceSpec } from "../core/environments/environment-spec.js";
 import { systemScheduler } from "../clock/system-scheduler.js";
 import { call, statusCode } from "./engine-api.js";
 import { demultiplex } from "./exec.js";
@@ -41,9 +42,9 @@ export function serviceContainerOptions(spec: InstanceSpec & { environment: Envi
   const portKey = `${spec.containerPort}/tcp`;
   const names = environmentNames(spec.namespace, spec.demoId);
   // The app's limits are each service's default and its most: a file cannot ask for more than the operator gave.
-  const memory = Math.min(service.limits.memory ?? spec.memoryBytes, spec.memoryBytes);
-  const cpus = Math.min(service.limits.cpus ?? spec.cpus, spec.cpus);
-  const pids = Math.min(service.limits.pids ?? spec.pids, spec.pids);
+  const memory = cappedLimit(service.limits.memory, spec.memoryBytes);
+  const cpus = cappedLimit(service.limits.cpus, spec.cpus);
+  const pids = cappedLimit(service.limits.pids, spec.pids);
   const capabilities = (spec.hardening?.capabilities ?? []).filter((cap) => !service.capDrop.includes(cap) && !service.capDrop.includes("ALL"));
   const hardening = { ...spec.hardening, ...(spec.hardening?.capabilities ? { capabilities } : {}), readOnly: service.readOnly ?? spec.hardening?.readOnly ?? false };
   const mounts = service.mounts.flatMap((mount): Docker.MountSettings[] => {
@@ -73,7 +74,7 @@ export function serviceContainerOptions(spec: InstanceSpec & { environment: Envi
     ...(routed ? { ExposedPorts: { [portKey]: {} } } : {}),
     HostConfig: {
       ...(routed ? { PortBindings: { [portKey]: [{ HostIp: "127.0.0.1", HostPort: String(options.hostPort) }] } } : {}),
-      NetworkMode: network,
+      NetworkMode: service.noNetwork ? "none" : network,
       Memory: memory,
       MemorySwap: memory,
       NanoCpus: Math.round(cpus * 1e9),
@@ -87,7 +88,7 @@ export function serviceContainerOptions(spec: InstanceSpec & { environment: Envi
       // The routed service is watched by the controller (a crash ends or restarts the demo); the others keep their file's policy.
       RestartPolicy: { Name: routed || service.restart === "no" ? "no" : service.restart },
     },
-    NetworkingConfig: { EndpointsConfig: { [network]: { Aliases: [service.name, ...service.aliases] } } },
+    ...(service.noNetwork ? {} : { NetworkingConfig: { EndpointsConfig: { [network]: { Aliases: [service.name, ...service.aliases] } } } }),
   };
 }
 
@@ -133,10 +134,10 @@ export async function copyIntoContainer(container: Docker.Container, projectRoot
     if (mount.kind !== "copy") continue;
     const source = path.join(projectRoot, mount.source);
     const target = mount.target.replace(/^\/+/, "");
-    const stats = await import("node:fs/promises").then((fs) => fs.stat(source)).catch(() => undefined);
-    // Compose makes a missing bind source an empty folder; the path then exists in the container, empty.
+    const stats = await stat(source).catch(() => undefined);
+    // Compose makes a missing bind source an empty folder: one folder entry (the project's root, renamed), nothing in it.
     const stream = !stats
-      ? pack(path.dirname(source), { entries: [], finalize: true })
+      ? pack(projectRoot, { ignore: (name) => name !== projectRoot, map: (header) => ({ ...header, name: target, mode: 0o755 }) })
       : stats.isDirectory()
         ? pack(source, { map: (header) => ({ ...header, name: path.posix.join(target, header.name), ...(mount.readOnly && header.type !== "directory" ? { mode: readOnlyMode(header.mode) } : {}) }) })
         : pack(path.dirname(source), { entries: [path.basename(source)], map: (header) => ({ ...header, name: target, mode: mount.mode ?? (mount.readOnly ? readOnlyMode(header.mode) : header.mode) }) });

@@ -52,21 +52,19 @@ export class DockerRuntime implements ContainerRuntime {
 
   /** Environments of several services: started, listed and removed as one instance each. */
   private readonly environments: EnvironmentInstances;
+  private readonly puller: ImagePuller;
 
   constructor(private readonly docker: Docker, private readonly placement: DockerPlacement = { network: "demo-launcher", ports: { from: 20000, to: 29999 } }) {
     this.environments = new EnvironmentInstances(docker, (options) => this.createNamed(options), placement.sweepLeftovers === true);
     this.puller = new ImagePuller(docker, placement.registries);
   }
 
-  private readonly puller: ImagePuller;
-
   async services(containerId: string): Promise<ServiceStatus[]> {
     return this.environments.owns(containerId) ? this.environments.services(containerId) : [];
   }
 
-  async pullImage(image: string): Promise<void> {
-    await this.puller.pull(image);
-    this.knownImages.delete(image);
+  pullImage(image: string): Promise<void> {
+    return this.puller.pull(image);
   }
 
   /** A dedicated bridge with inter-container traffic off, so one demo cannot reach another. */

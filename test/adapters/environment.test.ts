@@ -72,6 +72,8 @@ describe("environments of several services on Docker", () => {
     // migrate ran to completion before web started, in the volume db and the worker share, with the demo's id interpolated.
     const dbId = containers.find((info) => info.Labels["demo-launcher.service"] === "db")!.Id;
     expect((await runtime.exec(dbId, { argv: ["cat", "/data/migrated.txt"], timeoutMs: 10_000 })).output.trim()).toBe("migrated-for-shop0001");
+    const workerId = containers.find((info) => info.Labels["demo-launcher.service"] === "worker")!.Id;
+    expect((await runtime.exec(workerId, { argv: ["/bin/sh", "-c", "test -d /scratch && ls -A /scratch | wc -l"], timeoutMs: 10_000 })).output.trim()).toBe("0");
     for (const info of containers) expect(info.Labels).toMatchObject({ "demo-launcher.instance": "shop0001-1", "demo-launcher.namespace": namespace });
     // Only web is published, and only on loopback.
     expect(containers.flatMap((info) => info.Ports.filter((port) => port.PublicPort).map((port) => `${info.Labels["demo-launcher.service"]} ${port.IP}`))).toEqual(["web 127.0.0.1"]);

@@ -34,7 +34,8 @@ services:
   worker:
     image: ${SAMPLE_IMAGE}
     command: ["/bin/sh", "-c", "echo worker-of-\${DEMO_ID} > /data/worker.txt; exec sleep 3600"]
-    volumes: [data:/data]
+    # A bind source the project does not have: Compose makes it an empty folder, and so do we.
+    volumes: [data:/data, "./scratch:/scratch"]
     depends_on:
       db: { condition: service_healthy }
 volumes:

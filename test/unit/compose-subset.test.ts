@@ -175,6 +175,12 @@ describe("reading a Compose file", () => {
     expect((await read("services:\n  web: { image: app, ports: ['80'] }\n", {}, { routes: [{ service: "api", port: 80 }] })).ok).toBe(false);
   });
 
+  it("runs a service with network_mode: none without a network, and refuses to route one", async () => {
+    const { environment } = await accepted("services:\n  web: { image: app, ports: ['80'] }\n  batch: { image: job, network_mode: none }\n");
+    expect(environment.services.find((service) => service.name === "batch")).toMatchObject({ noNetwork: true });
+    expect(await problems("services:\n  web: { image: app, ports: ['80'], network_mode: none }\n")).toEqual(['compose.yaml: services.web.network_mode: "none" cannot be routed: nginx would have nothing to reach']);
+  });
+
   it("orders services by depends_on and names a cycle", async () => {
     const { environment } = await accepted("services:\n  web: { image: a, ports: ['80'], depends_on: [api] }\n  api: { image: b, depends_on: [db] }\n  db: { image: c }\n");
     expect(environment.services.map((service) => service.name)).toEqual(["db", "api", "web"]);

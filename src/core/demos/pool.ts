@@ -3,8 +3,8 @@ import type { AppSpec as AppConfig } from "../app-spec.js";
 import type { EngineContext, Ports } from "../context.js";
 import { hostFor } from "../routing/naming.js";
 import { runLaunch } from "./launch.js";
-import { demoMemory, memoryFits } from "./admission.js";
-import { memoryInUse } from "./waiting-line.js";
+import { demoMemory } from "./admission.js";
+import { memoryAllows } from "./waiting-line.js";
 import type { Demo } from "../model.js";
 
 /** An unclaimed warm container is recycled after this long, so a pool never runs stale for days. */
@@ -33,7 +33,7 @@ export function ensurePools(ctx: EngineContext, newId: () => string): void {
     for (const demo of ctx.registry.values()) if (demo.pooled && demo.app === name) members += 1;
     for (; members < app.pool; members += 1) {
       // The pool is made of what memory is left: it never keeps a visitor's launch waiting.
-      if (!memoryFits(ctx.options.limits, memoryInUse(ctx), demoMemory(app))) return;
+      if (!memoryAllows(ctx, demoMemory(app))) return;
       const id = newId();
       const demo: Demo = { id, kind: "visitor", app: name, host: hostFor(id, ctx.options.domain), createdAt: now, expiresAt: now + POOL_IDLE_MS, status: "starting", step: "creating", pooled: true, instances: [] };
       ctx.registry.add(demo);

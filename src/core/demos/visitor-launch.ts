@@ -43,7 +43,9 @@ async function launchForVisitor(ctx: EngineContext, rate: LaunchRateLimiter, app
   const now = ctx.now();
   let admission: ReturnType<typeof admit>;
   try {
-    admission = admit({ demos: ctx.registry.all(), queued: ctx.registry.queue.length, limits: ctx.options.limits, owner, ttl: app.ttl, rate: rate, now, memory: { inUse: memoryInUse(ctx), need: readyPoolMember(ctx, name) ? 0 : demoMemory(app) } });
+    // Memory is counted only under limits.memory: without it a launch walks no demo for it.
+    const memory = ctx.options.limits.memory === undefined ? undefined : { inUse: memoryInUse(ctx), need: readyPoolMember(ctx, name) ? 0 : demoMemory(app) };
+    admission = admit({ demos: ctx.registry.all(), queued: ctx.registry.queue.length, limits: ctx.options.limits, owner, ttl: app.ttl, rate: rate, now, ...(memory ? { memory } : {}) });
   } catch (error) {
     ctx.emit({ type: "launch-refused", app: name, reason: error instanceof DomainError && (error.data.code === "rate-limited" || error.data.code === "network-full") ? "rate-limited" : "full" });
     throw error;

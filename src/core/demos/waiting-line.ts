@@ -14,7 +14,7 @@ export function promoteQueued(ctx: EngineContext): void {
     const head = registry.get(registry.queue[0]!);
     const headApp = head ? ctx.options.apps[head.app] : undefined;
     // The first in line waits until its demo's memory fits: nobody behind it jumps the line.
-    if (head?.status === "queued" && headApp && !memoryFits(ctx.options.limits, memoryInUse(ctx), demoMemory(headApp))) return;
+    if (head?.status === "queued" && headApp && !memoryAllows(ctx, demoMemory(headApp))) return;
     const id = registry.queue.shift()!;
     const demo = registry.get(id);
     const app = demo ? ctx.options.apps[demo.app] : undefined;
@@ -26,6 +26,11 @@ export function promoteQueued(ctx: EngineContext): void {
     toStatus(ctx, demo, "starting", "creating");
     ctx.track(runLaunch(ctx, demo, app));
   }
+}
+
+/** Whether a demo needing `need` bytes fits under limits.memory now; without a limit, at once (no walk over the demos). */
+export function memoryAllows(ctx: Ports<"options" | "registry" | "specFor">, need: number): boolean {
+  return ctx.options.limits.memory === undefined || memoryFits(ctx.options.limits, memoryInUse(ctx), need);
 }
 
 /** The memory every demo that is not waiting in line is given (visitors', the pool's, previews', shared replicas'). */

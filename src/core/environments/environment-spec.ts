@@ -64,6 +64,8 @@ export interface ServiceSpec {
   stopGraceMs?: number;
   /** Further DNS names on the environment's network (the service's name always is one). */
   aliases: string[];
+  /** `network_mode: none`: no network at all (a batch job that needs none). */
+  noNetwork?: boolean;
   hostname?: string;
   readOnly?: boolean;
   tty?: boolean;
@@ -78,6 +80,11 @@ export interface EnvironmentSpec {
   /** Named volumes, each created per environment (never shared between demos). */
   volumes: string[];
   routes: RoutedService[];
+}
+
+/** A service's limit: what its file asks for, at most the app's (which it gets when the file names none). */
+export function cappedLimit(asked: number | undefined, most: number): number {
+  return Math.min(asked ?? most, most);
 }
 
 /** Order services so each comes after what it depends on; names a cycle when there is one. */
