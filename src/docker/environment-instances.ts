@@ -3,7 +3,8 @@ import type Docker from "dockerode";
 import { LABEL_PREFIX } from "../core/model.js";
 import { UnknownServiceError, type EnvironmentInstance, type InstanceSpec, type RuntimeState, type ServiceStatus } from "../core/runtime.js";
 import { call, statusCode } from "./engine-api.js";
-import { instanceContainers, OBJECT_LABEL, removeEnvironmentLeftovers, ROLE_LABEL, SERVICE_LABEL, startEnvironment, type ServiceContainerOptions } from "./environment.js";
+import { OBJECT_LABEL, removeEnvironmentLeftovers, startEnvironment, type ServiceContainerOptions } from "./environment.js";
+import { containersOfInstance, containersOnlyOf, demoContainers, orphanMembers, ROLE_LABEL, SERVICE_LABEL } from "./environment-members.js";
 
 interface Owner {
   namespace: string;
@@ -18,10 +19,20 @@ export class EnvironmentInstances {
   /** `sweep`: this process owns the namespace (the controller), so it may remove leftovers; a read-only command never does. */
   constructor(private readonly docker: Docker, private readonly create: (options: Docker.ContainerCreateOptions) => Promise<Docker.Container>, private readonly sweep = false) {}
 
+  /** Per instance: the stateful members of the instance before that its start stopped (started again if it is discarded). */
+  private readonly stoppedFor = new Map<string, string[]>();
+
   async start(spec: InstanceSpec & { environment: EnvironmentInstance }, options: ServiceContainerOptions): Promise<string> {
-    const containerId = await startEnvironment(this.docker, spec, { ...options, create: this.create });
+    const { containerId, stopped } = await startEnvironment(this.docker, spec, { ...options, create: this.create });
     this.owners.set(containerId, { namespace: spec.namespace, demoId: spec.demoId, instanceId: spec.instanceId });
+    if (stopped.length > 0) this.stoppedFor.set(spec.instanceId, stopped);
     return containerId;
+  }
+
+  /** The containers of the instance whose routed container this is (none when it is not an environment's). */
+  private async containersOf(containerId: string): Promise<Docker.ContainerInfo[]> {
+    const owner = this.owners.get(containerId);
+    return owner ? containersOfInstance(await demoContainers(this.docker, owner.namespace, owner.demoId), owner.instanceId) : [];
   }
 
   owns(containerId: string): boolean {
@@ -40,17 +51,14 @@ export class EnvironmentInstances {
       this.swept.add(namespace);
       await this.sweepLeftovers(namespace, containers).catch(() => {});
     }
-    const routed = new Set(containers.filter((info) => info.Labels?.[ROLE_LABEL] === "routed").map((info) => info.Labels![`${LABEL_PREFIX}instance`]));
     const listed: Docker.ContainerInfo[] = [];
-    const orphans: string[] = [];
     for (const info of containers) {
       const role = info.Labels?.[ROLE_LABEL];
       if (role) this.owners.set(info.Id, { namespace, demoId: info.Labels![`${LABEL_PREFIX}id`] ?? "", instanceId: info.Labels![`${LABEL_PREFIX}instance`] ?? "" });
       if (role !== "member") listed.push(info);
-      else if (!routed.has(info.Labels![`${LABEL_PREFIX}instance`])) orphans.push(info.Id);
     }
     // Rare (only after a crash mid-start), and done before the listing is used: a reconcile then sees a clean host.
-    for (const orphan of orphans) await this.remove(orphan).catch(() => {});
+    for (const orphan of orphanMembers(containers)) await this.remove(orphan.Id).catch(() => {});
     return listed;
   }
 
@@ -59,9 +67,8 @@ export class EnvironmentInstances {
    * them all; an idle preview woken): its services come back as they were, on their volumes.
    */
   async startAll(containerId: string): Promise<void> {
-    const owner = this.owners.get(containerId);
-    if (!owner) return;
-    const containers = await instanceContainers(this.docker, owner.namespace, owner.instanceId);
+    const containers = await this.containersOf(containerId);
+    if (containers.length === 0) return;
     const ordered = [...containers.filter((info) => info.Id !== containerId).map((info) => info.Id), containerId];
     for (const id of ordered) {
       try {
@@ -74,9 +81,8 @@ export class EnvironmentInstances {
 
   /** Stops every container of the instance (an idle preview): the routed one first, so nothing is served half. */
   async stopAll(containerId: string): Promise<void> {
-    const owner = this.owners.get(containerId);
-    if (!owner) return;
-    const containers = await instanceContainers(this.docker, owner.namespace, owner.instanceId);
+    const containers = await this.containersOf(containerId);
+    if (containers.length === 0) return;
     for (const id of [containerId, ...containers.filter((info) => info.Id !== containerId).map((info) => info.Id)]) {
       try {
         await call(() => this.docker.getContainer(id).stop({ t: 3 }));
@@ -101,9 +107,7 @@ export class EnvironmentInstances {
 
   /** Every service of the instance: Docker's state and the healthcheck's verdict (from the listing's status text). */
   async services(containerId: string): Promise<ServiceStatus[]> {
-    const owner = this.owners.get(containerId);
-    if (!owner) return [];
-    const containers = await instanceContainers(this.docker, owner.namespace, owner.instanceId);
+    const containers = await this.containersOf(containerId);
     return containers
       .map((info) => {
         const health = /\((healthy|unhealthy|health: starting)\)/.exec(info.Status ?? "")?.[1];
@@ -119,18 +123,20 @@ export class EnvironmentInstances {
 
   /** The container of one service of the instance whose routed container this is. */
   async serviceContainer(containerId: string, service: string): Promise<string> {
-    const owner = this.owners.get(containerId);
-    const containers = owner ? await instanceContainers(this.docker, owner.namespace, owner.instanceId) : [];
+    const containers = await this.containersOf(containerId);
     const found = containers.find((info) => info.Labels?.[SERVICE_LABEL] === service);
     if (!found) throw new UnknownServiceError(service, containers.map((info) => info.Labels?.[SERVICE_LABEL] ?? "").filter(Boolean).sort());
     return found.Id;
   }
 
-  /** Every container of the instance, then the demo's network and volumes if nothing of the demo is left. */
+  /**
+   * Every container of the instance no other instance of the demo uses (a replacement's new instance keeps the
+   * database), then the demo's network and volumes if nothing of the demo is left.
+   */
   async remove(containerId: string, forget: (containerId: string) => void = () => {}): Promise<void> {
     const owner = this.owners.get(containerId);
     if (!owner) return;
-    const containers = await instanceContainers(this.docker, owner.namespace, owner.instanceId);
+    const containers = containersOnlyOf(await demoContainers(this.docker, owner.namespace, owner.demoId), owner.instanceId);
     const ids = new Set([containerId, ...containers.map((info) => info.Id)]);
     await Promise.all(
       [...ids].map(async (id) => {
@@ -143,6 +149,11 @@ export class EnvironmentInstances {
         forget(id);
       }),
     );
+    // A replacement that failed after it stopped the database: the instance before gets it back. (Kept in memory
+    // only: after a controller restart the instance's own restart policy, or the demo's end, takes it from there.)
+    const stopped = this.stoppedFor.get(owner.instanceId) ?? [];
+    this.stoppedFor.delete(owner.instanceId);
+    for (const id of stopped) await call(() => this.docker.getContainer(id).start()).catch(() => {});
     await removeEnvironmentLeftovers(this.docker, owner.namespace, owner.demoId);
   }
 }

@@ -10,14 +10,12 @@ import type { EnvironmentInstance, InstanceSpec } from "../core/runtime.js";
 import { cappedLimit, type MountSpec, type ServiceSpec } from "../core/environments/environment-spec.js";
 import { systemScheduler } from "../clock/system-scheduler.js";
 import { call, statusCode } from "./engine-api.js";
-import { demultiplex } from "./exec.js";
 import { hardenedHostConfig } from "./hardening.js";
+import { awaitCondition } from "./service-conditions.js";
 import { environmentBridgePrefix, type Egress } from "../firewall/rules.js";
+import { planKeeps } from "../core/environments/keep-plan.js";
+import { demoContainers, FINGERPRINT_LABEL, MEMBERS_LABEL, membersLabel, ROLE_LABEL, runningServices, SERVICE_LABEL, serviceFingerprint } from "./environment-members.js";
 
-/** Which service of its environment a container runs. */
-export const SERVICE_LABEL = `${LABEL_PREFIX}service`;
-/** "routed": the container the core knows as the instance's; "member": the environment's other services. */
-export const ROLE_LABEL = `${LABEL_PREFIX}role`;
 /** On a network or volume: which of an environment's objects it is ("network", or the volume's name in the file). */
 export const OBJECT_LABEL = `${LABEL_PREFIX}environment-object`;
 
@@ -153,71 +151,6 @@ function readOnlyMode(mode: number | undefined): number {
   return (mode ?? 0o644) & 0o7555;
 }
 
-/** Waits until a dependency is what its dependant asked for: started (already), healthy, or exited with 0. */
-export async function awaitCondition(docker: Docker, containerId: string, service: string, condition: ServiceSpec["dependsOn"][number]["condition"], deadline: number): Promise<void> {
-  if (condition === "service_started") return;
-  const container = docker.getContainer(containerId);
-  const left = () => Math.max(1, deadline - systemScheduler.now());
-  if (condition === "service_completed_successfully") {
-    const result = (await bounded(container.wait() as Promise<{ StatusCode: number }>, left(), `${service} did not finish in time`)) as { StatusCode: number };
-    if (result.StatusCode !== 0) throw new Error(`service ${service} exited with code ${result.StatusCode}${await tailOf(container)}`);
-    return;
-  }
-  // Healthy: Docker's events say when the status changes; the inspect after subscribing catches one that already did.
-  const events = (await call(() => docker.getEvents({ filters: { container: [containerId], event: ["health_status", "die"] } }))) as NodeJS.ReadableStream & { destroy?: () => void };
-  try {
-    const changed = new Promise<string>((resolve, reject) => {
-      events.on("data", (chunk: Buffer) => {
-        for (const line of chunk.toString("utf8").split("\n").filter(Boolean)) {
-          const event = JSON.parse(line) as { Action?: string; status?: string };
-          const action = event.Action ?? event.status ?? "";
-          if (action === "die" || action.startsWith("health_status")) resolve(action);
-        }
-      });
-      events.on("error", reject);
-    });
-    for (;;) {
-      const info = await call(() => container.inspect());
-      const health = info.State.Health as { Status: string; Log?: Array<{ Output: string }> } | undefined;
-      if (!health) throw new Error(`service ${service} has no healthcheck, yet another service waits for it to be healthy (depends_on condition: service_healthy)`);
-      if (health.Status === "healthy") return;
-      // Exited first: Docker calls a stopped container unhealthy too, and its own last lines say more.
-      if (!info.State.Running) throw new Error(`service ${service} exited with code ${info.State.ExitCode} before it was healthy${await tailOf(container)}`);
-      if (health.Status === "unhealthy") throw new Error(`service ${service} is unhealthy: ${health.Log?.at(-1)?.Output.trim().slice(0, 300) || "its healthcheck said nothing"}`);
-      await bounded(changed, left(), `service ${service} was not healthy within the app's readiness timeout`);
-    }
-  } finally {
-    events.destroy?.();
-  }
-}
-
-async function bounded<T>(work: Promise<T>, ms: number, message: string): Promise<T> {
-  let cancel = () => {};
-  const timeout = new Promise<never>((_, reject) => {
-    cancel = systemScheduler.after(ms, () => reject(new Error(message)), { keepAlive: true });
-  });
-  try {
-    return await Promise.race([work, timeout]);
-  } finally {
-    cancel();
-  }
-}
-
-async function tailOf(container: Docker.Container): Promise<string> {
-  try {
-    const buffer = (await container.logs({ stdout: true, stderr: true, tail: 5, follow: false })) as unknown as Buffer;
-    const text = demultiplex(buffer).trim();
-    return text ? ` (its last lines: ${text.split("\n").slice(-5).join(" / ").slice(0, 400)})` : "";
-  } catch {
-    return "";
-  }
-}
-
-/** Every container of one instance of an environment (its routed one and its members). */
-export async function instanceContainers(docker: Docker, namespace: string, instanceId: string): Promise<Docker.ContainerInfo[]> {
-  return call(() => docker.listContainers({ all: true, filters: { label: [`${LABEL_PREFIX}namespace=${namespace}`, `${LABEL_PREFIX}instance=${instanceId}`] } }));
-}
-
 /**
  * Removes a demo's network and volumes once no container of it is left; only what carries its labels (a network
  * or volume of the same name made by someone else stays).
@@ -246,35 +179,61 @@ function ignoreGone(error: unknown): void {
 
 /**
  * Creates every service's container (the routed one first: the anchor a restarted controller finds, half-made or
- * not) and starts them in depends_on order, each once its dependencies are started, healthy or done. On any failure
- * everything this start made is removed (the demo's volumes too when it has no other instance). Returns the routed
- * service's container.
+ * not) and starts them in depends_on order, each once its dependencies are started, healthy or done. A demo's
+ * earlier instance (a replacement, a preview's push) lends the new one every member it keeps (see planKeeps). On
+ * any failure everything this start made is removed (the demo's volumes too when nothing of it is left) and the
+ * stateful members it stopped start again. Returns the routed service's container and the members it stopped.
  */
-export async function startEnvironment(docker: Docker, spec: InstanceSpec & { environment: EnvironmentInstance }, options: ServiceContainerOptions & { create(options: Docker.ContainerCreateOptions): Promise<Docker.Container> }): Promise<string> {
+export async function startEnvironment(docker: Docker, spec: InstanceSpec & { environment: EnvironmentInstance }, options: ServiceContainerOptions & { create(options: Docker.ContainerCreateOptions): Promise<Docker.Container> }): Promise<{ containerId: string; stopped: string[] }> {
   const { environment, namespace, demoId } = spec;
   const deadline = systemScheduler.now() + environment.startTimeoutMs;
   const objectLabels = { [`${LABEL_PREFIX}namespace`]: namespace, [`${LABEL_PREFIX}id`]: demoId };
   const routedName = environment.spec.routes[0]!.service;
-  const byName = new Map(environment.spec.services.map((service) => [service.name, service]));
   const ids = new Map<string, string>();
+  const made: string[] = [];
+  const stopped: string[] = [];
   try {
     const network = await ensureEnvironmentNetwork(docker, namespace, demoId, objectLabels, spec.hardening?.egress);
-    await ensureEnvironmentVolumes(docker, namespace, demoId, environment.spec.volumes, objectLabels);
-    for (const service of [byName.get(routedName)!, ...environment.spec.services.filter((service) => service.name !== routedName)]) {
-      const container = await options.create(serviceContainerOptions(spec, service, network, options));
+    const [, existing] = await Promise.all([ensureEnvironmentVolumes(docker, namespace, demoId, environment.spec.volumes, objectLabels), demoContainers(docker, namespace, demoId)]);
+    const creates = await Promise.all(
+      environment.spec.services.map(async (service) => {
+        const create = serviceContainerOptions(spec, service, network, options);
+        return { service, create, fingerprint: await serviceFingerprint(docker, create, environment.projectRoot, service.mounts) };
+      }),
+    );
+    const plan = planKeeps(
+      creates.map(({ service, fingerprint }) => ({ name: service.name, fingerprint, stateful: service.mounts.some((mount) => mount.kind === "volume"), routed: service.name === routedName, dependsOn: service.dependsOn })),
+      existing.length > 0 ? runningServices(existing) : [],
+    );
+    const members = new Map(creates.filter(({ service }) => service.name !== routedName).map(({ service, create }) => [service.name, plan.keep.get(service.name)?.containerName ?? create.name!]));
+    const idOf = (name: string) => existing.find((info) => info.Names?.[0] === `/${name}`)!.Id;
+    for (const [name, kept] of plan.keep) ids.set(name, idOf(kept.containerName));
+    const ordered = [...creates.filter(({ service }) => service.name === routedName), ...creates.filter(({ service }) => service.name !== routedName && !plan.keep.has(service.name))];
+    for (const { service, create, fingerprint } of ordered) {
+      const routed = service.name === routedName;
+      const container = await options.create({ ...create, Labels: { ...create.Labels, [FINGERPRINT_LABEL]: fingerprint, ...(routed ? { [MEMBERS_LABEL]: membersLabel(members) } : {}) } });
       ids.set(service.name, container.id);
+      made.push(container.id);
       await copyIntoContainer(container, environment.projectRoot, service.mounts);
     }
     for (const service of environment.spec.services) {
+      if (plan.keep.has(service.name)) continue;
       for (const dependency of service.dependsOn) await awaitCondition(docker, ids.get(dependency.service)!, dependency.service, dependency.condition, deadline);
+      const previous = plan.stopFirst.get(service.name);
+      if (previous) {
+        stopped.push(idOf(previous.containerName));
+        await call(() => docker.getContainer(idOf(previous.containerName)).stop({ t: Math.ceil((service.stopGraceMs ?? 3000) / 1000) })).catch((error: unknown) => (statusCode(error) === 304 ? undefined : Promise.reject(error)));
+      }
       await call(() => docker.getContainer(ids.get(service.name)!).start()).catch((error: unknown) => {
         if (statusCode(error) === 304) return;
         throw new Error(`service ${service.name} could not start: ${describeError(error)}`, { cause: error });
       });
     }
-    return ids.get(routedName)!;
+    return { containerId: ids.get(routedName)!, stopped };
   } catch (error) {
-    await Promise.all([...ids.values()].map((id) => call(() => docker.getContainer(id).remove({ force: true })).catch(() => {})));
+    await Promise.all(made.map((id) => call(() => docker.getContainer(id).remove({ force: true })).catch(() => {})));
+    // The instance before keeps serving on its own database.
+    for (const id of stopped) await call(() => docker.getContainer(id).start()).catch(() => {});
     await removeEnvironmentLeftovers(docker, namespace, demoId).catch(() => {});
     throw error;
   }

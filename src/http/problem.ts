@@ -117,7 +117,7 @@ export function problemFromDomain(error: DomainError): ProblemError {
     case "no-such-service":
       return new ProblemError("not-found", data.services.length ? `Demo ${data.id} has no service ${JSON.stringify(data.service.slice(0, 60))}; its services: ${data.services.join(", ")}.` : `Demo ${data.id} is a single container: it has no services to name.`, { extra: { services: data.services } });
     case "not-for-environments":
-      return new ProblemError("conflict", `Demo ${data.id} is an environment of several services (a Compose file): ${data.what} is not available for environments yet.`);
+      return new ProblemError("conflict", `Demo ${data.id} is an environment of several services (a Compose file): ${data.what}.`);
     case "replacement-running":
       return new ProblemError("conflict", `Demo ${data.id} is already being replaced by ${data.image}; wait until that ends.`);
     case "missing-image":

@@ -35,7 +35,7 @@ describe("environments of several services on Docker", () => {
     if (project) await rm(project, { recursive: true, force: true });
   });
 
-  async function specFor(demoId: string, compose = "compose.yaml"): Promise<InstanceSpec> {
+  async function specFor(demoId: string, compose = "compose.yaml", generation = 1): Promise<InstanceSpec> {
     const demo = { id: demoId, kind: "visitor" as const, app: "shop", host: `${demoId}.demo.localhost`, createdAt: Date.now(), expiresAt: Date.now() + 600_000 };
     const env = demoEnvironment(demo, `http://${demo.host}/`);
     const template = composeTemplate(project, compose, { capabilities: [...DEFAULT_CAPABILITIES], route: { service: "web", port: 8080 } });
@@ -43,11 +43,11 @@ describe("environments of several services on Docker", () => {
     if (!rendered.ok) throw new Error(rendered.problems.join("\n"));
     return {
       demoId,
-      instanceId: `${demoId}-1`,
+      instanceId: `${demoId}-${generation}`,
       namespace,
       image: SAMPLE_IMAGE,
       containerPort: 8080,
-      labels: labelsFor({ demo: { ...demo, namespace }, instance: { id: `${demoId}-1`, generation: 1, image: SAMPLE_IMAGE } }),
+      labels: labelsFor({ demo: { ...demo, namespace }, instance: { id: `${demoId}-${generation}`, generation, image: SAMPLE_IMAGE } }),
       env,
       memoryBytes: 64 * 1024 ** 2,
       cpus: 0.5,
@@ -152,5 +152,35 @@ describe("environments of several services on Docker", () => {
     expect(await docker.listContainers({ all: true, filters: ours("shop0004") })).toEqual([]);
     expect((await docker.listVolumes({ filters: ours("shop0004") })).Volumes ?? []).toEqual([]);
     expect(await docker.listNetworks({ filters: ours("shop0004") })).toEqual([]);
+  });
+
+  it("a new instance of the demo keeps the services that did not change, stops a changed one with a volume before its new one starts, and gives it back when discarded", async () => {
+    // One runtime per instance, each with a free port of its own (the suite's runtime has one port).
+    const runtimeWithOnePortEach = async () => {
+      const port = await freePort();
+      return new DockerRuntime(docker, { network: `demo-launcher-${namespace}`, ports: { from: port, to: port } });
+    };
+    const services = async (instance?: string) => Object.fromEntries((await docker.listContainers({ all: true, filters: { label: [...ours("shop0006").label, ...(instance ? [`demo-launcher.instance=${instance}`] : [])] } })).map((info) => [`${info.Labels["demo-launcher.service"]}@${info.Labels["demo-launcher.instance"]}`, info.State]));
+    const first = await (await runtimeWithOnePortEach()).createAndStart(await specFor("shop0006"));
+    const second = await (await runtimeWithOnePortEach()).createAndStart(await specFor("shop0006", "compose.yaml", 2));
+    // Nothing changed but the instance: web starts anew (its switch is the zero-downtime step), the rest is kept.
+    expect(await services()).toEqual({ "web@shop0006-1": "running", "db@shop0006-1": "running", "migrate@shop0006-1": "exited", "worker@shop0006-1": "running", "web@shop0006-2": "running" });
+    expect(await fetch(`http://${second.endpoint}/cgi-bin/index.cgi`).then((response) => response.text())).toContain("db says ok");
+    // The first instance goes (its replacement succeeded): only its web goes with it.
+    await runtime.list(namespace);
+    await runtime.remove(first.containerId);
+    expect(await services()).toEqual({ "db@shop0006-1": "running", "migrate@shop0006-1": "exited", "worker@shop0006-1": "running", "web@shop0006-2": "running" });
+
+    // The worker's command changes: it holds the data volume, so the old one stops before the new one starts; db stays.
+    await writeFile(path.join(project, "worker-changed.yaml"), TEST_COMPOSE.replace("exec sleep 3600", "exec sleep 3601"));
+    const thirdRuntime = await runtimeWithOnePortEach();
+    const third = await thirdRuntime.createAndStart(await specFor("shop0006", "worker-changed.yaml", 3));
+    expect(await services()).toEqual({ "db@shop0006-1": "running", "migrate@shop0006-1": "exited", "worker@shop0006-1": "exited", "web@shop0006-2": "running", "web@shop0006-3": "running", "worker@shop0006-3": "running" });
+    // The third is discarded (its app never answered, say): its worker goes and the second's starts again.
+    await thirdRuntime.remove(third.containerId);
+    expect(await services()).toEqual({ "db@shop0006-1": "running", "migrate@shop0006-1": "exited", "worker@shop0006-1": "running", "web@shop0006-2": "running" });
+    await runtime.remove(second.containerId);
+    expect(await services()).toEqual({});
+    expect((await docker.listVolumes({ filters: ours("shop0006") })).Volumes ?? []).toEqual([]);
   });
 });

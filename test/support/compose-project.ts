@@ -36,6 +36,8 @@ services:
     command: ["/bin/sh", "-c", "echo worker-of-\${DEMO_ID} > /data/worker.txt; exec sleep 3600"]
     # A bind source the project does not have: Compose makes it an empty folder, and so do we.
     volumes: [data:/data, "./scratch:/scratch"]
+    # sleep as PID 1 ignores SIGTERM: a replacement that stops it waits no longer than this.
+    stop_grace_period: 1s
     depends_on:
       db: { condition: service_healthy }
 volumes:

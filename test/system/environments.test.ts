@@ -7,8 +7,9 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { SAMPLE_IMAGE } from "../../src/docker/sample-image.js";
 import { execIn } from "../support/container-exec.js";
 import { TEST_COMPOSE, writeComposeProject } from "../support/compose-project.js";
+import { startLoad } from "../support/load.js";
 import { publish, startRegistry, type Registry } from "../support/registry.js";
-import { launchAndWait, requireDocker, startStack, untilPast, waitFor, type Stack } from "../support/stack.js";
+import { GiveUp, launchAndWait, requireDocker, startStack, untilPast, waitFor, type Stack } from "../support/stack.js";
 
 async function writeProject(dir: string): Promise<void> {
   await writeComposeProject(path.join(dir, "shop"));
@@ -115,6 +116,37 @@ describe("a Compose app as visitors' demos", () => {
     await waitFor("the pool to make the next environment", async () => (await poolStatus()).ready === 1, 90_000);
   });
 
+  it("replaces an environment under load with no failed request: web starts anew, db and its volume's data stay as they were", async () => {
+    const demo = await launchAndWait(stack, "shop", "ready", 90_000);
+    const containers = () => stack.docker.listContainers({ all: true, filters: { label: [`demo-launcher.id=${demo.id}`] } });
+    const byService = async () => Object.fromEntries((await containers()).map((info) => [info.Labels["demo-launcher.service"], info.Id]));
+    const before = await byService();
+    await execIn(stack.docker, before.db!, ["/bin/sh", "-c", "echo a-row > /data/row.txt"]);
+    const load = startLoad(stack.nginxPort, demo.host, { path: "/cgi-bin/index.cgi" });
+    try {
+      await load.more(10);
+      const asked = await stack.api("POST", `/api/demos/${demo.id}/replace`, {});
+      expect(asked.status).toBe(202);
+      await waitFor("the replacement to succeed", async () => {
+        const view = JSON.parse((await stack.api("GET", `/api/demos/${demo.id}`)).body) as { replacement?: { status: string; reason?: string } };
+        if (view.replacement?.status === "failed") throw new GiveUp(`the replacement failed: ${view.replacement.reason}`);
+        return view.replacement?.status === "succeeded";
+      }, 90_000);
+      await load.more(10);
+    } finally {
+      await load.stop();
+    }
+    expect(load.failures).toEqual([]);
+    expect(load.answers.filter((answer) => answer.status !== 200 || !answer.body.includes("db says ok"))).toEqual([]);
+    // Once the old web has drained, the environment is the new web and the very db, migrate and worker it had.
+    await waitFor("the old web to be removed", async () => (await containers()).length === 4, 60_000);
+    const after = await byService();
+    expect(after.web).not.toBe(before.web);
+    expect({ db: after.db, migrate: after.migrate, worker: after.worker }).toEqual({ db: before.db, migrate: before.migrate, worker: before.worker });
+    expect((await execIn(stack.docker, after.db!, ["cat", "/data/row.txt"])).trim()).toBe("a-row");
+    expect((await stack.api("DELETE", `/api/demos/${demo.id}`)).status).toBe(204);
+  });
+
   it("keeps the host's own services out of reach of every service of an environment", async () => {
     const demo = await launchAndWait(stack, "shop", "ready", 90_000);
     const db = (await stack.docker.listContainers({ filters: { label: [`demo-launcher.id=${demo.id}`, "demo-launcher.service=db"] } }))[0]!;
@@ -182,6 +214,27 @@ describe("a Compose app's environment after kill -9 mid-start", () => {
       const left = await objectsOf(stack, demo.id);
       return left.containers.length + left.networks.length + left.volumes.length === 0;
     }, 60_000);
+  });
+
+  it("finishes or undoes a replacement killed with -9 half-way: one web, the same db, nothing orphaned", async () => {
+    const demo = await launchAndWait(stack, "quick", "ready", 90_000);
+    const containers = () => stack.docker.listContainers({ all: true, filters: { label: [`demo-launcher.id=${demo.id}`] } });
+    const db = (await containers()).find((info) => info.Labels["demo-launcher.service"] === "db")!.Id;
+    expect((await stack.api("POST", `/api/demos/${demo.id}/replace`, {})).status).toBe(202);
+    // Killed once the new web exists (created or starting), before the switch.
+    await waitFor("the new web to be created", async () => (await containers()).filter((info) => info.Labels["demo-launcher.service"] === "web").length === 2, 60_000);
+    stack.child!.kill("SIGKILL");
+    await stack.child!.catch(() => {});
+    await stack.startChild();
+    await waitFor("one web left, the replacement finished or undone", async () => {
+      const view = JSON.parse((await stack.api("GET", `/api/demos/${demo.id}`)).body) as { status: string; replacement?: { status: string } };
+      return view.status === "ready" && view.replacement?.status !== "running" && (await containers()).length === 4;
+    }, 90_000);
+    const left = await containers();
+    expect(left.map((info) => info.Labels["demo-launcher.service"]).sort()).toEqual(["db", "migrate", "web", "worker"]);
+    expect(left.find((info) => info.Labels["demo-launcher.service"] === "db")!.Id).toBe(db);
+    expect((await stack.viaNginx(demo.host, "/cgi-bin/index.cgi")).body).toContain("db says ok");
+    expect((await stack.api("DELETE", `/api/demos/${demo.id}`)).status).toBe(204);
   });
 
   it("leaves no container, network or volume of the half-started environment once the next controller has looked", async () => {

@@ -65,7 +65,10 @@ describe("engine", () => {
     expect([...runtime.containers.values()][0]!.spec!.environment).toMatchObject({ projectRoot: "/srv", spec: { routes: [{ service: "web", port: 8080 }] } });
     answering.add(portOf(demo));
     await scheduler.runUntil(engine.settled());
-    await expect(engine.replace(demo.id)).rejects.toMatchObject({ data: { code: "not-for-environments", id: demo.id } });
+    // Its file names the images: a replacement reads the file again, and another image is refused in words.
+    await expect(engine.replace(demo.id, "other:1")).rejects.toMatchObject({ data: { code: "not-for-environments", id: demo.id } });
+    await engine.replace(demo.id);
+    expect(seen).toHaveLength(2);
     // An environment is asked for one service's lines (the memory runtime has one answer for all).
     await expect(engine.logs(demo.id, 10, "db")).resolves.toBeTypeOf("string");
   });

@@ -24,11 +24,12 @@ export async function startReplacement(ctx: ReplacementPorts, id: string, image:
     if (demo.replacement?.status === "running") throw new DomainError({ code: "replacement-running", id, image: demo.replacement.image });
     const app = ctx.specFor(demo);
     if (!app) throw new DomainError({ code: "not-replaceable", id, status: "of an app that is no longer configured" });
-    // A second instance would start a second database on the demo's one volume.
-    if (app.environment) throw new DomainError({ code: "not-for-environments", id, what: "replacing it (and a rewind, which replaces)" });
+    // The file names each service's image: the replacement reads it again (and an image rebuilt under its tag).
+    if (app.environment && image !== undefined && image !== app.image) throw new DomainError({ code: "not-for-environments", id, what: "its Compose file names each service's image, so it is not replaced by another (replace it without an image: the file is read again)" });
     return { demo, app };
   };
   const chosen = image ?? check().app.image;
+  if (image !== undefined) check();
   // A typo in the image is the caller's to hear now; Docker being away is not (the replacement waits for it).
   const exists = await ctx.options.runtime.imageExists(chosen).catch(() => true);
   if (!exists) throw new DomainError({ code: "missing-image", image: chosen });
