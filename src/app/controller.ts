@@ -179,7 +179,7 @@ async function startHolding(given: Config, options: ControllerOptions, docker: D
   const firewall = guarded.length > 0 ? new FirewallKeeper(docker, guarded, options.logger, scheduler) : undefined;
   await firewall?.start();
   // Builds run only where preview sources are configured; their queue lives beside the state file.
-  const previews = await startPreviews(config, engine, docker, options.logger, scheduler, defences && !options.runtime ? { network: buildNetworkName(config) } : {});
+  const previews = await startPreviews(config, engine, docker, options.logger, scheduler, { ...(defences && !options.runtime ? { network: buildNetworkName(config) } : {}), ...(runtime.pullImage ? { pullImage: (image: string) => runtime.pullImage!(image) } : {}) });
   const builds = previews?.builds;
   const metrics = config.metrics.enabled ? new ControllerMetrics({ engine, apps: Object.keys(config.apps), watcherStatus: () => readWatcherStatus(config.nginx.configDir), builds, deliveries: previews?.github?.deliveries }) : undefined;
   if (metrics) events.push(metrics.sink);

@@ -6,6 +6,7 @@ import type { PreviewService } from "../core/services.js";
 import { makeIdGenerator } from "../core/routing/naming.js";
 import { servedLabel } from "../core/previews/preview-names.js";
 import type { AppSpec } from "../core/app-spec.js";
+import { buildEnvironment, composeSourceOf, previewEnvironmentTemplate } from "../builds/environment-build.js";
 import { BranchFollower } from "../builds/branch-follower.js";
 import { BuildRunner } from "../builds/build-runner.js";
 import { ImageBuilder } from "../builds/image-builder.js";
@@ -31,7 +32,7 @@ import type { Scheduler } from "../core/scheduler.js";
  */
 export function previewSpecs(config: Config): Record<string, AppSpec> {
   return Object.fromEntries(
-    Object.entries(config.previews).map(([name, preview]) => [name, { image: "", port: preview.port, ttl: preview.keep, memory: preview.memory, cpus: preview.cpus, pids: preview.pids, env: preview.env, banner: false, pool: 0, readiness: preview.readiness, idleStop: preview.idleStop + SEEN_LOG_LAG_MS, placement: preview.placement, disk: preview.disk, capabilities: preview.capabilities, readOnly: preview.readOnly, tmpfs: preview.tmpfs, nofile: preview.nofile, egress: preview.egress }]),
+    Object.entries(config.previews).map(([name, preview]) => [name, { image: "", port: preview.route?.port ?? preview.port ?? 0, ...(composeSourceOf(preview) ? { environment: previewEnvironmentTemplate(config.stateDir, name, composeSourceOf(preview)!) } : {}), ttl: preview.keep, memory: preview.memory, cpus: preview.cpus, pids: preview.pids, env: preview.env, banner: false, pool: 0, readiness: preview.readiness, idleStop: preview.idleStop + SEEN_LOG_LAG_MS, placement: preview.placement, disk: preview.disk, capabilities: preview.capabilities, readOnly: preview.readOnly, tmpfs: preview.tmpfs, nofile: preview.nofile, egress: preview.egress }]),
   );
 }
 
@@ -64,7 +65,7 @@ export interface PreviewServices {
 
 /** Starts the build queue and its helpers; undefined when no preview source is configured. */
 /** `network`: the builds' own bridge (with its egress rules); none where defences are off (the benchmark's baseline). */
-export async function startPreviews(config: Config, engine: PreviewService, docker: Docker, logger: Logger, scheduler: Scheduler, placement: { network?: string } = {}): Promise<PreviewServices | undefined> {
+export async function startPreviews(config: Config, engine: PreviewService, docker: Docker, logger: Logger, scheduler: Scheduler, placement: { network?: string; pullImage?: (image: string) => Promise<void> } = {}): Promise<PreviewServices | undefined> {
   if (Object.keys(config.previews).length === 0) return undefined;
   const now = () => scheduler.now();
   // The keeper waits with its removals while a build runs (see ImageKeeperOptions.building); the runner comes next.
@@ -88,8 +89,16 @@ export async function startPreviews(config: Config, engine: PreviewService, dock
     },
   });
   const serve = servePreviewBuilds(config, engine, (image) => keeper.used(image));
-  const images = new ImageBuilder(docker, { scheduler, cgroups: new BuildCgroups(docker, () => scheduler.now()), logger });
-  builds = new BuildRunner({ stateDir: config.stateDir, previews: config.previews, limits: { ...config.builds, ...placement }, secrets: configuredSecrets(config), docker, images, logger, scheduler, newId: makeIdGenerator(12), serve });
+  const builder = new ImageBuilder(docker, { scheduler, cgroups: new BuildCgroups(docker, () => scheduler.now()), logger });
+  const pull = placement.pullImage ?? (async (image: string) => {
+    throw new Error(`the image ${image} is not on this host`);
+  });
+  const images = {
+    build: builder.build.bind(builder),
+    remove: builder.remove.bind(builder),
+    buildEnvironment: (request: Parameters<typeof buildEnvironment>[0], compose: Parameters<typeof buildEnvironment>[1], mirror: Parameters<typeof buildEnvironment>[3]) => buildEnvironment(request, compose, config.stateDir, mirror, builder, docker, async (image) => ((await docker.getImage(image).inspect().then(() => true, () => false)) ? undefined : pull(image))),
+  };
+  builds = new BuildRunner({ stateDir: config.stateDir, previews: config.previews, limits: { ...config.builds, ...(placement.network ? { network: placement.network } : {}) }, secrets: configuredSecrets(config), docker, images, logger, scheduler, newId: makeIdGenerator(12), serve });
   // A new image may put its source past builds.maxImagesPerSource: the keeper looks at once, not within a minute.
   builds.onChange((build) => {
     if (build.state === "starting") void keeper.passNow();

@@ -13,9 +13,11 @@ import type { PreviewConfig } from "../config/schema.js";
 import { readIfExists, serialWriter } from "../files/atomic.js";
 import { checkBranchName, checkCommitId, type GitMirror } from "./git.js";
 import { ImageBuildError, type ImageBuildRequest } from "./image-builder.js";
+import { stepLimits } from "./step-limits.js";
 import { Mirrors } from "./mirrors.js";
 import { BuildFailure, commitToBuild, Superseded } from "./commit-to-build.js";
 import { redactSecrets } from "./redact.js";
+import { composeSourceOf, type ComposeSource } from "./environment-build.js";
 import { dockerGoesAway, dockerWentAway, theCommitsFault, untilDockerAnswers } from "./docker-faults.js";
 
 
@@ -23,6 +25,8 @@ import { dockerGoesAway, dockerWentAway, theCommitsFault, untilDockerAnswers } f
 export interface PreviewImages {
   /** Builds (or reuses) the commit's image, every line into `request.logFile`; resolves to its tag. */
   build(request: ImageBuildRequest, mirror: GitMirror): Promise<string>;
+  /** A Compose source's commit: each service built (or reused), the routed one's image tagged as the commit's; resolves to that tag. */
+  buildEnvironment?(request: Omit<ImageBuildRequest, "dockerfile" | "context" | "service">, compose: ComposeSource, mirror: GitMirror): Promise<string>;
   remove(images: string[], logger: { warn(message: string): void }): Promise<string[]>;
 }
 
@@ -205,7 +209,12 @@ export class BuildRunner {
       });
       let image: string;
       try {
-        image = await this.options.images.build({ source: build.source, commit, ...(build.branch ? { ref: build.branch } : {}), dockerfile: preview.dockerfile, context: preview.context, logFile: this.logFile(build.id), signal: entry.abort.signal, ...this.stepLimits() }, mirror);
+        const request = { source: build.source, commit, ...(build.branch ? { ref: build.branch } : {}), logFile: this.logFile(build.id), signal: entry.abort.signal, ...stepLimits(this.options.limits, this.options.secrets ?? []) };
+        const compose = composeSourceOf(preview);
+        if (compose) {
+          if (!this.options.images.buildEnvironment) throw new BuildFailure("this controller cannot build Compose previews");
+          image = await this.options.images.buildEnvironment(request, compose, mirror);
+        } else image = await this.options.images.build({ ...request, dockerfile: preview.dockerfile ?? "Dockerfile", context: preview.context ?? "." }, mirror);
       } catch (error) {
         // Docker going away is not the commit's fault: the build is tried once more when Docker is back.
         if (!entry.why && (dockerWentAway(error) || (!theCommitsFault(error) && (await dockerGoesAway(this.options.docker, this.options.scheduler))))) {
@@ -244,13 +253,6 @@ export class BuildRunner {
       cancelTimer();
       await this.save();
     }
-  }
-
-  private stepLimits(): Pick<ImageBuildRequest, "limits" | "secrets"> {
-    const { memory, cpus, pids, disk, minFreeDisk, network } = this.options.limits;
-    const secrets = this.options.secrets ?? [];
-    if (memory === undefined || cpus === undefined) return { secrets };
-    return { secrets, limits: { memory, cpus, ...(network ? { network } : {}), ...(pids ? { pids } : {}), ...(disk !== undefined ? { diskBytes: disk } : {}), ...(minFreeDisk !== undefined ? { minFreeBytes: minFreeDisk } : {}) } };
   }
 
   /** Removes preview images (ours only: `demo-launcher-preview/…`); answers the ones removed. */

@@ -122,6 +122,15 @@ export class GitMirror {
     return /^[0-9a-f]{40}$/.test(text.trim()) ? text.trim() : undefined;
   }
 
+  /** The id of the tree of one folder of the commit: the same id means the same files (a build context unchanged by a push). */
+  async treeId(commit: string, context = "."): Promise<string> {
+    const full = checkCommitId(commit);
+    const folder = checkContextPath(context);
+    const text = await git(["rev-parse", "--verify", "--end-of-options", folder === "." ? `${full}^{tree}` : `${full}:${folder}`], { cwd: this.dir }).catch(() => "");
+    if (!/^[0-9a-f]{40}$/.test(text.trim())) throw new Error(`the commit ${full.slice(0, 12)} has no folder ${folder}`);
+    return text.trim();
+  }
+
   /** A tar stream of the exact commit's tree (or of one folder of it): never a shared working tree. */
   archive(commit: string, context = "."): Readable {
     const full = checkCommitId(commit);

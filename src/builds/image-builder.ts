@@ -13,6 +13,7 @@ import type { Scheduler } from "../core/scheduler.js";
 import { systemScheduler } from "../clock/system-scheduler.js";
 import type { BuildCgroups } from "./build-cgroup.js";
 import { redactSecrets } from "./redact.js";
+import { stepOptions } from "./step-limits.js";
 import { dataRootFree } from "../docker/data-root.js";
 
 /** How often a running build's disk use and the disk's free space are read. */
@@ -44,6 +45,11 @@ export interface ImageBuildRequest {
   limits?: BuildLimits;
   /** Secrets that must never reach the build log (tokens, passwords in URLs are masked anyway). */
   secrets?: readonly string[];
+  /**
+   * One service of a Compose preview: its own tag, and the key of what it is built from (its context's tree, its
+   * Dockerfile, args and target): an image with that key is reused by every later commit that leaves them alone.
+   */
+  service?: { name: string; tag: string; key: string; buildArgs: Record<string, string>; target?: string };
 }
 
 export interface BuildLimits {
@@ -72,12 +78,12 @@ export class ImageBuilder {
     this.freeBytes = dataRootFree(docker);
   }
 
-  /** The tag of an image already built from this commit, if there is one. */
-  async existing(source: string, commit: string): Promise<string | undefined> {
-    const tag = previewImageTag(source, commit);
+  /** The tag of an image already built from this commit (or, for a service, from the same key), if there is one. */
+  async existing(source: string, commit: string, service?: ImageBuildRequest["service"]): Promise<string | undefined> {
+    const tag = service?.tag ?? previewImageTag(source, commit);
     try {
-      const info = await this.docker.getImage(tag).inspect();
-      return info.Config?.Labels?.[`${LABEL_PREFIX}commit`] === commit ? tag : undefined;
+      const labels = (await this.docker.getImage(tag).inspect()).Config?.Labels ?? {};
+      return (service ? labels[`${LABEL_PREFIX}build-key`] === service.key : labels[`${LABEL_PREFIX}commit`] === commit) ? tag : undefined;
     } catch {
       return undefined;
     }
@@ -100,16 +106,17 @@ export class ImageBuilder {
 
   /** Builds (or reuses) the commit's image; resolves to its tag. */
   async build(request: ImageBuildRequest, mirror: GitMirror): Promise<string> {
-    const reused = await this.existing(request.source, request.commit);
+    const reused = await this.existing(request.source, request.commit, request.service);
     await mkdir(path.dirname(request.logFile), { recursive: true });
     if (reused) {
       // One line, so a build that took no time says why.
-      await appendFile(request.logFile, `[demo-launcher] ${reused} was built from ${request.commit} before: reused, no build\n`);
+      const why = request.service ? `service ${request.service.name}: its build context, Dockerfile and args are unchanged since ${reused} was built` : `${reused} was built from ${request.commit} before`;
+      await appendFile(request.logFile, `[demo-launcher] ${why}: reused, no build\n`);
       return reused;
     }
     const log = createWriteStream(request.logFile, { flags: "a" });
     const write = (text: string) => log.write(redactSecrets(text, request.secrets ?? []));
-    const tag = previewImageTag(request.source, request.commit);
+    const tag = request.service?.tag ?? previewImageTag(request.source, request.commit);
     const limits = request.limits;
     const progress = new BuildProgress();
     const stop = new AbortController();
@@ -139,7 +146,8 @@ export class ImageBuilder {
         dockerfile: request.dockerfile,
         rm: true,
         forcerm: true,
-        labels: { [`${LABEL_PREFIX}source`]: request.source, [`${LABEL_PREFIX}commit`]: request.commit, ...(request.ref ? { [`${LABEL_PREFIX}ref`]: request.ref } : {}) },
+        labels: { [`${LABEL_PREFIX}source`]: request.source, [`${LABEL_PREFIX}commit`]: request.commit, ...(request.ref ? { [`${LABEL_PREFIX}ref`]: request.ref } : {}), ...(request.service ? { [`${LABEL_PREFIX}service`]: request.service.name, [`${LABEL_PREFIX}build-key`]: request.service.key } : {}) },
+        ...(request.service ? { buildargs: request.service.buildArgs, ...(request.service.target ? { target: request.service.target } : {}) } : {}),
         ...(limits ? stepOptions(limits, group?.parent) : {}),
         abortSignal: signal,
       } as Docker.ImageBuildOptions);
@@ -160,7 +168,7 @@ export class ImageBuilder {
         );
       });
       // A daemon stopped mid-build can end the stream without an error and without an image: never trust the stream.
-      if ((await this.existing(request.source, request.commit)) !== tag) throw new Error("the build ended without an image (did Docker stop?)");
+      if ((await this.existing(request.source, request.commit, request.service)) !== tag) throw new Error("the build ended without an image (did Docker stop?)");
       // A step can write and commit between two looks: the image as built is held to the budget too.
       const size = limits?.diskBytes !== undefined ? ((await this.docker.getImage(tag).inspect()) as { Size?: number }).Size : undefined;
       if (size !== undefined && limits?.diskBytes !== undefined && size > limits.diskBytes) {
@@ -254,23 +262,6 @@ export class ImageBuilder {
     await this.docker.getContainer(container).wait({ condition: "removed", abortSignal: limit.signal }).catch(() => {});
     cancel();
   }
-
-
-
-}
-
-/** The classic builder's options for each step's container. */
-function stepOptions(limits: BuildLimits, cgroupParent: string | undefined): Record<string, unknown> {
-  return {
-    ...(limits.network ? { networkmode: limits.network } : {}),
-    memory: limits.memory,
-    memswap: limits.memory,
-    cpuperiod: 100_000,
-    cpuquota: Math.round(limits.cpus * 100_000),
-    ...(cgroupParent ? { cgroupparent: cgroupParent } : {}),
-    // No single file past the budget: a `dd` of a huge file stops at once, however fast it writes.
-    ...(limits.diskBytes !== undefined ? { ulimits: JSON.stringify([{ Name: "fsize", Soft: limits.diskBytes, Hard: limits.diskBytes }]) } : {}),
-  };
 }
 
 function line(log: WriteStream, text: string): void {

@@ -87,6 +87,9 @@ export class ImageKeeper {
     const { docker, use, now } = this.options;
     const listed = await docker.listImages({ filters: { label: [`${LABEL_PREFIX}source`] } });
     const inUse = use.inUse();
+    // An environment's other services run images of their own (built per service and context): a container of ours
+    // that runs one keeps it, whatever the engine's instances name.
+    for (const container of await docker.listContainers({ all: true, filters: { label: [`${LABEL_PREFIX}instance`] } })) inUse.add(container.Image);
     for (const tag of inUse) this.usedAt.set(tag, now());
     const images = listed.flatMap((image) =>
       (image.RepoTags ?? [])

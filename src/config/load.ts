@@ -57,7 +57,8 @@ export function resolveConfig(raw: RawConfig, baseDir: string, source: string, e
     stateDir: path.resolve(baseDir, raw.stateDir),
     ...(raw.templatesDir ? { templatesDir: path.resolve(baseDir, raw.templatesDir) } : {}),
     // A repo given as a path is taken from the file's directory, like every other path.
-    previews: Object.fromEntries(Object.entries(previews).map(([name, preview]) => [name, { ...preview, repo: /^[a-z]+:\/\/|^[^/]*@[^/]*:/.test(preview.repo) ? preview.repo : path.resolve(baseDir, preview.repo) }])),
+    // A source without a Compose file builds its Dockerfile (default: Dockerfile at the repository's root).
+    previews: Object.fromEntries(Object.entries(previews).map(([name, preview]) => [name, { ...preview, ...(preview.compose ? {} : { dockerfile: preview.dockerfile ?? "Dockerfile", context: preview.context ?? "." }), repo: /^[a-z]+:\/\/|^[^/]*@[^/]*:/.test(preview.repo) ? preview.repo : path.resolve(baseDir, preview.repo) }])),
     brand: { ...raw.brand, ...(raw.brand.logo ? { logo: path.resolve(baseDir, raw.brand.logo) } : {}) },
     registries: Object.fromEntries(Object.entries(raw.registries).map(([host, entry]) => [host, { ...entry, ...(entry.passwordFile ? { passwordFile: path.resolve(baseDir, entry.passwordFile) } : {}) }])),
     nginx: {

@@ -1,7 +1,7 @@
 // The configuration's shape and its pure parser: every problem is collected and named by key.
 import { z } from "zod";
 import { formatBytes, type DiskFloor } from "../core/demos/disk.js";
-import { APP_NAME_PATTERN, DOMAIN_PATTERN, SOURCE_PATTERN, address, appSchema, containerLimits, duration, port, positiveInt, previewSchema, size } from "./fields.js";
+import { APP_NAME_PATTERN, DOMAIN_PATTERN, SOURCE_PATTERN, address, appSchema, containerLimits, duration, port, positiveInt, previewProblems, previewSchema, size } from "./fields.js";
 import { githubSchema } from "./github-schema.js";
 import { stateSchema } from "./state-schema.js";
 import { SHARED_NAME, sharedSchema } from "./shared-schema.js";
@@ -179,6 +179,12 @@ export const configSchema = z.strictObject({
       for (const key of ["route", "routes", "profiles"] as const) if (app[key] !== undefined) ctx.addIssue({ code: "custom", path: ["apps", name, key], message: "must be left out: it applies only to an app that names a compose file" });
     }
     if (app.routes?.length) ctx.addIssue({ code: "custom", path: ["apps", name, "routes"], message: "further routed services are not available yet; route one service with route: { service, port }" });
+  }
+  for (const [name, preview] of Object.entries(config.previews)) {
+    for (const problem of previewProblems(preview, config.runtime === "swarm")) ctx.addIssue({ code: "custom", path: ["previews", name, problem.key], message: problem.message });
+  }
+  for (const [name, repo] of Object.entries(config.github?.repos ?? {})) {
+    for (const problem of previewProblems(repo, config.runtime === "swarm")) ctx.addIssue({ code: "custom", path: ["github", "repos", name, problem.key], message: problem.message });
   }
   for (const [name, shared] of Object.entries(config.shared)) {
     const app = Object.hasOwn(config.apps, shared.app) ? config.apps[shared.app] : undefined;

@@ -85,7 +85,8 @@ export async function serviceFingerprint(docker: Docker, options: Docker.Contain
   const own = new Set<string>(DEMO_VARIABLES);
   const env = (options.Env ?? []).filter((entry) => !own.has(entry.slice(0, entry.indexOf("="))));
   const labels = Object.fromEntries(Object.entries(options.Labels ?? {}).filter(([key]) => !key.startsWith(LABEL_PREFIX)));
-  const { PortBindings: _ports, ...host } = options.HostConfig ?? {};
+  // Not the host port, nor the disk quota Docker may turn out not to hold (the runtime then creates without it).
+  const { PortBindings: _ports, StorageOpt: _quota, ...host } = options.HostConfig ?? {};
   const hash = createHash("sha256");
   hash.update(JSON.stringify({ image: image.Id, cmd: options.Cmd, entrypoint: options.Entrypoint, env, labels, workingDir: options.WorkingDir, user: options.User, hostname: options.Hostname, tty: options.Tty, stdin: options.OpenStdin, stopSignal: options.StopSignal, stopTimeout: options.StopTimeout, healthcheck: options.Healthcheck, host, networking: options.NetworkingConfig }));
   for (const mount of mounts) if (mount.kind === "copy") await hashPath(hash, path.join(projectRoot, mount.source), `${mount.target}:${mount.mode ?? ""}:${mount.readOnly}`);

@@ -111,6 +111,19 @@ export class Pages {
     });
   }
 
+  /** A served preview's own page (/__demo/): what it serves, and "Start fresh". */
+  previewHome(demo: Demo): string {
+    const facts = demo.preview;
+    const what = facts?.pr ? `pull request #${facts.pr}` : facts?.branch ? `branch ${facts.branch}` : "a commit";
+    return this.render("pages/demo-status.eta", {
+      title: "This preview",
+      kind: "home",
+      message: `It serves ${what}${facts?.commit ? ` at ${facts.commit.slice(0, 12)}` : ""} of ${demo.app}.`,
+      reset: { action: "/__demo/reset", text: "Start over from the first data of its newest build: every change made in this preview is lost, for everybody who reviews it.", button: "Start fresh" },
+      open: true,
+    });
+  }
+
   ready(): string {
     return this.render("pages/demo-status.eta", { title: "Your demo is ready", kind: "ready", message: "Opening it now.", refreshSeconds: 1 });
   }

@@ -77,6 +77,29 @@ shared:
     ]);
   });
 
+  it("takes a preview source (or a repository) built from a Compose file, and refuses what does not go with one", () => {
+    const config = parseConfigText("previews:\n  shop: { repo: /srv/shop.git, compose: compose.yaml, profiles: [review] }\n", "/srv/config.yaml", "/srv");
+    expect(config.previews.shop).toMatchObject({ compose: "compose.yaml", profiles: ["review"] });
+    expect(config.previews.shop!.dockerfile).toBeUndefined();
+    expect(problemsOf(`previews:
+  both: { repo: /r.git, compose: compose.yaml, dockerfile: Dockerfile, port: 80 }
+  neither: { repo: /r.git }
+  routed: { repo: /r.git, port: 80, route: { service: web, port: 80 } }
+  outside: { repo: /r.git, compose: ../compose.yaml }
+github:
+  webhookSecrets: [0123456789abcdef]
+  repos:
+    acme/shop: { compose: compose.yaml, port: 80 }
+`)).toEqual([
+      'previews.outside.compose: "../compose.yaml" is wrong: must be the path of a Compose file inside the repository (no leading /, no ..)',
+      'previews.both.dockerfile: "Dockerfile" is wrong: must be left out with compose (the file says what each service builds)',
+      "previews.both.port: 80 is wrong: must be left out with compose (the file says what each service builds; route: { service, port } says where nginx goes)",
+      "previews.neither.port: is missing; it must be the port the app listens on inside its container (or the source must name a compose file instead)",
+      'previews.routed.route: {"service":"web","port":80} is wrong: must be left out: it applies only to a source that names a compose file',
+      "github.repos.acme/shop.port: 80 is wrong: must be left out with compose (the file says what each service builds; route: { service, port } says where nginx goes)",
+    ]);
+  });
+
   it("lists every problem at once, each naming key, value and what is allowed", () => {
     const problems = problemsOf(`domain: "not a domain"
 listen: localhost

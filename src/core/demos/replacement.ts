@@ -25,7 +25,7 @@ export async function startReplacement(ctx: ReplacementPorts, id: string, image:
     const app = ctx.specFor(demo);
     if (!app) throw new DomainError({ code: "not-replaceable", id, status: "of an app that is no longer configured" });
     // The file names each service's image: the replacement reads it again (and an image rebuilt under its tag).
-    if (app.environment && image !== undefined && image !== app.image) throw new DomainError({ code: "not-for-environments", id, what: "its Compose file names each service's image, so it is not replaced by another (replace it without an image: the file is read again)" });
+    if (app.environment && demo.kind !== "preview" && image !== undefined && image !== app.image) throw new DomainError({ code: "not-for-environments", id, what: "its Compose file names each service's image, so it is not replaced by another (replace it without an image: the file is read again)" });
     return { demo, app };
   };
   const chosen = image ?? check().app.image;

@@ -123,5 +123,6 @@ export interface EnvironmentTemplate {
   file: string;
   /** Where files the Compose file copies in (bind mounts, secrets, configs) are read from on this machine. */
   projectRoot: string;
-  render(variables: Record<string, string>): Promise<{ ok: true; environment: EnvironmentSpec } | { ok: false; problems: string[] }>;
+  /** `projectRoot` when this demo's files are elsewhere (a preview's commit has a checkout of its own). */
+  render(variables: Record<string, string>): Promise<{ ok: true; environment: EnvironmentSpec; projectRoot?: string } | { ok: false; problems: string[] }>;
 }

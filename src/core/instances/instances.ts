@@ -69,7 +69,8 @@ export async function createInstance(ctx: Ports<"closed" | "creating" | "now" | 
           instanceId,
           namespace,
           image,
-          containerPort: app.port,
+          // A preview's file may route the one service that publishes a port: the port is the file's, not the config's.
+          containerPort: environment ? environment.spec.routes[0]!.port : app.port,
           labels: {
             ...demo.extraLabels,
             ...labelsFor({
@@ -110,7 +111,7 @@ export async function createInstance(ctx: Ports<"closed" | "creating" | "now" | 
 async function renderEnvironment(template: EnvironmentTemplate, variables: Record<string, string>, startTimeoutMs: number): Promise<EnvironmentInstance> {
   const rendered = await template.render(variables);
   if (!rendered.ok) throw new InstanceFailure(`its Compose file ${template.file} cannot run: ${rendered.problems.join("; ")}`);
-  return { spec: rendered.environment, projectRoot: template.projectRoot, startTimeoutMs };
+  return { spec: rendered.environment, projectRoot: rendered.projectRoot ?? template.projectRoot, startTimeoutMs };
 }
 
 /** Each service's image (a service the file builds has none here: apps run images only). */

@@ -184,6 +184,21 @@ export async function wake(ctx: EngineContext, demo: Demo): Promise<void> {
   await finishLaunch(ctx, demo, instance, spec.readiness, ctx.now());
 }
 
+/**
+ * A preview started fresh (its page's "Start fresh"): every container goes, and with the last the environment's
+ * volumes (its database's rows), then the image it serves starts again as at its first launch.
+ */
+export function startFresh(ctx: EngineContext, label: string): Demo {
+  const demo = ctx.registry.get(label);
+  if (!demo || demo.kind !== "preview") throw new DomainError({ code: "no-such-demo", id: label });
+  const spec = ctx.specFor(demo);
+  const image = targetImage(demo);
+  if ((demo.status !== "ready" && demo.status !== "asleep") || demo.replacement?.status === "running" || demo.wantedImage !== undefined || !image || !spec) throw new DomainError({ code: "not-replaceable", id: label, status: demo.replacement?.status === "running" || demo.wantedImage !== undefined ? "being replaced by a newer build" : demo.status });
+  ctx.track(restartAsleepWith(ctx, demo, { ...spec, image }));
+  void ctx.saver.save();
+  return demo;
+}
+
 /** An asleep preview whose branch moved: its stopped container goes and the new image starts in its place. */
 async function restartAsleepWith(ctx: EngineContext, demo: Demo, spec: AppSpec): Promise<void> {
   const old = demo.instances;
@@ -210,6 +225,8 @@ export interface PreviewOps {
   sawRequests(labels: Iterable<string>): void;
   /** Wakes an asleep preview (in the background); true when it was asleep. */
   wake(label: string): boolean;
+  /** Starts a ready or asleep preview fresh: new containers and volumes from the image it serves. */
+  startFresh(label: string): Demo;
   /** Puts previews idle for their source's idleStop to sleep (the reaper calls it when idle tracking works). */
   sleepIdle(): Promise<void>;
 }
@@ -222,6 +239,7 @@ export function previewOps(ctx: EngineContext): PreviewOps {
       await awaitPreview(ctx, label, image);
     },
     sawRequests: (labels) => sawPreviewRequests(ctx, labels),
+    startFresh: (label) => startFresh(ctx, label),
     wake(label) {
       const demo = ctx.registry.get(label);
       if (demo?.status !== "asleep") return false;

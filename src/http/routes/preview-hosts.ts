@@ -32,6 +32,9 @@ export async function answerPreviewHost(ctx: HttpContext, request: FastifyReques
   if (path === "/__demo/preview.js") return reply.type("text/javascript; charset=utf-8").header("cache-control", "public, max-age=300").send(ctx.scripts.preview);
   reply.header("cache-control", NO_STORE);
   if (path === "/__demo/rebuild") return rebuild(ctx, runner, request, reply, label);
+  if (path === "/__demo/reset") return startFresh(ctx, request, reply, label);
+  // A served preview's own page: what it serves, and "Start fresh" (its database's rows go too).
+  if (path === "/__demo/" && (demo?.status === "ready" || demo?.status === "asleep")) return reply.type("text/html; charset=utf-8").send(ctx.pages.previewHome(demo));
   // Only a page view may queue a build: a stray poll or log request after a removal must not.
   const build = demo || path !== "/" ? runner.latestFor(label) : await buildForHost(runner, label, false);
   if (path === "/__demo/build-events") {
@@ -142,4 +145,16 @@ async function streamBuild(runner: BuildRunner, build: Build, request: FastifyRe
   }
   response.end();
   return reply;
+}
+
+/**
+ * "Start fresh" on a preview's page: whoever may open the preview may start it over (a reviewer who broke its
+ * data); a form from another site may not (same-origin check).
+ */
+async function startFresh(ctx: HttpContext, request: FastifyRequest, reply: FastifyReply, label: string): Promise<FastifyReply> {
+  if (request.method !== "POST") throw new ProblemError("method-not-allowed", "Start a preview fresh with POST.");
+  if (ctx.wantsHtml(request)) ctx.assertSameOrigin(request);
+  const demo = ctx.engine.previews.startFresh(label);
+  if (ctx.wantsHtml(request)) return reply.code(303).header("location", "/").send();
+  return reply.code(202).send(ctx.viewFor(demo));
 }
