@@ -30,6 +30,10 @@ export async function prepareEnvironments(config: Config): Promise<Config> {
       for (const problem of checked.problems) problems.push({ key: `apps.${name}.compose`, message: problem });
       continue;
     }
+    const names = checked.environment.services.map((service) => service.name);
+    for (const [sourceName, source] of Object.entries(app.state?.sources ?? {})) {
+      if (source.kind === "dump" && source.service !== undefined && !names.includes(source.service)) problems.push({ key: `apps.${name}.state.sources.${sourceName}.service`, message: `${JSON.stringify(source.service)} is not a service of ${app.compose}; its services: ${names.join(", ")}` });
+    }
     const route = checked.environment.routes[0]!;
     const routed = checked.environment.services.find((service) => service.name === route.service)!;
     const unnamed = checked.environment.services.filter((service) => !service.image);

@@ -169,7 +169,10 @@ export const configSchema = z.strictObject({
       if (app.image !== undefined) ctx.addIssue({ code: "custom", path: ["apps", name, "image"], message: "must be left out when the app names a compose file (the file says which images run)" });
       if (app.port !== undefined) ctx.addIssue({ code: "custom", path: ["apps", name, "port"], message: "must be left out when the app names a compose file (route: { service, port } says where nginx goes)" });
       if (config.runtime === "swarm") ctx.addIssue({ code: "custom", path: ["apps", name, "compose"], message: "is not available with runtime: swarm yet (environments run on one Docker host)" });
-      if (app.state !== undefined) ctx.addIssue({ code: "custom", path: ["apps", name, "state"], message: "must be left out for now: state sources of compose apps (naming a service) are not available yet" });
+      for (const [sourceName, source] of Object.entries(app.state?.sources ?? {})) {
+        if (source.kind === "snapshot") ctx.addIssue({ code: "custom", path: ["apps", name, "state", "sources", sourceName, "kind"], message: "must be dump for an app of several services (a snapshot saves one container; name the database's service and its dump)" });
+        else if (source.service === undefined) ctx.addIssue({ code: "custom", path: ["apps", name, "state", "sources", sourceName, "service"], message: "must name the service whose container runs the database (the app names a compose file)" });
+      }
       for (const [sharedName, shared] of Object.entries(config.shared)) {
         if (shared.app === name) ctx.addIssue({ code: "custom", path: ["shared", sharedName, "app"], message: `must name an app without a compose file: ${name} has one, and shared demos of environments are not available yet` });
       }
@@ -177,6 +180,9 @@ export const configSchema = z.strictObject({
       if (app.image === undefined) ctx.addIssue({ code: "custom", path: ["apps", name, "image"], message: "must be an image reference such as demo-launcher/hello:latest, or the app must name a compose file instead" });
       if (app.port === undefined) ctx.addIssue({ code: "custom", path: ["apps", name, "port"], message: "must be the port the app listens on inside its container" });
       for (const key of ["route", "routes", "profiles"] as const) if (app[key] !== undefined) ctx.addIssue({ code: "custom", path: ["apps", name, key], message: "must be left out: it applies only to an app that names a compose file" });
+      for (const [sourceName, source] of Object.entries(app.state?.sources ?? {})) {
+        if (source.kind === "dump" && source.service !== undefined) ctx.addIssue({ code: "custom", path: ["apps", name, "state", "sources", sourceName, "service"], message: "must be left out: it applies only to an app that names a compose file (the demo is one container)" });
+      }
     }
     if (app.routes?.length) ctx.addIssue({ code: "custom", path: ["apps", name, "routes"], message: "further routed services are not available yet; route one service with route: { service, port }" });
   }

@@ -12,6 +12,8 @@ export const DRIVERS = ["mariadb", "mysql", "postgres"] as const;
 
 const stateSource = z.strictObject({
   kind: z.enum(["dump", "snapshot"], { error: "must be dump (a SQL file restored inside the demo's container) or snapshot (a demo's container saved as an image)" }).default("dump"),
+  /** An app of several services (a Compose file): the service whose container holds the database. */
+  service: z.string({ error: "must be the name of a service of the Compose file, such as db" }).regex(/^[a-zA-Z0-9][a-zA-Z0-9._-]{0,62}$/, "must be the name of a service of the Compose file, such as db").optional(),
   driver: z.enum(DRIVERS, { error: `must be one of: ${DRIVERS.join(", ")}` }).optional(),
   /** A path inside the app's image: the image ships its dumps, so a source can never name a file of the host. */
   file: z.string({ error: "must be an absolute path inside the app's image, such as /opt/demo/fixtures.sql" }).regex(/^\/[A-Za-z0-9._\/-]{1,250}$/, "must be an absolute path inside the app's image, such as /opt/demo/fixtures.sql (letters, digits, . _ - /)").refine((path) => !path.split("/").includes(".."), { message: "must not contain .." }).optional(),
@@ -26,7 +28,7 @@ const stateSource = z.strictObject({
   /** Snapshots: taken by itself from the first demo of the app that becomes ready, when none exists yet. */
   auto: z.boolean({ error: "must be true or false" }).default(false),
 }, { error: "must be a map: kind dump with driver, file and database, or kind snapshot" }).superRefine((source, ctx) => {
-  const dumpKeys = ["driver", "file", "database", "user", "password", "owner"] as const;
+  const dumpKeys = ["driver", "file", "database", "user", "password", "owner", "service"] as const;
   if (source.kind === "dump") {
     for (const key of ["driver", "file", "database"] as const) if (source[key] === undefined) ctx.addIssue({ code: "custom", path: [key], message: "must be set for a source of kind dump" });
     if (source.auto) ctx.addIssue({ code: "custom", path: ["auto"], message: "is for snapshots only" });
@@ -35,7 +37,7 @@ const stateSource = z.strictObject({
   }
 }).transform((source): StateSource =>
   source.kind === "dump"
-    ? { kind: "dump", driver: source.driver!, file: source.file!, database: source.database!, user: source.user, password: source.password, owner: source.owner, title: source.title, timeout: source.timeout }
+    ? { kind: "dump", driver: source.driver!, file: source.file!, database: source.database!, user: source.user, password: source.password, owner: source.owner, title: source.title, timeout: source.timeout, ...(source.service ? { service: source.service } : {}) }
     : { kind: "snapshot", title: source.title, auto: source.auto },
 );
 

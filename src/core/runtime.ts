@@ -61,6 +61,8 @@ export interface ContainerInspection {
 /** One command to run inside a running instance (a database restore); an argument array, never a shell line. */
 export interface ExecSpec {
   argv: string[];
+  /** Of an environment: the service to run it in (the routed one's container otherwise). */
+  service?: string;
   user?: string;
   env?: Record<string, string>;
   timeoutMs: number;

@@ -22,7 +22,7 @@ export class DumpRestorer implements StateRestorer {
     // PostgreSQL's peer authentication wants the OS user to be the database user.
     const osUser = source.driver === "postgres" ? source.user ?? "postgres" : undefined;
     const run: RunInContainer = async (argv) => {
-      const result = await exec(containerId, { argv, env, timeoutMs: source.timeout, ...(osUser ? { user: osUser } : {}) });
+      const result = await exec(containerId, { argv, env, timeoutMs: source.timeout, ...(osUser ? { user: osUser } : {}), ...(source.service ? { service: source.service } : {}) });
       if (result.exitCode !== 0) throw new RestoreFailure(`${argv[0] === "sh" ? argv[3] : argv[0]} failed${result.timedOut ? " (timed out)" : ` (exit ${result.exitCode})`}: ${lastLines(result.output) || "no output"}`);
       return result.output;
     };

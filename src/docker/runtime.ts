@@ -252,7 +252,8 @@ export class DockerRuntime implements ContainerRuntime {
     this.knownImages.delete(image);
   }
 
-  exec(containerId: string, spec: ExecSpec): Promise<ExecResult> {
+  async exec(containerId: string, spec: ExecSpec): Promise<ExecResult> {
+    if (spec.service !== undefined) containerId = await this.environments.serviceContainer(containerId, spec.service);
     return call(() => execInContainer(this.docker, containerId, spec), spec.timeoutMs + CALL_TIMEOUT_MS);
   }
 

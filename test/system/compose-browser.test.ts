@@ -1,4 +1,4 @@
-// The task board example (examples/compose-app: web, worker, PostgreSQL, Redis) in a real browser: launch, add a task, the worker does it.
+// The task board example (examples/compose-app: web, worker, PostgreSQL, Redis) in a real browser: launch, add a task, the worker does it, reset rewinds the database service.
 import { cp } from "node:fs/promises";
 import path from "node:path";
 import type { Browser, BrowserContext } from "playwright-core";
@@ -30,6 +30,10 @@ apps:
     memory: 256m
     pids: 256
     readiness: { path: /healthz, timeout: 2m }
+    state:
+      default: fixtures
+      sources:
+        fixtures: { service: db, driver: postgres, file: /opt/db/fixtures.sql, database: tasks, user: postgres, password: tasks, owner: tasks }
 `,
       { beforeStart: (dir) => cp(path.join(PACKAGE_ROOT, "examples", "compose-app"), path.join(dir, "compose-app"), { recursive: true }) },
     );
@@ -42,7 +46,7 @@ apps:
     await up?.close();
   });
 
-  it("launches the task board, takes a task through web and PostgreSQL, and shows it done by the worker through Redis", async () => {
+  it("launches the task board, takes a task through web and PostgreSQL, and shows it done by the worker through Redis; "Reset my demo" rewinds the db service", async () => {
     context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
     const page = await context.newPage();
     await page.goto(`${up.apexUrl}/`);
@@ -59,5 +63,13 @@ apps:
     await page.getByText("WRITE THE RELEASE NOTES").waitFor();
     expect(await page.locator("li", { hasText: "write the release notes" }).getAttribute("class")).toBe("done");
     await screenshot(page, "compose-task-board");
+
+    // "Reset my demo" in the banner rewinds the db service's database to its fixtures: the visitor's task is gone.
+    const reset = page.locator("[data-demo-launcher-banner]").getByRole("button", { name: "Reset my demo" });
+    page.on("dialog", (dialog) => void dialog.accept());
+    await reset.waitFor();
+    await Promise.all([page.waitForEvent("load"), reset.click()]);
+    await page.getByText("Welcome to the task board").waitFor();
+    expect(await page.getByText("write the release notes").count()).toBe(0);
   });
 });

@@ -64,7 +64,8 @@ apps:
   both: { image: app, port: 80, compose: compose.yaml }
   neither: { title: nothing }
   routed: { image: app, port: 80, route: { service: web, port: 80 } }
-  stateful: { compose: compose.yaml, state: { default: fixtures, sources: { fixtures: { driver: postgres, file: /opt/f.sql, database: d } } } }
+  stateful: { compose: compose.yaml, state: { default: fixtures, sources: { fixtures: { driver: postgres, file: /opt/f.sql, database: d }, saved: { kind: snapshot } } } }
+  single: { image: app, port: 80, state: { default: fixtures, sources: { fixtures: { service: db, driver: postgres, file: /opt/f.sql, database: d } } } }
 shared:
   try-shop: { app: both }
 `)).toEqual([      'apps.both.image: "app" is wrong: must be left out when the app names a compose file (the file says which images run)',
@@ -73,7 +74,9 @@ shared:
       "apps.neither.image: is missing; it must be an image reference such as demo-launcher/hello:latest, or the app must name a compose file instead",
       "apps.neither.port: is missing; it must be the port the app listens on inside its container",
       'apps.routed.route: {"service":"web","port":80} is wrong: must be left out: it applies only to an app that names a compose file',
-      'apps.stateful.state: {"default":"fixtures","sources":{"fixtures":{"driver":"po... is wrong: must be left out for now: state sources of compose apps (naming a service) are not available yet',
+      "apps.stateful.state.sources.fixtures.service: is missing; it must name the service whose container runs the database (the app names a compose file)",
+      'apps.stateful.state.sources.saved.kind: "snapshot" is wrong: must be dump for an app of several services (a snapshot saves one container; name the database\'s service and its dump)',
+      'apps.single.state.sources.fixtures.service: "db" is wrong: must be left out: it applies only to an app that names a compose file (the demo is one container)',
     ]);
   });
 

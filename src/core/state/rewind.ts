@@ -78,7 +78,9 @@ async function rewindToSnapshot(ctx: ReplacementPorts, demo: Demo, source: strin
 
 /** Every serving instance gets the source (a demo is one instance, two for a moment while it is replaced). */
 async function restoreEveryInstance(ctx: Ports<"options">, demo: Demo, source: DumpSource): Promise<void> {
-  const targets = healthyInstances(demo).filter((instance) => instance.containerId);
+  const healthy = healthyInstances(demo).filter((instance) => instance.containerId);
+  // An environment's instances share one database service (a replacement keeps it): it is restored once.
+  const targets = source.service ? healthy.slice(-1) : healthy;
   if (targets.length === 0) throw new RestoreFailure("the demo has no running instance");
   await Promise.all(targets.map((instance) => ctx.options.restorer!.restore(instance.containerId!, source)));
 }

@@ -14,6 +14,8 @@ export interface DumpSource {
   owner?: string | undefined;
   title?: string | undefined;
   timeout: number;
+  /** Of an environment: the service whose container runs the database (the dump is a file of its image). */
+  service?: string;
 }
 
 /** A demo's whole container saved as an image (`demo-launcher snapshot <id> <name>`); a rewind to it is a replacement. */
