@@ -126,6 +126,7 @@ export const CONFIG_DESCRIPTIONS: Readonly<Record<string, KeyDescription>> = {
   "apps.<name>.placement.constraints": "`runtime: swarm` only: Swarm constraints for this app's demos, beside `swarm.constraints`",
   "apps.<name>.state.default": "the state source new demos start from",
   "apps.<name>.state.sources.<source>.kind": "`dump`: a SQL file inside the image, loaded by the database's client; `snapshot`: a demo's whole container saved as an image",
+  "apps.<name>.state.sources.<source>.service": "an app with a Compose file: the service whose container runs the database (the dump is a file of its image); required there, left out otherwise",
   "apps.<name>.state.sources.<source>.driver": "a dump's database: `mariadb`, `mysql` or `postgres`",
   "apps.<name>.state.sources.<source>.file": "the dump's path inside the container",
   "apps.<name>.state.sources.<source>.database": "the database it is loaded into",

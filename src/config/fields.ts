@@ -170,18 +170,3 @@ export const previewSchema = z.strictObject({
   keep: duration.prefault("7d"),
   placement: placementSchema,
 }, { error: "must be a map with at least repo and port (or a compose file)" });
-
-/** What a preview source (or a repository's) must say together: an image's port, or a Compose file and no Dockerfile. */
-export function previewProblems(preview: { compose?: string | undefined; port?: number | undefined; dockerfile?: string | undefined; context?: string | undefined; route?: unknown; routes?: unknown[] | undefined; profiles?: unknown }, swarm: boolean): Array<{ key: string; message: string }> {
-  const problems: Array<{ key: string; message: string }> = [];
-  if (preview.compose !== undefined) {
-    for (const key of ["dockerfile", "context", "port"] as const) if (preview[key] !== undefined) problems.push({ key, message: `must be left out with compose (the file says what each service builds${key === "port" ? "; route: { service, port } says where nginx goes" : ""})` });
-    if (swarm) problems.push({ key: "compose", message: "is not available with runtime: swarm yet (environments run on one Docker host)" });
-    if (preview.routes?.length) problems.push({ key: "routes", message: "further routed services are not available yet; route one service with route: { service, port }" });
-  } else {
-    if (preview.port === undefined) problems.push({ key: "port", message: "must be the port the app listens on inside its container (or the source must name a compose file instead)" });
-    for (const key of ["route", "routes", "profiles"] as const) if (preview[key] !== undefined) problems.push({ key, message: "must be left out: it applies only to a source that names a compose file" });
-  }
-  return problems;
-}
-

@@ -1,7 +1,8 @@
 // The configuration's shape and its pure parser: every problem is collected and named by key.
 import { z } from "zod";
 import { formatBytes, type DiskFloor } from "../core/demos/disk.js";
-import { APP_NAME_PATTERN, DOMAIN_PATTERN, SOURCE_PATTERN, address, appSchema, containerLimits, duration, port, positiveInt, previewProblems, previewSchema, size } from "./fields.js";
+import { APP_NAME_PATTERN, DOMAIN_PATTERN, SOURCE_PATTERN, address, appSchema, containerLimits, duration, port, positiveInt, previewSchema, size } from "./fields.js";
+import { appProblems, previewProblems } from "./compose-checks.js";
 import { githubSchema } from "./github-schema.js";
 import { stateSchema } from "./state-schema.js";
 import { SHARED_NAME, sharedSchema } from "./shared-schema.js";
@@ -165,32 +166,18 @@ export const configSchema = z.strictObject({
   }
   for (const [name, app] of Object.entries(config.apps)) {
     if (config.limits.memory !== undefined && app.memory > config.limits.memory) ctx.addIssue({ code: "custom", path: ["apps", name, "memory"], message: `must be at most limits.memory (${formatBytes(config.limits.memory)}): a demo of it could never start` });
+    for (const problem of appProblems(app, config.runtime === "swarm")) ctx.addIssue({ code: "custom", path: ["apps", name, ...problem.path], message: problem.message });
     if (app.compose !== undefined) {
-      if (app.image !== undefined) ctx.addIssue({ code: "custom", path: ["apps", name, "image"], message: "must be left out when the app names a compose file (the file says which images run)" });
-      if (app.port !== undefined) ctx.addIssue({ code: "custom", path: ["apps", name, "port"], message: "must be left out when the app names a compose file (route: { service, port } says where nginx goes)" });
-      if (config.runtime === "swarm") ctx.addIssue({ code: "custom", path: ["apps", name, "compose"], message: "is not available with runtime: swarm yet (environments run on one Docker host)" });
-      for (const [sourceName, source] of Object.entries(app.state?.sources ?? {})) {
-        if (source.kind === "snapshot") ctx.addIssue({ code: "custom", path: ["apps", name, "state", "sources", sourceName, "kind"], message: "must be dump for an app of several services (a snapshot saves one container; name the database's service and its dump)" });
-        else if (source.service === undefined) ctx.addIssue({ code: "custom", path: ["apps", name, "state", "sources", sourceName, "service"], message: "must name the service whose container runs the database (the app names a compose file)" });
-      }
       for (const [sharedName, shared] of Object.entries(config.shared)) {
         if (shared.app === name) ctx.addIssue({ code: "custom", path: ["shared", sharedName, "app"], message: `must name an app without a compose file: ${name} has one, and shared demos of environments are not available yet` });
       }
-    } else {
-      if (app.image === undefined) ctx.addIssue({ code: "custom", path: ["apps", name, "image"], message: "must be an image reference such as demo-launcher/hello:latest, or the app must name a compose file instead" });
-      if (app.port === undefined) ctx.addIssue({ code: "custom", path: ["apps", name, "port"], message: "must be the port the app listens on inside its container" });
-      for (const key of ["route", "routes", "profiles"] as const) if (app[key] !== undefined) ctx.addIssue({ code: "custom", path: ["apps", name, key], message: "must be left out: it applies only to an app that names a compose file" });
-      for (const [sourceName, source] of Object.entries(app.state?.sources ?? {})) {
-        if (source.kind === "dump" && source.service !== undefined) ctx.addIssue({ code: "custom", path: ["apps", name, "state", "sources", sourceName, "service"], message: "must be left out: it applies only to an app that names a compose file (the demo is one container)" });
-      }
     }
-    if (app.routes?.length) ctx.addIssue({ code: "custom", path: ["apps", name, "routes"], message: "further routed services are not available yet; route one service with route: { service, port }" });
   }
   for (const [name, preview] of Object.entries(config.previews)) {
-    for (const problem of previewProblems(preview, config.runtime === "swarm")) ctx.addIssue({ code: "custom", path: ["previews", name, problem.key], message: problem.message });
+    for (const problem of previewProblems(preview, config.runtime === "swarm")) ctx.addIssue({ code: "custom", path: ["previews", name, ...problem.path], message: problem.message });
   }
   for (const [name, repo] of Object.entries(config.github?.repos ?? {})) {
-    for (const problem of previewProblems(repo, config.runtime === "swarm")) ctx.addIssue({ code: "custom", path: ["github", "repos", name, problem.key], message: problem.message });
+    for (const problem of previewProblems(repo, config.runtime === "swarm")) ctx.addIssue({ code: "custom", path: ["github", "repos", name, ...problem.path], message: problem.message });
   }
   for (const [name, shared] of Object.entries(config.shared)) {
     const app = Object.hasOwn(config.apps, shared.app) ? config.apps[shared.app] : undefined;

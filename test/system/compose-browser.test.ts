@@ -46,7 +46,7 @@ apps:
     await up?.close();
   });
 
-  it("launches the task board, takes a task through web and PostgreSQL, and shows it done by the worker through Redis; "Reset my demo" rewinds the db service", async () => {
+  it("launches the task board, takes a task through web and PostgreSQL, and shows it done by the worker through Redis; Reset my demo rewinds the db service", async () => {
     context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
     const page = await context.newPage();
     await page.goto(`${up.apexUrl}/`);

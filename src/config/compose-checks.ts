@@ -1,0 +1,47 @@
+// What an app, preview source or repository must say together: an image and port, or a Compose file and what goes with it; pure, each problem with its key.
+import type { StateSource } from "../core/state/state-sources.js";
+
+export interface KeyProblem {
+  /** Below the app's (or source's) own key. */
+  path: PropertyKey[];
+  message: string;
+}
+
+/** An app: an image and port, or a Compose file; state sources name a service exactly when it has one. */
+export function appProblems(app: { compose?: string | undefined; image?: string | undefined; port?: number | undefined; route?: unknown; routes?: unknown[] | undefined; profiles?: unknown; state?: { sources: Record<string, StateSource> } | undefined }, swarm: boolean): KeyProblem[] {
+  const problems: KeyProblem[] = [];
+  const sources = Object.entries(app.state?.sources ?? {});
+  if (app.compose !== undefined) {
+    if (app.image !== undefined) problems.push({ path: ["image"], message: "must be left out when the app names a compose file (the file says which images run)" });
+    if (app.port !== undefined) problems.push({ path: ["port"], message: "must be left out when the app names a compose file (route: { service, port } says where nginx goes)" });
+    if (swarm) problems.push({ path: ["compose"], message: "is not available with runtime: swarm yet (environments run on one Docker host)" });
+    for (const [name, source] of sources) {
+      if (source.kind === "snapshot") problems.push({ path: ["state", "sources", name, "kind"], message: "must be dump for an app of several services (a snapshot saves one container; name the database's service and its dump)" });
+      else if (source.service === undefined) problems.push({ path: ["state", "sources", name, "service"], message: "must name the service whose container runs the database (the app names a compose file)" });
+    }
+  } else {
+    if (app.image === undefined) problems.push({ path: ["image"], message: "must be an image reference such as demo-launcher/hello:latest, or the app must name a compose file instead" });
+    if (app.port === undefined) problems.push({ path: ["port"], message: "must be the port the app listens on inside its container" });
+    for (const key of ["route", "routes", "profiles"] as const) if (app[key] !== undefined) problems.push({ path: [key], message: "must be left out: it applies only to an app that names a compose file" });
+    for (const [name, source] of sources) {
+      if (source.kind === "dump" && source.service !== undefined) problems.push({ path: ["state", "sources", name, "service"], message: "must be left out: it applies only to an app that names a compose file (the demo is one container)" });
+    }
+  }
+  if (app.routes?.length) problems.push({ path: ["routes"], message: "further routed services are not available yet; route one service with route: { service, port }" });
+  return problems;
+}
+
+/** What a preview source (or a repository's) must say together: an image's port, or a Compose file and no Dockerfile. */
+export function previewProblems(preview: { compose?: string | undefined; port?: number | undefined; dockerfile?: string | undefined; context?: string | undefined; route?: unknown; routes?: unknown[] | undefined; profiles?: unknown }, swarm: boolean): KeyProblem[] {
+  const problems: KeyProblem[] = [];
+  if (preview.compose !== undefined) {
+    for (const key of ["dockerfile", "context", "port"] as const) if (preview[key] !== undefined) problems.push({ path: [key], message: `must be left out with compose (the file says what each service builds${key === "port" ? "; route: { service, port } says where nginx goes" : ""})` });
+    if (swarm) problems.push({ path: ["compose"], message: "is not available with runtime: swarm yet (environments run on one Docker host)" });
+    if (preview.routes?.length) problems.push({ path: ["routes"], message: "further routed services are not available yet; route one service with route: { service, port }" });
+  } else {
+    if (preview.port === undefined) problems.push({ path: ["port"], message: "must be the port the app listens on inside its container (or the source must name a compose file instead)" });
+    for (const key of ["route", "routes", "profiles"] as const) if (preview[key] !== undefined) problems.push({ path: [key], message: "must be left out: it applies only to a source that names a compose file" });
+  }
+  return problems;
+}
+
