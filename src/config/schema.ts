@@ -167,11 +167,6 @@ export const configSchema = z.strictObject({
   for (const [name, app] of Object.entries(config.apps)) {
     if (config.limits.memory !== undefined && app.memory > config.limits.memory) ctx.addIssue({ code: "custom", path: ["apps", name, "memory"], message: `must be at most limits.memory (${formatBytes(config.limits.memory)}): a demo of it could never start` });
     for (const problem of appProblems(app, config.runtime === "swarm")) ctx.addIssue({ code: "custom", path: ["apps", name, ...problem.path], message: problem.message });
-    if (app.compose !== undefined) {
-      for (const [sharedName, shared] of Object.entries(config.shared)) {
-        if (shared.app === name) ctx.addIssue({ code: "custom", path: ["shared", sharedName, "app"], message: `must name an app without a compose file: ${name} has one, and shared demos of environments are not available yet` });
-      }
-    }
   }
   for (const [name, preview] of Object.entries(config.previews)) {
     for (const problem of previewProblems(preview, config.runtime === "swarm")) ctx.addIssue({ code: "custom", path: ["previews", name, ...problem.path], message: problem.message });

@@ -98,7 +98,7 @@ export function newestInstance(demo: Demo): Instance | undefined {
 
 /** What one container's labels say about its demo and itself. */
 export interface InstanceLabels {
-  demo: { id: string; kind: DemoKind; app: string; host: string; createdAt: number; expiresAt: number; namespace: string; owner?: string; pool?: boolean; requestId?: string };
+  demo: { id: string; kind: DemoKind; app: string; host: string; createdAt: number; expiresAt: number; namespace: string; owner?: string; pool?: boolean; requestId?: string; preview?: import("./demos/demo-env.js").PreviewFacts };
   instance: { id: string; generation: number; image: string };
 }
 
@@ -120,6 +120,8 @@ export function labelsFor(labels: InstanceLabels): Record<string, string> {
   if (demo.owner) result[`${LABEL_PREFIX}client`] = demo.owner;
   if (demo.pool) result[`${LABEL_PREFIX}pool`] = "true";
   if (demo.requestId) result[`${LABEL_PREFIX}request-id`] = demo.requestId;
+  // A preview's branch, commit and pull request: its DEMO_* values (and the commit's files) after a restart too.
+  for (const [key, value] of Object.entries(demo.preview ?? {})) if (value) result[`${LABEL_PREFIX}preview-${key}`] = value;
   return result;
 }
 
@@ -140,8 +142,9 @@ export function parseLabels(labels: Record<string, string | undefined>): Instanc
   const generation = Number(get("generation") ?? 1);
   if (!Number.isInteger(generation) || generation < 1) return undefined;
   const owner = get("client");
+  const preview = Object.fromEntries((["branch", "commit", "pr"] as const).flatMap((key) => (get(`preview-${key}`) ? [[key, get(`preview-${key}`)!]] : [])));
   return {
-    demo: { id, kind: kindLabel as DemoKind, app, host, createdAt, expiresAt, namespace, ...(owner ? { owner } : {}), ...(get("pool") === "true" ? { pool: true } : {}) },
+    demo: { id, kind: kindLabel as DemoKind, app, host, createdAt, expiresAt, namespace, ...(owner ? { owner } : {}), ...(get("pool") === "true" ? { pool: true } : {}), ...(Object.keys(preview).length > 0 ? { preview } : {}) },
     instance: { id: get("instance") ?? instanceIdFor(id, generation), generation, image: get("image") ?? "" },
   };
 }

@@ -32,6 +32,8 @@ export interface EnvironmentInstance {
   projectRoot: string;
   /** How long the services may take to start and turn healthy (the app's readiness timeout). */
   startTimeoutMs: number;
+  /** A shared demo's replica: a network, volumes and services of its own, nothing shared with the demo's other instances. */
+  isolated?: boolean;
 }
 
 /** A started instance: its container and the endpoint nginx and the readiness probe can reach. */

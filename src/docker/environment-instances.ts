@@ -98,11 +98,19 @@ export class EnvironmentInstances {
    */
   private async sweepLeftovers(namespace: string, containers: Docker.ContainerInfo[]): Promise<void> {
     const live = new Set(containers.map((info) => info.Labels?.[`${LABEL_PREFIX}id`]));
+    const liveInstances = new Set(containers.map((info) => info.Labels?.[`${LABEL_PREFIX}instance`]));
     const filters = { label: [`${LABEL_PREFIX}namespace=${namespace}`, OBJECT_LABEL] };
     const networks = (await call(() => this.docker.listNetworks({ filters }))) as Array<{ Labels?: Record<string, string> }>;
     const volumes = ((await call(() => this.docker.listVolumes({ filters }))) as { Volumes?: Array<{ Labels?: Record<string, string> }> }).Volumes ?? [];
-    const orphaned = new Set([...networks, ...volumes].map((object) => object.Labels?.[`${LABEL_PREFIX}id`]).filter((id): id is string => id !== undefined && !live.has(id)));
-    for (const demoId of orphaned) await removeEnvironmentLeftovers(this.docker, namespace, demoId);
+    // A demo with no container left, or a shared demo's replica with none (the demo's other replicas run on).
+    const orphaned = new Map<string, { demoId: string; instanceId?: string }>();
+    for (const labels of [...networks, ...volumes].map((object) => object.Labels ?? {})) {
+      const demoId = labels[`${LABEL_PREFIX}id`];
+      const instanceId = labels[`${LABEL_PREFIX}instance`];
+      if (demoId === undefined || (live.has(demoId) && (instanceId === undefined || liveInstances.has(instanceId)))) continue;
+      orphaned.set(`${demoId}/${instanceId ?? ""}`, { demoId, ...(instanceId !== undefined ? { instanceId } : {}) });
+    }
+    for (const { demoId, instanceId } of orphaned.values()) await removeEnvironmentLeftovers(this.docker, namespace, demoId, instanceId);
   }
 
   /** Every service of the instance: Docker's state and the healthcheck's verdict (from the listing's status text). */
@@ -154,6 +162,6 @@ export class EnvironmentInstances {
     const stopped = this.stoppedFor.get(owner.instanceId) ?? [];
     this.stoppedFor.delete(owner.instanceId);
     for (const id of stopped) await call(() => this.docker.getContainer(id).start()).catch(() => {});
-    await removeEnvironmentLeftovers(this.docker, owner.namespace, owner.demoId);
+    await removeEnvironmentLeftovers(this.docker, owner.namespace, owner.demoId, owner.instanceId);
   }
 }

@@ -38,7 +38,7 @@ export interface ServiceContainerOptions {
 export function serviceContainerOptions(spec: InstanceSpec & { environment: EnvironmentInstance }, service: ServiceSpec, network: string, options: ServiceContainerOptions): Docker.ContainerCreateOptions {
   const routed = service.name === spec.environment.spec.routes[0]?.service;
   const portKey = `${spec.containerPort}/tcp`;
-  const names = environmentNames(spec.namespace, spec.demoId);
+  const names = environmentNames(spec.namespace, spec.environment.isolated ? spec.instanceId : spec.demoId);
   // The app's limits are each service's default and its most: a file cannot ask for more than the operator gave.
   const memory = cappedLimit(service.limits.memory, spec.memoryBytes);
   const cpus = cappedLimit(service.limits.cpus, spec.cpus);
@@ -90,14 +90,22 @@ export function serviceContainerOptions(spec: InstanceSpec & { environment: Envi
   };
 }
 
-/** The demo's own network: inter-container traffic on (its services talk by name), labelled as the demo's. */
-export async function ensureEnvironmentNetwork(docker: Docker, namespace: string, demoId: string, labels: Record<string, string>, egress: Egress = "internet"): Promise<string> {
-  const { network } = environmentNames(namespace, demoId);
-  const existing = (await call(() => docker.listNetworks({ filters: { label: [`${LABEL_PREFIX}id=${demoId}`, `${LABEL_PREFIX}namespace=${namespace}`, `${OBJECT_LABEL}=network`] } }))) as Array<{ Name: string }>;
+/** Label filters for objects carrying all of `labels`. */
+function filterOf(labels: Record<string, string>): string[] {
+  return Object.entries(labels).map(([key, value]) => `${key}=${value}`);
+}
+
+/**
+ * The demo's own network (or, `key` an instance's id, one replica's of a shared demo): inter-container traffic on
+ * (its services talk by name), labelled as the demo's.
+ */
+export async function ensureEnvironmentNetwork(docker: Docker, namespace: string, key: string, labels: Record<string, string>, egress: Egress = "internet"): Promise<string> {
+  const { network } = environmentNames(namespace, key);
+  const existing = (await call(() => docker.listNetworks({ filters: { label: [...filterOf(labels), `${OBJECT_LABEL}=network`] } }))) as Array<{ Name: string }>;
   if (existing.some((entry) => entry.Name === network)) return network;
   try {
     // Its bridge is named under its policy's prefix: the host's rules for that prefix hold it from its first packet.
-    const bridge = `${environmentBridgePrefix(egress)}${shortHash(`${namespace}/${demoId}`)}`;
+    const bridge = `${environmentBridgePrefix(egress)}${shortHash(`${namespace}/${key}`)}`;
     await call(() => docker.createNetwork({ Name: network, Driver: "bridge", CheckDuplicate: true, Options: { "com.docker.network.bridge.name": bridge }, Labels: { ...labels, [OBJECT_LABEL]: "network" } }));
   } catch (error) {
     // A network of that name that is not ours: refused rather than joined (it could be anybody's).
@@ -112,10 +120,10 @@ function shortHash(text: string): string {
   return createHash("sha256").update(text).digest("hex").slice(0, 8);
 }
 
-/** The demo's named volumes, made once and kept across its instances (a preview's database keeps its rows). */
-export async function ensureEnvironmentVolumes(docker: Docker, namespace: string, demoId: string, volumes: string[], labels: Record<string, string>): Promise<void> {
-  const names = environmentNames(namespace, demoId);
-  const listed = (await call(() => docker.listVolumes({ filters: { label: [`${LABEL_PREFIX}id=${demoId}`, `${LABEL_PREFIX}namespace=${namespace}`] } }))) as { Volumes?: Array<{ Name: string }> };
+/** The demo's named volumes, made once and kept across its instances (a preview's database keeps its rows); a shared demo's replica has its own. */
+export async function ensureEnvironmentVolumes(docker: Docker, namespace: string, key: string, volumes: string[], labels: Record<string, string>): Promise<void> {
+  const names = environmentNames(namespace, key);
+  const listed = (await call(() => docker.listVolumes({ filters: { label: filterOf(labels) } }))) as { Volumes?: Array<{ Name: string }> };
   const ours = new Set((listed.Volumes ?? []).map((volume) => volume.Name));
   for (const volume of volumes) {
     const name = names.volume(volume);
@@ -152,11 +160,16 @@ function readOnlyMode(mode: number | undefined): number {
 }
 
 /**
- * Removes a demo's network and volumes once no container of it is left; only what carries its labels (a network
- * or volume of the same name made by someone else stays).
+ * Removes a demo's network and volumes once no container of it is left (with `instanceId`, a shared demo's
+ * replica's once no container of that replica is); only what carries its labels (a network or volume of the same
+ * name made by someone else stays).
  */
-export async function removeEnvironmentLeftovers(docker: Docker, namespace: string, demoId: string): Promise<void> {
-  const labels = [`${LABEL_PREFIX}namespace=${namespace}`, `${LABEL_PREFIX}id=${demoId}`];
+export async function removeEnvironmentLeftovers(docker: Docker, namespace: string, demoId: string, instanceId?: string): Promise<void> {
+  if (instanceId !== undefined) await removeLeftovers(docker, [`${LABEL_PREFIX}namespace=${namespace}`, `${LABEL_PREFIX}id=${demoId}`, `${LABEL_PREFIX}instance=${instanceId}`]);
+  await removeLeftovers(docker, [`${LABEL_PREFIX}namespace=${namespace}`, `${LABEL_PREFIX}id=${demoId}`]);
+}
+
+async function removeLeftovers(docker: Docker, labels: string[]): Promise<void> {
   const left = await call(() => docker.listContainers({ all: true, filters: { label: labels } }));
   if (left.length > 0) return;
   // The network and the volumes do not wait for each other.
@@ -187,14 +200,16 @@ function ignoreGone(error: unknown): void {
 export async function startEnvironment(docker: Docker, spec: InstanceSpec & { environment: EnvironmentInstance }, options: ServiceContainerOptions & { create(options: Docker.ContainerCreateOptions): Promise<Docker.Container> }): Promise<{ containerId: string; stopped: string[] }> {
   const { environment, namespace, demoId } = spec;
   const deadline = systemScheduler.now() + environment.startTimeoutMs;
-  const objectLabels = { [`${LABEL_PREFIX}namespace`]: namespace, [`${LABEL_PREFIX}id`]: demoId };
+  // A shared demo's replicas are whole environments of their own: network, volumes and services, nothing kept.
+  const key = environment.isolated ? spec.instanceId : demoId;
+  const objectLabels = { [`${LABEL_PREFIX}namespace`]: namespace, [`${LABEL_PREFIX}id`]: demoId, ...(environment.isolated ? { [`${LABEL_PREFIX}instance`]: spec.instanceId } : {}) };
   const routedName = environment.spec.routes[0]!.service;
   const ids = new Map<string, string>();
   const made: string[] = [];
   const stopped: string[] = [];
   try {
-    const network = await ensureEnvironmentNetwork(docker, namespace, demoId, objectLabels, spec.hardening?.egress);
-    const [, existing] = await Promise.all([ensureEnvironmentVolumes(docker, namespace, demoId, environment.spec.volumes, objectLabels), demoContainers(docker, namespace, demoId)]);
+    const network = await ensureEnvironmentNetwork(docker, namespace, key, objectLabels, spec.hardening?.egress);
+    const [, existing] = await Promise.all([ensureEnvironmentVolumes(docker, namespace, key, environment.spec.volumes, objectLabels), environment.isolated ? [] : demoContainers(docker, namespace, demoId)]);
     const creates = await Promise.all(
       environment.spec.services.map(async (service) => {
         const create = serviceContainerOptions(spec, service, network, options);
@@ -234,7 +249,7 @@ export async function startEnvironment(docker: Docker, spec: InstanceSpec & { en
     await Promise.all(made.map((id) => call(() => docker.getContainer(id).remove({ force: true })).catch(() => {})));
     // The instance before keeps serving on its own database.
     for (const id of stopped) await call(() => docker.getContainer(id).start()).catch(() => {});
-    await removeEnvironmentLeftovers(docker, namespace, demoId).catch(() => {});
+    await removeEnvironmentLeftovers(docker, namespace, demoId, environment.isolated ? spec.instanceId : undefined).catch(() => {});
     throw error;
   }
 }

@@ -257,3 +257,61 @@ describe("a Compose app's environment after kill -9 mid-start", () => {
     });
   });
 });
+
+describe("a shared demo of a Compose app", () => {
+  let stack: Stack;
+
+  beforeAll(async () => {
+    stack = await startStack({ beforeStart: writeProject, nginxYaml: "  drain: 1s", appsYaml: `  shop:\n${SHOP()}`, extraYaml: "shared:\n  try-shop: { app: shop, replicas: 2 }", limitsYaml: "limits: { maxDemos: 10, perClient: 10 }" });
+  }, 180_000);
+
+  afterAll(async () => stack?.close());
+
+  /** The shared demo's containers, networks and volumes, by the replica (instance) each belongs to. */
+  async function replicas(): Promise<Record<string, { containers: number; networks: number; volumes: number }>> {
+    const filters = { label: [`demo-launcher.namespace=${stack.namespace}`, "demo-launcher.id=try-shop"] };
+    const byInstance: Record<string, { containers: number; networks: number; volumes: number }> = {};
+    const count = (instance: string | undefined, what: "containers" | "networks" | "volumes") => {
+      const entry = (byInstance[instance ?? "?"] ??= { containers: 0, networks: 0, volumes: 0 });
+      entry[what] += 1;
+    };
+    for (const info of await stack.docker.listContainers({ all: true, filters })) count(info.Labels["demo-launcher.instance"], "containers");
+    for (const network of await stack.docker.listNetworks({ filters })) count(network.Labels?.["demo-launcher.instance"], "networks");
+    for (const volume of (await stack.docker.listVolumes({ filters })).Volumes ?? []) count(volume.Labels?.["demo-launcher.instance"], "volumes");
+    return byInstance;
+  }
+
+  it("runs each replica as a whole environment of its own and resets them under a request loop with no failed request", async () => {
+    const view = async () => (JSON.parse((await stack.api("GET", "/api/shared")).body).shared as Array<{ name: string; status: string; instances: Array<{ id: string; health: string }>; lastReset?: { status: string; reason?: string } }>).find((entry) => entry.name === "try-shop")!;
+    const first = await waitFor("two replicas to serve", async () => {
+      const current = await view();
+      return current.status === "ready" && current.instances.filter((instance) => instance.health === "healthy").length === 2 ? current : undefined;
+    }, 120_000);
+    // Two replicas, each four containers on a network and a volume of its own: one replica's web never reaches the other's db.
+    const before = await replicas();
+    expect(Object.keys(before).sort()).toEqual(first.instances.map((instance) => instance.id).sort());
+    for (const objects of Object.values(before)) expect(objects).toEqual({ containers: 4, networks: 1, volumes: 1 });
+
+    const load = startLoad(stack.nginxPort, `try-shop.demo.localhost`, { path: "/cgi-bin/index.cgi" });
+    try {
+      await load.more(10);
+      expect((await stack.api("POST", "/api/shared/try-shop/reset")).status).toBe(202);
+      await waitFor("the reset to succeed", async () => {
+        const current = await view();
+        if (current.lastReset?.status === "failed") throw new GiveUp(`the reset failed: ${current.lastReset.reason}`);
+        return current.lastReset?.status === "succeeded";
+      }, 120_000);
+      await load.more(10);
+    } finally {
+      await load.stop();
+    }
+    expect(load.failures).toEqual([]);
+    expect(load.answers.filter((answer) => answer.status !== 200 || !answer.body.includes("db says ok"))).toEqual([]);
+    // The old replicas drained and went whole: their containers, networks and volumes; two new ones serve.
+    const after = await waitFor("only the new replicas' objects to be left", async () => {
+      const now = await replicas();
+      return Object.keys(now).length === 2 && Object.keys(now).every((instance) => !(instance in before)) ? now : undefined;
+    }, 60_000);
+    for (const objects of Object.values(after)) expect(objects).toEqual({ containers: 4, networks: 1, volumes: 1 });
+  });
+});

@@ -70,7 +70,6 @@ shared:
   try-shop: { app: both }
 `)).toEqual([      'apps.both.image: "app" is wrong: must be left out when the app names a compose file (the file says which images run)',
       "apps.both.port: 80 is wrong: must be left out when the app names a compose file (route: { service, port } says where nginx goes)",
-      'shared.try-shop.app: "both" is wrong: must name an app without a compose file: both has one, and shared demos of environments are not available yet',
       "apps.neither.image: is missing; it must be an image reference such as demo-launcher/hello:latest, or the app must name a compose file instead",
       "apps.neither.port: is missing; it must be the port the app listens on inside its container",
       'apps.routed.route: {"service":"web","port":80} is wrong: must be left out: it applies only to an app that names a compose file',

@@ -145,6 +145,10 @@ describe("labels", () => {
       instance: { id: "abcd1234-2", generation: 2, image: "hello:2" },
     });
   });
+  it("keep a preview's branch, commit and pull request (its DEMO_* values after a restart)", () => {
+    const preview = { id: "shop-pr-7", kind: "preview" as const, app: "shop", host: "shop-pr-7.demo.localhost", createdAt: 1_700_000_000_000, expiresAt: 1_700_000_600_000, namespace: "default", preview: { branch: "feature", commit: "a".repeat(40), pr: "7" } };
+    expect(parseLabels(labelsFor({ demo: preview, instance: { id: "shop-pr-7-1", generation: 1, image: "x" } }))?.demo).toEqual(preview);
+  });
   it("treats damaged labels as not ours", () => {
     expect(parseLabels({ "demo-launcher.id": "x" })).toBeUndefined();
     expect(parseLabels({ ...labels, "demo-launcher.generation": "two" })).toBeUndefined();

@@ -54,7 +54,7 @@ export async function createInstance(ctx: Ports<"closed" | "creating" | "now" | 
       if (!stillWanted() || ctx.shuttingDown) return undefined;
       try {
         const env = { ...app.env, ...demoEnvironment(demo, `${ctx.options.publicOrigin?.(demo.host) ?? `http://${demo.host}`}/`) };
-        const environment = app.environment ? await renderEnvironment(app.environment, env, app.readiness.timeout) : undefined;
+        const environment = app.environment ? { ...(await renderEnvironment(app.environment, env, app.readiness.timeout)), ...(demo.kind === "shared" ? { isolated: true } : {}) } : undefined;
         for (const [service, serviceImage] of environment ? environmentImages(environment.spec) : [["", image] as const]) {
           if (await runtime.imageExists(serviceImage)) continue;
           // A Compose file names images people pull (postgres:15): fetched once, however many launches wait for it.
@@ -74,7 +74,7 @@ export async function createInstance(ctx: Ports<"closed" | "creating" | "now" | 
           labels: {
             ...demo.extraLabels,
             ...labelsFor({
-              demo: { id: demo.id, kind: demo.kind, app: demo.app, host: demo.host, createdAt: demo.createdAt, expiresAt: demo.expiresAt, namespace, ...(demo.owner ? { owner: demo.owner } : {}), ...(demo.pooled ? { pool: true } : {}), ...(demo.requestId ? { requestId: demo.requestId } : {}) },
+              demo: { id: demo.id, kind: demo.kind, app: demo.app, host: demo.host, createdAt: demo.createdAt, expiresAt: demo.expiresAt, namespace, ...(demo.owner ? { owner: demo.owner } : {}), ...(demo.pooled ? { pool: true } : {}), ...(demo.requestId ? { requestId: demo.requestId } : {}), ...(demo.preview ? { preview: demo.preview } : {}) },
               instance: { id: instanceId, generation, image },
             }),
           },

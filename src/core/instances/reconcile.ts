@@ -164,6 +164,7 @@ function planUnknown(found: Found[], input: ReconcileInput, actions: ReconcileAc
     createdAt: base.createdAt,
     expiresAt,
     ...(owner ? { owner } : {}),
+    ...(base.preview ? { preview: base.preview } : {}),
     ...(base.pool && !lease ? { pooled: true } : {}),
     // A demo whose route was live before we restarted is served again at once, without a new check.
     status: newestServed ? "ready" : "starting",
