@@ -4,6 +4,7 @@ import os from "node:os";
 import path from "node:path";
 import { execa } from "execa";
 import { describe, expect, it } from "vitest";
+import { prepareEnvironments } from "../../src/app/environments.js";
 import { loadConfig } from "../../src/config/load.js";
 import { findNginx } from "../../src/nginx/private-nginx.js";
 import { PACKAGE_ROOT, RoutesRenderer } from "../../src/nginx/render.js";
@@ -57,5 +58,12 @@ describe("shipped production files", () => {
     const config = await loadConfig(path.join(PACKAGE_ROOT, "examples/config.production.yaml"), {});
     expect(config.domain).toBe("demo.example.org");
     expect(config.nginx.configDir).toBe("/var/lib/demo-launcher/nginx");
+  });
+
+  it("examples/compose-app/config.yaml is a valid configuration: the task board as visitors' demos, a preview source and a shared demo", async () => {
+    const config = await prepareEnvironments(await loadConfig(path.join(PACKAGE_ROOT, "examples/compose-app/config.yaml"), {}));
+    expect(config.apps.tasks).toMatchObject({ port: 8000, serviceImages: { web: "demo-launcher-example/compose-app:latest", worker: "demo-launcher-example/compose-app:latest", db: "demo-launcher-example/compose-db:latest", cache: "demo-launcher-example/compose-cache:latest" } });
+    expect(config.previews.tasks).toMatchObject({ compose: "examples/compose-app/compose.yaml", repo: PACKAGE_ROOT });
+    expect(config.shared["try-tasks"]).toMatchObject({ app: "tasks", replicas: 1 });
   });
 });
