@@ -91,7 +91,9 @@ export class EngineCore implements EngineContext {
 
   specFor(demo: Demo): AppSpec | undefined {
     const spec = demo.kind === "preview" ? this.options.previews?.[demo.app] : this.options.apps[demo.app];
-    return spec && demo.withoutEnv ? { ...spec, env: {} } : spec;
+    if (!spec) return undefined;
+    if (demo.withoutEnv) return { ...spec, env: {} };
+    return demo.envOverrides ? { ...spec, env: { ...spec.env, ...demo.envOverrides } } : spec;
   }
 
   async removeQuietly(containerId: string): Promise<void> {

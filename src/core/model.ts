@@ -68,6 +68,8 @@ export interface Demo {
   extraLabels?: Record<string, string>;
   /** A preview built from a fork nobody vouched for: it runs without the configured env (secrets). */
   withoutEnv?: boolean;
+  /** A preview's own environment variables, set through the API over its source's env (no rebuild). */
+  envOverrides?: Record<string, string>;
   /** The HTTP request that launched it: in the log lines and on its containers, from the click to the route. */
   requestId?: string;
   /** The highest instance generation this demo has had (instance ids are never reused). */
@@ -98,7 +100,7 @@ export function newestInstance(demo: Demo): Instance | undefined {
 
 /** What one container's labels say about its demo and itself. */
 export interface InstanceLabels {
-  demo: { id: string; kind: DemoKind; app: string; host: string; createdAt: number; expiresAt: number; namespace: string; owner?: string; pool?: boolean; requestId?: string; preview?: import("./demos/demo-env.js").PreviewFacts };
+  demo: { id: string; kind: DemoKind; app: string; host: string; createdAt: number; expiresAt: number; namespace: string; owner?: string; pool?: boolean; requestId?: string; preview?: import("./demos/demo-env.js").PreviewFacts; envOverrides?: Record<string, string> };
   instance: { id: string; generation: number; image: string };
 }
 
@@ -122,6 +124,7 @@ export function labelsFor(labels: InstanceLabels): Record<string, string> {
   if (demo.requestId) result[`${LABEL_PREFIX}request-id`] = demo.requestId;
   // A preview's branch, commit and pull request: its DEMO_* values (and the commit's files) after a restart too.
   for (const [key, value] of Object.entries(demo.preview ?? {})) if (value) result[`${LABEL_PREFIX}preview-${key}`] = value;
+  if (demo.envOverrides && Object.keys(demo.envOverrides).length > 0) result[`${LABEL_PREFIX}env-overrides`] = JSON.stringify(demo.envOverrides);
   return result;
 }
 
@@ -143,12 +146,25 @@ export function parseLabels(labels: Record<string, string | undefined>): Instanc
   if (!Number.isInteger(generation) || generation < 1) return undefined;
   const owner = get("client");
   const preview = Object.fromEntries((["branch", "commit", "pr"] as const).flatMap((key) => (get(`preview-${key}`) ? [[key, get(`preview-${key}`)!]] : [])));
+  const envOverrides = envOverridesOf(get("env-overrides"));
   return {
-    demo: { id, kind: kindLabel as DemoKind, app, host, createdAt, expiresAt, namespace, ...(owner ? { owner } : {}), ...(get("pool") === "true" ? { pool: true } : {}), ...(Object.keys(preview).length > 0 ? { preview } : {}) },
+    demo: { id, kind: kindLabel as DemoKind, app, host, createdAt, expiresAt, namespace, ...(owner ? { owner } : {}), ...(get("pool") === "true" ? { pool: true } : {}), ...(Object.keys(preview).length > 0 ? { preview } : {}), ...(envOverrides ? { envOverrides } : {}) },
     instance: { id: get("instance") ?? instanceIdFor(id, generation), generation, image: get("image") ?? "" },
   };
 }
 
+
+/** A label's JSON map of variables; undefined when absent or damaged (the overrides are then dropped, not guessed). */
+function envOverridesOf(text: string | undefined): Record<string, string> | undefined {
+  if (!text) return undefined;
+  try {
+    const parsed = JSON.parse(text) as unknown;
+    if (!parsed || typeof parsed !== "object" || Array.isArray(parsed) || !Object.values(parsed).every((value) => typeof value === "string")) return undefined;
+    return parsed as Record<string, string>;
+  } catch {
+    return undefined;
+  }
+}
 
 /** The JSON a client sees for a demo (src/api/views.ts says its shape). */
 export type { DemoView };

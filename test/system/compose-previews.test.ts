@@ -71,6 +71,7 @@ describe("previews of a Compose repository (real git, builder, Docker and nginx)
     await write("compose.yaml", COMPOSE);
     await write("web/Dockerfile", `FROM ${SAMPLE_IMAGE}\nCOPY cgi-bin /srv/cgi-bin\nCMD ["/bin/httpd", "-f", "-p", "8080", "-h", "/srv"]\n`);
     await write("web/cgi-bin/index.cgi", cgi('echo "web one at $COMMIT"\necho "rows: $(wget -q -O - http://db:8080/cgi-bin/rows.cgi)"'), 0o755);
+    await write("web/cgi-bin/flag.cgi", cgi('echo "flag=$FLAG"'), 0o755);
     await write("web/cgi-bin/add.cgi", cgi('wget -q -O - "http://db:8080/cgi-bin/add.cgi?$QUERY_STRING"'), 0o755);
     await write("db/Dockerfile", `FROM ${SAMPLE_IMAGE}\nARG GREETING\nCOPY cgi-bin /srv/cgi-bin\nUSER 0\nRUN mkdir -p /rows && chown 65534:65534 /rows && echo "$GREETING" > /srv/greeting.txt\nUSER 65534:65534\nCMD ["/bin/httpd", "-f", "-p", "8080", "-h", "/srv"]\n`);
     await write("db/cgi-bin/rows.cgi", cgi("cat /rows/list 2>/dev/null | tr '\\n' ' '"), 0o755);
@@ -130,6 +131,17 @@ describe("previews of a Compose repository (real git, builder, Docker and nginx)
     await waitFor("the new db to answer", async () => (await page()).includes("rows: kept:alpha"), 60_000);
     await waitFor("one web and one db left", async () => (await containers()).length === 2, 30_000);
     expect((await containers()).find((entry) => entry.service === "db")!.id).not.toBe(before.find((entry) => entry.service === "db")!.id);
+
+    // A preview's own variable, set through the API: applied without a build, the rows still there.
+    const label = branchLabel(SOURCE, "main");
+    expect((await stack.api("PUT", `/api/previews/${label}/env`, { env: { DEMO_URL: "x" } })).status).toBe(400);
+    const builds = (JSON.parse((await stack.api("GET", "/api/builds")).body) as { builds: unknown[] }).builds.length;
+    const set = await stack.api("PUT", `/api/previews/${label}/env`, { env: { FLAG: "on" } });
+    expect(set.status).toBe(202);
+    expect(JSON.parse(set.body)).toMatchObject({ env: ["FLAG"] });
+    await waitFor("the flag to be served", async () => (await stack.viaNginx(host(), "/cgi-bin/flag.cgi")).body.trim() === "flag=on", 60_000);
+    expect(await page()).toContain("rows: kept:alpha");
+    expect((JSON.parse((await stack.api("GET", "/api/builds")).body) as { builds: unknown[] }).builds).toHaveLength(builds);
 
     // "Start fresh" from the preview's page: new containers and a new volume, so no rows.
     const home = await stack.viaNginx(host(), "/__demo/", { headers: { accept: "text/html" } });

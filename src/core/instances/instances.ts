@@ -74,7 +74,7 @@ export async function createInstance(ctx: Ports<"closed" | "creating" | "now" | 
           labels: {
             ...demo.extraLabels,
             ...labelsFor({
-              demo: { id: demo.id, kind: demo.kind, app: demo.app, host: demo.host, createdAt: demo.createdAt, expiresAt: demo.expiresAt, namespace, ...(demo.owner ? { owner: demo.owner } : {}), ...(demo.pooled ? { pool: true } : {}), ...(demo.requestId ? { requestId: demo.requestId } : {}), ...(demo.preview ? { preview: demo.preview } : {}) },
+              demo: { id: demo.id, kind: demo.kind, app: demo.app, host: demo.host, createdAt: demo.createdAt, expiresAt: demo.expiresAt, namespace, ...(demo.owner ? { owner: demo.owner } : {}), ...(demo.pooled ? { pool: true } : {}), ...(demo.requestId ? { requestId: demo.requestId } : {}), ...(demo.preview ? { preview: demo.preview } : {}), ...(demo.envOverrides ? { envOverrides: demo.envOverrides } : {}) },
               instance: { id: instanceId, generation, image },
             }),
           },

@@ -165,6 +165,7 @@ function planUnknown(found: Found[], input: ReconcileInput, actions: ReconcileAc
     expiresAt,
     ...(owner ? { owner } : {}),
     ...(base.preview ? { preview: base.preview } : {}),
+    ...(base.envOverrides ? { envOverrides: base.envOverrides } : {}),
     ...(base.pool && !lease ? { pooled: true } : {}),
     // A demo whose route was live before we restarted is served again at once, without a new check.
     status: newestServed ? "ready" : "starting",

@@ -199,6 +199,33 @@ export function startFresh(ctx: EngineContext, label: string): Demo {
   return demo;
 }
 
+/**
+ * A preview's own environment variables over its source's (a pull request that needs a feature flag, say), applied
+ * without a rebuild: a ready preview is replaced with zero downtime, an asleep one starts again with them. An empty
+ * map takes them away. A preview built from a fork nobody vouched for gets none (it gets no configured env at all).
+ */
+export async function setPreviewEnv(ctx: EngineContext, label: string, env: Record<string, string>): Promise<Demo> {
+  const demo = ctx.registry.get(label);
+  if (!demo || demo.kind !== "preview") throw new DomainError({ code: "no-such-demo", id: label });
+  if (demo.withoutEnv) throw new DomainError({ code: "not-replaceable", id: label, status: "built from a fork nobody vouched for, so it gets no configured environment" });
+  const image = targetImage(demo);
+  const busy = demo.replacement?.status === "running" || demo.wantedImage !== undefined;
+  if ((demo.status !== "ready" && demo.status !== "asleep") || busy || !image) throw new DomainError({ code: "not-replaceable", id: label, status: busy ? "being replaced by a newer build" : demo.status });
+  const before = demo.envOverrides;
+  if (Object.keys(env).length > 0) demo.envOverrides = env;
+  else delete demo.envOverrides;
+  try {
+    if (demo.status === "asleep") ctx.track(restartAsleepWith(ctx, demo, { ...ctx.specFor(demo)!, image }));
+    else await startReplacement(ctx, label, image);
+  } catch (error) {
+    if (before) demo.envOverrides = before;
+    else delete demo.envOverrides;
+    throw error;
+  }
+  void ctx.saver.save();
+  return demo;
+}
+
 /** An asleep preview whose branch moved: its stopped container goes and the new image starts in its place. */
 async function restartAsleepWith(ctx: EngineContext, demo: Demo, spec: AppSpec): Promise<void> {
   const old = demo.instances;
@@ -227,6 +254,8 @@ export interface PreviewOps {
   wake(label: string): boolean;
   /** Starts a ready or asleep preview fresh: new containers and volumes from the image it serves. */
   startFresh(label: string): Demo;
+  /** Sets a preview's own environment variables (an empty map clears them) and applies them without a rebuild. */
+  setEnv(label: string, env: Record<string, string>): Promise<Demo>;
   /** Puts previews idle for their source's idleStop to sleep (the reaper calls it when idle tracking works). */
   sleepIdle(): Promise<void>;
 }
@@ -240,6 +269,7 @@ export function previewOps(ctx: EngineContext): PreviewOps {
     },
     sawRequests: (labels) => sawPreviewRequests(ctx, labels),
     startFresh: (label) => startFresh(ctx, label),
+    setEnv: (label, env) => setPreviewEnv(ctx, label, env),
     wake(label) {
       const demo = ctx.registry.get(label);
       if (demo?.status !== "asleep") return false;
