@@ -205,7 +205,7 @@
       { label: "Owner", value: (demo) => demo.owner || "—" },
       { label: "Status", value: (demo) => [badge(demo.status), demo.status === "starting" ? el("span", { className: "sub" }, demo.step) : null, demo.replacement ? el("span", { className: "sub" }, `replacement ${demo.replacement.status}${demo.replacement.reason ? `: ${demo.replacement.reason}` : ""}`) : null, demo.reason ? el("span", { className: "sub" }, demo.reason) : null] },
       { label: "Time left", value: (demo) => (demo.kind === "shared" ? "kept (shared)" : el("span", { "data-expires": demo.expiresAt }, left(demo.expiresAt))) },
-      { label: "Instances", value: (demo) => demo.instances.map((instance) => el("span", { className: "sub" }, `#${instance.generation} `, badge(instance.health), instance.endpoint ? ` ${instance.endpoint}` : "")) },
+      { label: "Instances", value: (demo) => [...demo.instances.map((instance) => el("span", { className: "sub" }, `#${instance.generation} `, badge(instance.health), instance.endpoint ? ` ${instance.endpoint}` : "")), ...(demo.services || []).map((service) => el("span", { className: "sub", "data-service": service.service }, `${service.service}${service.routed ? " (routed)" : ""} `, badge(service.health || service.state)))] },
       { label: "Actions", className: "actions", value: demoActions },
     ], demos, (demo) => demo.id, needle ? "No demo matches the filter." : "No demo is running.");
     renderTable("queue", [

@@ -71,5 +71,16 @@ apps:
     await Promise.all([page.waitForEvent("load"), reset.click()]);
     await page.getByText("Welcome to the task board").waitFor();
     expect(await page.getByText("write the release notes").count()).toBe(0);
+
+    // The operator's console (from this machine, no token configured) lists the demo's services and their health.
+    const demoId = new URL(demoUrl).hostname.split(".")[0]!;
+    const consolePage = await context.newPage();
+    await consolePage.goto(`http://127.0.0.1:${up.controllerPort}/__admin/`);
+    await Promise.all([consolePage.waitForURL(`http://127.0.0.1:${up.controllerPort}/__admin/`), consolePage.getByRole("button", { name: "Open the console" }).click()]);
+    const row = consolePage.locator("tr", { hasText: demoId });
+    for (const service of ["cache", "db", "web", "worker"]) await row.locator(`[data-service="${service}"]`).waitFor();
+    await row.locator('[data-service="db"] .state-healthy').waitFor();
+    expect(await row.locator('[data-service="web"]').textContent()).toContain("web (routed)");
+    await screenshot(consolePage, "compose-console-services");
   });
 });

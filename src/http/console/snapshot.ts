@@ -17,10 +17,13 @@ export async function consoleSnapshot(ctx: HttpContext): Promise<Record<string, 
     const label = servedLabel(build);
     if (label && !latestBuildOf.has(label)) latestBuildOf.set(label, build);
   }
-  const demos = all.filter((demo) => demo.status !== "queued").map((demo) => {
+  const shown = all.filter((demo) => demo.status !== "queued");
+  // An environment's services as Docker runs them (state, health): asked for those demos only, all at once.
+  const services = new Map(await Promise.all(shown.filter((demo) => engine.specFor(demo)?.environment).map(async (demo) => [demo.id, await engine.services(demo.id).catch(() => [])] as const)));
+  const demos = shown.map((demo) => {
     // secondsLeft changes every second: the page counts down from expiresAt, and the stream sends only real changes.
     const { secondsLeft: _secondsLeft, url, ...view } = ctx.viewFor(demo, { withInstances: true });
-    return { ...view, url, ...(demo.owner ? { owner: demo.owner.slice(0, 10) } : {}), ...(demo.pooled ? { pooled: true } : {}), rewindable: Boolean(config.apps[demo.app]?.state) };
+    return { ...view, url, ...(demo.owner ? { owner: demo.owner.slice(0, 10) } : {}), ...(demo.pooled ? { pooled: true } : {}), rewindable: Boolean(config.apps[demo.app]?.state), ...(services.has(demo.id) ? { services: services.get(demo.id) } : {}) };
   });
   const queue = all
     .filter((demo) => demo.status === "queued")
