@@ -16,6 +16,8 @@ export class MemoryRuntime implements ContainerRuntime {
   /** While true every call fails the way a stopped daemon makes them fail. */
   down = false;
   lost: (() => void) | undefined;
+  /** A registry, when a test gives one: images a launch does not find are pulled through it. */
+  pullImage?: ContainerRuntime["pullImage"];
   private next = 0;
 
   constructor(readonly ports: { from: number; to: number } = { from: 20000, to: 20009 }, images: string[] = ["img"]) {

@@ -78,6 +78,8 @@ export interface Demo {
   wantedImage?: string;
   /** Something the visitor should know (their demo moved to another node and started fresh): on its page and banner. */
   notice?: string;
+  /** What a start is doing beyond its step, for its page (an image being pulled: how far); not saved. */
+  progress?: string;
   /** A preview's branch, commit and pull request, as its newest build gave them (its containers' DEMO_BRANCH, …). */
   preview?: import("./demos/demo-env.js").PreviewFacts;
 }
@@ -183,6 +185,7 @@ export function viewOf(demo: Demo, url: string, now: number, queue?: DemoView["q
     ...(demo.kind === "shared" ? {} : { expiresAt: new Date(demo.expiresAt).toISOString(), secondsLeft: Math.max(0, Math.round((demo.expiresAt - now) / 1000)) }),
     ...(demo.reason ? { reason: demo.reason } : {}),
     ...(demo.notice ? { notice: demo.notice } : {}),
+    ...(demo.progress && demo.status === "starting" ? { progress: demo.progress } : {}),
     ...(queue ? { queue } : {}),
     // Endpoints say where containers listen: for the operator, not for visitors.
     ...(options.withInstances ? { instances: demo.instances.map((instance) => ({ id: instance.id, generation: instance.generation, image: instance.image, health: instance.health, ...(instance.endpoint ? { endpoint: instance.endpoint } : {}) })) } : {}),

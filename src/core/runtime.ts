@@ -85,6 +85,14 @@ export class RuntimeUnavailableError extends Error {
   }
 }
 
+/** How far a pull has come: bytes downloaded and known so far over the layers the registry has announced. */
+export interface PullProgress {
+  image: string;
+  doneBytes: number;
+  totalBytes: number;
+  layers: number;
+}
+
 /** One service of an environment as Docker sees it. */
 export interface ServiceStatus {
   service: string;
@@ -127,8 +135,8 @@ export interface ContainerRuntime {
   imageExists(image: string): Promise<boolean>;
   /** An environment's services as they run now (state and health); [] for a single container. */
   services?(containerId: string): Promise<ServiceStatus[]>;
-  /** Fetches an image from its registry (a Compose service's postgres:15); throws with the registry's reason. */
-  pullImage?(image: string): Promise<void>;
+  /** Fetches an image from its registry (a Compose service's postgres:15), telling its progress; throws with the registry's reason. */
+  pullImage?(image: string, onProgress?: (progress: PullProgress) => void): Promise<void>;
   /** Stops a container without removing it (an idle preview); `restart` starts it again at the same endpoint. */
   stop(containerId: string): Promise<void>;
   /** Starts a stopped container again (after an engine restart stopped it); same endpoint. */

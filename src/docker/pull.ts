@@ -5,6 +5,7 @@ import path from "node:path";
 import type Docker from "dockerode";
 import { describeError } from "../core/errors.js";
 import { call } from "./engine-api.js";
+import type { PullProgress } from "../core/runtime.js";
 
 export interface RegistryCredentials {
   username: string;
@@ -38,19 +39,28 @@ export async function dockerConfigCredentials(file = path.join(process.env.DOCKE
 
 /** Pulls images, one pull per image at a time: a second launch waiting for the same image waits for the same pull. */
 export class ImagePuller {
-  private readonly inFlight = new Map<string, Promise<void>>();
+  private readonly inFlight = new Map<string, { done: Promise<void>; listeners: Set<(progress: PullProgress) => void> }>();
 
   constructor(private readonly docker: Docker, private readonly credentials: (registry: string) => RegistryCredentials | undefined = () => undefined) {}
 
-  pull(image: string, progress: (line: string) => void = () => {}): Promise<void> {
-    const running = this.inFlight.get(image);
-    if (running) return running;
-    const pulling = this.pullOnce(image, progress).finally(() => this.inFlight.delete(image));
-    this.inFlight.set(image, pulling);
-    return pulling;
+  /** Every waiter of a pull hears its progress: bytes done and known so far over all its layers. */
+  pull(image: string, onProgress?: (progress: PullProgress) => void): Promise<void> {
+    let entry = this.inFlight.get(image);
+    if (!entry) {
+      const listeners = new Set<(progress: PullProgress) => void>();
+      const done = this.pullOnce(image, (progress) => listeners.forEach((listener) => listener(progress))).finally(() => this.inFlight.delete(image));
+      entry = { done, listeners };
+      this.inFlight.set(image, entry);
+    }
+    if (onProgress) {
+      const listeners = entry.listeners;
+      listeners.add(onProgress);
+      void entry.done.catch(() => {}).finally(() => listeners.delete(onProgress));
+    }
+    return entry.done;
   }
 
-  private async pullOnce(image: string, progress: (line: string) => void): Promise<void> {
+  private async pullOnce(image: string, progress: (progress: PullProgress) => void): Promise<void> {
     const registry = registryOf(image);
     const credentials = this.credentials(registry);
     const authconfig = credentials ? { username: credentials.username, password: credentials.password, serveraddress: registry } : undefined;
@@ -60,6 +70,8 @@ export class ImagePuller {
     } catch (error) {
       throw new Error(pullMessage(image, registry, describeError(error), credentials !== undefined), { cause: error });
     }
+    // Per layer: bytes downloaded and its size, as the registry's events say them.
+    const layers = new Map<string, { current: number; total: number }>();
     await new Promise<void>((resolve, reject) => {
       this.docker.modem.followProgress(
         stream,
@@ -68,7 +80,20 @@ export class ImagePuller {
           if (failure) reject(new Error(pullMessage(image, registry, failure, credentials !== undefined)));
           else resolve();
         },
-        (event: { status?: string; progress?: string; id?: string }) => event.status && progress(`${event.id ? `${event.id}: ` : ""}${event.status}${event.progress ? ` ${event.progress}` : ""}`),
+        (event: { status?: string; id?: string; progressDetail?: { current?: number; total?: number } }) => {
+          if (!event.id) return;
+          const known = layers.get(event.id) ?? { current: 0, total: 0 };
+          if (event.status === "Downloading" && event.progressDetail?.total) layers.set(event.id, { current: event.progressDetail.current ?? 0, total: event.progressDetail.total });
+          else if (event.status === "Download complete" || event.status === "Already exists" || event.status === "Pull complete") layers.set(event.id, { current: known.total, total: known.total });
+          else return;
+          let doneBytes = 0;
+          let totalBytes = 0;
+          for (const layer of layers.values()) {
+            doneBytes += layer.current;
+            totalBytes += layer.total;
+          }
+          progress({ image, doneBytes, totalBytes, layers: layers.size });
+        },
       );
     });
   }

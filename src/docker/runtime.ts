@@ -15,6 +15,7 @@ import { ensureBridgeNetwork } from "./bridge-network.js";
 import { hardenedHostConfig, NO_QUOTA } from "./hardening.js";
 import { EnvironmentInstances } from "./environment-instances.js";
 import { ImagePuller, type RegistryCredentials } from "./pull.js";
+import type { PullProgress } from "../core/runtime.js";
 import { watchDaemonConnection } from "./connection-watch.js";
 import { egressNetworkName } from "../firewall/rules.js";
 import { systemScheduler } from "../clock/system-scheduler.js";
@@ -63,8 +64,8 @@ export class DockerRuntime implements ContainerRuntime {
     return this.environments.owns(containerId) ? this.environments.services(containerId) : [];
   }
 
-  pullImage(image: string): Promise<void> {
-    return this.puller.pull(image);
+  pullImage(image: string, onProgress?: (progress: PullProgress) => void): Promise<void> {
+    return this.puller.pull(image, onProgress);
   }
 
   /** A dedicated bridge with inter-container traffic off, so one demo cannot reach another. */

@@ -75,6 +75,7 @@ export class Pages {
       kind: "starting",
       message: "It usually takes a few seconds. Stay on this page: it moves on by itself.",
       steps,
+      ...(demo.progress ? { progress: demo.progress } : {}),
       poll: { while: "starting" },
       refreshSeconds: 10,
     });

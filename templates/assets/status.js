@@ -29,6 +29,8 @@
           return;
         }
         if (d.step) showStep(d.step);
+        var progress = document.querySelector("[data-progress]");
+        if (progress) progress.textContent = d.progress || "";
         if (d.queue) {
           var position = document.querySelector("[data-position]");
           var wait = document.querySelector("[data-wait]");

@@ -6,7 +6,7 @@ import type Docker from "dockerode";
 import { execa } from "execa";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ImagePuller, registryOf } from "../../src/docker/pull.js";
-import { publish, startRegistry, type Registry } from "../support/registry.js";
+import { publish, publishUnique, startRegistry, type Registry } from "../support/registry.js";
 import { requireDocker } from "../support/stack.js";
 
 describe("pulling a Compose file's images from a registry", () => {
@@ -34,16 +34,20 @@ describe("pulling a Compose file's images from a registry", () => {
     expect([registryOf("postgres:15"), registryOf("library/redis:7"), registryOf("127.0.0.1:5000/app:1"), registryOf("registry.example.org/team/app"), registryOf("localhost/app")]).toEqual(["docker.io", "docker.io", "127.0.0.1:5000", "registry.example.org", "localhost"]);
   });
 
-  it("pulls an image once however many launches wait for it", async () => {
-    const image = await publish(docker, open.address, `shop/web:${Date.now()}`);
+  it("pulls an image once however many launches wait for it, and tells every one of them its progress", async () => {
+    const image = await publishUnique(docker, open.address, `shop/web:${Date.now()}`);
     const puller = new ImagePuller(docker);
-    const lines: string[] = [];
-    const first = puller.pull(image, (line) => lines.push(line));
-    const second = puller.pull(image);
+    const heard: Array<{ who: string; doneBytes: number; totalBytes: number }> = [];
+    const first = puller.pull(image, (progress) => heard.push({ who: "first", ...progress }));
+    const second = puller.pull(image, (progress) => heard.push({ who: "second", ...progress }));
     expect(second).toBe(first);
     await Promise.all([first, second]);
     expect((await docker.getImage(image).inspect()).Id).toMatch(/^sha256:/);
-    expect(lines.join("\n")).toMatch(/Pulling from shop\/web|Status: Downloaded/);
+    // Both waiters heard it, and the last word is the whole image: every byte of every layer.
+    expect(new Set(heard.map((entry) => entry.who))).toEqual(new Set(["first", "second"]));
+    const last = heard.at(-1)!;
+    expect(last.totalBytes).toBeGreaterThan(0);
+    expect(last.doneBytes).toBe(last.totalBytes);
     await docker.getImage(image).remove();
   });
 

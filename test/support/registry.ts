@@ -1,8 +1,11 @@
 // A private registry on loopback (Debian's docker-registry) for the image-pull tests, and putting images into it.
 import { spawn, type ChildProcess } from "node:child_process";
-import { writeFile } from "node:fs/promises";
+import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import os from "node:os";
 import path from "node:path";
+import { randomBytes } from "node:crypto";
 import type Docker from "dockerode";
+import { pack } from "tar-fs";
 import { execa } from "execa";
 import { SAMPLE_IMAGE } from "../../src/docker/sample-image.js";
 import { freePort, waitFor } from "./stack.js";
@@ -38,3 +41,20 @@ export async function publish(docker: Docker, registry: string, name: string, au
   return reference;
 }
 
+/**
+ * Pushes an image whose one layer nothing on this host has (2 MB of random bytes, FROM scratch) and removes it here:
+ * its pull downloads that layer, with Docker's progress events, as a first launch's would.
+ */
+export async function publishUnique(docker: Docker, registry: string, name: string): Promise<string> {
+  const reference = `${registry}/${name}`;
+  const dir = await mkdtemp(path.join(os.tmpdir(), "demo-launcher-unique-image-"));
+  await writeFile(path.join(dir, "Dockerfile"), "FROM scratch\nCOPY blob /blob\n");
+  await writeFile(path.join(dir, "blob"), randomBytes(2 * 1024 * 1024));
+  const built = await docker.buildImage(pack(dir) as unknown as NodeJS.ReadableStream, { t: reference });
+  await new Promise<void>((resolve, reject) => docker.modem.followProgress(built, (error: Error | null, output: Array<{ error?: string }>) => (error ?? output.find((entry) => entry.error) ? reject(error ?? new Error(output.find((entry) => entry.error)!.error)) : resolve())));
+  const stream = await docker.getImage(reference).push({ authconfig: { serveraddress: registry } } as object);
+  await new Promise<void>((resolve, reject) => docker.modem.followProgress(stream, (error: Error | null, output: Array<{ error?: string }>) => (error ?? output.find((entry) => entry.error) ? reject(error ?? new Error(output.find((entry) => entry.error)!.error)) : resolve())));
+  await docker.getImage(reference).remove();
+  await rm(dir, { recursive: true, force: true });
+  return reference;
+}

@@ -1,6 +1,7 @@
 // Unit tests of the engine with in-memory fakes of Docker, the probe, nginx and the clock.
 import { describe, expect, it } from "vitest";
 import { DomainError } from "../../src/core/errors.js";
+import { viewOf } from "../../src/core/model.js";
 import type { EngineState } from "../../src/core/runtime.js";
 import { addContainer, ALL_PORTS, app, labelsOf, portOf, setup } from "../support/engine-setup.js";
 
@@ -80,6 +81,31 @@ describe("engine", () => {
     await scheduler.runUntil(engine.settled());
     expect(engine.get(demo.id)).toBeUndefined();
     expect(engine.getEnded(demo.id)).toMatchObject({ status: "failed", reason: "its Compose file compose.yaml cannot run: compose.yaml: services.web.image: required variable TAG is missing a value" });
+  });
+
+  it("says on the demo how far the pull of a service's image has come, and nothing once it is done", async () => {
+    const spec = (image: string) => ({ name: "db", image, env: {}, listens: [5432], dependsOn: [], mounts: [], labels: {}, limits: {}, restart: "no" as const, aliases: [], capAdd: [], capDrop: [] });
+    const environment = { file: "compose.yaml", projectRoot: "/srv", render: async () => ({ ok: true as const, environment: { services: [{ ...spec("img"), name: "web" }, spec("postgres:15")], volumes: [], routes: [{ service: "web", port: 8080 }] } }) };
+    const { engine, runtime, scheduler } = setup({ apps: { shop: { ...app, environment } } });
+    let report: (progress: { image: string; doneBytes: number; totalBytes: number; layers: number }) => void = () => {};
+    let finish: () => void = () => {};
+    runtime.pullImage = (image, onProgress) => {
+      report = onProgress ?? report;
+      return new Promise<void>((resolve) => (finish = () => {
+        runtime.images.add(image);
+        resolve();
+      }));
+    };
+    const { demo } = await engine.launch("shop", "client-a");
+    await scheduler.settle();
+    const progress = () => viewOf(engine.get(demo.id)!, "", 0).progress;
+    expect(progress()).toBe("Downloading postgres:15 for db");
+    report({ image: "postgres:15", doneBytes: 50 * 1024 ** 2, totalBytes: 150 * 1024 ** 2, layers: 3 });
+    expect(progress()).toBe("Downloading postgres:15 for db: 50 MB of 150 MB");
+    finish();
+    await scheduler.settle();
+    expect(progress()).toBeUndefined();
+    expect(runtime.containers.size).toBe(1);
   });
 
   it("says a single-container demo has no services to name in its logs", async () => {

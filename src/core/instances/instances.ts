@@ -5,6 +5,7 @@ import { hardeningOf, type AppSpec as AppConfig } from "../app-spec.js";
 import type { Ports } from "../context.js";
 import { describeError } from "../errors.js";
 import { formatDuration } from "../duration.js";
+import { formatBytes } from "../demos/disk.js";
 import { instanceIdFor, labelsFor, type Demo, type Instance } from "../model.js";
 import { PlacementError, RuntimeUnavailableError, type ContainerInspection, type EnvironmentInstance } from "../runtime.js";
 
@@ -59,10 +60,17 @@ export async function createInstance(ctx: Ports<"closed" | "creating" | "now" | 
           if (await runtime.imageExists(serviceImage)) continue;
           // A Compose file names images people pull (postgres:15): fetched once, however many launches wait for it.
           if (!service || !runtime.pullImage) throw new InstanceFailure(`${runtime.missingImage?.(serviceImage) ?? `the image ${serviceImage} is not on this host`}${service ? ` (service ${service})` : ""}`);
-          await runtime.pullImage(serviceImage).catch((error: unknown) => {
-            if (error instanceof RuntimeUnavailableError) throw error;
-            throw new InstanceFailure(`${describeError(error)} (service ${service})`);
-          });
+          // Its page says what it waits for: a pull of a large image takes a while on a first launch.
+          demo.progress = `Downloading ${serviceImage} for ${service}`;
+          await runtime
+            .pullImage(serviceImage, (progress) => {
+              if (progress.totalBytes > 0) demo.progress = `Downloading ${serviceImage} for ${service}: ${formatBytes(progress.doneBytes)} of ${formatBytes(progress.totalBytes)}`;
+            })
+            .catch((error: unknown) => {
+              if (error instanceof RuntimeUnavailableError) throw error;
+              throw new InstanceFailure(`${describeError(error)} (service ${service})`);
+            })
+            .finally(() => delete demo.progress);
         }
         const started = await runtime.createAndStart({
           demoId: demo.id,
