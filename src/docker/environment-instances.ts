@@ -10,6 +10,8 @@ interface Owner {
   namespace: string;
   demoId: string;
   instanceId: string;
+  /** A shared demo's replica: its network and volumes are its own (removed with it). */
+  isolated: boolean;
 }
 
 export class EnvironmentInstances {
@@ -24,7 +26,7 @@ export class EnvironmentInstances {
 
   async start(spec: InstanceSpec & { environment: EnvironmentInstance }, options: ServiceContainerOptions): Promise<string> {
     const { containerId, stopped } = await startEnvironment(this.docker, spec, { ...options, create: this.create });
-    this.owners.set(containerId, { namespace: spec.namespace, demoId: spec.demoId, instanceId: spec.instanceId });
+    this.owners.set(containerId, { namespace: spec.namespace, demoId: spec.demoId, instanceId: spec.instanceId, isolated: spec.environment.isolated === true });
     if (stopped.length > 0) this.stoppedFor.set(spec.instanceId, stopped);
     return containerId;
   }
@@ -54,7 +56,7 @@ export class EnvironmentInstances {
     const listed: Docker.ContainerInfo[] = [];
     for (const info of containers) {
       const role = info.Labels?.[ROLE_LABEL];
-      if (role) this.owners.set(info.Id, { namespace, demoId: info.Labels![`${LABEL_PREFIX}id`] ?? "", instanceId: info.Labels![`${LABEL_PREFIX}instance`] ?? "" });
+      if (role) this.owners.set(info.Id, { namespace, demoId: info.Labels![`${LABEL_PREFIX}id`] ?? "", instanceId: info.Labels![`${LABEL_PREFIX}instance`] ?? "", isolated: info.Labels![`${LABEL_PREFIX}kind`] === "shared" });
       if (role !== "member") listed.push(info);
     }
     // Rare (only after a crash mid-start), and done before the listing is used: a reconcile then sees a clean host.
@@ -144,7 +146,8 @@ export class EnvironmentInstances {
   async remove(containerId: string, forget: (containerId: string) => void = () => {}): Promise<void> {
     const owner = this.owners.get(containerId);
     if (!owner) return;
-    const containers = containersOnlyOf(await demoContainers(this.docker, owner.namespace, owner.demoId), owner.instanceId);
+    const all = await demoContainers(this.docker, owner.namespace, owner.demoId);
+    const containers = containersOnlyOf(all, owner.instanceId);
     const ids = new Set([containerId, ...containers.map((info) => info.Id)]);
     await Promise.all(
       [...ids].map(async (id) => {
@@ -162,6 +165,8 @@ export class EnvironmentInstances {
     const stopped = this.stoppedFor.get(owner.instanceId) ?? [];
     this.stoppedFor.delete(owner.instanceId);
     for (const id of stopped) await call(() => this.docker.getContainer(id).start()).catch(() => {});
-    await removeEnvironmentLeftovers(this.docker, owner.namespace, owner.demoId, owner.instanceId);
+    // Nothing else of the demo was listed: its network and volumes go without asking Docker for containers again.
+    const othersLeft = all.some((info) => !ids.has(info.Id));
+    if (!othersLeft || owner.isolated) await removeEnvironmentLeftovers(this.docker, owner.namespace, owner.demoId, owner.isolated ? owner.instanceId : undefined, !othersLeft);
   }
 }

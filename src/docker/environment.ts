@@ -164,14 +164,14 @@ function readOnlyMode(mode: number | undefined): number {
  * replica's once no container of that replica is); only what carries its labels (a network or volume of the same
  * name made by someone else stays).
  */
-export async function removeEnvironmentLeftovers(docker: Docker, namespace: string, demoId: string, instanceId?: string): Promise<void> {
-  if (instanceId !== undefined) await removeLeftovers(docker, [`${LABEL_PREFIX}namespace=${namespace}`, `${LABEL_PREFIX}id=${demoId}`, `${LABEL_PREFIX}instance=${instanceId}`]);
-  await removeLeftovers(docker, [`${LABEL_PREFIX}namespace=${namespace}`, `${LABEL_PREFIX}id=${demoId}`]);
+export async function removeEnvironmentLeftovers(docker: Docker, namespace: string, demoId: string, instanceId?: string, noContainerLeft = false): Promise<void> {
+  if (instanceId !== undefined) await removeLeftovers(docker, [`${LABEL_PREFIX}namespace=${namespace}`, `${LABEL_PREFIX}id=${demoId}`, `${LABEL_PREFIX}instance=${instanceId}`], noContainerLeft);
+  await removeLeftovers(docker, [`${LABEL_PREFIX}namespace=${namespace}`, `${LABEL_PREFIX}id=${demoId}`], noContainerLeft);
 }
 
-async function removeLeftovers(docker: Docker, labels: string[]): Promise<void> {
-  const left = await call(() => docker.listContainers({ all: true, filters: { label: labels } }));
-  if (left.length > 0) return;
+/** `noContainerLeft`: the caller just removed the last container it listed (a teardown need not ask Docker again). */
+async function removeLeftovers(docker: Docker, labels: string[], noContainerLeft: boolean): Promise<void> {
+  if (!noContainerLeft && (await call(() => docker.listContainers({ all: true, filters: { label: labels } }))).length > 0) return;
   // The network and the volumes do not wait for each other.
   await Promise.all([
     (async () => {
