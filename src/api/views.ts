@@ -24,6 +24,8 @@ export interface DemoView {
   reason?: string;
   /** Something the visitor should know (their demo moved and started fresh). */
   notice?: string;
+  /** An environment's further routed services (routes:), each at a host of its own. */
+  routes?: Array<{ name: string; url: string }>;
   /** While it starts: what it waits for beyond its step (an image being pulled, and how far). */
   progress?: string;
   /** For a queued demo: its place in line (1 = next) and the estimated wait. */

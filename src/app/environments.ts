@@ -54,7 +54,7 @@ export async function prepareEnvironments(config: Config): Promise<Config> {
 }
 
 /** A template over the files of `root`; the files are read once and kept (a launch reads none from disk). */
-export function composeTemplate(root: string, file: string, app: Pick<AppConfig, "capabilities" | "profiles" | "route">): EnvironmentTemplate {
+export function composeTemplate(root: string, file: string, app: Pick<AppConfig, "capabilities" | "profiles" | "route" | "routes">): EnvironmentTemplate {
   const files = cachedFiles(folderFiles(root));
   return {
     file,
@@ -66,7 +66,7 @@ export function composeTemplate(root: string, file: string, app: Pick<AppConfig,
         variables,
         capabilities: app.capabilities ?? DEFAULT_CAPABILITIES,
         ...(app.profiles ? { profiles: app.profiles } : {}),
-        ...(app.route ? { routes: [app.route] } : {}),
+        ...(app.route ? { routes: [app.route, ...(app.routes ?? [])] } : {}),
         platform: "linux/amd64",
       });
       return reading.ok ? { ok: true, environment: reading.environment } : { ok: false, problems: reading.problems };

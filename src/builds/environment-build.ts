@@ -17,14 +17,16 @@ import { BuildFailure } from "./commit-to-build.js";
 export interface ComposeSource {
   compose: string;
   route?: RoutedService;
+  /** Further routed services, each on a host of its own. */
+  routes?: RoutedService[];
   profiles?: readonly string[];
   capabilities: readonly string[];
 }
 
 /** A source's Compose settings, or undefined when it builds a Dockerfile. */
-export function composeSourceOf(preview: { compose?: string | undefined; route?: RoutedService | undefined; profiles?: string[] | undefined; capabilities?: string[] | undefined }): ComposeSource | undefined {
+export function composeSourceOf(preview: { compose?: string | undefined; route?: RoutedService | undefined; routes?: RoutedService[] | undefined; profiles?: string[] | undefined; capabilities?: string[] | undefined }): ComposeSource | undefined {
   if (!preview.compose) return undefined;
-  return { compose: preview.compose, ...(preview.route ? { route: preview.route } : {}), ...(preview.profiles ? { profiles: preview.profiles } : {}), capabilities: preview.capabilities ?? DEFAULT_CAPABILITIES };
+  return { compose: preview.compose, ...(preview.route ? { route: preview.route } : {}), ...(preview.routes?.length ? { routes: preview.routes } : {}), ...(preview.profiles ? { profiles: preview.profiles } : {}), capabilities: preview.capabilities ?? DEFAULT_CAPABILITIES };
 }
 
 /** Where one commit's files are kept on this machine: `<stateDir>/checkouts/<source>/<commit>`. */
@@ -76,7 +78,7 @@ function buildVariables(source: string, commit: string, branch: string | undefin
 export async function buildEnvironment(request: Omit<ImageBuildRequest, "dockerfile" | "context" | "service">, compose: ComposeSource, stateDir: string, mirror: GitMirror, builder: Pick<ImageBuilder, "build">, docker: Docker, pull: (image: string) => Promise<void>): Promise<string> {
   const dir = checkoutDir(stateDir, request.source, request.commit);
   await checkout(mirror, request.commit, dir);
-  const reading = await readCompose({ files: folderFiles(dir), file: compose.compose, variables: buildVariables(request.source, request.commit, request.ref), capabilities: compose.capabilities, ...(compose.profiles ? { profiles: compose.profiles } : {}), ...(compose.route ? { routes: [compose.route] } : {}), platform: "linux/amd64" });
+  const reading = await readCompose({ files: folderFiles(dir), file: compose.compose, variables: buildVariables(request.source, request.commit, request.ref), capabilities: compose.capabilities, ...(compose.profiles ? { profiles: compose.profiles } : {}), ...(compose.route ? { routes: [compose.route, ...(compose.routes ?? [])] } : {}), platform: "linux/amd64" });
   if (!reading.ok) throw new BuildFailure(`its Compose file cannot run: ${reading.problems.join("; ")}`);
   const images: Record<string, string> = {};
   for (const service of reading.environment.services) {
@@ -126,7 +128,7 @@ export function previewEnvironmentTemplate(stateDir: string, source: string, com
       const dir = checkoutDir(stateDir, source, commit);
       const images = await readFile(imagesFile(dir), "utf8").then((text) => JSON.parse(text) as Record<string, string>, () => undefined);
       if (!/^[0-9a-f]{40}$/.test(commit) || !images) return { ok: false, problems: [`the files of commit ${commit.slice(0, 12) || "(none)"} are not on this host (built elsewhere, or removed): build it again`] };
-      const reading = await readCompose({ files: folderFiles(dir), file: compose.compose, variables, capabilities: compose.capabilities, ...(compose.profiles ? { profiles: compose.profiles } : {}), ...(compose.route ? { routes: [compose.route] } : {}), platform: "linux/amd64" });
+      const reading = await readCompose({ files: folderFiles(dir), file: compose.compose, variables, capabilities: compose.capabilities, ...(compose.profiles ? { profiles: compose.profiles } : {}), ...(compose.route ? { routes: [compose.route, ...(compose.routes ?? [])] } : {}), platform: "linux/amd64" });
       if (!reading.ok) return { ok: false, problems: reading.problems };
       const unbuilt = reading.environment.services.filter((service) => !service.image && !images[service.name]).map((service) => service.name);
       if (unbuilt.length > 0) return { ok: false, problems: [`${unbuilt.join(", ")} ${unbuilt.length === 1 ? "has" : "have"} no image built from commit ${commit.slice(0, 12)}`] };

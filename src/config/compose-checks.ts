@@ -27,7 +27,7 @@ export function appProblems(app: { compose?: string | undefined; image?: string 
       if (source.kind === "dump" && source.service !== undefined) problems.push({ path: ["state", "sources", name, "service"], message: "must be left out: it applies only to an app that names a compose file (the demo is one container)" });
     }
   }
-  if (app.routes?.length) problems.push({ path: ["routes"], message: "further routed services are not available yet; route one service with route: { service, port }" });
+  problems.push(...routesProblems(app));
   return problems;
 }
 
@@ -37,7 +37,7 @@ export function previewProblems(preview: { compose?: string | undefined; port?: 
   if (preview.compose !== undefined) {
     for (const key of ["dockerfile", "context", "port"] as const) if (preview[key] !== undefined) problems.push({ path: [key], message: `must be left out with compose (the file says what each service builds${key === "port" ? "; route: { service, port } says where nginx goes" : ""})` });
     if (swarm) problems.push({ path: ["compose"], message: "is not available with runtime: swarm yet (environments run on one Docker host)" });
-    if (preview.routes?.length) problems.push({ path: ["routes"], message: "further routed services are not available yet; route one service with route: { service, port }" });
+    problems.push(...routesProblems(preview));
   } else {
     if (preview.port === undefined) problems.push({ path: ["port"], message: "must be the port the app listens on inside its container (or the source must name a compose file instead)" });
     for (const key of ["route", "routes", "profiles"] as const) if (preview[key] !== undefined) problems.push({ path: [key], message: "must be left out: it applies only to a source that names a compose file" });
@@ -45,3 +45,10 @@ export function previewProblems(preview: { compose?: string | undefined; port?: 
   return problems;
 }
 
+/** Further routed services: beside a named first one, each name once (it is part of a host). */
+function routesProblems(entry: { route?: unknown; routes?: unknown[] | undefined }): KeyProblem[] {
+  if (!entry.routes?.length) return [];
+  if (entry.route === undefined) return [{ path: ["route"], message: "must name the first routed service (the demo's own host) when routes: names further ones" }];
+  const names = (entry.routes as Array<{ name: string }>).map((route) => route.name);
+  return names.flatMap((name, index) => (names.indexOf(name) !== index ? [{ path: ["routes", index, "name"], message: `must be unique: ${name} is named twice (it becomes the host ${name}-<id>.<domain>)` }] : []));
+}

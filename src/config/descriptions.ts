@@ -104,7 +104,7 @@ export const CONFIG_DESCRIPTIONS: Readonly<Record<string, KeyDescription>> = {
   "apps.<name>.compose": "a Compose file, from the config's folder: the app is an environment of several services, each demo its own network, volumes and containers (see the Compose guide); instead of `image` and `port`",
   "apps.<name>.route.service": "a service of the Compose file",
   "apps.<name>.route.port": "the port it listens on inside its container",
-  "apps.<name>.routes": "further routed services, each on a host of its own (`<name>-<id>.<domain>`): not available yet",
+  "apps.<name>.routes": "further routed services, `[{ service, port, name }]`, each served at a host of its own (`<name>-<demo host>`, such as `api-k3x9q2ab.demo.example.org`) and listed in the demo's view; needs `route`",
   "apps.<name>.profiles": "the Compose profiles switched on; services of other profiles are left out",
   "apps.<name>.title": ["shown on the landing page", "the name"],
   "apps.<name>.description": "shown on the landing page",

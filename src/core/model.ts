@@ -27,6 +27,8 @@ export interface Instance {
   containerId?: string;
   /** host:port where nginx and the readiness probe reach the app; the runtime chooses it. */
   endpoint?: string;
+  /** An environment's further routed services (routes:): name → host:port, each served at `<name>-<demo host>`. */
+  routes?: Record<string, string>;
   health: InstanceHealth;
 }
 
@@ -156,6 +158,10 @@ export function parseLabels(labels: Record<string, string | undefined>): Instanc
 }
 
 
+function furtherNames(demo: Demo): string[] {
+  return [...new Set(demo.instances.flatMap((instance) => Object.keys(instance.routes ?? {})))].sort();
+}
+
 /** A label's JSON map of variables; undefined when absent or damaged (the overrides are then dropped, not guessed). */
 function envOverridesOf(text: string | undefined): Record<string, string> | undefined {
   if (!text) return undefined;
@@ -186,6 +192,8 @@ export function viewOf(demo: Demo, url: string, now: number, queue?: DemoView["q
     ...(demo.reason ? { reason: demo.reason } : {}),
     ...(demo.notice ? { notice: demo.notice } : {}),
     ...(demo.progress && demo.status === "starting" ? { progress: demo.progress } : {}),
+    // An environment's further routed services, each on a host of its own.
+    ...(furtherNames(demo).length > 0 ? { routes: furtherNames(demo).map((name) => ({ name, url: url.replace(demo.host, `${name}-${demo.host}`) })) } : {}),
     ...(queue ? { queue } : {}),
     // Endpoints say where containers listen: for the operator, not for visitors.
     ...(options.withInstances ? { instances: demo.instances.map((instance) => ({ id: instance.id, generation: instance.generation, image: instance.image, health: instance.health, ...(instance.endpoint ? { endpoint: instance.endpoint } : {}) })) } : {}),

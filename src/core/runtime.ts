@@ -40,6 +40,8 @@ export interface EnvironmentInstance {
 export interface StartedInstance {
   containerId: string;
   endpoint: string;
+  /** An environment's further routed services (routes:): name → where it answers. */
+  routes?: Record<string, string>;
 }
 
 export type RuntimeState = "created" | "running" | "paused" | "restarting" | "removing" | "exited" | "dead";
@@ -50,6 +52,8 @@ export interface RuntimeContainer {
   state: RuntimeState;
   /** Where it answers, when the runtime knows (a container made by us always has one). */
   endpoint?: string;
+  /** An environment's further routed services (routes:): name → where it answers. */
+  routes?: Record<string, string>;
 }
 
 export interface ContainerInspection {

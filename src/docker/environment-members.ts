@@ -15,6 +15,8 @@ export const SERVICE_LABEL = `${LABEL_PREFIX}service`;
 export const ROLE_LABEL = `${LABEL_PREFIX}role`;
 /** On a routed container: the members its instance uses, `service=container-name,…` (kept ones made by an earlier instance). */
 export const MEMBERS_LABEL = `${LABEL_PREFIX}members`;
+/** On a container of a further routed service: `name=hostPort,…`, where nginx reaches `<name>-<demo host>`. */
+export const ROUTES_LABEL = `${LABEL_PREFIX}routes`;
 /** On every service's container: what it was created from, hashed (a replacement keeps a member whose hash is unchanged). */
 export const FINGERPRINT_LABEL = `${LABEL_PREFIX}service-config`;
 
@@ -100,4 +102,21 @@ async function hashPath(hash: ReturnType<typeof createHash>, file: string, as: s
   if (stats.isDirectory()) {
     for (const entry of (await readdir(file)).sort()) await hashPath(hash, path.join(file, entry), `${as}/${entry}`);
   } else if (stats.isFile()) hash.update(await readFile(file));
+}
+
+/** The further routed services' endpoints of each instance, from its containers' route labels: instance → name → endpoint. */
+export function furtherRoutes(containers: Docker.ContainerInfo[]): Map<string, Record<string, string>> {
+  const byInstance = new Map<string, Record<string, string>>();
+  for (const info of containers) {
+    const label = info.Labels?.[ROUTES_LABEL];
+    const instance = instanceOf(info);
+    if (!label || !instance) continue;
+    const routes = byInstance.get(instance) ?? {};
+    for (const entry of label.split(",")) {
+      const [name, port] = entry.split("=");
+      if (name && /^\d{1,5}$/.test(port ?? "")) routes[name] = `127.0.0.1:${port}`;
+    }
+    byInstance.set(instance, routes);
+  }
+  return byInstance;
 }

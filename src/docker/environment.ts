@@ -14,7 +14,7 @@ import { hardenedHostConfig } from "./hardening.js";
 import { awaitCondition } from "./service-conditions.js";
 import { environmentBridgePrefix, type Egress } from "../firewall/rules.js";
 import { planKeeps } from "../core/environments/keep-plan.js";
-import { demoContainers, FINGERPRINT_LABEL, MEMBERS_LABEL, membersLabel, ROLE_LABEL, runningServices, SERVICE_LABEL, serviceFingerprint } from "./environment-members.js";
+import { demoContainers, FINGERPRINT_LABEL, MEMBERS_LABEL, membersLabel, ROLE_LABEL, ROUTES_LABEL, runningServices, SERVICE_LABEL, serviceFingerprint } from "./environment-members.js";
 
 /** On a network or volume: which of an environment's objects it is ("network", or the volume's name in the file). */
 export const OBJECT_LABEL = `${LABEL_PREFIX}environment-object`;
@@ -32,12 +32,26 @@ export interface ServiceContainerOptions {
   /** The routed service's host port on 127.0.0.1. */
   hostPort: number;
   portLabel: string;
+  /** Further routed services (routes:), each with a host port of its own on 127.0.0.1. */
+  extraRoutes?: ExtraRoute[];
+}
+
+export interface ExtraRoute {
+  name: string;
+  service: string;
+  port: number;
+  hostPort: number;
 }
 
 /** The Engine API options of one service's container. */
 export function serviceContainerOptions(spec: InstanceSpec & { environment: EnvironmentInstance }, service: ServiceSpec, network: string, options: ServiceContainerOptions): Docker.ContainerCreateOptions {
   const routed = service.name === spec.environment.spec.routes[0]?.service;
   const portKey = `${spec.containerPort}/tcp`;
+  const extra = (options.extraRoutes ?? []).filter((route) => route.service === service.name);
+  const bindings: Record<string, Array<{ HostIp: string; HostPort: string }>> = {
+    ...(routed ? { [portKey]: [{ HostIp: "127.0.0.1", HostPort: String(options.hostPort) }] } : {}),
+    ...Object.fromEntries(extra.map((route) => [`${route.port}/tcp`, [{ HostIp: "127.0.0.1", HostPort: String(route.hostPort) }]])),
+  };
   const names = environmentNames(spec.namespace, spec.environment.isolated ? spec.instanceId : spec.demoId);
   // The app's limits are each service's default and its most: a file cannot ask for more than the operator gave.
   const memory = cappedLimit(service.limits.memory, spec.memoryBytes);
@@ -56,7 +70,7 @@ export function serviceContainerOptions(spec: InstanceSpec & { environment: Envi
     name: `demo-launcher-${spec.namespace}-${spec.instanceId}-${service.name}`,
     Image: service.image,
     // The file's labels first: ours (which it may not set) are the record of what runs.
-    Labels: { ...service.labels, ...spec.labels, [SERVICE_LABEL]: service.name, [ROLE_LABEL]: routed ? "routed" : "member", ...(routed ? { [options.portLabel]: String(options.hostPort) } : {}) },
+    Labels: { ...service.labels, ...spec.labels, [SERVICE_LABEL]: service.name, [ROLE_LABEL]: routed ? "routed" : "member", ...(routed ? { [options.portLabel]: String(options.hostPort) } : {}), ...(extra.length > 0 ? { [ROUTES_LABEL]: extra.map((route) => `${route.name}=${route.hostPort}`).join(",") } : {}) },
     // The file's environment, under the operator's (the app's env) and the demo's own values.
     Env: Object.entries({ ...service.env, ...spec.env }).map(([key, value]) => `${key}=${value}`),
     ...(service.command ? { Cmd: service.command } : {}),
@@ -69,9 +83,9 @@ export function serviceContainerOptions(spec: InstanceSpec & { environment: Envi
     ...(service.stopSignal ? { StopSignal: service.stopSignal } : {}),
     StopTimeout: Math.ceil((service.stopGraceMs ?? 3000) / 1000),
     ...(service.healthcheckDisabled ? { Healthcheck: { Test: ["NONE"] } } : health ? { Healthcheck: { ...(health.test.length ? { Test: health.test } : {}), Interval: ns(health.intervalMs), Timeout: ns(health.timeoutMs), Retries: health.retries, StartPeriod: ns(health.startPeriodMs), StartInterval: ns(health.startIntervalMs) } as Docker.ContainerCreateOptions["Healthcheck"] } : {}),
-    ...(routed ? { ExposedPorts: { [portKey]: {} } } : {}),
+    ...(Object.keys(bindings).length > 0 ? { ExposedPorts: Object.fromEntries(Object.keys(bindings).map((key) => [key, {}])) } : {}),
     HostConfig: {
-      ...(routed ? { PortBindings: { [portKey]: [{ HostIp: "127.0.0.1", HostPort: String(options.hostPort) }] } } : {}),
+      ...(Object.keys(bindings).length > 0 ? { PortBindings: bindings } : {}),
       NetworkMode: service.noNetwork ? "none" : network,
       Memory: memory,
       MemorySwap: memory,
@@ -213,7 +227,9 @@ export async function startEnvironment(docker: Docker, spec: InstanceSpec & { en
     const creates = await Promise.all(
       environment.spec.services.map(async (service) => {
         const create = serviceContainerOptions(spec, service, network, options);
-        return { service, create, fingerprint: await serviceFingerprint(docker, create, environment.projectRoot, service.mounts) };
+        // A further routed service gets new host ports with each instance: it is never kept (one holding a volume is stopped first).
+        const ports = (options.extraRoutes ?? []).filter((route) => route.service === service.name).map((route) => route.hostPort);
+        return { service, create, fingerprint: `${await serviceFingerprint(docker, create, environment.projectRoot, service.mounts)}${ports.length > 0 ? `-${ports.join("-")}` : ""}` };
       }),
     );
     const plan = planKeeps(

@@ -23,3 +23,14 @@ export function pickCandidatePort(range: PortRange, taken: ReadonlySet<number>, 
   }
   return undefined;
 }
+
+/** `count` different free ports, or undefined when the range has fewer left. */
+export function pickCandidatePorts(range: PortRange, taken: ReadonlySet<number>, count: number): number[] | undefined {
+  const ports: number[] = [];
+  while (ports.length < count) {
+    const port = pickCandidatePort(range, new Set([...taken, ...ports]));
+    if (port === undefined) return undefined;
+    ports.push(port);
+  }
+  return ports;
+}

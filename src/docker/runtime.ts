@@ -3,7 +3,7 @@ import Docker from "dockerode";
 import { LABEL_PREFIX } from "../core/model.js";
 import { describeError } from "../core/errors.js";
 import { PlacementError, type ContainerInspection, type ContainerRuntime, type ExecResult, type ExecSpec, type InstanceSpec, type RuntimeContainer, type RuntimeState, type ServiceStatus, type StartedInstance } from "../core/runtime.js";
-import { pickCandidatePort, type PortRange } from "./ports.js";
+import { pickCandidatePorts, type PortRange } from "./ports.js";
 import { demultiplex, execInContainer } from "./exec.js";
 import { commitContainer } from "./commit.js";
 import { call, CALL_TIMEOUT_MS, CREATE_TIMEOUT_MS, statusCode } from "./engine-api.js";
@@ -14,6 +14,8 @@ export { ensureBridgeNetwork } from "./bridge-network.js";
 import { ensureBridgeNetwork } from "./bridge-network.js";
 import { hardenedHostConfig, NO_QUOTA } from "./hardening.js";
 import { EnvironmentInstances } from "./environment-instances.js";
+import { furtherRoutes } from "./environment-members.js";
+import type { ExtraRoute } from "./environment.js";
 import { ImagePuller, type RegistryCredentials } from "./pull.js";
 import type { PullProgress } from "../core/runtime.js";
 import { watchDaemonConnection } from "./connection-watch.js";
@@ -50,6 +52,8 @@ export class DockerRuntime implements ContainerRuntime {
   private readonly knownImages = new Map<string, number>();
   /** Host ports of our containers as last seen, so a choice rarely meets a taken one. */
   private readonly portsByContainer = new Map<string, number>();
+  /** An environment's further routed services' host ports, by its routed container. */
+  private readonly extraPorts = new Map<string, number[]>();
 
   /** Environments of several services: started, listed and removed as one instance each. */
   private readonly environments: EnvironmentInstances;
@@ -78,19 +82,24 @@ export class DockerRuntime implements ContainerRuntime {
   /** Picks a port and starts the container, choosing again when the port was taken meanwhile. */
   async createAndStart(spec: InstanceSpec): Promise<StartedInstance> {
     const busy = new Set<number>();
+    const further = spec.environment?.spec.routes.slice(1) ?? [];
     for (let attempt = 0; attempt < PORT_ATTEMPTS; attempt += 1) {
-      const taken = new Set([...this.portsByContainer.values(), ...busy]);
-      const port = pickCandidatePort(this.placement.ports, taken);
-      if (port === undefined) break;
+      const taken = new Set([...this.portsByContainer.values(), ...[...this.extraPorts.values()].flat(), ...busy]);
+      // The routed service's port, then one per further routed service (routes:).
+      const ports = pickCandidatePorts(this.placement.ports, taken, further.length + 1);
+      if (!ports) break;
+      const [port, ...extra] = ports as [number, ...number[]];
+      const extraRoutes = further.map((route, index) => ({ name: route.name ?? route.service, service: route.service, port: route.port, hostPort: extra[index]! }));
       try {
         // An environment waits for its services' health too: its own start timeout bounds it, not one call's.
-        const containerId = await call(() => this.createAndStartOnce(spec, port), CREATE_TIMEOUT_MS + (spec.environment?.startTimeoutMs ?? 0));
+        const containerId = await call(() => this.createAndStartOnce(spec, port, extraRoutes), CREATE_TIMEOUT_MS + (spec.environment?.startTimeoutMs ?? 0));
         this.portsByContainer.set(containerId, port);
-        return { containerId, endpoint: `127.0.0.1:${port}` };
+        if (extra.length > 0) this.extraPorts.set(containerId, extra);
+        return { containerId, endpoint: `127.0.0.1:${port}`, ...(extraRoutes.length > 0 ? { routes: Object.fromEntries(extraRoutes.map((route) => [route.name, `127.0.0.1:${route.hostPort}`])) } : {}) };
       } catch (error) {
         if (!(error instanceof PortConflictError)) throw error;
-        // Someone else bound it between our choice and Docker's bind: choose again.
-        busy.add(port);
+        // Someone else bound one of them between our choice and Docker's bind: choose again.
+        for (const chosen of ports) busy.add(chosen);
       }
     }
     throw new PlacementError("no free host port is left in the configured range");
@@ -131,10 +140,10 @@ export class DockerRuntime implements ContainerRuntime {
     }
   }
 
-  private async createAndStartOnce(spec: InstanceSpec, hostPort: number): Promise<string> {
+  private async createAndStartOnce(spec: InstanceSpec, hostPort: number, extraRoutes: ExtraRoute[] = []): Promise<string> {
     if (spec.environment) {
       try {
-        return await this.environments.start({ ...spec, environment: spec.environment }, { hardened: this.placement.hardened !== false, quota: this.quota !== false, hostPort, portLabel: PORT_LABEL });
+        return await this.environments.start({ ...spec, environment: spec.environment }, { hardened: this.placement.hardened !== false, quota: this.quota !== false, hostPort, portLabel: PORT_LABEL, extraRoutes });
       } catch (error) {
         if (PORT_CONFLICT.test(describeError(error))) throw new PortConflictError(describeError(error));
         throw error;
@@ -183,13 +192,18 @@ export class DockerRuntime implements ContainerRuntime {
   async list(namespace: string): Promise<RuntimeContainer[]> {
     const containers = await call(() => this.docker.listContainers({ all: true, filters: { label: [`${LABEL_PREFIX}namespace=${namespace}`] } }));
     this.portsByContainer.clear();
+    this.extraPorts.clear();
+    // Further routed services (routes:) answer on ports their own containers carry: `name=port`, by instance.
+    const routesOf = furtherRoutes(containers);
     // An environment is one instance to the core: its routed container (see EnvironmentInstances.listed).
     const listed = await this.environments.listed(namespace, containers);
     return listed.map((info) => {
       const port = Number(info.Labels?.[PORT_LABEL]);
       const valid = Number.isInteger(port) && port > 0 && port <= 65535;
       if (valid) this.portsByContainer.set(info.Id, port);
-      return { containerId: info.Id, labels: info.Labels ?? {}, state: info.State as RuntimeState, ...(valid ? { endpoint: `127.0.0.1:${port}` } : {}) };
+      const routes = routesOf.get(info.Labels?.[`${LABEL_PREFIX}instance`] ?? "");
+      if (routes) this.extraPorts.set(info.Id, Object.values(routes).map((endpoint) => Number(endpoint.split(":")[1])));
+      return { containerId: info.Id, labels: info.Labels ?? {}, state: info.State as RuntimeState, ...(valid ? { endpoint: `127.0.0.1:${port}` } : {}), ...(routes ? { routes } : {}) };
     });
   }
 
@@ -204,7 +218,10 @@ export class DockerRuntime implements ContainerRuntime {
   }
 
   async remove(containerId: string): Promise<void> {
-    if (this.environments.owns(containerId)) return this.environments.remove(containerId, (id) => this.portsByContainer.delete(id));
+    if (this.environments.owns(containerId)) {
+      this.extraPorts.delete(containerId);
+      return this.environments.remove(containerId, (id) => this.portsByContainer.delete(id));
+    }
     try {
       await call(() => this.docker.getContainer(containerId).remove({ force: true, v: true }));
       this.portsByContainer.delete(containerId);

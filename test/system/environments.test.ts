@@ -52,7 +52,7 @@ describe("a Compose app as visitors' demos", () => {
         await writeFile(path.join(dir, "shop", "pulled.yaml"), withDb(pulledImage));
         await writeFile(path.join(dir, "shop", "ghost.yaml"), withDb(`${registry.address}/nobody/nothing:1`));
       },
-      appsYaml: `  shop:\n${SHOP()}  brief:\n${SHOP("    ttl: 8s\n")}  warm:\n${SHOP("    pool: 1\n")}  pulled:\n${SHOP().replace("shop/compose.yaml", "shop/pulled.yaml")}  ghost:\n${SHOP().replace("shop/compose.yaml", "shop/ghost.yaml")}`,
+      appsYaml: `  shop:\n${SHOP()}  apied:\n${SHOP("    routes: [{ service: db, port: 8080, name: api }]\n")}  brief:\n${SHOP("    ttl: 8s\n")}  warm:\n${SHOP("    pool: 1\n")}  pulled:\n${SHOP().replace("shop/compose.yaml", "shop/pulled.yaml")}  ghost:\n${SHOP().replace("shop/compose.yaml", "shop/ghost.yaml")}`,
       limitsYaml: "limits: { maxDemos: 10, perClient: 10 }",
     });
   }, 180_000);
@@ -98,6 +98,25 @@ describe("a Compose app as visitors' demos", () => {
     expect((await objectsOf(stack, other.id)).volumes).toEqual([`demo-launcher-${stack.namespace}-${other.id}-data`]);
     const worker = (await stack.docker.listContainers({ filters: { label: [`demo-launcher.id=${other.id}`, "demo-launcher.service=worker"] } }))[0]!;
     expect((await execIn(stack.docker, worker.Id, ["cat", "/data/worker.txt"])).trim()).toBe(`worker-of-${other.id}`);
+  });
+
+  it("serves a further routed service at a host of its own, listed in the demo's view, and follows it through a replacement", async () => {
+    const demo = await launchAndWait(stack, "apied", "ready", 90_000);
+    const apiHost = `api-${demo.host}`;
+    expect((await stack.viaNginx(apiHost, "/health.txt")).body.trim()).toBe("ok");
+    const view = JSON.parse((await stack.api("GET", `/api/demos/${demo.id}`)).body) as { url: string; routes?: Array<{ name: string; url: string }> };
+    expect(view.routes).toEqual([{ name: "api", url: view.url.replace(demo.host, apiHost) }]);
+    // db answers at api- and stays reachable by name from web: one environment, two hosts.
+    expect((await stack.viaNginx(demo.host, "/cgi-bin/index.cgi")).body).toContain("db says ok");
+    // A replacement gives the further routed service new ports (it holds the volume: stopped first); nginx follows.
+    expect((await stack.api("POST", `/api/demos/${demo.id}/replace`, {})).status).toBe(202);
+    await waitFor("the replacement to succeed", async () => {
+      const current = JSON.parse((await stack.api("GET", `/api/demos/${demo.id}`)).body) as { replacement?: { status: string; reason?: string } };
+      if (current.replacement?.status === "failed") throw new GiveUp(`the replacement failed: ${current.replacement.reason}`);
+      return current.replacement?.status === "succeeded";
+    }, 90_000);
+    await waitFor("api- to answer from the new db", async () => (await stack.viaNginx(apiHost, "/health.txt")).body.trim() === "ok", 30_000);
+    expect((await stack.api("DELETE", `/api/demos/${demo.id}`)).status).toBe(204);
   });
 
   it("hands out a whole environment from the warm pool, already running and routed, and makes the next one", async () => {

@@ -85,6 +85,8 @@ shared:
     expect(config.previews.shop!.dockerfile).toBeUndefined();
     expect(problemsOf(`previews:
   both: { repo: /r.git, compose: compose.yaml, dockerfile: Dockerfile, port: 80 }
+  unnamed: { repo: /r.git, compose: compose.yaml, routes: [{ service: api, port: 80, name: api }] }
+  twice: { repo: /r.git, compose: compose.yaml, route: { service: web, port: 80 }, routes: [{ service: api, port: 80, name: api }, { service: admin, port: 80, name: api }] }
   neither: { repo: /r.git }
   routed: { repo: /r.git, port: 80, route: { service: web, port: 80 } }
   outside: { repo: /r.git, compose: ../compose.yaml }
@@ -96,6 +98,8 @@ github:
       'previews.outside.compose: "../compose.yaml" is wrong: must be the path of a Compose file inside the repository (no leading /, no ..)',
       'previews.both.dockerfile: "Dockerfile" is wrong: must be left out with compose (the file says what each service builds)',
       "previews.both.port: 80 is wrong: must be left out with compose (the file says what each service builds; route: { service, port } says where nginx goes)",
+      "previews.unnamed.route: is missing; it must name the first routed service (the demo's own host) when routes: names further ones",
+      'previews.twice.routes.1.name: "api" is wrong: must be unique: api is named twice (it becomes the host api-<id>.<domain>)',
       "previews.neither.port: is missing; it must be the port the app listens on inside its container (or the source must name a compose file instead)",
       'previews.routed.route: {"service":"web","port":80} is wrong: must be left out: it applies only to a source that names a compose file',
       "github.repos.acme/shop.port: 80 is wrong: must be left out with compose (the file says what each service builds; route: { service, port } says where nginx goes)",

@@ -106,6 +106,15 @@ describe("routes", () => {
     replacing.instances[1]!.health = "healthy";
     expect(routesFor([replacing], 0)[0]!.backends).toEqual(["127.0.0.1:20009"]);
   });
+  it("routes an environment's further routed services at hosts of their own, healthy instances only", () => {
+    const environment = demo({});
+    environment.instances[0]!.routes = { api: "127.0.0.1:20101" };
+    environment.instances.push({ id: "abcd1234-2", generation: 2, image: "img", endpoint: "127.0.0.1:20002", routes: { api: "127.0.0.1:20102" }, health: "starting" });
+    expect(routesFor([environment], 0).map((route) => [route.host, route.backends])).toEqual([
+      ["abcd1234.demo.localhost", ["127.0.0.1:20001"]],
+      ["api-abcd1234.demo.localhost", ["127.0.0.1:20101"]],
+    ]);
+  });
   it("refuses values that could inject nginx syntax", () => {
     expect(() => assertRouteIsSafe({ id: "x", host: "a.demo.localhost; include /etc/passwd", backends: ["127.0.0.1:1"] })).toThrow(/unsafe host/);
     expect(() => assertRouteIsSafe({ id: "x", host: "a.demo.localhost", backends: ["10.0.0.1:80; include x"] })).toThrow(/unsafe backend/);

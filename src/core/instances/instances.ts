@@ -94,7 +94,7 @@ export async function createInstance(ctx: Ports<"closed" | "creating" | "now" | 
           hardening: hardeningOf(app),
           ...(app.placement?.constraints.length ? { constraints: app.placement.constraints } : {}),
         });
-        const instance: Instance = { id: instanceId, generation, image, containerId: started.containerId, endpoint: started.endpoint, health: "starting" };
+        const instance: Instance = { id: instanceId, generation, image, containerId: started.containerId, endpoint: started.endpoint, ...(started.routes ? { routes: started.routes } : {}), health: "starting" };
         if (!stillWanted() || ctx.shuttingDown) {
           // Stopped or expired while we were creating it (or the launcher is shutting down): nothing may outlive its record.
           await ctx.removeQuietly(started.containerId);

@@ -152,6 +152,7 @@ function planUnknown(found: Found[], input: ReconcileInput, actions: ReconcileAc
       image: entry.labels.instance.image,
       containerId: entry.container.containerId,
       ...(entry.container.endpoint ? { endpoint: entry.container.endpoint } : {}),
+      ...(entry.container.routes ? { routes: entry.container.routes } : {}),
       health: draining ? "draining" : served.includes(entry) ? "healthy" : "starting",
     });
   }
