@@ -36,7 +36,7 @@ describe("preview pages and builds over HTTP (real git, scripted image builds)",
 
   const visit = (label: string, url: string, headers: Record<string, string> = {}) => app.viaNginx(VISITOR, { url, headers: { host: host(label), ...headers } });
   const open = (query: string, headers: Record<string, string> = {}) => app.viaNginx(VISITOR, { url: `/preview?${query}`, headers });
-  const api = (method: "GET" | "POST" | "DELETE", url: string, payload?: unknown) => app.inject({ method, url, headers: { ...ADMIN, host: "demo.localhost", ...(payload ? { "content-type": "application/json" } : {}) }, ...(payload ? { payload: JSON.stringify(payload) } : {}) });
+  const api = (method: "GET" | "POST" | "PUT" | "DELETE", url: string, payload?: unknown) => app.inject({ method, url, headers: { ...ADMIN, host: "demo.localhost", ...(payload ? { "content-type": "application/json" } : {}) }, ...(payload ? { payload: JSON.stringify(payload) } : {}) });
   const buildOf = (id: string) => runner.until(() => runner.queue.get(id));
   const ended = (id: string) => runner.until(() => {
     const build = runner.queue.get(id);
@@ -255,5 +255,27 @@ describe("preview pages and builds over HTTP (real git, scripted image builds)",
     expect(answers[5]!.headers["content-type"]).toContain("application/problem+json");
     for (const build of runner.queue.all()) if (runner.queue.isActive(build)) await runner.cancel(build.id);
     await runner.idle();
+  });
+
+  it("answers a preview's own variables with problem+json for every bad body, and 404 for a host without a preview", async () => {
+    const put = (payload: unknown) => api("PUT", `/api/previews/${host("web-main-0000000")}/env`, payload);
+    const cases: Array<[unknown, string]> = [
+      [{ FLAG: "on" }, 'Unknown field "FLAG"; allowed: env.'],
+      [{ env: ["FLAG=on"] }, 'The body must be {"env": {"NAME": "value", ...}}'],
+      [{ env: { "1FLAG": "on" } }, '"1FLAG" is not a variable name'],
+      [{ env: { DEMO_URL: "x" } }, "DEMO_URL: DEMO_ variables are the preview's own"],
+      [{ env: { FLAG: 1 } }, "FLAG must be text of at most 4096 characters, not 1."],
+      [{ env: { FLAG: "x".repeat(4097) } }, "FLAG must be text of at most 4096 characters"],
+      [{ env: Object.fromEntries(Array.from({ length: 65 }, (_, index) => [`V${index}`, "x"])) }, "At most 64 variables, not 65."],
+    ];
+    for (const [payload, detail] of cases) {
+      const answer = await put(payload);
+      expect(answer.statusCode, JSON.stringify(payload).slice(0, 60)).toBe(400);
+      expect(answer.headers["content-type"]).toContain("application/problem+json");
+      expect(answer.json().detail).toContain(detail);
+    }
+    const missing = await put({ env: { FLAG: "on" } });
+    expect(missing.statusCode).toBe(404);
+    expect(missing.headers["content-type"]).toContain("application/problem+json");
   });
 });
