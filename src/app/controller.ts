@@ -181,6 +181,8 @@ async function startHolding(given: Config, options: ControllerOptions, docker: D
   // Builds run only where preview sources are configured; their queue lives beside the state file.
   const previews = await startPreviews(config, engine, docker, options.logger, scheduler, { ...(defences && !options.runtime ? { network: buildNetworkName(config) } : {}), ...(runtime.pullImage ? { pullImage: (image: string) => runtime.pullImage!(image) } : {}) });
   const builds = previews?.builds;
+  // What launches pull is the image keeper's to remove once unused (where a keeper runs: preview sources configured).
+  if (previews && runtime instanceof DockerRuntime) runtime.onPulled = (image) => previews.keeper.notePulled(image);
   const metrics = config.metrics.enabled ? new ControllerMetrics({ engine, apps: Object.keys(config.apps), watcherStatus: () => readWatcherStatus(config.nginx.configDir), builds, deliveries: previews?.github?.deliveries }) : undefined;
   if (metrics) events.push(metrics.sink);
   const reaper: Reaper = startReaper(scheduler, config.reaper.interval, () => engine.reapTick(), options.logger, metrics ? (seconds) => metrics.reaperLag.observe(seconds) : undefined);

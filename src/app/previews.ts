@@ -77,6 +77,8 @@ export async function startPreviews(config: Config, engine: PreviewService, dock
     minFreeBytes: config.builds.minFreeDisk,
     building: () => builds?.queue.all().some((build) => build.state === "building") ?? false,
     maxPerSource: config.builds.maxImagesPerSource,
+    // Images launches pulled go after the longest keep of a source, unless an app's Compose file names them.
+    pulled: { keepMs: Math.max(...Object.values(config.previews).map((preview) => preview.keep)), needed: () => new Set(Object.values(config.apps).flatMap((app) => Object.values(app.serviceImages ?? {}))) },
     logger,
     now,
     scheduler,

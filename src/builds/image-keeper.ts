@@ -41,11 +41,21 @@ export interface ImageKeeperOptions {
   building?: () => boolean;
   /** Bytes free where Docker keeps images; by default measured on Docker's data root (undefined: unknown). */
   freeBytes?: () => Promise<number | undefined>;
+  /**
+   * Images launches pulled (a Compose file's postgres:15): kept while a container runs them or an app names them,
+   * removed after `keepMs` unused, or sooner when the disk is low, like preview images.
+   */
+  pulled?: { keepMs: number; needed: () => ReadonlySet<string> };
 }
+
+/** The source pulled images are counted under (for builds.maxImagesPerSource and the log). */
+export const PULLED_SOURCE = "(pulled)";
 
 export class ImageKeeper {
   private readonly file: string;
   private usedAt = new Map<string, number>();
+  /** Pulled images and when they were last pulled or seen in use. */
+  private pulled = new Map<string, number>();
   private timer: Cancel | undefined;
   private running: Promise<unknown> | undefined;
 
@@ -59,7 +69,9 @@ export class ImageKeeper {
   async start(): Promise<void> {
     const text = await readIfExists(this.file);
     try {
-      if (text) this.usedAt = new Map(Object.entries((JSON.parse(text) as { usedAt?: Record<string, number> }).usedAt ?? {}));
+      const saved = text ? (JSON.parse(text) as { usedAt?: Record<string, number>; pulled?: Record<string, number> }) : {};
+      this.usedAt = new Map(Object.entries(saved.usedAt ?? {}));
+      this.pulled = new Map(Object.entries(saved.pulled ?? {}));
     } catch (error) {
       this.options.logger.warn(`${this.file} is not readable (${describeError(error)}); image ages start from their creation`);
     }
@@ -75,6 +87,11 @@ export class ImageKeeper {
   async close(): Promise<void> {
     this.timer?.();
     await this.running;
+  }
+
+  /** A launch pulled this image onto the host: it is the keeper's from now on. */
+  notePulled(image: string): void {
+    this.pulled.set(image, this.options.now());
   }
 
   /** An image was just built or served: its `keep` starts again. */
@@ -96,8 +113,10 @@ export class ImageKeeper {
         .filter((tag) => tag.startsWith(`${PREVIEW_IMAGE_REPO}/`))
         .map((tag) => ({ tag, source: image.Labels?.[`${LABEL_PREFIX}source`] ?? "", lastUsedAt: this.usedAt.get(tag) ?? image.Created * 1000, sizeBytes: image.Size })),
     );
+    images.push(...(await this.pulledImages(inUse)));
     const free = await this.freeBytes().catch(() => undefined);
-    const plan = planImageCleanup({ images, inUse, asleep: use.asleep(), now: now(), keepFor: this.options.keepFor, ...(this.options.maxPerSource !== undefined ? { maxPerSource: this.options.maxPerSource } : {}), ...(free !== undefined ? { disk: { freeBytes: free, minFreeBytes: this.options.minFreeBytes } } : {}) });
+    const keepFor = (source: string) => (source === PULLED_SOURCE ? this.options.pulled?.keepMs : this.options.keepFor(source));
+    const plan = planImageCleanup({ images, inUse, asleep: use.asleep(), now: now(), keepFor, ...(this.options.maxPerSource !== undefined ? { maxPerSource: this.options.maxPerSource } : {}), ...(free !== undefined ? { disk: { freeBytes: free, minFreeBytes: this.options.minFreeBytes } } : {}) });
     const lowDisk = plan.endPreviews.length > 0 || (free !== undefined && free < this.options.minFreeBytes);
     for (const id of plan.endPreviews) await use.endPreview(id, "it was asleep and its disk space was needed");
     const removeNow = lowDisk || !this.options.building?.();
@@ -105,7 +124,8 @@ export class ImageKeeper {
       try {
         await docker.getImage(tag).remove();
         this.usedAt.delete(tag);
-        this.options.logger.info(`removed preview image ${tag}${lowDisk ? " (the disk holding Docker's data is low)" : " (unused for longer than its keep, or past builds.maxImagesPerSource)"}`);
+        const pulled = this.pulled.delete(tag);
+        this.options.logger.info(`removed ${pulled ? "pulled" : "preview"} image ${tag}${lowDisk ? " (the disk holding Docker's data is low)" : " (unused for longer than its keep, or past builds.maxImagesPerSource)"}`);
       } catch (error) {
         // 409: a container still uses it (a preview started meanwhile); the next pass looks again.
         this.options.logger.warn(`removing preview image ${tag}: ${describeError(error)}`);
@@ -113,7 +133,22 @@ export class ImageKeeper {
     }
     const known = new Set(images.map((image) => image.tag));
     for (const tag of this.usedAt.keys()) if (!known.has(tag) && !inUse.has(tag)) this.usedAt.delete(tag);
-    await writeAtomically(this.file, `${JSON.stringify({ version: 1, usedAt: Object.fromEntries(this.usedAt) })}\n`).catch((error) => this.options.logger.warn(`saving ${this.file}: ${describeError(error)}`));
+    await writeAtomically(this.file, `${JSON.stringify({ version: 1, usedAt: Object.fromEntries(this.usedAt), pulled: Object.fromEntries(this.pulled) })}\n`).catch((error) => this.options.logger.warn(`saving ${this.file}: ${describeError(error)}`));
     return plan;
+  }
+
+  /** Pulled images that may go (not run, not named by an app), as the plan takes them; forgets those gone from Docker. */
+  private async pulledImages(inUse: Set<string>): Promise<Array<{ tag: string; source: string; lastUsedAt: number; sizeBytes: number }>> {
+    if (this.pulled.size === 0 || !this.options.pulled) return [];
+    const byTag = new Map((await this.options.docker.listImages()).flatMap((image) => (image.RepoTags ?? []).map((tag) => [tag, image] as const)));
+    const needed = this.options.pulled.needed();
+    const candidates = [];
+    for (const [tag, at] of this.pulled) {
+      const image = byTag.get(tag);
+      if (!image) this.pulled.delete(tag);
+      else if (inUse.has(tag) || needed.has(tag)) this.pulled.set(tag, this.options.now());
+      else candidates.push({ tag, source: PULLED_SOURCE, lastUsedAt: at, sizeBytes: image.Size });
+    }
+    return candidates;
   }
 }

@@ -41,6 +41,9 @@ export async function dockerConfigCredentials(file = path.join(process.env.DOCKE
 export class ImagePuller {
   private readonly inFlight = new Map<string, { done: Promise<void>; listeners: Set<(progress: PullProgress) => void> }>();
 
+  /** Told of every image this puller brought onto the host (the image keeper removes unused ones after a while). */
+  onPulled: ((image: string) => void) | undefined;
+
   constructor(private readonly docker: Docker, private readonly credentials: (registry: string) => RegistryCredentials | undefined = () => undefined) {}
 
   /** Every waiter of a pull hears its progress: bytes done and known so far over all its layers. */
@@ -48,7 +51,9 @@ export class ImagePuller {
     let entry = this.inFlight.get(image);
     if (!entry) {
       const listeners = new Set<(progress: PullProgress) => void>();
-      const done = this.pullOnce(image, (progress) => listeners.forEach((listener) => listener(progress))).finally(() => this.inFlight.delete(image));
+      const done = this.pullOnce(image, (progress) => listeners.forEach((listener) => listener(progress)))
+        .then(() => this.onPulled?.(image))
+        .finally(() => this.inFlight.delete(image));
       entry = { done, listeners };
       this.inFlight.set(image, entry);
     }

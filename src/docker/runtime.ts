@@ -68,6 +68,9 @@ export class DockerRuntime implements ContainerRuntime {
     return this.environments.owns(containerId) ? this.environments.services(containerId) : [];
   }
 
+  /** Told of every image a launch pulled onto the host (the image keeper removes unused ones after a while). */
+  set onPulled(listener: ((image: string) => void) | undefined) { this.puller.onPulled = listener; }
+
   pullImage(image: string, onProgress?: (progress: PullProgress) => void): Promise<void> {
     return this.puller.pull(image, onProgress);
   }

@@ -18,6 +18,8 @@ describe("image keeper (real Docker)", () => {
   let docker: Docker;
   let root: string;
   const tags = ["a", "b", "c", "d"].map((name) => `${PREVIEW_IMAGE_REPO}/${SOURCE}:${name}`);
+  // As a launch pulls them: a registry's name, no label of ours.
+  const pulledTags = ["x", "y", "z"].map((name) => `127.0.0.1:5999/${SOURCE}/${name}:1`);
 
   const exists = (tag: string) => docker.getImage(tag).inspect().then(() => true, () => false);
 
@@ -25,15 +27,15 @@ describe("image keeper (real Docker)", () => {
     docker = await requireDocker();
     root = await mkdtemp(path.join(os.tmpdir(), "demo-launcher-keeper-"));
     await copyFile("/bin/busybox", path.join(root, "busybox"));
-    for (const [index, tag] of tags.entries()) {
+    for (const [index, tag] of [...tags, ...pulledTags].entries()) {
       // Each image differs, so each has its own id and removing one leaves the others.
-      await writeFile(path.join(root, "Dockerfile"), `FROM scratch\nCOPY busybox /bin/busybox\nLABEL demo-launcher.source=${SOURCE} demo-launcher.commit=${index}\n`);
+      await writeFile(path.join(root, "Dockerfile"), `FROM scratch\nCOPY busybox /bin/busybox\n${index < tags.length ? `LABEL demo-launcher.source=${SOURCE} demo-launcher.commit=${index}` : `LABEL pulled=${SOURCE}-${index}`}\n`);
       const stream = await docker.buildImage(pack(root) as unknown as NodeJS.ReadableStream, { t: tag });
       await new Promise((resolve, reject) => docker.modem.followProgress(stream, (error) => (error ? reject(error) : resolve(undefined))));
     }
   });
   afterAll(async () => {
-    for (const tag of tags) await docker?.getImage(tag).remove({ force: true }).catch(() => {});
+    for (const tag of [...tags, ...pulledTags]) await docker?.getImage(tag).remove({ force: true }).catch(() => {});
     if (root) await rm(root, { recursive: true, force: true });
   });
 
@@ -90,5 +92,26 @@ describe("image keeper (real Docker)", () => {
     const measured = new ImageKeeper({ docker, stateDir, keepFor: (source) => (source === SOURCE ? 7 * DAY : undefined), minFreeBytes: 1, logger: silentLogger, now: () => now, use: { inUse: () => new Set(), asleep: () => [], endPreview: async () => {} } });
     expect(await measured.pass()).toEqual({ endPreviews: [], removeImages: [] });
     expect(await exists(tags[3]!)).toBe(true);
+  });
+
+  it("removes a pulled image unused past its keep, and keeps one a container runs or an app names, across a restart", async () => {
+    const stateDir = path.join(root, "pulled-state");
+    let now = 100 * DAY;
+    const [unused, running, named] = pulledTags as [string, string, string];
+    const keeperAt = () => new ImageKeeper({ docker, stateDir, keepFor: () => undefined, minFreeBytes: 1, logger: silentLogger, now: () => now, freeBytes: async () => undefined, pulled: { keepMs: 7 * DAY, needed: () => new Set([named]) }, use: { inUse: () => new Set([running]), asleep: () => [], endPreview: async () => {} } });
+    const keeper = keeperAt();
+    await keeper.start();
+    for (const tag of pulledTags) keeper.notePulled(tag);
+    expect((await keeper.pass()).removeImages).toEqual([]);
+    await keeper.close();
+    // A week and a day later, a restarted keeper remembers what it pulled: only the unused one goes.
+    now += 8 * DAY;
+    const later = keeperAt();
+    await later.start();
+    expect((await later.pass()).removeImages).toEqual([unused]);
+    await later.close();
+    expect(await exists(unused)).toBe(false);
+    expect(await exists(running)).toBe(true);
+    expect(await exists(named)).toBe(true);
   });
 });

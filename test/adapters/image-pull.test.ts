@@ -37,6 +37,8 @@ describe("pulling a Compose file's images from a registry", () => {
   it("pulls an image once however many launches wait for it, and tells every one of them its progress", async () => {
     const image = await publishUnique(docker, open.address, `shop/web:${Date.now()}`);
     const puller = new ImagePuller(docker);
+    const pulled: string[] = [];
+    puller.onPulled = (name) => pulled.push(name);
     const heard: Array<{ who: string; doneBytes: number; totalBytes: number }> = [];
     const first = puller.pull(image, (progress) => heard.push({ who: "first", ...progress }));
     const second = puller.pull(image, (progress) => heard.push({ who: "second", ...progress }));
@@ -48,6 +50,8 @@ describe("pulling a Compose file's images from a registry", () => {
     const last = heard.at(-1)!;
     expect(last.totalBytes).toBeGreaterThan(0);
     expect(last.doneBytes).toBe(last.totalBytes);
+    // The image keeper hears of it once: it is the keeper's to remove when no demo runs it any more.
+    expect(pulled).toEqual([image]);
     await docker.getImage(image).remove();
   });
 
