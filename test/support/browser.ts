@@ -57,3 +57,23 @@ export async function screenshot(page: Page, name: string): Promise<string> {
   await page.screenshot({ path: file, fullPage: true });
   return file;
 }
+
+/**
+ * Presses "Reset my demo" in the banner (the confirmation accepted) and waits for what ends the reset: the page
+ * reloads when it is done, or the banner says why it did not work (then this throws with the banner's words rather
+ * than waiting for a reload that never comes).
+ */
+export async function resetFromBanner(page: Page): Promise<void> {
+  const banner = page.locator("[data-demo-launcher-banner]");
+  const reset = banner.getByRole("button", { name: "Reset my demo" });
+  await reset.waitFor();
+  const reloaded = page.waitForEvent("load").then(() => "reloaded" as const);
+  // Still waiting when the page closes after a reload: that rejection is nobody's business.
+  const refused = banner
+    .getByText(/The reset did not work|The reset could not start/)
+    .waitFor()
+    .then(async () => `the banner says: ${await banner.textContent()}`)
+    .catch(() => new Promise<never>(() => {}));
+  const [outcome] = await Promise.all([Promise.race([reloaded, refused]), reset.click()]);
+  if (outcome !== "reloaded") throw new Error(`the reset did not reload the page: ${outcome}`);
+}

@@ -4,7 +4,7 @@ import path from "node:path";
 import type { Browser, BrowserContext } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { PACKAGE_ROOT } from "../../src/nginx/render.js";
-import { launchBrowser, screenshot } from "../support/browser.js";
+import { launchBrowser, resetFromBanner, screenshot } from "../support/browser.js";
 import { ensureExampleImages } from "../support/example-images.js";
 import { startUp, type UpProcess } from "../support/up.js";
 
@@ -65,10 +65,8 @@ apps:
     await screenshot(page, "compose-task-board");
 
     // "Reset my demo" in the banner rewinds the db service's database to its fixtures: the visitor's task is gone.
-    const reset = page.locator("[data-demo-launcher-banner]").getByRole("button", { name: "Reset my demo" });
     page.on("dialog", (dialog) => void dialog.accept());
-    await reset.waitFor();
-    await Promise.all([page.waitForEvent("load"), reset.click()]);
+    await resetFromBanner(page);
     await page.getByText("Welcome to the task board").waitFor();
     expect(await page.getByText("write the release notes").count()).toBe(0);
 

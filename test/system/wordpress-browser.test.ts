@@ -2,8 +2,8 @@
 // publish a post, press "Reset my demo" in the banner: the post is gone and the fixtures are back; and a visitor
 // browsing a shared WordPress demo (2 replicas) while it is reset on its schedule sees no error.
 import type { Browser, BrowserContext } from "playwright-core";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { launchBrowser, screenshot } from "../support/browser.js";
+import { afterAll, beforeAll, describe, expect, it, onTestFailed } from "vitest";
+import { launchBrowser, resetFromBanner, screenshot } from "../support/browser.js";
 import { EXAMPLE_APPS_YAML, ensureExampleImages } from "../support/example-images.js";
 import { startUp, type UpProcess } from "../support/up.js";
 
@@ -34,8 +34,12 @@ ${EXAMPLE_APPS_YAML}
   });
 
   it("logs in, publishes a post, resets the demo: the post is gone and the fixtures are back", async () => {
+    // A failure says what the controller said meanwhile, and where the page was.
+    let at = "";
+    onTestFailed(() => console.log(`the page was at ${at}; the controller said:\n${up.output().slice(-5000)}`));
     context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
     const page = await context.newPage();
+    page.on("load", () => (at = page.url()));
     page.on("dialog", (dialog) => void dialog.accept());
     await page.goto(`${up.apexUrl}/`);
     await page.locator("section.card", { has: page.getByRole("heading", { name: "WordPress" }) }).getByRole("button", { name: "Launch demo" }).click();
@@ -59,9 +63,7 @@ ${EXAMPLE_APPS_YAML}
     await screenshot(page, "wordpress-before-reset");
 
     // The banner offers the reset to the visitor who launched the demo.
-    const reset = page.locator("[data-demo-launcher-banner]").getByRole("button", { name: "Reset my demo" });
-    await reset.waitFor();
-    await Promise.all([page.waitForEvent("load"), reset.click()]);
+    await resetFromBanner(page);
     await page.getByText("Welcome to the demo").first().waitFor();
     expect(await page.getByText("Written by a visitor in Chromium").count()).toBe(0);
     for (const fixture of ["Spring collection is here", "Shipping and returns"]) expect(await page.getByText(fixture).count()).toBeGreaterThan(0);
