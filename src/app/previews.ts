@@ -8,7 +8,7 @@ import { servedLabel } from "../core/previews/preview-names.js";
 import type { AppSpec } from "../core/app-spec.js";
 import { buildEnvironment, composeSourceOf, previewEnvironmentTemplate } from "../builds/environment-build.js";
 import { BranchFollower } from "../builds/branch-follower.js";
-import { BuildRunner } from "../builds/build-runner.js";
+import { BuildRunner, type PreviewImages } from "../builds/build-runner.js";
 import { ImageBuilder } from "../builds/image-builder.js";
 import { ImageKeeper } from "../builds/image-keeper.js";
 import { BuildCgroups } from "../builds/build-cgroup.js";
@@ -32,8 +32,13 @@ import type { Scheduler } from "../core/scheduler.js";
  */
 export function previewSpecs(config: Config): Record<string, AppSpec> {
   return Object.fromEntries(
-    Object.entries(config.previews).map(([name, preview]) => [name, { image: "", port: preview.route?.port ?? preview.port ?? 0, ...(composeSourceOf(preview) ? { environment: previewEnvironmentTemplate(config.stateDir, name, composeSourceOf(preview)!) } : {}), ttl: preview.keep, memory: preview.memory, cpus: preview.cpus, pids: preview.pids, env: preview.env, banner: false, pool: 0, readiness: preview.readiness, idleStop: preview.idleStop + SEEN_LOG_LAG_MS, placement: preview.placement, disk: preview.disk, capabilities: preview.capabilities, readOnly: preview.readOnly, tmpfs: preview.tmpfs, nofile: preview.nofile, egress: preview.egress }]),
+    Object.entries(config.previews).map(([name, preview]) => [name, { image: "", port: preview.route?.port ?? preview.port ?? 0, ...withEnvironment(config.stateDir, name, composeSourceOf(preview)), ttl: preview.keep, memory: preview.memory, cpus: preview.cpus, pids: preview.pids, env: preview.env, banner: false, pool: 0, readiness: preview.readiness, idleStop: preview.idleStop + SEEN_LOG_LAG_MS, placement: preview.placement, disk: preview.disk, capabilities: preview.capabilities, readOnly: preview.readOnly, tmpfs: preview.tmpfs, nofile: preview.nofile, egress: preview.egress }]),
   );
+}
+
+/** A Compose source's template: the engine reads the file of the commit each preview serves. */
+function withEnvironment(stateDir: string, source: string, compose: ReturnType<typeof composeSourceOf>): { environment?: AppSpec["environment"] } {
+  return compose ? { environment: previewEnvironmentTemplate(stateDir, source, compose) } : {};
 }
 
 /**
@@ -95,10 +100,10 @@ export async function startPreviews(config: Config, engine: PreviewService, dock
   const pull = placement.pullImage ?? (async (image: string) => {
     throw new Error(`the image ${image} is not on this host`);
   });
-  const images = {
+  const images: PreviewImages = {
     build: builder.build.bind(builder),
     remove: builder.remove.bind(builder),
-    buildEnvironment: (request: Parameters<typeof buildEnvironment>[0], compose: Parameters<typeof buildEnvironment>[1], mirror: Parameters<typeof buildEnvironment>[3]) => buildEnvironment(request, compose, config.stateDir, mirror, builder, docker, async (image) => ((await docker.getImage(image).inspect().then(() => true, () => false)) ? undefined : pull(image))),
+    buildEnvironment: (request, compose, mirror) => buildEnvironment(request, compose, config.stateDir, mirror, builder, docker, async (image) => ((await docker.getImage(image).inspect().then(() => true, () => false)) ? undefined : pull(image))),
   };
   builds = new BuildRunner({ stateDir: config.stateDir, previews: config.previews, limits: { ...config.builds, ...(placement.network ? { network: placement.network } : {}) }, secrets: configuredSecrets(config), docker, images, logger, scheduler, newId: makeIdGenerator(12), serve });
   // A new image may put its source past builds.maxImagesPerSource: the keeper looks at once, not within a minute.

@@ -166,7 +166,7 @@ export class DemoEngine implements DemoService, PreviewService, DiskService {
     return job;
   }
 
-  /** The last lines its newest container printed (the operator's view; visitors never see an app's output). */
+  /** An environment's services as its newest instance runs them (state, health); [] for a single container. */
   async services(id: string): Promise<ServiceStatus[]> {
     const demo = this.core.registry.get(id);
     if (!demo) throw new DomainError({ code: "no-such-demo", id });

@@ -1,5 +1,6 @@
 // The model: a demo (a host and a lease) served by one or more instances (containers), and their labels.
 import type { DemoView } from "../api/views.js";
+import { furtherHost } from "./routing/naming.js";
 export const LABEL_PREFIX = "demo-launcher.";
 
 /** visitor: one per visitor, time-boxed. preview: built from git. shared: long-lived, reset to a known state. */
@@ -158,6 +159,7 @@ export function parseLabels(labels: Record<string, string | undefined>): Instanc
 }
 
 
+/** The names of an environment's further routed services, as its instances know them. */
 function furtherNames(demo: Demo): string[] {
   return [...new Set(demo.instances.flatMap((instance) => Object.keys(instance.routes ?? {})))].sort();
 }
@@ -179,6 +181,7 @@ export type { DemoView };
 
 export function viewOf(demo: Demo, url: string, now: number, queue?: DemoView["queue"], options: { withInstances?: boolean } = {}): DemoView {
   const replacement = demo.replacement;
+  const further = furtherNames(demo);
   return {
     id: demo.id,
     kind: demo.kind,
@@ -193,7 +196,7 @@ export function viewOf(demo: Demo, url: string, now: number, queue?: DemoView["q
     ...(demo.notice ? { notice: demo.notice } : {}),
     ...(demo.progress && demo.status === "starting" ? { progress: demo.progress } : {}),
     // An environment's further routed services, each on a host of its own.
-    ...(furtherNames(demo).length > 0 ? { routes: furtherNames(demo).map((name) => ({ name, url: url.replace(demo.host, `${name}-${demo.host}`) })) } : {}),
+    ...(further.length > 0 ? { routes: further.map((name) => ({ name, url: url.replace(demo.host, furtherHost(name, demo.host)) })) } : {}),
     ...(queue ? { queue } : {}),
     // Endpoints say where containers listen: for the operator, not for visitors.
     ...(options.withInstances ? { instances: demo.instances.map((instance) => ({ id: instance.id, generation: instance.generation, image: instance.image, health: instance.health, ...(instance.endpoint ? { endpoint: instance.endpoint } : {}) })) } : {}),

@@ -52,7 +52,7 @@ export function serviceContainerOptions(spec: InstanceSpec & { environment: Envi
     ...(routed ? { [portKey]: [{ HostIp: "127.0.0.1", HostPort: String(options.hostPort) }] } : {}),
     ...Object.fromEntries(extra.map((route) => [`${route.port}/tcp`, [{ HostIp: "127.0.0.1", HostPort: String(route.hostPort) }]])),
   };
-  const names = environmentNames(spec.namespace, spec.environment.isolated ? spec.instanceId : spec.demoId);
+  const names = environmentNames(spec.namespace, environmentKey(spec));
   // The app's limits are each service's default and its most: a file cannot ask for more than the operator gave.
   const memory = cappedLimit(service.limits.memory, spec.memoryBytes);
   const cpus = cappedLimit(service.limits.cpus, spec.cpus);
@@ -102,6 +102,11 @@ export function serviceContainerOptions(spec: InstanceSpec & { environment: Envi
     },
     ...(service.noNetwork ? {} : { NetworkingConfig: { EndpointsConfig: { [network]: { Aliases: [service.name, ...service.aliases] } } } }),
   };
+}
+
+/** What names an environment's network and volumes: its demo, or for a shared demo's replica (a whole environment of its own, nothing kept) its instance. */
+function environmentKey(spec: InstanceSpec & { environment: EnvironmentInstance }): string {
+  return spec.environment.isolated ? spec.instanceId : spec.demoId;
 }
 
 /** Label filters for objects carrying all of `labels`. */
@@ -214,8 +219,7 @@ function ignoreGone(error: unknown): void {
 export async function startEnvironment(docker: Docker, spec: InstanceSpec & { environment: EnvironmentInstance }, options: ServiceContainerOptions & { create(options: Docker.ContainerCreateOptions): Promise<Docker.Container> }): Promise<{ containerId: string; stopped: string[] }> {
   const { environment, namespace, demoId } = spec;
   const deadline = systemScheduler.now() + environment.startTimeoutMs;
-  // A shared demo's replicas are whole environments of their own: network, volumes and services, nothing kept.
-  const key = environment.isolated ? spec.instanceId : demoId;
+  const key = environmentKey(spec);
   const objectLabels = { [`${LABEL_PREFIX}namespace`]: namespace, [`${LABEL_PREFIX}id`]: demoId, ...(environment.isolated ? { [`${LABEL_PREFIX}instance`]: spec.instanceId } : {}) };
   const routedName = environment.spec.routes[0]!.service;
   const ids = new Map<string, string>();

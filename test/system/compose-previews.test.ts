@@ -146,6 +146,10 @@ describe("previews of a Compose repository (real git, builder, Docker and nginx)
     // "Start fresh" from the preview's page: new containers and a new volume, so no rows.
     const home = await stack.viaNginx(host(), "/__demo/", { headers: { accept: "text/html" } });
     expect(home.body).toContain("Start fresh");
+    // A page elsewhere (another demo's too) cannot start it fresh, whatever it asks to accept.
+    const foreign = await stack.viaNginx(host(), "/__demo/reset", { method: "POST", headers: { accept: "application/json", origin: `http://other-demo.demo.localhost:${stack.nginxPort}` } });
+    expect(foreign.status).toBe(403);
+    expect(foreign.body).toContain("from its own page");
     const fresh = await stack.viaNginx(host(), "/__demo/reset", { method: "POST", headers: { accept: "application/json" } });
     expect(fresh.status).toBe(202);
     await waitFor("the fresh preview to answer with no rows", async () => {

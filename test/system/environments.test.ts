@@ -27,6 +27,16 @@ async function objectsOf(stack: Stack, demoId: string): Promise<{ containers: st
   };
 }
 
+/** Asks for a replacement of the demo (the file read again) and waits for its end; a failed one fails with its reason. */
+async function replaceAndWait(stack: Stack, id: string): Promise<void> {
+  expect((await stack.api("POST", `/api/demos/${id}/replace`, {})).status).toBe(202);
+  await waitFor("the replacement to succeed", async () => {
+    const view = JSON.parse((await stack.api("GET", `/api/demos/${id}`)).body) as { replacement?: { status: string; reason?: string } };
+    if (view.replacement?.status === "failed") throw new GiveUp(`the replacement failed: ${view.replacement.reason}`);
+    return view.replacement?.status === "succeeded";
+  }, 90_000);
+}
+
 describe("a Compose app as visitors' demos", () => {
   let stack: Stack;
   let server: net.Server;
@@ -109,12 +119,7 @@ describe("a Compose app as visitors' demos", () => {
     // db answers at api- and stays reachable by name from web: one environment, two hosts.
     expect((await stack.viaNginx(demo.host, "/cgi-bin/index.cgi")).body).toContain("db says ok");
     // A replacement gives the further routed service new ports (it holds the volume: stopped first); nginx follows.
-    expect((await stack.api("POST", `/api/demos/${demo.id}/replace`, {})).status).toBe(202);
-    await waitFor("the replacement to succeed", async () => {
-      const current = JSON.parse((await stack.api("GET", `/api/demos/${demo.id}`)).body) as { replacement?: { status: string; reason?: string } };
-      if (current.replacement?.status === "failed") throw new GiveUp(`the replacement failed: ${current.replacement.reason}`);
-      return current.replacement?.status === "succeeded";
-    }, 90_000);
+    await replaceAndWait(stack, demo.id);
     await waitFor("api- to answer from the new db", async () => (await stack.viaNginx(apiHost, "/health.txt")).body.trim() === "ok", 30_000);
     expect((await stack.api("DELETE", `/api/demos/${demo.id}`)).status).toBe(204);
   });
@@ -144,13 +149,7 @@ describe("a Compose app as visitors' demos", () => {
     const load = startLoad(stack.nginxPort, demo.host, { path: "/cgi-bin/index.cgi" });
     try {
       await load.more(10);
-      const asked = await stack.api("POST", `/api/demos/${demo.id}/replace`, {});
-      expect(asked.status).toBe(202);
-      await waitFor("the replacement to succeed", async () => {
-        const view = JSON.parse((await stack.api("GET", `/api/demos/${demo.id}`)).body) as { replacement?: { status: string; reason?: string } };
-        if (view.replacement?.status === "failed") throw new GiveUp(`the replacement failed: ${view.replacement.reason}`);
-        return view.replacement?.status === "succeeded";
-      }, 90_000);
+      await replaceAndWait(stack, demo.id);
       await load.more(10);
     } finally {
       await load.stop();

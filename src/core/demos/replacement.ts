@@ -28,8 +28,9 @@ export async function startReplacement(ctx: ReplacementPorts, id: string, image:
     if (app.environment && demo.kind !== "preview" && image !== undefined && image !== app.image) throw new DomainError({ code: "not-for-environments", id, what: "its Compose file names each service's image, so it is not replaced by another (replace it without an image: the file is read again)" });
     return { demo, app };
   };
-  const chosen = image ?? check().app.image;
-  if (image !== undefined) check();
+  // Checked before the image is looked for, and again after (the demo may have moved meanwhile).
+  const before = check();
+  const chosen = image ?? before.app.image;
   // A typo in the image is the caller's to hear now; Docker being away is not (the replacement waits for it).
   const exists = await ctx.options.runtime.imageExists(chosen).catch(() => true);
   if (!exists) throw new DomainError({ code: "missing-image", image: chosen });

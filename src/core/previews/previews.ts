@@ -189,14 +189,20 @@ export async function wake(ctx: EngineContext, demo: Demo): Promise<void> {
  * volumes (its database's rows), then the image it serves starts again as at its first launch.
  */
 export function startFresh(ctx: EngineContext, label: string): Demo {
-  const demo = ctx.registry.get(label);
-  if (!demo || demo.kind !== "preview") throw new DomainError({ code: "no-such-demo", id: label });
-  const spec = ctx.specFor(demo);
-  const image = targetImage(demo);
-  if ((demo.status !== "ready" && demo.status !== "asleep") || demo.replacement?.status === "running" || demo.wantedImage !== undefined || !image || !spec) throw new DomainError({ code: "not-replaceable", id: label, status: demo.replacement?.status === "running" || demo.wantedImage !== undefined ? "being replaced by a newer build" : demo.status });
-  ctx.track(restartAsleepWith(ctx, demo, { ...spec, image }));
+  const { demo, image } = settledPreview(ctx, label);
+  ctx.track(restartAsleepWith(ctx, demo, { ...ctx.specFor(demo)!, image }));
   void ctx.saver.save();
   return demo;
+}
+
+/** A preview that serves (or sleeps) with nothing under way, and the image it serves; refused in words otherwise. */
+function settledPreview(ctx: EngineContext, label: string): { demo: Demo; image: string } {
+  const demo = ctx.registry.get(label);
+  if (!demo || demo.kind !== "preview") throw new DomainError({ code: "no-such-demo", id: label });
+  const image = targetImage(demo);
+  const busy = demo.replacement?.status === "running" || demo.wantedImage !== undefined;
+  if ((demo.status !== "ready" && demo.status !== "asleep") || busy || !image || !ctx.specFor(demo)) throw new DomainError({ code: "not-replaceable", id: label, status: busy ? "being replaced by a newer build" : demo.status });
+  return { demo, image };
 }
 
 /**
@@ -205,12 +211,8 @@ export function startFresh(ctx: EngineContext, label: string): Demo {
  * map takes them away. A preview built from a fork nobody vouched for gets none (it gets no configured env at all).
  */
 export async function setPreviewEnv(ctx: EngineContext, label: string, env: Record<string, string>): Promise<Demo> {
-  const demo = ctx.registry.get(label);
-  if (!demo || demo.kind !== "preview") throw new DomainError({ code: "no-such-demo", id: label });
-  if (demo.withoutEnv) throw new DomainError({ code: "not-replaceable", id: label, status: "built from a fork nobody vouched for, so it gets no configured environment" });
-  const image = targetImage(demo);
-  const busy = demo.replacement?.status === "running" || demo.wantedImage !== undefined;
-  if ((demo.status !== "ready" && demo.status !== "asleep") || busy || !image) throw new DomainError({ code: "not-replaceable", id: label, status: busy ? "being replaced by a newer build" : demo.status });
+  if (ctx.registry.get(label)?.withoutEnv) throw new DomainError({ code: "not-replaceable", id: label, status: "built from a fork nobody vouched for, so it gets no configured environment" });
+  const { demo, image } = settledPreview(ctx, label);
   const before = demo.envOverrides;
   if (Object.keys(env).length > 0) demo.envOverrides = env;
   else delete demo.envOverrides;

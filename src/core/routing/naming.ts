@@ -15,6 +15,11 @@ export function idEntropyBits(length: number): number {
   return Math.log2(26) + (length - 1) * Math.log2(ID_ALPHABET.length);
 }
 
+/** The host of an environment's further routed service (routes:): its name before the demo's own host. */
+export function furtherHost(name: string, demoHost: string): string {
+  return `${name}-${demoHost}`;
+}
+
 export function hostFor(id: string, domain: string): string {
   return `${id}.${domain}`;
 }

@@ -1,5 +1,6 @@
 // Which hosts are routed to which endpoints, built from demos' healthy instances; pure.
 import { healthyInstances, type Demo } from "../model.js";
+import { furtherHost } from "./naming.js";
 
 export interface Route {
   id: string;
@@ -15,11 +16,6 @@ export interface Route {
 const HOST_PATTERN = /^[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)+$/;
 const ENDPOINT_PATTERN = /^((\d{1,3}\.){3}\d{1,3}|\[[0-9a-f:]+\]):\d{1,5}$/;
 const ID_PATTERN = /^[a-z0-9-]{1,100}$/;
-
-/** The host of an environment's further routed service: its name before the demo's own host's first label. */
-export function furtherHost(name: string, demoHost: string): string {
-  return `${name}-${demoHost}`;
-}
 
 /** A demo is routed once its app answered (ready, or in its routing step) until it expires. */
 export function isRoutable(demo: Demo, now: number): boolean {
@@ -44,9 +40,9 @@ export function routesFor(demos: Iterable<Demo>, now: number, bannerFor: (demo: 
     if (backends.length === 0) continue;
     routes.push({ id: demo.id, host: demo.host, backends, ...(bannerFor(demo) ? { banner: true } : {}), ...(watchedFor(demo) ? { watched: true } : {}) });
     // An environment's further routed services, each at `<name>-<demo host>` (api-k3x9q2ab.demo.example.org).
-    const names = new Set(healthyInstances(demo).flatMap((instance) => Object.keys(instance.routes ?? {})));
-    for (const name of names) {
-      const further = healthyInstances(demo).flatMap((instance) => (instance.routes?.[name] ? [instance.routes[name]] : [])).sort();
+    const serving = healthyInstances(demo);
+    for (const name of new Set(serving.flatMap((instance) => Object.keys(instance.routes ?? {})))) {
+      const further = serving.flatMap((instance) => (instance.routes?.[name] ? [instance.routes[name]] : [])).sort();
       routes.push({ id: `${demo.id}-${name}`, host: furtherHost(name, demo.host), backends: further, ...(watchedFor(demo) ? { watched: true } : {}) });
     }
   }

@@ -7,7 +7,8 @@ import { parsePreviewLabel } from "../../core/previews/preview-names.js";
 import type { BuildRunner } from "../../builds/build-runner.js";
 import { buildForHost, refServedAt } from "../../builds/preview-requests.js";
 import { tailOf } from "../../builds/image-builder.js";
-import { NO_STORE, type HttpContext } from "../context.js";
+import { NO_STORE, publicOrigin, type HttpContext } from "../context.js";
+import { hostFor } from "../../core/routing/naming.js";
 import { ProblemError, sendProblem } from "../problem.js";
 import { buildView } from "./builds.js";
 import type { Scheduler } from "../../core/scheduler.js";
@@ -149,11 +150,14 @@ async function streamBuild(runner: BuildRunner, build: Build, request: FastifyRe
 
 /**
  * "Start fresh" on a preview's page: whoever may open the preview may start it over (a reviewer who broke its
- * data); a form from another site may not (same-origin check).
+ * data); a page of another origin may not (a request without Origin is a program's, not a browser's).
  */
 async function startFresh(ctx: HttpContext, request: FastifyRequest, reply: FastifyReply, label: string): Promise<FastifyReply> {
   if (request.method !== "POST") throw new ProblemError("method-not-allowed", "Start a preview fresh with POST.");
-  if (ctx.wantsHtml(request)) ctx.assertSameOrigin(request);
+  // Whatever the request accepts: a page elsewhere (another demo's included) may send a plain POST here too.
+  const origin = request.headers.origin;
+  const own = publicOrigin(ctx.config, hostFor(label, ctx.config.domain));
+  if (origin !== undefined && origin !== own) throw new ProblemError("forbidden", `A preview is started fresh from its own page (${own}), not from ${String(origin).slice(0, 100)}.`);
   const demo = ctx.engine.previews.startFresh(label);
   if (ctx.wantsHtml(request)) return reply.code(303).header("location", "/").send();
   return reply.code(202).send(ctx.viewFor(demo));
