@@ -117,7 +117,7 @@ export function dependenciesOf(value: unknown, at: string, context: FieldContext
 
 export function limitsOf(service: Doc, at: string, problems: string[]): ServiceSpec["limits"] {
   const deploy = (service.deploy ?? {}) as Doc;
-  for (const key of Object.keys(deploy)) if (key !== "resources" && !key.startsWith("x-")) problems.push(`${at}.deploy.${key}: not supported by demo-launcher (supported: deploy.resources.limits)`);
+  for (const key of Object.keys(deploy)) if (key !== "resources" && key !== "placement" && !key.startsWith("x-")) problems.push(`${at}.deploy.${key}: not supported by demo-launcher (supported: deploy.resources.limits, deploy.placement.constraints)`);
   const resources = (deploy.resources ?? {}) as Doc;
   for (const key of Object.keys(resources)) if (key !== "limits" && key !== "reservations" && !key.startsWith("x-")) problems.push(`${at}.deploy.resources.${key}: not supported (supported: limits)`);
   const limits = (resources.limits ?? {}) as Doc;
@@ -142,6 +142,25 @@ export function limitsOf(service: Doc, at: string, problems: string[]): ServiceS
   }
   return out;
 }
+
+/** Compose's `deploy.placement.constraints`: where Swarm may run the service (runtime: swarm; one host has one place). */
+export function constraintsOf(service: Doc, at: string, problems: string[]): string[] {
+  const placement = ((service.deploy ?? {}) as Doc).placement as Doc | undefined;
+  if (placement === undefined) return [];
+  for (const key of Object.keys(placement)) if (key !== "constraints" && !key.startsWith("x-")) problems.push(`${at}.deploy.placement.${key}: not supported (supported: constraints)`);
+  const constraints = placement.constraints ?? [];
+  if (!Array.isArray(constraints)) {
+    problems.push(`${at}.deploy.placement.constraints: must be a list such as [node.labels.db==yes]`);
+    return [];
+  }
+  return constraints.flatMap((constraint, index) => {
+    if (typeof constraint === "string" && CONSTRAINT.test(constraint)) return [constraint];
+    problems.push(`${at}.deploy.placement.constraints[${index}]: ${JSON.stringify(constraint)} is not a constraint such as node.labels.db==yes or node.role!=manager`);
+    return [];
+  });
+}
+
+const CONSTRAINT = /^[A-Za-z0-9_.\-]+\s*(==|!=)\s*[A-Za-z0-9_.\-]+$/;
 
 export function restartOf(value: unknown, at: string, problems: string[]): ServiceSpec["restart"] {
   if (value === undefined) return "no";

@@ -1,7 +1,7 @@
 // The part of Compose demo-launcher runs: turns a valid, interpolated Compose document into an EnvironmentSpec, refusing the rest with the service and key named.
 import { startOrder, type EnvironmentSpec, type RoutedService, type ServiceSpec } from "../core/environments/environment-spec.js";
 import { checkTopVolumes, fileMounts, tmpfsMounts, topFiles, volumeMounts } from "./mounts.js";
-import { aliasesOf, buildOf, commandOf, dependenciesOf, healthcheckOf, keyValues, limitsOf, restartOf } from "./service-fields.js";
+import { aliasesOf, buildOf, commandOf, constraintsOf, dependenciesOf, healthcheckOf, keyValues, limitsOf, restartOf } from "./service-fields.js";
 import { containerPortsOf, parseGoDuration } from "./values.js";
 
 export interface SubsetOptions {
@@ -149,6 +149,7 @@ function serviceSpec(name: string, service: Doc, context: ServiceContext, proble
   for (const cap of capAdd) if (cap === "ALL" || !context.capabilities.includes(cap)) problems.push(`${at}.cap_add: refused: ${cap} is beyond the app's capabilities (allowed: ${context.capabilities.join(", ")}; an app's capabilities: key widens them)`);
   const capDrop = (service.cap_drop as string[] | undefined)?.map((cap) => cap.replace(/^CAP_/, "").toUpperCase()) ?? [];
   const limits = limitsOf(service, at, problems);
+  const constraints = constraintsOf(service, at, problems);
   const restart = restartOf(service.restart, at, problems);
   const stopGraceMs = service.stop_grace_period === undefined ? undefined : parseGoDuration(service.stop_grace_period);
   if (service.stop_grace_period !== undefined && stopGraceMs === undefined) problems.push(`${at}.stop_grace_period: ${JSON.stringify(service.stop_grace_period)} is not a duration such as 10s or 1m30s`);
@@ -183,6 +184,7 @@ function serviceSpec(name: string, service: Doc, context: ServiceContext, proble
     capAdd,
     capDrop,
     ...(publishes.length > 0 ? { publishes } : {}),
+    ...(constraints.length > 0 ? { constraints } : {}),
   } as ServiceSpec;
 }
 

@@ -14,7 +14,6 @@ export function appProblems(app: { compose?: string | undefined; image?: string 
   if (app.compose !== undefined) {
     if (app.image !== undefined) problems.push({ path: ["image"], message: "must be left out when the app names a compose file (the file says which images run)" });
     if (app.port !== undefined) problems.push({ path: ["port"], message: "must be left out when the app names a compose file (route: { service, port } says where nginx goes)" });
-    if (swarm) problems.push({ path: ["compose"], message: "is not available with runtime: swarm yet (environments run on one Docker host)" });
     for (const [name, source] of sources) {
       if (source.kind === "snapshot") problems.push({ path: ["state", "sources", name, "kind"], message: "must be dump for an app of several services (a snapshot saves one container; name the database's service and its dump)" });
       else if (source.service === undefined) problems.push({ path: ["state", "sources", name, "service"], message: "must name the service whose container runs the database (the app names a compose file)" });
@@ -27,7 +26,7 @@ export function appProblems(app: { compose?: string | undefined; image?: string 
       if (source.kind === "dump" && source.service !== undefined) problems.push({ path: ["state", "sources", name, "service"], message: "must be left out: it applies only to an app that names a compose file (the demo is one container)" });
     }
   }
-  problems.push(...routesProblems(app));
+  problems.push(...routesProblems(app, swarm));
   return problems;
 }
 
@@ -36,8 +35,7 @@ export function previewProblems(preview: { compose?: string | undefined; port?: 
   const problems: KeyProblem[] = [];
   if (preview.compose !== undefined) {
     for (const key of ["dockerfile", "context", "port"] as const) if (preview[key] !== undefined) problems.push({ path: [key], message: `must be left out with compose (the file says what each service builds${key === "port" ? "; route: { service, port } says where nginx goes" : ""})` });
-    if (swarm) problems.push({ path: ["compose"], message: "is not available with runtime: swarm yet (environments run on one Docker host)" });
-    problems.push(...routesProblems(preview));
+    problems.push(...routesProblems(preview, swarm));
   } else {
     if (preview.port === undefined) problems.push({ path: ["port"], message: "must be the port the app listens on inside its container (or the source must name a compose file instead)" });
     for (const key of ["route", "routes", "profiles"] as const) if (preview[key] !== undefined) problems.push({ path: [key], message: "must be left out: it applies only to a source that names a compose file" });
@@ -46,8 +44,9 @@ export function previewProblems(preview: { compose?: string | undefined; port?: 
 }
 
 /** Further routed services: beside a named first one, each name once (it is part of a host). */
-function routesProblems(entry: { route?: unknown; routes?: unknown[] | undefined }): KeyProblem[] {
+function routesProblems(entry: { route?: unknown; routes?: unknown[] | undefined }, swarm: boolean): KeyProblem[] {
   if (!entry.routes?.length) return [];
+  if (swarm) return [{ path: ["routes"], message: "is not available with runtime: swarm (an environment on a swarm has one routed service, route:)" }];
   if (entry.route === undefined) return [{ path: ["route"], message: "must name the first routed service (the demo's own host) when routes: names further ones" }];
   const names = (entry.routes as Array<{ name: string }>).map((route) => route.name);
   return names.flatMap((name, index) => (names.indexOf(name) !== index ? [{ path: ["routes", index, "name"], message: `must be unique: ${name} is named twice (it becomes the host ${name}-<id>.<domain>)` }] : []));

@@ -3,13 +3,15 @@
 import { hardenedSwarmContainerSpec } from "../docker/hardening.js";
 import type Docker from "dockerode";
 import { LABEL_PREFIX } from "../core/model.js";
-import { PlacementError, type ContainerInspection, type ContainerRuntime, type ExecResult, type ExecSpec, type InstanceSpec, type RuntimeContainer, type RuntimeState, type StartedInstance } from "../core/runtime.js";
+import { PlacementError, type ContainerInspection, type ContainerRuntime, type ExecResult, type ExecSpec, type InstanceSpec, type RuntimeContainer, type RuntimeState, type ServiceStatus, type StartedInstance } from "../core/runtime.js";
 import { call, statusCode } from "../docker/runtime.js";
-import { demultiplex, execInContainer } from "../docker/exec.js";
+import { execInContainer } from "../docker/exec.js";
 import { commitContainer } from "../docker/commit.js";
 import { RegistryImages } from "./registry.js";
 import { pickCandidatePort, type PortRange } from "../docker/ports.js";
 import { systemScheduler } from "../clock/system-scheduler.js";
+import { GIVEN_UP, SwarmTasks, type Task } from "./tasks.js";
+import { SwarmEnvironments, type SwarmService } from "./environments.js";
 
 export interface SwarmOptions {
   /** host:port of the registry every node pulls from; images are pushed there from the manager first. */
@@ -32,39 +34,39 @@ class PortTakenEverywhere extends Error {}
 const PORT_TAKEN = /port .*(already in use|unavailable)|host-mode port/i;
 const PORT_ATTEMPTS = 10;
 
-interface Task {
-  ID: string;
-  ServiceID: string;
-  NodeID?: string;
-  CreatedAt: string;
-  DesiredState: string;
-  Status: { State: string; Err?: string; ContainerStatus?: { ExitCode?: number; ContainerID?: string }; PortStatus?: { Ports?: Array<{ PublishedPort?: number; TargetPort?: number }> } };
-}
-
-/** Task states that will not turn into a running task by themselves. */
-const GIVEN_UP = new Set(["rejected", "failed", "orphaned", "remove"]);
-
 export class SwarmRuntime implements ContainerRuntime {
-  private nodeAddresses = new Map<string, string>();
-  /** The manager's own node address: commands in containers there need no other API. */
-  private ownAddress?: string;
   /** Published ports of our services as last listed: a new choice rarely meets one. */
   private portsInUse = new Set<number>();
 
   private readonly images: RegistryImages;
+  private readonly tasks: SwarmTasks;
+  /** Environments of several services: a Swarm service each, listed and removed as one instance. */
+  private readonly environments: SwarmEnvironments;
 
   constructor(private readonly docker: Docker, private readonly options: SwarmOptions) {
     this.images = new RegistryImages(docker, options.registry);
+    this.tasks = new SwarmTasks(docker, options.nodeDockers);
+    this.environments = new SwarmEnvironments(docker, this.tasks, this.images, options.constraints);
   }
 
   async createAndStart(spec: InstanceSpec): Promise<StartedInstance> {
+    if (spec.environment) {
+      const started = await this.environments.start({ ...spec, environment: spec.environment }, (options) => this.startOnFreePort(options));
+      return { containerId: started.serviceId, endpoint: started.endpoint };
+    }
     const image = await this.images.imageFor(spec.image);
+    const started = await this.startOnFreePort((port) => this.serviceOptions(spec, image, port));
+    return { containerId: started.serviceId, endpoint: started.endpoint };
+  }
+
+  /** Creates the service on a port of the range, choosing another when Swarm finds no node where it is free. */
+  private async startOnFreePort(options: (port: number) => Record<string, unknown>): Promise<{ serviceId: string; endpoint: string }> {
     const refused = new Set<number>();
     for (let attempt = 0; attempt < PORT_ATTEMPTS; attempt += 1) {
       const port = pickCandidatePort(this.options.ports, new Set([...this.portsInUse, ...refused]));
       if (port === undefined) break;
       try {
-        const started = await this.createOnPort(spec, image, port);
+        const started = await this.createOnPort(options(port));
         this.portsInUse.add(port);
         return started;
       } catch (error) {
@@ -75,10 +77,10 @@ export class SwarmRuntime implements ContainerRuntime {
     throw new PlacementError("no port of the configured range is free on any node that may run this demo");
   }
 
-  private async createOnPort(spec: InstanceSpec, image: string, publishedPort: number): Promise<StartedInstance> {
+  private serviceOptions(spec: InstanceSpec, image: string, publishedPort: number): Record<string, unknown> {
     const name = `demo-launcher-${spec.namespace}-${spec.instanceId}`;
     const labels = { ...spec.labels, [`${LABEL_PREFIX}runtime`]: "swarm" };
-    const options = {
+    return {
       Name: name,
       Labels: labels,
       TaskTemplate: {
@@ -100,19 +102,23 @@ export class SwarmRuntime implements ContainerRuntime {
       // No routing mesh (it needs IPVS) and no virtual IP: the port is published on the task's own node.
       EndpointSpec: { Mode: "dnsrr", Ports: [{ Protocol: "tcp", TargetPort: spec.containerPort, PublishedPort: publishedPort, PublishMode: "host" }] },
     };
+  }
+
+  private async createOnPort(options: Record<string, unknown>): Promise<{ serviceId: string; endpoint: string }> {
+    const name = options.Name as string;
     let serviceId: string;
     try {
       serviceId = ((await call(() => this.docker.createService(options as never))) as { id?: string; ID?: string }).id ?? "";
     } catch (error) {
       // A retry after the manager went away mid-launch can meet the service of the first try.
       if (statusCode(error) !== 409) throw error;
-      await this.remove(name);
+      await call(() => this.docker.getService(name).remove()).catch(() => {});
       serviceId = ((await call(() => this.docker.createService(options as never))) as { id?: string; ID?: string }).id ?? "";
     }
     try {
-      return { containerId: serviceId, endpoint: await this.runningEndpoint(serviceId) };
+      return { serviceId, endpoint: await this.runningEndpoint(serviceId) };
     } catch (error) {
-      await this.remove(serviceId).catch(() => {});
+      await call(() => this.docker.getService(serviceId).remove()).catch(() => {});
       throw error;
     }
   }
@@ -122,9 +128,9 @@ export class SwarmRuntime implements ContainerRuntime {
     const deadline = systemScheduler.now() + this.options.startTimeoutMs;
     let last = "no task yet";
     while (systemScheduler.now() < deadline) {
-      const tasks = await this.tasks({ service: [serviceId] });
+      const tasks = await this.tasks.tasks({ service: [serviceId] });
       const running = tasks.find((task) => task.Status.State === "running");
-      const endpoint = running && (await this.endpointOf(running));
+      const endpoint = running && (await this.tasks.endpointOf(running));
       if (endpoint) return endpoint;
       const newest = tasks[0];
       if (newest) {
@@ -141,37 +147,19 @@ export class SwarmRuntime implements ContainerRuntime {
     throw new Error(`Swarm did not start it within ${Math.round(this.options.startTimeoutMs / 1000)} s (last task: ${last})`);
   }
 
-  private async tasks(filters: Record<string, string[]>): Promise<Task[]> {
-    const tasks = (await call(() => this.docker.listTasks({ filters }))) as Task[];
-    return tasks.sort((a, b) => Date.parse(b.CreatedAt) - Date.parse(a.CreatedAt));
-  }
-
-  private async endpointOf(task: Task): Promise<string | undefined> {
-    const port = task.Status.PortStatus?.Ports?.find((entry) => entry.PublishedPort)?.PublishedPort;
-    if (!port || !task.NodeID) return undefined;
-    let address = this.nodeAddresses.get(task.NodeID);
-    if (!address) {
-      await this.refreshNodes();
-      address = this.nodeAddresses.get(task.NodeID);
-    }
-    return address ? `${address}:${port}` : undefined;
-  }
-
-  private async refreshNodes(): Promise<void> {
-    const nodes = (await call(() => this.docker.listNodes())) as Array<{ ID: string; Status: { Addr?: string } }>;
-    this.nodeAddresses = new Map(nodes.filter((node) => node.Status.Addr).map((node) => [node.ID, node.Status.Addr!]));
-  }
-
   async list(namespace: string): Promise<RuntimeContainer[]> {
-    const services = (await call(() => this.docker.listServices({ filters: { label: [`${LABEL_PREFIX}namespace=${namespace}`] } }))) as Array<{ ID: string; Spec: { Labels?: Record<string, string>; Mode?: { Replicated?: { Replicas?: number } }; EndpointSpec?: { Ports?: Array<{ PublishedPort?: number }> } } }>;
-    this.portsInUse = new Set(services.flatMap((service) => (service.Spec.EndpointSpec?.Ports ?? []).map((entry) => entry.PublishedPort ?? 0)).filter((port) => port > 0));
+    const all = (await call(() => this.docker.listServices({ filters: { label: [`${LABEL_PREFIX}namespace=${namespace}`] } }))) as Array<SwarmService & { Spec: { EndpointSpec?: { Ports?: Array<{ PublishedPort?: number }> } } }>;
+    this.portsInUse = new Set(all.flatMap((service) => (service.Spec.EndpointSpec?.Ports ?? []).map((entry) => entry.PublishedPort ?? 0)).filter((port) => port > 0));
+    // An environment is one instance to the core: its routed service. (Asked even of an empty listing: the first one
+    // of a run sweeps what a killed start left, before any start of this run could look half-made.)
+    const services = await this.environments.listed(namespace, all);
     if (services.length === 0) return [];
-    const tasks = await this.tasks({ "desired-state": ["running"] });
-    await this.refreshNodes();
+    const tasks = await this.tasks.tasks({ "desired-state": ["running"] });
+    await this.tasks.refreshNodes();
     const result: RuntimeContainer[] = [];
     for (const service of services) {
       const task = tasks.find((candidate) => candidate.ServiceID === service.ID);
-      const endpoint = task?.Status.State === "running" ? await this.endpointOf(task) : undefined;
+      const endpoint = task?.Status.State === "running" ? await this.tasks.endpointOf(task) : undefined;
       const scaledDown = service.Spec.Mode?.Replicated?.Replicas === 0;
       result.push({ containerId: service.ID, labels: service.Spec.Labels ?? {}, state: stateOf(task, scaledDown), ...(endpoint ? { endpoint } : {}) });
     }
@@ -181,9 +169,9 @@ export class SwarmRuntime implements ContainerRuntime {
   async inspect(containerId: string): Promise<ContainerInspection | undefined> {
     try {
       const service = (await call(() => this.docker.getService(containerId).inspect())) as { Spec: { Mode?: { Replicated?: { Replicas?: number } } } };
-      const task = (await this.tasks({ service: [containerId] }))[0];
+      const task = await this.tasks.currentTask(containerId);
       const current = task?.DesiredState === "running" ? task : undefined;
-      const endpoint = current?.Status.State === "running" ? await this.endpointOf(current) : undefined;
+      const endpoint = current?.Status.State === "running" ? await this.tasks.endpointOf(current) : undefined;
       return { state: stateOf(current, service.Spec.Mode?.Replicated?.Replicas === 0), exitCode: task?.Status.ContainerStatus?.ExitCode ?? 0, oomKilled: false, ...(endpoint ? { endpoint } : {}) };
     } catch (error) {
       if (statusCode(error) === 404) return undefined;
@@ -192,6 +180,7 @@ export class SwarmRuntime implements ContainerRuntime {
   }
 
   async remove(containerId: string): Promise<void> {
+    if (this.environments.owns(containerId)) return this.environments.remove(containerId);
     try {
       await call(() => this.docker.getService(containerId).remove());
     } catch (error) {
@@ -201,52 +190,36 @@ export class SwarmRuntime implements ContainerRuntime {
   }
 
   async stop(containerId: string): Promise<void> {
-    await this.scale(containerId, 0);
+    if (this.environments.owns(containerId)) return this.environments.scaleAll(containerId, 0);
+    await this.environments.scale(containerId, 0);
   }
 
   async restart(containerId: string): Promise<void> {
-    await this.scale(containerId, 1);
+    if (this.environments.owns(containerId)) return this.environments.scaleAll(containerId, 1);
+    await this.environments.scale(containerId, 1);
   }
 
-  private async scale(serviceId: string, replicas: number): Promise<void> {
-    const service = this.docker.getService(serviceId);
-    const current = (await call(() => service.inspect())) as { Version: { Index: number }; Spec: Record<string, unknown> & { Mode?: unknown } };
-    await call(() => service.update({ ...current.Spec, version: current.Version.Index, Mode: { Replicated: { Replicas: replicas } } } as never));
+  async services(containerId: string): Promise<ServiceStatus[]> {
+    return this.environments.owns(containerId) ? this.environments.services(containerId) : [];
   }
 
-  /** Runs a command in the service's running container, through the daemon of the node that runs it. */
+  /** Runs a command in the service's running container (of an environment, the named service's), through the daemon of the node that runs it. */
   async exec(serviceId: string, spec: ExecSpec): Promise<ExecResult> {
-    const { docker, containerId } = await this.containerOf(serviceId);
+    if (spec.service !== undefined) serviceId = await this.environments.serviceId(serviceId, spec.service);
+    const { docker, containerId } = await this.tasks.containerOf(serviceId);
     return call(() => execInContainer(docker, containerId, spec), spec.timeoutMs + 15_000);
   }
 
   /** A snapshot: the container saved on its node, and pushed from there to the registry so any node can start it. */
   async commit(serviceId: string, image: string, labels: Record<string, string>): Promise<void> {
-    const { docker, containerId } = await this.containerOf(serviceId);
+    const { docker, containerId } = await this.tasks.containerOf(serviceId);
     await call(() => commitContainer(docker, containerId, image, labels), 300_000);
     await this.images.pushSaved(docker, image);
   }
 
-  /** The running container of a service and the Docker API of its node (the manager's own, or one of swarm.nodes). */
-  private async containerOf(serviceId: string): Promise<{ docker: Docker; containerId: string }> {
-    const task = (await this.tasks({ service: [serviceId], "desired-state": ["running"] })).find((candidate) => candidate.Status.State === "running");
-    const containerId = task?.Status.ContainerStatus?.ContainerID;
-    if (!task?.NodeID || !containerId) throw new Error("it has no running container right now");
-    if (!this.nodeAddresses.has(task.NodeID)) await this.refreshNodes();
-    const address = this.nodeAddresses.get(task.NodeID);
-    this.ownAddress ??= ((await call(() => this.docker.info())) as { Swarm?: { NodeAddr?: string } }).Swarm?.NodeAddr ?? "";
-    const docker = address === this.ownAddress ? this.docker : address ? this.options.nodeDockers?.get(address) : undefined;
-    if (!docker) throw new Error(`it runs on node ${address ?? task.NodeID}, whose Docker API is not configured (add it to swarm.nodes)`);
-    return { docker, containerId };
-  }
-
-  async logTail(containerId: string, lines: number): Promise<string> {
-    try {
-      const buffer = (await this.docker.getService(containerId).logs({ stdout: true, stderr: true, tail: lines, follow: false } as never)) as unknown as Buffer;
-      return demultiplex(buffer).trim();
-    } catch {
-      return "";
-    }
+  async logTail(containerId: string, lines: number, service?: string): Promise<string> {
+    if (service !== undefined) containerId = await this.environments.serviceId(containerId, service);
+    return this.environments.logTail(containerId, lines);
   }
 
   missingImage(image: string): string {

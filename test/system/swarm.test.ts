@@ -19,6 +19,7 @@ import { makeWorkRepo } from "../support/git-repo.js";
 import { execIn } from "../support/container-exec.js";
 import { ensureExampleImages, NOTES_IMAGE } from "../support/example-images.js";
 import { HOST_ADDRESS, LocalSwarm, REGISTRY } from "../support/swarm.js";
+import { TEST_COMPOSE, writeComposeProject } from "../support/compose-project.js";
 import { CLI, GiveUp, requireDocker, startStack, waitFor, type Stack } from "../support/stack.js";
 
 describe("demos on a 3-node swarm", () => {
@@ -54,12 +55,16 @@ describe("demos on a 3-node swarm", () => {
     // The other nodes' APIs: a unix socket, and the last node's tcp:// with mutual TLS as a real cluster has it.
     const nodesYaml = swarm.nodes.slice(1).map((node) => (node.tls ? `    - { address: "${node.address}", docker: "${node.tls.url}", certs: "${node.tls.certs}" }` : `    - { address: "${node.address}", docker: "unix://${node.socket}" }`)).join("\n");
     // The controller as its own process on the first manager, so it can be killed with SIGKILL.
-    stack = await startStack({ controller: "child", docker: swarm.manager.docker, dockerHost: `unix://${swarm.manager.socket}`, extraYaml: `runtime: swarm\nswarm:\n  registry: "${REGISTRY}"\n  startTimeout: 60s\n  nodes:\n${nodesYaml}\nshared:\n  try-it: { app: hello, replicas: 2 }\npreviews:\n  site: { repo: ${JSON.stringify(repo.dir)}, port: 8080, placement: { constraints: [node.labels.previews==yes] }, readiness: { path: /, timeout: 30s } }`, limitsYaml: "limits: { maxDemos: 20, perClient: 100 }",
+    // The test environment with db (and so its volume, and migrate and worker, which share it) on one node, web on another.
+    const shopCompose = TEST_COMPOSE.replace("  db:\n", "  db:\n    deploy: { placement: { constraints: [node.labels.envdb==yes] } }\n").replace("  web:\n", "  web:\n    deploy: { placement: { constraints: [node.labels.envdb!=yes] } }\n");
+    stack = await startStack({ controller: "child", beforeStart: (dir) => writeComposeProject(path.join(dir, "shop"), shopCompose), docker: swarm.manager.docker, dockerHost: `unix://${swarm.manager.socket}`, extraYaml: `runtime: swarm\nswarm:\n  registry: "${REGISTRY}"\n  startTimeout: 60s\n  nodes:\n${nodesYaml}\nshared:\n  try-it: { app: hello, replicas: 2 }\npreviews:\n  site: { repo: ${JSON.stringify(repo.dir)}, port: 8080, placement: { constraints: [node.labels.previews==yes] }, readiness: { path: /, timeout: 30s } }`, limitsYaml: "limits: { maxDemos: 20, perClient: 100 }",
       // Readiness windows wide enough for a loaded swarm to move a task (no test here is about a window closing):
       // with 20 s, a CI run saw the parked demo below fail while Swarm placed it again after the test unparked it.
       appsYaml: `  hello: { image: ${SAMPLE_IMAGE}, port: 8080, ttl: 10m, memory: 64m, pids: 64, readiness: { path: /, timeout: 3m } }
   warm: { image: ${SAMPLE_IMAGE}, port: 8080, memory: 32m, pool: 2, readiness: { path: /, timeout: 3m } }
   pinned: { image: ${SAMPLE_IMAGE}, port: 8080, memory: 32m, placement: { constraints: [node.labels.size==big] }, readiness: { path: /, timeout: 3m } }
+  shop: { compose: shop/compose.yaml, route: { service: web, port: 8080 }, memory: 64m, env: { DB_START_DELAY: "2" }, readiness: { path: /cgi-bin/index.cgi, timeout: 3m } }
+  slowshop: { compose: shop/compose.yaml, route: { service: web, port: 8080 }, memory: 64m, env: { DB_START_DELAY: "5" }, readiness: { path: /cgi-bin/index.cgi, timeout: 3m } }
   ghost: { image: demo-launcher/not-built-anywhere:1, port: 8080, memory: 64m, readiness: { path: /, timeout: 20s } }` });
   }, 180_000);
   // A failure here is often the lab's (a node, raft, the registry), seen once in many runs: say what the cluster and
@@ -157,6 +162,101 @@ describe("demos on a 3-node swarm", () => {
     // The old instance drains (nginx.drain), then its service goes.
     await waitFor("the old instance's service to go", async () => (JSON.parse((await stack.api("GET", `/api/demos/${target.id}`)).body).instances as unknown[]).length === 1, 30_000, 500);
   }, 120_000);
+
+  it("runs a Compose app's services as Swarm services on an overlay network across nodes, keeps its database through a replacement and removes every object", async () => {
+    const dbNode = swarm.nodes[2]!;
+    await swarm.label(dbNode, { envdb: "yes" });
+    const demo = JSON.parse((await stack.api("POST", "/api/demos", { app: "shop" })).body) as { id: string; host: string };
+    await waitFor(`${demo.id} to be ready`, async () => {
+      const view = JSON.parse((await stack.api("GET", `/api/demos/${demo.id}`)).body) as { status: string; reason?: string };
+      if (view.status === "failed") throw new GiveUp(`the launch failed: ${view.reason}`);
+      return view.status === "ready";
+    }, 120_000);
+    // web (on another node) asks db by its service name: the overlay network carries it between nodes.
+    const answer = await stack.viaNginx(demo.host, "/cgi-bin/index.cgi");
+    expect(answer.status).toBe(200);
+    expect(answer.body).toContain("db says ok");
+    expect(answer.body).toContain(`web says hello at http://${demo.host}`);
+    const manager = swarm.manager.docker;
+    const filters = { label: [`demo-launcher.namespace=${stack.namespace}`, `demo-launcher.id=${demo.id}`] };
+    type Listed = { ID: string; CreatedAt: string; Spec: { Name: string; Labels: Record<string, string> } };
+    const servicesOf = async () => (await manager.listServices({ filters })) as unknown as Listed[];
+    const byService = async () => new Map((await servicesOf()).map((service) => [service.Spec.Labels["demo-launcher.service"]!, service]));
+    const first = await byService();
+    expect([...first.keys()].sort()).toEqual(["db", "migrate", "web", "worker"]);
+    const nodes = (await manager.listNodes()) as Array<{ ID: string; Status: { Addr: string } }>;
+    const addressOf = async (serviceId: string) => {
+      const tasks = (await manager.listTasks({ filters: { service: [serviceId] } })) as Array<{ NodeID: string; Status: { State: string } }>;
+      return { address: nodes.find((node) => node.ID === tasks[0]?.NodeID)?.Status.Addr, state: tasks[0]?.Status.State };
+    };
+    expect(await addressOf(first.get("db")!.ID)).toEqual({ address: dbNode.address, state: "running" });
+    // migrate and worker hold db's volume: they run where it lives; migrate ran once to its end.
+    expect(await addressOf(first.get("migrate")!.ID)).toEqual({ address: dbNode.address, state: "complete" });
+    expect((await addressOf(first.get("worker")!.ID)).address).toBe(dbNode.address);
+    expect((await addressOf(first.get("web")!.ID)).address).not.toBe(dbNode.address);
+    // depends_on held: web was made once db was healthy (its task running: Swarm waits for the healthcheck) and migrate done.
+    const [dbTask] = (await manager.listTasks({ filters: { service: [first.get("db")!.ID] } })) as Array<{ Status: { Timestamp: string } }>;
+    const [migrateTask] = (await manager.listTasks({ filters: { service: [first.get("migrate")!.ID] } })) as Array<{ Status: { Timestamp: string } }>;
+    expect(Date.parse(first.get("web")!.CreatedAt)).toBeGreaterThanOrEqual(Date.parse(dbTask!.Status.Timestamp));
+    expect(Date.parse(first.get("web")!.CreatedAt)).toBeGreaterThanOrEqual(Date.parse(migrateTask!.Status.Timestamp));
+    const volume = `demo-launcher-${stack.namespace}-${demo.id}-data`;
+    expect(((await dbNode.docker.listVolumes({ filters })).Volumes ?? []).map((entry) => entry.Name)).toEqual([volume]);
+    // Logs per service, and a command in db's container on its node (what a restore of a dump runs).
+    expect((await stack.api("GET", `/api/demos/${demo.id}/logs?lines=20&service=db`)).body).toContain("guestbook listening on :8080");
+    const [dbContainer] = await dbNode.docker.listContainers({ filters: { label: [...filters.label, "demo-launcher.service=db"] } });
+    expect(await execIn(dbNode.docker, dbContainer!.Id, ["/bin/sh", "-c", "cat /data/migrated.txt; echo row > /data/row.txt"])).toContain(`migrated-for-${demo.id}`);
+    // A replacement: web is new, db (unchanged) is kept as it runs, with its row.
+    expect((await stack.api("POST", `/api/demos/${demo.id}/replace`, {})).status).toBe(202);
+    await waitFor("the replacement to succeed", async () => {
+      const view = JSON.parse((await stack.api("GET", `/api/demos/${demo.id}`)).body) as { replacement?: { status: string; reason?: string } };
+      if (view.replacement?.status === "failed") throw new GiveUp(`the replacement failed: ${view.replacement.reason}`);
+      return view.replacement?.status === "succeeded";
+    }, 120_000);
+    await waitFor("the old web service to go", async () => (await servicesOf()).length === 4, 60_000, 500);
+    const second = await byService();
+    expect(second.get("web")!.ID).not.toBe(first.get("web")!.ID);
+    expect(second.get("db")!.ID).toBe(first.get("db")!.ID);
+    expect((await stack.viaNginx(demo.host, "/cgi-bin/index.cgi")).body).toContain("db says ok");
+    expect(await execIn(dbNode.docker, dbContainer!.Id, ["/bin/cat", "/data/row.txt"])).toContain("row");
+    // Every object of a demo, by its labels: services, the network and configs on the manager, volumes on db's node.
+    const objectsOf = async (id: string) => {
+      const of = { label: [`demo-launcher.namespace=${stack.namespace}`, `demo-launcher.id=${id}`] };
+      return [
+        ...((await manager.listServices({ filters: of })) as unknown as Listed[]).map((service) => service.Spec.Name),
+        ...(await manager.listNetworks({ filters: of })).map((network) => network.Name),
+        ...((await manager.listConfigs({ filters: of })) as Array<{ Spec: { Name: string } }>).map((config) => config.Spec.Name),
+        ...((await dbNode.docker.listVolumes({ filters: of })).Volumes ?? []).map((entry) => `volume ${entry.Name}`),
+      ];
+    };
+    // kill -9 of the controller: a ready environment is adopted with every service as it ran, and one killed
+    // mid-start (db placed, web waiting for its health) is started again by the next controller (its launch was
+    // accepted), ending ready with one service of each, nothing doubled or orphaned.
+    const halfStarted = JSON.parse((await stack.api("POST", "/api/demos", { app: "slowshop" })).body) as { id: string; host: string };
+    const halfServices = async () => ((await manager.listServices({ filters: { label: [`demo-launcher.id=${halfStarted.id}`] } })) as unknown as Listed[]).map((service) => service.Spec.Labels["demo-launcher.service"]).sort();
+    await waitFor("the slow demo's db to be placed while web waits", async () => (await halfServices()).includes("db"), 60_000, 100);
+    // What a start killed earlier could leave of a demo the state no longer knows: a member and a network.
+    const leftover = { "demo-launcher.namespace": stack.namespace, "demo-launcher.id": "leftover1", "demo-launcher.instance": "leftover1-1" };
+    await manager.createNetwork({ Name: `demo-launcher-${stack.namespace}-leftover1`, Driver: "overlay", Labels: { ...leftover, "demo-launcher.environment-object": "network" } });
+    await manager.createService({ Name: `demo-launcher-${stack.namespace}-leftover1-1-db`, Labels: { ...leftover, "demo-launcher.role": "member", "demo-launcher.service": "db" }, TaskTemplate: { ContainerSpec: { Image: `${REGISTRY}/${SAMPLE_IMAGE}` } }, Mode: { Replicated: { Replicas: 1 } } } as never);
+    stack.child!.kill("SIGKILL");
+    await stack.child!.catch(() => {});
+    await stack.startChild();
+    await waitFor("the leftover member and network to be removed", async () => (await objectsOf("leftover1")).length === 0, 60_000, 200);
+    expect(JSON.parse((await stack.api("GET", `/api/demos/${demo.id}`)).body).status).toBe("ready");
+    expect((await stack.viaNginx(demo.host, "/cgi-bin/index.cgi")).body).toContain("db says ok");
+    expect([...(await servicesOf()).map((service) => service.ID)].sort()).toEqual([...second.values()].map((service) => service.ID).sort());
+    await waitFor(`${halfStarted.id} to be ready`, async () => {
+      const view = JSON.parse((await stack.api("GET", `/api/demos/${halfStarted.id}`)).body) as { status: string; reason?: string };
+      if (view.status === "failed") throw new GiveUp(`the resumed launch failed: ${view.reason}`);
+      return view.status === "ready";
+    }, 120_000);
+    expect(await halfServices()).toEqual(["db", "migrate", "web", "worker"]);
+    expect((await stack.viaNginx(halfStarted.host, "/cgi-bin/index.cgi")).body).toContain("db says ok");
+    expect((await stack.api("DELETE", `/api/demos/${halfStarted.id}`)).status).toBeLessThan(300);
+    // The end: every service, the network, the configs, and the volume on db's node, by their labels.
+    expect((await stack.api("DELETE", `/api/demos/${demo.id}`)).status).toBeLessThan(300);
+    await waitFor("every object of both demos to go", async () => (await objectsOf(demo.id)).length + (await objectsOf(halfStarted.id)).length === 0, 60_000, 500);
+  }, 300_000);
 
   it("shows the nodes with their demos and free capacity in doctor", async () => {
     const doctor = await execa("node", [CLI, "--config", stack.configFile, "doctor"], { reject: false, all: true, env: { DOCKER_HOST: `unix://${swarm.manager.socket}` } });

@@ -181,6 +181,17 @@ describe("reading a Compose file", () => {
     expect(await problems("services:\n  web: { image: app, ports: ['80'], network_mode: none }\n")).toEqual(['compose.yaml: services.web.network_mode: "none" cannot be routed: nginx would have nothing to reach']);
   });
 
+  it("takes deploy.placement.constraints (where Swarm may run a service) and refuses what it cannot honour", async () => {
+    const { environment } = await accepted("services:\n  web: { image: app, ports: ['80'], deploy: { placement: { constraints: ['node.labels.db!=yes'] } } }\n  db: { image: pg, deploy: { placement: { constraints: [node.labels.db==yes, node.role==worker] } } }\n");
+    expect(environment.services.find((service) => service.name === "db")!.constraints).toEqual(["node.labels.db==yes", "node.role==worker"]);
+    expect(environment.services.find((service) => service.name === "web")!.constraints).toEqual(["node.labels.db!=yes"]);
+    expect(await problems("services:\n  web: { image: app, ports: ['80'], deploy: { placement: { constraints: ['node.labels.db'], preferences: [{ spread: node.id }] }, replicas: 2 } }\n")).toEqual([
+      "compose.yaml: services.web.deploy.replicas: not supported by demo-launcher (supported: deploy.resources.limits, deploy.placement.constraints)",
+      "compose.yaml: services.web.deploy.placement.preferences: not supported (supported: constraints)",
+      'compose.yaml: services.web.deploy.placement.constraints[0]: "node.labels.db" is not a constraint such as node.labels.db==yes or node.role!=manager',
+    ]);
+  });
+
   it("orders services by depends_on and names a cycle", async () => {
     const { environment } = await accepted("services:\n  web: { image: a, ports: ['80'], depends_on: [api] }\n  api: { image: b, depends_on: [db] }\n  db: { image: c }\n");
     expect(environment.services.map((service) => service.name)).toEqual(["db", "api", "web"]);

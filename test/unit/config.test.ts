@@ -79,6 +79,15 @@ shared:
     ]);
   });
 
+  it("takes a Compose app on a swarm, refusing further routed services there (one routed service per environment)", () => {
+    const config = parseConfigText("runtime: swarm\napps:\n  shop: { compose: shop/compose.yaml, route: { service: web, port: 3000 } }\n", "/srv/config.yaml", "/srv");
+    expect(config.apps.shop).toMatchObject({ compose: "shop/compose.yaml" });
+    expect(problemsOf("runtime: swarm\napps:\n  shop: { compose: c.yaml, route: { service: web, port: 80 }, routes: [{ service: api, port: 80, name: api }] }\npreviews:\n  site: { repo: /r.git, compose: c.yaml, route: { service: web, port: 80 }, routes: [{ service: api, port: 80, name: api }] }\n")).toEqual([
+      'apps.shop.routes: [{"service":"api","port":80,"name":"api"}] is not available with runtime: swarm (an environment on a swarm has one routed service, route:)',
+      'previews.site.routes: [{"service":"api","port":80,"name":"api"}] is not available with runtime: swarm (an environment on a swarm has one routed service, route:)',
+    ]);
+  });
+
   it("takes a preview source (or a repository) built from a Compose file, and refuses what does not go with one", () => {
     const config = parseConfigText("previews:\n  shop: { repo: /srv/shop.git, compose: compose.yaml, profiles: [review] }\n", "/srv/config.yaml", "/srv");
     expect(config.previews.shop).toMatchObject({ compose: "compose.yaml", profiles: ["review"] });

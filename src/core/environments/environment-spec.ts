@@ -72,6 +72,8 @@ export interface ServiceSpec {
   stdinOpen?: boolean;
   capAdd: string[];
   capDrop: string[];
+  /** Compose's deploy.placement.constraints: where Swarm may run it, beside the app's (one host ignores them). */
+  constraints?: string[];
 }
 
 export interface EnvironmentSpec {
