@@ -109,7 +109,7 @@ export function environmentServiceOptions(spec: EnvironmentSpecOf, service: Serv
         ...(service.stopSignal ? { StopSignal: service.stopSignal } : {}),
         ...(service.init !== undefined ? { Init: service.init } : {}),
         StopGracePeriod: (service.stopGraceMs ?? 3000) * 1_000_000,
-        ...(service.healthcheckDisabled ? { HealthCheck: { Test: ["NONE"] } } : health ? { HealthCheck: { ...(health.test.length ? { Test: health.test } : {}), Interval: ns(health.intervalMs), Timeout: ns(health.timeoutMs), Retries: health.retries, StartPeriod: ns(health.startPeriodMs), StartInterval: ns(health.startIntervalMs) } } : {}),
+        ...(service.healthcheckDisabled ? { Healthcheck: { Test: ["NONE"] } } : health ? { Healthcheck: { ...(health.test.length ? { Test: health.test } : {}), Interval: ns(health.intervalMs), Timeout: ns(health.timeoutMs), Retries: health.retries, StartPeriod: ns(health.startPeriodMs), StartInterval: ns(health.startIntervalMs) } } : {}),
         Privileges: { NoNewPrivileges: true },
         ...hardened,
         Mounts: mounts,

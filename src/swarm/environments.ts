@@ -17,7 +17,7 @@ import type { RegistryImages } from "./registry.js";
 export interface SwarmService {
   ID: string;
   CreatedAt: string;
-  Spec: { Name: string; Labels?: Record<string, string>; Mode?: { Replicated?: { Replicas?: number } }; TaskTemplate?: { ContainerSpec?: { HealthCheck?: { Test?: string[] } } } };
+  Spec: { Name: string; Labels?: Record<string, string>; Mode?: { Replicated?: { Replicas?: number } }; TaskTemplate?: { ContainerSpec?: { Healthcheck?: { Test?: string[] } } } };
 }
 
 interface Owner {
@@ -284,7 +284,7 @@ export class SwarmEnvironments {
 function asInfo(service: SwarmService, task: Task | undefined): Docker.ContainerInfo {
   const scaledDown = service.Spec.Mode?.Replicated?.Replicas === 0;
   const state = scaledDown ? "exited" : task?.Status.State === "running" ? "running" : task?.Status.State === "complete" ? "exited" : "created";
-  const healthy = state === "running" && (service.Spec.TaskTemplate?.ContainerSpec?.HealthCheck?.Test?.[0] ?? "NONE") !== "NONE";
+  const healthy = state === "running" && (service.Spec.TaskTemplate?.ContainerSpec?.Healthcheck?.Test?.[0] ?? "NONE") !== "NONE";
   const status = task?.Status.State === "complete" && !scaledDown ? "Exited (0)" : healthy ? "healthy" : state;
   return { Id: service.ID, Names: [`/${service.Spec.Name}`], Labels: service.Spec.Labels ?? {}, Created: Date.parse(service.CreatedAt) / 1000, State: state, Status: status } as unknown as Docker.ContainerInfo;
 }

@@ -57,7 +57,8 @@ describe("demos on a 3-node swarm", () => {
     // The controller as its own process on the first manager, so it can be killed with SIGKILL.
     // The test environment with db (and so its volume, and migrate and worker, which share it) on one node, web on another.
     const shopCompose = TEST_COMPOSE.replace("  db:\n", "  db:\n    deploy: { placement: { constraints: [node.labels.envdb==yes] } }\n").replace("  web:\n", "  web:\n    deploy: { placement: { constraints: [node.labels.envdb!=yes] } }\n");
-    stack = await startStack({ controller: "child", beforeStart: (dir) => writeComposeProject(path.join(dir, "shop"), shopCompose), docker: swarm.manager.docker, dockerHost: `unix://${swarm.manager.socket}`, extraYaml: `runtime: swarm\nswarm:\n  registry: "${REGISTRY}"\n  startTimeout: 60s\n  nodes:\n${nodesYaml}\nshared:\n  try-it: { app: hello, replicas: 2 }\npreviews:\n  site: { repo: ${JSON.stringify(repo.dir)}, port: 8080, placement: { constraints: [node.labels.previews==yes] }, readiness: { path: /, timeout: 30s } }`, limitsYaml: "limits: { maxDemos: 20, perClient: 100 }",
+    // A replaced instance drains 2 s (10 s by default): long enough for nginx's reload, and two replacements here wait for it.
+    stack = await startStack({ controller: "child", nginxYaml: "  drain: 2s", beforeStart: (dir) => writeComposeProject(path.join(dir, "shop"), shopCompose), docker: swarm.manager.docker, dockerHost: `unix://${swarm.manager.socket}`, extraYaml: `runtime: swarm\nswarm:\n  registry: "${REGISTRY}"\n  startTimeout: 60s\n  nodes:\n${nodesYaml}\nshared:\n  try-it: { app: hello, replicas: 2 }\npreviews:\n  site: { repo: ${JSON.stringify(repo.dir)}, port: 8080, placement: { constraints: [node.labels.previews==yes] }, readiness: { path: /, timeout: 30s } }`, limitsYaml: "limits: { maxDemos: 20, perClient: 100 }",
       // Readiness windows wide enough for a loaded swarm to move a task (no test here is about a window closing):
       // with 20 s, a CI run saw the parked demo below fail while Swarm placed it again after the test unparked it.
       appsYaml: `  hello: { image: ${SAMPLE_IMAGE}, port: 8080, ttl: 10m, memory: 64m, pids: 64, readiness: { path: /, timeout: 3m } }
@@ -257,6 +258,46 @@ describe("demos on a 3-node swarm", () => {
     expect((await stack.api("DELETE", `/api/demos/${demo.id}`)).status).toBeLessThan(300);
     await waitFor("every object of both demos to go", async () => (await objectsOf(demo.id)).length + (await objectsOf(halfStarted.id)).length === 0, 60_000, 500);
   }, 300_000);
+
+  it("gives each replica of a shared Compose demo a network and volumes of its own on the swarm, removed with it alone", async () => {
+    const runtime = new SwarmRuntime(swarm.manager.docker, { registry: REGISTRY, constraints: [], startTimeoutMs: 90_000, ports: stack.config.ports, nodeDockers: await nodeDockers(stack.config) });
+    const namespace = "swshared";
+    const health = { test: ["CMD", "wget", "-q", "-O", "/dev/null", "http://127.0.0.1:8080/health.txt"], intervalMs: 300, retries: 100 };
+    const base = { env: {}, listens: [8080], labels: {}, limits: {}, restart: "no" as const, aliases: [], capAdd: [], capDrop: [] };
+    const environment = {
+      spec: {
+        services: [
+          { ...base, name: "db", image: SAMPLE_IMAGE, healthcheck: health, dependsOn: [], mounts: [{ kind: "volume" as const, volume: "data", target: "/data", readOnly: false }] },
+          { ...base, name: "web", image: SAMPLE_IMAGE, dependsOn: [{ service: "db", condition: "service_healthy" as const }], mounts: [] },
+        ],
+        volumes: ["data"],
+        routes: [{ service: "web", port: 8080 }],
+      },
+      projectRoot: os.tmpdir(),
+      startTimeoutMs: 90_000,
+      isolated: true,
+    };
+    const replica = (instanceId: string) => runtime.createAndStart({ demoId: "tryshop", instanceId, namespace, image: SAMPLE_IMAGE, containerPort: 8080, env: {}, memoryBytes: 64 * 1024 ** 2, cpus: 0.5, pids: 64, environment,
+      labels: { "demo-launcher.namespace": namespace, "demo-launcher.id": "tryshop", "demo-launcher.instance": instanceId, "demo-launcher.kind": "shared" } });
+    const [first, second] = await Promise.all([replica("tryshop-1"), replica("tryshop-2")]);
+    for (const started of [first, second]) expect((await fetch(`http://${started.endpoint}/`)).status).toBe(200);
+    const objects = async (instance: string) => {
+      const filters = { label: [`demo-launcher.namespace=${namespace}`, `demo-launcher.instance=${instance}`] };
+      const volumes = await Promise.all(swarm.nodes.map(async (node) => ((await node.docker.listVolumes({ filters })).Volumes ?? []).map((volume) => volume.Name)));
+      return { services: ((await swarm.manager.docker.listServices({ filters })) as Array<{ Spec: { Name: string } }>).length, networks: (await swarm.manager.docker.listNetworks({ filters })).map((network) => network.Name), volumes: volumes.flat() };
+    };
+    expect(await objects("tryshop-1")).toEqual({ services: 2, networks: [`demo-launcher-${namespace}-tryshop-1`], volumes: [`demo-launcher-${namespace}-tryshop-1-data`] });
+    expect(await objects("tryshop-2")).toEqual({ services: 2, networks: [`demo-launcher-${namespace}-tryshop-2`], volumes: [`demo-launcher-${namespace}-tryshop-2-data`] });
+    // A row in one replica's database is not in the other's.
+    expect((await runtime.exec(first.containerId, { service: "db", argv: ["/bin/sh", "-c", "echo one > /data/row.txt"], timeoutMs: 10_000 })).exitCode).toBe(0);
+    expect((await runtime.exec(second.containerId, { service: "db", argv: ["/bin/cat", "/data/row.txt"], timeoutMs: 10_000 })).exitCode).not.toBe(0);
+    expect((await runtime.services(first.containerId)).map((service) => `${service.service}:${service.state}${service.health ? `:${service.health}` : ""}`)).toEqual(["db:running:healthy", "web:running"]);
+    await runtime.remove(first.containerId);
+    expect(await objects("tryshop-1")).toEqual({ services: 0, networks: [], volumes: [] });
+    expect((await fetch(`http://${second.endpoint}/`)).status).toBe(200);
+    await runtime.remove(second.containerId);
+    expect(await objects("tryshop-2")).toEqual({ services: 0, networks: [], volumes: [] });
+  }, 240_000);
 
   it("shows the nodes with their demos and free capacity in doctor", async () => {
     const doctor = await execa("node", [CLI, "--config", stack.configFile, "doctor"], { reject: false, all: true, env: { DOCKER_HOST: `unix://${swarm.manager.socket}` } });

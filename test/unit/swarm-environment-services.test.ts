@@ -31,7 +31,7 @@ describe("an environment's service on a swarm", () => {
   it("puts Compose's fields in Swarm's terms: entrypoint as Command, command as Args, limits at most the app's, its volume labelled as the demo's", () => {
     const options = environmentServiceOptions(spec, service({ entrypoint: ["/entry"], command: ["serve", "--fast"], healthcheck: { test: ["CMD", "true"], intervalMs: 300 } }), input()) as { TaskTemplate: { ContainerSpec: Record<string, unknown>; Resources: { Limits: Record<string, number> }; Networks: unknown; Placement: { Constraints: string[] } }; EndpointSpec: { Ports: unknown[] } };
     const container = options.TaskTemplate.ContainerSpec;
-    expect(container).toMatchObject({ Command: ["/entry"], Args: ["serve", "--fast"], Image: "10.0.0.1:5000/pg", HealthCheck: { Test: ["CMD", "true"], Interval: 300_000_000 }, Privileges: { NoNewPrivileges: true }, CapabilityDrop: ["ALL"] });
+    expect(container).toMatchObject({ Command: ["/entry"], Args: ["serve", "--fast"], Image: "10.0.0.1:5000/pg", Healthcheck: { Test: ["CMD", "true"], Interval: 300_000_000 }, Privileges: { NoNewPrivileges: true }, CapabilityDrop: ["ALL"] });
     expect(container.Env).toEqual(expect.arrayContaining(["POSTGRES_DB=app", "DEMO_ID=abc12345"]));
     expect(container.Mounts).toEqual([{ Type: "volume", Source: "demo-launcher-ns-abc12345-data", Target: "/var/lib/data", ReadOnly: false, VolumeOptions: { Labels: { "demo-launcher.namespace": "ns", "demo-launcher.id": "abc12345", "demo-launcher.environment-object": "data" } } }]);
     // The file asked 512 MB; the app allows 256 MB.
