@@ -35,8 +35,7 @@ export function previewProblems(preview: { compose?: string | undefined; port?: 
   const problems: KeyProblem[] = [];
   if (preview.compose !== undefined) {
     for (const key of ["dockerfile", "context", "port"] as const) if (preview[key] !== undefined) problems.push({ path: [key], message: `must be left out with compose (the file says what each service builds${key === "port" ? "; route: { service, port } says where nginx goes" : ""})` });
-    if (swarm) problems.push({ path: ["compose"], message: "is not available with runtime: swarm yet (Compose apps are; previews of a Compose repository run on one Docker host)" });
-    else problems.push(...routesProblems(preview, swarm));
+    problems.push(...routesProblems(preview, swarm));
   } else {
     if (preview.port === undefined) problems.push({ path: ["port"], message: "must be the port the app listens on inside its container (or the source must name a compose file instead)" });
     for (const key of ["route", "routes", "profiles"] as const) if (preview[key] !== undefined) problems.push({ path: [key], message: "must be left out: it applies only to a source that names a compose file" });

@@ -64,8 +64,6 @@ export function serviceContainerOptions(spec: InstanceSpec & { environment: Envi
     if (mount.kind === "tmpfs") return [{ Type: "tmpfs", Target: mount.target, ...(mount.sizeBytes ? { TmpfsOptions: { SizeBytes: mount.sizeBytes } } : {}) } as Docker.MountSettings];
     return [];
   });
-  const health = service.healthcheck;
-  const ns = (ms: number | undefined) => (ms === undefined ? undefined : ms * 1_000_000);
   return {
     name: `demo-launcher-${spec.namespace}-${spec.instanceId}-${service.name}`,
     Image: service.image,
@@ -82,7 +80,7 @@ export function serviceContainerOptions(spec: InstanceSpec & { environment: Envi
     ...(service.stdinOpen ? { OpenStdin: true } : {}),
     ...(service.stopSignal ? { StopSignal: service.stopSignal } : {}),
     StopTimeout: Math.ceil((service.stopGraceMs ?? 3000) / 1000),
-    ...(service.healthcheckDisabled ? { Healthcheck: { Test: ["NONE"] } } : health ? { Healthcheck: { ...(health.test.length ? { Test: health.test } : {}), Interval: ns(health.intervalMs), Timeout: ns(health.timeoutMs), Retries: health.retries, StartPeriod: ns(health.startPeriodMs), StartInterval: ns(health.startIntervalMs) } as Docker.ContainerCreateOptions["Healthcheck"] } : {}),
+    ...healthcheckOptions(service),
     ...(Object.keys(bindings).length > 0 ? { ExposedPorts: Object.fromEntries(Object.keys(bindings).map((key) => [key, {}])) } : {}),
     HostConfig: {
       ...(Object.keys(bindings).length > 0 ? { PortBindings: bindings } : {}),
@@ -102,6 +100,15 @@ export function serviceContainerOptions(spec: InstanceSpec & { environment: Envi
     },
     ...(service.noNetwork ? {} : { NetworkingConfig: { EndpointsConfig: { [network]: { Aliases: [service.name, ...service.aliases] } } } }),
   };
+}
+
+/** A service's healthcheck in the Engine API's terms (the same for a container and a Swarm service's container spec). */
+export function healthcheckOptions(service: ServiceSpec): { Healthcheck?: Docker.ContainerCreateOptions["Healthcheck"] } {
+  const ns = (ms: number | undefined) => (ms === undefined ? undefined : ms * 1_000_000);
+  const health = service.healthcheck;
+  if (service.healthcheckDisabled) return { Healthcheck: { Test: ["NONE"] } };
+  if (!health) return {};
+  return { Healthcheck: { ...(health.test.length ? { Test: health.test } : {}), Interval: ns(health.intervalMs), Timeout: ns(health.timeoutMs), Retries: health.retries, StartPeriod: ns(health.startPeriodMs), StartInterval: ns(health.startIntervalMs) } as Docker.ContainerCreateOptions["Healthcheck"] };
 }
 
 /** What names an environment's network and volumes: its demo, or for a shared demo's replica (a whole environment of its own, nothing kept) its instance. */

@@ -7,7 +7,7 @@ import { DEMO_VARIABLES } from "../core/demos/demo-env.js";
 import type { EnvironmentInstance, InstanceSpec } from "../core/runtime.js";
 import { cappedLimit, type ServiceSpec } from "../core/environments/environment-spec.js";
 import { hardenedSwarmContainerSpec } from "../docker/hardening.js";
-import { environmentNames, OBJECT_LABEL } from "../docker/environment.js";
+import { environmentNames, healthcheckOptions, OBJECT_LABEL } from "../docker/environment.js";
 
 export type EnvironmentSpecOf = InstanceSpec & { environment: EnvironmentInstance };
 
@@ -78,8 +78,6 @@ export function environmentServiceOptions(spec: EnvironmentSpecOf, service: Serv
   const capabilities = (spec.hardening?.capabilities ?? []).filter((cap) => !service.capDrop.includes(cap) && !service.capDrop.includes("ALL"));
   const hardening = { ...spec.hardening, ...(spec.hardening?.capabilities ? { capabilities } : {}), readOnly: service.readOnly ?? spec.hardening?.readOnly ?? false };
   const hardened = hardenedSwarmContainerSpec(hardening) as { Mounts?: unknown[] };
-  const ns = (ms: number | undefined) => (ms === undefined ? undefined : ms * 1_000_000);
-  const health = service.healthcheck;
   const mounts = [
     ...(hardened.Mounts ?? []),
     ...service.mounts.flatMap((mount): Array<Record<string, unknown>> => {
@@ -109,7 +107,7 @@ export function environmentServiceOptions(spec: EnvironmentSpecOf, service: Serv
         ...(service.stopSignal ? { StopSignal: service.stopSignal } : {}),
         ...(service.init !== undefined ? { Init: service.init } : {}),
         StopGracePeriod: (service.stopGraceMs ?? 3000) * 1_000_000,
-        ...(service.healthcheckDisabled ? { Healthcheck: { Test: ["NONE"] } } : health ? { Healthcheck: { ...(health.test.length ? { Test: health.test } : {}), Interval: ns(health.intervalMs), Timeout: ns(health.timeoutMs), Retries: health.retries, StartPeriod: ns(health.startPeriodMs), StartInterval: ns(health.startIntervalMs) } } : {}),
+        ...healthcheckOptions(service),
         Privileges: { NoNewPrivileges: true },
         ...hardened,
         Mounts: mounts,

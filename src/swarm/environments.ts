@@ -7,11 +7,10 @@ import type { ServiceSpec } from "../core/environments/environment-spec.js";
 import { planKeeps } from "../core/environments/keep-plan.js";
 import { systemScheduler } from "../clock/system-scheduler.js";
 import { call, statusCode } from "../docker/engine-api.js";
-import { demultiplex } from "../docker/exec.js";
 import { containersOfInstance, containersOnlyOf, FINGERPRINT_LABEL, MEMBERS_LABEL, membersLabel, orphanMembers, ROLE_LABEL, runningServices, SERVICE_LABEL } from "../docker/environment-members.js";
 import { configName, copiedFiles, environmentServiceOptions, restartConditionOf, swarmServiceFingerprint, type EnvironmentSpecOf } from "./environment-services.js";
 import { createConfig, ensureOverlayNetwork, objectLabelsOf, orphanedObjects, removeEnvironmentObjects } from "./environment-objects.js";
-import { GIVEN_UP, type SwarmTasks, type Task } from "./tasks.js";
+import type { SwarmTasks, Task } from "./tasks.js";
 import type { RegistryImages } from "./registry.js";
 
 export interface SwarmService {
@@ -33,8 +32,6 @@ export type PlaceRouted = (options: (port: number) => Record<string, unknown>) =
 export class SwarmEnvironments {
   /** Routed services and members by id, as last listed or made. */
   private readonly owners = new Map<string, Owner>();
-  /** Per instance: the stateful members of the instance before that its start scaled down (scaled up again if it is discarded). */
-  private readonly stoppedFor = new Map<string, string[]>();
   private readonly swept = new Set<string>();
 
   constructor(private readonly docker: Docker, private readonly tasks: SwarmTasks, private readonly images: RegistryImages, private readonly constraints: string[]) {}
@@ -75,16 +72,16 @@ export class SwarmEnvironments {
       const idOf = (name: string) => existing.find((info) => info.Names[0] === `/${name}`)!.Id;
       const ids = new Map<string, string>([...plan.keep].map(([name, kept]) => [name, idOf(kept.containerName)]));
       // Volumes live on one node: every service holding one runs where the first of them (or the instance before's) runs.
-      let volumeNode = await this.volumeNodeOf([...plan.keep.values(), ...plan.stopFirst.values()].filter((member) => stateful(prepared.find((entry) => entry.service.name === member.service)!.service)).map((member) => idOf(member.containerName)));
+      let volumeNode = await this.tasks.volumeNodeOf([...plan.keep.values(), ...plan.stopFirst.values()].filter((member) => stateful(prepared.find((entry) => entry.service.name === member.service)!.service)).map((member) => idOf(member.containerName)));
       let routed: { serviceId: string; endpoint: string } | undefined;
-      for (const { service, input, files } of prepared) {
+      for (const { service, input, files, fingerprint } of prepared) {
         if (plan.keep.has(service.name)) continue;
-        for (const dependency of service.dependsOn) await this.awaitCondition(ids.get(dependency.service)!, dependency.service, dependency.condition, deadline);
+        for (const dependency of service.dependsOn) await this.tasks.awaitCondition(ids.get(dependency.service)!, dependency.service, dependency.condition, deadline);
         const previous = plan.stopFirst.get(service.name);
         if (previous) {
           stopped.push(idOf(previous.containerName));
           await this.scale(idOf(previous.containerName), 0);
-          await this.awaitStopped(idOf(previous.containerName), service.name, deadline);
+          await this.tasks.awaitStopped(idOf(previous.containerName), service.name, deadline);
         }
         const configs = [];
         for (const file of files) {
@@ -92,7 +89,7 @@ export class SwarmEnvironments {
           configs.push({ id: await createConfig(this.docker, name, file.data, objectLabels), name, file });
         }
         const isRouted = service.name === routedName;
-        const labels = { ...service.labels, ...spec.labels, [`${LABEL_PREFIX}runtime`]: "swarm", [SERVICE_LABEL]: service.name, [ROLE_LABEL]: isRouted ? "routed" : "member", [FINGERPRINT_LABEL]: prepared.find((entry) => entry.service === service)!.fingerprint, ...(isRouted ? { [MEMBERS_LABEL]: membersLabel(members) } : {}) };
+        const labels = { ...service.labels, ...spec.labels, [`${LABEL_PREFIX}runtime`]: "swarm", [SERVICE_LABEL]: service.name, [ROLE_LABEL]: isRouted ? "routed" : "member", [FINGERPRINT_LABEL]: fingerprint, ...(isRouted ? { [MEMBERS_LABEL]: membersLabel(members) } : {}) };
         const pinned = stateful(service) && volumeNode ? [`node.id==${volumeNode}`] : [];
         const full = { ...input, labels, configs, constraints: [...input.constraints, ...pinned] };
         if (isRouted) {
@@ -105,9 +102,8 @@ export class SwarmEnvironments {
           made.push(id);
         }
         for (const id of made) this.owners.set(id, { namespace, demoId, instanceId: spec.instanceId, isolated: environment.isolated === true });
-        if (stateful(service) && !volumeNode) volumeNode = await this.placedNode(ids.get(service.name)!, service.name, deadline);
+        if (stateful(service) && !volumeNode) volumeNode = await this.tasks.placedNode(ids.get(service.name)!, service.name, deadline);
       }
-      if (stopped.length > 0) this.stoppedFor.set(spec.instanceId, stopped);
       return routed!;
     } catch (error) {
       await Promise.all(made.map((id) => call(() => this.docker.getService(id).remove()).catch(() => {})));
@@ -130,71 +126,10 @@ export class SwarmEnvironments {
     }
   }
 
-  /** Waits until a dependency is what its dependant asked for: started, healthy (Swarm calls a task running only once its healthcheck passed), or done with 0. */
-  private async awaitCondition(serviceId: string, name: string, condition: ServiceSpec["dependsOn"][number]["condition"], deadline: number): Promise<void> {
-    let last = "no task yet";
-    while (systemScheduler.now() < deadline) {
-      const task = await this.tasks.currentTask(serviceId);
-      const state = task?.Status.State;
-      if (task) last = `${state}${task.Status.Err ? `: ${task.Status.Err}` : ""}`;
-      if (condition === "service_completed_successfully") {
-        if (state === "complete") return;
-        if (state === "failed" || state === "rejected") throw new Error(`service ${name} ended with ${last}${await this.tailOf(serviceId)}`);
-      } else if (state === "running" || (condition === "service_started" && state === "complete")) {
-        return;
-      } else if (task && GIVEN_UP.has(state ?? "") && /no such image|not found|manifest unknown|no suitable node|pull access denied/i.test(task.Status.Err ?? "")) {
-        throw new Error(`service ${name} could not start on the swarm (${last})`);
-      }
-      await systemScheduler.sleep(200);
-    }
-    throw new Error(`service ${name} was not ${condition === "service_healthy" ? "healthy" : condition === "service_started" ? "started" : "done"} within the app's readiness timeout (last task: ${last})${await this.tailOf(serviceId)}`);
-  }
-
-  /** The node Swarm put a service's task on (where its volumes now live). */
-  private async placedNode(serviceId: string, name: string, deadline: number): Promise<string> {
-    while (systemScheduler.now() < deadline) {
-      const node = (await this.tasks.currentTask(serviceId))?.NodeID;
-      if (node) return node;
-      await systemScheduler.sleep(100);
-    }
-    throw new Error(`service ${name} was not placed on any node within the app's readiness timeout`);
-  }
-
-  private async volumeNodeOf(serviceIds: string[]): Promise<string | undefined> {
-    for (const id of serviceIds) {
-      const node = (await this.tasks.tasks({ service: [id] })).find((task) => task.NodeID)?.NodeID;
-      if (node) return node;
-    }
-    return undefined;
-  }
-
-  /** A scaled-down service's task is gone from its node: its volume is free for the new one. */
-  private async awaitStopped(serviceId: string, name: string, deadline: number): Promise<void> {
-    while (systemScheduler.now() < deadline) {
-      const live = (await this.tasks.tasks({ service: [serviceId] })).some((task) => ["running", "starting", "preparing", "assigned", "accepted", "ready", "pending", "new"].includes(task.Status.State));
-      if (!live) return;
-      await systemScheduler.sleep(200);
-    }
-    throw new Error(`service ${name} of the instance before did not stop in time`);
-  }
-
   async scale(serviceId: string, replicas: number): Promise<void> {
     const service = this.docker.getService(serviceId);
     const current = (await call(() => service.inspect())) as { Version: { Index: number }; Spec: Record<string, unknown> };
     await call(() => service.update({ ...current.Spec, version: current.Version.Index, Mode: { Replicated: { Replicas: replicas } } } as never));
-  }
-
-  private async tailOf(serviceId: string): Promise<string> {
-    const text = await this.logTail(serviceId, 5);
-    return text ? `; its last lines: ${text.split("\n").slice(-5).join(" | ").slice(0, 600)}` : "";
-  }
-
-  async logTail(serviceId: string, lines: number): Promise<string> {
-    try {
-      return demultiplex((await this.docker.getService(serviceId).logs({ stdout: true, stderr: true, tail: lines, follow: false } as never)) as unknown as Buffer).trim();
-    } catch {
-      return "";
-    }
   }
 
   /** Every service of the demo as a container listing would show it (what the member bookkeeping of one host reads). */
@@ -231,7 +166,8 @@ export class SwarmEnvironments {
     const kept = services.filter((service) => !orphans.has(service.ID));
     const live = new Set(kept.map((service) => service.Spec.Labels?.[`${LABEL_PREFIX}id`] ?? ""));
     const liveInstances = new Set(kept.map((service) => service.Spec.Labels?.[`${LABEL_PREFIX}instance`] ?? ""));
-    for (const { demoId, instanceId } of await orphanedObjects(this.docker, this.tasks, namespace, live, liveInstances)) await removeEnvironmentObjects(this.docker, this.tasks, namespace, demoId, instanceId);
+    // Each waits for its tasks to be gone from their nodes: side by side, the controller's start waits for the slowest.
+    await Promise.all((await orphanedObjects(this.docker, this.tasks, namespace, live, liveInstances)).map(({ demoId, instanceId }) => removeEnvironmentObjects(this.docker, this.tasks, namespace, demoId, instanceId).catch(() => {})));
   }
 
   /** The services of the instance whose routed service this is. */
@@ -260,10 +196,38 @@ export class SwarmEnvironments {
     for (const id of replicas === 0 ? [serviceId, ...others] : [...others, serviceId]) await this.scale(id, replicas).catch((error: unknown) => (statusCode(error) === 404 ? undefined : Promise.reject(error)));
   }
 
+  /**
+   * A member scaled down while a routed service that uses it runs (a replacement that stopped the database, then
+   * failed or was undone, maybe by the next controller after a kill -9): scaled up again, so the instance before
+   * serves on its own data. Read from Swarm, not remembered: it holds across restarts.
+   */
+  private async wakeUsedMembers(namespace: string, demoId: string): Promise<void> {
+    const infos = await this.demoServices(namespace, demoId);
+    const running = infos.filter((info) => info.Labels[ROLE_LABEL] === "routed" && info.Status !== SCALED_DOWN);
+    const wanted = new Set(running.flatMap((routed) => containersOfInstance(infos, routed.Labels[`${LABEL_PREFIX}instance`] ?? "").filter((info) => info.Status === SCALED_DOWN).map((info) => info.Id)));
+    for (const id of wanted) await this.scale(id, 1).catch(() => {});
+  }
+
   /** Every service of the instance no other instance uses, then what is left of the demo's objects. */
   async remove(serviceId: string, forget: (id: string) => void = () => {}): Promise<void> {
     const owner = this.owners.get(serviceId);
     if (!owner) return;
+    // One removal of a demo's instances at a time: two at once (a demo ended while its replaced instance drains) would
+    // each see the other still using a kept member, and neither would remove it.
+    const key = `${owner.namespace}/${owner.demoId}`;
+    const removal = (this.removals.get(key) ?? Promise.resolve()).then(() => this.removeNow(serviceId, owner, forget));
+    const settled = removal.catch(() => {});
+    this.removals.set(key, settled);
+    void settled.then(() => {
+      if (this.removals.get(key) === settled) this.removals.delete(key);
+    });
+    return removal;
+  }
+
+  /** Removals of each demo, chained (see remove). */
+  private readonly removals = new Map<string, Promise<void>>();
+
+  private async removeNow(serviceId: string, owner: Owner, forget: (id: string) => void): Promise<void> {
     const all = await this.demoServices(owner.namespace, owner.demoId);
     const ids = new Set([serviceId, ...containersOnlyOf(all, owner.instanceId).map((info) => info.Id)]);
     await Promise.all([...ids].map(async (id) => {
@@ -271,20 +235,21 @@ export class SwarmEnvironments {
       this.owners.delete(id);
       forget(id);
     }));
-    const stopped = this.stoppedFor.get(owner.instanceId) ?? [];
-    this.stoppedFor.delete(owner.instanceId);
-    for (const id of stopped) await this.scale(id, 1).catch(() => {});
+    await this.wakeUsedMembers(owner.namespace, owner.demoId);
     await removeEnvironmentObjects(this.docker, this.tasks, owner.namespace, owner.demoId, owner.isolated ? owner.instanceId : undefined).catch((error: unknown) => {
       throw new Error(`the demo's services are gone, but not all its objects: ${describeError(error)}`);
     });
   }
 }
 
+/** The listing status of a service scaled to no replica (stopped by a replacement, or an idle preview). */
+const SCALED_DOWN = "scaled down";
+
 /** A service in the terms of a container listing: the one-host bookkeeping of members reads these fields. */
 function asInfo(service: SwarmService, task: Task | undefined): Docker.ContainerInfo {
   const scaledDown = service.Spec.Mode?.Replicated?.Replicas === 0;
   const state = scaledDown ? "exited" : task?.Status.State === "running" ? "running" : task?.Status.State === "complete" ? "exited" : "created";
   const healthy = state === "running" && (service.Spec.TaskTemplate?.ContainerSpec?.Healthcheck?.Test?.[0] ?? "NONE") !== "NONE";
-  const status = task?.Status.State === "complete" && !scaledDown ? "Exited (0)" : healthy ? "healthy" : state;
+  const status = scaledDown ? SCALED_DOWN : task?.Status.State === "complete" ? "Exited (0)" : healthy ? "healthy" : state;
   return { Id: service.ID, Names: [`/${service.Spec.Name}`], Labels: service.Spec.Labels ?? {}, Created: Date.parse(service.CreatedAt) / 1000, State: state, Status: status } as unknown as Docker.ContainerInfo;
 }

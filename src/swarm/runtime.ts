@@ -219,7 +219,7 @@ export class SwarmRuntime implements ContainerRuntime {
 
   async logTail(containerId: string, lines: number, service?: string): Promise<string> {
     if (service !== undefined) containerId = await this.environments.serviceId(containerId, service);
-    return this.environments.logTail(containerId, lines);
+    return this.tasks.logTail(containerId, lines);
   }
 
   missingImage(image: string): string {

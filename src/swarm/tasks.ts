@@ -1,6 +1,9 @@
-// Where Swarm runs our services: their tasks, the nodes' addresses, and a running task's container with the Docker API of its node.
+// Where Swarm runs our services: their tasks (and waits on their states), the nodes' addresses, a running task's container with the Docker API of its node, a service's last lines.
 import type Docker from "dockerode";
+import type { ServiceSpec } from "../core/environments/environment-spec.js";
+import { systemScheduler } from "../clock/system-scheduler.js";
 import { call } from "../docker/engine-api.js";
+import { demultiplex } from "../docker/exec.js";
 
 export interface Task {
   ID: string;
@@ -70,5 +73,67 @@ export class SwarmTasks {
     const docker = address ? await this.dockerOf(address) : undefined;
     if (!docker) throw new Error(`it runs on node ${address ?? task.NodeID}, whose Docker API is not configured (add it to swarm.nodes)`);
     return { docker, containerId };
+  }
+
+  /** Waits until a dependency is what its dependant asked for: started, healthy (Swarm calls a task running only once its healthcheck passed), or done with 0. */
+  async awaitCondition(serviceId: string, name: string, condition: ServiceSpec["dependsOn"][number]["condition"], deadline: number): Promise<void> {
+    let last = "no task yet";
+    while (systemScheduler.now() < deadline) {
+      const task = await this.currentTask(serviceId);
+      const state = task?.Status.State;
+      if (task) last = `${state}${task.Status.Err ? `: ${task.Status.Err}` : ""}`;
+      if (condition === "service_completed_successfully") {
+        if (state === "complete") return;
+        if (state === "failed" || state === "rejected") throw new Error(`service ${name} ended with ${last}${await this.tailOf(serviceId)}`);
+      } else if (state === "running" || (condition === "service_started" && state === "complete")) {
+        return;
+      } else if (task && GIVEN_UP.has(state ?? "") && /no such image|not found|manifest unknown|no suitable node|pull access denied/i.test(task.Status.Err ?? "")) {
+        throw new Error(`service ${name} could not start on the swarm (${last})`);
+      }
+      await systemScheduler.sleep(200);
+    }
+    throw new Error(`service ${name} was not ${condition === "service_healthy" ? "healthy" : condition === "service_started" ? "started" : "done"} within the app's readiness timeout (last task: ${last})${await this.tailOf(serviceId)}`);
+  }
+
+  /** The node Swarm put a service's task on (where its volumes now live). */
+  async placedNode(serviceId: string, name: string, deadline: number): Promise<string> {
+    while (systemScheduler.now() < deadline) {
+      const node = (await this.currentTask(serviceId))?.NodeID;
+      if (node) return node;
+      await systemScheduler.sleep(100);
+    }
+    throw new Error(`service ${name} was not placed on any node within the app's readiness timeout`);
+  }
+
+  /** The node the first of these services that has a task runs on (where the volumes of an instance before live). */
+  async volumeNodeOf(serviceIds: string[]): Promise<string | undefined> {
+    for (const id of serviceIds) {
+      const node = (await this.tasks({ service: [id] })).find((task) => task.NodeID)?.NodeID;
+      if (node) return node;
+    }
+    return undefined;
+  }
+
+  /** A scaled-down service's task is gone from its node: its volume is free for the new one. */
+  async awaitStopped(serviceId: string, name: string, deadline: number): Promise<void> {
+    while (systemScheduler.now() < deadline) {
+      const live = (await this.tasks({ service: [serviceId] })).some((task) => ["running", "starting", "preparing", "assigned", "accepted", "ready", "pending", "new"].includes(task.Status.State));
+      if (!live) return;
+      await systemScheduler.sleep(200);
+    }
+    throw new Error(`service ${name} of the instance before did not stop in time`);
+  }
+
+  private async tailOf(serviceId: string): Promise<string> {
+    const text = await this.logTail(serviceId, 5);
+    return text ? `; its last lines: ${text.split("\n").slice(-5).join(" | ").slice(0, 600)}` : "";
+  }
+
+  async logTail(serviceId: string, lines: number): Promise<string> {
+    try {
+      return demultiplex((await this.docker.getService(serviceId).logs({ stdout: true, stderr: true, tail: lines, follow: false } as never)) as unknown as Buffer).trim();
+    } catch {
+      return "";
+    }
   }
 }

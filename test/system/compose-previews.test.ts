@@ -1,56 +1,22 @@
 // Previews of a Compose repository for real (git, Docker's builder, nginx): each service built per commit and build context, a push rebuilds only what changed and replaces it, the database keeps its rows across pushes, and "Start fresh" empties it.
-import { mkdir, mkdtemp, rm, writeFile, chmod } from "node:fs/promises";
+import { mkdtemp, rm } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
-import { execa } from "execa";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { PREVIEW_IMAGE_REPO } from "../../src/builds/image-builder.js";
 import { branchLabel } from "../../src/core/previews/preview-names.js";
-import { SAMPLE_IMAGE } from "../../src/docker/sample-image.js";
+import { cgi, makeComposeRepo, webPage, type ComposeRepo } from "../support/compose-repo.js";
 import { startLoad } from "../support/load.js";
 import { GiveUp, startStack, waitFor, type Stack } from "../support/stack.js";
 
 const SOURCE = `c${Math.random().toString(36).slice(2, 8)}`;
 
-// web asks db for its rows by the service's name; db keeps them in its named volume. Only web publishes a port,
-// so it is the routed service without any route in the config.
-const COMPOSE = `
-services:
-  web:
-    build: { context: web }
-    environment:
-      COMMIT: \${DEMO_COMMIT}
-    ports: ["8080:8080"]
-    depends_on:
-      db: { condition: service_healthy }
-  db:
-    build: { context: db, args: { GREETING: rows } }
-    volumes: [rows:/rows]
-    healthcheck:
-      test: ["CMD", "wget", "-q", "-O", "/dev/null", "http://127.0.0.1:8080/greeting.txt"]
-      interval: 300ms
-      retries: 100
-volumes:
-  rows:
-`;
-
-const cgi = (body: string) => `#!/bin/sh\nprintf 'Content-Type: text/plain\\r\\n\\r\\n'\n${body}\n`;
-
 describe("previews of a Compose repository (real git, builder, Docker and nginx)", () => {
   let root: string;
-  let work: string;
+  let repo: ComposeRepo;
   let stack: Stack;
-  const git = (args: string[]) => execa("git", ["-c", "user.name=t", "-c", "user.email=t@example.org", ...args], { cwd: work });
-  const write = async (file: string, text: string, mode = 0o644) => {
-    await mkdir(path.dirname(path.join(work, file)), { recursive: true });
-    await writeFile(path.join(work, file), text);
-    await chmod(path.join(work, file), mode);
-  };
-  const commit = async (message: string) => {
-    await git(["add", "-A"]);
-    await git(["commit", "-q", "-m", message]);
-    return (await git(["rev-parse", "HEAD"])).stdout.trim();
-  };
+  const write = (file: string, text: string, mode?: number) => repo.write(file, text, mode);
+  const commit = (message: string) => repo.commit(message);
   const build = async () => {
     const answer = await stack.api("POST", "/api/builds", { source: SOURCE, branch: "main" });
     const { id } = JSON.parse(answer.body) as { id: string };
@@ -66,19 +32,8 @@ describe("previews of a Compose repository (real git, builder, Docker and nginx)
 
   beforeAll(async () => {
     root = await mkdtemp(path.join(os.tmpdir(), "demo-launcher-compose-previews-"));
-    work = path.join(root, "repo");
-    await mkdir(work, { recursive: true });
-    await write("compose.yaml", COMPOSE);
-    await write("web/Dockerfile", `FROM ${SAMPLE_IMAGE}\nCOPY cgi-bin /srv/cgi-bin\nCMD ["/bin/httpd", "-f", "-p", "8080", "-h", "/srv"]\n`);
-    await write("web/cgi-bin/index.cgi", cgi('echo "web one at $COMMIT"\necho "rows: $(wget -q -O - http://db:8080/cgi-bin/rows.cgi)"'), 0o755);
-    await write("web/cgi-bin/flag.cgi", cgi('echo "flag=$FLAG"'), 0o755);
-    await write("web/cgi-bin/add.cgi", cgi('wget -q -O - "http://db:8080/cgi-bin/add.cgi?$QUERY_STRING"'), 0o755);
-    await write("db/Dockerfile", `FROM ${SAMPLE_IMAGE}\nARG GREETING\nCOPY cgi-bin /srv/cgi-bin\nUSER 0\nRUN mkdir -p /rows && chown 65534:65534 /rows && echo "$GREETING" > /srv/greeting.txt\nUSER 65534:65534\nCMD ["/bin/httpd", "-f", "-p", "8080", "-h", "/srv"]\n`);
-    await write("db/cgi-bin/rows.cgi", cgi("cat /rows/list 2>/dev/null | tr '\\n' ' '"), 0o755);
-    await write("db/cgi-bin/add.cgi", cgi('echo "$QUERY_STRING" >> /rows/list\necho added'), 0o755);
-    await git(["init", "-q", "-b", "main"]);
-    await commit("first");
-    stack = await startStack({ nginxYaml: "  drain: 1s", extraYaml: `previews:\n  ${SOURCE}: { repo: ${JSON.stringify(work)}, compose: compose.yaml, memory: 64m, readiness: { path: /cgi-bin/index.cgi, timeout: 60s } }` });
+    repo = await makeComposeRepo(path.join(root, "repo"));
+    stack = await startStack({ nginxYaml: "  drain: 1s", extraYaml: `previews:\n  ${SOURCE}: { repo: ${JSON.stringify(repo.dir)}, compose: compose.yaml, memory: 64m, readiness: { path: /cgi-bin/index.cgi, timeout: 60s } }` });
   }, 120_000);
 
   afterAll(async () => {
@@ -97,7 +52,7 @@ describe("previews of a Compose repository (real git, builder, Docker and nginx)
     expect(before.map((entry) => entry.service).sort()).toEqual(["db", "web"]);
 
     // A push that changes web's context only: web is built, db's image is reused, and db keeps running with its rows.
-    await write("web/cgi-bin/index.cgi", cgi('echo "web two at $COMMIT"\necho "rows: $(wget -q -O - http://db:8080/cgi-bin/rows.cgi)"'), 0o755);
+    await write("web/cgi-bin/index.cgi", webPage("two"), 0o755);
     await commit("web two");
     const load = startLoad(stack.nginxPort, host(), { path: "/cgi-bin/index.cgi" });
     let second: { id: string; commit?: string };
@@ -140,6 +95,8 @@ describe("previews of a Compose repository (real git, builder, Docker and nginx)
     expect(set.status).toBe(202);
     expect(JSON.parse(set.body)).toMatchObject({ env: ["FLAG"] });
     await waitFor("the flag to be served", async () => (await stack.viaNginx(host(), "/cgi-bin/flag.cgi")).body.trim() === "flag=on", 60_000);
+    // Served by the new web before the replacement has ended (the old one drains): Start fresh below waits for its end.
+    await waitFor("the replacement to end", async () => (JSON.parse((await stack.api("GET", `/api/demos/${label}`)).body) as { replacement?: { status: string } }).replacement?.status === "succeeded", 60_000);
     expect(await page()).toContain("rows: kept:alpha");
     expect((JSON.parse((await stack.api("GET", "/api/builds")).body) as { builds: unknown[] }).builds).toHaveLength(builds);
 

@@ -56,7 +56,9 @@ describe("a Compose app as visitors' demos", () => {
     await new Promise<void>((resolve) => server.listen(0, "0.0.0.0", resolve));
     hostPort = (server.address() as net.AddressInfo).port;
     const withDb = (image: string) => TEST_COMPOSE.replace(`  db:\n    image: ${SAMPLE_IMAGE}`, `  db:\n    image: ${image}`);
+    // A replaced instance drains 1 s (10 s by default): enough for nginx's reload; two replacements here wait for it.
     stack = await startStack({
+      nginxYaml: "  drain: 1s",
       beforeStart: async (dir) => {
         await writeProject(dir);
         await writeFile(path.join(dir, "shop", "pulled.yaml"), withDb(pulledImage));

@@ -20,12 +20,17 @@ import { execIn } from "../support/container-exec.js";
 import { ensureExampleImages, NOTES_IMAGE } from "../support/example-images.js";
 import { HOST_ADDRESS, LocalSwarm, REGISTRY } from "../support/swarm.js";
 import { TEST_COMPOSE, writeComposeProject } from "../support/compose-project.js";
+import { makeComposeRepo, webPage, type ComposeRepo } from "../support/compose-repo.js";
+import { branchLabel } from "../../src/core/previews/preview-names.js";
 import { CLI, GiveUp, requireDocker, startStack, waitFor, type Stack } from "../support/stack.js";
 
 describe("demos on a 3-node swarm", () => {
   let swarm: LocalSwarm;
   let stack: Stack;
   let repoRoot: string | undefined;
+  /** A Compose repository previewed on the swarm (beside the single-image one, not inside it). */
+  let composeRoot: string | undefined;
+  let composeRepo: ComposeRepo;
   let hostDocker: Docker;
   const demos: Array<{ id: string; host: string }> = [];
   /** What the controller started on the second manager said (it logs in this process). */
@@ -52,20 +57,23 @@ describe("demos on a 3-node swarm", () => {
     await swarm.loadFromHost(hostDocker, SAMPLE_IMAGE);
     repoRoot = await mkdtemp(path.join(os.tmpdir(), "demo-launcher-swarm-site-"));
     const repo = await makeWorkRepo(repoRoot);
+    composeRoot = await mkdtemp(path.join(os.tmpdir(), "demo-launcher-swarm-compose-"));
+    composeRepo = await makeComposeRepo(path.join(composeRoot, "repo"));
     // The other nodes' APIs: a unix socket, and the last node's tcp:// with mutual TLS as a real cluster has it.
     const nodesYaml = swarm.nodes.slice(1).map((node) => (node.tls ? `    - { address: "${node.address}", docker: "${node.tls.url}", certs: "${node.tls.certs}" }` : `    - { address: "${node.address}", docker: "unix://${node.socket}" }`)).join("\n");
     // The controller as its own process on the first manager, so it can be killed with SIGKILL.
     // The test environment with db (and so its volume, and migrate and worker, which share it) on one node, web on another.
-    const shopCompose = TEST_COMPOSE.replace("  db:\n", "  db:\n    deploy: { placement: { constraints: [node.labels.envdb==yes] } }\n").replace("  web:\n", "  web:\n    deploy: { placement: { constraints: [node.labels.envdb!=yes] } }\n");
+    // httpd as PID 1 ignores SIGTERM: with an init, a removed service stops at once instead of after its grace period.
+    const shopCompose = TEST_COMPOSE.replace("  db:\n", "  db:\n    init: true\n    deploy: { placement: { constraints: [node.labels.envdb==yes] } }\n").replace("  web:\n", "  web:\n    init: true\n    deploy: { placement: { constraints: [node.labels.envdb!=yes] } }\n");
     // A replaced instance drains 2 s (10 s by default): long enough for nginx's reload, and two replacements here wait for it.
-    stack = await startStack({ controller: "child", nginxYaml: "  drain: 2s", beforeStart: (dir) => writeComposeProject(path.join(dir, "shop"), shopCompose), docker: swarm.manager.docker, dockerHost: `unix://${swarm.manager.socket}`, extraYaml: `runtime: swarm\nswarm:\n  registry: "${REGISTRY}"\n  startTimeout: 60s\n  nodes:\n${nodesYaml}\nshared:\n  try-it: { app: hello, replicas: 2 }\npreviews:\n  site: { repo: ${JSON.stringify(repo.dir)}, port: 8080, placement: { constraints: [node.labels.previews==yes] }, readiness: { path: /, timeout: 30s } }`, limitsYaml: "limits: { maxDemos: 20, perClient: 100 }",
+    stack = await startStack({ controller: "child", nginxYaml: "  drain: 2s", beforeStart: (dir) => writeComposeProject(path.join(dir, "shop"), shopCompose), docker: swarm.manager.docker, dockerHost: `unix://${swarm.manager.socket}`, extraYaml: `runtime: swarm\nswarm:\n  registry: "${REGISTRY}"\n  startTimeout: 60s\n  nodes:\n${nodesYaml}\nshared:\n  try-it: { app: hello, replicas: 2 }\npreviews:\n  site: { repo: ${JSON.stringify(repo.dir)}, port: 8080, placement: { constraints: [node.labels.previews==yes] }, readiness: { path: /, timeout: 30s } }\n  shoprev: { repo: ${JSON.stringify(composeRepo.dir)}, compose: compose.yaml, memory: 64m, readiness: { path: /cgi-bin/index.cgi, timeout: 3m } }`, limitsYaml: "limits: { maxDemos: 20, perClient: 100 }",
       // Readiness windows wide enough for a loaded swarm to move a task (no test here is about a window closing):
       // with 20 s, a CI run saw the parked demo below fail while Swarm placed it again after the test unparked it.
       appsYaml: `  hello: { image: ${SAMPLE_IMAGE}, port: 8080, ttl: 10m, memory: 64m, pids: 64, readiness: { path: /, timeout: 3m } }
   warm: { image: ${SAMPLE_IMAGE}, port: 8080, memory: 32m, pool: 2, readiness: { path: /, timeout: 3m } }
   pinned: { image: ${SAMPLE_IMAGE}, port: 8080, memory: 32m, placement: { constraints: [node.labels.size==big] }, readiness: { path: /, timeout: 3m } }
-  shop: { compose: shop/compose.yaml, route: { service: web, port: 8080 }, memory: 64m, env: { DB_START_DELAY: "2" }, readiness: { path: /cgi-bin/index.cgi, timeout: 3m } }
-  slowshop: { compose: shop/compose.yaml, route: { service: web, port: 8080 }, memory: 64m, env: { DB_START_DELAY: "5" }, readiness: { path: /cgi-bin/index.cgi, timeout: 3m } }
+  shop: { compose: shop/compose.yaml, route: { service: web, port: 8080 }, memory: 64m, readiness: { path: /cgi-bin/index.cgi, timeout: 3m } }
+  slowshop: { compose: shop/compose.yaml, route: { service: web, port: 8080 }, memory: 64m, env: { DB_START_DELAY: "3" }, readiness: { path: /cgi-bin/index.cgi, timeout: 3m } }
   ghost: { image: demo-launcher/not-built-anywhere:1, port: 8080, memory: 64m, readiness: { path: /, timeout: 20s } }` });
   }, 180_000);
   // A failure here is often the lab's (a node, raft, the registry), seen once in many runs: say what the cluster and
@@ -78,6 +86,7 @@ describe("demos on a 3-node swarm", () => {
     await stack?.close();
     await swarm?.stop();
     if (repoRoot) await rm(repoRoot, { recursive: true, force: true });
+    if (composeRoot) await rm(composeRoot, { recursive: true, force: true });
   });
 
   it("refuses runtime: swarm on a daemon that is not a swarm manager, saying what to do", async () => {
@@ -263,7 +272,7 @@ describe("demos on a 3-node swarm", () => {
     const runtime = new SwarmRuntime(swarm.manager.docker, { registry: REGISTRY, constraints: [], startTimeoutMs: 90_000, ports: stack.config.ports, nodeDockers: await nodeDockers(stack.config) });
     const namespace = "swshared";
     const health = { test: ["CMD", "wget", "-q", "-O", "/dev/null", "http://127.0.0.1:8080/health.txt"], intervalMs: 300, retries: 100 };
-    const base = { env: {}, listens: [8080], labels: {}, limits: {}, restart: "no" as const, aliases: [], capAdd: [], capDrop: [] };
+    const base = { env: {}, listens: [8080], labels: {}, limits: {}, restart: "no" as const, aliases: [], capAdd: [], capDrop: [], init: true };
     const environment = {
       spec: {
         services: [
@@ -279,10 +288,15 @@ describe("demos on a 3-node swarm", () => {
     };
     const replica = (instanceId: string) => runtime.createAndStart({ demoId: "tryshop", instanceId, namespace, image: SAMPLE_IMAGE, containerPort: 8080, env: {}, memoryBytes: 64 * 1024 ** 2, cpus: 0.5, pids: 64, environment,
       labels: { "demo-launcher.namespace": namespace, "demo-launcher.id": "tryshop", "demo-launcher.instance": instanceId, "demo-launcher.kind": "shared" } });
-    const [first, second] = await Promise.all([replica("tryshop-1"), replica("tryshop-2")]);
+    const visitor = (instanceId: string, dbEnv: Record<string, string>) => runtime.createAndStart({ demoId: "heal", instanceId, namespace, image: SAMPLE_IMAGE, containerPort: 8080, env: {}, memoryBytes: 64 * 1024 ** 2, cpus: 0.5, pids: 64,
+      environment: { ...environment, isolated: false, spec: { ...environment.spec, services: environment.spec.services.map((entry) => (entry.name === "db" ? { ...entry, env: dbEnv } : entry)) } },
+      labels: { "demo-launcher.namespace": namespace, "demo-launcher.id": "heal", "demo-launcher.instance": instanceId, "demo-launcher.kind": "visitor" } });
+    // Two replicas of a shared demo, and (for the part after) a visitor's demo: started together.
+    const [first, second, before] = await Promise.all([replica("tryshop-1"), replica("tryshop-2"), visitor("heal-1", { VERSION: "1" })]);
     for (const started of [first, second]) expect((await fetch(`http://${started.endpoint}/`)).status).toBe(200);
-    const objects = async (instance: string) => {
-      const filters = { label: [`demo-launcher.namespace=${namespace}`, `demo-launcher.instance=${instance}`] };
+    /** Services, networks and volumes (on every node) carrying the label. */
+    const objects = async (label: string) => {
+      const filters = { label: [`demo-launcher.namespace=${namespace}`, label.includes("=") ? label : `demo-launcher.instance=${label}`] };
       const volumes = await Promise.all(swarm.nodes.map(async (node) => ((await node.docker.listVolumes({ filters })).Volumes ?? []).map((volume) => volume.Name)));
       return { services: ((await swarm.manager.docker.listServices({ filters })) as Array<{ Spec: { Name: string } }>).length, networks: (await swarm.manager.docker.listNetworks({ filters })).map((network) => network.Name), volumes: volumes.flat() };
     };
@@ -295,9 +309,56 @@ describe("demos on a 3-node swarm", () => {
     await runtime.remove(first.containerId);
     expect(await objects("tryshop-1")).toEqual({ services: 0, networks: [], volumes: [] });
     expect((await fetch(`http://${second.endpoint}/`)).status).toBe(200);
-    await runtime.remove(second.containerId);
+    const secondGone = runtime.remove(second.containerId);
+
+    // A replacement whose database changed stops the old one first; discarded (here by a controller that did not
+    // start it, as after a kill -9), the old instance gets its database back.
+    const dbOf = async () => ((await swarm.manager.docker.listServices({ filters: { label: ["demo-launcher.id=heal", "demo-launcher.service=db"] } })) as Array<{ ID: string; Spec: { Name: string; Mode: { Replicated: { Replicas: number } } } }>).map((service) => `${service.Spec.Name}:${service.Spec.Mode.Replicated.Replicas}`).sort();
+    const after = await visitor("heal-2", { VERSION: "2" });
+    expect(await dbOf()).toEqual([`demo-launcher-${namespace}-heal-1-db:0`, `demo-launcher-${namespace}-heal-2-db:1`]);
+    const next = new SwarmRuntime(swarm.manager.docker, { registry: REGISTRY, constraints: [], startTimeoutMs: 90_000, ports: stack.config.ports, nodeDockers: await nodeDockers(stack.config) });
+    await next.list(namespace);
+    await next.remove(after.containerId);
+    expect(await dbOf()).toEqual([`demo-launcher-${namespace}-heal-1-db:1`]);
+    await waitFor("the first instance's db to run again", async () => (await next.services(before.containerId)).every((service) => service.state === "running"), 60_000, 200);
+    await Promise.all([next.remove(before.containerId), secondGone]);
     expect(await objects("tryshop-2")).toEqual({ services: 0, networks: [], volumes: [] });
+    expect(await objects("demo-launcher.id=heal")).toEqual({ services: 0, networks: [], volumes: [] });
   }, 240_000);
+
+  it("builds a Compose repository's preview on the manager and runs its services on the swarm; a push rebuilds web only and db keeps its rows", async () => {
+    const label = branchLabel("shoprev", "main");
+    const page = async () => (await stack.viaNginx(`${label}.demo.localhost`, "/cgi-bin/index.cgi")).body.trim();
+    const build = async () => {
+      const { id } = JSON.parse((await stack.api("POST", "/api/builds", { source: "shoprev", branch: "main" })).body) as { id: string };
+      return waitFor(`build ${id}`, async () => {
+        const view = JSON.parse((await stack.api("GET", `/api/builds/${id}`)).body) as { state: string; reason?: string; commit?: string };
+        if (view.state === "failed") throw new GiveUp(`the build failed: ${view.reason}\n${(await stack.api("GET", `/api/builds/${id}/log`)).body.slice(-3000)}`);
+        return view.state === "ready" ? view : undefined;
+      }, 240_000, 200);
+    };
+    const dbService = async () => ((await swarm.manager.docker.listServices({ filters: { label: [`demo-launcher.id=${label}`, "demo-launcher.service=db"] } })) as Array<{ ID: string }>).map((service) => service.ID);
+    const first = await build();
+    expect(await page()).toBe(`web one at ${first.commit}\nrows:`);
+    expect((await stack.viaNginx(`${label}.demo.localhost`, "/cgi-bin/add.cgi?alpha")).body.trim()).toBe("added");
+    const db = await dbService();
+    expect(db).toHaveLength(1);
+    await composeRepo.write("web/cgi-bin/index.cgi", webPage("two"), 0o755);
+    await composeRepo.commit("web two");
+    const second = await build();
+    await waitFor("web two to be served", async () => (await page()).startsWith("web two"), 60_000);
+    expect(await page()).toBe(`web two at ${second.commit}\nrows: alpha`);
+    expect(await dbService()).toEqual(db);
+    expect((await stack.api("DELETE", `/api/previews/${label}`)).status).toBe(200);
+    const filters = { label: [`demo-launcher.id=${label}`] };
+    const left = async () => {
+      const volumes = await Promise.all(swarm.nodes.map(async (node) => ((await node.docker.listVolumes({ filters })).Volumes ?? []).map((volume) => `volume ${volume.Name} on ${node.name}`)));
+      return [...((await swarm.manager.docker.listServices({ filters })) as Array<{ Spec: { Name: string } }>).map((service) => service.Spec.Name), ...(await swarm.manager.docker.listNetworks({ filters })).map((network) => network.Name), ...volumes.flat()];
+    };
+    await waitFor("nothing of the preview to be left", async () => (await left()).length === 0, 60_000, 500).catch(async (error: Error) => {
+      throw new Error(`${error.message}; left: ${(await left()).join(", ")}`);
+    });
+  }, 300_000);
 
   it("shows the nodes with their demos and free capacity in doctor", async () => {
     const doctor = await execa("node", [CLI, "--config", stack.configFile, "doctor"], { reject: false, all: true, env: { DOCKER_HOST: `unix://${swarm.manager.socket}` } });

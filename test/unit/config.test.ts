@@ -79,12 +79,12 @@ shared:
     ]);
   });
 
-  it("takes a Compose app on a swarm, refusing further routed services there (one routed service per environment) and Compose previews", () => {
+  it("takes a Compose app on a swarm, refusing further routed services there (one routed service per environment)", () => {
     const config = parseConfigText("runtime: swarm\napps:\n  shop: { compose: shop/compose.yaml, route: { service: web, port: 3000 } }\n", "/srv/config.yaml", "/srv");
     expect(config.apps.shop).toMatchObject({ compose: "shop/compose.yaml" });
     expect(problemsOf("runtime: swarm\napps:\n  shop: { compose: c.yaml, route: { service: web, port: 80 }, routes: [{ service: api, port: 80, name: api }] }\npreviews:\n  site: { repo: /r.git, compose: c.yaml, route: { service: web, port: 80 }, routes: [{ service: api, port: 80, name: api }] }\n")).toEqual([
       'apps.shop.routes: [{"service":"api","port":80,"name":"api"}] is not available with runtime: swarm (an environment on a swarm has one routed service, route:)',
-      'previews.site.compose: "c.yaml" is not available with runtime: swarm yet (Compose apps are; previews of a Compose repository run on one Docker host)',
+      'previews.site.routes: [{"service":"api","port":80,"name":"api"}] is not available with runtime: swarm (an environment on a swarm has one routed service, route:)',
     ]);
   });
 
