@@ -20,7 +20,7 @@ import { readWatcherStatus } from "../nginx/watcher-status.js";
 import { httpReadinessProbe } from "../probe/http.js";
 import { StateFile } from "../state/state-file.js";
 import { startReaper, type Reaper } from "./reaper.js";
-import { previewSpecs, startPreviews } from "./previews.js";
+import { previewSpecs, startPreviews, startPulledImageKeeper } from "./previews.js";
 import { SeenLog } from "../nginx/seen-log.js";
 import { DumpRestorer } from "../databases/run.js";
 import { startSharedSchedules } from "./shared-schedules.js";
@@ -181,8 +181,10 @@ async function startHolding(given: Config, options: ControllerOptions, docker: D
   // Builds run only where preview sources are configured; their queue lives beside the state file.
   const previews = await startPreviews(config, engine, docker, options.logger, scheduler, { ...(defences && !options.runtime ? { network: buildNetworkName(config) } : {}), ...(runtime.pullImage ? { pullImage: (image: string) => runtime.pullImage!(image) } : {}) });
   const builds = previews?.builds;
-  // What launches pull is the image keeper's to remove once unused (where a keeper runs: preview sources configured).
-  if (previews && runtime instanceof DockerRuntime) runtime.onPulled = (image) => previews.keeper.notePulled(image);
+  // What launches pull is the image keeper's to remove once unused: the previews' keeper, or one of its own.
+  const pulledOnly = !previews && runtime instanceof DockerRuntime ? await startPulledImageKeeper(config, engine, docker, options.logger, scheduler) : undefined;
+  const keeper = previews?.keeper ?? pulledOnly;
+  if (keeper && runtime instanceof DockerRuntime) runtime.onPulled = (image) => keeper.notePulled(image);
   const metrics = config.metrics.enabled ? new ControllerMetrics({ engine, apps: Object.keys(config.apps), watcherStatus: () => readWatcherStatus(config.nginx.configDir), builds, deliveries: previews?.github?.deliveries }) : undefined;
   if (metrics) events.push(metrics.sink);
   const reaper: Reaper = startReaper(scheduler, config.reaper.interval, () => engine.reapTick(), options.logger, metrics ? (seconds) => metrics.reaperLag.observe(seconds) : undefined);
@@ -209,6 +211,7 @@ async function startHolding(given: Config, options: ControllerOptions, docker: D
       await reaper.stop();
       schedules.close();
       await previews?.close();
+      await pulledOnly?.close();
       await seenLog?.close();
     })();
     return quiescing;

@@ -68,24 +68,26 @@ export interface PreviewServices {
   close(): Promise<void>;
 }
 
-/** Starts the build queue and its helpers; undefined when no preview source is configured. */
-/** `network`: the builds' own bridge (with its egress rules); none where defences are off (the benchmark's baseline). */
-export async function startPreviews(config: Config, engine: PreviewService, docker: Docker, logger: Logger, scheduler: Scheduler, placement: { network?: string; pullImage?: (image: string) => Promise<void> } = {}): Promise<PreviewServices | undefined> {
-  if (Object.keys(config.previews).length === 0) return undefined;
-  const now = () => scheduler.now();
-  // The keeper waits with its removals while a build runs (see ImageKeeperOptions.building); the runner comes next.
-  let builds: BuildRunner | undefined;
-  const keeper = new ImageKeeper({
+/** How long a pulled image is kept unused where no preview source sets a `keep` (the preview sources' default). */
+const PULLED_KEEP_MS = 7 * 24 * 3600_000;
+
+/**
+ * The image keeper: preview images after their source's `keep`, images launches pulled after the longest of them (or
+ * a week where no source is configured) unless an app's Compose file names them, sooner when the disk is low.
+ */
+function imageKeeper(config: Config, engine: PreviewService, docker: Docker, logger: Logger, scheduler: Scheduler, building: () => boolean = () => false): ImageKeeper {
+  const keeps = Object.values(config.previews).map((preview) => preview.keep);
+  return new ImageKeeper({
     docker,
     stateDir: config.stateDir,
     keepFor: (source) => config.previews[source]?.keep,
     minFreeBytes: config.builds.minFreeDisk,
-    building: () => builds?.queue.all().some((build) => build.state === "building") ?? false,
+    // The keeper waits with its removals while a build runs (see ImageKeeperOptions.building).
+    building,
     maxPerSource: config.builds.maxImagesPerSource,
-    // Images launches pulled go after the longest keep of a source, unless an app's Compose file names them.
-    pulled: { keepMs: Math.max(...Object.values(config.previews).map((preview) => preview.keep)), needed: () => new Set(Object.values(config.apps).flatMap((app) => Object.values(app.serviceImages ?? {}))) },
+    pulled: { keepMs: keeps.length > 0 ? Math.max(...keeps) : PULLED_KEEP_MS, needed: () => new Set(Object.values(config.apps).flatMap((app) => Object.values(app.serviceImages ?? {}))) },
     logger,
-    now,
+    now: () => scheduler.now(),
     scheduler,
     use: {
       inUse: () => new Set(engine.list().filter((demo) => demo.status !== "asleep").flatMap((demo) => demo.instances.map((instance) => instance.image))),
@@ -95,6 +97,27 @@ export async function startPreviews(config: Config, engine: PreviewService, dock
       },
     },
   });
+}
+
+/**
+ * Where no preview source is configured but apps' Compose files name images a launch may pull: a keeper for those
+ * alone (removed once unused for a week, sooner when the disk is low). undefined when no app names any.
+ */
+export async function startPulledImageKeeper(config: Config, engine: PreviewService, docker: Docker, logger: Logger, scheduler: Scheduler): Promise<ImageKeeper | undefined> {
+  if (!Object.values(config.apps).some((app) => Object.keys(app.serviceImages ?? {}).length > 0)) return undefined;
+  const keeper = imageKeeper(config, engine, docker, logger, scheduler);
+  await keeper.start();
+  return keeper;
+}
+
+/** Starts the build queue and its helpers; undefined when no preview source is configured. */
+/** `network`: the builds' own bridge (with its egress rules); none where defences are off (the benchmark's baseline). */
+export async function startPreviews(config: Config, engine: PreviewService, docker: Docker, logger: Logger, scheduler: Scheduler, placement: { network?: string; pullImage?: (image: string) => Promise<void> } = {}): Promise<PreviewServices | undefined> {
+  if (Object.keys(config.previews).length === 0) return undefined;
+  const now = () => scheduler.now();
+  // The keeper waits with its removals while a build runs (see ImageKeeperOptions.building); the runner comes next.
+  let builds: BuildRunner | undefined;
+  const keeper = imageKeeper(config, engine, docker, logger, scheduler, () => builds?.queue.all().some((build) => build.state === "building") ?? false);
   const serve = servePreviewBuilds(config, engine, (image) => keeper.used(image));
   const builder = new ImageBuilder(docker, { scheduler, cgroups: new BuildCgroups(docker, () => scheduler.now()), logger });
   const pull = placement.pullImage ?? (async (image: string) => {

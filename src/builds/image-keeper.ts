@@ -92,6 +92,12 @@ export class ImageKeeper {
   /** A launch pulled this image onto the host: it is the keeper's from now on. */
   notePulled(image: string): void {
     this.pulled.set(image, this.options.now());
+    // Written at once: a controller killed before its next pass still knows the image is its to remove.
+    void this.save();
+  }
+
+  private async save(): Promise<void> {
+    await writeAtomically(this.file, `${JSON.stringify({ version: 1, usedAt: Object.fromEntries(this.usedAt), pulled: Object.fromEntries(this.pulled) })}\n`).catch((error) => this.options.logger.warn(`saving ${this.file}: ${describeError(error)}`));
   }
 
   /** An image was just built or served: its `keep` starts again. */
@@ -133,7 +139,7 @@ export class ImageKeeper {
     }
     const known = new Set(images.map((image) => image.tag));
     for (const tag of this.usedAt.keys()) if (!known.has(tag) && !inUse.has(tag)) this.usedAt.delete(tag);
-    await writeAtomically(this.file, `${JSON.stringify({ version: 1, usedAt: Object.fromEntries(this.usedAt), pulled: Object.fromEntries(this.pulled) })}\n`).catch((error) => this.options.logger.warn(`saving ${this.file}: ${describeError(error)}`));
+    await this.save();
     return plan;
   }
 

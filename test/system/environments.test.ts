@@ -1,5 +1,5 @@
 // A Compose app as visitors' demos through the whole stack (real Docker, nginx, iptables): served by nginx, its services held in like any demo, gone whole at expiry, and no orphan after kill -9 mid-start.
-import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import net from "node:net";
 import os from "node:os";
 import path from "node:path";
@@ -80,6 +80,11 @@ describe("a Compose app as visitors' demos", () => {
   it("pulls a service's image from its registry at the first launch, and fails one whose image is nowhere, naming the service", async () => {
     const demo = await launchAndWait(stack, "pulled", "ready", 90_000);
     expect((await stack.viaNginx(demo.host, "/cgi-bin/index.cgi")).body).toContain("db says ok");
+    // No preview source is configured here, yet the image keeper runs for what launches pull, and has noted it.
+    await waitFor("the keeper to note the pulled image", async () => {
+      const saved = JSON.parse((await readFile(path.join(stack.config.stateDir, "preview-images.json"), "utf8").catch(() => "{}")) || "{}") as { pulled?: Record<string, number> };
+      return saved.pulled?.[pulledImage] !== undefined;
+    }, 10_000, 100);
     const ghost = await launchAndWait(stack, "ghost", "failed", 90_000);
     expect(ghost.reason).toMatch(new RegExp(`^the image ${registry.address}/nobody/nothing:1 is not in ${registry.address} \\(.*manifest unknown\\) \\(service db\\)$`));
   });
