@@ -8,6 +8,8 @@ import type { Cancel, Scheduler } from "../core/scheduler.js";
 import type { Logger } from "../logger.js";
 
 const SAFETY_CHECK_MS = 2000;
+/** The longest a new watch may take to be ready before the safety check goes on without it. */
+const READY_WAIT_MS = 5000;
 
 /** A directory made again after removal often gets the same inode number back: its birth time tells them apart. */
 function dirIdentity(info: { dev: number; ino: number; birthtimeMs: number } | undefined): string | undefined {
@@ -44,7 +46,9 @@ export class DirectoryWatch {
     this.fsWatcher = fsWatcher;
     fsWatcher.on("all", () => this.changed());
     fsWatcher.on("error", (error) => this.logger.error(`watcher: ${describeError(error)}`));
-    await new Promise<void>((resolve) => fsWatcher.once("ready", () => resolve()));
+    // Bounded: a directory removed again while chokidar starts may never make it "ready", and the safety check that
+    // called this would then wait for ever, its stat of the file (the net under lost events) with it.
+    await Promise.race([new Promise<void>((resolve) => fsWatcher.once("ready", () => resolve())), this.scheduler.sleep(READY_WAIT_MS)]);
     // A write between the caller's first look and the watch being ready would otherwise go unseen.
     this.changed();
   }
