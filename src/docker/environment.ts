@@ -116,8 +116,13 @@ function environmentKey(spec: InstanceSpec & { environment: EnvironmentInstance 
   return spec.environment.isolated ? spec.instanceId : spec.demoId;
 }
 
+/** The labels of a demo's environment objects (network, volumes; with `instanceId`, one shared-demo replica's). */
+export function environmentObjectLabels(namespace: string, demoId: string, instanceId?: string): Record<string, string> {
+  return { [`${LABEL_PREFIX}namespace`]: namespace, [`${LABEL_PREFIX}id`]: demoId, ...(instanceId !== undefined ? { [`${LABEL_PREFIX}instance`]: instanceId } : {}) };
+}
+
 /** Label filters for objects carrying all of `labels`. */
-function filterOf(labels: Record<string, string>): string[] {
+export function filterOf(labels: Record<string, string>): string[] {
   return Object.entries(labels).map(([key, value]) => `${key}=${value}`);
 }
 
@@ -227,7 +232,7 @@ export async function startEnvironment(docker: Docker, spec: InstanceSpec & { en
   const { environment, namespace, demoId } = spec;
   const deadline = systemScheduler.now() + environment.startTimeoutMs;
   const key = environmentKey(spec);
-  const objectLabels = { [`${LABEL_PREFIX}namespace`]: namespace, [`${LABEL_PREFIX}id`]: demoId, ...(environment.isolated ? { [`${LABEL_PREFIX}instance`]: spec.instanceId } : {}) };
+  const objectLabels = environmentObjectLabels(namespace, demoId, environment.isolated ? spec.instanceId : undefined);
   const routedName = environment.spec.routes[0]!.service;
   const ids = new Map<string, string>();
   const made: string[] = [];

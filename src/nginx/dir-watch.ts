@@ -48,7 +48,10 @@ export class DirectoryWatch {
     fsWatcher.on("error", (error) => this.logger.error(`watcher: ${describeError(error)}`));
     // Bounded: a directory removed again while chokidar starts may never make it "ready", and the safety check that
     // called this would then wait for ever, its stat of the file (the net under lost events) with it.
-    await Promise.race([new Promise<void>((resolve) => fsWatcher.once("ready", () => resolve())), this.scheduler.sleep(READY_WAIT_MS)]);
+    const giveUp = new AbortController();
+    await Promise.race([new Promise<void>((resolve) => fsWatcher.once("ready", () => resolve())), this.scheduler.sleep(READY_WAIT_MS, giveUp.signal)]);
+    // Its timer would otherwise hold a closing process open for the rest of the wait.
+    giveUp.abort();
     // A write between the caller's first look and the watch being ready would otherwise go unseen.
     this.changed();
   }

@@ -4,14 +4,9 @@ import { LABEL_PREFIX } from "../core/model.js";
 import { describeError } from "../core/errors.js";
 import { systemScheduler } from "../clock/system-scheduler.js";
 import { call, statusCode } from "../docker/engine-api.js";
-import { environmentNames, OBJECT_LABEL } from "../docker/environment.js";
+import { environmentNames, environmentObjectLabels as objectLabelsOf, filterOf, OBJECT_LABEL } from "../docker/environment.js";
 import type { SwarmTasks } from "./tasks.js";
 
-export function objectLabelsOf(namespace: string, demoId: string, instanceId?: string): Record<string, string> {
-  return { [`${LABEL_PREFIX}namespace`]: namespace, [`${LABEL_PREFIX}id`]: demoId, ...(instanceId !== undefined ? { [`${LABEL_PREFIX}instance`]: instanceId } : {}) };
-}
-
-const filterOf = (labels: Record<string, string>) => Object.entries(labels).map(([key, value]) => `${key}=${value}`);
 
 /** The environment's overlay network (its services reach each other by name on any node); a same-named network not ours is refused. */
 export async function ensureOverlayNetwork(docker: Docker, namespace: string, key: string, labels: Record<string, string>): Promise<string> {

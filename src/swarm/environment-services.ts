@@ -7,7 +7,7 @@ import { DEMO_VARIABLES } from "../core/demos/demo-env.js";
 import type { EnvironmentInstance, InstanceSpec } from "../core/runtime.js";
 import { cappedLimit, type ServiceSpec } from "../core/environments/environment-spec.js";
 import { hardenedSwarmContainerSpec } from "../docker/hardening.js";
-import { environmentNames, healthcheckOptions, OBJECT_LABEL } from "../docker/environment.js";
+import { environmentNames, environmentObjectLabels, healthcheckOptions, OBJECT_LABEL } from "../docker/environment.js";
 
 export type EnvironmentSpecOf = InstanceSpec & { environment: EnvironmentInstance };
 
@@ -74,7 +74,7 @@ export interface ServiceInput {
 export function environmentServiceOptions(spec: EnvironmentSpecOf, service: ServiceSpec, input: ServiceInput): Record<string, unknown> {
   const key = spec.environment.isolated ? spec.instanceId : spec.demoId;
   const names = environmentNames(spec.namespace, key);
-  const objectLabels = { [`${LABEL_PREFIX}namespace`]: spec.namespace, [`${LABEL_PREFIX}id`]: spec.demoId, ...(spec.environment.isolated ? { [`${LABEL_PREFIX}instance`]: spec.instanceId } : {}) };
+  const objectLabels = environmentObjectLabels(spec.namespace, spec.demoId, spec.environment.isolated ? spec.instanceId : undefined);
   const capabilities = (spec.hardening?.capabilities ?? []).filter((cap) => !service.capDrop.includes(cap) && !service.capDrop.includes("ALL"));
   const hardening = { ...spec.hardening, ...(spec.hardening?.capabilities ? { capabilities } : {}), readOnly: service.readOnly ?? spec.hardening?.readOnly ?? false };
   const hardened = hardenedSwarmContainerSpec(hardening) as { Mounts?: unknown[] };

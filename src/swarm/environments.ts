@@ -9,7 +9,8 @@ import { systemScheduler } from "../clock/system-scheduler.js";
 import { call, statusCode } from "../docker/engine-api.js";
 import { containersOfInstance, containersOnlyOf, FINGERPRINT_LABEL, MEMBERS_LABEL, membersLabel, orphanMembers, ROLE_LABEL, runningServices, SERVICE_LABEL } from "../docker/environment-members.js";
 import { configName, copiedFiles, environmentServiceOptions, restartConditionOf, swarmServiceFingerprint, type EnvironmentSpecOf } from "./environment-services.js";
-import { createConfig, ensureOverlayNetwork, objectLabelsOf, orphanedObjects, removeEnvironmentObjects } from "./environment-objects.js";
+import { createConfig, ensureOverlayNetwork, orphanedObjects, removeEnvironmentObjects } from "./environment-objects.js";
+import { environmentObjectLabels as objectLabelsOf } from "../docker/environment.js";
 import type { SwarmTasks, Task } from "./tasks.js";
 import type { RegistryImages } from "./registry.js";
 
