@@ -118,7 +118,7 @@ const SECTIONS: Array<[title: string, prefixes: string[], note?: string]> = [
   ["nginx", ["nginx"]],
   ["Ports and limits", ["ports", "limits"]],
   ["Pages", ["templatesDir", "brand"]],
-  ["Apps", ["apps.<name>.image", "apps.<name>.port", "apps.<name>.compose", "apps.<name>.route", "apps.<name>.routes", "apps.<name>.profiles", "apps.<name>.title", "apps.<name>.description", "apps.<name>.ttl", "apps.<name>.memory", "apps.<name>.cpus", "apps.<name>.pids", "apps.<name>.disk", "apps.<name>.capabilities", "apps.<name>.readOnly", "apps.<name>.tmpfs", "apps.<name>.nofile", "apps.<name>.egress", "apps.<name>.env", "apps.<name>.banner", "apps.<name>.pool", "apps.<name>.readiness", "apps.<name>.placement"]],
+  ["Apps", ["apps.<name>.image", "apps.<name>.port", "apps.<name>.compose", "apps.<name>.route", "apps.<name>.routes", "apps.<name>.profiles", "apps.<name>.title", "apps.<name>.description", "apps.<name>.ttl", "apps.<name>.memory", "apps.<name>.cpus", "apps.<name>.pids", "apps.<name>.disk", "apps.<name>.capabilities", "apps.<name>.readOnly", "apps.<name>.tmpfs", "apps.<name>.nofile", "apps.<name>.egress", "apps.<name>.env", "apps.<name>.banner", "apps.<name>.pool", "apps.<name>.readiness", "apps.<name>.placement", "apps.<name>.access"]],
   ["State sources and shared demos", ["apps.<name>.state", "shared"], "See [databases and rewinds](../guides/databases-and-rewinds.md) and [shared demos](../guides/shared-demos.md)."],
   ["Registries", ["registries"], "Credentials for pulling the images a Compose file names; see [apps of several services](../guides/compose.md)."],
   ["Previews", ["previews"], "See [previews](../guides/previews.md). A source's container keys mean what an app's do."],

@@ -3,11 +3,13 @@ import type { FastifyInstance } from "fastify";
 import type Docker from "dockerode";
 import { configPath, type Config } from "../config/load.js";
 import { DemoEngine } from "../core/engine.js";
+import { startAccessDesk } from "./access.js";
 import { makeIdGenerator } from "../core/routing/naming.js";
 import { assertDockerReachable, connectDocker, DockerRuntime, ensureBridgeNetwork } from "../docker/runtime.js";
 import { DiskGuard } from "../docker/disk-guard.js";
 import { publicOrigin } from "../http/context.js";
 import { prepareEnvironments } from "./environments.js";
+import path from "node:path";
 import { readFile } from "node:fs/promises";
 import { ConfigError } from "../config/schema.js";
 import { dockerConfigCredentials, type RegistryCredentials } from "../docker/pull.js";
@@ -146,6 +148,8 @@ async function startHolding(given: Config, options: ControllerOptions, docker: D
   let engineRef: DemoEngine | undefined;
   const seenLog = config.nginx.seenLog ? new SeenLog(config.nginx.seenLog, config.domain, (labels) => engineRef?.previews.sawRequests(labels), options.logger, scheduler) : undefined;
   await seenLog?.start();
+  // Who may open gated demos: its gates go into the routes, so it comes before the engine (and reads it lazily).
+  const access = await startAccessDesk(config, () => engineRef, scheduler, options.logger);
   // Observers of the engine's events; the metrics join once they can read the engine.
   const events: EventSink[] = [lifecycleLog(options.logger)];
   const engine = new DemoEngine({
@@ -166,6 +170,7 @@ async function startHolding(given: Config, options: ControllerOptions, docker: D
     logger: options.logger,
     drainMs: config.nginx.drain,
     publicOrigin: (host) => publicOrigin(config, host),
+    gateOf: (demo) => access.desk.gateOf(demo),
     ...(seenLog ? { idleTracking: () => seenLog.working && renderer.writesSeenLog, readSeenRequests: () => seenLog.readNew() } : {}),
   });
   engineRef = engine;
@@ -199,6 +204,7 @@ async function startHolding(given: Config, options: ControllerOptions, docker: D
     ...(previews?.github ? { github: previews.github } : {}),
     schedules,
     engineEvents: { add: (sink) => events.push(sink) },
+    access: access.desk,
     ...(metrics ? { metrics } : {}),
     status: async () => ({ watcher: (await readWatcherStatus(config.nginx.configDir)) ?? { state: "unknown", detail: "the watcher has not reported yet" } }),
   });
@@ -213,6 +219,7 @@ async function startHolding(given: Config, options: ControllerOptions, docker: D
       await previews?.close();
       await pulledOnly?.close();
       await seenLog?.close();
+      access.close();
     })();
     return quiescing;
   };

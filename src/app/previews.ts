@@ -32,7 +32,7 @@ import type { Scheduler } from "../core/scheduler.js";
  */
 export function previewSpecs(config: Config): Record<string, AppSpec> {
   return Object.fromEntries(
-    Object.entries(config.previews).map(([name, preview]) => [name, { image: "", port: preview.route?.port ?? preview.port ?? 0, ...withEnvironment(config.stateDir, name, composeSourceOf(preview)), ttl: preview.keep, memory: preview.memory, cpus: preview.cpus, pids: preview.pids, env: preview.env, banner: false, pool: 0, readiness: preview.readiness, idleStop: preview.idleStop + SEEN_LOG_LAG_MS, placement: preview.placement, disk: preview.disk, capabilities: preview.capabilities, readOnly: preview.readOnly, tmpfs: preview.tmpfs, nofile: preview.nofile, egress: preview.egress }]),
+    Object.entries(config.previews).map(([name, preview]) => [name, { image: "", port: preview.route?.port ?? preview.port ?? 0, ...withEnvironment(config.stateDir, name, composeSourceOf(preview)), ttl: preview.keep, memory: preview.memory, cpus: preview.cpus, pids: preview.pids, env: preview.env, banner: false, pool: 0, readiness: preview.readiness, idleStop: preview.idleStop + SEEN_LOG_LAG_MS, placement: preview.placement, disk: preview.disk, capabilities: preview.capabilities, readOnly: preview.readOnly, tmpfs: preview.tmpfs, nofile: preview.nofile, egress: preview.egress, access: preview.access }]),
   );
 }
 

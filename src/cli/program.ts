@@ -19,9 +19,10 @@ import { defineDeliveries } from "./commands/deliveries.js";
 import { defineRender } from "./commands/render.js";
 import { defineFirewall } from "./commands/firewall.js";
 import { defineDoctor } from "./commands/doctor.js";
+import { defineAccess } from "./commands/access.js";
 
 /** In the order `--help` and the reference list them. */
-const COMMANDS: CommandDefinition[] = [defineUp, defineServe, defineWatchNginx, defineLaunch, defineLs, defineStop, defineExtend, defineReplace, defineLogs, defineRewind, defineSnapshot, definePreview, defineBuilds, defineDeliveries, defineRender, defineFirewall, defineDoctor];
+const COMMANDS: CommandDefinition[] = [defineUp, defineServe, defineWatchNginx, defineLaunch, defineLs, defineStop, defineExtend, defineReplace, defineLogs, defineRewind, defineSnapshot, definePreview, defineBuilds, defineDeliveries, defineRender, defineFirewall, defineDoctor, defineAccess];
 
 export function buildProgram(cli: CliContext, version: string): Command {
   const program = new Command()

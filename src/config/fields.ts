@@ -2,6 +2,7 @@
 import { DEFAULT_CAPABILITIES, DEFAULT_NOFILE } from "../core/app-spec.js";
 import { z } from "zod";
 import { parseDuration } from "../core/duration.js";
+import { accessSchema, appAccessSchema } from "./access-schema.js";
 
 export const DURATION_HELP = "a number followed by ms, s, m, h or d (for example 90s, 10m, 1h)";
 export const SIZE_HELP = "a number of bytes or a number followed by k, m or g (for example 256m, 1g)";
@@ -139,6 +140,7 @@ export const appSchema = z.strictObject({
   pool: z.number({ error: "must be a whole number of warm containers, 0 or more" }).int("must be a whole number, 0 or more").min(0, "must be 0 or more").max(100, "must be at most 100").default(0),
   readiness: readinessSchema,
   placement: placementSchema,
+  access: appAccessSchema.optional(),
 }, { error: "must be a map with at least image and port (or a compose file)" });
 
 /** Any URL or path git can fetch; `<transport>::` forms (ext:: runs a command) are refused. */
@@ -169,4 +171,5 @@ export const previewSchema = z.strictObject({
   idleStop: duration.prefault("30m"),
   keep: duration.prefault("7d"),
   placement: placementSchema,
+  access: accessSchema.optional(),
 }, { error: "must be a map with at least repo and port (or a compose file)" });

@@ -3,6 +3,7 @@ import { z } from "zod";
 import { formatBytes, type DiskFloor } from "../core/demos/disk.js";
 import { APP_NAME_PATTERN, DOMAIN_PATTERN, SOURCE_PATTERN, address, appSchema, containerLimits, duration, port, positiveInt, previewSchema, size } from "./fields.js";
 import { appProblems, previewProblems } from "./compose-checks.js";
+import { accessProblems } from "./access-schema.js";
 import { githubSchema } from "./github-schema.js";
 import { stateSchema } from "./state-schema.js";
 import { SHARED_NAME, sharedSchema } from "./shared-schema.js";
@@ -160,6 +161,7 @@ export const configSchema = z.strictObject({
       },
     }),
 }, { error: "must be a map of settings" }).superRefine((config, ctx) => {
+  for (const problem of accessProblems(config)) ctx.addIssue({ code: "custom", path: problem.path, message: problem.message });
   // A console on a demo's sibling host would share its cookies with the demos: the apex serves it then.
   if (config.admin.host && (config.admin.host === config.domain || config.admin.host.endsWith(`.${config.domain}`))) {
     ctx.addIssue({ code: "custom", path: ["admin", "host"], message: `must be outside ${config.domain} (a host under it could be a demo's; leave admin.host out to serve the console on ${config.domain})` });
@@ -286,3 +288,4 @@ function unwrap(schema: z.ZodType): z.ZodType {
   }
   return current;
 }
+

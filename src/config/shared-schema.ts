@@ -1,6 +1,7 @@
 // The config of shared demos (shared.<name>): one long-lived demo of an app at a fixed host, with replicas and a reset schedule.
 import { CronTime, validateCronExpression } from "cron";
 import { z } from "zod";
+import { accessSchema } from "./access-schema.js";
 
 /** 3 to 40 characters: the host's first label, as every demo id. */
 export const SHARED_NAME = /^[a-z][a-z0-9-]{1,38}[a-z0-9]$/;
@@ -25,6 +26,8 @@ export const sharedSchema = z.strictObject({
   timeZone: timeZone.default("UTC"),
   /** The state source of its app it is reset to; the app's default source when unset. */
   source: z.string({ error: "must be the name of one of the app's state sources" }).optional(),
-}, { error: "must be a map with app and optionally replicas, reset, timeZone and source" });
+  /** Who may open it; its app's access (but owner, which has no meaning here) otherwise. */
+  access: accessSchema.optional(),
+}, { error: "must be a map with app and optionally replicas, reset, timeZone, source and access" });
 
 export type SharedConfig = z.output<typeof sharedSchema>;

@@ -36,6 +36,8 @@ export interface AppSpec {
   demoMemory?: number;
   /** An app made of several services (a Compose file): `image` and `port` are then its routed service's. */
   environment?: import("./environments/environment-spec.js").EnvironmentTemplate;
+  /** Who may open its demos (nginx asks the controller for gated hosts); public when absent. */
+  access?: import("./access/policy.js").AccessPolicy | undefined;
 }
 
 /** Where an app's demos may open connections: anywhere public, nowhere, or only the listed addresses (and ports). */

@@ -51,6 +51,8 @@ export interface EngineOptions {
   drainMs?: number;
   /** The address visitors use for a host (scheme and public port): a container's DEMO_URL. By default http://<host>. */
   publicOrigin?: (host: string) => string;
+  /** The access edge: a gated demo's gate (nginx asks before serving its host); public demos have none. */
+  gateOf?: (demo: import("./model.js").Demo) => string | undefined;
 }
 
 /** The readiness settings of an app that is no longer configured (its demos are still adopted). */

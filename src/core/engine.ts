@@ -18,6 +18,7 @@ import { previewOps, type PreviewOps } from "./previews/previews.js";
 import type { AppSpec } from "./app-spec.js";
 import { UnknownServiceError, type EndedDemo, type EngineState, type ServiceStatus } from "./runtime.js";
 import { adoptAtStart, syncWithDocker } from "./instances/sync.js";
+import { publishUntilServed } from "./routing/route-desk.js";
 import { queueInfo, touch } from "./demos/waiting-line.js";
 import { restoreAccepted } from "./state/restart.js";
 import type { DemoService, DiskService, PreviewService } from "./services.js";
@@ -228,6 +229,11 @@ export class DemoEngine implements DemoService, PreviewService, DiskService {
   /** Publishes the routes of every live demo (the controller's start, tests); resolves to the generation. */
   publishRoutes(): Promise<number> {
     return this.core.publishRoutes();
+  }
+
+  /** Publishes the routes and resolves once nginx serves them (true) or refused or missed them (false): an access change. */
+  async publishRoutesAndWait(): Promise<boolean> {
+    return (await publishUntilServed(this.core, () => !this.core.closed, "an access change")) === true;
   }
 
   specFor(demo: Demo): AppSpec | undefined {

@@ -27,6 +27,8 @@ export interface ServerDeps {
   metrics?: import("../metrics/metrics.js").ControllerMetrics;
   /** When each shared demo is reset next (its cron schedule). */
   schedules?: { nextResetAt(name: string): number | undefined };
+  /** Who may open gated demos (access:); without it every demo is public. */
+  access?: import("../core/access/access-desk.js").AccessDesk;
   /** Extra facts for /api/status (the watcher's last outcome). */
   status: () => Promise<Record<string, unknown>>;
 }
@@ -44,6 +46,8 @@ export interface HttpContext extends ServerDeps {
   scripts: { launch: string; status: string; banner: string; preview: string };
   apexUrl: string;
   urlOf(demo: Demo): string;
+  /** Where a launch sends its visitor: the demo's address, or (access: owner) a one-time link that makes the browser its owner. */
+  entryUrlOf(demo: Demo): string;
   viewFor(demo: Demo, options?: { withInstances?: boolean }): ReturnType<typeof viewOf>;
   endedView(ended: EndedDemo): EndedDemoView;
   wantsHtml(request: FastifyRequest): boolean;
@@ -88,6 +92,7 @@ export function createHttpContext(deps: ServerDeps, pages: Pages, scripts: HttpC
     scripts,
     apexUrl,
     urlOf,
+    entryUrlOf: urlOf,
     viewFor: (demo, options) => {
       const view = viewOf(demo, urlOf(demo), engine.now(), engine.queueInfo(demo.id), options);
       // A shared demo has no time box: what the operator plans for it is its next reset.

@@ -185,6 +185,13 @@ export class Pages {
     return this.render("pages/console.eta", { title: "Console", ...view });
   }
 
+  /** What a person who may not (yet) open a gated demo sees: the way in its access mode offers, and why not. */
+  access(view: { mode: "signin" | "password" | "owner" | "none"; reason?: string; message?: string; to: string; issuer?: string; app: string }): string {
+    const title = view.mode === "owner" ? "This demo belongs to someone else" : view.mode === "password" ? "This demo needs a password" : view.mode === "signin" ? "Sign in to open this demo" : "This demo is not open to you";
+    const lead = view.mode === "owner" ? "It was launched in another browser." : "Its owners keep it to the people they choose.";
+    return this.render("pages/access.eta", { title, lead, apexUrl: this.context.apexUrl, homeUrl: this.context.apexUrl, ...view });
+  }
+
   problem(title: string, detail: string): string {
     return this.render("pages/demo-status.eta", { title, kind: "problem", message: detail, homeUrl: this.context.apexUrl });
   }

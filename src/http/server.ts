@@ -22,6 +22,12 @@ import { ConsoleAuth } from "./console/auth.js";
 import { consoleRoutes } from "./console/routes.js";
 import { Signer } from "./console/session.js";
 import { loadOrCreateSecret } from "../files/secret.js";
+import { accessGateRoutes } from "./access/gate.js";
+import { HostSessions } from "./access/host-sessions.js";
+import { accessApiRoutes } from "./access/shares.js";
+import { accessSignInRoutes } from "./access/sign-in.js";
+import type { AccessDesk } from "../core/access/access-desk.js";
+import type { HttpContext } from "./context.js";
 
 export { publicOrigin, type ServerDeps } from "./context.js";
 
@@ -79,6 +85,8 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
     throw new ProblemError("misdirected", `This server answers for ${config.domain} and its demos, not for ${JSON.stringify(given.slice(0, 100))}.`);
   });
 
+  // First: a gated host's every path is refused here before any page of ours answers on it.
+  if (deps.access) registerAccess(app, ctx, deps.access);
   demoHostPages(app, ctx, logo);
   visitorRoutes(app, ctx, logo);
   adminRoutes(app, ctx);
@@ -108,6 +116,22 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
   });
 
   return app;
+}
+
+/** Gated demos: nginx's check and the ways in on their hosts, the sign-in round trip, the share-link API, owner launches. */
+function registerAccess(app: FastifyInstance, ctx: HttpContext, desk: AccessDesk): void {
+  const sessions = new HostSessions(ctx.auth.signer, () => ctx.engine.now());
+  const oidc = ctx.config.admin.oidc;
+  const parts = { desk, sessions, ...(oidc ? { issuer: new URL(oidc.issuer).host } : {}), ...(ctx.metrics ? { counted: (result: "allowed" | "refused", reason: string) => ctx.metrics!.accessChecked(result, reason) } : {}) };
+  accessGateRoutes(app, ctx, parts);
+  accessSignInRoutes(app, ctx, parts);
+  accessApiRoutes(app, ctx, parts);
+  // An owner's demo opens in the browser that launched it: the launch answers a one-time link that sets its cookie.
+  ctx.entryUrlOf = (demo) => {
+    if (desk.policyOf(demo).mode !== "owner") return ctx.urlOf(demo);
+    const lifetime = Math.max(demo.expiresAt - ctx.engine.now(), 0) + 86_400_000;
+    return `${ctx.urlOf(demo)}__demo/access/finish?code=${sessions.code({ host: demo.host, via: "owner" }, lifetime)}`;
+  };
 }
 
 /**

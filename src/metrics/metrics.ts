@@ -30,7 +30,12 @@ export class ControllerMetrics {
   private readonly builds: Histogram<"source" | "outcome">;
   private readonly routesApplied: Histogram;
   readonly reaperLag: Histogram;
+  private readonly accessChecks: Counter<"result" | "reason">;
   private readonly apps: Set<string>;
+
+  accessChecked(result: "allowed" | "refused", reason: string): void {
+    this.accessChecks.inc({ result, reason });
+  }
 
   constructor(private readonly sources: MetricsSources) {
     const registers = [this.registry];
@@ -40,6 +45,7 @@ export class ControllerMetrics {
     for (const name of ["nodejs_active_handles_total", "nodejs_active_requests_total", "nodejs_active_resources_total"]) this.registry.removeSingleMetric(name);
     this.launches = new Counter({ name: "demo_launcher_launches_total", help: "Launch requests by app and outcome: started, warm (a pool member), queued, or refused (full, rate_limited, unknown_app, shutting_down).", labelNames: ["app", "outcome"], registers });
     this.launchToReady = new Histogram({ name: "demo_launcher_launch_to_ready_seconds", help: "From the accepted launch to the demo served through nginx.", labelNames: ["app", "kind"], buckets: LAUNCH_BUCKETS, registers });
+    this.accessChecks = new Counter({ name: "demo_launcher_access_checks_total", help: "Requests to gated hosts the controller decided (nginx keeps a yes a few seconds, so these are its cache misses), by result and reason: the way in (signin, password, share, owner) or why not (no-session, not-allowed, share-ended, wrong-password, rate-limited, …).", labelNames: ["result", "reason"], registers });
     this.ended = new Counter({ name: "demo_launcher_demos_ended_total", help: "Demos that ended, by status: expired, stopped or failed.", labelNames: ["app", "kind", "status"], registers });
     this.replacements = new Histogram({ name: "demo_launcher_replacement_duration_seconds", help: "Zero-downtime replacements by outcome, from start to the switch (or the failure).", labelNames: ["outcome"], buckets: JOB_BUCKETS, registers });
     this.rewinds = new Histogram({ name: "demo_launcher_rewind_duration_seconds", help: "Rewinds of a demo's database by outcome (done or failed).", labelNames: ["app", "outcome"], buckets: JOB_BUCKETS, registers });

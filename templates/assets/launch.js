@@ -33,7 +33,7 @@
           // The demo's own address shows its real progress (or the visitor's place in line) and
           // becomes the app by itself; a problem (too many launches, host full) is said right here.
           say(status, "Opening your demo…", true);
-          window.location.assign(answer.body.url);
+          window.location.assign(answer.body.entryUrl || answer.body.url);
         })
         .catch(function () { form.submit(); });
     });

@@ -24,6 +24,7 @@ describe("shipped production files", () => {
     await writeFile(path.join(dir, "routes.conf"), routes);
     const site = (await readFile(path.join(PACKAGE_ROOT, "nginx/site.conf"), "utf8"))
       .replaceAll("/var/lib/demo-launcher/nginx/routes.conf", path.join(dir, "routes.conf"))
+      .replace("/var/lib/nginx/demo-launcher-auth", path.join(dir, "auth-cache"))
       .replace("/etc/letsencrypt/live/demo.example.org/fullchain.pem", path.join(dir, "cert.pem"))
       .replace("/etc/letsencrypt/live/demo.example.org/privkey.pem", path.join(dir, "key.pem"))
       .replace(/listen (\[::\]:)?(80|443)/g, (_match, v6, port) => `listen ${v6 ? "[::1]:" : "127.0.0.1:"}${port === "80" ? 18080 : 18443}`);

@@ -11,13 +11,13 @@ export interface TestProvider {
 }
 
 /** The port comes first: the console's config names the issuer before the console's own address is known. */
-export async function startOidcProvider(options: { port?: number; redirectUri: string; accounts: Record<string, { email: string; groups?: string[] }> }): Promise<TestProvider> {
+export async function startOidcProvider(options: { port?: number; redirectUri: string | string[]; accounts: Record<string, { email: string; groups?: string[] }> }): Promise<TestProvider> {
   const port = options.port ?? (await freePort());
   const issuer = `http://127.0.0.1:${port}`;
   const clientId = "demo-launcher-console";
   const clientSecret = "console-client-secret-for-tests-only";
   const provider = new Provider(issuer, {
-    clients: [{ client_id: clientId, client_secret: clientSecret, redirect_uris: [options.redirectUri], response_types: ["code"], grant_types: ["authorization_code"] }],
+    clients: [{ client_id: clientId, client_secret: clientSecret, redirect_uris: [options.redirectUri].flat(), response_types: ["code"], grant_types: ["authorization_code"] }],
     async findAccount(_ctx, id) {
       const account = options.accounts[id];
       if (!account) return undefined;

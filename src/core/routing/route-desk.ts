@@ -22,6 +22,7 @@ export class RouteDesk {
     private readonly registry: DemoRegistry,
     private readonly now: () => number,
     private readonly specFor: (demo: Demo) => AppSpec | undefined,
+    private readonly gateOf: (demo: Demo) => string | undefined = () => undefined,
   ) {}
 
   /** The newest generation written. */
@@ -35,7 +36,7 @@ export class RouteDesk {
     this.publishedAt = this.now();
     this.registry.transitions.notify();
     // Each app says whether it wants the time-left banner; preview sources never do (a team's own copy).
-    return this.publisher.publish(() => demoRoutes(this.registry.values(), this.now(), this.specFor));
+    return this.publisher.publish(() => demoRoutes(this.registry.values(), this.now(), this.specFor, this.gateOf));
   }
 
   confirm(generation: number, timeoutMs: number): Promise<RouteConfirmation> {

@@ -11,6 +11,8 @@ export interface Route {
   banner?: boolean;
   /** Whether nginx logs its requests for the controller (previews: idle stop and `keep` count them). */
   watched?: boolean;
+  /** A gated host (access other than public): nginx asks the controller first; the value keys its cached answers. */
+  gate?: string;
 }
 
 const HOST_PATTERN = /^[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)+$/;
@@ -30,7 +32,7 @@ function earlyBackend(demo: Demo): string | undefined {
 }
 
 /** Only demos whose app answers get a route; every other host falls through to the controller. */
-export function routesFor(demos: Iterable<Demo>, now: number, bannerFor: (demo: Demo) => boolean = () => false, watchedFor: (demo: Demo) => boolean = () => false): Route[] {
+export function routesFor(demos: Iterable<Demo>, now: number, bannerFor: (demo: Demo) => boolean = () => false, watchedFor: (demo: Demo) => boolean = () => false, gateOf: (demo: Demo) => string | undefined = () => undefined): Route[] {
   const routes: Route[] = [];
   for (const demo of demos) {
     if (!isRoutable(demo, now)) continue;
@@ -38,12 +40,14 @@ export function routesFor(demos: Iterable<Demo>, now: number, bannerFor: (demo: 
     const early = earlyBackend(demo);
     const backends = (healthy.length === 0 && early ? [early] : healthy).sort();
     if (backends.length === 0) continue;
-    routes.push({ id: demo.id, host: demo.host, backends, ...(bannerFor(demo) ? { banner: true } : {}), ...(watchedFor(demo) ? { watched: true } : {}) });
+    const gate = gateOf(demo);
+    const gated = gate !== undefined ? { gate } : {};
+    routes.push({ id: demo.id, host: demo.host, backends, ...(bannerFor(demo) ? { banner: true } : {}), ...(watchedFor(demo) ? { watched: true } : {}), ...gated });
     // An environment's further routed services, each at `<name>-<demo host>` (api-k3x9q2ab.demo.example.org).
     const serving = healthyInstances(demo);
     for (const name of new Set(serving.flatMap((instance) => Object.keys(instance.routes ?? {})))) {
       const further = serving.flatMap((instance) => (instance.routes?.[name] ? [instance.routes[name]] : [])).sort();
-      routes.push({ id: `${demo.id}-${name}`, host: furtherHost(name, demo.host), backends: further, ...(watchedFor(demo) ? { watched: true } : {}) });
+      routes.push({ id: `${demo.id}-${name}`, host: furtherHost(name, demo.host), backends: further, ...(watchedFor(demo) ? { watched: true } : {}), ...gated });
     }
   }
   // A stable order keeps the file byte-identical when nothing changed, so no needless reload.
@@ -55,8 +59,8 @@ export function routesFor(demos: Iterable<Demo>, now: number, bannerFor: (demo: 
  * it (never on a shared demo: many visitors; preview sources say no), idle tracking for previews. `render` prints
  * the same routes from what Docker runs, so the two files cannot differ.
  */
-export function demoRoutes(demos: Iterable<Demo>, now: number, specFor: (demo: Demo) => { banner: boolean } | undefined): Route[] {
-  return routesFor(demos, now, (demo) => demo.kind !== "shared" && (specFor(demo)?.banner ?? true), (demo) => demo.kind === "preview");
+export function demoRoutes(demos: Iterable<Demo>, now: number, specFor: (demo: Demo) => { banner: boolean } | undefined, gateOf?: (demo: Demo) => string | undefined): Route[] {
+  return routesFor(demos, now, (demo) => demo.kind !== "shared" && (specFor(demo)?.banner ?? true), (demo) => demo.kind === "preview", gateOf);
 }
 
 /** Guards the template: a value that could break or inject nginx syntax is refused, not written. */
@@ -65,6 +69,7 @@ export function assertRouteIsSafe(route: Route): void {
   if (!ID_PATTERN.test(route.id)) throw new Error(`refusing unsafe route id ${JSON.stringify(route.id)}`);
   if (route.backends.length === 0) throw new Error(`refusing a route without backends for ${route.host}`);
   for (const backend of route.backends) if (!ENDPOINT_PATTERN.test(backend)) throw new Error(`refusing unsafe backend ${JSON.stringify(backend)}`);
+  if (route.gate !== undefined && !/^[a-z][0-9]{1,12}$/.test(route.gate)) throw new Error(`refusing unsafe gate ${JSON.stringify(route.gate)}`);
 }
 
 /** What nginx was last told: the generation and each routed host's endpoints (for adoption at start). */

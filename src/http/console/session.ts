@@ -22,7 +22,8 @@ export interface PendingSignIn {
 }
 
 const b64 = (buffer: Buffer) => buffer.toString("base64url");
-type Purpose = "session" | "sign-in" | "csrf";
+/** One key per purpose: the console's, and the demo hosts' sessions and sign-ins (src/http/access/). */
+export type Purpose = "session" | "sign-in" | "csrf" | "access" | "access-sign-in";
 
 export class Signer {
   private readonly keys: Record<Purpose, Buffer>;
@@ -32,7 +33,7 @@ export class Signer {
   constructor(secret: Buffer, private readonly now: () => number) {
     // One key per purpose: a value signed as one thing can never pass as another.
     const derive = (purpose: string) => createHmac("sha256", secret).update(`demo-launcher console ${purpose}`).digest();
-    this.keys = { session: derive("session"), "sign-in": derive("sign-in"), csrf: derive("csrf") };
+    this.keys = { session: derive("session"), "sign-in": derive("sign-in"), csrf: derive("csrf"), access: derive("access"), "access-sign-in": derive("access-sign-in") };
   }
 
   newSession(who: string, via: Session["via"], lifetimeMs: number): { session: Session; value: string } {
@@ -76,7 +77,8 @@ export class Signer {
     return `${body}.${b64(createHmac("sha256", this.keys[purpose]).update(body).digest())}`;
   }
 
-  private verify<T extends { exp: number }>(purpose: Purpose, value: string | undefined): T | undefined {
+  /** A value this signer signed for `purpose`, not expired; undefined otherwise. */
+  verify<T extends { exp: number }>(purpose: Purpose, value: string | undefined): T | undefined {
     if (!value || value.length > 4096) return undefined;
     const [body, signature, extra] = value.split(".");
     if (!body || !signature || extra !== undefined) return undefined;

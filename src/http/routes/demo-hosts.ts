@@ -13,6 +13,8 @@ export function demoHostPages(app: FastifyInstance, ctx: HttpContext, logo: { bo
     const id = idFromHost(request.headers.host, config.domain);
     if (!id) return;
     const path = request.url.split("?")[0];
+    // The ways into a gated demo are routes of their own (src/http/access/).
+    if (path?.startsWith("/__demo/access/")) return;
     if (path === "/favicon.ico") return sendFavicon(reply, config, logo);
     if (path === "/__demo/status.js" || path === "/__demo/banner.js") {
       return reply.type("text/javascript; charset=utf-8").header("cache-control", "public, max-age=300").send(path === "/__demo/status.js" ? scripts.status : scripts.banner);
