@@ -46,7 +46,7 @@ export function accessProblems(config: { admin: { oidc?: unknown }; apps: Record
   const sections: Array<[string[], Record<string, { access?: AccessPolicy | undefined }>]> = [[["apps"], config.apps], [["previews"], config.previews], [["shared"], config.shared], [["github", "repos"], config.github?.repos ?? {}]];
   for (const [prefix, entries] of sections) {
     for (const [name, entry] of Object.entries(entries)) {
-      if (entry.access?.mode === "signin" && !config.admin.oidc) problems.push({ path: [...prefix, name, "access"], message: "is signin, which needs admin.oidc (the console's OpenID provider signs people into demos too)" });
+      if (entry.access?.mode === "signin" && !config.admin.oidc) problems.push({ path: [...prefix, name, "access"], message: "needs admin.oidc: people sign into demos through the console's OpenID provider" });
     }
   }
   return problems;

@@ -20,13 +20,14 @@ export class AccessFile implements AccessStore {
   readonly file: string;
   private readonly write: (content: () => string) => Promise<void>;
 
-  constructor(stateDir: string, private readonly logger: Logger) {
+  /** `readOnly`: for a command beside a running controller (render): a damaged file is left where it is. */
+  constructor(stateDir: string, private readonly logger: Logger, private readonly readOnly = false) {
     this.file = path.join(stateDir, "access.json");
     this.write = serialWriter(this.file, (error) => logger.error(`writing ${this.file} failed: ${describeError(error)}`));
   }
 
   async load(): Promise<AccessState | undefined> {
-    await removeStaleTemps(this.file);
+    if (!this.readOnly) await removeStaleTemps(this.file);
     const text = await readIfExists(this.file);
     if (text === undefined) return undefined;
     let parsed: unknown;
@@ -49,6 +50,7 @@ export class AccessFile implements AccessStore {
 
   /** Gated hosts stay gated without it: only links and per-demo passwords are lost, which refuses rather than opens. */
   private async setAside(why: string): Promise<undefined> {
+    if (this.readOnly) return undefined;
     const aside = `${this.file}.unreadable-${systemScheduler.now()}`;
     await rename(this.file, aside).catch(() => {});
     this.logger.error(`the access file ${this.file} ${why}; moved it to ${aside} and started without its share links and passwords`);

@@ -3,7 +3,7 @@
 // (on the controller's clock) and are revoked at once, a cookie of one host refused on another, a password page with
 // its rate limit, and a visitor's demo kept to the browser that launched it.
 import { randomBytes } from "node:crypto";
-import { chmod, copyFile, mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
+import { chmod, copyFile, mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import http from "node:http";
 import os from "node:os";
 import path from "node:path";
@@ -12,6 +12,8 @@ import type { Browser, BrowserContext, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { PREVIEW_IMAGE_REPO } from "../../src/builds/image-builder.js";
 import { branchLabel } from "../../src/core/previews/preview-names.js";
+import { runRender } from "../../src/cli/commands/render.js";
+import { collectingOutput } from "../../src/cli/output.js";
 import { SAMPLE_IMAGE } from "../../src/docker/sample-image.js";
 import { ACCESS_COOKIE } from "../../src/http/access/host-sessions.js";
 import { hashPassword } from "../../src/http/access/passwords.js";
@@ -229,6 +231,12 @@ previews:
     expect([afterRevoke.status, afterRevoke.body.includes('data-reason="share-ended"')]).toEqual([401, true]);
     expect((await other.goto(`http://${previewHost}:${stack.nginxPort}/`))?.status()).toBe(401);
     expect((await other.goto(revoked.json.url))?.status()).toBe(404);
+    // `render` prints the file the controller wrote, gates and all (the access file keeps each demo's).
+    const rendered = collectingOutput();
+    await runRender(stack.config, rendered);
+    const written = await readFile(path.join(stack.config.nginx.configDir, "routes.conf"), "utf8");
+    expect(written).toMatch(new RegExp(`${previewHost.replaceAll(".", "\\.")} "s[1-9]\\d*";`));
+    expect(rendered.lines).toEqual(written.split("\n").filter((line) => line.length > 0));
 
     // The other link's end comes on the controller's clock: two minutes later, with nothing slept.
     expect((await guest.reload())?.status()).toBe(200);

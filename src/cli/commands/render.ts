@@ -13,6 +13,9 @@ import { connectDocker } from "../../docker/runtime.js";
 import { RoutesFile } from "../../nginx/routes-file.js";
 import { httpReadinessProbe } from "../../probe/http.js";
 import { systemScheduler } from "../../clock/system-scheduler.js";
+import { accessPolicyOf } from "../../app/access.js";
+import { gateFor } from "../../core/access/access-desk.js";
+import { AccessFile } from "../../state/access-file.js";
 
 export function defineRender(program: Command, cli: CliContext): void {
   program
@@ -41,6 +44,9 @@ export async function runRender(config: Config, out: Output = stdout): Promise<n
   );
   const { generation } = await routesFile.readCurrent();
   const previews = previewSpecs(config);
-  out.write(routesFile.render(demoRoutes(demos.values(), systemScheduler.now(), (demo) => (demo.kind === "preview" ? previews[demo.app] : config.apps[demo.app])), generation));
+  // Gated hosts get the gate the controller gave them (its access file keeps each demo's epoch).
+  const epochs = (await new AccessFile(config.stateDir, consoleLogger("render"), true).load().catch(() => undefined))?.epochs ?? {};
+  const policyOf = accessPolicyOf(config);
+  out.write(routesFile.render(demoRoutes(demos.values(), systemScheduler.now(), (demo) => (demo.kind === "preview" ? previews[demo.app] : config.apps[demo.app]), (demo) => gateFor(policyOf(demo), epochs[demo.id])), generation));
   return 0;
 }

@@ -43,6 +43,11 @@ export interface AccessDeskOptions {
   republish(): Promise<unknown>;
 }
 
+/** The gate of a demo under this policy at this epoch (`render` prints the same from the access file). */
+export function gateFor(policy: AccessPolicy, epoch: number | undefined): string | undefined {
+  return policy.mode === "public" ? undefined : `${policy.mode[0]}${epoch ?? 0}`;
+}
+
 const hashToken = (token: string) => createHash("sha256").update(token).digest("base64url");
 /** A stamp names a password without revealing anything about it. */
 const stampOf = (hash: string) => createHash("sha256").update(hash).digest("base64url").slice(0, 16);
@@ -70,8 +75,7 @@ export class AccessDesk {
 
   /** What nginx keys its cached answers with for this host; undefined for a public one (no check at all). */
   gateOf(demo: Demo): string | undefined {
-    const mode = this.policyOf(demo).mode;
-    return mode === "public" ? undefined : `${mode[0]}${this.state.epochs[demo.id] ?? 0}`;
+    return gateFor(this.policyOf(demo), this.state.epochs[demo.id]);
   }
 
   /** `host`: the demo's own or one of its further routed services' (each holds its own session). */
