@@ -79,13 +79,31 @@
     return { input, node: el("label", {}, `${label} `, input) };
   }
 
+  /** A result to pass on (a share link): the text, the value in a field that selects itself, and a Copy button. */
+  function sayWithCopy(text, value) {
+    const field = el("input", { type: "text", readonly: true, value, "aria-label": "Link", "data-copy-value": true, onfocus: (event) => event.target.select() });
+    const button = el("button", { className: "secondary", "data-action": "copy", onclick: async () => {
+      try {
+        await navigator.clipboard.writeText(value);
+        button.textContent = "Copied";
+      } catch {
+        field.focus();
+        button.textContent = "Press Ctrl+C";
+      }
+    } }, "Copy");
+    report.replaceChildren(text, " ", field, " ", button);
+    report.classList.remove("bad");
+  }
+
   async function act(title, text, field, run, done) {
     const answer = await confirmAction(title, text, field);
     if (answer === null) return say(`${title}: cancelled.`);
     say(`${title}…`);
     try {
-      await run(answer);
-      say(done(answer));
+      const result = await run(answer);
+      const outcome = done(answer, result);
+      if (typeof outcome === "string") say(outcome);
+      else sayWithCopy(outcome.text, outcome.copy);
     } catch (error) {
       say(`${title} failed: ${error.message}`, true);
     }
@@ -128,6 +146,10 @@
   const demoActions = (demo) => {
     const id = demo.id;
     const buttons = [el("button", { className: "secondary", "data-action": "logs", onclick: () => showLog(`Container log of ${id}`, `/api/demos/${id}/logs?lines=300`) }, "Logs")];
+    // A gated demo's share link: shown once, here, with a Copy button; the row lists it with its time left.
+    if (demo.access && demo.access !== "public" && demo.status !== "queued") {
+      buttons.push(el("button", { "data-action": "share", onclick: () => act(`Share ${id}`, "Make a link that opens this demo without signing in, until its end (1m to 30d).", textField("Lasts", "3d", "1h, 3d"), (ttl) => api("POST", `/api/demos/${id}/shares`, { ttl }), (ttl, share) => ({ text: `Share link for ${id}, for ${ttl}:`, copy: share.url })) }, "Share"));
+    }
     // A shared demo has no time box, and stopping it only starts it again: its row in Shared demos has Reset.
     if (demo.kind === "shared") return buttons;
     if (demo.status === "ready" || demo.status === "starting") {
@@ -202,6 +224,7 @@
       { label: "Demo", value: (demo) => [el("a", { href: demo.url, target: "_blank", rel: "noopener" }, demo.host), el("span", { className: "sub" }, demo.id)] },
       { label: "Kind", value: (demo) => [demo.kind, demo.pooled ? el("span", { className: "sub" }, "warm pool") : null] },
       { label: "App", value: (demo) => demo.app },
+      { label: "Access", value: (demo) => [demo.access || "public", ...(demo.shares || []).map((share) => el("span", { className: "sub", "data-share": share.id }, `link ${share.note || share.id}: `, el("span", { "data-expires": share.expiresAt }, left(share.expiresAt)), " ", el("button", { className: "secondary", "data-action": `revoke-${share.id}`, onclick: () => act(`Revoke link ${share.id}`, `End this link of ${demo.id} now? Everyone who opened the demo with it is refused from their next request.`, null, () => api("DELETE", `/api/demos/${demo.id}/shares/${share.id}`), () => `Revoked link ${share.id} of ${demo.id}.`) }, "Revoke")))] },
       { label: "Owner", value: (demo) => demo.owner || "—" },
       { label: "Status", value: (demo) => [badge(demo.status), demo.status === "starting" ? el("span", { className: "sub" }, demo.step) : null, demo.replacement ? el("span", { className: "sub" }, `replacement ${demo.replacement.status}${demo.replacement.reason ? `: ${demo.replacement.reason}` : ""}`) : null, demo.reason ? el("span", { className: "sub" }, demo.reason) : null] },
       { label: "Time left", value: (demo) => (demo.kind === "shared" ? "kept (shared)" : el("span", { "data-expires": demo.expiresAt }, left(demo.expiresAt))) },

@@ -132,7 +132,7 @@ previews:
     provider = await startOidcProvider({
       port: providerPort,
       redirectUri: [`${apex}/__admin/callback`, `${apex}/__access/callback`],
-      accounts: { alice: { email: "alice@example.org" }, mallory: { email: "mallory@elsewhere.test" } },
+      accounts: { alice: { email: "alice@example.org" }, mallory: { email: "mallory@elsewhere.test" }, ops: { email: "ops@example.org" } },
     });
     browser = await launchBrowser();
     const build = await api("POST", "/api/builds", { source: SOURCE, branch: "main" });
@@ -269,6 +269,34 @@ previews:
     expect((await api("PUT", `/api/demos/${locked.id}/access/password`, { password: "a brand new passphrase" })).status).toBe(204);
     const afterChange = await stack.viaNginx(locked.host, "/", { headers: { cookie, accept: "text/html" } });
     expect([afterChange.status, afterChange.body.includes('data-reason="password-changed"')]).toEqual([401, true]);
+  }, 120_000);
+
+  it("shows each demo's access in the console, makes a share link there with a copy button, and lists it with its time left", async () => {
+    const demoId = branchLabel(SOURCE, "main");
+    const page = await freshPage();
+    await page.goto(`${apex}/__admin/`);
+    await signInAs(page, "ops");
+    await page.waitForURL(`${apex}/__admin/`);
+    const row = page.locator(`[data-table="demos"] tr[data-key="${demoId}"]`);
+    await row.waitFor();
+    expect(await row.locator('td[data-label="Access"]').textContent()).toContain("signin");
+    await row.getByRole("button", { name: "Share" }).click();
+    await page.locator("dialog[data-confirm][open]").waitFor();
+    await page.keyboard.press("Control+A");
+    await page.keyboard.type("1h");
+    await page.getByRole("button", { name: "Confirm" }).click();
+    const link = page.locator("[data-report] input[data-copy-value]");
+    await link.waitFor();
+    const url = await link.inputValue();
+    expect(url).toMatch(new RegExp(`^http://${previewHost}:${stack.nginxPort}/__demo/access/share/`));
+    expect(await page.locator("[data-report]").getByRole("button", { name: "Copy" }).count()).toBe(1);
+    const share = (await api("GET", `/api/demos/${demoId}/shares`)).json.shares.find((entry: { secondsLeft: number }) => entry.secondsLeft > 3000);
+    await row.locator(`[data-share="${share.id}"]`).waitFor();
+    expect(await row.locator(`[data-share="${share.id}"]`).textContent()).toMatch(/^link \w+: (59|60) min/);
+    await screenshot(page, "access-console-share");
+    const guest = await freshPage();
+    await guest.goto(url);
+    expect(await guest.textContent("h1#message")).toBe("Gated preview");
   }, 120_000);
 
   it("keeps an owner's demo to the browser that launched it; another browser gets a launch button", async () => {

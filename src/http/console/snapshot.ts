@@ -23,7 +23,9 @@ export async function consoleSnapshot(ctx: HttpContext): Promise<Record<string, 
   const demos = shown.map((demo) => {
     // secondsLeft changes every second: the page counts down from expiresAt, and the stream sends only real changes.
     const { secondsLeft: _secondsLeft, url, ...view } = ctx.viewFor(demo, { withInstances: true });
-    return { ...view, url, ...(demo.owner ? { owner: demo.owner.slice(0, 10) } : {}), ...(demo.pooled ? { pooled: true } : {}), rewindable: Boolean(config.apps[demo.app]?.state), ...(services.has(demo.id) ? { services: services.get(demo.id) } : {}) };
+    // Who may open it, and its live share links (never their tokens: a link is shown once, when it is made).
+    const access = ctx.access ? { access: ctx.access.policyOf(demo).mode, shares: ctx.access.shares(demo.id).map((share) => ({ id: share.id, note: share.note, expiresAt: new Date(share.expiresAt).toISOString() })) } : {};
+    return { ...view, url, ...access, ...(demo.owner ? { owner: demo.owner.slice(0, 10) } : {}), ...(demo.pooled ? { pooled: true } : {}), rewindable: Boolean(config.apps[demo.app]?.state), ...(services.has(demo.id) ? { services: services.get(demo.id) } : {}) };
   });
   const queue = all
     .filter((demo) => demo.status === "queued")
