@@ -14,6 +14,7 @@ import { swarmRows, type SwarmResults } from "./swarm.js";
 import { memoryRows, type MemoryResults } from "./memory.js";
 import { underLoadRows, type UnderLoadResults } from "./under-load.js";
 import { defenceRows, type DefenceResults } from "./defences.js";
+import { accessRows, type AccessResults } from "./access.js";
 
 export type Results = Record<string, unknown>;
 
@@ -75,6 +76,7 @@ export function tableRows(results: Results): Array<{ key: string; cells: string[
   if (results.memory) add("memory", ...memoryRows(results.memory as MemoryResults));
   if (results.underLoad) add("underLoad", ...underLoadRows(results.underLoad as UnderLoadResults));
   if (results.defences) add("defences", ...defenceRows(results.defences as DefenceResults));
+  if (results.access) add("access", ...accessRows(results.access as AccessResults));
   if (r.reloadLoad) add("reloadLoad", [`Serving through ${r.reloadLoad.launches} launches + expiries (${r.reloadLoad.reloads} reloads)`, `${r.reloadLoad.requests} requests`, `${r.reloadLoad.errors5xx} × 5xx, ${r.reloadLoad.connectErrors} failed connects`, "target 0 and 0"]);
   return rows;
 }

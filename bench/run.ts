@@ -24,6 +24,7 @@ import { swarmBench } from "./swarm.js";
 import { memoryBench } from "./memory.js";
 import { startWrk } from "./wrk.js";
 import { launchesUnderLoad } from "./under-load.js";
+import { accessBench } from "./access.js";
 import { defencesBench } from "./defences.js";
 import { mergeIntoRecord, readRecord, resultsOf, table, writeRecord, type Results } from "./report.js";
 import type { DemoList, DemoView } from "../src/api/views.js";
@@ -426,6 +427,7 @@ const sections: Array<[string, "core" | "heavy", () => Promise<void>]> = [
   ["under load", "heavy", async () => void (results.underLoad = await launchesUnderLoad(SAMPLE_IMAGE, quick ? 50 : 200, quick ? 50 : 200, quick ? 20 : 60, log))],
   ["memory", "core", async () => void (results.memory = await memoryBench(quick ? [1000, 5000] : [1000, 5000, 10_000], log))],
   ["defences", "core", async () => void (results.defences = await defencesBench(SAMPLE_IMAGE, quick ? 10 : SIZE.cold * 2, log))],
+  ["access", "core", async () => void (results.access = await accessBench(quick ? 500 : 3000, log))],
 ];
 const out = path.join(path.dirname(new URL(import.meta.url).pathname), "results", "latest.json");
 // --table: the table of the figures on record (each section as its last full run measured it), without running anything.
