@@ -113,7 +113,8 @@ export class Pages {
   }
 
   /** A served preview's own page (/__demo/): what it serves, and "Start fresh". */
-  previewHome(demo: Demo): string {
+  /** `gated`: it links the person's access page (sign-out, share links). */
+  previewHome(demo: Demo, gated = false): string {
     const facts = demo.preview;
     const what = facts?.pr ? `pull request #${facts.pr}` : facts?.branch ? `branch ${facts.branch}` : "a commit";
     return this.render("pages/demo-status.eta", {
@@ -122,6 +123,7 @@ export class Pages {
       message: `It serves ${what}${facts?.commit ? ` at ${facts.commit.slice(0, 12)}` : ""} of ${demo.app}.`,
       reset: { action: "/__demo/reset", text: "Start over from the first data of its newest build: every change made in this preview is lost, for everybody who reviews it.", button: "Start fresh" },
       open: true,
+      ...(gated ? { accessPage: "/__demo/access/" } : {}),
     });
   }
 
@@ -190,6 +192,11 @@ export class Pages {
     const title = view.mode === "owner" ? "This demo belongs to someone else" : view.mode === "password" ? "This demo needs a password" : view.mode === "signin" ? "Sign in to open this demo" : "This demo is not open to you";
     const lead = view.mode === "owner" ? "It was launched in another browser." : "Its owners keep it to the people they choose.";
     return this.render("pages/access.eta", { title, lead, apexUrl: this.context.apexUrl, homeUrl: this.context.apexUrl, ...view });
+  }
+
+  /** A gated demo's page for the person in it: how they got in, sign-out, and (a signed-in member of a preview) share links. */
+  accessHome(view: { host: string; how: string; canShare: boolean; csrf: string; link?: { url: string; until: string } }): string {
+    return this.render("pages/access-home.eta", { title: "Your access", homeUrl: this.context.apexUrl, ...view });
   }
 
   problem(title: string, detail: string): string {

@@ -189,7 +189,7 @@ previews:
     expect(await upgradeStatus(stack.nginxPort, previewHost, "/cgi-bin/ws", await hostCookie(browserPage, previewHost))).toBe(101);
   }, 120_000);
 
-  it("refuses a person of another domain with the reason, and a host's cookie on another gated host", async () => {
+  it("refuses a person of another domain with the reason and a host's cookie on another host; a member shares the preview and signs out", async () => {
     const page = await freshPage();
     await page.goto(`http://${previewHost}:${stack.nginxPort}/`);
     await signInAs(page, "mallory");
@@ -208,6 +208,28 @@ previews:
     const replayed = await stack.viaNginx(locked.host, "/", { headers: { accept: "text/html", cookie: await hostCookie(alice, previewHost) } });
     expect(replayed.status).toBe(401);
     expect(replayed.body).toContain('data-reason="other-host"');
+
+    // A signed-in member shares the preview from its access page; without the page's token nobody can make one.
+    const forged = await stack.viaNginx(previewHost, "/__demo/access/shares", { method: "POST", headers: { cookie: await hostCookie(alice, previewHost), "content-type": "application/x-www-form-urlencoded" }, body: "ttl=3d" });
+    expect(forged.status).toBe(403);
+    await alice.goto(`http://${previewHost}:${stack.nginxPort}/__demo/`);
+    await alice.getByRole("link", { name: "Share it, or sign out" }).click();
+    expect(await alice.textContent(".lead")).toContain("signed in as alice@example.org");
+    await alice.fill("#note", "for the designer");
+    await alice.getByRole("button", { name: "Make a share link" }).click();
+    const link = await alice.locator("[data-share-link]").inputValue();
+    const shares = (await api("GET", `/api/demos/${branchLabel(SOURCE, "main")}/shares`)).json.shares as Array<{ id: string; by: string; note: string }>;
+    const made = shares.find((share) => share.note === "for the designer")!;
+    expect(made.by).toBe("alice@example.org");
+    const designer = await freshPage();
+    await designer.goto(link);
+    expect(await designer.textContent("h1#message")).toBe("Gated preview");
+    expect((await api("DELETE", `/api/demos/${branchLabel(SOURCE, "main")}/shares/${made.id}`)).status).toBe(204);
+    // Signing out ends that browser's session at once.
+    await alice.goto(`http://${previewHost}:${stack.nginxPort}/__demo/access/`);
+    const before = await hostCookie(alice, previewHost);
+    await alice.getByRole("button", { name: /^Sign out of/ }).click();
+    expect((await stack.viaNginx(previewHost, "/", { headers: { cookie: before, accept: "text/html" } })).body).toContain('data-reason="signed-out"');
   }, 120_000);
 
   it("opens the preview with a share link in a fresh browser until the link's end, and stops at once when it is revoked", async () => {

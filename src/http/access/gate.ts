@@ -6,7 +6,8 @@ import { refusalText, type AccessVerdict, type HostSession } from "../../core/ac
 import type { Demo } from "../../core/model.js";
 import { parsePreviewLabel } from "../../core/previews/preview-names.js";
 import { furtherHost, idFromHost, normalizeHost } from "../../core/routing/naming.js";
-import { NO_STORE, type HttpContext } from "../context.js";
+import { NO_STORE, publicOrigin, type HttpContext } from "../context.js";
+import { parseDuration } from "../../core/duration.js";
 import { sendProblem, ProblemError } from "../problem.js";
 import type { HostSessions } from "./host-sessions.js";
 import { passwordMatches } from "./passwords.js";
@@ -155,6 +156,36 @@ export function accessGateRoutes(app: FastifyInstance, ctx: HttpContext, parts: 
     }
     ctx.logger.info(`access: share link ${share.id} opened ${target.host}`, { demo: target.demo.id });
     return enter(reply, { host: target.host, via: "share", share: share.id }, share.expiresAt - ctx.engine.now(), "/");
+  });
+
+  // The person's own page on a gated host: how they got in, sign-out, and share links for a signed-in member of a preview.
+  const memberOf = (request: FastifyRequest) => {
+    const found = verdictOf(request);
+    if (!found?.session || !found.verdict.allowed) return undefined;
+    const canShare = found.session.via === "signin" && found.target.demo.kind === "preview";
+    return { ...found, session: found.session, canShare, csrf: ctx.auth.signer.csrfToken({ sid: found.session.sid, who: "", via: "token", exp: found.session.exp }) };
+  };
+  const how = (session: HostSession) => (session.via === "signin" ? `signed in as ${session.who ?? "?"}` : session.via === "share" ? "with a share link" : session.via === "password" ? "with its password" : "as the browser that launched it");
+  app.get("/__demo/access/", async (request, reply) => {
+    const member = memberOf(request);
+    if (!member) return reply.code(303).header("cache-control", NO_STORE).redirect("/", 303);
+    return reply.type("text/html; charset=utf-8").header("cache-control", NO_STORE).send(ctx.pages.accessHome({ host: member.target.host, how: how(member.session), canShare: member.canShare, csrf: member.csrf }));
+  });
+
+  app.post("/__demo/access/shares", async (request, reply) => {
+    const member = memberOf(request);
+    const body = (request.body ?? {}) as Record<string, unknown>;
+    const own = publicOrigin(ctx.config, member?.target.host ?? "");
+    // A sibling demo shares our site (SameSite lets its forms carry the cookie): the session's own token must come along.
+    if (!member?.canShare || (request.headers.origin !== undefined && request.headers.origin !== own) || !ctx.auth.signer.csrfMatches({ sid: member.session.sid, who: "", via: "token", exp: member.session.exp }, body.csrf)) {
+      throw new ProblemError("forbidden", "Share links of a preview are made from its own access page (/__demo/access/) by someone signed in to it.");
+    }
+    const ttl = typeof body.ttl === "string" ? parseDuration(body.ttl) : undefined;
+    if (ttl === undefined || ttl < 60_000 || ttl > 30 * 86_400_000) throw new ProblemError("bad-request", '"ttl" must be a duration from 1m to 30d such as 3d.');
+    const note = typeof body.note === "string" ? body.note.slice(0, 200) : "";
+    const { share, token } = await desk.createShare(member.target.demo, ttl, note, member.session.who ?? "a member");
+    const url = `${own}/__demo/access/share/${token}`;
+    return reply.type("text/html; charset=utf-8").header("cache-control", NO_STORE).send(ctx.pages.accessHome({ host: member.target.host, how: how(member.session), canShare: true, csrf: member.csrf, link: { url, until: new Date(share.expiresAt).toISOString() } }));
   });
 
   app.post("/__demo/access/sign-out", async (request, reply) => {

@@ -35,7 +35,7 @@ export async function answerPreviewHost(ctx: HttpContext, request: FastifyReques
   if (path === "/__demo/rebuild") return rebuild(ctx, runner, request, reply, label);
   if (path === "/__demo/reset") return startFresh(ctx, request, reply, label);
   // A served preview's own page: what it serves, and "Start fresh" (its database's rows go too).
-  if (path === "/__demo/" && (demo?.status === "ready" || demo?.status === "asleep")) return reply.type("text/html; charset=utf-8").send(ctx.pages.previewHome(demo));
+  if (path === "/__demo/" && (demo?.status === "ready" || demo?.status === "asleep")) return reply.type("text/html; charset=utf-8").send(ctx.pages.previewHome(demo, ctx.access !== undefined && ctx.access.policyOf(demo).mode !== "public"));
   // Only a page view may queue a build: a stray poll or log request after a removal must not.
   const build = demo || path !== "/" ? runner.latestFor(label) : await buildForHost(runner, label, false);
   if (path === "/__demo/build-events") {
