@@ -6,6 +6,7 @@ import type { Demo } from "../core/model.js";
 import type { Cancel, Scheduler } from "../core/scheduler.js";
 import type { Logger } from "../logger.js";
 import { AccessFile } from "../state/access-file.js";
+import { publicOrigin } from "../http/context.js";
 
 /** Forgotten links and passwords of ended demos are dropped this often. */
 const SWEEP_MS = 60_000;
@@ -44,4 +45,20 @@ export async function startAccessDesk(config: Config, engine: () => { get(id: st
       desk.close();
     },
   };
+}
+
+/** What a comment's share links are noted as: the next push's comment revokes the one before. */
+const COMMENT_NOTE = "the pull request's comment";
+
+/**
+ * The share link a pull request's comment carries, where its repository says so (shareInComment) and its preview
+ * is gated: a new one per comment, the previous comment's revoked.
+ */
+export async function commentShareLink(config: Config, desk: AccessDesk, engine: { get(id: string): Demo | undefined }, source: string, label: string): Promise<string | undefined> {
+  const ttl = Object.values(config.githubRepos).find((entry) => entry.source === source)?.shareInComment;
+  const demo = engine.get(label);
+  if (ttl === undefined || !demo || desk.policyOf(demo).mode === "public") return undefined;
+  for (const old of desk.shares(demo.id).filter((share) => share.note === COMMENT_NOTE)) await desk.revokeShare(demo.id, old.id, "was replaced by the comment's new link");
+  const { token } = await desk.createShare(demo, ttl, COMMENT_NOTE, "pull request comment");
+  return `${publicOrigin(config, demo.host)}/__demo/access/share/${token}`;
 }

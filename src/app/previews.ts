@@ -112,7 +112,8 @@ export async function startPulledImageKeeper(config: Config, engine: PreviewServ
 
 /** Starts the build queue and its helpers; undefined when no preview source is configured. */
 /** `network`: the builds' own bridge (with its egress rules); none where defences are off (the benchmark's baseline). */
-export async function startPreviews(config: Config, engine: PreviewService, docker: Docker, logger: Logger, scheduler: Scheduler, placement: { network?: string; pullImage?: (image: string) => Promise<void> } = {}): Promise<PreviewServices | undefined> {
+/** `shareLink`: a gated pull-request preview's share link for its comment (see commentShareLink). */
+export async function startPreviews(config: Config, engine: PreviewService, docker: Docker, logger: Logger, scheduler: Scheduler, placement: { network?: string; pullImage?: (image: string) => Promise<void>; shareLink?: (source: string, label: string) => Promise<string | undefined> } = {}): Promise<PreviewServices | undefined> {
   if (Object.keys(config.previews).length === 0) return undefined;
   const now = () => scheduler.now();
   // The keeper waits with its removals while a build runs (see ImageKeeperOptions.building); the runner comes next.
@@ -137,7 +138,7 @@ export async function startPreviews(config: Config, engine: PreviewService, dock
   await keeper.start();
   const follower = new BranchFollower(builds, (label) => engine.get(label) !== undefined, logger, scheduler);
   follower.start();
-  const reporting = config.github ? await startReporting(config, builds, logger, scheduler) : undefined;
+  const reporting = config.github ? await startReporting(config, builds, logger, scheduler, placement.shareLink) : undefined;
   const github = config.github
     ? new GithubHooks({ secrets: config.github.webhookSecrets, repos: config.githubRepos, runner: builds, engine, deliveries: new DeliveryLog(config.stateDir, now, logger), logger, ...(reporting ? { reporter: reporting.reporter, octokit: reporting.octokit } : {}) })
     : undefined;
@@ -163,7 +164,7 @@ export async function startPreviews(config: Config, engine: PreviewService, dock
 }
 
 /** Statuses and comments on pull requests, when GitHub credentials are configured. */
-async function startReporting(config: Config, builds: BuildRunner, logger: Logger, scheduler: Scheduler): Promise<{ octokit: Octokit; outbox: Outbox; reporter: PullRequestReporter } | undefined> {
+async function startReporting(config: Config, builds: BuildRunner, logger: Logger, scheduler: Scheduler, shareLink?: (source: string, label: string) => Promise<string | undefined>): Promise<{ octokit: Octokit; outbox: Outbox; reporter: PullRequestReporter } | undefined> {
   const octokit = await githubClient(config.github!);
   if (!octokit) {
     logger.warn("github: no token and no app configured: pull requests get previews but no statuses or comments");
@@ -172,7 +173,7 @@ async function startReporting(config: Config, builds: BuildRunner, logger: Logge
   const outbox = new Outbox({ octokit, stateDir: config.stateDir, logger, scheduler });
   await outbox.start();
   const repoBySource = new Map(Object.entries(config.githubRepos).map(([repo, entry]) => [entry.source, repo]));
-  const reporter = new PullRequestReporter(outbox, (source) => repoBySource.get(source), (label) => `${publicOrigin(config, hostFor(label, config.domain))}/`, (message) => logger.warn(message));
+  const reporter = new PullRequestReporter(outbox, (source) => repoBySource.get(source), (label) => `${publicOrigin(config, hostFor(label, config.domain))}/`, (message) => logger.warn(message), shareLink);
   builds.onChange((build) => reporter.buildChanged(build));
   return { octokit, outbox, reporter };
 }

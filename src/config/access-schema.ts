@@ -49,5 +49,8 @@ export function accessProblems(config: { admin: { oidc?: unknown }; apps: Record
       if (entry.access?.mode === "signin" && !config.admin.oidc) problems.push({ path: [...prefix, name, "access"], message: "needs admin.oidc: people sign into demos through the console's OpenID provider" });
     }
   }
+  for (const [name, repo] of Object.entries(config.github?.repos ?? {})) {
+    if ((repo as { shareInComment?: number }).shareInComment !== undefined && (repo.access === undefined || repo.access.mode === "public")) problems.push({ path: ["github", "repos", name, "shareInComment"], message: "applies to a gated preview only: give the repository access: signin or password (a public preview's address is all a reviewer needs)" });
+  }
   return problems;
 }

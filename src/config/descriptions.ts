@@ -70,6 +70,7 @@ export const CONFIG_DESCRIPTIONS: Readonly<Record<string, KeyDescription>> = {
   "github.repos.<repo>.name": "the preview source name its pull requests are served under (default: from the repository's name)",
   "github.repos.<repo>.repo": "the git URL to fetch (default `https://github.com/<owner>/<repo>.git`)",
   "github.repos.<repo>.access": "who may open its demos: `public` (default), `signin` (the console's OpenID provider; `{ mode: signin, allow: { emails, domains, groups } }`, admins always), `password` (`{ mode: password, password: <hash> }`, or set per demo through the API); see [access](../guides/access.md)",
+  "github.repos.<repo>.shareInComment": "with a gated `access`: the pull request's comment carries a share link lasting this long (a new one on every push, the old one revoked), for reviewers without an account",
   "github.repos.<repo>.trust": "which forks are built: `collaborators` (GitHub says the author may write), `label:<name>`, or `all`",
   "builds.concurrency": "builds run at once",
   "builds.timeout": "how long one build may take (then it is stopped: `timed-out`)",

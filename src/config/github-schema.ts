@@ -13,6 +13,8 @@ const githubRepoSchema = previewSchema.omit({ repo: true, refresh: true }).exten
   name: z.string({ error: "must be a source name" }).regex(SOURCE_PATTERN, "must be 1 to 20 lowercase letters and digits, starting with a letter").optional(),
   repo: z.string({ error: "must be a git URL" }).regex(REPO_PATTERN, "must be a git URL (git://, https://, ssh://, file://), user@host:path or a path").optional(),
   trust: z.string({ error: `must be ${TRUST_HELP}` }).regex(/^(collaborators|all|label:[^\s]{1,50})$/, `must be ${TRUST_HELP}`).default("collaborators"),
+  /** A gated preview's comment carries a share link lasting this long (a new one on every push; the old one is revoked). */
+  shareInComment: duration.refine((ms) => ms >= 60_000 && ms <= 30 * 86_400_000, { message: "must be from 1m to 30d" }).optional(),
 });
 
 export const githubSchema = z.strictObject({

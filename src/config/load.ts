@@ -9,6 +9,8 @@ import { sourceNameOf } from "./github-schema.js";
 export interface GithubRepo {
   source: string;
   trust: string;
+  /** How long the share link in a gated preview's comment lasts; none without. */
+  shareInComment?: number;
 }
 
 export interface Config extends Omit<RawConfig, "apps"> {
@@ -35,12 +37,12 @@ export function resolveConfig(raw: RawConfig, baseDir: string, source: string, e
   const githubRepos: Record<string, GithubRepo> = {};
   const githubSources: RawConfig["previews"] = {};
   for (const [ownerRepo, settings] of Object.entries(raw.github?.repos ?? {})) {
-    const { name, repo, trust, ...build } = settings;
+    const { name, repo, trust, shareInComment, ...build } = settings;
     const sourceName = sourceNameOf(ownerRepo, name);
     if (Object.hasOwn(raw.previews, sourceName) || Object.hasOwn(githubSources, sourceName)) {
       throw new ConfigError(source, [{ key: `github.repos.${ownerRepo}.name`, message: `the source name ${JSON.stringify(sourceName)} is taken by another preview source; give this repository a name of its own` }]);
     }
-    githubRepos[ownerRepo] = { source: sourceName, trust };
+    githubRepos[ownerRepo] = { source: sourceName, trust, ...(shareInComment !== undefined ? { shareInComment } : {}) };
     // Pull requests are built by commit: the branch list refresh does not apply to them.
     githubSources[sourceName] = { ...build, repo: repo ?? `https://github.com/${ownerRepo}.git`, refresh: 3_600_000 };
   }

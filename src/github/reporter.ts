@@ -11,7 +11,12 @@ export class PullRequestReporter {
     /** A preview host label → its public URL (with a trailing /). */
     private readonly urlOf: (label: string) => string,
     private readonly onError: (message: string) => void,
+    /** A share link for the comment of a gated preview whose repository asks for one (shareInComment). */
+    private readonly shareLink: (source: string, label: string) => Promise<string | undefined> = async () => undefined,
   ) {}
+
+  /** The newest comment asked for per pull request: a slower older one (its share link still being made) is dropped. */
+  private readonly commentTurn = new Map<string, number>();
 
   /** A build's state changed (the build runner calls it). */
   buildChanged(build: Build): void {
@@ -25,12 +30,26 @@ export class PullRequestReporter {
     if (build.state === "queued") send({ kind: "status", repo, commit, state: "pending", description: `Building the preview of ${short}` });
     else if (build.state === "ready") {
       send({ kind: "status", repo, commit, state: "success", description: "The preview is ready", targetUrl: url });
-      send({ kind: "comment", repo, pr: Number(pr), body: `**Preview** of ${short}: ${url}\n\nIt follows this pull request: every push replaces it, closing the pull request removes it.` });
+      const turn = this.nextTurn(repo, pr);
+      void this.shareLink(build.source, build.host!)
+        .catch((error: unknown) => void this.onError(`making the share link for ${repo}#${pr}: ${(error as Error).message}`))
+        .then((link) => {
+          if (this.commentTurn.get(`${repo}#${pr}`) !== turn) return;
+          const shared = link ? `\n\nNo account here? This link opens it without signing in until it ends: ${link}` : "";
+          send({ kind: "comment", repo, pr: Number(pr), body: `**Preview** of ${short}: ${url}\n\nIt follows this pull request: every push replaces it, closing the pull request removes it.${shared}` });
+        });
     } else if (build.state === "failed" || build.state === "timed-out") {
       const log = `${url}__demo/build.log`;
+      this.nextTurn(repo, pr);
       send({ kind: "status", repo, commit, state: "failure", description: `The preview could not be built: ${build.reason ?? build.state}`, targetUrl: log });
       send({ kind: "comment", repo, pr: Number(pr), body: `**Preview**: ${short} could not be built (${build.reason ?? build.state}). The build log: ${log}\n\nThe last preview that was built, if any, still serves ${url}` });
     }
+  }
+
+  private nextTurn(repo: string, pr: string): number {
+    const turn = (this.commentTurn.get(`${repo}#${pr}`) ?? 0) + 1;
+    this.commentTurn.set(`${repo}#${pr}`, turn);
+    return turn;
   }
 
   /** A pull request that is not built (a fork nobody vouched for): its status says why. */

@@ -162,3 +162,50 @@ shared:
     expect(() => new RoutesRenderer().render({ generation: 1, controller: { host: "127.0.0.1", port: 8081 }, routes: [{ ...routes[0]!, gate: 'x"; evil' }] })).toThrow(/unsafe gate/);
   });
 });
+
+describe("a pull request's comment", () => {
+  it("carries a share link where the repository asks for one, and a slower older comment never overwrites a newer one", async () => {
+    const { PullRequestReporter } = await import("../../src/github/reporter.js");
+    const sent: Array<{ kind: string; body?: string }> = [];
+    const links: Array<(link: string | undefined) => void> = [];
+    const reporter = new PullRequestReporter({ send: async (message: { kind: string; body?: string }) => void sent.push(message) } as never, () => "acme/shop", (label) => `http://${label}.demo.example.org/`, () => {}, () => new Promise((resolve) => links.push(resolve)));
+    const build = (commit: string, state: string) => ({ id: "b", source: "shop", host: "shop-pr-7", commit: commit.repeat(40), state }) as never;
+    reporter.buildChanged(build("a", "ready"));
+    reporter.buildChanged(build("b", "ready"));
+    links[1]!("http://shop-pr-7.demo.example.org/__demo/access/share/token2");
+    links[0]!("http://shop-pr-7.demo.example.org/__demo/access/share/token1");
+    await new Promise((resolve) => setImmediate(resolve));
+    const comments = sent.filter((message) => message.kind === "comment").map((message) => message.body!);
+    expect(comments).toHaveLength(1);
+    expect(comments[0]).toContain(`**Preview** of ${"b".repeat(12)}`);
+    expect(comments[0]).toContain("This link opens it without signing in until it ends: http://shop-pr-7.demo.example.org/__demo/access/share/token2");
+  });
+
+  it("asks for a gated repository before it carries a link", () => {
+    expect(configProblems("github:\n  webhookSecrets: [0123456789abcdef]\n  repos:\n    acme/shop: { port: 80, shareInComment: 3d }\n")).toEqual([
+      'github.repos.acme/shop.shareInComment: "3d" applies to a gated preview only: give the repository access: signin or password (a public preview\'s address is all a reviewer needs)',
+    ]);
+  });
+});
+
+describe("the share link of a pull request's comment", () => {
+  it("is made for a gated preview of a repository that asks for it, and the previous comment's link is revoked", async () => {
+    const { commentShareLink } = await import("../../src/app/access.js");
+    const scheduler = new ManualScheduler(0);
+    const preview = demo({ id: "shop-pr-7", app: "shop", host: "shop-pr-7.demo.example.org" });
+    let policy: AccessPolicy = { mode: "signin" };
+    const desk = new AccessDesk({ store: { load: async () => undefined, save: async () => {} }, scheduler, logger: silentLogger, policyOf: () => policy, demo: () => preview, admins, republish: async () => {} });
+    await desk.start();
+    const config = { domain: "demo.example.org", publicScheme: "https", publicPort: 443, nginx: { listen: { host: "127.0.0.1", port: 8080 } }, githubRepos: { "acme/shop": { source: "shop", trust: "collaborators", shareInComment: 3 * 86_400_000 }, "acme/blog": { source: "blog", trust: "collaborators" } } } as never;
+    const engine = { get: (id: string) => (id === preview.id ? preview : undefined) };
+    const first = await commentShareLink(config, desk, engine, "shop", "shop-pr-7");
+    expect(first).toMatch(/^https:\/\/shop-pr-7\.demo\.example\.org\/__demo\/access\/share\/[A-Za-z0-9_-]{32}$/);
+    const second = await commentShareLink(config, desk, engine, "shop", "shop-pr-7");
+    expect(desk.shares("shop-pr-7").map((share) => [share.note, share.expiresAt])).toEqual([["the pull request's comment", 3 * 86_400_000]]);
+    expect(desk.shareByToken("shop-pr-7", first!.split("/").at(-1)!)).toBeUndefined();
+    expect(desk.shareByToken("shop-pr-7", second!.split("/").at(-1)!)).toBeDefined();
+    expect(await commentShareLink(config, desk, engine, "blog", "shop-pr-7")).toBeUndefined();
+    policy = { mode: "public" };
+    expect(await commentShareLink(config, desk, engine, "shop", "shop-pr-7")).toBeUndefined();
+  });
+});
