@@ -33,10 +33,6 @@ export class ControllerMetrics {
   private readonly accessChecks: Counter<"result" | "reason">;
   private readonly apps: Set<string>;
 
-  accessChecked(result: "allowed" | "refused", reason: string): void {
-    this.accessChecks.inc({ result, reason });
-  }
-
   constructor(private readonly sources: MetricsSources) {
     const registers = [this.registry];
     this.apps = new Set(sources.apps);
@@ -55,6 +51,11 @@ export class ControllerMetrics {
     this.reaperLag = new Histogram({ name: "demo_launcher_reaper_lag_seconds", help: "How late each reaper pass started after its tick.", buckets: [0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1, 5], registers });
     this.gauges(registers);
     sources.builds?.onChange((build) => this.onBuild(build));
+  }
+
+  /** A gated host's check the controller answered (nginx's cached answers never reach it). */
+  accessChecked(result: "allowed" | "refused", reason: string): void {
+    this.accessChecks.inc({ result, reason });
   }
 
   /** The engine's events: counted here, one label set per app that exists (an unknown app name is not a label). */

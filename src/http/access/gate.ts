@@ -2,7 +2,7 @@
 // (a one-time code from the sign-in or the launch, the password form, a share link) and out (sign-out).
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import type { AccessDesk } from "../../core/access/access-desk.js";
-import { refusalText, type AccessVerdict, type HostSession } from "../../core/access/policy.js";
+import { refusalText, type AccessVerdict, type HostSession, type RefusalReason } from "../../core/access/policy.js";
 import type { Demo } from "../../core/model.js";
 import { parsePreviewLabel } from "../../core/previews/preview-names.js";
 import { furtherHost, idFromHost, normalizeHost } from "../../core/routing/naming.js";
@@ -66,12 +66,12 @@ export function accessGateRoutes(app: FastifyInstance, ctx: HttpContext, parts: 
     return { target, session, verdict: desk.decide(target.demo, target.host, session) };
   };
 
-  const refuse = (request: FastifyRequest, reply: FastifyReply, demo: Demo, reason: string, message?: string, status = 401) => {
+  const refuse = (request: FastifyRequest, reply: FastifyReply, demo: Demo, reason: RefusalReason, message?: string, status = 401) => {
     const policy = desk.policyOf(demo);
     reply.header("cache-control", NO_STORE);
-    if (!ctx.wantsHtml(request)) return sendProblem(reply, new ProblemError(status === 429 ? "rate-limited" : status === 403 ? "forbidden" : "unauthorized", `${message ?? refusalText(reason as never)} Open ${ctx.urlOf(demo)} in a browser to get in.`));
+    if (!ctx.wantsHtml(request)) return sendProblem(reply, new ProblemError(status === 429 ? "rate-limited" : status === 403 ? "forbidden" : "unauthorized", `${message ?? refusalText(reason)} Open ${ctx.urlOf(demo)} in a browser to get in.`));
     const mode = policy.mode === "public" ? "none" : policy.mode === "signin" && !parts.issuer ? "none" : policy.mode;
-    const page = ctx.pages.access({ mode, reason, message: message ?? (reason === "no-session" ? undefined : refusalText(reason as never)), to: safeReturnPath(request.url), app: demo.app, ...(parts.issuer ? { issuer: parts.issuer } : {}) });
+    const page = ctx.pages.access({ mode, reason, message: message ?? (reason === "no-session" ? undefined : refusalText(reason)), to: safeReturnPath(request.url), app: demo.app, ...(parts.issuer ? { issuer: parts.issuer } : {}) });
     return reply.code(status).type("text/html; charset=utf-8").send(page);
   };
 
@@ -163,7 +163,7 @@ export function accessGateRoutes(app: FastifyInstance, ctx: HttpContext, parts: 
     const found = verdictOf(request);
     if (!found?.session || !found.verdict.allowed) return undefined;
     const canShare = found.session.via === "signin" && found.target.demo.kind === "preview";
-    return { ...found, session: found.session, canShare, csrf: ctx.auth.signer.csrfToken({ sid: found.session.sid, who: "", via: "token", exp: found.session.exp }) };
+    return { ...found, session: found.session, canShare, csrf: ctx.auth.signer.csrfToken(found.session) };
   };
   const how = (session: HostSession) => (session.via === "signin" ? `signed in as ${session.who ?? "?"}` : session.via === "share" ? "with a share link" : session.via === "password" ? "with its password" : "as the browser that launched it");
   app.get("/__demo/access/", async (request, reply) => {
@@ -177,7 +177,7 @@ export function accessGateRoutes(app: FastifyInstance, ctx: HttpContext, parts: 
     const body = (request.body ?? {}) as Record<string, unknown>;
     const own = publicOrigin(ctx.config, member?.target.host ?? "");
     // A sibling demo shares our site (SameSite lets its forms carry the cookie): the session's own token must come along.
-    if (!member?.canShare || (request.headers.origin !== undefined && request.headers.origin !== own) || !ctx.auth.signer.csrfMatches({ sid: member.session.sid, who: "", via: "token", exp: member.session.exp }, body.csrf)) {
+    if (!member?.canShare || (request.headers.origin !== undefined && request.headers.origin !== own) || !ctx.auth.signer.csrfMatches(member.session, body.csrf)) {
       throw new ProblemError("forbidden", "Share links of a preview are made from its own access page (/__demo/access/) by someone signed in to it.");
     }
     const ttl = typeof body.ttl === "string" ? parseDuration(body.ttl) : undefined;

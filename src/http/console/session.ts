@@ -63,11 +63,11 @@ export class Signer {
   }
 
   /** Bound to the session (not a second cookie): a demo that could plant cookies still cannot produce it. */
-  csrfToken(session: Session): string {
+  csrfToken(session: Pick<Session, "sid">): string {
     return b64(createHmac("sha256", this.keys.csrf).update(session.sid).digest());
   }
 
-  csrfMatches(session: Session, given: unknown): boolean {
+  csrfMatches(session: Pick<Session, "sid">, given: unknown): boolean {
     return typeof given === "string" && equal(given, this.csrfToken(session));
   }
 
