@@ -98,6 +98,16 @@ describe("the access desk", () => {
     expect(desk.decide(demo(), HOST, session({ via: "share", share: share.id }))).toEqual({ allowed: false, reason: "share-ended" });
   });
 
+  it("ends a link of 30 days after 30 days, not before (a timer that long would overflow)", async () => {
+    const { desk, scheduler } = make({ mode: "signin" });
+    await desk.start();
+    await desk.createShare(demo(), 30 * 86_400_000, "", "admin token");
+    await scheduler.advance(29 * 86_400_000);
+    expect([desk.shares("web-main").length, desk.gateOf(demo())]).toEqual([1, "s0"]);
+    await scheduler.advance(86_400_000);
+    expect([desk.shares("web-main").length, desk.gateOf(demo())]).toEqual([0, "s1"]);
+  });
+
   it("keeps links, passwords and gates across a restart, and re-arms a link's end", async () => {
     const first = make({ mode: "password", passwordHash: "scrypt$config" });
     await first.desk.start();

@@ -48,6 +48,8 @@ export function gateFor(policy: AccessPolicy, epoch: number | undefined): string
   return policy.mode === "public" ? undefined : `${policy.mode[0]}${epoch ?? 0}`;
 }
 
+const LONGEST_TIMER_MS = 86_400_000;
+
 const hashToken = (token: string) => createHash("sha256").update(token).digest("base64url");
 /** A stamp names a password without revealing anything about it. */
 const stampOf = (hash: string) => createHash("sha256").update(hash).digest("base64url").slice(0, 16);
@@ -162,10 +164,14 @@ export class AccessDesk {
     if (JSON.stringify(this.state) !== before) await this.save();
   }
 
-  /** At a link's end its sessions stop at once: the gate moves, so nginx's cached "yes" is not used again. */
+  /**
+   * At a link's end its sessions stop at once: the gate moves, so nginx's cached "yes" is not used again. A link of
+   * weeks is looked at daily until then (a timer of over 24.8 days would fire at once in Node).
+   */
   private armEnd(share: Share): void {
-    const delay = Math.max(0, share.expiresAt - this.options.scheduler.now());
-    this.ends.set(share.id, this.options.scheduler.after(delay, () => {
+    const left = Math.max(0, share.expiresAt - this.options.scheduler.now());
+    this.ends.set(share.id, this.options.scheduler.after(Math.min(left, LONGEST_TIMER_MS), () => {
+      if (share.expiresAt > this.options.scheduler.now()) return this.armEnd(share);
       void this.revokeShare(share.demo, share.id, "reached its end").catch((error: unknown) => this.options.logger.warn(`access: ending share link ${share.id}: ${String(error)}`));
     }));
   }
