@@ -1,5 +1,6 @@
 // A real OpenID Connect provider for tests (oidc-provider, its own login and consent pages) on 127.0.0.1.
 import type { Server } from "node:http";
+import type { Page } from "playwright-core";
 import Provider from "oidc-provider";
 import { freePort } from "./stack.js";
 
@@ -42,4 +43,15 @@ export async function startOidcProvider(options: { port?: number; redirectUri: s
       server.close(() => resolve());
     }),
   };
+}
+
+/** From a page showing "Sign in with …": through the provider's own login and consent pages, as a person would. */
+export async function signInThroughProvider(page: Page, provider: TestProvider, account: string): Promise<void> {
+  await page.getByRole("link", { name: /^Sign in with/ }).click();
+  await page.waitForURL((url) => url.origin === provider.issuer);
+  await page.fill('input[name="login"]', account);
+  await page.fill('input[name="password"]', "any password");
+  await page.click('button[type="submit"]');
+  // The provider asks for consent once per account and client.
+  if (new URL(page.url()).origin === provider.issuer) await page.click('button[type="submit"]');
 }

@@ -1,4 +1,5 @@
 // Test helpers: a real Docker engine, a private real nginx, the watcher and a controller, in a temp dir.
+import { PREVIEW_IMAGE_REPO } from "../../src/builds/image-builder.js";
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import http from "node:http";
 import net from "node:net";
@@ -240,6 +241,12 @@ ${appsYaml}
   if ((options.controller ?? "in-process") === "in-process") stack.controller = await startController(config, { logger, docker, ...options.controllerOptions });
   else if (options.controller === "child") await stack.startChild();
   return stack;
+}
+
+/** Removes the preview images a test's source left (by their repository name). */
+export async function removePreviewImages(docker: Docker, source: string): Promise<void> {
+  const images = await docker.listImages({ filters: { reference: [`${PREVIEW_IMAGE_REPO}/${source}`] } }).catch(() => []);
+  for (const image of images) await docker.getImage(image.Id).remove({ force: true }).catch(() => {});
 }
 
 export async function launchAndWait(stack: Stack, app = "hello", expected: "ready" | "failed" = "ready", timeoutMs = 30_000): Promise<DemoView> {

@@ -10,7 +10,6 @@ import path from "node:path";
 import { execa } from "execa";
 import type { Browser, BrowserContext, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { PREVIEW_IMAGE_REPO } from "../../src/builds/image-builder.js";
 import { branchLabel } from "../../src/core/previews/preview-names.js";
 import { runRender } from "../../src/cli/commands/render.js";
 import { collectingOutput } from "../../src/cli/output.js";
@@ -18,9 +17,9 @@ import { SAMPLE_IMAGE } from "../../src/docker/sample-image.js";
 import { ACCESS_COOKIE } from "../../src/http/access/host-sessions.js";
 import { hashPassword } from "../../src/http/access/passwords.js";
 import { launchBrowser, screenshot } from "../support/browser.js";
-import { startOidcProvider, type TestProvider } from "../support/oidc.js";
+import { signInThroughProvider, startOidcProvider, type TestProvider } from "../support/oidc.js";
 import { JumpingScheduler } from "../support/scheduler.js";
-import { freePort, startStack, waitFor, type Stack } from "../support/stack.js";
+import { freePort, removePreviewImages, startStack, waitFor, type Stack } from "../support/stack.js";
 
 const TOKEN = "access-e2e-token-0123456789";
 const SOURCE = `g${Math.random().toString(36).slice(2, 8)}`;
@@ -92,15 +91,7 @@ describe("who may open a demo, through nginx and Chromium", () => {
     if (!cookie) throw new Error(`no ${ACCESS_COOKIE} cookie for ${host}`);
     return `${ACCESS_COOKIE}=${cookie.value}`;
   };
-  /** Through the provider's own login and consent pages, as a person would. */
-  const signInAs = async (page: Page, account: string) => {
-    await page.getByRole("link", { name: /^Sign in with/ }).click();
-    await page.waitForURL((url) => url.origin === provider.issuer);
-    await page.fill('input[name="login"]', account);
-    await page.fill('input[name="password"]', "any password");
-    await page.click('button[type="submit"]');
-    if (new URL(page.url()).origin === provider.issuer) await page.click('button[type="submit"]');
-  };
+  const signInAs = (page: Page, account: string) => signInThroughProvider(page, provider, account);
   const launch = async (app: string) => {
     const answer = await api("POST", "/api/demos", { app });
     expect(answer.status).toBe(201);
@@ -145,8 +136,7 @@ previews:
     await browser?.close();
     await provider?.close();
     await stack?.close();
-    const images = await stack?.docker.listImages({ filters: { reference: [`${PREVIEW_IMAGE_REPO}/${SOURCE}`] } });
-    for (const image of images ?? []) await stack.docker.getImage(image.Id).remove({ force: true }).catch(() => {});
+    if (stack) await removePreviewImages(stack.docker, SOURCE);
     if (root) await rm(root, { recursive: true, force: true });
   });
 

@@ -5,12 +5,11 @@ import os from "node:os";
 import path from "node:path";
 import type { Browser, BrowserContext, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { PREVIEW_IMAGE_REPO } from "../../src/builds/image-builder.js";
 import { SESSION_COOKIE, SIGN_IN_COOKIE, Signer } from "../../src/http/console/session.js";
 import { launchBrowser, screenshot, VIEWPORTS } from "../support/browser.js";
 import { makeWorkRepo, SERVE_DOCKERFILE } from "../support/git-repo.js";
-import { startOidcProvider, type TestProvider } from "../support/oidc.js";
-import { freePort, startStack, waitFor, type Stack } from "../support/stack.js";
+import { signInThroughProvider, startOidcProvider, type TestProvider } from "../support/oidc.js";
+import { freePort, removePreviewImages, startStack, waitFor, type Stack } from "../support/stack.js";
 
 const TOKEN = "console-e2e-token-0123456789";
 const SOURCE = `c${Math.random().toString(36).slice(2, 8)}`;
@@ -44,13 +43,7 @@ describe("the operator's console in a real browser", () => {
   const signInAs = async (page: Page, account: string) => {
     await page.goto(`${apex}/__admin/`);
     expect(new URL(page.url()).pathname).toBe("/__admin/sign-in");
-    await page.getByRole("link", { name: /^Sign in with/ }).click();
-    await page.waitForURL((url) => url.origin === provider.issuer);
-    await page.fill('input[name="login"]', account);
-    await page.fill('input[name="password"]', "any password");
-    await page.click('button[type="submit"]');
-    // The provider asks for consent once per account and client.
-    if (new URL(page.url()).origin === provider.issuer) await page.click('button[type="submit"]');
+    await signInThroughProvider(page, provider, account);
   };
 
   beforeAll(async () => {
@@ -89,8 +82,7 @@ previews:
     await browser?.close();
     await provider?.close();
     await stack?.close();
-    const images = await stack?.docker.listImages({ filters: { reference: [`${PREVIEW_IMAGE_REPO}/${SOURCE}`] } });
-    for (const image of images ?? []) await stack.docker.getImage(image.Id).remove({ force: true }).catch(() => {});
+    if (stack) await removePreviewImages(stack.docker, SOURCE);
     if (root) await rm(root, { recursive: true, force: true });
   });
 

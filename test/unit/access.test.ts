@@ -9,18 +9,7 @@ import { routesFor } from "../../src/core/routing/routes.js";
 import { hashPassword, passwordMatches } from "../../src/http/access/passwords.js";
 import { silentLogger } from "../../src/logger.js";
 import { RoutesRenderer } from "../../src/nginx/render.js";
-import { parseConfigText } from "../../src/config/load.js";
-import { ConfigError } from "../../src/config/schema.js";
-
-function configProblems(yaml: string): string[] {
-  try {
-    parseConfigText(yaml, "test.yaml", "/srv");
-  } catch (error) {
-    expect(error).toBeInstanceOf(ConfigError);
-    return (error as ConfigError).problems.map((problem) => `${problem.key}: ${problem.message}`);
-  }
-  throw new Error("expected the config to be refused");
-}
+import { problemsOf } from "../support/config-problems.js";
 
 const HOST = "web-main.demo.example.org";
 const admins = { emails: ["ops@example.org"], groups: ["operators"] };
@@ -145,7 +134,7 @@ describe("demo passwords", () => {
 
 describe("access in the config and the routes file", () => {
   it("names the key, the value and what is allowed for bad access settings", () => {
-    const problems = configProblems(`apps:
+    const problems = problemsOf(`apps:
   hello: { image: img, port: 8080, access: everyone }
   crm: { image: img, port: 8080, access: { mode: password, password: hunter2 } }
   shop: { image: img, port: 8080, access: { mode: password, allow: { emails: [a@example.org] } } }
@@ -159,7 +148,7 @@ shared:
       'apps.shop.access.allow: {"emails":["a@example.org"]} applies to mode signin only',
     ]);
     // Sign-in goes through the console's provider: without admin.oidc it is refused, naming both keys.
-    expect(configProblems("previews:\n  web: { repo: /r.git, port: 80, access: signin }\n")).toEqual(['previews.web.access: "signin" needs admin.oidc: people sign into demos through the console\'s OpenID provider']);
+    expect(problemsOf("previews:\n  web: { repo: /r.git, port: 80, access: signin }\n")).toEqual(['previews.web.access: "signin" needs admin.oidc: people sign into demos through the console\'s OpenID provider']);
   });
 
   it("gives gated hosts (and their further routed services) a gate in the map, and public hosts none", () => {
@@ -192,7 +181,7 @@ describe("a pull request's comment", () => {
   });
 
   it("asks for a gated repository before it carries a link", () => {
-    expect(configProblems("github:\n  webhookSecrets: [0123456789abcdef]\n  repos:\n    acme/shop: { port: 80, shareInComment: 3d }\n")).toEqual([
+    expect(problemsOf("github:\n  webhookSecrets: [0123456789abcdef]\n  repos:\n    acme/shop: { port: 80, shareInComment: 3d }\n")).toEqual([
       'github.repos.acme/shop.shareInComment: "3d" applies to a gated preview only: give the repository access: signin or password (a public preview\'s address is all a reviewer needs)',
     ]);
   });

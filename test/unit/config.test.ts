@@ -2,16 +2,7 @@
 import { describe, expect, it } from "vitest";
 import { parseConfigText } from "../../src/config/load.js";
 import { ConfigError } from "../../src/config/schema.js";
-
-function problemsOf(yaml: string): string[] {
-  try {
-    parseConfigText(yaml, "test.yaml", "/srv");
-  } catch (error) {
-    expect(error).toBeInstanceOf(ConfigError);
-    return (error as ConfigError).problems.map((problem) => `${problem.key}: ${problem.message}`);
-  }
-  throw new Error("expected the config to be refused");
-}
+import { problemsOf } from "../support/config-problems.js";
 
 describe("config", () => {
   it("gives the embedded default set-up from an empty file", () => {
