@@ -13,8 +13,11 @@ import { freePort, removePreviewImages, startStack, waitFor, type Stack } from "
 
 const TOKEN = "console-e2e-token-0123456789";
 const SOURCE = `c${Math.random().toString(36).slice(2, 8)}`;
-/** A build that takes a few seconds and prints as it goes: its log must be seen growing. */
-const SLOW_DOCKERFILE = SERVE_DOCKERFILE.replace("COPY index.html", 'RUN ["/bin/busybox", "sh", "-c", "for i in 1 2 3 4 5 6 7 8; do echo build-step-$i; /bin/busybox sleep 1; done"]\nCOPY index.html');
+/**
+ * A build that takes a few seconds and prints as it goes: its log must be seen growing. The step names this run's
+ * source, so Docker's build cache (kept by an earlier run whose images were left) can never skip it.
+ */
+const SLOW_DOCKERFILE = SERVE_DOCKERFILE.replace("COPY index.html", `RUN ["/bin/busybox", "sh", "-c", "echo ${SOURCE}; for i in 1 2 3 4 5 6 7 8; do echo build-step-$i; /bin/busybox sleep 1; done"]\nCOPY index.html`);
 
 describe("the operator's console in a real browser", () => {
   let stack: Stack;
