@@ -106,6 +106,9 @@ describe("gated demos over HTTP", () => {
     const cookie = `${ACCESS_COOKIE}=${cookieFrom(finished.headers, ACCESS_COOKIE)}`;
     expect((await onHost(entry.hostname, "/__demo/access/check", { cookie })).statusCode).toBe(200);
     expect((await onHost(other.host, "/__demo/access/check", { cookie })).statusCode).toBe(401);
+    // The same address launching again (another browser behind one NAT, say) gets the demo's plain address only.
+    const repeated = await app.viaNginx(VISITOR, { method: "POST", url: "/launch", headers: { "content-type": "application/x-www-form-urlencoded", accept: "text/html" }, payload: "app=mine" });
+    expect(repeated.headers.location).toBe(`http://${entry.hostname}:8080/`);
     const stranger = await onHost(entry.hostname, "/", { accept: "text/html" });
     expect([stranger.statusCode, stranger.body.includes("This demo belongs to someone else"), stranger.body.includes('value="mine"')]).toEqual([403, true, true]);
   });

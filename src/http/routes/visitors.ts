@@ -36,8 +36,8 @@ export function visitorRoutes(app: FastifyInstance, ctx: HttpContext, logo: { bo
   app.post("/launch", async (request, reply) => {
     const body = (request.body ?? {}) as Record<string, unknown>;
     try {
-      const { demo } = await launchFor(request, body.app);
-      return reply.code(303).header("location", ctx.entryUrlOf(demo)).header("cache-control", NO_STORE).send();
+      const { demo, created } = await launchFor(request, body.app);
+      return reply.code(303).header("location", created ? ctx.entryUrlOf(demo) : ctx.urlOf(demo)).header("cache-control", NO_STORE).send();
     } catch (error) {
       // The form works without JavaScript: a refusal is a page, not JSON.
       const problem = asProblem(error);
@@ -60,8 +60,9 @@ export function visitorRoutes(app: FastifyInstance, ctx: HttpContext, logo: { bo
     const unknownKeys = Object.keys(body).filter((key) => key !== "app");
     if (unknownKeys.length > 0) throw new ProblemError("bad-request", `Unknown field ${JSON.stringify(unknownKeys[0]!.slice(0, 40))}; allowed: app.`);
     const { demo, created } = await launchFor(request, (body as { app?: unknown }).app);
-    // An owner's demo: only this answer carries the link that makes the launching browser its owner.
-    const entryUrl = ctx.entryUrlOf(demo);
+    // An owner's demo: only the answer that made it carries the link that makes the launching browser its owner
+    // (a second launch from the same address, another browser behind one NAT say, gets the plain address).
+    const entryUrl = created ? ctx.entryUrlOf(demo) : ctx.urlOf(demo);
     return reply.code(created ? 201 : 200).header("location", `/api/demos/${demo.id}`).header("cache-control", NO_STORE).send({ ...ctx.viewFor(demo), ...(entryUrl !== ctx.urlOf(demo) ? { entryUrl } : {}) });
   });
 
