@@ -10,7 +10,7 @@ import type { Logger } from "../logger.js";
 
 const accessStateSchema = z.object({
   version: z.literal(1),
-  shares: z.array(z.object({ id: z.string(), demo: z.string(), tokenHash: z.string(), note: z.string(), by: z.string(), createdAt: z.number(), expiresAt: z.number() })),
+  shares: z.array(z.object({ id: z.string(), demo: z.string(), tokenHash: z.string(), note: z.string(), by: z.string(), createdAt: z.number(), expiresAt: z.number(), usesLeft: z.number().int().min(0).optional() })),
   passwords: z.record(z.string(), z.object({ hash: z.string(), stamp: z.string() })),
   epochs: z.record(z.string(), z.number()),
   signedOut: z.record(z.string(), z.number()),

@@ -79,7 +79,15 @@ describe("gated demos over HTTP", () => {
       const answer = await post(locked.id, { ttl });
       expect([answer.statusCode, answer.json().detail]).toEqual([400, expect.stringContaining('"ttl" must be a duration from 1m to 30d')]);
     }
-    expect((await post(locked.id, { ttl: "1h", colour: "blue" })).json().detail).toBe('Unknown field "colour"; allowed: ttl, note.');
+    expect((await post(locked.id, { ttl: "1h", colour: "blue" })).json().detail).toBe('Unknown field "colour"; allowed: ttl, note, uses.');
+    expect((await post(locked.id, { ttl: "1h", uses: 0 })).json().detail).toContain('"uses" must be a whole number from 1 to 1000');
+    // A one-time link: the first browser gets in (until the link's end); the second finds it spent.
+    const once = (await post(locked.id, { ttl: "1h", uses: 1 })).json() as { url: string; usesLeft: number };
+    expect(once.usesLeft).toBe(1);
+    const first = await app.viaNginx(VISITOR, { method: "GET", url: new URL(once.url).pathname, headers: { host: locked.host } });
+    const second = await app.viaNginx(VISITOR, { method: "GET", url: new URL(once.url).pathname, headers: { host: locked.host } });
+    expect([first.statusCode, second.statusCode]).toEqual([303, 404]);
+    expect((await app.viaNginx(VISITOR, { method: "GET", url: "/__demo/access/check", headers: { host: locked.host, cookie: `${ACCESS_COOKIE}=${cookieFrom(first.headers, ACCESS_COOKIE)}` } })).statusCode).toBe(200);
     expect((await post(locked.id, { ttl: "1h" }, { "content-type": "application/json" })).statusCode).toBe(401);
     expect((await app.viaNginx(VISITOR, { method: "DELETE", url: `/api/demos/${locked.id}/shares/0123456789ab`, headers: ADMIN_NO_BODY })).statusCode).toBe(404);
     expect((await post("nosuchdemo", { ttl: "1h" })).statusCode).toBe(404);

@@ -30,9 +30,10 @@ export function defineAccess(program: Command, cli: CliContext): void {
     .argument("<id>", "demo id")
     .argument("[ttl]", "how long the link opens the demo, from 1m to 30d (default 3d)")
     .option("--note <text>", "who the link is for (shown in the list)")
+    .option("--uses <n>", "how many browsers may open it (1 for a one-time link; any number by default)")
     .option("--list", "list the demo's live share links")
     .option("--revoke <share>", "end this share link and every session it opened")
-    .action(cli.withConfig((config, id: string, ttl: string | undefined, options: { note?: string; list?: boolean; revoke?: string }) => runShare(config, id, ttl, options, cli.out), { client: true }));
+    .action(cli.withConfig((config, id: string, ttl: string | undefined, options: { note?: string; uses?: string; list?: boolean; revoke?: string }) => runShare(config, id, ttl, options, cli.out), { client: true }));
 }
 
 async function readStdin(): Promise<string> {
@@ -41,7 +42,7 @@ async function readStdin(): Promise<string> {
   return Buffer.concat(chunks).toString("utf8");
 }
 
-export async function runShare(config: Config, id: string, ttl: string | undefined, options: { note?: string; list?: boolean; revoke?: string }, out: Output = stdout): Promise<number> {
+export async function runShare(config: Config, id: string, ttl: string | undefined, options: { note?: string; uses?: string; list?: boolean; revoke?: string }, out: Output = stdout): Promise<number> {
   const path = `/api/demos/${encodeURIComponent(id)}/shares`;
   if (options.list) {
     const { data } = await callApi(config, "GET", path);
@@ -57,7 +58,9 @@ export async function runShare(config: Config, id: string, ttl: string | undefin
   }
   const lasting = ttl ?? "3d";
   if (parseDuration(lasting) === undefined) throw new UsageError(`share: ${JSON.stringify(lasting)} is not a duration; give a number and a unit (m, h, d), such as 3d, from 1m to 30d`);
-  const { data } = await callApi(config, "POST", path, { ttl: lasting, ...(options.note !== undefined ? { note: options.note } : {}) });
+  const uses = options.uses === undefined ? undefined : Number(options.uses);
+  if (uses !== undefined && !(Number.isInteger(uses) && uses >= 1 && uses <= 1000)) throw new UsageError(`share: --uses ${JSON.stringify(options.uses)} is not a whole number from 1 to 1000`);
+  const { data } = await callApi(config, "POST", path, { ttl: lasting, ...(options.note !== undefined ? { note: options.note } : {}), ...(uses !== undefined ? { uses } : {}) });
   const share = data as { id: string; url: string; expiresAt: string };
   out.line(share.url);
   out.line(`share link ${share.id} of ${id}, until ${share.expiresAt} (revoke: demo-launcher share ${id} --revoke ${share.id})`);

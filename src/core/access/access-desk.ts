@@ -14,6 +14,8 @@ export interface Share {
   by: string;
   createdAt: number;
   expiresAt: number;
+  /** Openings left for a link made for a few people (each opening becomes a session until the link's end); none: any. */
+  usesLeft?: number;
 }
 
 /** What survives a restart (the state dir's access.json). */
@@ -113,10 +115,10 @@ export class AccessDesk {
   }
 
   /** A new link; the token is answered here only (the state keeps its hash). */
-  async createShare(demo: Demo, ttlMs: number, note: string, by: string): Promise<{ share: Share; token: string }> {
+  async createShare(demo: Demo, ttlMs: number, note: string, by: string, uses?: number): Promise<{ share: Share; token: string }> {
     const now = this.options.scheduler.now();
     const token = randomBytes(24).toString("base64url");
-    const share: Share = { id: randomBytes(6).toString("hex"), demo: demo.id, tokenHash: hashToken(token), note, by, createdAt: now, expiresAt: now + ttlMs };
+    const share: Share = { id: randomBytes(6).toString("hex"), demo: demo.id, tokenHash: hashToken(token), note, by, createdAt: now, expiresAt: now + ttlMs, ...(uses !== undefined ? { usesLeft: uses } : {}) };
     this.state.shares.push(share);
     this.armEnd(share);
     await this.save();
@@ -129,6 +131,17 @@ export class AccessDesk {
     const tokenHash = hashToken(token);
     const now = this.options.scheduler.now();
     return this.state.shares.find((share) => share.demo === demoId && share.tokenHash === tokenHash && share.expiresAt > now);
+  }
+
+  /** Opens a link: the live link of this token with an opening left (one is used up); undefined otherwise. */
+  async openShare(demoId: string, token: string): Promise<Share | undefined> {
+    const share = this.shareByToken(demoId, token);
+    if (!share || share.usesLeft === 0) return undefined;
+    if (share.usesLeft !== undefined) {
+      share.usesLeft -= 1;
+      await this.save();
+    }
+    return share;
   }
 
   /** Ends a link and every session it opened; resolves once nginx no longer answers from its cache for them. */

@@ -149,10 +149,10 @@ export function accessGateRoutes(app: FastifyInstance, ctx: HttpContext, parts: 
 
   app.get<{ Params: { token: string } }>("/__demo/access/share/:token", async (request, reply) => {
     const target = demoOfHost(ctx, request.headers.host);
-    const share = target ? desk.shareByToken(target.demo.id, request.params.token) : undefined;
+    const share = target ? await desk.openShare(target.demo.id, request.params.token) : undefined;
     if (!target || !share) {
       parts.counted?.("refused", "share-ended");
-      return reply.code(404).type("text/html; charset=utf-8").header("cache-control", NO_STORE).send(ctx.pages.problem("This share link has ended", "It was revoked or its time is over. Ask the person who sent it for a new one."));
+      return reply.code(404).type("text/html; charset=utf-8").header("cache-control", NO_STORE).send(ctx.pages.problem("This share link has ended", "It was revoked, its time is over, or it was opened as often as it may be. Ask the person who sent it for a new one."));
     }
     ctx.logger.info(`access: share link ${share.id} opened ${target.host}`, { demo: target.demo.id });
     return enter(reply, { host: target.host, via: "share", share: share.id }, share.expiresAt - ctx.engine.now(), "/");
