@@ -48,9 +48,9 @@ describe("shipped production files", () => {
     expect(defaultServer).toMatch(/listen 443 ssl http2 default_server;/);
     expect(defaultServer).toMatch(/ssl_reject_handshake on;/);
     expect(defaultServer).toMatch(/return 421 /);
-    // nginx's own refusals answer in problem+json, in the server and in both proxied locations alike.
+    // nginx's own refusals answer in problem+json, in the server and in the three proxied locations alike (a gated host's too).
     const locations = await readFile(path.join(PACKAGE_ROOT, "nginx/locations.conf"), "utf8");
-    expect(locations.match(/error_page 413 \/__demo_launcher_error\/413;/g)).toHaveLength(3);
+    expect(locations.match(/error_page 413 \/__demo_launcher_error\/413;/g)).toHaveLength(4);
     // GitHub deliveries may be up to 25 MB; everything else keeps the 10 MB limit.
     expect(locations).toMatch(/location = \/hooks\/github \{\n    client_max_body_size 25m;/);
   });
