@@ -110,10 +110,12 @@ export async function startPulledImageKeeper(config: Config, engine: PreviewServ
   return keeper;
 }
 
-/** Starts the build queue and its helpers; undefined when no preview source is configured. */
-/** `network`: the builds' own bridge (with its egress rules); none where defences are off (the benchmark's baseline). */
-/** `shareLink`: a gated pull-request preview's share link for its comment (see commentShareLink). */
-export async function startPreviews(config: Config, engine: PreviewService, docker: Docker, logger: Logger, scheduler: Scheduler, placement: { network?: string; pullImage?: (image: string) => Promise<void>; shareLink?: (source: string, label: string) => Promise<string | undefined> } = {}): Promise<PreviewServices | undefined> {
+/**
+ * Starts the build queue and its helpers; undefined when no preview source is configured. `network`: the builds' own
+ * bridge (with its egress rules); none where defences are off (the benchmark's baseline). `shareLink`: a gated
+ * pull-request preview's share link for its comment (see commentShareLink).
+ */
+export async function startPreviews(config: Config, engine: PreviewService, docker: Docker, logger: Logger, scheduler: Scheduler, options: { network?: string; pullImage?: (image: string) => Promise<void>; shareLink?: (source: string, label: string) => Promise<string | undefined> } = {}): Promise<PreviewServices | undefined> {
   if (Object.keys(config.previews).length === 0) return undefined;
   const now = () => scheduler.now();
   // The keeper waits with its removals while a build runs (see ImageKeeperOptions.building); the runner comes next.
@@ -121,7 +123,7 @@ export async function startPreviews(config: Config, engine: PreviewService, dock
   const keeper = imageKeeper(config, engine, docker, logger, scheduler, () => builds?.queue.all().some((build) => build.state === "building") ?? false);
   const serve = servePreviewBuilds(config, engine, (image) => keeper.used(image));
   const builder = new ImageBuilder(docker, { scheduler, cgroups: new BuildCgroups(docker, () => scheduler.now()), logger });
-  const pull = placement.pullImage ?? (async (image: string) => {
+  const pull = options.pullImage ?? (async (image: string) => {
     throw new Error(`the image ${image} is not on this host`);
   });
   const images: PreviewImages = {
@@ -129,7 +131,7 @@ export async function startPreviews(config: Config, engine: PreviewService, dock
     remove: builder.remove.bind(builder),
     buildEnvironment: (request, compose, mirror) => buildEnvironment(request, compose, config.stateDir, mirror, builder, docker, async (image) => ((await docker.getImage(image).inspect().then(() => true, () => false)) ? undefined : pull(image))),
   };
-  builds = new BuildRunner({ stateDir: config.stateDir, previews: config.previews, limits: { ...config.builds, ...(placement.network ? { network: placement.network } : {}) }, secrets: configuredSecrets(config), docker, images, logger, scheduler, newId: makeIdGenerator(12), serve });
+  builds = new BuildRunner({ stateDir: config.stateDir, previews: config.previews, limits: { ...config.builds, ...(options.network ? { network: options.network } : {}) }, secrets: configuredSecrets(config), docker, images, logger, scheduler, newId: makeIdGenerator(12), serve });
   // A new image may put its source past builds.maxImagesPerSource: the keeper looks at once, not within a minute.
   builds.onChange((build) => {
     if (build.state === "starting") void keeper.passNow();
@@ -138,7 +140,7 @@ export async function startPreviews(config: Config, engine: PreviewService, dock
   await keeper.start();
   const follower = new BranchFollower(builds, (label) => engine.get(label) !== undefined, logger, scheduler);
   follower.start();
-  const reporting = config.github ? await startReporting(config, builds, logger, scheduler, placement.shareLink) : undefined;
+  const reporting = config.github ? await startReporting(config, builds, logger, scheduler, options.shareLink) : undefined;
   const github = config.github
     ? new GithubHooks({ secrets: config.github.webhookSecrets, repos: config.githubRepos, runner: builds, engine, deliveries: new DeliveryLog(config.stateDir, now, logger), logger, ...(reporting ? { reporter: reporting.reporter, octokit: reporting.octokit } : {}) })
     : undefined;

@@ -1,6 +1,7 @@
 // The `github:` section: webhook secrets (several, for rotation), the API and its auth, and the repositories
 // whose pull requests get previews, each with the build settings of a preview source and who is trusted.
 import { z } from "zod";
+import { SHARE_TTL } from "../core/access/access-desk.js";
 import { duration, previewSchema, REPO_PATTERN, SOURCE_PATTERN } from "./fields.js";
 
 /** `owner/name` as GitHub spells repositories. */
@@ -14,7 +15,7 @@ const githubRepoSchema = previewSchema.omit({ repo: true, refresh: true }).exten
   repo: z.string({ error: "must be a git URL" }).regex(REPO_PATTERN, "must be a git URL (git://, https://, ssh://, file://), user@host:path or a path").optional(),
   trust: z.string({ error: `must be ${TRUST_HELP}` }).regex(/^(collaborators|all|label:[^\s]{1,50})$/, `must be ${TRUST_HELP}`).default("collaborators"),
   /** A gated preview's comment carries a share link lasting this long (a new one on every push; the old one is revoked). */
-  shareInComment: duration.refine((ms) => ms >= 60_000 && ms <= 30 * 86_400_000, { message: "must be from 1m to 30d" }).optional(),
+  shareInComment: duration.refine((ms) => ms >= SHARE_TTL.minMs && ms <= SHARE_TTL.maxMs, { message: "must be from 1m to 30d" }).optional(),
 });
 
 export const githubSchema = z.strictObject({

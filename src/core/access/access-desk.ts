@@ -1,6 +1,7 @@
 // The access state of gated demos: share links, passwords set per demo, sign-outs, and the gate each host shows nginx.
 import { createHash, randomBytes } from "node:crypto";
 import type { Logger } from "../app-spec.js";
+import { parseDuration } from "../duration.js";
 import type { Demo } from "../model.js";
 import type { Cancel, Scheduler } from "../scheduler.js";
 import { decideAccess, type AccessPolicy, type AccessVerdict, type HostSession } from "./policy.js";
@@ -51,6 +52,15 @@ export function gateFor(policy: AccessPolicy, epoch: number | undefined): string
 }
 
 const LONGEST_TIMER_MS = 86_400_000;
+
+/** How long a share link may last: from a minute to a month. */
+export const SHARE_TTL = { minMs: 60_000, maxMs: 30 * 86_400_000, help: "a duration from 1m to 30d such as 3d" };
+
+/** A share link's lifetime from what a person typed ("3d"); undefined when it is no duration or out of bounds. */
+export function shareTtlOf(value: unknown): number | undefined {
+  const ms = typeof value === "string" ? parseDuration(value) : undefined;
+  return ms !== undefined && ms >= SHARE_TTL.minMs && ms <= SHARE_TTL.maxMs ? ms : undefined;
+}
 
 const hashToken = (token: string) => createHash("sha256").update(token).digest("base64url");
 /** A stamp names a password without revealing anything about it. */

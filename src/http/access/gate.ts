@@ -1,16 +1,16 @@
 // A gated demo host's side of the controller: nginx's check, the refusal page on every path, and the ways in
 // (a one-time code from the sign-in or the launch, the password form, a share link) and out (sign-out).
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
-import type { AccessDesk } from "../../core/access/access-desk.js";
+import { SHARE_TTL, shareTtlOf, type AccessDesk } from "../../core/access/access-desk.js";
 import { refusalText, type AccessVerdict, type HostSession, type RefusalReason } from "../../core/access/policy.js";
 import type { Demo } from "../../core/model.js";
 import { parsePreviewLabel } from "../../core/previews/preview-names.js";
 import { furtherHost, idFromHost, normalizeHost } from "../../core/routing/naming.js";
 import { NO_STORE, publicOrigin, type HttpContext } from "../context.js";
-import { parseDuration } from "../../core/duration.js";
 import { sendProblem, ProblemError } from "../problem.js";
 import type { HostSessions } from "./host-sessions.js";
 import { passwordMatches } from "./passwords.js";
+import { FailedTries } from "../failed-tries.js";
 
 /** nginx keeps a "yes" this long at most (and never past the session's end). */
 const CACHE_SECONDS = 5;
@@ -57,12 +57,13 @@ export function safeReturnPath(raw: unknown): string {
 
 export function accessGateRoutes(app: FastifyInstance, ctx: HttpContext, parts: AccessParts): void {
   const { desk, sessions } = parts;
-  const failedPasswords = new Map<string, number[]>();
+  const failedPasswords = new FailedTries(PASSWORD_TRIES, PASSWORD_WINDOW_MS);
 
   const verdictOf = (request: FastifyRequest): { target: { demo: Demo; host: string }; session: HostSession | undefined; verdict: AccessVerdict } | undefined => {
     const target = demoOfHost(ctx, request.headers.host);
     if (!target) return undefined;
-    const session = sessions.read(request.headers.cookie);
+    // A public demo's requests (its starting page's polls, say) need no cookie check at all.
+    const session = desk.policyOf(target.demo).mode === "public" ? undefined : sessions.read(request.headers.cookie);
     return { target, session, verdict: desk.decide(target.demo, target.host, session) };
   };
 
@@ -128,20 +129,19 @@ export function accessGateRoutes(app: FastifyInstance, ctx: HttpContext, parts: 
     const to = safeReturnPath(body.to);
     const key = `${ctx.visitorKey(request)} ${target.demo.id}`;
     const now = ctx.engine.now();
-    const recent = (failedPasswords.get(key) ?? []).filter((at) => at > now - PASSWORD_WINDOW_MS);
-    if (recent.length >= PASSWORD_TRIES) {
+    const wait = failedPasswords.waitSeconds(key, now);
+    if (wait !== undefined) {
       parts.counted?.("refused", "rate-limited");
-      reply.header("retry-after", String(Math.ceil((recent[0]! + PASSWORD_WINDOW_MS - now) / 1000)));
+      reply.header("retry-after", String(wait));
       return refuse(request, reply, target.demo, "no-session", "Too many wrong passwords from your address. Wait a few minutes.", 429);
     }
     const password = desk.passwordOf(target.demo);
     if (password && typeof body.password === "string" && body.password.length <= 1024 && (await passwordMatches(body.password, password.hash))) {
-      failedPasswords.delete(key);
+      failedPasswords.succeeded(key);
       ctx.logger.info(`access: the password opened ${target.host}`, { demo: target.demo.id });
       return enter(reply, { host: target.host, via: "password", stamp: password.stamp }, ctx.config.admin.session, to);
     }
-    failedPasswords.set(key, [...recent, now]);
-    if (failedPasswords.size > 10_000) failedPasswords.delete(failedPasswords.keys().next().value!);
+    failedPasswords.failed(key, now);
     parts.counted?.("refused", "wrong-password");
     ctx.logger.info(`access: a wrong password for ${target.host}`, { demo: target.demo.id });
     return refuse(request, reply, target.demo, password ? "no-session" : "no-password", password ? "That is not the password." : undefined, 401);
@@ -180,8 +180,8 @@ export function accessGateRoutes(app: FastifyInstance, ctx: HttpContext, parts: 
     if (!member?.canShare || (request.headers.origin !== undefined && request.headers.origin !== own) || !ctx.auth.signer.csrfMatches(member.session, body.csrf)) {
       throw new ProblemError("forbidden", "Share links of a preview are made from its own access page (/__demo/access/) by someone signed in to it.");
     }
-    const ttl = typeof body.ttl === "string" ? parseDuration(body.ttl) : undefined;
-    if (ttl === undefined || ttl < 60_000 || ttl > 30 * 86_400_000) throw new ProblemError("bad-request", '"ttl" must be a duration from 1m to 30d such as 3d.');
+    const ttl = shareTtlOf(body.ttl);
+    if (ttl === undefined) throw new ProblemError("bad-request", `"ttl" must be ${SHARE_TTL.help}.`);
     const note = typeof body.note === "string" ? body.note.slice(0, 200) : "";
     const { share, token } = await desk.createShare(member.target.demo, ttl, note, member.session.who ?? "a member");
     const url = `${own}/__demo/access/share/${token}`;

@@ -1,15 +1,12 @@
 // The access API: share links of a gated demo (make, list, revoke) and a demo's own password, for admins.
 import type { FastifyInstance, FastifyRequest } from "fastify";
-import type { Share } from "../../core/access/access-desk.js";
-import { describeDuration, parseDuration } from "../../core/duration.js";
+import { SHARE_TTL, shareTtlOf, type Share } from "../../core/access/access-desk.js";
+import { describeDuration } from "../../core/duration.js";
 import type { Demo } from "../../core/model.js";
 import { NO_STORE, publicOrigin, type HttpContext } from "../context.js";
 import { ProblemError } from "../problem.js";
 import type { AccessParts } from "./gate.js";
 import { hashPassword, MIN_PASSWORD_LENGTH } from "./passwords.js";
-
-const MIN_TTL_MS = 60_000;
-const MAX_TTL_MS = 30 * 86_400_000;
 
 export function shareView(share: Share, now: number) {
   return { id: share.id, note: share.note, by: share.by, createdAt: new Date(share.createdAt).toISOString(), expiresAt: new Date(share.expiresAt).toISOString(), secondsLeft: Math.max(0, Math.round((share.expiresAt - now) / 1000)), ...(share.usesLeft !== undefined ? { usesLeft: share.usesLeft } : {}) };
@@ -47,8 +44,8 @@ export function accessApiRoutes(app: FastifyInstance, ctx: HttpContext, parts: A
     ctx.requireAdmin(request);
     const demo = gatedDemo(request.params.id);
     const body = objectBody(request, ["ttl", "note", "uses"], '{"ttl":"3d","note":"for the customer"}');
-    const ttl = typeof body.ttl === "string" ? parseDuration(body.ttl) : undefined;
-    if (ttl === undefined || ttl < MIN_TTL_MS || ttl > MAX_TTL_MS) throw new ProblemError("bad-request", `"ttl" must be a duration from 1m to 30d such as "3d" (how long the link opens the demo), not ${JSON.stringify(body.ttl ?? null).slice(0, 40)}.`);
+    const ttl = shareTtlOf(body.ttl);
+    if (ttl === undefined) throw new ProblemError("bad-request", `"ttl" must be ${SHARE_TTL.help} (how long the link opens the demo), not ${JSON.stringify(body.ttl ?? null).slice(0, 40)}.`);
     if (body.note !== undefined && (typeof body.note !== "string" || body.note.length > 200)) throw new ProblemError("bad-request", '"note" must be text of at most 200 characters (who the link is for).');
     if (body.uses !== undefined && !(Number.isInteger(body.uses) && (body.uses as number) >= 1 && (body.uses as number) <= 1000)) throw new ProblemError("bad-request", '"uses" must be a whole number from 1 to 1000 (how many browsers may open the link; leave it out for any number), such as 1 for a one-time link.');
     const { share, token } = await desk.createShare(demo, ttl, (body.note as string | undefined) ?? "", madeBy(ctx, request), body.uses as number | undefined);

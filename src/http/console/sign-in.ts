@@ -2,6 +2,7 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import { describeError } from "../../core/errors.js";
 import { isDirectLoopback, tokenMatches } from "../client.js";
+import { FailedTries } from "../failed-tries.js";
 import { NO_STORE, type HttpContext } from "../context.js";
 import { OidcSignIn, SignInRefused } from "./oidc.js";
 import { hostCookie, readCookie, SESSION_COOKIE, SIGN_IN_COOKIE, type Session } from "./session.js";
@@ -15,7 +16,7 @@ const TOKEN_WINDOW_MS = 10 * 60_000;
 export function signInRoutes(app: FastifyInstance, ctx: HttpContext): void {
   const { config, auth, pages } = ctx;
   const oidc = config.admin.oidc ? new OidcSignIn(config.admin.oidc, `${auth.origin}/__admin/callback`) : undefined;
-  const failedTokens = new Map<string, number[]>();
+  const failedTokens = new FailedTries(TOKEN_TRIES, TOKEN_WINDOW_MS);
 
   const page = (reply: FastifyReply, status: number, request: FastifyRequest, message?: string) =>
     reply.code(status).type("text/html; charset=utf-8").header("cache-control", NO_STORE).send(
@@ -77,17 +78,16 @@ export function signInRoutes(app: FastifyInstance, ctx: HttpContext): void {
     if (!auth.sameOrigin(request)) return page(reply, 403, request, "Sign in from the console's own page.");
     const key = ctx.visitorKey(request);
     const now = ctx.engine.now();
-    const recent = (failedTokens.get(key) ?? []).filter((at) => at > now - TOKEN_WINDOW_MS);
-    if (recent.length >= TOKEN_TRIES) return page(reply.header("retry-after", String(Math.ceil((recent[0]! + TOKEN_WINDOW_MS - now) / 1000))), 429, request, "Too many wrong tokens from your address. Wait a few minutes.");
+    const wait = failedTokens.waitSeconds(key, now);
+    if (wait !== undefined) return page(reply.header("retry-after", String(wait)), 429, request, "Too many wrong tokens from your address. Wait a few minutes.");
     const body = (request.body ?? {}) as Record<string, unknown>;
     if (!oidc && config.adminToken && typeof body.token === "string" && tokenMatches(body.token, config.adminToken)) {
-      failedTokens.delete(key);
+      failedTokens.succeeded(key);
       ctx.logger.info("console: signed in with the admin token");
       return startSession(reply, "admin token", "token").redirect("/__admin/", 303);
     }
     if (!oidc && !config.adminToken && isDirectLoopback(request) && body.local === "1") return startSession(reply, "this machine", "local").redirect("/__admin/", 303);
-    failedTokens.set(key, [...recent, now]);
-    if (failedTokens.size > 10_000) failedTokens.delete(failedTokens.keys().next().value!);
+    failedTokens.failed(key, now);
     return page(reply, 401, request, oidc ? "Sign in through the provider." : "That is not the admin token.");
   });
 
