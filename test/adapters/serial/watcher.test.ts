@@ -109,6 +109,15 @@ describe("nginx watcher (real nginx)", () => {
     await waitFor("the controller to restore its routes", async () => (await readFile(routesFile, "utf8")) === current, 100_000);
     await waitFor("the demo to be served again", async () => (await stack.viaNginx(demo.host, "/")).body.includes("Hello guestbook"), 100_000);
   });
+});
+
+// Without a controller: its 5 s re-assertion of its own routes would replace the hand-written route below mid-test.
+describe("nginx watcher and WebSocket upgrades (real nginx, no controller)", () => {
+  let stack: Stack;
+  beforeAll(async () => {
+    stack = await startStack({ controller: "none" });
+  });
+  afterAll(async () => stack?.close());
 
   it("passes WebSocket upgrades through to a routed backend", async () => {
     // A minimal upgrade-speaking backend on loopback, routed like a demo.
