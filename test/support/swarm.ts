@@ -56,7 +56,7 @@ export class LocalSwarm {
     const swarm = new LocalSwarm(nodes);
     await sh(`ip link add ${BRIDGE} type bridge && ip addr add ${HOST_ADDRESS}/24 dev ${BRIDGE} && ip link set ${BRIDGE} up`);
     // Docker sets the host's FORWARD policy to DROP, and bridged frames pass through it: let the nodes talk.
-    await sh(`iptables -I DOCKER-USER -i ${BRIDGE} -o ${BRIDGE} -j ACCEPT 2>/dev/null || iptables -I FORWARD -i ${BRIDGE} -o ${BRIDGE} -j ACCEPT`);
+    await sh(`iptables -w -I DOCKER-USER -i ${BRIDGE} -o ${BRIDGE} -j ACCEPT 2>/dev/null || iptables -w -I FORWARD -i ${BRIDGE} -o ${BRIDGE} -j ACCEPT`);
     for (const node of nodes) {
       await sh(`ip netns add ${node.netns} && ip link add dls-v${node.index} type veth peer name eth0 netns ${node.netns} && ip link set dls-v${node.index} master ${BRIDGE} up && ip -n ${node.netns} addr add ${node.address}/24 dev eth0 && ip -n ${node.netns} link set eth0 up && ip -n ${node.netns} link set lo up && ip -n ${node.netns} route add default via ${HOST_ADDRESS}`);
     }
