@@ -78,10 +78,15 @@ export function schemaKeys(schema: z.ZodType = configSchema): Found[] {
   return found;
 }
 
-/** A preview source's or repository's container key takes an app's words; a repository's build keys a source's. */
+/**
+ * A preview source's or repository's container key takes an app's words; a repository's build keys a source's; a
+ * GitLab project's keys a GitHub repository's, where it has no words of its own.
+ */
 function describe(key: string): KeyDescription | undefined {
   const own = CONFIG_DESCRIPTIONS[key];
   if (own !== undefined) return own;
+  const project = /^gitlab\.projects\.<project>\.(.+)$/.exec(key);
+  if (project) return describe(`github.repos.<repo>.${project[1]}`);
   const container = /^(previews\.<source>|github\.repos\.<repo>)\.(.+)$/.exec(key);
   return container ? (CONFIG_DESCRIPTIONS[`apps.<name>.${container[2]}`] ?? CONFIG_DESCRIPTIONS[`previews.<source>.${container[2]}`]) : undefined;
 }
@@ -124,6 +129,7 @@ const SECTIONS: Array<[title: string, prefixes: string[], note?: string]> = [
   ["Previews", ["previews"], "See [previews](../guides/previews.md). A source's container keys mean what an app's do."],
   ["Builds", ["builds"], "See [hardening](../guides/hardening.md) for what a build may reach and take."],
   ["GitHub", ["github"], "See [pull requests](../guides/pull-requests.md). A repository's container keys mean what an app's do."],
+  ["GitLab", ["gitlab"], "See [pull requests](../guides/pull-requests.md#gitlab-merge-requests). A project's keys mean what a GitHub repository's do."],
   ["The console", ["admin"], "See [the console guide](../guides/console.md)."],
   ["Swarm", ["runtime", "swarm"], "See [swarm](../guides/swarm.md)."],
 ];

@@ -3,7 +3,7 @@
 import type { DemoKind, DemoStatus, InstanceHealth, LaunchStep, ReplacementState } from "../core/model.js";
 import type { Build } from "../core/builds/build-queue.js";
 import type { JobStatus } from "../core/state/jobs.js";
-import type { Delivery } from "../github/deliveries.js";
+import type { Delivery } from "../forges/deliveries.js";
 import type { ResetState } from "../core/shared/shared.js";
 
 /** The JSON a client sees for a demo. */

@@ -51,11 +51,11 @@ export async function startAccessDesk(config: Config, engine: () => { get(id: st
 const COMMENT_NOTE = "the pull request's comment";
 
 /**
- * The share link a pull request's comment carries, where its repository says so (shareInComment) and its preview
+ * The share link a pull or merge request's comment carries, where its repository or project says so (shareInComment) and its preview
  * is gated: a new one per comment, the previous comment's revoked.
  */
 export async function commentShareLink(config: Config, desk: AccessDesk, engine: { get(id: string): Demo | undefined }, source: string, label: string): Promise<string | undefined> {
-  const ttl = Object.values(config.githubRepos).find((entry) => entry.source === source)?.shareInComment;
+  const ttl = [...Object.values(config.githubRepos), ...Object.values(config.gitlabProjects)].find((entry) => entry.source === source)?.shareInComment;
   const demo = engine.get(label);
   if (ttl === undefined || !demo || desk.policyOf(demo).mode === "public") return undefined;
   for (const old of desk.shares(demo.id).filter((share) => share.note === COMMENT_NOTE)) await desk.revokeShare(demo.id, old.id, "was replaced by the comment's new link");

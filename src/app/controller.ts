@@ -190,7 +190,7 @@ async function startHolding(given: Config, options: ControllerOptions, docker: D
   const pulledOnly = !previews && runtime instanceof DockerRuntime ? await startPulledImageKeeper(config, engine, docker, options.logger, scheduler) : undefined;
   const keeper = previews?.keeper ?? pulledOnly;
   if (keeper && runtime instanceof DockerRuntime) runtime.onPulled = (image) => keeper.notePulled(image);
-  const metrics = config.metrics.enabled ? new ControllerMetrics({ engine, apps: Object.keys(config.apps), watcherStatus: () => readWatcherStatus(config.nginx.configDir), builds, deliveries: previews?.github?.deliveries }) : undefined;
+  const metrics = config.metrics.enabled ? new ControllerMetrics({ engine, apps: Object.keys(config.apps), watcherStatus: () => readWatcherStatus(config.nginx.configDir), builds, deliveries: previews?.forges?.deliveries }) : undefined;
   if (metrics) events.push(metrics.sink);
   const reaper: Reaper = startReaper(scheduler, config.reaper.interval, () => engine.reapTick(), options.logger, metrics ? (seconds) => metrics.reaperLag.observe(seconds) : undefined);
   // After start: the engine knows when each shared demo was last reset, so a reset missed while down runs now.
@@ -201,7 +201,7 @@ async function startHolding(given: Config, options: ControllerOptions, docker: D
     logger: options.logger,
     templatesDir,
     ...(builds ? { builds } : {}),
-    ...(previews?.github ? { github: previews.github } : {}),
+    ...(previews?.forges ? { forges: previews.forges.hooks, deliveries: previews.forges.deliveries } : {}),
     schedules,
     engineEvents: { add: (sink) => events.push(sink) },
     access: access.desk,
@@ -243,10 +243,10 @@ async function startHolding(given: Config, options: ControllerOptions, docker: D
     async settled() {
       // A delivery starts builds, a build serves a preview: each in turn, until a pass finds all three still.
       for (;;) {
-        await previews?.github?.idle();
+        await previews?.forges?.idle();
         await builds?.idle();
         await engine.settled();
-        if (!previews?.github?.busy && !builds?.busy && !engine.busy) return;
+        if (!previews?.forges?.busy && !builds?.busy && !engine.busy) return;
       }
     },
     quiesce,

@@ -12,16 +12,9 @@ import { BuildRunner, type PreviewImages } from "../builds/build-runner.js";
 import { ImageBuilder } from "../builds/image-builder.js";
 import { ImageKeeper } from "../builds/image-keeper.js";
 import { BuildCgroups } from "../builds/build-cgroup.js";
-import { DeliveryLog } from "../github/deliveries.js";
-import { GithubHooks } from "../github/hooks.js";
-import { githubClient } from "../github/client.js";
-import { PullRequestReconciler } from "../github/reconciler.js";
-import type { Octokit } from "@octokit/core";
-import { Outbox } from "../github/outbox.js";
-import { PullRequestReporter } from "../github/reporter.js";
-import { hostFor } from "../core/routing/naming.js";
+import { changeOfLabel } from "../core/previews/preview-names.js";
+import { startForges, type ForgeServices } from "./forges.js";
 import { LABEL_PREFIX } from "../core/model.js";
-import { publicOrigin } from "../http/context.js";
 import type { Logger } from "../logger.js";
 import { SEEN_LOG_LAG_MS } from "../nginx/seen-log.js";
 import type { Scheduler } from "../core/scheduler.js";
@@ -46,15 +39,16 @@ function withEnvironment(stateDir: string, source: string, compose: ReturnType<t
  * resolves once the preview answers. `used` tells the image keeper the image is in use.
  */
 export function servePreviewBuilds(config: Config, engine: PreviewService, used: (image: string) => void): (build: Build) => Promise<void> {
-  const repoBySource = new Map(Object.entries(config.githubRepos).map(([repo, entry]) => [entry.source, repo]));
+  const repoBySource = new Map([...Object.entries(config.githubRepos), ...Object.entries(config.gitlabProjects)].map(([repo, entry]) => [entry.source, repo]));
   return async (build) => {
     const image = build.image;
     const label = servedLabel(build);
     if (!image || !label) throw new Error("the build has no image");
     used(image);
-    const pr = build.host ? /-pr-(\d+)$/.exec(build.host)?.[1] : undefined;
+    const change = build.host ? changeOfLabel(build.host) : undefined;
+    const pr = change ? String(change.number) : undefined;
     const repo = pr ? repoBySource.get(build.source) : undefined;
-    // A pull request's containers say which pull request and commit they serve (the reconciler reads them).
+    // A pull or merge request's containers say which change and commit they serve (the reconciler reads them).
     const labels = repo && pr && build.commit ? { [`${LABEL_PREFIX}repo`]: repo, [`${LABEL_PREFIX}pr`]: pr, [`${LABEL_PREFIX}commit`]: build.commit } : undefined;
     const facts = { ...(build.branch ? { branch: build.branch } : {}), ...(build.commit ? { commit: build.commit } : {}), ...(pr ? { pr } : {}) };
     await engine.previews.serveBuilt(build.source, label, image, { withoutEnv: build.untrusted === true, ...(labels ? { labels } : {}), facts });
@@ -63,7 +57,8 @@ export function servePreviewBuilds(config: Config, engine: PreviewService, used:
 
 export interface PreviewServices {
   builds: BuildRunner;
-  github?: GithubHooks;
+  /** GitHub's and GitLab's webhooks, where configured. */
+  forges?: ForgeServices;
   keeper: ImageKeeper;
   close(): Promise<void>;
 }
@@ -117,7 +112,6 @@ export async function startPulledImageKeeper(config: Config, engine: PreviewServ
  */
 export async function startPreviews(config: Config, engine: PreviewService, docker: Docker, logger: Logger, scheduler: Scheduler, options: { network?: string; pullImage?: (image: string) => Promise<void>; shareLink?: (source: string, label: string) => Promise<string | undefined> } = {}): Promise<PreviewServices | undefined> {
   if (Object.keys(config.previews).length === 0) return undefined;
-  const now = () => scheduler.now();
   // The keeper waits with its removals while a build runs (see ImageKeeperOptions.building); the runner comes next.
   let builds: BuildRunner | undefined;
   const keeper = imageKeeper(config, engine, docker, logger, scheduler, () => builds?.queue.all().some((build) => build.state === "building") ?? false);
@@ -140,24 +134,13 @@ export async function startPreviews(config: Config, engine: PreviewService, dock
   await keeper.start();
   const follower = new BranchFollower(builds, (label) => engine.get(label) !== undefined, logger, scheduler);
   follower.start();
-  const reporting = config.github ? await startReporting(config, builds, logger, scheduler, options.shareLink) : undefined;
-  const github = config.github
-    ? new GithubHooks({ secrets: config.github.webhookSecrets, repos: config.githubRepos, runner: builds, engine, deliveries: new DeliveryLog(config.stateDir, now, logger), logger, ...(reporting ? { reporter: reporting.reporter, octokit: reporting.octokit } : {}) })
-    : undefined;
-  await github?.start();
-  const reconciler =
-    github && reporting
-      ? new PullRequestReconciler({ octokit: reporting.octokit, repos: config.githubRepos, previews: () => engine.list().filter((demo) => demo.kind === "preview"), runner: builds, handle: (intent) => github.handle(intent), everyMs: config.github!.reconcile, logger, scheduler })
-      : undefined;
-  reconciler?.start();
+  const forges = await startForges(config, builds, engine, logger, scheduler, options.shareLink);
   return {
     builds,
     keeper,
-    ...(github ? { github } : {}),
+    ...(forges ? { forges } : {}),
     async close() {
-      await reconciler?.close();
-      await github?.idle();
-      await reporting?.outbox.close();
+      await forges?.close();
       await follower.close();
       await keeper.close();
       await builds.close();
@@ -165,24 +148,9 @@ export async function startPreviews(config: Config, engine: PreviewService, dock
   };
 }
 
-/** Statuses and comments on pull requests, when GitHub credentials are configured. */
-async function startReporting(config: Config, builds: BuildRunner, logger: Logger, scheduler: Scheduler, shareLink?: (source: string, label: string) => Promise<string | undefined>): Promise<{ octokit: Octokit; outbox: Outbox; reporter: PullRequestReporter } | undefined> {
-  const octokit = await githubClient(config.github!);
-  if (!octokit) {
-    logger.warn("github: no token and no app configured: pull requests get previews but no statuses or comments");
-    return undefined;
-  }
-  const outbox = new Outbox({ octokit, stateDir: config.stateDir, logger, scheduler });
-  await outbox.start();
-  const repoBySource = new Map(Object.entries(config.githubRepos).map(([repo, entry]) => [entry.source, repo]));
-  const reporter = new PullRequestReporter(outbox, (source) => repoBySource.get(source), (label) => `${publicOrigin(config, hostFor(label, config.domain))}/`, (message) => logger.warn(message), shareLink);
-  builds.onChange((build) => reporter.buildChanged(build));
-  return { octokit, outbox, reporter };
-}
-
-/** Every secret the config holds that a build log must never show (GitHub's token and webhook secrets, say). */
+/** Every secret the config holds that a build log must never show (the forges' tokens and webhook secrets, say). */
 function configuredSecrets(config: Config): string[] {
   // A source's env is never handed to its build at all (no build args either), so there is nothing of it to mask.
-  const values = [config.github?.token, process.env.DEMO_LAUNCHER_GITHUB_TOKEN, ...(config.github?.webhookSecrets ?? [])];
+  const values = [config.github?.token, process.env.DEMO_LAUNCHER_GITHUB_TOKEN, ...(config.github?.webhookSecrets ?? []), config.gitlab?.token, process.env.DEMO_LAUNCHER_GITLAB_TOKEN, ...(config.gitlab?.webhookSecrets ?? [])];
   return values.filter((value): value is string => typeof value === "string" && value.length > 0);
 }

@@ -41,16 +41,17 @@ export const appAccessSchema = accessSchemaOf(["public", "owner", "signin", "pas
 export const accessSchema = accessSchemaOf(["public", "signin", "password"]);
 
 /** Sign-in needs the console's provider (the same client signs people into demos). */
-export function accessProblems(config: { admin: { oidc?: unknown }; apps: Record<string, { access?: AccessPolicy | undefined }>; previews: Record<string, { access?: AccessPolicy | undefined }>; shared: Record<string, { access?: AccessPolicy | undefined }>; github?: { repos: Record<string, { access?: AccessPolicy | undefined }> } | undefined }): Array<{ path: string[]; message: string }> {
+export function accessProblems(config: { admin: { oidc?: unknown }; apps: Record<string, { access?: AccessPolicy | undefined }>; previews: Record<string, { access?: AccessPolicy | undefined }>; shared: Record<string, { access?: AccessPolicy | undefined }>; github?: { repos: Record<string, { access?: AccessPolicy | undefined }> } | undefined; gitlab?: { projects: Record<string, { access?: AccessPolicy | undefined }> } | undefined }): Array<{ path: string[]; message: string }> {
   const problems: Array<{ path: string[]; message: string }> = [];
-  const sections: Array<[string[], Record<string, { access?: AccessPolicy | undefined }>]> = [[["apps"], config.apps], [["previews"], config.previews], [["shared"], config.shared], [["github", "repos"], config.github?.repos ?? {}]];
+  const sections: Array<[string[], Record<string, { access?: AccessPolicy | undefined }>]> = [[["apps"], config.apps], [["previews"], config.previews], [["shared"], config.shared], [["github", "repos"], config.github?.repos ?? {}], [["gitlab", "projects"], config.gitlab?.projects ?? {}]];
   for (const [prefix, entries] of sections) {
     for (const [name, entry] of Object.entries(entries)) {
       if (entry.access?.mode === "signin" && !config.admin.oidc) problems.push({ path: [...prefix, name, "access"], message: "needs admin.oidc: people sign into demos through the console's OpenID provider" });
     }
   }
-  for (const [name, repo] of Object.entries(config.github?.repos ?? {})) {
-    if ((repo as { shareInComment?: number }).shareInComment !== undefined && (repo.access === undefined || repo.access.mode === "public")) problems.push({ path: ["github", "repos", name, "shareInComment"], message: "applies to a gated preview only: give the repository access: signin or password (a public preview's address is all a reviewer needs)" });
+  const projects = [...Object.entries(config.github?.repos ?? {}).map(([name, repo]) => [["github", "repos", name], repo] as const), ...Object.entries(config.gitlab?.projects ?? {}).map(([name, project]) => [["gitlab", "projects", name], project] as const)];
+  for (const [path, repo] of projects) {
+    if ((repo as { shareInComment?: number }).shareInComment !== undefined && (repo.access === undefined || repo.access.mode === "public")) problems.push({ path: [...path, "shareInComment"], message: "applies to a gated preview only: give the repository access: signin or password (a public preview's address is all a reviewer needs)" });
   }
   return problems;
 }

@@ -8,8 +8,11 @@ import { duration, previewSchema, REPO_PATTERN, SOURCE_PATTERN } from "./fields.
 export const OWNER_REPO_PATTERN = /^[A-Za-z0-9-]{1,39}\/[A-Za-z0-9._-]{1,100}$/;
 const TRUST_HELP = "collaborators, all, or label:<name>";
 
-/** A repository's build settings are a preview source's (less the branch refresh), plus its name, URL and trust. */
-const githubRepoSchema = previewSchema.omit({ repo: true, refresh: true }).extend({
+/**
+ * A repository's build settings are a preview source's (less the branch refresh), plus its name, URL and trust; a
+ * GitLab project's are the same (gitlab-schema.ts).
+ */
+export const forgeProjectSchema = previewSchema.omit({ repo: true, refresh: true }).extend({
   /** The source name in preview hosts (`<name>-pr-<n>`); by default the repository's name, letters and digits only. */
   name: z.string({ error: "must be a source name" }).regex(SOURCE_PATTERN, "must be 1 to 20 lowercase letters and digits, starting with a letter").optional(),
   repo: z.string({ error: "must be a git URL" }).regex(REPO_PATTERN, "must be a git URL (git://, https://, ssh://, file://), user@host:path or a path").optional(),
@@ -24,15 +27,18 @@ export const githubSchema = z.strictObject({
   token: z.string({ error: "must be text" }).min(1).optional(),
   app: z.strictObject({ id: z.number({ error: "must be the App's id" }).int().positive(), privateKey: z.string({ error: "must be the path of the App's private key" }).min(1), installationId: z.number().int().positive().optional() }, { error: "must be a map with id and privateKey" }).optional(),
   reconcile: duration.prefault("5m"),
-  repos: z.record(z.string().regex(OWNER_REPO_PATTERN, "must be a repository as owner/name"), githubRepoSchema, { error: "must be a map of owner/name to build settings" }).refine((repos) => Object.keys(repos).length > 0, { message: "must name at least one repository" }),
+  repos: z.record(z.string().regex(OWNER_REPO_PATTERN, "must be a repository as owner/name"), forgeProjectSchema, { error: "must be a map of owner/name to build settings" }).refine((repos) => Object.keys(repos).length > 0, { message: "must name at least one repository" }),
 }, { error: "must be a map with webhookSecrets and repos" });
 
 export type GithubConfig = z.output<typeof githubSchema>;
 
-/** The preview source name of a repository: its configured name, or its name in lowercase letters and digits. */
+/**
+ * The preview source name of a repository or project: its configured name, or its name (the path's last part) in
+ * lowercase letters and digits.
+ */
 export function sourceNameOf(ownerRepo: string, configured?: string): string {
   if (configured) return configured;
-  const name = (ownerRepo.split("/")[1] ?? "").toLowerCase().replace(/[^a-z0-9]/g, "");
+  const name = (ownerRepo.split("/").at(-1) ?? "").toLowerCase().replace(/[^a-z0-9]/g, "");
   const start = name.search(/[a-z]/);
   return (start >= 0 ? name.slice(start) : `r${name}`).slice(0, 20) || "repo";
 }

@@ -4,9 +4,10 @@ import path from "node:path";
 import { parse as parseYaml, YAMLParseError } from "yaml";
 import { ConfigError, parseConfig, type Address, type AppConfig, type RawConfig } from "./schema.js";
 import { sourceNameOf } from "./github-schema.js";
+import { gitlabCloneUrl } from "./gitlab-schema.js";
 
-/** A repository whose pull requests get previews: its preview source's name and who is trusted. */
-export interface GithubRepo {
+/** A repository or project whose pull or merge requests get previews: its preview source's name and who is trusted. */
+export interface ForgeProject {
   source: string;
   trust: string;
   /** How long the share link in a gated preview's comment lasts; none without. */
@@ -16,7 +17,9 @@ export interface GithubRepo {
 export interface Config extends Omit<RawConfig, "apps"> {
   apps: Record<string, AppConfig>;
   /** owner/name → its source; the repositories are preview sources too (in `previews`). */
-  githubRepos: Record<string, GithubRepo>;
+  githubRepos: Record<string, ForgeProject>;
+  /** group/project → its source; the projects are preview sources too (in `previews`). */
+  gitlabProjects: Record<string, ForgeProject>;
   /** Absolute; relative paths in the file are taken from the file's own directory. */
   stateDir: string;
   nginx: RawConfig["nginx"] & { configDir: string; controller: Address; probeUrl: string };
@@ -34,25 +37,31 @@ export function resolveConfig(raw: RawConfig, baseDir: string, source: string, e
   if (oidc && !oidc.clientSecret) {
     throw new ConfigError(source, [{ key: "admin.oidc.clientSecret", message: "is missing; it must be the client secret the provider gave this console (or set DEMO_LAUNCHER_OIDC_CLIENT_SECRET)" }]);
   }
-  const githubRepos: Record<string, GithubRepo> = {};
-  const githubSources: RawConfig["previews"] = {};
-  for (const [ownerRepo, settings] of Object.entries(raw.github?.repos ?? {})) {
-    const { name, repo, trust, shareInComment, ...build } = settings;
-    const sourceName = sourceNameOf(ownerRepo, name);
-    if (Object.hasOwn(raw.previews, sourceName) || Object.hasOwn(githubSources, sourceName)) {
-      throw new ConfigError(source, [{ key: `github.repos.${ownerRepo}.name`, message: `the source name ${JSON.stringify(sourceName)} is taken by another preview source; give this repository a name of its own` }]);
+  const forgeSources: RawConfig["previews"] = {};
+  // Each forge's projects become preview sources: built by commit (the branch list refresh does not apply to them).
+  const projectsOf = (section: string, entries: Record<string, NonNullable<RawConfig["github"]>["repos"][string]>, cloneUrl: (path: string) => string): Record<string, ForgeProject> => {
+    const projects: Record<string, ForgeProject> = {};
+    for (const [projectPath, settings] of Object.entries(entries)) {
+      const { name, repo, trust, shareInComment, ...build } = settings;
+      const sourceName = sourceNameOf(projectPath, name);
+      if (Object.hasOwn(raw.previews, sourceName) || Object.hasOwn(forgeSources, sourceName)) {
+        throw new ConfigError(source, [{ key: `${section}.${projectPath}.name`, message: `the source name ${JSON.stringify(sourceName)} is taken by another preview source; give this ${section.startsWith("github") ? "repository" : "project"} a name of its own` }]);
+      }
+      projects[projectPath] = { source: sourceName, trust, ...(shareInComment !== undefined ? { shareInComment } : {}) };
+      forgeSources[sourceName] = { ...build, repo: repo ?? cloneUrl(projectPath), refresh: 3_600_000 };
     }
-    githubRepos[ownerRepo] = { source: sourceName, trust, ...(shareInComment !== undefined ? { shareInComment } : {}) };
-    // Pull requests are built by commit: the branch list refresh does not apply to them.
-    githubSources[sourceName] = { ...build, repo: repo ?? `https://github.com/${ownerRepo}.git`, refresh: 3_600_000 };
-  }
-  const previews = { ...raw.previews, ...githubSources };
+    return projects;
+  };
+  const githubRepos = projectsOf("github.repos", raw.github?.repos ?? {}, (ownerRepo) => `https://github.com/${ownerRepo}.git`);
+  const gitlabProjects = projectsOf("gitlab.projects", raw.gitlab?.projects ?? {}, (projectPath) => gitlabCloneUrl(raw.gitlab!.apiUrl, projectPath));
+  const previews = { ...raw.previews, ...forgeSources };
   // An app with a compose file gets its image and port from the file when the controller starts (prepareEnvironments).
   const apps = Object.fromEntries(Object.entries(raw.apps).map(([name, app]) => [name, { ...app, image: app.image ?? "", port: app.port ?? 0, ...(app.compose ? { composeRoot: baseDir } : {}) }]));
   return {
     ...raw,
     apps,
     githubRepos,
+    gitlabProjects,
     ...(adminToken ? { adminToken } : {}),
     admin: { ...raw.admin, ...(oidc ? { oidc } : {}) },
     source,

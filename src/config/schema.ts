@@ -5,6 +5,7 @@ import { APP_NAME_PATTERN, DOMAIN_PATTERN, SOURCE_PATTERN, address, appSchema, c
 import { appProblems, previewProblems } from "./compose-checks.js";
 import { accessProblems } from "./access-schema.js";
 import { githubSchema } from "./github-schema.js";
+import { gitlabSchema } from "./gitlab-schema.js";
 import { stateSchema } from "./state-schema.js";
 import { SHARED_NAME, sharedSchema } from "./shared-schema.js";
 import { adminSchema } from "./admin-schema.js";
@@ -102,6 +103,7 @@ export const configSchema = z.strictObject({
     .record(z.string().regex(SOURCE_PATTERN, "must be a source name of 1 to 20 lowercase letters and digits, starting with a letter (no hyphen: it separates the source in preview hosts)"), previewSchema, { error: "must be a map of source names to preview settings" })
     .default({}),
   github: githubSchema.optional(),
+  gitlab: gitlabSchema.optional(),
   builds: z
     .strictObject({
       concurrency: positiveInt("builds").max(16, "must be at most 16").default(2),
@@ -175,6 +177,9 @@ export const configSchema = z.strictObject({
   }
   for (const [name, repo] of Object.entries(config.github?.repos ?? {})) {
     for (const problem of previewProblems(repo, config.runtime === "swarm")) ctx.addIssue({ code: "custom", path: ["github", "repos", name, ...problem.path], message: problem.message });
+  }
+  for (const [name, project] of Object.entries(config.gitlab?.projects ?? {})) {
+    for (const problem of previewProblems(project, config.runtime === "swarm")) ctx.addIssue({ code: "custom", path: ["gitlab", "projects", name, ...problem.path], message: problem.message });
   }
   for (const [name, shared] of Object.entries(config.shared)) {
     const app = Object.hasOwn(config.apps, shared.app) ? config.apps[shared.app] : undefined;

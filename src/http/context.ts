@@ -19,8 +19,10 @@ export interface ServerDeps {
   templatesDir: string;
   /** Preview builds, when preview sources are configured. */
   builds?: import("../builds/build-runner.js").BuildRunner;
-  /** GitHub webhooks, when github: is configured. */
-  github?: import("../github/hooks.js").GithubHooks;
+  /** The forges' webhooks (GitHub's, GitLab's), each where configured. */
+  forges?: Partial<Record<import("../core/forges/forge-intent.js").Forge, import("../forges/hooks.js").ForgeHooks>>;
+  /** Their deliveries, both forges' (the console and /api/deliveries list them). */
+  deliveries?: import("../forges/deliveries.js").DeliveryLog;
   /** Engine events reach the console's live view through this (the controller adds the sink to its list). */
   engineEvents?: { add(sink: import("../core/events.js").EventSink): void };
   /** Prometheus metrics for GET /metrics. */

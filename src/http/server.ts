@@ -95,7 +95,7 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
   metricsRoutes(app, ctx, deps.metrics);
   buildRoutes(app, ctx, deps.builds);
   previewRoutes(app, ctx);
-  hookRoutes(app, ctx, deps.github);
+  hookRoutes(app, ctx, deps.forges ?? {});
   consoleRoutes(app, ctx, { script: pages.asset("console.js"), style: pages.asset("console.css") });
 
   // Our own pages load nothing from elsewhere: scripts and styles from the controller, images and

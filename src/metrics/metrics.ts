@@ -4,7 +4,7 @@ import type { BuildRunner } from "../builds/build-runner.js";
 import { ACTIVE_STATES, type Build } from "../core/builds/build-queue.js";
 import type { MetricsSource } from "../core/services.js";
 import type { EngineEvent } from "../core/events.js";
-import type { DeliveryLog } from "../github/deliveries.js";
+import type { DeliveryLog } from "../forges/deliveries.js";
 import type { WatcherStatus } from "../nginx/watcher-status.js";
 
 /** Seconds from a visitor's click to an app that answers through nginx: from a warm pool's milliseconds to a slow app's minute. */

@@ -5,8 +5,9 @@ import os from "node:os";
 import path from "node:path";
 import { execa } from "execa";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { githubClient } from "../../src/github/client.js";
-import { COMMENT_MARKER, Outbox } from "../../src/github/outbox.js";
+import { GithubApi } from "../../src/forges/github/api.js";
+import { githubClient } from "../../src/forges/github/client.js";
+import { COMMENT_MARKER, Outbox } from "../../src/forges/outbox.js";
 import { silentLogger } from "../../src/logger.js";
 import { startFakeGithubApi, type FakeGithubApi } from "../support/github-api.js";
 
@@ -29,7 +30,7 @@ describe("GitHub client and outbox (stand-in API)", () => {
     const key = path.join(dir, "app.pem");
     await execa("openssl", ["genpkey", "-algorithm", "RSA", "-pkeyopt", "rsa_keygen_bits:2048", "-out", key]);
     const octokit = await githubClient({ ...base, apiUrl: api.url, app: { id: 12345, privateKey: key, installationId: 42 } }, {});
-    const outbox = new Outbox({ octokit: octokit!, stateDir: path.join(dir, "app"), logger: silentLogger });
+    const outbox = new Outbox({ api: new GithubApi(octokit!), stateDir: path.join(dir, "app"), logger: silentLogger });
     await outbox.start();
     await outbox.send({ kind: "status", repo: "acme/web", commit: SHA, state: "success", description: "ready", targetUrl: "http://web-pr-1.demo.localhost/" });
     await outbox.flushed();
@@ -44,14 +45,14 @@ describe("GitHub client and outbox (stand-in API)", () => {
   it("with a token, keeps one comment per pull request: found again by its marker after a restart, edited in place", async () => {
     const octokit = await githubClient({ ...base, apiUrl: api.url }, { DEMO_LAUNCHER_GITHUB_TOKEN: "ghp_from_env" });
     const stateDir = path.join(dir, "token");
-    const first = new Outbox({ octokit: octokit!, stateDir, logger: silentLogger });
+    const first = new Outbox({ api: new GithubApi(octokit!), stateDir, logger: silentLogger });
     await first.start();
     await first.send({ kind: "comment", repo: "acme/web", pr: 9, body: "first" });
     await first.flushed();
     await first.close();
     // A new outbox that lost the comment's id (its file is gone) finds the comment by its marker.
     await writeFile(path.join(stateDir, "github-outbox.json"), "{}");
-    const second = new Outbox({ octokit: octokit!, stateDir, logger: silentLogger });
+    const second = new Outbox({ api: new GithubApi(octokit!), stateDir, logger: silentLogger });
     await second.start();
     await second.send({ kind: "comment", repo: "acme/web", pr: 9, body: "second" });
     await second.flushed();

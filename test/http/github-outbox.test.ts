@@ -6,7 +6,8 @@ import path from "node:path";
 import type { Octokit } from "@octokit/core";
 import { afterEach, describe, expect, it } from "vitest";
 import { ManualScheduler } from "../../src/core/scheduler.js";
-import { Outbox } from "../../src/github/outbox.js";
+import { GithubApi } from "../../src/forges/github/api.js";
+import { Outbox } from "../../src/forges/outbox.js";
 import { silentLogger } from "../../src/logger.js";
 
 interface Call {
@@ -49,7 +50,7 @@ describe("the GitHub outbox", () => {
       { status: 403, headers: { "x-ratelimit-remaining": "0", "x-ratelimit-reset": String(1_000_000 / 1000 + 60) } },
       { status: 429, headers: { "retry-after": "30" } },
     ]);
-    const outbox = new Outbox({ octokit: github.octokit, stateDir: await stateDir(), logger: silentLogger, scheduler, firstRetryMs: 2000 });
+    const outbox = new Outbox({ api: new GithubApi(github.octokit), stateDir: await stateDir(), logger: silentLogger, scheduler, firstRetryMs: 2000 });
     await outbox.start();
     // Each pass ends with its outcome on disk (real file writes): flushed() says so before time moves on.
     const advance = async (ms: number) => {
@@ -85,7 +86,7 @@ describe("the GitHub outbox", () => {
     const dir = await stateDir();
     const scheduler = new ManualScheduler(1_000_000);
     const down = fakeGithub(scheduler, [{ status: 502 }, { status: 502 }]);
-    const first = new Outbox({ octokit: down.octokit, stateDir: dir, logger: silentLogger, scheduler });
+    const first = new Outbox({ api: new GithubApi(down.octokit), stateDir: dir, logger: silentLogger, scheduler });
     await first.start();
     await first.send({ ...STATUS, state: "pending", description: "building" });
     await first.send({ ...STATUS, state: "success", description: "served" });
@@ -95,7 +96,7 @@ describe("the GitHub outbox", () => {
     expect(first.pending()).toMatchObject([{ state: "success" }]);
 
     const up = fakeGithub(scheduler, []);
-    const second = new Outbox({ octokit: up.octokit, stateDir: dir, logger: silentLogger, scheduler });
+    const second = new Outbox({ api: new GithubApi(up.octokit), stateDir: dir, logger: silentLogger, scheduler });
     await second.start();
     // Its retry time, kept on disk with it, comes.
     await scheduler.advance(60_000);
@@ -109,7 +110,7 @@ describe("the GitHub outbox", () => {
     const scheduler = new ManualScheduler(1_000_000);
     const github = fakeGithub(scheduler, [{ status: 422 }]);
     const warned: string[] = [];
-    const outbox = new Outbox({ octokit: github.octokit, stateDir: await stateDir(), logger: { ...silentLogger, warn: (line: string) => warned.push(line) }, scheduler });
+    const outbox = new Outbox({ api: new GithubApi(github.octokit), stateDir: await stateDir(), logger: { ...silentLogger, warn: (line: string) => warned.push(line) }, scheduler });
     await outbox.start();
     await outbox.send(STATUS);
     await outbox.send({ kind: "comment", repo: "octo/app", pr: 3, body: "Preview: http://example" });

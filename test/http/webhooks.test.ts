@@ -5,8 +5,9 @@ import { sign } from "@octokit/webhooks-methods";
 import { afterEach, describe, expect, it } from "vitest";
 import type { PreviewBuilds } from "../../src/builds/preview-removal.js";
 import { BuildQueue } from "../../src/core/builds/build-queue.js";
-import { DeliveryLog } from "../../src/github/deliveries.js";
-import { GithubHooks } from "../../src/github/hooks.js";
+import { DeliveryLog } from "../../src/forges/deliveries.js";
+import { ForgeHooks } from "../../src/forges/hooks.js";
+import { githubSignatureCheck } from "../../src/forges/github/signature.js";
 import { silentLogger } from "../../src/logger.js";
 import { EXAMPLE_REPO, pullRequestPayload, recorded } from "../support/github.js";
 import { httpApp, type HttpApp } from "../support/http-app.js";
@@ -32,7 +33,8 @@ function queueOnly(now: () => number): PreviewBuilds & { cancelled: string[] } {
 describe("GitHub webhooks", () => {
   let app: HttpApp | undefined;
   let runner: ReturnType<typeof queueOnly>;
-  let hooks: GithubHooks;
+  let hooks: ForgeHooks;
+  let deliveries: DeliveryLog;
   afterEach(async () => {
     await hooks?.idle();
     await app?.close();
@@ -43,11 +45,12 @@ describe("GitHub webhooks", () => {
     app = await httpApp(`github:\n  webhookSecrets: [${OLD_SECRET}, ${SECRET}]\n  token: t\n  repos:\n    ${EXAMPLE_REPO}: { name: site, repo: "file:///nowhere", port: 8080, trust: "label:safe" }`, {
       deps: ({ engine, config, scheduler }) => {
         runner = queueOnly(() => scheduler.now());
-        hooks = new GithubHooks({ secrets: config.github!.webhookSecrets, repos: config.githubRepos, runner, engine, deliveries: new DeliveryLog(config.stateDir, () => scheduler.now(), silentLogger), logger: silentLogger });
-        return { github: hooks };
+        deliveries = new DeliveryLog(config.stateDir, () => scheduler.now(), silentLogger);
+        hooks = new ForgeHooks({ forge: "github", verify: githubSignatureCheck(config.github!.webhookSecrets), repos: config.githubRepos, runner, engine, deliveries, logger: silentLogger });
+        return { forges: { github: hooks }, deliveries };
       },
     });
-    await hooks.start();
+    await hooks.start(await deliveries.start());
     let sent = 0;
     const deliver = async (event: string, payload: unknown, options: { secret?: string; body?: string; signature?: string; id?: string } = {}) => {
       const body = options.body ?? JSON.stringify(payload);

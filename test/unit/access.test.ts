@@ -164,10 +164,10 @@ shared:
 
 describe("a pull request's comment", () => {
   it("carries a share link where the repository asks for one, and a slower older comment never overwrites a newer one", async () => {
-    const { PullRequestReporter } = await import("../../src/github/reporter.js");
+    const { PullRequestReporter } = await import("../../src/forges/reporter.js");
     const sent: Array<{ kind: string; body?: string }> = [];
     const links: Array<(link: string | undefined) => void> = [];
-    const reporter = new PullRequestReporter({ send: async (message: { kind: string; body?: string }) => void sent.push(message) } as never, () => "acme/shop", (label) => `http://${label}.demo.example.org/`, () => {}, () => new Promise((resolve) => links.push(resolve)));
+    const reporter = new PullRequestReporter("github", { send: async (message: { kind: string; body?: string }) => void sent.push(message) } as never, () => "acme/shop", (label: string) => `http://${label}.demo.example.org/`, () => {}, () => new Promise((resolve) => links.push(resolve)));
     const build = (commit: string, state: string) => ({ id: "b", source: "shop", host: "shop-pr-7", commit: commit.repeat(40), state }) as never;
     reporter.buildChanged(build("a", "ready"));
     reporter.buildChanged(build("b", "ready"));
@@ -195,7 +195,7 @@ describe("the share link of a pull request's comment", () => {
     let policy: AccessPolicy = { mode: "signin" };
     const desk = new AccessDesk({ store: { load: async () => undefined, save: async () => {} }, scheduler, logger: silentLogger, policyOf: () => policy, demo: () => preview, admins, republish: async () => {} });
     await desk.start();
-    const config = { domain: "demo.example.org", publicScheme: "https", publicPort: 443, nginx: { listen: { host: "127.0.0.1", port: 8080 } }, githubRepos: { "acme/shop": { source: "shop", trust: "collaborators", shareInComment: 3 * 86_400_000 }, "acme/blog": { source: "blog", trust: "collaborators" } } } as never;
+    const config = { domain: "demo.example.org", publicScheme: "https", publicPort: 443, nginx: { listen: { host: "127.0.0.1", port: 8080 } }, githubRepos: { "acme/shop": { source: "shop", trust: "collaborators", shareInComment: 3 * 86_400_000 }, "acme/blog": { source: "blog", trust: "collaborators" } }, gitlabProjects: {} } as never;
     const engine = { get: (id: string) => (id === preview.id ? preview : undefined) };
     const first = await commentShareLink(config, desk, engine, "shop", "shop-pr-7");
     expect(first).toMatch(/^https:\/\/shop-pr-7\.demo\.example\.org\/__demo\/access\/share\/[A-Za-z0-9_-]{32}$/);

@@ -6,7 +6,8 @@ import { sourceNameOf } from "../../src/config/github-schema.js";
 import { BuildQueue } from "../../src/core/builds/build-queue.js";
 import { Pages } from "../../src/http/pages.js";
 import { DEFAULT_TEMPLATES_DIR } from "../../src/nginx/render.js";
-import { interpretEvent, trustDecision } from "../../src/core/github/github-events.js";
+import { trustDecision } from "../../src/core/forges/forge-intent.js";
+import { interpretGithubEvent as interpretEvent } from "../../src/core/forges/github-events.js";
 import { EXAMPLE_REPO, pullRequestPayload, recorded } from "../support/github.js";
 
 const configured = (repo: string) => repo === EXAMPLE_REPO;

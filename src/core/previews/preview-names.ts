@@ -6,6 +6,8 @@ export const SOURCE_NAME_PATTERN = /^[a-z][a-z0-9]{0,19}$/;
 export const COMMIT_PATTERN = /^[0-9a-f]{7,40}$/;
 const MAX_LABEL = 63;
 const HASH_LENGTH = 7;
+/** What ends a change's host: `pr-<n>` for GitHub's pull requests, `mr-<n>` for GitLab's merge requests. */
+const CHANGE_SUFFIX = /^(pr|mr)-\d+$/;
 
 function shortHash(text: string): string {
   return createHash("sha256").update(text).digest("hex").slice(0, HASH_LENGTH);
@@ -30,7 +32,7 @@ export function branchLabel(source: string, branch: string): string {
     .replace(/[^a-z0-9]+/g, "-")
     .replace(/^-+|-+$/g, "");
   const plain = `${source}-${slug}`;
-  const exact = slug === branch && slug.length > 0 && !slug.startsWith("commit-") && plain.length <= MAX_LABEL;
+  const exact = slug === branch && slug.length > 0 && !slug.startsWith("commit-") && !CHANGE_SUFFIX.test(slug) && plain.length <= MAX_LABEL;
   if (exact) return plain;
   const room = MAX_LABEL - source.length - HASH_LENGTH - 2;
   const cut = slug.slice(0, room).replace(/-+$/, "");
@@ -63,7 +65,18 @@ export function parsePreviewLabel(label: string): { source: string; commit?: str
   return { source: match[1]!, ...(commit ? { commit: commit[1]! } : {}) };
 }
 
-/** A pull request's host: `<source>-pr-<n>`, stable for its life; no branch or commit label has this shape. */
-export function pullRequestLabel(source: string, pr: number): string {
-  return `${source}-pr-${pr}`;
+const CHANGE_MARK = { github: "pr", gitlab: "mr" } as const;
+
+/**
+ * A pull or merge request's host: `<source>-pr-<n>` (GitHub) or `<source>-mr-<n>` (GitLab), stable for its life; no
+ * branch or commit label has this shape (a branch called `pr-5` gets a hash).
+ */
+export function pullRequestLabel(source: string, pr: number, forge: keyof typeof CHANGE_MARK = "github"): string {
+  return `${source}-${CHANGE_MARK[forge]}-${pr}`;
+}
+
+/** The change a host serves, when it is a pull or merge request's. */
+export function changeOfLabel(label: string): { source: string; forge: keyof typeof CHANGE_MARK; number: number } | undefined {
+  const match = /^([a-z][a-z0-9]{0,19})-(pr|mr)-(\d+)$/.exec(label);
+  return match ? { source: match[1]!, forge: match[2] === "mr" ? "gitlab" : "github", number: Number(match[3]) } : undefined;
 }

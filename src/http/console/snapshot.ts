@@ -55,7 +55,7 @@ export async function consoleSnapshot(ctx: HttpContext): Promise<Record<string, 
     builds: builds.map((build) => buildView(build, (label) => `${publicOrigin(config, hostFor(label, config.domain))}/`)),
     previews,
     shared: Object.keys(config.shared).map((name) => sharedView(ctx, name)),
-    deliveries: (ctx.github?.deliveries.list() ?? []).slice(0, RECENT).map((delivery) => ({ ...delivery, receivedAt: new Date(delivery.receivedAt).toISOString() })),
+    deliveries: (ctx.deliveries?.list() ?? []).slice(0, RECENT).map((delivery) => ({ ...delivery, receivedAt: new Date(delivery.receivedAt).toISOString() })),
     health: {
       docker: engine.dockerStatus(),
       watcher: { state: watcher?.state ?? "unknown", ...(watcher?.lastError ? { lastError: watcher.lastError } : {}) },

@@ -1,9 +1,10 @@
 // A preview's own host until its app answers: the build's state and live log (server-sent events that resume
 // from Last-Event-ID), the whole log, a rebuild button after a failure, and a "waking up" page for an asleep one.
+import { FORGE_WORDS } from "../../core/forges/forge-intent.js";
 import { open, stat } from "node:fs/promises";
 import type { FastifyReply, FastifyRequest } from "fastify";
 import type { Build } from "../../core/builds/build-queue.js";
-import { parsePreviewLabel } from "../../core/previews/preview-names.js";
+import { changeOfLabel, parsePreviewLabel } from "../../core/previews/preview-names.js";
 import type { BuildRunner } from "../../builds/build-runner.js";
 import { buildForHost, refServedAt } from "../../builds/preview-requests.js";
 import { tailOf } from "../../builds/image-builder.js";
@@ -72,7 +73,7 @@ export async function answerPreviewHost(ctx: HttpContext, request: FastifyReques
       ctx.pages.previewBuild({
         source: build.source,
         ref: build.branch ?? build.commit ?? "",
-        ...(build.link ? { link: build.link, linkText: `Pull request #${/-pr-(\d+)$/.exec(build.host ?? "")?.[1] ?? ""}` } : {}),
+        ...(build.link ? { link: build.link, linkText: changeLinkText(build.host) } : {}),
         state: build.state,
         ...(build.note ? { note: build.note } : {}),
         ...(build.reason ? { reason: build.reason } : {}),
@@ -161,4 +162,12 @@ async function startFresh(ctx: HttpContext, request: FastifyRequest, reply: Fast
   const demo = ctx.engine.previews.startFresh(label);
   if (ctx.wantsHtml(request)) return reply.code(303).header("location", "/").send();
   return reply.code(202).send(ctx.viewFor(demo));
+}
+
+/** "Pull request #12" / "Merge request !12": what the build page's link to the change says. */
+function changeLinkText(host: string | undefined): string {
+  const change = host ? changeOfLabel(host) : undefined;
+  if (!change) return "The change";
+  const words = FORGE_WORDS[change.forge];
+  return `${words.change[0]!.toUpperCase()}${words.change.slice(1)} ${words.mark}${change.number}`;
 }

@@ -1,9 +1,11 @@
-// What we tell GitHub (commit statuses, the one pull-request comment), through a persisted outbox: each message is
-// on disk before it is sent, retried with exponential back-off and jitter (2, 4, 8, 16 … s), and waits as long as
-// GitHub says (Retry-After, an exhausted rate limit). A newer message for the same thing replaces an unsent one.
+// What we tell a forge (commit statuses, the one comment on a pull or merge request), through a persisted outbox:
+// each message is on disk before it is sent, retried with exponential back-off and jitter (2, 4, 8, 16 … s), and
+// waits as long as the forge says (Retry-After, an exhausted rate limit). A newer message for the same thing
+// replaces an unsent one. One outbox per forge, each with its own file.
 import path from "node:path";
-import type { Octokit } from "@octokit/core";
 import type { Logger } from "../core/app-spec.js";
+import { FORGE_WORDS } from "../core/forges/forge-intent.js";
+import type { ForgeApi } from "./forge-api.js";
 import { describeError } from "../core/errors.js";
 import { readIfExists, serialWriter } from "../files/atomic.js";
 import type { Cancel, Scheduler } from "../core/scheduler.js";
@@ -11,7 +13,6 @@ import { systemScheduler } from "../clock/system-scheduler.js";
 
 /** Marks the comment we own on a pull request, so it is found and edited in place, never posted twice. */
 export const COMMENT_MARKER = "<!-- demo-launcher:preview -->";
-const CONTEXT = "demo-launcher/preview";
 const MAX_DELAY_MS = 15 * 60_000;
 const GIVE_UP_AFTER = 12;
 
@@ -27,7 +28,7 @@ interface Entry {
 }
 
 export interface OutboxOptions {
-  octokit: Octokit;
+  api: ForgeApi;
   stateDir: string;
   logger: Logger;
   /** Time for retries; the system scheduler by default. */
@@ -38,7 +39,7 @@ export interface OutboxOptions {
 
 export class Outbox {
   private entries = new Map<string, Entry>();
-  /** The id of our comment on each pull request (`owner/name#n`), once found or made. */
+  /** The id of our comment on each change (`<project>#n`), once found or made. */
   private comments = new Map<string, number>();
   private readonly file: string;
   private timer: Cancel | undefined;
@@ -48,7 +49,7 @@ export class Outbox {
   private readonly writeState: (content: () => string) => Promise<void>;
 
   constructor(private readonly options: OutboxOptions) {
-    this.file = path.join(options.stateDir, "github-outbox.json");
+    this.file = path.join(options.stateDir, `${options.api.forge}-outbox.json`);
     this.writeState = serialWriter(this.file, (error) => options.logger.error(`saving ${this.file}: ${describeError(error)}`));
     this.scheduler = options.scheduler ?? systemScheduler;
   }
@@ -125,7 +126,7 @@ export class Outbox {
         const status = (error as { status?: number }).status;
         entry.attempts += 1;
         if ((status !== undefined && status >= 400 && status < 500 && status !== 403 && status !== 429) || entry.attempts >= GIVE_UP_AFTER) {
-          this.options.logger.warn(`GitHub refused ${describeMessage(entry.message)} (${describeError(error)}); not sent`);
+          this.options.logger.warn(`${FORGE_WORDS[this.options.api.forge].forge} refused ${describeMessage(entry.message)} (${describeError(error)}); not sent`);
           this.entries.delete(entry.key);
         } else {
           entry.dueAt = this.now() + this.retryDelay(entry.attempts, error);
@@ -135,13 +136,16 @@ export class Outbox {
     }
   }
 
-  /** GitHub's own word first (Retry-After, the rate limit's reset), else 2, 4, 8 … s with up to 20 % jitter. */
+  /**
+   * The forge's own word first (Retry-After; GitHub's x-ratelimit-reset, GitLab's ratelimit-reset), else 2, 4, 8 … s
+   * with up to 20 % jitter.
+   */
   private retryDelay(attempts: number, error: unknown): number {
     const headers = ((error as { response?: { headers?: Record<string, string | undefined> } }).response?.headers ?? {}) as Record<string, string | undefined>;
     const retryAfter = Number(headers["retry-after"]);
     if (Number.isFinite(retryAfter) && retryAfter > 0) return Math.min(MAX_DELAY_MS, retryAfter * 1000);
-    if (headers["x-ratelimit-remaining"] === "0") {
-      const reset = Number(headers["x-ratelimit-reset"]) * 1000;
+    if (headers["x-ratelimit-remaining"] === "0" || headers["ratelimit-remaining"] === "0") {
+      const reset = Number(headers["x-ratelimit-reset"] ?? headers["ratelimit-reset"]) * 1000;
       if (Number.isFinite(reset) && reset > this.now()) return Math.min(MAX_DELAY_MS, reset - this.now() + 1000);
     }
     const base = (this.options.firstRetryMs ?? 2000) * 2 ** (attempts - 1);
@@ -149,27 +153,17 @@ export class Outbox {
   }
 
   private async deliver(message: OutboxMessage): Promise<void> {
-    const { octokit } = this.options;
-    const [owner, repo] = message.repo.split("/") as [string, string];
+    const { api } = this.options;
     if (message.kind === "status") {
-      await octokit.request("POST /repos/{owner}/{repo}/statuses/{sha}", { owner, repo, sha: message.commit, state: message.state, context: CONTEXT, description: message.description.slice(0, 140), ...(message.targetUrl ? { target_url: message.targetUrl } : {}) });
+      await api.setStatus(message.repo, message.commit, message.state, message.description, message.targetUrl);
       return;
     }
     const body = `${COMMENT_MARKER}\n${message.body}`;
     const key = `${message.repo}#${message.pr}`;
-    let id = this.comments.get(key);
-    if (id === undefined) {
-      // A restart may have lost the id, not the comment: look for ours before making one.
-      const { data } = await octokit.request("GET /repos/{owner}/{repo}/issues/{issue_number}/comments", { owner, repo, issue_number: message.pr, per_page: 100 });
-      id = (data as Array<{ id: number; body?: string }>).find((comment) => comment.body?.includes(COMMENT_MARKER))?.id;
-    }
-    if (id !== undefined) {
-      await octokit.request("PATCH /repos/{owner}/{repo}/issues/comments/{comment_id}", { owner, repo, comment_id: id, body });
-    } else {
-      const { data } = await octokit.request("POST /repos/{owner}/{repo}/issues/{issue_number}/comments", { owner, repo, issue_number: message.pr, body });
-      id = (data as { id: number }).id;
-    }
-    this.comments.set(key, id);
+    // A restart may have lost the id, not the comment: look for ours before making one.
+    const id = this.comments.get(key) ?? (await api.findComment(message.repo, message.pr, COMMENT_MARKER));
+    if (id !== undefined) await api.editComment(message.repo, message.pr, id, body);
+    this.comments.set(key, id ?? (await api.createComment(message.repo, message.pr, body)));
   }
 
   /** One write at a time, in order: the last holds the newest state. */

@@ -1,10 +1,11 @@
-// GitHub deliveries on disk: each is written (payload and record) before the webhook is answered, so a crash
+// Forge deliveries (GitHub's and GitLab's webhooks) on disk: each is written (payload and record) before the webhook is answered, so a crash
 // after the answer loses nothing; ids are remembered for 72 h across restarts, so a redelivery is done once.
 import { mkdir, readFile, rm } from "node:fs/promises";
 import path from "node:path";
 import type { Logger } from "../core/app-spec.js";
 import { describeError } from "../core/errors.js";
 import { readIfExists, serialWriter, writeAtomically } from "../files/atomic.js";
+import type { Forge } from "../core/forges/forge-intent.js";
 
 const KEEP_MS = 72 * 3_600_000;
 const MAX_KEPT = 20_000;
@@ -14,6 +15,8 @@ export type DeliveryOutcome = "received" | "ignored" | "queued" | "removed" | "f
 
 export interface Delivery {
   id: string;
+  /** Who sent it; records of earlier versions have none and are GitHub's. */
+  forge?: Forge;
   event: string;
   receivedAt: number;
   outcome: DeliveryOutcome;
@@ -22,7 +25,7 @@ export interface Delivery {
   pr?: number;
   commit?: string;
   build?: string;
-  /** How many times GitHub sent it (a redelivery counts, and is not acted on again). */
+  /** How many times the forge sent it (a redelivery counts, and is not acted on again). */
   received: number;
 }
 

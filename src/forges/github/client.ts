@@ -3,7 +3,7 @@
 import { readFile } from "node:fs/promises";
 import { Octokit } from "@octokit/core";
 import { createAppAuth } from "@octokit/auth-app";
-import type { GithubConfig } from "../config/github-schema.js";
+import type { GithubConfig } from "../../config/github-schema.js";
 
 /** A client, or undefined when no credentials are configured (nothing is reported back then). */
 export async function githubClient(config: GithubConfig, env: NodeJS.ProcessEnv = process.env): Promise<Octokit | undefined> {

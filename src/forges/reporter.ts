@@ -1,0 +1,65 @@
+// Tells each pull or merge request how its preview goes, through its forge's outbox: a commit status (pending →
+// success with the preview's URL, or failure with the build log's) and one comment with the URL, edited in place on
+// every push.
+import type { Build } from "../core/builds/build-queue.js";
+import { FORGE_WORDS, type Forge } from "../core/forges/forge-intent.js";
+import { changeOfLabel } from "../core/previews/preview-names.js";
+import type { Outbox } from "./outbox.js";
+
+export class PullRequestReporter {
+  constructor(
+    private readonly forge: Forge,
+    private readonly outbox: Outbox,
+    /** Preview source → the forge's project (owner/name, group/project), for this forge's sources only. */
+    private readonly repoOf: (source: string) => string | undefined,
+    /** A preview host label → its public URL (with a trailing /). */
+    private readonly urlOf: (label: string) => string,
+    private readonly onError: (message: string) => void,
+    /** A share link for the comment of a gated preview whose project asks for one (shareInComment). */
+    private readonly shareLink: (source: string, label: string) => Promise<string | undefined> = async () => undefined,
+  ) {}
+
+  /** The newest comment asked for per change: a slower older one (its share link still being made) is dropped. */
+  private readonly commentTurn = new Map<string, number>();
+
+  /** A build's state changed (the build runner calls it). */
+  buildChanged(build: Build): void {
+    const change = build.host ? changeOfLabel(build.host) : undefined;
+    const repo = this.repoOf(build.source);
+    if (!change || change.forge !== this.forge || !repo || !build.commit || !/^[0-9a-f]{40}$/.test(build.commit)) return;
+    const pr = change.number;
+    const words = FORGE_WORDS[this.forge];
+    const commit = build.commit;
+    const url = this.urlOf(build.host!);
+    const short = commit.slice(0, 12);
+    const send = (message: Parameters<Outbox["send"]>[0]) => void this.outbox.send(message).catch((error) => this.onError(`queueing a message to ${words.forge}: ${(error as Error).message}`));
+    if (build.state === "queued") send({ kind: "status", repo, commit, state: "pending", description: `Building the preview of ${short}` });
+    else if (build.state === "ready") {
+      send({ kind: "status", repo, commit, state: "success", description: "The preview is ready", targetUrl: url });
+      const turn = this.nextTurn(repo, pr);
+      void this.shareLink(build.source, build.host!)
+        .catch((error: unknown) => void this.onError(`making the share link for ${repo}${words.mark}${pr}: ${(error as Error).message}`))
+        .then((link) => {
+          if (this.commentTurn.get(`${repo}#${pr}`) !== turn) return;
+          const shared = link ? `\n\nNo account here? This link opens it without signing in until it ends: ${link}` : "";
+          send({ kind: "comment", repo, pr, body: `**Preview** of ${short}: ${url}\n\nIt follows this ${words.change}: every push replaces it, closing the ${words.change} removes it.${shared}` });
+        });
+    } else if (build.state === "failed" || build.state === "timed-out") {
+      const log = `${url}__demo/build.log`;
+      this.nextTurn(repo, pr);
+      send({ kind: "status", repo, commit, state: "failure", description: `The preview could not be built: ${build.reason ?? build.state}`, targetUrl: log });
+      send({ kind: "comment", repo, pr, body: `**Preview**: ${short} could not be built (${build.reason ?? build.state}). The build log: ${log}\n\nThe last preview that was built, if any, still serves ${url}` });
+    }
+  }
+
+  private nextTurn(repo: string, pr: number): number {
+    const turn = (this.commentTurn.get(`${repo}#${pr}`) ?? 0) + 1;
+    this.commentTurn.set(`${repo}#${pr}`, turn);
+    return turn;
+  }
+
+  /** A change that is not built (a fork nobody vouched for): its status says why. */
+  refused(repo: string, commit: string, reason: string): void {
+    void this.outbox.send({ kind: "status", repo, commit, state: "error", description: `No preview: ${reason}` }).catch((error) => this.onError(`queueing a message to ${FORGE_WORDS[this.forge].forge}: ${(error as Error).message}`));
+  }
+}
