@@ -62,3 +62,10 @@ export async function commentShareLink(config: Config, desk: AccessDesk, engine:
   const { token } = await desk.createShare(demo, ttl, COMMENT_NOTE, "pull request comment");
   return `${publicOrigin(config, demo.host)}/__demo/access/share/${token}`;
 }
+
+/** The share link a comment's `/demo-launcher share 2d` makes: for a gated preview only (a public one needs none). */
+export async function commandShareLink(config: Config, desk: AccessDesk, demo: Demo, ttlMs: number, by: string): Promise<string | undefined> {
+  if (desk.policyOf(demo).mode === "public") return undefined;
+  const { token } = await desk.createShare(demo, ttlMs, "a comment's share command", by);
+  return `${publicOrigin(config, demo.host)}/__demo/access/share/${token}`;
+}

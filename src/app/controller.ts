@@ -3,7 +3,7 @@ import type { FastifyInstance } from "fastify";
 import type Docker from "dockerode";
 import { configPath, type Config } from "../config/load.js";
 import { DemoEngine } from "../core/engine.js";
-import { commentShareLink, startAccessDesk } from "./access.js";
+import { commandShareLink, commentShareLink, startAccessDesk } from "./access.js";
 import { makeIdGenerator } from "../core/routing/naming.js";
 import { assertDockerReachable, connectDocker, DockerRuntime, ensureBridgeNetwork } from "../docker/runtime.js";
 import { DiskGuard } from "../docker/disk-guard.js";
@@ -184,7 +184,7 @@ async function startHolding(given: Config, options: ControllerOptions, docker: D
   const firewall = guarded.length > 0 ? new FirewallKeeper(docker, guarded, options.logger, scheduler) : undefined;
   await firewall?.start();
   // Builds run only where preview sources are configured; their queue lives beside the state file.
-  const previews = await startPreviews(config, engine, docker, options.logger, scheduler, { ...(defences && !options.runtime ? { network: buildNetworkName(config) } : {}), ...(runtime.pullImage ? { pullImage: (image: string) => runtime.pullImage!(image) } : {}), shareLink: (source, label) => commentShareLink(config, access.desk, engine, source, label) });
+  const previews = await startPreviews(config, engine, docker, options.logger, scheduler, { ...(defences && !options.runtime ? { network: buildNetworkName(config) } : {}), ...(runtime.pullImage ? { pullImage: (image: string) => runtime.pullImage!(image) } : {}), shareLink: (source, label) => commentShareLink(config, access.desk, engine, source, label), commandShareLink: (demo, ttlMs, by) => commandShareLink(config, access.desk, demo, ttlMs, by) });
   const builds = previews?.builds;
   // What launches pull is the image keeper's to remove once unused: the previews' keeper, or one of its own.
   const pulledOnly = !previews && runtime instanceof DockerRuntime ? await startPulledImageKeeper(config, engine, docker, options.logger, scheduler) : undefined;

@@ -10,6 +10,7 @@ import type { Demo } from "../core/model.js";
 import { DeliveryLog } from "../forges/deliveries.js";
 import type { ForgeApi } from "../forges/forge-api.js";
 import { ForgeHooks } from "../forges/hooks.js";
+import { CommentCommands, type PreviewCommandPort } from "../forges/comment-commands.js";
 import { Outbox } from "../forges/outbox.js";
 import { PullRequestReconciler } from "../forges/reconciler.js";
 import { PullRequestReporter } from "../forges/reporter.js";
@@ -54,8 +55,17 @@ async function configuredForges(config: Config, logger: Logger, env: NodeJS.Proc
   return forges;
 }
 
+export interface ForgeOptions {
+  /** A gated preview's share link for its comment (see commentShareLink). */
+  shareLink?: (source: string, label: string) => Promise<string | undefined>;
+  /** What comment commands do to previews. */
+  commands?: PreviewCommandPort;
+  env?: NodeJS.ProcessEnv;
+}
+
 /** Starts what the configured forges need; undefined when none is configured. */
-export async function startForges(config: Config, builds: BuildRunner, engine: PreviewRemovalEngine & { list(): Demo[] }, logger: Logger, scheduler: Scheduler, shareLink?: (source: string, label: string) => Promise<string | undefined>, env: NodeJS.ProcessEnv = process.env): Promise<ForgeServices | undefined> {
+export async function startForges(config: Config, builds: BuildRunner, engine: PreviewRemovalEngine & { list(): Demo[] }, logger: Logger, scheduler: Scheduler, options: ForgeOptions = {}): Promise<ForgeServices | undefined> {
+  const { shareLink, env = process.env } = options;
   const settings = await configuredForges(config, logger, env);
   if (settings.length === 0) return undefined;
   const deliveries = new DeliveryLog(config.stateDir, () => scheduler.now(), logger);
@@ -73,7 +83,8 @@ export async function startForges(config: Config, builds: BuildRunner, engine: P
       reporter = new PullRequestReporter(forge, outbox, (source) => repoBySource.get(source), (label) => `${publicOrigin(config, hostFor(label, config.domain))}/`, (message) => logger.warn(message), shareLink);
       builds.onChange((build) => reporter!.buildChanged(build));
     }
-    const handler = new ForgeHooks({ forge, verify, repos, runner: builds, engine, deliveries, logger, ...(api ? { api } : {}), ...(reporter ? { reporter } : {}) });
+    const commands = options.commands ? new CommentCommands({ forge, repos, port: options.commands, deliveries, logger, ...(api ? { api } : {}), ...(reporter ? { reporter } : {}) }) : undefined;
+    const handler = new ForgeHooks({ forge, verify, repos, runner: builds, engine, deliveries, logger, ...(api ? { api } : {}), ...(reporter ? { reporter } : {}), ...(commands ? { commands } : {}) });
     await handler.start(unfinished);
     hooks[forge] = handler;
     if (api) {

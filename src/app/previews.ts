@@ -14,6 +14,7 @@ import { ImageKeeper } from "../builds/image-keeper.js";
 import { BuildCgroups } from "../builds/build-cgroup.js";
 import { changeOfLabel } from "../core/previews/preview-names.js";
 import { startForges, type ForgeServices } from "./forges.js";
+import { previewCommandPort, type CommandShareLink } from "./preview-commands.js";
 import { LABEL_PREFIX } from "../core/model.js";
 import type { Logger } from "../logger.js";
 import { SEEN_LOG_LAG_MS } from "../nginx/seen-log.js";
@@ -108,9 +109,10 @@ export async function startPulledImageKeeper(config: Config, engine: PreviewServ
 /**
  * Starts the build queue and its helpers; undefined when no preview source is configured. `network`: the builds' own
  * bridge (with its egress rules); none where defences are off (the benchmark's baseline). `shareLink`: a gated
- * pull-request preview's share link for its comment (see commentShareLink).
+ * pull-request preview's share link for its comment (see commentShareLink); `commandShareLink`: the one a comment's
+ * `share` command makes.
  */
-export async function startPreviews(config: Config, engine: PreviewService, docker: Docker, logger: Logger, scheduler: Scheduler, options: { network?: string; pullImage?: (image: string) => Promise<void>; shareLink?: (source: string, label: string) => Promise<string | undefined> } = {}): Promise<PreviewServices | undefined> {
+export async function startPreviews(config: Config, engine: PreviewService, docker: Docker, logger: Logger, scheduler: Scheduler, options: { network?: string; pullImage?: (image: string) => Promise<void>; shareLink?: (source: string, label: string) => Promise<string | undefined>; commandShareLink?: CommandShareLink } = {}): Promise<PreviewServices | undefined> {
   if (Object.keys(config.previews).length === 0) return undefined;
   // The keeper waits with its removals while a build runs (see ImageKeeperOptions.building); the runner comes next.
   let builds: BuildRunner | undefined;
@@ -134,7 +136,7 @@ export async function startPreviews(config: Config, engine: PreviewService, dock
   await keeper.start();
   const follower = new BranchFollower(builds, (label) => engine.get(label) !== undefined, logger, scheduler);
   follower.start();
-  const forges = await startForges(config, builds, engine, logger, scheduler, options.shareLink);
+  const forges = await startForges(config, builds, engine, logger, scheduler, { ...(options.shareLink ? { shareLink: options.shareLink } : {}), commands: previewCommandPort(engine, builds, scheduler, options.commandShareLink) });
   return {
     builds,
     keeper,

@@ -71,6 +71,7 @@ export const CONFIG_DESCRIPTIONS: Readonly<Record<string, KeyDescription>> = {
   "github.repos.<repo>.repo": "the git URL to fetch (default `https://github.com/<owner>/<repo>.git`)",
   "github.repos.<repo>.access": "who may open its demos: `public` (default), `signin` (the console's OpenID provider; `{ mode: signin, allow: { emails, domains, groups } }`, admins always), `password` (`{ mode: password, password: <hash> }`, or set per demo through the API); see [access](../guides/access.md)",
   "github.repos.<repo>.shareInComment": "with a gated `access`: the pull request's comment carries a share link lasting this long (a new one on every push, the old one revoked), for reviewers without an account",
+  "github.repos.<repo>.commands": "who may run comment commands (`/demo-launcher redeploy`, `stop`, `wake`, `reset`, `extend 3d`, `delete`, `share 2d`): `push` (people who may push), `author` (them and the change's author), or `off`",
   "github.repos.<repo>.trust": "which forks are built: `collaborators` (GitHub says the author may write), `label:<name>`, or `all`",
   "gitlab.webhookSecrets": "secret tokens any of which a delivery's `X-Gitlab-Token` may be (two while rotating)",
   "gitlab.apiUrl": "GitLab's API (self-managed: `https://<host>/api/v4`); projects are cloned from the same host",

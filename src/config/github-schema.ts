@@ -17,6 +17,8 @@ export const forgeProjectSchema = previewSchema.omit({ repo: true, refresh: true
   name: z.string({ error: "must be a source name" }).regex(SOURCE_PATTERN, "must be 1 to 20 lowercase letters and digits, starting with a letter").optional(),
   repo: z.string({ error: "must be a git URL" }).regex(REPO_PATTERN, "must be a git URL (git://, https://, ssh://, file://), user@host:path or a path").optional(),
   trust: z.string({ error: `must be ${TRUST_HELP}` }).regex(/^(collaborators|all|label:[^\s]{1,50})$/, `must be ${TRUST_HELP}`).default("collaborators"),
+  /** Who may run comment commands (`/demo-launcher extend 3d`): people who may push, the change's author too, or nobody. */
+  commands: z.enum(["push", "author", "off"], { error: "must be push, author or off" }).default("push"),
   /** A gated preview's comment carries a share link lasting this long (a new one on every push; the old one is revoked). */
   shareInComment: duration.refine((ms) => ms >= SHARE_TTL.minMs && ms <= SHARE_TTL.maxMs, { message: "must be from 1m to 30d" }).optional(),
 });

@@ -10,6 +10,8 @@ import { gitlabCloneUrl } from "./gitlab-schema.js";
 export interface ForgeProject {
   source: string;
   trust: string;
+  /** Who may run comment commands: people who may push, the change's author too, or nobody. */
+  commands: "push" | "author" | "off";
   /** How long the share link in a gated preview's comment lasts; none without. */
   shareInComment?: number;
 }
@@ -42,12 +44,12 @@ export function resolveConfig(raw: RawConfig, baseDir: string, source: string, e
   const projectsOf = (section: string, entries: Record<string, NonNullable<RawConfig["github"]>["repos"][string]>, cloneUrl: (path: string) => string): Record<string, ForgeProject> => {
     const projects: Record<string, ForgeProject> = {};
     for (const [projectPath, settings] of Object.entries(entries)) {
-      const { name, repo, trust, shareInComment, ...build } = settings;
+      const { name, repo, trust, commands, shareInComment, ...build } = settings;
       const sourceName = sourceNameOf(projectPath, name);
       if (Object.hasOwn(raw.previews, sourceName) || Object.hasOwn(forgeSources, sourceName)) {
         throw new ConfigError(source, [{ key: `${section}.${projectPath}.name`, message: `the source name ${JSON.stringify(sourceName)} is taken by another preview source; give this ${section.startsWith("github") ? "repository" : "project"} a name of its own` }]);
       }
-      projects[projectPath] = { source: sourceName, trust, ...(shareInComment !== undefined ? { shareInComment } : {}) };
+      projects[projectPath] = { source: sourceName, trust, commands, ...(shareInComment !== undefined ? { shareInComment } : {}) };
       forgeSources[sourceName] = { ...build, repo: repo ?? cloneUrl(projectPath), refresh: 3_600_000 };
     }
     return projects;

@@ -50,7 +50,9 @@ export type MetricsSource = Pick<DemoQueries, "now" | "list" | "poolStatus" | "d
 
 /** What the builds ask of the core: serve a built image at its preview's host, read previews, end one. */
 export interface PreviewService extends Pick<DemoQueries, "get" | "list"> {
-  readonly previews: Pick<PreviewOps, "serveBuilt" | "sawRequests">;
+  readonly previews: Pick<PreviewOps, "serveBuilt" | "sawRequests" | "wake" | "sleep" | "startFresh">;
+  /** Gives a live demo more time (a comment's `extend`). */
+  extend(id: string, byMs: number): Promise<Demo>;
   /** Ends a live demo with these words; false when it was not live. */
   endDemo(id: string, status: EndedDemo["status"], reason: string): Promise<boolean>;
   stop(id: string): Promise<boolean>;

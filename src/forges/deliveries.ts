@@ -11,7 +11,8 @@ const KEEP_MS = 72 * 3_600_000;
 const MAX_KEPT = 20_000;
 export const DELIVERY_ID_PATTERN = /^[A-Za-z0-9-]{1,100}$/;
 
-export type DeliveryOutcome = "received" | "ignored" | "queued" | "removed" | "failed";
+/** `done`: a comment's command was carried out. */
+export type DeliveryOutcome = "received" | "ignored" | "queued" | "removed" | "done" | "failed";
 
 export interface Delivery {
   id: string;
@@ -25,6 +26,8 @@ export interface Delivery {
   pr?: number;
   commit?: string;
   build?: string;
+  /** The id of the comment whose command it carries (a command is run once per comment). */
+  comment?: number;
   /** How many times the forge sent it (a redelivery counts, and is not acted on again). */
   received: number;
 }

@@ -13,6 +13,7 @@ import type { ForgeProject } from "../config/load.js";
 import type { Delivery, DeliveryLog, DeliveryOutcome } from "./deliveries.js";
 import type { ForgeApi } from "./forge-api.js";
 import type { PullRequestReporter } from "./reporter.js";
+import type { CommentCommands } from "./comment-commands.js";
 
 const READERS: Record<Forge, typeof interpretGithubEvent> = { github: interpretGithubEvent, gitlab: interpretGitlabEvent };
 
@@ -29,6 +30,8 @@ export interface ForgeHooksOptions {
   api?: ForgeApi;
   /** Reports refusals to the change (its build's progress is reported by the runner's listener). */
   reporter?: PullRequestReporter;
+  /** Carries out comment commands; without it they are ignored. */
+  commands?: CommentCommands;
 }
 
 export type HookAnswer = { status: 200 | 202; body: Record<string, unknown> };
@@ -95,7 +98,7 @@ export class ForgeHooks {
       await deliveries.receive({ id, forge: this.forge, event, outcome: "ignored", reason: intent.reason, ...(intent.repo ? { repo: intent.repo } : {}), ...(intent.pr ? { pr: intent.pr } : {}) }, raw);
       return { status: 202, body: { delivery: id, ignored: true, reason: intent.reason } };
     }
-    const delivery = await deliveries.receive({ id, forge: this.forge, event, outcome: "received", repo: intent.repo, ...("pr" in intent ? { pr: intent.pr } : {}), ...(intent.kind === "build" ? { commit: intent.commit } : {}) }, raw);
+    const delivery = await deliveries.receive({ id, forge: this.forge, event, outcome: "received", repo: intent.repo, ...("pr" in intent ? { pr: intent.pr } : {}), ...(intent.kind === "build" ? { commit: intent.commit } : {}), ...(intent.kind === "command" ? { comment: intent.comment } : {}) }, raw);
     this.later(delivery, intent);
     return { status: 202, body: { delivery: id, accepted: true } };
   }
@@ -121,6 +124,7 @@ export class ForgeHooks {
     const { runner, engine, repos, forge, api } = this.options;
     if (intent.kind === "ping" || intent.kind === "ignore") return { outcome: "ignored", reason: intent.kind === "ignore" ? intent.reason : "ping" };
     const repo = repos[intent.repo]!;
+    if (intent.kind === "command") return this.options.commands ? this.options.commands.handle(intent) : { outcome: "ignored", reason: "comment commands are not taken here" };
     if (intent.kind === "build") {
       const canPush = intent.fork && repo.trust === "collaborators" ? await api?.canPush(intent.repo, { name: intent.author, ...(intent.authorId !== undefined ? { id: intent.authorId } : {}) }) : undefined;
       const trust = trustDecision(repo.trust, intent, canPush, forge);

@@ -18,7 +18,10 @@ const GIVE_UP_AFTER = 12;
 
 export type OutboxMessage =
   | { kind: "status"; repo: string; commit: string; state: "pending" | "success" | "failure" | "error"; description: string; targetUrl?: string }
-  | { kind: "comment"; repo: string; pr: number; body: string };
+  /** One part of the comment: the preview's state (the default) or the answer to the last command; the other stays. */
+  | { kind: "comment"; repo: string; pr: number; body: string; part?: CommentPart };
+
+export type CommentPart = "preview" | "command";
 
 interface Entry {
   key: string;
@@ -41,6 +44,8 @@ export class Outbox {
   private entries = new Map<string, Entry>();
   /** The id of our comment on each change (`<project>#n`), once found or made. */
   private comments = new Map<string, number>();
+  /** The parts of each comment as last sent, so a command's answer keeps the preview's part and the other way round. */
+  private parts = new Map<string, Partial<Record<CommentPart, string>>>();
   private readonly file: string;
   private timer: Cancel | undefined;
   private sending: Promise<void> | undefined;
@@ -61,7 +66,8 @@ export class Outbox {
   async start(): Promise<void> {
     const text = await readIfExists(this.file);
     try {
-      const saved = text ? (JSON.parse(text) as { entries?: Entry[]; comments?: Record<string, number> }) : {};
+      const saved = text ? (JSON.parse(text) as { entries?: Entry[]; comments?: Record<string, number>; parts?: Record<string, Partial<Record<CommentPart, string>>> }) : {};
+      this.parts = new Map(Object.entries(saved.parts ?? {}));
       for (const entry of saved.entries ?? []) this.entries.set(entry.key, entry);
       this.comments = new Map(Object.entries(saved.comments ?? {}));
     } catch (error) {
@@ -84,6 +90,11 @@ export class Outbox {
   /** Queues a message (on disk when this resolves); an unsent one about the same status or comment is replaced. */
   async send(message: OutboxMessage): Promise<void> {
     const key = message.kind === "status" ? `status ${message.repo} ${message.commit}` : `comment ${message.repo}#${message.pr}`;
+    if (message.kind === "comment") {
+      const parts = { ...this.parts.get(key), [message.part ?? "preview"]: message.body };
+      this.parts.set(key, parts);
+      message = { kind: "comment", repo: message.repo, pr: message.pr, body: [parts.preview, parts.command].filter(Boolean).join("\n\n---\n") };
+    }
     this.entries.set(key, { key, message, attempts: 0, dueAt: this.now() });
     await this.save();
     this.kick();
@@ -168,7 +179,7 @@ export class Outbox {
 
   /** One write at a time, in order: the last holds the newest state. */
   private save(): Promise<void> {
-    return this.writeState(() => `${JSON.stringify({ version: 1, entries: [...this.entries.values()], comments: Object.fromEntries(this.comments) })}\n`).catch(() => {});
+    return this.writeState(() => `${JSON.stringify({ version: 1, entries: [...this.entries.values()], comments: Object.fromEntries(this.comments), parts: Object.fromEntries(this.parts) })}\n`).catch(() => {});
   }
 }
 

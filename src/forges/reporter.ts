@@ -58,6 +58,11 @@ export class PullRequestReporter {
     return turn;
   }
 
+  /** The answer to a comment's command, in the comment's own part for it (the preview's part stays). */
+  answered(repo: string, pr: number, text: string): void {
+    void this.outbox.send({ kind: "comment", repo, pr, body: text, part: "command" }).catch((error) => this.onError(`queueing a message to ${FORGE_WORDS[this.forge].forge}: ${(error as Error).message}`));
+  }
+
   /** A change that is not built (a fork nobody vouched for): its status says why. */
   refused(repo: string, commit: string, reason: string): void {
     void this.outbox.send({ kind: "status", repo, commit, state: "error", description: `No preview: ${reason}` }).catch((error) => this.onError(`queueing a message to ${FORGE_WORDS[this.forge].forge}: ${(error as Error).message}`));

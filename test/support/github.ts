@@ -49,3 +49,16 @@ export async function deliver(port: number, event: string, payload: unknown, sec
   });
   return { ...answer, id };
 }
+
+let comments = 9000;
+
+/** A recorded issue_comment payload, made a comment on pull request `pr` by `user` with this body (a new id each). */
+export function commentPayload(pr: number, body: string, options: { user?: string; author?: string; action?: string; id?: number; repo?: string } = {}): Record<string, any> {
+  const payload = recorded("issue_comment", options.action ?? "created");
+  payload.issue.number = pr;
+  payload.issue.pull_request = { url: `https://api.github.com/repos/${EXAMPLE_REPO}/pulls/${pr}` };
+  payload.issue.user = { ...payload.issue.user, login: options.author ?? "Codertocat" };
+  payload.comment = { ...payload.comment, id: options.id ?? (comments += 1), body, user: { ...payload.comment.user, login: options.user ?? "Codertocat" } };
+  if (options.repo) payload.repository = { ...payload.repository, full_name: options.repo };
+  return payload;
+}

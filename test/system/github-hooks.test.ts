@@ -1,6 +1,7 @@
 // GitHub webhooks for real (recorded payloads rewritten to local commits, git daemon with refs/pull/<n>/head,
 // Docker, nginx): a pull request served at its host, pushes replacing it under load, newest wins, redeliveries
-// done once, forks held back, closing removes everything, and bad deliveries refused without a build.
+// done once, forks held back, closing removes everything, and bad deliveries refused without a build. And GitLab's
+// merge requests beside them (documented payloads, refs/merge-requests/<iid>/head, a stand-in GitLab API).
 import { mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
@@ -12,6 +13,8 @@ import { deliver, EXAMPLE_REPO, pullRequestPayload, recorded } from "../support/
 import { makeWorkRepo, SERVE_DOCKERFILE, serveWithGitDaemon, type WorkRepo } from "../support/git-repo.js";
 import { startLoad } from "../support/load.js";
 import { startFakeGithubApi, type FakeGithubApi } from "../support/github-api.js";
+import { deliverGitlab, EXAMPLE_PROJECT, mergeRequestPayload } from "../support/gitlab.js";
+import { startFakeGitlabApi, type FakeGitlabApi } from "../support/gitlab-api.js";
 import { CLI, startStack, waitFor, type Stack } from "../support/stack.js";
 import { startController } from "../../src/app/controller.js";
 import { silentLogger } from "../../src/logger.js";
@@ -20,6 +23,7 @@ const OLD_SECRET = "old-secret-0123456789";
 const SECRET = "new-secret-0123456789";
 const SOURCE = `g${Math.random().toString(36).slice(2, 7)}`;
 const OTHER_REPO = "Codertocat/Other";
+const GITLAB_TOKEN = "gitlab-secret-token-0123";
 
 describe("GitHub pull-request previews (real git daemon, Docker and nginx)", () => {
   let root: string;
@@ -28,6 +32,7 @@ describe("GitHub pull-request previews (real git daemon, Docker and nginx)", () 
   let bare: string;
   let stack: Stack;
   let api: FakeGithubApi;
+  let gitlab: FakeGitlabApi;
   const statuses = (commit: string) => api.calls.filter((call) => call.method === "POST" && call.path.endsWith(`/statuses/${commit}`) && call.status === 201).map((call) => call.body);
   let clock = Date.parse("2026-11-23T10:00:00Z");
   const host = (pr: number) => `${SOURCE}-pr-${pr}.demo.localhost`;
@@ -63,17 +68,19 @@ describe("GitHub pull-request previews (real git daemon, Docker and nginx)", () 
     work = await makeWorkRepo(path.join(root, "work"));
     daemon = await serveWithGitDaemon(work, root);
     api = await startFakeGithubApi();
+    gitlab = await startFakeGitlabApi();
     bare = daemon.bare;
     stack = await startStack({
       nginxYaml: "  drain: 1s",
-      extraYaml: `github:\n  webhookSecrets: [${OLD_SECRET}, ${SECRET}]\n  apiUrl: ${api.url}\n  token: test-token\n  repos:\n    ${EXAMPLE_REPO}: { name: ${SOURCE}, repo: ${JSON.stringify(daemon.url)}, port: 8080, readiness: { path: /, timeout: 20s }, trust: "label:safe" }\n    ${OTHER_REPO}: { name: ${SOURCE}c, repo: ${JSON.stringify(daemon.url)}, port: 8080, readiness: { path: /, timeout: 20s } }`,
+      extraYaml: `github:\n  webhookSecrets: [${OLD_SECRET}, ${SECRET}]\n  apiUrl: ${api.url}\n  token: test-token\n  repos:\n    ${EXAMPLE_REPO}: { name: ${SOURCE}, repo: ${JSON.stringify(daemon.url)}, port: 8080, readiness: { path: /, timeout: 20s }, trust: "label:safe" }\n    ${OTHER_REPO}: { name: ${SOURCE}c, repo: ${JSON.stringify(daemon.url)}, port: 8080, readiness: { path: /, timeout: 20s } }\ngitlab:\n  webhookSecrets: [${GITLAB_TOKEN}]\n  apiUrl: ${gitlab.url}\n  token: glpat-test\n  projects:\n    ${EXAMPLE_PROJECT}: { name: ${SOURCE}l, repo: ${JSON.stringify(daemon.url)}, port: 8080, readiness: { path: /, timeout: 20s } }`,
     });
   });
   afterAll(async () => {
     await stack?.close();
     await daemon?.stop();
     await api?.close();
-    const images = await stack?.docker.listImages({ filters: { reference: [`${PREVIEW_IMAGE_REPO}/${SOURCE}`, `${PREVIEW_IMAGE_REPO}/${SOURCE}c`] } });
+    await gitlab?.close();
+    const images = await stack?.docker.listImages({ filters: { reference: [`${PREVIEW_IMAGE_REPO}/${SOURCE}`, `${PREVIEW_IMAGE_REPO}/${SOURCE}c`, `${PREVIEW_IMAGE_REPO}/${SOURCE}l`] } });
     for (const image of images ?? []) await stack.docker.getImage(image.Id).remove({ force: true }).catch(() => {});
     if (root) await rm(root, { recursive: true, force: true });
   });
@@ -235,5 +242,50 @@ describe("GitHub pull-request previews (real git daemon, Docker and nginx)", () 
     const push = { ...recorded("push"), ref: "refs/heads/feature/gone", deleted: true };
     expect((await deliver(stack.nginxPort, "push", push, SECRET)).status).toBe(202);
     await waitFor("the branch preview to be removed", async () => (await stack.docker.listContainers({ all: true, filters: { label: [`demo-launcher.host=${branchHost}`] } })).length === 0, 30_000, 200);
+  });
+
+  it("serves a GitLab merge request at its host, edits its one note in place (past a 429), and removes it when merged", async () => {
+    const mergeRequestHost = `${SOURCE}l-mr-4.demo.localhost`;
+    /** A commit on the merge request's branch, pushed where GitLab keeps merge requests' heads. */
+    const pushMergeRequest = async (text: string) => {
+      await work.git(["checkout", "-q", "mr-4"]).catch(() => work.git(["checkout", "-q", "-b", "mr-4", "main"]));
+      const commit = await work.commitPage(text);
+      await execa("git", ["push", "-q", "-f", bare, `${commit}:refs/merge-requests/4/head`], { cwd: work.dir });
+      await work.git(["checkout", "-q", "main"]);
+      return commit;
+    };
+    // GitLab lists it as open meanwhile (the reconciler must leave it alone).
+    const listOpen = (commit: string) => gitlab.openMergeRequests.set(EXAMPLE_PROJECT, [{ iid: 4, sha: commit, source_project_id: 14, target_project_id: 14, updated_at: new Date(clock).toISOString(), labels: [], author: { id: 51, username: "dev" } }]);
+    const gitlabStatuses = (commit: string) => gitlab.calls.filter((call) => call.method === "POST" && call.path.endsWith(`/statuses/${commit}`) && call.status === 201).map((call) => call.body);
+    const first = await pushMergeRequest("mr one");
+    listOpen(first);
+    expect((await deliverGitlab(stack.nginxPort, "Merge Request Hook", mergeRequestPayload("open", 4, first, new Date((clock += 1000))), "not-the-token")).status).toBe(401);
+    expect((await deliverGitlab(stack.nginxPort, "Merge Request Hook", mergeRequestPayload("open", 4, first, new Date((clock += 1000))), GITLAB_TOKEN)).status).toBe(202);
+    await waitFor("the merge request's preview", async () => (await stack.viaNginx(mergeRequestHost, "/")).body.trim() === "mr one", 60_000, 200);
+    const url = `http://${mergeRequestHost}:${stack.nginxPort}/`;
+    await waitFor("the success status", async () => gitlabStatuses(first).some((status) => status.state === "success"), 15_000, 100);
+    expect(gitlabStatuses(first).map((status) => [status.state, status.name])).toEqual([["pending", "demo-launcher/preview"], ["success", "demo-launcher/preview"]]);
+    expect(gitlabStatuses(first)[1]!.target_url).toBe(url);
+    await waitFor("the note", async () => gitlab.notes.size === 1, 15_000, 100);
+    expect([...gitlab.notes.values()][0]).toMatchObject({ mergeRequest: `${EXAMPLE_PROJECT}!4`, body: expect.stringContaining(`It follows this merge request`) });
+    expect(gitlab.calls.every((call) => call.token === "glpat-test")).toBe(true);
+
+    // A push: GitLab sends update with oldrev. Its API refuses the next call once (429, Retry-After: 1).
+    const second = await pushMergeRequest("mr two");
+    listOpen(second);
+    gitlab.failNext(1, 429, { "retry-after": "1" });
+    expect((await deliverGitlab(stack.nginxPort, "Merge Request Hook", mergeRequestPayload("update", 4, second, new Date((clock += 1000)), { oldrev: first }), GITLAB_TOKEN)).status).toBe(202);
+    await waitFor("the pushed commit served", async () => (await stack.viaNginx(mergeRequestHost, "/")).body.trim() === "mr two", 60_000, 200);
+    await waitFor("the note to name the new commit", async () => [...gitlab.notes.values()].some((note) => note.body.includes(second.slice(0, 12))), 15_000, 100);
+    expect(gitlab.notes.size).toBe(1);
+    expect(gitlab.calls.filter((call) => call.method === "POST" && call.path.endsWith("/merge_requests/4/notes"))).toHaveLength(1);
+    expect(gitlab.calls.some((call) => call.status === 429)).toBe(true);
+
+    gitlab.openMergeRequests.set(EXAMPLE_PROJECT, []);
+    expect((await deliverGitlab(stack.nginxPort, "Merge Request Hook", mergeRequestPayload("merge", 4, second, new Date((clock += 1000))), GITLAB_TOKEN)).status).toBe(202);
+    await waitFor("the merged merge request's preview to be gone", async () => {
+      const containers = await stack.docker.listContainers({ all: true, filters: { label: [`demo-launcher.id=${SOURCE}l-mr-4`] } });
+      return containers.length === 0 && (await stack.viaNginx(mergeRequestHost, "/")).status !== 200;
+    }, 30_000, 200);
   });
 });

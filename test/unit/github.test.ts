@@ -83,7 +83,7 @@ describe("a pull request's preview page", () => {
 describe("github config", () => {
   it("makes each repository a preview source, named after the repository unless named, and refuses a clash", () => {
     const config = parseConfigText(`github:\n  webhookSecrets: [a-secret-of-16-chars]\n  repos:\n    Acme/Web-App: { port: 3000 }\n    acme/api: { name: backend, port: 8080, trust: "label:safe" }\n`, "test.yaml", "/tmp");
-    expect(config.githubRepos).toEqual({ "Acme/Web-App": { source: "webapp", trust: "collaborators" }, "acme/api": { source: "backend", trust: "label:safe" } });
+    expect(config.githubRepos).toEqual({ "Acme/Web-App": { source: "webapp", trust: "collaborators", commands: "push" }, "acme/api": { source: "backend", trust: "label:safe", commands: "push" } });
     expect(config.previews.webapp).toMatchObject({ repo: "https://github.com/Acme/Web-App.git", port: 3000 });
     expect(config.github).toMatchObject({ apiUrl: "https://api.github.com", reconcile: 300_000 });
     expect(sourceNameOf("x/123-go")).toBe("go");

@@ -1,5 +1,6 @@
 // What a forge's delivery (GitHub, GitLab) asks of the previews, the same whichever forge sent it, and who is trusted
 // to have a change built; pure. Each forge's payload reader (github-events.ts, gitlab-events.ts) produces these.
+import { parseCommand, type PreviewCommand } from "./commands.js";
 
 /** The forges whose pull or merge requests get previews; a third (Gitea, Forgejo) would be one more reader and API. */
 export type Forge = "github" | "gitlab";
@@ -20,7 +21,18 @@ export type ForgeIntent =
   /** Build the change's head commit and serve it at the change's host. */
   | { kind: "build"; repo: string; pr: number; commit: string; version: number; fork: boolean; labels: string[]; author: string; authorId?: number; url?: string }
   | { kind: "remove-pr"; repo: string; pr: number }
-  | { kind: "remove-branch"; repo: string; branch: string };
+  | { kind: "remove-branch"; repo: string; branch: string }
+  /** A comment's command on the change's preview, or what is wrong with it; `comment` is the comment's id. */
+  | CommandIntent;
+
+export type CommandIntent = { kind: "command"; repo: string; pr: number; comment: number; user: string; userId?: number; byAuthor: boolean } & ({ command: PreviewCommand } | { problem: string });
+
+/** A new comment on a change: its command, or an ignore when it holds none (most comments). */
+export function commentIntent(body: unknown, facts: Omit<CommandIntent, "kind" | "command" | "problem">): ForgeIntent {
+  const parsed = typeof body === "string" ? parseCommand(body.slice(0, 10_000)) : undefined;
+  if (!parsed) return { kind: "ignore", reason: "the comment holds no command", repo: facts.repo, pr: facts.pr };
+  return { kind: "command", ...facts, ...parsed };
+}
 
 export const SHA = /^[0-9a-f]{40}$/;
 /** The most a change's number may be (both forges count from 1). */

@@ -1,6 +1,6 @@
 // What a GitHub delivery asks for, read from its event name and payload; pure. Payloads are checked field by
 // field: anything missing or of the wrong type is ignored with the reason, never a crash or a build.
-import { changeNumber, linkOf, record, SHA, text, versionOf, type ForgeIntent } from "./forge-intent.js";
+import { changeNumber, commentIntent, linkOf, record, SHA, text, versionOf, type ForgeIntent } from "./forge-intent.js";
 
 const BUILD_ACTIONS = new Set(["opened", "reopened", "synchronize"]);
 
@@ -13,6 +13,7 @@ export function interpretGithubEvent(event: string, payload: unknown, isConfigur
   if (!repo) return { kind: "ignore", reason: "the payload names no repository (repository.full_name)" };
   if (!isConfigured(repo)) return { kind: "ignore", reason: `the repository ${repo} is not configured (github.repos)`, repo };
   if (event === "pull_request") return pullRequest(body, repo);
+  if (event === "issue_comment") return issueComment(body, repo);
   if (event === "push") {
     const ref = text(body.ref);
     if (!ref) return { kind: "ignore", reason: "the push names no ref", repo };
@@ -20,7 +21,22 @@ export function interpretGithubEvent(event: string, payload: unknown, isConfigur
     if (!ref.startsWith("refs/heads/")) return { kind: "ignore", reason: `${ref} is not a branch`, repo };
     return { kind: "remove-branch", repo, branch: ref.slice("refs/heads/".length) };
   }
-  return { kind: "ignore", reason: `the event ${JSON.stringify(event.slice(0, 60))} is not one this service acts on (pull_request, push, ping)`, repo };
+  return { kind: "ignore", reason: `the event ${JSON.stringify(event.slice(0, 60))} is not one this service acts on (pull_request, issue_comment, push, ping)`, repo };
+}
+
+/** A comment on a pull request (GitHub's pull requests are issues too): only new ones, never our own or a bot's. */
+function issueComment(body: Record<string, unknown>, repo: string): ForgeIntent {
+  const issue = record(body.issue);
+  const comment = record(body.comment);
+  const pr = changeNumber(issue?.number);
+  if (!issue || !comment || pr === undefined) return { kind: "ignore", reason: "the issue_comment payload lacks issue or comment", repo };
+  if (!record(issue.pull_request)) return { kind: "ignore", reason: "a comment on an issue, not on a pull request", repo, pr };
+  if (text(body.action) !== "created") return { kind: "ignore", reason: "commands are read from new comments only (an edited or deleted one is not run again)", repo, pr };
+  const id = comment.id;
+  const user = text(record(comment.user)?.login);
+  if (typeof id !== "number" || !Number.isInteger(id) || !user) return { kind: "ignore", reason: "the comment has no id or author", repo, pr };
+  if (text(record(comment.user)?.type) === "Bot") return { kind: "ignore", reason: "a bot's comment", repo, pr };
+  return commentIntent(comment.body, { repo, pr, comment: id, user, byAuthor: user === text(record(issue.user)?.login) });
 }
 
 function pullRequest(body: Record<string, unknown>, repo: string): ForgeIntent {

@@ -256,6 +256,8 @@ export interface PreviewOps {
   wake(label: string): boolean;
   /** Starts a ready or asleep preview fresh: new containers and volumes from the image it serves. */
   startFresh(label: string): Demo;
+  /** Puts a ready preview to sleep now, as an idle one is (a comment's `stop`); true when it was ready. */
+  sleep(label: string): Promise<boolean>;
   /** Sets a preview's own environment variables (an empty map clears them) and applies them without a rebuild. */
   setEnv(label: string, env: Record<string, string>): Promise<Demo>;
   /** Puts previews idle for their source's idleStop to sleep (the reaper calls it when idle tracking works). */
@@ -272,6 +274,12 @@ export function previewOps(ctx: EngineContext): PreviewOps {
     sawRequests: (labels) => sawPreviewRequests(ctx, labels),
     startFresh: (label) => startFresh(ctx, label),
     setEnv: (label, env) => setPreviewEnv(ctx, label, env),
+    async sleep(label) {
+      const demo = ctx.registry.get(label);
+      if (demo?.status !== "ready" || demo.replacement?.status === "running") return false;
+      await putToSleep(ctx, demo);
+      return true;
+    },
     wake(label) {
       const demo = ctx.registry.get(label);
       if (demo?.status !== "asleep") return false;

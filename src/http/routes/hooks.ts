@@ -45,7 +45,7 @@ const READERS: Record<Forge, { credentialHeader: string; unauthorized: string; r
     read(request) {
       const event = header(request, "x-gitlab-event");
       // A retry carries the same Idempotency-Key (GitLab 17.4+); older instances send the event's UUID only.
-      const id = header(request, "idempotency-key") ?? header(request, "x-gitlab-event-uuid");
+      const id = header(request, "idempotency-key") || header(request, "x-gitlab-event-uuid");
       if (!event || !GITLAB_EVENT.test(event)) throw new ProblemError("bad-request", "The X-Gitlab-Event header is missing or malformed.");
       if (!id || !DELIVERY_ID_PATTERN.test(id)) throw new ProblemError("bad-request", "The Idempotency-Key (or X-Gitlab-Event-UUID) header is missing or malformed.");
       return { event, id };
