@@ -2,12 +2,8 @@
 // or real clock and run files in parallel; `adapters` checks each edge against the real thing, files in parallel
 // (each its own namespace, port window and temp dir) but for those under serial/, which change what the whole
 // host shares (iptables, Docker's demo networks, a second dockerd); `system` drives whole stacks, one file at a time.
-// `system-swarm` is the 3-node lab (three dockerd of their own, in network namespaces of their own): scripts/test.sh
-// runs it as a second vitest process beside `system` (one vitest run gives every project of a group one worker
-// count), so its waits on image loads and node deaths overlap the other files' instead of adding to them.
 import { defineConfig } from "vitest/config";
 
-const SWARM_LAB = "test/system/swarm.test.ts";
 const slow = { testTimeout: 120_000, hookTimeout: 180_000 };
 
 export default defineConfig({
@@ -19,8 +15,7 @@ export default defineConfig({
       { extends: true, test: { name: "http", include: ["test/http/**/*.test.ts"], testTimeout: 10_000, sequence: { groupOrder: 0 } } },
       { extends: true, test: { name: "adapters", include: ["test/adapters/*.test.ts"], ...slow, maxWorkers: 2, sequence: { groupOrder: 1 } } },
       { extends: true, test: { name: "adapters-serial", include: ["test/adapters/serial/*.test.ts"], ...slow, fileParallelism: false, sequence: { groupOrder: 2 } } },
-      { extends: true, test: { name: "system", include: ["test/system/**/*.test.ts"], exclude: [SWARM_LAB], ...slow, fileParallelism: false, sequence: { groupOrder: 3 } } },
-      { extends: true, test: { name: "system-swarm", include: [SWARM_LAB], ...slow, fileParallelism: false, sequence: { groupOrder: 4 } } },
+      { extends: true, test: { name: "system", include: ["test/system/**/*.test.ts"], ...slow, fileParallelism: false, sequence: { groupOrder: 3 } } },
     ],
   },
 });

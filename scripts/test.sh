@@ -16,25 +16,7 @@ for tier in "unit http" adapters adapters-serial system; do
   started=$(date +%s)
   projects=()
   for project in $tier; do projects+=(--project "$project"); done
-  if [ "$tier" = system ]; then
-    # The swarm lab beside the other system files (vitest.config.ts says why), its output after theirs.
-    swarm_log=$(mktemp)
-    npx vitest run --project system-swarm >"$swarm_log" 2>&1 &
-    swarm_lane=$!
-    system_status=0
-    npx vitest run "${projects[@]}" || system_status=$?
-    swarm_status=0
-    wait "$swarm_lane" || swarm_status=$?
-    echo "test: the swarm lab (system-swarm), run beside the system tier:" >&2
-    cat "$swarm_log"
-    rm -f "$swarm_log"
-    if [ "$system_status" -ne 0 ] || [ "$swarm_status" -ne 0 ]; then
-      echo "test: system tier failed (system: exit $system_status, system-swarm: exit $swarm_status)" >&2
-      exit 1
-    fi
-  else
-    npx vitest run "${projects[@]}"
-  fi
+  npx vitest run "${projects[@]}"
   summary+=("${tier// /+} $(( $(date +%s) - started )) s")
 done
 echo "test: tiers passed: ${summary[*]}" >&2
