@@ -13,7 +13,7 @@ import { deliver, EXAMPLE_REPO, pullRequestPayload, recorded } from "../support/
 import { makeWorkRepo, SERVE_DOCKERFILE, serveWithGitDaemon, type WorkRepo } from "../support/git-repo.js";
 import { startLoad } from "../support/load.js";
 import { startFakeGithubApi, type FakeGithubApi } from "../support/github-api.js";
-import { deliverGitlab, EXAMPLE_PROJECT, mergeRequestPayload } from "../support/gitlab.js";
+import { deliverGitlab, EXAMPLE_PROJECT, mergeRequestPayload, notePayload } from "../support/gitlab.js";
 import { startFakeGitlabApi, type FakeGitlabApi } from "../support/gitlab-api.js";
 import { CLI, startStack, waitFor, type Stack } from "../support/stack.js";
 import { startController } from "../../src/app/controller.js";
@@ -244,7 +244,7 @@ describe("GitHub pull-request previews (real git daemon, Docker and nginx)", () 
     await waitFor("the branch preview to be removed", async () => (await stack.docker.listContainers({ all: true, filters: { label: [`demo-launcher.host=${branchHost}`] } })).length === 0, 30_000, 200);
   });
 
-  it("serves a GitLab merge request at its host, edits its one note in place (past a 429), and removes it when merged", async () => {
+  it("serves a GitLab merge request at its host, edits its one note in place (past a 429), runs its comment commands, and removes it when merged", async () => {
     const mergeRequestHost = `${SOURCE}l-mr-4.demo.localhost`;
     /** A commit on the merge request's branch, pushed where GitLab keeps merge requests' heads. */
     const pushMergeRequest = async (text: string) => {
@@ -280,6 +280,29 @@ describe("GitHub pull-request previews (real git daemon, Docker and nginx)", () 
     expect(gitlab.notes.size).toBe(1);
     expect(gitlab.calls.filter((call) => call.method === "POST" && call.path.endsWith("/merge_requests/4/notes"))).toHaveLength(1);
     expect(gitlab.calls.some((call) => call.status === 429)).toBe(true);
+
+    // Comment commands from a member who may push (Developer), answered in the same note.
+    gitlab.members.set(51, 30);
+    const command = async (text: string) => {
+      expect((await deliverGitlab(stack.nginxPort, "Note Hook", notePayload(4, text, { userId: 51, username: "dev" }), GITLAB_TOKEN)).status).toBe(202);
+      await stack.controller!.settled();
+      await waitFor(`the answer to ${text}`, async () => [...gitlab.notes.values()].some((note) => note.body.includes(`**${text}** (@dev)`)), 15_000, 100);
+      expect(gitlab.notes.size).toBe(1);
+      return [...gitlab.notes.values()][0]!.body;
+    };
+    const view = async () => JSON.parse((await stack.api("GET", `/api/demos/${SOURCE}l-mr-4`)).body) as { status: string; expiresAt: string };
+    expect(await command("/demo-launcher stop")).toContain("stopped; its data is kept");
+    expect((await view()).status).toBe("asleep");
+    await waitFor("a visit to wake it", async () => (await stack.viaNginx(mergeRequestHost, "/")).body.trim() === "mr two", 60_000, 200);
+    const before = Date.parse((await view()).expiresAt);
+    expect(await command("/demo-launcher extend 2d")).toContain("it now ends at");
+    expect(Date.parse((await view()).expiresAt)).toBe(before + 2 * 86_400_000);
+    expect(await command("/demo-launcher share 1d")).toContain("could not be done: the preview is public");
+    const earlier = new Set((await builds()).filter((build) => build.host === `${SOURCE}l-mr-4`).map((build) => build.id));
+    expect(await command("/demo-launcher redeploy")).toContain(`building ${second.slice(0, 12)} again`);
+    await waitFor("the redeployed build to be served", async () => (await builds()).some((build) => build.host === `${SOURCE}l-mr-4` && !earlier.has(build.id) && build.commit === second && build.state === "ready"), 60_000, 200);
+    expect((await stack.viaNginx(mergeRequestHost, "/")).body.trim()).toBe("mr two");
+    expect([...gitlab.notes.values()][0]!.body).toContain("**Preview** of");
 
     gitlab.openMergeRequests.set(EXAMPLE_PROJECT, []);
     expect((await deliverGitlab(stack.nginxPort, "Merge Request Hook", mergeRequestPayload("merge", 4, second, new Date((clock += 1000))), GITLAB_TOKEN)).status).toBe(202);
