@@ -9,7 +9,6 @@ import { assertDockerReachable, connectDocker, DockerRuntime, ensureBridgeNetwor
 import { DiskGuard } from "../docker/disk-guard.js";
 import { publicOrigin } from "../http/context.js";
 import { prepareEnvironments } from "./environments.js";
-import path from "node:path";
 import { readFile } from "node:fs/promises";
 import { ConfigError } from "../config/schema.js";
 import { dockerConfigCredentials, type RegistryCredentials } from "../docker/pull.js";
@@ -184,7 +183,7 @@ async function startHolding(given: Config, options: ControllerOptions, docker: D
   const firewall = guarded.length > 0 ? new FirewallKeeper(docker, guarded, options.logger, scheduler) : undefined;
   await firewall?.start();
   // Builds run only where preview sources are configured; their queue lives beside the state file.
-  const previews = await startPreviews(config, engine, docker, options.logger, scheduler, { ...(defences && !options.runtime ? { network: buildNetworkName(config) } : {}), ...(runtime.pullImage ? { pullImage: (image: string) => runtime.pullImage!(image) } : {}), shareLink: (source, label) => commentShareLink(config, access.desk, engine, source, label), commandShareLink: (demo, ttlMs, by) => commandShareLink(config, access.desk, demo, ttlMs, by) });
+  const previews = await startPreviews(config, engine, docker, options.logger, scheduler, { ...(defences && !options.runtime ? { network: buildNetworkName(config) } : {}), ...(runtime.pullImage ? { pullImage: (image: string) => runtime.pullImage!(image) } : {}), shareLink: (source, label) => commentShareLink(config, access.desk, engine, source, label), commandShareLink: (demo, ttlMs, by) => commandShareLink(config, access.desk, demo, ttlMs, by), onEngineEvent: (sink) => events.push(sink) });
   const builds = previews?.builds;
   // What launches pull is the image keeper's to remove once unused: the previews' keeper, or one of its own.
   const pulledOnly = !previews && runtime instanceof DockerRuntime ? await startPulledImageKeeper(config, engine, docker, options.logger, scheduler) : undefined;

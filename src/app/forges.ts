@@ -2,6 +2,7 @@
 // reporter (statuses and the one comment), its webhook handler and its reconciler, around one delivery log.
 import type { Config, ForgeProject } from "../config/load.js";
 import type { Forge } from "../core/forges/forge-intent.js";
+import type { EventSink } from "../core/events.js";
 import { hostFor } from "../core/routing/naming.js";
 import type { Scheduler } from "../core/scheduler.js";
 import type { BuildRunner } from "../builds/build-runner.js";
@@ -60,6 +61,8 @@ export interface ForgeOptions {
   shareLink?: (source: string, label: string) => Promise<string | undefined>;
   /** What comment commands do to previews. */
   commands?: PreviewCommandPort;
+  /** Subscribes to the engine's events (a change's preview that ends is said so in its comment). */
+  onEngineEvent?: (sink: EventSink) => void;
   env?: NodeJS.ProcessEnv;
 }
 
@@ -82,6 +85,10 @@ export async function startForges(config: Config, builds: BuildRunner, engine: P
       const repoBySource = new Map(Object.entries(repos).map(([repo, entry]) => [entry.source, repo]));
       reporter = new PullRequestReporter(forge, outbox, (source) => repoBySource.get(source), (label) => `${publicOrigin(config, hostFor(label, config.domain))}/`, (message) => logger.warn(message), shareLink);
       builds.onChange((build) => reporter!.buildChanged(build));
+      const told = reporter;
+      options.onEngineEvent?.((event) => {
+        if (event.type === "ended" && event.kind === "preview") told.previewEnded(event.id, event.reason);
+      });
     }
     const commands = options.commands ? new CommentCommands({ forge, repos, port: options.commands, deliveries, logger, ...(api ? { api } : {}), ...(reporter ? { reporter } : {}) }) : undefined;
     const handler = new ForgeHooks({ forge, verify, repos, runner: builds, engine, deliveries, logger, ...(api ? { api } : {}), ...(reporter ? { reporter } : {}), ...(commands ? { commands } : {}) });

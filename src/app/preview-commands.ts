@@ -57,7 +57,7 @@ export function previewCommandPort(engine: PreviewService, builds: BuildRunner, 
         return `it now ends at ${new Date(demo.expiresAt).toISOString().replace(/\.\d+Z$/, "Z")}, or later if it is used after that`;
       }
       case "delete": {
-        const removal = await removePreview(engine, builds, label);
+        const removal = await removePreview(engine, builds, label, "it was deleted by a comment's command");
         if (!removal.removed && removal.cancelledBuilds.length === 0) throw new Error("there is no preview of it running");
         return "removed with its data; a push or /demo-launcher redeploy builds it again";
       }

@@ -8,6 +8,7 @@ import { servedLabel } from "../core/previews/preview-names.js";
 import type { AppSpec } from "../core/app-spec.js";
 import { buildEnvironment, composeSourceOf, previewEnvironmentTemplate } from "../builds/environment-build.js";
 import { BranchFollower } from "../builds/branch-follower.js";
+import { removePreview } from "../builds/preview-removal.js";
 import { BuildRunner, type PreviewImages } from "../builds/build-runner.js";
 import { ImageBuilder } from "../builds/image-builder.js";
 import { ImageKeeper } from "../builds/image-keeper.js";
@@ -15,6 +16,7 @@ import { BuildCgroups } from "../builds/build-cgroup.js";
 import { changeOfLabel } from "../core/previews/preview-names.js";
 import { startForges, type ForgeServices } from "./forges.js";
 import { previewCommandPort, type CommandShareLink } from "./preview-commands.js";
+import type { EventSink } from "../core/events.js";
 import { LABEL_PREFIX } from "../core/model.js";
 import type { Logger } from "../logger.js";
 import { SEEN_LOG_LAG_MS } from "../nginx/seen-log.js";
@@ -26,7 +28,7 @@ import type { Scheduler } from "../core/scheduler.js";
  */
 export function previewSpecs(config: Config): Record<string, AppSpec> {
   return Object.fromEntries(
-    Object.entries(config.previews).map(([name, preview]) => [name, { image: "", port: preview.route?.port ?? preview.port ?? 0, ...withEnvironment(config.stateDir, name, composeSourceOf(preview)), ttl: preview.keep, memory: preview.memory, cpus: preview.cpus, pids: preview.pids, env: preview.env, banner: false, pool: 0, readiness: preview.readiness, idleStop: preview.idleStop + SEEN_LOG_LAG_MS, placement: preview.placement, disk: preview.disk, capabilities: preview.capabilities, readOnly: preview.readOnly, tmpfs: preview.tmpfs, nofile: preview.nofile, egress: preview.egress, access: preview.access }]),
+    Object.entries(config.previews).map(([name, preview]) => [name, { image: "", port: preview.route?.port ?? preview.port ?? 0, ...withEnvironment(config.stateDir, name, composeSourceOf(preview)), ttl: preview.keep, ...(preview.ttl !== undefined ? { maxLife: preview.ttl } : {}), memory: preview.memory, cpus: preview.cpus, pids: preview.pids, env: preview.env, banner: false, pool: 0, readiness: preview.readiness, idleStop: preview.idleStop + SEEN_LOG_LAG_MS, placement: preview.placement, disk: preview.disk, capabilities: preview.capabilities, readOnly: preview.readOnly, tmpfs: preview.tmpfs, nofile: preview.nofile, egress: preview.egress, access: preview.access }]),
   );
 }
 
@@ -112,7 +114,7 @@ export async function startPulledImageKeeper(config: Config, engine: PreviewServ
  * pull-request preview's share link for its comment (see commentShareLink); `commandShareLink`: the one a comment's
  * `share` command makes.
  */
-export async function startPreviews(config: Config, engine: PreviewService, docker: Docker, logger: Logger, scheduler: Scheduler, options: { network?: string; pullImage?: (image: string) => Promise<void>; shareLink?: (source: string, label: string) => Promise<string | undefined>; commandShareLink?: CommandShareLink } = {}): Promise<PreviewServices | undefined> {
+export async function startPreviews(config: Config, engine: PreviewService, docker: Docker, logger: Logger, scheduler: Scheduler, options: { network?: string; pullImage?: (image: string) => Promise<void>; shareLink?: (source: string, label: string) => Promise<string | undefined>; commandShareLink?: CommandShareLink; onEngineEvent?: (sink: EventSink) => void } = {}): Promise<PreviewServices | undefined> {
   if (Object.keys(config.previews).length === 0) return undefined;
   // The keeper waits with its removals while a build runs (see ImageKeeperOptions.building); the runner comes next.
   let builds: BuildRunner | undefined;
@@ -134,9 +136,9 @@ export async function startPreviews(config: Config, engine: PreviewService, dock
   });
   await builds.start();
   await keeper.start();
-  const follower = new BranchFollower(builds, (label) => engine.get(label) !== undefined, logger, scheduler);
+  const follower = new BranchFollower(builds, (label) => engine.get(label) !== undefined, logger, scheduler, (label, reason) => removePreview(engine, builds!, label, reason));
   follower.start();
-  const forges = await startForges(config, builds, engine, logger, scheduler, { ...(options.shareLink ? { shareLink: options.shareLink } : {}), commands: previewCommandPort(engine, builds, scheduler, options.commandShareLink) });
+  const forges = await startForges(config, builds, engine, logger, scheduler, { ...(options.shareLink ? { shareLink: options.shareLink } : {}), ...(options.onEngineEvent ? { onEngineEvent: options.onEngineEvent } : {}), commands: previewCommandPort(engine, builds, scheduler, options.commandShareLink) });
   return {
     builds,
     keeper,

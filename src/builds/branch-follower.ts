@@ -1,5 +1,6 @@
-// Follows branches that have a live preview: each source's mirror is fetched every `refresh`, and a branch that
-// moved gets a build of its newest commit (its preview is then replaced with zero downtime).
+// Follows branches that have a live preview: each source's mirror is fetched every `refresh`, a branch that moved
+// gets a build of its newest commit (its preview is then replaced with zero downtime), and a branch that is gone
+// takes its preview with it (the sweep a missed push event would otherwise leave running).
 import { describeError } from "../core/errors.js";
 import type { Logger } from "../core/app-spec.js";
 import { branchLabel } from "../core/previews/preview-names.js";
@@ -14,7 +15,14 @@ export class BranchFollower {
   private running: Promise<void> | undefined;
   private readonly failing = new Set<string>();
 
-  constructor(private readonly runner: BuildRunner, private readonly isLive: (label: string) => boolean, private readonly logger: Logger, private readonly scheduler: Scheduler = systemScheduler) {}
+  constructor(
+    private readonly runner: BuildRunner,
+    private readonly isLive: (label: string) => boolean,
+    private readonly logger: Logger,
+    private readonly scheduler: Scheduler = systemScheduler,
+    /** Removes a branch preview whose branch is gone, with the reason. */
+    private readonly removeGone: (label: string, reason: string) => Promise<unknown> = async () => {},
+  ) {}
 
   private now(): number {
     return this.scheduler.now();
@@ -57,7 +65,13 @@ export class BranchFollower {
       for (const entry of newestByBranch.values()) {
         if (entry.source !== source) continue;
         const commit = branches.get(entry.branch);
-        if (!commit || !entry.commit || commit === entry.commit) continue;
+        if (!commit) {
+          const label = branchLabel(source, entry.branch);
+          this.logger.info(`the branch ${entry.branch} of ${source} is gone; removing its preview ${label}`);
+          await this.removeGone(label, `its branch ${entry.branch} is gone`).catch((error) => this.logger.warn(`removing ${label}: ${describeError(error)}`));
+          continue;
+        }
+        if (!entry.commit || commit === entry.commit) continue;
         await this.runner.request(source, { branch: entry.branch }).catch((error) => this.logger.warn(`following ${source} ${entry.branch}: ${describeError(error)}`));
       }
     }

@@ -10,7 +10,8 @@ export type PreviewBuilds = Pick<BuildRunner, "request" | "queue" | "cancel" | "
 /** The engine as far as a removal goes. */
 export interface PreviewRemovalEngine {
   get(id: string): Demo | undefined;
-  stop(id: string): Promise<boolean>;
+  /** Ends a live demo with these words; false when it was not live. */
+  endDemo(id: string, status: "stopped", reason: string): Promise<boolean>;
   list(): Demo[];
 }
 
@@ -21,14 +22,15 @@ export interface PreviewRemoval {
   keptImages: Array<{ image: string; usedBy: string[] }>;
 }
 
-export async function removePreview(engine: PreviewRemovalEngine, runner: PreviewBuilds | undefined, label: string): Promise<PreviewRemoval> {
+/** `reason`: why, in the words its page and its pull request's comment give (a closed pull request, a deleted branch). */
+export async function removePreview(engine: PreviewRemovalEngine, runner: PreviewBuilds | undefined, label: string, reason = "it was stopped"): Promise<PreviewRemoval> {
   const cancelledBuilds: string[] = [];
   for (const build of runner?.queue.all() ?? []) {
     if (runner!.queue.isActive(build) && previewLabels(build).includes(label) && (await runner!.cancel(build.id))) cancelledBuilds.push(build.id);
   }
   const demo = engine.get(label);
   const images = demo ? [...new Set(demo.instances.map((instance) => instance.image))] : [];
-  if (demo) await engine.stop(label);
+  if (demo) await engine.endDemo(label, "stopped", reason);
   // An image another preview still serves (the same commit at its commit host) stays until that one goes too.
   const usedBy = (image: string) => engine.list().filter((other) => other.instances.some((instance) => instance.image === image)).map((other) => other.host);
   const keptImages = images.flatMap((image) => (usedBy(image).length ? [{ image, usedBy: usedBy(image) }] : []));

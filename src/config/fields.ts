@@ -170,6 +170,8 @@ export const previewSchema = z.strictObject({
   refresh: duration.prefault("5m"),
   idleStop: duration.prefault("30m"),
   keep: duration.prefault("7d"),
+  /** A hard end: the most a preview lives since it was first served, however much it is used (`keep` ends it sooner when unused). */
+  ttl: duration.optional(),
   placement: placementSchema,
   access: accessSchema.optional(),
 }, { error: "must be a map with at least repo and port (or a compose file)" });

@@ -13,6 +13,8 @@ export interface AppSpec {
   banner: boolean;
   pool: number;
   readiness: { path: string; timeout: number };
+  /** Previews only: the most one lives since it was first served, however much it is used (its hard end). */
+  maxLife?: number;
   /** Previews only: stopped (not removed) after this long without a request; woken by the next one. */
   idleStop?: number;
   title?: string | undefined;

@@ -50,6 +50,8 @@ export interface Demo {
   /** The lease: when it started and when it ends (a claimed pool member or an extension moves it). */
   createdAt: number;
   expiresAt: number;
+  /** A preview's hard end (its source's `ttl` since it was first served): its lease never moves past it. */
+  hardEndAt?: number;
   status: DemoStatus;
   step: LaunchStep;
   /** Why the demo failed or ended, in words a visitor understands. */

@@ -200,6 +200,8 @@ export interface Lease {
   id: string;
   expiresAt: number;
   client?: string;
+  /** A preview's hard end (its source's `ttl`), which its lease never passes. */
+  hardEndAt?: number;
 }
 
 export interface EngineState {

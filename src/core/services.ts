@@ -30,6 +30,8 @@ export interface DemoService extends DemoQueries {
   queueInfo(id: string): { position: number; estimatedWaitSeconds: number } | undefined;
   touch(id: string): void;
   stop(id: string): Promise<boolean>;
+  /** Ends a live demo with these words; false when it was not live. */
+  endDemo(id: string, status: EndedDemo["status"], reason: string): Promise<boolean>;
   extend(id: string, byMs: number): Promise<Demo>;
   replace(id: string, image?: string): Promise<Demo>;
   rewind(id: string, source?: string): Promise<{ job: Job; created: boolean }>;

@@ -140,7 +140,8 @@ export class ForgeHooks {
       return { outcome: older ? "ignored" : "queued", build: build.id, ...(older ? { reason: `a newer commit (${build.commit?.slice(0, 12)}) of ${words.change} ${words.mark}${intent.pr} is built instead` } : {}) };
     }
     const label = intent.kind === "remove-pr" ? pullRequestLabel(repo.source, intent.pr, forge) : branchLabel(repo.source, intent.branch);
-    const removal = await removePreview(engine, runner, label);
+    const words = FORGE_WORDS[forge];
+    const removal = await removePreview(engine, runner, label, intent.kind === "remove-pr" ? `its ${words.change} was closed` : `its branch ${intent.branch} was deleted`);
     return { outcome: "removed", reason: removal.removed || removal.cancelledBuilds.length ? `removed ${label} (${removal.removedImages.length} image(s))` : `there was no preview at ${label}` };
   }
 }

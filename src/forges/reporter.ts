@@ -58,6 +58,16 @@ export class PullRequestReporter {
     return turn;
   }
 
+  /** A change's preview ended (its change closed, its hard end, unused for its keep, deleted): the comment says so. */
+  previewEnded(label: string, reason: string): void {
+    const change = changeOfLabel(label);
+    const repo = change ? this.repoOf(change.source) : undefined;
+    if (!change || change.forge !== this.forge || !repo) return;
+    const words = FORGE_WORDS[this.forge];
+    this.nextTurn(repo, change.number);
+    void this.outbox.send({ kind: "comment", repo, pr: change.number, body: `**Preview** removed: ${reason}. A push to the ${words.change} (or \`/demo-launcher redeploy\`) builds it again.` }).catch((error) => this.onError(`queueing a message to ${words.forge}: ${(error as Error).message}`));
+  }
+
   /** The answer to a comment's command, in the comment's own part for it (the preview's part stays). */
   answered(repo: string, pr: number, text: string): void {
     void this.outbox.send({ kind: "comment", repo, pr, body: text, part: "command" }).catch((error) => this.onError(`queueing a message to ${FORGE_WORDS[this.forge].forge}: ${(error as Error).message}`));

@@ -13,7 +13,7 @@ import { environmentNames } from "../../src/docker/environment.js";
 import { SAMPLE_IMAGE } from "../../src/docker/sample-image.js";
 import { DockerRuntime } from "../../src/docker/runtime.js";
 import { TEST_COMPOSE, writeComposeProject } from "../support/compose-project.js";
-import { freePort, removeNamespace, requireDocker } from "../support/stack.js";
+import { freePort, removeNamespace, requireDocker, waitFor } from "../support/stack.js";
 
 const namespace = `env${Math.random().toString(36).slice(2, 8)}`;
 
@@ -61,7 +61,22 @@ describe("environments of several services on Docker", () => {
 
   it("starts every service on the demo's own network, db healthy before web and the worker, and routes web only", async () => {
     const spec = await specFor("shop0001");
+    // The order as Docker saw it, from its event stream (a container's health log keeps only its last 5 checks).
+    const seen: Array<{ service: string; action: string }> = [];
+    const stream = (await docker.getEvents({ filters: { type: ["container"], label: [`demo-launcher.namespace=${namespace}`, "demo-launcher.id=shop0001"] } })) as NodeJS.ReadableStream & { destroy(): void };
+    let pending = "";
+    stream.on("data", (chunk: Buffer) => {
+      pending += chunk.toString("utf8");
+      const lines = pending.split("\n");
+      pending = lines.pop()!;
+      for (const line of lines.filter(Boolean)) {
+        const event = JSON.parse(line) as { Action: string; Actor: { Attributes: Record<string, string> } };
+        seen.push({ service: event.Actor.Attributes["demo-launcher.service"] ?? "?", action: event.Action });
+      }
+    });
     const started = await runtime.createAndStart(spec);
+    // Docker reports a start a moment after it answered the call: the stream is read until both starts are in it.
+    await waitFor("Docker's start events of web and the worker", async () => ["web", "worker"].every((service) => seen.some((event) => event.service === service && event.action === "start"))).finally(() => stream.destroy());
     const answer = await fetch(`http://${started.endpoint}/cgi-bin/index.cgi`).then((response) => response.text());
     expect(answer).toContain("web says hello at http://shop0001.demo.localhost/");
     // The routed container reached db by its service name on the environment's network.
@@ -80,12 +95,13 @@ describe("environments of several services on Docker", () => {
     // The core sees one instance: the routed container.
     expect((await runtime.list(namespace)).map((container) => container.containerId)).toEqual([started.containerId]);
 
-    // Order: db turned healthy before web and the worker started.
     const inspect = async (service: string) => docker.getContainer(containers.find((info) => info.Labels["demo-launcher.service"] === service)!.Id).inspect();
-    const db = await inspect("db");
-    const healthyAt = Date.parse(db.State.Health!.Log!.find((entry) => entry.ExitCode === 0)!.End);
-    for (const service of ["web", "worker"]) expect(Date.parse((await inspect(service)).State.StartedAt)).toBeGreaterThanOrEqual(healthyAt);
-    expect(Date.parse((await inspect("web")).State.StartedAt)).toBeGreaterThanOrEqual(Date.parse((await inspect("migrate")).State.FinishedAt));
+    // Order: db turned healthy before web and the worker started; migrate ended before web started.
+    const at = (service: string, action: string) => seen.findIndex((event) => event.service === service && event.action === action);
+    expect(at("db", "health_status: healthy"), JSON.stringify(seen)).toBeGreaterThanOrEqual(0);
+    for (const service of ["web", "worker"]) expect(at(service, "start"), JSON.stringify(seen)).toBeGreaterThan(at("db", "health_status: healthy"));
+    expect(at("web", "start"), JSON.stringify(seen)).toBeGreaterThan(at("migrate", "die"));
+    expect(at("migrate", "die")).toBeGreaterThan(-1);
 
     const names = environmentNames(namespace, "shop0001");
     expect((await docker.getNetwork(names.network).inspect()).Labels).toMatchObject({ "demo-launcher.id": "shop0001", "demo-launcher.namespace": namespace });

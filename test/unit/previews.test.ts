@@ -216,3 +216,57 @@ describe("build failures: Docker's or the commit's", () => {
     expect(dockerWentAway(new Error("The command 'x' returned a non-zero code: 2"))).toBe(false);
   });
 });
+
+describe("a preview's hard end (ttl)", () => {
+  const DAY = 86_400_000;
+  const withHardEnd = { ...preview, ttl: 7 * DAY, maxLife: 14 * DAY, idleStop: undefined };
+
+  it("ends a preview in use at its hard end, never later; an extension moves the end, and a restart keeps it", async () => {
+    const env = setup({ previews: { web: withHardEnd } }, { answering: ALL_PORTS() });
+    await env.engine.start();
+    const demo = env.engine.previews.serve("web", "web-pr-3", "img");
+    await env.scheduler.runUntil(env.engine.settled());
+    expect(demo).toMatchObject({ status: "ready", hardEndAt: demo.createdAt + 14 * DAY, expiresAt: demo.createdAt + 7 * DAY });
+    // Used every day: the lease follows its use, up to the hard end and not past it.
+    for (let day = 1; day <= 13; day += 1) {
+      await env.scheduler.advance(DAY);
+      env.engine.previews.sawRequests(["web-pr-3"]);
+      await env.engine.reapTick();
+    }
+    expect(demo.status).toBe("ready");
+    expect(demo.expiresAt).toBe(demo.hardEndAt);
+    // A push (a new image) does not move it either.
+    env.engine.previews.serve("web", "web-pr-3", "img:2");
+    expect(demo.expiresAt).toBe(demo.hardEndAt);
+    await env.scheduler.runUntil(env.engine.settled());
+
+    // Extended by two days: the hard end moves with the lease; it is in the lease on disk for the next run.
+    const before = demo.hardEndAt!;
+    await env.engine.extend("web-pr-3", 2 * DAY);
+    expect(demo.hardEndAt).toBe(before + 2 * DAY);
+    expect(env.saved.at(-1)!.leases).toContainEqual({ id: "web-pr-3", expiresAt: before + 2 * DAY, hardEndAt: before + 2 * DAY });
+    await env.engine.close();
+    const next = setup({ previews: { web: withHardEnd }, runtime: env.runtime, readiness: env.engine.options.readiness, scheduler: env.scheduler }, { answering: ALL_PORTS(), initial: env.saved.at(-1)! });
+    await next.engine.start();
+    const adopted = next.engine.get("web-pr-3")!;
+    expect(adopted.hardEndAt).toBe(before + 2 * DAY);
+    // Used until its end: it ends there, saying why.
+    await env.scheduler.advance(before + 2 * DAY - env.scheduler.now() - 1000);
+    next.engine.previews.sawRequests(["web-pr-3"]);
+    await next.engine.reapTick();
+    expect(next.engine.get("web-pr-3")?.status).toBe("ready");
+    await env.scheduler.advance(1000);
+    await next.engine.reapTick();
+    expect(next.engine.getEnded("web-pr-3")).toMatchObject({ status: "expired", reason: "it reached its hard end (the ttl of its source since it was first served)" });
+  });
+
+  it("says a preview without use ended for its keep, not its hard end", async () => {
+    const env = setup({ previews: { web: withHardEnd } }, { answering: ALL_PORTS() });
+    await env.engine.start();
+    env.engine.previews.serve("web", "web-main", "img");
+    await env.scheduler.runUntil(env.engine.settled());
+    await env.scheduler.advance(7 * DAY);
+    await env.engine.reapTick();
+    expect(env.engine.getEnded("web-main")).toMatchObject({ status: "expired", reason: "it was not used for its source's keep" });
+  });
+});

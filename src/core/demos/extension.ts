@@ -20,7 +20,9 @@ export async function extendLease(ctx: Ports<"emit" | "now" | "registry" | "save
   const expiresAt = Math.max(demo.expiresAt, now) + byMs;
   if (expiresAt - now > limits.maxRemainingMs) throw new DomainError({ code: "too-much-time-left", id, maxRemainingMs: limits.maxRemainingMs, wouldHaveMs: expiresAt - now });
   demo.expiresAt = expiresAt;
-  ctx.registry.leases.set(id, { id, expiresAt, ...(demo.owner ? { client: demo.owner } : {}) });
+  // An extension moves a preview's hard end too: asked for by name, it is meant.
+  if (demo.hardEndAt !== undefined) demo.hardEndAt = Math.max(demo.hardEndAt, expiresAt);
+  ctx.registry.leases.set(id, { id, expiresAt, ...(demo.owner ? { client: demo.owner } : {}), ...(demo.hardEndAt !== undefined ? { hardEndAt: demo.hardEndAt } : {}) });
   await ctx.saver.save();
   ctx.emit({ type: "extended", id, app: demo.app, byMs });
   return demo;

@@ -164,6 +164,7 @@ function planUnknown(found: Found[], input: ReconcileInput, actions: ReconcileAc
     host: base.host,
     createdAt: base.createdAt,
     expiresAt,
+    ...(lease?.hardEndAt !== undefined ? { hardEndAt: lease.hardEndAt } : {}),
     ...(owner ? { owner } : {}),
     ...(base.preview ? { preview: base.preview } : {}),
     ...(base.envOverrides ? { envOverrides: base.envOverrides } : {}),

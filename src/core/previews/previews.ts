@@ -1,13 +1,17 @@
 // Previews in the engine: a built image served at its preview's host, started once and replaced after.
-import { toHealth, toStatus, toStep } from "../lifecycle.js";
+import { toStatus } from "../lifecycle.js";
 import { waitUntil, type EngineContext, type Ports } from "../context.js";
 import type { AppSpec } from "../app-spec.js";
 import { DomainError } from "../errors.js";
-import { failDemo, finishLaunch, runLaunch } from "../demos/launch.js";
+import { runLaunch } from "../demos/launch.js";
 import { newestInstance, type Demo } from "../model.js";
+import type { Lease } from "../runtime.js";
 import { hostFor } from "../routing/naming.js";
 import { startReplacement } from "../demos/replacement.js";
 import type { ReplacementPorts } from "../demos/replacement.js";
+import { planIdleStops, putToSleep, wake } from "./preview-sleep.js";
+
+export { planIdleStops } from "./preview-sleep.js";
 
 /**
  * The preview `label` of `source` serves `image`. A new preview starts like a launch; a running one whose
@@ -25,9 +29,9 @@ export function servePreview(ctx: EngineContext, source: string, label: string, 
     else delete existing.withoutEnv;
     if (options.labels) existing.extraLabels = options.labels;
     if (options.facts) existing.preview = options.facts;
-    existing.expiresAt = Math.max(existing.expiresAt, now + spec.ttl);
+    existing.expiresAt = Math.min(Math.max(existing.expiresAt, now + spec.ttl), existing.hardEndAt ?? Infinity);
     // Kept as a lease: the label written at creation cannot change.
-    ctx.registry.leases.set(label, { id: label, expiresAt: existing.expiresAt });
+    ctx.registry.leases.set(label, previewLease(existing));
     if (existing.status === "asleep") {
       if (targetImage(existing) === image) ctx.track(wake(ctx, existing));
       else ctx.track(restartAsleepWith(ctx, existing, { ...(ctx.specFor(existing) ?? spec), image }));
@@ -41,8 +45,11 @@ export function servePreview(ctx: EngineContext, source: string, label: string, 
     void ctx.saver.save();
     return existing;
   }
-  const demo: Demo = { id: label, kind: "preview", app: source, host: hostFor(label, ctx.options.domain), createdAt: now, expiresAt: now + spec.ttl, status: "starting", step: "creating", instances: [], routeEarly: true, ...(options.withoutEnv ? { withoutEnv: true } : {}), ...(options.labels ? { extraLabels: options.labels } : {}), ...(options.facts ? { preview: options.facts } : {}) };
+  const hardEnd = spec.maxLife !== undefined ? { hardEndAt: now + spec.maxLife } : {};
+  const demo: Demo = { id: label, kind: "preview", app: source, host: hostFor(label, ctx.options.domain), createdAt: now, expiresAt: Math.min(now + spec.ttl, hardEnd.hardEndAt ?? Infinity), ...hardEnd, status: "starting", step: "creating", instances: [], routeEarly: true, ...(options.withoutEnv ? { withoutEnv: true } : {}), ...(options.labels ? { extraLabels: options.labels } : {}), ...(options.facts ? { preview: options.facts } : {}) };
   ctx.registry.add(demo);
+  // The hard end is not on the container's labels: it lives in the lease, from the start.
+  if (demo.hardEndAt !== undefined) ctx.registry.leases.set(label, previewLease(demo));
   ctx.track(runLaunch(ctx, demo, { ...spec, image, ...(options.withoutEnv ? { env: {} } : {}) }));
   void ctx.saver.save();
   return demo;
@@ -111,77 +118,18 @@ export function sawPreviewRequests(ctx: Ports<"now" | "registry" | "saver" | "sp
     demo.lastSeenAt = now;
     const keep = ctx.specFor(demo)?.ttl;
     // The lease moves in steps of a minute at most once a minute: a busy preview costs no state write per request.
-    if (keep !== undefined && now + keep - demo.expiresAt > 60_000) {
-      demo.expiresAt = now + keep;
-      ctx.registry.leases.set(label, { id: label, expiresAt: demo.expiresAt });
+    if (keep !== undefined && Math.min(now + keep, demo.hardEndAt ?? Infinity) - demo.expiresAt > 60_000) {
+      demo.expiresAt = Math.min(now + keep, demo.hardEndAt ?? Infinity);
+      ctx.registry.leases.set(label, previewLease(demo));
       leaseMoved = true;
     }
   }
   if (leaseMoved) void ctx.saver.save();
 }
 
-/** Ready previews unused for their source's idleStop, with nothing under way; pure. */
-export function planIdleStops(demos: Iterable<Demo>, now: number, idleStopFor: (demo: Demo) => number | undefined): Demo[] {
-  const idle: Demo[] = [];
-  for (const demo of demos) {
-    if (demo.kind !== "preview" || demo.status !== "ready" || demo.replacement?.status === "running" || demo.wantedImage !== undefined) continue;
-    const idleStop = idleStopFor(demo);
-    if (idleStop !== undefined && now - (demo.lastSeenAt ?? demo.createdAt) >= idleStop) idle.push(demo);
-  }
-  return idle;
-}
-
-/** Previews whose container is being stopped: a wake waits for the stop, or Docker would undo the start. */
-const fallingAsleep = new WeakMap<Demo, Promise<void>>();
-
-/** Unroutes an idle preview, then stops (not removes) its container; the next request wakes it. */
-export function putToSleep(ctx: Ports<"logger" | "now" | "options" | "publishRoutes" | "registry" | "removeQuietly" | "routing" | "saver">, demo: Demo): Promise<void> {
-  const stopping = stopIdle(ctx, demo).finally(() => fallingAsleep.delete(demo));
-  fallingAsleep.set(demo, stopping);
-  return stopping;
-}
-
-async function stopIdle(ctx: Ports<"logger" | "now" | "options" | "publishRoutes" | "registry" | "removeQuietly" | "routing" | "saver">, demo: Demo): Promise<void> {
-  toStatus(ctx, demo, "asleep");
-  // Only the serving instance is kept; a draining one would have gone by now anyway.
-  const keep = newestInstance(demo);
-  // Stopped only once nginx no longer sends it requests: from then on a request reaches us and wakes it.
-  const generation = await ctx.publishRoutes().catch(() => undefined);
-  if (generation !== undefined) await ctx.routing.confirm(generation, ctx.options.routeConfirmTimeoutMs ?? 10_000);
-  if (demo.status !== "asleep" || !ctx.registry.isLive(demo)) return;
-  for (const instance of demo.instances) {
-    if (!instance.containerId) continue;
-    if (instance === keep) await ctx.options.runtime.stop(instance.containerId).catch((error) => ctx.logger.warn(`stopping idle preview ${demo.id}: ${(error as Error).message}`));
-    else await ctx.removeQuietly(instance.containerId);
-  }
-  demo.instances = keep ? [keep] : [];
-  ctx.logger.info(`preview ${demo.id} is asleep after ${Math.round((ctx.now() - (demo.lastSeenAt ?? demo.createdAt)) / 60_000)} min without requests`);
-}
-
-/**
- * Starts an asleep preview's container again and routes it once it answers; a container that cannot start
- * (removed by hand, its port taken) is replaced by a fresh one from the same image.
- */
-export async function wake(ctx: EngineContext, demo: Demo): Promise<void> {
-  if (demo.status !== "asleep") return;
-  const spec = ctx.specFor(demo);
-  const instance = newestInstance(demo);
-  demo.lastSeenAt = ctx.now();
-  toStatus(ctx, demo, "starting", "starting");
-  await fallingAsleep.get(demo);
-  if (!spec || !instance) return failDemo(ctx, demo, "its preview source is no longer configured");
-  try {
-    if (!instance.containerId) throw new Error("it has no container");
-    await ctx.options.runtime.restart(instance.containerId);
-  } catch (error) {
-    ctx.logger.warn(`preview ${demo.id}: its stopped container could not start (${(error as Error).message}); starting a new one`);
-    if (instance.containerId) await ctx.removeQuietly(instance.containerId);
-    demo.instances = [];
-    return runLaunch(ctx, demo, { ...spec, image: instance.image });
-  }
-  toHealth(instance, "starting");
-  toStep(demo, "waiting-for-app");
-  await finishLaunch(ctx, demo, instance, spec.readiness, ctx.now());
+/** A preview's lease: its expiry, and its hard end when its source has one. */
+function previewLease(demo: Demo): Lease {
+  return { id: demo.id, expiresAt: demo.expiresAt, ...(demo.hardEndAt !== undefined ? { hardEndAt: demo.hardEndAt } : {}) };
 }
 
 /**
