@@ -201,6 +201,7 @@ async function startHolding(given: Config, options: ControllerOptions, docker: D
     templatesDir,
     ...(builds ? { builds } : {}),
     ...(previews?.forges ? { forges: previews.forges.hooks, deliveries: previews.forges.deliveries } : {}),
+    ...(previews?.screens ? { screens: previews.screens } : {}),
     schedules,
     engineEvents: { add: (sink) => events.push(sink) },
     access: access.desk,

@@ -3,6 +3,7 @@
 import type { Config, ForgeProject } from "../config/load.js";
 import type { Forge } from "../core/forges/forge-intent.js";
 import type { EventSink } from "../core/events.js";
+import type { Build } from "../core/builds/build-queue.js";
 import { hostFor } from "../core/routing/naming.js";
 import type { Scheduler } from "../core/scheduler.js";
 import type { BuildRunner } from "../builds/build-runner.js";
@@ -61,6 +62,8 @@ export interface ForgeOptions {
   shareLink?: (source: string, label: string) => Promise<string | undefined>;
   /** What comment commands do to previews. */
   commands?: PreviewCommandPort;
+  /** The screenshots part of a ready build's comment (see PreviewScreens). */
+  screens?: (build: Build) => Promise<string | undefined>;
   /** Subscribes to the engine's events (a change's preview that ends is said so in its comment). */
   onEngineEvent?: (sink: EventSink) => void;
   env?: NodeJS.ProcessEnv;
@@ -83,7 +86,7 @@ export async function startForges(config: Config, builds: BuildRunner, engine: P
       await outbox.start();
       outboxes.push(outbox);
       const repoBySource = new Map(Object.entries(repos).map(([repo, entry]) => [entry.source, repo]));
-      reporter = new PullRequestReporter(forge, outbox, (source) => repoBySource.get(source), (label) => `${publicOrigin(config, hostFor(label, config.domain))}/`, (message) => logger.warn(message), shareLink);
+      reporter = new PullRequestReporter({ forge, outbox, repoOf: (source) => repoBySource.get(source), urlOf: (label) => `${publicOrigin(config, hostFor(label, config.domain))}/`, onError: (message) => logger.warn(message), ...(shareLink ? { shareLink } : {}), ...(options.screens ? { screens: options.screens } : {}) });
       builds.onChange((build) => reporter!.buildChanged(build));
       const told = reporter;
       options.onEngineEvent?.((event) => {

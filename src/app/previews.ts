@@ -15,8 +15,11 @@ import { ImageKeeper } from "../builds/image-keeper.js";
 import { BuildCgroups } from "../builds/build-cgroup.js";
 import { changeOfLabel } from "../core/previews/preview-names.js";
 import { startForges, type ForgeServices } from "./forges.js";
+import { publicOrigin } from "../http/context.js";
+import { hostFor } from "../core/routing/naming.js";
 import { previewCommandPort, type CommandShareLink } from "./preview-commands.js";
 import type { EventSink } from "../core/events.js";
+import { PreviewScreens } from "../screenshots/preview-screens.js";
 import { LABEL_PREFIX } from "../core/model.js";
 import type { Logger } from "../logger.js";
 import { SEEN_LOG_LAG_MS } from "../nginx/seen-log.js";
@@ -62,6 +65,8 @@ export interface PreviewServices {
   builds: BuildRunner;
   /** GitHub's and GitLab's webhooks, where configured. */
   forges?: ForgeServices;
+  /** Screenshots of changes' previews, where a source takes them. */
+  screens?: PreviewScreens;
   keeper: ImageKeeper;
   close(): Promise<void>;
 }
@@ -138,11 +143,14 @@ export async function startPreviews(config: Config, engine: PreviewService, dock
   await keeper.start();
   const follower = new BranchFollower(builds, (label) => engine.get(label) !== undefined, logger, scheduler, (label, reason) => removePreview(engine, builds!, label, reason));
   follower.start();
-  const forges = await startForges(config, builds, engine, logger, scheduler, { ...(options.shareLink ? { shareLink: options.shareLink } : {}), ...(options.onEngineEvent ? { onEngineEvent: options.onEngineEvent } : {}), commands: previewCommandPort(engine, builds, scheduler, options.commandShareLink) });
+  const screens = Object.values(config.previews).some((preview) => preview.screenshots?.length) ? previewScreens(config, engine, logger) : undefined;
+  if (screens) options.onEngineEvent?.((event) => void (event.type === "ended" && event.kind === "preview" ? screens.remove(event.id).catch(() => {}) : undefined));
+  const forges = await startForges(config, builds, engine, logger, scheduler, { ...(options.shareLink ? { shareLink: options.shareLink } : {}), ...(options.onEngineEvent ? { onEngineEvent: options.onEngineEvent } : {}), ...(screens ? { screens: (build: Build) => screens.commentPart(build) } : {}), commands: previewCommandPort(engine, builds, scheduler, options.commandShareLink) });
   return {
     builds,
     keeper,
     ...(forges ? { forges } : {}),
+    ...(screens ? { screens } : {}),
     async close() {
       await forges?.close();
       await follower.close();
@@ -150,6 +158,17 @@ export async function startPreviews(config: Config, engine: PreviewService, dock
       await builds.close();
     },
   };
+}
+
+/** Screenshots kept beside the state, served by the controller under the apex (`/previews/<host>/screens/<name>`). */
+function previewScreens(config: Config, engine: PreviewService, logger: Logger): PreviewScreens {
+  return new PreviewScreens({
+    stateDir: config.stateDir,
+    logger,
+    demo: (label) => engine.get(label),
+    pathsOf: (source) => config.previews[source]?.screenshots,
+    urlOf: (label, name) => `${publicOrigin(config, config.domain)}/previews/${hostFor(label, config.domain)}/screens/${name}`,
+  });
 }
 
 /** Every secret the config holds that a build log must never show (the forges' tokens and webhook secrets, say). */

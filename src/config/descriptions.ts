@@ -60,6 +60,7 @@ export const CONFIG_DESCRIPTIONS: Readonly<Record<string, KeyDescription>> = {
   "previews.<source>.idleStop": "a preview without requests this long is stopped (not removed); the next request wakes it",
   "previews.<source>.access": "who may open its demos: `public` (default), `signin` (the console's OpenID provider; `{ mode: signin, allow: { emails, domains, groups } }`, admins always), `password` (`{ mode: password, password: <hash> }`, or set per demo through the API)",
   "previews.<source>.keep": "an unused preview and its image are removed after this",
+  "previews.<source>.screenshots": "pages (such as `[/, /pricing]`) shot by headless Chromium in a desktop and a phone viewport once a pull or merge request's preview is ready, shown as a table in its comment; off when absent",
   "previews.<source>.ttl": "a hard end: a preview is removed this long after it was first served (a pull request's: its first build), however much it is used; `/demo-launcher extend` moves it",
   "github.webhookSecrets": "secrets any of which may sign a delivery (two while rotating)",
   "github.apiUrl": "GitHub's API (GitHub Enterprise: `https://<host>/api/v3`)",

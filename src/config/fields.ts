@@ -170,6 +170,8 @@ export const previewSchema = z.strictObject({
   refresh: duration.prefault("5m"),
   idleStop: duration.prefault("30m"),
   keep: duration.prefault("7d"),
+  /** Pages shot in a desktop and a phone viewport once a pull or merge request's preview is ready, shown in its comment. */
+  screenshots: z.array(z.string({ error: "must be a path such as /pricing" }).regex(/^\/[A-Za-z0-9._~!$&'()*+,;=:@%\/?-]{0,200}$/, "must be a path such as /pricing (starting with /, no spaces)"), { error: "must be a list of paths such as [/, /pricing]" }).max(5, "must name at most 5 pages").optional(),
   /** A hard end: the most a preview lives since it was first served, however much it is used (`keep` ends it sooner when unused). */
   ttl: duration.optional(),
   placement: placementSchema,

@@ -18,10 +18,10 @@ const GIVE_UP_AFTER = 12;
 
 export type OutboxMessage =
   | { kind: "status"; repo: string; commit: string; state: "pending" | "success" | "failure" | "error"; description: string; targetUrl?: string }
-  /** One part of the comment: the preview's state (the default) or the answer to the last command; the other stays. */
+  /** One part of the comment: the preview's state (the default), its screenshots, or the answer to the last command; the others stay. */
   | { kind: "comment"; repo: string; pr: number; body: string; part?: CommentPart };
 
-export type CommentPart = "preview" | "command";
+export type CommentPart = "preview" | "screens" | "command";
 
 interface Entry {
   key: string;
@@ -93,7 +93,7 @@ export class Outbox {
     if (message.kind === "comment") {
       const parts = { ...this.parts.get(key), [message.part ?? "preview"]: message.body };
       this.parts.set(key, parts);
-      message = { kind: "comment", repo: message.repo, pr: message.pr, body: [parts.preview, parts.command].filter(Boolean).join("\n\n---\n") };
+      message = { kind: "comment", repo: message.repo, pr: message.pr, body: [parts.preview, parts.screens, parts.command].filter(Boolean).join("\n\n---\n") };
     }
     this.entries.set(key, { key, message, attempts: 0, dueAt: this.now() });
     await this.save();

@@ -6,18 +6,34 @@ import { FORGE_WORDS, type Forge } from "../core/forges/forge-intent.js";
 import { changeOfLabel } from "../core/previews/preview-names.js";
 import type { Outbox } from "./outbox.js";
 
+export interface ReporterOptions {
+  forge: Forge;
+  outbox: Outbox;
+  /** Preview source → the forge's project (owner/name, group/project), for this forge's sources only. */
+  repoOf: (source: string) => string | undefined;
+  /** A preview host label → its public URL (with a trailing /). */
+  urlOf: (label: string) => string;
+  onError: (message: string) => void;
+  /** A share link for the comment of a gated preview whose project asks for one (shareInComment). */
+  shareLink?: (source: string, label: string) => Promise<string | undefined>;
+  /** The screenshots part of a ready build's comment (taken after it is ready), or undefined where its source takes none. */
+  screens?: (build: Build) => Promise<string | undefined>;
+}
+
 export class PullRequestReporter {
-  constructor(
-    private readonly forge: Forge,
-    private readonly outbox: Outbox,
-    /** Preview source → the forge's project (owner/name, group/project), for this forge's sources only. */
-    private readonly repoOf: (source: string) => string | undefined,
-    /** A preview host label → its public URL (with a trailing /). */
-    private readonly urlOf: (label: string) => string,
-    private readonly onError: (message: string) => void,
-    /** A share link for the comment of a gated preview whose project asks for one (shareInComment). */
-    private readonly shareLink: (source: string, label: string) => Promise<string | undefined> = async () => undefined,
-  ) {}
+  private readonly forge: Forge;
+  private readonly outbox: Outbox;
+  private readonly repoOf: ReporterOptions["repoOf"];
+  private readonly urlOf: ReporterOptions["urlOf"];
+  private readonly onError: ReporterOptions["onError"];
+  private readonly shareLink: NonNullable<ReporterOptions["shareLink"]>;
+  private readonly screens: NonNullable<ReporterOptions["screens"]>;
+
+  constructor(options: ReporterOptions) {
+    ({ forge: this.forge, outbox: this.outbox, repoOf: this.repoOf, urlOf: this.urlOf, onError: this.onError } = options);
+    this.shareLink = options.shareLink ?? (async () => undefined);
+    this.screens = options.screens ?? (async () => undefined);
+  }
 
   /** The newest comment asked for per change: a slower older one (its share link still being made) is dropped. */
   private readonly commentTurn = new Map<string, number>();
@@ -44,6 +60,12 @@ export class PullRequestReporter {
           const shared = link ? `\n\nNo account here? This link opens it without signing in until it ends: ${link}` : "";
           send({ kind: "comment", repo, pr, body: `**Preview** of ${short}: ${url}\n\nIt follows this ${words.change}: every push replaces it, closing the ${words.change} removes it.${shared}` });
         });
+      // Screenshots come after the preview is ready and never hold it up; a newer build's comment wins over them.
+      void this.screens(build)
+        .catch((error: unknown) => `**Screenshots**: none (${(error as Error).message})`)
+        .then((part) => {
+          if (part !== undefined && this.commentTurn.get(`${repo}#${pr}`) === turn) send({ kind: "comment", repo, pr, body: part, part: "screens" });
+        });
     } else if (build.state === "failed" || build.state === "timed-out") {
       const log = `${url}__demo/build.log`;
       this.nextTurn(repo, pr);
@@ -65,6 +87,7 @@ export class PullRequestReporter {
     if (!change || change.forge !== this.forge || !repo) return;
     const words = FORGE_WORDS[this.forge];
     this.nextTurn(repo, change.number);
+    void this.outbox.send({ kind: "comment", repo, pr: change.number, body: "", part: "screens" }).catch(() => {});
     void this.outbox.send({ kind: "comment", repo, pr: change.number, body: `**Preview** removed: ${reason}. A push to the ${words.change} (or \`/demo-launcher redeploy\`) builds it again.` }).catch((error) => this.onError(`queueing a message to ${words.forge}: ${(error as Error).message}`));
   }
 

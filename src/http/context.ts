@@ -21,6 +21,8 @@ export interface ServerDeps {
   builds?: import("../builds/build-runner.js").BuildRunner;
   /** The forges' webhooks (GitHub's, GitLab's), each where configured. */
   forges?: Partial<Record<import("../core/forges/forge-intent.js").Forge, import("../forges/hooks.js").ForgeHooks>>;
+  /** Screenshots of changes' previews, where a source takes them. */
+  screens?: import("../screenshots/preview-screens.js").PreviewScreens;
   /** Their deliveries, both forges' (the console and /api/deliveries list them). */
   deliveries?: import("../forges/deliveries.js").DeliveryLog;
   /** Engine events reach the console's live view through this (the controller adds the sink to its list). */

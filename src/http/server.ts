@@ -12,6 +12,7 @@ import { asProblem, ProblemError, sendProblem } from "./problem.js";
 import { adminRoutes } from "./routes/admin.js";
 import { buildRoutes } from "./routes/builds.js";
 import { previewRoutes } from "./routes/previews.js";
+import { previewScreenRoutes } from "./routes/preview-screens.js";
 import { hookRoutes } from "./routes/hooks.js";
 import { rewindRoutes } from "./routes/rewind.js";
 import { sharedRoutes } from "./routes/shared.js";
@@ -95,6 +96,7 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
   metricsRoutes(app, ctx, deps.metrics);
   buildRoutes(app, ctx, deps.builds);
   previewRoutes(app, ctx);
+  previewScreenRoutes(app, ctx);
   hookRoutes(app, ctx, deps.forges ?? {});
   consoleRoutes(app, ctx, { script: pages.asset("console.js"), style: pages.asset("console.css") });
 

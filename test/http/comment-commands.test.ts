@@ -61,7 +61,7 @@ describe.each(["github", "gitlab"] as const)("comment commands on %s", (forge) =
       deps: ({ engine, config }) => {
         const deliveries = new DeliveryLog(config.stateDir, () => scheduler.now(), silentLogger);
         outbox = new Outbox({ api, stateDir: config.stateDir, logger: silentLogger, scheduler });
-        const reporter = new PullRequestReporter(forge, outbox, () => repo, (label) => `http://${label}.demo.localhost/`, () => {});
+        const reporter = new PullRequestReporter({ forge, outbox, repoOf: () => repo, urlOf: (label) => `http://${label}.demo.localhost/`, onError: () => {} });
         const port = {
           run: async (label: string, source: string, command: PreviewCommand) => {
             runs.push([label, source, command]);

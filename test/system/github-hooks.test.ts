@@ -2,7 +2,8 @@
 // Docker, nginx): a pull request served at its host, pushes replacing it under load, newest wins, redeliveries
 // done once, forks held back, closing removes everything, and bad deliveries refused without a build. And GitLab's
 // merge requests beside them (documented payloads, refs/merge-requests/<iid>/head, a stand-in GitLab API).
-import { mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
+import { mkdir, mkdtemp, readFile, rm, stat, writeFile } from "node:fs/promises";
+import http from "node:http";
 import os from "node:os";
 import path from "node:path";
 import { execa } from "execa";
@@ -24,6 +25,18 @@ const SECRET = "new-secret-0123456789";
 const SOURCE = `g${Math.random().toString(36).slice(2, 7)}`;
 const OTHER_REPO = "Codertocat/Other";
 const GITLAB_TOKEN = "gitlab-secret-token-0123";
+
+/** A GET through nginx with its body as bytes (an image). */
+function bytesVia(port: number, host: string, requestPath: string): Promise<{ status: number; type: string; body: Buffer }> {
+  return new Promise((resolve, reject) => {
+    const call = http.get({ host: "127.0.0.1", port, path: requestPath, headers: { host } }, (response) => {
+      const chunks: Buffer[] = [];
+      response.on("data", (chunk: Buffer) => chunks.push(chunk));
+      response.on("end", () => resolve({ status: response.statusCode ?? 0, type: String(response.headers["content-type"] ?? ""), body: Buffer.concat(chunks) }));
+    });
+    call.on("error", reject);
+  });
+}
 
 describe("GitHub pull-request previews (real git daemon, Docker and nginx)", () => {
   let root: string;
@@ -72,7 +85,7 @@ describe("GitHub pull-request previews (real git daemon, Docker and nginx)", () 
     bare = daemon.bare;
     stack = await startStack({
       nginxYaml: "  drain: 1s",
-      extraYaml: `github:\n  webhookSecrets: [${OLD_SECRET}, ${SECRET}]\n  apiUrl: ${api.url}\n  token: test-token\n  repos:\n    ${EXAMPLE_REPO}: { name: ${SOURCE}, repo: ${JSON.stringify(daemon.url)}, port: 8080, readiness: { path: /, timeout: 20s }, trust: "label:safe" }\n    ${OTHER_REPO}: { name: ${SOURCE}c, repo: ${JSON.stringify(daemon.url)}, port: 8080, readiness: { path: /, timeout: 20s } }\ngitlab:\n  webhookSecrets: [${GITLAB_TOKEN}]\n  apiUrl: ${gitlab.url}\n  token: glpat-test\n  projects:\n    ${EXAMPLE_PROJECT}: { name: ${SOURCE}l, repo: ${JSON.stringify(daemon.url)}, port: 8080, readiness: { path: /, timeout: 20s } }`,
+      extraYaml: `github:\n  webhookSecrets: [${OLD_SECRET}, ${SECRET}]\n  apiUrl: ${api.url}\n  token: test-token\n  repos:\n    ${EXAMPLE_REPO}: { name: ${SOURCE}, repo: ${JSON.stringify(daemon.url)}, port: 8080, readiness: { path: /, timeout: 20s }, trust: "label:safe" }\n    ${OTHER_REPO}: { name: ${SOURCE}c, repo: ${JSON.stringify(daemon.url)}, port: 8080, readiness: { path: /, timeout: 20s } }\ngitlab:\n  webhookSecrets: [${GITLAB_TOKEN}]\n  apiUrl: ${gitlab.url}\n  token: glpat-test\n  projects:\n    ${EXAMPLE_PROJECT}: { name: ${SOURCE}l, repo: ${JSON.stringify(daemon.url)}, port: 8080, readiness: { path: /, timeout: 20s }, screenshots: [/] }`,
     });
   });
   afterAll(async () => {
@@ -244,7 +257,7 @@ describe("GitHub pull-request previews (real git daemon, Docker and nginx)", () 
     await waitFor("the branch preview to be removed", async () => (await stack.docker.listContainers({ all: true, filters: { label: [`demo-launcher.host=${branchHost}`] } })).length === 0, 30_000, 200);
   });
 
-  it("serves a GitLab merge request at its host, edits its one note in place (past a 429), runs its comment commands, and removes it when merged", async () => {
+  it("serves a GitLab merge request at its host, edits its one note in place (past a 429) with screenshots, runs its comment commands, and removes it when merged", async () => {
     const mergeRequestHost = `${SOURCE}l-mr-4.demo.localhost`;
     /** A commit on the merge request's branch, pushed where GitLab keeps merge requests' heads. */
     const pushMergeRequest = async (text: string) => {
@@ -269,6 +282,19 @@ describe("GitHub pull-request previews (real git daemon, Docker and nginx)", () 
     await waitFor("the note", async () => gitlab.notes.size === 1, 15_000, 100);
     expect([...gitlab.notes.values()][0]).toMatchObject({ mergeRequest: `${EXAMPLE_PROJECT}!4`, body: expect.stringContaining(`It follows this merge request`) });
     expect(gitlab.calls.every((call) => call.token === "glpat-test")).toBe(true);
+    // Its page in both viewports, taken by Chromium once it was ready, as a table in the same note, served under the apex.
+    await waitFor("the screenshots in the note", async () => [...gitlab.notes.values()].some((note) => note.body.includes(`**Screenshots** of ${first.slice(0, 12)}`)), 60_000, 200);
+    const note = [...gitlab.notes.values()][0]!.body;
+    const shots = [...note.matchAll(/!\[\/ on a (desktop|phone)\]\((http:\/\/demo\.localhost:\d+(\/previews\/[^)]+\.png))\)/g)].map((match) => ({ viewport: match[1]!, path: match[3]! }));
+    expect(shots.map((shot) => shot.viewport), note).toEqual(["desktop", "phone"]);
+    for (const shot of shots) {
+      const png = await bytesVia(stack.nginxPort, "demo.localhost", shot.path);
+      expect(png.status).toBe(200);
+      expect(png.type).toBe("image/png");
+      expect(png.body.subarray(1, 4).toString("latin1")).toBe("PNG");
+      // Its width and height, from the PNG's header: the viewport's.
+      expect([png.body.readUInt32BE(16), png.body.readUInt32BE(20)]).toEqual(shot.viewport === "desktop" ? [1280, 800] : [390, 844]);
+    }
 
     // A push: GitLab sends update with oldrev. Its API refuses the next call once (429, Retry-After: 1).
     const second = await pushMergeRequest("mr two");
@@ -310,5 +336,9 @@ describe("GitHub pull-request previews (real git daemon, Docker and nginx)", () 
       const containers = await stack.docker.listContainers({ all: true, filters: { label: [`demo-launcher.id=${SOURCE}l-mr-4`] } });
       return containers.length === 0 && (await stack.viaNginx(mergeRequestHost, "/")).status !== 200;
     }, 30_000, 200);
+    // The note says so and why, without the screenshots, which went with the preview.
+    await waitFor("the note to say the preview was removed", async () => [...gitlab.notes.values()][0]!.body.includes("**Preview** removed: its merge request was closed"), 15_000, 100);
+    expect([...gitlab.notes.values()][0]!.body).not.toContain("**Screenshots**");
+    await waitFor("the screenshots to be gone", async () => !(await stat(path.join(stack.dir, "state", "screens", `${SOURCE}l-mr-4`)).then(() => true, () => false)), 10_000, 100);
   });
 });

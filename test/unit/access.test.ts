@@ -167,7 +167,7 @@ describe("a pull request's comment", () => {
     const { PullRequestReporter } = await import("../../src/forges/reporter.js");
     const sent: Array<{ kind: string; body?: string }> = [];
     const links: Array<(link: string | undefined) => void> = [];
-    const reporter = new PullRequestReporter("github", { send: async (message: { kind: string; body?: string }) => void sent.push(message) } as never, () => "acme/shop", (label: string) => `http://${label}.demo.example.org/`, () => {}, () => new Promise((resolve) => links.push(resolve)));
+    const reporter = new PullRequestReporter({ forge: "github", outbox: { send: async (message: { kind: string; body?: string }) => void sent.push(message) } as never, repoOf: () => "acme/shop", urlOf: (label: string) => `http://${label}.demo.example.org/`, onError: () => {}, shareLink: () => new Promise((resolve) => links.push(resolve)) });
     const build = (commit: string, state: string) => ({ id: "b", source: "shop", host: "shop-pr-7", commit: commit.repeat(40), state }) as never;
     reporter.buildChanged(build("a", "ready"));
     reporter.buildChanged(build("b", "ready"));

@@ -36,7 +36,7 @@ describe("engine", () => {
   });
 
   it("tells the demo's container who it is (DEMO_URL, DEMO_ID, …) over the app's own env", async () => {
-    const { engine, runtime, scheduler } = setup({ apps: { hello: { ...app, env: { APP_MODE: "demo", DEMO_ID: "the app cannot set this" } } }, publicOrigin: (host) => `https://${host}` });
+    const { engine, runtime, scheduler } = setup({ apps: { hello: { ...app, env: { APP_MODE: "demo", DEMO_ID: "the app cannot set this" } } }, publicOrigin: (host) => `https://${host}` }, { answering: ALL_PORTS() });
     const { demo } = await engine.launch("hello", "client-a");
     await scheduler.settle();
     expect([...runtime.containers.values()][0]!.spec!.env).toEqual({
@@ -46,7 +46,13 @@ describe("engine", () => {
       DEMO_ID: demo.id,
       DEMO_KIND: "visitor",
       DEMO_EXPIRES_AT: new Date(demo.expiresAt).toISOString(),
+      DEMO_FIRST_RUN: "1",
     });
+    // Its next container (a replacement) is told it is not the first: the data it would seed is there already.
+    await scheduler.runUntil(engine.settled());
+    await engine.replace(demo.id);
+    await scheduler.runUntil(engine.settled());
+    expect([...runtime.containers.values()].at(-1)!.spec!.env.DEMO_FIRST_RUN).toBe("0");
   });
 
   it("renders an environment's Compose file with the demo's own values, and refuses what environments cannot do yet", async () => {
@@ -62,7 +68,7 @@ describe("engine", () => {
     const { engine, runtime, answering, scheduler } = setup({ apps: { shop: { ...app, env: { MODE: "demo" }, environment } } });
     const { demo } = await engine.launch("shop", "client-a");
     await scheduler.settle();
-    expect(seen).toEqual([{ MODE: "demo", DEMO_URL: `http://${demo.host}/`, DEMO_HOST: demo.host, DEMO_ID: demo.id, DEMO_KIND: "visitor", DEMO_EXPIRES_AT: new Date(demo.expiresAt).toISOString() }]);
+    expect(seen).toEqual([{ MODE: "demo", DEMO_URL: `http://${demo.host}/`, DEMO_HOST: demo.host, DEMO_ID: demo.id, DEMO_KIND: "visitor", DEMO_EXPIRES_AT: new Date(demo.expiresAt).toISOString(), DEMO_FIRST_RUN: "1" }]);
     expect([...runtime.containers.values()][0]!.spec!.environment).toMatchObject({ projectRoot: "/srv", spec: { routes: [{ service: "web", port: 8080 }] } });
     answering.add(portOf(demo));
     await scheduler.runUntil(engine.settled());

@@ -6,6 +6,7 @@ import { describeError } from "../../core/errors.js";
 import { remoteBranches } from "../../builds/git.js";
 import { redactSecrets } from "../../builds/redact.js";
 import type { Check } from "./host.js";
+import { chromiumAvailable, CHROMIUM_PATH } from "../../screenshots/chromium.js";
 
 /** git on the PATH, then one line per preview source: its repository answers and has branches. */
 export async function previewSourceChecks(config: Config): Promise<Check[]> {
@@ -23,7 +24,16 @@ export async function previewSourceChecks(config: Config): Promise<Check[]> {
       checks.push({ name: `source ${name}`, ok: false, detail: `${repo} cannot be fetched: ${redactSecrets(describeError(error), [])}` });
     }
   }
+  checks.push(...(await screenshotCheck(config)));
   return checks;
+}
+
+/** Where a source takes screenshots: Chromium must be on the host, or the comment says "no screenshot". */
+async function screenshotCheck(config: Config): Promise<Check[]> {
+  const taking = Object.entries(config.previews).filter(([, source]) => source.screenshots?.length).map(([name]) => name);
+  if (taking.length === 0) return [];
+  if (await chromiumAvailable()) return [{ name: "screenshots", ok: true, detail: `${CHROMIUM_PATH} takes them for ${taking.join(", ")}` }];
+  return [{ name: "screenshots", ok: false, detail: `${taking.join(", ")} take screenshots, but Chromium is not at ${CHROMIUM_PATH} (apt-get install chromium); their comments say "no screenshot"` }];
 }
 
 /** One line per shared demo: its app's image is here, its replicas and its reset schedule. */

@@ -11,14 +11,17 @@ export interface PreviewFacts {
 /**
  * The demo's own facts as environment variables. They win over an app's `env` (a demo cannot be told it is another
  * one). DEMO_EXPIRES_AT is the end when the container started: an extension later moves the lease, not the variable.
+ * DEMO_FIRST_RUN is 1 for a demo's first containers (an app may seed its data then) and 0 for every later one (a
+ * push's replacement, a reset's fresh start keeps its volumes' data); a container woken from sleep keeps its own.
  */
-export function demoEnvironment(demo: Pick<Demo, "id" | "kind" | "app" | "host" | "expiresAt" | "preview">, url: string): Record<string, string> {
+export function demoEnvironment(demo: Pick<Demo, "id" | "kind" | "app" | "host" | "expiresAt" | "preview">, url: string, firstRun = true): Record<string, string> {
   const env: Record<string, string> = {
     DEMO_URL: url,
     DEMO_HOST: demo.host,
     DEMO_ID: demo.id,
     DEMO_KIND: demo.kind,
     DEMO_EXPIRES_AT: new Date(demo.expiresAt).toISOString(),
+    DEMO_FIRST_RUN: firstRun ? "1" : "0",
   };
   if (demo.kind === "preview") {
     env.DEMO_SOURCE = demo.app;
@@ -30,4 +33,4 @@ export function demoEnvironment(demo: Pick<Demo, "id" | "kind" | "app" | "host" 
 }
 
 /** The names above, for docs and for telling a Compose file's author which variables are ours. */
-export const DEMO_VARIABLES = ["DEMO_URL", "DEMO_HOST", "DEMO_ID", "DEMO_KIND", "DEMO_EXPIRES_AT", "DEMO_SOURCE", "DEMO_BRANCH", "DEMO_COMMIT", "DEMO_PR"] as const;
+export const DEMO_VARIABLES = ["DEMO_URL", "DEMO_HOST", "DEMO_ID", "DEMO_KIND", "DEMO_EXPIRES_AT", "DEMO_FIRST_RUN", "DEMO_SOURCE", "DEMO_BRANCH", "DEMO_COMMIT", "DEMO_PR"] as const;

@@ -54,7 +54,7 @@ export async function createInstance(ctx: Ports<"closed" | "creating" | "now" | 
     for (;;) {
       if (!stillWanted() || ctx.shuttingDown) return undefined;
       try {
-        const env = { ...app.env, ...demoEnvironment(demo, `${ctx.options.publicOrigin?.(demo.host) ?? `http://${demo.host}`}/`) };
+        const env = { ...app.env, ...demoEnvironment(demo, `${ctx.options.publicOrigin?.(demo.host) ?? `http://${demo.host}`}/`, generation === 1) };
         const environment = app.environment ? { ...(await renderEnvironment(app.environment, env, app.readiness.timeout)), ...(demo.kind === "shared" ? { isolated: true } : {}) } : undefined;
         for (const [service, serviceImage] of environment ? environmentImages(environment.spec) : [["", image] as const]) {
           if (await runtime.imageExists(serviceImage)) continue;
