@@ -1,6 +1,6 @@
 // Who may open which demo, put together from the config: each demo's policy, the access desk and its state file.
 import type { Config } from "../config/load.js";
-import { AccessDesk } from "../core/access/access-desk.js";
+import { AccessDesk, sharePath } from "../core/access/access-desk.js";
 import { policyFor, type AccessPolicy } from "../core/access/policy.js";
 import type { Demo } from "../core/model.js";
 import type { Cancel, Scheduler } from "../core/scheduler.js";
@@ -59,13 +59,15 @@ export async function commentShareLink(config: Config, desk: AccessDesk, engine:
   const demo = engine.get(label);
   if (ttl === undefined || !demo || desk.policyOf(demo).mode === "public") return undefined;
   for (const old of desk.shares(demo.id).filter((share) => share.note === COMMENT_NOTE)) await desk.revokeShare(demo.id, old.id, "was replaced by the comment's new link");
-  const { token } = await desk.createShare(demo, ttl, COMMENT_NOTE, "pull request comment");
-  return `${publicOrigin(config, demo.host)}/__demo/access/share/${token}`;
+  return shareLinkFor(config, desk, demo, ttl, COMMENT_NOTE, "pull request comment");
 }
 
 /** The share link a comment's `/demo-launcher share 2d` makes: for a gated preview only (a public one needs none). */
 export async function commandShareLink(config: Config, desk: AccessDesk, demo: Demo, ttlMs: number, by: string): Promise<string | undefined> {
-  if (desk.policyOf(demo).mode === "public") return undefined;
-  const { token } = await desk.createShare(demo, ttlMs, "a comment's share command", by);
-  return `${publicOrigin(config, demo.host)}/__demo/access/share/${token}`;
+  return desk.policyOf(demo).mode === "public" ? undefined : shareLinkFor(config, desk, demo, ttlMs, "a comment's share command", by);
+}
+
+async function shareLinkFor(config: Config, desk: AccessDesk, demo: Demo, ttlMs: number, note: string, by: string): Promise<string> {
+  const { token } = await desk.createShare(demo, ttlMs, note, by);
+  return `${publicOrigin(config, demo.host)}${sharePath(token)}`;
 }

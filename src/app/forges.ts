@@ -86,12 +86,12 @@ export async function startForges(config: Config, builds: BuildRunner, engine: P
       await outbox.start();
       outboxes.push(outbox);
       const repoBySource = new Map(Object.entries(repos).map(([repo, entry]) => [entry.source, repo]));
-      reporter = new PullRequestReporter({ forge, outbox, repoOf: (source) => repoBySource.get(source), urlOf: (label) => `${publicOrigin(config, hostFor(label, config.domain))}/`, onError: (message) => logger.warn(message), ...(shareLink ? { shareLink } : {}), ...(options.screens ? { screens: options.screens } : {}) });
-      builds.onChange((build) => reporter!.buildChanged(build));
-      const told = reporter;
+      const told = new PullRequestReporter({ forge, outbox, repoOf: (source) => repoBySource.get(source), urlOf: (label) => `${publicOrigin(config, hostFor(label, config.domain))}/`, onError: (message) => logger.warn(message), ...(shareLink ? { shareLink } : {}), ...(options.screens ? { screens: options.screens } : {}) });
+      builds.onChange((build) => told.buildChanged(build));
       options.onEngineEvent?.((event) => {
         if (event.type === "ended" && event.kind === "preview") told.previewEnded(event.id, event.reason);
       });
+      reporter = told;
     }
     const commands = options.commands ? new CommentCommands({ forge, repos, port: options.commands, deliveries, logger, ...(api ? { api } : {}), ...(reporter ? { reporter } : {}) }) : undefined;
     const handler = new ForgeHooks({ forge, verify, repos, runner: builds, engine, deliveries, logger, ...(api ? { api } : {}), ...(reporter ? { reporter } : {}), ...(commands ? { commands } : {}) });

@@ -40,10 +40,11 @@ export function previewCommandPort(engine: PreviewService, builds: BuildRunner, 
         const { build } = await builds.request(source, { commit }, { host: label, version: scheduler.now(), untrusted: last?.untrusted === true, ...(last?.link ? { link: last.link } : {}) });
         return `building ${commit.slice(0, 12)} again (build ${build.id}); the preview is replaced once it is built`;
       }
-      case "stop":
-        live(label);
-        if (!(await engine.previews.sleep(label))) throw new Error(`it is ${live(label).status}, not ready`);
+      case "stop": {
+        const demo = live(label);
+        if (!(await engine.previews.sleep(label))) throw new Error(`it is ${demo.status}, not ready`);
         return "stopped; its data is kept, and the next visit wakes it";
+      }
       case "wake":
         if (live(label).status !== "asleep") return "it is awake already";
         engine.previews.wake(label);

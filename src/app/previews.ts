@@ -144,7 +144,10 @@ export async function startPreviews(config: Config, engine: PreviewService, dock
   const follower = new BranchFollower(builds, (label) => engine.get(label) !== undefined, logger, scheduler, (label, reason) => removePreview(engine, builds!, label, reason));
   follower.start();
   const screens = Object.values(config.previews).some((preview) => preview.screenshots?.length) ? previewScreens(config, engine, logger) : undefined;
-  if (screens) options.onEngineEvent?.((event) => void (event.type === "ended" && event.kind === "preview" ? screens.remove(event.id).catch(() => {}) : undefined));
+  // A preview's screenshots go with it.
+  options.onEngineEvent?.((event) => {
+    if (screens && event.type === "ended" && event.kind === "preview") void screens.remove(event.id).catch(() => {});
+  });
   const forges = await startForges(config, builds, engine, logger, scheduler, { ...(options.shareLink ? { shareLink: options.shareLink } : {}), ...(options.onEngineEvent ? { onEngineEvent: options.onEngineEvent } : {}), ...(screens ? { screens: (build: Build) => screens.commentPart(build) } : {}), commands: previewCommandPort(engine, builds, scheduler, options.commandShareLink) });
   return {
     builds,

@@ -56,6 +56,14 @@ export class DemoRegistry {
     return this.demos.values();
   }
 
+  /**
+   * Keeps what a demo's labels cannot say, since labels cannot change after creation: its expiry as it is now, the
+   * visitor that claimed it, a preview's hard end. Saved with the state; a restart's adoption reads it back.
+   */
+  keepLease(demo: Demo): void {
+    this.leases.set(demo.id, { id: demo.id, expiresAt: demo.expiresAt, ...(demo.owner ? { client: demo.owner } : {}), ...(demo.hardEndAt !== undefined ? { hardEndAt: demo.hardEndAt } : {}) });
+  }
+
   /** Forgets a live demo and its place in line and lease; returns false when it was not the live record. */
   remove(demo: Demo): boolean {
     if (!this.isLive(demo)) return false;

@@ -4,7 +4,7 @@
 import type { Build } from "../core/builds/build-queue.js";
 import { FORGE_WORDS, type Forge } from "../core/forges/forge-intent.js";
 import { changeOfLabel } from "../core/previews/preview-names.js";
-import type { Outbox } from "./outbox.js";
+import type { Outbox, OutboxMessage } from "./outbox.js";
 
 export interface ReporterOptions {
   forge: Forge;
@@ -48,30 +48,34 @@ export class PullRequestReporter {
     const commit = build.commit;
     const url = this.urlOf(build.host!);
     const short = commit.slice(0, 12);
-    const send = (message: Parameters<Outbox["send"]>[0]) => void this.outbox.send(message).catch((error) => this.onError(`queueing a message to ${words.forge}: ${(error as Error).message}`));
-    if (build.state === "queued") send({ kind: "status", repo, commit, state: "pending", description: `Building the preview of ${short}` });
+    if (build.state === "queued") this.send({ kind: "status", repo, commit, state: "pending", description: `Building the preview of ${short}` });
     else if (build.state === "ready") {
-      send({ kind: "status", repo, commit, state: "success", description: "The preview is ready", targetUrl: url });
+      this.send({ kind: "status", repo, commit, state: "success", description: "The preview is ready", targetUrl: url });
       const turn = this.nextTurn(repo, pr);
       void this.shareLink(build.source, build.host!)
         .catch((error: unknown) => void this.onError(`making the share link for ${repo}${words.mark}${pr}: ${(error as Error).message}`))
         .then((link) => {
           if (this.commentTurn.get(`${repo}#${pr}`) !== turn) return;
           const shared = link ? `\n\nNo account here? This link opens it without signing in until it ends: ${link}` : "";
-          send({ kind: "comment", repo, pr, body: `**Preview** of ${short}: ${url}\n\nIt follows this ${words.change}: every push replaces it, closing the ${words.change} removes it.${shared}` });
+          this.send({ kind: "comment", repo, pr, body: `**Preview** of ${short}: ${url}\n\nIt follows this ${words.change}: every push replaces it, closing the ${words.change} removes it.${shared}` });
         });
       // Screenshots come after the preview is ready and never hold it up; a newer build's comment wins over them.
       void this.screens(build)
         .catch((error: unknown) => `**Screenshots**: none (${(error as Error).message})`)
         .then((part) => {
-          if (part !== undefined && this.commentTurn.get(`${repo}#${pr}`) === turn) send({ kind: "comment", repo, pr, body: part, part: "screens" });
+          if (part !== undefined && this.commentTurn.get(`${repo}#${pr}`) === turn) this.send({ kind: "comment", repo, pr, body: part, part: "screens" });
         });
     } else if (build.state === "failed" || build.state === "timed-out") {
       const log = `${url}__demo/build.log`;
       this.nextTurn(repo, pr);
-      send({ kind: "status", repo, commit, state: "failure", description: `The preview could not be built: ${build.reason ?? build.state}`, targetUrl: log });
-      send({ kind: "comment", repo, pr, body: `**Preview**: ${short} could not be built (${build.reason ?? build.state}). The build log: ${log}\n\nThe last preview that was built, if any, still serves ${url}` });
+      this.send({ kind: "status", repo, commit, state: "failure", description: `The preview could not be built: ${build.reason ?? build.state}`, targetUrl: log });
+      this.send({ kind: "comment", repo, pr, body: `**Preview**: ${short} could not be built (${build.reason ?? build.state}). The build log: ${log}\n\nThe last preview that was built, if any, still serves ${url}` });
     }
+  }
+
+  /** Queues a message; a failure to queue it (a full disk) is told, never thrown at the build or the hook. */
+  private send(message: OutboxMessage): void {
+    void this.outbox.send(message).catch((error) => this.onError(`queueing a message to ${FORGE_WORDS[this.forge].forge}: ${(error as Error).message}`));
   }
 
   private nextTurn(repo: string, pr: number): number {
@@ -85,19 +89,18 @@ export class PullRequestReporter {
     const change = changeOfLabel(label);
     const repo = change ? this.repoOf(change.source) : undefined;
     if (!change || change.forge !== this.forge || !repo) return;
-    const words = FORGE_WORDS[this.forge];
     this.nextTurn(repo, change.number);
-    void this.outbox.send({ kind: "comment", repo, pr: change.number, body: "", part: "screens" }).catch(() => {});
-    void this.outbox.send({ kind: "comment", repo, pr: change.number, body: `**Preview** removed: ${reason}. A push to the ${words.change} (or \`/demo-launcher redeploy\`) builds it again.` }).catch((error) => this.onError(`queueing a message to ${words.forge}: ${(error as Error).message}`));
+    this.send({ kind: "comment", repo, pr: change.number, body: "", part: "screens" });
+    this.send({ kind: "comment", repo, pr: change.number, body: `**Preview** removed: ${reason}. A push to the ${FORGE_WORDS[this.forge].change} (or \`/demo-launcher redeploy\`) builds it again.` });
   }
 
   /** The answer to a comment's command, in the comment's own part for it (the preview's part stays). */
   answered(repo: string, pr: number, text: string): void {
-    void this.outbox.send({ kind: "comment", repo, pr, body: text, part: "command" }).catch((error) => this.onError(`queueing a message to ${FORGE_WORDS[this.forge].forge}: ${(error as Error).message}`));
+    this.send({ kind: "comment", repo, pr, body: text, part: "command" });
   }
 
   /** A change that is not built (a fork nobody vouched for): its status says why. */
   refused(repo: string, commit: string, reason: string): void {
-    void this.outbox.send({ kind: "status", repo, commit, state: "error", description: `No preview: ${reason}` }).catch((error) => this.onError(`queueing a message to ${FORGE_WORDS[this.forge].forge}: ${(error as Error).message}`));
+    this.send({ kind: "status", repo, commit, state: "error", description: `No preview: ${reason}` });
   }
 }

@@ -22,8 +22,8 @@ describe("previews of branches and commits (real git, Docker and nginx)", () => 
     await git(["commit", "-q", "-am", text]);
     return (await git(["rev-parse", "HEAD"])).stdout.trim();
   };
-  const build = async (branch: string) => {
-    const answer = await stack.api("POST", "/api/builds", { source: SOURCE, branch });
+  const build = async (branch: string, source = SOURCE) => {
+    const answer = await stack.api("POST", "/api/builds", { source, branch });
     const { id } = JSON.parse(answer.body) as { id: string };
     return waitFor(`build ${id}`, async () => {
       const view = JSON.parse((await stack.api("GET", `/api/builds/${id}`)).body) as { state: string; reason?: string; commit?: string };
@@ -44,7 +44,7 @@ describe("previews of branches and commits (real git, Docker and nginx)", () => 
     await git(["add", "."]);
     await git(["commit", "-q", "-m", "first"]);
     await git(["checkout", "-q", "-b", "feature/login"]);
-    stack = await startStack({ nginxYaml: "  drain: 1s", extraYaml: `previews:\n  ${SOURCE}: { repo: ${JSON.stringify(work)}, port: 8080, readiness: { path: /, timeout: 20s } }` });
+    stack = await startStack({ nginxYaml: "  drain: 1s", extraYaml: `previews:\n  ${SOURCE}: { repo: ${JSON.stringify(work)}, port: 8080, readiness: { path: /, timeout: 20s } }\n  ${SOURCE}f: { repo: ${JSON.stringify(work)}, port: 8080, refresh: 1s, readiness: { path: /, timeout: 20s } }` });
   });
   afterAll(async () => {
     await stack?.close();
@@ -87,5 +87,20 @@ describe("previews of branches and commits (real git, Docker and nginx)", () => 
     // No visitor slot is taken by previews.
     const status = JSON.parse((await stack.api("GET", "/api/status")).body) as { demos: { total: number } };
     expect(status.demos.total).toBe(3);
+  });
+
+  it("removes a branch's preview once its branch is gone from the repository (the follower's sweep), saying why", async () => {
+    await git(["checkout", "-q", "-b", "short-lived", "main"]);
+    await git(["checkout", "-q", "feature/login"]);
+    await build("short-lived", `${SOURCE}f`);
+    const label = branchLabel(`${SOURCE}f`, "short-lived");
+    await waitFor("the short-lived branch's preview", async () => (await page(label)) === "first", 30_000);
+    await git(["branch", "-q", "-D", "short-lived"]);
+    const ended = await waitFor("the preview to end", async () => {
+      const answer = await stack.api("GET", `/api/demos/${label}`);
+      const view = JSON.parse(answer.body) as { status: string; reason?: string };
+      return view.status === "stopped" ? view : undefined;
+    }, 30_000, 200);
+    expect(ended.reason).toBe("its branch short-lived is gone");
   });
 });

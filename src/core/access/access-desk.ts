@@ -54,6 +54,11 @@ export function gateFor(policy: AccessPolicy, epoch: number | undefined): string
 const LONGEST_TIMER_MS = 86_400_000;
 
 /** How long a share link may last: from a minute to a month. */
+/** Where a share link opens its demo, on the demo's own host (the gate's route of the same path takes the token). */
+export function sharePath(token: string): string {
+  return `/__demo/access/share/${token}`;
+}
+
 export const SHARE_TTL = { minMs: 60_000, maxMs: 30 * 86_400_000, help: "a duration from 1m to 30d such as 3d" };
 
 /** A share link's lifetime from what a person typed ("3d"); undefined when it is no duration or out of bounds. */

@@ -22,7 +22,7 @@ export async function extendLease(ctx: Ports<"emit" | "now" | "registry" | "save
   demo.expiresAt = expiresAt;
   // An extension moves a preview's hard end too: asked for by name, it is meant.
   if (demo.hardEndAt !== undefined) demo.hardEndAt = Math.max(demo.hardEndAt, expiresAt);
-  ctx.registry.leases.set(id, { id, expiresAt, ...(demo.owner ? { client: demo.owner } : {}), ...(demo.hardEndAt !== undefined ? { hardEndAt: demo.hardEndAt } : {}) });
+  ctx.registry.keepLease(demo);
   await ctx.saver.save();
   ctx.emit({ type: "extended", id, app: demo.app, byMs });
   return demo;

@@ -56,7 +56,7 @@ export async function claim(ctx: Ports<"now" | "registry" | "saver">, demo: Demo
   demo.expiresAt = ctx.now() + app.ttl;
   if (owner) demo.owner = owner;
   else delete demo.owner;
-  ctx.registry.leases.set(demo.id, { id: demo.id, expiresAt: demo.expiresAt, ...(owner ? { client: owner } : {}) });
+  ctx.registry.keepLease(demo);
   await ctx.saver.save();
 }
 

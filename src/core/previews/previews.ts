@@ -5,7 +5,6 @@ import type { AppSpec } from "../app-spec.js";
 import { DomainError } from "../errors.js";
 import { runLaunch } from "../demos/launch.js";
 import { newestInstance, type Demo } from "../model.js";
-import type { Lease } from "../runtime.js";
 import { hostFor } from "../routing/naming.js";
 import { startReplacement } from "../demos/replacement.js";
 import type { ReplacementPorts } from "../demos/replacement.js";
@@ -31,7 +30,7 @@ export function servePreview(ctx: EngineContext, source: string, label: string, 
     if (options.facts) existing.preview = options.facts;
     existing.expiresAt = Math.min(Math.max(existing.expiresAt, now + spec.ttl), existing.hardEndAt ?? Infinity);
     // Kept as a lease: the label written at creation cannot change.
-    ctx.registry.leases.set(label, previewLease(existing));
+    ctx.registry.keepLease(existing);
     if (existing.status === "asleep") {
       if (targetImage(existing) === image) ctx.track(wake(ctx, existing));
       else ctx.track(restartAsleepWith(ctx, existing, { ...(ctx.specFor(existing) ?? spec), image }));
@@ -49,7 +48,7 @@ export function servePreview(ctx: EngineContext, source: string, label: string, 
   const demo: Demo = { id: label, kind: "preview", app: source, host: hostFor(label, ctx.options.domain), createdAt: now, expiresAt: Math.min(now + spec.ttl, hardEnd.hardEndAt ?? Infinity), ...hardEnd, status: "starting", step: "creating", instances: [], routeEarly: true, ...(options.withoutEnv ? { withoutEnv: true } : {}), ...(options.labels ? { extraLabels: options.labels } : {}), ...(options.facts ? { preview: options.facts } : {}) };
   ctx.registry.add(demo);
   // The hard end is not on the container's labels: it lives in the lease, from the start.
-  if (demo.hardEndAt !== undefined) ctx.registry.leases.set(label, previewLease(demo));
+  if (demo.hardEndAt !== undefined) ctx.registry.keepLease(demo);
   ctx.track(runLaunch(ctx, demo, { ...spec, image, ...(options.withoutEnv ? { env: {} } : {}) }));
   void ctx.saver.save();
   return demo;
@@ -120,16 +119,11 @@ export function sawPreviewRequests(ctx: Ports<"now" | "registry" | "saver" | "sp
     // The lease moves in steps of a minute at most once a minute: a busy preview costs no state write per request.
     if (keep !== undefined && Math.min(now + keep, demo.hardEndAt ?? Infinity) - demo.expiresAt > 60_000) {
       demo.expiresAt = Math.min(now + keep, demo.hardEndAt ?? Infinity);
-      ctx.registry.leases.set(label, previewLease(demo));
+      ctx.registry.keepLease(demo);
       leaseMoved = true;
     }
   }
   if (leaseMoved) void ctx.saver.save();
-}
-
-/** A preview's lease: its expiry, and its hard end when its source has one. */
-function previewLease(demo: Demo): Lease {
-  return { id: demo.id, expiresAt: demo.expiresAt, ...(demo.hardEndAt !== undefined ? { hardEndAt: demo.hardEndAt } : {}) };
 }
 
 /**

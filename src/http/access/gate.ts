@@ -1,7 +1,7 @@
 // A gated demo host's side of the controller: nginx's check, the refusal page on every path, and the ways in
 // (a one-time code from the sign-in or the launch, the password form, a share link) and out (sign-out).
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
-import { SHARE_TTL, shareTtlOf, type AccessDesk } from "../../core/access/access-desk.js";
+import { SHARE_TTL, sharePath, shareTtlOf, type AccessDesk } from "../../core/access/access-desk.js";
 import { refusalText, type AccessVerdict, type HostSession, type RefusalReason } from "../../core/access/policy.js";
 import type { Demo } from "../../core/model.js";
 import { parsePreviewLabel } from "../../core/previews/preview-names.js";
@@ -184,7 +184,7 @@ export function accessGateRoutes(app: FastifyInstance, ctx: HttpContext, parts: 
     if (ttl === undefined) throw new ProblemError("bad-request", `"ttl" must be ${SHARE_TTL.help}.`);
     const note = typeof body.note === "string" ? body.note.slice(0, 200) : "";
     const { share, token } = await desk.createShare(member.target.demo, ttl, note, member.session.who ?? "a member");
-    const url = `${own}/__demo/access/share/${token}`;
+    const url = `${own}${sharePath(token)}`;
     return reply.type("text/html; charset=utf-8").header("cache-control", NO_STORE).send(ctx.pages.accessHome({ host: member.target.host, how: how(member.session), canShare: true, csrf: member.csrf, link: { url, until: new Date(share.expiresAt).toISOString() } }));
   });
 

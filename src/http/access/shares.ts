@@ -1,6 +1,6 @@
 // The access API: share links of a gated demo (make, list, revoke) and a demo's own password, for admins.
 import type { FastifyInstance, FastifyRequest } from "fastify";
-import { SHARE_TTL, shareTtlOf, type Share } from "../../core/access/access-desk.js";
+import { SHARE_TTL, sharePath, shareTtlOf, type Share } from "../../core/access/access-desk.js";
 import { describeDuration } from "../../core/duration.js";
 import type { Demo } from "../../core/model.js";
 import { NO_STORE, publicOrigin, type HttpContext } from "../context.js";
@@ -49,7 +49,7 @@ export function accessApiRoutes(app: FastifyInstance, ctx: HttpContext, parts: A
     if (body.note !== undefined && (typeof body.note !== "string" || body.note.length > 200)) throw new ProblemError("bad-request", '"note" must be text of at most 200 characters (who the link is for).');
     if (body.uses !== undefined && !(Number.isInteger(body.uses) && (body.uses as number) >= 1 && (body.uses as number) <= 1000)) throw new ProblemError("bad-request", '"uses" must be a whole number from 1 to 1000 (how many browsers may open the link; leave it out for any number), such as 1 for a one-time link.');
     const { share, token } = await desk.createShare(demo, ttl, (body.note as string | undefined) ?? "", madeBy(ctx, request), body.uses as number | undefined);
-    const url = `${publicOrigin(ctx.config, demo.host)}/__demo/access/share/${token}`;
+    const url = `${publicOrigin(ctx.config, demo.host)}${sharePath(token)}`;
     return reply.code(201).header("cache-control", NO_STORE).send({ ...shareView(share, ctx.engine.now()), url, note: share.note, lasts: describeDuration(ttl) });
   });
 
