@@ -24,6 +24,8 @@ import { startReaper, type Reaper } from "./reaper.js";
 import { previewSpecs, startPreviews, startPulledImageKeeper } from "./previews.js";
 import { SeenLog } from "../nginx/seen-log.js";
 import { DumpRestorer } from "../databases/run.js";
+import { DatabaseSeeder } from "../databases/seeder.js";
+import { GitMirror } from "../builds/git.js";
 import { startSharedSchedules } from "./shared-schedules.js";
 import { ControllerMetrics } from "../metrics/metrics.js";
 import type { EventSink } from "../core/events.js";
@@ -151,6 +153,7 @@ async function startHolding(given: Config, options: ControllerOptions, docker: D
   const access = await startAccessDesk(config, () => engineRef, scheduler, options.logger);
   // Observers of the engine's events; the metrics join once they can read the engine.
   const events: EventSink[] = [lifecycleLog(options.logger)];
+  const restorer = new DumpRestorer(runtime);
   const engine = new DemoEngine({
     domain: config.domain,
     namespace: config.namespace,
@@ -161,7 +164,9 @@ async function startHolding(given: Config, options: ControllerOptions, docker: D
     limits: config.limits,
     newId: makeIdGenerator(config.idLength),
     runtime,
-    restorer: new DumpRestorer(runtime),
+    restorer,
+    // A preview's seed file is read from its source's git mirror (the build fetched the commit into it).
+    seeder: new DatabaseSeeder(runtime, restorer, (source, commit, file, maxBytes) => GitMirror.forRepo(config.stateDir, config.previews[source]?.repo ?? "").readFile(commit, file, maxBytes)),
     readiness: options.readiness ?? httpReadinessProbe,
     routes: nginxRoutes(config, renderer, scheduler, options.logger),
     stateStore: new StateFile(config.stateDir, options.logger),

@@ -6,6 +6,7 @@ import type { PreviewService } from "../core/services.js";
 import { makeIdGenerator } from "../core/routing/naming.js";
 import { servedLabel } from "../core/previews/preview-names.js";
 import type { AppSpec } from "../core/app-spec.js";
+import { previewSeedOf, sharedDumpTarget } from "../config/preview-schema.js";
 import { buildEnvironment, composeSourceOf, previewEnvironmentTemplate } from "../builds/environment-build.js";
 import { BranchFollower } from "../builds/branch-follower.js";
 import { removePreview } from "../builds/preview-removal.js";
@@ -31,7 +32,7 @@ import type { Scheduler } from "../core/scheduler.js";
  */
 export function previewSpecs(config: Config): Record<string, AppSpec> {
   return Object.fromEntries(
-    Object.entries(config.previews).map(([name, preview]) => [name, { image: "", port: preview.route?.port ?? preview.port ?? 0, ...withEnvironment(config.stateDir, name, composeSourceOf(preview)), ttl: preview.keep, ...(preview.ttl !== undefined ? { maxLife: preview.ttl } : {}), memory: preview.memory, cpus: preview.cpus, pids: preview.pids, env: preview.env, banner: false, pool: 0, readiness: preview.readiness, idleStop: preview.idleStop + SEEN_LOG_LAG_MS, placement: preview.placement, disk: preview.disk, capabilities: preview.capabilities, readOnly: preview.readOnly, tmpfs: preview.tmpfs, nofile: preview.nofile, egress: preview.egress, access: preview.access }]),
+    Object.entries(config.previews).map(([name, preview]) => [name, { image: "", port: preview.route?.port ?? preview.port ?? 0, ...withEnvironment(config.stateDir, name, composeSourceOf(preview)), ttl: preview.keep, ...(preview.ttl !== undefined ? { maxLife: preview.ttl } : {}), memory: preview.memory, cpus: preview.cpus, pids: preview.pids, env: preview.env, banner: false, pool: 0, readiness: preview.readiness, idleStop: preview.idleStop + SEEN_LOG_LAG_MS, placement: preview.placement, disk: preview.disk, capabilities: preview.capabilities, readOnly: preview.readOnly, tmpfs: preview.tmpfs, nofile: preview.nofile, egress: preview.egress, access: preview.access, ...(preview.state ? { seed: previewSeedOf(preview.state, (name) => sharedDumpTarget(config.shared[name], config.apps)) } : {}) }]),
   );
 }
 

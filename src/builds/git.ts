@@ -131,6 +131,17 @@ export class GitMirror {
     return text.trim();
   }
 
+  /** One file of the commit (a preview's seed), refused past `maxBytes` or when the commit has no such file. */
+  async readFile(commit: string, file: string, maxBytes: number): Promise<Buffer> {
+    const full = checkCommitId(commit);
+    const object = `${full}:${checkContextPath(file)}`;
+    const size = Number((await git(["cat-file", "-s", "--end-of-options", object], { cwd: this.dir }).catch(() => "")).trim());
+    if (!Number.isInteger(size) || size <= 0) throw new Error(`the commit ${full.slice(0, 12)} has no file ${file}`);
+    if (size > maxBytes) throw new Error(`${file} of commit ${full.slice(0, 12)} is ${Math.round(size / 1048576)} MB, more than ${Math.round(maxBytes / 1048576)} MB`);
+    const result = await execa("git", ["cat-file", "blob", "--end-of-options", object], { cwd: this.dir, env: gitEnv(), stdin: "ignore", encoding: "buffer", timeout: 60_000, maxBuffer: maxBytes + 1 });
+    return Buffer.from(result.stdout);
+  }
+
   /** A tar stream of the exact commit's tree (or of one folder of it): never a shared working tree. */
   archive(commit: string, context = "."): Readable {
     const full = checkCommitId(commit);

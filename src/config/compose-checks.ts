@@ -1,5 +1,6 @@
 // What an app, preview source or repository must say together: an image and port, or a Compose file and what goes with it; pure, each problem with its key.
 import type { StateSource } from "../core/state/state-sources.js";
+import { sharedDumpTarget, type PreviewStateConfig } from "./preview-schema.js";
 
 export interface KeyProblem {
   /** Below the app's (or source's) own key. */
@@ -31,8 +32,8 @@ export function appProblems(app: { compose?: string | undefined; image?: string 
 }
 
 /** What a preview source (or a repository's) must say together: an image's port, or a Compose file and no Dockerfile. */
-export function previewProblems(preview: { compose?: string | undefined; port?: number | undefined; dockerfile?: string | undefined; context?: string | undefined; route?: unknown; routes?: unknown[] | undefined; profiles?: unknown }, swarm: boolean): KeyProblem[] {
-  const problems: KeyProblem[] = [];
+export function previewProblems(preview: { compose?: string | undefined; port?: number | undefined; dockerfile?: string | undefined; context?: string | undefined; route?: unknown; routes?: unknown[] | undefined; profiles?: unknown; state?: PreviewStateConfig | undefined }, swarm: boolean, config: SeedContext): KeyProblem[] {
+  const problems: KeyProblem[] = seedProblems(preview, config);
   if (preview.compose !== undefined) {
     for (const key of ["dockerfile", "context", "port"] as const) if (preview[key] !== undefined) problems.push({ path: [key], message: `must be left out with compose (the file says what each service builds${key === "port" ? "; route: { service, port } says where nginx goes" : ""})` });
     problems.push(...routesProblems(preview, swarm));
@@ -50,4 +51,22 @@ function routesProblems(entry: { route?: unknown; routes?: unknown[] | undefined
   if (entry.route === undefined) return [{ path: ["route"], message: "must name the first routed service (the demo's own host) when routes: names further ones" }];
   const names = (entry.routes as Array<{ name: string }>).map((route) => route.name);
   return names.flatMap((name, index) => (names.indexOf(name) !== index ? [{ path: ["routes", index, "name"], message: `must be unique: ${name} is named twice (it becomes the host ${name}-<id>.<domain>)` }] : []));
+}
+
+type SeedContext = { shared: Record<string, { app: string; source?: string | undefined }>; apps: Parameters<typeof sharedDumpTarget>[1] };
+
+/** A seed names a shared demo that exists and says where its database is, of the same kind as the preview's. */
+function seedProblems(preview: { compose?: string | undefined; state?: PreviewStateConfig | undefined }, config: SeedContext): KeyProblem[] {
+  const state = preview.state;
+  if (!state) return [];
+  const problems: KeyProblem[] = [];
+  if (preview.compose !== undefined && state.service === undefined) problems.push({ path: ["state", "service"], message: "must name the service of the Compose file whose container holds the database, such as db" });
+  if (preview.compose === undefined && state.service !== undefined) problems.push({ path: ["state", "service"], message: "must be left out: it applies only to a source that names a compose file" });
+  const shared = /^shared\/(.+)$/.exec(state.from)?.[1];
+  if (shared === undefined) return problems;
+  if (!Object.hasOwn(config.shared, shared)) return [...problems, { path: ["state", "from"], message: `names no shared demo: ${Object.keys(config.shared).length ? `the shared demos are ${Object.keys(config.shared).join(", ")}` : "shared: configures none"}` }];
+  const target = sharedDumpTarget(config.shared[shared], config.apps);
+  if (!target) problems.push({ path: ["state", "from"], message: `needs a state source of kind dump under apps.${config.shared[shared]!.app}.state: it says which database of shared/${shared} to dump` });
+  else if ((target.driver === "postgres") !== (state.driver === "postgres")) problems.push({ path: ["state", "driver"], message: `must be a driver of the same database as shared/${shared} (${target.driver}): a dump of one does not load into the other` });
+  return problems;
 }

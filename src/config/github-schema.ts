@@ -2,7 +2,8 @@
 // whose pull requests get previews, each with the build settings of a preview source and who is trusted.
 import { z } from "zod";
 import { SHARE_TTL } from "../core/access/access-desk.js";
-import { duration, previewSchema, REPO_PATTERN, SOURCE_PATTERN } from "./fields.js";
+import { duration, REPO_PATTERN, SOURCE_PATTERN } from "./fields.js";
+import { previewSourceSchema } from "./preview-schema.js";
 
 /** `owner/name` as GitHub spells repositories. */
 export const OWNER_REPO_PATTERN = /^[A-Za-z0-9-]{1,39}\/[A-Za-z0-9._-]{1,100}$/;
@@ -12,7 +13,7 @@ const TRUST_HELP = "collaborators, all, or label:<name>";
  * A repository's build settings are a preview source's (less the branch refresh), plus its name, URL and trust; a
  * GitLab project's are the same (gitlab-schema.ts).
  */
-export const forgeProjectSchema = previewSchema.omit({ repo: true, refresh: true }).extend({
+export const forgeProjectSchema = previewSourceSchema.omit({ repo: true, refresh: true }).extend({
   /** The source name in preview hosts (`<name>-pr-<n>`); by default the repository's name, letters and digits only. */
   name: z.string({ error: "must be a source name" }).regex(SOURCE_PATTERN, "must be 1 to 20 lowercase letters and digits, starting with a letter").optional(),
   repo: z.string({ error: "must be a git URL" }).regex(REPO_PATTERN, "must be a git URL (git://, https://, ssh://, file://), user@host:path or a path").optional(),

@@ -1,7 +1,8 @@
 // The configuration's shape and its pure parser: every problem is collected and named by key.
 import { z } from "zod";
 import { formatBytes, type DiskFloor } from "../core/demos/disk.js";
-import { APP_NAME_PATTERN, DOMAIN_PATTERN, SOURCE_PATTERN, address, appSchema, containerLimits, duration, port, positiveInt, previewSchema, size } from "./fields.js";
+import { APP_NAME_PATTERN, DOMAIN_PATTERN, SOURCE_PATTERN, address, appSchema, containerLimits, duration, port, positiveInt, size } from "./fields.js";
+import { previewSourceSchema } from "./preview-schema.js";
 import { appProblems, previewProblems } from "./compose-checks.js";
 import { accessProblems } from "./access-schema.js";
 import { githubSchema } from "./github-schema.js";
@@ -100,7 +101,7 @@ export const configSchema = z.strictObject({
     )
     .prefault({}),
   previews: z
-    .record(z.string().regex(SOURCE_PATTERN, "must be a source name of 1 to 20 lowercase letters and digits, starting with a letter (no hyphen: it separates the source in preview hosts)"), previewSchema, { error: "must be a map of source names to preview settings" })
+    .record(z.string().regex(SOURCE_PATTERN, "must be a source name of 1 to 20 lowercase letters and digits, starting with a letter (no hyphen: it separates the source in preview hosts)"), previewSourceSchema, { error: "must be a map of source names to preview settings" })
     .default({}),
   github: githubSchema.optional(),
   gitlab: gitlabSchema.optional(),
@@ -173,13 +174,13 @@ export const configSchema = z.strictObject({
     for (const problem of appProblems(app, config.runtime === "swarm")) ctx.addIssue({ code: "custom", path: ["apps", name, ...problem.path], message: problem.message });
   }
   for (const [name, preview] of Object.entries(config.previews)) {
-    for (const problem of previewProblems(preview, config.runtime === "swarm")) ctx.addIssue({ code: "custom", path: ["previews", name, ...problem.path], message: problem.message });
+    for (const problem of previewProblems(preview, config.runtime === "swarm", config)) ctx.addIssue({ code: "custom", path: ["previews", name, ...problem.path], message: problem.message });
   }
   for (const [name, repo] of Object.entries(config.github?.repos ?? {})) {
-    for (const problem of previewProblems(repo, config.runtime === "swarm")) ctx.addIssue({ code: "custom", path: ["github", "repos", name, ...problem.path], message: problem.message });
+    for (const problem of previewProblems(repo, config.runtime === "swarm", config)) ctx.addIssue({ code: "custom", path: ["github", "repos", name, ...problem.path], message: problem.message });
   }
   for (const [name, project] of Object.entries(config.gitlab?.projects ?? {})) {
-    for (const problem of previewProblems(project, config.runtime === "swarm")) ctx.addIssue({ code: "custom", path: ["gitlab", "projects", name, ...problem.path], message: problem.message });
+    for (const problem of previewProblems(project, config.runtime === "swarm", config)) ctx.addIssue({ code: "custom", path: ["gitlab", "projects", name, ...problem.path], message: problem.message });
   }
   for (const [name, shared] of Object.entries(config.shared)) {
     const app = Object.hasOwn(config.apps, shared.app) ? config.apps[shared.app] : undefined;

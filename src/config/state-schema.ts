@@ -6,7 +6,7 @@ import { duration } from "./fields.js";
 export const STATE_SOURCE_NAME = /^[a-z][a-z0-9-]{0,39}$/;
 /** Database, role and OS user names reach SQL and the command line: plain identifiers only, never quoted text. */
 const IDENTIFIER = /^[A-Za-z_][A-Za-z0-9_]{0,47}$/;
-const identifier = (what: string) => z.string({ error: `must be ${what}` }).regex(IDENTIFIER, `must be ${what} of letters, digits and _ (at most 48, not starting with a digit)`);
+export const identifier = (what: string) => z.string({ error: `must be ${what}` }).regex(IDENTIFIER, `must be ${what} of letters, digits and _ (at most 48, not starting with a digit)`);
 
 export const DRIVERS = ["mariadb", "mysql", "postgres"] as const;
 

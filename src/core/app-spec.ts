@@ -1,5 +1,5 @@
 // What the core knows of an app and of logging; the config edge parses apps into this shape.
-import type { AppState } from "./state/state-sources.js";
+import type { AppState, PreviewSeed } from "./state/state-sources.js";
 
 export interface AppSpec {
   image: string;
@@ -21,6 +21,8 @@ export interface AppSpec {
   description?: string | undefined;
   /** Named database states: new demos start from the default, a rewind brings one back. */
   state?: AppState | undefined;
+  /** Previews only: the data a fresh preview's database is seeded with before it is routed. */
+  seed?: PreviewSeed;
   /** Where its demos may run, for runtimes that place them (Swarm constraints). */
   placement?: { constraints: string[] } | undefined;
   /** Bytes its container may write to its own file system; the config gives every app one (1g by default). */

@@ -7,7 +7,7 @@ import type { Demo } from "./model.js";
 import type { DemoRegistry } from "./registry.js";
 import type { ContainerRuntime, EndedDemo, ReadinessProbe, RoutePublisher, StateStore } from "./runtime.js";
 import type { StateSaver } from "./state/state-saver.js";
-import type { StateRestorer } from "./state/state-sources.js";
+import type { Seeder, StateRestorer } from "./state/state-sources.js";
 import type { SharedSpec } from "./shared/shared.js";
 import type { EngineEvent, EventSink } from "./events.js";
 import type { Scheduler } from "./scheduler.js";
@@ -47,6 +47,8 @@ export interface EngineOptions {
   shared?: SharedSpec[];
   /** Restores state sources inside running containers (rewinds); without it, no app can be rewound. */
   restorer?: StateRestorer;
+  /** Seeds previews' databases (previews.<source>.state); without it, a preview with a seed fails to start. */
+  seeder?: Seeder;
   /** How long a replaced instance keeps running for the requests nginx's old workers still send it. */
   drainMs?: number;
   /** The address visitors use for a host (scheme and public port): a container's DEMO_URL. By default http://<host>. */

@@ -11,7 +11,7 @@ export const DEMO_KINDS: readonly DemoKind[] = ["visitor", "preview", "shared"];
 export type DemoStatus = "queued" | "starting" | "ready" | "asleep" | "failed" | "expired" | "stopped";
 
 /** Where a starting demo is; shown on the starting page. */
-export type LaunchStep = "queued" | "creating" | "starting" | "waiting-for-app" | "routing" | "done";
+export type LaunchStep = "queued" | "creating" | "starting" | "waiting-for-app" | "seeding" | "routing" | "done";
 
 /**
  * starting: created, not yet answering. healthy: answers and is routed. draining: unrouted, finishing the

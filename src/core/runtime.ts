@@ -149,11 +149,20 @@ export interface ContainerRuntime {
   commit?(containerId: string, image: string, labels: Record<string, string>): Promise<void>;
   /** Runs a command inside a running container and waits for it (state sources restore databases this way). */
   exec?(containerId: string, spec: ExecSpec): Promise<ExecResult>;
+  /** Copies a file into a running container (a preview's seed), or out of one (a database's dump). */
+  writeFile?(containerId: string, file: ContainerFile & { content: Buffer }): Promise<void>;
+  readFile?(containerId: string, file: ContainerFile & { maxBytes: number }): Promise<Buffer>;
   /**
    * Calls `lost` whenever the connection to the engine breaks (a daemon restart stops containers even
    * when it is too quick for a periodic check to see). Returns an unsubscribe function.
    */
   watchConnection?(lost: () => void): () => void;
+}
+
+/** A file inside a demo's container: of an environment, inside its `service`'s. */
+export interface ContainerFile {
+  path: string;
+  service?: string | undefined;
 }
 
 /** Answers whether the app at this endpoint (host:port) answers HTTP yet. */

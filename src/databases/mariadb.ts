@@ -13,10 +13,11 @@ export async function restoreMariadb(run: RunInContainer, source: DumpSource): P
   const fresh = `DROP DATABASE IF EXISTS \`${loading}\`; DROP DATABASE IF EXISTS \`${retired}\`; CREATE DATABASE \`${loading}\``;
   const countTables = `SELECT COUNT(*) FROM information_schema.TABLES WHERE TABLE_SCHEMA='${loading}'`;
   // A shell only chains the steps and redirects the dump to the client's stdin; every value is a positional argument.
-  const script = 'set -e; "$0" --user="$1" -e "$4"; "$0" --user="$1" "$2" < "$3"; "$0" --user="$1" --batch --skip-column-names -e "$5"';
+  // A preview's scrub ($6) runs on the loaded copy before the swap: unscrubbed rows never go live.
+  const script = 'set -e; "$0" --user="$1" -e "$4"; "$0" --user="$1" "$2" < "$3"; if [ -n "$6" ]; then "$0" --user="$1" "$2" < "$6" || { echo "the scrub step failed" >&2; exit 3; }; fi; "$0" --user="$1" --batch --skip-column-names -e "$5"';
   let tables: number;
   try {
-    tables = Number((await run(["sh", "-c", script, client, user, loading, source.file, fresh, countTables])).trim().split("\n").at(-1));
+    tables = Number((await run(["sh", "-c", script, client, user, loading, source.file, fresh, countTables, source.scrub ?? ""])).trim().split("\n").at(-1));
   } catch (error) {
     await run([client, `--user=${user}`, "-e", `DROP DATABASE IF EXISTS \`${loading}\``]).catch(() => {});
     throw error;

@@ -8,7 +8,7 @@ import type { RunInContainer } from "./run.js";
  * 307 MB database): the dump is replayed once per container into a template, and every later rewind clones it.
  */
 function templateName(source: DumpSource): string {
-  return `${source.database}__t${createHash("sha256").update(`${source.file}\0${source.owner ?? ""}`).digest("hex").slice(0, 10)}`;
+  return `${source.database}__t${createHash("sha256").update(`${source.file}\0${source.owner ?? ""}\0${source.scrub ?? ""}`).digest("hex").slice(0, 10)}`;
 }
 
 export async function restorePostgres(run: RunInContainer, source: DumpSource): Promise<void> {
@@ -26,7 +26,10 @@ export async function restorePostgres(run: RunInContainer, source: DumpSource): 
     try {
       // One transaction: a dump that fails half-way leaves nothing behind, and the live database was never touched.
       // Replayed as the owner (SET ROLE), so the tables a plain dump creates belong to the app's role, as in the image.
-      await run(["psql", "-X", "-q", "-v", "ON_ERROR_STOP=1", "--single-transaction", "-U", user, "-d", `${template}__loading`, ...(source.owner ? ["-c", `SET ROLE "${source.owner}"`] : []), "-f", source.file]);
+      const replay = (file: string) => run(["psql", "-X", "-q", "-v", "ON_ERROR_STOP=1", "--single-transaction", "-U", user, "-d", `${template}__loading`, ...(source.owner ? ["-c", `SET ROLE "${source.owner}"`] : []), "-f", file]);
+      await replay(source.file);
+      // A preview's scrub runs on the loaded copy before it becomes the template: unscrubbed rows never go live.
+      if (source.scrub) await replay(source.scrub).catch((error: Error) => Promise.reject(new RestoreFailure(`the scrub step failed: ${error.message}`)));
       await psql("postgres", `ALTER DATABASE "${template}__loading" RENAME TO "${template}"`, `ALTER DATABASE "${template}" ALLOW_CONNECTIONS false`);
     } catch (error) {
       await psql("postgres", `DROP DATABASE IF EXISTS "${template}__loading"`).catch(() => {});

@@ -2,17 +2,19 @@
 import Docker from "dockerode";
 import { LABEL_PREFIX } from "../core/model.js";
 import { describeError } from "../core/errors.js";
-import { PlacementError, type ContainerInspection, type ContainerRuntime, type ExecResult, type ExecSpec, type InstanceSpec, type RuntimeContainer, type RuntimeState, type ServiceStatus, type StartedInstance } from "../core/runtime.js";
+import { PlacementError, type ContainerFile, type ContainerInspection, type ContainerRuntime, type ExecResult, type ExecSpec, type InstanceSpec, type RuntimeContainer, type RuntimeState, type ServiceStatus, type StartedInstance } from "../core/runtime.js";
 import { pickCandidatePorts, type PortRange } from "./ports.js";
 import { demultiplex, execInContainer } from "./exec.js";
 import { commitContainer } from "./commit.js";
+import { copyFileIn, copyFileOut } from "./container-files.js";
 import { call, CALL_TIMEOUT_MS, CREATE_TIMEOUT_MS, statusCode } from "./engine-api.js";
 
 // The Engine API helpers live in engine-api.ts; many modules import them from here.
 export { assertDockerReachable, call, connectDocker, isDockerUnavailable, statusCode } from "./engine-api.js";
 export { ensureBridgeNetwork } from "./bridge-network.js";
 import { ensureBridgeNetwork } from "./bridge-network.js";
-import { hardenedHostConfig, NO_QUOTA } from "./hardening.js";
+import { NO_QUOTA } from "./hardening.js";
+import { singleContainerOptions } from "./container-options.js";
 import { EnvironmentInstances } from "./environment-instances.js";
 import { furtherRoutes } from "./environment-members.js";
 import type { ExtraRoute } from "./environment.js";
@@ -22,8 +24,8 @@ import { watchDaemonConnection } from "./connection-watch.js";
 import { egressNetworkName } from "../firewall/rules.js";
 import { systemScheduler } from "../clock/system-scheduler.js";
 
-/** The host port this adapter bound, kept on the container so a restarted controller knows its endpoint. */
-export const PORT_LABEL = `${LABEL_PREFIX}port`;
+import { PORT_LABEL } from "./container-options.js";
+export { PORT_LABEL };
 /** Tries before a launch gives up on finding a free host port (each taken port is a quick refusal). */
 const PORT_ATTEMPTS = 20;
 
@@ -156,30 +158,7 @@ export class DockerRuntime implements ContainerRuntime {
     const hardened = this.placement.hardened !== false;
     const network = hardened ? egressNetworkName(this.placement.network, spec.hardening?.egress ?? "internet") : this.placement.network;
     await this.ensureNetwork(network);
-    const portKey = `${spec.containerPort}/tcp`;
-    const options: Docker.ContainerCreateOptions = {
-      name: `demo-launcher-${spec.namespace}-${spec.instanceId}`,
-      Image: spec.image,
-      Labels: { ...spec.labels, [PORT_LABEL]: String(hostPort) },
-      Env: Object.entries(spec.env).map(([key, value]) => `${key}=${value}`),
-      ExposedPorts: { [portKey]: {} },
-      // Demos are disposable: a Docker restart or upgrade should not wait 10 s for each app that ignores SIGTERM.
-      StopTimeout: 3,
-      HostConfig: {
-        PortBindings: { [portKey]: [{ HostIp: "127.0.0.1", HostPort: String(hostPort) }] },
-        NetworkMode: network,
-        Memory: spec.memoryBytes,
-        // Same as memory: no swap on top, so the limit is the limit.
-        MemorySwap: spec.memoryBytes,
-        NanoCpus: Math.round(spec.cpus * 1e9),
-        PidsLimit: spec.pids,
-        SecurityOpt: ["no-new-privileges:true"],
-        Privileged: false,
-        ...(hardened ? hardenedHostConfig(spec.hardening, this.quota !== false) : {}),
-        LogConfig: { Type: "json-file", Config: { "max-size": "1m", "max-file": "2" } },
-        RestartPolicy: { Name: "no" },
-      },
-    };
+    const options = singleContainerOptions(spec, hostPort, network, hardened, this.quota !== false);
     const container = await this.createNamed(options);
     try {
       await container.start();
@@ -247,9 +226,9 @@ export class DockerRuntime implements ContainerRuntime {
   }
 
   async logTail(containerId: string, lines: number, service?: string): Promise<string> {
-    if (service !== undefined) containerId = await this.environments.serviceContainer(containerId, service);
+    const target = await this.serviceOf(containerId, service);
     try {
-      const buffer = (await this.docker.getContainer(containerId).logs({ stdout: true, stderr: true, tail: lines, follow: false })) as unknown as Buffer;
+      const buffer = (await this.docker.getContainer(target).logs({ stdout: true, stderr: true, tail: lines, follow: false })) as unknown as Buffer;
       return demultiplex(buffer).trim();
     } catch {
       return "";
@@ -274,8 +253,21 @@ export class DockerRuntime implements ContainerRuntime {
   }
 
   async exec(containerId: string, spec: ExecSpec): Promise<ExecResult> {
-    if (spec.service !== undefined) containerId = await this.environments.serviceContainer(containerId, spec.service);
-    return call(() => execInContainer(this.docker, containerId, spec), spec.timeoutMs + CALL_TIMEOUT_MS);
+    const target = await this.serviceOf(containerId, spec.service);
+    return call(() => execInContainer(this.docker, target, spec), spec.timeoutMs + CALL_TIMEOUT_MS);
+  }
+
+  async writeFile(containerId: string, file: ContainerFile & { content: Buffer }): Promise<void> {
+    await copyFileIn(this.docker, await this.serviceOf(containerId, file.service), file);
+  }
+
+  async readFile(containerId: string, file: ContainerFile & { maxBytes: number }): Promise<Buffer> {
+    return copyFileOut(this.docker, await this.serviceOf(containerId, file.service), file);
+  }
+
+  /** The container of an environment's service (the instance's own container without one). */
+  private serviceOf(containerId: string, service: string | undefined): Promise<string> {
+    return service === undefined ? Promise.resolve(containerId) : this.environments.serviceContainer(containerId, service);
   }
 
   async restart(containerId: string): Promise<void> {

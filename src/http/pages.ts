@@ -13,6 +13,7 @@ const STEP_ORDER: Array<{ step: LaunchStep; label: string }> = [
   { step: "creating", label: "Creating your container" },
   { step: "starting", label: "Starting it" },
   { step: "waiting-for-app", label: "Waiting for the app to answer" },
+  { step: "seeding", label: "Loading its data" },
   { step: "routing", label: "Opening your address" },
 ];
 
@@ -68,8 +69,10 @@ export class Pages {
   }
 
   starting(demo: Demo): string {
-    const currentIndex = STEP_ORDER.findIndex((entry) => entry.step === demo.step);
-    const steps = STEP_ORDER.map((entry, index) => ({ step: entry.step, label: entry.label, state: index < currentIndex ? "done" : index === currentIndex ? "current" : "todo" }));
+    // Only a seeded preview loads data: the step is shown while it runs, not promised to every demo.
+    const order = STEP_ORDER.filter((entry) => entry.step !== "seeding" || demo.step === "seeding");
+    const currentIndex = order.findIndex((entry) => entry.step === demo.step);
+    const steps = order.map((entry, index) => ({ step: entry.step, label: entry.label, state: index < currentIndex ? "done" : index === currentIndex ? "current" : "todo" }));
     return this.render("pages/demo-status.eta", {
       title: "Your demo is starting",
       kind: "starting",

@@ -6,6 +6,7 @@ import { publishUntilServed } from "../routing/route-desk.js";
 import { describeError } from "../errors.js";
 import { awaitInstanceReady, createInstance, InstanceFailure } from "../instances/instances.js";
 import type { Demo, Instance } from "../model.js";
+import { seedFreshInstance } from "../previews/preview-seed.js";
 import { autoSnapshots, launchImage, startsFromSnapshot } from "../state/snapshots.js";
 
 /** After a pool member fails to start, that app's pool waits this long before trying again. */
@@ -37,11 +38,14 @@ export async function runLaunch(ctx: EngineContext, demo: Demo, app: AppConfig):
   }
   if (!instance) return;
   toStep(demo, "waiting-for-app");
-  await finishLaunch(ctx, demo, instance, app.readiness, demo.createdAt);
+  await finishLaunch(ctx, demo, instance, app.readiness, demo.createdAt, app);
 }
 
-/** Waits for the instance to answer, then routes it; also used for demos adopted or started again mid-launch. */
-export async function finishLaunch(ctx: EngineContext, demo: Demo, instance: Instance, readiness: { path: string; timeout: number }, since: number): Promise<void> {
+/**
+ * Waits for the instance to answer, then routes it; also used for demos adopted or started again mid-launch. `fresh`:
+ * a fresh start of a preview whose source seeds its database (seeded before it is routed).
+ */
+export async function finishLaunch(ctx: EngineContext, demo: Demo, instance: Instance, readiness: { path: string; timeout: number }, since: number, fresh?: Pick<AppConfig, "seed">): Promise<void> {
   const wanted = stillStarting(ctx, demo);
   // Routed early: nginx learns the route while the app starts; the publish below then finds it served.
   const early = demo.routeEarly && demo.instances.length === 1 ? publishUntilServed(ctx, wanted, `demo ${demo.id}`) : undefined;
@@ -49,6 +53,12 @@ export async function finishLaunch(ctx: EngineContext, demo: Demo, instance: Ins
   await early;
   if (result.outcome === "abandoned") return;
   if (result.outcome === "failed") return failDemo(ctx, demo, result.reason);
+  if (fresh?.seed) {
+    toStep(demo, "seeding");
+    const failure = await seedFreshInstance(ctx, demo, fresh, instance);
+    if (!wanted()) return;
+    if (failure) return failDemo(ctx, demo, failure);
+  }
   toStep(demo, "routing");
   await gatherWithOthers(ctx, instance, wanted);
   // Healthy (and so in the routes) only now: a write by anyone else meanwhile (the reaper's) leaves it for the gathered one.

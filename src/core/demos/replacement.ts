@@ -6,6 +6,7 @@ import { describeError, DomainError } from "../errors.js";
 import { awaitInstanceReady, createInstance, InstanceFailure } from "../instances/instances.js";
 import { publishUntilServed } from "../routing/route-desk.js";
 import type { Demo, Instance, ReplacementState } from "../model.js";
+import { seedReplacement } from "../previews/preview-seed.js";
 
 const DEFAULT_DRAIN_MS = 10_000;
 
@@ -71,6 +72,13 @@ export async function completeReplacement(ctx: Ports<"closed" | "emit" | "logger
   }
   if (result.outcome === "failed") return discard(ctx, demo, next, result.reason);
   const old = demo.instances.filter((instance) => instance !== next && instance.health === "healthy");
+  const spec = demo.kind === "preview" ? ctx.specFor(demo) : undefined;
+  if (spec?.seed) {
+    // A seeded preview's new instance gets its data before nginx sends it a request.
+    const failure = await seedReplacement(ctx, demo, spec, next, old.at(-1));
+    if (!wanted()) return;
+    if (failure) return discard(ctx, demo, next, failure);
+  }
   // One switch: nginx routes the host to the new instance only; the old one gets no new requests.
   toHealth(next, "healthy");
   toHealth(old, "draining");

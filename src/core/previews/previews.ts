@@ -45,7 +45,7 @@ export function servePreview(ctx: EngineContext, source: string, label: string, 
     return existing;
   }
   const hardEnd = spec.maxLife !== undefined ? { hardEndAt: now + spec.maxLife } : {};
-  const demo: Demo = { id: label, kind: "preview", app: source, host: hostFor(label, ctx.options.domain), createdAt: now, expiresAt: Math.min(now + spec.ttl, hardEnd.hardEndAt ?? Infinity), ...hardEnd, status: "starting", step: "creating", instances: [], routeEarly: true, ...(options.withoutEnv ? { withoutEnv: true } : {}), ...(options.labels ? { extraLabels: options.labels } : {}), ...(options.facts ? { preview: options.facts } : {}) };
+  const demo: Demo = { id: label, kind: "preview", app: source, host: hostFor(label, ctx.options.domain), createdAt: now, expiresAt: Math.min(now + spec.ttl, hardEnd.hardEndAt ?? Infinity), ...hardEnd, status: "starting", step: "creating", instances: [], routeEarly: !spec.seed, ...(options.withoutEnv ? { withoutEnv: true } : {}), ...(options.labels ? { extraLabels: options.labels } : {}), ...(options.facts ? { preview: options.facts } : {}) };
   ctx.registry.add(demo);
   // The hard end is not on the container's labels: it lives in the lease, from the start.
   if (demo.hardEndAt !== undefined) ctx.registry.keepLease(demo);
