@@ -26,7 +26,8 @@ const repositoryFile = (what: string) =>
  * into each fresh preview's database before it is routed, scrubbed first when `scrub` names a file.
  */
 export const previewStateSchema = z.strictObject({
-  from: z.union([z.string().regex(/^shared\/[a-z][a-z0-9-]{1,38}[a-z0-9]$/), repositoryFile(SEED_FROM_HELP)], { error: `must be ${SEED_FROM_HELP}` }),
+  /** `shared/<name>` is a shared demo (seedProblems checks it names one); anything else a file of the commit. */
+  from: repositoryFile(SEED_FROM_HELP),
   ...databaseFields,
   /** Run on the loaded data before it goes live (UPDATE users SET email = …): production-like rows never reach a preview unscrubbed. */
   scrub: repositoryFile("a SQL file of the repository such as scripts/scrub.sql").optional(),

@@ -43,8 +43,57 @@ export interface ComposeRepo {
 
 /** The repository in `dir`, with its first commit made. */
 export async function makeComposeRepo(dir: string): Promise<ComposeRepo> {
+  const repo = composeRepoAt(dir);
+  await mkdir(dir, { recursive: true });
+  await repo.write("compose.yaml", COMPOSE_REPO_FILE);
+  await repo.write("web/Dockerfile", `FROM ${SAMPLE_IMAGE}\nCOPY cgi-bin /srv/cgi-bin\nCMD ["/bin/httpd", "-f", "-p", "8080", "-h", "/srv"]\n`);
+  await repo.write("web/cgi-bin/index.cgi", webPage("one"), 0o755);
+  await repo.write("web/cgi-bin/flag.cgi", cgi('echo "flag=$FLAG"'), 0o755);
+  await repo.write("web/cgi-bin/add.cgi", cgi('wget -q -O - "http://db:8080/cgi-bin/add.cgi?$QUERY_STRING"'), 0o755);
+  await repo.write("db/Dockerfile", `FROM ${SAMPLE_IMAGE}\nARG GREETING\nCOPY cgi-bin /srv/cgi-bin\nUSER 0\nRUN mkdir -p /rows && chown 65534:65534 /rows && echo "$GREETING" > /srv/greeting.txt\nUSER 65534:65534\nCMD ["/bin/httpd", "-f", "-p", "8080", "-h", "/srv"]\n`);
+  await repo.write("db/cgi-bin/rows.cgi", cgi("cat /rows/list 2>/dev/null | tr '\\n' ' '"), 0o755);
+  await repo.write("db/cgi-bin/add.cgi", cgi('echo "$QUERY_STRING" >> /rows/list\necho added'), 0o755);
+  await repo.init();
+  return repo;
+}
+
+/**
+ * A repository whose db is the compose example's PostgreSQL (an image of this host, not built), with a dump of
+ * production-like customers (db/seed.sql) and the scrub that replaces their names and addresses (scripts/scrub.sql).
+ */
+export async function makeSeededRepo(dir: string): Promise<ComposeRepo> {
+  const repo = composeRepoAt(dir);
+  await repo.write("compose.yaml", `
+services:
+  web:
+    build: { context: web }
+    init: true
+    environment:
+      COMMIT: \${DEMO_COMMIT}
+    ports: ["8080:8080"]
+    depends_on:
+      db: { condition: service_healthy }
+  db:
+    image: demo-launcher-example/compose-db:latest
+    volumes: [pgdata:/var/lib/postgresql/data]
+    healthcheck:
+      test: ["CMD", "pg_isready", "-h", "127.0.0.1", "-U", "tasks", "-d", "tasks"]
+      interval: 300ms
+      retries: 200
+volumes:
+  pgdata:
+`);
+  await repo.write("web/Dockerfile", `FROM ${SAMPLE_IMAGE}\nCOPY cgi-bin /srv/cgi-bin\nCMD ["/bin/httpd", "-f", "-p", "8080", "-h", "/srv"]\n`);
+  await repo.write("web/cgi-bin/index.cgi", cgi('echo "seeded web one at $COMMIT"'), 0o755);
+  await repo.write("db/seed.sql", "CREATE TABLE customers (id serial PRIMARY KEY, name text NOT NULL, email text NOT NULL);\nINSERT INTO customers (name, email) VALUES ('Ada Lovelace', 'ada@analytical.example'), ('Grace Hopper', 'grace@navy.example');\n");
+  await repo.write("scripts/scrub.sql", "UPDATE customers SET name = 'Customer ' || id, email = 'customer' || id || '@example.invalid';\n");
+  await repo.init();
+  return repo;
+}
+
+function composeRepoAt(dir: string): ComposeRepo & { init(): Promise<void> } {
   const git = (args: string[]) => execa("git", ["-c", "user.name=t", "-c", "user.email=t@example.org", ...args], { cwd: dir });
-  const repo: ComposeRepo = {
+  const repo: ComposeRepo & { init(): Promise<void> } = {
     dir,
     write: async (file, text, mode = 0o644) => {
       await mkdir(path.dirname(path.join(dir, file)), { recursive: true });
@@ -56,17 +105,10 @@ export async function makeComposeRepo(dir: string): Promise<ComposeRepo> {
       await git(["commit", "-q", "-m", message]);
       return (await git(["rev-parse", "HEAD"])).stdout.trim();
     },
+    init: async () => {
+      await git(["init", "-q", "-b", "main"]);
+      await repo.commit("first");
+    },
   };
-  await mkdir(dir, { recursive: true });
-  await repo.write("compose.yaml", COMPOSE_REPO_FILE);
-  await repo.write("web/Dockerfile", `FROM ${SAMPLE_IMAGE}\nCOPY cgi-bin /srv/cgi-bin\nCMD ["/bin/httpd", "-f", "-p", "8080", "-h", "/srv"]\n`);
-  await repo.write("web/cgi-bin/index.cgi", webPage("one"), 0o755);
-  await repo.write("web/cgi-bin/flag.cgi", cgi('echo "flag=$FLAG"'), 0o755);
-  await repo.write("web/cgi-bin/add.cgi", cgi('wget -q -O - "http://db:8080/cgi-bin/add.cgi?$QUERY_STRING"'), 0o755);
-  await repo.write("db/Dockerfile", `FROM ${SAMPLE_IMAGE}\nARG GREETING\nCOPY cgi-bin /srv/cgi-bin\nUSER 0\nRUN mkdir -p /rows && chown 65534:65534 /rows && echo "$GREETING" > /srv/greeting.txt\nUSER 65534:65534\nCMD ["/bin/httpd", "-f", "-p", "8080", "-h", "/srv"]\n`);
-  await repo.write("db/cgi-bin/rows.cgi", cgi("cat /rows/list 2>/dev/null | tr '\\n' ' '"), 0o755);
-  await repo.write("db/cgi-bin/add.cgi", cgi('echo "$QUERY_STRING" >> /rows/list\necho added'), 0o755);
-  await git(["init", "-q", "-b", "main"]);
-  await repo.commit("first");
   return repo;
 }

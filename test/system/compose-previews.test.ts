@@ -5,20 +5,26 @@ import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { PREVIEW_IMAGE_REPO } from "../../src/builds/image-builder.js";
 import { branchLabel } from "../../src/core/previews/preview-names.js";
-import { cgi, makeComposeRepo, webPage, type ComposeRepo } from "../support/compose-repo.js";
+import { cgi, makeComposeRepo, makeSeededRepo, webPage, type ComposeRepo } from "../support/compose-repo.js";
+import { execIn } from "../support/container-exec.js";
+import { ensureExampleImages } from "../support/example-images.js";
 import { startLoad } from "../support/load.js";
 import { GiveUp, startStack, waitFor, type Stack } from "../support/stack.js";
 
 const SOURCE = `c${Math.random().toString(36).slice(2, 8)}`;
+/** A source whose previews' PostgreSQL is seeded from a file of the commit and scrubbed. */
+const SEEDED = `s${Math.random().toString(36).slice(2, 8)}`;
+const SEEDED_STATE = "{ from: db/seed.sql, scrub: scripts/scrub.sql, service: db, driver: postgres, database: tasks, user: postgres, password: tasks, owner: tasks }";
 
 describe("previews of a Compose repository (real git, builder, Docker and nginx)", () => {
   let root: string;
   let repo: ComposeRepo;
   let stack: Stack;
+  let seededRepo: ComposeRepo;
   const write = (file: string, text: string, mode?: number) => repo.write(file, text, mode);
   const commit = (message: string) => repo.commit(message);
-  const build = async () => {
-    const answer = await stack.api("POST", "/api/builds", { source: SOURCE, branch: "main" });
+  const build = async (source = SOURCE) => {
+    const answer = await stack.api("POST", "/api/builds", { source, branch: "main" });
     const { id } = JSON.parse(answer.body) as { id: string };
     return waitFor(`build ${id}`, async () => {
       const view = JSON.parse((await stack.api("GET", `/api/builds/${id}`)).body) as { id: string; state: string; reason?: string; commit?: string };
@@ -33,13 +39,17 @@ describe("previews of a Compose repository (real git, builder, Docker and nginx)
   beforeAll(async () => {
     root = await mkdtemp(path.join(os.tmpdir(), "demo-launcher-compose-previews-"));
     repo = await makeComposeRepo(path.join(root, "repo"));
-    stack = await startStack({ nginxYaml: "  drain: 1s", extraYaml: `previews:\n  ${SOURCE}: { repo: ${JSON.stringify(repo.dir)}, compose: compose.yaml, memory: 64m, readiness: { path: /cgi-bin/index.cgi, timeout: 60s } }` });
+    seededRepo = await makeSeededRepo(path.join(root, "seeded"));
+    await ensureExampleImages();
+    stack = await startStack({ nginxYaml: "  drain: 1s", extraYaml: `previews:\n  ${SOURCE}: { repo: ${JSON.stringify(repo.dir)}, compose: compose.yaml, memory: 64m, readiness: { path: /cgi-bin/index.cgi, timeout: 60s } }\n  ${SEEDED}: { repo: ${JSON.stringify(seededRepo.dir)}, compose: compose.yaml, memory: 256m, readiness: { path: /cgi-bin/index.cgi, timeout: 60s }, state: ${SEEDED_STATE} }` });
   }, 120_000);
 
   afterAll(async () => {
     await stack?.close();
-    const images = await stack?.docker.listImages({ filters: { label: [`demo-launcher.source=${SOURCE}`] } });
-    for (const image of images ?? []) await stack.docker.getImage(image.Id).remove({ force: true }).catch(() => {});
+    for (const source of [SOURCE, SEEDED]) {
+      const images = await stack?.docker.listImages({ filters: { label: [`demo-launcher.source=${source}`] } });
+      for (const image of images ?? []) await stack.docker.getImage(image.Id).remove({ force: true }).catch(() => {});
+    }
     if (root) await rm(root, { recursive: true, force: true });
   });
 
@@ -118,5 +128,31 @@ describe("previews of a Compose repository (real git, builder, Docker and nginx)
     expect((await stack.api("DELETE", `/api/previews/${branchLabel(SOURCE, "main")}`)).status).toBe(200);
     const filters = { label: [`demo-launcher.id=${branchLabel(SOURCE, "main")}`] };
     await waitFor("nothing of the preview to be left", async () => (await stack.docker.listContainers({ all: true, filters })).length + (await stack.docker.listNetworks({ filters })).length + ((await stack.docker.listVolumes({ filters })).Volumes ?? []).length === 0, 60_000);
+  });
+  it("seeds a fresh preview's PostgreSQL from the commit's dump, scrubbed before it is routed; a push keeps the rows, Start fresh seeds again", async () => {
+    const label = branchLabel(SEEDED, "main");
+    const seededHost = `${label}.demo.localhost`;
+    const db = async () => (await stack.docker.listContainers({ filters: { label: [`demo-launcher.id=${label}`, "demo-launcher.service=db"] } }))[0]!.Id;
+    const customers = async () => (await execIn(stack.docker, await db(), ["sh", "-c", 'PGPASSWORD=tasks exec psql -X -At -U tasks -d tasks -c "SELECT name, email FROM customers ORDER BY id"'], "postgres")).trim();
+    const first = await build(SEEDED);
+    expect((await stack.viaNginx(seededHost, "/cgi-bin/index.cgi")).body.trim()).toBe(`seeded web one at ${first.commit}`);
+    // The dump's names and addresses were replaced by the scrub before anyone could open the preview.
+    expect(await customers()).toBe("Customer 1|customer1@example.invalid\nCustomer 2|customer2@example.invalid");
+    const view = JSON.parse((await stack.api("GET", `/api/demos/${label}`)).body) as { status: string };
+    expect(view.status).toBe("ready");
+
+    // A reviewer's row, then a push: the preview keeps its data (its volume), the seed is not loaded again.
+    await execIn(stack.docker, await db(), ["sh", "-c", `PGPASSWORD=tasks exec psql -X -q -U tasks -d tasks -c "INSERT INTO customers (name, email) VALUES ('Typed by a reviewer', 'reviewer@example.invalid')"`], "postgres");
+    await seededRepo.write("web/cgi-bin/index.cgi", cgi('echo "seeded web two at $COMMIT"'), 0o755);
+    await seededRepo.commit("seeded web two");
+    const second = await build(SEEDED);
+    await waitFor("seeded web two to be served", async () => (await stack.viaNginx(seededHost, "/cgi-bin/index.cgi")).body.trim() === `seeded web two at ${second.commit}`, 60_000);
+    expect(await customers()).toBe("Customer 1|customer1@example.invalid\nCustomer 2|customer2@example.invalid\nTyped by a reviewer|reviewer@example.invalid");
+
+    // Start fresh: a new volume, seeded and scrubbed again before it is routed.
+    await waitFor("the replacement to end", async () => (JSON.parse((await stack.api("GET", `/api/demos/${label}`)).body) as { replacement?: { status: string } }).replacement?.status === "succeeded", 60_000);
+    expect((await stack.viaNginx(seededHost, "/__demo/reset", { method: "POST", headers: { accept: "application/json" } })).status).toBe(202);
+    await waitFor("the fresh preview to be ready", async () => (JSON.parse((await stack.api("GET", `/api/demos/${label}`)).body) as { status: string }).status === "ready", 90_000);
+    expect(await customers()).toBe("Customer 1|customer1@example.invalid\nCustomer 2|customer2@example.invalid");
   });
 });
