@@ -52,7 +52,7 @@ export function previewCommandPort(engine: PreviewService, builds: BuildRunner, 
       case "reset":
         live(label);
         engine.previews.startFresh(label);
-        return "starting fresh from the image it serves: its data is back to what the build holds";
+        return "starting fresh: new containers and volumes, its data back to its seed (or to what the build holds)";
       case "extend": {
         const demo = await engine.extend(live(label).id, command.ms);
         return `it now ends at ${new Date(demo.expiresAt).toISOString().replace(/\.\d+Z$/, "Z")}, or later if it is used after that`;
