@@ -6,6 +6,7 @@ import { round } from "./measure.js";
 import { readRecordFile, writeRecordFile } from "../test/support/records.js";
 import { previewRows, type PreviewResults } from "./previews.js";
 import { webhookRows, type WebhookResults } from "./webhooks.js";
+import { screenshotRows, type ScreenshotResults } from "./screenshots.js";
 import { databaseRows, type DatabaseResults } from "./databases.js";
 import { environmentRows, type EnvironmentResults } from "./environments.js";
 import { metricsRows, type MetricsResults } from "./metrics.js";
@@ -68,6 +69,7 @@ export function tableRows(results: Results): Array<{ key: string; cells: string[
   if (r.replacement) add("replacement", [`Replacement under load (${r.replacement.replacements} replacements, ${r.replacement.requestsPerSecond} req/s keep-alive + new connections)`, `p50 / p95 ${r.replacement.p50Ms} / ${r.replacement.p95Ms} ms to the new image served; ${r.replacement.failedRequests} failed, ${r.replacement.errors5xx} × 5xx of ${r.replacement.requests}`, `cold launch p50 ${r.replacement.coldLaunchP50Ms} ms`, `${r.replacement.ratio}× cold launch; target 0 failed, 0 × 5xx`]);
   if (results.previews) add("previews", ...previewRows(results.previews as PreviewResults));
   if (results.webhooks) add("webhooks", ...webhookRows(results.webhooks as WebhookResults));
+  if (results.screenshots) add("screenshots", ...screenshotRows(results.screenshots as ScreenshotResults));
   if (results.databases) add("databases", ...databaseRows(results.databases as DatabaseResults));
   if (results.environments) add("environments", ...environmentRows(results.environments as EnvironmentResults));
   if (results.metrics) add("metrics", ...metricsRows(results.metrics as MetricsResults));

@@ -16,6 +16,7 @@ import { median, percentile, round, rssMb, treeRssMb, until200 } from "./measure
 import { replacementUnderLoad } from "./replacement.js";
 import { previewsBench } from "./previews.js";
 import { webhooksBench } from "./webhooks.js";
+import { screenshotsBench } from "./screenshots.js";
 import { databasesBench } from "./databases.js";
 import { environmentsBench } from "./environments.js";
 import { metricsBench } from "./metrics.js";
@@ -418,6 +419,7 @@ const sections: Array<[string, "core" | "heavy", () => Promise<void>]> = [
   ["replacement", "core", async () => void (results.replacement = await replacementUnderLoad(SIZE.replacements, log))],
   ["previews", "heavy", async () => void (results.previews = await previewsBench(SIZE.previews, log))],
   ["webhooks", "heavy", async () => void (results.webhooks = await webhooksBench(SIZE.previews, log))],
+  ["screenshots", "heavy", async () => void (results.screenshots = await screenshotsBench(SIZE.previews, log))],
   ["databases", "heavy", async () => void (results.databases = await databasesBench(SIZE.previews, log))],
   ["environments", "heavy", async () => void (results.environments = await environmentsBench(quick ? 3 : 7, log))],
   ["metrics", "core", async () => void (results.metrics = await metricsBench(SIZE.cold, SAMPLE_IMAGE, log))],

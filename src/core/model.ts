@@ -85,6 +85,8 @@ export interface Demo {
   notice?: string;
   /** What a start is doing beyond its step, for its page (an image being pulled: how far); not saved. */
   progress?: string;
+  /** A fresh preview whose seed is not in yet: kept in the state file, so a restart mid-launch seeds it still. */
+  unseeded?: boolean;
   /** A preview's branch, commit and pull request, as its newest build gave them (its containers' DEMO_BRANCH, …). */
   preview?: import("./demos/demo-env.js").PreviewFacts;
 }

@@ -24,6 +24,8 @@ export class DemoRegistry {
   interruptedJobs: Job[] = [];
   /** Previews the last run had put to sleep (their containers are stopped on purpose). */
   readonly savedAsleep = new Set<string>();
+  /** Previews the last run was seeding (or about to): an adopted launch of one of them seeds it. */
+  readonly savedUnseeded = new Set<string>();
   /** Replacement outcomes the last run saved, until their demos are adopted. */
   private readonly savedReplacements = new Map<string, ReplacementState>();
 
@@ -111,6 +113,7 @@ export class DemoRegistry {
     for (const lease of state.leases ?? []) this.leases.set(lease.id, lease);
     for (const { id, ...replacement } of state.replacements ?? []) this.savedReplacements.set(id, replacement);
     for (const id of state.asleep ?? []) this.savedAsleep.add(id);
+    for (const id of state.unseeded ?? []) this.savedUnseeded.add(id);
     this.interruptedJobs = this.jobs.restore(state.jobs ?? []);
   }
 
@@ -125,6 +128,7 @@ export class DemoRegistry {
   snapshot(): EngineState {
     const replacements = this.all().flatMap((demo) => (demo.replacement ? [{ id: demo.id, ...demo.replacement }] : []));
     const asleep = this.all().flatMap((demo) => (demo.status === "asleep" ? [demo.id] : []));
+    const unseeded = this.all().flatMap((demo) => (demo.unseeded ? [demo.id] : []));
     return {
       ended: [...this.ended.values()],
       queued: this.queue.flatMap((id) => {
@@ -138,6 +142,7 @@ export class DemoRegistry {
       leases: [...this.leases.values()],
       ...(replacements.length ? { replacements } : {}),
       ...(asleep.length ? { asleep } : {}),
+      ...(unseeded.length ? { unseeded } : {}),
       ...(this.jobs.all().length ? { jobs: this.jobs.all() } : {}),
       ...(this.sharedState()?.length ? { shared: this.sharedState()! } : {}),
     };

@@ -221,6 +221,8 @@ export interface EngineState {
   leases?: Lease[];
   /** Previews stopped for being idle: their stopped containers are theirs, not crashed apps. */
   asleep?: string[];
+  /** Fresh previews whose seed was not loaded yet (their launch, adopted by the next run, loads it). */
+  unseeded?: string[];
   /** Shared demos: when each was last reset, and how its last reset went (a running one runs again). */
   shared?: Array<{ id: string; lastResetAt?: number; reset?: import("./shared/shared.js").ResetState }>;
   /** Rewinds: finished ones for their callers, unfinished ones to run again. */

@@ -128,6 +128,41 @@ describe("the seed step of a preview", () => {
   });
 });
 
+describe("a restart while a preview is seeded", () => {
+  it("seeds the adopted launch again: the state file says its seed was not in yet", async () => {
+    let release: (error: Error) => void = () => {};
+    let called: () => void = () => {};
+    const seeding = new Promise<void>((resolve) => (called = resolve));
+    const calls: string[] = [];
+    const blocking: Seeder = {
+      seed(_demo, containerId) {
+        calls.push(containerId);
+        called();
+        return new Promise((_resolve, reject) => (release = reject));
+      },
+    };
+    const env = setup({ previews: { web: seeded }, seeder: blocking }, { answering: ALL_PORTS() });
+    await env.engine.start();
+    const demo = env.engine.previews.serve("web", "web-main", "img", { facts: { commit: "a".repeat(40) } });
+    await env.scheduler.runUntil(seeding);
+    expect(demo).toMatchObject({ status: "starting", step: "seeding" });
+    const closing = env.engine.close();
+    release(new Error("the controller is shutting down"));
+    await closing;
+    const saved = env.saved.at(-1)!;
+    expect(saved.unseeded).toEqual(["web-main"]);
+
+    const seededAgain: string[] = [];
+    const next = setup({ previews: { web: seeded }, seeder: { seed: async (_demo, containerId) => void seededAgain.push(containerId) }, runtime: env.runtime, readiness: env.engine.options.readiness }, { answering: ALL_PORTS(), initial: saved });
+    await next.engine.start();
+    await next.scheduler.runUntil(next.engine.settled());
+    expect(next.engine.get("web-main")).toMatchObject({ status: "ready" });
+    expect(seededAgain).toEqual([calls[0]]);
+    expect(next.saved.at(-1)!.unseeded).toBeUndefined();
+    await next.engine.close();
+  });
+});
+
 describe("what a seed loads", () => {
   const logger = { info: () => {}, warn: () => {}, error: () => {} };
   const demo = (overrides: Partial<Demo> = {}): Demo => ({ id: "web-pr-1", kind: "preview", app: "web", host: "web-pr-1.demo.localhost", createdAt: 0, expiresAt: 1, status: "starting", step: "seeding", instances: [], ...overrides });

@@ -28,6 +28,11 @@ function stillStarting(ctx: Ports<"closed" | "registry">, demo: Demo): () => boo
 export async function runLaunch(ctx: EngineContext, demo: Demo, app: AppConfig): Promise<void> {
   const wanted = stillStarting(ctx, demo);
   toStep(demo, "starting");
+  if (app.seed) {
+    // Saved before its container exists: a restart from here on adopts a launch that still needs its seed.
+    demo.unseeded = true;
+    void ctx.saver.save();
+  }
   let instance: Instance | undefined;
   try {
     // Only an app whose default source is a snapshot asks Docker first (whether that snapshot exists yet).
@@ -58,6 +63,7 @@ export async function finishLaunch(ctx: EngineContext, demo: Demo, instance: Ins
     const failure = await seedFreshInstance(ctx, demo, fresh, instance);
     if (!wanted()) return;
     if (failure) return failDemo(ctx, demo, failure);
+    delete demo.unseeded;
   }
   toStep(demo, "routing");
   await gatherWithOthers(ctx, instance, wanted);

@@ -143,7 +143,10 @@ function adopt(ctx: EngineContext, demo: Demo, awaiting: { instanceId: string; a
   }
   if (awaiting.as === "launch") {
     const readiness = readinessFor(ctx, demo);
-    return () => ctx.track(finishLaunch(ctx, demo, instance, readiness, awaiting.since ?? demo.createdAt));
+    // A fresh preview the last run had not seeded yet is seeded now (a load is all or nothing, so once more is safe).
+    const fresh = ctx.registry.savedUnseeded.has(demo.id) ? ctx.specFor(demo) : undefined;
+    if (fresh?.seed) demo.unseeded = true;
+    return () => ctx.track(finishLaunch(ctx, demo, instance, readiness, awaiting.since ?? demo.createdAt, fresh));
   }
   // A replacement the last run had under way: finish it (the old instance serves meanwhile).
   demo.replacement = demo.replacement?.status === "running" ? demo.replacement : { status: "running", image: instance.image, startedAt: ctx.now() };
