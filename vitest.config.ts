@@ -11,8 +11,8 @@ export default defineConfig({
     setupFiles: ["test/support/temp-cleanup.ts"],
     reporters: ["default"],
     projects: [
-      { extends: true, test: { name: "unit", include: ["test/unit/**/*.test.ts"], testTimeout: 10_000, sequence: { groupOrder: 0 } } },
-      { extends: true, test: { name: "http", include: ["test/http/**/*.test.ts"], testTimeout: 10_000, sequence: { groupOrder: 0 } } },
+      { extends: true, test: { name: "unit", include: ["test/unit/**/*.test.ts"], testTimeout: 10_000, isolate: false, sequence: { groupOrder: 0 } } },
+      { extends: true, test: { name: "http", include: ["test/http/**/*.test.ts"], testTimeout: 10_000, isolate: false, sequence: { groupOrder: 0 } } },
       { extends: true, test: { name: "adapters", include: ["test/adapters/*.test.ts"], ...slow, maxWorkers: 2, sequence: { groupOrder: 1 } } },
       { extends: true, test: { name: "adapters-serial", include: ["test/adapters/serial/*.test.ts"], ...slow, fileParallelism: false, sequence: { groupOrder: 2 } } },
       { extends: true, test: { name: "system", include: ["test/system/**/*.test.ts"], ...slow, fileParallelism: false, sequence: { groupOrder: 3 } } },
