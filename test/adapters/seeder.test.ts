@@ -28,6 +28,8 @@ describe("seeding a preview's database (real PostgreSQL, real git)", () => {
   let commit: string;
   let seeder: DatabaseSeeder;
   const containers: string[] = [];
+  /** Three PostgreSQL containers started at once (a preview's, a shared demo's, a third for the refusals). */
+  let databases: Promise<string[]>;
   const demo = (): Demo => ({ id: "web-pr-1", kind: "preview", app: "web", host: "web-pr-1.demo.localhost", createdAt: 0, expiresAt: 1, status: "starting", step: "seeding", instances: [], preview: { commit } });
   const rows = (containerId: string, sql = "SELECT name, email FROM customers ORDER BY id") => execIn(docker, containerId, ["psql", "-X", "-At", "-U", "notes", "-d", "notes", "-c", sql], "postgres").then((text) => text.trim());
 
@@ -58,6 +60,8 @@ describe("seeding a preview's database (real PostgreSQL, real git)", () => {
     await mirror.fetch();
     const runtime = new DockerRuntime(docker);
     seeder = new DatabaseSeeder(runtime, new DumpRestorer(runtime), (_source, wanted, file, maxBytes) => mirror.readFile(wanted, file, maxBytes));
+    databases = Promise.all([startPostgres(), startPostgres(), startPostgres()]);
+    databases.catch(() => {});
   }, 600_000);
 
   afterAll(async () => {
@@ -66,7 +70,7 @@ describe("seeding a preview's database (real PostgreSQL, real git)", () => {
   });
 
   it("loads a file of the commit, scrubbed before it goes live; a shared demo's rows come over scrubbed and stay where they were", async () => {
-    const [preview, shared] = await Promise.all([startPostgres(), startPostgres()]);
+    const [preview, shared] = (await databases) as [string, string];
     await seeder.seed(demo(), preview, { target, from: { kind: "file", path: "db/seed.sql" }, scrub: "scripts/scrub.sql" });
     expect(await rows(preview)).toBe("Customer 1|customer1@example.invalid\nCustomer 2|customer2@example.invalid");
     // The seed replaced the whole database (the image's notes are gone), owned by the app's role; no copy is left behind.
@@ -82,7 +86,7 @@ describe("seeding a preview's database (real PostgreSQL, real git)", () => {
   });
 
   it("refuses in the tool's words and leaves the live rows as they were: a scrub that fails, a file the commit lacks", async () => {
-    const preview = await startPostgres();
+    const preview = (await databases)[2]!;
     await seeder.seed(demo(), preview, { target, from: { kind: "file", path: "db/seed.sql" } });
     const before = await rows(preview);
     expect(before).toBe("Ada Lovelace|ada@analytical.example\nGrace Hopper|grace@navy.example");
