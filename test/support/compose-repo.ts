@@ -4,10 +4,11 @@ import path from "node:path";
 import { execa } from "execa";
 import { SAMPLE_IMAGE } from "../../src/docker/sample-image.js";
 
-// Only web publishes a port, so it is the routed service without any route in the config.
-export const COMPOSE_REPO_FILE = `
-services:
-  web:
+/**
+ * web: built from its context, told its commit, started once db is healthy (both repositories' files have it). Only
+ * web publishes a port, so it is the routed service without any route in the config.
+ */
+const WEB_SERVICE = `  web:
     build: { context: web }
     # httpd as PID 1 ignores SIGTERM: with an init, a replaced or removed web stops at once.
     init: true
@@ -16,7 +17,11 @@ services:
     ports: ["8080:8080"]
     depends_on:
       db: { condition: service_healthy }
-  db:
+`;
+
+export const COMPOSE_REPO_FILE = `
+services:
+${WEB_SERVICE}  db:
     build: { context: db, args: { GREETING: rows } }
     init: true
     volumes: [rows:/rows]
@@ -65,15 +70,7 @@ export async function makeSeededRepo(dir: string): Promise<ComposeRepo> {
   const repo = composeRepoAt(dir);
   await repo.write("compose.yaml", `
 services:
-  web:
-    build: { context: web }
-    init: true
-    environment:
-      COMMIT: \${DEMO_COMMIT}
-    ports: ["8080:8080"]
-    depends_on:
-      db: { condition: service_healthy }
-  db:
+${WEB_SERVICE}  db:
     image: demo-launcher-example/compose-db:latest
     volumes: [pgdata:/var/lib/postgresql/data]
     healthcheck:
