@@ -74,6 +74,8 @@ export class PreviewScreens {
     }
     // Only this commit's stay: an older push's pictures are not linked any more.
     for (const file of await readdir(folder).catch(() => [] as string[])) if (!file.startsWith(`${commit}-`)) await rm(path.join(folder, file), { force: true });
+    // The preview ended while it was shot (its removal ran before these files were written): they go too.
+    if (!this.options.demo(label)) await this.remove(label);
     return cells;
   }
 

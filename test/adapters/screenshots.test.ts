@@ -67,6 +67,15 @@ describe("screenshots of a preview (real Chromium)", () => {
     expect(await stat(path.join(dir, "screens", "shop-mr-4")).then(() => true, () => false)).toBe(false);
   });
 
+  it("leaves nothing behind of a preview that ended while it was shot", async () => {
+    let asked = 0;
+    // Live when the shots start, ended (and its folder removed) before they are written.
+    const ending = new PreviewScreens({ stateDir: dir, logger: silentLogger, demo: () => (asked++ === 0 ? preview() : undefined), pathsOf: () => ["/"], urlOf: (_label, name) => name, chromium: CHROMIUM });
+    await ending.commentPart(build);
+    expect(asked).toBeGreaterThan(1);
+    expect(await stat(path.join(dir, "screens", "shop-mr-4")).then(() => true, () => false)).toBe(false);
+  });
+
   it("says no screenshot where Chromium is missing, and takes none for a source without screenshots", async () => {
     expect(await screens("/nowhere/chromium").commentPart(build)).toBe("**Screenshots**: no screenshot (Chromium is not installed at /nowhere/chromium on the controller's host; `demo-launcher doctor` says so).");
     expect(await screens().commentPart({ ...(build as object), source: "blog" } as never)).toBeUndefined();

@@ -28,7 +28,7 @@ describe("seeding a preview's database (real PostgreSQL, real git)", () => {
   let commit: string;
   let seeder: DatabaseSeeder;
   const containers: string[] = [];
-  /** Three PostgreSQL containers started at once (a preview's, a shared demo's, a third for the refusals). */
+  /** Two PostgreSQL containers started at once: a preview's (the refusals reuse it) and a shared demo's. */
   let databases: Promise<string[]>;
   const demo = (): Demo => ({ id: "web-pr-1", kind: "preview", app: "web", host: "web-pr-1.demo.localhost", createdAt: 0, expiresAt: 1, status: "starting", step: "seeding", instances: [], preview: { commit } });
   const rows = (containerId: string, sql = "SELECT name, email FROM customers ORDER BY id") => execIn(docker, containerId, ["psql", "-X", "-At", "-U", "notes", "-d", "notes", "-c", sql], "postgres").then((text) => text.trim());
@@ -60,7 +60,7 @@ describe("seeding a preview's database (real PostgreSQL, real git)", () => {
     await mirror.fetch();
     const runtime = new DockerRuntime(docker);
     seeder = new DatabaseSeeder(runtime, new DumpRestorer(runtime), (_source, wanted, file, maxBytes) => mirror.readFile(wanted, file, maxBytes));
-    databases = Promise.all([startPostgres(), startPostgres(), startPostgres()]);
+    databases = Promise.all([startPostgres(), startPostgres()]);
     databases.catch(() => {});
   }, 600_000);
 
@@ -86,7 +86,7 @@ describe("seeding a preview's database (real PostgreSQL, real git)", () => {
   });
 
   it("refuses in the tool's words and leaves the live rows as they were: a scrub that fails, a file the commit lacks", async () => {
-    const preview = (await databases)[2]!;
+    const preview = (await databases)[0]!;
     await seeder.seed(demo(), preview, { target, from: { kind: "file", path: "db/seed.sql" } });
     const before = await rows(preview);
     expect(before).toBe("Ada Lovelace|ada@analytical.example\nGrace Hopper|grace@navy.example");
