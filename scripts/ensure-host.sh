@@ -26,6 +26,8 @@ command -v systemd-analyze >/dev/null 2>&1 || missing+=(systemd)
 command -v ip >/dev/null 2>&1 || missing+=(iproute2)
 # iptables-restore holds what demos may reach (docker.io pulls it in; named for hosts that have dockerd already).
 command -v iptables-restore >/dev/null 2>&1 || missing+=(iptables)
+# nsupdate (RFC 2136 with TSIG) and dig: how the controller puts an ACME DNS-01 record into the operator's DNS and sees it.
+command -v nsupdate >/dev/null 2>&1 && command -v dig >/dev/null 2>&1 || missing+=(bind9-dnsutils)
 if [ "$want_browser" = 1 ]; then
   [ -x /usr/bin/chromium ] || missing+=(chromium)
   # The tests' own Prometheus (a real scraper of /metrics) and promtool.
@@ -38,6 +40,8 @@ if [ "$want_browser" = 1 ]; then
   command -v docker-compose >/dev/null 2>&1 || missing+=(docker-compose)
   # htpasswd (bcrypt) for the image-pull tests' registry that asks for a password.
   command -v htpasswd >/dev/null 2>&1 || missing+=(apache2-utils)
+  # A real BIND for the DNS-01 tests (run by the tests on their own port, never as a service).
+  [ -x /usr/sbin/named ] || missing+=(bind9)
 fi
 command -v file >/dev/null 2>&1 || missing=(file "${missing[@]}")
 
@@ -56,6 +60,10 @@ fi
 # tests run their own registry on the swarm lab's address).
 if [[ " ${missing[*]} " == *" docker-registry "* ]] && command -v systemctl >/dev/null 2>&1 && [ -d /run/systemd/system ]; then
   sudo_if_needed systemctl disable --now docker-registry >/dev/null 2>&1 || true
+fi
+# The same for BIND's named on :53.
+if [[ " ${missing[*]} " == *" bind9 "* ]] && command -v systemctl >/dev/null 2>&1 && [ -d /run/systemd/system ]; then
+  sudo_if_needed systemctl disable --now named >/dev/null 2>&1 || true
 fi
 
 if ! docker info >/dev/null 2>&1; then
