@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Installs and starts what demo-launcher needs on a Debian/Ubuntu host (idempotent, fast when present).
-# Usage: scripts/ensure-host.sh [--browser]   (--browser adds what only the tests need: chromium, prometheus, docker-registry, openssl)
+# Usage: scripts/ensure-host.sh [--browser]   (--browser adds what only the tests need: chromium, prometheus, docker-registry, openssl, bind9, pebble)
 set -euo pipefail
 
 want_browser=0
@@ -42,6 +42,8 @@ if [ "$want_browser" = 1 ]; then
   command -v htpasswd >/dev/null 2>&1 || missing+=(apache2-utils)
   # A real BIND for the DNS-01 tests (run by the tests on their own port, never as a service).
   [ -x /usr/sbin/named ] || missing+=(bind9)
+  # Let's Encrypt's test server for the ACME tests (run by the tests on their own ports, never as a service).
+  [ -x /usr/bin/pebble ] || missing+=(pebble)
 fi
 command -v file >/dev/null 2>&1 || missing=(file "${missing[@]}")
 

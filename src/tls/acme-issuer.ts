@@ -1,0 +1,83 @@
+// Orders a certificate for `<domain>` and `*.<domain>` by ACME DNS-01 (acme-client): each challenge's TXT record put
+// in through the DNS provider, waited for at every authoritative server, validated, then taken out again.
+import https from "node:https";
+import tls from "node:tls";
+import acme from "acme-client";
+import { challengeName, waitUntilVisible, type DnsProvider, type TxtLookup } from "../core/tls/dns-challenge.js";
+import type { Scheduler } from "../core/scheduler.js";
+
+export interface AcmeOrder {
+  /** The ACME directory (Let's Encrypt's, a company CA's, Pebble's in tests). */
+  directory: string;
+  /** A CA to trust for the directory's own HTTPS, besides the system's (an internal ACME server). */
+  directoryCa?: string;
+  email?: string;
+  /** The ACME account's key (PEM); the caller keeps it, so every renewal is the same account. */
+  accountKey: string;
+  /** The names the certificate is for: the domain and its wildcard. */
+  names: string[];
+  provider: DnsProvider;
+  /** Where the record must be seen before the ACME server is asked to look: the zone's authoritative servers. */
+  nameservers: string[];
+  lookup: TxtLookup;
+  scheduler: Pick<Scheduler, "now" | "sleep">;
+  propagationTimeoutMs?: number;
+}
+
+export interface IssuedCertificate {
+  /** The certificate and its chain, PEM. */
+  certificate: string;
+  /** Its private key (ECDSA P-256), PEM. */
+  key: string;
+  notAfter: Date;
+  names: string[];
+}
+
+/** A new ECDSA key for an ACME account, PEM (made once, kept by the caller). */
+export async function newAccountKey(): Promise<string> {
+  return (await acme.crypto.createPrivateEcdsaKey("P-256")).toString();
+}
+
+/**
+ * One order, from account to certificate. Throws with the ACME server's problem (its `detail`) when it refuses, or
+ * with the DNS provider's words when the record could not be put in or was not seen in time (the ACME server is then
+ * never asked to validate, so a DNS problem costs no failed validation against its rate limits).
+ */
+export async function orderCertificate(order: AcmeOrder): Promise<IssuedCertificate> {
+  // acme-client has one HTTP client for the process, and only ACME uses it: the extra CA is trusted there alone.
+  if (order.directoryCa) acme.axios.defaults.httpsAgent = new https.Agent({ ca: [...tls.rootCertificates, order.directoryCa] });
+  const client = new acme.Client({ directoryUrl: order.directory, accountKey: order.accountKey, backoffAttempts: 10 });
+  const [key, csr] = await acme.crypto.createCsr({ altNames: order.names }, await acme.crypto.createPrivateEcdsaKey("P-256"));
+  const placed: Array<{ name: string; value: string }> = [];
+  try {
+    const certificate = await client.auto({
+      csr,
+      ...(order.email ? { email: order.email } : {}),
+      termsOfServiceAgreed: true,
+      challengePriority: ["dns-01"],
+      // acme-client would ask the host's resolver; ours asks the zone's own servers (waitUntilVisible below).
+      skipChallengeVerification: true,
+      challengeCreateFn: async (authz, challenge, value) => {
+        if (challenge.type !== "dns-01") throw new Error(`the ACME server offered ${challenge.type}, not dns-01, for ${authz.identifier.value}`);
+        const name = challengeName(authz.identifier.value);
+        await order.provider.present(name, value);
+        placed.push({ name, value });
+        await waitUntilVisible(order.lookup, order.nameservers, name, value, order.scheduler, { ...(order.propagationTimeoutMs ? { timeoutMs: order.propagationTimeoutMs } : {}) });
+      },
+      challengeRemoveFn: async (authz, _challenge, value) => {
+        const name = challengeName(authz.identifier.value);
+        await order.provider.cleanup(name, value);
+        const index = placed.findIndex((entry) => entry.name === name && entry.value === value);
+        if (index >= 0) placed.splice(index, 1);
+      },
+    });
+    const info = acme.crypto.readCertificateInfo(certificate);
+    return { certificate, key: key.toString(), notAfter: info.notAfter, names: order.names };
+  } catch (error) {
+    // acme-client's message is the ACME problem's detail (or the DNS provider's words): said with what was ordered where.
+    throw new Error(`the certificate for ${order.names.join(", ")} was not issued by ${order.directory}: ${error instanceof Error ? error.message : String(error)}`);
+  } finally {
+    // An order that failed half-way leaves no record behind in the operator's DNS.
+    for (const entry of placed.splice(0)) await order.provider.cleanup(entry.name, entry.value).catch(() => {});
+  }
+}
