@@ -15,12 +15,13 @@ export async function readIfExists(file: string): Promise<string | undefined> {
 /** Numbers this process's temp files: two writes of one file in the same millisecond must not share one. */
 let tempSequence = 0;
 
-export async function writeAtomically(file: string, content: string | Uint8Array): Promise<void> {
+/** `mode`: the file's permissions from its first byte (a private key is never readable by others, not even for a moment). */
+export async function writeAtomically(file: string, content: string | Uint8Array, mode = 0o644): Promise<void> {
   await mkdir(path.dirname(file), { recursive: true });
   tempSequence += 1;
   const temp = path.join(path.dirname(file), `.${path.basename(file)}.${process.pid}.${systemScheduler.now()}.${tempSequence}.tmp`);
   // "wx": a name already there is never written into (two writers truncating one temp file can interleave).
-  const handle = await open(temp, "wx", 0o644);
+  const handle = await open(temp, "wx", mode);
   try {
     await handle.writeFile(content);
     // Without fsync a power cut can leave an empty file behind the rename.
