@@ -166,7 +166,11 @@ async function startHolding(given: Config, options: ControllerOptions, docker: D
     runtime,
     restorer,
     // A preview's seed file is read from its source's git mirror (the build fetched the commit into it).
-    seeder: new DatabaseSeeder(runtime, restorer, (source, commit, file, maxBytes) => GitMirror.forRepo(config.stateDir, config.previews[source]?.repo ?? "").readFile(commit, file, maxBytes)),
+    seeder: new DatabaseSeeder(runtime, restorer, async (source, commit, file, maxBytes) => {
+      const preview = config.previews[source];
+      if (!preview) throw new Error(`no preview source ${source} is configured any more`);
+      return GitMirror.forRepo(config.stateDir, preview.repo).readFile(commit, file, maxBytes);
+    }),
     readiness: options.readiness ?? httpReadinessProbe,
     routes: nginxRoutes(config, renderer, scheduler, options.logger),
     stateStore: new StateFile(config.stateDir, options.logger),

@@ -1,6 +1,6 @@
 // What an app, preview source or repository must say together: an image and port, or a Compose file and what goes with it; pure, each problem with its key.
 import type { StateSource } from "../core/state/state-sources.js";
-import { sharedDumpTarget, type PreviewStateConfig } from "./preview-schema.js";
+import { sharedDumpTarget, sharedSeedName, type PreviewStateConfig } from "./preview-schema.js";
 
 export interface KeyProblem {
   /** Below the app's (or source's) own key. */
@@ -33,7 +33,7 @@ export function appProblems(app: { compose?: string | undefined; image?: string 
 
 /** What a preview source (or a repository's) must say together: an image's port, or a Compose file and no Dockerfile. */
 export function previewProblems(preview: { compose?: string | undefined; port?: number | undefined; dockerfile?: string | undefined; context?: string | undefined; route?: unknown; routes?: unknown[] | undefined; profiles?: unknown; state?: PreviewStateConfig | undefined }, swarm: boolean, config: SeedContext): KeyProblem[] {
-  const problems: KeyProblem[] = seedProblems(preview, config);
+  const problems: KeyProblem[] = seedProblems(preview, swarm, config);
   if (preview.compose !== undefined) {
     for (const key of ["dockerfile", "context", "port"] as const) if (preview[key] !== undefined) problems.push({ path: [key], message: `must be left out with compose (the file says what each service builds${key === "port" ? "; route: { service, port } says where nginx goes" : ""})` });
     problems.push(...routesProblems(preview, swarm));
@@ -56,13 +56,15 @@ function routesProblems(entry: { route?: unknown; routes?: unknown[] | undefined
 type SeedContext = { shared: Record<string, { app: string; source?: string | undefined }>; apps: Parameters<typeof sharedDumpTarget>[1] };
 
 /** A seed names a shared demo that exists and says where its database is, of the same kind as the preview's. */
-function seedProblems(preview: { compose?: string | undefined; state?: PreviewStateConfig | undefined }, config: SeedContext): KeyProblem[] {
+function seedProblems(preview: { compose?: string | undefined; state?: PreviewStateConfig | undefined }, swarm: boolean, config: SeedContext): KeyProblem[] {
   const state = preview.state;
   if (!state) return [];
+  // The swarm runtime runs commands in containers but copies no files into them: a seed could never be loaded.
+  if (swarm) return [{ path: ["state"], message: "is not available with runtime: swarm (the seed is copied into the database's container, which the swarm runtime cannot do); leave it out or run on one host" }];
   const problems: KeyProblem[] = [];
   if (preview.compose !== undefined && state.service === undefined) problems.push({ path: ["state", "service"], message: "must name the service of the Compose file whose container holds the database, such as db" });
   if (preview.compose === undefined && state.service !== undefined) problems.push({ path: ["state", "service"], message: "must be left out: it applies only to a source that names a compose file" });
-  const shared = /^shared\/(.+)$/.exec(state.from)?.[1];
+  const shared = sharedSeedName(state.from);
   if (shared === undefined) return problems;
   if (!Object.hasOwn(config.shared, shared)) return [...problems, { path: ["state", "from"], message: `names no shared demo: ${Object.keys(config.shared).length ? `the shared demos are ${Object.keys(config.shared).join(", ")}` : "shared: configures none"}` }];
   const target = sharedDumpTarget(config.shared[shared], config.apps);

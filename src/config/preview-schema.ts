@@ -37,11 +37,16 @@ export const previewStateSchema = z.strictObject({
 
 export type PreviewStateConfig = z.output<typeof previewStateSchema>;
 
+/** The shared demo a seed's `from: shared/<name>` names; undefined for a file of the commit. */
+export function sharedSeedName(from: string): string | undefined {
+  return /^shared\/(.+)$/.exec(from)?.[1];
+}
+
 /** A preview's seed as the core runs it; a shared demo's database is reached as its app's dump source says. */
 export function previewSeedOf(state: PreviewStateConfig, sharedTarget: (name: string) => DumpTarget | undefined): PreviewSeed {
   // The config's checks made sure a named shared demo's database is known (seedProblems).
   const { from, scrub, onPush, ...target } = state;
-  const shared = /^shared\/(.+)$/.exec(from)?.[1];
+  const shared = sharedSeedName(from);
   const origin: PreviewSeed["from"] = shared ? { kind: "shared", name: shared, target: sharedTarget(shared)! } : { kind: "file", path: from };
   return { from: origin, target, ...(scrub ? { scrub } : {}), onPush };
 }
@@ -53,13 +58,11 @@ export function previewSeedOf(state: PreviewStateConfig, sharedTarget: (name: st
 export function sharedDumpTarget(shared: { app: string; source?: string | undefined } | undefined, apps: Record<string, { state?: { default: string; sources: Record<string, StateSource> } | undefined }>): DumpTarget | undefined {
   const state = shared && Object.hasOwn(apps, shared.app) ? apps[shared.app]!.state : undefined;
   if (!state) return undefined;
-  const candidates = [shared!.source, state.default, ...Object.keys(state.sources)].flatMap((name) => (name && state.sources[name]?.kind === "dump" ? [state.sources[name] as DumpSource] : []));
-  const dump = candidates[0];
-  if (!dump) return undefined;
-  const { kind: _kind, file: _file, title: _title, scrub: _scrub, ...target } = dump;
+  const name = [shared!.source, state.default, ...Object.keys(state.sources)].find((candidate) => candidate !== undefined && state.sources[candidate]?.kind === "dump");
+  if (name === undefined) return undefined;
+  const { kind: _kind, file: _file, title: _title, scrub: _scrub, ...target } = state.sources[name] as DumpSource;
   return target;
 }
-
 
 /** A preview source: its build settings and its seed. */
 export const previewSourceSchema = previewSchema.extend({ state: previewStateSchema.optional() });

@@ -47,6 +47,7 @@ describe("a preview source's state: in the config", () => {
     expect(problemsOf(source("{ from: shared/try-plain, driver: postgres, database: shop }"))).toContainEqual(expect.stringMatching(/^previews\.web\.state\.from: .*needs a state source of kind dump under apps\.plain\.state/));
     expect(problemsOf(source("{ from: shared/try-shop, driver: mariadb, database: shop }"))).toContainEqual(expect.stringMatching(/^previews\.web\.state\.driver: .*must be a driver of the same database as shared\/try-shop \(postgres\)/));
     expect(problemsOf(source("{ from: db/seed.sql, driver: postgres, database: shop, service: db }"))).toContainEqual(expect.stringMatching(/^previews\.web\.state\.service: .*must be left out/));
+    expect(problemsOf(`runtime: swarm\n${source("{ from: db/seed.sql, driver: postgres, database: shop }")}`)).toContainEqual(expect.stringMatching(/^previews\.web\.state: .*is not available with runtime: swarm/));
     expect(problemsOf(`${APPS}previews:\n  web: { repo: /srv/web.git, compose: compose.yaml, route: { service: web, port: 80 }, state: { from: db/seed.sql, driver: postgres, database: shop } }\n`)).toContainEqual(expect.stringMatching(/^previews\.web\.state\.service: .*must name the service/));
   });
 });
