@@ -121,6 +121,7 @@ export function configKeys(schema: z.ZodType = configSchema, descriptions: Reado
 const SECTIONS: Array<[title: string, prefixes: string[], note?: string]> = [
   ["The controller", ["domain", "listen", "namespace", "idLength", "publicScheme", "publicPort", "stateDir", "network", "adminToken", "trustedProxies", "allowedOrigins", "reaper", "log", "metrics"]],
   ["nginx", ["nginx"]],
+  ["HTTPS", ["tls"], "One of: your own files, a wildcard ordered by ACME DNS-01, or a local CA. See [HTTPS](../guides/https.md)."],
   ["Ports and limits", ["ports", "limits"]],
   ["Pages", ["templatesDir", "brand"]],
   ["Apps", ["apps.<name>.image", "apps.<name>.port", "apps.<name>.compose", "apps.<name>.route", "apps.<name>.routes", "apps.<name>.profiles", "apps.<name>.title", "apps.<name>.description", "apps.<name>.ttl", "apps.<name>.memory", "apps.<name>.cpus", "apps.<name>.pids", "apps.<name>.disk", "apps.<name>.capabilities", "apps.<name>.readOnly", "apps.<name>.tmpfs", "apps.<name>.nofile", "apps.<name>.egress", "apps.<name>.env", "apps.<name>.banner", "apps.<name>.pool", "apps.<name>.readiness", "apps.<name>.placement", "apps.<name>.access"]],

@@ -37,9 +37,12 @@ import type { Scheduler } from "../core/scheduler.js";
 import { systemScheduler } from "../clock/system-scheduler.js";
 import { assertSwarmManager, nodeDockers } from "../swarm/nodes.js";
 import { LeaseStore, NamespaceLease } from "../docker/namespace-lease.js";
+import { prepareTls, type TlsService } from "./tls.js";
 
 export interface ControllerHandle {
   engine: DemoEngine;
+  /** HTTPS (tls:), when configured. */
+  tls?: TlsService;
   server: FastifyInstance;
   /** The controller's own base URL, e.g. http://127.0.0.1:8081 */
   url: string;
@@ -70,9 +73,9 @@ export interface ControllerOptions {
   scheduler?: Scheduler;
 }
 
-/** How this config's routes file is rendered (the operator's templates, the seen log); `render` uses the same. */
-export function routesRenderer(config: Config, templatesDir: string, logger: Logger): RoutesRenderer {
-  return new RoutesRenderer(templatesDir, { ...(config.templatesDir ? { operatorDir: config.templatesDir } : {}), ...(config.nginx.seenLog ? { seenLog: config.nginx.seenLog } : {}), logger });
+/** How this config's routes file is rendered (the operator's templates, the seen log, HTTPS); `render` uses the same. */
+export function routesRenderer(config: Config, templatesDir: string, logger: Logger, tls?: TlsService): RoutesRenderer {
+  return new RoutesRenderer(templatesDir, { ...(config.templatesDir ? { operatorDir: config.templatesDir } : {}), ...(config.nginx.seenLog ? { seenLog: config.nginx.seenLog } : {}), ...(tls ? { tls: () => tls.routesTls() } : {}), logger });
 }
 
 /** The demos' networks on one host: one per egress policy in use. */
@@ -144,7 +147,11 @@ async function startHolding(given: Config, options: ControllerOptions, docker: D
   const config = await prepareEnvironments(given);
   const runtime = options.runtime ?? (await runtimeFor(config, docker, defences));
   const templatesDir = options.templatesDir ?? DEFAULT_TEMPLATES_DIR;
-  const renderer = routesRenderer(config, templatesDir, options.logger);
+  // HTTPS first: routes.conf names the pair nginx serves from its very first generation.
+  const tls = await prepareTls(config, scheduler, options.logger);
+  const renderer = routesRenderer(config, templatesDir, options.logger, tls);
+  const routes = nginxRoutes(config, renderer, scheduler, options.logger);
+  tls?.attach(routes);
   // nginx logs requests to previews; reading that log is how idle previews are found (and used ones kept).
   let engineRef: DemoEngine | undefined;
   const seenLog = config.nginx.seenLog ? new SeenLog(config.nginx.seenLog, config.domain, (labels) => engineRef?.previews.sawRequests(labels), options.logger, scheduler) : undefined;
@@ -172,7 +179,7 @@ async function startHolding(given: Config, options: ControllerOptions, docker: D
       return GitMirror.forRepo(config.stateDir, preview.repo).readFile(commit, file, maxBytes);
     }),
     readiness: options.readiness ?? httpReadinessProbe,
-    routes: nginxRoutes(config, renderer, scheduler, options.logger),
+    routes,
     stateStore: new StateFile(config.stateDir, options.logger),
     scheduler,
     logger: options.logger,
@@ -183,6 +190,8 @@ async function startHolding(given: Config, options: ControllerOptions, docker: D
   });
   engineRef = engine;
   await engine.start();
+  // Renewals serve a new pair as a new routes generation: only once the engine has written its own.
+  await tls?.start();
   // Disk budgets and the free-space floor, on one Docker host (a swarm's nodes keep only the per-file limit).
   const diskGuard = runtime instanceof DockerRuntime && defences ? new DiskGuard(docker, engine, { namespace: config.namespace, floor: config.limits.minFreeDisk, watched: () => runtime.diskMode !== "quota", logger: options.logger, scheduler }) : undefined;
   await diskGuard?.start();
@@ -198,7 +207,7 @@ async function startHolding(given: Config, options: ControllerOptions, docker: D
   const pulledOnly = !previews && runtime instanceof DockerRuntime ? await startPulledImageKeeper(config, engine, docker, options.logger, scheduler) : undefined;
   const keeper = previews?.keeper ?? pulledOnly;
   if (keeper && runtime instanceof DockerRuntime) runtime.onPulled = (image) => keeper.notePulled(image);
-  const metrics = config.metrics.enabled ? new ControllerMetrics({ engine, apps: Object.keys(config.apps), watcherStatus: () => readWatcherStatus(config.nginx.configDir), builds, deliveries: previews?.forges?.deliveries }) : undefined;
+  const metrics = config.metrics.enabled ? new ControllerMetrics({ engine, apps: Object.keys(config.apps), watcherStatus: () => readWatcherStatus(config.nginx.configDir), builds, deliveries: previews?.forges?.deliveries, ...(tls ? { tls: () => tls.report() } : {}) }) : undefined;
   if (metrics) events.push(metrics.sink);
   const reaper: Reaper = startReaper(scheduler, config.reaper.interval, () => engine.reapTick(), options.logger, metrics ? (seconds) => metrics.reaperLag.observe(seconds) : undefined);
   // After start: the engine knows when each shared demo was last reset, so a reset missed while down runs now.
@@ -215,7 +224,7 @@ async function startHolding(given: Config, options: ControllerOptions, docker: D
     engineEvents: { add: (sink) => events.push(sink) },
     access: access.desk,
     ...(metrics ? { metrics } : {}),
-    status: async () => ({ watcher: (await readWatcherStatus(config.nginx.configDir)) ?? { state: "unknown", detail: "the watcher has not reported yet" } }),
+    status: async () => ({ watcher: (await readWatcherStatus(config.nginx.configDir)) ?? { state: "unknown", detail: "the watcher has not reported yet" }, ...(tls ? { tls: tls.report() } : {}) }),
   });
   let quiescing: Promise<void> | undefined;
   const quiesce = () => {
@@ -229,6 +238,7 @@ async function startHolding(given: Config, options: ControllerOptions, docker: D
       await pulledOnly?.close();
       await seenLog?.close();
       access.close();
+      await tls?.close();
     })();
     return quiescing;
   };
@@ -247,6 +257,7 @@ async function startHolding(given: Config, options: ControllerOptions, docker: D
   let closing: Promise<void> | undefined;
   return {
     engine,
+    ...(tls ? { tls } : {}),
     server,
     url,
     async settled() {

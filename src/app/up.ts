@@ -6,7 +6,7 @@ import { SetupError } from "../core/errors.js";
 import { assertDockerReachable, connectDocker, DockerRuntime } from "../docker/runtime.js";
 import { buildSampleImage, SAMPLE_IMAGE, sampleImageIsCurrent } from "../docker/sample-image.js";
 import type { Logger } from "../logger.js";
-import { PrivateNginx } from "../nginx/private-nginx.js";
+import { PrivateNginx, type PrivateNginxOptions } from "../nginx/private-nginx.js";
 import type { NginxWatcher } from "../nginx/watcher.js";
 import { publicOrigin } from "../http/server.js";
 import { startController, type ControllerHandle } from "./controller.js";
@@ -49,11 +49,28 @@ export function privateNginxPrefix(config: Config): string {
   return path.join(config.stateDir, "nginx-prefix");
 }
 
+/** HTTPS on this machine (`up --tls`): the local CA's certificate unless the config has tls: of its own. */
+export function withLocalTls(config: Config): Config {
+  return { ...config, tls: config.tls ?? { local: true, hsts: false }, publicScheme: "https" };
+}
+
+/** With tls:, the private nginx serves HTTPS on nginx.listenTls: 8443 on the plain listener's host unless given. */
+function withTlsListener(config: Config): Config {
+  if (!config.tls || config.nginx.listenTls) return config;
+  return { ...config, nginx: { ...config.nginx, listenTls: { host: config.nginx.listen.host, port: 8443 } } };
+}
+
+/** The private nginx for a config: HTTPS beside plain HTTP when tls: is set. */
+export function privateNginxOptions(config: Config): PrivateNginxOptions {
+  const { listenTls } = config.nginx;
+  return { prefix: privateNginxPrefix(config), configDir: config.nginx.configDir, listen: config.nginx.listen, seenLog: config.nginx.seenLog, ...(config.tls && listenTls ? { tls: { listen: listenTls, ...(config.publicPort ? { publicPort: config.publicPort } : {}) } } : {}) };
+}
+
 export async function up(given: Config, logger: Logger): Promise<UpHandle> {
   // Compose apps' files are read first: their images are the services'.
-  const config = await prepareEnvironments(given);
+  const config = withTlsListener(await prepareEnvironments(given));
   await ensureImages(config, logger);
-  const nginx = await PrivateNginx.prepare({ prefix: privateNginxPrefix(config), configDir: config.nginx.configDir, listen: config.nginx.listen, seenLog: config.nginx.seenLog });
+  const nginx = await PrivateNginx.prepare(privateNginxOptions(config));
   // The controller writes routes.conf first: nginx cannot start without it.
   const controller = await startController(config, { logger });
   let watcher: NginxWatcher | undefined;

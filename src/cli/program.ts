@@ -20,9 +20,10 @@ import { defineRender } from "./commands/render.js";
 import { defineFirewall } from "./commands/firewall.js";
 import { defineDoctor } from "./commands/doctor.js";
 import { defineAccess } from "./commands/access.js";
+import { defineTls } from "./commands/tls.js";
 
 /** In the order `--help` and the reference list them. */
-const COMMANDS: CommandDefinition[] = [defineUp, defineServe, defineWatchNginx, defineLaunch, defineLs, defineStop, defineExtend, defineReplace, defineLogs, defineRewind, defineSnapshot, definePreview, defineBuilds, defineDeliveries, defineRender, defineFirewall, defineDoctor, defineAccess];
+const COMMANDS: CommandDefinition[] = [defineUp, defineServe, defineWatchNginx, defineLaunch, defineLs, defineStop, defineExtend, defineReplace, defineLogs, defineRewind, defineSnapshot, definePreview, defineBuilds, defineDeliveries, defineRender, defineFirewall, defineDoctor, defineAccess, defineTls];
 
 export function buildProgram(cli: CliContext, version: string): Command {
   const program = new Command()

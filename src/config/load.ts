@@ -16,7 +16,8 @@ export interface ForgeProject {
   shareInComment?: number;
 }
 
-export interface Config extends Omit<RawConfig, "apps"> {
+export interface Config extends Omit<RawConfig, "apps" | "publicScheme"> {
+  publicScheme: "http" | "https";
   apps: Record<string, AppConfig>;
   /** owner/name → its source; the repositories are preview sources too (in `previews`). */
   githubRepos: Record<string, ForgeProject>;
@@ -72,6 +73,8 @@ export function resolveConfig(raw: RawConfig, baseDir: string, source: string, e
     // A repo given as a path is taken from the file's directory, like every other path.
     // A source without a Compose file builds its Dockerfile (default: Dockerfile at the repository's root).
     previews: Object.fromEntries(Object.entries(previews).map(([name, preview]) => [name, { ...preview, ...(preview.compose ? {} : { dockerfile: preview.dockerfile ?? "Dockerfile", context: preview.context ?? "." }), repo: /^[a-z]+:\/\/|^[^/]*@[^/]*:/.test(preview.repo) ? preview.repo : path.resolve(baseDir, preview.repo) }])),
+    publicScheme: raw.publicScheme ?? (raw.tls ? "https" : "http"),
+    ...(raw.tls ? { tls: resolveTlsPaths(raw.tls, baseDir) } : {}),
     brand: { ...raw.brand, ...(raw.brand.logo ? { logo: path.resolve(baseDir, raw.brand.logo) } : {}) },
     registries: Object.fromEntries(Object.entries(raw.registries).map(([host, entry]) => [host, { ...entry, ...(entry.passwordFile ? { passwordFile: path.resolve(baseDir, entry.passwordFile) } : {}) }])),
     nginx: {
@@ -82,6 +85,18 @@ export function resolveConfig(raw: RawConfig, baseDir: string, source: string, e
       controller: raw.nginx.controller ?? raw.listen,
       probeUrl: raw.nginx.probeUrl ?? `http://${nginxHost.includes(":") ? `[${nginxHost}]` : nginxHost}:${raw.nginx.listen.port}`,
     },
+  };
+}
+
+/** The TLS section's files, taken from the config file's folder like every other path. */
+function resolveTlsPaths(tls: NonNullable<RawConfig["tls"]>, baseDir: string): NonNullable<RawConfig["tls"]> {
+  const at = (file: string) => path.resolve(baseDir, file);
+  const { acme } = tls;
+  const dns = acme?.dns.provider === "rfc2136" && acme.dns.keySecretFile ? { ...acme.dns, keySecretFile: at(acme.dns.keySecretFile) } : acme?.dns;
+  return {
+    ...tls,
+    ...(tls.certificate && tls.key ? { certificate: at(tls.certificate), key: at(tls.key) } : {}),
+    ...(acme && dns ? { acme: { ...acme, dns, ...(acme.directoryCa ? { directoryCa: at(acme.directoryCa) } : {}), ...(acme.accountKey ? { accountKey: at(acme.accountKey) } : {}) } } : {}),
   };
 }
 

@@ -11,6 +11,7 @@ import { stateSchema } from "./state-schema.js";
 import { SHARED_NAME, sharedSchema } from "./shared-schema.js";
 import { adminSchema } from "./admin-schema.js";
 import { runtimeSchema, swarmSchema } from "./swarm-schema.js";
+import { tlsSchema } from "./tls-schema.js";
 
 /** An app, and the named database states its demos start from and can be rewound to. */
 export const appWithState = appSchema.extend({ state: stateSchema.optional() });
@@ -22,7 +23,7 @@ export const configSchema = z.strictObject({
   listen: address.prefault("127.0.0.1:8081"),
   namespace: z.string({ error: "must be a short name" }).regex(/^[a-z0-9][a-z0-9-]{0,30}$/, "must be a short name of lowercase letters, digits and hyphens").default("default"),
   idLength: z.number({ error: "must be a whole number from 8 to 32" }).int("must be a whole number from 8 to 32").min(8, "must be at least 8 (ids must be unguessable)").max(32, "must be at most 32").default(8),
-  publicScheme: z.enum(["http", "https"], { error: "must be one of: http, https" }).default("http"),
+  publicScheme: z.enum(["http", "https"], { error: "must be one of: http, https" }).optional(),
   publicPort: port.optional(),
   stateDir: z.string({ error: "must be a directory path" }).min(1).default(".run/state"),
   network: z.string({ error: "must be a Docker network name" }).regex(/^[a-zA-Z0-9][a-zA-Z0-9_.-]{0,63}$/, "must be a Docker network name (letters, digits, _ . -)").default("demo-launcher"),
@@ -34,6 +35,7 @@ export const configSchema = z.strictObject({
   nginx: z
     .strictObject({
       listen: address.prefault("127.0.0.1:8080"),
+      listenTls: address.optional(),
       configDir: z.string({ error: "must be a directory path" }).min(1, "must not be empty").default(".run/nginx"),
       controller: address.optional(),
       probeUrl: z.url({ error: "must be a URL such as http://127.0.0.1:80" }).optional(),
@@ -103,6 +105,7 @@ export const configSchema = z.strictObject({
   previews: z
     .record(z.string().regex(SOURCE_PATTERN, "must be a source name of 1 to 20 lowercase letters and digits, starting with a letter (no hyphen: it separates the source in preview hosts)"), previewSourceSchema, { error: "must be a map of source names to preview settings" })
     .default({}),
+  tls: tlsSchema.optional(),
   github: githubSchema.optional(),
   gitlab: gitlabSchema.optional(),
   builds: z

@@ -38,7 +38,8 @@ export interface ServerDeps {
 }
 
 export function publicOrigin(config: Config, host: string): string {
-  const port = config.publicPort ?? config.nginx.listen.port;
+  // Over HTTPS the visitor's port is nginx's TLS one (up --tls: 8443; production's site file: 443).
+  const port = config.publicPort ?? (config.publicScheme === "https" ? (config.nginx.listenTls?.port ?? 443) : config.nginx.listen.port);
   const defaultPort = config.publicScheme === "https" ? 443 : 80;
   return `${config.publicScheme}://${host}${port === defaultPort ? "" : `:${port}`}`;
 }

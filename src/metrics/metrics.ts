@@ -6,6 +6,7 @@ import type { MetricsSource } from "../core/services.js";
 import type { EngineEvent } from "../core/events.js";
 import type { DeliveryLog } from "../forges/deliveries.js";
 import type { WatcherStatus } from "../nginx/watcher-status.js";
+import type { TlsReport } from "../tls/tls-status.js";
 
 /** Seconds from a visitor's click to an app that answers through nginx: from a warm pool's milliseconds to a slow app's minute. */
 const LAUNCH_BUCKETS = [0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10, 30, 60, 120];
@@ -17,6 +18,8 @@ export interface MetricsSources {
   watcherStatus: () => Promise<WatcherStatus | undefined>;
   builds?: BuildRunner | undefined;
   deliveries?: DeliveryLog | undefined;
+  /** HTTPS: the certificate served and its renewals (tls:). */
+  tls?: () => TlsReport;
 }
 
 export class ControllerMetrics {
@@ -117,6 +120,11 @@ export class ControllerMetrics {
     });
     new Gauge({ name: "demo_launcher_docker_up", help: "1 while the Docker engine answers.", registers, collect() { this.set(engine.dockerStatus().state === "ok" ? 1 : 0); } });
     new Gauge({ name: "demo_launcher_routes_generation", help: "The routes generation the controller last wrote.", registers, collect() { this.set(engine.currentGeneration()); } });
+    const tls = this.sources.tls;
+    if (tls) {
+      new Gauge({ name: "demo_launcher_tls_certificate_expiry_timestamp_seconds", help: "When the served certificate ends (Unix time); alert well before it.", registers, collect() { const end = tls().certificate?.notAfter; if (end) this.set(Date.parse(end) / 1000); } });
+      new Gauge({ name: "demo_launcher_tls_renewal_failures", help: "Certificate orders (or reads of the operator's files) that failed in a row since the last success; the old certificate serves meanwhile.", registers, collect() { this.set(tls().failures); } });
+    }
     const watcher = this.sources.watcherStatus;
     new Gauge({
       name: "demo_launcher_watcher_up",

@@ -33,6 +33,8 @@ export interface PrivateNginxOptions {
   listen: Address;
   /** Requests to previews are logged there by routes.conf; without it this nginx logs nothing at all. */
   seenLog?: string | undefined;
+  /** HTTPS there (routes.conf names the certificate), plain HTTP redirected to it; `publicPort`: the port in those redirects. */
+  tls?: { listen: Address; publicPort?: number } | undefined;
 }
 
 export class PrivateNginx {
@@ -56,7 +58,8 @@ export class PrivateNginx {
     const tempDir = await prepareTempDir(prefix);
     const eta = new Eta({ views: DEFAULT_TEMPLATES_DIR, autoEscape: false });
     const confFile = path.join(prefix, "conf/nginx.conf");
-    await writeIfChanged(confFile, eta.render("nginx/private-nginx.conf.eta", { prefix, tempDir, configDir: options.configDir, listen: formatAddress(options.listen), logsPreviews: Boolean(options.seenLog) }));
+    const tls = options.tls ? { listen: formatAddress(options.tls.listen), redirectPort: redirectPort(options.tls.publicPort ?? options.tls.listen.port), http2OnListen: await http2OnListen(binary) } : undefined;
+    await writeIfChanged(confFile, eta.render("nginx/private-nginx.conf.eta", { prefix, tempDir, configDir: options.configDir, listen: formatAddress(options.listen), logsPreviews: Boolean(options.seenLog), tls }));
     return new PrivateNginx(binary, options, confFile, tempDir);
   }
 
@@ -134,6 +137,18 @@ export class PrivateNginx {
     await child.catch(() => {});
     cancel();
   }
+}
+
+function redirectPort(port: number): string {
+  return port === 443 ? "" : `:${port}`;
+}
+
+/** nginx before 1.25.1 turns HTTP/2 on with `listen … http2`; later ones with `http2 on;` (the old way is deprecated). */
+async function http2OnListen(binary: string): Promise<boolean> {
+  const version = /nginx\/(\d+)\.(\d+)\.(\d+)/.exec(String((await execa(binary, ["-v"], { reject: false, all: true })).all ?? ""));
+  if (!version) return true;
+  const [major, minor, patch] = version.slice(1).map(Number) as [number, number, number];
+  return major * 1_000_000 + minor * 1000 + patch < 1_025_001;
 }
 
 /** Sends the signal and waits up to 5 s for the process to go; then kills it. */

@@ -14,6 +14,14 @@ const ROUTES_TEMPLATE = "nginx/routes.conf.eta";
 /** A path written into nginx syntax as it is: nothing that could end the directive or need quoting. */
 const SAFE_PATH = /^\/[A-Za-z0-9._\/-]+$/;
 
+/** What routes.conf tells nginx of HTTPS: the installed pair's files, and how long browsers keep to HTTPS (HSTS). */
+export interface RoutesTls {
+  certificate: string;
+  key: string;
+  /** Strict-Transport-Security's max-age in seconds; none: no header. */
+  hstsSeconds?: number;
+}
+
 export interface RoutesInput {
   generation: number;
   controller: Address;
@@ -46,11 +54,16 @@ export class RoutesRenderer {
 
   private readonly seenLog: string | undefined;
   private logsSeen = false;
+  private readonly tls: (() => RoutesTls | undefined) | undefined;
 
-  /** `seenLog`: where nginx logs requests to previews (one host per line) for the controller to read. */
-  constructor(templatesDir: string = DEFAULT_TEMPLATES_DIR, options: { operatorDir?: string; logger?: Logger; seenLog?: string } = {}) {
+  /**
+   * `seenLog`: where nginx logs requests to previews (one host per line) for the controller to read. `tls`: the pair
+   * to serve now, asked at every render (a new pair is a new generation, tested and reloaded like a route).
+   */
+  constructor(templatesDir: string = DEFAULT_TEMPLATES_DIR, options: { operatorDir?: string; logger?: Logger; seenLog?: string; tls?: () => RoutesTls | undefined } = {}) {
     if (options.seenLog !== undefined && !SAFE_PATH.test(options.seenLog)) throw new Error(`refusing the log path ${JSON.stringify(options.seenLog)}: an absolute path of letters, digits, . _ - / only`);
     this.seenLog = options.seenLog;
+    this.tls = options.tls;
     // nginx syntax must never be HTML-escaped; values are validated by assertRouteIsSafe instead.
     this.eta = new Eta({ views: templatesDir, autoEscape: false, cache: true, autoTrim: [false, "nl"] });
     this.operatorFile = options.operatorDir ? path.join(options.operatorDir, ROUTES_TEMPLATE) : undefined;
@@ -69,9 +82,22 @@ export class RoutesRenderer {
       // nginx refuses to start when the map's hash cannot fit; grow it with the route count.
       mapHashMaxSize: Math.max(2048, 2 ** Math.ceil(Math.log2(input.routes.length * 2 + 1))),
     };
-    const text = this.renderWith(data);
+    // Added to whatever template made the routes (the operator's too): HTTPS is not theirs to forget.
+    const text = this.renderWith(data) + this.tlsBlock();
     this.logsSeen = this.seenLog !== undefined && text.includes(`access_log ${this.seenLog} `);
     return text;
+  }
+
+  private tlsBlock(): string {
+    const tls = this.tls?.();
+    const lines = ["", "# Strict-Transport-Security for HTTPS answers (tls.hsts); no header over plain HTTP or while it is off.", "map $scheme $demo_launcher_hsts {", '    default "";'];
+    if (tls?.hstsSeconds) lines.push(`    https "max-age=${Math.round(tls.hstsSeconds)}";`);
+    lines.push("}");
+    if (tls) {
+      for (const file of [tls.certificate, tls.key]) if (!SAFE_PATH.test(file)) throw new Error(`refusing the certificate path ${JSON.stringify(file)}: an absolute path of letters, digits, . _ - / only`);
+      lines.push("", "# HTTPS: the pair the controller installed, for every `listen ... ssl` server without one of its own. A new pair is", "# a new generation of this file, so nginx -t passes it before nginx serves it, and a refused one is never served.", `ssl_certificate ${tls.certificate};`, `ssl_certificate_key ${tls.key};`);
+    }
+    return `${lines.join("\n")}\n`;
   }
 
   /** Whether the last file rendered has nginx log preview requests (an operator's template may not). */

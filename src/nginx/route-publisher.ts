@@ -46,6 +46,16 @@ export class RoutesFilePublisher implements RoutePublisher {
   }
 
   /**
+   * Writes the routes asked for last again under a new generation: something else in the file changed (a new TLS
+   * pair), and nginx must test and serve it like a route. Undefined before the first publish (that one renders it).
+   */
+  async republish(): Promise<number | undefined> {
+    if (!this.lastAsked) return undefined;
+    this.lastKey = undefined;
+    return this.write(this.lastAsked);
+  }
+
+  /**
    * Waits for nginx to serve the generation. On a refusal the fallback may change course (the operator's template
    * set aside for ours): the same routes are then written once more, as a new generation, and that one is awaited.
    */

@@ -46,6 +46,9 @@ export async function newAccountKey(): Promise<string> {
 export async function orderCertificate(order: AcmeOrder): Promise<IssuedCertificate> {
   // acme-client has one HTTP client for the process, and only ACME uses it: the extra CA is trusted there alone.
   if (order.directoryCa) acme.axios.defaults.httpsAgent = new https.Agent({ ca: [...tls.rootCertificates, order.directoryCa] });
+  // A server that is down or answers 5xx is asked twice more (1 s, 2 s; a Retry-After is obeyed), not five times over
+  // 75 s: the renewal plan retries the whole order with its own back-off, and `tls status` says so meanwhile.
+  Object.assign((acme.axios.defaults as { acmeSettings?: Record<string, number> }).acmeSettings ?? {}, { retryMaxAttempts: 2, retryDefaultDelay: 1 });
   const client = new acme.Client({ directoryUrl: order.directory, accountKey: order.accountKey, backoffAttempts: 10 });
   const [key, csr] = await acme.crypto.createCsr({ altNames: order.names }, await acme.crypto.createPrivateEcdsaKey("P-256"));
   const placed: Array<{ name: string; value: string }> = [];

@@ -17,6 +17,8 @@ export interface CertificateManagerOptions {
   installed: () => Promise<CertificateInfo | undefined>;
   scheduler: Scheduler;
   logger: Logger;
+  /** After an order starts and after it ended (the status file, the metrics, the console). */
+  onChange?: () => void;
 }
 
 /** What `tls status`, doctor, the console and the metrics show. */
@@ -78,10 +80,14 @@ export class CertificateManager {
   }
 
   private orderOnce(): Promise<void> {
-    this.running ??= this.order().finally(() => {
-      this.running = undefined;
-      this.schedule();
-    });
+    if (!this.running) {
+      this.running = this.order().finally(() => {
+        this.running = undefined;
+        this.schedule();
+        this.options.onChange?.();
+      });
+      this.options.onChange?.();
+    }
     return this.running;
   }
 

@@ -1,5 +1,6 @@
 // Asks one DNS server directly for a name's TXT values (where a DNS-01 record must be seen before validation).
-import { Resolver } from "node:dns/promises";
+import { lookup, Resolver } from "node:dns/promises";
+import { isIP } from "node:net";
 import type { TxtLookup } from "../core/tls/dns-challenge.js";
 
 /** `server`: an address with an optional port (`192.0.2.1`, `192.0.2.1:5353`, `[2001:db8::1]:53`). */
@@ -14,3 +15,24 @@ export const lookupTxt: TxtLookup = async (server, name) => {
     throw error;
   }
 };
+
+/** A DNS server as node's resolver takes it (an address, with its port): a name is looked up first. */
+export async function serverAddress(server: string): Promise<string> {
+  const match = /^(?:\[([0-9a-fA-F:]+)\]|([^:]+))(?::(\d+))?$/.exec(server);
+  const host = match?.[1] ?? match?.[2] ?? server;
+  const port = match?.[3];
+  const address = isIP(host) ? host : (await lookup(host)).address;
+  const shown = address.includes(":") ? `[${address}]` : address;
+  return port ? `${shown}:${port}` : shown;
+}
+
+/** The servers that answer for a name's zone (its NS records, the nearest parent that has some), by address. */
+export async function authoritativeServers(name: string): Promise<string[]> {
+  const labels = name.split(".");
+  for (let start = 0; start < labels.length - 1; start += 1) {
+    const zone = labels.slice(start).join(".");
+    const hosts = await new Resolver({ timeout: 3000, tries: 2 }).resolveNs(zone).catch(() => [] as string[]);
+    if (hosts.length > 0) return Promise.all(hosts.map((host) => serverAddress(host)));
+  }
+  throw new Error(`no NS records were found for ${name} or a parent of it: give tls.acme.dns.nameservers`);
+}

@@ -215,6 +215,7 @@
     health.replaceChildren(
       el("li", {}, "Docker: ", badge(h.docker.state), h.docker.since ? el("span", { className: "sub" }, `since ${since(h.docker.since)}`) : null),
       el("li", {}, "Watcher: ", badge(h.watcher.state), h.watcher.lastError ? el("span", { className: "sub" }, `last error (${h.watcher.lastError.kind}, ${since(h.watcher.lastError.at)}): ${h.watcher.lastError.message}`) : null),
+      h.tls ? el("li", { "data-tls": h.tls.ok === true ? "ok" : h.tls.ok === false ? "error" : "warn" }, "HTTPS: ", badge(h.tls.ok === true ? "ok" : h.tls.ok === false ? "error" : "warning"), el("span", { className: "sub" }, h.tls.detail)) : null,
       el("li", {}, "Routes: ", badge(routesOk ? "ok" : "starting"), el("span", { className: "sub" }, `nginx serves generation ${h.routes.served === null ? "unknown" : h.routes.served}, written ${h.routes.written}`)),
       el("li", {}, `Demos: ${state.demos.filter((demo) => demo.kind === "visitor").length} of ${h.limits.maxDemos} visitor slots`, el("span", { className: "sub" }, `${state.queue.length} of ${h.limits.queueLength} places in line taken`)),
     );

@@ -118,6 +118,8 @@ export async function namespaceContainers(docker: Docker, namespace: string) {
 }
 
 export interface StackOptions {
+  /** The demos' domain; demo.localhost by default. */
+  domain?: string;
   /** Extra YAML for the apps: section (indented by two spaces), replacing the default hello app. */
   appsYaml?: string;
   extraYaml?: string;
@@ -178,7 +180,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     memory: 64m
     pids: 64
     readiness: { path: /, timeout: 20s }`;
-  const yaml = `domain: demo.localhost
+  const yaml = `domain: ${options.domain ?? "demo.localhost"}
 namespace: ${namespace}
 listen: 127.0.0.1:${controllerPort}
 stateDir: state
@@ -198,9 +200,14 @@ ${appsYaml}
   await options.beforeStart?.(dir);
   const config = parseConfigText(yaml, configFile, dir);
   const logger = options.logger ?? silentLogger;
-  const nginx = await PrivateNginx.prepare({ prefix: path.join(dir, "nginx-prefix"), configDir: config.nginx.configDir, listen: config.nginx.listen, seenLog: config.nginx.seenLog });
-  // nginx needs a routes file before it starts; an empty routing (everything to the controller) is valid.
-  await new RoutesFile(config.nginx.configDir, config.nginx.controller).write([], 0);
+  const tls = config.tls && config.nginx.listenTls ? { listen: config.nginx.listenTls } : undefined;
+  const nginx = await PrivateNginx.prepare({ prefix: path.join(dir, "nginx-prefix"), configDir: config.nginx.configDir, listen: config.nginx.listen, seenLog: config.nginx.seenLog, tls });
+  const controllerMode = options.controller ?? "in-process";
+  // nginx needs a routes file before it starts; an empty routing (everything to the controller) is valid. With
+  // HTTPS the controller writes it (it names the certificate), so it starts first, as under `up`.
+  let controller: ControllerHandle | undefined;
+  if (tls && controllerMode === "in-process") controller = await startController(config, { logger, docker, ...options.controllerOptions });
+  else await new RoutesFile(config.nginx.configDir, config.nginx.controller).write([], 0);
   await nginx.start();
   const watcher = await startWatcher(config, logger, { testCommand: nginx.testCommand, reloadCommand: nginx.reloadCommand });
 
@@ -238,7 +245,8 @@ ${appsYaml}
       await rm(dir, { recursive: true, force: true });
     },
   };
-  if ((options.controller ?? "in-process") === "in-process") stack.controller = await startController(config, { logger, docker, ...options.controllerOptions });
+  if (controller) stack.controller = controller;
+  else if (controllerMode === "in-process") stack.controller = await startController(config, { logger, docker, ...options.controllerOptions });
   else if (options.controller === "child") await stack.startChild();
   return stack;
 }

@@ -12,6 +12,7 @@ import { runningChecks, watcherCheck } from "../checks/running.js";
 import { namespaceChecks } from "../checks/namespaces.js";
 import { previewSourceChecks, sharedDemoChecks } from "../checks/sources.js";
 import { swarmChecks } from "../checks/swarm.js";
+import { tlsCheck } from "../checks/tls.js";
 import { describeError } from "../../core/errors.js";
 import { connectDocker, DockerRuntime } from "../../docker/runtime.js";
 import { runCommandLine } from "../../nginx/commands.js";
@@ -22,7 +23,7 @@ export function defineDoctor(program: Command, cli: CliContext): void {
   program
     .command("doctor")
     .summary("check Docker, nginx, the config dir and the watcher")
-    .description("check Docker, the images, nginx and its config, the config dir, the watcher's last error, every namespace in use on the host, preview sources and shared demos, and how demos are held in: disk budget mode, free disk, seccomp, AppArmor, user namespaces, egress rules, build limits")
+    .description("check Docker, the images, nginx and its config, the config dir, the watcher's last error, the HTTPS certificate and its renewals, every namespace in use on the host, preview sources and shared demos, and how demos are held in: disk budget mode, free disk, seccomp, AppArmor, user namespaces, egress rules, build limits")
     .action(cli.withConfig((config) => runDoctor(config, cli.out), { client: true }));
 }
 
@@ -75,6 +76,8 @@ export async function runDoctor(config: Config, out: Output = stdout): Promise<n
   const running = await runningChecks(config);
   checks.unshift(...running.checks);
   checks.push(await watcherCheck(config, running.nginxRunning));
+  const tls = await tlsCheck(config, systemScheduler.now());
+  if (tls) checks.push(tls);
   const mark = { "not checked": "??  ", warn: "WARN", off: "off " } as const;
   for (const check of checks) out.line(`${typeof check.ok === "string" ? mark[check.ok] : check.ok ? "ok  " : "FAIL"}  ${check.name.padEnd(14)} ${check.detail}`);
   return checks.every((check) => check.ok !== false) ? 0 : 1;

@@ -1,4 +1,6 @@
 // What the console shows, as one JSON document: demos of every kind, the line, pools, builds, previews, shared demos, deliveries, health.
+import type { TlsReport } from "../../tls/tls-status.js";
+import { tlsCheckOf } from "../../cli/checks/tls.js";
 import { servedLabel } from "../../core/previews/preview-names.js";
 import { hostFor } from "../../core/routing/naming.js";
 import { publicOrigin, type HttpContext } from "../context.js";
@@ -46,7 +48,9 @@ export async function consoleSnapshot(ctx: HttpContext): Promise<Record<string, 
       ...(labels["demo-launcher.commit"] ? { commit: labels["demo-launcher.commit"] } : {}),
     };
   });
-  const watcher = (await ctx.status()).watcher as { state?: string; appliedGeneration?: number; lastError?: { kind: string; message: string; at: string } } | undefined;
+  const status = await ctx.status();
+  const tls = status.tls as TlsReport | undefined;
+  const watcher = status.watcher as { state?: string; appliedGeneration?: number; lastError?: { kind: string; message: string; at: string } } | undefined;
   return {
     apps: Object.fromEntries(Object.entries(config.apps).map(([name, app]) => [name, { pool: app.pool, sources: Object.keys(app.state?.sources ?? {}) }])),
     demos,
@@ -60,6 +64,8 @@ export async function consoleSnapshot(ctx: HttpContext): Promise<Record<string, 
       docker: engine.dockerStatus(),
       watcher: { state: watcher?.state ?? "unknown", ...(watcher?.lastError ? { lastError: watcher.lastError } : {}) },
       routes: { written: engine.currentGeneration(), served: watcher?.appliedGeneration ?? null },
+      // HTTPS (tls:): the certificate's end, and doctor's words when renewals fail or the end nears.
+      ...(tls ? { tls: { ...tlsCheckOf(tls, engine.now()), ...(tls.certificate ? { notAfter: tls.certificate.notAfter } : {}) } } : {}),
       limits: { maxDemos: config.limits.maxDemos, queueLength: config.limits.queueLength },
     },
   };

@@ -1,0 +1,148 @@
+// HTTPS as the controller runs it (tls:): the pair nginx serves from the start (the last one served, the operator's
+// files, the local CA's, or a self-signed stand-in until ACME's first order), kept current by renewals or file changes.
+import { EventEmitter } from "node:events";
+import { X509Certificate } from "node:crypto";
+import path from "node:path";
+import type { Config } from "../config/load.js";
+import { describeError, SetupError } from "../core/errors.js";
+import type { Scheduler } from "../core/scheduler.js";
+import { expiryWarning } from "../core/tls/renewal.js";
+import type { Logger } from "../logger.js";
+import type { RoutesTls } from "../nginx/render.js";
+import { readWatcherStatus } from "../nginx/watcher-status.js";
+import { CertificateStore, covers, type InstalledPair } from "../tls/certificate-files.js";
+import { CertificateManager } from "../tls/certificate-manager.js";
+import { LocalCa, PLACEHOLDER_ISSUER, selfSignedPair } from "../tls/local-ca.js";
+import { ServedPair, type PairPublisher } from "../tls/served-pair.js";
+import { writeTlsReport, type TlsReport } from "../tls/tls-status.js";
+import { acmeOrder } from "./tls-acme.js";
+import { CertificateFilesWatch } from "../tls/files-watch.js";
+
+/** The operator's own files get a warning this long before their end (nobody here renews them). */
+const FILES_WARN_BEFORE_MS = 30 * 86_400_000;
+const LOCAL_DAYS = 90;
+
+export interface TlsService {
+  /** What routes.conf names now. */
+  routesTls(): RoutesTls | undefined;
+  /** The routes publisher, once it exists: new pairs are served through it. */
+  attach(publisher: PairPublisher): void;
+  /** After the first routes were written: renewals and the file watch begin. */
+  start(): Promise<void>;
+  report(): TlsReport;
+  /** Orders now (acme, local) or reads the files again; resolves when that ended, either way. */
+  renewNow(): Promise<void>;
+  close(): Promise<void>;
+  readonly events: EventEmitter<{ changed: [TlsReport] }>;
+}
+
+/** The names one wildcard serves: the apex (landing page, console) and every demo under it. */
+export function tlsNames(domain: string): string[] {
+  return [domain, `*.${domain}`];
+}
+
+function usable(pair: InstalledPair | undefined, names: readonly string[], now: number): pair is InstalledPair {
+  if (!pair) return false;
+  const { info } = pair;
+  return info.notBefore.getTime() <= now && now < info.notAfter.getTime() && names.every((host) => info.names.some((name) => covers(name, host)));
+}
+
+function isPlaceholder(pair: InstalledPair | undefined): boolean {
+  return Boolean(pair?.info.issuer.includes(PLACEHOLDER_ISSUER));
+}
+
+export async function prepareTls(config: Config, scheduler: Scheduler, logger: Logger): Promise<TlsService | undefined> {
+  const tls = config.tls;
+  if (!tls) return undefined;
+  const names = tlsNames(config.domain);
+  const store = new CertificateStore(config.nginx.configDir);
+  const served = new ServedPair(store, async () => (await readWatcherStatus(config.nginx.configDir))?.lastError?.message, logger);
+  const now = () => new Date(scheduler.now());
+  const events = new EventEmitter<{ changed: [TlsReport] }>();
+  const mode: TlsReport["mode"] = tls.acme ? "acme" : tls.local ? "local" : "files";
+  const previous = await store.current().catch(() => undefined);
+  let manager: CertificateManager | undefined;
+  let files: CertificateFilesWatch | undefined;
+
+  const report = (): TlsReport => {
+    const pair = served.current;
+    const status: { nextOrderAt?: number; ordering?: boolean; failures: number; lastError?: { message: string; at: number } } | undefined = manager?.status() ?? files?.status();
+    const info = pair?.info;
+    const warning = isPlaceholder(pair) ? undefined : expiryWarning(scheduler.now(), info?.notAfter.getTime(), tls.acme?.renewBefore ?? FILES_WARN_BEFORE_MS);
+    return {
+      mode,
+      updatedAt: now().toISOString(),
+      ...(info ? { certificate: { names: info.names, issuer: info.issuer, notBefore: info.notBefore.toISOString(), notAfter: info.notAfter.toISOString(), ...(isPlaceholder(pair) ? { placeholder: true } : {}) } } : {}),
+      ...(status?.nextOrderAt !== undefined ? { nextRenewalAt: new Date(status.nextOrderAt).toISOString() } : {}),
+      ...(status?.ordering !== undefined ? { ordering: status.ordering } : {}),
+      failures: status?.failures ?? 0,
+      ...(status?.lastError ? { lastError: { message: status.lastError.message, at: new Date(status.lastError.at).toISOString() } } : {}),
+      ...(warning ? { warning } : {}),
+    };
+  };
+  const changed = () => {
+    const current = report();
+    events.emit("changed", current);
+    void writeTlsReport(config.stateDir, current).catch((error) => logger.warn(`tls: cannot write ${config.stateDir}/tls-status.json: ${describeError(error)}`));
+  };
+  const install = async (certificate: string, key: string) => {
+    const pair = await store.add(certificate, key, names, now());
+    await served.serve(pair);
+    return pair.info;
+  };
+
+  if (tls.certificate && tls.key) {
+    files = new CertificateFilesWatch({ certificate: tls.certificate, key: tls.key, install, scheduler, logger, onChange: changed });
+    const first = await files.read().catch((error: Error) => error);
+    if (first instanceof Error) {
+      if (!usable(previous, names, scheduler.now())) throw new SetupError(`tls: the certificate files cannot be served: ${first.message}`, "fix tls.certificate and tls.key (a PEM chain and its key covering the domain and its wildcard)");
+      files.failed(first);
+      await served.begin(previous);
+    } else await served.begin(await store.add(first.certificate, first.key, names, now()));
+  } else if (tls.local) {
+    const ca = await LocalCa.open(localCaDir(config), scheduler.now());
+    const issue = async () => ({ ...(await ca.issue(names, LOCAL_DAYS, scheduler.now())), names });
+    await served.begin(usable(previous, names, scheduler.now()) && previous.info.issuer === rootSubject(ca) ? previous : await store.add(...pairOf(await issue()), names, now()));
+    manager = new CertificateManager({ renewBeforeMs: 30 * 86_400_000, order: issue, install: (issued) => install(issued.certificate, issued.key), installed: async () => served.current?.info, scheduler, logger, onChange: changed });
+  } else {
+    const acme = tls.acme!;
+    // nginx needs a pair to start: the last one served, or a stand-in until the first order (a week, never renewed).
+    await served.begin(usable(previous, names, scheduler.now()) ? previous : await store.add(...pairOf(await selfSignedPair(names, 7, scheduler.now())), names, now()));
+    const order = await acmeOrder(config, acme, names, scheduler);
+    manager = new CertificateManager({ renewBeforeMs: acme.renewBefore, order, install: (issued) => install(issued.certificate, issued.key), installed: async () => (isPlaceholder(served.current) ? undefined : served.current?.info), scheduler, logger, onChange: changed });
+  }
+
+  return {
+    routesTls: () => {
+      const pair = served.current;
+      return pair ? { certificate: pair.certificate, key: pair.key, ...(tls.hsts ? { hstsSeconds: tls.hsts / 1000 } : {}) } : undefined;
+    },
+    attach: (publisher) => served.attach(publisher),
+    async start() {
+      await manager?.start();
+      await files?.start();
+      changed();
+    },
+    report,
+    renewNow: () => manager?.renewNow() ?? files!.reload(),
+    async close() {
+      await manager?.close();
+      await files?.close();
+    },
+    events,
+  };
+}
+
+/** Where `up --tls` keeps its CA: under the state dir, made once. */
+export function localCaDir(config: Pick<Config, "stateDir">): string {
+  return path.join(config.stateDir, "tls", "local-ca");
+}
+
+function pairOf(pair: { certificate: string; key: string }): [string, string] {
+  return [pair.certificate, pair.key];
+}
+
+/** The local CA's name as its certificates give their issuer: a pair from another CA (an old state dir) is not kept. */
+function rootSubject(ca: LocalCa): string {
+  return new X509Certificate(ca.rootPem).subject.replace(/\n/g, ", ");
+}

@@ -1,0 +1,246 @@
+// HTTPS by itself, for real: the controller orders a wildcard from Pebble (Let's Encrypt's test server) by DNS-01
+// through a real BIND (RFC 2136, TSIG), nginx serves it with HTTP/2 to a demo host, plain HTTP redirects; short-lived
+// certificates renew under a request loop with no failed request and one reload; with the ACME server down the old
+// certificate serves on, the next try waits, doctor warns. The operator's own files: a new pair served when they
+// change, a pair that does not match never reaches nginx. `up --tls`: the local CA's certificate, trusted by its root.
+import { X509Certificate } from "node:crypto";
+import { mkdtemp, rename, rm, writeFile } from "node:fs/promises";
+import os from "node:os";
+import path from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { TlsService } from "../../src/app/tls.js";
+import { localCaDir } from "../../src/app/tls.js";
+import { tlsCheckOf } from "../../src/cli/checks/tls.js";
+import { runTlsStatus } from "../../src/cli/commands/tls.js";
+import { LocalCa } from "../../src/tls/local-ca.js";
+import { readTlsReport, type TlsReport } from "../../src/tls/tls-status.js";
+import { startBind, type LocalBind } from "../support/bind.js";
+import { startPebble, type LocalPebble } from "../support/pebble.js";
+import { curlHttps, httpsGet } from "../support/https.js";
+import { freePort, launchAndWait, request, startStack, waitFor, type Stack } from "../support/stack.js";
+import { parseConfigText } from "../../src/config/load.js";
+import { up, withLocalTls } from "../../src/app/up.js";
+import { silentLogger } from "../../src/logger.js";
+import { systemScheduler } from "../../src/clock/system-scheduler.js";
+
+/** Resolves with the first report (now or after a change) that passes `check`. */
+function untilTls(tls: TlsService, what: string, check: (report: TlsReport) => boolean, timeoutMs = 60_000): Promise<TlsReport> {
+  if (check(tls.report())) return Promise.resolve(tls.report());
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => {
+      tls.events.off("changed", listener);
+      reject(new Error(`waited ${timeoutMs} ms for ${what}; last report: ${JSON.stringify(tls.report())}`));
+    }, timeoutMs);
+    const listener = (report: TlsReport) => {
+      if (!check(report)) return;
+      clearTimeout(timer);
+      tls.events.off("changed", listener);
+      resolve(report);
+    };
+    tls.events.on("changed", listener);
+  });
+}
+
+function lines() {
+  const out: string[] = [];
+  return { out, output: { line: (text: string) => void out.push(text) } as never };
+}
+
+describe("a wildcard by ACME DNS-01, served and renewed by nginx (Pebble, BIND)", () => {
+  let bind: LocalBind;
+  let pebble: LocalPebble;
+  let stack: Stack;
+  let tls: TlsService;
+  let tlsPort: number;
+  let root: string;
+  let rootFile: string;
+  let host: string;
+
+  beforeAll(async () => {
+    bind = await startBind();
+    // Certificates of 90 s, ordered again 70 s before their end: a renewal every 20 s.
+    pebble = await startPebble(bind.server, { validitySeconds: 90 });
+    tlsPort = await freePort();
+    stack = await startStack({
+      domain: bind.zone,
+      nginxYaml: `  listenTls: 127.0.0.1:${tlsPort}`,
+      beforeStart: (dir) => writeFile(path.join(dir, "pebble-ca.pem"), pebble.listenerCa),
+      extraYaml: `tls:
+  hsts: 365d
+  acme:
+    directory: ${pebble.directory}
+    directoryCa: pebble-ca.pem
+    email: ops@example.test
+    renewBefore: 70s
+    dns: { provider: rfc2136, server: "127.0.0.1:${bind.port}", keyName: ${bind.tsig.name}, keySecret: "${bind.tsig.secret}" }`,
+    });
+    tls = stack.controller!.tls!;
+    root = await pebble.issuingRoot();
+    rootFile = path.join(stack.dir, "pebble-root.pem");
+    await writeFile(rootFile, root);
+  }, 120_000);
+
+  afterAll(async () => {
+    await stack?.close();
+    await pebble?.stop();
+    await bind?.stop();
+  });
+
+  it("orders the domain and its wildcard; nginx serves them over HTTP/2 to a demo host, with HSTS; plain HTTP redirects but for ACME and the probe", async () => {
+    const report = await untilTls(tls, "the first certificate from Pebble", (current) => Boolean(current.certificate && !current.certificate.placeholder));
+    expect([...report.certificate!.names].sort()).toEqual([`*.${bind.zone}`, bind.zone]);
+    expect(report.certificate!.issuer).toMatch(/Pebble Intermediate/);
+    const demo = await launchAndWait(stack);
+    host = demo.host;
+    expect(host).toMatch(new RegExp(`^[a-z0-9]+\\.${bind.zone.replace(".", "\\.")}$`));
+
+    const page = await httpsGet(tlsPort, host, root);
+    expect(page.status).toBe(200);
+    expect(page.body).toContain("guestbook");
+    expect(page.headers["strict-transport-security"]).toBe("max-age=31536000");
+    // Trusted through Pebble's root alone (the stand-in would fail the handshake), for the demo's name.
+    expect(page.altNames.split(", ").sort()).toEqual([`DNS:*.${bind.zone}`, `DNS:${bind.zone}`]);
+    expect((await curlHttps(tlsPort, host, rootFile)).httpVersion).toBe("2");
+    expect((await curlHttps(tlsPort, bind.zone, rootFile)).status).toBe(200);
+
+    const plain = await stack.viaNginx(host, "/sign?name=ada");
+    expect(plain.status).toBe(308);
+    expect(plain.headers.location).toBe(`https://${host}:${tlsPort}/sign?name=ada`);
+    expect(plain.headers["strict-transport-security"]).toBeUndefined();
+    // Not redirected: an HTTP-01 check reaches the controller over plain HTTP.
+    expect((await stack.viaNginx(host, "/.well-known/acme-challenge/some-token")).status).not.toBe(308);
+    expect((await stack.viaNginx(host, "/__demo/generation")).status).toBe(200);
+  });
+
+  it("renews under a request loop through nginx: no request fails, one reload swaps the certificate", async () => {
+    // Renewals come every 20 s: this one is measured from a quiet moment.
+    await untilTls(tls, "no order under way", (current) => !current.ordering);
+    const before = tls.report().certificate!.notAfter;
+    const first = (await httpsGet(tlsPort, host, root)).fingerprint;
+    const reloadsBefore = stack.watcher.currentStatus().reloads;
+    const seen = new Set<string>([first]);
+    const failures: string[] = [];
+    let requests = 0;
+    let stop = false;
+    const loop = (async () => {
+      while (!stop) {
+        requests += 1;
+        // A new connection each time: a new handshake, so the swap shows at the next request.
+        const answer = await httpsGet(tlsPort, host, root).catch((error: Error) => ({ status: 0, body: error.message, fingerprint: "" }));
+        if (answer.status === 200) seen.add(answer.fingerprint);
+        else failures.push(`${answer.status} ${answer.body.slice(0, 200)}`);
+      }
+    })();
+    const renewed = await untilTls(tls, "a renewal", (current) => current.certificate?.notAfter !== before, 90_000);
+    await waitFor("the request loop to be served the renewed certificate", async () => seen.size >= 2 || undefined, 30_000, 20);
+    stop = true;
+    await loop;
+    expect(failures).toEqual([]);
+    expect(requests).toBeGreaterThan(1);
+    expect(seen.size).toBe(2);
+    expect(renewed.failures).toBe(0);
+    expect(stack.watcher.currentStatus().reloads - reloadsBefore).toBe(1);
+  });
+
+  it("keeps serving the old certificate with the ACME server down: the failure reported, the next try a minute on, doctor and `tls status` warn", async () => {
+    const served = (await httpsGet(tlsPort, host, root)).fingerprint;
+    await pebble.stop();
+    const failuresBefore = tls.report().failures;
+    await tls.renewNow();
+    const report = tls.report();
+    expect(report.failures).toBe(failuresBefore + 1);
+    expect(report.lastError!.message).toContain(`the certificate for ${bind.zone}, *.${bind.zone} was not issued by ${pebble.directory}: `);
+    expect(Date.parse(report.nextRenewalAt!) - systemScheduler.now()).toBeGreaterThanOrEqual(50_000);
+    expect((await httpsGet(tlsPort, host, root)).fingerprint).toBe(served);
+
+    const check = tlsCheckOf(report, systemScheduler.now());
+    expect(check.ok).toBe("warn");
+    expect(check.detail).toContain(`renewal failing (${report.failures} in a row, next try ${report.nextRenewalAt}): the certificate for`);
+    // The status file the CLI reads is written after each change.
+    await waitFor("the status file to hold the failure", async () => (await readTlsReport(stack.config.stateDir))?.failures === report.failures || undefined, 10_000, 20);
+    const { out, output } = lines();
+    expect(await runTlsStatus(stack.config, {}, output)).toBe(0);
+    expect(out.join("\n")).toContain(`*.${bind.zone}`);
+    expect(out.join("\n")).toContain("last error:");
+    expect(out.join("\n")).toContain("was not issued by");
+  });
+});
+
+describe("the operator's own certificate files, watched", () => {
+  let dir: string;
+  let ca: LocalCa;
+  let stack: Stack;
+  let tlsPort: number;
+  const domain = "demo.localhost";
+  const names = [domain, `*.${domain}`];
+  /** Both files replaced the way certbot's renewal replaces them: each renamed into place. */
+  const writePair = async (certificate: string, key: string) => {
+    await writeFile(path.join(dir, "key.pem.new"), key);
+    await rename(path.join(dir, "key.pem.new"), path.join(dir, "key.pem"));
+    await writeFile(path.join(dir, "cert.pem.new"), certificate);
+    await rename(path.join(dir, "cert.pem.new"), path.join(dir, "cert.pem"));
+  };
+
+  beforeAll(async () => {
+    dir = await mkdtemp(path.join(os.tmpdir(), "demo-launcher-tls-files-"));
+    ca = await LocalCa.open(path.join(dir, "ca"), systemScheduler.now());
+    const first = await ca.issue(names, 30, systemScheduler.now());
+    await writePair(first.certificate, first.key);
+    tlsPort = await freePort();
+    stack = await startStack({ nginxYaml: `  listenTls: 127.0.0.1:${tlsPort}`, extraYaml: `tls: { certificate: ${dir}/cert.pem, key: ${dir}/key.pem }` });
+  }, 120_000);
+
+  afterAll(async () => {
+    await stack?.close();
+    if (dir) await rm(dir, { recursive: true, force: true });
+  });
+
+  it("serves a new pair when the files change, and never one whose key is not the certificate's", async () => {
+    const tls = stack.controller!.tls!;
+    const firstServed = await httpsGet(tlsPort, domain, ca.rootPem);
+    expect(firstServed.status).toBe(200);
+
+    const second = await ca.issue(names, 40, systemScheduler.now());
+    const secondEnd = new X509Certificate(second.certificate).validTo;
+    await writePair(second.certificate, second.key);
+    await untilTls(tls, "the second pair", (report) => report.certificate?.notAfter === new Date(secondEnd).toISOString());
+    const served = await httpsGet(tlsPort, domain, ca.rootPem);
+    expect(served.fingerprint).toBe(new X509Certificate(second.certificate).fingerprint256);
+    expect(served.fingerprint).not.toBe(firstServed.fingerprint);
+
+    const reloads = stack.watcher.currentStatus().reloads;
+    const third = await ca.issue(names, 50, systemScheduler.now());
+    await writePair(third.certificate, second.key);
+    const refused = await untilTls(tls, "the mismatched pair refused", (report) => report.failures > 0);
+    expect(refused.lastError!.message).toBe("the key is not the certificate's (they do not form a pair)");
+    expect(refused.certificate!.notAfter).toBe(new Date(secondEnd).toISOString());
+    expect((await httpsGet(tlsPort, domain, ca.rootPem)).fingerprint).toBe(served.fingerprint);
+    expect(stack.watcher.currentStatus().reloads).toBe(reloads);
+
+    // Put right: served, and the failure is over.
+    await writePair(third.certificate, third.key);
+    await untilTls(tls, "the third pair", (report) => report.failures === 0 && report.certificate?.notAfter !== new Date(secondEnd).toISOString());
+    expect((await httpsGet(tlsPort, domain, ca.rootPem)).fingerprint).toBe(new X509Certificate(third.certificate).fingerprint256);
+  });
+});
+
+describe("`up --tls`: HTTPS on this machine from a local CA", () => {
+  it("serves the landing page and the console over HTTPS, trusted through the CA's root under the state dir", async () => {
+    const dir = await mkdtemp(path.join(os.tmpdir(), "demo-launcher-up-tls-"));
+    const [nginxPort, tlsPort, controllerPort] = [await freePort(), await freePort(), await freePort()];
+    const yaml = `namespace: uptls${Math.random().toString(36).slice(2, 8)}\nlisten: 127.0.0.1:${controllerPort}\nstateDir: state\nnginx: { listen: "127.0.0.1:${nginxPort}", listenTls: "127.0.0.1:${tlsPort}", configDir: nginx-config }\n`;
+    const handle = await up(withLocalTls(parseConfigText(yaml, path.join(dir, "config.yaml"), dir)), silentLogger);
+    try {
+      expect(handle.url).toBe(`https://demo.localhost:${tlsPort}/`);
+      const rootFile = path.join(localCaDir({ stateDir: path.join(dir, "state") }), "root.pem");
+      const landing = await curlHttps(tlsPort, "demo.localhost", rootFile);
+      expect(landing).toMatchObject({ httpVersion: "2", status: 200 });
+      const plain = await request(nginxPort, { host: "demo.localhost", path: "/" });
+      expect(plain.status).toBe(308);
+      expect(plain.headers.location).toBe(`https://demo.localhost:${tlsPort}/`);
+    } finally {
+      await handle.close();
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+});

@@ -1,0 +1,78 @@
+// The HTTPS config (tls:) and what routes.conf says of it: each way read with its defaults and paths, every mistake
+// named by key; the pair's files and HSTS in the routes file, an unsafe path refused; the URLs handed to visitors.
+import { describe, expect, it } from "vitest";
+import { parseConfigText } from "../../src/config/load.js";
+import { publicOrigin } from "../../src/http/context.js";
+import { RoutesRenderer } from "../../src/nginx/render.js";
+import { problemsOf } from "../support/config-problems.js";
+
+const ACME = `tls:
+  acme:
+    email: ops@example.org
+    dns: { provider: rfc2136, server: "ns1.example.org:5353", keyName: acme, keySecretFile: secrets/tsig }`;
+
+describe("tls config", () => {
+  it("reads an ACME order by RFC 2136 with its defaults, paths from the file's folder, and https URLs on 443", () => {
+    const config = parseConfigText(`domain: demo.example.org\n${ACME}\n`, "/etc/demo-launcher/config.yaml", "/etc/demo-launcher");
+    expect(config.tls?.acme).toMatchObject({ directory: "https://acme-v02.api.letsencrypt.org/directory", renewBefore: 30 * 86_400_000, email: "ops@example.org", dns: { provider: "rfc2136", server: "ns1.example.org:5353", keyName: "acme", keyAlgorithm: "hmac-sha256", keySecretFile: "/etc/demo-launcher/secrets/tsig", ttl: 60, propagationTimeout: 120_000 } });
+    expect(config.tls?.hsts).toBe(false);
+    expect(config.publicScheme).toBe("https");
+    expect(publicOrigin(config, "k3x9q2ab.demo.example.org")).toBe("https://k3x9q2ab.demo.example.org");
+  });
+
+  it("reads the exec provider's command as a line or a list, the operator's files, and the local CA", () => {
+    const line = parseConfigText(`tls:\n  acme:\n    dns: { provider: exec, command: "/usr/local/bin/dns-hook --zone example.org" }\n`, "c.yaml", "/srv");
+    expect(line.tls?.acme?.dns).toMatchObject({ provider: "exec", command: ["/usr/local/bin/dns-hook", "--zone", "example.org"] });
+    const list = parseConfigText(`tls:\n  acme:\n    dns: { provider: exec, command: [hook, "two words"], nameservers: ["192.0.2.53", "[2001:db8::53]:53"] }\n`, "c.yaml", "/srv");
+    expect(list.tls?.acme?.dns).toMatchObject({ command: ["hook", "two words"], nameservers: ["192.0.2.53", "[2001:db8::53]:53"] });
+    const files = parseConfigText(`tls: { certificate: live/fullchain.pem, key: /etc/ssl/private/demo.key, hsts: 365d }\n`, "c.yaml", "/srv");
+    expect(files.tls).toMatchObject({ certificate: "/srv/live/fullchain.pem", key: "/etc/ssl/private/demo.key", hsts: 365 * 86_400_000 });
+    const local = parseConfigText(`tls: { local: true }\nnginx: { listenTls: "127.0.0.1:9443" }\n`, "c.yaml", "/srv");
+    expect(local.tls?.local).toBe(true);
+    expect(publicOrigin(local, "demo.localhost")).toBe("https://demo.localhost:9443");
+    // Said outright, the scheme stays as given.
+    expect(parseConfigText(`publicScheme: http\ntls: { local: true }\n`, "c.yaml", "/srv").publicScheme).toBe("http");
+    expect(parseConfigText("", "c.yaml", "/srv").publicScheme).toBe("http");
+  });
+
+  it("names every mistake by key, value and what is allowed", () => {
+    const oneWay = "must have exactly one of: certificate and key (your own files), acme (ordered by DNS-01), local: true (a local CA)";
+    expect(problemsOf(`tls: { certificate: a.pem, acme: { dns: { provider: exec, command: x } } }\n`)).toEqual([`tls: {"certificate":"a.pem","acme":{"dns":{"provider":"exec","... is wrong: ${oneWay}`]);
+    expect(problemsOf(`tls: {}\n`)).toEqual([`tls: {} is wrong: ${oneWay}`]);
+    expect(problemsOf(`tls: { certificate: a.pem }\n`)).toEqual(["tls.key: is missing; it must be given with the other: certificate and key form a pair"]);
+    expect(problemsOf(`tls: { acme: { directory: "http://ca.example.org/dir", dns: { provider: route53 } } }\n`)).toEqual([
+      'tls.acme.directory: "http://ca.example.org/dir" is wrong: must be an https URL (ACME servers answer over HTTPS)',
+      'tls.acme.dns.provider: "route53" is wrong: must be a map whose provider is one of: rfc2136, exec',
+    ]);
+    expect(problemsOf(`tls: { acme: { dns: { provider: rfc2136, server: "ns1.example.org", keyName: acme, keySecret: "c2VjcmV0", keyAlgorithm: md5 } } }\n`)).toEqual([
+      'tls.acme.dns.keyAlgorithm: "md5" is wrong: must be one of: hmac-sha256, hmac-sha384, hmac-sha512, hmac-sha224, hmac-sha1',
+    ]);
+    expect(problemsOf(`tls: { acme: { dns: { provider: rfc2136, server: "ns1.example.org", keyName: acme, keySecret: "c2VjcmV0", keySecretFile: f } } }\n`)).toEqual(['tls.acme.dns: {"provider":"rfc2136","server":"ns1.example.org","keyName... is wrong: must have exactly one of keySecret and keySecretFile']);
+    expect(problemsOf(`tls: { acme: { renewBefore: soon, dns: { provider: exec, command: [] } }, hsts: yes }\n`)).toEqual([
+      "tls.acme.dns.command: [] is wrong: must name a program",
+      'tls.acme.renewBefore: "soon" is wrong: must be a number followed by ms, s, m, h or d (for example 90s, 10m, 1h)',
+      'tls.hsts: "yes" is wrong: must be false or a duration such as 365d',
+    ]);
+  });
+});
+
+describe("routes.conf and HTTPS", () => {
+  const controller = { host: "127.0.0.1", port: 8081 };
+
+  it("names the installed pair at the http level, and HSTS for HTTPS answers only", () => {
+    const text = new RoutesRenderer(undefined, { tls: () => ({ certificate: "/var/lib/demo-launcher/nginx/tls/0123456789abcdef/fullchain.pem", key: "/var/lib/demo-launcher/nginx/tls/0123456789abcdef/privkey.pem", hstsSeconds: 31_536_000 }) }).render({ generation: 3, controller, routes: [] });
+    expect(text).toContain("ssl_certificate /var/lib/demo-launcher/nginx/tls/0123456789abcdef/fullchain.pem;\nssl_certificate_key /var/lib/demo-launcher/nginx/tls/0123456789abcdef/privkey.pem;\n");
+    expect(text).toContain('map $scheme $demo_launcher_hsts {\n    default "";\n    https "max-age=31536000";\n}');
+  });
+
+  it("without tls: no certificate, and an HSTS variable that adds no header (the site file may name it)", () => {
+    const text = new RoutesRenderer().render({ generation: 1, controller, routes: [] });
+    expect(text).not.toContain("ssl_certificate");
+    expect(text).toContain('map $scheme $demo_launcher_hsts {\n    default "";\n}');
+  });
+
+  it("refuses a certificate path nginx would read as more than a path", () => {
+    const renderer = new RoutesRenderer(undefined, { tls: () => ({ certificate: "/srv/a.pem; include /etc/shadow", key: "/srv/a.key" }) });
+    expect(() => renderer.render({ generation: 1, controller, routes: [] })).toThrow('refusing the certificate path "/srv/a.pem; include /etc/shadow"');
+  });
+});
