@@ -15,7 +15,7 @@ import { dockerConfigCredentials, type RegistryCredentials } from "../docker/pul
 import { egressNetworks, environmentNetworks, FirewallKeeper, type GuardedNetwork } from "../firewall/keeper.js";
 import { buildServer } from "../http/server.js";
 import type { Logger } from "../logger.js";
-import { DEFAULT_TEMPLATES_DIR, RoutesRenderer } from "../nginx/render.js";
+import { DEFAULT_TEMPLATES_DIR, RoutesRenderer, type RoutesTls } from "../nginx/render.js";
 import { nginxRoutes } from "../nginx/nginx-routes.js";
 import { readWatcherStatus } from "../nginx/watcher-status.js";
 import { httpReadinessProbe } from "../probe/http.js";
@@ -74,8 +74,8 @@ export interface ControllerOptions {
 }
 
 /** How this config's routes file is rendered (the operator's templates, the seen log, HTTPS); `render` uses the same. */
-export function routesRenderer(config: Config, templatesDir: string, logger: Logger, tls?: TlsService): RoutesRenderer {
-  return new RoutesRenderer(templatesDir, { ...(config.templatesDir ? { operatorDir: config.templatesDir } : {}), ...(config.nginx.seenLog ? { seenLog: config.nginx.seenLog } : {}), ...(tls ? { tls: () => tls.routesTls() } : {}), logger });
+export function routesRenderer(config: Config, templatesDir: string, logger: Logger, tls?: () => RoutesTls | undefined): RoutesRenderer {
+  return new RoutesRenderer(templatesDir, { ...(config.templatesDir ? { operatorDir: config.templatesDir } : {}), ...(config.nginx.seenLog ? { seenLog: config.nginx.seenLog } : {}), ...(tls ? { tls } : {}), logger });
 }
 
 /** The demos' networks on one host: one per egress policy in use. */
@@ -149,7 +149,7 @@ async function startHolding(given: Config, options: ControllerOptions, docker: D
   const templatesDir = options.templatesDir ?? DEFAULT_TEMPLATES_DIR;
   // HTTPS first: routes.conf names the pair nginx serves from its very first generation.
   const tls = await prepareTls(config, scheduler, options.logger);
-  const renderer = routesRenderer(config, templatesDir, options.logger, tls);
+  const renderer = routesRenderer(config, templatesDir, options.logger, tls && (() => tls.routesTls()));
   const routes = nginxRoutes(config, renderer, scheduler, options.logger);
   tls?.attach(routes);
   // nginx logs requests to previews; reading that log is how idle previews are found (and used ones kept).

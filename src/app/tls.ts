@@ -113,10 +113,7 @@ export async function prepareTls(config: Config, scheduler: Scheduler, logger: L
   }
 
   return {
-    routesTls: () => {
-      const pair = served.current;
-      return pair ? { certificate: pair.certificate, key: pair.key, ...(tls.hsts ? { hstsSeconds: tls.hsts / 1000 } : {}) } : undefined;
-    },
+    routesTls: () => routesTlsOf(served.current, tls),
     attach: (publisher) => served.attach(publisher),
     async start() {
       await manager?.start();
@@ -131,6 +128,11 @@ export async function prepareTls(config: Config, scheduler: Scheduler, logger: L
     },
     events,
   };
+}
+
+/** What routes.conf says of a pair: its files, and HSTS when the config asks for it. */
+export function routesTlsOf(pair: InstalledPair | undefined, tls: NonNullable<Config["tls"]>): RoutesTls | undefined {
+  return pair ? { certificate: pair.certificate, key: pair.key, ...(tls.hsts ? { hstsSeconds: tls.hsts / 1000 } : {}) } : undefined;
 }
 
 /** Where `up --tls` keeps its CA: under the state dir, made once. */

@@ -17,7 +17,8 @@ describe("shipped production files", () => {
     for (const file of ["locations.conf", "proxy.conf"]) await writeFile(path.join(dir, "demo-launcher", file), await readFile(path.join(PACKAGE_ROOT, "nginx", file), "utf8"));
     await execa("openssl", ["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj", "/CN=demo.example.org", "-keyout", path.join(dir, "key.pem"), "-out", path.join(dir, "cert.pem")]);
     // With a preview (its requests logged for idle stop) beside the operator's own access log, as on Debian.
-    const renderer = new RoutesRenderer(undefined, { seenLog: path.join(dir, "seen.log") });
+    // The certificate is the one routes.conf names (the controller's tls:), with HSTS on.
+    const renderer = new RoutesRenderer(undefined, { seenLog: path.join(dir, "seen.log"), tls: () => ({ certificate: path.join(dir, "cert.pem"), key: path.join(dir, "key.pem"), hstsSeconds: 31_536_000 }) });
     const routes = renderer.render({ generation: 1, controller: { host: "127.0.0.1", port: 8081 }, routes: [{ id: "abcd1234", host: "abcd1234.demo.example.org", backends: ["127.0.0.1:20001"] }, { id: "shared01", host: "shared01.demo.example.org", backends: ["127.0.0.1:20002", "127.0.0.1:20003"] }, { id: "web-main", host: "web-main.demo.example.org", backends: ["127.0.0.1:20004"], watched: true }] });
     expect(renderer.writesSeenLog).toBe(true);
     expect(routes).toMatch(/web-main\.demo\.example\.org 1;/);
@@ -25,8 +26,6 @@ describe("shipped production files", () => {
     const site = (await readFile(path.join(PACKAGE_ROOT, "nginx/site.conf"), "utf8"))
       .replaceAll("/var/lib/demo-launcher/nginx/routes.conf", path.join(dir, "routes.conf"))
       .replace("/var/lib/nginx/demo-launcher-auth", path.join(dir, "auth-cache"))
-      .replace("/etc/letsencrypt/live/demo.example.org/fullchain.pem", path.join(dir, "cert.pem"))
-      .replace("/etc/letsencrypt/live/demo.example.org/privkey.pem", path.join(dir, "key.pem"))
       .replace(/listen (\[::\]:)?(80|443)/g, (_match, v6, port) => `listen ${v6 ? "[::1]:" : "127.0.0.1:"}${port === "80" ? 18080 : 18443}`);
     await writeFile(path.join(dir, "site.conf"), site);
     await writeFile(
@@ -41,9 +40,14 @@ describe("shipped production files", () => {
   it("the site sets timeouts, a body limit, security headers, and refuses names it does not serve", async () => {
     const site = await readFile(path.join(PACKAGE_ROOT, "nginx/site.conf"), "utf8");
     const demoServer = site.slice(site.lastIndexOf("server {"));
-    for (const directive of [/client_max_body_size \d+m;/, /client_header_timeout \d+s;/, /client_body_timeout \d+s;/, /send_timeout \d+s;/, /keepalive_timeout \d+s;/, /server_tokens off;/, /add_header Strict-Transport-Security "max-age=\d+" always;/]) {
+    for (const directive of [/client_max_body_size \d+m;/, /client_header_timeout \d+s;/, /client_body_timeout \d+s;/, /send_timeout \d+s;/, /keepalive_timeout \d+s;/, /server_tokens off;/, /add_header Strict-Transport-Security \$demo_launcher_hsts always;/, /ssl_protocols TLSv1\.2 TLSv1\.3;/]) {
       expect(demoServer).toMatch(directive);
     }
+    // Plain HTTP redirects, but for ACME's HTTP-01 checks and the routes probe.
+    const plainServer = site.slice(site.indexOf("server {\n    listen 80;"), site.lastIndexOf("server {"));
+    expect(plainServer).toMatch(/location \^~ \/\.well-known\/acme-challenge\/ \{ proxy_pass http:\/\/demo_launcher_controller;/);
+    expect(plainServer).toMatch(/location = \/__demo\/generation \{/);
+    expect(plainServer).toMatch(/location \/ \{ return 308 https:\/\/\$host\$request_uri; \}/);
     const defaultServer = site.slice(site.indexOf("server {"), site.indexOf("}", site.indexOf("server {")));
     expect(defaultServer).toMatch(/listen 443 ssl http2 default_server;/);
     expect(defaultServer).toMatch(/ssl_reject_handshake on;/);

@@ -4,7 +4,8 @@
 // certificate serves on, the next try waits, doctor warns. The operator's own files: a new pair served when they
 // change, a pair that does not match never reaches nginx. `up --tls`: the local CA's certificate, trusted by its root.
 import { X509Certificate } from "node:crypto";
-import { mkdtemp, rename, rm, writeFile } from "node:fs/promises";
+import { mkdtemp, readFile, rename, rm, writeFile } from "node:fs/promises";
+import { execa } from "execa";
 import os from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -216,6 +217,17 @@ describe("the operator's own certificate files, watched", () => {
     expect(refused.certificate!.notAfter).toBe(new Date(secondEnd).toISOString());
     expect((await httpsGet(tlsPort, domain, ca.rootPem)).fingerprint).toBe(served.fingerprint);
     expect(stack.watcher.currentStatus().reloads).toBe(reloads);
+
+    // A pair our check lets through but nginx's OpenSSL refuses (an RSA key of 512 bits): nginx -t fails on the routes
+    // file naming it, the watcher keeps the last good one, and the controller goes back to the pair that serves.
+    await execa("openssl", ["req", "-x509", "-newkey", "rsa:512", "-nodes", "-days", "30", "-subj", `/CN=${domain}`, "-addext", `subjectAltName=DNS:${domain},DNS:*.${domain}`, "-keyout", path.join(dir, "weak.key"), "-out", path.join(dir, "weak.pem")]);
+    await writePair(await readFile(path.join(dir, "weak.pem"), "utf8"), await readFile(path.join(dir, "weak.key"), "utf8"));
+    const weak = await untilTls(tls, "the weak pair refused by nginx", (report) => report.lastError?.message.startsWith("nginx refused it") === true);
+    expect(weak.lastError!.message).toContain("ee key too small");
+    expect(weak.certificate!.notAfter).toBe(new Date(secondEnd).toISOString());
+    expect((await httpsGet(tlsPort, domain, ca.rootPem)).fingerprint).toBe(served.fingerprint);
+    expect(await readFile(path.join(stack.config.nginx.configDir, "routes.conf"), "utf8")).toContain(tls.routesTls()!.certificate);
+    expect(await readFile(tls.routesTls()!.certificate, "utf8")).toBe(second.certificate);
 
     // Put right: served, and the failure is over.
     await writePair(third.certificate, third.key);

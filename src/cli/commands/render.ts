@@ -11,6 +11,8 @@ import { parseLabels, type Demo } from "../../core/model.js";
 import { demoRoutes } from "../../core/routing/routes.js";
 import { connectDocker } from "../../docker/runtime.js";
 import { RoutesFile } from "../../nginx/routes-file.js";
+import { CertificateStore } from "../../tls/certificate-files.js";
+import { routesTlsOf } from "../../app/tls.js";
 import { httpReadinessProbe } from "../../probe/http.js";
 import { systemScheduler } from "../../clock/system-scheduler.js";
 import { accessPolicyOf } from "../../app/access.js";
@@ -28,7 +30,10 @@ export function defineRender(program: Command, cli: CliContext): void {
 export async function runRender(config: Config, out: Output = stdout): Promise<number> {
   // The config's runtime: on a swarm the demos are services, listed through the manager.
   const runtime = await runtimeFor(config, connectDocker(), true, { readOnly: true });
-  const routesFile = new RoutesFile(config.nginx.configDir, config.nginx.controller, routesRenderer(config, DEFAULT_TEMPLATES_DIR, consoleLogger("render")));
+  // With tls: the pair the controller last saw served, as it names it.
+  const pair = config.tls ? await new CertificateStore(config.nginx.configDir).current() : undefined;
+  const tls = config.tls ? () => routesTlsOf(pair, config.tls!) : undefined;
+  const routesFile = new RoutesFile(config.nginx.configDir, config.nginx.controller, routesRenderer(config, DEFAULT_TEMPLATES_DIR, consoleLogger("render"), tls));
   const containers = await runtime.list(config.namespace);
   const demos = new Map<string, Demo>();
   await Promise.all(
