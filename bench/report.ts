@@ -7,6 +7,7 @@ import { readRecordFile, writeRecordFile } from "../test/support/records.js";
 import { previewRows, type PreviewResults } from "./previews.js";
 import { webhookRows, type WebhookResults } from "./webhooks.js";
 import { screenshotRows, type ScreenshotResults } from "./screenshots.js";
+import { tlsRows, type TlsResults } from "./tls.js";
 import { databaseRows, type DatabaseResults } from "./databases.js";
 import { environmentRows, type EnvironmentResults } from "./environments.js";
 import { metricsRows, type MetricsResults } from "./metrics.js";
@@ -70,6 +71,7 @@ export function tableRows(results: Results): Array<{ key: string; cells: string[
   if (results.previews) add("previews", ...previewRows(results.previews as PreviewResults));
   if (results.webhooks) add("webhooks", ...webhookRows(results.webhooks as WebhookResults));
   if (results.screenshots) add("screenshots", ...screenshotRows(results.screenshots as ScreenshotResults));
+  if (results.tls) add("tls", ...tlsRows(results.tls as TlsResults));
   if (results.databases) add("databases", ...databaseRows(results.databases as DatabaseResults));
   if (results.environments) add("environments", ...environmentRows(results.environments as EnvironmentResults));
   if (results.metrics) add("metrics", ...metricsRows(results.metrics as MetricsResults));

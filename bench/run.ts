@@ -17,6 +17,7 @@ import { replacementUnderLoad } from "./replacement.js";
 import { previewsBench } from "./previews.js";
 import { webhooksBench } from "./webhooks.js";
 import { screenshotsBench } from "./screenshots.js";
+import { tlsBench } from "./tls.js";
 import { databasesBench } from "./databases.js";
 import { environmentsBench } from "./environments.js";
 import { metricsBench } from "./metrics.js";
@@ -420,6 +421,7 @@ const sections: Array<[string, "core" | "heavy", () => Promise<void>]> = [
   ["previews", "heavy", async () => void (results.previews = await previewsBench(SIZE.previews, log))],
   ["webhooks", "heavy", async () => void (results.webhooks = await webhooksBench(SIZE.previews, log))],
   ["screenshots", "heavy", async () => void (results.screenshots = await screenshotsBench(SIZE.previews, log))],
+  ["tls", "heavy", async () => void (results.tls = await tlsBench(quick ? 100 : 400, log))],
   ["databases", "heavy", async () => void (results.databases = await databasesBench(SIZE.previews, log))],
   ["environments", "heavy", async () => void (results.environments = await environmentsBench(quick ? 3 : 7, log))],
   ["metrics", "core", async () => void (results.metrics = await metricsBench(SIZE.cold, SAMPLE_IMAGE, log))],

@@ -39,6 +39,22 @@ export async function newAccountKey(): Promise<string> {
 }
 
 /**
+ * The account of this key: found (a renewal, a restart), or made. acme-client's own way would send an existing
+ * account an update holding only the terms, which servers refuse ("use POST-as-GET"): every renewal without an
+ * e-mail address would fail. A changed address is updated.
+ */
+async function useAccount(client: acme.Client, email: string | undefined): Promise<void> {
+  const contact = email ? { contact: [`mailto:${email}`] } : {};
+  try {
+    const account = (await client.createAccount({ onlyReturnExisting: true })) as { contact?: string[] };
+    if (email && !(account.contact ?? []).includes(`mailto:${email}`)) await client.updateAccount(contact);
+  } catch (error) {
+    if (!/accountDoesNotExist|does not exist|no account exists|unable to find existing account/i.test(error instanceof Error ? error.message : String(error))) throw error;
+    await client.createAccount({ termsOfServiceAgreed: true, ...contact });
+  }
+}
+
+/**
  * One order, from account to certificate. Throws with the ACME server's problem (its `detail`) when it refuses, or
  * with the DNS provider's words when the record could not be put in or was not seen in time (the ACME server is then
  * never asked to validate, so a DNS problem costs no failed validation against its rate limits).
@@ -53,6 +69,7 @@ export async function orderCertificate(order: AcmeOrder): Promise<IssuedCertific
   const [key, csr] = await acme.crypto.createCsr({ altNames: order.names }, await acme.crypto.createPrivateEcdsaKey("P-256"));
   const placed: Array<{ name: string; value: string }> = [];
   try {
+    await useAccount(client, order.email);
     const certificate = await client.auto({
       csr,
       ...(order.email ? { email: order.email } : {}),

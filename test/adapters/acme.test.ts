@@ -16,7 +16,7 @@ describe("ordering a wildcard certificate by DNS-01 (Pebble, BIND)", () => {
   let pebble: LocalPebble;
   let accountKey: string;
   const rfc2136 = () => new Rfc2136Provider({ server: "127.0.0.1", port: bind.port, zone: bind.zone, tsig: bind.tsig, ttl: 60, timeoutMs: 10_000 });
-  const order = (provider: DnsProvider, lookup = lookupTxt, key = accountKey) => orderCertificate({ directory: pebble.directory, directoryCa: pebble.listenerCa, email: "ops@example.test", accountKey: key, names: [bind.zone, `*.${bind.zone}`], provider, nameservers: [bind.server], lookup, scheduler: systemScheduler });
+  const order = (provider: DnsProvider, lookup = lookupTxt, key = accountKey, email: string | undefined = "ops@example.test") => orderCertificate({ directory: pebble.directory, directoryCa: pebble.listenerCa, ...(email ? { email } : {}), accountKey: key, names: [bind.zone, `*.${bind.zone}`], provider, nameservers: [bind.server], lookup, scheduler: systemScheduler });
 
   beforeAll(async () => {
     bind = await startBind();
@@ -42,6 +42,16 @@ describe("ordering a wildcard certificate by DNS-01 (Pebble, BIND)", () => {
     expect(leaf.verify(intermediate.publicKey)).toBe(true);
     expect(intermediate.verify(root.publicKey)).toBe(true);
     expect(await lookupTxt(bind.server, `_acme-challenge.${bind.zone}`)).toEqual([]);
+  });
+
+  it("orders again with the same account, with or without an e-mail address (a renewal, a restart)", async () => {
+    // acme-client alone sends an existing account an update of the terms only, which Pebble (like the RFC) refuses.
+    const key = await newAccountKey();
+    const first = await order(rfc2136(), lookupTxt, key, undefined);
+    const second = await order(rfc2136(), lookupTxt, key, undefined);
+    expect(second.certificate).not.toBe(first.certificate);
+    // An address given later is written to the same account.
+    expect((await order(rfc2136(), lookupTxt, key, "new@example.test")).names).toEqual([bind.zone, `*.${bind.zone}`]);
   });
 
   it("reports a refused validation in the ACME problem's words, and takes its record out", async () => {
