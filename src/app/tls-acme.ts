@@ -12,6 +12,7 @@ import { newAccountKey, orderCertificate, type IssuedCertificate } from "../tls/
 import { ExecProvider } from "../tls/exec-provider.js";
 import { Rfc2136Provider } from "../tls/rfc2136.js";
 import { authoritativeServers, lookupTxt, serverAddress } from "../tls/txt-lookup.js";
+import type { Http01Challenges } from "../tls/http01.js";
 
 /** The account key: the configured file, or `<stateDir>/tls/acme-account.pem`; made (0600) when it is not there yet. */
 async function accountKey(config: Config, acme: AcmeConfig): Promise<string> {
@@ -36,8 +37,15 @@ function splitServer(server: string): { host: string; port: number } {
   return { host: match[1] ?? match[2]!, port: Number(match[3] ?? 53) };
 }
 
-/** Builds the order once (files read, the provider made); each call of the answer is one order. */
-export async function acmeOrder(config: Config, acme: AcmeConfig, names: string[], scheduler: Scheduler): Promise<() => Promise<IssuedCertificate>> {
+export interface AcmeOrders {
+  /** The domain and its wildcard, by DNS-01. */
+  wildcard(): Promise<IssuedCertificate>;
+  /** One of a demo's own names, by HTTP-01 (its answers put up where the controller serves them). */
+  host(name: string): Promise<IssuedCertificate>;
+}
+
+/** Builds the orders once (files read, the provider made); each call is one order, all of one account. */
+export async function acmeOrders(config: Config, acme: AcmeConfig, names: string[], scheduler: Scheduler, http01: Http01Challenges): Promise<AcmeOrders> {
   const key = await accountKey(config, acme);
   const directoryCa = acme.directoryCa ? await readSetting(acme.directoryCa, "tls.acme.directoryCa") : undefined;
   const dns = acme.dns;
@@ -53,9 +61,13 @@ export async function acmeOrder(config: Config, acme: AcmeConfig, names: string[
     provider = new ExecProvider(dns.command);
     defaultServers = () => authoritativeServers(config.domain);
   }
-  return async () => {
-    // Asked at each order: a zone's servers can change between renewals months apart.
-    const nameservers = dns.nameservers ? await Promise.all(dns.nameservers.map(serverAddress)) : await defaultServers();
-    return orderCertificate({ directory: acme.directory, ...(directoryCa ? { directoryCa } : {}), ...(acme.email ? { email: acme.email } : {}), accountKey: key, names, provider, nameservers, lookup: lookupTxt, scheduler, propagationTimeoutMs: dns.propagationTimeout });
+  const account = { directory: acme.directory, ...(directoryCa ? { directoryCa } : {}), ...(acme.email ? { email: acme.email } : {}), accountKey: key, scheduler };
+  return {
+    async wildcard() {
+      // Asked at each order: a zone's servers can change between renewals months apart.
+      const nameservers = dns.nameservers ? await Promise.all(dns.nameservers.map(serverAddress)) : await defaultServers();
+      return orderCertificate({ ...account, names, provider, nameservers, lookup: lookupTxt, propagationTimeoutMs: dns.propagationTimeout });
+    },
+    host: (name) => orderCertificate({ ...account, names: [name], http01 }),
   };
 }

@@ -14,8 +14,13 @@ import { CertificateStore, covers, type InstalledPair } from "../tls/certificate
 import { CertificateManager } from "../tls/certificate-manager.js";
 import { LocalCa, PLACEHOLDER_ISSUER, selfSignedPair } from "../tls/local-ca.js";
 import { ServedPair, type PairPublisher } from "../tls/served-pair.js";
-import { writeTlsReport, type TlsReport } from "../tls/tls-status.js";
-import { acmeOrder } from "./tls-acme.js";
+import { tlsStatusFile, type TlsReport } from "../tls/tls-status.js";
+import { serialWriter } from "../files/atomic.js";
+import { acmeOrders } from "./tls-acme.js";
+import { HostCertificates } from "./tls-hosts.js";
+import { Http01Challenges } from "../tls/http01.js";
+import type { AcmeAnswers } from "../http/routes/acme-challenges.js";
+import { formatAddress } from "../nginx/render.js";
 import { CertificateFilesWatch } from "../tls/files-watch.js";
 
 /** The operator's own files get a warning this long before their end (nobody here renews them). */
@@ -32,6 +37,12 @@ export interface TlsService {
   report(): TlsReport;
   /** Orders now (acme, local) or reads the files again; resolves when that ended, either way. */
   renewNow(): Promise<void>;
+  /** Orders a shared demo's own name now; resolves when that ended, either way. */
+  renewHost(host: string): Promise<void>;
+  /** A demo became ready: a shared demo's own names get their certificates now. */
+  demoReady(id: string): void;
+  /** HTTP-01 answers and the `ask` check, for the HTTP server. */
+  acme: AcmeAnswers;
   close(): Promise<void>;
   readonly events: EventEmitter<{ changed: [TlsReport] }>;
 }
@@ -51,18 +62,28 @@ function isPlaceholder(pair: InstalledPair | undefined): boolean {
   return Boolean(pair?.info.issuer.includes(PLACEHOLDER_ISSUER));
 }
 
-export async function prepareTls(config: Config, scheduler: Scheduler, logger: Logger): Promise<TlsService | undefined> {
+/**
+ * `liveHost`: whether a shared demo's own name belongs to a demo that is live now (certificates are ordered for those
+ * names only, and the `ask` check says so).
+ */
+export async function prepareTls(config: Config, scheduler: Scheduler, logger: Logger, liveHost: (host: string) => boolean): Promise<TlsService | undefined> {
   const tls = config.tls;
   if (!tls) return undefined;
+  const challenges = new Http01Challenges();
+  const customHosts = Object.values(config.shared).flatMap((shared) => shared.hosts);
   const names = tlsNames(config.domain);
   const store = new CertificateStore(config.nginx.configDir);
-  const served = new ServedPair(store, async () => (await readWatcherStatus(config.nginx.configDir))?.lastError?.message, logger);
+  // nginx's words for the routes file it refused last (the watcher's status): why a new pair was not served.
+  const refusal = async () => (await readWatcherStatus(config.nginx.configDir))?.lastError?.message;
+  const served = new ServedPair(store, refusal, logger);
+  const hostOptions = { config, hosts: customHosts, mayIssue: liveHost, refusal, scheduler, logger };
   const now = () => new Date(scheduler.now());
   const events = new EventEmitter<{ changed: [TlsReport] }>();
   const mode: TlsReport["mode"] = tls.acme ? "acme" : tls.local ? "local" : "files";
   const previous = await store.current().catch(() => undefined);
   let manager: CertificateManager | undefined;
   let files: CertificateFilesWatch | undefined;
+  let hosts: HostCertificates | undefined;
 
   const report = (): TlsReport => {
     const pair = served.current;
@@ -78,12 +99,14 @@ export async function prepareTls(config: Config, scheduler: Scheduler, logger: L
       failures: status?.failures ?? 0,
       ...(status?.lastError ? { lastError: { message: status.lastError.message, at: new Date(status.lastError.at).toISOString() } } : {}),
       ...(warning ? { warning } : {}),
+      ...(hosts && customHosts.length > 0 ? { hosts: hosts.report() } : {}),
     };
   };
+  // In order, each with the report as it is at its turn: the newest state is the one left on disk.
+  const writeReport = serialWriter(tlsStatusFile(config.stateDir), (error) => logger.warn(`tls: cannot write ${tlsStatusFile(config.stateDir)}: ${describeError(error)}`));
   const changed = () => {
-    const current = report();
-    events.emit("changed", current);
-    void writeTlsReport(config.stateDir, current).catch((error) => logger.warn(`tls: cannot write ${config.stateDir}/tls-status.json: ${describeError(error)}`));
+    events.emit("changed", report());
+    void writeReport(() => `${JSON.stringify(report(), null, 2)}\n`).catch(() => {});
   };
   const install = async (certificate: string, key: string) => {
     const pair = await store.add(certificate, key, names, now());
@@ -104,27 +127,46 @@ export async function prepareTls(config: Config, scheduler: Scheduler, logger: L
     const issue = async () => ({ ...(await ca.issue(names, LOCAL_DAYS, scheduler.now())), names });
     await served.begin(usable(previous, names, scheduler.now()) && previous.info.issuer === rootSubject(ca) ? previous : await store.add(...pairOf(await issue()), names, now()));
     manager = new CertificateManager({ renewBeforeMs: 30 * 86_400_000, order: issue, install: (issued) => install(issued.certificate, issued.key), installed: async () => served.current?.info, scheduler, logger, onChange: changed });
+    hosts = new HostCertificates({ ...hostOptions, renewBeforeMs: 30 * 86_400_000, onChange: changed, order: async (host) => ({ ...(await ca.issue([host], LOCAL_DAYS, scheduler.now())), names: [host] }) });
   } else {
     const acme = tls.acme!;
     // nginx needs a pair to start: the last one served, or a stand-in until the first order (a week, never renewed).
     await served.begin(usable(previous, names, scheduler.now()) ? previous : await store.add(...pairOf(await selfSignedPair(names, 7, scheduler.now())), names, now()));
-    const order = await acmeOrder(config, acme, names, scheduler);
-    manager = new CertificateManager({ renewBeforeMs: acme.renewBefore, order, install: (issued) => install(issued.certificate, issued.key), installed: async () => (isPlaceholder(served.current) ? undefined : served.current?.info), scheduler, logger, onChange: changed });
+    const orders = await acmeOrders(config, acme, names, scheduler, challenges);
+    hosts = new HostCertificates({ ...hostOptions, renewBeforeMs: acme.renewBefore, onChange: changed, order: (host) => orders.host(host) });
+    manager = new CertificateManager({ renewBeforeMs: acme.renewBefore, order: () => orders.wildcard(), install: (issued) => install(issued.certificate, issued.key), installed: async () => (isPlaceholder(served.current) ? undefined : served.current?.info), scheduler, logger, onChange: changed });
   }
 
+  await hosts?.load();
+  const listen = listenersOf(config);
+
   return {
-    routesTls: () => routesTlsOf(served.current, tls),
-    attach: (publisher) => served.attach(publisher),
+    routesTls: () => {
+      const main = routesTlsOf(served.current, tls);
+      if (!main || customHosts.length === 0) return main;
+      // A name of its own is served with its pair, or the main one where that covers it (your own files may).
+      const ownPair = (host: string) => hosts?.pairOf(host) ?? (served.current && !isPlaceholder(served.current) && served.current.info.names.some((name) => covers(name, host)) ? served.current : undefined);
+      return { ...main, listen, hosts: customHosts.map((host) => ({ host, ...(ownPair(host) ? { certificate: ownPair(host)!.certificate, key: ownPair(host)!.key } : {}) })) };
+    },
+    attach: (publisher) => {
+      served.attach(publisher);
+      hosts?.attach(publisher);
+    },
     async start() {
       await manager?.start();
       await files?.start();
+      await hosts?.start();
       changed();
     },
     report,
     renewNow: () => manager?.renewNow() ?? files!.reload(),
+    renewHost: (host) => (hosts ? hosts.renewNow(host) : Promise.reject(new Error("names of their own get certificates with tls.acme or tls.local only"))),
+    demoReady: (id) => void hosts?.demoLive(Object.hasOwn(config.shared, id) ? config.shared[id]!.hosts : []),
+    acme: { answer: (token) => challenges.answer(token), mayIssue: liveHost },
     async close() {
       await manager?.close();
       await files?.close();
+      await hosts?.close();
     },
     events,
   };
@@ -133,6 +175,14 @@ export async function prepareTls(config: Config, scheduler: Scheduler, logger: L
 /** What routes.conf says of a pair: its files, and HSTS when the config asks for it. */
 export function routesTlsOf(pair: InstalledPair | undefined, tls: NonNullable<Config["tls"]>): RoutesTls | undefined {
   return pair ? { certificate: pair.certificate, key: pair.key, ...(tls.hsts ? { hstsSeconds: tls.hsts / 1000 } : {}) } : undefined;
+}
+
+/** Where nginx listens, for the servers of demos' own names: the private nginx's addresses, or production's 80 and 443. */
+function listenersOf(config: Config): NonNullable<RoutesTls["listen"]> {
+  const { listenTls } = config.nginx;
+  if (!listenTls) return { plain: ["80", "[::]:80"], tls: ["443", "[::]:443"], redirectPort: config.publicPort && config.publicPort !== 443 ? `:${config.publicPort}` : "" };
+  const port = config.publicPort ?? listenTls.port;
+  return { plain: [formatAddress(config.nginx.listen)], tls: [formatAddress(listenTls)], redirectPort: port === 443 ? "" : `:${port}` };
 }
 
 /** Where `up --tls` keeps its CA: under the state dir, made once. */

@@ -143,6 +143,7 @@ export const CONFIG_DESCRIPTIONS: Readonly<Record<string, KeyDescription>> = {
   "shared.<name>.reset": "when it is reset (blue-green): a cron expression such as `0 3 * * *`",
   "shared.<name>.timeZone": "the time zone of `reset`",
   "shared.<name>.access": "who may open its demos: `public` (default), `signin` (the console's OpenID provider; `{ mode: signin, allow: { emails, domains, groups } }`, admins always), `password` (`{ mode: password, password: <hash> }`, or set per demo through the API); its app's otherwise",
+  "shared.<name>.hosts": "names of its own beside `<name>.<domain>` (`shop.example.org`, pointed at this host in DNS), routed to it; with `tls.acme` (or `tls.local`) each gets its own certificate by HTTP-01 once the demo is live, never for a name of no live demo; public demos only",
   "shared.<name>.source": "the state source it is reset to (default: the app's default)",
   "apps.<name>.image": "the image the app runs (or `compose` instead)",
   "apps.<name>.port": "the port the app listens on in the container (with `compose`: `route.port`)",

@@ -55,6 +55,8 @@ export interface EngineOptions {
   publicOrigin?: (host: string) => string;
   /** The access edge: a gated demo's gate (nginx asks before serving its host); public demos have none. */
   gateOf?: (demo: import("./model.js").Demo) => string | undefined;
+  /** Names a demo answers to beside its host (a shared demo's `hosts`), routed to the same instances. */
+  hostsOf?: (demo: import("./model.js").Demo) => readonly string[];
 }
 
 /** The readiness settings of an app that is no longer configured (its demos are still adopted). */

@@ -37,7 +37,7 @@ export class EngineCore implements EngineContext {
     this.registry = new DemoRegistry(options.endedRetentionMs ?? 24 * 3_600_000);
     this.outage = new DockerOutage(() => this.now(), options.logger);
     this.saver = new StateSaver(options.stateStore, this.registry, options.logger);
-    this.routing = new RouteDesk(options.routes, this.registry, () => this.now(), (demo) => this.specFor(demo), (demo) => options.gateOf?.(demo));
+    this.routing = new RouteDesk(options.routes, this.registry, () => this.now(), (demo) => this.specFor(demo), (demo) => options.gateOf?.(demo), (demo) => options.hostsOf?.(demo) ?? []);
   }
 
   now(): number {

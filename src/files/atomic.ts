@@ -12,6 +12,17 @@ export async function readIfExists(file: string): Promise<string | undefined> {
   }
 }
 
+/** A small JSON file another process writes (a status file): undefined when it is missing, unreadable or half-made. */
+export async function readJsonIfExists<T>(file: string): Promise<T | undefined> {
+  const text = await readIfExists(file).catch(() => undefined);
+  if (!text) return undefined;
+  try {
+    return JSON.parse(text) as T;
+  } catch {
+    return undefined;
+  }
+}
+
 /** Numbers this process's temp files: two writes of one file in the same millisecond must not share one. */
 let tempSequence = 0;
 

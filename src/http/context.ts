@@ -4,7 +4,7 @@ import type { FastifyRequest } from "fastify";
 import type { Config } from "../config/load.js";
 import type { DemoService } from "../core/services.js";
 import { viewOf, type Demo } from "../core/model.js";
-import { DEMO_ID_PATTERN, hostFor, idFromHost } from "../core/routing/naming.js";
+import { DEMO_ID_PATTERN, hostFor, idFromHost, normalizeHost } from "../core/routing/naming.js";
 import type { EndedDemo } from "../core/runtime.js";
 import type { Logger } from "../logger.js";
 import { clientAddress, type VisitorKeys } from "./client.js";
@@ -31,6 +31,8 @@ export interface ServerDeps {
   metrics?: import("../metrics/metrics.js").ControllerMetrics;
   /** When each shared demo is reset next (its cron schedule). */
   schedules?: { nextResetAt(name: string): number | undefined };
+  /** HTTP-01 answers and the `ask` check for shared demos' own names (tls:). */
+  acme?: import("./routes/acme-challenges.js").AcmeAnswers;
   /** Who may open gated demos (access:); without it every demo is public. */
   access?: import("../core/access/access-desk.js").AccessDesk;
   /** Extra facts for /api/status (the watcher's last outcome). */
@@ -48,6 +50,8 @@ export const NO_STORE = "no-store";
 
 export interface HttpContext extends ServerDeps {
   pages: Pages;
+  /** The shared demo a name of its own (shared.<name>.hosts) belongs to. */
+  sharedNameOf(host: string | undefined): string | undefined;
   scripts: { launch: string; status: string; banner: string; preview: string };
   apexUrl: string;
   urlOf(demo: Demo): string;
@@ -91,9 +95,11 @@ export function createHttpContext(deps: ServerDeps, pages: Pages, scripts: HttpC
     }
   };
 
+  const sharedNames = new Map(Object.entries(config.shared).flatMap(([name, shared]) => shared.hosts.map((host) => [host, name] as const)));
   return {
     ...deps,
     pages,
+    sharedNameOf: (host) => (host ? sharedNames.get(normalizeHost(host)) : undefined),
     scripts,
     apexUrl,
     urlOf,

@@ -18,6 +18,7 @@ import { rewindRoutes } from "./routes/rewind.js";
 import { sharedRoutes } from "./routes/shared.js";
 import { metricsRoutes } from "./routes/metrics.js";
 import { demoHostPages } from "./routes/demo-hosts.js";
+import { acmeChallengeRoutes } from "./routes/acme-challenges.js";
 import { visitorRoutes } from "./routes/visitors.js";
 import { ConsoleAuth } from "./console/auth.js";
 import { consoleRoutes } from "./console/routes.js";
@@ -78,16 +79,19 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
     return sendProblem(reply, new ProblemError("not-found", `Nothing at ${request.method} ${request.url.slice(0, 100)}.`));
   });
 
+  // Shared demos' own names (shared.<name>.hosts) are ours too: their ACME checks and their pages while not routed.
+  const customHosts = new Set(Object.values(config.shared).flatMap((shared) => shared.hosts));
   // Through nginx, only our own names are answered: a forged or garbled Host gets a clear 421, not the landing page.
   app.addHook("onRequest", async (request) => {
     const given = String(request.headers.host ?? "");
     const host = normalizeHost(given);
-    if (host === config.domain || host === config.admin.host || idFromHost(given, config.domain) || isDirectLoopback(request)) return;
+    if (host === config.domain || host === config.admin.host || idFromHost(given, config.domain) || customHosts.has(host) || isDirectLoopback(request)) return;
     throw new ProblemError("misdirected", `This server answers for ${config.domain} and its demos, not for ${JSON.stringify(given.slice(0, 100))}.`);
   });
 
   // First: a gated host's every path is refused here before any page of ours answers on it.
   if (deps.access) registerAccess(app, ctx, deps.access);
+  acmeChallengeRoutes(app, ctx, deps.acme);
   demoHostPages(app, ctx, logo);
   visitorRoutes(app, ctx, logo);
   adminRoutes(app, ctx);

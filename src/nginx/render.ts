@@ -20,6 +20,14 @@ export interface RoutesTls {
   key: string;
   /** Strict-Transport-Security's max-age in seconds; none: no header. */
   hstsSeconds?: number;
+  /**
+   * Names of demos' own outside the domain (shared demos' `hosts`): each gets servers of its own here, since the site's
+   * servers answer for the domain only. With a pair: HTTPS with it, plain HTTP redirected (ACME's checks excepted);
+   * without one yet: plain HTTP serves the demo.
+   */
+  hosts?: Array<{ host: string; certificate?: string; key?: string }>;
+  /** Where those servers listen: nginx's plain and TLS addresses (`80`, `[::]:443`, `127.0.0.1:8443`), and the port said in redirects. */
+  listen?: { plain: string[]; tls: string[]; redirectPort: string };
 }
 
 export interface RoutesInput {
@@ -35,6 +43,26 @@ export function upstreamName(route: Route): string {
 
 export function formatAddress(address: Address): string {
   return address.host.includes(":") ? `[${address.host}]:${address.port}` : `${address.host}:${address.port}`;
+}
+
+const HOST = /^[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)+$/;
+const LISTEN = /^(\[[0-9a-f:]+\]:|(\d{1,3}\.){3}\d{1,3}:)?\d{1,5}$/;
+
+/** The servers of demos' own names (RoutesTls.hosts), every value checked before it is written into nginx syntax. */
+function customHostServers(hosts: NonNullable<RoutesTls["hosts"]>, listen: NonNullable<RoutesTls["listen"]>): string[] {
+  for (const address of [...listen.plain, ...listen.tls]) if (!LISTEN.test(address)) throw new Error(`refusing the listen address ${JSON.stringify(address)}`);
+  if (!/^(:\d{1,5})?$/.test(listen.redirectPort)) throw new Error(`refusing the redirect port ${JSON.stringify(listen.redirectPort)}`);
+  const lines = ["", "# Demos' own names outside the domain, each with its own certificate (ordered by HTTP-01) once it has one."];
+  for (const { host, certificate, key } of hosts) {
+    if (!HOST.test(host)) throw new Error(`refusing to serve unsafe host ${JSON.stringify(host)}`);
+    const pair = certificate && key ? { certificate, key } : undefined;
+    for (const file of pair ? [pair.certificate, pair.key] : []) if (!SAFE_PATH.test(file)) throw new Error(`refusing the certificate path ${JSON.stringify(file)}: an absolute path of letters, digits, . _ - / only`);
+    lines.push("server {", ...listen.plain.map((address) => `    listen ${address};`), `    server_name ${host};`, "    server_tokens off;", "    location ^~ /.well-known/acme-challenge/ {", "        proxy_pass http://demo_launcher_controller;", "        include demo-launcher/proxy.conf;", "    }");
+    lines.push(...(pair ? ["    location / {", `        return 308 https://$host${listen.redirectPort}$request_uri;`, "    }"] : ["    include demo-launcher/locations.conf;"]), "}");
+    if (!pair) continue;
+    lines.push("server {", ...listen.tls.map((address) => `    listen ${address} ssl;`), `    server_name ${host};`, "    server_tokens off;", `    ssl_certificate ${pair.certificate};`, `    ssl_certificate_key ${pair.key};`, "    add_header Strict-Transport-Security $demo_launcher_hsts always;", "    include demo-launcher/locations.conf;", "}");
+  }
+  return lines;
 }
 
 /** The operator's routes template as last read: recompiled when the file changes, so a fix needs no restart. */
@@ -96,6 +124,7 @@ export class RoutesRenderer {
     if (tls) {
       for (const file of [tls.certificate, tls.key]) if (!SAFE_PATH.test(file)) throw new Error(`refusing the certificate path ${JSON.stringify(file)}: an absolute path of letters, digits, . _ - / only`);
       lines.push("", "# HTTPS: the pair the controller installed, for every `listen ... ssl` server without one of its own. A new pair is", "# a new generation of this file, so nginx -t passes it before nginx serves it, and a refused one is never served.", `ssl_certificate ${tls.certificate};`, `ssl_certificate_key ${tls.key};`);
+      if (tls.hosts?.length && tls.listen) lines.push(...customHostServers(tls.hosts, tls.listen));
     }
     return `${lines.join("\n")}\n`;
   }

@@ -1,6 +1,6 @@
 // The watcher's last outcome, kept in a small file in the config dir so the controller and doctor can show it.
 import path from "node:path";
-import { readIfExists, writeAtomically } from "../files/atomic.js";
+import { readJsonIfExists, writeAtomically } from "../files/atomic.js";
 
 export const STATUS_FILE_NAME = ".watcher-status.json";
 
@@ -18,13 +18,7 @@ export function statusFile(configDir: string): string {
 }
 
 export async function readWatcherStatus(configDir: string): Promise<WatcherStatus | undefined> {
-  const text = await readIfExists(statusFile(configDir)).catch(() => undefined);
-  if (!text) return undefined;
-  try {
-    return JSON.parse(text) as WatcherStatus;
-  } catch {
-    return undefined;
-  }
+  return readJsonIfExists<WatcherStatus>(statusFile(configDir));
 }
 
 export async function writeWatcherStatus(configDir: string, status: WatcherStatus): Promise<void> {

@@ -6,7 +6,7 @@ import acme from "acme-client";
 import { challengeName, waitUntilVisible, type DnsProvider, type TxtLookup } from "../core/tls/dns-challenge.js";
 import type { Scheduler } from "../core/scheduler.js";
 
-export interface AcmeOrder {
+interface AcmeOrderBase {
   /** The ACME directory (Let's Encrypt's, a company CA's, Pebble's in tests). */
   directory: string;
   /** A CA to trust for the directory's own HTTPS, besides the system's (an internal ACME server). */
@@ -14,15 +14,25 @@ export interface AcmeOrder {
   email?: string;
   /** The ACME account's key (PEM); the caller keeps it, so every renewal is the same account. */
   accountKey: string;
-  /** The names the certificate is for: the domain and its wildcard. */
+  /** The names the certificate is for: the domain and its wildcard (DNS-01), or one name of a demo's (HTTP-01). */
   names: string[];
+  scheduler: Pick<Scheduler, "now" | "sleep">;
+}
+
+/** DNS-01: a TXT record through the DNS provider, seen at the zone's authoritative servers before validation. */
+export interface DnsOrder extends AcmeOrderBase {
   provider: DnsProvider;
-  /** Where the record must be seen before the ACME server is asked to look: the zone's authoritative servers. */
   nameservers: string[];
   lookup: TxtLookup;
-  scheduler: Pick<Scheduler, "now" | "sleep">;
   propagationTimeoutMs?: number;
 }
+
+/** HTTP-01: the key authorization answered at /.well-known/acme-challenge/<token> on the name's plain HTTP. */
+export interface HttpOrder extends AcmeOrderBase {
+  http01: { present(token: string, keyAuthorization: string): void; cleanup(token: string): void };
+}
+
+export type AcmeOrder = DnsOrder | HttpOrder;
 
 export interface IssuedCertificate {
   /** The certificate and its chain, PEM. */
@@ -36,6 +46,12 @@ export interface IssuedCertificate {
 /** A new ECDSA key for an ACME account, PEM (made once, kept by the caller). */
 export async function newAccountKey(): Promise<string> {
   return (await acme.crypto.createPrivateEcdsaKey("P-256")).toString();
+}
+
+/** Takes a challenge's answer down: the TXT value out of DNS, or the HTTP-01 token no longer answered. */
+async function takeDown(order: AcmeOrder, name: string, value: string): Promise<void> {
+  if ("http01" in order) order.http01.cleanup(name.slice("http-01:".length));
+  else await order.provider.cleanup(name, value);
 }
 
 /**
@@ -74,19 +90,25 @@ export async function orderCertificate(order: AcmeOrder): Promise<IssuedCertific
       csr,
       ...(order.email ? { email: order.email } : {}),
       termsOfServiceAgreed: true,
-      challengePriority: ["dns-01"],
-      // acme-client would ask the host's resolver; ours asks the zone's own servers (waitUntilVisible below).
+      challengePriority: ["http01" in order ? "http-01" : "dns-01"],
+      // acme-client would ask the host's resolver (or fetch the token itself); ours asks the zone's own servers.
       skipChallengeVerification: true,
       challengeCreateFn: async (authz, challenge, value) => {
+        if ("http01" in order) {
+          if (challenge.type !== "http-01") throw new Error(`the ACME server offered ${challenge.type}, not http-01, for ${authz.identifier.value}`);
+          order.http01.present(challenge.token, value);
+          placed.push({ name: `http-01:${challenge.token}`, value });
+          return;
+        }
         if (challenge.type !== "dns-01") throw new Error(`the ACME server offered ${challenge.type}, not dns-01, for ${authz.identifier.value}`);
         const name = challengeName(authz.identifier.value);
         await order.provider.present(name, value);
         placed.push({ name, value });
         await waitUntilVisible(order.lookup, order.nameservers, name, value, order.scheduler, { ...(order.propagationTimeoutMs ? { timeoutMs: order.propagationTimeoutMs } : {}) });
       },
-      challengeRemoveFn: async (authz, _challenge, value) => {
-        const name = challengeName(authz.identifier.value);
-        await order.provider.cleanup(name, value);
+      challengeRemoveFn: async (authz, challenge, value) => {
+        const name = "http01" in order ? `http-01:${challenge.token}` : challengeName(authz.identifier.value);
+        await takeDown(order, name, value);
         const index = placed.findIndex((entry) => entry.name === name && entry.value === value);
         if (index >= 0) placed.splice(index, 1);
       },
@@ -98,6 +120,6 @@ export async function orderCertificate(order: AcmeOrder): Promise<IssuedCertific
     throw new Error(`the certificate for ${order.names.join(", ")} was not issued by ${order.directory}: ${error instanceof Error ? error.message : String(error)}`);
   } finally {
     // An order that failed half-way leaves no record behind in the operator's DNS.
-    for (const entry of placed.splice(0)) await order.provider.cleanup(entry.name, entry.value).catch(() => {});
+    for (const entry of placed.splice(0)) await takeDown(order, entry.name, entry.value).catch(() => {});
   }
 }

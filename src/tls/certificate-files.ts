@@ -84,8 +84,9 @@ const CURRENT_FILE = "current.json";
 export class CertificateStore {
   readonly dir: string;
 
-  constructor(configDir: string) {
-    this.dir = path.join(configDir, "tls");
+  /** `dir`: another folder than `<configDir>/tls/` (a demo's own name keeps its pairs apart). */
+  constructor(configDir: string, dir = path.join(configDir, "tls")) {
+    this.dir = dir;
   }
 
   private pairIn(id: string, info: CertificateInfo): InstalledPair {

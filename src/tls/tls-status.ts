@@ -1,7 +1,7 @@
 // What the controller knows of HTTPS, kept in a small file beside its state so `tls status` and doctor can say it
 // with or without a running controller: the certificate served, the next renewal, the last error.
 import path from "node:path";
-import { readIfExists, writeAtomically } from "../files/atomic.js";
+import { readJsonIfExists } from "../files/atomic.js";
 
 export const TLS_STATUS_FILE = "tls-status.json";
 
@@ -18,24 +18,16 @@ export interface TlsReport {
   lastError?: { message: string; at: string };
   /** Said by doctor and the console: near or past the end without a renewal. */
   warning?: string;
+  /** Shared demos' own names (HTTP-01): each one's certificate and renewals. */
+  hosts?: Record<string, { certificate?: { names: string[]; issuer: string; notBefore: string; notAfter: string }; nextRenewalAt?: string; waiting?: string; failures: number; lastError?: { message: string; at: string } }>;
 }
 
 export function tlsStatusFile(stateDir: string): string {
   return path.join(stateDir, TLS_STATUS_FILE);
 }
 
-export async function writeTlsReport(stateDir: string, report: TlsReport): Promise<void> {
-  await writeAtomically(tlsStatusFile(stateDir), `${JSON.stringify(report, null, 2)}\n`);
-}
-
 export async function readTlsReport(stateDir: string): Promise<TlsReport | undefined> {
-  const text = await readIfExists(tlsStatusFile(stateDir)).catch(() => undefined);
-  if (!text) return undefined;
-  try {
-    return JSON.parse(text) as TlsReport;
-  } catch {
-    return undefined;
-  }
+  return readJsonIfExists<TlsReport>(tlsStatusFile(stateDir));
 }
 
 /** The report in lines for people (`tls status`, doctor's detail). */
@@ -50,5 +42,9 @@ export function describeTlsReport(report: TlsReport, now: number): string[] {
   if (report.nextRenewalAt) lines.push(`next renewal:  ${report.nextRenewalAt}${report.ordering ? " (ordering now)" : ""}`);
   lines.push(`last error:    ${report.lastError ? `${report.lastError.at}: ${report.lastError.message} (${report.failures} failure(s) in a row)` : "none"}`);
   if (report.warning) lines.push(`warning:       ${report.warning}`);
+  for (const [host, entry] of Object.entries(report.hosts ?? {})) {
+    const served = entry.certificate ? `${entry.certificate.issuer}, until ${entry.certificate.notAfter}` : "no certificate yet";
+    lines.push(`${`${host}:`.padEnd(15)}${served}${entry.waiting ? ` (waiting ${entry.waiting})` : entry.nextRenewalAt ? `; next renewal ${entry.nextRenewalAt}` : ""}${entry.lastError ? `; last error: ${entry.lastError.message}` : ""}`);
+  }
   return lines;
 }

@@ -22,6 +22,7 @@ import { freePort, launchAndWait, request, startStack, waitFor, type Stack } fro
 import { parseConfigText } from "../../src/config/load.js";
 import { up, withLocalTls } from "../../src/app/up.js";
 import { silentLogger } from "../../src/logger.js";
+import { SAMPLE_IMAGE } from "../../src/docker/sample-image.js";
 import { systemScheduler } from "../../src/clock/system-scheduler.js";
 
 /** Resolves with the first report (now or after a change) that passes `check`. */
@@ -164,6 +165,81 @@ describe("a wildcard by ACME DNS-01, served and renewed by nginx (Pebble, BIND)"
     expect(out.join("\n")).toContain(`*.${bind.zone}`);
     expect(out.join("\n")).toContain("last error:");
     expect(out.join("\n")).toContain("was not issued by");
+  });
+});
+
+describe("a shared demo's own name: its certificate by HTTP-01, only while its demo is live (Pebble, BIND)", () => {
+  let bind: LocalBind;
+  let pebble: LocalPebble;
+  let stack: Stack;
+  let tls: TlsService;
+  let tlsPort: number;
+  let root: string;
+  const custom = "shop.custom.test";
+
+  beforeAll(async () => {
+    // custom.test is another zone: every name in it is this machine, where Pebble checks the HTTP-01 answer.
+    bind = await startBind("example.test", ["custom.test"]);
+    const nginxPort = await freePort();
+    pebble = await startPebble(bind.server, { httpPort: nginxPort });
+    tlsPort = await freePort();
+    stack = await startStack({
+      domain: bind.zone,
+      nginxPort,
+      nginxYaml: `  listenTls: 127.0.0.1:${tlsPort}`,
+      beforeStart: (dir) => writeFile(path.join(dir, "pebble-ca.pem"), pebble.listenerCa),
+      extraYaml: `shared:
+  shop: { app: hello, hosts: [${custom}] }
+tls:
+  acme:
+    directory: ${pebble.directory}
+    directoryCa: pebble-ca.pem
+    dns: { provider: rfc2136, server: "127.0.0.1:${bind.port}", keyName: ${bind.tsig.name}, keySecret: "${bind.tsig.secret}" }`,
+    });
+    tls = stack.controller!.tls!;
+    root = await pebble.issuingRoot();
+  }, 120_000);
+
+  afterAll(async () => {
+    await stack?.close();
+    await pebble?.stop();
+    await bind?.stop();
+  });
+
+  it("orders the name once its demo is live, serves it over HTTPS with its own certificate, redirects its plain HTTP", async () => {
+    const report = await untilTls(tls, `a certificate for ${custom}`, (current) => Boolean(current.hosts?.[custom]?.certificate), 90_000);
+    expect(report.hosts![custom]!.certificate!.names).toEqual([custom]);
+    const page = await httpsGet(tlsPort, custom, root);
+    expect(page.status).toBe(200);
+    expect(page.body).toContain("guestbook");
+    expect(page.altNames).toBe(`DNS:${custom}`);
+    // The shared demo's usual host keeps the wildcard.
+    expect((await httpsGet(tlsPort, `shop.${bind.zone}`, root)).altNames.split(", ").sort()).toEqual([`DNS:*.${bind.zone}`, `DNS:${bind.zone}`]);
+    const plain = await stack.viaNginx(custom, "/sign?name=ada");
+    expect(plain.status).toBe(308);
+    expect(plain.headers.location).toBe(`https://${custom}:${tlsPort}/sign?name=ada`);
+    // Only tokens of our own orders are answered.
+    expect((await stack.viaNginx(custom, "/.well-known/acme-challenge/not-a-token-of-ours")).status).toBe(404);
+  });
+
+  it("says yes to `ask` for a live demo's name only, and orders nothing for a name whose demo is gone", async () => {
+    const ask = (domain: string) => stack.api("GET", `/__demo/tls/ask?domain=${domain}`);
+    expect((await ask(custom)).status).toBe(200);
+    expect((await ask("nope.custom.test")).status).toBe(404);
+    expect((await ask(`abcd1234.${bind.zone}`)).status).toBe(404);
+    // Through nginx nobody may ask.
+    expect((await stack.viaNginx(bind.zone, `/__demo/tls/ask?domain=${custom}`)).status).not.toBe(200);
+
+    // A shared demo that never became live: its name is refused to `ask`, and no order is made for it.
+    expect((await ask("gone.custom.test")).status).toBe(404);
+    expect(tls.report().hosts!["gone.custom.test"]).toMatchObject({ waiting: "for its demo to be live", failures: 0 });
+    await tls.renewHost("gone.custom.test");
+    const after = tls.report().hosts!["gone.custom.test"]!;
+    expect(after.failures).toBe(1);
+    expect(after.certificate).toBeUndefined();
+    expect(after.lastError!.message).toBe("gone.custom.test is not a name of a live demo now: no certificate is ordered for it");
+    // Its plain HTTP is served (no certificate to redirect to): the controller's page for a demo that is not there.
+    expect((await stack.viaNginx("gone.custom.test", "/")).status).not.toBe(308);
   });
 });
 

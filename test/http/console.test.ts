@@ -122,6 +122,21 @@ describe("the console's sign-in and guards", () => {
     }
   });
 
+  it("says in its health line when HTTPS renewals fail, with the certificate's end, and nothing of HTTPS without tls:", async () => {
+    const report = { mode: "acme", updatedAt: "2026-12-07T00:00:00.000Z", certificate: { names: ["demo.localhost", "*.demo.localhost"], issuer: "CN=Some CA", notBefore: "2026-12-01T00:00:00.000Z", notAfter: "2099-01-01T00:00:00.000Z" }, nextRenewalAt: "2026-12-07T00:02:00.000Z", failures: 2, lastError: { message: "the certificate for demo.localhost, *.demo.localhost was not issued by https://ca.example/dir: connect ECONNREFUSED", at: "2026-12-07T00:00:00.000Z" } };
+    app = await httpApp(`adminToken: ${TOKEN}`, { deps: () => ({ status: async () => ({ tls: report }) }) });
+    const origin = publicOrigin(app.config, "demo.localhost");
+    const signedIn = await app.viaNginx(VISITOR, { method: "POST", url: "/__admin/sign-in", headers: { ...FORM, origin }, payload: `token=${TOKEN}` });
+    const state = await app.viaNginx(VISITOR, { method: "GET", url: "/__admin/state", headers: { cookie: `${SESSION_COOKIE}=${cookieFrom(signedIn.headers, SESSION_COOKIE)}` } });
+    expect(state.json().state.health.tls).toEqual({ name: "tls", ok: "warn", notAfter: "2099-01-01T00:00:00.000Z", detail: `demo.localhost, *.demo.localhost from CN=Some CA, until 2099-01-01T00:00:00.000Z; renewal failing (2 in a row, next try 2026-12-07T00:02:00.000Z): ${report.lastError.message}` });
+    // The page shows it (the console's script renders health.tls as its own line).
+    expect(await readFile(path.join(process.cwd(), "templates/assets/console.js"), "utf8")).toContain('"HTTPS: "');
+    await app.close();
+    app = await httpApp(`adminToken: ${TOKEN}`);
+    const plainState = await app.viaNginx(VISITOR, { method: "GET", url: "/__admin/state", headers: { cookie: `${SESSION_COOKIE}=${cookieFrom((await app.viaNginx(VISITOR, { method: "POST", url: "/__admin/sign-in", headers: { ...FORM, origin }, payload: `token=${TOKEN}` })).headers, SESSION_COOKIE)}` } });
+    expect(plainState.json().state.health.tls).toBeUndefined();
+  });
+
   it("on a host of its own (admin.host) is served there only, with its cookie for that host", async () => {
     app = await httpApp(`adminToken: ${TOKEN}\nadmin: { host: ops.example.test }`);
     const own = app;

@@ -17,12 +17,14 @@ export interface LocalBind {
   stop(): Promise<void>;
 }
 
-export async function startBind(zone = "example.test"): Promise<LocalBind> {
+/** `addressZones`: zones more whose every name is 127.0.0.1 (demos' own names, where an ACME server checks HTTP-01). */
+export async function startBind(zone = "example.test", addressZones: string[] = []): Promise<LocalBind> {
   if (!(await import("node:fs")).existsSync("/usr/sbin/named")) throw new Error("The DNS-01 tests need BIND (/usr/sbin/named); run scripts/ensure-host.sh --browser.");
   const dir = await mkdtemp(path.join(os.tmpdir(), "demo-launcher-bind-"));
   const port = await freePort();
   const tsig = { name: "demo-launcher", algorithm: "hmac-sha256", secret: randomBytes(32).toString("base64") };
   await writeFile(path.join(dir, `${zone}.zone`), `$TTL 60\n@ IN SOA ns1.${zone}. hostmaster.${zone}. ( 1 60 60 600 60 )\n@ IN NS ns1.${zone}.\nns1 IN A 127.0.0.1\n`);
+  for (const other of addressZones) await writeFile(path.join(dir, `${other}.zone`), `$TTL 60\n@ IN SOA ns1.${other}. hostmaster.${other}. ( 1 60 60 600 60 )\n@ IN NS ns1.${other}.\n@ IN A 127.0.0.1\n* IN A 127.0.0.1\n`);
   await writeFile(
     path.join(dir, "named.conf"),
     `options {
@@ -43,7 +45,7 @@ zone "${zone}" {
   file "${dir}/${zone}.zone";
   update-policy { grant ${tsig.name} zonesub TXT; };
 };
-`,
+${addressZones.map((other) => `zone "${other}" { type primary; file "${dir}/${other}.zone"; };\n`).join("")}`,
   );
   let output = "";
   const named: ChildProcess = spawn("/usr/sbin/named", ["-g", "-c", path.join(dir, "named.conf")], { stdio: ["ignore", "pipe", "pipe"] });

@@ -28,8 +28,11 @@ function get(url: string, ca: string): Promise<{ status: number; body: string }>
   });
 }
 
-/** `validitySeconds`: how long its certificates last (short ones make renewals come in a test's time). */
-export async function startPebble(dnsServer: string, options: { validitySeconds?: number } = {}): Promise<LocalPebble> {
+/**
+ * `validitySeconds`: how long its certificates last (short ones make renewals come in a test's time). `httpPort`: where
+ * it checks HTTP-01 answers (the plain port of the test's nginx).
+ */
+export async function startPebble(dnsServer: string, options: { validitySeconds?: number; httpPort?: number } = {}): Promise<LocalPebble> {
   if (!existsSync("/usr/bin/pebble")) throw new Error("The ACME tests need Pebble (/usr/bin/pebble); run scripts/ensure-host.sh --browser.");
   const dir = await mkdtemp(path.join(os.tmpdir(), "demo-launcher-pebble-"));
   const [port, management] = [await freePort(), await freePort()];
@@ -39,7 +42,7 @@ export async function startPebble(dnsServer: string, options: { validitySeconds?
   await execa("openssl", ["req", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-subj", "/CN=127.0.0.1", "-keyout", file("listener.key"), "-out", file("listener.csr")]);
   await writeFile(file("san.ext"), "subjectAltName=IP:127.0.0.1\n");
   await execa("openssl", ["x509", "-req", "-in", file("listener.csr"), "-CA", file("ca.pem"), "-CAkey", file("ca.key"), "-CAcreateserial", "-days", "2", "-extfile", file("san.ext"), "-out", file("listener.pem")]);
-  await writeFile(file("pebble.json"), JSON.stringify({ pebble: { listenAddress: `127.0.0.1:${port}`, managementListenAddress: `127.0.0.1:${management}`, certificate: file("listener.pem"), privateKey: file("listener.key"), httpPort: 5002, tlsPort: 5001, ocspResponderURL: "", externalAccountBindingRequired: false, ...(options.validitySeconds ? { certificateValidityPeriod: options.validitySeconds } : {}) } }));
+  await writeFile(file("pebble.json"), JSON.stringify({ pebble: { listenAddress: `127.0.0.1:${port}`, managementListenAddress: `127.0.0.1:${management}`, certificate: file("listener.pem"), privateKey: file("listener.key"), httpPort: options.httpPort ?? 5002, tlsPort: 5001, ocspResponderURL: "", externalAccountBindingRequired: false, ...(options.validitySeconds ? { certificateValidityPeriod: options.validitySeconds } : {}) } }));
   let output = "";
   // No random sleeps before validating, no random nonce refusals: a test waits on Pebble's answers, not its dice.
   const pebble: ChildProcess = spawn("/usr/bin/pebble", ["-config", file("pebble.json"), "-dnsserver", dnsServer], { stdio: ["ignore", "pipe", "pipe"], env: { ...process.env, PEBBLE_VA_NOSLEEP: "1", PEBBLE_WFE_NONCEREJECT: "0" } });

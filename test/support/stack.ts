@@ -120,6 +120,8 @@ export async function namespaceContainers(docker: Docker, namespace: string) {
 export interface StackOptions {
   /** The demos' domain; demo.localhost by default. */
   domain?: string;
+  /** nginx's plain port, when something must know it first (an ACME server checking HTTP-01); a free one by default. */
+  nginxPort?: number;
   /** Extra YAML for the apps: section (indented by two spaces), replacing the default hello app. */
   appsYaml?: string;
   extraYaml?: string;
@@ -167,7 +169,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
   const docker = options.docker ?? (await requireDocker());
   const dir = await mkdtemp(path.join(os.tmpdir(), "demo-launcher-test-"));
   const namespace = `t${Math.random().toString(36).slice(2, 10)}`;
-  const nginxPort = await freePort();
+  const nginxPort = options.nginxPort ?? (await freePort());
   const controllerPort = await freePort();
   const portBase = 30000 + Math.floor(Math.random() * 60) * 500;
   const ports = options.ports ?? { from: portBase, to: portBase + 499 };

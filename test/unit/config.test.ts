@@ -175,7 +175,7 @@ describe("state sources and shared demos", () => {
   it("read a dump source with its defaults and a shared demo with its schedule", () => {
     const config = parseConfigText(`${app}shared:\n  try: { app: wp, replicas: 2, reset: "0 */6 * * *", timeZone: Europe/Berlin }\n`, "test.yaml", "/srv");
     expect(config.apps.wp!.state).toEqual({ default: "fixtures", sources: { fixtures: { kind: "dump", driver: "mariadb", file: "/opt/demo/fixtures.sql", database: "wordpress", timeout: 600_000 } } });
-    expect(config.shared.try).toEqual({ app: "wp", replicas: 2, reset: "0 */6 * * *", timeZone: "Europe/Berlin" });
+    expect(config.shared.try).toEqual({ app: "wp", replicas: 2, reset: "0 */6 * * *", timeZone: "Europe/Berlin", hosts: [] });
   });
 
   it("refuse a bad cron expression, time zone, app, source, database name or dump path, naming the key", () => {
@@ -203,7 +203,7 @@ describe("the databases guide's config for the apps on real databases", () => {
     const config = parseConfigText(yaml, "databases-and-rewinds.md", "/srv");
     expect(Object.keys(config.apps)).toEqual(["wordpress", "notes"]);
     expect(config.apps.wordpress!.state!.sources.saved).toEqual({ kind: "snapshot", title: "Set up by the sales team", auto: false });
-    expect(config.shared.try).toEqual({ app: "wordpress", replicas: 2, reset: "0 */6 * * *", timeZone: "Europe/Berlin", source: "fixtures" });
+    expect(config.shared.try).toEqual({ app: "wordpress", replicas: 2, reset: "0 */6 * * *", timeZone: "Europe/Berlin", source: "fixtures", hosts: [] });
   });
 });
 

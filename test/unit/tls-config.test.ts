@@ -4,6 +4,8 @@ import { describe, expect, it } from "vitest";
 import { parseConfigText } from "../../src/config/load.js";
 import { publicOrigin } from "../../src/http/context.js";
 import { RoutesRenderer } from "../../src/nginx/render.js";
+import { routesFor } from "../../src/core/routing/routes.js";
+import { sharedHostsOf } from "../../src/app/controller.js";
 import { problemsOf } from "../support/config-problems.js";
 
 const ACME = `tls:
@@ -56,6 +58,28 @@ describe("tls config", () => {
   });
 });
 
+describe("a shared demo's own names (shared.<name>.hosts)", () => {
+  it("are read lowercased, and refused under the domain, twice, as the console's host, or on a gated demo", () => {
+    const config = parseConfigText(`shared:\n  shop: { app: hello, hosts: [Shop.Example.ORG, shop.example.net] }\n`, "c.yaml", "/srv");
+    expect(config.shared.shop!.hosts).toEqual(["shop.example.org", "shop.example.net"]);
+    expect(problemsOf(`admin: { host: ops.example.org }\nshared:\n  shop: { app: hello, hosts: [x.demo.localhost, ops.example.org, localhost] }\n  blog: { app: hello, hosts: [shop.example.org] }\n  news: { app: hello, hosts: [shop.example.org], access: password }\n`)).toEqual(expect.arrayContaining([
+      `shared.shop.hosts.0: "x.demo.localhost" is wrong: must be outside demo.localhost: names under it are demos' hosts (this one is shop.demo.localhost)`,
+      'shared.shop.hosts.1: "ops.example.org" is the console\'s host (admin.host)',
+      'shared.shop.hosts.2: "localhost" is wrong: must be a DNS name with a dot, such as shop.example.org',
+      `shared.news.hosts: ["shop.example.org"] is wrong: must be empty while the demo's access is password: names of its own serve public demos only (sign-in and its cookies belong to demo.localhost)`,
+      'shared.news.hosts.0: "shop.example.org" is already a name of shared demo blog',
+    ]));
+  });
+
+  it("are routed to the shared demo's instances, with its gate; other demos have none", () => {
+    const demo = { id: "shop", kind: "shared", app: "hello", host: "shop.demo.example.org", createdAt: 0, expiresAt: Number.MAX_SAFE_INTEGER, status: "ready", step: "done", instances: [{ id: "i1", generation: 1, containerId: "c1", endpoint: "127.0.0.1:20001", health: "healthy" }] } as never;
+    const routes = routesFor([demo], 1, () => false, () => false, () => undefined, () => ["shop.example.org"]);
+    expect(routes.map((route) => [route.id, route.host, route.backends])).toEqual([["shop", "shop.demo.example.org", ["127.0.0.1:20001"]], ["shop-host1", "shop.example.org", ["127.0.0.1:20001"]]]);
+    expect(sharedHostsOf({ shared: { shop: { hosts: ["shop.example.org"] } } } as never, { kind: "visitor", id: "shop" })).toEqual([]);
+    expect(sharedHostsOf({ shared: { shop: { hosts: ["shop.example.org"] } } } as never, { kind: "shared", id: "shop" })).toEqual(["shop.example.org"]);
+  });
+});
+
 describe("routes.conf and HTTPS", () => {
   const controller = { host: "127.0.0.1", port: 8081 };
 
@@ -69,6 +93,17 @@ describe("routes.conf and HTTPS", () => {
     const text = new RoutesRenderer().render({ generation: 1, controller, routes: [] });
     expect(text).not.toContain("ssl_certificate");
     expect(text).toContain('map $scheme $demo_launcher_hsts {\n    default "";\n}');
+  });
+
+  it("gives a demo's own name servers of its own: HTTPS with its pair and plain HTTP redirected, or plain HTTP until it has one", () => {
+    const pair = { certificate: "/srv/tls/aaaaaaaaaaaaaaaa/fullchain.pem", key: "/srv/tls/aaaaaaaaaaaaaaaa/privkey.pem" };
+    const text = new RoutesRenderer(undefined, { tls: () => ({ ...pair, listen: { plain: ["80", "[::]:80"], tls: ["443", "[::]:443"], redirectPort: "" }, hosts: [{ host: "shop.example.org", certificate: "/srv/tls-hosts/shop.example.org/bbbbbbbbbbbbbbbb/fullchain.pem", key: "/srv/tls-hosts/shop.example.org/bbbbbbbbbbbbbbbb/privkey.pem" }, { host: "blog.example.org" }] }) }).render({ generation: 1, controller, routes: [] });
+    expect(text).toContain("server {\n    listen 80;\n    listen [::]:80;\n    server_name shop.example.org;\n    server_tokens off;\n    location ^~ /.well-known/acme-challenge/ {\n        proxy_pass http://demo_launcher_controller;\n        include demo-launcher/proxy.conf;\n    }\n    location / {\n        return 308 https://$host$request_uri;\n    }\n}");
+    expect(text).toContain("server {\n    listen 443 ssl;\n    listen [::]:443 ssl;\n    server_name shop.example.org;\n    server_tokens off;\n    ssl_certificate /srv/tls-hosts/shop.example.org/bbbbbbbbbbbbbbbb/fullchain.pem;");
+    expect(text).toContain("    server_name blog.example.org;\n    server_tokens off;\n    location ^~ /.well-known/acme-challenge/ {\n        proxy_pass http://demo_launcher_controller;\n        include demo-launcher/proxy.conf;\n    }\n    include demo-launcher/locations.conf;\n}");
+    expect(text.match(/server_name blog\.example\.org;/g)).toHaveLength(1);
+    const unsafe = new RoutesRenderer(undefined, { tls: () => ({ ...pair, listen: { plain: ["80; include /etc/shadow"], tls: ["443"], redirectPort: "" }, hosts: [{ host: "shop.example.org" }] }) });
+    expect(() => unsafe.render({ generation: 1, controller, routes: [] })).toThrow('refusing the listen address "80; include /etc/shadow"');
   });
 
   it("refuses a certificate path nginx would read as more than a path", () => {

@@ -23,6 +23,7 @@ export class RouteDesk {
     private readonly now: () => number,
     private readonly specFor: (demo: Demo) => AppSpec | undefined,
     private readonly gateOf: (demo: Demo) => string | undefined = () => undefined,
+    private readonly hostsOf: (demo: Demo) => readonly string[] = () => [],
   ) {}
 
   /** The newest generation written. */
@@ -36,7 +37,7 @@ export class RouteDesk {
     this.publishedAt = this.now();
     this.registry.transitions.notify();
     // Each app says whether it wants the time-left banner; preview sources never do (a team's own copy).
-    return this.publisher.publish(() => demoRoutes(this.registry.values(), this.now(), this.specFor, this.gateOf));
+    return this.publisher.publish(() => demoRoutes(this.registry.values(), this.now(), this.specFor, this.gateOf, this.hostsOf));
   }
 
   confirm(generation: number, timeoutMs: number): Promise<RouteConfirmation> {

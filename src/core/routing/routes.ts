@@ -32,7 +32,7 @@ function earlyBackend(demo: Demo): string | undefined {
 }
 
 /** Only demos whose app answers get a route; every other host falls through to the controller. */
-export function routesFor(demos: Iterable<Demo>, now: number, bannerFor: (demo: Demo) => boolean = () => false, watchedFor: (demo: Demo) => boolean = () => false, gateOf: (demo: Demo) => string | undefined = () => undefined): Route[] {
+export function routesFor(demos: Iterable<Demo>, now: number, bannerFor: (demo: Demo) => boolean = () => false, watchedFor: (demo: Demo) => boolean = () => false, gateOf: (demo: Demo) => string | undefined = () => undefined, hostsOf: (demo: Demo) => readonly string[] = () => []): Route[] {
   const routes: Route[] = [];
   for (const demo of demos) {
     if (!isRoutable(demo, now)) continue;
@@ -43,6 +43,8 @@ export function routesFor(demos: Iterable<Demo>, now: number, bannerFor: (demo: 
     const gate = gateOf(demo);
     const gated = gate !== undefined ? { gate } : {};
     routes.push({ id: demo.id, host: demo.host, backends, ...(bannerFor(demo) ? { banner: true } : {}), ...(watchedFor(demo) ? { watched: true } : {}), ...gated });
+    // Names of its own beside its host (a shared demo's `hosts`: shop.example.org), to the same instances.
+    hostsOf(demo).forEach((host, index) => routes.push({ id: `${demo.id}-host${index + 1}`, host, backends, ...gated }));
     // An environment's further routed services, each at `<name>-<demo host>` (api-k3x9q2ab.demo.example.org).
     const serving = healthyInstances(demo);
     for (const name of new Set(serving.flatMap((instance) => Object.keys(instance.routes ?? {})))) {
@@ -59,8 +61,8 @@ export function routesFor(demos: Iterable<Demo>, now: number, bannerFor: (demo: 
  * it (never on a shared demo: many visitors; preview sources say no), idle tracking for previews. `render` prints
  * the same routes from what Docker runs, so the two files cannot differ.
  */
-export function demoRoutes(demos: Iterable<Demo>, now: number, specFor: (demo: Demo) => { banner: boolean } | undefined, gateOf?: (demo: Demo) => string | undefined): Route[] {
-  return routesFor(demos, now, (demo) => demo.kind !== "shared" && (specFor(demo)?.banner ?? true), (demo) => demo.kind === "preview", gateOf);
+export function demoRoutes(demos: Iterable<Demo>, now: number, specFor: (demo: Demo) => { banner: boolean } | undefined, gateOf?: (demo: Demo) => string | undefined, hostsOf?: (demo: Demo) => readonly string[]): Route[] {
+  return routesFor(demos, now, (demo) => demo.kind !== "shared" && (specFor(demo)?.banner ?? true), (demo) => demo.kind === "preview", gateOf, hostsOf);
 }
 
 /** Guards the template: a value that could break or inject nginx syntax is refused, not written. */

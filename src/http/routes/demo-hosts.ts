@@ -10,9 +10,11 @@ import { sendFavicon } from "./visitors.js";
 export function demoHostPages(app: FastifyInstance, ctx: HttpContext, logo: { body: Buffer; type: string } | undefined): void {
   const { config, engine, pages, scripts } = ctx;
   app.addHook("onRequest", async (request, reply) => {
-    const id = idFromHost(request.headers.host, config.domain);
-    if (!id) return;
     const path = request.url.split("?")[0];
+    // ACME's checks are answered by their own route, on any of our names.
+    if (path?.startsWith("/.well-known/acme-challenge/")) return;
+    const id = idFromHost(request.headers.host, config.domain) ?? ctx.sharedNameOf(request.headers.host);
+    if (!id) return;
     // The ways into a gated demo are routes of their own (src/http/access/).
     if (path?.startsWith("/__demo/access/")) return;
     if (path === "/favicon.ico") return sendFavicon(reply, config, logo);
