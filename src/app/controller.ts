@@ -32,13 +32,13 @@ import type { EventSink } from "../core/events.js";
 import { lifecycleLog } from "./lifecycle-log.js";
 import { formatAddress } from "../nginx/render.js";
 import type { ContainerRuntime, ReadinessProbe } from "../core/runtime.js";
-import type { Demo } from "../core/model.js";
 import { SwarmRuntime } from "../swarm/runtime.js";
 import type { Scheduler } from "../core/scheduler.js";
 import { systemScheduler } from "../clock/system-scheduler.js";
 import { assertSwarmManager, nodeDockers } from "../swarm/nodes.js";
 import { LeaseStore, NamespaceLease } from "../docker/namespace-lease.js";
 import { prepareTls, type TlsService } from "./tls.js";
+import { liveSharedHosts, sharedHostsOf } from "./shared-hosts.js";
 
 export interface ControllerHandle {
   engine: DemoEngine;
@@ -77,17 +77,6 @@ export interface ControllerOptions {
 /** How this config's routes file is rendered (the operator's templates, the seen log, HTTPS); `render` uses the same. */
 export function routesRenderer(config: Config, templatesDir: string, logger: Logger, tls?: () => RoutesTls | undefined): RoutesRenderer {
   return new RoutesRenderer(templatesDir, { ...(config.templatesDir ? { operatorDir: config.templatesDir } : {}), ...(config.nginx.seenLog ? { seenLog: config.nginx.seenLog } : {}), ...(tls ? { tls } : {}), logger });
-}
-
-/** A shared demo's own names (shared.<name>.hosts), routed beside its host; no other demo has any. */
-export function sharedHostsOf(config: Pick<Config, "shared">, demo: Pick<Demo, "kind" | "id">): readonly string[] {
-  return demo.kind === "shared" && Object.hasOwn(config.shared, demo.id) ? config.shared[demo.id]!.hosts : [];
-}
-
-/** Whether a shared demo's own name belongs to a demo that is live (ready) now. */
-function sharedHostIsLive(config: Pick<Config, "shared">, engine: DemoEngine | undefined, host: string): boolean {
-  const name = Object.entries(config.shared).find(([, shared]) => shared.hosts.includes(host))?.[0];
-  return name !== undefined && engine?.get(name)?.status === "ready";
 }
 
 /** The demos' networks on one host: one per egress policy in use. */
@@ -162,7 +151,7 @@ async function startHolding(given: Config, options: ControllerOptions, docker: D
   let engineRef: DemoEngine | undefined;
   // HTTPS first: routes.conf names the pair nginx serves from its very first generation. A shared demo's own names
   // get certificates while that demo is live (read from the engine once it exists).
-  const tls = await prepareTls(config, scheduler, options.logger, (host) => sharedHostIsLive(config, engineRef, host));
+  const tls = await prepareTls(config, scheduler, options.logger, liveSharedHosts(config, () => engineRef));
   const renderer = routesRenderer(config, templatesDir, options.logger, tls && (() => tls.routesTls()));
   const routes = nginxRoutes(config, renderer, scheduler, options.logger);
   tls?.attach(routes);
@@ -173,7 +162,6 @@ async function startHolding(given: Config, options: ControllerOptions, docker: D
   const access = await startAccessDesk(config, () => engineRef, scheduler, options.logger);
   // Observers of the engine's events; the metrics join once they can read the engine.
   const events: EventSink[] = [lifecycleLog(options.logger)];
-  if (tls) events.push((event) => event.type === "ready" && event.kind === "shared" && tls.demoReady(event.id));
   const restorer = new DumpRestorer(runtime);
   const engine = new DemoEngine({
     domain: config.domain,

@@ -17,6 +17,8 @@ export interface HostCertificatesOptions {
   order: (host: string) => Promise<IssuedCertificate>;
   /** Whether the name belongs to a live demo now. */
   mayIssue: (host: string) => boolean;
+  /** Resolves true once the name's demo is live (false when `signal` aborts first). */
+  untilLive: (host: string, signal: AbortSignal) => Promise<boolean>;
   refusal: () => Promise<string | undefined>;
   renewBeforeMs: number;
   scheduler: Scheduler;
@@ -25,6 +27,7 @@ export interface HostCertificatesOptions {
 }
 
 interface HostEntry {
+  store: CertificateStore;
   served: ServedPair;
   manager: CertificateManager;
   started: boolean;
@@ -32,6 +35,7 @@ interface HostEntry {
 
 export class HostCertificates {
   private readonly entries = new Map<string, HostEntry>();
+  private readonly closing = new AbortController();
 
   constructor(private readonly options: HostCertificatesOptions) {
     const { config, scheduler, logger } = options;
@@ -55,15 +59,14 @@ export class HostCertificates {
         logger,
         onChange: options.onChange,
       });
-      this.entries.set(host, { served, manager, started: false });
+      this.entries.set(host, { store, served, manager, started: false });
     }
   }
 
   /** Each name's pair last served (a restart serves them from the first routes file on). */
   async load(): Promise<void> {
-    for (const [host, entry] of this.entries) {
-      const store = new CertificateStore(this.options.config.nginx.configDir, path.join(this.options.config.nginx.configDir, "tls-hosts", host));
-      const pair = await store.current().catch(() => undefined);
+    for (const entry of this.entries.values()) {
+      const pair = await entry.store.current().catch(() => undefined);
       if (pair && pair.info.notAfter.getTime() > this.options.scheduler.now()) await entry.served.begin(pair);
     }
   }
@@ -72,14 +75,12 @@ export class HostCertificates {
     for (const entry of this.entries.values()) entry.served.attach(publisher);
   }
 
-  /** Starts the renewals of the names whose demo is live now; the others start when it is (`demoLive`). */
+  /** Starts the renewals of the names whose demo is live now; each other one's when its demo is. */
   async start(): Promise<void> {
-    for (const host of this.entries.keys()) if (this.options.mayIssue(host)) await this.startHost(host);
-  }
-
-  /** A demo became ready: its names are ordered now if they have no certificate yet. */
-  async demoLive(hosts: readonly string[]): Promise<void> {
-    for (const host of hosts) await this.startHost(host);
+    for (const host of this.entries.keys()) {
+      if (this.options.mayIssue(host)) await this.startHost(host);
+      else void this.options.untilLive(host, this.closing.signal).then((live) => (live ? this.startHost(host) : undefined));
+    }
   }
 
   private async startHost(host: string): Promise<void> {
@@ -116,6 +117,7 @@ export class HostCertificates {
   }
 
   async close(): Promise<void> {
+    this.closing.abort();
     for (const entry of this.entries.values()) await entry.manager.close();
   }
 }

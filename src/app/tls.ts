@@ -39,8 +39,6 @@ export interface TlsService {
   renewNow(): Promise<void>;
   /** Orders a shared demo's own name now; resolves when that ended, either way. */
   renewHost(host: string): Promise<void>;
-  /** A demo became ready: a shared demo's own names get their certificates now. */
-  demoReady(id: string): void;
   /** HTTP-01 answers and the `ask` check, for the HTTP server. */
   acme: AcmeAnswers;
   close(): Promise<void>;
@@ -62,11 +60,14 @@ function isPlaceholder(pair: InstalledPair | undefined): boolean {
   return Boolean(pair?.info.issuer.includes(PLACEHOLDER_ISSUER));
 }
 
-/**
- * `liveHost`: whether a shared demo's own name belongs to a demo that is live now (certificates are ordered for those
- * names only, and the `ask` check says so).
- */
-export async function prepareTls(config: Config, scheduler: Scheduler, logger: Logger, liveHost: (host: string) => boolean): Promise<TlsService | undefined> {
+/** Whether a shared demo's own name belongs to a demo that is live now, and a wait until it does. */
+export interface LiveHosts {
+  isLive(host: string): boolean;
+  untilLive(host: string, signal: AbortSignal): Promise<boolean>;
+}
+
+/** `live`: certificates for shared demos' own names are ordered while their demo is live only; `ask` says so too. */
+export async function prepareTls(config: Config, scheduler: Scheduler, logger: Logger, live: LiveHosts): Promise<TlsService | undefined> {
   const tls = config.tls;
   if (!tls) return undefined;
   const challenges = new Http01Challenges();
@@ -76,7 +77,7 @@ export async function prepareTls(config: Config, scheduler: Scheduler, logger: L
   // nginx's words for the routes file it refused last (the watcher's status): why a new pair was not served.
   const refusal = async () => (await readWatcherStatus(config.nginx.configDir))?.lastError?.message;
   const served = new ServedPair(store, refusal, logger);
-  const hostOptions = { config, hosts: customHosts, mayIssue: liveHost, refusal, scheduler, logger };
+  const hostOptions = { config, hosts: customHosts, mayIssue: (host: string) => live.isLive(host), untilLive: (host: string, signal: AbortSignal) => live.untilLive(host, signal), refusal, scheduler, logger };
   const now = () => new Date(scheduler.now());
   const events = new EventEmitter<{ changed: [TlsReport] }>();
   const mode: TlsReport["mode"] = tls.acme ? "acme" : tls.local ? "local" : "files";
@@ -146,7 +147,7 @@ export async function prepareTls(config: Config, scheduler: Scheduler, logger: L
       if (!main || customHosts.length === 0) return main;
       // A name of its own is served with its pair, or the main one where that covers it (your own files may).
       const ownPair = (host: string) => hosts?.pairOf(host) ?? (served.current && !isPlaceholder(served.current) && served.current.info.names.some((name) => covers(name, host)) ? served.current : undefined);
-      return { ...main, listen, hosts: customHosts.map((host) => ({ host, ...(ownPair(host) ? { certificate: ownPair(host)!.certificate, key: ownPair(host)!.key } : {}) })) };
+      return { ...main, listen, hosts: customHosts.map((host) => ({ host, ...pairFiles(ownPair(host)) })) };
     },
     attach: (publisher) => {
       served.attach(publisher);
@@ -161,8 +162,7 @@ export async function prepareTls(config: Config, scheduler: Scheduler, logger: L
     report,
     renewNow: () => manager?.renewNow() ?? files!.reload(),
     renewHost: (host) => (hosts ? hosts.renewNow(host) : Promise.reject(new Error("names of their own get certificates with tls.acme or tls.local only"))),
-    demoReady: (id) => void hosts?.demoLive(Object.hasOwn(config.shared, id) ? config.shared[id]!.hosts : []),
-    acme: { answer: (token) => challenges.answer(token), mayIssue: liveHost },
+    acme: { answer: (token) => challenges.answer(token), mayIssue: (host) => live.isLive(host) },
     async close() {
       await manager?.close();
       await files?.close();
@@ -188,6 +188,10 @@ function listenersOf(config: Config): NonNullable<RoutesTls["listen"]> {
 /** Where `up --tls` keeps its CA: under the state dir, made once. */
 export function localCaDir(config: Pick<Config, "stateDir">): string {
   return path.join(config.stateDir, "tls", "local-ca");
+}
+
+function pairFiles(pair: InstalledPair | undefined): { certificate?: string; key?: string } {
+  return pair ? { certificate: pair.certificate, key: pair.key } : {};
 }
 
 function pairOf(pair: { certificate: string; key: string }): [string, string] {

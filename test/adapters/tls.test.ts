@@ -188,8 +188,11 @@ describe("a shared demo's own name: its certificate by HTTP-01, only while its d
       nginxPort,
       nginxYaml: `  listenTls: 127.0.0.1:${tlsPort}`,
       beforeStart: (dir) => writeFile(path.join(dir, "pebble-ca.pem"), pebble.listenerCa),
+      appsYaml: [`  hello: { image: ${SAMPLE_IMAGE}, port: 8080, memory: 64m, readiness: { path: /, timeout: 20s } }`, `  broken: { image: ${SAMPLE_IMAGE}, port: 9999, memory: 64m, readiness: { path: /, timeout: 10m } }`].join("\n"),
+      // "gone" never becomes live (nothing answers on its port; it waits to): its name is no live demo's.
       extraYaml: `shared:
   shop: { app: hello, hosts: [${custom}] }
+  gone: { app: broken, hosts: [gone.custom.test] }
 tls:
   acme:
     directory: ${pebble.directory}
@@ -237,6 +240,7 @@ tls:
     const after = tls.report().hosts!["gone.custom.test"]!;
     expect(after.failures).toBe(1);
     expect(after.certificate).toBeUndefined();
+    expect(tlsCheckOf(tls.report(), systemScheduler.now())).toMatchObject({ ok: "warn", detail: expect.stringContaining("; gone.custom.test: gone.custom.test is not a name of a live demo now") });
     expect(after.lastError!.message).toBe("gone.custom.test is not a name of a live demo now: no certificate is ordered for it");
     // Its plain HTTP is served (no certificate to redirect to): the controller's page for a demo that is not there.
     expect((await stack.viaNginx("gone.custom.test", "/")).status).not.toBe(308);

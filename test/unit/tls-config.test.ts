@@ -5,7 +5,7 @@ import { parseConfigText } from "../../src/config/load.js";
 import { publicOrigin } from "../../src/http/context.js";
 import { RoutesRenderer } from "../../src/nginx/render.js";
 import { routesFor } from "../../src/core/routing/routes.js";
-import { sharedHostsOf } from "../../src/app/controller.js";
+import { sharedHostsOf } from "../../src/app/shared-hosts.js";
 import { problemsOf } from "../support/config-problems.js";
 
 const ACME = `tls:

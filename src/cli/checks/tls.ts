@@ -12,7 +12,9 @@ export function tlsCheckOf(report: TlsReport | undefined, now: number): Check {
   if (Date.parse(certificate.notAfter) <= now) return { name: "tls", ok: false, detail: `the certificate ended at ${certificate.notAfter}: visitors see a browser warning${failing}` };
   if (certificate.placeholder) return { name: "tls", ok: "warn", detail: `a self-signed stand-in serves until the first order succeeds${failing}` };
   const facts = `${certificate.names.join(", ")} from ${certificate.issuer}, until ${certificate.notAfter}`;
-  if (report.warning || failing) return { name: "tls", ok: "warn", detail: `${facts}${report.warning ? `; ${report.warning}` : ""}${failing}` };
+  // A shared demo's own name whose order failed (its demo down, or the CA's refusal) is said too.
+  const hosts = Object.entries(report.hosts ?? {}).filter(([, entry]) => entry.lastError).map(([host, entry]) => `; ${host}: ${entry.lastError!.message}`).join("");
+  if (report.warning || failing || hosts) return { name: "tls", ok: "warn", detail: `${facts}${report.warning ? `; ${report.warning}` : ""}${failing}${hosts}` };
   return { name: "tls", ok: true, detail: `${facts}${report.nextRenewalAt ? `; next renewal ${report.nextRenewalAt}` : ""}` };
 }
 
