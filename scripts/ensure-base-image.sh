@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
-# Makes the Debian base image that examples/node-app builds FROM, locally (no registry is needed): mmdebstrap
-# of bookworm with Node.js and npm, imported into Docker. Idempotent: an existing image is kept (seconds).
+# Makes the Debian base images the examples build FROM, locally (no registry is needed): mmdebstrap of bookworm,
+# imported into Docker. demo-launcher-base/node:bookworm has Node.js and npm (examples/node-app, the controller);
+# demo-launcher-base/debian:bookworm has nothing more than certificates (the apps on databases: a third of the size,
+# so a swarm moves them faster). Idempotent: an existing image is kept (seconds).
 # Usage: scripts/ensure-base-image.sh [image]   (default demo-launcher-base/node:bookworm)
 set -euo pipefail
 
@@ -23,7 +25,9 @@ fi
 echo "ensure-base-image: building $image with mmdebstrap (about a minute, once per machine)" >&2
 log="$(mktemp)"
 # Valid-Until is not checked: some mirrors serve snapshots whose Release files have expired.
-if ! sudo_if_needed mmdebstrap --variant=minbase --include=nodejs,npm,ca-certificates \
+packages=nodejs,npm,ca-certificates
+case "$image" in demo-launcher-base/debian:*) packages=ca-certificates ;; esac
+if ! sudo_if_needed mmdebstrap --variant=minbase --include="$packages" \
     --aptopt='Acquire::Check-Valid-Until "false"' "${hooks[@]}" bookworm - 2>"$log" \
   | docker import --change 'ENV NODE_EXTRA_CA_CERTS=/etc/ssl/certs/ca-certificates.crt' --change 'ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin' - "$image" >/dev/null; then
   tail -20 "$log" >&2

@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
 # Builds the example apps on real databases (examples/wordpress, examples/notes-postgres, examples/compose-app) FROM the local Debian
-# base image; Docker's build cache makes a second run take seconds. Usage: scripts/ensure-example-images.sh
+# base image without Node.js; Docker's build cache makes a second run take seconds. Usage: scripts/ensure-example-images.sh
 set -euo pipefail
 cd "$(dirname "$0")/.."
-bash scripts/ensure-base-image.sh
+bash scripts/ensure-base-image.sh demo-launcher-base/debian:bookworm
 # name=folder: the compose-app example's services are images of their own.
 for entry in wordpress=wordpress notes-postgres=notes-postgres compose-app=compose-app/app compose-db=compose-app/db compose-cache=compose-app/cache; do
   example="${entry%%=*}"
