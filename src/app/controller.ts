@@ -38,7 +38,8 @@ import { systemScheduler } from "../clock/system-scheduler.js";
 import { assertSwarmManager, nodeDockers } from "../swarm/nodes.js";
 import { LeaseStore, NamespaceLease } from "../docker/namespace-lease.js";
 import { prepareTls, type TlsService } from "./tls.js";
-import { liveSharedHosts, sharedHostsOf } from "./shared-hosts.js";
+import { liveOwnHosts } from "./live-hosts.js";
+import { ownHostOwners, ownHostsOf } from "../config/own-hosts.js";
 
 export interface ControllerHandle {
   engine: DemoEngine;
@@ -151,12 +152,12 @@ async function startHolding(given: Config, options: ControllerOptions, docker: D
   let engineRef: DemoEngine | undefined;
   // HTTPS first: routes.conf names the pair nginx serves from its very first generation. A shared demo's own names
   // get certificates while that demo is live (read from the engine once it exists).
-  const tls = await prepareTls(config, scheduler, options.logger, liveSharedHosts(config, () => engineRef));
+  const tls = await prepareTls(config, scheduler, options.logger, liveOwnHosts(config, () => engineRef));
   const renderer = routesRenderer(config, templatesDir, options.logger, tls && (() => tls.routesTls()));
   const routes = nginxRoutes(config, renderer, scheduler, options.logger);
   tls?.attach(routes);
   // nginx logs requests to previews; reading that log is how idle previews are found (and used ones kept).
-  const seenLog = config.nginx.seenLog ? new SeenLog(config.nginx.seenLog, config.domain, (labels) => engineRef?.previews.sawRequests(labels), options.logger, scheduler) : undefined;
+  const seenLog = config.nginx.seenLog ? new SeenLog(config.nginx.seenLog, config.domain, (labels) => engineRef?.previews.sawRequests(labels), options.logger, scheduler, ownHostOwners(config)) : undefined;
   await seenLog?.start();
   // Who may open gated demos: its gates go into the routes, so it comes before the engine (and reads it lazily).
   const access = await startAccessDesk(config, () => engineRef, scheduler, options.logger);
@@ -188,7 +189,7 @@ async function startHolding(given: Config, options: ControllerOptions, docker: D
     drainMs: config.nginx.drain,
     publicOrigin: (host) => publicOrigin(config, host),
     gateOf: (demo) => access.desk.gateOf(demo),
-    hostsOf: (demo) => sharedHostsOf(config, demo),
+    hostsOf: (demo) => ownHostsOf(config, demo),
     ...(seenLog ? { idleTracking: () => seenLog.working && renderer.writesSeenLog, readSeenRequests: () => seenLog.readNew() } : {}),
   });
   engineRef = engine;

@@ -17,6 +17,7 @@ import { ServedPair, type PairPublisher } from "../tls/served-pair.js";
 import { tlsStatusFile, type TlsReport } from "../tls/tls-status.js";
 import { serialWriter } from "../files/atomic.js";
 import { acmeOrders } from "./tls-acme.js";
+import { ownHostOwners } from "../config/own-hosts.js";
 import { HostCertificates } from "./tls-hosts.js";
 import { Http01Challenges } from "../tls/http01.js";
 import type { AcmeAnswers } from "../http/routes/acme-challenges.js";
@@ -71,7 +72,7 @@ export async function prepareTls(config: Config, scheduler: Scheduler, logger: L
   const tls = config.tls;
   if (!tls) return undefined;
   const challenges = new Http01Challenges();
-  const customHosts = Object.values(config.shared).flatMap((shared) => shared.hosts);
+  const customHosts = [...ownHostOwners(config).keys()];
   const names = tlsNames(config.domain);
   const store = new CertificateStore(config.nginx.configDir);
   // nginx's words for the routes file it refused last (the watcher's status): why a new pair was not served.

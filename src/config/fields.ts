@@ -46,6 +46,8 @@ export const address = z.string({ error: `must be ${ADDRESS_HELP}` }).transform(
 export const port = z.number({ error: "must be a whole number from 1 to 65535" }).int("must be a whole number from 1 to 65535").min(1, "must be from 1 to 65535").max(65535, "must be from 1 to 65535");
 export const positiveInt = (what: string) => z.number({ error: `must be a whole number of ${what}, at least 1` }).int(`must be a whole number of ${what}, at least 1`).min(1, `must be a whole number of ${what}, at least 1`);
 export const DOMAIN_PATTERN = /^(?=.{1,200}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*$/;
+/** A demo's own name outside the domain (shared.<name>.hosts, previews.<source>.hosts). */
+export const ownHostName = z.string({ error: "must be a DNS name such as shop.example.org" }).toLowerCase().regex(DOMAIN_PATTERN, "must be a DNS name such as shop.example.org").refine((host) => host.includes("."), { message: "must be a DNS name with a dot, such as shop.example.org" });
 export const APP_NAME_PATTERN = /^[a-z][a-z0-9-]{0,39}$/;
 export const ENV_NAME_PATTERN = /^[A-Za-z_][A-Za-z0-9_]*$/;
 

@@ -13,7 +13,7 @@ const TRUST_HELP = "collaborators, all, or label:<name>";
  * A repository's build settings are a preview source's (less the branch refresh), plus its name, URL and trust; a
  * GitLab project's are the same (gitlab-schema.ts).
  */
-export const forgeProjectSchema = previewSourceSchema.omit({ repo: true, refresh: true }).extend({
+export const forgeProjectSchema = previewSourceSchema.omit({ repo: true, refresh: true, hosts: true }).extend({
   /** The source name in preview hosts (`<name>-pr-<n>`); by default the repository's name, letters and digits only. */
   name: z.string({ error: "must be a source name" }).regex(SOURCE_PATTERN, "must be 1 to 20 lowercase letters and digits, starting with a letter").optional(),
   repo: z.string({ error: "must be a git URL" }).regex(REPO_PATTERN, "must be a git URL (git://, https://, ssh://, file://), user@host:path or a path").optional(),

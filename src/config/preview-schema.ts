@@ -2,7 +2,7 @@
 // its previews' databases start from (state:).
 import { z } from "zod";
 import type { DumpSource, DumpTarget, PreviewSeed, StateSource } from "../core/state/state-sources.js";
-import { duration, previewSchema } from "./fields.js";
+import { duration, ownHostName, previewSchema } from "./fields.js";
 import { DRIVERS, identifier } from "./state-schema.js";
 
 /** Where a preview's database is reached: what a dump source says, less its file (the seed's copy takes its place). */
@@ -64,5 +64,9 @@ export function sharedDumpTarget(shared: { app: string; source?: string | undefi
   return target;
 }
 
-/** A preview source: its build settings and its seed. */
-export const previewSourceSchema = previewSchema.extend({ state: previewStateSchema.optional() });
+/** A preview source: its build settings, its seed, and names of their own for branches' previews. */
+export const previewSourceSchema = previewSchema.extend({
+  state: previewStateSchema.optional(),
+  /** A branch's preview at a name of its own too ({ main: staging.example.org }), as a shared demo's `hosts`. */
+  hosts: z.record(z.string({ error: "must be a branch name" }).min(1, "must be a branch name").max(250, "must be a branch name of at most 250 characters"), ownHostName, { error: "must be a map of branch names to DNS names" }).optional(),
+});

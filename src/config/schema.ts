@@ -8,7 +8,8 @@ import { accessProblems } from "./access-schema.js";
 import { githubSchema } from "./github-schema.js";
 import { gitlabSchema } from "./gitlab-schema.js";
 import { stateSchema } from "./state-schema.js";
-import { SHARED_NAME, sharedHostProblems, sharedSchema } from "./shared-schema.js";
+import { SHARED_NAME, sharedSchema } from "./shared-schema.js";
+import { ownHostProblems } from "./own-hosts.js";
 import { adminSchema } from "./admin-schema.js";
 import { runtimeSchema, swarmSchema } from "./swarm-schema.js";
 import { tlsSchema } from "./tls-schema.js";
@@ -167,7 +168,7 @@ export const configSchema = z.strictObject({
       },
     }),
 }, { error: "must be a map of settings" }).superRefine((config, ctx) => {
-  for (const problem of [...accessProblems(config), ...sharedHostProblems(config)]) ctx.addIssue({ code: "custom", path: problem.path, message: problem.message });
+  for (const problem of [...accessProblems(config), ...ownHostProblems(config)]) ctx.addIssue({ code: "custom", path: problem.path, message: problem.message });
   // A console on a demo's sibling host would share its cookies with the demos: the apex serves it then.
   if (config.admin.host && (config.admin.host === config.domain || config.admin.host.endsWith(`.${config.domain}`))) {
     ctx.addIssue({ code: "custom", path: ["admin", "host"], message: `must be outside ${config.domain} (a host under it could be a demo's; leave admin.host out to serve the console on ${config.domain})` });

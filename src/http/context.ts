@@ -11,6 +11,7 @@ import { clientAddress, type VisitorKeys } from "./client.js";
 import type { ConsoleAuth } from "./console/auth.js";
 import type { Pages } from "./pages.js";
 import { ProblemError } from "./problem.js";
+import { ownHostOwners } from "../config/own-hosts.js";
 
 export interface ServerDeps {
   config: Config;
@@ -50,8 +51,8 @@ export const NO_STORE = "no-store";
 
 export interface HttpContext extends ServerDeps {
   pages: Pages;
-  /** The shared demo a name of its own (shared.<name>.hosts) belongs to. */
-  sharedNameOf(host: string | undefined): string | undefined;
+  /** The demo a name of its own (shared.<name>.hosts, previews.<source>.hosts) belongs to. */
+  ownHostDemo(host: string | undefined): string | undefined;
   scripts: { launch: string; status: string; banner: string; preview: string };
   apexUrl: string;
   urlOf(demo: Demo): string;
@@ -95,11 +96,11 @@ export function createHttpContext(deps: ServerDeps, pages: Pages, scripts: HttpC
     }
   };
 
-  const sharedNames = new Map(Object.entries(config.shared).flatMap(([name, shared]) => shared.hosts.map((host) => [host, name] as const)));
+  const ownHosts = ownHostOwners(config);
   return {
     ...deps,
     pages,
-    sharedNameOf: (host) => (host ? sharedNames.get(normalizeHost(host)) : undefined),
+    ownHostDemo: (host) => (host ? ownHosts.get(normalizeHost(host)) : undefined),
     scripts,
     apexUrl,
     urlOf,

@@ -19,6 +19,7 @@ import { sharedRoutes } from "./routes/shared.js";
 import { metricsRoutes } from "./routes/metrics.js";
 import { demoHostPages } from "./routes/demo-hosts.js";
 import { acmeChallengeRoutes } from "./routes/acme-challenges.js";
+import { ownHostOwners } from "../config/own-hosts.js";
 import { visitorRoutes } from "./routes/visitors.js";
 import { ConsoleAuth } from "./console/auth.js";
 import { consoleRoutes } from "./console/routes.js";
@@ -79,8 +80,8 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
     return sendProblem(reply, new ProblemError("not-found", `Nothing at ${request.method} ${request.url.slice(0, 100)}.`));
   });
 
-  // Shared demos' own names (shared.<name>.hosts) are ours too: their ACME checks and their pages while not routed.
-  const customHosts = new Set(Object.values(config.shared).flatMap((shared) => shared.hosts));
+  // Demos' own names (shared demos', branch previews') are ours too: their ACME checks, their pages while not routed.
+  const customHosts = ownHostOwners(config);
   // Through nginx, only our own names are answered: a forged or garbled Host gets a clear 421, not the landing page.
   app.addHook("onRequest", async (request) => {
     const given = String(request.headers.host ?? "");

@@ -21,7 +21,8 @@ export class SeenLog {
   /** True once nginx is known to write the file: idle stop is only safe then. */
   private seenByNginx = false;
 
-  constructor(private readonly file: string, private readonly domain: string, private readonly onLabels: (labels: Set<string>) => void, private readonly logger: Logger, private readonly scheduler: Scheduler = systemScheduler) {}
+  /** `ownHosts`: a demo's own names outside the domain (a branch preview's), by the demo they belong to. */
+  constructor(private readonly file: string, private readonly domain: string, private readonly onLabels: (labels: Set<string>) => void, private readonly logger: Logger, private readonly scheduler: Scheduler = systemScheduler, private readonly ownHosts: ReadonlyMap<string, string> = new Map()) {}
 
   /** Whether requests are being counted: the file exists (nginx opened it when it loaded the routes). */
   get working(): boolean {
@@ -78,7 +79,7 @@ export class SeenLog {
     }
     const labels = new Set<string>();
     for (const line of text.split("\n")) {
-      const id = line ? idFromHost(line.trim(), this.domain) : undefined;
+      const id = line ? (idFromHost(line.trim(), this.domain) ?? this.ownHosts.get(line.trim().toLowerCase())) : undefined;
       if (id) labels.add(id);
     }
     if (labels.size > 0) this.onLabels(labels);

@@ -16,7 +16,8 @@ describe("seen log", () => {
     dir = await mkdtemp(path.join(os.tmpdir(), "seen-log-"));
     const file = path.join(dir, "state", "seen.log");
     const seen: string[][] = [];
-    const log = new SeenLog(file, "demo.localhost", (labels) => seen.push([...labels].sort()), silentLogger);
+    // A branch preview's own name (previews.<source>.hosts) counts for its preview.
+    const log = new SeenLog(file, "demo.localhost", (labels) => seen.push([...labels].sort()), silentLogger, undefined, new Map([["staging.example.org", "web-main"]]));
     await log.start();
     expect(log.working).toBe(false);
     await log.readNew();
@@ -33,6 +34,9 @@ describe("seen log", () => {
     await writeFile(file, "web-again.demo.localhost\n");
     await log.readNew();
     expect(seen.at(-1)).toEqual(["web-again"]);
+    await appendFile(file, "staging.example.org\n");
+    await log.readNew();
+    expect(seen.at(-1)).toEqual(["web-main"]);
     await log.close();
   });
 

@@ -5,7 +5,8 @@ import { parseConfigText } from "../../src/config/load.js";
 import { publicOrigin } from "../../src/http/context.js";
 import { RoutesRenderer } from "../../src/nginx/render.js";
 import { routesFor } from "../../src/core/routing/routes.js";
-import { sharedHostsOf } from "../../src/app/shared-hosts.js";
+import { branchLabel } from "../../src/core/previews/preview-names.js";
+import { ownHostsOf } from "../../src/config/own-hosts.js";
 import { problemsOf } from "../support/config-problems.js";
 
 const ACME = `tls:
@@ -66,17 +67,28 @@ describe("a shared demo's own names (shared.<name>.hosts)", () => {
       `shared.shop.hosts.0: "x.demo.localhost" is wrong: must be outside demo.localhost: names under it are demos' hosts (this one is shop.demo.localhost)`,
       'shared.shop.hosts.1: "ops.example.org" is the console\'s host (admin.host)',
       'shared.shop.hosts.2: "localhost" is wrong: must be a DNS name with a dot, such as shop.example.org',
-      `shared.news.hosts: ["shop.example.org"] is wrong: must be empty while the demo's access is password: names of its own serve public demos only (sign-in and its cookies belong to demo.localhost)`,
+      `shared.news.hosts.0: "shop.example.org" is wrong: must not be given while the demo's access is password: names of its own serve public demos only (sign-in and its cookies belong to demo.localhost)`,
       'shared.news.hosts.0: "shop.example.org" is already a name of shared demo blog',
     ]));
+    // A branch's preview too; a repository's pull requests have no such names.
+    expect(problemsOf(`shared:\n  shop: { app: hello, hosts: [shop.example.org] }\npreviews:\n  web: { repo: /srv/web.git, port: 8080, hosts: { main: shop.example.org, dev: dev.demo.localhost } }\n`)).toEqual([
+      'previews.web.hosts.main: "shop.example.org" is already a name of shared demo shop',
+      `previews.web.hosts.dev: "dev.demo.localhost" is wrong: must be outside demo.localhost: names under it are demos' hosts (this one is web-dev.demo.localhost)`,
+    ]);
+    expect(problemsOf(`github:\n  webhookSecrets: [0123456789abcdef]\n  repos:\n    acme/shop: { port: 8080, hosts: { main: shop.example.org } }\n`)).toEqual([expect.stringMatching(/^github\.repos\.acme\/shop\.hosts: unknown key/)]);
   });
 
   it("are routed to the shared demo's instances, with its gate; other demos have none", () => {
     const demo = { id: "shop", kind: "shared", app: "hello", host: "shop.demo.example.org", createdAt: 0, expiresAt: Number.MAX_SAFE_INTEGER, status: "ready", step: "done", instances: [{ id: "i1", generation: 1, containerId: "c1", endpoint: "127.0.0.1:20001", health: "healthy" }] } as never;
     const routes = routesFor([demo], 1, () => false, () => false, () => undefined, () => ["shop.example.org"]);
     expect(routes.map((route) => [route.id, route.host, route.backends])).toEqual([["shop", "shop.demo.example.org", ["127.0.0.1:20001"]], ["shop-host1", "shop.example.org", ["127.0.0.1:20001"]]]);
-    expect(sharedHostsOf({ shared: { shop: { hosts: ["shop.example.org"] } } } as never, { kind: "visitor", id: "shop" })).toEqual([]);
-    expect(sharedHostsOf({ shared: { shop: { hosts: ["shop.example.org"] } } } as never, { kind: "shared", id: "shop" })).toEqual(["shop.example.org"]);
+    const config = { shared: { shop: { hosts: ["shop.example.org"] } }, previews: { web: { hosts: { main: "staging.example.org", "feature/Login": "login.example.org" } } } } as never;
+    expect(ownHostsOf(config, { kind: "visitor", id: "shop", app: "hello" })).toEqual([]);
+    expect(ownHostsOf(config, { kind: "shared", id: "shop", app: "hello" })).toEqual(["shop.example.org"]);
+    // A branch's preview by its label: the branch's name as a DNS label (with a hash when that loses anything).
+    expect(ownHostsOf(config, { kind: "preview", id: "web-main", app: "web" })).toEqual(["staging.example.org"]);
+    expect(ownHostsOf(config, { kind: "preview", id: branchLabel("web", "feature/Login"), app: "web" })).toEqual(["login.example.org"]);
+    expect(ownHostsOf(config, { kind: "preview", id: "web-commit-abc1234", app: "web" })).toEqual([]);
   });
 });
 

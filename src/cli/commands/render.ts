@@ -4,7 +4,7 @@ import type { CliContext } from "../context.js";
 import { stdout, type Output } from "../output.js";
 import type { Config } from "../../config/load.js";
 import { routesRenderer, runtimeFor } from "../../app/controller.js";
-import { sharedHostsOf } from "../../app/shared-hosts.js";
+import { ownHostsOf } from "../../config/own-hosts.js";
 import { previewSpecs } from "../../app/previews.js";
 import { DEFAULT_TEMPLATES_DIR } from "../../nginx/render.js";
 import { consoleLogger } from "../../logger.js";
@@ -53,6 +53,6 @@ export async function runRender(config: Config, out: Output = stdout): Promise<n
   // Gated hosts get the gate the controller gave them (its access file keeps each demo's epoch).
   const epochs = (await new AccessFile(config.stateDir, consoleLogger("render"), true).load().catch(() => undefined))?.epochs ?? {};
   const policyOf = accessPolicyOf(config);
-  out.write(routesFile.render(demoRoutes(demos.values(), systemScheduler.now(), (demo) => (demo.kind === "preview" ? previews[demo.app] : config.apps[demo.app]), (demo) => gateFor(policyOf(demo), epochs[demo.id]), (demo) => sharedHostsOf(config, demo)), generation));
+  out.write(routesFile.render(demoRoutes(demos.values(), systemScheduler.now(), (demo) => (demo.kind === "preview" ? previews[demo.app] : config.apps[demo.app]), (demo) => gateFor(policyOf(demo), epochs[demo.id]), (demo) => ownHostsOf(config, demo)), generation));
   return 0;
 }

@@ -44,7 +44,7 @@ export function routesFor(demos: Iterable<Demo>, now: number, bannerFor: (demo: 
     const gated = gate !== undefined ? { gate } : {};
     routes.push({ id: demo.id, host: demo.host, backends, ...(bannerFor(demo) ? { banner: true } : {}), ...(watchedFor(demo) ? { watched: true } : {}), ...gated });
     // Names of its own beside its host (a shared demo's `hosts`: shop.example.org), to the same instances.
-    hostsOf(demo).forEach((host, index) => routes.push({ id: `${demo.id}-host${index + 1}`, host, backends, ...gated }));
+    hostsOf(demo).forEach((host, index) => routes.push({ id: `${demo.id}-host${index + 1}`, host, backends, ...(watchedFor(demo) ? { watched: true } : {}), ...gated }));
     // An environment's further routed services, each at `<name>-<demo host>` (api-k3x9q2ab.demo.example.org).
     const serving = healthyInstances(demo);
     for (const name of new Set(serving.flatMap((instance) => Object.keys(instance.routes ?? {})))) {

@@ -13,7 +13,7 @@ export function demoHostPages(app: FastifyInstance, ctx: HttpContext, logo: { bo
     const path = request.url.split("?")[0];
     // ACME's checks are answered by their own route, on any of our names.
     if (path?.startsWith("/.well-known/acme-challenge/")) return;
-    const id = idFromHost(request.headers.host, config.domain) ?? ctx.sharedNameOf(request.headers.host);
+    const id = idFromHost(request.headers.host, config.domain) ?? ctx.ownHostDemo(request.headers.host);
     if (!id) return;
     // The ways into a gated demo are routes of their own (src/http/access/).
     if (path?.startsWith("/__demo/access/")) return;
