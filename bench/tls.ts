@@ -7,7 +7,7 @@ import { writeFile } from "node:fs/promises";
 import path from "node:path";
 import { startBind } from "../test/support/bind.js";
 import { httpsGet } from "../test/support/https.js";
-import { startPebble } from "../test/support/pebble.js";
+import { acmeTlsYaml, startPebble } from "../test/support/pebble.js";
 import { freePort, launchAndWait, startStack, waitFor } from "../test/support/stack.js";
 import { median, round } from "./measure.js";
 
@@ -45,7 +45,7 @@ export async function tlsBench(requests: number, log: (line: string) => void): P
     domain: bind.zone,
     nginxYaml: `  listenTls: 127.0.0.1:${tlsPort}`,
     beforeStart: (dir) => writeFile(path.join(dir, "pebble-ca.pem"), pebble.listenerCa),
-    extraYaml: `tls:\n  acme:\n    directory: ${pebble.directory}\n    directoryCa: pebble-ca.pem\n    dns: { provider: rfc2136, server: "127.0.0.1:${bind.port}", keyName: ${bind.tsig.name}, keySecret: "${bind.tsig.secret}" }`,
+    extraYaml: acmeTlsYaml(pebble, bind),
   });
   try {
     const tls = tlsStack.controller!.tls!;

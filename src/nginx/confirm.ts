@@ -20,6 +20,21 @@ export async function readServedGeneration(probeUrl: string, host?: string): Pro
   return { generation: Number(result.body.trim()), ...(Number.isInteger(worker) && worker > 0 ? { worker } : {}) };
 }
 
+/**
+ * After a reload of the same routes (the watcher's first apply, which reloads whatever nginx holds): resolves true
+ * once a worker other than `before` answers and no older worker takes connections, false after `timeoutMs`. A
+ * request sent meanwhile could meet a worker that is closing its idle connections.
+ */
+export async function untilReloaded(probeUrl: string, host: string, before: number | undefined, olderWorkersRetired: (worker: number) => Promise<boolean | undefined>, scheduler: Scheduler = systemScheduler, timeoutMs = 10_000): Promise<boolean> {
+  const deadline = scheduler.now() + timeoutMs;
+  while (scheduler.now() < deadline) {
+    const served = await readServedGeneration(probeUrl, host);
+    if (served?.worker !== undefined && served.worker !== before && (await olderWorkersRetired(served.worker).catch(() => undefined)) !== false) return true;
+    await scheduler.sleep(12);
+  }
+  return false;
+}
+
 export interface ConfirmerOptions {
   /** Whether the watcher refused this generation's file: waiting longer cannot help then. */
   rejected?: (generation: number) => Promise<boolean>;

@@ -16,7 +16,7 @@ import { runTlsStatus } from "../../src/cli/commands/tls.js";
 import { LocalCa } from "../../src/tls/local-ca.js";
 import { readTlsReport, type TlsReport } from "../../src/tls/tls-status.js";
 import { startBind, type LocalBind } from "../support/bind.js";
-import { startPebble, type LocalPebble } from "../support/pebble.js";
+import { acmeTlsYaml, startPebble, type LocalPebble } from "../support/pebble.js";
 import { curlHttps, httpsGet } from "../support/https.js";
 import { freePort, launchAndWait, request, startStack, waitFor, type Stack } from "../support/stack.js";
 import { parseConfigText } from "../../src/config/load.js";
@@ -67,14 +67,7 @@ describe("a wildcard by ACME DNS-01, served and renewed by nginx (Pebble, BIND)"
       domain: bind.zone,
       nginxYaml: `  listenTls: 127.0.0.1:${tlsPort}`,
       beforeStart: (dir) => writeFile(path.join(dir, "pebble-ca.pem"), pebble.listenerCa),
-      extraYaml: `tls:
-  hsts: 365d
-  acme:
-    directory: ${pebble.directory}
-    directoryCa: pebble-ca.pem
-    email: ops@example.test
-    renewBefore: 70s
-    dns: { provider: rfc2136, server: "127.0.0.1:${bind.port}", keyName: ${bind.tsig.name}, keySecret: "${bind.tsig.secret}" }`,
+      extraYaml: acmeTlsYaml(pebble, bind, { hsts: "365d", acme: ["email: ops@example.test", "renewBefore: 70s"] }),
     });
     tls = stack.controller!.tls!;
     root = await pebble.issuingRoot();
@@ -190,14 +183,7 @@ describe("a shared demo's own name: its certificate by HTTP-01, only while its d
       beforeStart: (dir) => writeFile(path.join(dir, "pebble-ca.pem"), pebble.listenerCa),
       appsYaml: [`  hello: { image: ${SAMPLE_IMAGE}, port: 8080, memory: 64m, readiness: { path: /, timeout: 20s } }`, `  broken: { image: ${SAMPLE_IMAGE}, port: 9999, memory: 64m, readiness: { path: /, timeout: 10m } }`].join("\n"),
       // "gone" never becomes live (nothing answers on its port; it waits to): its name is no live demo's.
-      extraYaml: `shared:
-  shop: { app: hello, hosts: [${custom}] }
-  gone: { app: broken, hosts: [gone.custom.test] }
-tls:
-  acme:
-    directory: ${pebble.directory}
-    directoryCa: pebble-ca.pem
-    dns: { provider: rfc2136, server: "127.0.0.1:${bind.port}", keyName: ${bind.tsig.name}, keySecret: "${bind.tsig.secret}" }`,
+      extraYaml: `shared:\n  shop: { app: hello, hosts: [${custom}] }\n  gone: { app: broken, hosts: [gone.custom.test] }\n${acmeTlsYaml(pebble, bind)}`,
     });
     tls = stack.controller!.tls!;
     root = await pebble.issuingRoot();
@@ -326,7 +312,7 @@ describe("`up --tls`: HTTPS on this machine from a local CA", () => {
       expect(handle.url).toBe(`https://demo.localhost:${tlsPort}/`);
       const rootFile = path.join(localCaDir({ stateDir: path.join(dir, "state") }), "root.pem");
       const landing = await curlHttps(tlsPort, "demo.localhost", rootFile);
-      expect(landing).toMatchObject({ httpVersion: "2", status: 200 });
+      expect(landing, landing.output).toMatchObject({ httpVersion: "2", status: 200 });
       const plain = await request(nginxPort, { host: "demo.localhost", path: "/" });
       expect(plain.status).toBe(308);
       expect(plain.headers.location).toBe(`https://demo.localhost:${tlsPort}/`);

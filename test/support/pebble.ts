@@ -73,3 +73,19 @@ export async function startPebble(dnsServer: string, options: { validitySeconds?
     },
   };
 }
+
+/**
+ * The config's `tls:` for a stack ordering from this Pebble by DNS-01 at this BIND (RFC 2136 with its TSIG key); the
+ * stack writes `listenerCa` to `pebble-ca.pem` in its folder (beforeStart). `extra`: more keys under `acme:`.
+ */
+export function acmeTlsYaml(pebble: LocalPebble, bind: { port: number; tsig: { name: string; secret: string } }, options: { hsts?: string; acme?: string[] } = {}): string {
+  return [
+    "tls:",
+    ...(options.hsts ? [`  hsts: ${options.hsts}`] : []),
+    "  acme:",
+    `    directory: ${pebble.directory}`,
+    "    directoryCa: pebble-ca.pem",
+    ...(options.acme ?? []).map((line) => `    ${line}`),
+    `    dns: { provider: rfc2136, server: "127.0.0.1:${bind.port}", keyName: ${bind.tsig.name}, keySecret: "${bind.tsig.secret}" }`,
+  ].join("\n");
+}
