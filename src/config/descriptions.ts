@@ -50,7 +50,7 @@ export const CONFIG_DESCRIPTIONS: Readonly<Record<string, KeyDescription>> = {
   "brand.logo": "a `.png`, `.svg`, `.jpg` or `.webp` shown on every page",
   "brand.accentColor": "buttons and links",
   "brand.backgroundColor": "the pages' background",
-  "previews.<source>.hosts": "a branch's preview at a name of its own too (`{ main: staging.example.org }`), routed and certified as a shared demo's `hosts` (HTTP-01 while the preview is awake; public previews only)",
+  "previews.<source>.hosts.<name>": "a branch's preview at a name of its own too (`{ main: staging.example.org }`), routed and certified as a shared demo's `hosts` (HTTP-01 while the preview is awake; public previews only)",
   "previews.<source>.repo": "the git repository to build from (a URL or a path git can fetch)",
   "previews.<source>.dockerfile": "the Dockerfile, relative to `context` (default `Dockerfile`); left out with `compose`",
   "previews.<source>.context": "the build context inside the repository (default its root); left out with `compose`",

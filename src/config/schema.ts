@@ -16,7 +16,6 @@ import { tlsSchema } from "./tls-schema.js";
 
 /** An app, and the named database states its demos start from and can be rewound to. */
 export const appWithState = appSchema.extend({ state: stateSchema.optional() });
-
 export type { Address } from "./fields.js";
 
 export const configSchema = z.strictObject({
