@@ -1,5 +1,6 @@
-// Certificates for shared demos' own names (shared.<name>.hosts): one per name, ordered by HTTP-01 (or from the local
-// CA) once the name's demo is live and never for a name that is not (like Caddy's `ask`), renewed like the wildcard.
+// Certificates for demos' own names (shared.<name>.hosts, previews.<source>.hosts): one per name, ordered by HTTP-01
+// (or from the local CA) once the name's demo is live and never for a name that is not (like Caddy's `ask`), renewed
+// like the wildcard.
 import path from "node:path";
 import type { Config } from "../config/load.js";
 import type { Scheduler } from "../core/scheduler.js";
@@ -97,7 +98,7 @@ export class HostCertificates {
   /** Orders a name now (a test, the CLI); resolves when that ended. */
   renewNow(host: string): Promise<void> {
     const entry = this.entries.get(host);
-    return entry ? entry.manager.renewNow() : Promise.reject(new Error(`${host} is not a name of a shared demo`));
+    return entry ? entry.manager.renewNow() : Promise.reject(new Error(`${host} is not a demo's own name (shared.<name>.hosts, previews.<source>.hosts)`));
   }
 
   report(): NonNullable<TlsReport["hosts"]> {

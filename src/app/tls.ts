@@ -38,7 +38,7 @@ export interface TlsService {
   report(): TlsReport;
   /** Orders now (acme, local) or reads the files again; resolves when that ended, either way. */
   renewNow(): Promise<void>;
-  /** Orders a shared demo's own name now; resolves when that ended, either way. */
+  /** Orders a demo's own name now; resolves when that ended, either way. */
   renewHost(host: string): Promise<void>;
   /** HTTP-01 answers and the `ask` check, for the HTTP server. */
   acme: AcmeAnswers;
@@ -61,13 +61,13 @@ function isPlaceholder(pair: InstalledPair | undefined): boolean {
   return Boolean(pair?.info.issuer.includes(PLACEHOLDER_ISSUER));
 }
 
-/** Whether a shared demo's own name belongs to a demo that is live now, and a wait until it does. */
+/** Whether a demo's own name (a shared demo's, a branch preview's) belongs to a demo that is live now, and a wait until it is. */
 export interface LiveHosts {
   isLive(host: string): boolean;
   untilLive(host: string, signal: AbortSignal): Promise<boolean>;
 }
 
-/** `live`: certificates for shared demos' own names are ordered while their demo is live only; `ask` says so too. */
+/** `live`: certificates for demos' own names are ordered while their demo is live only; `ask` says so too. */
 export async function prepareTls(config: Config, scheduler: Scheduler, logger: Logger, live: LiveHosts): Promise<TlsService | undefined> {
   const tls = config.tls;
   if (!tls) return undefined;

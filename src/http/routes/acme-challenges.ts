@@ -1,4 +1,4 @@
-// ACME on the controller's HTTP side: HTTP-01 answers for the certificates of shared demos' own names (nginx passes
+// ACME on the controller's HTTP side: HTTP-01 answers for the certificates of demos' own names (nginx passes
 // /.well-known/acme-challenge/ on plain HTTP to here), and the `ask` check a proxy such as Caddy may put first.
 import type { FastifyInstance } from "fastify";
 import { isDirectLoopback } from "../client.js";
