@@ -3,6 +3,8 @@
 import https from "node:https";
 import type { TLSSocket } from "node:tls";
 import { execa } from "execa";
+import type { TlsService } from "../../src/app/tls.js";
+import type { TlsReport } from "../../src/tls/tls-status.js";
 
 export interface HttpsAnswer {
   status: number;
@@ -35,4 +37,28 @@ export async function curlHttps(port: number, host: string, caFile: string, requ
   const result = await execa("curl", ["-sS", "--http2", "--cacert", caFile, "--resolve", `${host}:${port}:127.0.0.1`, "-o", "/dev/null", "-w", "%{http_version} %{http_code}", `https://${host}:${port}${requestPath}`], { reject: false, all: true });
   const [httpVersion, status] = String(result.stdout).trim().split(" ");
   return { httpVersion: httpVersion ?? "", status: Number(status), output: String(result.all ?? "") };
+}
+
+/** Resolves with the first report (now or after a change) that passes `check`. */
+export function untilTls(tls: TlsService, what: string, check: (report: TlsReport) => boolean, timeoutMs = 60_000): Promise<TlsReport> {
+  if (check(tls.report())) return Promise.resolve(tls.report());
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => {
+      tls.events.off("changed", listener);
+      reject(new Error(`waited ${timeoutMs} ms for ${what}; last report: ${JSON.stringify(tls.report())}`));
+    }, timeoutMs);
+    const listener = (report: TlsReport) => {
+      if (!check(report)) return;
+      clearTimeout(timer);
+      tls.events.off("changed", listener);
+      resolve(report);
+    };
+    tls.events.on("changed", listener);
+  });
+}
+
+/** An Output that keeps the lines a command printed. */
+export function capturedLines() {
+  const out: string[] = [];
+  return { out, output: { line: (text: string) => void out.push(text) } as never };
 }
