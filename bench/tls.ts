@@ -3,12 +3,9 @@
 // requests failed (target 0) and nginx reloads (target 1). The wildcard comes from Pebble, validated at a real BIND.
 import http from "node:http";
 import https from "node:https";
-import { writeFile } from "node:fs/promises";
-import path from "node:path";
-import { startBind } from "../test/support/bind.js";
 import { httpsGet } from "../test/support/https.js";
-import { acmeTlsYaml, startPebble } from "../test/support/pebble.js";
-import { freePort, launchAndWait, startStack, waitFor } from "../test/support/stack.js";
+import { startAcmeLab } from "../test/support/acme-lab.js";
+import { launchAndWait, startStack, waitFor } from "../test/support/stack.js";
 import { median, round } from "./measure.js";
 
 export interface TlsResults {
@@ -37,20 +34,15 @@ function firstByteMs(port: number, host: string, ca?: string): Promise<number> {
 }
 
 export async function tlsBench(requests: number, log: (line: string) => void): Promise<TlsResults> {
-  const bind = await startBind();
-  const pebble = await startPebble(bind.server);
-  const tlsPort = await freePort();
-  const plainStack = await startStack({ domain: bind.zone });
-  const tlsStack = await startStack({
-    domain: bind.zone,
-    nginxYaml: `  listenTls: 127.0.0.1:${tlsPort}`,
-    beforeStart: (dir) => writeFile(path.join(dir, "pebble-ca.pem"), pebble.listenerCa),
-    extraYaml: acmeTlsYaml(pebble, bind),
+  const lab = await startAcmeLab();
+  const { bind, tls, tlsPort, root } = lab;
+  const tlsStack = lab.stack;
+  const plainStack = await startStack({ domain: bind.zone }).catch(async (error: unknown) => {
+    await lab.close();
+    throw error;
   });
   try {
-    const tls = tlsStack.controller!.tls!;
     await waitFor("the first certificate", async () => (tls.report().certificate && !tls.report().certificate?.placeholder && !tls.report().ordering) || undefined, 120_000, 50);
-    const root = await pebble.issuingRoot();
     const [plainDemo, tlsDemo] = [await launchAndWait(plainStack), await launchAndWait(tlsStack)];
     const plain: number[] = [];
     const secure: number[] = [];
@@ -91,10 +83,8 @@ export async function tlsBench(requests: number, log: (line: string) => void): P
     log(`tls: ${JSON.stringify(results)}`);
     return results;
   } finally {
-    await tlsStack.close();
     await plainStack.close();
-    await pebble.stop();
-    await bind.stop();
+    await lab.close();
   }
 }
 

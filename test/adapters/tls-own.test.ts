@@ -12,8 +12,7 @@ import type { TlsService } from "../../src/app/tls.js";
 import { localCaDir } from "../../src/app/tls.js";
 import { tlsCheckOf } from "../../src/cli/checks/tls.js";
 import { LocalCa } from "../../src/tls/local-ca.js";
-import { startBind, type LocalBind } from "../support/bind.js";
-import { acmeTlsYaml, startPebble, type LocalPebble } from "../support/pebble.js";
+import { startAcmeLab, type AcmeLab } from "../support/acme-lab.js";
 import { curlHttps, httpsGet, untilTls } from "../support/https.js";
 import { freePort, request, startStack, type Stack } from "../support/stack.js";
 import { parseConfigText } from "../../src/config/load.js";
@@ -23,8 +22,7 @@ import { SAMPLE_IMAGE } from "../../src/docker/sample-image.js";
 import { systemScheduler } from "../../src/clock/system-scheduler.js";
 
 describe("a shared demo's own name: its certificate by HTTP-01, only while its demo is live (Pebble, BIND)", () => {
-  let bind: LocalBind;
-  let pebble: LocalPebble;
+  let lab: AcmeLab;
   let stack: Stack;
   let tls: TlsService;
   let tlsPort: number;
@@ -33,27 +31,17 @@ describe("a shared demo's own name: its certificate by HTTP-01, only while its d
 
   beforeAll(async () => {
     // custom.test is another zone: every name in it is this machine, where Pebble checks the HTTP-01 answer.
-    bind = await startBind("example.test", ["custom.test"]);
-    const nginxPort = await freePort();
-    pebble = await startPebble(bind.server, { httpPort: nginxPort });
-    tlsPort = await freePort();
-    stack = await startStack({
-      domain: bind.zone,
-      nginxPort,
-      nginxYaml: `  listenTls: 127.0.0.1:${tlsPort}`,
-      beforeStart: (dir) => writeFile(path.join(dir, "pebble-ca.pem"), pebble.listenerCa),
+    lab = await startAcmeLab({
+      addressZones: ["custom.test"],
       appsYaml: [`  hello: { image: ${SAMPLE_IMAGE}, port: 8080, memory: 64m, readiness: { path: /, timeout: 20s } }`, `  broken: { image: ${SAMPLE_IMAGE}, port: 9999, memory: 64m, readiness: { path: /, timeout: 10m } }`].join("\n"),
       // "gone" never becomes live (nothing answers on its port; it waits to): its name is no live demo's.
-      extraYaml: `shared:\n  shop: { app: hello, hosts: [${custom}] }\n  gone: { app: broken, hosts: [gone.custom.test] }\n${acmeTlsYaml(pebble, bind)}`,
+      extraYaml: `shared:\n  shop: { app: hello, hosts: [${custom}] }\n  gone: { app: broken, hosts: [gone.custom.test] }`,
     });
-    tls = stack.controller!.tls!;
-    root = await pebble.issuingRoot();
+    ({ stack, tls, tlsPort, root } = lab);
   }, 120_000);
 
   afterAll(async () => {
-    await stack?.close();
-    await pebble?.stop();
-    await bind?.stop();
+    await lab?.close();
   });
 
   it("orders the name once its demo is live, serves it over HTTPS with its own certificate, redirects its plain HTTP", async () => {
@@ -64,7 +52,7 @@ describe("a shared demo's own name: its certificate by HTTP-01, only while its d
     expect(page.body).toContain("guestbook");
     expect(page.altNames).toBe(`DNS:${custom}`);
     // The shared demo's usual host keeps the wildcard.
-    expect((await httpsGet(tlsPort, `shop.${bind.zone}`, root)).altNames.split(", ").sort()).toEqual([`DNS:*.${bind.zone}`, `DNS:${bind.zone}`]);
+    expect((await httpsGet(tlsPort, `shop.${lab.bind.zone}`, root)).altNames.split(", ").sort()).toEqual([`DNS:*.${lab.bind.zone}`, `DNS:${lab.bind.zone}`]);
     const plain = await stack.viaNginx(custom, "/sign?name=ada");
     expect(plain.status).toBe(308);
     expect(plain.headers.location).toBe(`https://${custom}:${tlsPort}/sign?name=ada`);
@@ -76,9 +64,9 @@ describe("a shared demo's own name: its certificate by HTTP-01, only while its d
     const ask = (domain: string) => stack.api("GET", `/__demo/tls/ask?domain=${domain}`);
     expect((await ask(custom)).status).toBe(200);
     expect((await ask("nope.custom.test")).status).toBe(404);
-    expect((await ask(`abcd1234.${bind.zone}`)).status).toBe(404);
+    expect((await ask(`abcd1234.${lab.bind.zone}`)).status).toBe(404);
     // Through nginx nobody may ask.
-    expect((await stack.viaNginx(bind.zone, `/__demo/tls/ask?domain=${custom}`)).status).not.toBe(200);
+    expect((await stack.viaNginx(lab.bind.zone, `/__demo/tls/ask?domain=${custom}`)).status).not.toBe(200);
 
     // A shared demo that never became live: its name is refused to `ask`, and no order is made for it.
     expect((await ask("gone.custom.test")).status).toBe(404);

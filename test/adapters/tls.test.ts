@@ -10,43 +10,32 @@ import type { TlsService } from "../../src/app/tls.js";
 import { tlsCheckOf } from "../../src/cli/checks/tls.js";
 import { runTlsStatus } from "../../src/cli/commands/tls.js";
 import { readTlsReport } from "../../src/tls/tls-status.js";
-import { startBind, type LocalBind } from "../support/bind.js";
-import { acmeTlsYaml, startPebble, type LocalPebble } from "../support/pebble.js";
+import { startAcmeLab, type AcmeLab } from "../support/acme-lab.js";
 import { capturedLines, curlHttps, httpsGet, untilTls } from "../support/https.js";
-import { freePort, launchAndWait, startStack, waitFor, type Stack } from "../support/stack.js";
+import { launchAndWait, waitFor, type Stack } from "../support/stack.js";
 import { systemScheduler } from "../../src/clock/system-scheduler.js";
 
 describe("a wildcard by ACME DNS-01, served and renewed by nginx (Pebble, BIND)", () => {
-  let bind: LocalBind;
-  let pebble: LocalPebble;
+  let lab: AcmeLab;
   let stack: Stack;
   let tls: TlsService;
   let tlsPort: number;
   let root: string;
   let rootFile: string;
   let host: string;
+  let bind: AcmeLab["bind"];
+  let pebble: AcmeLab["pebble"];
 
   beforeAll(async () => {
-    bind = await startBind();
     // Certificates of 60 s, ordered again 50 s before their end: a renewal every 10 s.
-    pebble = await startPebble(bind.server, { validitySeconds: 60 });
-    tlsPort = await freePort();
-    stack = await startStack({
-      domain: bind.zone,
-      nginxYaml: `  listenTls: 127.0.0.1:${tlsPort}`,
-      beforeStart: (dir) => writeFile(path.join(dir, "pebble-ca.pem"), pebble.listenerCa),
-      extraYaml: acmeTlsYaml(pebble, bind, { hsts: "365d", acme: ["email: ops@example.test", "renewBefore: 50s"] }),
-    });
-    tls = stack.controller!.tls!;
-    root = await pebble.issuingRoot();
+    lab = await startAcmeLab({ validitySeconds: 60, hsts: "365d", acme: ["email: ops@example.test", "renewBefore: 50s"] });
+    ({ stack, tls, tlsPort, root, bind, pebble } = lab);
     rootFile = path.join(stack.dir, "pebble-root.pem");
     await writeFile(rootFile, root);
   }, 120_000);
 
   afterAll(async () => {
-    await stack?.close();
-    await pebble?.stop();
-    await bind?.stop();
+    await lab?.close();
   });
 
   it("orders the domain and its wildcard; nginx serves them over HTTP/2 to a demo host, with HSTS; plain HTTP redirects but for ACME and the probe", async () => {
