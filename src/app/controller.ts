@@ -150,8 +150,8 @@ async function startHolding(given: Config, options: ControllerOptions, docker: D
   const runtime = options.runtime ?? (await runtimeFor(config, docker, defences));
   const templatesDir = options.templatesDir ?? DEFAULT_TEMPLATES_DIR;
   let engineRef: DemoEngine | undefined;
-  // HTTPS first: routes.conf names the pair nginx serves from its very first generation. A shared demo's own names
-  // get certificates while that demo is live (read from the engine once it exists).
+  // HTTPS first: routes.conf names the pair nginx serves from its very first generation. Demos' own names get
+  // certificates while their demo is live (read from the engine once it exists).
   const tls = await prepareTls(config, scheduler, options.logger, liveOwnHosts(config, () => engineRef));
   const renderer = routesRenderer(config, templatesDir, options.logger, tls && (() => tls.routesTls()));
   const routes = nginxRoutes(config, renderer, scheduler, options.logger);

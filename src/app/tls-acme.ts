@@ -11,7 +11,7 @@ import { readIfExists, writeAtomically } from "../files/atomic.js";
 import { newAccountKey, orderCertificate, type IssuedCertificate } from "../tls/acme-issuer.js";
 import { ExecProvider } from "../tls/exec-provider.js";
 import { Rfc2136Provider } from "../tls/rfc2136.js";
-import { authoritativeServers, lookupTxt, serverAddress } from "../tls/txt-lookup.js";
+import { authoritativeServers, lookupTxt, serverAddress, splitHostPort } from "../tls/txt-lookup.js";
 import type { Http01Challenges } from "../tls/http01.js";
 
 /** The account key: the configured file, or `<stateDir>/tls/acme-account.pem`; made (0600) when it is not there yet. */
@@ -32,11 +32,6 @@ async function readSetting(file: string, key: string): Promise<string> {
   }
 }
 
-function splitServer(server: string): { host: string; port: number } {
-  const match = /^(?:\[([0-9a-fA-F:]+)\]|([^:]+))(?::(\d+))?$/.exec(server)!;
-  return { host: match[1] ?? match[2]!, port: Number(match[3] ?? 53) };
-}
-
 export interface AcmeOrders {
   /** The domain and its wildcard, by DNS-01. */
   wildcard(): Promise<IssuedCertificate>;
@@ -53,7 +48,7 @@ export async function acmeOrders(config: Config, acme: AcmeConfig, names: string
   let defaultServers: () => Promise<string[]>;
   if (dns.provider === "rfc2136") {
     const secret = dns.keySecret ?? (await readSetting(dns.keySecretFile!, "tls.acme.dns.keySecretFile")).trim();
-    const { host, port } = splitServer(dns.server);
+    const { host, port = 53 } = splitHostPort(dns.server);
     provider = new Rfc2136Provider({ server: host, port, zone: dns.zone ?? config.domain, tsig: { name: dns.keyName, algorithm: dns.keyAlgorithm, secret }, ttl: dns.ttl, timeoutMs: 10_000 });
     // The primary takes the update; with no list given it is the one asked (secondaries are named in nameservers).
     defaultServers = async () => [await serverAddress(dns.server)];

@@ -9,7 +9,7 @@ import { CertificateStore, type InstalledPair } from "../tls/certificate-files.j
 import { CertificateManager } from "../tls/certificate-manager.js";
 import type { IssuedCertificate } from "../tls/acme-issuer.js";
 import { ServedPair, type PairPublisher } from "../tls/served-pair.js";
-import type { TlsReport } from "../tls/tls-status.js";
+import { reportedCertificate, reportedError, type TlsReport } from "../tls/tls-status.js";
 
 export interface HostCertificatesOptions {
   config: Config;
@@ -107,11 +107,11 @@ export class HostCertificates {
       const status = entry.manager.status();
       const info = entry.served.current?.info;
       hosts[host] = {
-        ...(info ? { certificate: { names: info.names, issuer: info.issuer, notBefore: info.notBefore.toISOString(), notAfter: info.notAfter.toISOString() } } : {}),
+        ...(info ? { certificate: reportedCertificate(info) } : {}),
         ...(entry.started && status.nextOrderAt !== undefined ? { nextRenewalAt: new Date(status.nextOrderAt).toISOString() } : {}),
         ...(entry.started ? {} : { waiting: "for its demo to be live" }),
         failures: status.failures,
-        ...(status.lastError ? { lastError: { message: status.lastError.message, at: new Date(status.lastError.at).toISOString() } } : {}),
+        ...(status.lastError ? { lastError: reportedError(status.lastError) } : {}),
       };
     }
     return hosts;

@@ -14,7 +14,7 @@ import { CertificateStore, covers, type InstalledPair } from "../tls/certificate
 import { CertificateManager } from "../tls/certificate-manager.js";
 import { LocalCa, PLACEHOLDER_ISSUER, selfSignedPair } from "../tls/local-ca.js";
 import { ServedPair, type PairPublisher } from "../tls/served-pair.js";
-import { tlsStatusFile, type TlsReport } from "../tls/tls-status.js";
+import { reportedCertificate, reportedError, tlsStatusFile, type TlsReport } from "../tls/tls-status.js";
 import { serialWriter } from "../files/atomic.js";
 import { acmeOrders } from "./tls-acme.js";
 import { ownHostOwners } from "../config/own-hosts.js";
@@ -26,7 +26,9 @@ import { CertificateFilesWatch } from "../tls/files-watch.js";
 
 /** The operator's own files get a warning this long before their end (nobody here renews them). */
 const FILES_WARN_BEFORE_MS = 30 * 86_400_000;
+/** The local CA's certificates: 90 days, renewed 30 days before their end. */
 const LOCAL_DAYS = 90;
+const LOCAL_RENEW_BEFORE_MS = 30 * 86_400_000;
 
 export interface TlsService {
   /** What routes.conf names now. */
@@ -95,11 +97,11 @@ export async function prepareTls(config: Config, scheduler: Scheduler, logger: L
     return {
       mode,
       updatedAt: now().toISOString(),
-      ...(info ? { certificate: { names: info.names, issuer: info.issuer, notBefore: info.notBefore.toISOString(), notAfter: info.notAfter.toISOString(), ...(isPlaceholder(pair) ? { placeholder: true } : {}) } } : {}),
+      ...(info ? { certificate: { ...reportedCertificate(info), ...(isPlaceholder(pair) ? { placeholder: true } : {}) } } : {}),
       ...(status?.nextOrderAt !== undefined ? { nextRenewalAt: new Date(status.nextOrderAt).toISOString() } : {}),
       ...(status?.ordering !== undefined ? { ordering: status.ordering } : {}),
       failures: status?.failures ?? 0,
-      ...(status?.lastError ? { lastError: { message: status.lastError.message, at: new Date(status.lastError.at).toISOString() } } : {}),
+      ...(status?.lastError ? { lastError: reportedError(status.lastError) } : {}),
       ...(warning ? { warning } : {}),
       ...(hosts && customHosts.length > 0 ? { hosts: hosts.report() } : {}),
     };
@@ -126,10 +128,10 @@ export async function prepareTls(config: Config, scheduler: Scheduler, logger: L
     } else await served.begin(await store.add(first.certificate, first.key, names, now()));
   } else if (tls.local) {
     const ca = await LocalCa.open(localCaDir(config), scheduler.now());
-    const issue = async () => ({ ...(await ca.issue(names, LOCAL_DAYS, scheduler.now())), names });
-    await served.begin(usable(previous, names, scheduler.now()) && previous.info.issuer === rootSubject(ca) ? previous : await store.add(...pairOf(await issue()), names, now()));
-    manager = new CertificateManager({ renewBeforeMs: 30 * 86_400_000, order: issue, install: (issued) => install(issued.certificate, issued.key), installed: async () => served.current?.info, scheduler, logger, onChange: changed });
-    hosts = new HostCertificates({ ...hostOptions, renewBeforeMs: 30 * 86_400_000, onChange: changed, order: async (host) => ({ ...(await ca.issue([host], LOCAL_DAYS, scheduler.now())), names: [host] }) });
+    const issue = async (forNames: string[]) => ({ ...(await ca.issue(forNames, LOCAL_DAYS, scheduler.now())), names: forNames });
+    await served.begin(usable(previous, names, scheduler.now()) && previous.info.issuer === rootSubject(ca) ? previous : await store.add(...pairOf(await issue(names)), names, now()));
+    manager = new CertificateManager({ renewBeforeMs: LOCAL_RENEW_BEFORE_MS, order: () => issue(names), install: (issued) => install(issued.certificate, issued.key), installed: async () => served.current?.info, scheduler, logger, onChange: changed });
+    hosts = new HostCertificates({ ...hostOptions, renewBeforeMs: LOCAL_RENEW_BEFORE_MS, onChange: changed, order: (host) => issue([host]) });
   } else {
     const acme = tls.acme!;
     // nginx needs a pair to start: the last one served, or a stand-in until the first order (a week, never renewed).

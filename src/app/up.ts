@@ -7,12 +7,10 @@ import { assertDockerReachable, connectDocker, DockerRuntime } from "../docker/r
 import { buildSampleImage, SAMPLE_IMAGE, sampleImageIsCurrent } from "../docker/sample-image.js";
 import type { Logger } from "../logger.js";
 import { PrivateNginx, type PrivateNginxOptions } from "../nginx/private-nginx.js";
-import { readServedGeneration, untilReloaded } from "../nginx/confirm.js";
-import { olderNginxWorkersRetired } from "../nginx/workers.js";
 import type { NginxWatcher } from "../nginx/watcher.js";
 import { publicOrigin } from "../http/server.js";
 import { startController, type ControllerHandle } from "./controller.js";
-import { startWatcher } from "./watcher-service.js";
+import { startWatcherBesideNginx } from "./watcher-service.js";
 
 export interface UpHandle {
   url: string;
@@ -78,10 +76,10 @@ export async function up(given: Config, logger: Logger): Promise<UpHandle> {
   let watcher: NginxWatcher | undefined;
   try {
     await nginx.start();
-    // The watcher's first apply reloads nginx: "up" is said once the workers of that reload serve alone.
-    const before = (await readServedGeneration(config.nginx.probeUrl, config.domain))?.worker;
-    watcher = await startWatcher(config, logger, { testCommand: nginx.testCommand, reloadCommand: nginx.reloadCommand });
-    if (watcher.currentStatus().reloads > 0 && !(await untilReloaded(config.nginx.probeUrl, config.domain, before, olderNginxWorkersRetired))) logger.warn("nginx did not finish its first reload within 10 s; requests may meet its old worker");
+    // "up" is said once the workers of the watcher's first reload serve alone.
+    const started = await startWatcherBesideNginx(config, logger, { testCommand: nginx.testCommand, reloadCommand: nginx.reloadCommand });
+    watcher = started.watcher;
+    if (!started.served) logger.warn("nginx did not finish its first reload within 10 s; requests may meet its old worker");
   } catch (error) {
     await watcher?.close();
     await nginx.close();

@@ -55,7 +55,7 @@ export interface EngineOptions {
   publicOrigin?: (host: string) => string;
   /** The access edge: a gated demo's gate (nginx asks before serving its host); public demos have none. */
   gateOf?: (demo: import("./model.js").Demo) => string | undefined;
-  /** Names a demo answers to beside its host (a shared demo's `hosts`), routed to the same instances. */
+  /** Names a demo answers to beside its host (a shared demo's or a branch preview's `hosts`), routed to the same instances. */
   hostsOf?: (demo: import("./model.js").Demo) => readonly string[];
 }
 

@@ -32,7 +32,7 @@ export interface ServerDeps {
   metrics?: import("../metrics/metrics.js").ControllerMetrics;
   /** When each shared demo is reset next (its cron schedule). */
   schedules?: { nextResetAt(name: string): number | undefined };
-  /** HTTP-01 answers and the `ask` check for shared demos' own names (tls:). */
+  /** HTTP-01 answers and the `ask` check for demos' own names (tls:). */
   acme?: import("./routes/acme-challenges.js").AcmeAnswers;
   /** Who may open gated demos (access:); without it every demo is public. */
   access?: import("../core/access/access-desk.js").AccessDesk;

@@ -19,7 +19,6 @@ import { sharedRoutes } from "./routes/shared.js";
 import { metricsRoutes } from "./routes/metrics.js";
 import { demoHostPages } from "./routes/demo-hosts.js";
 import { acmeChallengeRoutes } from "./routes/acme-challenges.js";
-import { ownHostOwners } from "../config/own-hosts.js";
 import { visitorRoutes } from "./routes/visitors.js";
 import { ConsoleAuth } from "./console/auth.js";
 import { consoleRoutes } from "./console/routes.js";
@@ -80,13 +79,12 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
     return sendProblem(reply, new ProblemError("not-found", `Nothing at ${request.method} ${request.url.slice(0, 100)}.`));
   });
 
-  // Demos' own names (shared demos', branch previews') are ours too: their ACME checks, their pages while not routed.
-  const customHosts = ownHostOwners(config);
-  // Through nginx, only our own names are answered: a forged or garbled Host gets a clear 421, not the landing page.
+  // Through nginx, only our own names are answered (demos' own names outside the domain too): a forged or garbled
+  // Host gets a clear 421, not the landing page.
   app.addHook("onRequest", async (request) => {
     const given = String(request.headers.host ?? "");
     const host = normalizeHost(given);
-    if (host === config.domain || host === config.admin.host || idFromHost(given, config.domain) || customHosts.has(host) || isDirectLoopback(request)) return;
+    if (host === config.domain || host === config.admin.host || idFromHost(given, config.domain) || ctx.ownHostDemo(host) || isDirectLoopback(request)) return;
     throw new ProblemError("misdirected", `This server answers for ${config.domain} and its demos, not for ${JSON.stringify(given.slice(0, 100))}.`);
   });
 

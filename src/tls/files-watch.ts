@@ -52,14 +52,11 @@ export class CertificateFilesWatch {
   }
 
   async start(): Promise<void> {
-    const dirs = new Map<string, string[]>();
-    for (const file of [this.options.certificate, this.options.key]) dirs.set(path.dirname(file), [...(dirs.get(path.dirname(file)) ?? []), path.basename(file)]);
-    for (const [dir, files] of dirs) {
-      for (const file of files) {
-        const watch = new DirectoryWatch(dir, file, () => this.poke(), this.options.scheduler, this.options.logger);
-        this.watches.push(watch);
-        await watch.start();
-      }
+    // Each file by its folder: certbot renames a new file (or symlink) into place.
+    for (const file of [this.options.certificate, this.options.key]) {
+      const watch = new DirectoryWatch(path.dirname(file), path.basename(file), () => this.poke(), this.options.scheduler, this.options.logger);
+      this.watches.push(watch);
+      await watch.start();
     }
   }
 

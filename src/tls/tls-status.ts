@@ -2,24 +2,47 @@
 // with or without a running controller: the certificate served, the next renewal, the last error.
 import path from "node:path";
 import { readJsonIfExists } from "../files/atomic.js";
+import type { CertificateInfo } from "./certificate-files.js";
 
 export const TLS_STATUS_FILE = "tls-status.json";
+
+/** A certificate as the report gives it (times in ISO 8601). */
+export interface ReportedCertificate {
+  names: string[];
+  issuer: string;
+  notBefore: string;
+  notAfter: string;
+}
+
+/** An order's last failure as the report gives it. */
+export interface ReportedError {
+  message: string;
+  at: string;
+}
+
+export function reportedCertificate(info: CertificateInfo): ReportedCertificate {
+  return { names: info.names, issuer: info.issuer, notBefore: info.notBefore.toISOString(), notAfter: info.notAfter.toISOString() };
+}
+
+export function reportedError(error: { message: string; at: number }): ReportedError {
+  return { message: error.message, at: new Date(error.at).toISOString() };
+}
 
 export interface TlsReport {
   mode: "acme" | "files" | "local";
   updatedAt: string;
   /** The certificate nginx is given; `placeholder`: the self-signed stand-in served until the first order. */
-  certificate?: { names: string[]; issuer: string; notBefore: string; notAfter: string; placeholder?: boolean };
+  certificate?: ReportedCertificate & { placeholder?: boolean };
   /** When the next order is due (acme and local). */
   nextRenewalAt?: string;
   ordering?: boolean;
   /** Orders (or file reads) failed in a row since the last success. */
   failures: number;
-  lastError?: { message: string; at: string };
+  lastError?: ReportedError;
   /** Said by doctor and the console: near or past the end without a renewal. */
   warning?: string;
-  /** Shared demos' own names (HTTP-01): each one's certificate and renewals. */
-  hosts?: Record<string, { certificate?: { names: string[]; issuer: string; notBefore: string; notAfter: string }; nextRenewalAt?: string; waiting?: string; failures: number; lastError?: { message: string; at: string } }>;
+  /** Demos' own names (HTTP-01): each one's certificate and renewals. */
+  hosts?: Record<string, { certificate?: ReportedCertificate; nextRenewalAt?: string; waiting?: string; failures: number; lastError?: ReportedError }>;
 }
 
 export function tlsStatusFile(stateDir: string): string {

@@ -16,14 +16,18 @@ export const lookupTxt: TxtLookup = async (server, name) => {
   }
 };
 
+/** `host`, `host:port`, `[v6]:port` (a DNS server as the config names it) in parts; the port when one is given. */
+export function splitHostPort(server: string): { host: string; port?: number } {
+  const match = /^(?:\[([0-9a-fA-F:]+)\]|([^:]+))(?::(\d+))?$/.exec(server);
+  return { host: match?.[1] ?? match?.[2] ?? server, ...(match?.[3] ? { port: Number(match[3]) } : {}) };
+}
+
 /** A DNS server as node's resolver takes it (an address, with its port): a name is looked up first. */
 export async function serverAddress(server: string): Promise<string> {
-  const match = /^(?:\[([0-9a-fA-F:]+)\]|([^:]+))(?::(\d+))?$/.exec(server);
-  const host = match?.[1] ?? match?.[2] ?? server;
-  const port = match?.[3];
+  const { host, port } = splitHostPort(server);
   const address = isIP(host) ? host : (await lookup(host)).address;
   const shown = address.includes(":") ? `[${address}]` : address;
-  return port ? `${shown}:${port}` : shown;
+  return port !== undefined ? `${shown}:${port}` : shown;
 }
 
 /** The servers that answer for a name's zone (its NS records, the nearest parent that has some), by address. */

@@ -8,10 +8,8 @@ import path from "node:path";
 import Docker from "dockerode";
 import { execa, type ResultPromise } from "execa";
 import { startController, type ControllerHandle } from "../../src/app/controller.js";
-import { readServedGeneration, untilReloaded } from "../../src/nginx/confirm.js";
-import { olderNginxWorkersRetired } from "../../src/nginx/workers.js";
 import { LeaseStore } from "../../src/docker/namespace-lease.js";
-import { startWatcher } from "../../src/app/watcher-service.js";
+import { startWatcherBesideNginx } from "../../src/app/watcher-service.js";
 import { parseConfigText, type Config } from "../../src/config/load.js";
 import { buildSampleImage, SAMPLE_IMAGE, sampleImageIsCurrent } from "../../src/docker/sample-image.js";
 import { silentLogger, type Logger } from "../../src/logger.js";
@@ -213,10 +211,9 @@ ${appsYaml}
   if (tls && controllerMode === "in-process") controller = await startController(config, { logger, docker, ...options.controllerOptions });
   else await new RoutesFile(config.nginx.configDir, config.nginx.controller).write([], 0);
   await nginx.start();
-  // The watcher's first apply reloads nginx: tests begin once the workers of that reload serve alone.
-  const before = (await readServedGeneration(config.nginx.probeUrl, config.domain))?.worker;
-  const watcher = await startWatcher(config, logger, { testCommand: nginx.testCommand, reloadCommand: nginx.reloadCommand });
-  if (watcher.currentStatus().reloads > 0 && !(await untilReloaded(config.nginx.probeUrl, config.domain, before, olderNginxWorkersRetired))) throw new Error("nginx did not finish the watcher's first reload within 10 s");
+  // Tests begin once the workers of the watcher's first reload serve alone.
+  const { watcher, served } = await startWatcherBesideNginx(config, logger, { testCommand: nginx.testCommand, reloadCommand: nginx.reloadCommand });
+  if (!served) throw new Error("nginx did not finish the watcher's first reload within 10 s");
 
   const stack: Stack = {
     dir,
