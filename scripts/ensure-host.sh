@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Installs and starts what demo-launcher needs on a Debian/Ubuntu host (idempotent, fast when present).
-# Usage: scripts/ensure-host.sh [--browser]   (--browser adds what only the tests need: chromium, prometheus, docker-registry, openssl, bind9, pebble)
+# Usage: scripts/ensure-host.sh [--browser]   (--browser adds what only the tests need: chromium, prometheus, docker-registry, openssl, bind9, pebble, lintian)
 set -euo pipefail
 
 want_browser=0
@@ -44,6 +44,10 @@ if [ "$want_browser" = 1 ]; then
   [ -x /usr/sbin/named ] || missing+=(bind9)
   # Let's Encrypt's test server for the ACME tests (run by the tests on their own ports, never as a service).
   [ -x /usr/bin/pebble ] || missing+=(pebble)
+  # The Debian package's build (dpkg-deb, strip) and its check (lintian).
+  command -v dpkg-deb >/dev/null 2>&1 || missing+=(dpkg-dev)
+  command -v strip >/dev/null 2>&1 || missing+=(binutils)
+  command -v lintian >/dev/null 2>&1 || missing+=(lintian)
 fi
 command -v file >/dev/null 2>&1 || missing=(file "${missing[@]}")
 

@@ -3,7 +3,11 @@ import type { Config } from "../config/load.js";
 import { SetupError } from "../core/errors.js";
 import { formatAddress } from "../nginx/render.js";
 
-export class ApiError extends Error {}
+export class ApiError extends Error {
+  constructor(message: string, readonly status: number) {
+    super(message);
+  }
+}
 
 export function controllerUrl(config: Config): string {
   const host = config.listen.host === "0.0.0.0" ? "127.0.0.1" : config.listen.host === "::" ? "::1" : config.listen.host;
@@ -25,7 +29,7 @@ export async function callApi(config: Config, method: string, path: string, body
   const data = text ? (JSON.parse(text) as unknown) : undefined;
   if (response.status >= 400) {
     const detail = (data as { detail?: string } | undefined)?.detail ?? `HTTP ${response.status}`;
-    throw new ApiError(detail);
+    throw new ApiError(detail, response.status);
   }
   return { status: response.status, data };
 }
