@@ -4,7 +4,8 @@
 # systemd units, the nginx site, /etc/demo-launcher/config.yaml as a conffile and the maintainer scripts of
 # packaging/deb/. No network beyond the registries (Node.js comes from npm, once, scripts/ensure-node.sh).
 # --from <commit>: the code of that commit (an earlier release) packed the same way; kept in .cache/deb by commit.
-# Usage: scripts/package-deb.sh [--from <commit>] [--out <dir>]   (prints the path of the .deb)
+# --previous: --from the last release, the commit README.md names ("Last release: **<version>**, commit `<sha>`").
+# Usage: scripts/package-deb.sh [--from <commit> | --previous] [--out <dir>]   (prints the path of the .deb)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root="$(pwd)"
@@ -14,8 +15,12 @@ out="$root/.cache/deb"
 while [ $# -gt 0 ]; do
   case "$1" in
     --from) from="${2:?--from needs a commit}"; shift 2 ;;
+    --previous)
+      from="$(sed -n 's/^Last release: \*\*[^*]*\*\*, commit `\([0-9a-f]\{7,40\}\)`.*/\1/p' README.md)"
+      [ -n "$from" ] || { echo "package-deb: README.md names no last release (a line 'Last release: **<version>**, commit \`<sha>\`')" >&2; exit 2; }
+      shift ;;
     --out) out="${2:?--out needs a directory}"; shift 2 ;;
-    *) echo "package-deb: unknown argument '$1' (allowed: --from <commit>, --out <dir>)" >&2; exit 2 ;;
+    *) echo "package-deb: unknown argument '$1' (allowed: --from <commit>, --previous, --out <dir>)" >&2; exit 2 ;;
   esac
 done
 [ "$(dpkg --print-architecture)" = amd64 ] || { echo "package-deb: builds amd64 packages on amd64 only (this is $(dpkg --print-architecture))" >&2; exit 2; }
@@ -79,5 +84,7 @@ sed -e "s/@VERSION@/$version/" -e "s/@INSTALLED_SIZE@/$(du -sk --exclude=DEBIAN 
 for script in postinst prerm postrm; do install -m 0755 "packaging/deb/$script" "$stage/DEBIAN/$script"; done
 (cd "$stage" && find . -path ./DEBIAN -prune -o -type f -print | sed 's|^\./||' | sort | xargs md5sum) >"$stage/DEBIAN/md5sums"
 deb="$out/demo-launcher_${version}_amd64.deb"
-dpkg-deb --root-owner-group -Zxz -z2 --build "$stage" "$deb" >/dev/null
+# Written beside and renamed: a reader (or a second build) never sees half a package.
+dpkg-deb --root-owner-group -Zxz -z2 --build "$stage" "$work/package.deb" >/dev/null
+mv "$work/package.deb" "$deb.tmp-$$" && mv "$deb.tmp-$$" "$deb"
 echo "$deb"

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # `npm test`: makes sure Docker and nginx are here (installing them when missing), builds, then runs every tier in
-# turn (unit, http, adapters, system; docs/contributing/testing.md) and says how long each took.
+# turn (unit, http, adapters, system, with the Debian package's tier beside the system tier; docs/contributing/testing.md)
+# and says how long each took.
 # `npm test -- <vitest arguments>` passes them to one vitest run instead (a file, `--project unit`, `-t name`).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -16,8 +17,24 @@ typecheck_log="$(mktemp)"
 npx tsc -p tsconfig.check.json >"$typecheck_log" 2>&1 &
 typecheck=$!
 summary=()
+package_pid=""
 for tier in "unit http" adapters adapters-serial system; do
   started=$(date +%s)
+  if [ "$tier" = system ]; then
+    # The package tier beside the system tier: Debian containers of their own (apt, dpkg, one controller each, in a
+    # namespace and on a network of their own), so neither waits on the other. The .debs are built first, once.
+    package_log="$(mktemp)"
+    (
+      set -e
+      package_started=$(date +%s)
+      DEMO_LAUNCHER_DEB="$(bash scripts/package-deb.sh)"
+      DEMO_LAUNCHER_PREVIOUS_DEB="$(bash scripts/package-deb.sh --previous)"
+      export DEMO_LAUNCHER_DEB DEMO_LAUNCHER_PREVIOUS_DEB
+      npx vitest run --project package
+      echo "test: package tier $(( $(date +%s) - package_started )) s"
+    ) >"$package_log" 2>&1 &
+    package_pid=$!
+  fi
   projects=()
   for project in $tier; do projects+=(--project "$project"); done
   npx vitest run "${projects[@]}"
@@ -28,4 +45,10 @@ for tier in "unit http" adapters adapters-serial system; do
   fi
   summary+=("${tier// /+} $(( $(date +%s) - started )) s")
 done
+package_ok=0
+wait "$package_pid" || package_ok=$?
+cat "$package_log" >&2
+summary+=("$(grep -o 'package tier [0-9]* s' "$package_log" | sed 's/ tier/ (beside system)/' || true)")
+rm -f "$package_log"
+if [ "$package_ok" != 0 ]; then echo "test: the package tier failed" >&2; exit 1; fi
 echo "test: tiers passed: ${summary[*]}" >&2

@@ -2,7 +2,7 @@
 import type { EngineOptions } from "./context.js";
 import type { LaunchGate } from "./demos/disk.js";
 import { EngineCore } from "./engine-core.js";
-import { DomainError } from "./errors.js";
+import { DomainError, SetupError } from "./errors.js";
 import { extendLease } from "./demos/extension.js";
 import type { Demo } from "./model.js";
 import { ensurePools, poolStatus } from "./demos/pool.js";
@@ -91,7 +91,12 @@ export class DemoEngine implements DemoService, PreviewService, DiskService {
 
   async start(): Promise<void> {
     const core = this.core;
-    const state = await core.options.stateStore.load().catch((): EngineState => ({ ended: [], queued: [] }));
+    // A store that cannot be read starts empty, but one that refuses (a newer release's file) stops the start:
+    // running on would overwrite what that release keeps.
+    const state = await core.options.stateStore.load().catch((error: unknown): EngineState => {
+      if (error instanceof SetupError) throw error;
+      return { ended: [], queued: [] };
+    });
     core.registry.restore(state, core.now());
     this.shared.restore(state.shared ?? []);
     await adoptAtStart(core, await core.options.routes.load());

@@ -113,6 +113,18 @@ export interface InstanceLabels {
   instance: { id: string; generation: number; image: string };
 }
 
+/**
+ * The labels' format: a release that changes what they mean raises it and reads every earlier one (containers
+ * without the label are format 1, written before it existed). A container of a newer format is left alone.
+ */
+export const LABELS_FORMAT = 1;
+
+/** The format a container's labels say they are in; NaN when the label is damaged. */
+export function labelsFormatOf(labels: Record<string, string | undefined>): number {
+  const text = labels[`${LABEL_PREFIX}format`];
+  return text === undefined ? 1 : /^[1-9][0-9]*$/.test(text) ? Number(text) : Number.NaN;
+}
+
 export function labelsFor(labels: InstanceLabels): Record<string, string> {
   const { demo, instance } = labels;
   const result: Record<string, string> = {
@@ -126,6 +138,7 @@ export function labelsFor(labels: InstanceLabels): Record<string, string> {
     [`${LABEL_PREFIX}created-at`]: new Date(demo.createdAt).toISOString(),
     [`${LABEL_PREFIX}expires-at`]: new Date(demo.expiresAt).toISOString(),
     [`${LABEL_PREFIX}namespace`]: demo.namespace,
+    [`${LABEL_PREFIX}format`]: String(LABELS_FORMAT),
   };
   // The label keeps its first name: containers made by earlier versions are adopted with it.
   if (demo.owner) result[`${LABEL_PREFIX}client`] = demo.owner;

@@ -21,6 +21,22 @@ describe("state file", () => {
     expect(await file.load()).toEqual(state);
   });
 
+  it("refuses a file of a newer format with the reason, and leaves it as it is", async () => {
+    const dir = await mkdtemp(path.join(os.tmpdir(), "demo-launcher-state-"));
+    made.push(dir);
+    const newer = `${JSON.stringify({ version: 2, ended: [], queued: [{ id: "wait0001", app: "hello", queuedAt: 4 }], somethingNew: true })}\n`;
+    await writeFile(path.join(dir, "state.json"), newer);
+    const file = new StateFile(dir);
+    await expect(file.load()).rejects.toThrow(/state\.json has format 2, written by a newer demo-launcher; this one reads formats up to 1; the file is left as it is$/);
+    expect(await readFile(path.join(dir, "state.json"), "utf8")).toBe(newer);
+    expect(await readdir(dir)).toEqual(["state.json"]);
+    await writeFile(path.join(dir, "state.json"), '{"version": "one", "ended": []}');
+    await expect(file.load()).rejects.toThrow(/says its format is "one", which no release of demo-launcher writes/);
+    // A file from before the format was written down reads as format 1.
+    await writeFile(path.join(dir, "state.json"), '{"ended": [], "queued": [{"id": "wait0001", "app": "hello", "queuedAt": 4}]}');
+    expect((await file.load()).queued).toEqual([{ id: "wait0001", app: "hello", queuedAt: 4 }]);
+  });
+
   it("moves an unreadable file aside, says so, and starts empty", async () => {
     const dir = await mkdtemp(path.join(os.tmpdir(), "demo-launcher-state-"));
     made.push(dir);

@@ -9,7 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { buildSampleImage, SAMPLE_IMAGE, sampleImageIsCurrent } from "../../src/docker/sample-image.js";
 import { debianPackage, startDebianHost, type DebianHost } from "../support/debian-host.js";
 import { packagedSetup, type PackagedSetup } from "../support/packaged-setup.js";
-import { removeNamespace, requireDocker, waitFor } from "../support/stack.js";
+import { requireDocker, waitFor } from "../support/stack.js";
 
 describe("the Debian package", () => {
   let host: DebianHost;
@@ -21,11 +21,11 @@ describe("the Debian package", () => {
     const engine = await docker;
     if (!(await sampleImageIsCurrent(engine))) await buildSampleImage(engine);
     deb = await debianPackage();
-    host = await startDebianHost({ packages: [deb] });
+    host = await startDebianHost({ packages: [deb], cache: "install" });
   }, 600_000);
   afterAll(async () => {
     await host?.close();
-    if (setup) await removeNamespace(await docker, setup.namespace);
+    await setup?.remove(await docker);
   });
 
   it("installs on a fresh Debian with its dependencies, and its units, run as the package says, serve a demo", async () => {

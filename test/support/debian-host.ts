@@ -1,26 +1,22 @@
 // The package tests' "fresh Debian host": a container of the local mmdebstrap base (no systemd running, apt from
 // Debian's archive) on the host's network with the host's Docker socket, so the controller installed in it launches
-// demos on the real Docker and its nginx reaches them on 127.0.0.1 (NET_ADMIN: the unit's firewall step, as on a host). The packages it installs come from
-// scripts/package-deb.sh: this checkout's, and the last release's (the commit the README names).
-import { mkdir, readFile, stat } from "node:fs/promises";
+// demos on the real Docker and its nginx reaches them on 127.0.0.1 (NET_ADMIN: the unit's firewall step, as on a host).
+// The packages it installs come from scripts/package-deb.sh: this checkout's, and the last release's (the commit the
+// README names).
+import { mkdir, stat } from "node:fs/promises";
 import path from "node:path";
 import { execa } from "execa";
 import { PACKAGE_ROOT } from "../../src/nginx/render.js";
 
-/** The commit of the last release, from the README's "Last release" line (what an upgrade starts from). */
-export async function lastReleaseCommit(): Promise<string> {
-  const readme = await readFile(path.join(PACKAGE_ROOT, "README.md"), "utf8");
-  const match = /^Last release: \*\*[^*]+\*\*, commit `([0-9a-f]{7,40})`/m.exec(readme);
-  if (!match?.[1]) throw new Error("README.md names no last release (a line `Last release: **<version>**, commit `<sha>``)");
-  return match[1];
-}
-
-/** Builds (or finds, for a commit) a .deb with scripts/package-deb.sh; `npm test` builds them before the tier and says where. */
-export async function debianPackage(from?: string): Promise<string> {
-  const given = from ? process.env.DEMO_LAUNCHER_PREVIOUS_DEB : process.env.DEMO_LAUNCHER_DEB;
+/**
+ * This checkout's .deb, or the last release's (`previous`: the commit README.md names), from scripts/package-deb.sh;
+ * `npm test` builds both before the tier and says where.
+ */
+export async function debianPackage(which: "current" | "previous" = "current"): Promise<string> {
+  const given = which === "previous" ? process.env.DEMO_LAUNCHER_PREVIOUS_DEB : process.env.DEMO_LAUNCHER_DEB;
   if (given) return given;
-  const result = await execa("bash", [path.join(PACKAGE_ROOT, "scripts/package-deb.sh"), ...(from ? ["--from", from] : [])], { all: true, reject: false });
-  if (result.exitCode !== 0) throw new Error(`scripts/package-deb.sh ${from ?? ""} failed: ${result.all}`);
+  const result = await execa("bash", [path.join(PACKAGE_ROOT, "scripts/package-deb.sh"), ...(which === "previous" ? ["--previous"] : [])], { all: true, reject: false });
+  if (result.exitCode !== 0) throw new Error(`scripts/package-deb.sh (${which}) failed: ${result.all}`);
   return result.stdout.trim().split("\n").at(-1)!;
 }
 
@@ -35,11 +31,12 @@ export interface DebianHost {
 
 const BASE_IMAGE = "demo-launcher-base/debian:bookworm";
 
-export async function startDebianHost(options: { packages: string[]; mounts?: string[] }): Promise<DebianHost> {
+/** `cache`: the folder of downloaded packages kept between runs, one per test file (apt locks it while it runs). */
+export async function startDebianHost(options: { packages: string[]; cache: string; mounts?: string[] }): Promise<DebianHost> {
   await execa("bash", [path.join(PACKAGE_ROOT, "scripts/ensure-base-image.sh")]);
   const name = `demo-launcher-debian-host-${process.pid}-${Math.random().toString(36).slice(2, 8)}`;
   // Downloaded packages are kept between runs on this machine; apt still asks Debian's archive what to install.
-  const aptCache = path.join(PACKAGE_ROOT, ".cache/apt-archives");
+  const aptCache = path.join(PACKAGE_ROOT, ".cache/apt-archives", options.cache);
   await mkdir(path.join(aptCache, "partial"), { recursive: true });
   const mounts = [...new Set(options.packages.map((file) => path.dirname(file)))].flatMap((dir) => ["-v", `${dir}:${dir}:ro`]);
   await execa("docker", ["run", "-d", "--name", name, "--network", "host", "--cap-add", "NET_ADMIN", "-v", "/var/run/docker.sock:/var/run/docker.sock", "-v", `${aptCache}:/var/cache/apt/archives`, ...mounts, ...(options.mounts ?? []).flatMap((mount) => ["-v", mount]), BASE_IMAGE, "sleep", "infinity"]);

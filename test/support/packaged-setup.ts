@@ -6,7 +6,10 @@ import { randomBytes } from "node:crypto";
 import { execa } from "execa";
 import type { DemoView } from "../../src/api/views.js";
 import type { DebianHost } from "./debian-host.js";
-import { freePort, request, waitFor, type Answer } from "./stack.js";
+import type Docker from "dockerode";
+import { bridgeOf } from "../../src/firewall/keeper.js";
+import { removeFirewall } from "../../src/firewall/iptables.js";
+import { freePort, removeNamespace, request, waitFor, type Answer } from "./stack.js";
 
 export interface PackagedSetup {
   namespace: string;
@@ -23,6 +26,8 @@ export interface PackagedSetup {
   launch(app: string): Promise<DemoView>;
   /** A demo's page through the container's nginx over HTTPS (curl on this machine, the local CA not trusted: -k). */
   page(host: string): Promise<string>;
+  /** Removes what it made on this machine's Docker and iptables: its demos, its networks and their rules. */
+  remove(docker: Docker): Promise<void>;
 }
 
 const CONFIG = "/etc/demo-launcher/config.yaml";
@@ -39,6 +44,7 @@ export async function packagedSetup(host: DebianHost): Promise<PackagedSetup> {
   const configure = async (extraYaml = "") => {
     const config = `domain: ${domain}
 namespace: ${namespace}
+network: ${namespace}
 listen: 127.0.0.1:${controllerPort}
 stateDir: /var/lib/demo-launcher/state
 adminToken: ${adminToken}
@@ -111,6 +117,15 @@ rm -f /etc/nginx/sites-enabled/default`);
         if (view.status === "failed") throw new Error(`${id} failed: ${JSON.stringify(view)}; the controller said:\n${await controllerLog()}`);
         return view.status === "ready" ? view : undefined;
       }, 60_000, 200);
+    },
+    async remove(docker) {
+      await removeNamespace(docker, namespace);
+      // Its own networks (so its firewall step never rewrites the rules other tests' networks hold), and their rules.
+      for (const name of [namespace, `${namespace}-build`]) {
+        const bridge = await bridgeOf(docker, name).catch(() => undefined);
+        await docker.getNetwork(name).remove().catch(() => {});
+        if (bridge) await removeFirewall(bridge);
+      }
     },
     async page(demoHost) {
       const result = await execa("curl", ["-sSk", "--max-time", "10", "--resolve", `${demoHost}:${tlsPort}:127.0.0.1`, "-w", "\n%{http_code}", `https://${demoHost}:${tlsPort}/`], { reject: false, all: true });

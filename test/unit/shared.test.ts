@@ -2,7 +2,7 @@
 import { describe, expect, it } from "vitest";
 import { JobBook, type Job } from "../../src/core/state/jobs.js";
 import { ensurePools } from "../../src/core/demos/pool.js";
-import { viewOf } from "../../src/core/model.js";
+import { LABELS_FORMAT, labelsFor, labelsFormatOf, viewOf } from "../../src/core/model.js";
 import { planReconcile } from "../../src/core/instances/reconcile.js";
 import { syncWithDocker } from "../../src/core/instances/sync.js";
 import type { StateRestorer } from "../../src/core/state/state-sources.js";
@@ -125,6 +125,32 @@ describe("containers of what the config does not name", () => {
     const reports = env.logged.filter((line) => line.includes("does not name"));
     expect(reports).toHaveLength(1);
     expect(reports[0]).toMatch(/^warn namespace t: 3 container\(s\) of what this config does not name \(shared hello, visitor wordpress, preview web\) are left alone: not adopted, routed or removed; if they are nobody's, remove them with docker rm -f g1 o1 p1$/);
+  });
+});
+
+describe("labels of another format", () => {
+  it("a newer release's container is left alone and reported once; one without the format label (an older release's) is adopted", async () => {
+    const expiresAt = NOW + 10 * 365 * 86_400_000;
+    const env = setup({}, { answering: ALL_PORTS() });
+    const older = labelsOf("older001", { expiresAt });
+    delete older["demo-launcher.format"];
+    addContainer(env.runtime, "n1", { ...labelsOf("newer001", { expiresAt }), "demo-launcher.format": "2" }, "running", 20001);
+    addContainer(env.runtime, "o1", older, "running", 20002);
+    addContainer(env.runtime, "c1", labelsOf("current1", { expiresAt }), "running", 20003);
+    await env.engine.start();
+    await env.scheduler.runUntil(env.engine.settled());
+    await syncWithDocker(env.engine.core);
+    await env.scheduler.runUntil(env.engine.settled());
+    expect(env.engine.list().map((demo) => demo.id).sort()).toEqual(["current1", "older001"]);
+    expect([...env.runtime.containers.keys()].sort()).toEqual(["c1", "n1", "o1"]);
+    expect(env.writes.at(-1)!.map((route) => route.id).sort()).toEqual(["current1", "older001"]);
+    const reports = env.logged.filter((line) => line.includes("newer demo-launcher"));
+    expect(reports).toEqual(["warn namespace t: 1 container(s) carry labels of format 2, written by a newer demo-launcher (this one reads formats up to 1): left alone, not adopted, routed or removed; start the newer release again to take them over (n1)"]);
+  });
+
+  it("say their format on every container made", () => {
+    expect(labelsFor({ demo: { id: "abcd1234", kind: "visitor", app: "hello", host: "abcd1234.demo.localhost", createdAt: 1, expiresAt: 2, namespace: "t" }, instance: { id: "abcd1234-1", generation: 1, image: "hello" } })["demo-launcher.format"]).toBe(String(LABELS_FORMAT));
+    expect([labelsFormatOf({}), labelsFormatOf({ "demo-launcher.format": "3" }), labelsFormatOf({ "demo-launcher.format": "x" })]).toEqual([1, 3, Number.NaN]);
   });
 });
 

@@ -3,7 +3,7 @@ import { toHealth, toStatus } from "../lifecycle.js";
 import { readinessFor, type EngineContext, type Ports } from "../context.js";
 import { finishLaunch, failDemo } from "../demos/launch.js";
 import { startAgain, stoppedReason } from "./instances.js";
-import { LABEL_PREFIX, type Demo, type Instance } from "../model.js";
+import { LABEL_PREFIX, LABELS_FORMAT, labelsFormatOf, type Demo, type Instance } from "../model.js";
 import { planReconcile, type ReconcileAction } from "./reconcile.js";
 import { completeReplacement, finishDrain } from "../demos/replacement.js";
 import type { PublishedRoutes } from "../routing/routes.js";
@@ -27,6 +27,26 @@ type Containers = Awaited<ReturnType<EngineContext["options"]["runtime"]["list"]
 /** Containers already reported as another config's, per engine: each is said once, not on every sync. */
 const reportedStrangers = new WeakMap<EngineContext, Set<string>>();
 
+function reportedOf(ctx: EngineContext): Set<string> {
+  const reported = reportedStrangers.get(ctx) ?? new Set<string>();
+  reportedStrangers.set(ctx, reported);
+  return reported;
+}
+
+/**
+ * Containers whose labels a newer release wrote (a downgrade, or two releases on one namespace) are not read:
+ * left as they are and reported once, never taken as damaged and removed.
+ */
+function leaveNewer(ctx: EngineContext, containers: Containers): Containers {
+  const newer = containers.filter((container) => !(labelsFormatOf(container.labels) <= LABELS_FORMAT));
+  if (newer.length === 0) return containers;
+  const reported = reportedOf(ctx);
+  const fresh = newer.filter((container) => !reported.has(container.containerId));
+  for (const container of fresh) reported.add(container.containerId);
+  if (fresh.length > 0) ctx.logger.warn(`namespace ${ctx.options.namespace}: ${fresh.length} container(s) carry labels of format ${[...new Set(fresh.map((container) => container.labels[`${LABEL_PREFIX}format`]))].join(", ")}, written by a newer demo-launcher (this one reads formats up to ${LABELS_FORMAT}): left alone, not adopted, routed or removed; start the newer release again to take them over (${fresh.map((container) => container.containerId.slice(0, 12)).join(" ")})`);
+  return containers.filter((container) => labelsFormatOf(container.labels) <= LABELS_FORMAT);
+}
+
 /** Whether this config names what a container belongs to: its app, its preview source, or its shared demo. */
 function namedByConfig(ctx: Ports<"options">, labels: Record<string, string>): boolean {
   const app = labels[`${LABEL_PREFIX}app`];
@@ -47,11 +67,11 @@ function namedByConfig(ctx: Ports<"options">, labels: Record<string, string>): b
  * the config, or another controller's mistakenly sharing the namespace): such containers are left as they are
  * and reported once, with how to remove them.
  */
-function leaveStrangers(ctx: EngineContext, containers: Containers): Containers {
+function leaveStrangers(ctx: EngineContext, all: Containers): Containers {
+  const containers = leaveNewer(ctx, all);
   const strangers = containers.filter((container) => !namedByConfig(ctx, container.labels));
   if (strangers.length === 0) return containers;
-  const reported = reportedStrangers.get(ctx) ?? new Set<string>();
-  reportedStrangers.set(ctx, reported);
+  const reported = reportedOf(ctx);
   const fresh = strangers.filter((container) => !reported.has(container.containerId));
   for (const container of fresh) reported.add(container.containerId);
   if (fresh.length > 0) {
