@@ -8,6 +8,7 @@ import { previewRows, type PreviewResults } from "./previews.js";
 import { webhookRows, type WebhookResults } from "./webhooks.js";
 import { screenshotRows, type ScreenshotResults } from "./screenshots.js";
 import { tlsRows, type TlsResults } from "./tls.js";
+import { packageRows, type PackageResults } from "./package.js";
 import { databaseRows, type DatabaseResults } from "./databases.js";
 import { environmentRows, type EnvironmentResults } from "./environments.js";
 import { metricsRows, type MetricsResults } from "./metrics.js";
@@ -78,6 +79,7 @@ export function tableRows(results: Results): Array<{ key: string; cells: string[
   if (results.console) add("console", ...consoleRows(results.console as ConsoleResults));
   if (results.swarm) add("swarm", ...swarmRows(results.swarm as SwarmResults));
   if (results.memory) add("memory", ...memoryRows(results.memory as MemoryResults));
+  if (results.package) add("package", ...packageRows(results.package as PackageResults));
   if (results.underLoad) add("underLoad", ...underLoadRows(results.underLoad as UnderLoadResults));
   if (results.defences) add("defences", ...defenceRows(results.defences as DefenceResults));
   if (results.access) add("access", ...accessRows(results.access as AccessResults));

@@ -18,6 +18,7 @@ import { previewsBench } from "./previews.js";
 import { webhooksBench } from "./webhooks.js";
 import { screenshotsBench } from "./screenshots.js";
 import { tlsBench } from "./tls.js";
+import { packageBench } from "./package.js";
 import { databasesBench } from "./databases.js";
 import { environmentsBench } from "./environments.js";
 import { metricsBench } from "./metrics.js";
@@ -432,6 +433,7 @@ const sections: Array<[string, "core" | "heavy", () => Promise<void>]> = [
   ["memory", "core", async () => void (results.memory = await memoryBench(quick ? [1000, 5000] : [1000, 5000, 10_000], log))],
   ["defences", "core", async () => void (results.defences = await defencesBench(SAMPLE_IMAGE, quick ? 10 : SIZE.cold * 2, log))],
   ["access", "core", async () => void (results.access = await accessBench(quick ? 500 : 3000, log))],
+  ["package", "heavy", async () => void (results.package = await packageBench(log))],
 ];
 const out = path.join(path.dirname(new URL(import.meta.url).pathname), "results", "latest.json");
 // --table: the table of the figures on record (each section as its last full run measured it), without running anything.

@@ -37,7 +37,7 @@ import type { Scheduler } from "../core/scheduler.js";
 import { systemScheduler } from "../clock/system-scheduler.js";
 import { assertSwarmManager, nodeDockers } from "../swarm/nodes.js";
 import { LeaseStore, NamespaceLease } from "../docker/namespace-lease.js";
-import { prepareTls, type TlsService } from "./tls.js";
+import type { TlsService } from "./tls.js";
 import { liveOwnHosts } from "./live-hosts.js";
 import { ownHostOwners, ownHostsOf } from "../config/own-hosts.js";
 
@@ -152,7 +152,8 @@ async function startHolding(given: Config, options: ControllerOptions, docker: D
   let engineRef: DemoEngine | undefined;
   // HTTPS first: routes.conf names the pair nginx serves from its very first generation. Demos' own names get
   // certificates while their demo is live (read from the engine once it exists).
-  const tls = await prepareTls(config, scheduler, options.logger, liveOwnHosts(config, () => engineRef));
+  // Loaded only with tls: (acme-client and the X.509 library are most of an idle controller's RSS otherwise).
+  const tls = config.tls ? await (await import("./tls.js")).prepareTls(config, scheduler, options.logger, liveOwnHosts(config, () => engineRef)) : undefined;
   const renderer = routesRenderer(config, templatesDir, options.logger, tls && (() => tls.routesTls()));
   const routes = nginxRoutes(config, renderer, scheduler, options.logger);
   tls?.attach(routes);

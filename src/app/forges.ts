@@ -16,9 +16,6 @@ import { CommentCommands, type PreviewCommandPort } from "../forges/comment-comm
 import { Outbox } from "../forges/outbox.js";
 import { PullRequestReconciler } from "../forges/reconciler.js";
 import { PullRequestReporter } from "../forges/reporter.js";
-import { GithubApi } from "../forges/github/api.js";
-import { githubClient } from "../forges/github/client.js";
-import { githubSignatureCheck } from "../forges/github/signature.js";
 import { GitlabApi } from "../forges/gitlab/api.js";
 import { gitlabTokenCheck } from "../forges/gitlab/token.js";
 import { publicOrigin } from "../http/context.js";
@@ -45,6 +42,8 @@ interface ForgeSetting {
 async function configuredForges(config: Config, logger: Logger, env: NodeJS.ProcessEnv): Promise<ForgeSetting[]> {
   const forges: ForgeSetting[] = [];
   if (config.github) {
+    // Octokit loads only where GitHub is configured (RSS at rest).
+    const [{ GithubApi }, { githubClient }, { githubSignatureCheck }] = await Promise.all([import("../forges/github/api.js"), import("../forges/github/client.js"), import("../forges/github/signature.js")]);
     const octokit = await githubClient(config.github, env);
     if (!octokit) logger.warn("github: no token and no app configured: pull requests get previews but no statuses or comments");
     forges.push({ forge: "github", verify: githubSignatureCheck(config.github.webhookSecrets), repos: config.githubRepos, ...(octokit ? { api: new GithubApi(octokit) } : {}), reconcileMs: config.github.reconcile });

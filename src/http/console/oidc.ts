@@ -1,5 +1,8 @@
 // Sign-in through an OpenID Connect provider (authorization code with PKCE, state and nonce), with openid-client.
-import * as client from "openid-client";
+import type * as Client from "openid-client";
+
+// Loaded at the first sign-in: a controller without OIDC never holds the library (RSS at rest).
+const loadClient = () => import("openid-client");
 import type { OidcConfig } from "../../config/admin-schema.js";
 import { describeError } from "../../core/errors.js";
 import type { PendingSignIn } from "./session.js";
@@ -15,7 +18,7 @@ export interface SignedInPerson {
 export class SignInRefused extends Error {}
 
 export class OidcSignIn {
-  private configuration?: Promise<client.Configuration>;
+  private configuration?: Promise<Client.Configuration>;
 
   constructor(private readonly settings: OidcConfig & { clientSecret?: string }, private readonly redirectUri: string) {}
 
@@ -25,7 +28,7 @@ export class OidcSignIn {
 
   /** The provider's address for this sign-in; the pending values go in a signed cookie until it comes back. */
   async authorizationUrl(pending: PendingSignIn): Promise<string> {
-    const configuration = await this.discover();
+    const [client, configuration] = [await loadClient(), await this.discover()];
     const url = client.buildAuthorizationUrl(configuration, {
       redirect_uri: this.redirectUri,
       scope: "openid email profile",
@@ -39,8 +42,8 @@ export class OidcSignIn {
 
   /** Checks the callback (state, then the code exchange with the verifier, then the ID token's nonce and signature). */
   async finish(callbackUrl: URL, pending: PendingSignIn): Promise<SignedInPerson> {
-    const configuration = await this.discover();
-    let tokens: Awaited<ReturnType<typeof client.authorizationCodeGrant>>;
+    const [client, configuration] = [await loadClient(), await this.discover()];
+    let tokens: Awaited<ReturnType<typeof Client.authorizationCodeGrant>>;
     try {
       tokens = await client.authorizationCodeGrant(configuration, callbackUrl, { pkceCodeVerifier: pending.verifier, expectedState: pending.state, expectedNonce: pending.nonce, idTokenExpected: true });
     } catch (error) {
@@ -66,9 +69,10 @@ export class OidcSignIn {
   }
 
   /** Discovery once; a failure is not kept, so the next sign-in asks the provider again. */
-  private discover(): Promise<client.Configuration> {
+  private discover(): Promise<Client.Configuration> {
     this.configuration ??= (async () => {
       const issuer = new URL(this.settings.issuer);
+      const client = await loadClient();
       try {
         // The config accepts plain http only for a provider on this machine.
         return await client.discovery(issuer, this.settings.clientId, this.settings.clientSecret, undefined, issuer.protocol === "http:" ? { execute: [client.allowInsecureRequests] } : undefined);
