@@ -12,8 +12,8 @@ import type { DemoView } from "../../src/api/views.js";
 import { buildSampleImage, sampleImageIsCurrent } from "../../src/docker/sample-image.js";
 import { debianPackage, startDebianHost, type DebianHost } from "../support/debian-host.js";
 import { makeWorkRepo, serveWithGitDaemon } from "../support/git-repo.js";
-import { packagedSetup, type PackagedSetup } from "../support/packaged-setup.js";
-import { removePreviewImages, requireDocker, waitFor } from "../support/stack.js";
+import { PACKAGE_TIER_PORTS, packagedSetup, type PackagedSetup } from "../support/packaged-setup.js";
+import { freePort, removePreviewImages, requireDocker, waitFor } from "../support/stack.js";
 
 const SOURCE = `u${Math.random().toString(36).slice(2, 7)}`;
 
@@ -31,7 +31,7 @@ describe("upgrading the Debian package", () => {
     if (!(await sampleImageIsCurrent(engine))) await buildSampleImage(engine);
     [previous, current] = await Promise.all([debianPackage("previous"), debianPackage()]);
     root = await mkdtemp(path.join(os.tmpdir(), "demo-launcher-upgrade-"));
-    daemon = await serveWithGitDaemon(await makeWorkRepo(path.join(root, "work")), root);
+    daemon = await serveWithGitDaemon(await makeWorkRepo(path.join(root, "work")), root, await freePort(PACKAGE_TIER_PORTS));
     host = await startDebianHost({ packages: [previous, current], cache: "upgrade" });
   }, 600_000);
   afterAll(async () => {

@@ -31,12 +31,15 @@ export interface PackagedSetup {
 }
 
 const CONFIG = "/etc/demo-launcher/config.yaml";
+/** The package tier's listeners: it runs beside the system tier, whose listeners take 10000-19999 (freePort's default). */
+export const PACKAGE_TIER_PORTS = { from: 20_000, to: 29_999 };
 
 export async function packagedSetup(host: DebianHost): Promise<PackagedSetup> {
   const namespace = `pkg${Math.random().toString(36).slice(2, 8)}`;
   const domain = `${namespace}.test`;
   const adminToken = randomBytes(16).toString("hex");
-  const [controllerPort, plainPort, tlsPort] = [await freePort(), await freePort(), await freePort()];
+  const ports = PACKAGE_TIER_PORTS;
+  const [controllerPort, plainPort, tlsPort] = [await freePort(ports), await freePort(ports), await freePort(ports)];
   const portBase = 30000 + Math.floor(Math.random() * 60) * 500;
   let configured = false;
   const pidFile = "/run/demo-launcher-controller.pid";

@@ -36,10 +36,11 @@ export async function requireDocker(): Promise<Docker> {
 /**
  * A port free for a listener the test starts a moment later. Taken below Linux's ephemeral range (32768 and up):
  * a port the kernel handed out (listen 0) can be taken again by any outgoing connection before the listener binds.
+ * A tier that runs beside another takes its own range, so the two never pick the same port at the same moment.
  */
-export async function freePort(): Promise<number> {
+export async function freePort(range = { from: 10_000, to: 19_999 }): Promise<number> {
   for (let attempt = 0; attempt < 50; attempt += 1) {
-    const port = 10_000 + Math.floor(Math.random() * 10_000);
+    const port = range.from + Math.floor(Math.random() * (range.to - range.from + 1));
     const free = await new Promise<boolean>((resolve) => {
       const server = net.createServer();
       server.once("error", () => resolve(false));
@@ -47,7 +48,7 @@ export async function freePort(): Promise<number> {
     });
     if (free) return port;
   }
-  throw new Error("no free port between 10000 and 19999 after 50 tries");
+  throw new Error(`no free port between ${range.from} and ${range.to} after 50 tries`);
 }
 
 export interface Answer {
