@@ -31,7 +31,7 @@ export interface PackagedSetup {
 }
 
 const CONFIG = "/etc/demo-launcher/config.yaml";
-/** The package tier's listeners: it runs beside the system tier, whose listeners take 10000-19999 (freePort's default). */
+/** The package tier's listeners: it runs beside another tier, whose listeners take 10000-19999 (freePort's default). */
 export const PACKAGE_TIER_PORTS = { from: 20_000, to: 29_999 };
 
 export async function packagedSetup(host: DebianHost): Promise<PackagedSetup> {
