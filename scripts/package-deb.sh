@@ -85,6 +85,8 @@ for script in postinst prerm postrm; do install -m 0755 "packaging/deb/$script" 
 (cd "$stage" && find . -path ./DEBIAN -prune -o -type f -print | sed 's|^\./||' | sort | xargs md5sum) >"$stage/DEBIAN/md5sums"
 deb="$out/demo-launcher_${version}_amd64.deb"
 # Written beside and renamed: a reader (or a second build) never sees half a package.
-dpkg-deb --root-owner-group -Zxz -z2 --build "$stage" "$work/package.deb" >/dev/null
+# An earlier release's package only serves the upgrade test: compressed fast, not small.
+if [ -n "$from" ]; then compression=(-Zgzip -z1); else compression=(-Zxz -z2); fi
+dpkg-deb --root-owner-group "${compression[@]}" --build "$stage" "$work/package.deb" >/dev/null
 mv "$work/package.deb" "$deb.tmp-$$" && mv "$deb.tmp-$$" "$deb"
 echo "$deb"

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # `npm test`: makes sure Docker and nginx are here (installing them when missing), builds, then runs every tier in
-# turn (unit, http, adapters, system, with the Debian package's tier beside adapters-serial; docs/contributing/testing.md)
+# turn (unit, http, adapters, system, with the Debian package's tier beside the system tier; docs/contributing/testing.md)
 # and says how long each took.
 # `npm test -- <vitest arguments>` passes them to one vitest run instead (a file, `--project unit`, `-t name`).
 set -euo pipefail
@@ -17,28 +17,39 @@ typecheck_log="$(mktemp)"
 npx tsc -p tsconfig.check.json >"$typecheck_log" 2>&1 &
 typecheck=$!
 summary=()
-package_pid=""
+# The package tier runs in the background beside the system tier once the swarm lab's file is done (the lab's three
+# dockerds are the heaviest load of all; beside them the package tier cost a minute, beside adapters-serial as much):
+# Debian containers of their own (apt, dpkg, one controller each, in a namespace, on a network and with firewall
+# chains of their own), so neither waits on the other. The .debs are built first, this checkout's and the last
+# release's side by side.
+package_log="$(mktemp)"
+start_package_tier() {
+  (
+    set -e
+    package_started=$(date +%s)
+    previous_log="$(mktemp)"
+    bash scripts/package-deb.sh --previous >"$previous_log" &
+    DEMO_LAUNCHER_DEB="$(bash scripts/package-deb.sh)"
+    wait $! || { cat "$previous_log"; exit 1; }
+    DEMO_LAUNCHER_PREVIOUS_DEB="$(tail -n 1 "$previous_log")"
+    rm -f "$previous_log"
+    export DEMO_LAUNCHER_DEB DEMO_LAUNCHER_PREVIOUS_DEB
+    npx vitest run --project package
+    echo "test: package tier $(( $(date +%s) - package_started )) s"
+  ) >"$package_log" 2>&1 &
+  package_pid=$!
+}
 for tier in "unit http" adapters adapters-serial system; do
   started=$(date +%s)
-  if [ "$tier" = adapters-serial ]; then
-    # The package tier beside the serial adapters (much of their time is spent waiting: connection timeouts, database
-    # restores): Debian containers of their own (apt, dpkg, one controller each, in a namespace, on a network and with
-    # firewall chains of their own), so neither waits on the other. The .debs are built first, once.
-    package_log="$(mktemp)"
-    (
-      set -e
-      package_started=$(date +%s)
-      DEMO_LAUNCHER_DEB="$(bash scripts/package-deb.sh)"
-      DEMO_LAUNCHER_PREVIOUS_DEB="$(bash scripts/package-deb.sh --previous)"
-      export DEMO_LAUNCHER_DEB DEMO_LAUNCHER_PREVIOUS_DEB
-      npx vitest run --project package
-      echo "test: package tier $(( $(date +%s) - package_started )) s"
-    ) >"$package_log" 2>&1 &
-    package_pid=$!
-  fi
   projects=()
   for project in $tier; do projects+=(--project "$project"); done
-  npx vitest run "${projects[@]}"
+  if [ "$tier" = system ]; then
+    npx vitest run --project system test/system/swarm.test.ts
+    start_package_tier
+    npx vitest run --project system --exclude '**/swarm.test.ts'
+  else
+    npx vitest run "${projects[@]}"
+  fi
   if [ -n "$typecheck" ]; then
     if ! wait "$typecheck"; then cat "$typecheck_log" >&2; echo "test: the type check failed" >&2; exit 1; fi
     typecheck=""
@@ -49,7 +60,7 @@ done
 package_ok=0
 wait "$package_pid" || package_ok=$?
 cat "$package_log" >&2
-summary+=("$(grep -o 'package tier [0-9]* s' "$package_log" | sed 's/ tier/ (beside adapters-serial)/' || true)")
+summary+=("$(grep -o 'package tier [0-9]* s' "$package_log" | sed 's/ tier/ (beside system)/' || true)")
 rm -f "$package_log"
 if [ "$package_ok" != 0 ]; then echo "test: the package tier failed" >&2; exit 1; fi
 echo "test: tiers passed: ${summary[*]}" >&2

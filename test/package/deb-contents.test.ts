@@ -27,7 +27,9 @@ describe("the .deb", () => {
   });
 
   it("passes lintian but for the overrides it ships", async () => {
-    const result = await execa("lintian", ["--fail-on", "error,warning", deb], { reject: false, all: true });
+    // Without the spelling check of binaries: it reads Node.js's 117 MB for typos (a third of lintian's time) and can
+    // only say "info" about Node's own strings.
+    const result = await execa("lintian", ["--fail-on", "error,warning", "--dont-check-part", "binaries/spelling", deb], { reject: false, all: true });
     expect(result.exitCode, result.all).toBe(0);
     expect(result.all.split("\n").filter((line) => /^[EW]: /.test(line))).toEqual([]);
   });

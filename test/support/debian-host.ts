@@ -24,6 +24,11 @@ export interface DebianHost {
   name: string;
   /** Runs a bash script in the container as root; rejects with its output when it fails. */
   sh(script: string, options?: { env?: Record<string, string> }): Promise<string>;
+  /**
+   * Satisfies `docker.io | docker-ce` with an empty `docker-ce` package: the controller talks to the host's Docker
+   * through the socket, so a test about something else need not unpack a Docker engine it never runs.
+   */
+  standInForDocker(): Promise<void>;
   /** Starts a long-running command in the background, its output in `log` inside the container. */
   spawn(command: string, log: string, options?: { user?: string }): Promise<void>;
   close(): Promise<void>;
@@ -56,6 +61,11 @@ rm -f /etc/apt/apt.conf.d/docker-clean`);
   return {
     name,
     sh,
+    async standInForDocker() {
+      await sh(`mkdir -p /tmp/docker-ce/DEBIAN
+printf 'Package: docker-ce\\nVersion: 0.0~stand-in\\nArchitecture: all\\nMaintainer: tests <tests@demo-launcher.invalid>\\nDescription: the host Docker, reached through its socket\\n' >/tmp/docker-ce/DEBIAN/control
+dpkg-deb --build /tmp/docker-ce /tmp/docker-ce.deb >/dev/null && dpkg -i /tmp/docker-ce.deb >/dev/null`);
+    },
     async spawn(command, log, spawnOptions = {}) {
       const run = spawnOptions.user ? `runuser -u ${spawnOptions.user} -- ${command}` : command;
       await execa("docker", ["exec", "-d", name, "bash", "-c", `exec ${run} >${log} 2>&1`]);
