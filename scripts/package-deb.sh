@@ -5,12 +5,14 @@
 # packaging/deb/. No network beyond the registries (Node.js comes from npm, once, scripts/ensure-node.sh).
 # --from <commit>: the code of that commit (an earlier release) packed the same way; kept in .cache/deb by commit.
 # --previous: --from the last release, the commit README.md names ("Last release: **<version>**, commit `<sha>`").
-# Usage: scripts/package-deb.sh [--from <commit> | --previous] [--out <dir>]   (prints the path of the .deb)
+# --fast: gzip -1 instead of xz (the same files; what the tests install, where compression is no concern).
+# Usage: scripts/package-deb.sh [--from <commit> | --previous] [--fast] [--out <dir>]   (prints the path of the .deb)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root="$(pwd)"
 source scripts/node-path.sh
 from=""
+fast=0
 out="$root/.cache/deb"
 while [ $# -gt 0 ]; do
   case "$1" in
@@ -19,8 +21,9 @@ while [ $# -gt 0 ]; do
       from="$(sed -n 's/^Last release: \*\*[^*]*\*\*, commit `\([0-9a-f]\{7,40\}\)`.*/\1/p' README.md)"
       [ -n "$from" ] || { echo "package-deb: README.md names no last release (a line 'Last release: **<version>**, commit \`<sha>\`')" >&2; exit 2; }
       shift ;;
+    --fast) fast=1; shift ;;
     --out) out="${2:?--out needs a directory}"; shift 2 ;;
-    *) echo "package-deb: unknown argument '$1' (allowed: --from <commit>, --previous, --out <dir>)" >&2; exit 2 ;;
+    *) echo "package-deb: unknown argument '$1' (allowed: --from <commit>, --previous, --fast, --out <dir>)" >&2; exit 2 ;;
   esac
 done
 [ "$(dpkg --print-architecture)" = amd64 ] || { echo "package-deb: builds amd64 packages on amd64 only (this is $(dpkg --print-architecture))" >&2; exit 2; }
@@ -86,7 +89,7 @@ for script in postinst prerm postrm; do install -m 0755 "packaging/deb/$script" 
 deb="$out/demo-launcher_${version}_amd64.deb"
 # Written beside and renamed: a reader (or a second build) never sees half a package.
 # An earlier release's package only serves the upgrade test: compressed fast, not small.
-if [ -n "$from" ]; then compression=(-Zgzip -z1); else compression=(-Zxz -z2); fi
+if [ -n "$from" ] || [ "$fast" = 1 ]; then compression=(-Zgzip -z1); else compression=(-Zxz -z2); fi
 dpkg-deb --root-owner-group "${compression[@]}" --build "$stage" "$work/package.deb" >/dev/null
 mv "$work/package.deb" "$deb.tmp-$$" && mv "$deb.tmp-$$" "$deb"
 echo "$deb"

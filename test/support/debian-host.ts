@@ -36,6 +36,12 @@ export interface DebianHost {
 
 const BASE_IMAGE = "demo-launcher-base/debian:bookworm";
 
+/**
+ * What runs in the container runs at the test process's lower priority when the tier runs beside another
+ * (DEMO_LAUNCHER_TEST_NICE, set by `npm test`): docker exec starts processes outside this process's tree.
+ */
+export const NICE = process.env.DEMO_LAUNCHER_TEST_NICE ? ["nice", "-n", process.env.DEMO_LAUNCHER_TEST_NICE] : [];
+
 /** `cache`: the folder of downloaded packages kept between runs, one per test file (apt locks it while it runs). */
 export async function startDebianHost(options: { packages: string[]; cache: string; mounts?: string[] }): Promise<DebianHost> {
   await execa("bash", [path.join(PACKAGE_ROOT, "scripts/ensure-base-image.sh")]);
@@ -47,7 +53,7 @@ export async function startDebianHost(options: { packages: string[]; cache: stri
   await execa("docker", ["run", "-d", "--name", name, "--network", "host", "--cap-add", "NET_ADMIN", "-v", "/var/run/docker.sock:/var/run/docker.sock", "-v", `${aptCache}:/var/cache/apt/archives`, ...mounts, ...(options.mounts ?? []).flatMap((mount) => ["-v", mount]), BASE_IMAGE, "sleep", "infinity"]);
   const sh: DebianHost["sh"] = async (script, shOptions = {}) => {
     const env = Object.entries(shOptions.env ?? {}).flatMap(([key, value]) => ["-e", `${key}=${value}`]);
-    const result = await execa("docker", ["exec", ...env, name, "bash", "-euo", "pipefail", "-c", script], { all: true, reject: false });
+    const result = await execa("docker", ["exec", ...env, name, ...NICE, "bash", "-euo", "pipefail", "-c", script], { all: true, reject: false });
     if (result.exitCode !== 0) throw new Error(`in ${name}, exit ${result.exitCode}:\n${script}\n--- output:\n${result.all}`);
     return result.stdout;
   };
@@ -68,7 +74,7 @@ dpkg-deb --build /tmp/docker-ce /tmp/docker-ce.deb >/dev/null && dpkg -i /tmp/do
     },
     async spawn(command, log, spawnOptions = {}) {
       const run = spawnOptions.user ? `runuser -u ${spawnOptions.user} -- ${command}` : command;
-      await execa("docker", ["exec", "-d", name, "bash", "-c", `exec ${run} >${log} 2>&1`]);
+      await execa("docker", ["exec", "-d", name, ...NICE, "bash", "-c", `exec ${run} >${log} 2>&1`]);
     },
     async close() {
       await execa("docker", ["rm", "-f", name], { reject: false });

@@ -5,7 +5,7 @@
 import { randomBytes } from "node:crypto";
 import { execa } from "execa";
 import type { DemoView } from "../../src/api/views.js";
-import type { DebianHost } from "./debian-host.js";
+import { NICE, type DebianHost } from "./debian-host.js";
 import type Docker from "dockerode";
 import { bridgeOf } from "../../src/firewall/keeper.js";
 import { removeFirewall } from "../../src/firewall/iptables.js";
@@ -86,7 +86,7 @@ rm -f /etc/nginx/sites-enabled/default`);
     // setpriv, unlike runuser, execs the command itself: the pid file names the controller (User=, Group=,
     // SupplementaryGroups=docker as the unit says).
     const command = await unitCommand("demo-launcher.service");
-    await execa("docker", ["exec", "-d", host.name, "bash", "-c", `echo $$ >${pidFile}; exec setpriv --reuid=demo-launcher --regid=demo-launcher --init-groups ${command} >>/var/log/demo-launcher-controller.log 2>&1`]);
+    await execa("docker", ["exec", "-d", host.name, ...NICE, "bash", "-c", `echo $$ >${pidFile}; exec setpriv --reuid=demo-launcher --regid=demo-launcher --init-groups ${command} >>/var/log/demo-launcher-controller.log 2>&1`]);
     await waitFor("the packaged controller to answer /healthz", async () => (await request(controllerPort, { path: "/healthz" }).catch(() => undefined))?.status === 200, 60_000, 200).catch(async (error: Error) => {
       throw new Error(`${error.message}; it said:\n${await controllerLog()}`);
     });
