@@ -181,7 +181,10 @@ describe("environments of several services on Docker", () => {
     const second = await (await runtimeWithOnePortEach()).createAndStart(await specFor("shop0006", "compose.yaml", 2));
     // Nothing changed but the instance: web starts anew (its switch is the zero-downtime step), the rest is kept.
     expect(await services()).toEqual({ "web@shop0006-1": "running", "db@shop0006-1": "running", "migrate@shop0006-1": "exited", "worker@shop0006-1": "running", "web@shop0006-2": "running" });
-    expect(await fetch(`http://${second.endpoint}/cgi-bin/index.cgi`).then((response) => response.text())).toContain("db says ok");
+    // Running is not yet listening (Docker's proxy resets a connection until web's server is up): asked until it
+    // answers, as the controller's readiness check does.
+    const answer = await waitFor("the second web to answer", () => fetch(`http://${second.endpoint}/cgi-bin/index.cgi`).then((response) => response.text(), () => undefined), 30_000, 100);
+    expect(answer).toContain("db says ok");
     // The first instance goes (its replacement succeeded): only its web goes with it.
     await runtime.list(namespace);
     await runtime.remove(first.containerId);
