@@ -51,7 +51,7 @@ export async function packageBench(log: (line: string) => void): Promise<Package
   const debInstalledMb = round(Number(await sh(`dpkg-deb --field ${deb} Installed-Size`)) / 1024);
   const image = (await sh("bash scripts/ensure-controller-image.sh")).split("\n").at(-1)!;
   // The last release's image: its own Dockerfile and tree (git archive), on the same local Node.js base.
-  const previousRelease = await sh(`sed -n 's/^Last release: \\*\\*\\([^*]*\\)\\*\\*, commit \`\\([0-9a-f]*\\)\`.*/\\1 \\2/p' README.md`);
+  const previousRelease = await sh("bash scripts/last-release.sh");
   const [, commit] = previousRelease.split(" ");
   const previousTag = `demo-launcher/controller:${commit!.slice(0, 12)}`;
   if (!(await sh(`docker image inspect ${previousTag} >/dev/null 2>&1 && echo yes || true`))) {

@@ -17,10 +17,7 @@ out="$root/.cache/deb"
 while [ $# -gt 0 ]; do
   case "$1" in
     --from) from="${2:?--from needs a commit}"; shift 2 ;;
-    --previous)
-      from="$(sed -n 's/^Last release: \*\*[^*]*\*\*, commit `\([0-9a-f]\{7,40\}\)`.*/\1/p' README.md)"
-      [ -n "$from" ] || { echo "package-deb: README.md names no last release (a line 'Last release: **<version>**, commit \`<sha>\`')" >&2; exit 2; }
-      shift ;;
+    --previous) from="$(bash scripts/last-release.sh | cut -d' ' -f2)"; shift ;;
     --fast) fast=1; shift ;;
     --out) out="${2:?--out needs a directory}"; shift 2 ;;
     *) echo "package-deb: unknown argument '$1' (allowed: --from <commit>, --previous, --fast, --out <dir>)" >&2; exit 2 ;;
@@ -57,7 +54,6 @@ node_bin="$(bash scripts/ensure-node.sh 26)"
 install -d "$lib/bin"
 strip -o "$lib/bin/node" "$node_bin/node"
 chmod 0755 "$lib/bin/node"
-rm -rf "$lib/systemd"
 install -D -m 0755 packaging/deb/demo-launcher "$stage/usr/bin/demo-launcher"
 # The units and the nginx files of this checkout: an earlier release's code runs under the same ones.
 for unit in systemd/*.service; do install -D -m 0644 "$unit" "$stage/lib/systemd/system/$(basename "$unit")"; done

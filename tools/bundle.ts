@@ -8,7 +8,7 @@ import { build } from "esbuild";
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 /** What the controller reads beside its code (PACKAGE_ROOT/...): templates, the shipped nginx files, the sample app, the Compose schema. */
-const RUNTIME_DIRS = ["templates", "nginx", "systemd", "examples", "vendor"];
+const RUNTIME_DIRS = ["templates", "nginx", "examples", "vendor"];
 
 // Bundled CommonJS dependencies (dockerode's ssh2, protobufjs) reach for require and __dirname, which an ES module
 // lacks: each output file defines them for itself.
