@@ -16,6 +16,7 @@ import { consoleRows, type ConsoleResults } from "./console.js";
 import { swarmRows, type SwarmResults } from "./swarm.js";
 import { memoryRows, type MemoryResults } from "./memory.js";
 import { underLoadRows, type UnderLoadResults } from "./under-load.js";
+import { startsRows, type StartsResults } from "./docker-starts.js";
 import { defenceRows, type DefenceResults } from "./defences.js";
 import { accessRows, type AccessResults } from "./access.js";
 
@@ -81,6 +82,7 @@ export function tableRows(results: Results): Array<{ key: string; cells: string[
   if (results.memory) add("memory", ...memoryRows(results.memory as MemoryResults));
   if (results.package) add("package", ...packageRows(results.package as PackageResults));
   if (results.underLoad) add("underLoad", ...underLoadRows(results.underLoad as UnderLoadResults));
+  if (results.starts) add("starts", ...startsRows(results.starts as StartsResults));
   if (results.defences) add("defences", ...defenceRows(results.defences as DefenceResults));
   if (results.access) add("access", ...accessRows(results.access as AccessResults));
   if (r.reloadLoad) add("reloadLoad", [`Serving through ${r.reloadLoad.launches} launches + expiries (${r.reloadLoad.reloads} reloads)`, `${r.reloadLoad.requests} requests`, `${r.reloadLoad.errors5xx} × 5xx, ${r.reloadLoad.connectErrors} failed connects`, "target 0 and 0"]);

@@ -27,6 +27,7 @@ import { swarmBench } from "./swarm.js";
 import { memoryBench } from "./memory.js";
 import { startWrk } from "./wrk.js";
 import { launchesUnderLoad } from "./under-load.js";
+import { startsBench } from "./docker-starts.js";
 import { accessBench } from "./access.js";
 import { defencesBench } from "./defences.js";
 import { mergeIntoRecord, readRecord, resultsOf, table, writeRecord, type Results } from "./report.js";
@@ -415,6 +416,7 @@ async function reloadLoad(): Promise<void> {
 /** Name (its first word is what --only takes), whether --quick leaves it out unless named, and the section. */
 const sections: Array<[string, "core" | "heavy", () => Promise<void>]> = [
   ["apply", "core", applyCost],
+  ["starts", "core", async () => void (results.starts = await startsBench(SAMPLE_IMAGE, quick ? 12 : 24, log))],
   ["cold and warm", "core", coldAndWarm],
   ["bursts", "core", bursts],
   ["reload load", "core", reloadLoad],

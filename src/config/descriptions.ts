@@ -168,6 +168,7 @@ export const CONFIG_DESCRIPTIONS: Readonly<Record<string, KeyDescription>> = {
   "apps.<name>.env.<variable>": "an environment variable",
   "apps.<name>.banner": "whether nginx adds the time-left banner to the demo's HTML pages",
   "apps.<name>.pool": "warm containers kept started and routed; a launch claims one with a lease change only",
+  "apps.<name>.prepared": "containers created ahead (not started: no memory or CPU while they wait) and routed behind the starting gate; a launch starts one, with no create and no nginx reload on its way; single-container apps on one Docker host (Swarm and Compose apps launch without)",
   "apps.<name>.readiness.path": "the app is ready when this path answers below 500",
   "apps.<name>.readiness.timeout": "past it, the launch fails",
   "apps.<name>.access": "who may open its demos: `public` (default), `signin` (the console's OpenID provider; `{ mode: signin, allow: { emails, domains, groups } }`, admins always), `password` (`{ mode: password, password: <hash> }`, or set per demo through the API), or `owner` (only the browser that launched a demo may open it); see [access](../guides/access.md)",

@@ -140,6 +140,7 @@ export const appSchema = z.strictObject({
   env: envSchema,
   banner: z.boolean({ error: "must be true or false" }).default(true),
   pool: z.number({ error: "must be a whole number of warm containers, 0 or more" }).int("must be a whole number, 0 or more").min(0, "must be 0 or more").max(100, "must be at most 100").default(0),
+  prepared: z.number({ error: "must be a whole number of containers created ahead, 0 or more" }).int("must be a whole number, 0 or more").min(0, "must be 0 or more").max(100, "must be at most 100").default(0),
   readiness: readinessSchema,
   placement: placementSchema,
   access: appAccessSchema.optional(),

@@ -12,6 +12,8 @@ export interface AppSpec {
   env: Record<string, string>;
   banner: boolean;
   pool: number;
+  /** Containers created ahead, not started (demos/prepared.ts). */
+  prepared?: number;
   readiness: { path: string; timeout: number };
   /** Previews only: the most one lives since it was first served, however much it is used (its hard end). */
   maxLife?: number;

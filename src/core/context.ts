@@ -14,6 +14,7 @@ import type { Scheduler } from "./scheduler.js";
 import type { RouteDesk } from "./routing/route-desk.js";
 import type { RestartAttempts } from "./instances/instances.js";
 import type { PoolPauses } from "./demos/pool.js";
+import type { PreparedStock } from "./demos/prepared.js";
 import type { LaunchGate } from "./demos/disk.js";
 
 export interface EngineOptions {
@@ -55,6 +56,12 @@ export interface EngineOptions {
   publicOrigin?: (host: string) => string;
   /** The access edge: a gated demo's gate (nginx asks before serving its host); public demos have none. */
   gateOf?: (demo: import("./model.js").Demo) => string | undefined;
+  /**
+   * Whether a visitor's demo is routed behind the starting gate as soon as its endpoint is known (the default):
+   * nginx reloads while Docker starts the container, and the demo is served the moment its app answers. false:
+   * routed only once its app answers, gathered with the others of a burst (fewer reloads, each on the launch's path).
+   */
+  routeEarly?: boolean;
   /** Names a demo answers to beside its host (a shared demo's or a branch preview's `hosts`), routed to the same instances. */
   hostsOf?: (demo: import("./model.js").Demo) => readonly string[];
 }
@@ -83,6 +90,8 @@ export interface EngineContext {
   readonly restarts: RestartAttempts;
   /** Warm pools waiting after a member failed to start. */
   readonly poolPauses: PoolPauses;
+  /** Containers created ahead of visitors, not started (demos/prepared.ts). */
+  readonly prepared: PreparedStock;
   /** Instance ids whose container is being created right now: Docker may show them half-made. */
   readonly creating: Set<string>;
   /** Open unless the host is below its free-space floor: then nothing new starts. */

@@ -10,6 +10,7 @@ import { emitTo, type EngineEvent } from "./events.js";
 import { RestartAttempts } from "./instances/instances.js";
 import { endDemo } from "./lifecycle.js";
 import type { Demo } from "./model.js";
+import { PreparedStock } from "./demos/prepared.js";
 import { PoolPauses } from "./demos/pool.js";
 import { DemoRegistry } from "./registry.js";
 import { RouteDesk } from "./routing/route-desk.js";
@@ -25,6 +26,7 @@ export class EngineCore implements EngineContext {
   readonly routing: RouteDesk;
   readonly restarts = new RestartAttempts();
   readonly poolPauses = new PoolPauses();
+  readonly prepared = new PreparedStock();
   /** Instance ids whose container is being created right now: Docker may show them half-made. */
   readonly creating = new Set<string>();
   /** Closed by the disk guard while the host is below its free-space floor. */
@@ -37,7 +39,7 @@ export class EngineCore implements EngineContext {
     this.registry = new DemoRegistry(options.endedRetentionMs ?? 24 * 3_600_000);
     this.outage = new DockerOutage(() => this.now(), options.logger);
     this.saver = new StateSaver(options.stateStore, this.registry, options.logger);
-    this.routing = new RouteDesk(options.routes, this.registry, () => this.now(), (demo) => this.specFor(demo), (demo) => options.gateOf?.(demo), (demo) => options.hostsOf?.(demo) ?? []);
+    this.routing = new RouteDesk(options.routes, this.registry, () => this.now(), (demo) => this.specFor(demo), (demo) => options.gateOf?.(demo), (demo) => options.hostsOf?.(demo) ?? [], () => this.prepared.values());
   }
 
   now(): number {

@@ -6,6 +6,7 @@ import { DomainError, SetupError } from "./errors.js";
 import { extendLease } from "./demos/extension.js";
 import type { Demo } from "./model.js";
 import { ensurePools, poolStatus } from "./demos/pool.js";
+import { ensurePrepared } from "./demos/prepared.js";
 import type { DemoRegistry } from "./registry.js";
 import { startReplacement } from "./demos/replacement.js";
 import { requestRewind, resumeJobs } from "./state/rewind.js";
@@ -108,6 +109,7 @@ export class DemoEngine implements DemoService, PreviewService, DiskService {
     this.shared.ensure();
     core.promoteQueued();
     ensurePools(core, () => core.newUniqueId());
+    ensurePrepared(core);
     void core.saver.save();
     // A broken connection only opens the restart window: the outage is reported when a call finds nobody there.
     this.unwatchDocker = core.options.runtime.watchConnection?.(() => core.outage.openRestartWindow());
@@ -265,6 +267,12 @@ export class DemoEngine implements DemoService, PreviewService, DiskService {
 
   currentGeneration(): number {
     return this.core.routing.generation;
+  }
+
+  /** Created-ahead containers per app with `prepared` set: waiting, and being created. */
+  preparedStatus(): Record<string, { ready: number; creating: number }> {
+    const counts = this.core.prepared.counts();
+    return Object.fromEntries(Object.entries(this.core.options.apps).filter(([, app]) => (app.prepared ?? 0) > 0).map(([name]) => [name, counts[name] ?? { ready: 0, creating: 0 }]));
   }
 
   poolStatus(): Record<string, { ready: number; starting: number }> {

@@ -1,5 +1,5 @@
 // An in-memory ContainerRuntime for the core's unit tests; the contract suite holds it to Docker's behaviour.
-import { PlacementError, RuntimeUnavailableError, type ContainerInspection, type ContainerRuntime, type InstanceSpec, type RuntimeContainer, type RuntimeState, type StartedInstance } from "./runtime.js";
+import { PlacementError, PortTakenError, RuntimeUnavailableError, type ContainerInspection, type ContainerRuntime, type InstanceSpec, type RuntimeContainer, type RuntimeState, type StartedInstance } from "./runtime.js";
 
 export interface MemoryContainer extends RuntimeContainer {
   spec?: InstanceSpec;
@@ -35,6 +35,13 @@ export class MemoryRuntime implements ContainerRuntime {
   }
 
   async createAndStart(spec: InstanceSpec): Promise<StartedInstance> {
+    const created = await this.prepare(spec);
+    this.containers.get(created.containerId)!.state = "running";
+    return created;
+  }
+
+  /** Made, not started: the port is the container's from now on, yet bound (and so checked) only at the start. */
+  async prepare(spec: InstanceSpec): Promise<StartedInstance> {
     this.answer();
     if (!this.images.has(spec.image)) throw new Error(`No such image: ${spec.image}`);
     const taken = this.takenPorts();
@@ -48,8 +55,20 @@ export class MemoryRuntime implements ContainerRuntime {
     if (port === undefined) throw new PlacementError("no free host port is left in the configured range");
     const containerId = `c${(this.next += 1)}`;
     const endpoint = `127.0.0.1:${port}`;
-    this.containers.set(containerId, { containerId, labels: spec.labels, state: "running", endpoint, spec, exitCode: 0, oomKilled: false });
+    this.containers.set(containerId, { containerId, labels: spec.labels, state: "created", endpoint, spec, exitCode: 0, oomKilled: false });
     return { containerId, endpoint };
+  }
+
+  async startPrepared(containerId: string): Promise<void> {
+    this.answer();
+    const container = this.containers.get(containerId);
+    if (!container) throw Object.assign(new Error(`No such container: ${containerId}`), { statusCode: 404 });
+    const port = Number(container.endpoint!.split(":").at(-1));
+    if (this.busyPorts.has(port)) {
+      await this.remove(containerId);
+      throw new PortTakenError(`Bind for 127.0.0.1:${port} failed: port is already allocated`);
+    }
+    container.state = "running";
   }
 
   async list(namespace: string): Promise<RuntimeContainer[]> {

@@ -62,11 +62,13 @@ export interface Demo {
   lastSeenAt?: number;
   /** A warm pool member nobody has claimed yet: started and routed, waiting for a visitor. */
   pooled?: boolean;
+  /** A created-ahead container nobody has claimed yet (demos/prepared.ts): created, routed behind the gate, not started. */
+  prepared?: boolean;
   instances: Instance[];
   replacement?: ReplacementState;
   /**
-   * Routed while its first instance starts (previews): nginx's reload overlaps the app's start-up instead of
-   * following it; a request that finds the app not yet listening gets the controller's page (nginx's 502 fallback).
+   * Routed while its first instance starts, behind the starting gate (routes.ts): nginx's reload overlaps the app's
+   * start-up instead of following it; until the app answers, its requests get the controller's starting page.
    */
   routeEarly?: boolean;
   /** Labels its next instances carry besides ours (a pull request's `demo-launcher.repo`, `.pr`, `.commit`). */
@@ -109,7 +111,7 @@ export function newestInstance(demo: Demo): Instance | undefined {
 
 /** What one container's labels say about its demo and itself. */
 export interface InstanceLabels {
-  demo: { id: string; kind: DemoKind; app: string; host: string; createdAt: number; expiresAt: number; namespace: string; owner?: string; pool?: boolean; requestId?: string; preview?: import("./demos/demo-env.js").PreviewFacts; envOverrides?: Record<string, string> };
+  demo: { id: string; kind: DemoKind; app: string; host: string; createdAt: number; expiresAt: number; namespace: string; owner?: string; pool?: boolean; prepared?: boolean; requestId?: string; preview?: import("./demos/demo-env.js").PreviewFacts; envOverrides?: Record<string, string> };
   instance: { id: string; generation: number; image: string };
 }
 
@@ -143,6 +145,8 @@ export function labelsFor(labels: InstanceLabels): Record<string, string> {
   // The label keeps its first name: containers made by earlier versions are adopted with it.
   if (demo.owner) result[`${LABEL_PREFIX}client`] = demo.owner;
   if (demo.pool) result[`${LABEL_PREFIX}pool`] = "true";
+  // Created ahead of any visitor: until a lease names its visitor, it is stock, never started by an adoption.
+  if (demo.prepared) result[`${LABEL_PREFIX}prepared`] = "true";
   if (demo.requestId) result[`${LABEL_PREFIX}request-id`] = demo.requestId;
   // A preview's branch, commit and pull request: its DEMO_* values (and the commit's files) after a restart too.
   for (const [key, value] of Object.entries(demo.preview ?? {})) if (value) result[`${LABEL_PREFIX}preview-${key}`] = value;
@@ -170,7 +174,7 @@ export function parseLabels(labels: Record<string, string | undefined>): Instanc
   const preview = Object.fromEntries((["branch", "commit", "pr"] as const).flatMap((key) => (get(`preview-${key}`) ? [[key, get(`preview-${key}`)!]] : [])));
   const envOverrides = envOverridesOf(get("env-overrides"));
   return {
-    demo: { id, kind: kindLabel as DemoKind, app, host, createdAt, expiresAt, namespace, ...(owner ? { owner } : {}), ...(get("pool") === "true" ? { pool: true } : {}), ...(Object.keys(preview).length > 0 ? { preview } : {}), ...(envOverrides ? { envOverrides } : {}) },
+    demo: { id, kind: kindLabel as DemoKind, app, host, createdAt, expiresAt, namespace, ...(owner ? { owner } : {}), ...(get("pool") === "true" ? { pool: true } : {}), ...(get("prepared") === "true" ? { prepared: true } : {}), ...(Object.keys(preview).length > 0 ? { preview } : {}), ...(envOverrides ? { envOverrides } : {}) },
     instance: { id: get("instance") ?? instanceIdFor(id, generation), generation, image: get("image") ?? "" },
   };
 }

@@ -123,11 +123,27 @@ export class PlacementError extends Error {
   }
 }
 
+/** Thrown by `startPrepared` when the prepared container's host port was taken meanwhile: the container is gone, create another. */
+export class PortTakenError extends Error {
+  constructor(detail: string) {
+    super(`its host port was taken before it started (${detail})`);
+    this.name = "PortTakenError";
+  }
+}
+
 export interface ContainerRuntime {
   /** Why a missing image is missing, in this runtime's terms (by default: "the image … is not on this host"). */
   missingImage?(image: string): string;
   /** Places, creates and starts; on failure removes what it created and throws. */
   createAndStart(spec: InstanceSpec): Promise<StartedInstance>;
+  /**
+   * Creates a single container without starting it: its endpoint is known at once, yet it holds no memory, CPU or
+   * bound port. Runtimes that can (one Docker host) have both halves; a launch then routes while the start runs.
+   * `ahead`: made before anyone asked (a created-ahead container), so it waits behind visitors' starts.
+   */
+  prepare?(spec: InstanceSpec, ahead?: boolean): Promise<StartedInstance>;
+  /** Starts a prepared container; PortTakenError when its port was taken meanwhile (it is removed then). */
+  startPrepared?(containerId: string): Promise<void>;
   /** Every container carrying our labels in this namespace, in any state. */
   list(namespace: string): Promise<RuntimeContainer[]>;
   /** undefined when the runtime says there is no such container. */
@@ -153,10 +169,23 @@ export interface ContainerRuntime {
   writeFile?(containerId: string, file: ContainerFile & { content: Buffer }): Promise<void>;
   readFile?(containerId: string, file: ContainerFile & { maxBytes: number }): Promise<Buffer>;
   /**
+   * Follows the engine's events for this namespace's containers: `stopped` as soon as one dies or is removed (the
+   * listing is then only a safety net), `lost` whenever the connection breaks (a daemon restart stops containers
+   * even when it is too quick for a listing to see), `opened` when the stream is (again) open: what happened while
+   * it was not is for a full listing to find. Returns an unsubscribe function.
+   */
+  watchContainers?(namespace: string, listener: ContainerEvents): () => void;
+  /**
    * Calls `lost` whenever the connection to the engine breaks (a daemon restart stops containers even
    * when it is too quick for a periodic check to see). Returns an unsubscribe function.
    */
   watchConnection?(lost: () => void): () => void;
+}
+
+export interface ContainerEvents {
+  stopped(containerId: string, how: "died" | "removed"): void;
+  lost(): void;
+  opened(): void;
 }
 
 /** A file inside a demo's container: of an environment, inside its `service`'s. */

@@ -20,6 +20,7 @@ export interface DemoQueries {
   /** How the demo's instances run: its app's settings, or its preview source's. */
   specFor(demo: Demo): AppSpec | undefined;
   poolStatus(): Record<string, { ready: number; starting: number }>;
+  preparedStatus(): Record<string, { ready: number; creating: number }>;
   dockerStatus(): { state: "ok" | "unreachable"; since?: string };
   currentGeneration(): number;
 }
@@ -48,7 +49,7 @@ export interface DemoService extends DemoQueries {
 }
 
 /** What the metrics read at each scrape: the demos, the warm pools, Docker, the routes generation, the clock. */
-export type MetricsSource = Pick<DemoQueries, "now" | "list" | "poolStatus" | "dockerStatus" | "currentGeneration">;
+export type MetricsSource = Pick<DemoQueries, "now" | "list" | "poolStatus" | "preparedStatus" | "dockerStatus" | "currentGeneration">;
 
 /** What the builds ask of the core: serve a built image at its preview's host, read previews, end one. */
 export interface PreviewService extends Pick<DemoQueries, "get" | "list"> {

@@ -2,7 +2,7 @@
 import Docker from "dockerode";
 import { LABEL_PREFIX } from "../core/model.js";
 import { describeError } from "../core/errors.js";
-import { PlacementError, type ContainerFile, type ContainerInspection, type ContainerRuntime, type ExecResult, type ExecSpec, type InstanceSpec, type RuntimeContainer, type RuntimeState, type ServiceStatus, type StartedInstance } from "../core/runtime.js";
+import { PlacementError, PortTakenError, type ContainerFile, type ContainerInspection, type ContainerRuntime, type ExecResult, type ExecSpec, type InstanceSpec, type RuntimeContainer, type RuntimeState, type ServiceStatus, type StartedInstance } from "../core/runtime.js";
 import { pickCandidatePorts, type PortRange } from "./ports.js";
 import { demultiplex, execInContainer } from "./exec.js";
 import { commitContainer } from "./commit.js";
@@ -13,19 +13,22 @@ import { call, CALL_TIMEOUT_MS, CREATE_TIMEOUT_MS, statusCode } from "./engine-a
 export { assertDockerReachable, call, connectDocker, isDockerUnavailable, statusCode } from "./engine-api.js";
 export { ensureBridgeNetwork } from "./bridge-network.js";
 import { ensureBridgeNetwork } from "./bridge-network.js";
-import { NO_QUOTA } from "./hardening.js";
+import { ContainerCreator } from "./container-creator.js";
 import { singleContainerOptions } from "./container-options.js";
 import { EnvironmentInstances } from "./environment-instances.js";
 import { furtherRoutes } from "./environment-members.js";
 import type { ExtraRoute } from "./environment.js";
-import { ImagePuller, type RegistryCredentials } from "./pull.js";
+import { ImagePuller } from "./pull.js";
 import type { PullProgress } from "../core/runtime.js";
 import { watchDaemonConnection } from "./connection-watch.js";
 import { egressNetworkName } from "../firewall/rules.js";
 import { systemScheduler } from "../clock/system-scheduler.js";
+import { Slots } from "../core/slots.js";
 
 import { PORT_LABEL } from "./container-options.js";
+import { DEFAULT_STARTS, type DockerPlacement } from "./placement.js";
 export { PORT_LABEL };
+export { DEFAULT_STARTS, type DockerPlacement } from "./placement.js";
 /** Tries before a launch gives up on finding a free host port (each taken port is a quick refusal). */
 const PORT_ATTEMPTS = 20;
 
@@ -33,19 +36,6 @@ const PORT_ATTEMPTS = 20;
 class PortConflictError extends Error {}
 
 const PORT_CONFLICT = /port is already allocated|address already in use/i;
-
-export interface DockerPlacement {
-  /** The bridge network demos join (created with inter-container traffic off). */
-  network: string;
-  /** Host ports for demos, bound on 127.0.0.1 only. */
-  ports: PortRange;
-  /** false: Docker's defaults instead of the hardened options (the benchmark's baseline for their cost; never for production). */
-  hardened?: boolean;
-  /** This process owns the namespace (the controller): what a crash left of environments is removed at the first listing. */
-  sweepLeftovers?: boolean;
-  /** Credentials of registries images are pulled from, by registry host (the config's `registries`, then `docker login`'s). */
-  registries?: (registry: string) => RegistryCredentials | undefined;
-}
 
 /** Containers on this Docker host, each bound to a loopback port it picks from the range: its endpoint. */
 export class DockerRuntime implements ContainerRuntime {
@@ -60,10 +50,15 @@ export class DockerRuntime implements ContainerRuntime {
   /** Environments of several services: started, listed and removed as one instance each. */
   private readonly environments: EnvironmentInstances;
   private readonly puller: ImagePuller;
+  private readonly creator: ContainerCreator;
+  /** Creates and starts of single containers in flight (see DockerPlacement.starts). */
+  readonly starts: Slots;
 
   constructor(private readonly docker: Docker, private readonly placement: DockerPlacement = { network: "demo-launcher", ports: { from: 20000, to: 29999 } }) {
-    this.environments = new EnvironmentInstances(docker, (options) => this.createNamed(options), placement.sweepLeftovers === true);
+    this.creator = new ContainerCreator(docker, (name) => this.remove(name));
+    this.environments = new EnvironmentInstances(docker, (options) => this.creator.createNamed(options), placement.sweepLeftovers === true);
     this.puller = new ImagePuller(docker, placement.registries);
+    this.starts = new Slots(placement.starts ?? DEFAULT_STARTS);
   }
 
   async services(containerId: string): Promise<ServiceStatus[]> {
@@ -97,7 +92,9 @@ export class DockerRuntime implements ContainerRuntime {
       const extraRoutes = further.map((route, index) => ({ name: route.name ?? route.service, service: route.service, port: route.port, hostPort: extra[index]! }));
       try {
         // An environment waits for its services' health too: its own start timeout bounds it, not one call's.
-        const containerId = await call(() => this.createAndStartOnce(spec, port, extraRoutes), CREATE_TIMEOUT_MS + (spec.environment?.startTimeoutMs ?? 0));
+        // A single container waits for a start slot outside the call's time limit: a line is not an outage.
+        const once = () => call(() => this.createAndStartOnce(spec, port, extraRoutes), CREATE_TIMEOUT_MS + (spec.environment?.startTimeoutMs ?? 0));
+        const containerId = spec.environment ? await once() : await this.starts.run(once);
         this.portsByContainer.set(containerId, port);
         if (extra.length > 0) this.extraPorts.set(containerId, extra);
         return { containerId, endpoint: `127.0.0.1:${port}`, ...(extraRoutes.length > 0 ? { routes: Object.fromEntries(extraRoutes.map((route) => [route.name, `127.0.0.1:${route.hostPort}`])) } : {}) };
@@ -110,65 +107,64 @@ export class DockerRuntime implements ContainerRuntime {
     throw new PlacementError("no free host port is left in the configured range");
   }
 
-  /**
-   * Where the storage driver can hold a container to a size, Docker does (quota); elsewhere the first refusal is
-   * remembered and the disk budget is watched instead (see DiskGuard). Unknown until the first create with a budget.
-   */
-  private quota: boolean | undefined;
-
   get diskMode(): "quota" | "watched" | "unknown" {
-    return this.quota === undefined ? "unknown" : this.quota ? "quota" : "watched";
+    return this.creator.diskMode;
   }
 
-  private async createWithQuotaFallback(options: Docker.ContainerCreateOptions): Promise<Docker.Container> {
-    const asked = options.HostConfig?.StorageOpt !== undefined;
-    try {
-      const container = await this.docker.createContainer(options);
-      if (asked) this.quota = true;
-      return container;
-    } catch (error) {
-      if (!asked || !NO_QUOTA.test(describeError(error))) throw error;
-      this.quota = false;
-      const { StorageOpt: _refused, ...hostConfig } = options.HostConfig!;
-      return this.docker.createContainer({ ...options, HostConfig: hostConfig });
-    }
-  }
-
-  /** Creates a container by name; a half-made one a retry meets (Docker went away mid-launch) is replaced. */
-  private async createNamed(options: Docker.ContainerCreateOptions): Promise<Docker.Container> {
-    try {
-      return await this.createWithQuotaFallback(options);
-    } catch (error) {
-      if (statusCode(error) !== 409) throw error;
-      await this.remove(options.name!);
-      return this.createWithQuotaFallback(options);
-    }
+  /** Creates (never starts) a single-container demo bound, once started, to this loopback port. */
+  private async createSingle(spec: InstanceSpec, hostPort: number): Promise<string> {
+    // Demos with another egress policy than `internet` live on a sibling network that carries its own rules.
+    const hardened = this.placement.hardened !== false;
+    const network = hardened ? egressNetworkName(this.placement.network, spec.hardening?.egress ?? "internet") : this.placement.network;
+    await this.ensureNetwork(network);
+    const options = singleContainerOptions(spec, hostPort, network, hardened, this.creator.quota !== false);
+    return (await this.creator.createNamed(options)).id;
   }
 
   private async createAndStartOnce(spec: InstanceSpec, hostPort: number, extraRoutes: ExtraRoute[] = []): Promise<string> {
     if (spec.environment) {
       try {
-        return await this.environments.start({ ...spec, environment: spec.environment }, { hardened: this.placement.hardened !== false, quota: this.quota !== false, hostPort, portLabel: PORT_LABEL, extraRoutes });
+        return await this.environments.start({ ...spec, environment: spec.environment }, { hardened: this.placement.hardened !== false, quota: this.creator.quota !== false, hostPort, portLabel: PORT_LABEL, extraRoutes });
       } catch (error) {
         if (PORT_CONFLICT.test(describeError(error))) throw new PortConflictError(describeError(error));
         throw error;
       }
     }
-    // Demos with another egress policy than `internet` live on a sibling network that carries its own rules.
-    const hardened = this.placement.hardened !== false;
-    const network = hardened ? egressNetworkName(this.placement.network, spec.hardening?.egress ?? "internet") : this.placement.network;
-    await this.ensureNetwork(network);
-    const options = singleContainerOptions(spec, hostPort, network, hardened, this.quota !== false);
-    const container = await this.createNamed(options);
+    const containerId = await this.createSingle(spec, hostPort);
+    const container = this.docker.getContainer(containerId);
     try {
       await container.start();
     } catch (error) {
-      await this.remove(container.id).catch(() => {});
+      await this.remove(containerId).catch(() => {});
       const message = describeError(error);
       if (PORT_CONFLICT.test(message)) throw new PortConflictError(message);
       throw error;
     }
-    return container.id;
+    return containerId;
+  }
+
+  /** Creates a single container with its port chosen but not bound (Docker binds at start): see ContainerRuntime.prepare. */
+  async prepare(spec: InstanceSpec, ahead = false): Promise<StartedInstance> {
+    if (spec.environment) throw new Error("an environment of several services is started at once, not prepared");
+    const taken = new Set([...this.portsByContainer.values(), ...[...this.extraPorts.values()].flat()]);
+    const [port] = pickCandidatePorts(this.placement.ports, taken, 1) ?? [];
+    if (port === undefined) throw new PlacementError("no free host port is left in the configured range");
+    const containerId = await this.starts.run(() => call(() => this.createSingle(spec, port), CREATE_TIMEOUT_MS), ahead ? "later" : "now");
+    // Held from now on: no other demo is given this port while the container waits.
+    this.portsByContainer.set(containerId, port);
+    return { containerId, endpoint: `127.0.0.1:${port}` };
+  }
+
+  async startPrepared(containerId: string): Promise<void> {
+    try {
+      await this.starts.run(() => call(() => this.docker.getContainer(containerId).start(), CREATE_TIMEOUT_MS));
+    } catch (error) {
+      if (statusCode(error) === 304) return; // started already
+      const message = describeError(error);
+      if (!PORT_CONFLICT.test(message)) throw error;
+      await this.remove(containerId).catch(() => {});
+      throw new PortTakenError(message);
+    }
   }
 
   async list(namespace: string): Promise<RuntimeContainer[]> {

@@ -118,6 +118,19 @@ export class ControllerMetrics {
         }
       },
     });
+    new Gauge({
+      name: "demo_launcher_prepared_containers",
+      help: "Containers created ahead (not started) by app and state (ready: waiting for a launch; creating).",
+      labelNames: ["app", "state"],
+      registers,
+      collect() {
+        this.reset();
+        for (const [app, counts] of Object.entries(engine.preparedStatus())) {
+          this.set({ app, state: "ready" }, counts.ready);
+          this.set({ app, state: "creating" }, counts.creating);
+        }
+      },
+    });
     new Gauge({ name: "demo_launcher_docker_up", help: "1 while the Docker engine answers.", registers, collect() { this.set(engine.dockerStatus().state === "ok" ? 1 : 0); } });
     new Gauge({ name: "demo_launcher_routes_generation", help: "The routes generation the controller last wrote.", registers, collect() { this.set(engine.currentGeneration()); } });
     const tls = this.sources.tls;

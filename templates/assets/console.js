@@ -245,7 +245,8 @@
       { label: "Size", value: (pool) => String(pool.size) },
       { label: "Ready", value: (pool) => String(pool.ready) },
       { label: "Starting", value: (pool) => String(pool.starting) },
-    ], state.pools.filter((pool) => pool.size > 0 || pool.ready > 0 || pool.starting > 0), (pool) => pool.app, "No app keeps a warm pool.");
+      { label: "Created ahead", value: (pool) => (pool.preparedSize > 0 ? `${pool.prepared} of ${pool.preparedSize}` : "—") },
+    ], state.pools.filter((pool) => pool.size > 0 || pool.ready > 0 || pool.starting > 0 || pool.preparedSize > 0), (pool) => pool.app, "No app keeps a warm pool or containers created ahead.");
     renderTable("builds", [
       { label: "Build", value: (build) => [build.id, el("span", { className: "sub" }, since(build.createdAt))] },
       { label: "Source", value: (build) => [build.source, el("span", { className: "sub" }, build.branch ? `branch ${build.branch}` : `commit ${String(build.commit).slice(0, 12)}`)] },

@@ -9,7 +9,7 @@ import type { EngineState, RouteConfirmation } from "../../src/core/runtime.js";
 import { silentLogger } from "../../src/logger.js";
 import { RoutesFilePublisher } from "../../src/nginx/route-publisher.js";
 
-export const app: AppConfig = { image: "img", port: 8080, ttl: 60_000, memory: 64 << 20, cpus: 0.5, pids: 64, disk: 1 << 30, capabilities: ["CHOWN", "SETUID", "SETGID"], readOnly: false, tmpfs: {}, nofile: 4096, egress: "internet", env: {}, banner: false, pool: 0, readiness: { path: "/", timeout: 5_000 } };
+export const app: AppConfig = { image: "img", port: 8080, ttl: 60_000, memory: 64 << 20, cpus: 0.5, pids: 64, disk: 1 << 30, capabilities: ["CHOWN", "SETUID", "SETGID"], readOnly: false, tmpfs: {}, nofile: 4096, egress: "internet", env: {}, banner: false, pool: 0, prepared: 0, readiness: { path: "/", timeout: 5_000 } };
 
 /** The host port of a demo's newest instance (the in-memory runtime binds 127.0.0.1:<port>). */
 export function portOf(demo: Demo | undefined): number {

@@ -126,7 +126,7 @@ apps:
       "limits.maxDemos: 0 is wrong: must be a whole number of demos, at least 1",
       "apps.hello.port: 70000 is wrong: must be from 1 to 65535",
       'apps.hello.ttl: "10 minutes" is wrong: must be a number followed by ms, s, m, h or d (for example 90s, 10m, 1h)',
-      "apps.hello.colour: unknown key; allowed keys here: image, port, compose, route, routes, profiles, title, description, ttl, memory, cpus, pids, disk, capabilities, readOnly, tmpfs, nofile, egress, env, banner, pool, readiness, placement, access, state",
+      "apps.hello.colour: unknown key; allowed keys here: image, port, compose, route, routes, profiles, title, description, ttl, memory, cpus, pids, disk, capabilities, readOnly, tmpfs, nofile, egress, env, banner, pool, prepared, readiness, placement, access, state",
       "bogus: unknown key; allowed keys here: domain, listen, namespace, idLength, publicScheme, publicPort, stateDir, network, adminToken, trustedProxies, reaper, nginx, ports, limits, allowedOrigins, templatesDir, brand, previews, tls, github, gitlab, builds, metrics, admin, runtime, swarm, log, registries, shared, apps",
     ]);
   });

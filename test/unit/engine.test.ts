@@ -16,7 +16,7 @@ async function catchRefusal(action: () => Promise<unknown>): Promise<DomainError
 }
 
 describe("engine", () => {
-  it("launches, waits for the app, routes it, and reports ready", async () => {
+  it("launches, routes it behind the starting gate while the app starts, reports ready once it answers, then drops the gate", async () => {
     const { engine, runtime, writes, answering, scheduler } = setup();
     await engine.start();
     const { demo, created } = await engine.launch("hello", "client-a");
@@ -27,12 +27,19 @@ describe("engine", () => {
     const container = [...runtime.containers.values()][0]!;
     expect(container.spec!.labels["demo-launcher.id"]).toBe(demo.id);
     expect(container.spec!.labels["demo-launcher.instance"]).toBe(`${demo.id}-1`);
+    // Routed before it answers, behind the gate: nginx asks the controller, which says no until the app answers.
+    expect(writes.at(-1)).toEqual([{ id: demo.id, host: demo.host, backends: [`127.0.0.1:${portOf(demo)}`], gate: "w0" }]);
+    const writesBeforeAnswer = writes.length;
     answering.add(portOf(demo));
     await scheduler.runUntil(engine.settled());
     expect(engine.get(demo.id)!.status).toBe("ready");
-    expect(writes.at(-1)).toEqual([{ id: demo.id, host: demo.host, backends: [`127.0.0.1:${portOf(demo)}`] }]);
+    // Ready without another write: opening the gate is the controller's answer, not a reload.
+    expect(writes.length).toBe(writesBeforeAnswer);
     // The generation continues from the file on disk, so nginx's probe never sees it go backwards.
     expect(engine.currentGeneration()).toBe(9);
+    // The next reaper pass writes the route without the gate.
+    await scheduler.runUntil(engine.reapTick());
+    expect(writes.at(-1)).toEqual([{ id: demo.id, host: demo.host, backends: [`127.0.0.1:${portOf(demo)}`] }]);
   });
 
   it("tells the demo's container who it is (DEMO_URL, DEMO_ID, …) over the app's own env", async () => {

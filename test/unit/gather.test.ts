@@ -10,9 +10,10 @@ const until = (env: Env, id: string, check: (demo: Demo | undefined) => boolean)
 
 const limits = { maxDemos: 5, perClient: 1, queueLength: 0, launchesPerClient: 3, launchWindow: 600_000 };
 
+// Launches routed only once they answer (routeEarly: false; previews with a seed, demos adopted mid-launch).
 describe("routing launches that answer while others still start", () => {
   it("holds demos that answered while another starts out of every write, then routes them all in one", async () => {
-    const env = setup({ limits });
+    const env = setup({ limits, routeEarly: false });
     const { engine, writes, answering, scheduler } = env;
     await engine.start();
     const demos: Demo[] = [];
@@ -42,7 +43,7 @@ describe("routing launches that answer while others still start", () => {
   });
 
   it("routes a demo after a bounded wait when another launch never answers", async () => {
-    const env = setup({ limits });
+    const env = setup({ limits, routeEarly: false });
     const { engine, writes, answering, scheduler } = env;
     await engine.start();
     const answers = (await engine.launch("hello", "a")).demo;

@@ -148,12 +148,14 @@ describe("a cluster that moves an instance", () => {
     container.endpoint = "10.213.0.12:31001";
     await engine.syncWithDocker();
     expect(demo.instances[0]!.endpoint).toBe("10.213.0.12:31001");
-    // "Running" in the cluster is not "answering": until the readiness probe passes its host shows the starting page.
+    // "Running" in the cluster is not "answering": until the readiness probe passes its host shows the starting page
+    // (routed behind the starting gate, which says no until then).
     expect(demo.status).toBe("starting");
-    expect(writes.at(-1)!.find((route) => route.id === demo.id)?.backends ?? []).toEqual([]);
+    expect(writes.at(-1)!.find((route) => route.id === demo.id)).toMatchObject({ backends: ["10.213.0.12:31001"], gate: "w0" });
     answering.add(31001);
     await scheduler.runUntil(engine.settled());
-    expect(writes.at(-1)!.find((route) => route.id === demo.id)!.backends).toEqual(["10.213.0.12:31001"]);
+    await scheduler.runUntil(engine.reapTick());
+    expect(writes.at(-1)!.find((route) => route.id === demo.id)).toEqual({ id: demo.id, host: demo.host, backends: ["10.213.0.12:31001"] });
     expect(demo.status).toBe("ready");
     expect(demo.notice).toMatch(/moved to another machine and started fresh/);
     // Nothing moves when nothing changed.

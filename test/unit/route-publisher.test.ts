@@ -72,8 +72,9 @@ describe("the engine and a refusing nginx", () => {
     const refusals = env.logged.filter((line) => line.includes("nginx refused routes generation"));
     expect(refusals).toHaveLength(1);
     expect(refusals[0]).toMatch(/^error demo /);
-    // One launch publishes its route once once it answers (a refusal is not followed by another write of the same routes).
-    expect(env.writes.length - writesAfterFirst).toBe(1);
+    // One launch writes its route twice: behind the starting gate, then (that write refused) once it answers; a
+    // refusal is not followed by another write of the same routes.
+    expect(env.writes.length - writesAfterFirst).toBe(2);
     refusing = false;
     await env.engine.launch("hello", "c");
     await env.scheduler.runUntil(env.engine.settled());

@@ -33,29 +33,36 @@ export async function runLaunch(ctx: EngineContext, demo: Demo, app: AppConfig):
     demo.unseeded = true;
     void ctx.saver.save();
   }
+  // A visitor's demo is routed as soon as its endpoint is known, behind the starting gate (nginx asks us until it
+  // answers): nginx's reload then runs while Docker starts the container instead of after the app answered.
+  if (demo.kind === "visitor" && ctx.options.routeEarly !== false) demo.routeEarly = true;
+  let early: Promise<boolean | undefined> | undefined;
+  const placed = () => {
+    if (demo.routeEarly && demo.instances.length === 1) early = publishUntilServed(ctx, wanted, `demo ${demo.id}`);
+  };
   let instance: Instance | undefined;
   try {
     // Only an app whose default source is a snapshot asks Docker first (whether that snapshot exists yet).
-    instance = await createInstance(ctx, demo, app, startsFromSnapshot(demo, app) ? await launchImage(ctx, demo, app) : app.image, wanted);
+    instance = await createInstance(ctx, demo, app, startsFromSnapshot(demo, app) ? await launchImage(ctx, demo, app) : app.image, wanted, placed);
   } catch (error) {
     if (wanted()) await failDemo(ctx, demo, error instanceof InstanceFailure ? error.message : `the container could not be started (${describeError(error)})`);
     return;
   }
   if (!instance) return;
   toStep(demo, "waiting-for-app");
-  await finishLaunch(ctx, demo, instance, app.readiness, demo.createdAt, app);
+  await finishLaunch(ctx, demo, instance, app.readiness, demo.createdAt, app, early);
 }
 
 /**
  * Waits for the instance to answer, then routes it; also used for demos adopted or started again mid-launch. `fresh`:
  * a fresh start of a preview whose source seeds its database (seeded before it is routed).
  */
-export async function finishLaunch(ctx: EngineContext, demo: Demo, instance: Instance, readiness: { path: string; timeout: number }, since: number, fresh?: Pick<AppConfig, "seed">): Promise<void> {
+export async function finishLaunch(ctx: EngineContext, demo: Demo, instance: Instance, readiness: { path: string; timeout: number }, since: number, fresh?: Pick<AppConfig, "seed">, routedEarly?: Promise<boolean | undefined>): Promise<void> {
   const wanted = stillStarting(ctx, demo);
-  // Routed early: nginx learns the route while the app starts; the publish below then finds it served.
-  const early = demo.routeEarly && demo.instances.length === 1 ? publishUntilServed(ctx, wanted, `demo ${demo.id}`) : undefined;
+  // Routed early (behind the starting gate): nginx learns the route while the app starts; once the app answers,
+  // opening the gate is all it takes.
+  const early = routedEarly ?? (demo.routeEarly && demo.instances.length === 1 ? publishUntilServed(ctx, wanted, `demo ${demo.id}`) : undefined);
   const result = await awaitInstanceReady(ctx, demo, instance, readiness, since, wanted);
-  await early;
   if (result.outcome === "abandoned") return;
   if (result.outcome === "failed") return failDemo(ctx, demo, result.reason);
   if (fresh?.seed) {
@@ -65,12 +72,19 @@ export async function finishLaunch(ctx: EngineContext, demo: Demo, instance: Ins
     if (failure) return failDemo(ctx, demo, failure);
     delete demo.unseeded;
   }
+  // From here the starting gate lets requests through: an early route needs no other write to serve it.
   toStep(demo, "routing");
-  await gatherWithOthers(ctx, instance, wanted);
-  // Healthy (and so in the routes) only now: a write by anyone else meanwhile (the reaper's) leaves it for the gathered one.
-  toHealth(instance, "healthy");
-  const confirmed = await publishUntilServed(ctx, wanted, `demo ${demo.id}`);
-  if (confirmed === undefined || !wanted()) return;
+  if ((await early) === true) {
+    toHealth(instance, "healthy");
+    // Its route loses the gate at the next routes write (the reaper's at the latest): no reload on the way.
+    ctx.routing.staleSince ??= ctx.now();
+  } else {
+    await gatherWithOthers(ctx, instance, wanted);
+    // Healthy (and so in the routes) only now: a write by anyone else meanwhile (the reaper's) leaves it for the gathered one.
+    toHealth(instance, "healthy");
+    if ((await publishUntilServed(ctx, wanted, `demo ${demo.id}`)) === undefined) return;
+  }
+  if (!wanted()) return;
   ctx.restarts.forget(demo.id);
   launched(ctx, demo, since);
   ctx.track(autoSnapshots(ctx, demo));

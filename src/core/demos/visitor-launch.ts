@@ -6,6 +6,7 @@ import { runLaunch } from "./launch.js";
 import { LaunchRateLimiter } from "./limits.js";
 import type { Demo } from "../model.js";
 import { claim, ensurePools, readyPoolMember } from "./pool.js";
+import { claimPrepared } from "./prepared.js";
 import { acceptedDemo, memoryInUse } from "./waiting-line.js";
 
 export interface LaunchResult {
@@ -69,6 +70,12 @@ async function launchForVisitor(ctx: EngineContext, rate: LaunchRateLimiter, app
       ctx.emit({ type: "launch-accepted", id: warm.id, app: name, queued: false, warm: true, ...(requestId ? { requestId } : {}) });
       ensurePools(ctx, newId);
       return { demo: warm, created: true };
+    }
+    // A container created ahead: started now, its route already in nginx (the reaper makes the next one).
+    const ahead = await claimPrepared(ctx, name, app, owner, requestId);
+    if (ahead) {
+      ctx.emit({ type: "launch-accepted", id: ahead.id, app: name, queued: false, warm: false, ...(requestId ? { requestId } : {}) });
+      return { demo: ahead, created: true };
     }
   }
   const startsNow = admission.decision === "start";

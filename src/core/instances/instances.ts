@@ -7,7 +7,7 @@ import { describeError } from "../errors.js";
 import { formatDuration } from "../duration.js";
 import { formatBytes } from "../demos/disk.js";
 import { instanceIdFor, labelsFor, type Demo, type Instance } from "../model.js";
-import { PlacementError, RuntimeUnavailableError, type ContainerInspection, type EnvironmentInstance } from "../runtime.js";
+import { PlacementError, PortTakenError, RuntimeUnavailableError, type ContainerInspection, type EnvironmentInstance, type InstanceSpec, type StartedInstance } from "../runtime.js";
 
 /** While Docker does not answer, launches wait for it this often. */
 const DOCKER_RETRY_MS = 1000;
@@ -42,7 +42,7 @@ export type ReadyOutcome = { outcome: "ready" } | { outcome: "failed"; reason: s
  * restarting is not the visitor's fault: it waits for Docker while the app would have had time to start.
  * Undefined when the demo stopped being wanted meanwhile (nothing is left running then).
  */
-export async function createInstance(ctx: Ports<"closed" | "creating" | "now" | "options" | "outage" | "removeQuietly" | "shuttingDown" | "sleep">, demo: Demo, app: AppConfig, image: string, stillWanted: () => boolean): Promise<Instance | undefined> {
+export async function createInstance(ctx: Ports<"closed" | "creating" | "now" | "options" | "outage" | "removeQuietly" | "shuttingDown" | "sleep">, demo: Demo, app: AppConfig, image: string, stillWanted: () => boolean, onPlaced?: (instance: Instance) => void, ahead = false): Promise<Instance | undefined> {
   // Never a number used before: a replica dropped a moment ago may still be on its way out under that name.
   const generation = Math.max(demo.lastGeneration ?? 0, ...demo.instances.map((instance) => instance.generation)) + 1;
   demo.lastGeneration = generation;
@@ -72,7 +72,7 @@ export async function createInstance(ctx: Ports<"closed" | "creating" | "now" | 
             })
             .finally(() => delete demo.progress);
         }
-        const started = await runtime.createAndStart({
+        const spec: InstanceSpec = {
           demoId: demo.id,
           instanceId,
           namespace,
@@ -82,7 +82,7 @@ export async function createInstance(ctx: Ports<"closed" | "creating" | "now" | 
           labels: {
             ...demo.extraLabels,
             ...labelsFor({
-              demo: { id: demo.id, kind: demo.kind, app: demo.app, host: demo.host, createdAt: demo.createdAt, expiresAt: demo.expiresAt, namespace, ...(demo.owner ? { owner: demo.owner } : {}), ...(demo.pooled ? { pool: true } : {}), ...(demo.requestId ? { requestId: demo.requestId } : {}), ...(demo.preview ? { preview: demo.preview } : {}), ...(demo.envOverrides ? { envOverrides: demo.envOverrides } : {}) },
+              demo: { id: demo.id, kind: demo.kind, app: demo.app, host: demo.host, createdAt: demo.createdAt, expiresAt: demo.expiresAt, namespace, ...(demo.owner ? { owner: demo.owner } : {}), ...(demo.pooled ? { pool: true } : {}), ...(demo.prepared ? { prepared: true } : {}), ...(demo.requestId ? { requestId: demo.requestId } : {}), ...(demo.preview ? { preview: demo.preview } : {}), ...(demo.envOverrides ? { envOverrides: demo.envOverrides } : {}) },
               instance: { id: instanceId, generation, image },
             }),
           },
@@ -93,13 +93,22 @@ export async function createInstance(ctx: Ports<"closed" | "creating" | "now" | 
           pids: app.pids,
           hardening: hardeningOf(app),
           ...(app.placement?.constraints.length ? { constraints: app.placement.constraints } : {}),
-        });
-        const instance: Instance = { id: instanceId, generation, image, containerId: started.containerId, endpoint: started.endpoint, ...(started.routes ? { routes: started.routes } : {}), health: "starting" };
+        };
+        // One container on a runtime that can create it first: its endpoint is known before it starts, so the caller
+        // routes it (gated until it answers) while Docker starts it, instead of after.
+        // `ahead`: created for the stock of created-ahead containers, and not started.
+        const twoSteps = !environment && runtime.prepare !== undefined && runtime.startPrepared !== undefined;
+        if (ahead && !twoSteps) throw new InstanceFailure("this runtime cannot create a container without starting it");
+        const started = twoSteps ? await startInTwoSteps(ctx, demo, spec, { instanceId, generation, stillWanted, ahead, ...(onPlaced ? { onPlaced } : {}) }) : await runtime.createAndStart(spec);
+        if (started === undefined) return undefined;
         if (!stillWanted() || ctx.shuttingDown) {
           // Stopped or expired while we were creating it (or the launcher is shutting down): nothing may outlive its record.
           await ctx.removeQuietly(started.containerId);
           return undefined;
         }
+        const known = demo.instances.find((instance) => instance.id === instanceId);
+        if (known) return known;
+        const instance: Instance = { id: instanceId, generation, image, containerId: started.containerId, endpoint: started.endpoint, ...(started.routes ? { routes: started.routes } : {}), health: "starting" };
         demo.instances.push(instance);
         return instance;
       } catch (error) {
@@ -112,6 +121,37 @@ export async function createInstance(ctx: Ports<"closed" | "creating" | "now" | 
     }
   } finally {
     ctx.creating.delete(instanceId);
+  }
+}
+
+/**
+ * Creates the container, records it on the demo (starting, with its endpoint), tells `onPlaced`, then starts it. A
+ * port taken between the two (someone else's bind) costs one more create elsewhere. Undefined when the demo stopped
+ * being wanted meanwhile (the container is removed).
+ */
+async function startInTwoSteps(ctx: Ports<"options" | "removeQuietly">, demo: Demo, spec: InstanceSpec, how: { instanceId: string; generation: number; stillWanted: () => boolean; onPlaced?: (instance: Instance) => void; ahead: boolean }): Promise<StartedInstance | undefined> {
+  const { runtime } = ctx.options;
+  const { instanceId, generation, stillWanted, onPlaced } = how;
+  for (;;) {
+    const created = await runtime.prepare!(spec, how.ahead);
+    if (!stillWanted()) {
+      await ctx.removeQuietly(created.containerId);
+      return undefined;
+    }
+    const instance: Instance = { id: instanceId, generation, image: spec.image, containerId: created.containerId, endpoint: created.endpoint, health: "starting" };
+    demo.instances.push(instance);
+    onPlaced?.(instance);
+    if (how.ahead) return created;
+    try {
+      await runtime.startPrepared!(created.containerId);
+      return created;
+    } catch (error) {
+      demo.instances = demo.instances.filter((candidate) => candidate !== instance);
+      if (!(error instanceof PortTakenError)) {
+        await ctx.removeQuietly(created.containerId);
+        throw error;
+      }
+    }
   }
 }
 

@@ -9,7 +9,9 @@ export type ReconcileAction =
    * A demo we did not know: `await` is the instance to wait for (a launch or a replacement to finish); `since` is
    * when its readiness window opened (absent: at the demo's launch).
    */
-  | { kind: "adopt"; demo: Demo; await?: { instanceId: string; as: "launch" | "replacement"; since?: number } }
+  | { kind: "adopt"; demo: Demo; await?: { instanceId: string; as: "launch" | "replacement"; since?: number; start?: true } }
+  /** A created-ahead container nobody claimed, never started: back into the stock. */
+  | { kind: "stock"; demo: Demo }
   /** A live demo's serving container stopped: started again if it was stopped from outside, else the demo ends. */
   | { kind: "check-stopped"; demoId: string; instanceId: string }
   /** A live demo's container is missing from the listing: only Docker saying "no such container" proves it gone. */
@@ -103,6 +105,8 @@ function planUnknown(found: Found[], input: ReconcileInput, actions: ReconcileAc
   const lease = input.lease(first.id);
   const expiresAt = lease?.expiresAt ?? first.expiresAt;
   const owner = lease ? lease.client : first.owner;
+  // A created-ahead container: stock until a lease names its visitor, and never started by an adoption.
+  if (first.prepared && !lease) return planStock(found, input, actions);
   const endedBefore = input.ended(first.id);
   const record = (status: EndedDemo["status"], reason: string) =>
     actions.push({ kind: "record-ended", entry: { id: first.id, app: first.app, status, reason, endedAt: endedBefore?.endedAt ?? input.now } });
@@ -115,6 +119,14 @@ function planUnknown(found: Found[], input: ReconcileInput, actions: ReconcileAc
     return removeAll("its time box ended");
   }
   if (input.asleep(first.id) && found.every(({ container }) => container.state === "exited")) return adoptAsleep(found, expiresAt, actions);
+  const [only] = found;
+  if (first.prepared && found.length === 1 && only!.container.state === "created" && only!.container.endpoint) {
+    // Claimed (its visitor has the URL) but not started when the last run stopped: started now.
+    const { labels, container } = only!;
+    const instance: Instance = { id: labels.instance.id, generation: labels.instance.generation, image: labels.instance.image, containerId: container.containerId, endpoint: container.endpoint!, health: "starting" };
+    const demo: Demo = { id: first.id, kind: "visitor", app: first.app, host: first.host, createdAt: first.createdAt, expiresAt, ...(owner ? { owner } : {}), status: "starting", step: "starting", routeEarly: true, lastGeneration: instance.generation, instances: [instance] };
+    return void actions.push({ kind: "adopt", demo, await: { instanceId: instance.id, as: "launch", start: true } });
+  }
   const running: Found[] = [];
   for (const entry of found) {
     if (entry.container.state === "created") actions.push({ kind: "remove", containerId: entry.container.containerId, why: "it was created but never started" });
@@ -179,6 +191,18 @@ function planUnknown(found: Found[], input: ReconcileInput, actions: ReconcileAc
   actions.push({ kind: "adopt", demo, ...(waitFor ? { await: { instanceId: waitFor.labels.instance.id, as: newestServed ? "replacement" : "launch", ...(startedAgain ? { since: input.now } : {}) } } : {}) });
   // After the adoption, so the drain finds its demo.
   actions.push(...drains);
+}
+
+/** An unclaimed created-ahead container: kept while it waits (created, not expired), removed otherwise. */
+function planStock(found: Found[], input: ReconcileInput, actions: ReconcileAction[]): void {
+  const [only] = found;
+  if (found.length !== 1 || only!.container.state !== "created" || !only!.container.endpoint || only!.labels.demo.expiresAt <= input.now) {
+    for (const { container } of found) actions.push({ kind: "remove", containerId: container.containerId, why: "a container created ahead that no longer waits (started, expired or damaged)" });
+    return;
+  }
+  const { labels, container } = only!;
+  const instance: Instance = { id: labels.instance.id, generation: labels.instance.generation, image: labels.instance.image, containerId: container.containerId, endpoint: container.endpoint!, health: "starting" };
+  actions.push({ kind: "stock", demo: { id: labels.demo.id, kind: "visitor", app: labels.demo.app, host: labels.demo.host, createdAt: labels.demo.createdAt, expiresAt: labels.demo.expiresAt, status: "starting", step: "creating", prepared: true, routeEarly: true, instances: [instance] } });
 }
 
 /** A preview asleep before the restart: its newest stopped container is kept to be woken; older ones go. */

@@ -2,6 +2,7 @@
 import { toHealth, toStatus } from "../lifecycle.js";
 import { readinessFor, type EngineContext, type Ports } from "../context.js";
 import { finishLaunch, failDemo } from "../demos/launch.js";
+import { startClaimed } from "../demos/prepared.js";
 import { startAgain, stoppedReason } from "./instances.js";
 import { LABEL_PREFIX, LABELS_FORMAT, labelsFormatOf, type Demo, type Instance } from "../model.js";
 import { planReconcile, type ReconcileAction } from "./reconcile.js";
@@ -19,6 +20,9 @@ export async function syncWithDocker(ctx: EngineContext): Promise<void> {
   const aroundOutage = ctx.outage.aroundOutage;
   const containers = await ctx.options.runtime.list(ctx.options.namespace);
   ctx.outage.answered();
+  // A created-ahead container removed by hand leaves the stock (a launch would only find it gone).
+  const listed = new Set(containers.map((container) => container.containerId));
+  if (!aroundOutage) for (const demo of [...ctx.prepared.values()]) if (!listed.has(demo.instances[0]?.containerId ?? "")) ctx.prepared.delete(demo.id);
   await apply(ctx, plan(ctx, containers, new Map(), aroundOutage), aroundOutage);
 }
 
@@ -103,6 +107,7 @@ async function apply(ctx: EngineContext, actions: ReconcileAction[], aroundOutag
   const background: Array<() => void> = [];
   for (const action of actions) {
     if (action.kind === "record-ended") ctx.registry.recordEnded(action.entry, ctx.now());
+    else if (action.kind === "stock") ctx.prepared.add(action.demo);
     else if (action.kind === "adopt") {
       const task = adopt(ctx, action.demo, action.await);
       if (task) background.push(task);
@@ -152,7 +157,7 @@ function lookup(ctx: Ports<"registry">, demoId: string, instanceId: string): { d
 }
 
 /** Registers the adopted demo; answers the background work to start once every demo is registered. */
-function adopt(ctx: EngineContext, demo: Demo, awaiting: { instanceId: string; as: "launch" | "replacement"; since?: number } | undefined): (() => void) | undefined {
+function adopt(ctx: EngineContext, demo: Demo, awaiting: { instanceId: string; as: "launch" | "replacement"; since?: number; start?: true } | undefined): (() => void) | undefined {
   const saved = ctx.registry.getReplacement(demo.id);
   if (saved) demo.replacement = saved;
   ctx.registry.add(demo);
@@ -160,6 +165,10 @@ function adopt(ctx: EngineContext, demo: Demo, awaiting: { instanceId: string; a
   if (!instance) {
     if (demo.replacement?.status === "running") demo.replacement = { ...demo.replacement, status: "failed", finishedAt: ctx.now(), reason: "the controller restarted before its new instance was started; replace it again" };
     return undefined;
+  }
+  if (awaiting.as === "launch" && awaiting.start) {
+    const app = ctx.options.apps[demo.app];
+    return () => ctx.track(app ? startClaimed(ctx, demo, app) : failDemo(ctx, demo, "its app is no longer configured"));
   }
   if (awaiting.as === "launch") {
     const readiness = readinessFor(ctx, demo);

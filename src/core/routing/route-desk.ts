@@ -14,6 +14,11 @@ export class RouteDesk {
   publishedAt = 0;
   /** Instances that answer and wait to be routed together with the launches still starting (launch.ts). */
   readonly gathering = new Set<Instance>();
+  /**
+   * Since when what is published differs from what should be, harmlessly (a ready demo still behind the starting
+   * gate, which lets it through): the reaper writes it when no launch is on its way, or after a while.
+   */
+  staleSince: number | undefined;
   /** nginx refusing our files is one lasting fault, reported once and its end once, not at every launch. */
   readonly refusal = new LastingFault();
 
@@ -24,6 +29,8 @@ export class RouteDesk {
     private readonly specFor: (demo: Demo) => AppSpec | undefined,
     private readonly gateOf: (demo: Demo) => string | undefined = () => undefined,
     private readonly hostsOf: (demo: Demo) => readonly string[] = () => [],
+    /** Demos not in the registry yet routed: created-ahead containers, behind the starting gate. */
+    private readonly unclaimed: () => Iterable<Demo> = () => [],
   ) {}
 
   /** The newest generation written. */
@@ -35,9 +42,14 @@ export class RouteDesk {
   publish(): Promise<number> {
     // From the call on: a launch that answers while this write runs gathers with the next one, not right behind it.
     this.publishedAt = this.now();
+    this.staleSince = undefined;
     this.registry.transitions.notify();
     // Each app says whether it wants the time-left banner; preview sources never do (a team's own copy).
-    return this.publisher.publish(() => demoRoutes(this.registry.values(), this.now(), this.specFor, this.gateOf, this.hostsOf));
+    const every = function* (this: RouteDesk) {
+      yield* this.registry.values();
+      yield* this.unclaimed();
+    };
+    return this.publisher.publish(() => demoRoutes(every.call(this), this.now(), this.specFor, this.gateOf, this.hostsOf));
   }
 
   confirm(generation: number, timeoutMs: number): Promise<RouteConfirmation> {

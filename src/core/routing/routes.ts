@@ -19,6 +19,17 @@ const HOST_PATTERN = /^[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-
 const ENDPOINT_PATTERN = /^((\d{1,3}\.){3}\d{1,3}|\[[0-9a-f:]+\]):\d{1,5}$/;
 const ID_PATTERN = /^[a-z0-9-]{1,100}$/;
 
+/**
+ * The gate of a demo routed before its app answers (public otherwise): nginx asks the controller, which says yes
+ * only once the app answered (`servesNow`). A letter no access mode starts with, so no policy's gate is the same.
+ */
+export const STARTING_GATE = "w0";
+
+/** Whether a routed demo's requests may reach its app now: ready, or answered and on its way to ready. */
+export function servesNow(demo: Demo): boolean {
+  return demo.status === "ready" || (demo.status === "starting" && demo.step === "routing");
+}
+
 /** A demo is routed once its app answered (ready, or in its routing step) until it expires. */
 export function isRoutable(demo: Demo, now: number): boolean {
   const answered = demo.status === "ready" || (demo.status === "starting" && (demo.step === "routing" || earlyBackend(demo) !== undefined));
@@ -38,9 +49,11 @@ export function routesFor(demos: Iterable<Demo>, now: number, bannerFor: (demo: 
     if (!isRoutable(demo, now)) continue;
     const healthy = healthyInstances(demo).map((instance) => instance.endpoint!);
     const early = earlyBackend(demo);
-    const backends = (healthy.length === 0 && early ? [early] : healthy).sort();
+    const throughGate = healthy.length === 0 && early !== undefined;
+    const backends = (throughGate ? [early] : healthy).sort();
     if (backends.length === 0) continue;
-    const gate = gateOf(demo);
+    // A gated policy's check also asks whether it serves yet; a public demo gets the starting gate until it is healthy.
+    const gate = gateOf(demo) ?? (throughGate ? STARTING_GATE : undefined);
     const gated = gate !== undefined ? { gate } : {};
     routes.push({ id: demo.id, host: demo.host, backends, ...(bannerFor(demo) ? { banner: true } : {}), ...(watchedFor(demo) ? { watched: true } : {}), ...gated });
     // Names of its own beside its host (a shared demo's `hosts`: shop.example.org), to the same instances.

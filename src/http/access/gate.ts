@@ -6,6 +6,7 @@ import { refusalText, type AccessVerdict, type HostSession, type RefusalReason }
 import type { Demo } from "../../core/model.js";
 import { parsePreviewLabel } from "../../core/previews/preview-names.js";
 import { furtherHost, idFromHost, normalizeHost } from "../../core/routing/naming.js";
+import { servesNow } from "../../core/routing/routes.js";
 import { NO_STORE, publicOrigin, type HttpContext } from "../context.js";
 import { sendProblem, ProblemError } from "../problem.js";
 import type { HostSessions } from "./host-sessions.js";
@@ -91,6 +92,11 @@ export function accessGateRoutes(app: FastifyInstance, ctx: HttpContext, parts: 
       return reply.code(401).send();
     }
     const { verdict, session } = found;
+    // A demo routed before its app answered: its requests go to the controller's starting page until then.
+    if (verdict.allowed && !servesNow(found.target.demo)) {
+      parts.counted?.("refused", "starting");
+      return reply.code(401).send();
+    }
     parts.counted?.(verdict.allowed ? "allowed" : "refused", verdict.allowed ? verdict.via : verdict.reason);
     if (!verdict.allowed) return reply.code(401).send();
     const left = session ? Math.floor((session.exp - ctx.engine.now()) / 1000) : CACHE_SECONDS;

@@ -34,6 +34,7 @@ export async function consoleSnapshot(ctx: HttpContext): Promise<Record<string, 
     .map((demo) => ({ id: demo.id, app: demo.app, since: new Date(demo.createdAt).toISOString(), position: engine.queueInfo(demo.id)?.position ?? 0, ...(demo.owner ? { owner: demo.owner.slice(0, 10) } : {}) }))
     .sort((a, b) => a.position - b.position);
   const pools = engine.poolStatus();
+  const prepared = engine.preparedStatus();
   const previews = all.filter((demo) => demo.kind === "preview").map((demo) => {
     const build = latestBuildOf.get(demo.id);
     const labels = demo.extraLabels ?? {};
@@ -55,7 +56,8 @@ export async function consoleSnapshot(ctx: HttpContext): Promise<Record<string, 
     apps: Object.fromEntries(Object.entries(config.apps).map(([name, app]) => [name, { pool: app.pool, sources: Object.keys(app.state?.sources ?? {}) }])),
     demos,
     queue,
-    pools: Object.entries(pools).map(([app, counts]) => ({ app, size: config.apps[app]?.pool ?? 0, ...counts })),
+    // Warm pools and created-ahead containers, per app that keeps either.
+    pools: [...new Set([...Object.keys(pools), ...Object.keys(prepared)])].map((app) => ({ app, size: config.apps[app]?.pool ?? 0, ready: pools[app]?.ready ?? 0, starting: pools[app]?.starting ?? 0, prepared: prepared[app]?.ready ?? 0, preparedSize: config.apps[app]?.prepared ?? 0 })),
     builds: builds.map((build) => buildView(build, (label) => `${publicOrigin(config, hostFor(label, config.domain))}/`)),
     previews,
     shared: Object.keys(config.shared).map((name) => sharedView(ctx, name)),

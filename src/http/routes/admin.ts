@@ -73,6 +73,7 @@ export function adminRoutes(app: FastifyInstance, ctx: HttpContext): void {
       limits: config.limits,
       routesGeneration: engine.currentGeneration(),
       pool: engine.poolStatus(),
+      prepared: engine.preparedStatus(),
       docker: engine.dockerStatus(),
       ...(await ctx.status()),
     };
