@@ -74,7 +74,7 @@ export class EngineCore implements EngineContext {
   /** An id no live or remembered demo has. */
   newUniqueId(): string {
     let id = this.options.newId();
-    while (this.registry.isTaken(id)) id = this.options.newId();
+    while (this.registry.isTaken(id) || this.prepared.has(id)) id = this.options.newId();
     return id;
   }
 

@@ -12,13 +12,25 @@ describe("restart safety (real controller process, real Docker, real nginx)", ()
   beforeAll(async () => {
     stack = await startStack({
       controller: "child",
-      appsYaml: [appYaml("hello", { timeout: "30s" }), appYaml("slow", { env: { START_DELAY: "2" }, timeout: "30s" }), appYaml("brief", { ttl: "4s" })].join("\n"),
+      appsYaml: [appYaml("hello", { timeout: "30s" }), appYaml("slow", { env: { START_DELAY: "2" }, timeout: "30s" }), appYaml("brief", { ttl: "4s" }), appYaml("ahead", { extra: ["prepared: 2"] })].join("\n"),
     });
   });
   afterAll(async () => stack?.close());
 
+  /** The containers created ahead for `ahead` (created, never started), by id. */
+  const stock = async () => (await namespaceContainers(stack.docker, stack.namespace)).filter((info) => info.Labels["demo-launcher.prepared"] === "true" && info.State === "created");
+
   it("loses nothing when the controller is killed with SIGKILL in the middle of launches", async () => {
-    const ready = [await launchAndWait(stack, "hello"), await launchAndWait(stack, "hello")];
+    // Two containers created ahead; a launch of that app starts one of them (the same container, its demo's id).
+    await waitFor("two containers created ahead", async () => (await stock()).length === 2, 30_000, 100);
+    const aheadIds = (await stock()).map((info) => info.Id);
+    const ahead = await launchAndWait(stack, "ahead");
+    const aheadContainer = (await namespaceContainers(stack.docker, stack.namespace)).find((info) => info.Labels["demo-launcher.id"] === ahead.id)!;
+    expect(aheadIds).toContain(aheadContainer.Id);
+    expect(aheadContainer.State).toBe("running");
+    await waitFor("the stock to be made up again", async () => (await stock()).length === 2, 30_000, 100);
+    const stockBefore = (await stock()).map((info) => info.Id).sort();
+    const ready = [await launchAndWait(stack, "hello"), await launchAndWait(stack, "hello"), ahead];
     const brief = await launchAndWait(stack, "brief");
     for (const demo of ready) expect((await stack.viaNginx(demo.host, "/")).body).toContain("Hello guestbook");
     // Sign a guestbook: the visitor's state must survive the controller's death.
@@ -54,17 +66,23 @@ describe("restart safety (real controller process, real Docker, real nginx)", ()
       return views.every((view) => view.status !== "starting") ? views : undefined;
     }, 40_000);
 
-    const containers = await namespaceContainers(stack.docker, stack.namespace);
+    // The containers created ahead are the same ones, still not started: an adoption never starts them.
+    expect((await stock()).map((info) => info.Id).sort()).toEqual(stockBefore);
+    expect(JSON.parse((await stack.api("GET", "/api/status")).body).prepared).toEqual({ ahead: { ready: 2, creating: 0 } });
+    const containers = (await namespaceContainers(stack.docker, stack.namespace)).filter((info) => !stockBefore.includes(info.Id));
     const live = JSON.parse((await stack.api("GET", "/api/demos")).body).demos as Array<{ id: string; status: string; host: string }>;
-    // No orphan: every container belongs to a live demo the controller knows, and is running.
+    // No orphan: every other container belongs to a live demo the controller knows, and is running.
     expect(containers.map((info) => info.Labels["demo-launcher.id"]).sort()).toEqual(live.map((demo) => demo.id).sort());
     expect(containers.every((info) => info.State === "running")).toBe(true);
     for (const demo of ready) expect(live.map((entry) => entry.id)).toContain(demo.id);
     for (const view of settled) expect(["ready", "failed", "unknown"]).toContain(view.status);
 
-    // No stale route: the routes file holds exactly the ready demos.
+    // No stale route: the routes file holds exactly the ready demos and the containers created ahead (behind the
+    // starting gate: nginx asks the controller, which knows no demo there).
     const routes = parseRoutesFile(await readFile(path.join(stack.config.nginx.configDir, "routes.conf"), "utf8"));
-    expect([...routes.hosts].sort()).toEqual(live.filter((demo) => demo.status === "ready").map((demo) => demo.host).sort());
+    const stockHosts = (await stock()).map((info) => info.Labels["demo-launcher.host"]!);
+    expect([...routes.hosts].sort()).toEqual([...live.filter((demo) => demo.status === "ready").map((demo) => demo.host), ...stockHosts].sort());
+    for (const host of stockHosts) expect((await stack.viaNginx(host, "/")).status).toBe(404);
     for (const demo of live) expect((await stack.viaNginx(demo.host, "/")).body).toContain("Hello guestbook");
   });
 });
