@@ -90,6 +90,8 @@ export interface EngineContext {
   readonly restarts: RestartAttempts;
   /** Warm pools waiting after a member failed to start. */
   readonly poolPauses: PoolPauses;
+  /** Docker's event stream: whether it is followed now, and whether a full listing should run at the next pass. */
+  readonly watch: { following: boolean; listingDue: boolean };
   /** Containers created ahead of visitors, not started (demos/prepared.ts). */
   readonly prepared: PreparedStock;
   /** Instance ids whose container is being created right now: Docker may show them half-made. */

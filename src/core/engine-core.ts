@@ -27,6 +27,7 @@ export class EngineCore implements EngineContext {
   readonly restarts = new RestartAttempts();
   readonly poolPauses = new PoolPauses();
   readonly prepared = new PreparedStock();
+  readonly watch = { following: false, listingDue: false };
   /** Instance ids whose container is being created right now: Docker may show them half-made. */
   readonly creating = new Set<string>();
   /** Closed by the disk guard while the host is below its free-space floor. */

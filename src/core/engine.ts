@@ -2,11 +2,12 @@
 import type { EngineOptions } from "./context.js";
 import type { LaunchGate } from "./demos/disk.js";
 import { EngineCore } from "./engine-core.js";
-import { DomainError, SetupError } from "./errors.js";
+import { describeError, DomainError, SetupError } from "./errors.js";
 import { extendLease } from "./demos/extension.js";
 import type { Demo } from "./model.js";
 import { ensurePools, poolStatus } from "./demos/pool.js";
 import { ensurePrepared } from "./demos/prepared.js";
+import { containerStopped } from "./instances/sync.js";
 import type { DemoRegistry } from "./registry.js";
 import { startReplacement } from "./demos/replacement.js";
 import { requestRewind, resumeJobs } from "./state/rewind.js";
@@ -112,7 +113,18 @@ export class DemoEngine implements DemoService, PreviewService, DiskService {
     ensurePrepared(core);
     void core.saver.save();
     // A broken connection only opens the restart window: the outage is reported when a call finds nobody there.
-    this.unwatchDocker = core.options.runtime.watchConnection?.(() => core.outage.openRestartWindow());
+    const { runtime } = core.options;
+    this.unwatchDocker = runtime.watchContainers
+      ? runtime.watchContainers(core.options.namespace, {
+          stopped: (containerId, how) => core.track(containerStopped(core, containerId, how).catch((error: unknown) => core.logger.warn(`container ${containerId.slice(0, 12)} stopped: ${describeError(error)}`))),
+          lost: () => {
+            core.watch.following = false;
+            core.outage.openRestartWindow();
+          },
+          // (Again) open: whatever happened while it was not is for a full listing at the next pass.
+          opened: () => Object.assign(core.watch, { following: true, listingDue: true }),
+        })
+      : runtime.watchConnection?.(() => core.outage.openRestartWindow());
   }
 
   /** Stops background work; containers stay (they are adopted at the next start). Safe to call twice. */

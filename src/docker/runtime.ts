@@ -2,7 +2,7 @@
 import Docker from "dockerode";
 import { LABEL_PREFIX } from "../core/model.js";
 import { describeError } from "../core/errors.js";
-import { PlacementError, PortTakenError, type ContainerFile, type ContainerInspection, type ContainerRuntime, type ExecResult, type ExecSpec, type InstanceSpec, type RuntimeContainer, type RuntimeState, type ServiceStatus, type StartedInstance } from "../core/runtime.js";
+import { PlacementError, PortTakenError, type ContainerEvents, type ContainerFile, type ContainerInspection, type ContainerRuntime, type ExecResult, type ExecSpec, type InstanceSpec, type RuntimeContainer, type RuntimeState, type ServiceStatus, type StartedInstance } from "../core/runtime.js";
 import { pickCandidatePorts, type PortRange } from "./ports.js";
 import { demultiplex, execInContainer } from "./exec.js";
 import { commitContainer } from "./commit.js";
@@ -21,6 +21,7 @@ import type { ExtraRoute } from "./environment.js";
 import { ImagePuller } from "./pull.js";
 import type { PullProgress } from "../core/runtime.js";
 import { watchDaemonConnection } from "./connection-watch.js";
+import { watchContainerEvents } from "./container-events.js";
 import { egressNetworkName } from "../firewall/rules.js";
 import { systemScheduler } from "../clock/system-scheduler.js";
 import { Slots } from "../core/slots.js";
@@ -275,6 +276,17 @@ export class DockerRuntime implements ContainerRuntime {
       if (statusCode(error) === 304) return;
       throw error;
     }
+  }
+
+  /** Follows this namespace's container deaths and removals (see watchContainerEvents); networks are checked again after a break. */
+  watchContainers(namespace: string, listener: ContainerEvents): () => void {
+    return watchContainerEvents(this.docker, namespace, {
+      ...listener,
+      lost: () => {
+        this.readyNetworks.clear();
+        listener.lost();
+      },
+    });
   }
 
   /** Says when the connection to dockerd breaks (see watchDaemonConnection); networks are checked again after. */

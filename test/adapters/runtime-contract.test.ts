@@ -3,7 +3,7 @@ import net from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { labelsFor } from "../../src/core/model.js";
 import { MemoryRuntime } from "../../src/core/memory-runtime.js";
-import { PlacementError, type ContainerRuntime, type InstanceSpec } from "../../src/core/runtime.js";
+import { PlacementError, PortTakenError, type ContainerRuntime, type InstanceSpec } from "../../src/core/runtime.js";
 import { SAMPLE_IMAGE } from "../../src/docker/sample-image.js";
 import { DockerRuntime } from "../../src/docker/runtime.js";
 import { removeNamespace, requireDocker } from "../support/stack.js";
@@ -122,6 +122,26 @@ describe.each(Object.keys(subjects))("ContainerRuntime contract: %s", (name) => 
     } finally {
       await hold();
     }
+  });
+
+  it("prepares a container that binds no port until it starts; a port taken meanwhile fails its start and leaves nothing", async () => {
+    const prepared = await subject.runtime.prepare!(spec("contra05"));
+    const port = Number(prepared.endpoint.split(":").at(-1));
+    expect((await subject.runtime.list(namespace)).find((container) => container.containerId === prepared.containerId)).toMatchObject({ state: "created", endpoint: prepared.endpoint });
+    // Nothing listens or holds the port yet: someone else can bind it (and then the start must fail cleanly).
+    const hold = await subject.occupy(port);
+    await expect(subject.runtime.startPrepared!(prepared.containerId)).rejects.toBeInstanceOf(PortTakenError);
+    expect(await subject.runtime.inspect(prepared.containerId)).toBeUndefined();
+    await hold();
+    // Another prepared container is not given a port a prepared one holds, and starts where it was placed.
+    const first = await subject.runtime.prepare!(spec("contra06"));
+    const second = await subject.runtime.prepare!(spec("contra07"));
+    expect(first.endpoint).not.toBe(second.endpoint);
+    await subject.runtime.startPrepared!(second.containerId);
+    expect(await subject.runtime.inspect(second.containerId)).toMatchObject({ state: "running" });
+    expect((await subject.runtime.list(namespace)).find((container) => container.containerId === second.containerId)!.endpoint).toBe(second.endpoint);
+    await subject.runtime.remove(first.containerId);
+    await subject.runtime.remove(second.containerId);
   });
 
   it("says when an image is missing, and a create with it fails", async () => {

@@ -27,6 +27,11 @@ describe("launch failures (real Docker, real nginx)", () => {
     memory: 64m
     env: { START_DELAY: 600 }
     readiness: { path: /, timeout: 3s }
+  dies:
+    image: demo-launcher/hello:latest
+    port: 8080
+    memory: 64m
+    env: { EXIT_AFTER: 2 }
   missing:
     image: demo-launcher/does-not-exist:1
     port: 8080`,
@@ -54,6 +59,22 @@ describe("launch failures (real Docker, real nginx)", () => {
     const page = await stack.viaNginx(failed.host, "/");
     expect(page.status).toBe(410);
     expect(page.body).toContain("This demo could not start");
+  });
+
+  it("unroutes a ready demo whose app dies, and its host says so, without waiting for a listing", async () => {
+    // The safety-net listing runs minutes apart while Docker's events are followed: this is the event's doing.
+    const ready = await launchAndWait(stack, "dies", "ready");
+    expect((await stack.viaNginx(ready.host, "/")).body).toContain("Hello guestbook");
+    const [info] = (await namespaceContainers(stack.docker, stack.namespace)).filter((entry) => entry.Labels["demo-launcher.id"] === ready.id);
+    // Its death: Docker's own record of when the process ended.
+    await stack.docker.getContainer(info!.Id).wait();
+    const page = await waitFor("its host to say the app stopped", async () => {
+      const answer = await stack.viaNginx(ready.host, "/");
+      return answer.status === 410 ? answer : undefined;
+    }, 10_000, 20);
+    expect(page.body).toContain("stopped unexpectedly");
+    const view = JSON.parse((await stack.api("GET", `/api/demos/${ready.id}`)).body);
+    expect(view).toMatchObject({ status: "failed", reason: "the app stopped unexpectedly" });
   });
 
   it("fails an app that never answers within its readiness timeout", async () => {

@@ -143,6 +143,7 @@ export async function startClaimed(ctx: EngineContext, demo: Demo, app: AppConfi
   const instance = demo.instances[0]!;
   // Its route is in nginx already (the stock's, behind the gate): this publish finds the same file.
   const early = publishUntilServed(ctx, wanted, `demo ${demo.id}`);
+  ctx.creating.add(instance.id);
   try {
     await ctx.options.runtime.startPrepared!(instance.containerId!);
   } catch (error) {
@@ -152,6 +153,8 @@ export async function startClaimed(ctx: EngineContext, demo: Demo, app: AppConfi
     // Its port taken meanwhile, or the container gone: a cold launch of the same demo (the visitor has its URL).
     ctx.logger.warn(`demo ${demo.id}: its container created ahead did not start (${describeError(error)}); creating another`);
     return runLaunch(ctx, demo, app).catch((failure: unknown) => failDemo(ctx, demo, describeError(failure)));
+  } finally {
+    ctx.creating.delete(instance.id);
   }
   toStep(demo, "waiting-for-app");
   await finishLaunch(ctx, demo, instance, app.readiness, demo.createdAt, app, early);

@@ -10,6 +10,7 @@ import { RuntimeUnavailableError } from "../runtime.js";
 import { syncWithDocker } from "../instances/sync.js";
 
 const DOCKER_SYNC_EVERY_TICKS = 5;
+const DOCKER_SYNC_FOLLOWING_TICKS = 180;
 const QUEUE_ABANDON_MS = 45_000;
 /** A demo served through the starting gate keeps it at most about this long (see reapPass). */
 const UNGATE_WITHIN_MS = 15_000;
@@ -44,8 +45,11 @@ async function reapPass(ctx: EngineContext, parts: { visitors: VisitorLaunches; 
   if (staleSince !== undefined && (now - staleSince >= UNGATE_WITHIN_MS || !ctx.registry.all().some((demo) => demo.status === "starting"))) await ctx.publishRoutes().catch(() => {});
   // A save that failed (full disk) is tried again even when nothing changes.
   if (ctx.saver.failing && tick % DOCKER_SYNC_EVERY_TICKS === 0) void ctx.saver.save();
-  // While Docker is away (or just came back), ask every tick: recovery should not wait for the 5th.
-  if (tick % DOCKER_SYNC_EVERY_TICKS === 1 || ctx.outage.isDown || ctx.outage.aroundOutage) {
+  // While Docker is away (or just came back), ask every tick: recovery should not wait for the 5th. While its event
+  // stream is followed, deaths and removals are known at once: the listing is a safety net, every few minutes.
+  const every = ctx.watch.following ? DOCKER_SYNC_FOLLOWING_TICKS : DOCKER_SYNC_EVERY_TICKS;
+  if (tick % every === 1 || ctx.watch.listingDue || ctx.outage.isDown || ctx.outage.aroundOutage) {
+    ctx.watch.listingDue = false;
     try {
       await syncWithDocker(ctx);
     } catch (error) {

@@ -222,6 +222,40 @@ function awaitAppAgain(ctx: EngineContext, demo: Demo, instance: Instance): void
   ctx.track(finishLaunch(ctx, demo, instance, readinessFor(ctx, demo), ctx.now()));
 }
 
+/**
+ * Docker said a container of ours died or was removed (its event stream): a crash or an OOM kill of a ready demo
+ * ends it at once; a stop by a signal (an operator, or a daemon on its way down) is for the next listing, which
+ * knows whether Docker is restarting; a removal is checked as a listing would.
+ */
+export async function containerStopped(ctx: EngineContext, containerId: string, how: "died" | "removed"): Promise<void> {
+  for (const held of ctx.prepared.values()) {
+    if (held.instances[0]?.containerId !== containerId) continue;
+    // A container created ahead that died was started by someone else: it is no longer fit to hand out.
+    ctx.prepared.delete(held.id);
+    if (how === "died") await ctx.removeQuietly(containerId);
+    return void (await ctx.publishRoutes().catch(() => {}));
+  }
+  let found: { demo: Demo; instance: Instance } | undefined;
+  for (const demo of ctx.registry.values()) {
+    const instance = demo.instances.find((candidate) => candidate.containerId === containerId);
+    if (instance) found = { demo, instance };
+  }
+  // One being created or started is its launch's to follow (a start that lost its port removes its own container).
+  if (!found || ctx.creating.has(found.instance.id)) return;
+  const { demo, instance } = found;
+  if (how === "removed") return endIfGone(ctx, demo, instance);
+  if (instance.health !== "healthy" || demo.status !== "ready") return;
+  const state = await ctx.options.runtime.inspect(containerId);
+  if (!state || state.state === "running") return;
+  const killed = !state.oomKilled && (state.exitCode === 128 + 15 || state.exitCode === 128 + 9);
+  if (killed) {
+    ctx.watch.listingDue = true;
+    return;
+  }
+  if (demo.kind === "shared") return dropReplica(ctx, demo, instance, stoppedReason(state, ctx.specFor(demo)));
+  await failDemo(ctx, demo, stoppedReason(state, ctx.specFor(demo)));
+}
+
 /** A listing is not proof: only Docker saying "no such container" is. */
 async function endIfGone(ctx: Ports<"end" | "logger" | "options" | "publishRoutes" | "removeQuietly" | "saver">, demo: Demo, instance: Instance): Promise<void> {
   if (!instance.containerId || (await ctx.options.runtime.inspect(instance.containerId)) !== undefined) return;
