@@ -28,6 +28,8 @@ import { memoryBench } from "./memory.js";
 import { startWrk } from "./wrk.js";
 import { launchesUnderLoad } from "./under-load.js";
 import { startsBench } from "./docker-starts.js";
+import { deathsBench } from "./deaths.js";
+import { startFloorNginx, type FloorNginx } from "./floor.js";
 import { accessBench } from "./access.js";
 import { defencesBench } from "./defences.js";
 import { mergeIntoRecord, readRecord, resultsOf, table, writeRecord, type Results } from "./report.js";
@@ -65,10 +67,12 @@ async function stopAll(stack: Stack) {
 // ---- 1 and 2: cold launch against the floor, and warm launch --------------------------------------
 
 async function coldAndWarm(): Promise<void> {
-  const stack = await startStack({ appsYaml: `${appYaml("cold", "    ttl: 10m\n")}${appYaml("warm", `    ttl: 10m\n    pool: ${SIZE.pool}\n`)}`, limitsYaml: "limits: { maxDemos: 100, perClient: 100 }" });
+  const stack = await startStack({ appsYaml: `${appYaml("cold", "    ttl: 10m\n")}${appYaml("warm", `    ttl: 10m\n    pool: ${SIZE.pool}\n`)}${appYaml("ahead", "    ttl: 10m\n    prepared: 1\n")}`, limitsYaml: "limits: { maxDemos: 100, perClient: 100 }" });
   try {
     const cold: number[] = [];
     const floor: number[] = [];
+    const ahead: number[] = [];
+    const stockReady = async () => (JSON.parse((await stack.api("GET", "/api/status")).body).prepared.ahead.ready as number) >= 1;
     const floorNginx = await startFloorNginx();
     // The warm app's pool fills at start: its containers starting beside the first launches are not a launch's cost.
     await waitFor("the pool to fill", async () => (JSON.parse((await stack.api("GET", "/api/status")).body).pool.warm.ready as number) >= SIZE.pool, 60_000, 100);
@@ -81,9 +85,17 @@ async function coldAndWarm(): Promise<void> {
       await stack.api("DELETE", `/api/demos/${launched.body!.id}`);
       // A port free right now (consecutive ports after one free port were sometimes taken: a failed bind).
       const floorMs = await floorLaunch(stack, floorNginx, await freePort(), i + 3);
+      // A launch that starts the container created ahead (the controller makes the next one once it is served).
+      await waitFor("a container created ahead", stockReady, 60_000, 20);
+      await new Promise((resolve) => setTimeout(resolve, 150));
+      const aheadStarted = performance.now();
+      const claimed = await post(stack, "ahead");
+      const aheadMs = await until200(stack.nginxPort, claimed.body!.host, HEALTH.path, HEALTH.body, aheadStarted);
+      await stack.api("DELETE", `/api/demos/${claimed.body!.id}`);
       if (i < 0) continue;
       cold.push(coldMs);
       floor.push(floorMs);
+      ahead.push(aheadMs);
       await new Promise((resolve) => setTimeout(resolve, 150));
     }
     await floorNginx.nginx.close();
@@ -100,6 +112,12 @@ async function coldAndWarm(): Promise<void> {
       p99Ratio: round(percentile(cold, 99) / percentile(floor, 99), 2),
       samplesMs: cold.map((value) => round(value, 0)),
       floorSamplesMs: floor.map((value) => round(value, 0)),
+      // Launches that start a container created ahead (apps.<name>.prepared), against the same floor (which creates).
+      preparedP50Ms: round(median(ahead)),
+      preparedP95Ms: round(percentile(ahead, 95)),
+      preparedRatio: round(median(ahead) / median(floor), 2),
+      preparedP95Ratio: round(percentile(ahead, 95) / percentile(floor, 95), 2),
+      preparedSamplesMs: ahead.map((value) => round(value, 0)),
     };
     log(`cold: ${JSON.stringify(results.cold)}`);
 
@@ -117,25 +135,6 @@ async function coldAndWarm(): Promise<void> {
   } finally {
     await stack.close();
   }
-}
-
-interface FloorNginx {
-  nginx: PrivateNginx;
-  routesFile: string;
-  port: number;
-}
-
-/** The hand-made glue's nginx: one map entry per demo, written by hand, reloaded without a test. */
-async function startFloorNginx(): Promise<FloorNginx> {
-  const dir = await mkdtemp(path.join(os.tmpdir(), "demo-launcher-floor-"));
-  const configDir = path.join(dir, "config");
-  await mkdir(configDir, { recursive: true });
-  const port = await freePort();
-  const routesFile = path.join(configDir, "routes.conf");
-  await writeFile(routesFile, new RoutesRenderer().render({ generation: 1, controller: { host: "127.0.0.1", port: 9 }, routes: [] }));
-  const nginx = await PrivateNginx.prepare({ prefix: path.join(dir, "prefix"), configDir, listen: { host: "127.0.0.1", port } });
-  await nginx.start();
-  return { nginx, routesFile, port };
 }
 
 /**
@@ -418,6 +417,7 @@ const sections: Array<[string, "core" | "heavy", () => Promise<void>]> = [
   ["apply", "core", applyCost],
   ["starts", "core", async () => void (results.starts = await startsBench(SAMPLE_IMAGE, quick ? 12 : 24, log))],
   ["cold and warm", "core", coldAndWarm],
+  ["deaths", "core", async () => void (results.deaths = await deathsBench(SAMPLE_IMAGE, quick ? 5 : 20, log))],
   ["bursts", "core", bursts],
   ["reload load", "core", reloadLoad],
   ["replacement", "core", async () => void (results.replacement = await replacementUnderLoad(SIZE.replacements, log))],

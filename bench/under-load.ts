@@ -1,6 +1,12 @@
 // Benchmark section: the launch path under load. 200 visitors launch within 60 s, through nginx as a landing page
 // does, while 200 other demos are live and served (wrk); the controller runs as its own process, as in production.
-import { request, startStack } from "../test/support/stack.js";
+import type Docker from "dockerode";
+import { execa } from "execa";
+import { freePort, request, startStack, type Stack } from "../test/support/stack.js";
+import { RoutesRenderer } from "../src/nginx/render.js";
+import { writeAtomically } from "../src/files/atomic.js";
+import type { Route } from "../src/core/routing/routes.js";
+import { startFloorNginx } from "./floor.js";
 import { median, percentile, round, until200 } from "./measure.js";
 import { startWrk, type WrkResult } from "./wrk.js";
 import type { DemoView } from "../src/api/views.js";
@@ -19,6 +25,12 @@ export interface UnderLoadResults {
   readyMaxMs: number;
   notReady: number;
   wrk: WrkResult;
+  /** The same launches at the same pace by a script (create + start through the Docker API, one route and one reload each). */
+  floorP50Ms?: number;
+  floorP95Ms?: number;
+  floorNotReady?: number;
+  ratio?: number;
+  p95Ratio?: number;
 }
 
 const HEALTH = "/health.txt";
@@ -67,6 +79,7 @@ export async function launchesUnderLoad(image: string, live: number, launches: n
     const settled = await Promise.all(outcomes);
     const load = await wrk.result((line) => log(`under load: ${line}`));
     const ready = settled.flatMap((outcome) => (outcome.readyMs !== undefined ? [outcome.readyMs] : []));
+    const floor = await floorUnderLoad(stack, held.map((demo) => demo.host), launches, seconds, image);
     const result: UnderLoadResults = {
       liveDemos: live,
       launches,
@@ -80,12 +93,69 @@ export async function launchesUnderLoad(image: string, live: number, launches: n
       readyMaxMs: round(Math.max(...ready)),
       notReady: settled.length - ready.length,
       wrk: load,
+      floorP50Ms: round(median(floor.ready)),
+      floorP95Ms: round(percentile(floor.ready, 95)),
+      floorNotReady: launches - floor.ready.length,
+      ratio: round(median(ready) / median(floor.ready), 2),
+      p95Ratio: round(percentile(ready, 95) / percentile(floor.ready, 95), 2),
     };
     log(`under load: ${JSON.stringify(result)}`);
     return result;
   } finally {
     await stack.close();
   }
+}
+
+/**
+ * The floor under the same load: the same number of visitors at the same pace, each handled the way a hand-made
+ * script does: its container created and started at once through the Docker API, polled until it answers, then
+ * the routes file written whole and nginx reloaded (one write and reload after another), until nginx serves it.
+ */
+async function floorUnderLoad(stack: Stack, liveHosts: string[], launches: number, seconds: number, image: string): Promise<{ ready: number[] }> {
+  const floorNginx = await startFloorNginx();
+  const wrk = await startWrk(stack, liveHosts, HEALTH, seconds + 20, 40);
+  await new Promise((resolve) => setTimeout(resolve, 2000));
+  const routes: Route[] = [];
+  const containers: Docker.Container[] = [];
+  let generation = 1;
+  let writes = Promise.resolve();
+  const spacing = (seconds * 1000) / launches;
+  const outcomes: Array<Promise<number | undefined>> = [];
+  for (let index = 0; index < launches; index += 1) {
+    outcomes.push(
+      (async () => {
+        const started = performance.now();
+        const hostPort = await freePort();
+        const container = await stack.docker.createContainer({
+          Image: image,
+          Labels: { "demo-launcher-bench": "floor" },
+          ExposedPorts: { "8080/tcp": {} },
+          HostConfig: { PortBindings: { "8080/tcp": [{ HostIp: "127.0.0.1", HostPort: String(hostPort) }] }, NetworkMode: "demo-launcher", Memory: 32 * 1024 * 1024, PidsLimit: 256 },
+        });
+        containers.push(container);
+        await container.start();
+        for (;;) {
+          const answer = await request(hostPort, { path: HEALTH }).catch(() => undefined);
+          if (answer?.status === 200) break;
+          await new Promise((resolve) => setTimeout(resolve, 10));
+        }
+        const host = `floor${index}.demo.localhost`;
+        routes.push({ id: `floor${index}`, host, backends: [`127.0.0.1:${hostPort}`] });
+        writes = writes.then(async () => {
+          await writeAtomically(floorNginx.routesFile, new RoutesRenderer().render({ generation: (generation += 1), controller: { host: "127.0.0.1", port: 9 }, routes: [...routes] }));
+          await execa(floorNginx.nginx.binary, ["-s", "reload", "-p", floorNginx.nginx.options.prefix, "-c", floorNginx.nginx.confFile]);
+        });
+        await writes;
+        return await until200(floorNginx.port, host, HEALTH, "ok", started, 120_000, 25);
+      })().catch(() => undefined),
+    );
+    await new Promise((resolve) => setTimeout(resolve, spacing));
+  }
+  const ready = (await Promise.all(outcomes)).flatMap((ms) => (ms === undefined ? [] : [ms]));
+  await wrk.result(() => {});
+  for (let index = 0; index < containers.length; index += 10) await Promise.all(containers.slice(index, index + 10).map((container) => container.remove({ force: true }).catch(() => {})));
+  await floorNginx.nginx.close();
+  return { ready };
 }
 
 export function underLoadRows(r: UnderLoadResults): string[][] {
@@ -96,5 +166,6 @@ export function underLoadRows(r: UnderLoadResults): string[][] {
       `wrk: ${r.wrk.requests} requests, p99 ${round(r.wrk.p99Ms)} ms, ${r.wrk.errors5xx} × 5xx, ${r.wrk.connectErrors} failed connects, ${r.wrk.readErrors} read errors`,
       "target: every launch answered 201/202, 0 × 5xx, 0 failed connections",
     ],
+    ...(r.floorP50Ms !== undefined ? [[`The same ${r.launches} launches at the same pace by a script (create + start through the Docker API, one route and one reload each), same load`, `floor launch → served p50 / p95 ${r.floorP50Ms} / ${r.floorP95Ms} ms; ${r.floorNotReady} never served`, `ours ${r.ratio} / ${r.p95Ratio}× the floor`, "target ≤ 1.2× both"]] : []),
   ];
 }

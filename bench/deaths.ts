@@ -1,0 +1,61 @@
+// Benchmark section: how soon a demo whose process dies is seen: from Docker's own record of the process's end
+// (State.FinishedAt) to the first request through nginx that gets the controller's page saying so (410).
+import { request, startStack } from "../test/support/stack.js";
+import { median, percentile, round, until200 } from "./measure.js";
+import type { DemoView } from "../src/api/views.js";
+
+export interface DeathResults {
+  demos: number;
+  seenP50Ms: number;
+  seenP95Ms: number;
+  seenMaxMs: number;
+  samplesMs: number[];
+}
+
+const HEALTH = "/health.txt";
+
+export async function deathsBench(image: string, count: number, log: (line: string) => void): Promise<DeathResults> {
+  const stack = await startStack({
+    appsYaml: `  dies:\n    image: ${image}\n    port: 8080\n    ttl: 10m\n    memory: 32m\n    banner: false\n    env: { EXIT_AFTER: 2 }\n    readiness: { path: ${HEALTH}, timeout: 60s }\n`,
+    limitsYaml: "limits: { maxDemos: 100, perClient: 100 }",
+  });
+  try {
+    const seen: number[] = [];
+    for (let index = 0; index < count; index += 1) {
+      const started = performance.now();
+      const demo = JSON.parse((await stack.api("POST", "/api/demos", { app: "dies" })).body) as DemoView;
+      await until200(stack.nginxPort, demo.host, HEALTH, "ok", started, 60_000, 10);
+      // Asked every 10 ms from the moment it serves until nginx hands the host to the controller's page.
+      let seenAt: number | undefined;
+      while (seenAt === undefined) {
+        const answer = await request(stack.nginxPort, { host: demo.host, path: HEALTH }).catch(() => undefined);
+        if (answer?.status === 410) seenAt = Date.now();
+        else await new Promise((resolve) => setTimeout(resolve, 10));
+      }
+      const containers = await stack.docker.listContainers({ all: true, filters: { label: [`demo-launcher.id=${demo.id}`] } });
+      const finished = containers[0] ? Date.parse((await stack.docker.getContainer(containers[0].Id).inspect()).State.FinishedAt) : undefined;
+      // Already removed (it usually is): the lifecycle's own record of the end is not Docker's; Docker's event is.
+      const died = finished ?? (await diedAt(stack.docker, demo.id));
+      seen.push(seenAt - died);
+    }
+    const result = { demos: seen.length, seenP50Ms: round(median(seen)), seenP95Ms: round(percentile(seen, 95)), seenMaxMs: round(Math.max(...seen)), samplesMs: seen.map((value) => round(value, 0)) };
+    log(`deaths: ${JSON.stringify(result)}`);
+    return result;
+  } finally {
+    await stack.close();
+  }
+}
+
+/** When Docker says the demo's container died (its `die` event, in milliseconds), from the daemon's event log. */
+async function diedAt(docker: import("dockerode"), demoId: string): Promise<number> {
+  const stream = await docker.getEvents({ since: Math.floor(Date.now() / 1000) - 120, until: Math.ceil(Date.now() / 1000), filters: { type: ["container"], event: ["die"], label: [`demo-launcher.id=${demoId}`] } });
+  let text = "";
+  for await (const chunk of stream as AsyncIterable<Buffer>) text += chunk.toString();
+  const event = text.split("\n").filter(Boolean).map((line) => JSON.parse(line) as { timeNano: number }).at(-1);
+  if (!event) throw new Error(`Docker has no record of demo ${demoId}'s container dying`);
+  return event.timeNano / 1e6;
+}
+
+export function deathRows(r: DeathResults): string[][] {
+  return [[`A ready demo whose process dies (${r.demos} demos): from Docker's record of its end to nginx handing its host to the controller's page`, `p50 / p95 ${r.seenP50Ms} / ${r.seenP95Ms} ms (max ${r.seenMaxMs})`, "", "target p95 ≤ 1500 ms"]];
+}
