@@ -11,6 +11,8 @@ import { PlacementError, PortTakenError, RuntimeUnavailableError, type Container
 
 /** While Docker does not answer, launches wait for it this often. */
 const DOCKER_RETRY_MS = 1000;
+/** How long after its start a starting instance's container is first inspected (see awaitInstanceReady). */
+const FIRST_INSPECT_MS = 300;
 /** A demo stopped from outside is started again at most this many times. */
 const MAX_RESTARTS = 5;
 const MAX_REFUSED_RESTARTS = 30;
@@ -182,12 +184,15 @@ function inspectEvery(ctx: Ports<"registry">): number {
 export async function awaitInstanceReady(ctx: Ports<"closed" | "logger" | "now" | "options" | "outage" | "registry" | "restarts" | "sleep">, demo: Demo, instance: Instance, readiness: { path: string; timeout: number }, since: number, stillWanted: () => boolean): Promise<ReadyOutcome> {
   const { runtime } = ctx.options;
   const deadline = since + readiness.timeout;
-  // A probe is one loopback connect: polling often costs little and every wasted interval is latency.
-  let interval = 20;
-  let nextInspect = 0;
+  // A probe is one loopback connect: polling often costs little and every wasted interval is latency (a visitor is
+  // served the moment it passes: the starting gate opens then).
+  let interval = 5;
   // Fast polling for the first seconds after the container started (not after the launch: in a burst, Docker
   // may take seconds to get to this one), then slower for an app that takes its time.
   const pollingSince = ctx.now();
+  // The first look at the container waits a moment: an app that just started mostly answers first, and a call to a
+  // busy Docker between two probes would only delay the one that passes.
+  let nextInspect = pollingSince + FIRST_INSPECT_MS;
   for (;;) {
     if (!stillWanted()) return { outcome: "abandoned" };
     if (instance.endpoint && (await ctx.options.readiness(instance.endpoint, readiness.path).catch(() => false))) return { outcome: "ready" };
@@ -219,6 +224,7 @@ export async function awaitInstanceReady(ctx: Ports<"closed" | "logger" | "now" 
     }
     if (now >= deadline) return { outcome: "failed", reason: `the app did not answer on ${readiness.path} within ${formatDuration(readiness.timeout)}` };
     await ctx.sleep(interval);
+    if (now - pollingSince > 2_000) interval = 20;
     if (now - pollingSince > 10_000) interval = 250;
   }
 }
