@@ -45,9 +45,12 @@ export async function launchesUnderLoad(image: string, live: number, launches: n
   });
   try {
     const held: Array<{ id: string; host: string }> = [];
-    for (let index = 0; index < live; index += 20) {
-      const answers = await Promise.all(Array.from({ length: Math.min(20, live - index) }, () => stack.api("POST", "/api/demos", { app: "held" })));
-      for (const answer of answers) held.push(JSON.parse(answer.body) as DemoView);
+    while (held.length < live) {
+      const answers = await Promise.all(Array.from({ length: Math.min(20, live - held.length) }, () => stack.api("POST", "/api/demos", { app: "held" })));
+      for (const answer of answers) {
+        if (answer.status === 201) held.push(JSON.parse(answer.body) as DemoView);
+        else log(`under load: a live demo's launch answered ${answer.status} ${answer.body.slice(0, 200)}; launching another`);
+      }
     }
     const status = async () => JSON.parse((await stack.api("GET", "/api/status")).body) as { demos: { ready: number } };
     const readySince = performance.now();

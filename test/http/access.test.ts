@@ -68,6 +68,22 @@ describe("gated demos over HTTP", () => {
     expect((await onHost(locked.host, new URL(share.url).pathname)).statusCode).toBe(404);
   });
 
+  it("says no to nginx's check for a demo routed before its app answers, and yes from the moment it has (the starting gate)", async () => {
+    const { app, onHost } = await gatedApp();
+    app.answering.clear();
+    const answer = await app.viaNginx(VISITOR, { method: "POST", url: "/api/demos", headers: ADMIN, payload: { app: "hello" } });
+    const demo = answer.json() as { id: string; host: string };
+    await app.scheduler.settle();
+    // Routed behind the gate while its app starts: nginx's check says no, and the host shows the starting page.
+    expect(app.writes.at(-1)!.find((route) => route.id === demo.id)).toMatchObject({ gate: "w0" });
+    expect((await onHost(demo.host, "/__demo/access/check")).statusCode).toBe(401);
+    expect((await onHost(demo.host, "/")).statusCode).toBe(503);
+    app.answering.add(Number(app.engine.get(demo.id)!.instances[0]!.endpoint!.split(":")[1]));
+    await app.settled();
+    const check = await onHost(demo.host, "/__demo/access/check");
+    expect([check.statusCode, check.headers["x-accel-expires"]]).toEqual([200, "5"]);
+  });
+
   it("refuses share links for public demos, bad durations and strangers, each with its reason", async () => {
     const { app, launch } = await gatedApp();
     const open = await launch("hello");

@@ -23,6 +23,8 @@ export class PreparedStock {
   private readonly held = new Map<string, Demo>();
   private readonly making = new Map<string, number>();
   readonly pauses = new PoolPauses();
+  /** Apps whose `prepared` this runtime cannot honour, said once each. */
+  readonly leftAside = new Set<string>();
 
   /** Idempotent: a listing finds the stock's containers again. */
   add(demo: Demo): void {
@@ -88,6 +90,10 @@ export function ensurePrepared(ctx: EngineContext): void {
   for (const [name, app] of Object.entries(ctx.options.apps)) {
     const held = ctx.prepared.of(name);
     const wanted = preparable(ctx, app) ? app.prepared! : 0;
+    if (wanted === 0 && (app.prepared ?? 0) > 0 && !ctx.prepared.leftAside.has(name)) {
+      ctx.prepared.leftAside.add(name);
+      ctx.logger.warn(`app ${name}: prepared: ${app.prepared} is left aside: ${app.environment ? "an app of several services starts them together" : ctx.options.runtime.prepare ? "its demos start from a snapshot, whose image is known only at the launch" : "this runtime (a swarm) creates and starts a container in one step"}; its demos launch without`);
+    }
     held.forEach((demo, index) => {
       if (index < wanted && now - demo.createdAt < PREPARED_MAX_AGE_MS && demo.instances[0]?.image === app.image) return;
       ctx.prepared.delete(demo.id);
