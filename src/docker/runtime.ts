@@ -20,7 +20,6 @@ import { furtherRoutes } from "./environment-members.js";
 import type { ExtraRoute } from "./environment.js";
 import { ImagePuller } from "./pull.js";
 import type { PullProgress } from "../core/runtime.js";
-import { watchDaemonConnection } from "./connection-watch.js";
 import { watchContainerEvents } from "./container-events.js";
 import { egressNetworkName } from "../firewall/rules.js";
 import { systemScheduler } from "../clock/system-scheduler.js";
@@ -286,15 +285,6 @@ export class DockerRuntime implements ContainerRuntime {
         this.readyNetworks.clear();
         listener.lost();
       },
-    });
-  }
-
-  /** Says when the connection to dockerd breaks (see watchDaemonConnection); networks are checked again after. */
-  watchConnection(lost: () => void): () => void {
-    return watchDaemonConnection(this.docker, () => {
-      // Networks are re-checked after a restart: a daemon with a fresh data root has lost them.
-      this.readyNetworks.clear();
-      lost();
     });
   }
 }

@@ -40,6 +40,20 @@ describe("metrics", () => {
     expect(sample(text, /^demo_launcher_watcher_up /)).toBe(1);
   });
 
+  it("shows the containers created ahead, in the metrics and the console, and a launch taking one", async () => {
+    app = await httpApp("adminToken: metrics-test-token-0123456789\napps:\n  hello: { image: img, port: 8080, ttl: 10m, prepared: 2, readiness: { path: /, timeout: 5s } }\n", {
+      deps: ({ engine, config }) => ({ metrics: new ControllerMetrics({ engine, apps: Object.keys(config.apps), watcherStatus: async () => undefined }) }),
+    });
+    await app.scheduler.settle();
+    const scrape = async () => (await app!.inject({ method: "GET", url: "/metrics", remoteAddress: "127.0.0.1", headers: { host: "127.0.0.1:8081", authorization: "Bearer metrics-test-token-0123456789" } })).body;
+    expect(sample(await scrape(), /^demo_launcher_prepared_containers\{app="hello",state="ready"\}/)).toBe(2);
+    const console = async () => (await app!.inject({ method: "GET", url: "/__admin/state", remoteAddress: "127.0.0.1", headers: { host: "127.0.0.1:8081", authorization: "Bearer metrics-test-token-0123456789" } })).json().state.pools;
+    expect(await console()).toEqual([{ app: "hello", size: 0, ready: 0, starting: 0, prepared: 2, preparedSize: 2 }]);
+    expect((await app.viaNginx("203.0.113.5", { method: "POST", url: "/api/demos", headers: { "content-type": "application/json" }, payload: { app: "hello" } })).statusCode).toBe(201);
+    expect(sample(await scrape(), /^demo_launcher_prepared_containers\{app="hello",state="ready"\}/)).toBe(1);
+    expect(await console()).toEqual([{ app: "hello", size: 0, ready: 0, starting: 0, prepared: 1, preparedSize: 2 }]);
+  });
+
   it("shows nothing through nginx without the token, and needs the token straight from elsewhere once one is set", async () => {
     app = await httpApp("adminToken: metrics-test-token-0123456789", {
       deps: ({ engine, config }) => ({ metrics: new ControllerMetrics({ engine, apps: Object.keys(config.apps), watcherStatus: async () => undefined }) }),
