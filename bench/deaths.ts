@@ -17,17 +17,21 @@ const HEALTH = "/health.txt";
 export async function deathsBench(image: string, count: number, log: (line: string) => void): Promise<DeathResults> {
   const stack = await startStack({
     appsYaml: `  dies:\n    image: ${image}\n    port: 8080\n    ttl: 10m\n    memory: 32m\n    banner: false\n    env: { EXIT_AFTER: 2 }\n    readiness: { path: ${HEALTH}, timeout: 60s }\n`,
-    limitsYaml: "limits: { maxDemos: 100, perClient: 100 }",
+    limitsYaml: "limits: { maxDemos: 100, perClient: 100, launchesPerClient: 1000 }",
   });
   try {
     const seen: number[] = [];
     for (let index = 0; index < count; index += 1) {
       const started = performance.now();
-      const demo = JSON.parse((await stack.api("POST", "/api/demos", { app: "dies" })).body) as DemoView;
+      const launched = await stack.api("POST", "/api/demos", { app: "dies" });
+      if (launched.status !== 201) throw new Error(`deaths: the launch answered ${launched.status} ${launched.body.slice(0, 200)}`);
+      const demo = JSON.parse(launched.body) as DemoView;
       await until200(stack.nginxPort, demo.host, HEALTH, "ok", started, 60_000, 10);
       // Asked every 10 ms from the moment it serves until nginx hands the host to the controller's page.
       let seenAt: number | undefined;
+      const giveUpAt = Date.now() + 60_000;
       while (seenAt === undefined) {
+        if (Date.now() > giveUpAt) throw new Error(`deaths: ${demo.host} still served a minute after its app was due to exit`);
         const answer = await request(stack.nginxPort, { host: demo.host, path: HEALTH }).catch(() => undefined);
         if (answer?.status === 410) seenAt = Date.now();
         else await new Promise((resolve) => setTimeout(resolve, 10));

@@ -139,8 +139,10 @@ export async function claimPrepared(ctx: EngineContext, name: string, app: AppCo
   Object.assign(demo, { createdAt: now, expiresAt: now + app.ttl, step: "starting", lastGeneration: 1, ...(owner ? { owner } : {}), ...(requestId ? { requestId } : {}), ...(app.seed ? { unseeded: true } : {}) });
   ctx.registry.add(demo);
   ctx.registry.keepLease(demo);
-  await ctx.saver.save();
+  // Docker starts it while the lease is written: a controller that dies in between leaves a started container
+  // without a lease, which the next run removes (nobody had the URL yet).
   ctx.track(startClaimed(ctx, demo, app));
+  await ctx.saver.save();
   return demo;
 }
 
@@ -148,11 +150,12 @@ export async function claimPrepared(ctx: EngineContext, name: string, app: AppCo
 export async function startClaimed(ctx: EngineContext, demo: Demo, app: AppConfig): Promise<void> {
   const wanted = () => !ctx.closed && ctx.registry.isLive(demo) && demo.status === "starting";
   const instance = demo.instances[0]!;
+  ctx.creating.add(instance.id);
+  const start = ctx.options.runtime.startPrepared!(instance.containerId!);
   // Its route is in nginx already (the stock's, behind the gate): this publish finds the same file.
   const early = publishUntilServed(ctx, wanted, `demo ${demo.id}`);
-  ctx.creating.add(instance.id);
   try {
-    await ctx.options.runtime.startPrepared!(instance.containerId!);
+    await start;
   } catch (error) {
     demo.instances = [];
     await ctx.removeQuietly(instance.containerId!);
