@@ -26,6 +26,8 @@ export async function deathsBench(image: string, count: number, log: (line: stri
       const launched = await stack.api("POST", "/api/demos", { app: "dies" });
       if (launched.status !== 201) throw new Error(`deaths: the launch answered ${launched.status} ${launched.body.slice(0, 200)}`);
       const demo = JSON.parse(launched.body) as DemoView;
+      // Docker's own record of the process's end: its `die` event, heard on a stream opened before it happens.
+      const death = dieEvent(stack.docker, demo.id);
       await until200(stack.nginxPort, demo.host, HEALTH, "ok", started, 60_000, 10);
       // Asked every 10 ms from the moment it serves until nginx hands the host to the controller's page.
       let seenAt: number | undefined;
@@ -36,10 +38,7 @@ export async function deathsBench(image: string, count: number, log: (line: stri
         if (answer?.status === 410) seenAt = Date.now();
         else await new Promise((resolve) => setTimeout(resolve, 10));
       }
-      const containers = await stack.docker.listContainers({ all: true, filters: { label: [`demo-launcher.id=${demo.id}`] } });
-      const finished = containers[0] ? Date.parse((await stack.docker.getContainer(containers[0].Id).inspect()).State.FinishedAt) : undefined;
-      // Already removed (it usually is): the lifecycle's own record of the end is not Docker's; Docker's event is.
-      const died = finished ?? (await diedAt(stack.docker, demo.id));
+      const died = await death;
       seen.push(seenAt - died);
     }
     const result = { demos: seen.length, seenP50Ms: round(median(seen)), seenP95Ms: round(percentile(seen, 95)), seenMaxMs: round(Math.max(...seen)), samplesMs: seen.map((value) => round(value, 0)) };
@@ -50,14 +49,20 @@ export async function deathsBench(image: string, count: number, log: (line: stri
   }
 }
 
-/** When Docker says the demo's container died (its `die` event, in milliseconds), from the daemon's event log. */
-async function diedAt(docker: import("dockerode"), demoId: string): Promise<number> {
-  const stream = await docker.getEvents({ since: Math.floor(Date.now() / 1000) - 120, until: Math.ceil(Date.now() / 1000), filters: { type: ["container"], event: ["die"], label: [`demo-launcher.id=${demoId}`] } });
-  let text = "";
-  for await (const chunk of stream as AsyncIterable<Buffer>) text += chunk.toString();
-  const event = text.split("\n").filter(Boolean).map((line) => JSON.parse(line) as { timeNano: number }).at(-1);
-  if (!event) throw new Error(`Docker has no record of demo ${demoId}'s container dying`);
-  return event.timeNano / 1e6;
+/** When Docker says the demo's container died (its `die` event, in milliseconds since the epoch). */
+async function dieEvent(docker: import("dockerode"), demoId: string): Promise<number> {
+  const stream = (await docker.getEvents({ filters: { type: ["container"], event: ["die"], label: [`demo-launcher.id=${demoId}`] } })) as unknown as NodeJS.ReadableStream & { destroy(): void };
+  return new Promise<number>((resolve, reject) => {
+    let text = "";
+    stream.on("data", (chunk: Buffer) => {
+      text += chunk.toString();
+      const line = text.split("\n").find((entry) => entry.trim());
+      if (!line || !text.includes("\n")) return;
+      stream.destroy();
+      resolve((JSON.parse(line) as { timeNano: number }).timeNano / 1e6);
+    });
+    stream.on("error", reject);
+  });
 }
 
 export function deathRows(r: DeathResults): string[][] {
