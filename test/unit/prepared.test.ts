@@ -100,3 +100,25 @@ describe("containers created ahead", () => {
     expect(demo.instances[0]!.generation).toBe(2);
   });
 });
+
+describe("a launch that waits in line for Docker's start", () => {
+  it("gives its app its whole readiness time from the start, not from the launch", async () => {
+    const env = setup({}, { answering: ALL_PORTS() });
+    await env.engine.start();
+    // Docker's start slots are taken for longer than the app's readiness timeout (5 s here).
+    let release = () => {};
+    const held = new Promise<void>((resolve) => (release = resolve));
+    const start = env.runtime.startPrepared.bind(env.runtime);
+    env.runtime.startPrepared = async (containerId) => {
+      await held;
+      return start(containerId);
+    };
+    const { demo } = await env.engine.launch("hello", "a");
+    await env.scheduler.settle();
+    await env.scheduler.advance(8_000);
+    expect(env.engine.get(demo.id)!.status).toBe("starting");
+    release();
+    await env.settled();
+    expect(env.engine.get(demo.id)!.status).toBe("ready");
+  });
+});

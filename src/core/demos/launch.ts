@@ -50,19 +50,19 @@ export async function runLaunch(ctx: EngineContext, demo: Demo, app: AppConfig):
   }
   if (!instance) return;
   toStep(demo, "waiting-for-app");
-  await finishLaunch(ctx, demo, instance, app.readiness, demo.createdAt, app, early);
+  await finishLaunch(ctx, demo, instance, app.readiness, demo.createdAt, app, early, ctx.now());
 }
 
 /**
  * Waits for the instance to answer, then routes it; also used for demos adopted or started again mid-launch. `fresh`:
  * a fresh start of a preview whose source seeds its database (seeded before it is routed).
  */
-export async function finishLaunch(ctx: EngineContext, demo: Demo, instance: Instance, readiness: { path: string; timeout: number }, since: number, fresh?: Pick<AppConfig, "seed">, routedEarly?: Promise<boolean | undefined>): Promise<void> {
+export async function finishLaunch(ctx: EngineContext, demo: Demo, instance: Instance, readiness: { path: string; timeout: number }, since: number, fresh?: Pick<AppConfig, "seed">, routedEarly?: Promise<boolean | undefined>, startedAt?: number): Promise<void> {
   const wanted = stillStarting(ctx, demo);
   // Routed early (behind the starting gate): nginx learns the route while the app starts; once the app answers,
   // opening the gate is all it takes.
   const early = routedEarly ?? (demo.routeEarly && demo.instances.length === 1 ? publishUntilServed(ctx, wanted, `demo ${demo.id}`) : undefined);
-  const result = await awaitInstanceReady(ctx, demo, instance, readiness, since, wanted);
+  const result = await awaitInstanceReady(ctx, demo, instance, readiness, since, wanted, startedAt);
   if (result.outcome === "abandoned") return;
   if (result.outcome === "failed") return failDemo(ctx, demo, result.reason);
   if (fresh?.seed) {

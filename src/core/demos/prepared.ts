@@ -167,5 +167,5 @@ export async function startClaimed(ctx: EngineContext, demo: Demo, app: AppConfi
     ctx.creating.delete(instance.id);
   }
   toStep(demo, "waiting-for-app");
-  await finishLaunch(ctx, demo, instance, app.readiness, demo.createdAt, app, early);
+  await finishLaunch(ctx, demo, instance, app.readiness, demo.createdAt, app, early, ctx.now());
 }

@@ -181,9 +181,11 @@ function inspectEvery(ctx: Ports<"registry">): number {
 }
 
 /** Polls the instance until it answers, watching for a crash; never routes anything. */
-export async function awaitInstanceReady(ctx: Ports<"closed" | "logger" | "now" | "options" | "outage" | "registry" | "restarts" | "sleep">, demo: Demo, instance: Instance, readiness: { path: string; timeout: number }, since: number, stillWanted: () => boolean): Promise<ReadyOutcome> {
+export async function awaitInstanceReady(ctx: Ports<"closed" | "logger" | "now" | "options" | "outage" | "registry" | "restarts" | "sleep">, demo: Demo, instance: Instance, readiness: { path: string; timeout: number }, since: number, stillWanted: () => boolean, startedAt?: number): Promise<ReadyOutcome> {
   const { runtime } = ctx.options;
-  const deadline = since + readiness.timeout;
+  // The app's time counts from its container's start at the earliest: a launch that waited in line for a start
+  // slot (a burst) has not had its app running meanwhile.
+  const deadline = Math.max(since, startedAt ?? since) + readiness.timeout;
   // A probe is one loopback connect: polling often costs little and every wasted interval is latency (a visitor is
   // served the moment it passes: the starting gate opens then).
   let interval = 5;
