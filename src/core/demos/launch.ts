@@ -75,9 +75,9 @@ export async function finishLaunch(ctx: EngineContext, demo: Demo, instance: Ins
   // From here the starting gate lets requests through: an early route needs no other write to serve it.
   toStep(demo, "routing");
   if ((await early) === true) {
+    // Its route loses the gate at the next routes write anyone makes (another launch's, an end's, the safety-net
+    // listing's): never a reload of its own. Until then nginx asks about it once per 5 s and visitor.
     toHealth(instance, "healthy");
-    // Its route loses the gate at the next routes write (the reaper's at the latest): no reload on the way.
-    ctx.routing.staleSince ??= ctx.now();
   } else {
     await gatherWithOthers(ctx, instance, wanted);
     // Healthy (and so in the routes) only now: a write by anyone else meanwhile (the reaper's) leaves it for the gathered one.
