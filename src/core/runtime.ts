@@ -208,6 +208,8 @@ export interface RoutePublisher {
    * The routes are asked for when the write runs: a burst of calls costs one walk over every demo, not one each.
    */
   publish(routes: () => Route[]): Promise<number>;
+  /** Puts the file last published back if the disk lost it (no new generation); the reaper asks every few passes. */
+  reassert?(): Promise<void>;
   /**
    * Resolves "served" once nginx serves this generation or a later one, "refused" when nginx refused the file (what
    * could help, such as leaving an operator template nginx refuses, was tried first), "timeout" when neither came.

@@ -42,7 +42,24 @@ export class RoutesFilePublisher implements RoutePublisher {
   /** Calls while a write is queued share it, and it writes the routes as they are when it runs. */
   publish(routes: () => Route[]): Promise<number> {
     this.lastAsked = routes;
-    return this.write(routes);
+    this.publishing += 1;
+    return this.write(routes).finally(() => (this.publishing -= 1));
+  }
+
+  /** Publishes in flight: a re-assertion then has nothing to do (they write the file anyway). */
+  private publishing = 0;
+  /** The routes of the file last written, as written. */
+  private lastWritten: Route[] | undefined;
+
+  /**
+   * Puts the file last written back, same routes and generation, when the disk no longer holds it (its directory
+   * removed, a stale copy put back by hand); writes nothing when it is there. Never a new generation: what nginx
+   * serves changes only with a publish.
+   */
+  async reassert(): Promise<void> {
+    if (this.publishing > 0 || !this.lastWritten) return;
+    const written = this.lastWritten;
+    await this.write(() => written).catch(() => {});
   }
 
   /**
@@ -75,6 +92,7 @@ export class RoutesFilePublisher implements RoutePublisher {
       const next = key === this.lastKey ? this.current : this.current + 1;
       await this.file.write(routes, next);
       this.current = next;
+      this.lastWritten = routes;
       this.lastKey = key;
       const fault = this.fault.clear();
       if (fault !== undefined) this.logger.info(`routes file written again (generation ${next}) after: ${fault}`);

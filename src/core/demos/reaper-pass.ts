@@ -42,6 +42,8 @@ async function reapPass(ctx: EngineContext, parts: { visitors: VisitorLaunches; 
   // While Docker is away (or just came back), ask every tick: recovery should not wait for the 5th. While its event
   // stream is followed, deaths and removals are known at once: the listing is a safety net, every few minutes.
   const every = ctx.watch.following ? DOCKER_SYNC_FOLLOWING_TICKS : DOCKER_SYNC_EVERY_TICKS;
+  // The routes file is put back within a few seconds when the disk lost it (a directory removed, a stale copy).
+  if (tick % DOCKER_SYNC_EVERY_TICKS === 1) await ctx.routing.reassert();
   if (tick % every === 1 || ctx.watch.listingDue || ctx.outage.isDown || ctx.outage.aroundOutage) {
     ctx.watch.listingDue = false;
     try {

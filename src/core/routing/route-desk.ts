@@ -46,6 +46,11 @@ export class RouteDesk {
     return this.publisher.publish(() => demoRoutes(every.call(this), this.now(), this.specFor, this.gateOf, this.hostsOf));
   }
 
+  /** The file last published, put back where the disk lost it (see RoutePublisher.reassert). */
+  reassert(): Promise<void> {
+    return this.publisher.reassert?.() ?? Promise.resolve();
+  }
+
   confirm(generation: number, timeoutMs: number): Promise<RouteConfirmation> {
     return this.publisher.confirm(generation, timeoutMs).catch((): RouteConfirmation => "timeout");
   }
