@@ -74,7 +74,8 @@ describe("CLI against a running controller (real Docker, real nginx)", () => {
     const second = JSON.parse((await run(["--config", stack.configFile, "launch", "hello", "--json", "--wait", "30"])).stdout) as { id: string; host: string };
     const live = await waitFor("both demos in the live routes file", async () => {
       const text = await readFile(path.join(stack.config.nginx.configDir, "routes.conf"), "utf8");
-      return text.includes(view.host) && text.includes(second.host) ? text : undefined;
+      // Served through the starting gate, the second loses it at the controller's next quiet moment.
+      return text.includes(view.host) && text.includes(second.host) && !text.includes(`${second.host} "w0"`) ? text : undefined;
     });
     const rendered = await run(["--config", stack.configFile, "render"]);
     expect(rendered.exitCode).toBe(0);

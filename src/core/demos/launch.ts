@@ -74,10 +74,13 @@ export async function finishLaunch(ctx: EngineContext, demo: Demo, instance: Ins
   }
   // From here the starting gate lets requests through: an early route needs no other write to serve it.
   toStep(demo, "routing");
-  if ((await early) === true) {
-    // Its route loses the gate at the next routes write anyone makes (another launch's, an end's, the safety-net
-    // listing's): never a reload of its own. Until then nginx asks about it once per 5 s and visitor.
+  // An environment's further routed services (api-<host>) are routed only once it is healthy: that takes a write.
+  const servedEarly = (await early) === true && Object.keys(instance.routes ?? {}).length === 0;
+  if (servedEarly) {
+    // Its route loses the gate at the next routes write: anyone's, or the reaper's once no launch is on its way
+    // (never one per launch, and never on a launch's path).
     toHealth(instance, "healthy");
+    ctx.routing.staleSince ??= ctx.now();
   } else {
     await gatherWithOthers(ctx, instance, wanted);
     // Healthy (and so in the routes) only now: a write by anyone else meanwhile (the reaper's) leaves it for the gathered one.

@@ -12,6 +12,8 @@ import { syncWithDocker } from "../instances/sync.js";
 const DOCKER_SYNC_EVERY_TICKS = 5;
 const DOCKER_SYNC_FOLLOWING_TICKS = 180;
 const QUEUE_ABANDON_MS = 45_000;
+/** A demo served through the starting gate keeps it at most about this long (see reapPass). */
+const UNGATE_WITHIN_MS = 15_000;
 
 /** The reaper's passes, counted: some work runs every pass, some every few. */
 export class ReaperPasses {
@@ -37,6 +39,10 @@ async function reapPass(ctx: EngineContext, parts: { visitors: VisitorLaunches; 
   // Only while nginx is known to log preview requests: a preview is never stopped for want of a log.
   if (ctx.options.idleTracking?.()) await parts.previews.sleepIdle();
   if (tick % 60 === 0) parts.visitors.prune(now);
+  // Demos served through the starting gate lose it here, one write for all of them: once a burst is over (a
+  // reload each second while it lasts would only slow its starts), or when it has lasted a while.
+  const { staleSince } = ctx.routing;
+  if (staleSince !== undefined && (now - staleSince >= UNGATE_WITHIN_MS || !ctx.registry.all().some((demo) => demo.status === "starting"))) await ctx.publishRoutes().catch(() => {});
   // A save that failed (full disk) is tried again even when nothing changes.
   if (ctx.saver.failing && tick % DOCKER_SYNC_EVERY_TICKS === 0) void ctx.saver.save();
   // While Docker is away (or just came back), ask every tick: recovery should not wait for the 5th. While its event

@@ -14,6 +14,11 @@ export class RouteDesk {
   publishedAt = 0;
   /** Instances that answer and wait to be routed together with the launches still starting (launch.ts). */
   readonly gathering = new Set<Instance>();
+  /**
+   * Since when what is published differs from what should be, harmlessly (a ready demo still behind the starting
+   * gate, which lets it through): the reaper writes it when no launch is on its way, or after a while.
+   */
+  staleSince: number | undefined;
   /** nginx refusing our files is one lasting fault, reported once and its end once, not at every launch. */
   readonly refusal = new LastingFault();
 
@@ -37,6 +42,7 @@ export class RouteDesk {
   publish(): Promise<number> {
     // From the call on: a launch that answers while this write runs gathers with the next one, not right behind it.
     this.publishedAt = this.now();
+    this.staleSince = undefined;
     this.registry.transitions.notify();
     // Each app says whether it wants the time-left banner; preview sources never do (a team's own copy).
     const every = function* (this: RouteDesk) {
