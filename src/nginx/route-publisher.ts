@@ -10,6 +10,8 @@ import type { Logger } from "../logger.js";
 export interface RoutesStore {
   readCurrent(): Promise<PublishedRoutes>;
   write(routes: Route[], generation: number): Promise<boolean>;
+  /** Puts the text last written back where the disk lost it. */
+  restore?(): Promise<boolean>;
 }
 
 export type GenerationConfirmer = (generation: number, timeoutMs: number) => Promise<RouteConfirmation>;
@@ -48,18 +50,15 @@ export class RoutesFilePublisher implements RoutePublisher {
 
   /** Publishes in flight: a re-assertion then has nothing to do (they write the file anyway). */
   private publishing = 0;
-  /** The routes of the file last written, as written. */
-  private lastWritten: Route[] | undefined;
 
   /**
-   * Puts the file last written back, same routes and generation, when the disk no longer holds it (its directory
-   * removed, a stale copy put back by hand); writes nothing when it is there. Never a new generation: what nginx
+   * Puts the file last written back, byte for byte, when the disk no longer holds it (its directory removed, a stale
+   * copy put back by hand); writes nothing when it is there. Never a new generation or a new rendering: what nginx
    * serves changes only with a publish.
    */
   async reassert(): Promise<void> {
-    if (this.publishing > 0 || !this.lastWritten) return;
-    const written = this.lastWritten;
-    await this.write(() => written).catch(() => {});
+    if (this.publishing > 0) return;
+    await this.file.restore?.().catch(() => false);
   }
 
   /**
@@ -92,7 +91,6 @@ export class RoutesFilePublisher implements RoutePublisher {
       const next = key === this.lastKey ? this.current : this.current + 1;
       await this.file.write(routes, next);
       this.current = next;
-      this.lastWritten = routes;
       this.lastKey = key;
       const fault = this.fault.clear();
       if (fault !== undefined) this.logger.info(`routes file written again (generation ${next}) after: ${fault}`);

@@ -25,8 +25,19 @@ export class RoutesFile {
     return this.renderer.render({ generation, controller: this.controller, routes });
   }
 
-  write(routes: Route[], generation: number): Promise<boolean> {
-    return writeIfChanged(this.file, this.render(routes, generation));
+  /** The text last written, as written. */
+  private written: string | undefined;
+
+  async write(routes: Route[], generation: number): Promise<boolean> {
+    const text = this.render(routes, generation);
+    const changed = await writeIfChanged(this.file, text);
+    this.written = text;
+    return changed;
+  }
+
+  /** Puts the text last written back when the disk no longer holds it; never renders anew (a new TLS pair is a publish's). */
+  async restore(): Promise<boolean> {
+    return this.written === undefined ? false : writeIfChanged(this.file, this.written);
   }
 }
 

@@ -4,7 +4,7 @@
 // certificate serves on, the next try waits, doctor warns. (Demos' own names, the operator's files and `up --tls`:
 // tls-own.test.ts.)
 import path from "node:path";
-import { readFile, writeFile } from "node:fs/promises";
+import { writeFile } from "node:fs/promises";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { TlsService } from "../../src/app/tls.js";
 import { tlsCheckOf } from "../../src/cli/checks/tls.js";
@@ -12,7 +12,7 @@ import { runTlsStatus } from "../../src/cli/commands/tls.js";
 import { readTlsReport } from "../../src/tls/tls-status.js";
 import { startAcmeLab, type AcmeLab } from "../support/acme-lab.js";
 import { capturedLines, curlHttps, httpsGet, untilTls } from "../support/https.js";
-import { launchAndWait, waitFor, type Stack } from "../support/stack.js";
+import { gateDropped, launchAndWait, waitFor, type Stack } from "../support/stack.js";
 import { systemScheduler } from "../../src/clock/system-scheduler.js";
 
 describe("a wildcard by ACME DNS-01, served and renewed by nginx (Pebble, BIND)", () => {
@@ -70,7 +70,7 @@ describe("a wildcard by ACME DNS-01, served and renewed by nginx (Pebble, BIND)"
     const before = tls.report().certificate!.notAfter;
     const first = (await httpsGet(tlsPort, host, root)).fingerprint;
     // The demo launched before was served through the starting gate: its route loses it first, in a write of its own.
-    await waitFor("the demo's route without the starting gate", async () => !(await readFile(path.join(stack.config.nginx.configDir, "routes.conf"), "utf8")).includes(`${host} "w0"`), 30_000, 50);
+    await gateDropped(stack, host);
     const reloadsBefore = stack.watcher.currentStatus().reloads;
     const seen = new Set<string>([first]);
     const failures: string[] = [];

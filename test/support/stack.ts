@@ -1,6 +1,6 @@
 // Test helpers: a real Docker engine, a private real nginx, the watcher and a controller, in a temp dir.
 import { PREVIEW_IMAGE_REPO } from "../../src/builds/image-builder.js";
-import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import http from "node:http";
 import net from "node:net";
 import os from "node:os";
@@ -260,6 +260,20 @@ ${appsYaml}
 export async function removePreviewImages(docker: Docker, source: string): Promise<void> {
   const images = await docker.listImages({ filters: { reference: [`${PREVIEW_IMAGE_REPO}/${source}`] } }).catch(() => []);
   for (const image of images) await docker.getImage(image.Id).remove({ force: true }).catch(() => {});
+}
+
+/**
+ * Waits until the demo's route has left the starting gate (the controller's write at its next quiet moment): a test
+ * that counts reloads or compares the routes file starts after it.
+ */
+export async function gateDropped(stack: Stack, host: string): Promise<void> {
+  const text = await waitFor(`${host}'s route without the starting gate`, async () => {
+    const current = await readFile(path.join(stack.config.nginx.configDir, "routes.conf"), "utf8").catch(() => "");
+    return current.includes(host) && !current.includes(`${host} "w0"`) ? current : undefined;
+  }, 30_000, 50);
+  // ...and nginx serving that file: the watcher is done with it.
+  const generation = Number(/^# generation (\d+)/m.exec(text)?.[1] ?? 0);
+  await waitFor(`nginx to serve routes generation ${generation}`, async () => stack.watcher.currentStatus().appliedGeneration >= generation, 30_000, 20);
 }
 
 export async function launchAndWait(stack: Stack, app = "hello", expected: "ready" | "failed" = "ready", timeoutMs = 30_000): Promise<DemoView> {

@@ -5,7 +5,7 @@ import net from "node:net";
 import path from "node:path";
 import { execa } from "execa";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { CLI, launchAndWait, startStack, waitFor, type Stack } from "../../support/stack.js";
+import { CLI, gateDropped, launchAndWait, startStack, waitFor, type Stack } from "../../support/stack.js";
 import { readWatcherStatus } from "../../../src/nginx/watcher-status.js";
 import { RoutesFile } from "../../../src/nginx/routes-file.js";
 import { nginxRouteConfirmer } from "../../../src/nginx/confirm.js";
@@ -35,6 +35,7 @@ describe("nginx watcher (real nginx)", () => {
 
   it("refuses a corrupted routes file, puts the last good one back, and keeps serving", async () => {
     const demo = await launchAndWait(stack, "hello");
+    await gateDropped(stack, demo.host);
     const good = await readFile(routesFile, "utf8");
     const reloadsBefore = (await readWatcherStatus(stack.config.nginx.configDir))!.reloads;
 
@@ -91,6 +92,7 @@ describe("nginx watcher (real nginx)", () => {
 
   it("puts its routes back when the file on disk is replaced by a stale one", async () => {
     const demo = await launchAndWait(stack, "hello");
+    await gateDropped(stack, demo.host);
     const current = await readFile(routesFile, "utf8");
     // A valid but stale file (say, an old backup put back by hand): nginx is reloaded with it, and the demo loses its
     // route. Told by the watcher's own event (the controller may put its routes back at any moment after, so the
