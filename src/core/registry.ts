@@ -1,6 +1,6 @@
 // The registry of demos in memory: live demos, the line, leases, ended demos and what the state file keeps.
 import { JobBook, type Job } from "./state/jobs.js";
-import type { Demo, ReplacementState } from "./model.js";
+import type { Demo, LaunchStep, ReplacementState } from "./model.js";
 import type { AcceptedLaunch, EndedDemo, EngineState, Lease } from "./runtime.js";
 import { Transitions } from "./transitions.js";
 
@@ -52,6 +52,15 @@ export class DemoRegistry {
 
   all(): Demo[] {
     return [...this.demos.values()];
+  }
+
+  /**
+   * Whether a live demo is starting (at one of these steps, when given), without copying the registry: the reaper
+   * asks every pass whether this is a quiet moment.
+   */
+  anyStarting(steps?: readonly LaunchStep[]): boolean {
+    for (const demo of this.demos.values()) if (demo.status === "starting" && (!steps || steps.includes(demo.step))) return true;
+    return false;
   }
 
   values(): IterableIterator<Demo> {

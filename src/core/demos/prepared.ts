@@ -84,7 +84,7 @@ export function preparable(ctx: Ports<"options">, app: AppConfig): boolean {
 /** Keeps each app's stock at its `prepared` size: old or outdated containers replaced, none made below the disk floor. */
 export function ensurePrepared(ctx: EngineContext): void {
   // Not while Docker starts a launch of ours: a create and a reload beside it would slow the very launch waiting.
-  if (ctx.shuttingDown || ctx.registry.all().some((demo) => demo.status === "starting" && (demo.step === "creating" || demo.step === "starting"))) return;
+  if (ctx.shuttingDown || ctx.registry.anyStarting(["creating", "starting"])) return;
   const now = ctx.now();
   let dropped = false;
   for (const [name, app] of Object.entries(ctx.options.apps)) {

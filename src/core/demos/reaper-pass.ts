@@ -42,7 +42,7 @@ async function reapPass(ctx: EngineContext, parts: { visitors: VisitorLaunches; 
   // Demos served through the starting gate lose it here, one write for all of them: once a burst is over (a
   // reload each second while it lasts would only slow its starts), or when it has lasted a while.
   const { staleSince } = ctx.routing;
-  if (staleSince !== undefined && (now - staleSince >= UNGATE_WITHIN_MS || !ctx.registry.all().some((demo) => demo.status === "starting"))) await ctx.publishRoutes().catch(() => {});
+  if (staleSince !== undefined && (now - staleSince >= UNGATE_WITHIN_MS || !ctx.registry.anyStarting())) await ctx.publishRoutes().catch(() => {});
   // A save that failed (full disk) is tried again even when nothing changes.
   if (ctx.saver.failing && tick % DOCKER_SYNC_EVERY_TICKS === 0) void ctx.saver.save();
   // While Docker is away (or just came back), ask every tick: recovery should not wait for the 5th. While its event
