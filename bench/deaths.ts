@@ -23,11 +23,14 @@ export async function deathsBench(image: string, count: number, log: (line: stri
     const seen: number[] = [];
     for (let index = 0; index < count; index += 1) {
       const started = performance.now();
+      // Docker replays its events from this second: a stream that connects late still hears the death.
+      const since = Math.floor(Date.now() / 1000) - 1;
       const launched = await stack.api("POST", "/api/demos", { app: "dies" });
       if (launched.status !== 201) throw new Error(`deaths: the launch answered ${launched.status} ${launched.body.slice(0, 200)}`);
       const demo = JSON.parse(launched.body) as DemoView;
       // Docker's own record of the process's end: its `die` event, heard on a stream opened before it happens.
-      const death = dieEvent(stack.docker, demo.id);
+      const death = dieEvent(stack.docker, demo.id, since);
+      death.catch(() => {});
       await until200(stack.nginxPort, demo.host, HEALTH, "ok", started, 60_000, 10);
       // Asked every 10 ms from the moment it serves until nginx hands the host to the controller's page.
       let seenAt: number | undefined;
@@ -38,7 +41,8 @@ export async function deathsBench(image: string, count: number, log: (line: stri
         if (answer?.status === 410) seenAt = Date.now();
         else await new Promise((resolve) => setTimeout(resolve, 10));
       }
-      const died = await death;
+      // Docker's record comes before nginx could hand the host over: a minute without it is a broken stream, said so.
+      const died = await Promise.race([death, new Promise<never>((_, reject) => setTimeout(() => reject(new Error(`deaths: Docker's events never told of ${demo.id}'s death, which nginx showed`)), 60_000).unref())]);
       seen.push(seenAt - died);
     }
     const result = { demos: seen.length, seenP50Ms: round(median(seen)), seenP95Ms: round(percentile(seen, 95)), seenMaxMs: round(Math.max(...seen)), samplesMs: seen.map((value) => round(value, 0)) };
@@ -50,8 +54,8 @@ export async function deathsBench(image: string, count: number, log: (line: stri
 }
 
 /** When Docker says the demo's container died (its `die` event, in milliseconds since the epoch). */
-async function dieEvent(docker: import("dockerode"), demoId: string): Promise<number> {
-  const stream = (await docker.getEvents({ filters: { type: ["container"], event: ["die"], label: [`demo-launcher.id=${demoId}`] } })) as unknown as NodeJS.ReadableStream & { destroy(): void };
+async function dieEvent(docker: import("dockerode"), demoId: string, since: number): Promise<number> {
+  const stream = (await docker.getEvents({ since, filters: { type: ["container"], event: ["die"], label: [`demo-launcher.id=${demoId}`] } })) as unknown as NodeJS.ReadableStream & { destroy(): void };
   return new Promise<number>((resolve, reject) => {
     let text = "";
     stream.on("data", (chunk: Buffer) => {

@@ -2,6 +2,7 @@
 // owner launches and their one-time codes, passwords, and the guards around them. Through nginx and Chromium: test/system/access.test.ts.
 import { afterEach, describe, expect, it } from "vitest";
 import { startAccessDesk } from "../../src/app/access.js";
+import { HOLD_WHILE_STARTING_MS } from "../../src/http/access/gate.js";
 import { ACCESS_COOKIE } from "../../src/http/access/host-sessions.js";
 import { silentLogger } from "../../src/logger.js";
 import { cookieFrom, httpApp, type HttpApp } from "../support/http-app.js";
@@ -68,20 +69,27 @@ describe("gated demos over HTTP", () => {
     expect((await onHost(locked.host, new URL(share.url).pathname)).statusCode).toBe(404);
   });
 
-  it("says no to nginx's check for a demo routed before its app answers, and yes from the moment it has (the starting gate)", async () => {
+  it("holds nginx's check for a demo routed before its app answers until it does (then yes) or for a moment (then no: the starting page)", async () => {
     const { app, onHost } = await gatedApp();
     app.answering.clear();
     const answer = await app.viaNginx(VISITOR, { method: "POST", url: "/api/demos", headers: ADMIN, payload: { app: "hello" } });
     const demo = answer.json() as { id: string; host: string };
     await app.scheduler.settle();
-    // Routed behind the gate while its app starts: nginx's check says no, and the host shows the starting page.
+    // Routed behind the gate while its app starts: nginx's check waits for the app a moment, then says no, and the
+    // host shows the starting page.
     expect(app.writes.at(-1)!.find((route) => route.id === demo.id)).toMatchObject({ gate: "w0" });
-    expect((await onHost(demo.host, "/__demo/access/check")).statusCode).toBe(401);
+    const asked = app.scheduler.now();
+    expect((await app.scheduler.runUntil(onHost(demo.host, "/__demo/access/check"))).statusCode).toBe(401);
+    expect(app.scheduler.now() - asked).toBe(HOLD_WHILE_STARTING_MS);
     expect((await onHost(demo.host, "/")).statusCode).toBe(503);
+    // A check that waits is let through at the probe that finds the app answering, before its wait is over.
+    const waiting = onHost(demo.host, "/__demo/access/check");
+    await app.scheduler.settle();
+    const answered = app.scheduler.now();
     app.answering.add(Number(app.engine.get(demo.id)!.instances[0]!.endpoint!.split(":")[1]));
-    await app.settled();
-    const check = await onHost(demo.host, "/__demo/access/check");
-    expect([check.statusCode, check.headers["x-accel-expires"]]).toEqual([200, "5"]);
+    const check = await app.scheduler.runUntil(waiting);
+    expect([check.statusCode, check.headers["x-accel-expires"], app.engine.get(demo.id)!.status]).toEqual([200, "5", "ready"]);
+    expect(app.scheduler.now() - answered).toBeLessThan(HOLD_WHILE_STARTING_MS);
   });
 
   it("refuses share links for public demos, bad durations and strangers, each with its reason", async () => {

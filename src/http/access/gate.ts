@@ -15,6 +15,12 @@ import { FailedTries } from "../failed-tries.js";
 
 /** nginx keeps a "yes" this long at most (and never past the session's end). */
 const CACHE_SECONDS = 5;
+/**
+ * nginx's check for a demo whose container is starting waits this long for its app before saying no (then the
+ * starting page answers): a launch that takes less lands on the app itself at the moment it answers, with no
+ * starting page in between and no poll's gap, and a browser's request costs one check instead of a poll loop.
+ */
+export const HOLD_WHILE_STARTING_MS = 2_000;
 /** Wrong passwords one visitor may try on one host in a window before waiting. */
 const PASSWORD_TRIES = 5;
 const PASSWORD_WINDOW_MS = 15 * 60_000;
@@ -83,16 +89,35 @@ export function accessGateRoutes(app: FastifyInstance, ctx: HttpContext, parts: 
     return reply.header("set-cookie", cookie).header("cache-control", NO_STORE).redirect(to, 303);
   };
 
+  /** Waits (at most HOLD_WHILE_STARTING_MS, and not past the client's going away) until a starting demo serves or ends. */
+  const heldWhileStarting = async (id: string, reply: FastifyReply): Promise<void> => {
+    const released = new AbortController();
+    const cancel = ctx.engine.options.scheduler.after(HOLD_WHILE_STARTING_MS, () => released.abort());
+    const gone = () => released.abort();
+    reply.raw.once("close", gone);
+    try {
+      await ctx.engine.until(id, (demo) => demo === undefined || demo.status !== "starting" || servesNow(demo), released.signal);
+    } finally {
+      cancel();
+      reply.raw.off("close", gone);
+    }
+  };
+
   // nginx's auth_request: 200 lets the request through (and may be kept a few seconds), 401 sends it to us.
   app.get("/__demo/access/check", async (request, reply) => {
-    const found = verdictOf(request);
+    let found = verdictOf(request);
     reply.header("cache-control", NO_STORE);
+    // A demo routed before its app answered: its request waits for the app a moment, then (still starting) goes
+    // to the controller's starting page.
+    if (found?.verdict.allowed && found.target.demo.status === "starting" && !servesNow(found.target.demo)) {
+      await heldWhileStarting(found.target.demo.id, reply);
+      found = verdictOf(request);
+    }
     if (!found) {
       parts.counted?.("refused", "no-demo");
       return reply.code(401).send();
     }
     const { verdict, session } = found;
-    // A demo routed before its app answered: its requests go to the controller's starting page until then.
     if (verdict.allowed && !servesNow(found.target.demo)) {
       parts.counted?.("refused", "starting");
       return reply.code(401).send();
