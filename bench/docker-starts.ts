@@ -1,9 +1,9 @@
 // Benchmark section: how Docker on this machine handles container starts at once (1, 2, 4, 8 in flight): the
 // throughput and each start's latency, which DockerPlacement.starts is chosen from (see DEFAULT_STARTS).
-import http from "node:http";
 import Docker from "dockerode";
 import { median, percentile, round } from "./measure.js";
 import { freePort } from "../test/support/stack.js";
+import { startFloorContainer, untilFloorAnswers } from "./floor.js";
 import { ensureBridgeNetwork } from "../src/docker/bridge-network.js";
 
 export interface StartsResults {
@@ -12,17 +12,6 @@ export interface StartsResults {
   byConcurrency: Array<{ concurrency: number; perSecond: number; p50Ms: number; p95Ms: number }>;
 }
 
-const HEALTH = "/health.txt";
-
-function answers(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const request = http.get({ host: "127.0.0.1", port, path: HEALTH }, (response) => {
-      response.resume();
-      resolve(response.statusCode === 200);
-    });
-    request.on("error", () => resolve(false));
-  });
-}
 
 /** `count` containers of `image`, `concurrency` at a time: each created, started and polled until it answers. */
 async function round_(docker: Docker, image: string, count: number, concurrency: number): Promise<{ wallMs: number; each: number[] }> {
@@ -35,15 +24,8 @@ async function round_(docker: Docker, image: string, count: number, concurrency:
     while (next < count) {
       const port = ports[next++]!;
       const t0 = performance.now();
-      const container = await docker.createContainer({
-        Image: image,
-        Labels: { "demo-launcher-bench": "starts" },
-        ExposedPorts: { "8080/tcp": {} },
-        HostConfig: { PortBindings: { "8080/tcp": [{ HostIp: "127.0.0.1", HostPort: String(port) }] }, NetworkMode: "demo-launcher", Memory: 32 * 1024 * 1024, PidsLimit: 256 },
-      });
-      made.push(container);
-      await container.start();
-      while (!(await answers(port))) await new Promise((resolve) => setTimeout(resolve, 5));
+      made.push(await startFloorContainer(docker, image, port, "starts"));
+      await untilFloorAnswers(port, 5);
       each.push(performance.now() - t0);
     }
   };

@@ -29,7 +29,7 @@ import { startWrk } from "./wrk.js";
 import { launchesUnderLoad } from "./under-load.js";
 import { startsBench } from "./docker-starts.js";
 import { deathsBench } from "./deaths.js";
-import { startFloorNginx, type FloorNginx } from "./floor.js";
+import { publishFloor, startFloorContainer, startFloorNginx, untilFloorAnswers, type FloorNginx } from "./floor.js";
 import { accessBench } from "./access.js";
 import { defencesBench } from "./defences.js";
 import { mergeIntoRecord, readRecord, resultsOf, table, writeRecord, type Results } from "./report.js";
@@ -143,22 +143,10 @@ async function coldAndWarm(): Promise<void> {
  */
 async function floorLaunch(stack: Stack, floorNginx: FloorNginx, hostPort: number, generation: number): Promise<number> {
   const started = performance.now();
-  const container = await stack.docker.createContainer({
-    Image: SAMPLE_IMAGE,
-    // Not labelled for the controller: it would adopt or remove what it does not own.
-    Labels: { "demo-launcher-bench": "floor" },
-    ExposedPorts: { "8080/tcp": {} },
-    HostConfig: { PortBindings: { "8080/tcp": [{ HostIp: "127.0.0.1", HostPort: String(hostPort) }] }, NetworkMode: "demo-launcher", Memory: 32 * 1024 * 1024, PidsLimit: 32 },
-  });
-  await container.start();
-  for (;;) {
-    const answer = await request(hostPort, { path: HEALTH.path }).catch(() => undefined);
-    if (answer?.status === 200) break;
-    await new Promise((resolve) => setTimeout(resolve, 3));
-  }
+  const container = await startFloorContainer(stack.docker, SAMPLE_IMAGE, hostPort);
+  await untilFloorAnswers(hostPort, 3);
   const host = `floor${generation}.demo.localhost`;
-  await writeAtomically(floorNginx.routesFile, new RoutesRenderer().render({ generation, controller: { host: "127.0.0.1", port: 9 }, routes: [{ id: host.split(".")[0]!, host, backends: [`127.0.0.1:${hostPort}`] }] }));
-  await execa(floorNginx.nginx.binary, ["-s", "reload", "-p", floorNginx.nginx.options.prefix, "-c", floorNginx.nginx.confFile]);
+  await publishFloor(floorNginx, generation, [{ id: host.split(".")[0]!, host, backends: [`127.0.0.1:${hostPort}`] }]);
   await until200(floorNginx.port, host, HEALTH.path, HEALTH.body, started);
   const elapsed = performance.now() - started;
   await container.remove({ force: true });
@@ -179,25 +167,13 @@ async function burstFloor(stack: Stack, count: number): Promise<number> {
   const started = performance.now();
   const containers = await Promise.all(
     unique.map(async (hostPort) => {
-      const container = await stack.docker.createContainer({
-        Image: SAMPLE_IMAGE,
-        Labels: { "demo-launcher-bench": "floor" },
-        ExposedPorts: { "8080/tcp": {} },
-        // The same limits and options a demo gets, so the comparison is of the orchestration, not the container.
-        HostConfig: { PortBindings: { "8080/tcp": [{ HostIp: "127.0.0.1", HostPort: String(hostPort) }] }, NetworkMode: "demo-launcher", Memory: 32 * 1024 * 1024, MemorySwap: 32 * 1024 * 1024, NanoCpus: 5e8, PidsLimit: 256, SecurityOpt: ["no-new-privileges:true"], LogConfig: { Type: "json-file", Config: { "max-size": "1m", "max-file": "2" } }, RestartPolicy: { Name: "no" } },
-      });
-      await container.start();
-      for (;;) {
-        const answer = await request(hostPort, { path: HEALTH.path }).catch(() => undefined);
-        if (answer?.status === 200) break;
-        await new Promise((resolve) => setTimeout(resolve, 10));
-      }
+      const container = await startFloorContainer(stack.docker, SAMPLE_IMAGE, hostPort);
+      await untilFloorAnswers(hostPort, 10);
       return { container, hostPort };
     }),
   );
   const routes = containers.map(({ hostPort }, index) => ({ id: `burst${index}`, host: `burst${index}.demo.localhost`, backends: [`127.0.0.1:${hostPort}`] }));
-  await writeAtomically(floorNginx.routesFile, new RoutesRenderer().render({ generation: 2, controller: { host: "127.0.0.1", port: 9 }, routes }));
-  await execa(floorNginx.nginx.binary, ["-s", "reload", "-p", floorNginx.nginx.options.prefix, "-c", floorNginx.nginx.confFile]);
+  await publishFloor(floorNginx, 2, routes);
   const times = await Promise.all(routes.map((route) => until200(floorNginx.port, route.host, HEALTH.path, HEALTH.body, started)));
   const last = Math.max(...times);
   await Promise.all(containers.map(({ container }) => container.remove({ force: true })));

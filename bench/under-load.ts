@@ -1,12 +1,9 @@
 // Benchmark section: the launch path under load. 200 visitors launch within 60 s, through nginx as a landing page
 // does, while 200 other demos are live and served (wrk); the controller runs as its own process, as in production.
 import type Docker from "dockerode";
-import { execa } from "execa";
 import { freePort, request, startStack, type Stack } from "../test/support/stack.js";
-import { RoutesRenderer } from "../src/nginx/render.js";
-import { writeAtomically } from "../src/files/atomic.js";
 import type { Route } from "../src/core/routing/routes.js";
-import { startFloorNginx } from "./floor.js";
+import { publishFloor, startFloorContainer, startFloorNginx, untilFloorAnswers } from "./floor.js";
 import { median, percentile, round, until200 } from "./measure.js";
 import { startWrk, type WrkResult } from "./wrk.js";
 import type { DemoView } from "../src/api/views.js";
@@ -129,25 +126,12 @@ async function floorUnderLoad(stack: Stack, liveHosts: string[], launches: numbe
       (async () => {
         const started = performance.now();
         const hostPort = await freePort();
-        const container = await stack.docker.createContainer({
-          Image: image,
-          Labels: { "demo-launcher-bench": "floor" },
-          ExposedPorts: { "8080/tcp": {} },
-          HostConfig: { PortBindings: { "8080/tcp": [{ HostIp: "127.0.0.1", HostPort: String(hostPort) }] }, NetworkMode: "demo-launcher", Memory: 32 * 1024 * 1024, PidsLimit: 256 },
-        });
+        const container = await startFloorContainer(stack.docker, image, hostPort);
         containers.push(container);
-        await container.start();
-        for (;;) {
-          const answer = await request(hostPort, { path: HEALTH }).catch(() => undefined);
-          if (answer?.status === 200) break;
-          await new Promise((resolve) => setTimeout(resolve, 10));
-        }
+        await untilFloorAnswers(hostPort, 10);
         const host = `floor${index}.demo.localhost`;
         routes.push({ id: `floor${index}`, host, backends: [`127.0.0.1:${hostPort}`] });
-        writes = writes.then(async () => {
-          await writeAtomically(floorNginx.routesFile, new RoutesRenderer().render({ generation: (generation += 1), controller: { host: "127.0.0.1", port: 9 }, routes: [...routes] }));
-          await execa(floorNginx.nginx.binary, ["-s", "reload", "-p", floorNginx.nginx.options.prefix, "-c", floorNginx.nginx.confFile]);
-        });
+        writes = writes.then(() => publishFloor(floorNginx, (generation += 1), [...routes]));
         await writes;
         return await until200(floorNginx.port, host, HEALTH, "ok", started, 120_000, 25);
       })().catch(() => undefined),

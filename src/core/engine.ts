@@ -6,7 +6,7 @@ import { describeError, DomainError, SetupError } from "./errors.js";
 import { extendLease } from "./demos/extension.js";
 import type { Demo } from "./model.js";
 import { ensurePools, poolStatus } from "./demos/pool.js";
-import { ensurePrepared } from "./demos/prepared.js";
+import { ensurePrepared, removeStock } from "./demos/prepared.js";
 import { containerStopped } from "./instances/sync.js";
 import type { DemoRegistry } from "./registry.js";
 import { startReplacement } from "./demos/replacement.js";
@@ -230,7 +230,8 @@ export class DemoEngine implements DemoService, PreviewService, DiskService {
   async stopAll(): Promise<number> {
     this.beginShutdown();
     const all = this.core.registry.all();
-    await Promise.all(all.map((demo) => this.core.end(demo, "stopped", "the launcher was shut down")));
+    // Containers created ahead are nobody's demo yet, but the launcher's all the same: they go with the demos.
+    await Promise.all([...all.map((demo) => this.core.end(demo, "stopped", "the launcher was shut down")), removeStock(this.core)]);
     return all.length;
   }
 

@@ -49,6 +49,18 @@ function retryNavigationOnNetworkChange(page: Page): void {
   };
 }
 
+/**
+ * Follows a page's requests: what it answers is the ones sent and not finished (method, URL, seconds since sent),
+ * for a failure to say what the page was still waiting on.
+ */
+export function unfinishedRequests(page: Page): () => string {
+  const sent = new Map<import("playwright-core").Request, number>();
+  page.on("request", (request) => sent.set(request, Date.now()));
+  page.on("requestfinished", (request) => sent.delete(request));
+  page.on("requestfailed", (request) => sent.delete(request));
+  return () => [...sent].map(([request, at]) => `${request.method()} ${request.url()} (sent ${Math.round((Date.now() - at) / 1000)} s ago)`).join("\n") || "none";
+}
+
 export const VIEWPORTS = { desktop: { width: 1280, height: 800 }, phone: { width: 390, height: 844 } } as const;
 
 export async function screenshot(page: Page, name: string): Promise<string> {

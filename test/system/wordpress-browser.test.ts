@@ -3,7 +3,7 @@
 // browsing a shared WordPress demo (2 replicas) while it is reset on its schedule sees no error.
 import type { Browser, BrowserContext } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it, onTestFailed } from "vitest";
-import { launchBrowser, resetFromBanner, screenshot } from "../support/browser.js";
+import { launchBrowser, resetFromBanner, screenshot, unfinishedRequests } from "../support/browser.js";
 import { EXAMPLE_APPS_YAML, ensureExampleImages } from "../support/example-images.js";
 import { startUp, type UpProcess } from "../support/up.js";
 
@@ -36,9 +36,15 @@ ${EXAMPLE_APPS_YAML}
   it("logs in, publishes a post, resets the demo: the post is gone and the fixtures are back", async () => {
     // A failure says what the controller said meanwhile, and where the page was.
     let at = "";
-    onTestFailed(() => console.log(`the page was at ${at}; the controller said:\n${up.output().slice(-5000)}`));
+    let unfinished = () => "";
+    onTestFailed(async () => {
+      const id = /^http:\/\/([a-z0-9]+)\./.exec(at)?.[1];
+      const appLog = id ? (await up.api("GET", `/api/demos/${id}/logs?lines=40`).catch((error: Error) => ({ body: error.message }))).body : "(no demo yet)";
+      console.log(`the page was at ${at}; its requests not finished:\n${unfinished()}\nthe controller said:\n${up.output().slice(-5000)}\nthe demo's own log:\n${appLog}`);
+    });
     context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
     const page = await context.newPage();
+    unfinished = unfinishedRequests(page);
     page.on("load", () => (at = page.url()));
     page.on("dialog", (dialog) => void dialog.accept());
     await page.goto(`${up.apexUrl}/`);

@@ -77,6 +77,21 @@ describe("containers created ahead", () => {
     await first.engine.close();
   });
 
+  it("go with the demos when the launcher stops them all (up's Ctrl-C), and none is made after", async () => {
+    const env = setup({ apps: prepared });
+    await env.engine.start();
+    await env.scheduler.settle();
+    const { demo } = await env.engine.launch("hello", "client-a");
+    await env.scheduler.settle();
+    env.answering.add(portOf(demo));
+    await env.settled();
+    expect(states(env).sort()).toEqual(["created", "running"]);
+    expect(await env.engine.stopAll()).toBe(1);
+    await env.scheduler.runUntil(env.engine.reapTick());
+    await env.scheduler.settle();
+    expect([env.runtime.containers.size, env.engine.preparedStatus()]).toEqual([0, { hello: { ready: 0, creating: 0 } }]);
+  });
+
   it("are not made below the free-disk floor, and a port taken meanwhile costs one more create, not the launch", async () => {
     const env = setup({ apps: prepared });
     env.engine.gate.setLowDisk({ freeBytes: 1, floorBytes: 2 });

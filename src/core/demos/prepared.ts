@@ -74,6 +74,13 @@ export class PreparedStock {
   }
 }
 
+/** Removes every created-ahead container (the launcher removing its demos: up's Ctrl-C). */
+export async function removeStock(ctx: Ports<"prepared" | "removeQuietly">): Promise<void> {
+  const held = [...ctx.prepared.values()];
+  for (const demo of held) ctx.prepared.delete(demo.id);
+  await Promise.all(held.flatMap((demo) => (demo.instances[0]?.containerId ? [ctx.removeQuietly(demo.instances[0].containerId)] : [])));
+}
+
 /** Whether an app's demos can start from a created-ahead container on this runtime. */
 export function preparable(ctx: Ports<"options">, app: AppConfig): boolean {
   const { runtime } = ctx.options;
