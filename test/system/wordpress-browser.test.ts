@@ -62,7 +62,11 @@ ${EXAMPLE_APPS_YAML}
     await page.goto(`${demoUrl}wp-admin/post-new.php`);
     await page.locator("#title").fill("Written by a visitor in Chromium");
     await page.locator("#content").fill("This post must disappear when the demo is reset.");
-    await page.locator("#publish").click();
+    // The title's blur makes WordPress save the new post as a draft, and while that runs it ignores a click on
+    // Publish (post.js: a button with the class "disabled"; CI saw the test wait 180 s for a post that was never
+    // sent). The draft is saved once its permalink shows; then Publish takes the click.
+    await page.locator("#edit-slug-box > *").first().waitFor();
+    await page.locator("#publish:not(.disabled)").click();
     await page.getByText("Post published.").waitFor();
     await page.goto(demoUrl);
     await page.getByText("Written by a visitor in Chromium").first().waitFor();
