@@ -6,7 +6,7 @@ import { describeError, DomainError, SetupError } from "./errors.js";
 import { extendLease } from "./demos/extension.js";
 import type { Demo } from "./model.js";
 import { ensurePools, poolStatus } from "./demos/pool.js";
-import { ensurePrepared, removeStock } from "./demos/prepared.js";
+import { ensurePrepared, preparedStatus, removeSpares, removeStock } from "./demos/prepared.js";
 import { containerStopped } from "./instances/sync.js";
 import type { DemoRegistry } from "./registry.js";
 import { startReplacement } from "./demos/replacement.js";
@@ -230,9 +230,12 @@ export class DemoEngine implements DemoService, PreviewService, DiskService {
   async stopAll(): Promise<number> {
     this.beginShutdown();
     const all = this.core.registry.all();
-    // Containers created ahead are nobody's demo yet, but the launcher's all the same: they go with the demos.
     await Promise.all([...all.map((demo) => this.core.end(demo, "stopped", "the launcher was shut down")), removeStock(this.core)]);
     return all.length;
+  }
+
+  removeSpares(): Promise<number> {
+    return removeSpares(this.core);
   }
 
   // ---- the reaper ------------------------------------------------------------------------------
@@ -282,10 +285,8 @@ export class DemoEngine implements DemoService, PreviewService, DiskService {
     return this.core.routing.generation;
   }
 
-  /** Created-ahead containers per app with `prepared` set: waiting, and being created. */
   preparedStatus(): Record<string, { ready: number; creating: number }> {
-    const counts = this.core.prepared.counts();
-    return Object.fromEntries(Object.entries(this.core.options.apps).filter(([, app]) => (app.prepared ?? 0) > 0).map(([name]) => [name, counts[name] ?? { ready: 0, creating: 0 }]));
+    return preparedStatus(this.core);
   }
 
   poolStatus(): Record<string, { ready: number; starting: number }> {

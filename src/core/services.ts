@@ -44,6 +44,8 @@ export interface DemoService extends DemoQueries {
   /** Previews (wake, remove) and shared demos (their resets) as the engine keeps them. */
   readonly previews: PreviewOps;
   readonly shared: SharedDemos;
+  /** Removes the warm pools' and the created-ahead containers; none is made again until the controller restarts. Answers how many went. */
+  removeSpares(): Promise<number>;
   /** Resolves true once `predicate` holds for the demo, checked now and at each of its transitions; false when `signal` aborts first. */
   until(id: string, predicate: (demo: Demo | undefined) => boolean, signal?: AbortSignal): Promise<boolean>;
   /** The scheduler the engine runs on, for the edge's own waits (a followed log, the console's live view). */

@@ -1,6 +1,8 @@
-// The warm pool with real Docker and nginx: a claim serves at once with no start and no reload, and refills.
+// The warm pool with real Docker and nginx: a claim serves at once with no start and no reload, and refills; stop
+// --all takes the pool and the containers created ahead too.
+import { execa } from "execa";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { namespaceContainers, startStack, waitFor, type Stack } from "../support/stack.js";
+import { CLI, namespaceContainers, startStack, waitFor, type Stack } from "../support/stack.js";
 
 describe("warm pool (real Docker, real nginx)", () => {
   let stack: Stack;
@@ -13,6 +15,12 @@ describe("warm pool (real Docker, real nginx)", () => {
     ttl: 10m
     memory: 32m
     pool: 2
+    readiness: { path: /health.txt, timeout: 30s }
+  ahead:
+    image: demo-launcher/hello:latest
+    port: 8080
+    memory: 32m
+    prepared: 1
     readiness: { path: /health.txt, timeout: 30s }`,
     });
   });
@@ -41,6 +49,16 @@ describe("warm pool (real Docker, real nginx)", () => {
     // The visitor's demo is listed; the pool refills in the background.
     expect(JSON.parse((await stack.api("GET", "/api/demos")).body).demos.map((entry: { id: string }) => entry.id)).toEqual([demo.id]);
     await waitFor("the pool to refill", async () => (await poolStatus()).ready === 2, 30_000);
-    expect(await namespaceContainers(stack.docker, stack.namespace)).toHaveLength(3);
+    expect((await namespaceContainers(stack.docker, stack.namespace)).filter((info) => info.Labels["demo-launcher.app"] === "hello")).toHaveLength(3);
+  });
+
+  it("stop --all stops the demos and removes the pool's and the created-ahead containers; the next reaper pass makes none", async () => {
+    await waitFor("the container created ahead", async () => JSON.parse((await stack.api("GET", "/api/status")).body).prepared.ahead.ready === 1, 30_000);
+    expect(await namespaceContainers(stack.docker, stack.namespace)).toHaveLength(4);
+    const stopped = await execa("node", [CLI, "--config", stack.configFile, "stop", "--all"], { reject: false, all: true });
+    expect([stopped.exitCode, stopped.all]).toEqual([0, expect.stringContaining("removed 3 spare container(s) (warm pools, created ahead)")]);
+    expect(await namespaceContainers(stack.docker, stack.namespace)).toEqual([]);
+    await stack.controller!.engine.reapTick();
+    expect(await namespaceContainers(stack.docker, stack.namespace)).toEqual([]);
   });
 });

@@ -14,8 +14,9 @@ const POOL_IDLE_MS = 6 * 3_600_000;
 export class PoolPauses {
   private readonly until = new Map<string, number>();
 
+  /** The later pause wins: a failure's short one never lifts a hold until restart (stop --all's). */
   pause(app: string, until: number): void {
-    this.until.set(app, until);
+    this.until.set(app, Math.max(this.until.get(app) ?? 0, until));
   }
 
   paused(app: string, now: number): boolean {

@@ -74,11 +74,36 @@ export class PreparedStock {
   }
 }
 
-/** Removes every created-ahead container (the launcher removing its demos: up's Ctrl-C). */
+/** Created-ahead containers per app with `prepared` set: waiting, and being created. */
+export function preparedStatus(ctx: Ports<"options" | "prepared">): Record<string, { ready: number; creating: number }> {
+  const counts = ctx.prepared.counts();
+  return Object.fromEntries(Object.entries(ctx.options.apps).filter(([, app]) => (app.prepared ?? 0) > 0).map(([name]) => [name, counts[name] ?? { ready: 0, creating: 0 }]));
+}
+
+/**
+ * Removes every created-ahead container: nobody's demo yet, but the launcher's all the same, so they go with the
+ * demos (up's Ctrl-C, stop --all).
+ */
 export async function removeStock(ctx: Ports<"prepared" | "removeQuietly">): Promise<void> {
   const held = [...ctx.prepared.values()];
   for (const demo of held) ctx.prepared.delete(demo.id);
   await Promise.all(held.flatMap((demo) => (demo.instances[0]?.containerId ? [ctx.removeQuietly(demo.instances[0].containerId)] : [])));
+}
+
+/**
+ * Removes the warm pools' members and the created-ahead containers, and makes none again until the controller
+ * restarts (`stop --all`: the package's removal stops the controller right after; an operator clearing the host).
+ * Answers how many went.
+ */
+export async function removeSpares(ctx: EngineContext): Promise<number> {
+  for (const name of Object.keys(ctx.options.apps)) {
+    ctx.poolPauses.pause(name, Number.POSITIVE_INFINITY);
+    ctx.prepared.pauses.pause(name, Number.POSITIVE_INFINITY);
+  }
+  const pooled = ctx.registry.all().filter((demo) => demo.pooled);
+  const held = [...ctx.prepared.values()].length;
+  await Promise.all([...pooled.map((demo) => ctx.end(demo, "stopped", "the spare containers were removed (stop --all)")), removeStock(ctx)]);
+  return pooled.length + held;
 }
 
 /** Whether an app's demos can start from a created-ahead container on this runtime. */
@@ -120,7 +145,8 @@ async function prepareOne(ctx: EngineContext, name: string, app: AppConfig): Pro
   const demo: Demo = { id, kind: "visitor", app: name, host: hostFor(id, ctx.options.domain), createdAt: now, expiresAt: now + PREPARED_MAX_AGE_MS, status: "starting", step: "creating", prepared: true, routeEarly: true, instances: [] };
   ctx.prepared.creatingFor(name, 1);
   try {
-    const instance = await createInstance(ctx, demo, app, app.image, () => !ctx.shuttingDown, undefined, true);
+    // Still wanted once made: not when the stock was removed meanwhile (stop --all's pause).
+    const instance = await createInstance(ctx, demo, app, app.image, () => !ctx.shuttingDown && !ctx.prepared.pauses.paused(name, ctx.now()), undefined, true);
     if (!instance) return;
     ctx.prepared.add(demo);
     // Routed behind the gate now, so a launch that takes it needs no reload (the gate says no to a host nobody has).

@@ -1,4 +1,4 @@
-// Operator actions behind the admin token: every demo, stop, extend, replace, and the controller's status.
+// Operator actions behind the admin token: every demo, stop, extend, replace, the spare containers, and the controller's status.
 import type { FastifyInstance } from "fastify";
 import { parseDuration } from "../../core/duration.js";
 import { NO_STORE, type HttpContext } from "../context.js";
@@ -63,6 +63,12 @@ export function adminRoutes(app: FastifyInstance, ctx: HttpContext): void {
     const id = ctx.parseId(request.params.id);
     if (!(await engine.stop(id))) throw new ProblemError("not-found", `There is no live demo ${id}.`);
     return reply.code(204).send();
+  });
+
+  // The warm pools' and the created-ahead containers (stop --all): none is made again until the controller restarts.
+  app.delete("/api/spares", async (request, reply) => {
+    ctx.requireAdmin(request);
+    return reply.header("cache-control", NO_STORE).send({ removed: await engine.removeSpares() });
   });
 
   app.get("/api/status", async (request) => {
