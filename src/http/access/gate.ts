@@ -3,7 +3,7 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import { SHARE_TTL, sharePath, shareTtlOf, type AccessDesk } from "../../core/access/access-desk.js";
 import { refusalText, type AccessVerdict, type HostSession, type RefusalReason } from "../../core/access/policy.js";
-import type { Demo } from "../../core/model.js";
+import type { Demo, LaunchStep } from "../../core/model.js";
 import { parsePreviewLabel } from "../../core/previews/preview-names.js";
 import { furtherHost, idFromHost, normalizeHost } from "../../core/routing/naming.js";
 import { servesNow } from "../../core/routing/routes.js";
@@ -21,6 +21,8 @@ const CACHE_SECONDS = 5;
  * starting page in between and no poll's gap, and a browser's request costs one check instead of a poll loop.
  */
 export const HOLD_WHILE_STARTING_MS = 2_000;
+/** The steps of a start that last about as long as a container's start and its app's boot (not a seed's load). */
+const HELD_STEPS: ReadonlySet<LaunchStep> = new Set(["creating", "starting", "waiting-for-app"]);
 /** Wrong passwords one visitor may try on one host in a window before waiting. */
 const PASSWORD_TRIES = 5;
 const PASSWORD_WINDOW_MS = 15 * 60_000;
@@ -96,7 +98,7 @@ export function accessGateRoutes(app: FastifyInstance, ctx: HttpContext, parts: 
     const gone = () => released.abort();
     reply.raw.once("close", gone);
     try {
-      await ctx.engine.until(id, (demo) => demo === undefined || demo.status !== "starting" || servesNow(demo), released.signal);
+      await ctx.engine.until(id, (demo) => demo === undefined || demo.status !== "starting" || !HELD_STEPS.has(demo.step) || servesNow(demo), released.signal);
     } finally {
       cancel();
       reply.raw.off("close", gone);
@@ -109,7 +111,7 @@ export function accessGateRoutes(app: FastifyInstance, ctx: HttpContext, parts: 
     reply.header("cache-control", NO_STORE);
     // A demo routed before its app answered: its request waits for the app a moment, then (still starting) goes
     // to the controller's starting page.
-    if (found?.verdict.allowed && found.target.demo.status === "starting" && !servesNow(found.target.demo)) {
+    if (found?.verdict.allowed && found.target.demo.status === "starting" && HELD_STEPS.has(found.target.demo.step)) {
       await heldWhileStarting(found.target.demo.id, reply);
       found = verdictOf(request);
     }
