@@ -11,7 +11,7 @@ import { RoutesRenderer } from "../src/nginx/render.js";
 import { PrivateNginx } from "../src/nginx/private-nginx.js";
 
 /** The sample app's health page, which every floor polls. */
-export const FLOOR_HEALTH = "/health.txt";
+const FLOOR_HEALTH = "/health.txt";
 
 export interface FloorNginx {
   nginx: PrivateNginx;
@@ -61,7 +61,11 @@ export async function startFloorContainer(docker: Docker, image: string, hostPor
       RestartPolicy: { Name: "no" },
     },
   });
-  await container.start();
+  // One that cannot start is removed here: the caller never learns of it.
+  await container.start().catch(async (error: unknown) => {
+    await container.remove({ force: true }).catch(() => {});
+    throw error;
+  });
   return container;
 }
 

@@ -18,6 +18,7 @@ import type { NginxWatcher } from "../../src/nginx/watcher.js";
 import { PACKAGE_ROOT } from "../../src/nginx/render.js";
 import { RoutesFile } from "../../src/nginx/routes-file.js";
 import type { DemoView } from "../../src/core/model.js";
+import { STARTING_GATE } from "../../src/core/routing/routes.js";
 
 export const CLI = path.join(PACKAGE_ROOT, "dist/cli/main.js");
 
@@ -269,7 +270,7 @@ export async function removePreviewImages(docker: Docker, source: string): Promi
 export async function gateDropped(stack: Stack, host: string): Promise<void> {
   const text = await waitFor(`${host}'s route without the starting gate`, async () => {
     const current = await readFile(path.join(stack.config.nginx.configDir, "routes.conf"), "utf8").catch(() => "");
-    return current.includes(host) && !current.includes(`${host} "w0"`) ? current : undefined;
+    return current.includes(host) && !current.includes(`${host} "${STARTING_GATE}"`) ? current : undefined;
   }, 30_000, 50);
   // ...and nginx serving that file: the watcher is done with it.
   const generation = Number(/^# generation (\d+)/m.exec(text)?.[1] ?? 0);

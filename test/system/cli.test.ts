@@ -6,6 +6,7 @@ import { execa } from "execa";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { CLI, startStack, waitFor, type Stack } from "../support/stack.js";
 import { PACKAGE_ROOT } from "../../src/nginx/render.js";
+import { STARTING_GATE } from "../../src/core/routing/routes.js";
 
 const run = (args: string[]) => execa("node", [CLI, ...args], { reject: false, all: true, stdin: "ignore", timeout: 60_000 });
 
@@ -75,7 +76,7 @@ describe("CLI against a running controller (real Docker, real nginx)", () => {
     const live = await waitFor("both demos in the live routes file", async () => {
       const text = await readFile(path.join(stack.config.nginx.configDir, "routes.conf"), "utf8");
       // Served through the starting gate, the second loses it at the controller's next quiet moment.
-      return text.includes(view.host) && text.includes(second.host) && !text.includes(`${second.host} "w0"`) ? text : undefined;
+      return text.includes(view.host) && text.includes(second.host) && !text.includes(`${second.host} "${STARTING_GATE}"`) ? text : undefined;
     });
     const rendered = await run(["--config", stack.configFile, "render"]);
     expect(rendered.exitCode).toBe(0);
