@@ -94,7 +94,7 @@ export function healthcheckOf(value: unknown, at: string, problems: string[]): H
   }
   if (check.retries !== undefined) spec.retries = Number(check.retries);
   // A check that only changes timing keeps the image's own test.
-  if (!argv) return check.interval !== undefined || check.timeout !== undefined || check.retries !== undefined ? { ...spec, test: [] } : undefined;
+  if (!argv) return Object.keys(spec).length > 1 ? { ...spec, test: [] } : undefined;
   return spec;
 }
 

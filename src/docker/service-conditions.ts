@@ -4,9 +4,13 @@ import type { ServiceSpec } from "../core/environments/environment-spec.js";
 import { systemScheduler } from "../clock/system-scheduler.js";
 import { call } from "./engine-api.js";
 import { demultiplex } from "./exec.js";
+import { engineHonoursStartInterval, probeDuringStartPeriod, type StartProbe } from "./start-interval.js";
 
-/** Waits until a dependency is what its dependant asked for: started (already), healthy, or exited with 0. */
-export async function awaitCondition(docker: Docker, containerId: string, service: string, condition: ServiceSpec["dependsOn"][number]["condition"], deadline: number): Promise<void> {
+/**
+ * Waits until a dependency is what its dependant asked for: started (already), healthy, or exited with 0. `startProbe`:
+ * the dependency's start_interval and start_period, probed by the controller where the engine ignores them.
+ */
+export async function awaitCondition(docker: Docker, containerId: string, service: string, condition: ServiceSpec["dependsOn"][number]["condition"], deadline: number, startProbe?: StartProbe): Promise<void> {
   if (condition === "service_started") return;
   const container = docker.getContainer(containerId);
   const left = () => Math.max(1, deadline - systemScheduler.now());
@@ -17,7 +21,11 @@ export async function awaitCondition(docker: Docker, containerId: string, servic
   }
   // Healthy: Docker's events say when the status changes; the inspect after subscribing catches one that already did.
   const events = (await call(() => docker.getEvents({ filters: { container: [containerId], event: ["health_status", "die"] } }))) as NodeJS.ReadableStream & { destroy?: () => void };
+  const probing = new AbortController();
   try {
+    const emulate = startProbe !== undefined && !(await engineHonoursStartInterval(docker));
+    // Never resolves when it finds nothing: Docker's own status (by the events below) decides then.
+    const probedHealthy = emulate ? probeDuringStartPeriod(docker, containerId, startProbe, probing.signal).catch(() => false).then((healthy) => (healthy ? PROBED_HEALTHY : new Promise<never>(() => {}))) : new Promise<never>(() => {});
     const changed = new Promise<string>((resolve, reject) => {
       events.on("data", (chunk: Buffer) => {
         for (const line of chunk.toString("utf8").split("\n").filter(Boolean)) {
@@ -36,12 +44,15 @@ export async function awaitCondition(docker: Docker, containerId: string, servic
       // Exited first: Docker calls a stopped container unhealthy too, and its own last lines say more.
       if (!info.State.Running) throw new Error(`service ${service} exited with code ${info.State.ExitCode} before it was healthy${await tailOf(container)}`);
       if (health.Status === "unhealthy") throw new Error(`service ${service} is unhealthy: ${health.Log?.at(-1)?.Output.trim().slice(0, 300) || "its healthcheck said nothing"}`);
-      await bounded(changed, left(), `service ${service} was not healthy within the app's readiness timeout`);
+      if ((await bounded(Promise.race([changed, probedHealthy]), left(), `service ${service} was not healthy within the app's readiness timeout`)) === PROBED_HEALTHY) return;
     }
   } finally {
+    probing.abort();
     events.destroy?.();
   }
 }
+
+const PROBED_HEALTHY = "healthy by the controller's start-period probe";
 
 async function bounded<T>(work: Promise<T>, ms: number, message: string): Promise<T> {
   let cancel = () => {};

@@ -12,7 +12,8 @@ import type { InstanceSpec } from "../../src/core/runtime.js";
 import { environmentNames } from "../../src/docker/environment.js";
 import { SAMPLE_IMAGE } from "../../src/docker/sample-image.js";
 import { DockerRuntime } from "../../src/docker/runtime.js";
-import { TEST_COMPOSE, writeComposeProject } from "../support/compose-project.js";
+import { apiAtLeast } from "../../src/docker/start-interval.js";
+import { TEST_COMPOSE, withoutStartProbe, writeComposeProject } from "../support/compose-project.js";
 import { freePort, removeNamespace, requireDocker, waitFor } from "../support/stack.js";
 
 const namespace = `env${Math.random().toString(36).slice(2, 8)}`;
@@ -60,7 +61,9 @@ describe("environments of several services on Docker", () => {
   const ours = (demoId: string) => ({ label: [`demo-launcher.namespace=${namespace}`, `demo-launcher.id=${demoId}`] });
 
   it("starts every service on the demo's own network, db healthy before web and the worker, and routes web only", async () => {
-    const spec = await specFor("shop0001");
+    // Health as Docker tells it (the start_interval the controller probes itself is the next test's).
+    await writeFile(path.join(project, "docker-health.yaml"), withoutStartProbe(TEST_COMPOSE));
+    const spec = await specFor("shop0001", "docker-health.yaml");
     // The order as Docker saw it, from its event stream (a container's health log keeps only its last 5 checks).
     const seen: Array<{ service: string; action: string }> = [];
     const stream = (await docker.getEvents({ filters: { type: ["container"], label: [`demo-launcher.namespace=${namespace}`, "demo-launcher.id=shop0001"] } })) as NodeJS.ReadableStream & { destroy(): void };
@@ -125,6 +128,20 @@ describe("environments of several services on Docker", () => {
     await docker.getNetwork(`default-${namespace}`).remove();
   });
 
+  it("probes a dependency at its start_interval during its start period where Docker ignores it, and starts its dependants on the first pass", async () => {
+    // Docker's own first check comes after an hour: only a probe at start_interval lets web start now.
+    await writeFile(path.join(project, "slow-checks.yaml"), TEST_COMPOSE.replace("      interval: 2s\n", "      interval: 1h\n"));
+    const honoured = apiAtLeast((await docker.version()).ApiVersion, [1, 44]);
+    const started = await runtime.createAndStart(await specFor("shop0007", "slow-checks.yaml"));
+    expect(await fetch(`http://${started.endpoint}/cgi-bin/index.cgi`).then((response) => response.text())).toContain("db says ok");
+    const [db] = await docker.listContainers({ all: true, filters: { label: [`demo-launcher.namespace=${namespace}`, "demo-launcher.id=shop0007", "demo-launcher.service=db"] } });
+    const health = (await docker.getContainer(db!.Id).inspect()).State.Health!;
+    // Docker 25 and later ran the check itself (healthy); an older engine has not checked yet: the controller's probe passed.
+    expect(health.Status).toBe(honoured ? "healthy" : "starting");
+    if (!honoured) expect(health.Log ?? []).toEqual([]);
+    await runtime.remove(started.containerId);
+  });
+
   it("refuses to join a network of its name that is not the demo's, and leaves it alone", async () => {
     const names = environmentNames(namespace, "shop0002");
     await docker.createNetwork({ Name: names.network });
@@ -137,7 +154,7 @@ describe("environments of several services on Docker", () => {
   });
 
   it("fails a start whose dependency never turns healthy, naming it, and leaves nothing behind", async () => {
-    await writeFile(path.join(project, "sick.yaml"), TEST_COMPOSE.replace("http://127.0.0.1:8080/health.txt", "http://127.0.0.1:8080/missing.txt").replace("retries: 200", "retries: 2"));
+    await writeFile(path.join(project, "sick.yaml"), withoutStartProbe(TEST_COMPOSE).replace("http://127.0.0.1:8080/health.txt", "http://127.0.0.1:8080/missing.txt").replace("retries: 200", "retries: 2"));
     await expect(runtime.createAndStart(await specFor("shop0003", "sick.yaml"))).rejects.toThrow(/service db is unhealthy/);
     expect(await docker.listContainers({ all: true, filters: ours("shop0003") })).toEqual([]);
     expect(await docker.listNetworks({ filters: ours("shop0003") })).toEqual([]);

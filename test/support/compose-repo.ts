@@ -27,7 +27,10 @@ ${WEB_SERVICE}  db:
     volumes: [rows:/rows]
     healthcheck:
       test: ["CMD", "wget", "-q", "-O", "/dev/null", "http://127.0.0.1:8080/greeting.txt"]
-      interval: 300ms
+      # Docker's checks every 2 s, the controller's every 300 ms while db starts (start_interval; see compose-project.ts).
+      interval: 2s
+      start_period: 1m
+      start_interval: 300ms
       retries: 100
 volumes:
   rows:
@@ -75,7 +78,10 @@ ${WEB_SERVICE}  db:
     volumes: [pgdata:/var/lib/postgresql/data]
     healthcheck:
       test: ["CMD", "pg_isready", "-h", "127.0.0.1", "-U", "tasks", "-d", "tasks"]
-      interval: 300ms
+      # Docker's checks every 2 s, the controller's every 300 ms while db starts (start_interval; see compose-project.ts).
+      interval: 2s
+      start_period: 1m
+      start_interval: 300ms
       retries: 200
 volumes:
   pgdata:

@@ -96,8 +96,12 @@ describe("a Compose app as visitors' demos", () => {
     expect(answer.body).toContain(`web says hello at http://${demo.host}:${stack.nginxPort}/`);
     expect(answer.body).toContain("db says ok");
     expect(await objectsOf(stack, demo.id)).toMatchObject({ containers: ["db", "migrate", "web", "worker"], networks: [`demo-launcher-${stack.namespace}-${demo.id}`], volumes: [`demo-launcher-${stack.namespace}-${demo.id}-data`] });
-    // Its services as they run: migrate did its work and exited, db is healthy, web is the routed one.
-    expect(JSON.parse((await stack.api("GET", `/api/demos/${demo.id}/services`)).body)).toEqual({
+    // Its services as they run: migrate did its work and exited, db is healthy, web is the routed one. db's health is
+    // Docker's word: web started on the controller's start_interval probe, Docker's own first check follows within its
+    // interval (2 s).
+    const services = async () => JSON.parse((await stack.api("GET", `/api/demos/${demo.id}/services`)).body) as { services: Array<{ service: string; health?: string }> };
+    await waitFor("Docker to call db healthy", async () => (await services()).services.find((service) => service.service === "db")?.health === "healthy", 30_000, 200);
+    expect(await services()).toEqual({
       services: [
         { service: "db", state: "running", health: "healthy", routed: false },
         { service: "migrate", state: "exited", routed: false },
