@@ -17,11 +17,13 @@ typecheck_log="$(mktemp)"
 npx tsc -p tsconfig.check.json >"$typecheck_log" 2>&1 &
 typecheck=$!
 summary=()
-# The package tier runs in the background beside the system tier once the swarm lab's file is done (the lab's three
-# dockerds are the heaviest load of all): Debian containers of their own (apt, dpkg, one controller each, in a
-# namespace, on a network and with firewall chains of their own), so neither waits on the other. It runs at a lower
-# CPU priority (nice 10, its container commands too: DEMO_LAUNCHER_TEST_NICE), so it takes what the system tier leaves
-# (at equal priority it made the system tier 90 s longer). The .debs are built first, this checkout's and the last
+# The package tier runs in the background beside the system tier, from its first file, the swarm lab's: Debian
+# containers of their own (apt, dpkg, one controller each, in a namespace, on a network and with firewall chains of
+# their own), so neither waits on the other. It runs at a lower CPU priority (nice 10, its container commands too:
+# DEMO_LAUNCHER_TEST_NICE), so it takes what the system tier leaves (at equal priority it made the system tier 90 s
+# longer). Beside the swarm lab's file: a CPU profile of a whole run (perf, 2026-12-07) found the machine idle 41 % of
+# that file's 290 s (its nodes wait on Swarm's dispatcher and the registry), and 2-7 % of the files after it while
+# the package tier ran beside them (they took 30-50 s longer than alone). The .debs are built first, this checkout's and the last
 # release's side by side, compressed fast (--fast: the same files; `npm run package:deb` makes the xz one).
 package_log="$(mktemp)"
 start_package_tier() {
@@ -47,8 +49,8 @@ for tier in "unit http" adapters adapters-serial system; do
   projects=()
   for project in $tier; do projects+=(--project "$project"); done
   if [ "$tier" = system ]; then
-    npx vitest run --project system test/system/swarm.test.ts
     start_package_tier
+    npx vitest run --project system test/system/swarm.test.ts
     npx vitest run --project system --exclude '**/swarm.test.ts'
   else
     npx vitest run "${projects[@]}"
