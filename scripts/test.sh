@@ -23,8 +23,13 @@ summary=()
 # DEMO_LAUNCHER_TEST_NICE), so it takes what the system tier leaves (at equal priority it made the system tier 90 s
 # longer). Beside the swarm lab's file: a CPU profile of a whole run (perf, 2026-12-07) found the machine idle 41 % of
 # that file's 290 s (its nodes wait on Swarm's dispatcher and the registry), and 2-7 % of the files after it while
-# the package tier ran beside them (they took 30-50 s longer than alone). The .debs are built first, this checkout's and the last
-# release's side by side, compressed fast (--fast: the same files; `npm run package:deb` makes the xz one).
+# the package tier ran beside them (they took 30-50 s longer than alone). The .debs are built first, this
+# checkout's and the last release's side by side, compressed fast (--fast: the same files; `npm run package:deb`
+# makes the xz one).
+# With DEMO_LAUNCHER_TEST_NODE_MAJORS (say "22 24", as .ci/run sets it), the unit and http tiers then run again on
+# those Node.js releases (`npm run test:node`), in the same background line at the same priority: the system files
+# after the package tier leave the machine idle 25-68 % of their time (waiting on timers of their scenarios: a
+# demo's expiry, an idle stop), and these tiers keep no clock (fakes, manual time).
 package_log="$(mktemp)"
 start_package_tier() {
   (
@@ -41,6 +46,12 @@ start_package_tier() {
     export DEMO_LAUNCHER_DEB DEMO_LAUNCHER_PREVIOUS_DEB
     npx vitest run --project package
     echo "test: package tier $(( $(date +%s) - package_started )) s"
+    if [ -n "${DEMO_LAUNCHER_TEST_NODE_MAJORS:-}" ]; then
+      node_started=$(date +%s)
+      # shellcheck disable=SC2086 # the majors are words
+      bash scripts/test-node.sh $DEMO_LAUNCHER_TEST_NODE_MAJORS
+      echo "test: Node.js $DEMO_LAUNCHER_TEST_NODE_MAJORS tiers $(( $(date +%s) - node_started )) s"
+    fi
   ) >"$package_log" 2>&1 &
   package_pid=$!
 }
@@ -66,6 +77,7 @@ package_ok=0
 wait "$package_pid" || package_ok=$?
 cat "$package_log" >&2
 summary+=("$(grep -o 'package tier [0-9]* s' "$package_log" | sed 's/ tier/ (beside system)/' || true)")
+summary+=("$(grep -o 'Node.js [0-9 ]* tiers [0-9]* s' "$package_log" | sed 's/ tiers/ unit+http (beside system)/' || true)")
 rm -f "$package_log"
-if [ "$package_ok" != 0 ]; then echo "test: the package tier failed" >&2; exit 1; fi
+if [ "$package_ok" != 0 ]; then echo "test: the package tier or the Node.js ${DEMO_LAUNCHER_TEST_NODE_MAJORS:-} tiers beside it failed" >&2; exit 1; fi
 echo "test: tiers passed: ${summary[*]}" >&2
