@@ -80,7 +80,10 @@ export class Pages {
       steps,
       ...(demo.progress ? { progress: demo.progress } : {}),
       poll: { while: "starting" },
-      refreshSeconds: 10,
+      // Without JavaScript (the refresh is in <noscript>): most demos start in a few seconds, and the next load is held
+      // at nginx's check until the app answers (up to 2 s), so it lands on the app. 10 s kept such a visitor waiting
+      // for a demo that had started long before.
+      refreshSeconds: 3,
     });
   }
 
