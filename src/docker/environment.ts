@@ -12,7 +12,7 @@ import { systemScheduler } from "../clock/system-scheduler.js";
 import { call, statusCode } from "./engine-api.js";
 import { hardenedHostConfig } from "./hardening.js";
 import { awaitCondition } from "./service-conditions.js";
-import type { StartProbe } from "./start-interval.js";
+import { startProbeOf } from "./start-interval.js";
 import { environmentBridgePrefix, type Egress } from "../firewall/rules.js";
 import { planKeeps } from "../core/environments/keep-plan.js";
 import { demoContainers, FINGERPRINT_LABEL, MEMBERS_LABEL, membersLabel, ROLE_LABEL, ROUTES_LABEL, runningServices, SERVICE_LABEL, serviceFingerprint } from "./environment-members.js";
@@ -101,12 +101,6 @@ export function serviceContainerOptions(spec: InstanceSpec & { environment: Envi
     },
     ...(service.noNetwork ? {} : { NetworkingConfig: { EndpointsConfig: { [network]: { Aliases: [service.name, ...service.aliases] } } } }),
   };
-}
-
-/** A service's start_interval with its start_period (Docker 25 uses the one only during the other), when it has both. */
-function startProbeOf(service: ServiceSpec | undefined): StartProbe | undefined {
-  const health = service?.healthcheck;
-  return health?.startIntervalMs && health.startPeriodMs ? { startIntervalMs: health.startIntervalMs, startPeriodMs: health.startPeriodMs } : undefined;
 }
 
 /** A service's healthcheck in the Engine API's terms (the same for a container and a Swarm service's container spec). */

@@ -1,5 +1,6 @@
 // A healthcheck's start_interval on engines that ignore it (API before 1.44, Docker 20.10–24, Debian bookworm's): the controller probes as Docker 25 would while a service starts.
 import type Docker from "dockerode";
+import type { ServiceSpec } from "../core/environments/environment-spec.js";
 import { systemScheduler } from "../clock/system-scheduler.js";
 import { execInContainer } from "./exec.js";
 
@@ -39,6 +40,12 @@ export function probeArgv(test: string[] | undefined): string[] {
 export interface StartProbe {
   startIntervalMs: number;
   startPeriodMs: number;
+}
+
+/** A service's start_interval with its start_period (Docker 25 uses the one only during the other), when it has both. */
+export function startProbeOf(service: ServiceSpec | undefined): StartProbe | undefined {
+  const health = service?.healthcheck;
+  return health?.startIntervalMs && health.startPeriodMs ? { startIntervalMs: health.startIntervalMs, startPeriodMs: health.startPeriodMs } : undefined;
 }
 
 /**

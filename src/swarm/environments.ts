@@ -13,6 +13,7 @@ import { createConfig, ensureOverlayNetwork, orphanedObjects, removeEnvironmentO
 import { environmentObjectLabels as objectLabelsOf } from "../docker/environment.js";
 import type { SwarmTasks, Task } from "./tasks.js";
 import type { RegistryImages } from "./registry.js";
+import { startProbeOf } from "../docker/start-interval.js";
 
 export interface SwarmService {
   ID: string;
@@ -77,7 +78,7 @@ export class SwarmEnvironments {
       let routed: { serviceId: string; endpoint: string } | undefined;
       for (const { service, input, files, fingerprint } of prepared) {
         if (plan.keep.has(service.name)) continue;
-        for (const dependency of service.dependsOn) await this.tasks.awaitCondition(ids.get(dependency.service)!, dependency.service, dependency.condition, deadline);
+        for (const dependency of service.dependsOn) await this.tasks.awaitCondition(ids.get(dependency.service)!, dependency.service, dependency.condition, deadline, startProbeOf(prepared.find((entry) => entry.service.name === dependency.service)?.service));
         const previous = plan.stopFirst.get(service.name);
         if (previous) {
           stopped.push(idOf(previous.containerName));

@@ -4,6 +4,7 @@ import type { ServiceSpec } from "../core/environments/environment-spec.js";
 import { systemScheduler } from "../clock/system-scheduler.js";
 import { call } from "../docker/engine-api.js";
 import { demultiplex } from "../docker/exec.js";
+import { engineHonoursStartInterval, probeDuringStartPeriod, type StartProbe } from "../docker/start-interval.js";
 
 export interface Task {
   ID: string;
@@ -75,24 +76,58 @@ export class SwarmTasks {
     return { docker, containerId };
   }
 
-  /** Waits until a dependency is what its dependant asked for: started, healthy (Swarm calls a task running only once its healthcheck passed), or done with 0. */
-  async awaitCondition(serviceId: string, name: string, condition: ServiceSpec["dependsOn"][number]["condition"], deadline: number): Promise<void> {
+  /**
+   * Waits until a dependency is what its dependant asked for: started, healthy (Swarm calls a task running only once
+   * its healthcheck passed), or done with 0. `startProbe`: where the task's node ignores start_interval, the
+   * controller runs the check itself while the task is starting, through that node's API (start-interval.ts).
+   */
+  async awaitCondition(serviceId: string, name: string, condition: ServiceSpec["dependsOn"][number]["condition"], deadline: number, startProbe?: StartProbe): Promise<void> {
     let last = "no task yet";
-    while (systemScheduler.now() < deadline) {
-      const task = await this.currentTask(serviceId);
-      const state = task?.Status.State;
-      if (task) last = `${state}${task.Status.Err ? `: ${task.Status.Err}` : ""}`;
-      if (condition === "service_completed_successfully") {
-        if (state === "complete") return;
-        if (state === "failed" || state === "rejected") throw new Error(`service ${name} ended with ${last}${await this.tailOf(serviceId)}`);
-      } else if (state === "running" || (condition === "service_started" && state === "complete")) {
-        return;
-      } else if (task && GIVEN_UP.has(state ?? "") && /no such image|not found|manifest unknown|no suitable node|pull access denied/i.test(task.Status.Err ?? "")) {
-        throw new Error(`service ${name} could not start on the swarm (${last})`);
+    const probing = new AbortController();
+    let probe: { container: string; healthy: boolean } | undefined;
+    try {
+      while (systemScheduler.now() < deadline) {
+        const task = await this.currentTask(serviceId);
+        const state = task?.Status.State;
+        if (task) last = `${state}${task.Status.Err ? `: ${task.Status.Err}` : ""}`;
+        if (condition === "service_healthy" && startProbe && state === "starting" && task) {
+          const container = task.Status.ContainerStatus?.ContainerID;
+          if (probe?.healthy && probe.container === container) return;
+          if (container && probe?.container !== container) probe = this.probeWhileStarting(task, container, startProbe, probing.signal);
+        }
+        if (await this.conditionMet(condition, state, last, name, serviceId, task)) return;
+        await systemScheduler.sleep(200);
       }
-      await systemScheduler.sleep(200);
+    } finally {
+      probing.abort();
     }
     throw new Error(`service ${name} was not ${condition === "service_healthy" ? "healthy" : condition === "service_started" ? "started" : "done"} within the app's readiness timeout (last task: ${last})${await this.tailOf(serviceId)}`);
+  }
+
+  /** Starts the start-period probe of a starting task's container on its node; `healthy` turns true on its first pass. */
+  private probeWhileStarting(task: Task, container: string, startProbe: StartProbe, signal: AbortSignal): { container: string; healthy: boolean } {
+    const probe = { container, healthy: false };
+    void (async () => {
+      const address = task.NodeID ? await this.addressOf(task.NodeID) : undefined;
+      const docker = address ? await this.dockerOf(address) : undefined;
+      // A node whose API is not configured: Swarm's own checks decide, at their interval.
+      if (!docker || (await engineHonoursStartInterval(docker))) return;
+      probe.healthy = await probeDuringStartPeriod(docker, container, startProbe, signal);
+    })().catch(() => undefined);
+    return probe;
+  }
+
+  /** Whether a task's state is what the condition asks for; throws when it never will be. */
+  private async conditionMet(condition: ServiceSpec["dependsOn"][number]["condition"], state: string | undefined, last: string, name: string, serviceId: string, task: Task | undefined): Promise<boolean> {
+    if (condition === "service_completed_successfully") {
+      if (state === "complete") return true;
+      if (state === "failed" || state === "rejected") throw new Error(`service ${name} ended with ${last}${await this.tailOf(serviceId)}`);
+    } else if (state === "running" || (condition === "service_started" && state === "complete")) {
+      return true;
+    } else if (task && GIVEN_UP.has(state ?? "") && /no such image|not found|manifest unknown|no suitable node|pull access denied/i.test(task.Status.Err ?? "")) {
+      throw new Error(`service ${name} could not start on the swarm (${last})`);
+    }
+    return false;
   }
 
   /** The node Swarm put a service's task on (where its volumes now live). */

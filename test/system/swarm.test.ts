@@ -12,6 +12,7 @@ import { SAMPLE_IMAGE } from "../../src/docker/sample-image.js";
 import { silentLogger } from "../../src/logger.js";
 import { nodeDockers, swarmNodes } from "../../src/swarm/nodes.js";
 import { SwarmRuntime } from "../../src/swarm/runtime.js";
+import { apiAtLeast } from "../../src/docker/start-interval.js";
 import { PACKAGE_ROOT } from "../../src/nginx/render.js";
 import { startLoad } from "../support/load.js";
 import { CountingScheduler } from "../support/scheduler.js";
@@ -326,6 +327,38 @@ describe("demos on a 3-node swarm", () => {
     expect(await objects("tryshop-2")).toEqual({ services: 0, networks: [], volumes: [] });
     expect(await objects("demo-launcher.id=heal")).toEqual({ services: 0, networks: [], volumes: [] });
   }, 240_000);
+
+  it("starts a dependant on the controller's probe at start_interval where the nodes ignore it, while Swarm's own first check is an hour away", async () => {
+    const runtime = new SwarmRuntime(swarm.manager.docker, { registry: REGISTRY, constraints: [], startTimeoutMs: 90_000, ports: stack.config.ports, nodeDockers: await nodeDockers(stack.config) });
+    const namespace = "swprobe";
+    const health = { test: ["CMD", "wget", "-q", "-O", "/dev/null", "http://127.0.0.1:8080/health.txt"], intervalMs: 3_600_000, startPeriodMs: 60_000, startIntervalMs: 300, retries: 3 };
+    const base = { env: {}, listens: [8080], labels: {}, limits: {}, restart: "no" as const, aliases: [], capAdd: [], capDrop: [], init: true, mounts: [] };
+    const environment = {
+      spec: {
+        services: [
+          { ...base, name: "db", image: SAMPLE_IMAGE, healthcheck: health, dependsOn: [] },
+          { ...base, name: "web", image: SAMPLE_IMAGE, dependsOn: [{ service: "db", condition: "service_healthy" as const }] },
+        ],
+        volumes: [],
+        routes: [{ service: "web", port: 8080 }],
+      },
+      projectRoot: os.tmpdir(),
+      startTimeoutMs: 90_000,
+    };
+    const honoured = apiAtLeast((await swarm.manager.docker.version()).ApiVersion, [1, 44]);
+    const started = await runtime.createAndStart({ demoId: "probed", instanceId: "probed-1", namespace, image: SAMPLE_IMAGE, containerPort: 8080, env: {}, memoryBytes: 64 * 1024 ** 2, cpus: 0.5, pids: 64, environment,
+      labels: { "demo-launcher.namespace": namespace, "demo-launcher.id": "probed", "demo-launcher.instance": "probed-1", "demo-launcher.kind": "visitor" } });
+    try {
+      expect((await fetch(`http://${started.endpoint}/`)).status).toBe(200);
+      // Swarm calls db's task running only once its own check passed: on an engine that ignores start_interval that is
+      // an hour away, so web runs on the controller's probe alone.
+      const [db] = (await swarm.manager.docker.listServices({ filters: { label: [`demo-launcher.namespace=${namespace}`, "demo-launcher.service=db"] } })) as Array<{ ID: string }>;
+      const [task] = (await swarm.manager.docker.listTasks({ filters: { service: [db!.ID], "desired-state": ["running"] } })) as Array<{ Status: { State: string } }>;
+      expect(task!.Status.State).toBe(honoured ? "running" : "starting");
+    } finally {
+      await runtime.remove(started.containerId);
+    }
+  }, 120_000);
 
   it("builds a Compose repository's preview on the manager and runs its services on the swarm; a push rebuilds web only and db keeps its rows", async () => {
     const label = branchLabel("shoprev", "main");
