@@ -68,8 +68,10 @@ export async function probeDuringStartPeriod(docker: Docker, containerId: string
     // A container that stopped (or went away) is told by Docker's events to the caller, with its reason.
     if (!result || !(await container.inspect().then((now) => now.State.Running, () => false))) return false;
     await new Promise<void>((resolve) => {
-      const cancel = systemScheduler.after(probe.startIntervalMs, resolve, { keepAlive: true });
-      signal.addEventListener("abort", () => (cancel(), resolve()), { once: true });
+      // One listener at a time: a slow start runs hundreds of probes, each would leave its own on the signal.
+      const stop = () => (cancel(), resolve());
+      const cancel = systemScheduler.after(probe.startIntervalMs, () => (signal.removeEventListener("abort", stop), resolve()), { keepAlive: true });
+      signal.addEventListener("abort", stop, { once: true });
     });
   }
   return false;

@@ -19,16 +19,21 @@ describe("restart safety (real controller process, real Docker, real nginx)", ()
 
   /** The containers created ahead for `ahead` (created, never started), by id. */
   const stock = async () => (await namespaceContainers(stack.docker, stack.namespace)).filter((info) => info.Labels["demo-launcher.prepared"] === "true" && info.State === "created");
+  /**
+   * Two made and held by the controller: Docker lists a container from its create on, the controller hands it to a
+   * launch only once the making is done (a launch in between is a cold one: CI saw one start another container).
+   */
+  const stockOfTwo = async () => JSON.parse((await stack.api("GET", "/api/status")).body).prepared.ahead.ready === 2 && (await stock()).length === 2;
 
   it("loses nothing when the controller is killed with SIGKILL in the middle of launches", async () => {
     // Two containers created ahead; a launch of that app starts one of them (the same container, its demo's id).
-    await waitFor("two containers created ahead", async () => (await stock()).length === 2, 30_000, 100);
+    await waitFor("two containers created ahead", stockOfTwo, 30_000, 100);
     const aheadIds = (await stock()).map((info) => info.Id);
     const ahead = await launchAndWait(stack, "ahead");
     const aheadContainer = (await namespaceContainers(stack.docker, stack.namespace)).find((info) => info.Labels["demo-launcher.id"] === ahead.id)!;
     expect(aheadIds).toContain(aheadContainer.Id);
     expect(aheadContainer.State).toBe("running");
-    await waitFor("the stock to be made up again", async () => (await stock()).length === 2, 30_000, 100);
+    await waitFor("the stock to be made up again", stockOfTwo, 30_000, 100);
     const stockBefore = (await stock()).map((info) => info.Id).sort();
     const ready = [await launchAndWait(stack, "hello"), await launchAndWait(stack, "hello"), ahead];
     const brief = await launchAndWait(stack, "brief");
