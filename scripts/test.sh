@@ -27,7 +27,8 @@ summary=()
 # checkout's and the last release's side by side, compressed fast (--fast: the same files; `npm run package:deb`
 # makes the xz one).
 # With DEMO_LAUNCHER_TEST_NODE_MAJORS (say "22 24", as .ci/run sets it), the unit and http tiers then run again on
-# those Node.js releases (`npm run test:node`), in the same background line at the same priority: the system files
+# those Node.js releases (`npm run test:node`, one after the other, with the slow tiers' timeouts), in the same
+# background line at the same priority: the system files
 # after the package tier leave the machine idle 25-68 % of their time (waiting on timers of their scenarios: a
 # demo's expiry, an idle stop), and these tiers keep no clock (fakes, manual time).
 package_log="$(mktemp)"
@@ -76,8 +77,10 @@ done
 package_ok=0
 wait "$package_pid" || package_ok=$?
 cat "$package_log" >&2
-summary+=("$(grep -o 'package tier [0-9]* s' "$package_log" | sed 's/ tier/ (beside system)/' || true)")
-summary+=("$(grep -o 'Node.js [0-9 ]* tiers [0-9]* s' "$package_log" | sed 's/ tiers/ unit+http (beside system)/' || true)")
+while IFS= read -r line; do summary+=("$line"); done < <(
+  grep -o 'package tier [0-9]* s' "$package_log" | sed 's/ tier/ (beside system)/'
+  grep -o 'Node.js [0-9 ]* tiers [0-9]* s' "$package_log" | sed 's/ tiers/ unit+http (beside system)/'
+)
 rm -f "$package_log"
 if [ "$package_ok" != 0 ]; then echo "test: the package tier or the Node.js ${DEMO_LAUNCHER_TEST_NODE_MAJORS:-} tiers beside it failed" >&2; exit 1; fi
 echo "test: tiers passed: ${summary[*]}" >&2
