@@ -24,8 +24,10 @@ export async function awaitCondition(docker: Docker, containerId: string, servic
   const probing = new AbortController();
   try {
     const emulate = startProbe !== undefined && !(await engineHonoursStartInterval(docker));
-    // Never resolves when it finds nothing: Docker's own status (by the events below) decides then.
-    const probedHealthy = emulate ? probeDuringStartPeriod(docker, containerId, startProbe, probing.signal).catch(() => false).then((healthy) => (healthy ? PROBED_HEALTHY : new Promise<never>(() => {}))) : new Promise<never>(() => {});
+    // Never resolves when it finds nothing: Docker's own status (by the events below) decides then. One per wait
+    // (races leave their reactions on it).
+    const never = new Promise<never>(() => {});
+    const probedHealthy = emulate ? probeDuringStartPeriod(docker, containerId, startProbe, probing.signal).catch(() => false).then((healthy) => (healthy ? PROBED_HEALTHY : never)) : never;
     const changed = new Promise<string>((resolve, reject) => {
       events.on("data", (chunk: Buffer) => {
         for (const line of chunk.toString("utf8").split("\n").filter(Boolean)) {

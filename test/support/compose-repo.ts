@@ -19,6 +19,9 @@ const WEB_SERVICE = `  web:
       db: { condition: service_healthy }
 `;
 
+/** Docker's checks of db every 2 s, the controller's every 300 ms while db starts (start_interval; see compose-project.ts). */
+const DB_CHECK_TIMING = "      interval: 2s\n      start_period: 1m\n      start_interval: 300ms\n";
+
 export const COMPOSE_REPO_FILE = `
 services:
 ${WEB_SERVICE}  db:
@@ -27,11 +30,7 @@ ${WEB_SERVICE}  db:
     volumes: [rows:/rows]
     healthcheck:
       test: ["CMD", "wget", "-q", "-O", "/dev/null", "http://127.0.0.1:8080/greeting.txt"]
-      # Docker's checks every 2 s, the controller's every 300 ms while db starts (start_interval; see compose-project.ts).
-      interval: 2s
-      start_period: 1m
-      start_interval: 300ms
-      retries: 100
+${DB_CHECK_TIMING}      retries: 100
 volumes:
   rows:
 `;
@@ -78,11 +77,7 @@ ${WEB_SERVICE}  db:
     volumes: [pgdata:/var/lib/postgresql/data]
     healthcheck:
       test: ["CMD", "pg_isready", "-h", "127.0.0.1", "-U", "tasks", "-d", "tasks"]
-      # Docker's checks every 2 s, the controller's every 300 ms while db starts (start_interval; see compose-project.ts).
-      interval: 2s
-      start_period: 1m
-      start_interval: 300ms
-      retries: 200
+${DB_CHECK_TIMING}      retries: 200
 volumes:
   pgdata:
 `);

@@ -7,6 +7,17 @@ const prepared = { hello: { ...app, prepared: 2 } };
 const states = (env: ReturnType<typeof setup>) => [...env.runtime.containers.values()].map((container) => container.state);
 
 describe("containers created ahead", () => {
+  it("are told the demo they will serve, but no end of a time box that starts only at the launch (nor the app's word for it)", async () => {
+    const env = setup({ apps: { hello: { ...app, prepared: 1, env: { MODE: "demo", DEMO_EXPIRES_AT: "2000-01-01T00:00:00.000Z" } } }, publicOrigin: (host) => `https://${host}` });
+    await env.engine.start();
+    await env.scheduler.settle();
+    const [container] = [...env.runtime.containers.values()];
+    const id = container!.labels["demo-launcher.id"]!;
+    const { demo } = await env.engine.launch("hello", "client-a");
+    expect(demo.id).toBe(id);
+    expect(container!.spec!.env).toEqual({ MODE: "demo", DEMO_URL: `https://${demo.host}/`, DEMO_HOST: demo.host, DEMO_ID: id, DEMO_KIND: "visitor", DEMO_FIRST_RUN: "1" });
+  });
+
   it("are created, not started, and routed behind the starting gate; a launch starts one without a create or a routes write", async () => {
     const env = setup({ apps: prepared });
     await env.engine.start();

@@ -1,5 +1,5 @@
 // One instance's life: create it through the runtime (waiting out Docker outages), wait until it answers, start it again.
-import { demoEnvironment } from "../demos/demo-env.js";
+import { containerEnvironment } from "../demos/demo-env.js";
 import type { EnvironmentSpec, EnvironmentTemplate } from "../environments/environment-spec.js";
 import { hardeningOf, type AppSpec as AppConfig } from "../app-spec.js";
 import type { Ports } from "../context.js";
@@ -56,7 +56,7 @@ export async function createInstance(ctx: Ports<"closed" | "creating" | "now" | 
     for (;;) {
       if (!stillWanted() || ctx.shuttingDown) return undefined;
       try {
-        const env = { ...app.env, ...demoEnvironment(demo, `${ctx.options.publicOrigin?.(demo.host) ?? `http://${demo.host}`}/`, generation === 1) };
+        const env = containerEnvironment(app.env, demo, `${ctx.options.publicOrigin?.(demo.host) ?? `http://${demo.host}`}/`, generation === 1);
         const environment = app.environment ? { ...(await renderEnvironment(app.environment, env, app.readiness.timeout)), ...(demo.kind === "shared" ? { isolated: true } : {}) } : undefined;
         for (const [service, serviceImage] of environment ? environmentImages(environment.spec) : [["", image] as const]) {
           if (await runtime.imageExists(serviceImage)) continue;
