@@ -50,21 +50,23 @@ describe("a preview in a real browser", () => {
   it("shows the build's log growing, lands on the app, and follows a push with no failed request", async () => {
     const page = await browser.newPage();
     const branchHost = `${branchLabel(SOURCE, BRANCH)}.demo.localhost`;
+    // Every change of the build log's text, as the page makes it (a DOM observer in each document the tab loads,
+    // reporting here): the log grows while the page is open (server-sent events), then the page turns into the app.
+    const lengths = new Set<number>();
+    await page.exposeFunction("reportBuildLogLength", (length: number) => lengths.add(length));
+    await page.addInitScript(() => {
+      const report = (window as unknown as { reportBuildLogLength: (length: number) => void }).reportBuildLogLength;
+      let last = -1;
+      new MutationObserver(() => {
+        const length = document.querySelector("[data-build-log]")?.textContent?.length ?? -1;
+        if (length >= 0 && length !== last) report((last = length));
+      }).observe(document, { childList: true, subtree: true, characterData: true });
+    });
     await page.goto(`http://demo.localhost:${stack.nginxPort}/preview?source=${SOURCE}&branch=${encodeURIComponent(BRANCH)}`);
     expect(new URL(page.url()).host).toBe(`${branchHost}:${stack.nginxPort}`);
     await page.waitForSelector("[data-build-log]");
-    // The log grows while the page is open (server-sent events), then the page turns into the app by itself.
-    const lengths = new Set<number>();
-    const sampler = setInterval(() => {
-      void page
-        .locator("[data-build-log]")
-        .textContent({ timeout: 200 })
-        .then((text) => lengths.add(text?.length ?? 0))
-        .catch(() => {});
-    }, 50);
     await screenshot(page, "preview-building");
     await page.waitForSelector("h1#message");
-    clearInterval(sampler);
     expect(await page.textContent("h1#message")).toBe("Hello from node-app");
     expect([...lengths].filter((length) => length > 0).length).toBeGreaterThan(1);
 
