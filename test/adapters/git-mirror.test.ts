@@ -56,7 +56,7 @@ describe("git mirrors for previews (real git)", () => {
     await push("feature/login", "a/b");
     daemonPort = await freePort();
     daemon = execa("git", ["daemon", "--reuseaddr", "--export-all", "--listen=127.0.0.1", `--port=${daemonPort}`, `--base-path=${path.join(root, "served")}`, path.join(root, "served")], { reject: false });
-    await waitFor("git daemon to answer", async () => (await execa("git", ["ls-remote", `git://127.0.0.1:${daemonPort}/web.git`], { reject: false })).exitCode === 0, 10_000);
+    await waitFor("git daemon to answer", async () => (await execa("git", ["ls-remote", `git://127.0.0.1:${daemonPort}/web.git`], { reject: false })).exitCode === 0, 30_000);
   });
   afterAll(async () => {
     daemon?.kill();

@@ -114,7 +114,7 @@ describe("a wildcard by ACME DNS-01, served and renewed by nginx (Pebble, BIND)"
     expect(check.ok).toBe("warn");
     expect(check.detail).toContain(`renewal failing (${report.failures} in a row, next try ${report.nextRenewalAt}): the certificate for`);
     // The status file the CLI reads is written after each change.
-    await waitFor("the status file to hold the failure", async () => (await readTlsReport(stack.config.stateDir))?.failures === report.failures || undefined, 10_000, 20);
+    await waitFor("the status file to hold the failure", async () => (await readTlsReport(stack.config.stateDir))?.failures === report.failures || undefined, 30_000, 20);
     const { out, output } = capturedLines();
     expect(await runTlsStatus(stack.config, {}, output)).toBe(0);
     expect(out.join("\n")).toContain(`*.${bind.zone}`);

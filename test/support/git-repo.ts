@@ -51,7 +51,7 @@ export async function serveWithGitDaemon(work: WorkRepo, baseDir: string, port?:
   port ??= await freePort();
   const daemon: ResultPromise = execa("git", ["daemon", "--reuseaddr", "--export-all", "--listen=127.0.0.1", `--port=${port}`, `--base-path=${base}`, base], { reject: false, stdin: "ignore" });
   const url = `git://127.0.0.1:${port}/app.git`;
-  await waitFor("git daemon to answer", async () => (await execa("git", ["ls-remote", url], { reject: false })).exitCode === 0, 10_000, 100);
+  await waitFor("git daemon to answer", async () => (await execa("git", ["ls-remote", url], { reject: false })).exitCode === 0, 30_000, 100);
   return {
     url,
     bare,

@@ -66,7 +66,7 @@ describe("admin actions (real controller process)", () => {
     expect(cli.stdout).toMatch(new RegExp(`^extended ${demo.id}: \\d+m( \\d+s)? left`));
     const stopped = await execa("node", [CLI, "--config", stack.configFile, "stop", demo.id], { reject: false, all: true });
     expect(stopped.stdout.trim()).toBe(`stopped ${demo.id}`);
-    await waitFor("the stopped demo's host to say so", async () => (await stack.viaNginx(demo.host, "/")).status === 410, 10_000);
+    await waitFor("the stopped demo's host to say so", async () => (await stack.viaNginx(demo.host, "/")).status === 410, 30_000);
   });
 
   it("never writes the token to its log", async () => {

@@ -96,7 +96,7 @@ describe("CLI against a running controller (real Docker, real nginx)", () => {
 
     const stopped = await run(["--config", stack.configFile, "stop", view.id]);
     expect(stopped.stdout.trim()).toBe(`stopped ${view.id}`);
-    await waitFor("its host to say stopped", async () => (await stack.viaNginx(view.host, "/")).body.includes("This demo was stopped"), 10_000);
+    await waitFor("its host to say stopped", async () => (await stack.viaNginx(view.host, "/")).body.includes("This demo was stopped"), 30_000);
 
     const again = await run(["--config", stack.configFile, "stop", view.id]);
     expect(again.exitCode).toBe(1);

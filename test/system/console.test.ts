@@ -51,13 +51,13 @@ describe("the console through nginx", () => {
     expect(response.statusCode).toBe(200);
     expect(response.headers["content-type"]).toMatch(/^text\/event-stream/);
     response.on("data", (chunk: Buffer) => events.push(chunk.toString()));
-    await waitFor("the first state", async () => events.join("").includes("event: state"), 5000);
+    await waitFor("the first state", async () => events.join("").includes("event: state"), 30_000);
     const launched = await stack.viaNginx(apex, "/api/demos", { method: "POST", headers: { "content-type": "application/json", authorization: `Bearer ${TOKEN}` }, body: JSON.stringify({ app: "hello" }) });
     expect(launched.status).toBe(201);
     const { id } = JSON.parse(launched.body);
-    await waitFor(`demo ${id} in the stream`, async () => events.join("").includes(`"id":"${id}"`), 10_000);
+    await waitFor(`demo ${id} in the stream`, async () => events.join("").includes(`"id":"${id}"`), 30_000);
     // The session (3s) ends: the stream says so and closes.
-    await waitFor("the stream to end with the session", async () => response.readableEnded || events.join("").includes("event: signed-out"), 8000);
+    await waitFor("the stream to end with the session", async () => response.readableEnded || events.join("").includes("event: signed-out"), 30_000);
     req.destroy();
   });
 });

@@ -84,7 +84,7 @@ describe("a Compose app as visitors' demos", () => {
     await waitFor("the keeper to note the pulled image", async () => {
       const saved = JSON.parse((await readFile(path.join(stack.config.stateDir, "preview-images.json"), "utf8").catch(() => "{}")) || "{}") as { pulled?: Record<string, number> };
       return saved.pulled?.[pulledImage] !== undefined;
-    }, 10_000, 100);
+    }, 30_000, 100);
     const ghost = await launchAndWait(stack, "ghost", "failed", 90_000);
     expect(ghost.reason).toMatch(new RegExp(`^the image ${registry.address}/nobody/nothing:1 is not in ${registry.address} \\(.*manifest unknown\\) \\(service db\\)$`));
   });

@@ -55,7 +55,7 @@ describe("launch failures (real Docker, real nginx)", () => {
   it("reports a crash at start with the reason and removes the container", async () => {
     const failed = await launchAndWait(stack, "crash", "failed");
     expect(failed.reason).toBe("the app stopped while starting: it exited with code 3");
-    await waitFor("its container to be removed", async () => !(await namespaceContainers(stack.docker, stack.namespace)).some((info) => info.Labels["demo-launcher.id"] === failed.id), 5_000);
+    await waitFor("its container to be removed", async () => !(await namespaceContainers(stack.docker, stack.namespace)).some((info) => info.Labels["demo-launcher.id"] === failed.id), 30_000);
     const page = await stack.viaNginx(failed.host, "/");
     expect(page.status).toBe(410);
     expect(page.body).toContain("This demo could not start");
@@ -71,7 +71,7 @@ describe("launch failures (real Docker, real nginx)", () => {
     const page = await waitFor("its host to say the app stopped", async () => {
       const answer = await stack.viaNginx(ready.host, "/");
       return answer.status === 410 ? answer : undefined;
-    }, 10_000, 20);
+    }, 30_000, 20);
     expect(page.body).toContain("stopped unexpectedly");
     const view = JSON.parse((await stack.api("GET", `/api/demos/${ready.id}`)).body);
     expect(view).toMatchObject({ status: "failed", reason: "the app stopped unexpectedly" });
@@ -80,7 +80,7 @@ describe("launch failures (real Docker, real nginx)", () => {
   it("fails an app that never answers within its readiness timeout", async () => {
     const failed = await launchAndWait(stack, "mute", "failed", 20_000);
     expect(failed.reason).toBe("the app did not answer on / within 3s");
-    await waitFor("its container to be removed", async () => !(await namespaceContainers(stack.docker, stack.namespace)).some((info) => info.Labels["demo-launcher.id"] === failed.id), 5_000);
+    await waitFor("its container to be removed", async () => !(await namespaceContainers(stack.docker, stack.namespace)).some((info) => info.Labels["demo-launcher.id"] === failed.id), 30_000);
   });
 
   it("fails clearly when the app's image is not on the host", async () => {

@@ -127,7 +127,7 @@ describe("GitHub pull-request previews (real git daemon, Docker and nginx)", () 
 
   it("replaces it on every push with no failed request, coalesces a burst, and never lets an older commit win", async () => {
     // Ready once nginx confirmed the route (until then old workers may still answer with the starting page).
-    await waitFor("the preview to be ready", async () => (JSON.parse((await stack.api("GET", `/api/demos/${SOURCE}-pr-1`)).body) as { status: string }).status === "ready", 10_000, 50);
+    await waitFor("the preview to be ready", async () => (JSON.parse((await stack.api("GET", `/api/demos/${SOURCE}-pr-1`)).body) as { status: string }).status === "ready", 30_000, 50);
     const load = startLoad(stack.nginxPort, host(1), { pauseMs: 10 });
     let newest = "";
     try {
@@ -169,7 +169,7 @@ describe("GitHub pull-request previews (real git daemon, Docker and nginx)", () 
       const list = JSON.parse((await stack.api("GET", "/api/deliveries")).body) as { deliveries: Array<{ id: string; outcome: string; reason?: string }> };
       const found = list.deliveries.find((delivery) => delivery.id === untrusted.id);
       return found?.outcome === "ignored" && /label safe/.test(found.reason ?? "");
-    }, 10_000, 100);
+    }, 30_000, 100);
     expect((await builds()).some((build) => build.host === `${SOURCE}-pr-3`)).toBe(false);
     await waitFor("the refusal's status", async () => statuses(commit).some((status) => status.state === "error" && /label safe/.test(status.description)), 15_000, 100);
     await event("reopened", 3, commit, { fork: true, labels: ["safe"] });
@@ -339,6 +339,6 @@ describe("GitHub pull-request previews (real git daemon, Docker and nginx)", () 
     // The note says so and why, without the screenshots, which went with the preview.
     await waitFor("the note to say the preview was removed", async () => [...gitlab.notes.values()][0]!.body.includes("**Preview** removed: its merge request was closed"), 15_000, 100);
     expect([...gitlab.notes.values()][0]!.body).not.toContain("**Screenshots**");
-    await waitFor("the screenshots to be gone", async () => !(await stat(path.join(stack.dir, "state", "screens", `${SOURCE}l-mr-4`)).then(() => true, () => false)), 10_000, 100);
+    await waitFor("the screenshots to be gone", async () => !(await stat(path.join(stack.dir, "state", "screens", `${SOURCE}l-mr-4`)).then(() => true, () => false)), 30_000, 100);
   });
 });

@@ -112,7 +112,7 @@ describe("preview pages and the entry URL (real git, Docker and nginx)", () => {
     await waitFor("its container to stop", async () => {
       const containers = await stack.docker.listContainers({ all: true, filters: { label: [`demo-launcher.id=${label}`] } });
       return containers.length === 1 && containers[0]!.State === "exited";
-    }, 10_000, 200);
+    }, 30_000, 200);
 
     const waking = await stack.viaNginx(host(label), "/", { headers: HTML });
     expect(waking.status).toBe(503);

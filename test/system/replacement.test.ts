@@ -59,7 +59,7 @@ describe("replacement", () => {
     expect(new Set(load.answers.map((answer) => answer.body.trim()))).toEqual(new Set(["version v1", "version v2"]));
     expect(switches).toHaveLength(10);
     // The old instances are drained and removed: one container serves the demo.
-    await waitFor("the last old instance to be removed", async () => (await namespaceContainers(stack!.docker, stack!.namespace)).length === 1, 10_000);
+    await waitFor("the last old instance to be removed", async () => (await namespaceContainers(stack!.docker, stack!.namespace)).length === 1, 30_000);
     const view = JSON.parse((await stack.api("GET", `/api/demos/${demo.id}`)).body) as ReplacementView;
     expect(view.instances).toMatchObject([{ generation: 11, image: versionedTag("v1"), health: "healthy" }]);
   });

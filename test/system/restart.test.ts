@@ -60,7 +60,7 @@ describe("restart safety (real controller process, real Docker, real nginx)", ()
     expect((await stack.viaNginx(ready[0]!.host, "/")).body).toContain("<li>still here</li>");
 
     // The overdue demo is reaped and its host says expired.
-    await waitFor("the overdue demo to be reaped", async () => (await stack.viaNginx(brief.host, "/")).status === 410, 10_000);
+    await waitFor("the overdue demo to be reaped", async () => (await stack.viaNginx(brief.host, "/")).status === 410, 30_000);
 
     // Every launch that was in flight ends ready or was removed: nothing half-made remains.
     const settled = await waitFor("in-flight launches to settle", async () => {

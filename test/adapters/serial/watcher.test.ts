@@ -26,7 +26,7 @@ describe("nginx watcher (real nginx)", () => {
     // The controller puts its routes back within its 5 s re-assertion; the watcher must see the new directory.
     await waitFor("the routes file to be back", async () => (await readFile(routesFile, "utf8").catch(() => "")).includes(demo.host), 15_000);
     const next = await launchAndWait(stack, "hello");
-    const served = await waitFor("the next demo to be served", async () => (await stack.viaNginx(next.host, "/")).body.includes("Hello guestbook"), 8000);
+    const served = await waitFor("the next demo to be served", async () => (await stack.viaNginx(next.host, "/")).body.includes("Hello guestbook"), 30_000);
     expect(served).toBe(true);
     expect((await stack.viaNginx(demo.host, "/")).body).toContain("Hello guestbook");
     await stack.api("DELETE", `/api/demos/${next.id}`);
@@ -48,7 +48,7 @@ describe("nginx watcher (real nginx)", () => {
     }, 10_000);
     expect(status.lastError!.message).toMatch(/failed `.*nginx -t/);
     expect(status.reloads).toBe(reloadsBefore);
-    await waitFor("the last good file to be back", async () => (await readFile(routesFile, "utf8")) === good, 5_000);
+    await waitFor("the last good file to be back", async () => (await readFile(routesFile, "utf8")) === good, 30_000);
 
     // nginx never saw the broken file and still serves the demo.
     expect((await stack.viaNginx(demo.host, "/")).body).toContain("Hello guestbook");
