@@ -247,11 +247,16 @@ export class SwarmEnvironments {
 /** The listing status of a service scaled to no replica (stopped by a replacement, or an idle preview). */
 const SCALED_DOWN = "scaled down";
 
-/** A service in the terms of a container listing: the one-host bookkeeping of members reads these fields. */
+/**
+ * A service in the terms of a container listing: the one-host bookkeeping of members reads these fields. Swarm's
+ * `starting` (its container runs, its healthcheck has not passed yet) is what one host lists as running with
+ * "health: starting": a member the controller's start probe already found healthy is kept by a replacement then.
+ */
 function asInfo(service: SwarmService, task: Task | undefined): Docker.ContainerInfo {
   const scaledDown = service.Spec.Mode?.Replicated?.Replicas === 0;
-  const state = scaledDown ? "exited" : task?.Status.State === "running" ? "running" : task?.Status.State === "complete" ? "exited" : "created";
-  const healthy = state === "running" && (service.Spec.TaskTemplate?.ContainerSpec?.Healthcheck?.Test?.[0] ?? "NONE") !== "NONE";
-  const status = scaledDown ? SCALED_DOWN : task?.Status.State === "complete" ? "Exited (0)" : healthy ? "healthy" : state;
+  const taskState = task?.Status.State;
+  const state = scaledDown ? "exited" : taskState === "running" || taskState === "starting" ? "running" : taskState === "complete" ? "exited" : "created";
+  const healthy = taskState === "running" && (service.Spec.TaskTemplate?.ContainerSpec?.Healthcheck?.Test?.[0] ?? "NONE") !== "NONE";
+  const status = scaledDown ? SCALED_DOWN : taskState === "complete" ? "Exited (0)" : healthy ? "healthy" : taskState === "starting" ? "health: starting" : state;
   return { Id: service.ID, Names: [`/${service.Spec.Name}`], Labels: service.Spec.Labels ?? {}, Created: Date.parse(service.CreatedAt) / 1000, State: state, Status: status } as unknown as Docker.ContainerInfo;
 }
