@@ -10,6 +10,8 @@ import { cappedLimit, type EnvironmentTemplate } from "../core/environments/envi
 
 /** Values that stand in for a demo's own while the file is checked at start (a `${DEMO_ID:?}` must not fail there). */
 const CHECK_VALUES: Record<string, string> = Object.fromEntries(DEMO_VARIABLES.map((name) => [name, `checking-${name.toLowerCase()}`]));
+/** What a warm pool's environment is read with: made before its visitor comes, it has no end of a time box yet. */
+const { DEMO_EXPIRES_AT: _unknownAhead, ...CHECK_VALUES_AHEAD } = CHECK_VALUES;
 
 /**
  * Reads every app's Compose file and gives the app its routed service's image and port and a template that reads
@@ -28,6 +30,11 @@ export async function prepareEnvironments(config: Config): Promise<Config> {
     const checked = await template.render({ ...app.env, ...CHECK_VALUES });
     if (!checked.ok) {
       for (const problem of checked.problems) problems.push({ key: `apps.${name}.compose`, message: problem });
+      continue;
+    }
+    const ahead = app.pool > 0 ? await template.render({ ...app.env, ...CHECK_VALUES_AHEAD }) : checked;
+    if (!ahead.ok) {
+      for (const problem of ahead.problems) problems.push({ key: `apps.${name}.pool`, message: `${problem} (a warm pool's environments are made before their visitor comes, when DEMO_EXPIRES_AT is not known: write \${DEMO_EXPIRES_AT:-} or keep no pool)` });
       continue;
     }
     const names = checked.environment.services.map((service) => service.name);
