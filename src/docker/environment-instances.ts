@@ -5,6 +5,7 @@ import { UnknownServiceError, type EnvironmentInstance, type InstanceSpec, type 
 import { call, statusCode } from "./engine-api.js";
 import { OBJECT_LABEL, removeEnvironmentLeftovers, startEnvironment, type ServiceContainerOptions } from "./environment.js";
 import { containersOfInstance, containersOnlyOf, demoContainers, orphanMembers, ROLE_LABEL, SERVICE_LABEL } from "./environment-members.js";
+import { healthSeen } from "./start-interval.js";
 
 interface Owner {
   namespace: string;
@@ -124,7 +125,7 @@ export class EnvironmentInstances {
         return {
           service: info.Labels?.[SERVICE_LABEL] ?? "?",
           state: info.State as RuntimeState,
-          ...(health ? { health: health === "health: starting" ? ("starting" as const) : (health as "healthy" | "unhealthy") } : {}),
+          ...(health ? { health: healthSeen(info.Id, health === "health: starting" ? "starting" : (health as "healthy" | "unhealthy")) } : {}),
           routed: info.Labels?.[ROLE_LABEL] === "routed",
         };
       })

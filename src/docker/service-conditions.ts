@@ -4,7 +4,7 @@ import type { ServiceSpec } from "../core/environments/environment-spec.js";
 import { systemScheduler } from "../clock/system-scheduler.js";
 import { call } from "./engine-api.js";
 import { demultiplex } from "./exec.js";
-import { engineHonoursStartInterval, probeDuringStartPeriod, type StartProbe } from "./start-interval.js";
+import { engineHonoursStartInterval, noteProbedHealthy, probeDuringStartPeriod, type StartProbe } from "./start-interval.js";
 
 /**
  * Waits until a dependency is what its dependant asked for: started (already), healthy, or exited with 0. `startProbe`:
@@ -46,7 +46,10 @@ export async function awaitCondition(docker: Docker, containerId: string, servic
       // Exited first: Docker calls a stopped container unhealthy too, and its own last lines say more.
       if (!info.State.Running) throw new Error(`service ${service} exited with code ${info.State.ExitCode} before it was healthy${await tailOf(container)}`);
       if (health.Status === "unhealthy") throw new Error(`service ${service} is unhealthy: ${health.Log?.at(-1)?.Output.trim().slice(0, 300) || "its healthcheck said nothing"}`);
-      if ((await bounded(Promise.race([changed, probedHealthy]), left(), `service ${service} was not healthy within the app's readiness timeout`)) === PROBED_HEALTHY) return;
+      if ((await bounded(Promise.race([changed, probedHealthy]), left(), `service ${service} was not healthy within the app's readiness timeout`)) === PROBED_HEALTHY) {
+        noteProbedHealthy(containerId);
+        return;
+      }
     }
   } finally {
     probing.abort();

@@ -24,6 +24,25 @@ export function engineHonoursStartInterval(docker: Docker): Promise<boolean> {
   return known;
 }
 
+/** Containers the start probe found healthy (their ids), the newest last; bounded: ids of removed ones age out. */
+const probedHealthy = new Set<string>();
+const PROBED_HEALTHY_KEPT = 10_000;
+
+/** Notes that the start probe passed in this container: it counts as healthy while Docker's own status still says starting. */
+export function noteProbedHealthy(containerId: string): void {
+  probedHealthy.delete(containerId);
+  probedHealthy.add(containerId);
+  if (probedHealthy.size > PROBED_HEALTHY_KEPT) probedHealthy.delete(probedHealthy.values().next().value!);
+}
+
+/**
+ * A container's health as the controller knows it: Docker's own, but "healthy" for one Docker still calls starting
+ * whose start probe passed (Docker's first check comes only after `interval`; the console would say starting).
+ */
+export function healthSeen(containerId: string, dockerHealth: "healthy" | "unhealthy" | "starting"): "healthy" | "unhealthy" | "starting" {
+  return dockerHealth === "starting" && probedHealthy.has(containerId) ? "healthy" : dockerHealth;
+}
+
 export function apiAtLeast(apiVersion: string | undefined, [major, minor]: readonly [number, number]): boolean {
   const [have, haveMinor] = (apiVersion ?? "0.0").split(".").map(Number);
   return have! > major || (have === major && (haveMinor ?? 0) >= minor);
