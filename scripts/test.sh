@@ -28,9 +28,9 @@ summary=()
 # makes the xz one).
 # With DEMO_LAUNCHER_TEST_NODE_MAJORS (say "22 24", as .ci/run sets it), the unit and http tiers then run again on
 # those Node.js releases (`npm run test:node`, one after the other, with the slow tiers' timeouts), in the same
-# background line at the same priority: the system files
-# after the package tier leave the machine idle 25-68 % of their time (waiting on timers of their scenarios: a
-# demo's expiry, an idle stop), and these tiers keep no clock (fakes, manual time).
+# background line at the same priority: the system files after the package tier leave the machine idle 25-68 % of
+# their time (waiting on timers of their scenarios: a demo's expiry, an idle stop), and these tiers keep no clock
+# (fakes, manual time).
 package_log="$(mktemp)"
 start_package_tier() {
   (
