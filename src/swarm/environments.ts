@@ -13,7 +13,7 @@ import { createConfig, ensureOverlayNetwork, orphanedObjects, removeEnvironmentO
 import { environmentObjectLabels as objectLabelsOf } from "../docker/environment.js";
 import type { SwarmTasks, Task } from "./tasks.js";
 import type { RegistryImages } from "./registry.js";
-import { startProbeOf } from "../docker/start-interval.js";
+import { healthSeen, startProbeOf } from "../docker/start-interval.js";
 
 export interface SwarmService {
   ID: string;
@@ -250,13 +250,15 @@ const SCALED_DOWN = "scaled down";
 /**
  * A service in the terms of a container listing: the one-host bookkeeping of members reads these fields. Swarm's
  * `starting` (its container runs, its healthcheck has not passed yet) is what one host lists as running with
- * "health: starting": a member the controller's start probe already found healthy is kept by a replacement then.
+ * "health: starting" (healthy once the controller's start probe passed in its container): a replacement keeps it.
  */
 function asInfo(service: SwarmService, task: Task | undefined): Docker.ContainerInfo {
   const scaledDown = service.Spec.Mode?.Replicated?.Replicas === 0;
   const taskState = task?.Status.State;
   const state = scaledDown ? "exited" : taskState === "running" || taskState === "starting" ? "running" : taskState === "complete" ? "exited" : "created";
-  const healthy = taskState === "running" && (service.Spec.TaskTemplate?.ContainerSpec?.Healthcheck?.Test?.[0] ?? "NONE") !== "NONE";
-  const status = scaledDown ? SCALED_DOWN : taskState === "complete" ? "Exited (0)" : healthy ? "healthy" : taskState === "starting" ? "health: starting" : state;
+  const checked = (service.Spec.TaskTemplate?.ContainerSpec?.Healthcheck?.Test?.[0] ?? "NONE") !== "NONE";
+  const container = task?.Status.ContainerStatus?.ContainerID ?? "";
+  const health = taskState === "running" ? "healthy" : taskState === "starting" ? healthSeen(container, "starting") : undefined;
+  const status = scaledDown ? SCALED_DOWN : taskState === "complete" ? "Exited (0)" : checked && health === "healthy" ? "healthy" : taskState === "starting" ? "health: starting" : state;
   return { Id: service.ID, Names: [`/${service.Spec.Name}`], Labels: service.Spec.Labels ?? {}, Created: Date.parse(service.CreatedAt) / 1000, State: state, Status: status } as unknown as Docker.ContainerInfo;
 }

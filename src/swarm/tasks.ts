@@ -4,7 +4,7 @@ import type { ServiceSpec } from "../core/environments/environment-spec.js";
 import { systemScheduler } from "../clock/system-scheduler.js";
 import { call } from "../docker/engine-api.js";
 import { demultiplex } from "../docker/exec.js";
-import { engineHonoursStartInterval, probeDuringStartPeriod, type StartProbe } from "../docker/start-interval.js";
+import { engineHonoursStartInterval, noteProbedHealthy, probeDuringStartPeriod, type StartProbe } from "../docker/start-interval.js";
 
 export interface Task {
   ID: string;
@@ -92,7 +92,10 @@ export class SwarmTasks {
         if (task) last = `${state}${task.Status.Err ? `: ${task.Status.Err}` : ""}`;
         if (condition === "service_healthy" && startProbe && state === "starting" && task) {
           const container = task.Status.ContainerStatus?.ContainerID;
-          if (probe?.healthy && probe.container === container) return;
+          if (probe?.healthy && probe.container === container) {
+            noteProbedHealthy(container);
+            return;
+          }
           if (container && probe?.container !== container) probe = this.probeWhileStarting(task, container, startProbe, probing.signal);
         }
         if (await this.conditionMet(condition, state, last, name, serviceId, task)) return;
