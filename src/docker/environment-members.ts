@@ -4,7 +4,7 @@ import { readdir, readFile, stat } from "node:fs/promises";
 import path from "node:path";
 import type Docker from "dockerode";
 import { LABEL_PREFIX } from "../core/model.js";
-import { DEMO_VARIABLES } from "../core/demos/demo-env.js";
+import { isDemoVariable } from "../core/demos/demo-env.js";
 import type { MountSpec } from "../core/environments/environment-spec.js";
 import type { RunningService } from "../core/environments/keep-plan.js";
 import { call } from "./engine-api.js";
@@ -84,8 +84,7 @@ export function runningServices(containers: Docker.ContainerInfo[]): RunningServ
  */
 export async function serviceFingerprint(docker: Docker, options: Docker.ContainerCreateOptions, projectRoot: string, mounts: MountSpec[]): Promise<string> {
   const image = (await call(() => docker.getImage(options.Image!).inspect())) as { Id: string };
-  const own = new Set<string>(DEMO_VARIABLES);
-  const env = (options.Env ?? []).filter((entry) => !own.has(entry.slice(0, entry.indexOf("="))));
+  const env = (options.Env ?? []).filter((entry) => !isDemoVariable(entry));
   const labels = Object.fromEntries(Object.entries(options.Labels ?? {}).filter(([key]) => !key.startsWith(LABEL_PREFIX)));
   // Not the host port, nor the disk quota Docker may turn out not to hold (the runtime then creates without it).
   const { PortBindings: _ports, StorageOpt: _quota, ...host } = options.HostConfig ?? {};

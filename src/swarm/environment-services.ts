@@ -3,7 +3,7 @@ import { createHash } from "node:crypto";
 import { readdir, readFile, stat } from "node:fs/promises";
 import path from "node:path";
 import { LABEL_PREFIX } from "../core/model.js";
-import { DEMO_VARIABLES } from "../core/demos/demo-env.js";
+import { isDemoVariable } from "../core/demos/demo-env.js";
 import type { EnvironmentInstance, InstanceSpec } from "../core/runtime.js";
 import { cappedLimit, type ServiceSpec } from "../core/environments/environment-spec.js";
 import { hardenedSwarmContainerSpec } from "../docker/hardening.js";
@@ -131,9 +131,8 @@ export function environmentServiceOptions(spec: EnvironmentSpecOf, service: Serv
  */
 export function swarmServiceFingerprint(options: Record<string, unknown>, imageId: string, files: CopiedFile[]): string {
   const template = options.TaskTemplate as { ContainerSpec: Record<string, unknown> & { Env: string[] } } & Record<string, unknown>;
-  const own = new Set<string>(DEMO_VARIABLES);
   const { Image: _image, Labels: _labels, Configs: _configs, ...container } = template.ContainerSpec;
-  const env = container.Env.filter((entry) => !own.has(entry.slice(0, entry.indexOf("="))));
+  const env = container.Env.filter((entry) => !isDemoVariable(entry));
   const fileLabels = Object.fromEntries(Object.entries((options.Labels as Record<string, string>) ?? {}).filter(([key]) => !key.startsWith(LABEL_PREFIX)));
   const hash = createHash("sha256").update(JSON.stringify({ imageId, container: { ...container, Env: env }, fileLabels, resources: template.Resources, restart: template.RestartPolicy, placement: template.Placement, networks: template.Networks }));
   for (const file of files) hash.update(`\0${file.target}\0${file.mode}\0`).update(file.data);

@@ -257,8 +257,8 @@ function asInfo(service: SwarmService, task: Task | undefined): Docker.Container
   const taskState = task?.Status.State;
   const state = scaledDown ? "exited" : taskState === "running" || taskState === "starting" ? "running" : taskState === "complete" ? "exited" : "created";
   const checked = (service.Spec.TaskTemplate?.ContainerSpec?.Healthcheck?.Test?.[0] ?? "NONE") !== "NONE";
-  const container = task?.Status.ContainerStatus?.ContainerID ?? "";
-  const health = taskState === "running" ? "healthy" : taskState === "starting" ? healthSeen(container, "starting") : undefined;
-  const status = scaledDown ? SCALED_DOWN : taskState === "complete" ? "Exited (0)" : checked && health === "healthy" ? "healthy" : taskState === "starting" ? "health: starting" : state;
+  const probed = taskState === "starting" && healthSeen(task?.Status.ContainerStatus?.ContainerID ?? "", "starting") === "healthy";
+  const healthy = checked && (taskState === "running" || probed);
+  const status = scaledDown ? SCALED_DOWN : taskState === "complete" ? "Exited (0)" : healthy ? "healthy" : taskState === "starting" ? "health: starting" : state;
   return { Id: service.ID, Names: [`/${service.Spec.Name}`], Labels: service.Spec.Labels ?? {}, Created: Date.parse(service.CreatedAt) / 1000, State: state, Status: status } as unknown as Docker.ContainerInfo;
 }

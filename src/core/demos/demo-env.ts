@@ -43,6 +43,13 @@ export const DEMO_VARIABLES = ["DEMO_URL", "DEMO_HOST", "DEMO_ID", "DEMO_KIND", 
  * preview) is not the app's word either.
  */
 export function containerEnvironment(appEnv: Record<string, string>, demo: Parameters<typeof demoEnvironment>[0], url: string, firstRun = true): Record<string, string> {
-  const own = new Set<string>(DEMO_VARIABLES);
-  return { ...Object.fromEntries(Object.entries(appEnv).filter(([name]) => !own.has(name))), ...demoEnvironment(demo, url, firstRun) };
+  return { ...Object.fromEntries(Object.entries(appEnv).filter(([name]) => !isDemoVariable(name))), ...demoEnvironment(demo, url, firstRun) };
+}
+
+const DEMO_VARIABLE_NAMES = new Set<string>(DEMO_VARIABLES);
+
+/** Whether a variable is one of the demo's own (an entry `NAME=value` counts by its name). */
+export function isDemoVariable(nameOrEntry: string): boolean {
+  const equals = nameOrEntry.indexOf("=");
+  return DEMO_VARIABLE_NAMES.has(equals < 0 ? nameOrEntry : nameOrEntry.slice(0, equals));
 }
