@@ -48,6 +48,9 @@ export class ScriptedImages implements PreviewImages {
       hold.arrive();
       await new Promise<void>((resolve, reject) => {
         void hold.released.then(resolve);
+        // A build cancelled before it got here (while its log line was written) never hears an abort event: it
+        // waited for a release nobody gives (CI, a loaded machine: the test's cancel loop and the runner's close hung).
+        if (request.signal?.aborted) reject(new Error("aborted"));
         request.signal?.addEventListener("abort", () => reject(new Error("aborted")), { once: true });
       });
     }
